@@ -1,0 +1,20 @@
+"""The graph document and its file format: plain Python, no Qt, no torch."""
+
+from .catalog import CATALOG, categories, spec_of
+from .diagnostics import ERROR, WARNING, Diagnostic, InsertLayer, SetParam
+from .edits import Edit
+from .events import GraphEvent
+from .fileformat import (FORMAT_NAME, GraphFileError, dumps_graph, graph_from_dict, graph_to_dict,
+                         load_graph, loads_graph, save_graph)
+from .graph import Edge, Graph, GraphError, Node, topological_order
+from .migrations import CURRENT_VERSION
+from .specs import LayerSpec, ParamError, ParamSpec, PortSpec
+from .structure import structural_diagnostics
+
+__all__ = [
+    "CATALOG", "CURRENT_VERSION", "Diagnostic", "ERROR", "Edge", "Edit", "FORMAT_NAME", "Graph",
+    "GraphError", "GraphEvent", "GraphFileError", "InsertLayer", "LayerSpec", "Node", "ParamError",
+    "ParamSpec", "PortSpec", "SetParam", "WARNING", "categories", "dumps_graph", "graph_from_dict",
+    "graph_to_dict", "load_graph", "loads_graph", "save_graph", "spec_of", "structural_diagnostics",
+    "topological_order",
+]

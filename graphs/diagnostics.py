@@ -1,0 +1,58 @@
+"""Diagnostics: a problem found in a graph, on the node that causes it, in plain words.
+
+A diagnostic may carry a fix as data (which edit to make); the editor offers it as one click
+and applies it as one undoable step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .edits import Edit
+    from .graph import Edge, Graph
+
+ERROR = "error"
+WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class InsertLayer:
+    """Fix: put a new layer of ``type`` on ``edge`` (e.g. Flatten before a Linear)."""
+    edge: "Edge"
+    type: str
+    params: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def label(self) -> str:
+        return f"Insert {self.type} before {self.edge.dst}"
+
+    def edit(self, graph: "Graph") -> "Edit":
+        return graph.insert_between_edit(self.edge, self.type, **dict(self.params))
+
+
+@dataclass(frozen=True)
+class SetParam:
+    """Fix: give a node's parameter a value that works."""
+    node: str
+    name: str
+    value: Any
+
+    @property
+    def label(self) -> str:
+        return f"Set {self.name} of {self.node} to {self.value}"
+
+    def edit(self, graph: "Graph") -> "Edit":
+        return graph.set_params_edit(self.node, **{self.name: self.value})
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    severity: str            # ERROR or WARNING
+    node: str | None         # the node that causes it, None for the whole graph
+    message: str             # plain words, starting with the node's id when there is one
+    fix: InsertLayer | SetParam | None = None
+
+    def __str__(self) -> str:
+        return f"{self.severity}: {self.message}"

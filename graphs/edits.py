@@ -1,0 +1,211 @@
+"""Reversible edits of a graph document.
+
+Every change to a ``Graph`` is one of these: ``apply`` performs it (remembering what it needs
+to undo), ``revert`` restores the document exactly, including the order of nodes and edges.
+The editor's undo stack wraps them one to one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .graph import Edge, Graph, Node
+
+
+class Edit:
+    label = "Edit"
+
+    def apply(self, graph: "Graph") -> None:
+        raise NotImplementedError
+
+    def revert(self, graph: "Graph") -> None:
+        raise NotImplementedError
+
+
+@dataclass
+class AddNode(Edit):
+    node: "Node"
+    position: tuple[float, float] | None = None
+
+    @property
+    def label(self) -> str:
+        return f"Add {self.node.id}"
+
+    def apply(self, graph):
+        graph._insert_node(self.node.copy(), None, self.position)
+
+    def revert(self, graph):
+        graph._pop_node(self.node.id)
+
+
+@dataclass
+class RemoveNode(Edit):
+    node_id: str
+    _saved: Any = field(default=None, repr=False)
+
+    @property
+    def label(self) -> str:
+        return f"Delete {self.node_id}"
+
+    def apply(self, graph):
+        edges = [(i, e) for i, e in enumerate(graph.edges) if self.node_id in (e.src, e.dst)]
+        for i, _ in reversed(edges):
+            graph._pop_edge(i)
+        node, index, position = graph._pop_node(self.node_id)
+        self._saved = (node, index, position, edges)
+
+    def revert(self, graph):
+        node, index, position, edges = self._saved
+        graph._insert_node(node, index, position)
+        for i, edge in edges:
+            graph._insert_edge(edge, i)
+
+
+@dataclass
+class Connect(Edit):
+    edge: "Edge"
+    index: int | None = None
+
+    @property
+    def label(self) -> str:
+        return f"Connect {self.edge.src} to {self.edge.dst}"
+
+    def apply(self, graph):
+        self.index = graph._insert_edge(self.edge, self.index)
+
+    def revert(self, graph):
+        graph._pop_edge(graph.edges.index(self.edge))
+
+
+@dataclass
+class Disconnect(Edit):
+    edge: "Edge"
+    _index: int | None = field(default=None, repr=False)
+
+    @property
+    def label(self) -> str:
+        return f"Disconnect {self.edge.src} from {self.edge.dst}"
+
+    def apply(self, graph):
+        self._index = graph.edges.index(self.edge)
+        graph._pop_edge(self._index)
+
+    def revert(self, graph):
+        graph._insert_edge(self.edge, self._index)
+
+
+@dataclass
+class SetParams(Edit):
+    node_id: str
+    values: dict[str, Any]
+    _old: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def label(self) -> str:
+        return f"Change {', '.join(self.values)} of {self.node_id}"
+
+    def apply(self, graph):
+        params = graph.nodes[self.node_id].params
+        self._old = {k: params[k] for k in self.values}
+        graph._set_params(self.node_id, self.values)
+
+    def revert(self, graph):
+        graph._set_params(self.node_id, self._old)
+
+
+@dataclass
+class Rename(Edit):
+    old: str
+    new: str
+
+    @property
+    def label(self) -> str:
+        return f"Rename {self.old} to {self.new}"
+
+    def apply(self, graph):
+        graph._rename(self.old, self.new)
+
+    def revert(self, graph):
+        graph._rename(self.new, self.old)
+
+
+@dataclass
+class Move(Edit):
+    """Moves nodes; consecutive moves of the same nodes merge into one undo step (a drag)."""
+    positions: dict[str, tuple[float, float]]
+    _old: dict[str, tuple[float, float] | None] = field(default_factory=dict, repr=False)
+
+    label = "Move"
+
+    def apply(self, graph):
+        self._old = {n: graph.positions.get(n) for n in self.positions}
+        for n, pos in self.positions.items():
+            graph._set_position(n, pos)
+
+    def revert(self, graph):
+        for n, pos in self._old.items():
+            graph._set_position(n, pos)
+
+    def merge(self, later: "Move") -> bool:
+        """Absorb a later move of the same nodes (already applied); True if merged."""
+        if set(later.positions) != set(self.positions):
+            return False
+        self.positions = dict(later.positions)
+        return True
+
+
+@dataclass
+class SetMetadata(Edit):
+    key: str
+    value: Any
+    _old: Any = field(default=None, repr=False)
+
+    @property
+    def label(self) -> str:
+        return f"Change {self.key}"
+
+    def apply(self, graph):
+        self._old = graph.metadata.get(self.key)
+        graph._set_metadata(self.key, self.value)
+
+    def revert(self, graph):
+        graph._set_metadata(self.key, self._old)
+
+
+@dataclass
+class SetTraining(Edit):
+    settings: dict[str, Any]
+    _old: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    label = "Change training settings"
+
+    def apply(self, graph):
+        self._old = dict(graph.training)
+        graph._set_training(self.settings)
+
+    def revert(self, graph):
+        graph._set_training(self._old)
+
+
+@dataclass
+class Compound(Edit):
+    """Several edits as one step (a one-click fix, a paste, a layout)."""
+    edits: list[Edit]
+    label: str = "Edit"
+
+    def apply(self, graph):
+        done: list[Edit] = []
+        try:
+            for edit in self.edits:
+                edit.apply(graph)
+                done.append(edit)
+        except Exception:
+            for edit in reversed(done):
+                edit.revert(graph)
+            raise
+
+    def revert(self, graph):
+        for edit in reversed(self.edits):
+            edit.revert(graph)

@@ -1,0 +1,321 @@
+"""The ``.loom`` file: UTF-8 JSON with a format name and an integer version.
+
+Loading only ever parses JSON and looks layer types up in the built-in catalog: nothing in a
+file is imported, evaluated or unpickled. Every problem becomes a ``GraphFileError`` naming the
+file, the place in it and what is wrong. Saving is atomic: a temporary file in the same folder
+is written, flushed and fsynced, then moved over the target.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from .catalog import CATALOG
+from .graph import Edge, Graph, Node, id_problem, validate_params
+from .migrations import CURRENT_VERSION, migrate
+from .specs import ParamError
+
+FORMAT_NAME = "netloom.graph"
+MAX_FILE_BYTES = 64 * 1024 * 1024
+_SECTIONS = ("format", "format_version", "metadata", "nodes", "edges", "layout", "training")
+
+
+class GraphFileError(Exception):
+    """A file that cannot be read or written; ``str()`` is a complete message for the user."""
+
+    def __init__(self, path: str | os.PathLike, where: str, problem: str) -> None:
+        self.path, self.where, self.problem = str(path), where, problem
+        place = f"{self.path}: {where}: " if where else f"{self.path}: "
+        super().__init__(place + problem)
+
+
+# ---------------------------------------------------------------------- writing
+def graph_to_dict(graph: Graph) -> dict[str, Any]:
+    """The file's content as plain data, in the stable order the file keeps."""
+    meta = {k: graph.metadata[k] for k in ("name", "description") if k in graph.metadata}
+    meta.update({k: graph.metadata[k] for k in sorted(graph.metadata) if k not in meta})
+    return {
+        "format": FORMAT_NAME,
+        "format_version": CURRENT_VERSION,
+        "metadata": meta,
+        "nodes": [{"id": n.id, "type": n.type,
+                   "params": {p.name: n.params[p.name] for p in n.spec.params if p.name in n.params}}
+                  for n in graph.nodes.values()],
+        "edges": [{"from": e.src, "from_port": e.src_port, "to": e.dst, "to_port": e.dst_port}
+                  for e in graph.edges],
+        "layout": {
+            "positions": {n: [_coordinate(v) for v in graph.positions[n]]
+                          for n in graph.nodes if n in graph.positions},
+            "view": _sorted(graph.view),
+        },
+        "training": _sorted(graph.training),
+    }
+
+
+def dumps_graph(graph: Graph) -> str:
+    """The file's text: 2-space indent, one wire per line, short lists inline (small diffs)."""
+    return _format(graph_to_dict(graph), 0) + "\n"
+
+
+def _format(value: Any, depth: int, inline_objects: bool = False) -> str:
+    scalar = (str, int, float, bool, type(None))
+    if isinstance(value, list) and all(isinstance(v, scalar) for v in value):
+        return _dump(value)
+    if isinstance(value, dict) and inline_objects and all(isinstance(v, scalar) for v in value.values()):
+        return _dump(value)
+    pad, inner = "  " * depth, "  " * (depth + 1)
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        items = [f"{inner}{_dump(k)}: {_format(v, depth + 1, k == 'edges')}" for k, v in value.items()]
+        return "{\n" + ",\n".join(items) + f"\n{pad}}}"
+    if isinstance(value, list):
+        items = [f"{inner}{_format(v, depth + 1, inline_objects)}" for v in value]
+        return "[\n" + ",\n".join(items) + f"\n{pad}]"
+    return _dump(value)
+
+
+def _dump(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(", ", ": "))
+
+
+def save_graph(graph: Graph, path: str | os.PathLike) -> None:
+    """Write the graph atomically: the target is either the old file or the complete new one."""
+    target = Path(path)
+    try:
+        text = dumps_graph(graph)
+    except (TypeError, ValueError) as err:
+        raise GraphFileError(target, "", f"cannot be saved: {err}") from None
+    write_atomically(target, text.encode("utf-8"))
+
+
+def write_atomically(target: Path, data: bytes) -> None:
+    folder = target.parent if str(target.parent) else Path(".")
+    try:
+        fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    except OSError as err:
+        raise GraphFileError(target, "", f"cannot be written: {err.strerror or err}") from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        if target.exists():
+            os.chmod(temp, target.stat().st_mode & 0o777)
+        else:
+            os.chmod(temp, 0o644)
+        os.replace(temp, target)
+        _fsync_folder(folder)
+    except OSError as err:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
+        raise GraphFileError(target, "", f"cannot be written: {err.strerror or err}") from None
+
+
+def _fsync_folder(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return  # some platforms cannot open folders; the rename itself is still atomic
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _coordinate(v: float) -> float | int:
+    v = round(float(v), 1)
+    return int(v) if v.is_integer() else v
+
+
+def _sorted(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: (_sorted(v) if isinstance(v, dict) else v) for k, v in sorted(d.items())}
+
+
+# ---------------------------------------------------------------------- reading
+def load_graph(path: str | os.PathLike) -> Graph:
+    """Read a ``.loom`` file; any problem raises GraphFileError and nothing else."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise GraphFileError(path, "", f"is {size // (1024 * 1024)} MB; a graph file is at most "
+                                           f"{MAX_FILE_BYTES // (1024 * 1024)} MB")
+        raw = path.read_bytes()
+    except GraphFileError:
+        raise
+    except FileNotFoundError:
+        raise GraphFileError(path, "", "no such file") from None
+    except IsADirectoryError:
+        raise GraphFileError(path, "", "is a folder, not a graph file") from None
+    except OSError as err:
+        raise GraphFileError(path, "", f"cannot be read: {err.strerror or err}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise GraphFileError(path, f"byte {err.start}", "is not UTF-8 text; is this a graph file?") from None
+    return loads_graph(text, path)
+
+
+def loads_graph(text: str, source: str | os.PathLike = "<text>") -> Graph:
+    data = _parse_json(text, source)
+    return graph_from_dict(data, source)
+
+
+def _parse_json(text: str, source) -> Any:
+    def no_duplicates(pairs):
+        seen = {}
+        for k, v in pairs:
+            if k in seen:
+                raise _Duplicate(k)
+            seen[k] = v
+        return seen
+
+    def no_constant(name):
+        raise _BadConstant(name)
+
+    try:
+        return json.loads(text, object_pairs_hook=no_duplicates, parse_constant=no_constant)
+    except json.JSONDecodeError as err:
+        if not text.strip():
+            raise GraphFileError(source, "", "is empty") from None
+        where = f"line {err.lineno}, column {err.colno}"
+        if err.pos >= len(text.rstrip()):
+            raise GraphFileError(source, where, "the file ends too early (truncated?)") from None
+        raise GraphFileError(source, where, f"invalid JSON: {err.msg}") from None
+    except _Duplicate as dup:
+        raise GraphFileError(source, "", f"the key '{dup.args[0]}' appears twice in one object") from None
+    except _BadConstant as bad:
+        raise GraphFileError(source, "", f"'{bad.args[0]}' is not a number JSON allows") from None
+    except RecursionError:
+        raise GraphFileError(source, "", "is nested too deeply to be a graph file") from None
+
+
+class _Duplicate(Exception):
+    pass
+
+
+class _BadConstant(Exception):
+    pass
+
+
+def graph_from_dict(data: Any, source: str | os.PathLike = "<data>") -> Graph:
+    """Build a graph from parsed file content, validating every part."""
+    def fail(where: str, problem: str) -> GraphFileError:
+        return GraphFileError(source, where, problem)
+
+    if not isinstance(data, dict):
+        raise fail("", "is not a graph file (the top level must be a JSON object)")
+    if data.get("format") != FORMAT_NAME:
+        found = data.get("format")
+        raise fail("format", f"is {found!r}, not '{FORMAT_NAME}': this is not a NetLoom graph file"
+                   if found is not None else f"missing: this is not a NetLoom graph file")
+    version = data.get("format_version")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise fail("format_version", f"must be a positive integer, not {version!r}")
+    if version > CURRENT_VERSION:
+        raise fail("format_version", f"the file is version {version}, written by a newer NetLoom; "
+                   f"this one reads versions up to {CURRENT_VERSION}. Update NetLoom to open it.")
+    try:
+        data = migrate(data, version)
+    except ValueError as err:
+        raise fail(f"format_version {version}", f"cannot be upgraded: {err}") from None
+    for key in data:
+        if key not in _SECTIONS:
+            raise fail(key, f"unknown section; a graph file has {', '.join(_SECTIONS)}")
+
+    graph = Graph()
+    metadata = _section(data, "metadata", dict, {}, fail)
+    for key, value in metadata.items():
+        if not isinstance(value, (str, int, float, bool)) or isinstance(value, float) and not math.isfinite(value):
+            raise fail(f"metadata.{key}", "must be text or a number")
+    graph.metadata = {"name": "untitled", "description": ""} | metadata
+    if not isinstance(graph.metadata["name"], str) or not isinstance(graph.metadata["description"], str):
+        raise fail("metadata", "'name' and 'description' must be text")
+
+    for i, item in enumerate(_section(data, "nodes", list, [], fail)):
+        where = f"nodes[{i}]"
+        if not isinstance(item, dict):
+            raise fail(where, "must be an object with id, type and params")
+        extra = set(item) - {"id", "type", "params"}
+        if extra:
+            raise fail(where, f"unknown field '{sorted(extra)[0]}'")
+        node_id, type_name, params = item.get("id"), item.get("type"), item.get("params", {})
+        problem = id_problem(node_id)
+        if problem:
+            raise fail(f"{where}.id", problem)
+        where = f"node '{node_id}'"
+        if node_id in graph.nodes:
+            raise fail(where, "this id is used by two nodes")
+        if not isinstance(type_name, str) or type_name not in CATALOG:
+            raise fail(f"{where}.type", f"unknown layer type {type_name!r}")
+        if not isinstance(params, dict):
+            raise fail(f"{where}.params", "must be an object")
+        try:
+            values = validate_params(type_name, params)
+        except ParamError as err:
+            raise fail(f"{where}.params", str(err)) from None
+        graph.nodes[node_id] = Node(node_id, type_name, values)
+
+    seen_edges = set()
+    for i, item in enumerate(_section(data, "edges", list, [], fail)):
+        where = f"edges[{i}]"
+        if not isinstance(item, dict) or set(item) != {"from", "from_port", "to", "to_port"}:
+            raise fail(where, "must be an object with from, from_port, to and to_port")
+        edge = Edge(item["from"], item["to"], item["from_port"], item["to_port"])
+        for end, port, kind in ((edge.src, edge.src_port, "output"), (edge.dst, edge.dst_port, "input")):
+            if not isinstance(end, str) or end not in graph.nodes:
+                raise fail(where, f"wire {_show(edge)} refers to a missing node {end!r}")
+            spec = graph.nodes[end].spec
+            found = spec.output_port(port) if kind == "output" and isinstance(port, str) else (
+                spec.input_port(port) if isinstance(port, str) else None)
+            if found is None:
+                ports = [p.name for p in (spec.outputs if kind == "output" else spec.inputs)]
+                raise fail(where, f"wire {_show(edge)}: {end} ({spec.type}) has no {kind} port {port!r}"
+                           + (f"; it has {', '.join(ports)}" if ports else ""))
+        if edge in seen_edges:
+            raise fail(where, f"wire {_show(edge)} appears twice")
+        seen_edges.add(edge)
+        graph.edges.append(edge)
+
+    layout = _section(data, "layout", dict, {}, fail)
+    for key in layout:
+        if key not in ("positions", "view"):
+            raise fail(f"layout.{key}", "unknown field; layout has positions and view")
+    positions = layout.get("positions", {})
+    if not isinstance(positions, dict):
+        raise fail("layout.positions", "must be an object")
+    for node_id, pos in positions.items():
+        if node_id not in graph.nodes:
+            raise fail(f"layout.positions.{node_id}", "position of a node that does not exist")
+        if (not isinstance(pos, list) or len(pos) != 2
+                or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                           for v in pos)):
+            raise fail(f"layout.positions.{node_id}", "must be [x, y]")
+        graph.positions[node_id] = (float(pos[0]), float(pos[1]))
+    view = layout.get("view", {})
+    if not isinstance(view, dict):
+        raise fail("layout.view", "must be an object")
+    graph.view = view
+    graph.training = _section(data, "training", dict, {}, fail)
+    return graph
+
+
+def _section(data: dict, key: str, kind: type, default: Any, fail) -> Any:
+    value = data.get(key, default)
+    if not isinstance(value, kind):
+        raise fail(key, f"must be {'an object' if kind is dict else 'a list'}")
+    return value
+
+
+def _show(edge: Edge) -> str:
+    return f"{edge.src!s}.{edge.src_port!s} -> {edge.dst!s}.{edge.dst_port!s}"

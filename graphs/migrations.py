@@ -1,0 +1,30 @@
+"""Upgrading old ``.loom`` files, one version step at a time.
+
+When the format changes, bump ``CURRENT_VERSION`` and register ``migrate_vN_to_vN+1`` in
+``MIGRATIONS``: a pure function from the old file's data to the next version's, which may
+raise ValueError with a message for the user. Keep a golden file of every version in
+``tests/data/`` so each step stays tested.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+CURRENT_VERSION = 1
+
+Migration = Callable[[dict[str, Any]], dict[str, Any]]
+
+# version N -> function turning a version-N file into a version-(N+1) file
+MIGRATIONS: dict[int, Migration] = {}
+
+
+def migrate(data: dict[str, Any], version: int, target: int = CURRENT_VERSION) -> dict[str, Any]:
+    """Apply the chain of migrations from ``version`` up to ``target``."""
+    while version < target:
+        step = MIGRATIONS.get(version)
+        if step is None:
+            raise ValueError(f"no upgrade from version {version} to {version + 1} is known")
+        data = step(dict(data))
+        version += 1
+        data["format_version"] = version
+    return data
