@@ -204,8 +204,8 @@ CATALOG: dict[str, LayerSpec] = {spec.type: spec for spec in _SPECS}
 RESERVED_IDS = frozenset({
     "forward", "training", "eval", "train", "to", "cuda", "cpu", "parameters", "modules",
     "children", "buffers", "state_dict", "graph", "code", "type", "half", "float", "double",
-    "apply", "zero_grad", "register_buffer", "register_parameter", "requires_grad_", "input",
-    "self", "torch", "nn", "F", "x", "inputs", "outputs", "meta", "dump_patches",
+    "apply", "zero_grad", "register_buffer", "register_parameter", "requires_grad_",
+    "self", "torch", "nn", "F", "dump_patches",
     "call_super_init", "add_module", "get_submodule", "extra_repr", "named_modules",
 })
 

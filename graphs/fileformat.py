@@ -189,7 +189,7 @@ def _parse_json(text: str, source) -> Any:
         if not text.strip():
             raise GraphFileError(source, "", "is empty") from None
         where = f"line {err.lineno}, column {err.colno}"
-        if err.pos >= len(text.rstrip()):
+        if err.pos >= len(text.rstrip()) or not text.rstrip().endswith(("}", "]")):
             raise GraphFileError(source, where, "the file ends too early (truncated?)") from None
         raise GraphFileError(source, where, f"invalid JSON: {err.msg}") from None
     except _Duplicate as dup:

@@ -124,6 +124,13 @@ class Graph:
     def out_edges(self, node_id: str, port: str | None = None) -> list[Edge]:
         return [e for e in self.edges if e.src == node_id and (port is None or e.src_port == port)]
 
+    def wires_into(self) -> dict[tuple[str, str], list[Edge]]:
+        """(node, input port) -> its wires in order; one pass, for code that visits every node."""
+        index: dict[tuple[str, str], list[Edge]] = {}
+        for e in self.edges:
+            index.setdefault((e.dst, e.dst_port), []).append(e)
+        return index
+
     def to_networkx(self) -> nx.MultiDiGraph:
         g = nx.MultiDiGraph()
         g.add_nodes_from(self.nodes)

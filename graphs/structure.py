@@ -16,9 +16,10 @@ def structural_diagnostics(graph: Graph) -> list[Diagnostic]:
     if not graph.outputs():
         found.append(Diagnostic(ERROR, None, "the graph has no Output: add one after the last layer"))
 
+    wires_into = graph.wires_into()
     for node in graph.nodes.values():
         for port in node.spec.inputs:
-            wires = graph.in_edges(node.id, port.name)
+            wires = wires_into.get((node.id, port.name), [])
             if not wires:
                 found.append(Diagnostic(ERROR, node.id, f"{node.id}: input '{port.name}' is not connected"))
             elif not port.multiple and len(wires) > 1:

@@ -1,0 +1,1 @@
+"""The command line: ``python main.py check|train|export ...`` on top of the engine."""

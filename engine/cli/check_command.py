@@ -1,0 +1,41 @@
+"""``python main.py check FILE``: the check report as a table, exit status 1 on errors."""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from graphs import Graph
+
+from ..check import Report, check
+from ..layers import format_shape
+
+
+def format_report(graph: Graph, report: Report) -> str:
+    rows = [("node", "type", "output", "params", "MACs")]
+    for node in graph.nodes.values():
+        shape = report.shapes.get(node.id)
+        rows.append((node.id, node.type, format_shape(shape) if shape is not None else "?",
+                     f"{report.params[node.id]:,}" if node.id in report.params else "?",
+                     f"{report.macs[node.id]:,}" if node.id in report.macs else "?"))
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    lines = ["  ".join(c.ljust(w) if i < 3 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
+             for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    lines.append("")
+    lines.append(f"{graph.name}: {len(graph.nodes)} nodes, {report.total_params:,} parameters, "
+                 f"{report.total_macs:,} multiply-adds per sample")
+    n_err, n_warn = len(report.errors), len(report.warnings)
+    if not report.diagnostics:
+        lines.append("No problems found.")
+    else:
+        lines.append(f"{n_err} error(s), {n_warn} warning(s):")
+        for d in report.errors + report.warnings:
+            fix = f"  [fix: {d.fix.label}]" if d.fix else ""
+            lines.append(f"  {d.severity:<7} {d.message}{fix}")
+    return "\n".join(lines)
+
+
+def run_check(graph: Graph, out: TextIO) -> int:
+    report = check(graph)
+    print(format_report(graph, report), file=out)
+    return 0 if report.ok else 1

@@ -1,0 +1,99 @@
+"""Shape inference for one node: rules first, then torch itself on ``meta`` tensors.
+
+Building the real layer on the meta device and running it costs no memory and no arithmetic,
+and gives exactly the shapes, parameter count and multiply-adds that training will see.
+Results depend only on (type, params, input tensors), so they are cached on that key: after an
+edit only the nodes whose inputs really changed are inferred again.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from graphs import CATALOG, ERROR
+
+from .layers import TORCH_DTYPES, EagerOps, TensorInfo, build_module, emit_node
+from .rules import Finding, precheck
+
+
+@dataclass(frozen=True)
+class NodeResult:
+    outputs: dict[str, TensorInfo] = field(default_factory=dict)
+    params: int = 0
+    macs: int = 0            # multiply-adds for one sample
+    findings: tuple[Finding, ...] = ()
+
+    @property
+    def failed(self) -> bool:
+        return any(f.severity == ERROR for f in self.findings)
+
+
+def _freeze(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+class InferenceCache:
+    """Bounded least-recently-used cache of node results."""
+
+    def __init__(self, size: int = 50_000) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple, NodeResult] = OrderedDict()
+        self.hits = self.misses = 0
+
+    def infer(self, type_name: str, params: dict[str, Any], inputs: dict[str, list[TensorInfo]]) -> NodeResult:
+        key = (type_name, tuple((k, _freeze(v)) for k, v in params.items()),
+               tuple((port, tuple(infos)) for port, infos in inputs.items()))
+        found = self._items.get(key)
+        if found is not None:
+            self.hits += 1
+            self._items.move_to_end(key)
+            return found
+        self.misses += 1
+        result = infer_node(type_name, params, inputs)
+        self._items[key] = result
+        if len(self._items) > self.size:
+            self._items.popitem(last=False)
+        return result
+
+
+def infer_node(type_name: str, params: dict[str, Any], inputs: dict[str, list[TensorInfo]]) -> NodeResult:
+    """Output tensors, parameter count and multiply-adds of one node, or why it fails."""
+    if type_name == "Input":
+        return NodeResult({"out": TensorInfo(tuple(params["shape"]), params["dtype"])})
+    if type_name == "Output":
+        return NodeResult()
+    findings = tuple(precheck(type_name, params, inputs))
+    if any(f.severity == ERROR for f in findings):
+        return NodeResult(findings=findings)
+    try:
+        with torch.device("meta"):
+            module = build_module(type_name, params, inputs)
+        modules = {"layer": module.eval()} if module is not None else {}
+        values = {port: [torch.empty((1, *info.shape), dtype=TORCH_DTYPES[info.dtype], device="meta")
+                         for info in infos] for port, infos in inputs.items()}
+        counter = FlopCounterMode(display=False)
+        with counter, torch.no_grad():
+            outs = emit_node(EagerOps(modules), type_name, "layer", params, values)
+    except Exception as err:   # torch's own refusal: report it on the node, never crash the check
+        return NodeResult(findings=findings + (Finding(ERROR, f"torch rejects this layer: {_first_line(err)}"),))
+    outputs = {port: TensorInfo(tuple(t.shape[1:]), _dtype_name(t.dtype)) for port, t in outs.items()}
+    n_params = sum(p.numel() for p in module.parameters()) if module is not None else 0
+    return NodeResult(outputs, n_params, counter.get_total_flops() // 2, findings)
+
+
+def _dtype_name(dtype: torch.dtype) -> str:
+    return "int64" if dtype in (torch.int64, torch.int32) else "float32"
+
+
+def _first_line(err: Exception) -> str:
+    text = str(err).strip().splitlines()
+    return text[0] if text else type(err).__name__
+
+
+def output_ports(type_name: str) -> list[str]:
+    return [p.name for p in CATALOG[type_name].outputs]

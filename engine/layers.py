@@ -1,0 +1,209 @@
+"""How each catalog type becomes torch: the module it builds and the forward code it emits.
+
+Both shape inference (eager, on ``meta`` tensors) and the compiler (a ``torch.fx`` graph) use
+the same ``emit`` functions through the small ``Ops`` interface, so a layer's forward is
+written exactly once.
+"""
+
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass
+from functools import reduce
+from typing import Any, Callable
+
+import torch
+from torch import fx, nn
+
+
+@dataclass(frozen=True)
+class TensorInfo:
+    """What flows on a wire: the shape of one sample (no batch axis) and its dtype."""
+    shape: tuple[int, ...]
+    dtype: str = "float32"
+
+    def __str__(self) -> str:
+        return format_shape(self.shape)
+
+
+def format_shape(shape: tuple[int, ...] | list[int]) -> str:
+    return "x".join(str(s) for s in shape) if len(shape) else "scalar"
+
+
+TORCH_DTYPES = {"float32": torch.float32, "int64": torch.int64}
+
+
+# ---------------------------------------------------------------------- emitting forward code
+class Ops:
+    """The three kinds of step a forward is made of."""
+
+    def module(self, target: str, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError
+
+    def function(self, fn: Callable, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError
+
+    def method(self, name: str, obj: Any, *args: Any) -> Any:
+        raise NotImplementedError
+
+
+class EagerOps(Ops):
+    """Runs the steps on real (or meta) tensors."""
+
+    def __init__(self, modules: dict[str, nn.Module]) -> None:
+        self.modules = modules
+
+    def module(self, target, *args, **kwargs):
+        return self.modules[target](*args, **kwargs)
+
+    def function(self, fn, *args, **kwargs):
+        return fn(*args, **kwargs)
+
+    def method(self, name, obj, *args):
+        return getattr(obj, name)(*args)
+
+
+class FxOps(Ops):
+    """Records the steps as nodes of a ``torch.fx.Graph``."""
+
+    def __init__(self, graph: fx.Graph) -> None:
+        self.graph = graph
+
+    def module(self, target, *args, **kwargs):
+        return self.graph.call_module(target, args, kwargs)
+
+    def function(self, fn, *args, **kwargs):
+        return self.graph.call_function(fn, args, kwargs)
+
+    def method(self, name, obj, *args):
+        return self.graph.call_method(name, (obj, *args))
+
+
+Inputs = dict[str, list[Any]]      # port name -> values on its wires, in edge order
+Emit = Callable[[Ops, str, dict[str, Any], Inputs], dict[str, Any]]
+
+
+def _single(ops: Ops, target: str, p: dict, inputs: Inputs) -> dict[str, Any]:
+    return {"out": ops.module(target, inputs["in"][0])}
+
+
+def _recurrent(lstm: bool) -> Emit:
+    def emit(ops: Ops, target: str, p: dict, inputs: Inputs) -> dict[str, Any]:
+        result = ops.module(target, inputs["in"][0])
+        seq = ops.function(operator.getitem, result, 0)
+        hidden = ops.function(operator.getitem, result, 1)
+        if lstm:
+            hidden = ops.function(operator.getitem, hidden, 0)   # (h_n, c_n) -> h_n
+        if p["bidirectional"]:   # the last layer's forward and backward final states, side by side
+            last = ops.function(torch.cat, [ops.function(operator.getitem, hidden, -2),
+                                            ops.function(operator.getitem, hidden, -1)], dim=1)
+        else:
+            last = ops.function(operator.getitem, hidden, -1)
+        return {"seq": seq, "last": last}
+    return emit
+
+
+def _attention(ops: Ops, target: str, p: dict, inputs: Inputs) -> dict[str, Any]:
+    x = inputs["in"][0]
+    result = ops.module(target, x, x, x, need_weights=False)
+    return {"out": ops.function(operator.getitem, result, 0)}
+
+
+def _flatten(ops, target, p, inputs):
+    return {"out": ops.function(torch.flatten, inputs["in"][0], p["start_dim"], p["end_dim"])}
+
+
+def _reshape(ops, target, p, inputs):
+    x = inputs["in"][0]
+    return {"out": ops.method("reshape", x, ops.method("size", x, 0), *p["shape"])}
+
+
+def _permute(ops, target, p, inputs):
+    return {"out": ops.method("permute", inputs["in"][0], 0, *[d + 1 for d in p["dims"]])}
+
+
+def _merge(fn: Callable) -> Emit:
+    def emit(ops, target, p, inputs):
+        return {"out": reduce(lambda a, b: ops.function(fn, a, b), inputs["in"])}
+    return emit
+
+
+def _concat(ops, target, p, inputs):
+    return {"out": ops.function(torch.cat, list(inputs["in"]), dim=p["dim"])}
+
+
+# ---------------------------------------------------------------------- building modules
+def _tupled(params: dict[str, Any]) -> dict[str, Any]:
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
+
+
+def _channels(x: TensorInfo) -> tuple:
+    return (x.shape[0],)
+
+
+def _features(x: TensorInfo) -> tuple:
+    return (x.shape[-1],)
+
+
+@dataclass(frozen=True)
+class Impl:
+    """A type's torch side: the positional sizes inferred from the input, fixed keyword
+    arguments, and how its forward is emitted. ``module=None`` for function-only types."""
+    module: str | None
+    inferred: Callable[[TensorInfo], tuple] = lambda x: ()
+    fixed: tuple[tuple[str, Any], ...] = ()
+    emit: Emit = _single
+
+
+_BATCH_FIRST = (("batch_first", True),)
+IMPLS: dict[str, Impl] = {
+    "Identity": Impl("Identity"),
+    "Linear": Impl("Linear", _features),
+    "Conv1d": Impl("Conv1d", _channels),
+    "Conv2d": Impl("Conv2d", _channels),
+    "ConvTranspose2d": Impl("ConvTranspose2d", _channels),
+    "MaxPool1d": Impl("MaxPool1d"),
+    "MaxPool2d": Impl("MaxPool2d"),
+    "AvgPool2d": Impl("AvgPool2d"),
+    "AdaptiveAvgPool2d": Impl("AdaptiveAvgPool2d"),
+    "BatchNorm1d": Impl("BatchNorm1d", _channels),
+    "BatchNorm2d": Impl("BatchNorm2d", _channels),
+    "LayerNorm": Impl("LayerNorm", _features),
+    "GroupNorm": Impl("GroupNorm", lambda x: ()),   # num_channels passed by keyword below
+    "LocalResponseNorm": Impl("LocalResponseNorm"),
+    "Dropout": Impl("Dropout"),
+    "Dropout2d": Impl("Dropout2d"),
+    "ReLU": Impl("ReLU"), "LeakyReLU": Impl("LeakyReLU"), "PReLU": Impl("PReLU"),
+    "ELU": Impl("ELU"), "GELU": Impl("GELU"), "SiLU": Impl("SiLU"), "Sigmoid": Impl("Sigmoid"),
+    "Tanh": Impl("Tanh"), "Softmax": Impl("Softmax"), "LogSoftmax": Impl("LogSoftmax"),
+    "Upsample": Impl("Upsample"),
+    "Embedding": Impl("Embedding"),
+    "RNN": Impl("RNN", _features, _BATCH_FIRST, _recurrent(lstm=False)),
+    "LSTM": Impl("LSTM", _features, _BATCH_FIRST, _recurrent(lstm=True)),
+    "GRU": Impl("GRU", _features, _BATCH_FIRST, _recurrent(lstm=False)),
+    "MultiheadAttention": Impl("MultiheadAttention", _features, _BATCH_FIRST, _attention),
+    "TransformerEncoderLayer": Impl("TransformerEncoderLayer", _features, _BATCH_FIRST, _single),
+    "Flatten": Impl(None, emit=_flatten),
+    "Reshape": Impl(None, emit=_reshape),
+    "Permute": Impl(None, emit=_permute),
+    "Add": Impl(None, emit=_merge(operator.add)),
+    "Multiply": Impl(None, emit=_merge(operator.mul)),
+    "Concat": Impl(None, emit=_concat),
+}
+
+
+def build_module(type_name: str, params: dict[str, Any], inputs: dict[str, list[TensorInfo]]) -> nn.Module | None:
+    """The module of one node, its input sizes inferred from ``inputs``; None for functions."""
+    impl = IMPLS[type_name]
+    if impl.module is None:
+        return None
+    x = inputs["in"][0]
+    kwargs = _tupled(params) | dict(impl.fixed)
+    if type_name == "GroupNorm":
+        kwargs["num_channels"] = x.shape[0]
+    return getattr(nn, impl.module)(*impl.inferred(x), **kwargs)
+
+
+def emit_node(ops: Ops, type_name: str, target: str, params: dict[str, Any], inputs: Inputs) -> dict[str, Any]:
+    """Emit one node's forward; returns its output values by port."""
+    return IMPLS[type_name].emit(ops, target, params, inputs)

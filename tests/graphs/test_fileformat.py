@@ -1,0 +1,154 @@
+"""The .loom file: stable text, golden files, clear errors, atomic saves, migrations."""
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from graphs import CURRENT_VERSION, Graph, GraphFileError, dumps_graph, load_graph, save_graph
+from graphs import migrations
+from tests.helpers import chain
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
+
+
+def test_every_format_version_has_a_golden_file():
+    assert sorted(p.name for p in DATA.iterdir() if p.is_dir()) == [f"v{v}" for v in range(1, CURRENT_VERSION + 1)]
+
+
+def test_golden_v1_loads_with_all_its_parts(tmp_path):
+    g = load_graph(DATA / "v1" / "golden.loom")
+    assert g.metadata["name"] == "golden v1"
+    assert g.inputs() == ["input1", "tokens"] and g.outputs() == ["output1", "output2"]
+    assert g.nodes["tokens"].params == {"shape": [12], "dtype": "int64"}
+    assert g.nodes["lstm1"].params["bidirectional"] is True
+    assert [e.src for e in g.in_edges("concat1")] == ["input1", "embed1"]   # wire order is kept
+    assert {e.src_port for e in g.out_edges("lstm1")} == {"seq", "last"}
+    assert g.view == {"center": [10.5, -3], "zoom": 1.25}
+    assert g.training["optimizer"] == "adam"
+
+
+@pytest.mark.parametrize("path", [DATA / "v1" / "golden.loom", *sorted(EXAMPLES.glob("*.loom"))],
+                         ids=lambda p: p.name)
+def test_saving_a_loaded_file_reproduces_it_byte_for_byte(path, tmp_path):
+    out = tmp_path / "again.loom"
+    save_graph(load_graph(path), out)
+    assert out.read_bytes() == path.read_bytes()
+
+
+def test_file_text_is_stable_and_diff_friendly(tmp_path):
+    g = chain(("Conv2d", {"out_channels": 4}), "ReLU", name="tiny")
+    text = dumps_graph(g)
+    assert text.startswith('{\n  "format": "netloom.graph",\n  "format_version": 1,\n')
+    assert '    {"from": "input1", "from_port": "out", "to": "conv1", "to_port": "in"},\n' in text
+    before = text.splitlines()
+    g.set_params("conv1", out_channels=8)
+    after = dumps_graph(g).splitlines()
+    changed = [(a, b) for a, b in zip(before, after) if a != b]
+    assert changed == [('        "out_channels": 4,', '        "out_channels": 8,')]
+
+
+def write(tmp_path, content, name="bad.loom"):
+    path = tmp_path / name
+    path.write_text(content if isinstance(content, str) else json.dumps(content), encoding="utf-8")
+    return path
+
+
+def valid():
+    return json.loads(dumps_graph(chain(("Conv2d", {"out_channels": 4}), "ReLU", name="t")))
+
+
+@pytest.mark.parametrize("mutate, expected", [
+    (lambda d: json.dumps(d)[:-40], r"line 1, column \d+: the file ends too early \(truncated\?\)"),
+    (lambda d: "{\n  'format': 1\n}", r"line 2, column 3: invalid JSON"),
+    (lambda d: "", "is empty"),
+    (lambda d: {**d, "format": "keras"}, r"format: is 'keras', not 'netloom.graph'"),
+    (lambda d: {**d, "format_version": 99}, r"the file is version 99, written by a newer NetLoom"),
+    (lambda d: {**d, "format_version": "1"}, r"format_version: must be a positive integer"),
+    (lambda d: d | {"nodes": d["nodes"][:1] + [{"id": "x", "type": "os.system", "params": {}}]},
+     r"node 'x'.type: unknown layer type 'os.system'"),
+    (lambda d: _set(d, 1, "out_channels", "many"), r"node 'conv1'.params: 'out_channels' must be an integer, not 'many'"),
+    (lambda d: _set(d, 1, "out_channels", -3), r"node 'conv1'.params: 'out_channels' must be at least 1, not -3"),
+    (lambda d: _set(d, 1, "padding_mode", "zeros"), r"node 'conv1'.params: unknown parameter 'padding_mode'"),
+    (lambda d: d | {"nodes": d["nodes"] + [d["nodes"][1]]}, r"node 'conv1': this id is used by two nodes"),
+    (lambda d: d | {"nodes": d["nodes"] + [{"id": "import", "type": "ReLU"}]}, r"nodes\[4\].id: 'import' is reserved"),
+    (lambda d: d | {"edges": d["edges"] + [{"from": "ghost", "from_port": "out", "to": "relu1", "to_port": "in"}]},
+     r"edges\[3\]: wire ghost.out -> relu1.in refers to a missing node 'ghost'"),
+    (lambda d: d | {"edges": [{"from": "input1", "from_port": "last", "to": "conv1", "to_port": "in"}]},
+     r"edges\[0\]: wire input1.last -> conv1.in: input1 \(Input\) has no output port 'last'; it has out"),
+    (lambda d: d | {"edges": d["edges"] + d["edges"][:1]}, r"edges\[3\]: wire input1.out -> conv1.in appears twice"),
+    (lambda d: d | {"layout": {"positions": {"nobody": [0, 0]}}}, r"layout.positions.nobody: position of a node"),
+    (lambda d: d | {"layout": {"positions": {"conv1": [0, "x"]}}}, r"layout.positions.conv1: must be \[x, y\]"),
+    (lambda d: d | {"plugins": ["evil"]}, r"plugins: unknown section"),
+    (lambda d: '{"format": "netloom.graph", "format_version": NaN}', r"'NaN' is not a number JSON allows"),
+    (lambda d: '{"format": "netloom.graph", "format": "x"}', r"the key 'format' appears twice"),
+    (lambda d: "[" * 100000, r"nested too deeply|invalid JSON|ends too early"),
+    (lambda d: [1, 2], r"top level must be a JSON object"),
+])
+def test_bad_files_name_the_file_and_the_place(tmp_path, mutate, expected):
+    path = write(tmp_path, mutate(valid()))
+    with pytest.raises(GraphFileError, match=expected) as info:
+        load_graph(path)
+    assert str(info.value).startswith(str(path))
+
+
+def _set(d, index, key, value):
+    d["nodes"][index]["params"][key] = value
+    return d
+
+
+def test_unreadable_files(tmp_path):
+    with pytest.raises(GraphFileError, match="no such file"):
+        load_graph(tmp_path / "missing.loom")
+    with pytest.raises(GraphFileError, match="is a folder"):
+        load_graph(tmp_path)
+    binary = tmp_path / "image.loom"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe")
+    with pytest.raises(GraphFileError, match="is not UTF-8 text"):
+        load_graph(binary)
+
+
+def test_a_failed_save_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch):
+    path = tmp_path / "model.loom"
+    save_graph(chain("ReLU", input_shape=[4], name="old"), path)
+    old = path.read_bytes()
+
+    def broken_replace(src, dst):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(os, "replace", broken_replace)
+    with pytest.raises(GraphFileError, match="cannot be written: No space left on device"):
+        save_graph(chain("Sigmoid", input_shape=[4], name="new"), path)
+    assert path.read_bytes() == old
+    assert [p.name for p in tmp_path.iterdir()] == ["model.loom"]
+
+
+def test_saving_into_a_missing_folder_says_so(tmp_path):
+    with pytest.raises(GraphFileError, match="cannot be written"):
+        save_graph(Graph(), tmp_path / "nope" / "model.loom")
+
+
+def test_old_versions_load_through_the_migration_chain(tmp_path, monkeypatch):
+    # Pretend the format moved on to version 3 (renaming a section in v2, adding a field in v3)
+    # and check that a version-1 file is carried through both steps in order.
+    def v1_to_v2(d):
+        d["meta"] = d.pop("metadata")
+        return d
+
+    def v2_to_v3(d):
+        d["metadata"] = d.pop("meta") | {"migrated": True}
+        return d
+    monkeypatch.setattr(migrations, "MIGRATIONS", {1: v1_to_v2, 2: v2_to_v3})
+    import graphs.fileformat as fileformat
+    monkeypatch.setattr(fileformat, "CURRENT_VERSION", 3)
+    monkeypatch.setattr(migrations, "CURRENT_VERSION", 3)
+    monkeypatch.setattr(fileformat, "migrate",
+                        lambda data, version: migrations.migrate(data, version, target=3))
+    g = load_graph(DATA / "v1" / "golden.loom")
+    assert g.metadata["migrated"] is True and len(g.nodes) == 10
+
+
+def test_a_missing_migration_step_is_reported(tmp_path):
+    with pytest.raises(ValueError, match="no upgrade from version 1 to 2"):
+        migrations.migrate({"format_version": 1}, 1, target=2)
