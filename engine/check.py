@@ -96,7 +96,7 @@ class Checker:
             report.tensors[(node_id, port)] = info
         if result.outputs:
             report.shapes[node_id] = next(iter(result.outputs.values())).shape
-        elif inputs.get("in"):                      # an Output shows what it receives
+        elif graph.nodes[node_id].type == "Output":   # an Output shows what it receives
             report.shapes[node_id] = inputs["in"][0].shape
         if not result.failed:
             report.params[node_id] = result.params

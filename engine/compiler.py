@@ -55,8 +55,10 @@ def compile_graph(graph: Graph, report: Report | None = None) -> fx.GraphModule:
         module = build_module(node.type, node.params, infos)
         if module is not None:
             modules[node_id] = module
-        for port, value in emit_node(ops, node.type, node_id, node.params, inputs).items():
+        outputs = emit_node(ops, node.type, node_id, node.params, inputs)
+        for port, value in outputs.items():
             values[(node_id, port)] = value
+        _name_after_node(outputs, node_id)
     outputs = [v for _, v in sorted(results, key=lambda r: r[0])]
     fx_graph.output(outputs[0] if len(outputs) == 1 else tuple(outputs))
     module = fx.GraphModule(modules, fx_graph, class_name=class_name(graph.name))
@@ -65,7 +67,20 @@ def compile_graph(graph: Graph, report: Report | None = None) -> fx.GraphModule:
     module.delete_all_unused_submodules()
     module.graph.lint()
     module.recompile()
+    # GraphModule wraps __call__ only to decorate tracebacks; plain Module.__call__ saves a
+    # Python frame per call, which shows on small networks.
+    type(module).__call__ = nn.Module.__call__
     return module
+
+
+def _name_after_node(outputs: dict[str, fx.Node], node_id: str) -> None:
+    """Name function steps after their node (``relu1 = F.relu(fc1)``, ``lstm1_last = ...``)."""
+    for port, value in outputs.items():
+        name = node_id if len(outputs) == 1 else f"{node_id}_{port}"
+        if isinstance(value, fx.Node) and value.op in ("call_function", "call_method") and value.name != name:
+            rename = getattr(value, "_rename", None)   # private in torch.fx; names are cosmetic
+            if rename is not None:
+                rename(name)
 
 
 def class_name(name: str) -> str:

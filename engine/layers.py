@@ -13,6 +13,7 @@ from functools import reduce
 from typing import Any, Callable
 
 import torch
+import torch.nn.functional as F
 from torch import fx, nn
 
 
@@ -128,6 +129,17 @@ def _merge(fn: Callable) -> Emit:
     return emit
 
 
+def _functional(fn: Callable, *param_names: str) -> Emit:
+    """Stateless layers become plain function calls (as in hand-written code, and as fast)."""
+    def emit(ops, target, p, inputs):
+        return {"out": ops.function(fn, inputs["in"][0], **{k: p[k] for k in param_names})}
+    return emit
+
+
+def _identity(ops, target, p, inputs):
+    return {"out": inputs["in"][0]}
+
+
 def _concat(ops, target, p, inputs):
     return {"out": ops.function(torch.cat, list(inputs["in"]), dim=p["dim"])}
 
@@ -157,7 +169,7 @@ class Impl:
 
 _BATCH_FIRST = (("batch_first", True),)
 IMPLS: dict[str, Impl] = {
-    "Identity": Impl("Identity"),
+    "Identity": Impl(None, emit=_identity),
     "Linear": Impl("Linear", _features),
     "Conv1d": Impl("Conv1d", _channels),
     "Conv2d": Impl("Conv2d", _channels),
@@ -173,9 +185,16 @@ IMPLS: dict[str, Impl] = {
     "LocalResponseNorm": Impl("LocalResponseNorm"),
     "Dropout": Impl("Dropout"),
     "Dropout2d": Impl("Dropout2d"),
-    "ReLU": Impl("ReLU"), "LeakyReLU": Impl("LeakyReLU"), "PReLU": Impl("PReLU"),
-    "ELU": Impl("ELU"), "GELU": Impl("GELU"), "SiLU": Impl("SiLU"), "Sigmoid": Impl("Sigmoid"),
-    "Tanh": Impl("Tanh"), "Softmax": Impl("Softmax"), "LogSoftmax": Impl("LogSoftmax"),
+    "ReLU": Impl(None, emit=_functional(F.relu)),
+    "LeakyReLU": Impl(None, emit=_functional(F.leaky_relu, "negative_slope")),
+    "PReLU": Impl("PReLU"),
+    "ELU": Impl(None, emit=_functional(F.elu, "alpha")),
+    "GELU": Impl(None, emit=_functional(F.gelu, "approximate")),
+    "SiLU": Impl(None, emit=_functional(F.silu)),
+    "Sigmoid": Impl(None, emit=_functional(torch.sigmoid)),
+    "Tanh": Impl(None, emit=_functional(torch.tanh)),
+    "Softmax": Impl(None, emit=_functional(F.softmax, "dim")),
+    "LogSoftmax": Impl(None, emit=_functional(F.log_softmax, "dim")),
     "Upsample": Impl("Upsample"),
     "Embedding": Impl("Embedding"),
     "RNN": Impl("RNN", _features, _BATCH_FIRST, _recurrent(lstm=False)),

@@ -87,6 +87,10 @@ def _per_axis(value: Any, n: int) -> tuple[int, ...]:
     return tuple(value) if isinstance(value, list) else (value,) * n
 
 
+def _as_given(value: Any) -> str:
+    return format_shape(value) if isinstance(value, list) else str(value)
+
+
 @rule("Conv1d", "Conv2d", "ConvTranspose2d", "MaxPool1d", "MaxPool2d", "AvgPool2d")
 def _window_fits(params: dict, xs: list[TensorInfo]) -> list[Finding]:
     spatial = xs[0].shape[1:]
@@ -102,8 +106,8 @@ def _window_fits(params: dict, xs: list[TensorInfo]) -> list[Finding]:
             return _error("output_padding must be smaller than the stride (or the dilation)")
         return []
     if any(2 * p > k for p, k in zip(padding, kernel)) and "groups" not in params:
-        return _error(f"padding {format_shape(padding)} is more than half of its window "
-                      f"{format_shape(kernel)}", ("set", "padding", 0))
+        return _error(f"padding {_as_given(params['padding'])} is more than half of its window "
+                      f"{_as_given(params['kernel_size'])}", ("set", "padding", 0))
     padded = tuple(s + 2 * p for s, p in zip(spatial, padding))
     if any(r > s for r, s in zip(reach, padded)):
         pad_note = f" (padded to {format_shape(padded)})" if any(padding) else ""

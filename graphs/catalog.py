@@ -159,7 +159,7 @@ _SPECS = [
               (_p("shape", SHAPE, [-1], "New shape of one sample; one size may be -1",
                   allow_minus_one=True),), key_params=("shape",)),
     LayerSpec("Permute", "Shape", "Reorders the axes of each sample (0 = first axis after the batch)",
-              (_p("dims", SHAPE, [1, 0], "New order of the sample's axes", allow_minus_one=False),),
+              (_p("dims", SHAPE, [1, 0], "New order of the sample's axes", minimum=0),),
               key_params=("dims",)),
     LayerSpec("Upsample", "Shape", "Enlarges an image by a scale factor",
               (_p("scale_factor", FLOAT, 2.0, "Size multiplier", minimum=0.01, maximum=64.0),

@@ -78,8 +78,9 @@ class ParamSpec:
                 if v == -1 and self.allow_minus_one:
                     sizes.append(v)
                     continue
-                if v < 1:
-                    raise ParamError(f"'{self.name}' sizes must be at least 1, not {v}")
+                low = 1 if self.minimum is None else int(self.minimum)
+                if v < low:
+                    raise ParamError(f"'{self.name}' entries must be at least {low}, not {v}")
                 sizes.append(v)
             if sizes.count(-1) > 1:
                 raise ParamError(f"'{self.name}' may infer (-1) at most one size")

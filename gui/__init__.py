@@ -1,0 +1,1 @@
+"""The editor and the training dashboard: the only package that imports Qt."""

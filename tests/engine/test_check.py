@@ -1,0 +1,157 @@
+"""Checks as the person sees them: shapes on every node, mistakes in plain words, fixes."""
+
+import pytest
+import torch
+from torch import nn
+
+from engine import Checker, check
+from graphs import ERROR, WARNING, Graph
+from tests.helpers import chain
+
+
+def only(report, severity=ERROR):
+    found = [d for d in report.diagnostics if d.severity == severity]
+    assert len(found) == 1, report.diagnostics
+    return found[0]
+
+
+def test_shapes_params_and_macs_of_a_convnet_match_torch():
+    g = chain(("Conv2d", {"out_channels": 6, "kernel_size": 5}), "ReLU", ("MaxPool2d", {"kernel_size": 2}),
+              "Flatten", ("Linear", {"out_features": 10}), input_shape=(3, 32, 32))
+    report = check(g)
+    assert report.ok
+    assert report.shapes == {"input1": (3, 32, 32), "conv1": (6, 28, 28), "relu1": (6, 28, 28),
+                             "pool1": (6, 14, 14), "flatten1": (1176,), "fc1": (10,), "output1": (10,)}
+    assert report.params["conv1"] == 6 * 3 * 25 + 6 and report.params["fc1"] == 1176 * 10 + 10
+    assert report.macs["conv1"] == 6 * 28 * 28 * 3 * 25 and report.macs["fc1"] == 11760
+    assert report.total_params == sum(p.numel() for p in nn.Conv2d(3, 6, 5).parameters()) + 11770
+
+
+def test_kernel_larger_than_input_is_named_in_user_terms():
+    g = chain(("Conv2d", {"out_channels": 4, "kernel_size": 3}), ("MaxPool2d", {"kernel_size": 2}),
+              ("Conv2d", {"out_channels": 4, "kernel_size": 3}), ("Conv2d", {"out_channels": 4, "kernel_size": 5}),
+              input_shape=(1, 8, 8))
+    error = only(check(g))
+    assert error.node == "conv3"
+    assert error.message == "conv3: kernel 5x5 is larger than its 1x1 input"
+    g.set_params("conv3", kernel_size=1)
+    assert check(g).ok
+
+
+def test_padding_is_mentioned_when_it_is_not_enough():
+    g = chain(("Conv2d", {"out_channels": 4, "kernel_size": 7, "padding": 1}), input_shape=(1, 4, 4))
+    assert only(check(g)).message == "conv1: kernel 7x7 is larger than its 4x4 input (padded to 6x6)"
+
+
+def test_linear_on_a_feature_map_warns_and_offers_flatten_as_one_edit():
+    g = chain(("Conv2d", {"out_channels": 16, "kernel_size": 3}), ("MaxPool2d", {"kernel_size": 2}),
+              ("Linear", {"out_features": 10}), input_shape=(1, 12, 12))
+    warning = only(check(g), WARNING)
+    assert warning.message == "fc1 gets a 16x5x5 feature map and would act on its last axis only: insert Flatten?".replace(
+        "fc1 gets", "fc1: gets")
+    assert warning.fix.label == "Insert Flatten before fc1"
+    edit = g.apply(warning.fix.edit(g))
+    report = check(g)
+    assert report.diagnostics == [] and report.shapes["fc1"] == (10,) and report.shapes["flatten1"] == (400,)
+    g.revert(edit)
+    assert "flatten1" not in g.nodes and only(check(g), WARNING).node == "fc1"
+
+
+@pytest.mark.parametrize("layers, shape, node, text", [
+    ([("Conv2d", {"out_channels": 4})], (64,), "conv1",
+     "needs a 3-D input per sample (channels x height x width) but gets 64 (1-D); use Reshape to make it an image"),
+    ([("LSTM", {"hidden_size": 8})], (1, 8, 8), "lstm1",
+     "needs a 2-D input per sample (sequence length x features) but gets 1x8x8 (3-D)"),
+    ([("Conv2d", {"out_channels": 6, "groups": 4})], (8, 8, 8), "conv1", "groups=4 must divide out_channels=6"),
+    ([("MultiheadAttention", {"num_heads": 3})], (10, 16), "attn1", "num_heads=3 must divide its 16 features"),
+    ([("GroupNorm", {"num_groups": 3})], (8, 4, 4), "gn1", "num_groups=3 must divide its 8 channels"),
+    ([("Reshape", {"shape": [5, 5]})], (1, 8, 8), "reshape1", "cannot reshape 1x8x8 (64 values) into 5x5 (25 values)"),
+    ([("Permute", {"dims": [0, 0]})], (4, 5), "permute1", "dims [0, 0] must order the 2 axes of its 4x5 input: each of 0..1 once"),
+    ([("Embedding", {"num_embeddings": 10})], (5,), "embed1",
+     "needs integer token ids but gets float values: set its Input's dtype to int64"),
+    ([("MaxPool2d", {"kernel_size": 2, "padding": 2})], (1, 8, 8), "pool1", "padding 2 is more than half of its window 2"),
+    ([("Flatten", {"start_dim": 0})], (1, 8, 8), "flatten1", "start_dim=0 would merge samples of the batch; use 1"),
+])
+def test_mistakes_are_explained_on_the_node(layers, shape, node, text):
+    error = only(check(chain(*layers, input_shape=shape)))
+    assert (error.node, error.message) == (node, f"{node}: {text}")
+
+
+def test_integer_tokens_into_a_float_layer():
+    error = only(check(chain(("Linear", {"out_features": 4}), input_shape=(5,), dtype="int64")))
+    assert error.message == "fc1: gets integer token ids; put an Embedding before it to turn them into vectors"
+
+
+def test_add_with_mismatched_branches_names_both_shapes():
+    g = Graph()
+    x = g.add_node("Input", shape=[3, 8, 8])
+    a = g.add_node("Conv2d", out_channels=16, kernel_size=3, padding=1)
+    b = g.add_node("Conv2d", out_channels=32, kernel_size=3, padding=1)
+    add = g.add_node("Add")
+    for src, dst in ((x, a), (x, b), (a, add), (b, add), (add, g.add_node("Output"))):
+        g.connect(src, dst)
+    error = only(check(g))
+    assert error.message == "add1: its inputs have shapes 16x8x8 and 32x8x8, which do not match"
+    assert "output1" not in check(g).shapes       # nothing is guessed downstream of an error
+
+
+def test_fixes_that_set_a_parameter_apply_in_one_click():
+    g = chain(("TransformerEncoderLayer", {"nhead": 5}), input_shape=(10, 12))
+    error = only(check(g))
+    assert error.fix.label == "Set nhead of encoder1 to 4"
+    g.apply(error.fix.edit(g))
+    assert check(g).ok
+
+
+def test_torch_refusals_still_land_on_the_node(monkeypatch):
+    # A mistake that no rule anticipates still becomes a message on its node, not a crash.
+    g = chain(("ConvTranspose2d", {"out_channels": 4, "kernel_size": 3, "stride": 2, "output_padding": 1,
+                                   "dilation": 1}), input_shape=(2, 4, 4))
+    assert check(g).ok
+    import engine.inference as inference
+    monkeypatch.setattr(inference, "build_module", lambda *a: (_ for _ in ()).throw(RuntimeError("boom\ndetail")))
+    error = only(Checker().check(g))
+    assert error.message == "deconv1: torch rejects this layer: boom"
+
+
+def test_recurrent_ports_and_multi_input_shapes():
+    g = Graph()
+    tokens = g.add_node("Input", shape=[20], dtype="int64")
+    emb = g.add_node("Embedding", num_embeddings=100, embedding_dim=32)
+    lstm = g.add_node("LSTM", hidden_size=48, bidirectional=True, num_layers=2)
+    fc = g.add_node("Linear", out_features=5)
+    g.connect(tokens, emb); g.connect(emb, lstm); g.connect(lstm, fc, src_port="last")
+    seq_out = g.add_node("Output"); g.connect(lstm, seq_out, src_port="seq")
+    g.connect(fc, g.add_node("Output"))
+    report = check(g)
+    assert report.ok, report.diagnostics
+    assert report.tensors[("lstm1", "seq")].shape == (20, 96) and report.tensors[("lstm1", "last")].shape == (96,)
+    assert report.shapes["output1"] == (20, 96) and report.shapes["fc1"] == (5,)
+    assert report.params["lstm1"] == sum(p.numel() for p in nn.LSTM(32, 48, 2, bidirectional=True).parameters())
+
+
+def test_a_recheck_after_one_edit_infers_only_what_changed():
+    layers = []
+    for i in range(30):
+        layers += [("Linear", {"out_features": 32}), "ReLU"]
+    g = chain(*layers, input_shape=(32,))
+    checker = Checker()
+    checker.check(g)
+    misses = checker.cache.misses
+    g.set_params("fc29", out_features=16)       # changes fc29's and everything after it
+    report = checker.check(g)
+    assert report.ok and report.shapes["output1"] == (32,)
+    assert checker.cache.misses - misses == 3    # fc29, relu29 (new input), fc30 (new input)
+    g.set_params("fc29", out_features=32)
+    checker.check(g)
+    assert checker.cache.misses - misses == 3    # back to known inputs: all cached
+
+
+def test_cycles_do_not_stop_the_rest_of_the_check():
+    from graphs import Edge
+    g = chain(("Linear", {"out_features": 4}), "ReLU", input_shape=(4,))
+    loop_a, loop_b = g.add_node("Sigmoid"), g.add_node("Tanh")
+    g.edges += [Edge(loop_a, loop_b), Edge(loop_b, loop_a)]
+    report = check(g)
+    assert any("loops back" in d.message for d in report.errors)
+    assert report.shapes["relu1"] == (4,)

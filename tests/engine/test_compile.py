@@ -1,0 +1,92 @@
+"""The compiled graph is the same network as one written by hand in PyTorch."""
+
+import pytest
+import torch
+from torch import fx
+
+from engine import CompileError, compile_graph
+from graphs import CATALOG, Graph
+from tests.engine.networks import PAIRS
+from tests.helpers import chain
+
+
+@pytest.mark.parametrize("name", list(PAIRS))
+def test_same_parameters_and_outputs_as_hand_written(name):
+    hand_cls, build, shape = PAIRS[name]
+    torch.manual_seed(0)
+    hand = hand_cls()
+    compiled = compile_graph(build())
+    assert isinstance(compiled, fx.GraphModule)
+    count = lambda m: sum(p.numel() for p in m.parameters())
+    assert count(compiled) == count(hand)
+    compiled.load_state_dict(hand.state_dict())      # same names: the node ids
+    x = torch.randn(5, *shape)
+    for mode in ("train", "eval"):
+        getattr(hand, mode)(), getattr(compiled, mode)()
+        torch.manual_seed(1)
+        expected = hand(x)
+        torch.manual_seed(1)
+        assert torch.allclose(compiled(x), expected, atol=1e-6, rtol=0)
+
+
+def test_forward_takes_inputs_in_order_and_returns_outputs_in_order():
+    g = Graph(name="two heads")
+    a = g.add_node("Input", shape=[4])
+    b = g.add_node("Input", shape=[6])
+    cat = g.add_node("Concat", dim=1)
+    g.connect(a, cat); g.connect(b, cat)
+    fc = g.add_node("Linear", out_features=3)
+    g.connect(cat, fc)
+    first, second = g.add_node("Output"), g.add_node("Output")
+    g.connect(fc, first); g.connect(cat, second)
+    model = compile_graph(g)
+    xa, xb = torch.randn(2, 4), torch.randn(2, 6)
+    out_fc, out_cat = model(xa, xb)
+    assert out_fc.shape == (2, 3)
+    assert torch.equal(out_cat, torch.cat([xa, xb], dim=1))
+    assert type(model).__name__ == "TwoHeads"
+    assert "self.fc1(" in model.code and "def forward(self, input1, input2)" in model.code
+
+
+def test_a_graph_with_errors_is_refused_with_its_diagnostics():
+    g = chain(("Conv2d", {"out_channels": 4, "kernel_size": 9}), input_shape=(1, 8, 8))
+    with pytest.raises(CompileError, match="conv1: kernel 9x9 is larger than its 8x8 input") as info:
+        compile_graph(g)
+    assert [d.node for d in info.value.diagnostics] == ["conv1"]
+
+
+def example_graph(type_name):
+    """A small graph around one layer of every catalog type."""
+    spec = CATALOG[type_name]
+    dtype, shape = "float32", (4, 8, 8)
+    if spec.input_ranks == (2,) or type_name in ("Permute", "BatchNorm1d", "LayerNorm", "Linear"):
+        shape = (6, 8)
+    if type_name == "Embedding":
+        dtype, shape = "int64", (6,)
+    if spec.inputs and spec.inputs[0].multiple:
+        g = Graph(name=type_name)
+        a, b = g.add_node("Input", shape=list(shape)), g.add_node("Input", shape=list(shape))
+        n = g.add_node(type_name)
+        g.connect(a, n); g.connect(b, n)
+        g.connect(n, g.add_node("Output"))
+        return g
+    return chain(type_name, input_shape=shape, dtype=dtype, name=type_name)
+
+
+@pytest.mark.parametrize("type_name", [t for t in CATALOG if t not in ("Input", "Output")])
+def test_every_catalog_layer_compiles_and_trains(type_name):
+    g = example_graph(type_name)
+    model = compile_graph(g)
+    inputs = []
+    for node_id in g.inputs():
+        p = g.nodes[node_id].params
+        if p["dtype"] == "int64":
+            inputs.append(torch.randint(0, 5, (3, *p["shape"])))
+        else:
+            inputs.append(torch.randn(3, *p["shape"], requires_grad=True))
+    out = model(*inputs)
+    from engine import check
+    assert tuple(out.shape[1:]) == check(g).shapes["output1"]
+    out.float().sum().backward()
+    grads = [p.grad for p in model.parameters()] + [x.grad for x in inputs if x.is_floating_point()]
+    assert grads and all(gr is not None for gr in grads)

@@ -1,0 +1,48 @@
+"""``python main.py check`` as a person runs it."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+from graphs import save_graph
+from tests.helpers import chain
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*args):
+    return subprocess.run([sys.executable, str(ROOT / "main.py"), *args], capture_output=True, text=True,
+                          cwd=ROOT, timeout=120)
+
+
+def test_check_prints_a_table_and_totals_for_the_bundled_example():
+    result = run("check", "resources/examples/lenet_digits.loom")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["node", "type", "output", "params", "MACs"]
+    assert any(line.split()[:4] == ["conv1", "Conv2d", "6x8x8", "60"] for line in lines)
+    assert any(line.split()[:3] == ["fc3", "Linear", "10"] for line in lines)
+    assert "LeNet for digits: 14 nodes, 19,754 parameters, 35,880 multiply-adds per sample" in result.stdout
+    assert "No problems found." in result.stdout
+
+
+def test_check_exits_1_and_lists_diagnostics_with_fixes(tmp_path):
+    g = chain(("Conv2d", {"out_channels": 16, "kernel_size": 3}), ("Linear", {"out_features": 10}),
+              ("Conv2d", {"out_channels": 4, "kernel_size": 7}), name="broken")
+    save_graph(g, tmp_path / "broken.loom")
+    result = run("check", str(tmp_path / "broken.loom"))
+    assert result.returncode == 1
+    assert "1 error(s), 1 warning(s):" in result.stdout
+    assert ("warning fc1: gets a 16x6x6 feature map and would act on its last axis only: insert Flatten?"
+            "  [fix: Insert Flatten before fc1]") in result.stdout
+    assert "error   conv2: kernel 7x7 is larger than its 6x10 input" in result.stdout
+    assert any(line.split()[:3] == ["conv2", "Conv2d", "?"] for line in result.stdout.splitlines())
+
+
+def test_a_broken_file_gets_one_clear_line_and_exit_2(tmp_path):
+    bad = tmp_path / "bad.loom"
+    bad.write_text('{"format": "netloom.graph", "format_version": 1, "nodes": [{"id": "a", "type": "Lambda"}]}')
+    result = run("check", str(bad))
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"error: {bad}: node 'a'.type: unknown layer type 'Lambda'"
+    assert "Traceback" not in result.stderr
