@@ -12,7 +12,7 @@ from pathlib import Path
 
 EXAMPLES = Path(__file__).resolve().parent / "resources" / "examples"
 DEFAULT_EXAMPLE = EXAMPLES / "lenet_digits.loom"
-COMMANDS = ("check",)
+COMMANDS = ("check", "train")
 
 
 def _load(path: str):
@@ -29,10 +29,23 @@ def command_line(argv: list[str]) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p_check = sub.add_parser("check", help="check a graph file and print shapes, parameters and problems")
     p_check.add_argument("file", help="a .loom graph file")
+    p_train = sub.add_parser("train", help="train a graph on its data set")
+    p_train.add_argument("file", help="a .loom graph file (its training section gives the settings)")
+    p_train.add_argument("--dataset", help="data set name (digits, spiral, moons, mnist, ...)")
+    p_train.add_argument("--epochs", type=int)
+    p_train.add_argument("--batch-size", type=int)
+    p_train.add_argument("--lr", type=float, help="learning rate")
+    p_train.add_argument("--device", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:1, mps")
+    p_train.add_argument("--checkpoint-dir", help="where checkpoints go (default: checkpoints/FILE-NAME)")
+    p_train.add_argument("--resume", help="continue from a checkpoint (its .safetensors file or folder)")
+    p_train.add_argument("--json", action="store_true", help="print one JSON message per line")
     args = parser.parse_args(argv)
     if args.command == "check":
         from engine.cli.check_command import run_check
         return run_check(_load(args.file), sys.stdout)
+    if args.command == "train":
+        from engine.cli.train_command import run_train
+        return run_train(_load(args.file), args.file, args)
     return 2
 
 

@@ -1,0 +1,66 @@
+"""Data sets by name: ``load_dataset("digits")``, ``load_dataset("spiral", noise=0.3)`` ...
+
+Options are checked against the loader's own parameters, so a misspelt option is named in
+the error instead of being ignored.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from typing import Any, Callable
+
+from . import file_sets, image_sets, synthetic
+from .base import CLASSIFICATION, REGRESSION, DataError, DataSet
+
+LOADERS: dict[str, Callable[..., DataSet]] = {
+    "digits": synthetic.digits,
+    "spiral": synthetic.spiral,
+    "moons": synthetic.moons,
+    "circles": synthetic.circles,
+    "xor": synthetic.xor,
+    "gaussian": synthetic.gaussian,
+    "sine": synthetic.sine,
+    "mnist": functools.partial(image_sets.mnist_family, "mnist"),
+    "fashion_mnist": functools.partial(image_sets.mnist_family, "fashion_mnist"),
+    "cifar10": functools.partial(image_sets.cifar, "cifar10"),
+    "cifar100": functools.partial(image_sets.cifar, "cifar100"),
+    "image_folder": file_sets.image_folder,
+    "csv": file_sets.csv_table,
+    "text": file_sets.text_file,
+}
+
+
+def dataset_options(name: str) -> dict[str, Any]:
+    """The options a data set takes, with their defaults (``inspect.Parameter.empty`` if required)."""
+    loader = _loader(name)
+    return {p.name: p.default for p in inspect.signature(loader).parameters.values()}
+
+
+def load_dataset(name: str, **options: Any) -> DataSet:
+    loader = _loader(name)
+    known = dataset_options(name)
+    for key in options:
+        if key not in known:
+            raise DataError(f"data set '{name}' has no option '{key}'; it takes {', '.join(known) or 'none'}")
+    missing = [k for k, v in known.items() if v is inspect.Parameter.empty and k not in options]
+    if missing:
+        raise DataError(f"data set '{name}' needs the option(s) {', '.join(missing)}")
+    for key, value in options.items():
+        default = known[key]
+        if isinstance(default, bool) and not isinstance(value, bool):
+            raise DataError(f"data set '{name}': option '{key}' must be true or false, not {value!r}")
+        if isinstance(default, (int, float)) and not isinstance(default, bool) and (
+                isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise DataError(f"data set '{name}': option '{key}' must be a number, not {value!r}")
+    return loader(**options)
+
+
+def _loader(name: str) -> Callable[..., DataSet]:
+    try:
+        return LOADERS[name]
+    except KeyError:
+        raise DataError(f"unknown data set '{name}'; known: {', '.join(LOADERS)}") from None
+
+
+__all__ = ["CLASSIFICATION", "DataError", "DataSet", "LOADERS", "REGRESSION", "dataset_options", "load_dataset"]

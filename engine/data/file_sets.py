@@ -1,0 +1,157 @@
+"""Data from a person's own files: a folder of images per class, a CSV table, a text file."""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .base import CLASSIFICATION, REGRESSION, DataError, DataSet, split, standardize
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
+
+
+def image_folder(root: str, image_size: list[int] | None = None, grayscale: bool = False,
+                 val_fraction: float = 0.2, seed: int = 0, normalize: bool = True,
+                 crop_padding: int = 0, flip: bool = False) -> DataSet:
+    """One sub-folder per class, named after it, holding that class's images."""
+    from PIL import Image, UnidentifiedImageError
+
+    folder = Path(root).expanduser()
+    if not folder.is_dir():
+        raise DataError(f"image folder {folder} does not exist")
+    classes = sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if not classes:
+        raise DataError(f"{folder} has no class folders: put each class's images in a folder named after it")
+    size = tuple(image_size) if image_size else None
+    images, labels, first = [], [], None
+    for label, name in enumerate(classes):
+        files = sorted(p for p in (folder / name).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        if not files:
+            raise DataError(f"class folder {folder / name} holds no images "
+                            f"({', '.join(sorted(IMAGE_SUFFIXES))})")
+        for path in files:
+            try:
+                with Image.open(path) as img:
+                    img = img.convert("L" if grayscale else "RGB")
+                    if size:
+                        img = img.resize((size[1], size[0]))
+                    array = np.asarray(img, dtype=np.uint8)
+            except (OSError, UnidentifiedImageError) as err:
+                raise DataError(f"{path}: cannot be read as an image ({err})") from None
+            if first is None:
+                first = (path, array.shape)
+            elif array.shape != first[1]:
+                raise DataError(f"{path} is {array.shape[1]}x{array.shape[0]} but {first[0]} is "
+                                f"{first[1][1]}x{first[1][0]}: set image_size to resize them alike")
+            images.append(array)
+            labels.append(label)
+    x = torch.from_numpy(np.stack(images)).float() / 255.0
+    x = x.unsqueeze(1) if grayscale else x.permute(0, 3, 1, 2).contiguous()
+    x_train, y_train, x_val, y_val = split(x, torch.tensor(labels), val_fraction, seed)
+    if normalize:
+        x_train, x_val = standardize(x_train, x_val)
+    return DataSet(folder.name, x_train, y_train, x_val, y_val, CLASSIFICATION, classes, kind="image",
+                   extra={"crop_padding": crop_padding, "flip": flip})
+
+
+def csv_table(path: str, target: str, task: str = "auto", val_fraction: float = 0.2, seed: int = 0,
+              normalize: bool = True) -> DataSet:
+    """Numeric feature columns and one target column (a class name or a number)."""
+    file = Path(path).expanduser()
+    try:
+        with file.open(newline="", encoding="utf-8-sig") as f:
+            rows = list(csv.reader(f))
+    except FileNotFoundError:
+        raise DataError(f"CSV file {file} does not exist") from None
+    except (OSError, UnicodeDecodeError, csv.Error) as err:
+        raise DataError(f"{file}: cannot be read as CSV text ({err})") from None
+    rows = [r for r in rows if any(cell.strip() for cell in r)]
+    if len(rows) < 2:
+        raise DataError(f"{file}: needs a header line and at least one row of data")
+    header = [h.strip() for h in rows[0]]
+    if target not in header:
+        raise DataError(f"{file}: there is no column '{target}'; the columns are {', '.join(header)}")
+    t = header.index(target)
+    features = [i for i in range(len(header)) if i != t]
+    if not features:
+        raise DataError(f"{file}: has no feature columns besides the target '{target}'")
+    values, targets = [], []
+    for line, row in enumerate(rows[1:], start=2):
+        if len(row) != len(header):
+            raise DataError(f"{file} line {line}: has {len(row)} fields, the header has {len(header)}")
+        numbers = []
+        for i in features:
+            try:
+                number = float(row[i])
+            except ValueError:
+                raise DataError(f"{file} line {line}, column '{header[i]}': {row[i]!r} is not a number") from None
+            if not math.isfinite(number):
+                raise DataError(f"{file} line {line}, column '{header[i]}': {row[i]!r} is not a finite number")
+            numbers.append(number)
+        values.append(numbers)
+        targets.append(row[t].strip())
+    if task not in ("auto", CLASSIFICATION, REGRESSION):
+        raise DataError(f"task must be auto, classification or regression, not {task!r}")
+    numeric = all(_is_number(v) for v in targets)
+    if task == "auto":
+        task = REGRESSION if numeric and not _few_integers(targets) else CLASSIFICATION
+    x = torch.tensor(values, dtype=torch.float32)
+    if task == CLASSIFICATION:
+        classes = sorted(set(targets), key=lambda v: (float(v), v) if numeric else (0.0, v))
+        index = {c: i for i, c in enumerate(classes)}
+        y = torch.tensor([index[v] for v in targets])
+    else:
+        if not numeric:
+            bad = next(v for v in targets if not _is_number(v))
+            raise DataError(f"{file}, column '{target}': {bad!r} is not a number, so it cannot be a regression target")
+        classes = []
+        y = torch.tensor([[float(v)] for v in targets], dtype=torch.float32)
+    x_train, y_train, x_val, y_val = split(x, y, val_fraction, seed, stratify=task == CLASSIFICATION)
+    if normalize:
+        x_train, x_val = standardize(x_train, x_val)
+    return DataSet(file.stem, x_train, y_train, x_val, y_val, task, classes, kind="table",
+                   extra={"features": [header[i] for i in features]})
+
+
+def _is_number(text: str) -> bool:
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
+
+
+def _few_integers(values: list[str]) -> bool:
+    return all(float(v).is_integer() for v in values) and len(set(values)) <= 50
+
+
+def text_file(path: str, seq_len: int = 64, val_fraction: float = 0.1, seed: int = 0) -> DataSet:
+    """Characters of a text; each sample is ``seq_len`` characters and the next character of
+    each position is its target (a character-level language model)."""
+    file = Path(path).expanduser()
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DataError(f"text file {file} does not exist") from None
+    except UnicodeDecodeError as err:
+        raise DataError(f"{file}: is not UTF-8 text (byte {err.start})") from None
+    except OSError as err:
+        raise DataError(f"{file}: cannot be read ({err})") from None
+    if seq_len < 1:
+        raise DataError(f"seq_len must be at least 1, not {seq_len}")
+    vocabulary = "".join(sorted(set(text)))
+    index = {c: i for i, c in enumerate(vocabulary)}
+    codes = torch.tensor([index[c] for c in text], dtype=torch.int64)
+    windows = (len(codes) - 1) // seq_len
+    if windows < 2:
+        raise DataError(f"{file}: {len(text)} characters are too few for sequences of {seq_len}; "
+                        f"need at least {2 * seq_len + 1}")
+    x = codes[: windows * seq_len].reshape(windows, seq_len)
+    y = codes[1: windows * seq_len + 1].reshape(windows, seq_len)
+    # Validation is the end of the text, not random windows, so it is text the model never saw.
+    n_val = max(1, int(round(windows * val_fraction)))
+    return DataSet(file.stem, x[:-n_val], y[:-n_val], x[-n_val:], y[-n_val:], CLASSIFICATION,
+                   list(vocabulary), kind="text", extra={"vocabulary": vocabulary})

@@ -1,0 +1,86 @@
+"""Small synthetic sets: 2-D points for decision boundaries, and a noisy sine for regression."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from sklearn.datasets import load_digits, make_circles, make_moons
+
+from .base import CLASSIFICATION, REGRESSION, DataSet, split, standardize
+
+
+def _points(name: str, x: np.ndarray, y: np.ndarray, val_fraction: float, seed: int) -> DataSet:
+    xt = torch.as_tensor(x, dtype=torch.float32)
+    yt = torch.as_tensor(y, dtype=torch.int64)
+    x_train, y_train, x_val, y_val = split(xt, yt, val_fraction, seed)
+    classes = int(yt.max()) + 1
+    return DataSet(name, x_train, y_train, x_val, y_val, CLASSIFICATION,
+                   [f"class {i}" for i in range(classes)], kind="points")
+
+
+def spiral(n_samples: int = 1200, noise: float = 0.2, classes: int = 3, turns: float = 1.5,
+           val_fraction: float = 0.2, seed: int = 0) -> DataSet:
+    """Interleaved spiral arms: no straight line separates them, a small MLP does."""
+    rng = np.random.default_rng(seed)
+    per = n_samples // classes
+    xs, ys = [], []
+    for c in range(classes):
+        r = np.linspace(0.05, 1.0, per)
+        theta = np.linspace(0, turns * 2 * math.pi, per) + c * 2 * math.pi / classes
+        theta = theta + rng.normal(0, noise * 0.5, per)
+        xs.append(np.stack([r * np.sin(theta), r * np.cos(theta)], axis=1))
+        ys.append(np.full(per, c))
+    return _points("spiral", np.concatenate(xs), np.concatenate(ys), val_fraction, seed)
+
+
+def moons(n_samples: int = 1000, noise: float = 0.15, val_fraction: float = 0.2, seed: int = 0) -> DataSet:
+    x, y = make_moons(n_samples=n_samples, noise=noise, random_state=seed)
+    return _points("moons", x, y, val_fraction, seed)
+
+
+def circles(n_samples: int = 1000, noise: float = 0.08, val_fraction: float = 0.2, seed: int = 0) -> DataSet:
+    x, y = make_circles(n_samples=n_samples, noise=noise, factor=0.5, random_state=seed)
+    return _points("circles", x, y, val_fraction, seed)
+
+
+def xor(n_samples: int = 1000, noise: float = 0.1, val_fraction: float = 0.2, seed: int = 0) -> DataSet:
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-1, 1, (n_samples, 2))
+    y = ((x[:, 0] > 0) ^ (x[:, 1] > 0)).astype(np.int64)
+    return _points("xor", x + rng.normal(0, noise, x.shape), y, val_fraction, seed)
+
+
+def gaussian(n_samples: int = 1000, noise: float = 0.5, classes: int = 2, val_fraction: float = 0.2,
+             seed: int = 0) -> DataSet:
+    """Gaussian blobs around points of a circle; noise is their standard deviation."""
+    rng = np.random.default_rng(seed)
+    per = n_samples // classes
+    angles = np.arange(classes) * 2 * math.pi / classes
+    centres = np.stack([np.cos(angles), np.sin(angles)], axis=1) * 1.5
+    x = np.concatenate([rng.normal(centres[c], noise, (per, 2)) for c in range(classes)])
+    y = np.repeat(np.arange(classes), per)
+    return _points("gaussian", x, y, val_fraction, seed)
+
+
+def sine(n_samples: int = 500, noise: float = 0.1, val_fraction: float = 0.2, seed: int = 0) -> DataSet:
+    """y = sin(x) + noise on [-pi, pi]: a 1-D regression for the MSE or L1 loss."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-math.pi, math.pi, (n_samples, 1))
+    y = np.sin(x) + rng.normal(0, noise, x.shape)
+    xt, yt = torch.as_tensor(x, dtype=torch.float32), torch.as_tensor(y, dtype=torch.float32)
+    x_train, y_train, x_val, y_val = split(xt, yt, val_fraction, seed, stratify=False)
+    return DataSet("sine", x_train, y_train, x_val, y_val, REGRESSION, kind="points")
+
+
+def digits(val_fraction: float = 0.2, seed: int = 0, normalize: bool = True) -> DataSet:
+    """scikit-learn's bundled 1,797 handwritten digits, 8x8 grey images, 10 classes."""
+    bunch = load_digits()
+    x = torch.as_tensor(bunch.data, dtype=torch.float32).reshape(-1, 1, 8, 8) / 16.0
+    y = torch.as_tensor(bunch.target, dtype=torch.int64)
+    x_train, y_train, x_val, y_val = split(x, y, val_fraction, seed)
+    if normalize:
+        x_train, x_val = standardize(x_train, x_val)
+    return DataSet("digits", x_train, y_train, x_val, y_val, CLASSIFICATION,
+                   [str(d) for d in range(10)], kind="image")

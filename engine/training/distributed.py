@@ -1,0 +1,60 @@
+"""Running the same training under ``torchrun``: one process per device, gradients averaged by
+DistributedDataParallel, each rank on its shard of every epoch, metrics summed across ranks."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import torch
+import torch.distributed as dist
+
+
+@dataclass
+class Distributed:
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+
+    @property
+    def active(self) -> bool:
+        return self.world_size > 1
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    @classmethod
+    def from_environment(cls) -> "Distributed":
+        """Join the process group that torchrun describes in the environment, if any."""
+        world = int(os.environ.get("WORLD_SIZE", "1"))
+        if world <= 1:
+            return cls()
+        if not dist.is_initialized():
+            backend = "nccl" if torch.cuda.is_available() else "gloo"
+            dist.init_process_group(backend=backend)
+        return cls(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", "0")))
+
+    def device_for(self, device: torch.device) -> torch.device:
+        if self.active and device.type == "cuda":
+            torch.cuda.set_device(self.local_rank)
+            return torch.device("cuda", self.local_rank)
+        return device
+
+    def shard(self, indices: torch.Tensor, equal: bool) -> torch.Tensor:
+        """This rank's part; with ``equal`` every rank gets the same count (DDP needs equal steps)."""
+        if not self.active:
+            return indices
+        if equal:
+            indices = indices[: len(indices) - len(indices) % self.world_size]
+        return indices[self.rank::self.world_size]
+
+    def sum(self, tensor: torch.Tensor) -> torch.Tensor:
+        if self.active:
+            dist.all_reduce(tensor, op=dist.ReduceOp.SUM)
+        return tensor
+
+    def finish(self) -> None:
+        if self.active and dist.is_initialized():
+            dist.barrier()
+            dist.destroy_process_group()

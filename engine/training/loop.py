@@ -1,0 +1,401 @@
+"""``train(graph, config, control)``: a plain generator of training messages.
+
+The data set lives on the training device and is batched by indexing. The step itself never
+waits for the device: losses are kept on device and read every ``log_every`` steps, probes run
+every ``probe_every`` steps. Faults end the run with a ``Failed`` message, never an exception:
+a NaN loss names its step and leaves the checkpoints as they were.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Iterator
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from graphs import Graph, dumps_graph
+
+from ..check import check
+from ..compiler import compile_graph
+from ..data import CLASSIFICATION, DataError, DataSet, load_dataset
+from ..data.augment import augment_batch
+from . import probes
+from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from .config import ConfigError, TrainingConfig
+from .control import Control
+from .devices import describe_device, resolve_device
+from .distributed import Distributed
+from .faults import first_line, locate_failure
+from .fit import fit_diagnostics
+from .messages import (CheckpointSaved, ConfusionMatrix, EpochMetrics, Failed, Finished, RunStarted,
+                       StepMetrics)
+
+PROBE_BATCH = 256
+
+
+class _Stop(Exception):
+    """Ends the run early with its final messages."""
+
+    def __init__(self, *messages) -> None:
+        self.messages = messages
+
+
+def train(graph: Graph, config: TrainingConfig | None = None, control: Control | None = None,
+          dataset: DataSet | None = None, resume: str | None = None) -> Iterator:
+    """Train ``graph``; yields messages (see ``messages.py``) and ends with Finished or Failed."""
+    try:
+        config = config or TrainingConfig.from_dict(graph.training)
+        run = _Run(graph, config, control or Control(), dataset, resume)
+        yield from run.messages()
+    except _Stop as stop:
+        yield from stop.messages
+    except (ConfigError, DataError, CheckpointError) as err:
+        yield Failed(str(err))
+
+
+class _Run:
+    def __init__(self, graph, config, control, dataset, resume) -> None:
+        self.graph, self.config, self.control = graph, config, control
+        self.dist = Distributed.from_environment()
+        report = check(graph)
+        if not report.ok:
+            raise _Stop(Failed("the graph has errors; fix them before training",
+                               node=report.errors[0].node, diagnostics=tuple(d.message for d in report.errors)))
+        data = dataset if dataset is not None else load_dataset(config.dataset, **config.dataset_options)
+        problems = fit_diagnostics(graph, report, data, config)
+        if problems:
+            raise _Stop(Failed(f"the graph does not fit the {data.name} data set",
+                               node=problems[0].node, diagnostics=tuple(d.message for d in problems)))
+        self.device = self.dist.device_for(resolve_device(config.device))
+        torch.manual_seed(config.seed)
+        self.model = compile_graph(graph, report).to(self.device)
+        self.data = data.to(self.device)
+        self.cuda = self.device.type == "cuda"
+        if self.cuda and data.kind == "image":
+            self.model = self.model.to(memory_format=torch.channels_last)
+        self.forward_model: nn.Module = self.model
+        if self.dist.active:
+            from torch.nn.parallel import DistributedDataParallel
+            ids = [self.device.index] if self.cuda else None
+            self.forward_model = DistributedDataParallel(self.model, device_ids=ids)
+        if config.compile and self.cuda:
+            self.forward_model = torch.compile(self.forward_model)
+        self.optimizer = _optimizer(self.model, config)
+        n_train = len(self.dist.shard(torch.arange(len(data.x_train)), equal=True))
+        self.steps_per_epoch = math.ceil(n_train / config.batch_size)
+        self.scheduler = _scheduler(self.optimizer, config, self.steps_per_epoch)
+        self.scaler = torch.amp.GradScaler("cuda", enabled=config.amp and self.cuda)
+        self.augment_generator = torch.Generator(device=self.device).manual_seed(config.seed + 1)
+        self.weighted_layers = probes.layers_with_weights(self.model)
+        self.epoch = self.step = self.batch_in_epoch = 0
+        self.epoch_sums = [0.0, 0.0, 0.0]      # loss sum, correct, samples of the epoch so far
+        self.best_val_loss, self.bad_epochs = float("inf"), 0
+        self.last_val: tuple[float | None, float | None] = (None, None)
+        if resume:
+            self._restore(load_checkpoint(resume))
+
+    # ------------------------------------------------------------------ the run
+    def messages(self) -> Iterator:
+        config, data = self.config, self.data
+        yield RunStarted(describe_device(self.device), sum(p.numel() for p in self.model.parameters()),
+                         len(data.x_train), len(data.x_val), self.steps_per_epoch, config.epochs, data.name,
+                         tuple(data.class_names), self.epoch, self.dist.world_size)
+        started = time.perf_counter()
+        try:
+            while self.epoch < config.epochs:
+                yield from self._train_epoch()
+                self.epoch += 1
+                self.batch_in_epoch = 0
+                val_loss, val_acc, confusion = self._validate()
+                train_loss, correct, seen = self.epoch_sums
+                self.epoch_sums = [0.0, 0.0, 0.0]
+                self.last_val = (val_loss, val_acc)
+                yield EpochMetrics(self.epoch, self.step, train_loss / max(seen, 1),
+                                   correct / seen if self._has_accuracy and seen else None, val_loss, val_acc,
+                                   time.perf_counter() - started)
+                if confusion is not None:
+                    yield ConfusionMatrix(self.epoch, confusion, tuple(data.class_names))
+                if config.probes:
+                    yield from self._epoch_probes()
+                self._schedule_epoch(val_loss)
+                improved = val_loss < self.best_val_loss
+                if improved:
+                    self.best_val_loss, self.bad_epochs = val_loss, 0
+                else:
+                    self.bad_epochs += 1
+                if config.checkpoint_dir and self.epoch % config.checkpoint_every == 0:
+                    yield self._save("last")
+                if config.checkpoint_dir and improved:
+                    yield self._save("best")
+                if config.early_stopping and self.bad_epochs >= config.early_stopping:
+                    yield self._finish("early stopping")
+                    return
+            yield self._finish("completed")
+        except _Stop as stop:
+            yield from stop.messages
+        except torch.OutOfMemoryError:
+            smaller = max(1, config.batch_size // 2)
+            yield Failed(f"out of memory on {self.device.type} with batch size {config.batch_size} at step "
+                         f"{self.step}: try a smaller batch size such as {smaller}", step=self.step)
+        except Exception as err:   # any other failure ends the run with a message, not a crash
+            yield self._failure(err)
+        finally:
+            self.dist.finish()
+
+    def _train_epoch(self) -> Iterator:
+        config, data = self.config, self.data
+        order = self.dist.shard(_epoch_order(len(data.x_train), config.seed, self.epoch), equal=True)
+        batches = order.split(config.batch_size)
+        self.forward_model.train()
+        window: list[torch.Tensor] = []
+        window_correct: list[torch.Tensor] = []
+        window_sizes: list[int] = []
+        window_start = time.perf_counter()
+        for i in range(self.batch_in_epoch, len(batches)):
+            self._obey_control()
+            index = batches[i].to(self.device, non_blocking=True)
+            x, y = self._batch(index)
+            probe_now = config.probes and config.probe_every and (self.step + 1) % config.probe_every == 0
+            loss, correct = self._step(x, y, gradient_probe=probe_now)
+            window.append(loss)
+            if correct is not None:
+                window_correct.append(correct)
+            window_sizes.append(len(index))
+            self.step += 1
+            self.batch_in_epoch = i + 1
+            if probe_now and self._gradients is not None:
+                yield self._gradients
+            if len(window) == config.log_every or i == len(batches) - 1:
+                yield self._report(window, window_correct, window_sizes, time.perf_counter() - window_start)
+                window, window_correct, window_sizes, window_start = [], [], [], time.perf_counter()
+            if probe_now:
+                yield from self._inside_probes()
+
+    def _step(self, x: torch.Tensor, y: torch.Tensor, gradient_probe: bool):
+        self._gradients = None
+        with torch.autocast(self.device.type, enabled=self.config.amp and self.cuda):
+            out = self.forward_model(x)
+            loss = self._loss(out, y)
+        self.optimizer.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()
+        if gradient_probe:
+            self.scaler.unscale_(self.optimizer)
+            self._gradients = probes.gradient_flow(self.step + 1, self.weighted_layers)
+        if self.config.clip_grad_norm:
+            if not gradient_probe:
+                self.scaler.unscale_(self.optimizer)
+            nn.utils.clip_grad_norm_(self.model.parameters(), self.config.clip_grad_norm)
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        if self.config.schedule == "one_cycle":
+            self.scheduler.step()
+        correct = self._correct(out.detach(), y) if self._has_accuracy else None
+        return loss.detach().float(), correct
+
+    def _report(self, window, window_correct, sizes, elapsed) -> StepMetrics:
+        losses = torch.stack(window)
+        if self.dist.active:
+            losses = self.dist.sum(losses.clone()) / self.dist.world_size
+        values = losses.tolist()          # the one host sync of the window
+        for offset, value in enumerate(values):
+            if not math.isfinite(value):
+                bad_step = self.step - len(values) + offset + 1
+                raise _Stop(Failed(f"the loss became {'NaN' if value != value else 'infinite'} at step {bad_step} "
+                                   f"(epoch {self.epoch + 1}): training diverged. Try a lower learning rate "
+                                   f"(now {self.config.lr:g}) or gradient clipping. Checkpoints were left as they were.",
+                                   step=bad_step))
+        samples = sum(sizes)
+        self.epoch_sums[0] += sum(v * n for v, n in zip(values, sizes))
+        self.epoch_sums[2] += samples
+        if window_correct:
+            self.epoch_sums[1] += float(torch.stack(window_correct).sum())
+        return StepMetrics(self.step, self.epoch, sum(values) / len(values), self.optimizer.param_groups[0]["lr"],
+                           samples * self.dist.world_size / max(elapsed, 1e-9))
+
+    # ------------------------------------------------------------------ data and loss
+    def _batch(self, index: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        data = self.data
+        x, y = data.x_train[index], data.y_train[index]
+        crop, flip = data.extra.get("crop_padding", 0), data.extra.get("flip", False)
+        if data.kind == "image" and (crop or flip):
+            x = augment_batch(x, crop, flip, self.augment_generator)
+        if self.cuda and data.kind == "image":
+            x = x.contiguous(memory_format=torch.channels_last)
+        return x, (x if self.config.reconstruct else y)
+
+    @property
+    def _has_accuracy(self) -> bool:
+        return self.data.task == CLASSIFICATION and not self.config.reconstruct
+
+    def _loss(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        loss = self.config.loss
+        out = out.float()
+        if loss in ("cross_entropy", "nll"):
+            fn = F.cross_entropy if loss == "cross_entropy" else F.nll_loss
+            return fn(out.reshape(-1, out.shape[-1]), y.reshape(-1))
+        if loss == "bce_with_logits":
+            return F.binary_cross_entropy_with_logits(out, _binary_targets(out, y))
+        fn = F.mse_loss if loss == "mse" else F.l1_loss
+        return fn(out, y.float())
+
+    def _correct(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        if self.config.loss == "bce_with_logits":
+            return ((out > 0) == (_binary_targets(out, y) > 0.5)).float().mean(dim=-1).sum()
+        return (out.argmax(dim=-1) == y).float().mean(dim=tuple(range(1, y.dim()))).sum() if y.dim() > 1 \
+            else (out.argmax(dim=-1) == y).sum().float()
+
+    def _validate(self):
+        data, model = self.data, self.forward_model
+        index = self.dist.shard(torch.arange(len(data.x_val)), equal=False).to(self.device)
+        sums = torch.zeros(3, device=self.device)
+        classes = data.num_classes
+        confusion = torch.zeros(classes * classes, device=self.device) if self._has_accuracy else None
+        model.eval()
+        with torch.no_grad(), torch.autocast(self.device.type, enabled=self.config.amp and self.cuda):
+            for chunk in index.split(max(self.config.batch_size, 512)):
+                x, y = data.x_val[chunk], data.y_val[chunk]
+                if self.cuda and data.kind == "image":
+                    x = x.contiguous(memory_format=torch.channels_last)
+                target = x if self.config.reconstruct else y
+                out = model(x).float()
+                sums[0] += self._loss(out, target) * len(chunk)
+                sums[2] += len(chunk)
+                if confusion is not None:
+                    sums[1] += self._correct(out, y)
+                    if self.config.loss != "bce_with_logits":
+                        pairs = y.reshape(-1) * classes + out.argmax(dim=-1).reshape(-1)
+                        confusion += torch.bincount(pairs, minlength=classes * classes).float()
+        model.train()
+        self.dist.sum(sums)
+        loss, correct, count = sums.tolist()
+        if not math.isfinite(loss):
+            raise _Stop(Failed(f"the validation loss is not finite after epoch {self.epoch}: training diverged; "
+                               f"try a lower learning rate", step=self.step))
+        matrix = None
+        if confusion is not None and self.config.loss != "bce_with_logits":
+            matrix = self.dist.sum(confusion).reshape(classes, classes).long().cpu().numpy()
+        return loss / count, (correct / count if confusion is not None else None), matrix
+
+    # ------------------------------------------------------------------ probes
+    def _probe_batch(self) -> torch.Tensor:
+        return self.data.x_val[:PROBE_BATCH]
+
+    def _inside_probes(self) -> Iterator:
+        if not self.dist.is_main:
+            return
+        sample = self.control.probe_sample if self.control.probe_sample is not None else self.config.probe_sample
+        yield from probes.filters(self.step, self.model)
+        yield from probes.inside_look(self.step, self.model, self.graph, self._probe_batch(), sample,
+                                      self.control.probe_layers)
+
+    def _epoch_probes(self) -> Iterator:
+        if not self.dist.is_main:
+            return
+        data = self.data
+        if data.kind == "points" and data.input_shape == (2,) and self._has_accuracy:
+            yield probes.decision_boundary(self.epoch, self.model, data.x_train)
+        if not self.config.probe_every:
+            yield from self._inside_probes()
+
+    # ------------------------------------------------------------------ control, schedule, end
+    def _obey_control(self) -> None:
+        while self.control.paused and not self.control.stop_requested:
+            time.sleep(0.02)
+        if self.control.stop_requested:
+            messages = [self._save("last")] if self.config.checkpoint_dir else []
+            raise _Stop(*messages, self._finish("stopped"))
+
+    def _schedule_epoch(self, val_loss: float) -> None:
+        if self.config.schedule == "plateau":
+            self.scheduler.step(val_loss)
+        elif self.config.schedule in ("step", "cosine"):
+            self.scheduler.step()
+
+    def _finish(self, reason: str) -> Finished:
+        return Finished(reason, self.epoch, self.step, *self.last_val)
+
+    def _failure(self, err: Exception) -> Failed:
+        failure = None
+        try:
+            failure = locate_failure(self.model, self._batch(torch.arange(min(8, len(self.data.x_train)),
+                                                                           device=self.device))[0])
+        except Exception:
+            pass
+        if failure is not None:
+            return Failed(f"{failure.node} failed during training: {first_line(failure.error)}", node=failure.node,
+                          step=self.step)
+        return Failed(f"training failed at step {self.step}: {type(err).__name__}: {first_line(err)}", step=self.step)
+
+    # ------------------------------------------------------------------ checkpoints
+    def _save(self, name: str) -> CheckpointSaved:
+        if not self.dist.is_main:
+            return CheckpointSaved("", self.epoch, self.step)
+        state = {
+            "step": self.step, "epoch": self.epoch, "batch_in_epoch": self.batch_in_epoch,
+            "epoch_sums": list(self.epoch_sums), "best_val_loss": self.best_val_loss, "bad_epochs": self.bad_epochs,
+            "optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
+            "scaler": self.scaler.state_dict(), "rng": torch.get_rng_state(),
+            "augment_rng": self.augment_generator.get_state(),
+            "config": self.config.to_dict(), "graph": dumps_graph(self.graph),
+        }
+        if self.cuda:
+            state["cuda_rng"] = torch.cuda.get_rng_state(self.device)
+        path = save_checkpoint(self.config.checkpoint_dir, name, self.model.state_dict(), state)
+        return CheckpointSaved(str(path), self.epoch, self.step)
+
+    def _restore(self, checkpoint) -> None:
+        state = checkpoint.state
+        try:
+            self.model.load_state_dict(checkpoint.weights)
+        except RuntimeError as err:
+            raise CheckpointError(f"the checkpoint does not fit this graph: {first_line(err)}") from None
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        self.scaler.load_state_dict(state["scaler"])
+        self.step, self.epoch, self.batch_in_epoch = state["step"], state["epoch"], state["batch_in_epoch"]
+        self.epoch_sums = list(state["epoch_sums"])
+        self.best_val_loss, self.bad_epochs = state["best_val_loss"], state["bad_epochs"]
+        torch.set_rng_state(state["rng"])
+        self.augment_generator.set_state(state["augment_rng"])
+        if self.cuda and "cuda_rng" in state:
+            torch.cuda.set_rng_state(state["cuda_rng"], self.device)
+
+
+def _epoch_order(n: int, seed: int, epoch: int) -> torch.Tensor:
+    """The shuffled order of an epoch, a function of (seed, epoch) alone: resuming needs no state."""
+    return torch.randperm(n, generator=torch.Generator().manual_seed(seed * 1_000_003 + epoch))
+
+
+def _binary_targets(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    if y.is_floating_point():
+        return y.reshape(out.shape)
+    if out.shape[-1] == 1:
+        return y.float().reshape(out.shape)
+    return F.one_hot(y, out.shape[-1]).float()
+
+
+def _optimizer(model: nn.Module, c: TrainingConfig) -> torch.optim.Optimizer:
+    params = model.parameters()
+    if c.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=c.lr, momentum=c.momentum, nesterov=c.nesterov, weight_decay=c.weight_decay)
+    if c.optimizer == "rmsprop":
+        return torch.optim.RMSprop(params, lr=c.lr, momentum=c.momentum, weight_decay=c.weight_decay)
+    cls = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "adagrad": torch.optim.Adagrad,
+           "adadelta": torch.optim.Adadelta}[c.optimizer]
+    return cls(params, lr=c.lr, weight_decay=c.weight_decay)
+
+
+def _scheduler(optimizer, c: TrainingConfig, steps_per_epoch: int):
+    s = torch.optim.lr_scheduler
+    if c.schedule == "step":
+        return s.StepLR(optimizer, step_size=c.step_size, gamma=c.gamma)
+    if c.schedule == "cosine":
+        return s.CosineAnnealingLR(optimizer, T_max=c.epochs)
+    if c.schedule == "one_cycle":
+        return s.OneCycleLR(optimizer, max_lr=c.lr, total_steps=c.epochs * steps_per_epoch)
+    if c.schedule == "plateau":
+        return s.ReduceLROnPlateau(optimizer, factor=c.gamma, patience=2)
+    return s.LambdaLR(optimizer, lambda epoch: 1.0)

@@ -1,0 +1,138 @@
+"""What a training run reports: small, frozen, picklable messages.
+
+The command line prints them, the GUI's dashboard draws them, and the worker process sends
+them through a queue; nothing here knows who listens.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class RunStarted:
+    device: str
+    parameters: int
+    train_samples: int
+    val_samples: int
+    steps_per_epoch: int
+    epochs: int
+    dataset: str
+    class_names: tuple[str, ...] = ()
+    start_epoch: int = 0          # > 0 when resumed from a checkpoint
+    world_size: int = 1
+
+
+@dataclass(frozen=True)
+class StepMetrics:
+    step: int
+    epoch: int
+    loss: float                   # mean training loss over the steps since the last report
+    lr: float
+    samples_per_s: float
+
+
+@dataclass(frozen=True)
+class EpochMetrics:
+    epoch: int                    # 1-based: the epoch just finished
+    step: int
+    train_loss: float
+    train_accuracy: float | None  # None for regression
+    val_loss: float
+    val_accuracy: float | None
+    elapsed_s: float
+
+
+@dataclass(frozen=True)
+class LayerGradient:
+    layer: str                    # node id
+    mean_abs_grad: float
+    max_abs_grad: float
+    weight_norm: float
+
+
+@dataclass(frozen=True)
+class GradientFlow:
+    step: int
+    layers: tuple[LayerGradient, ...]
+
+
+@dataclass(frozen=True)
+class Filters:
+    step: int
+    layer: str
+    weights: np.ndarray = field(repr=False)   # out_channels x in_channels x kh x kw (at most 64 filters)
+
+
+@dataclass(frozen=True)
+class ActivationMaps:
+    step: int
+    layer: str
+    sample: int                   # index into the validation set
+    maps: np.ndarray = field(repr=False)      # the layer's output for that sample (channels x ... )
+
+
+@dataclass(frozen=True)
+class DeadUnits:
+    step: int
+    fractions: tuple[tuple[str, float], ...]  # (node id, share of units never active on the probe batch)
+
+
+@dataclass(frozen=True)
+class ConfusionMatrix:
+    epoch: int
+    matrix: np.ndarray = field(repr=False)    # rows: true class, columns: predicted class
+    class_names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DecisionBoundary:
+    epoch: int
+    x_range: tuple[float, float]
+    y_range: tuple[float, float]
+    classes: np.ndarray = field(repr=False)      # grid of predicted classes, rows follow y
+    confidence: np.ndarray = field(repr=False)   # grid of the winning probability
+
+
+@dataclass(frozen=True)
+class CheckpointSaved:
+    path: str
+    epoch: int
+    step: int
+
+
+@dataclass(frozen=True)
+class Finished:
+    reason: str                   # "completed", "stopped", "early stopping"
+    epoch: int
+    step: int
+    val_loss: float | None = None
+    val_accuracy: float | None = None
+
+
+@dataclass(frozen=True)
+class Failed:
+    reason: str
+    node: str | None = None       # the node at fault, when it is one node's fault
+    step: int | None = None
+    diagnostics: tuple[str, ...] = ()
+
+
+Message = (RunStarted | StepMetrics | EpochMetrics | GradientFlow | Filters | ActivationMaps | DeadUnits
+           | ConfusionMatrix | DecisionBoundary | CheckpointSaved | Finished | Failed)
+
+
+def to_json(message) -> dict:
+    """A message as JSON-ready data (``--json`` on the command line)."""
+    import dataclasses
+    data = {"type": type(message).__name__}
+    for f in dataclasses.fields(message):
+        value = getattr(message, f.name)
+        if isinstance(value, np.ndarray):
+            value = value.tolist()
+        elif isinstance(value, tuple):
+            value = [dataclasses.asdict(v) if dataclasses.is_dataclass(v) else v for v in value]
+        data[f.name] = value
+    return data

@@ -1,0 +1,110 @@
+"""Looking inside the network while it trains: gradient flow, filters, activation maps, dead
+units, decision boundaries. Each probe works on device and copies back a few small arrays."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from torch import fx, nn
+
+from .messages import ActivationMaps, DeadUnits, DecisionBoundary, Filters, GradientFlow, LayerGradient
+
+RELU_FAMILY = ("ReLU", "LeakyReLU", "PReLU", "ELU", "GELU", "SiLU")
+MAX_FILTERS = 64
+MAX_MAP_CHANNELS = 32
+
+
+def layers_with_weights(model: nn.Module) -> list[tuple[str, nn.Module]]:
+    """Top-level submodules (named by node id) that hold parameters, in forward order."""
+    return [(name, m) for name, m in model.named_children() if any(True for _ in m.parameters())]
+
+
+def gradient_flow(step: int, layers: list[tuple[str, nn.Module]]) -> GradientFlow | None:
+    """Mean and max absolute gradient and weight norm per layer: one transfer for all layers."""
+    rows, names = [], []
+    for name, module in layers:
+        grads = [p.grad for p in module.parameters() if p.grad is not None]
+        if not grads:
+            continue
+        flat = torch.cat([g.detach().abs().flatten() for g in grads])
+        weights = torch.cat([p.detach().flatten() for p in module.parameters()])
+        rows.append(torch.stack([flat.mean(), flat.max(), weights.float().norm()]).float())
+        names.append(name)
+    if not rows:
+        return None
+    values = torch.stack(rows).cpu().tolist()
+    return GradientFlow(step, tuple(LayerGradient(n, *v) for n, v in zip(names, values)))
+
+
+def filters(step: int, model: nn.Module) -> list[Filters]:
+    return [Filters(step, name, m.weight.detach()[:MAX_FILTERS].float().cpu().numpy())
+            for name, m in model.named_children() if isinstance(m, (nn.Conv2d, nn.Conv1d))]
+
+
+class _Recorder(fx.Interpreter):
+    """Runs the compiled graph step by step, keeping the outputs of the nodes asked for."""
+
+    def __init__(self, module: fx.GraphModule, wanted: set[str]) -> None:
+        super().__init__(module)
+        self.wanted, self.values = wanted, {}
+
+    def run_node(self, n: fx.Node) -> Any:
+        result = super().run_node(n)
+        if n.name in self.wanted and isinstance(result, torch.Tensor):
+            self.values[n.name] = result
+        return result
+
+
+def inside_look(step: int, model: fx.GraphModule, graph, batch: torch.Tensor, sample: int,
+                layers: tuple[str, ...] | None) -> list[Any]:
+    """Activation maps of one sample and dead-unit shares, from one pass over the probe batch."""
+    node_types = {n.id: n.type for n in graph.nodes.values()}
+    names = {n.name for n in model.graph.nodes if n.op in ("call_module", "call_function", "call_method")}
+    shown = [n for n in graph.nodes if n in names and node_types[n] not in ("Input", "Output")]
+    if layers is not None:
+        shown = [n for n in shown if n in layers]
+    relus = [n for n in graph.nodes if n in names and node_types[n] in RELU_FAMILY]
+    recorder = _Recorder(model, set(shown) | set(relus))
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            recorder.run(batch)
+    finally:
+        model.train(was_training)
+    values = recorder.values
+    messages: list[Any] = []
+    sample = min(sample, len(batch) - 1)
+    for name in shown:
+        if name in values and values[name].is_floating_point():
+            maps = values[name][sample]
+            if maps.dim() >= 2:
+                maps = maps[:MAX_MAP_CHANNELS]
+            messages.append(ActivationMaps(step, name, sample, maps.float().cpu().numpy()))
+    if relus:
+        shares = torch.stack([(values[n].flatten(1).amax(dim=0) <= 0).float().mean() for n in relus if n in values])
+        messages.append(DeadUnits(step, tuple(zip([n for n in relus if n in values], shares.cpu().tolist()))))
+    return messages
+
+
+def decision_boundary(epoch: int, model: nn.Module, points: torch.Tensor, resolution: int = 80) -> DecisionBoundary:
+    """Predicted class and confidence over a grid covering the 2-D data, with a margin."""
+    low, high = points.amin(dim=0), points.amax(dim=0)
+    margin = (high - low) * 0.1 + 1e-3
+    low, high = low - margin, high + margin
+    xs = torch.linspace(float(low[0]), float(high[0]), resolution, device=points.device)
+    ys = torch.linspace(float(low[1]), float(high[1]), resolution, device=points.device)
+    gy, gx = torch.meshgrid(ys, xs, indexing="ij")
+    grid = torch.stack([gx.flatten(), gy.flatten()], dim=1)
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        out = model(grid).float()
+    model.train(was_training)
+    probs = torch.softmax(out, dim=1) if out.shape[1] > 1 else torch.cat([1 - torch.sigmoid(out), torch.sigmoid(out)], 1)
+    confidence, classes = probs.max(dim=1)
+    return DecisionBoundary(epoch, (float(low[0]), float(high[0])), (float(low[1]), float(high[1])),
+                            classes.reshape(resolution, resolution).cpu().numpy().astype(np.int16),
+                            confidence.reshape(resolution, resolution).cpu().numpy().astype(np.float32))

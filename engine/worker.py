@@ -1,0 +1,161 @@
+"""Training in a separate process, so that a crash, a CUDA error or running out of memory there
+never takes the editor down.
+
+The child is started with ``spawn`` (a fresh interpreter: no state, threads or GPU context
+inherited from the editor), receives the graph as file text and the settings as plain data,
+and sends messages back through a queue. Pause and stop travel the other way as events. If the
+child dies, the parent gets a ``Failed`` message with the exit code and never waits on it.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import queue
+import signal
+from typing import Any
+
+from graphs import dumps_graph
+from graphs.graph import Graph
+
+from .training.config import TrainingConfig
+from .training.control import Control
+from .training.messages import Failed, Finished
+
+_END = "__end__"
+
+
+class _EventControl(Control):
+    """The child's view of the parent's buttons."""
+
+    def __init__(self, stop, pause, probe_queue) -> None:
+        super().__init__()
+        self._stop, self._pause, self._probe_queue = stop, pause, probe_queue
+
+    @property
+    def paused(self) -> bool:
+        self._read_probe_settings()
+        return self._pause.is_set()
+
+    def _read_probe_settings(self) -> None:
+        try:
+            while True:
+                self.probe_sample, self.probe_layers = self._probe_queue.get_nowait()
+        except queue.Empty:
+            pass
+
+
+def _child(graph_text: str, config: dict[str, Any], resume: str | None, messages, stop, pause, probe_queue) -> None:
+    # The parent decides when to stop (Ctrl-C in a terminal reaches the whole process group).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from graphs import loads_graph
+    from .training.loop import train
+    try:
+        graph = loads_graph(graph_text, "<graph>")
+        control = _EventControl(stop, pause, probe_queue)
+        for message in train(graph, TrainingConfig.from_dict(config), control, resume=resume):
+            messages.put(message)
+    except BaseException as err:   # report, then let the process end normally
+        messages.put(Failed(f"the training process failed: {type(err).__name__}: {err}"))
+    finally:
+        messages.put(_END)
+
+
+class TrainingWorker:
+    """Runs one training in a child process; ``poll()`` returns the messages that arrived."""
+
+    def __init__(self, graph: Graph, config: TrainingConfig | None = None, resume: str | None = None) -> None:
+        self._context = mp.get_context("spawn")
+        self._messages = self._context.Queue()
+        self._stop, self._pause = self._context.Event(), self._context.Event()
+        self._probe_queue = self._context.Queue()
+        config = config or TrainingConfig.from_dict(graph.training)
+        self._process = self._context.Process(
+            target=_child, name="netloom-training", daemon=True,
+            args=(dumps_graph(graph), config.to_dict(), resume, self._messages, self._stop, self._pause,
+                  self._probe_queue))
+        self.done = False
+        self.exit_code: int | None = None
+
+    def start(self) -> "TrainingWorker":
+        self._process.start()
+        return self
+
+    def pause(self) -> None:
+        self._pause.set()
+
+    def resume(self) -> None:
+        self._pause.clear()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._pause.clear()
+
+    def set_probe(self, sample: int | None, layers: tuple[str, ...] | None = None) -> None:
+        self._probe_queue.put((sample, layers))
+
+    @property
+    def alive(self) -> bool:
+        return self._process.is_alive()
+
+    def poll(self, max_messages: int = 1000, timeout: float = 0.0) -> list:
+        """Messages received so far (at most ``max_messages``); never blocks longer than ``timeout``."""
+        received: list = []
+        if self.done:
+            return received
+        wait = timeout
+        while len(received) < max_messages:
+            try:
+                item = self._messages.get(timeout=wait) if wait > 0 else self._messages.get_nowait()
+            except queue.Empty:
+                break
+            except (EOFError, OSError):   # the pipe broke with the child
+                break
+            wait = 0.0
+            if item == _END:
+                self._finish()
+                return received
+            received.append(item)
+        if not received and not self._process.is_alive() and not self.done:
+            # Dead without its end marker: killed, or crashed in native code.
+            self._process.join(timeout=1)
+            self._finish()
+            received.append(Failed(_death_reason(self._process.exitcode)))
+        return received
+
+    def _finish(self) -> None:
+        self.done = True
+        self._process.join(timeout=5)
+        self.exit_code = self._process.exitcode
+
+    def kill(self) -> None:
+        """End the child at once (closing the app); no messages follow."""
+        if self._process.is_alive():
+            self._process.kill()
+        self._process.join(timeout=5)
+        self.done = True
+
+    def messages_until_done(self, timeout: float = 600.0) -> list:
+        """Block until the run ends (for scripts and tests); returns every message."""
+        import time
+        deadline = time.monotonic() + timeout
+        collected: list = []
+        while not self.done and time.monotonic() < deadline:
+            collected += self.poll(timeout=0.1)
+        if not self.done:
+            self.kill()
+            collected.append(Failed(f"the training process did not finish within {timeout:g} s and was ended"))
+        return collected
+
+
+def _death_reason(code: int | None) -> str:
+    if code is not None and code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        return f"the training process was killed ({name}, exit code {code})"
+    return f"the training process ended unexpectedly (exit code {code})"
+
+
+def is_final(message: Any) -> bool:
+    return isinstance(message, (Finished, Failed))
