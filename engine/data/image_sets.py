@@ -99,6 +99,13 @@ class _ArraysOnly(pickle.Unpickler):
 
 
 def read_cifar_batch(path: Path) -> dict:
+    batch = _read_arrays(path)
+    if b"data" not in batch:
+        raise DataError(f"{path}: not a CIFAR batch file (no data inside)")
+    return batch
+
+
+def _read_arrays(path: Path) -> dict:
     try:
         with path.open("rb") as f:
             batch = _ArraysOnly(io.BytesIO(f.read()), encoding="bytes").load()
@@ -106,8 +113,8 @@ def read_cifar_batch(path: Path) -> dict:
         raise DataError(f"{path} was not found; download the data set there or ask for download=true") from None
     except Exception as err:
         raise DataError(f"{path}: not a CIFAR batch file ({err})") from None
-    if not isinstance(batch, dict) or b"data" not in batch:
-        raise DataError(f"{path}: not a CIFAR batch file (no data inside)")
+    if not isinstance(batch, dict):
+        raise DataError(f"{path}: not a CIFAR file (it holds no dictionary)")
     return batch
 
 
@@ -140,7 +147,7 @@ def cifar(name: str, root: str, download: bool = False, limit: int = 0, normaliz
                        torch.from_numpy(np.concatenate(ys)))
     if hundred:
         meta = base / "meta"
-        classes = ([n.decode() for n in read_cifar_batch(meta).get(b"fine_label_names", [])]
+        classes = ([n.decode() for n in _read_arrays(meta).get(b"fine_label_names", [])]
                    if meta.exists() else [])
         classes = classes or [str(i) for i in range(100)]
     else:

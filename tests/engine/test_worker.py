@@ -1,0 +1,74 @@
+"""Training in a child process: messages come back, buttons work, a dying child is reported."""
+
+import os
+import signal
+import time
+from pathlib import Path
+
+from engine.training import TrainingConfig
+from engine.training.messages import EpochMetrics, Failed, Finished, RunStarted, StepMetrics
+from engine.worker import TrainingWorker
+from graphs import load_graph
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "resources" / "examples" / "lenet_digits.loom"
+
+
+def long_run():
+    graph = load_graph(EXAMPLE)
+    return TrainingWorker(graph, TrainingConfig.from_dict(graph.training).replace(epochs=500, log_every=1))
+
+
+def wait_for(worker, kind, timeout=120):
+    deadline = time.monotonic() + timeout
+    seen = []
+    while time.monotonic() < deadline:
+        batch = worker.poll(timeout=0.05)
+        seen += batch
+        if any(isinstance(m, kind) for m in batch):
+            return seen
+        assert not worker.done, seen[-1:]
+    raise AssertionError(f"no {kind.__name__} within {timeout} s")
+
+
+def test_pause_resume_and_stop_from_the_parent():
+    worker = long_run().start()
+    try:
+        first = wait_for(worker, EpochMetrics)
+        assert isinstance(first[0], RunStarted)
+        worker.pause()
+        time.sleep(0.3)
+        worker.poll()                      # whatever was already on its way
+        time.sleep(0.5)
+        assert not [m for m in worker.poll() if isinstance(m, StepMetrics)]
+        worker.resume()
+        wait_for(worker, StepMetrics)
+        worker.stop()
+        rest = worker.messages_until_done(timeout=60)
+        assert isinstance(rest[-1], Finished) and rest[-1].reason == "stopped"
+        assert worker.exit_code == 0 and not worker.alive
+    finally:
+        worker.kill()
+
+
+def test_a_killed_worker_is_reported_and_the_parent_carries_on():
+    worker = long_run().start()
+    try:
+        wait_for(worker, StepMetrics)
+        os.kill(worker._process.pid, signal.SIGKILL)
+        started = time.monotonic()
+        final = worker.messages_until_done(timeout=30)
+        assert time.monotonic() - started < 10
+        assert isinstance(final[-1], Failed)
+        assert final[-1].reason == "the training process was killed (SIGKILL, exit code -9)"
+        assert worker.poll() == []          # nothing more, and no hang
+    finally:
+        worker.kill()
+
+
+def test_a_failure_inside_the_worker_comes_back_as_a_message():
+    graph = load_graph(EXAMPLE)
+    graph.set_params("input1", shape=[1, 9, 9])
+    worker = TrainingWorker(graph, TrainingConfig.from_dict(graph.training)).start()
+    messages = worker.messages_until_done(timeout=120)
+    assert len(messages) == 1 and isinstance(messages[0], Failed) and messages[0].node == "input1"
+    assert worker.exit_code == 0
