@@ -119,6 +119,13 @@ def _fix(graph: Graph, node_id: str, finding: Finding):
 _default = Checker()
 
 
-def check(graph: Graph) -> Report:
-    """Check a graph: ``.ok``, ``.diagnostics``, ``.shapes``, ``.params``, ``.total_params`` ..."""
-    return _default.check(graph)
+def check(graph: Graph, data=None, loss: str = "cross_entropy", reconstruct: bool = False) -> Report:
+    """Check a graph: ``.ok``, ``.diagnostics``, ``.shapes``, ``.params``, ``.total_params`` ...
+
+    With ``data`` (an ``engine.data.DataSet``) it also checks that the graph's Input and last
+    layer fit that data set under ``loss``."""
+    report = _default.check(graph)
+    if data is not None and report.ok:
+        from .data_fit import fit_diagnostics
+        report.diagnostics += fit_diagnostics(graph, report.shapes, data, loss, reconstruct)
+    return report

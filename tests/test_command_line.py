@@ -46,3 +46,15 @@ def test_a_broken_file_gets_one_clear_line_and_exit_2(tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip() == f"error: {bad}: node 'a'.type: unknown layer type 'Lambda'"
     assert "Traceback" not in result.stderr
+
+
+def test_check_also_checks_the_graph_against_its_data_set(tmp_path):
+    from graphs import load_graph
+    graph = load_graph(ROOT / "resources" / "examples" / "mlp_spiral.loom")
+    graph.set_params("fc3", out_features=4)
+    save_graph(graph, tmp_path / "spiral4.loom")
+    result = run("check", str(tmp_path / "spiral4.loom"))
+    assert result.returncode == 1
+    assert ("error   fc3: gives 4 outputs but spiral has 3 classes  [fix: Set out_features of fc3 to 3]"
+            in result.stdout)
+    assert "Checked against spiral: 960 training and 240 validation samples of 2, 3 classes." in result.stdout

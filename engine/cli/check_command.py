@@ -36,6 +36,20 @@ def format_report(graph: Graph, report: Report) -> str:
 
 
 def run_check(graph: Graph, out: TextIO) -> int:
+    """Check the graph, and against the data set its training section names, if it has one."""
     report = check(graph)
+    note = ""
+    if report.ok and graph.training.get("dataset"):
+        from ..data import DataError, load_dataset
+        from ..training.config import ConfigError, TrainingConfig
+        try:
+            config = TrainingConfig.from_dict(graph.training)
+            data = load_dataset(config.dataset, **config.dataset_options)
+            report = check(graph, data, config.loss, config.reconstruct)
+            note = f"Checked against {data.describe()}."
+        except (ConfigError, DataError) as err:
+            note = f"Not checked against its data set: {err}"
     print(format_report(graph, report), file=out)
+    if note:
+        print(note, file=out)
     return 0 if report.ok else 1

@@ -29,7 +29,6 @@ from .control import Control
 from .devices import describe_device, resolve_device
 from .distributed import Distributed
 from .faults import first_line, locate_failure
-from .fit import fit_diagnostics
 from .messages import (CheckpointSaved, ConfusionMatrix, EpochMetrics, Failed, Finished, RunStarted,
                        StepMetrics)
 
@@ -65,10 +64,10 @@ class _Run:
             raise _Stop(Failed("the graph has errors; fix them before training",
                                node=report.errors[0].node, diagnostics=tuple(d.message for d in report.errors)))
         data = dataset if dataset is not None else load_dataset(config.dataset, **config.dataset_options)
-        problems = fit_diagnostics(graph, report, data, config)
-        if problems:
+        report = check(graph, data, config.loss, config.reconstruct)
+        if not report.ok:
             raise _Stop(Failed(f"the graph does not fit the {data.name} data set",
-                               node=problems[0].node, diagnostics=tuple(d.message for d in problems)))
+                               node=report.errors[0].node, diagnostics=tuple(d.message for d in report.errors)))
         self.device = self.dist.device_for(resolve_device(config.device))
         torch.manual_seed(config.seed)
         self.model = compile_graph(graph, report).to(self.device)

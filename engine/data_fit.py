@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from graphs import ERROR, Diagnostic, Graph, SetParam
 
-from ..check import Report
-from ..data import CLASSIFICATION, DataSet
-from ..layers import format_shape
-from .config import TrainingConfig
+from .data import CLASSIFICATION, DataSet
+from .layers import format_shape
 
 CLASS_LOSSES = ("cross_entropy", "nll")
 
 
-def fit_diagnostics(graph: Graph, report: Report, data: DataSet, config: TrainingConfig) -> list[Diagnostic]:
+def fit_diagnostics(graph: Graph, shapes: dict[str, tuple[int, ...]], data: DataSet, loss: str = "cross_entropy",
+                    reconstruct: bool = False) -> list[Diagnostic]:
+    """Problems between a checked graph (its ``shapes``) and a data set with a given loss."""
     found: list[Diagnostic] = []
     inputs, outputs = graph.inputs(), graph.outputs()
     if len(inputs) != 1:
@@ -27,18 +27,18 @@ def fit_diagnostics(graph: Graph, report: Report, data: DataSet, config: Trainin
     if dtype != data.input_dtype:
         found.append(Diagnostic(ERROR, node.id, f"{node.id}: has dtype {dtype} but {data.name} gives "
                                 f"{data.input_dtype} samples", SetParam(node.id, "dtype", data.input_dtype)))
-    if found or not outputs or outputs[0] not in report.shapes:
+    if found or not outputs or outputs[0] not in shapes:
         return found
-    out_shape = report.shapes[outputs[0]]
+    out_shape = shapes[outputs[0]]
     last = graph.in_edges(outputs[0])[0].src
     last_node = graph.nodes[last]
-    if config.loss in CLASS_LOSSES or config.loss == "bce_with_logits":
+    if loss in CLASS_LOSSES or loss == "bce_with_logits":
         if data.task != CLASSIFICATION:
-            return [Diagnostic(ERROR, None, f"the {config.loss} loss needs class labels but {data.name} has "
+            return [Diagnostic(ERROR, None, f"the {loss} loss needs class labels but {data.name} has "
                                             f"numeric targets: use the mse or l1 loss")]
         classes = data.num_classes
         expected = (*data.target_shape, classes)
-        if config.loss == "bce_with_logits" and classes == 2 and not data.target_shape:
+        if loss == "bce_with_logits" and classes == 2 and not data.target_shape:
             expected = (1,)
         if out_shape != expected:
             fix = (SetParam(last, "out_features", expected[-1])
@@ -48,9 +48,9 @@ def fit_diagnostics(graph: Graph, report: Report, data: DataSet, config: Trainin
             found.append(Diagnostic(ERROR, last, f"{last}: gives {format_shape(out_shape)} outputs but "
                                     f"{data.name} has {what}", fix))
     else:
-        target = data.input_shape if config.reconstruct else data.target_shape
-        if data.task == CLASSIFICATION and not config.reconstruct:
-            return [Diagnostic(ERROR, None, f"the {config.loss} loss compares numbers but {data.name} has class "
+        target = data.input_shape if reconstruct else data.target_shape
+        if data.task == CLASSIFICATION and not reconstruct:
+            return [Diagnostic(ERROR, None, f"the {loss} loss compares numbers but {data.name} has class "
                                             f"labels: use the cross_entropy loss")]
         if out_shape != target:
             fix = (SetParam(last, "out_features", target[-1])
