@@ -17,6 +17,8 @@ from tests.engine.networks import PAIRS
 
 
 def steps_per_second(model, batches, targets_of, optimizer) -> float:
+    sync = torch.cuda.synchronize if batches[0].is_cuda else (lambda: None)
+    sync()
     start = time.perf_counter()
     for x in batches:
         optimizer.zero_grad(set_to_none=True)
@@ -24,6 +26,7 @@ def steps_per_second(model, batches, targets_of, optimizer) -> float:
         loss = torch.nn.functional.mse_loss(out, targets_of(out))
         loss.backward()
         optimizer.step()
+    sync()
     return len(batches) / (time.perf_counter() - start)
 
 
@@ -32,17 +35,19 @@ def main():
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
+    device = torch.device(args.device)
     torch.manual_seed(0)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, batch {args.batch}")
+    print(f"torch {torch.__version__}, {device}, {torch.get_num_threads()} CPU threads, batch {args.batch}")
     print(f"{'network':<10} {'hand steps/s':>13} {'compiled steps/s':>17} {'ratio':>7}")
     for name, (hand_cls, build, shape) in PAIRS.items():
-        hand = hand_cls()
-        compiled = compile_graph(build())
+        hand = hand_cls().to(device)
+        compiled = compile_graph(build()).to(device)
         compiled.load_state_dict(hand.state_dict())
-        batches = [torch.randn(args.batch, *shape) for _ in range(args.steps)]
+        batches = [torch.randn(args.batch, *shape, device=device) for _ in range(args.steps)]
         fixed_targets = {}
-        targets_of = lambda out: fixed_targets.setdefault(out.shape, torch.randn(out.shape))
+        targets_of = lambda out: fixed_targets.setdefault(out.shape, torch.randn(out.shape, device=device))
         runs = {"hand": [], "compiled": []}
         opts = {"hand": torch.optim.SGD(hand.parameters(), lr=1e-3),
                 "compiled": torch.optim.SGD(compiled.parameters(), lr=1e-3)}

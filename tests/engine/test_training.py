@@ -22,7 +22,8 @@ def lenet():
 
 
 def run(graph, **changes):
-    config = TrainingConfig.from_dict(graph.training).replace(**changes)
+    """Train on the CPU, where runs are exactly reproducible (GPU runs: test_cuda.py)."""
+    config = TrainingConfig.from_dict(graph.training).replace(**({"device": "cpu"} | changes))
     return list(train(graph, config))
 
 
@@ -75,7 +76,7 @@ def test_activation_maps_follow_the_chosen_sample_and_layers():
     control = Control()
     control.probe_sample, control.probe_layers = 5, ("conv2",)
     graph = lenet()
-    config = TrainingConfig.from_dict(graph.training).replace(epochs=1, probe_every=20)
+    config = TrainingConfig.from_dict(graph.training).replace(epochs=1, probe_every=20, device="cpu")
     maps = of(list(train(graph, config, control)), ActivationMaps)
     assert {(m.layer, m.sample) for m in maps} == {("conv2", 5)}
 
@@ -165,14 +166,15 @@ def test_a_layer_failing_at_run_time_is_named():
     tokens = torch.randint(0, 5, (40, 8))
     data = DataSet("tokens", tokens[:30], torch.randint(0, 2, (30,)), tokens[30:], torch.randint(0, 2, (10,)),
                    class_names=["a", "b"])
-    failed = list(train(g, TrainingConfig(epochs=1), dataset=data))[-1]
+    failed = list(train(g, TrainingConfig(epochs=1, device="cpu"), dataset=data))[-1]
     assert isinstance(failed, Failed) and failed.node == "embed1"
     assert failed.reason.startswith("embed1 failed during training: index out of range")
 
 
 def test_stop_takes_effect_within_one_step_and_saves_a_checkpoint(tmp_path):
     graph, control = lenet(), Control()
-    config = TrainingConfig.from_dict(graph.training).replace(epochs=5, log_every=1, checkpoint_dir=str(tmp_path))
+    config = TrainingConfig.from_dict(graph.training).replace(epochs=5, log_every=1, checkpoint_dir=str(tmp_path),
+                                                              device="cpu")
     messages = []
     for message in train(graph, config, control):
         messages.append(message)
@@ -188,7 +190,7 @@ def test_pause_holds_the_run_until_resumed():
     import threading
     import time
     graph, control = lenet(), Control()
-    config = TrainingConfig.from_dict(graph.training).replace(epochs=1, log_every=1, probes=False)
+    config = TrainingConfig.from_dict(graph.training).replace(epochs=1, log_every=1, probes=False, device="cpu")
     seen_at = {}
     for message in train(graph, config, control):
         if isinstance(message, StepMetrics) and message.step == 3:
@@ -207,7 +209,7 @@ def losses(messages):
 def test_resuming_reproduces_the_uninterrupted_run_exactly(tmp_path):
     graph = chain(("Conv2d", {"out_channels": 4, "kernel_size": 3}), "ReLU", ("Dropout", {"p": 0.3}), "Flatten",
                   ("Linear", {"out_features": 10}), input_shape=(1, 8, 8))
-    graph.training = TrainingConfig(epochs=3, log_every=5, probes=False, batch_size=100).to_dict()
+    graph.training = TrainingConfig(epochs=3, log_every=5, probes=False, batch_size=100, device="cpu").to_dict()
     whole = list(train(graph))
     # Stop in the middle of epoch 2, then resume from the checkpoint written at that step.
     control = Control()
