@@ -55,12 +55,19 @@ def main(argv: list[str] | None = None) -> int:
         return command_line(argv)
     if argv and argv[0] in ("-h", "--help"):
         print(__doc__.strip())
-        print("\ncommands: " + ", ".join(COMMANDS) + "  (python main.py COMMAND --help)")
+        print("\nusage: python main.py [FILE] [--screenshot PNG]\n       python main.py COMMAND ...  "
+              "(" + ", ".join(COMMANDS) + "; python main.py COMMAND --help)")
         return 0
-    print("The graphical editor is not part of this version yet; use the command line:\n"
-          f"  python main.py check {DEFAULT_EXAMPLE.relative_to(Path.cwd()) if DEFAULT_EXAMPLE.is_relative_to(Path.cwd()) else DEFAULT_EXAMPLE}",
-          file=sys.stderr)
-    return 2
+    return open_editor(argv)
+
+
+def open_editor(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="netloom", description="Open the NetLoom editor")
+    parser.add_argument("file", nargs="?", help="a .loom graph file (default: the bundled digits example)")
+    parser.add_argument("--screenshot", metavar="PNG", help="save a screenshot of the window and exit")
+    args = parser.parse_args(argv)
+    from gui.app import run_app
+    return run_app(args.file, DEFAULT_EXAMPLE, screenshot=args.screenshot)
 
 
 if __name__ == "__main__":

@@ -11,9 +11,10 @@ COLUMN_WIDTH = 220.0
 ROW_HEIGHT = 120.0
 
 
-def layered_positions(graph: Graph) -> dict[str, tuple[float, float]]:
+def layered_positions(graph: Graph, wrap: int | None = None) -> dict[str, tuple[float, float]]:
     """Each node's column is its longest distance from an input; rows keep document order,
-    centred on the row axis, so a chain is a straight line and branches fan out around it."""
+    centred on the row axis, so a chain is a straight line and branches fan out around it.
+    With ``wrap``, columns continue in a new band below every ``wrap`` columns (long chains)."""
     g = nx.DiGraph(graph.to_networkx())
     # Break cycles (they are reported as errors elsewhere) so every node still gets a place.
     while not nx.is_directed_acyclic_graph(g):
@@ -24,10 +25,12 @@ def layered_positions(graph: Graph) -> dict[str, tuple[float, float]]:
     rows: dict[int, list[str]] = {}
     for node in graph.nodes:
         rows.setdefault(column[node], []).append(node)
+    band = (max((len(m) for m in rows.values()), default=1) + 1) * ROW_HEIGHT
     positions = {}
     for col, members in rows.items():
+        x, band_index = (col, 0) if not wrap else (col % wrap, col // wrap)
         for i, node in enumerate(members):
-            positions[node] = (col * COLUMN_WIDTH, (i - (len(members) - 1) / 2) * ROW_HEIGHT)
+            positions[node] = (x * COLUMN_WIDTH, band_index * band + (i - (len(members) - 1) / 2) * ROW_HEIGHT)
     return positions
 
 

@@ -1,0 +1,41 @@
+"""Starting the editor: ``python main.py [FILE] [--screenshot PNG]``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from .main_window import MainWindow
+
+
+def run_app(path: str | None, default_example: Path, screenshot: str | None = None) -> int:
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("NetLoom")
+    app.setOrganizationName("NetLoom")
+    window = MainWindow(interactive=screenshot is None)
+    if path is not None:
+        if not window.open_file(path) and screenshot is not None:
+            return 2
+    elif not (screenshot is None and window.offer_recovery()):
+        window.open_example(default_example)
+    window.show()
+    QTimer.singleShot(0, window.view.fit_all)     # once the window has its real size
+    if screenshot is not None:
+        QTimer.singleShot(0, lambda: _screenshot_when_idle(app, window, screenshot))
+    return app.exec()
+
+
+def _screenshot_when_idle(app: QApplication, window: MainWindow, target: str) -> None:
+    """Lay out missing positions, fit, let every pending paint and check finish, then grab."""
+    for _ in range(5):
+        app.processEvents()
+    window.view.fit_all()
+    window.document.check_now()
+    app.processEvents()
+    ok = window.grab().save(target)
+    if not ok:
+        print(f"error: cannot write the screenshot {target}", file=sys.stderr)
+    app.exit(0 if ok else 1)

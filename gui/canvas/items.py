@@ -1,0 +1,204 @@
+"""What the canvas draws: nodes with their ports, and wires labelled with their tensor shape.
+
+Items only paint what the document and the latest check report say; they hold no model data
+of their own beyond the id they stand for.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import (QGraphicsEllipseItem, QGraphicsItem, QGraphicsPathItem,
+                               QGraphicsSimpleTextItem, QStyleOptionGraphicsItem)
+
+from engine import format_shape
+from graphs import ERROR, Edge
+
+if TYPE_CHECKING:
+    from .scene import GraphScene
+
+NODE_WIDTH = 180.0
+HEADER = 22.0
+LINE = 16.0
+PORT_RADIUS = 6.0
+
+CATEGORY_COLOURS = {
+    "Inputs and outputs": "#6b7280", "Dense": "#2563eb", "Convolution": "#7c3aed", "Pooling": "#0891b2",
+    "Normalization": "#059669", "Regularization": "#65a30d", "Activation": "#d97706", "Shape": "#475569",
+    "Merge": "#db2777", "Embedding": "#9333ea", "Recurrent": "#dc2626", "Attention": "#c2410c",
+}
+ERROR_COLOUR = QColor("#dc2626")
+WARNING_COLOUR = QColor("#f59e0b")
+
+
+def compact(number: int) -> str:
+    for unit, size in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if number >= size:
+            return f"{number / size:.1f}{unit}".replace(".0" + unit, unit)
+    return str(number)
+
+
+class PortItem(QGraphicsEllipseItem):
+    """A wiring point: outputs on the right edge of a node, inputs on the left."""
+
+    def __init__(self, parent: "NodeItem", name: str, is_output: bool, multiple: bool) -> None:
+        r = PORT_RADIUS
+        super().__init__(-r, -r, 2 * r, 2 * r, parent)
+        self.node_item, self.name, self.is_output, self.multiple = parent, name, is_output, multiple
+        self.setBrush(QBrush(QColor("#f8fafc")))
+        self.setPen(QPen(QColor("#334155"), 1.5))
+        self.setAcceptHoverEvents(True)
+        self.setCursor(Qt.CrossCursor)
+        self.setZValue(2)
+        self.setToolTip(f"{'output' if is_output else 'input'} '{name}'" + (" (takes several wires)" if multiple else ""))
+
+    @property
+    def node_id(self) -> str:
+        return self.node_item.node_id
+
+    def hoverEnterEvent(self, event) -> None:
+        self.setBrush(QBrush(QColor("#93c5fd")))
+
+    def hoverLeaveEvent(self, event) -> None:
+        self.setBrush(QBrush(QColor("#f8fafc")))
+
+
+class NodeItem(QGraphicsItem):
+    def __init__(self, scene: "GraphScene", node_id: str) -> None:
+        super().__init__()
+        self.graph_scene, self.node_id = scene, node_id
+        self.setFlags(QGraphicsItem.ItemIsMovable | QGraphicsItem.ItemIsSelectable
+                      | QGraphicsItem.ItemSendsGeometryChanges)
+        self.setZValue(1)
+        self.ports: dict[tuple[str, bool], PortItem] = {}
+        self.overlay: QColor | None = None      # set while training: gradient health
+        self.badge: str = ""                    # e.g. "62% dead"
+        self._height = HEADER + 3 * LINE + 8
+        self.rebuild_ports()
+
+    # ------------------------------------------------------------------ content
+    @property
+    def node(self):
+        return self.graph_scene.document.graph.nodes[self.node_id]
+
+    def rebuild_ports(self) -> None:
+        for port in self.ports.values():
+            port.setParentItem(None)
+            if port.scene():
+                port.scene().removeItem(port)
+        self.ports.clear()
+        spec = self.node.spec
+        for ports, is_output in ((spec.inputs, False), (spec.outputs, True)):
+            for i, p in enumerate(ports):
+                item = PortItem(self, p.name, is_output, p.multiple)
+                y = HEADER + (i + 1) * (self._height - HEADER) / (len(ports) + 1)
+                item.setPos(NODE_WIDTH if is_output else 0.0, y)
+                self.ports[(p.name, is_output)] = item
+        self.setToolTip(f"{spec.type}: {spec.description}")
+
+    def port_position(self, name: str, is_output: bool) -> QPointF:
+        port = self.ports.get((name, is_output))
+        return port.scenePos() if port is not None else self.scenePos()
+
+    def lines(self) -> list[str]:
+        """Type; key parameters; output shape, parameter count and any training badge."""
+        node, report = self.node, self.graph_scene.document.report
+        key = ", ".join(f"{k}={_show(node.params[k])}" for k in node.spec.key_params if k in node.params)
+        shape = report.shapes.get(node.id)
+        last = f"out {format_shape(shape)}" if shape is not None else "out ?"
+        params = report.params.get(node.id)
+        if params:
+            last += f" · {compact(params)} params"
+        if self.badge:
+            last += f" · {self.badge}"
+        return [node.type, key, last]
+
+    # ------------------------------------------------------------------ painting
+    def boundingRect(self) -> QRectF:
+        return QRectF(-2, -2, NODE_WIDTH + 4, self._height + 4)
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
+        spec = self.node.spec
+        rect = QRectF(0, 0, NODE_WIDTH, self._height)
+        severity = self.graph_scene.severity_of(self.node_id)
+        border = ERROR_COLOUR if severity == ERROR else WARNING_COLOUR if severity else QColor("#334155")
+        if self.isSelected():
+            border = QColor("#2563eb")
+        painter.setRenderHint(QPainter.Antialiasing)
+        painter.setPen(QPen(border, 3 if (severity or self.isSelected()) else 1.2))
+        painter.setBrush(QBrush(self.overlay or QColor("#ffffff")))
+        painter.drawRoundedRect(rect, 6, 6)
+        header = QRectF(0, 0, NODE_WIDTH, HEADER)
+        painter.setBrush(QBrush(QColor(CATEGORY_COLOURS.get(spec.category, "#475569"))))
+        painter.setPen(Qt.NoPen)
+        painter.drawRoundedRect(header, 6, 6)
+        painter.drawRect(QRectF(0, HEADER / 2, NODE_WIDTH, HEADER / 2))   # square lower corners
+        painter.setPen(QColor("#ffffff"))
+        bold = QFont(painter.font())
+        bold.setBold(True)
+        painter.setFont(bold)
+        painter.drawText(header.adjusted(8, 0, -8, 0), Qt.AlignVCenter | Qt.AlignLeft, self.node_id)
+        if severity:
+            painter.drawText(header.adjusted(8, 0, -8, 0), Qt.AlignVCenter | Qt.AlignRight,
+                             "!" if severity == ERROR else "?")
+        painter.setFont(QFont(painter.font().family(), 8))
+        metrics = painter.fontMetrics()
+        for i, text in enumerate(self.lines()):
+            painter.setPen(QColor("#0f172a" if i != 1 else "#475569"))
+            text = metrics.elidedText(text, Qt.ElideRight, int(NODE_WIDTH - 20))
+            painter.drawText(QRectF(10, HEADER + 4 + i * LINE, NODE_WIDTH - 20, LINE),
+                             Qt.AlignVCenter | Qt.AlignLeft, text)
+
+    def itemChange(self, change, value):
+        if change == QGraphicsItem.ItemPositionHasChanged:
+            self.graph_scene.node_moved(self.node_id)
+        return super().itemChange(change, value)
+
+
+class EdgeItem(QGraphicsPathItem):
+    """A wire: a smooth curve from an output port to an input port, with its tensor shape."""
+
+    def __init__(self, scene: "GraphScene", edge: Edge) -> None:
+        super().__init__()
+        self.graph_scene, self.edge = scene, edge
+        self.overlay: QColor | None = None
+        self.setZValue(0)
+        self.setFlag(QGraphicsItem.ItemIsSelectable)
+        self.label = QGraphicsSimpleTextItem(self)
+        self.label.setBrush(QBrush(QColor("#334155")))
+        self.label.setFont(QFont("", 7))
+        self.update_path()
+
+    def update_path(self) -> None:
+        scene = self.graph_scene
+        src = scene.nodes.get(self.edge.src)
+        dst = scene.nodes.get(self.edge.dst)
+        if src is None or dst is None:
+            return
+        a = src.port_position(self.edge.src_port, True)
+        b = dst.port_position(self.edge.dst_port, False)
+        self.setPath(wire_path(a, b))
+        info = scene.document.report.wire_tensor(self.edge)
+        self.label.setText(str(info) if info is not None else "")
+        mid = self.path().pointAtPercent(0.5)
+        self.label.setPos(mid.x() - self.label.boundingRect().width() / 2, mid.y() - 14)
+        colour = self.overlay or (QColor("#2563eb") if self.isSelected() else QColor("#64748b"))
+        self.setPen(QPen(colour, 3.0 if self.overlay is not None else 2.0))
+
+    def itemChange(self, change, value):
+        if change == QGraphicsItem.ItemSelectedHasChanged:
+            self.update_path()
+        return super().itemChange(change, value)
+
+
+def wire_path(a: QPointF, b: QPointF) -> QPainterPath:
+    path = QPainterPath(a)
+    dx = max(40.0, min(160.0, abs(b.x() - a.x()) * 0.5))
+    path.cubicTo(QPointF(a.x() + dx, a.y()), QPointF(b.x() - dx, b.y()), b)
+    return path
+
+
+def _show(value) -> str:
+    return "x".join(map(str, value)) if isinstance(value, list) else str(value)

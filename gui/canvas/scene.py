@@ -1,0 +1,231 @@
+"""The canvas scene: mirrors the document's events into items, and turns mouse gestures on it
+(dragging wires between ports, moving nodes) into document edits."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene
+
+from graphs import ERROR, Edge
+from graphs import events as ev
+from graphs.edits import Move
+from graphs.layout import layered_positions
+
+from ..document import Document
+from .items import EdgeItem, NodeItem, PortItem, wire_path
+
+GRID = 20.0
+
+
+class GraphScene(QGraphicsScene):
+    status = Signal(str)          # a message for the status bar (a refused wire, ...)
+
+    def __init__(self, document: Document, parent=None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.nodes: dict[str, NodeItem] = {}
+        self.edges: dict[Edge, EdgeItem] = {}
+        self._severity: dict[str, str] = {}
+        self._wire: QGraphicsPathItem | None = None
+        self._wire_from: PortItem | None = None
+        self._press_positions: dict[str, QPointF] = {}
+        self.setSceneRect(QRectF(-5000, -5000, 10000, 10000))
+        document.replaced.connect(self.rebuild)
+        document.checked.connect(self.show_report)
+        self._unsubscribe = None
+        self.rebuild()
+
+    # ------------------------------------------------------------------ mirroring the document
+    def rebuild(self) -> None:
+        if self._unsubscribe:
+            self._unsubscribe()
+        graph = self.document.graph
+        self._unsubscribe = graph.events.subscribe(self._on_event)
+        for item in list(self.nodes.values()) + list(self.edges.values()):
+            self.removeItem(item)
+        self.nodes.clear()
+        self.edges.clear()
+        missing = [n for n in graph.nodes if n not in graph.positions]
+        if missing:   # a file without layout (an import, a hand-written file): lay it out once
+            for node, pos in layered_positions(graph).items():
+                graph.positions.setdefault(node, pos)
+        for node_id in graph.nodes:
+            self._add_node(node_id)
+        for edge in graph.edges:
+            self._add_edge(edge)
+        self.show_report(self.document.report)
+
+    def _on_event(self, event) -> None:
+        graph = self.document.graph
+        if event.kind == ev.NODE_ADDED:
+            if event.node not in graph.positions:
+                graph.positions[event.node] = self._free_spot()
+            self._add_node(event.node)
+        elif event.kind == ev.NODE_REMOVED:
+            item = self.nodes.pop(event.node, None)
+            if item is not None:
+                self.removeItem(item)
+        elif event.kind == ev.NODE_RENAMED:
+            item = self.nodes.pop(event.detail["old"])
+            item.node_id = event.node
+            self.nodes[event.node] = item
+            for edge in [e for e in self.edges if event.detail["old"] in (e.src, e.dst)]:
+                self.removeItem(self.edges.pop(edge))
+            for edge in graph.edges:
+                if event.node in (edge.src, edge.dst) and edge not in self.edges:
+                    self._add_edge(edge)
+            item.update()
+        elif event.kind == ev.NODE_MOVED:
+            item = self.nodes.get(event.node)
+            pos = graph.positions.get(event.node)
+            if item is not None and pos is not None and (item.pos().x(), item.pos().y()) != pos:
+                item.setPos(*pos)
+        elif event.kind == ev.PARAMS_CHANGED:
+            item = self.nodes.get(event.node)
+            if item is not None:
+                item.update()
+        elif event.kind == ev.EDGE_ADDED:
+            self._add_edge(event.detail["edge"])
+        elif event.kind == ev.EDGE_REMOVED:
+            item = self.edges.pop(event.detail["edge"], None)
+            if item is not None:
+                self.removeItem(item)
+
+    def _add_node(self, node_id: str) -> None:
+        item = NodeItem(self, node_id)
+        pos = self.document.graph.positions.get(node_id, (0.0, 0.0))
+        item.setPos(*pos)
+        self.addItem(item)
+        self.nodes[node_id] = item
+
+    def _add_edge(self, edge: Edge) -> None:
+        if edge.src in self.nodes and edge.dst in self.nodes and edge not in self.edges:
+            item = EdgeItem(self, edge)
+            self.addItem(item)
+            self.edges[edge] = item
+
+    def _free_spot(self) -> tuple[float, float]:
+        """Where a node without a position goes: right of everything, on the grid."""
+        if not self.nodes:
+            return (0.0, 0.0)
+        right = max(item.pos().x() for item in self.nodes.values())
+        return (right + 220.0, 0.0)
+
+    def show_report(self, report) -> None:
+        self._severity = {}
+        for d in report.diagnostics:
+            if d.node and (d.severity == ERROR or self._severity.get(d.node) != ERROR):
+                self._severity[d.node] = d.severity
+        for item in self.nodes.values():
+            item.update()
+        for item in self.edges.values():
+            item.update_path()
+
+    def severity_of(self, node_id: str) -> str | None:
+        return self._severity.get(node_id)
+
+    def node_moved(self, node_id: str) -> None:
+        for edge, item in self.edges.items():
+            if node_id in (edge.src, edge.dst):
+                item.update_path()
+
+    # ------------------------------------------------------------------ gestures
+    def port_at(self, pos: QPointF) -> PortItem | None:
+        for item in self.items(pos):
+            if isinstance(item, PortItem):
+                return item
+        return None
+
+    def mousePressEvent(self, event) -> None:
+        port = self.port_at(event.scenePos()) if event.button() == Qt.LeftButton else None
+        if port is not None and port.is_output:
+            self._wire_from = port
+            self._wire = QGraphicsPathItem()
+            self._wire.setPen(QPen(QColor("#2563eb"), 2, Qt.DashLine))
+            self._wire.setZValue(3)
+            self.addItem(self._wire)
+            self._wire.setPath(wire_path(port.scenePos(), event.scenePos()))
+            event.accept()
+            return
+        self._press_positions = {n: item.pos() for n, item in self.nodes.items()}
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event) -> None:
+        if self._wire is not None:
+            self._wire.setPath(wire_path(self._wire_from.scenePos(), event.scenePos()))
+            target = self.port_at(event.scenePos())
+            if target is not None and not target.is_output:
+                edge = Edge(self._wire_from.node_id, target.node_id, self._wire_from.name, target.name)
+                problem = self.document.graph.connection_problem(edge)
+                colour = QColor("#dc2626") if problem else QColor("#16a34a")
+                self._wire.setPen(QPen(colour, 2, Qt.DashLine))
+                if problem:
+                    self.status.emit(problem)
+            event.accept()
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event) -> None:
+        if self._wire is not None:
+            self.removeItem(self._wire)
+            self._wire = None
+            source, self._wire_from = self._wire_from, None
+            target = self.port_at(event.scenePos())
+            if target is not None and not target.is_output:
+                self.connect_ports(source, target)
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
+        self._commit_moves()
+
+    def connect_ports(self, source: PortItem, target: PortItem) -> bool:
+        from graphs.edits import Connect
+        edge = Edge(source.node_id, target.node_id, source.name, target.name)
+        problem = self.document.graph.connection_problem(edge)
+        if problem:
+            self.status.emit(f"Cannot wire: {problem}")
+            return False
+        return self.document.push(Connect(edge))
+
+    def _commit_moves(self) -> None:
+        """A finished drag becomes one Move edit (snapped to the grid) for all nodes it moved."""
+        moved = {}
+        for node_id, item in self.nodes.items():
+            before = self._press_positions.get(node_id)
+            if before is not None and item.pos() != before:
+                x = round(item.pos().x() / GRID) * GRID
+                y = round(item.pos().y() / GRID) * GRID
+                moved[node_id] = (x, y)
+        self._press_positions = {}
+        if moved:
+            self.document.push(Move(moved), "Move" if len(moved) > 1 else f"Move {next(iter(moved))}")
+
+    # ------------------------------------------------------------------ background
+    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
+        painter.fillRect(rect, QColor("#f8fafc"))
+        scale = painter.worldTransform().m11()
+        if scale < 0.35:          # zoomed far out: a grid would only be noise (and slow)
+            return
+        step = GRID if scale > 0.7 else GRID * 5
+        pen = QPen(QColor("#e2e8f0"), 0)
+        painter.setPen(pen)
+        left = int(rect.left() // step) * step
+        top = int(rect.top() // step) * step
+        lines = []
+        x = left
+        while x < rect.right():
+            lines.append((QPointF(x, rect.top()), QPointF(x, rect.bottom())))
+            x += step
+        y = top
+        while y < rect.bottom():
+            lines.append((QPointF(rect.left(), y), QPointF(rect.right(), y)))
+            y += step
+        for a, b in lines:
+            painter.drawLine(a, b)
+
+    def selected_node_ids(self) -> list[str]:
+        return [item.node_id for item in self.selectedItems() if isinstance(item, NodeItem)]
+
+    def selected_edges(self) -> list[Edge]:
+        return [item.edge for item in self.selectedItems() if isinstance(item, EdgeItem)]

@@ -1,0 +1,116 @@
+"""The canvas view: zoom around the cursor, pan, rubber-band selection, fit, and drops from
+the palette."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QPainter
+from PySide6.QtWidgets import QGraphicsView
+
+from .scene import GraphScene
+
+LAYER_MIME = "application/x-netloom-layer"
+MIN_ZOOM, MAX_ZOOM = 0.05, 4.0
+
+
+class GraphView(QGraphicsView):
+    layer_dropped = Signal(str, float, float)     # layer type, scene x, y
+
+    def __init__(self, scene: GraphScene, parent=None) -> None:
+        super().__init__(scene, parent)
+        self.setRenderHints(QPainter.Antialiasing | QPainter.TextAntialiasing)
+        self.setDragMode(QGraphicsView.RubberBandDrag)
+        self.setTransformationAnchor(QGraphicsView.AnchorUnderMouse)
+        self.setViewportUpdateMode(QGraphicsView.SmartViewportUpdate)
+        self.setAcceptDrops(True)
+        self._panning = None
+
+    # ------------------------------------------------------------------ zoom and pan
+    @property
+    def zoom(self) -> float:
+        return self.transform().m11()
+
+    def set_zoom(self, factor: float) -> None:
+        factor = max(MIN_ZOOM, min(MAX_ZOOM, factor))
+        self.scale(factor / self.zoom, factor / self.zoom)
+
+    def wheelEvent(self, event) -> None:
+        steps = event.angleDelta().y() / 120.0
+        self.set_zoom(self.zoom * (1.15 ** steps))
+        event.accept()
+
+    def fit_all(self) -> None:
+        """Show every node (wires follow them; their curve handles would only add margin)."""
+        nodes = list(self.scene().nodes.values())
+        if not nodes:
+            return
+        rect = nodes[0].sceneBoundingRect()
+        for item in nodes[1:]:
+            rect = rect.united(item.sceneBoundingRect())
+        self.fitInView(rect.adjusted(-60, -60, 60, 60), Qt.KeepAspectRatio)
+        if self.zoom > 1.5:
+            self.set_zoom(1.5)
+
+    def mousePressEvent(self, event) -> None:
+        if event.button() == Qt.MiddleButton:
+            self._panning = event.position()
+            self.setCursor(Qt.ClosedHandCursor)
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event) -> None:
+        if self._panning is not None:
+            delta = event.position() - self._panning
+            self._panning = event.position()
+            self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() - int(delta.x()))
+            self.verticalScrollBar().setValue(self.verticalScrollBar().value() - int(delta.y()))
+            event.accept()
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event) -> None:
+        if self._panning is not None and event.button() == Qt.MiddleButton:
+            self._panning = None
+            self.unsetCursor()
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
+
+    def view_state(self) -> dict:
+        centre = self.mapToScene(self.viewport().rect().center())
+        return {"zoom": round(self.zoom, 3), "center": [round(centre.x(), 1), round(centre.y(), 1)]}
+
+    def restore_view(self, state: dict) -> bool:
+        try:
+            zoom, (x, y) = float(state["zoom"]), state["center"]
+        except (KeyError, TypeError, ValueError):
+            return False
+        self.set_zoom(zoom)
+        self.centerOn(float(x), float(y))
+        return True
+
+    # ------------------------------------------------------------------ drops from the palette
+    def dragEnterEvent(self, event) -> None:
+        if event.mimeData().hasFormat(LAYER_MIME):
+            event.acceptProposedAction()
+        else:
+            super().dragEnterEvent(event)
+
+    def dragMoveEvent(self, event) -> None:
+        if event.mimeData().hasFormat(LAYER_MIME):
+            event.acceptProposedAction()
+        else:
+            super().dragMoveEvent(event)
+
+    def dropEvent(self, event) -> None:
+        if event.mimeData().hasFormat(LAYER_MIME):
+            type_name = bytes(event.mimeData().data(LAYER_MIME)).decode()
+            pos = self.mapToScene(event.position().toPoint())
+            self.layer_dropped.emit(type_name, pos.x(), pos.y())
+            event.acceptProposedAction()
+        else:
+            super().dropEvent(event)
+
+    def visible_rect(self) -> QRectF:
+        return self.mapToScene(self.viewport().rect()).boundingRect()

@@ -1,0 +1,199 @@
+"""The inspector: the selected node's parameters as a form generated from its layer spec.
+
+Each field only accepts what the spec allows (spin box ranges, choices), so a bad value is
+refused where it is typed; an accepted change is one undoable edit."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QRegularExpressionValidator
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QLabel, QLineEdit,
+                               QSpinBox, QVBoxLayout, QWidget)
+
+from engine import format_shape
+from graphs import ParamSpec
+from graphs.edits import Rename
+from graphs.graph import id_problem
+from graphs.specs import BOOL, CHOICE, FLOAT, INT, INTS, SHAPE
+
+from .document import Document
+
+INT_LIMIT = 2**31 - 1
+
+
+class Inspector(QWidget):
+    def __init__(self, document: Document, parent=None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.node_id: str | None = None
+        self.fields: dict[str, QWidget] = {}
+        self.title = QLabel("Select a node to see its settings")
+        self.title.setWordWrap(True)
+        self.form_host = QWidget()
+        self.form = QFormLayout(self.form_host)
+        self.shapes = QLabel("")
+        self.shapes.setWordWrap(True)
+        self.shapes.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addWidget(self.form_host)
+        layout.addWidget(self.shapes)
+        layout.addStretch(1)
+        document.checked.connect(lambda report: self._show_shapes())
+        document.undo_stack.indexChanged.connect(lambda _: self.refresh())
+
+    def show_node(self, node_id: str | None) -> None:
+        self.node_id = node_id if node_id in self.document.graph.nodes else None
+        self._build()
+
+    def refresh(self) -> None:
+        """Follow the document (undo, rename, delete) without losing the field being typed in."""
+        graph = self.document.graph
+        if self.node_id is not None and self.node_id not in graph.nodes:
+            self.node_id = None
+            self._build()
+            return
+        if self.node_id is None:
+            return
+        node = graph.nodes[self.node_id]
+        for name, widget in self.fields.items():
+            if name == "__id__":
+                if not widget.hasFocus():
+                    widget.setText(node.id)
+            elif not widget.hasFocus():
+                _set_value(widget, node.spec.param(name), node.params[name])
+        self._show_shapes()
+
+    def _build(self) -> None:
+        while self.form.rowCount():
+            self.form.removeRow(0)
+        self.fields = {}
+        if self.node_id is None:
+            self.title.setText("Select a node to see its settings")
+            self.shapes.setText("")
+            return
+        node = self.document.graph.nodes[self.node_id]
+        self.title.setText(f"<b>{node.type}</b>: {node.spec.description}")
+        name = QLineEdit(node.id)
+        name.setObjectName("name")
+        name.editingFinished.connect(lambda: self._rename(name))
+        self.form.addRow("Name", name)
+        self.fields["__id__"] = name
+        for spec in node.spec.params:
+            widget = _editor_for(spec)
+            widget.setObjectName(spec.name)
+            widget.setToolTip(spec.doc)
+            _set_value(widget, spec, node.params[spec.name])
+            _on_change(widget, spec, lambda value, s=spec: self._set_param(s, value),
+                       lambda message, s=spec, w=widget: self._refuse(s, w, message))
+            self.form.addRow(spec.name, widget)
+            self.fields[spec.name] = widget
+        self._show_shapes()
+
+    def _show_shapes(self) -> None:
+        if self.node_id is None or self.node_id not in self.document.graph.nodes:
+            return
+        graph, report = self.document.graph, self.document.report
+        ins = [f"{e.dst_port} &larr; {e.src}: {report.wire_tensor(e) or '?'}" for e in graph.in_edges(self.node_id)]
+        node = graph.nodes[self.node_id]
+        outs = [f"{p.name}: {report.tensors.get((self.node_id, p.name)) or '?'}" for p in node.spec.outputs]
+        lines = [f"<b>in</b> {x}" for x in ins] + [f"<b>out</b> {x}" for x in outs]
+        if self.node_id in report.params:
+            lines.append(f"{report.params[self.node_id]:,} parameters, {report.macs[self.node_id]:,} multiply-adds")
+        lines += [f"<span style='color:#dc2626'>{d.message}</span>" for d in report.for_node(self.node_id)]
+        self.shapes.setText("<br>".join(lines))
+
+    def _set_param(self, spec: ParamSpec, value) -> None:
+        if self.node_id is None:
+            return
+        if self.document.graph.nodes[self.node_id].params.get(spec.name) == value:
+            return
+        node_id = self.node_id
+        self.document.try_edit(lambda: self.document.graph.set_params_edit(node_id, **{spec.name: value}))
+
+    def _refuse(self, spec: ParamSpec, widget: QWidget, message: str) -> None:
+        """A value the spec does not allow: say why and put the current value back."""
+        self.document.message.emit(f"{self.node_id}: {message}")
+        _set_value(widget, spec, self.document.graph.nodes[self.node_id].params[spec.name])
+
+    def _rename(self, field: QLineEdit) -> None:
+        new = field.text().strip()
+        if self.node_id is None or new == self.node_id:
+            return
+        problem = id_problem(new) or (f"a node named '{new}' already exists" if new in self.document.graph.nodes else None)
+        if problem:
+            self.document.message.emit(problem)
+            field.setText(self.node_id)
+            return
+        old, self.node_id = self.node_id, new
+        self.document.push(Rename(old, new))
+
+
+def _editor_for(spec: ParamSpec) -> QWidget:
+    if spec.kind == INT and not spec.optional:
+        box = QSpinBox()
+        box.setRange(int(spec.minimum if spec.minimum is not None else -INT_LIMIT),
+                     int(min(spec.maximum, INT_LIMIT) if spec.maximum is not None else INT_LIMIT))
+        box.setKeyboardTracking(False)     # commit on Enter or focus change, not on every digit
+        return box
+    if spec.kind == FLOAT:
+        box = QDoubleSpinBox()
+        box.setDecimals(6)
+        box.setRange(spec.minimum if spec.minimum is not None else -1e9,
+                     spec.maximum if spec.maximum is not None else 1e9)
+        box.setSingleStep(0.01 if (spec.maximum or 10) <= 1 else 0.1)
+        box.setKeyboardTracking(False)
+        return box
+    if spec.kind == BOOL:
+        return QCheckBox()
+    if spec.kind == CHOICE:
+        combo = QComboBox()
+        combo.addItems(list(spec.choices))
+        return combo
+    # INTS, SHAPE and optional ints: typed as text, validated by the spec on commit
+    edit = QLineEdit()
+    edit.setValidator(QRegularExpressionValidator(r"^\s*(-?\d+\s*(x|,|\s)\s*)*-?\d*\s*$"))
+    edit.setPlaceholderText("empty: default" if spec.optional else "e.g. 3 or 3x5")
+    return edit
+
+
+def _parse(spec: ParamSpec, text: str):
+    parts = [p for p in text.replace("x", " ").replace(",", " ").split() if p]
+    if not parts:
+        return None
+    numbers = [int(p) for p in parts]
+    if spec.kind == SHAPE:
+        return numbers
+    return numbers[0] if len(numbers) == 1 else numbers
+
+
+def _set_value(widget: QWidget, spec: ParamSpec, value) -> None:
+    widget.blockSignals(True)
+    if isinstance(widget, (QSpinBox, QDoubleSpinBox)):
+        widget.setValue(value)
+    elif isinstance(widget, QCheckBox):
+        widget.setChecked(bool(value))
+    elif isinstance(widget, QComboBox):
+        widget.setCurrentText(value)
+    elif isinstance(widget, QLineEdit):
+        widget.setText("" if value is None else (format_shape(value) if isinstance(value, list) else str(value)))
+    widget.blockSignals(False)
+
+
+def _on_change(widget: QWidget, spec: ParamSpec, commit, refuse) -> None:
+    """Call ``commit(value)`` when the field holds a new valid value, ``refuse(message)`` if not."""
+    if isinstance(widget, (QSpinBox, QDoubleSpinBox)):
+        widget.valueChanged.connect(commit)
+    elif isinstance(widget, QCheckBox):
+        widget.toggled.connect(commit)
+    elif isinstance(widget, QComboBox):
+        widget.currentTextChanged.connect(commit)
+    else:
+        def commit_text():
+            try:
+                value = spec.validate(_parse(spec, widget.text()))
+            except ValueError as err:
+                refuse(str(err))
+                return
+            commit(value)
+        widget.editingFinished.connect(commit_text)

@@ -1,0 +1,413 @@
+"""The main window: canvas in the middle, palette, inspector and problems around it, menus,
+toolbar and status bar; files, autosave and recovery."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from PySide6.QtCore import QMimeData, QSettings, QStandardPaths, Qt, QTimer
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox)
+
+from engine.training.devices import describe_device, resolve_device
+from graphs import Edge, Graph, GraphFileError, dumps_graph, load_graph, loads_graph, save_graph
+from graphs.edits import Compound, Connect, Disconnect, RemoveNode
+from graphs.fragments import extract, paste_edit
+from graphs.layout import layout_edit
+
+from .canvas.items import NodeItem
+from .canvas.scene import GRID, GraphScene
+from .canvas.view import GraphView
+from .document import Document
+from .inspector import Inspector
+from .palette import Palette
+from .problems import ProblemsPanel
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "resources" / "examples"
+FRAGMENT_MIME = "application/x-netloom-fragment"
+AUTOSAVE_MS = 60_000
+MAX_RECENT = 8
+
+
+def recovery_path() -> Path:
+    folder = Path(QStandardPaths.writableLocation(QStandardPaths.AppDataLocation) or Path.home() / ".netloom")
+    return folder / "recovery.loom"
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, interactive: bool = True) -> None:
+        super().__init__()
+        self.interactive = interactive   # False for screenshots and tests: no questions asked
+        self.document = Document(parent=self)
+        self.scene = GraphScene(self.document, self)
+        self.view = GraphView(self.scene)
+        self.setCentralWidget(self.view)
+        self.palette = Palette()
+        self.inspector = Inspector(self.document)
+        self.problems = ProblemsPanel(self.document)
+        layers = self._dock("Layers", self.palette, Qt.LeftDockWidgetArea)
+        inspector = self._dock("Inspector", self.inspector, Qt.RightDockWidgetArea)
+        problems = self._dock("Problems", self.problems, Qt.BottomDockWidgetArea)
+        self.resizeDocks([layers, inspector], [210, 300], Qt.Horizontal)
+        self.resizeDocks([problems], [130], Qt.Vertical)
+        self.settings = QSettings("NetLoom", "NetLoom")
+        self._build_actions()
+        self._build_status_bar()
+        self.scene.selectionChanged.connect(self._selection_changed)
+        self.scene.status.connect(self.say)
+        self.document.message.connect(self.say)
+        self.document.checked.connect(self._show_totals)
+        self.document.undo_stack.cleanChanged.connect(lambda clean: self._update_title())
+        self.document.path_changed.connect(self._update_title)
+        self.problems.node_activated.connect(self.focus_node)
+        self.palette.add_requested.connect(self.add_after_selection)
+        self.view.layer_dropped.connect(self.add_at)
+        self.autosave_timer = QTimer(self, interval=AUTOSAVE_MS)
+        self.autosave_timer.timeout.connect(self.autosave)
+        self.autosave_timer.start()
+        self.resize(1400, 860)
+        self._update_title()
+        self._show_totals(self.document.report)
+
+    # ------------------------------------------------------------------ building
+    def _dock(self, title: str, widget, area) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(title)
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _action(self, text: str, slot, shortcut=None, menu=None, toolbar=None) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(shortcut)
+        action.triggered.connect(slot)
+        if menu is not None:
+            menu.addAction(action)
+        if toolbar is not None:
+            toolbar.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        bar = self.menuBar()
+        tools = self.addToolBar("Main")
+        tools.setObjectName("Main")
+        file_menu = bar.addMenu("&File")
+        self._action("&New", self.new_document, QKeySequence.New, file_menu, tools)
+        examples = file_menu.addMenu("New from &Example")
+        for path in sorted(EXAMPLES.glob("*.loom")):
+            self._action(_example_title(path), lambda checked=False, p=path: self.open_example(p), menu=examples)
+        self._action("&Open...", lambda: self.open_file(), QKeySequence.Open, file_menu, tools)
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self._action("&Save", self.save, QKeySequence.Save, file_menu, tools)
+        self._action("Save &As...", self.save_as, QKeySequence.SaveAs, file_menu)
+        file_menu.addSeparator()
+        self._action("&Quit", self.close, QKeySequence.Quit, file_menu)
+        self._update_recent_menu()
+
+        edit = bar.addMenu("&Edit")
+        undo = self.document.undo_stack.createUndoAction(self, "&Undo")
+        undo.setShortcut(QKeySequence.Undo)
+        redo = self.document.undo_stack.createRedoAction(self, "&Redo")
+        redo.setShortcut(QKeySequence.Redo)
+        edit.addActions([undo, redo])
+        tools.addActions([undo, redo])
+        self.undo_action, self.redo_action = undo, redo
+        edit.addSeparator()
+        self._action("Cu&t", self.cut, QKeySequence.Cut, edit)
+        self._action("&Copy", self.copy, QKeySequence.Copy, edit)
+        self._action("&Paste", self.paste, QKeySequence.Paste, edit)
+        self._action("&Duplicate", self.duplicate, "Ctrl+D", edit)
+        self._action("De&lete", self.delete_selection, QKeySequence.Delete, edit)
+        self._action("Select &All", self.select_all, QKeySequence.SelectAll, edit)
+        edit.addSeparator()
+        self._action("Auto &Layout", self.auto_layout, "Ctrl+L", edit, tools)
+
+        view = bar.addMenu("&View")
+        self._action("&Fit to Window", self.view.fit_all, "Ctrl+0", view, tools)
+        self._action("Zoom &In", lambda: self.view.set_zoom(self.view.zoom * 1.25), QKeySequence.ZoomIn, view)
+        self._action("Zoom &Out", lambda: self.view.set_zoom(self.view.zoom / 1.25), QKeySequence.ZoomOut, view)
+        view.addSeparator()
+        for dock in self.findChildren(QDockWidget):
+            view.addAction(dock.toggleViewAction())
+        self.menus = {"file": file_menu, "edit": edit, "view": view}
+        self.toolbar = tools
+
+    def _build_status_bar(self) -> None:
+        self.totals_label = QLabel()
+        self.check_label = QLabel()
+        self.device_label = QLabel(f"training device: {describe_device(resolve_device('auto'))}")
+        for label in (self.check_label, self.totals_label, self.device_label):
+            self.statusBar().addPermanentWidget(label)
+
+    # ------------------------------------------------------------------ status
+    def say(self, text: str) -> None:
+        self.statusBar().showMessage(text, 8000)
+
+    def _show_totals(self, report) -> None:
+        self.totals_label.setText(f"{report.total_params:,} parameters, {report.total_macs:,} multiply-adds")
+        if report.errors:
+            self.check_label.setText(f"<span style='color:#dc2626'>{len(report.errors)} error(s)</span>")
+        elif report.warnings:
+            self.check_label.setText(f"<span style='color:#b45309'>{len(report.warnings)} warning(s)</span>")
+        else:
+            self.check_label.setText("<span style='color:#16a34a'>checks pass</span>")
+
+    def _update_title(self) -> None:
+        path = self.document.path
+        name = path.name if path else "untitled"
+        self.setWindowTitle(f"{self.document.graph.name} - {name}[*] - NetLoom")
+        self.setWindowModified(self.document.modified)
+
+    # ------------------------------------------------------------------ selection
+    def _selection_changed(self) -> None:
+        nodes = self.scene.selected_node_ids()
+        self.inspector.show_node(nodes[0] if len(nodes) == 1 else None)
+
+    def focus_node(self, node_id: str) -> None:
+        item = self.scene.nodes.get(node_id)
+        if item is None:
+            return
+        self.scene.clearSelection()
+        item.setSelected(True)
+        self.view.centerOn(item)
+
+    def select_all(self) -> None:
+        for item in self.scene.nodes.values():
+            item.setSelected(True)
+
+    # ------------------------------------------------------------------ editing
+    def add_at(self, type_name: str, x: float, y: float) -> str | None:
+        graph = self.document.graph
+        position = (round(x / GRID) * GRID, round(y / GRID) * GRID)
+        try:
+            edit = graph.add_node_edit(type_name, position=position)
+        except Exception as err:
+            self.say(str(err))
+            return None
+        if self.document.push(edit):
+            self.focus_node(edit.node.id)
+            return edit.node.id
+        return None
+
+    def add_after_selection(self, type_name: str) -> str | None:
+        """Add a layer right of the selected node and wire the selection into it."""
+        graph = self.document.graph
+        selected = self.scene.selected_node_ids()
+        if len(selected) != 1:
+            centre = self.view.mapToScene(self.view.viewport().rect().center())
+            return self.add_at(type_name, centre.x(), centre.y())
+        source = selected[0]
+        x, y = graph.positions.get(source, (0.0, 0.0))
+        add = graph.add_node_edit(type_name, position=(x + 220.0, y))
+        edits = [add]
+        new_spec = add.node.spec
+        if graph.nodes[source].spec.outputs and new_spec.inputs:
+            edits.append(Connect(Edge(source, add.node.id, graph.nodes[source].spec.outputs[0].name,
+                                      new_spec.inputs[0].name)))
+        if self.document.push(Compound(edits, label=f"Add {add.node.id} after {source}")):
+            self.focus_node(add.node.id)
+            return add.node.id
+        return None
+
+    def delete_selection(self) -> None:
+        nodes = self.scene.selected_node_ids()
+        edges = [e for e in self.scene.selected_edges() if e.src not in nodes and e.dst not in nodes]
+        if not nodes and not edges:
+            return
+        edits = [Disconnect(e) for e in edges] + [RemoveNode(n) for n in nodes]
+        self.document.push(Compound(edits, label=f"Delete {len(nodes) + len(edges)} item(s)"))
+
+    def copy(self) -> bool:
+        nodes = self.scene.selected_node_ids()
+        if not nodes:
+            return False
+        data = QMimeData()
+        text = json.dumps(extract(self.document.graph, nodes))
+        data.setData(FRAGMENT_MIME, text.encode())
+        data.setText(text)
+        QApplication.clipboard().setMimeData(data)
+        return True
+
+    def cut(self) -> None:
+        if self.copy():
+            self.delete_selection()
+
+    def paste(self) -> None:
+        data = QApplication.clipboard().mimeData()
+        raw = bytes(data.data(FRAGMENT_MIME)).decode() if data.hasFormat(FRAGMENT_MIME) else data.text()
+        try:
+            fragment = json.loads(raw)
+        except ValueError:
+            self.say("the clipboard holds no NetLoom layers")
+            return
+        if self.document.try_edit(lambda: paste_edit(self.document.graph, fragment)):
+            added = self.document.undo_stack.command(self.document.undo_stack.index() - 1).edit
+            self.scene.clearSelection()
+            for edit in added.edits:
+                node = getattr(edit, "node", None)
+                if node is not None and node.id in self.scene.nodes:
+                    self.scene.nodes[node.id].setSelected(True)
+
+    def duplicate(self) -> None:
+        if self.copy():
+            self.paste()
+
+    def auto_layout(self) -> None:
+        self.document.push(layout_edit(self.document.graph), "Auto layout")
+        self.view.fit_all()
+
+    # ------------------------------------------------------------------ files
+    def new_document(self) -> None:
+        if self.maybe_save():
+            self.document.replace(Graph(name="untitled"), None)
+
+    def open_example(self, path: Path) -> None:
+        """An example opens as a new untitled document, so saving never overwrites it."""
+        if not self.maybe_save():
+            return
+        try:
+            graph = load_graph(path)
+        except GraphFileError as err:
+            self.show_error("This example cannot be opened", str(err))
+            return
+        self.document.replace(graph, None)
+        self.view.fit_all()
+
+    def open_file(self, path: str | Path | None = None) -> bool:
+        if not self.maybe_save():
+            return False
+        if path is None:
+            path = self.choose_open_path()
+            if not path:
+                return False
+        try:
+            graph = load_graph(path)
+        except GraphFileError as err:
+            self.show_error("The file cannot be opened", str(err))
+            return False
+        self.document.replace(graph, Path(path).resolve())
+        if not (graph.view and self.view.restore_view(graph.view)):
+            self.view.fit_all()
+        self._remember(Path(path).resolve())
+        return True
+
+    def save(self) -> bool:
+        if self.document.path is None:
+            return self.save_as()
+        return self._save_to(self.document.path)
+
+    def save_as(self) -> bool:
+        path = self.choose_save_path()
+        return bool(path) and self._save_to(Path(path))
+
+    def _save_to(self, path: Path) -> bool:
+        graph = self.document.graph
+        graph.view = self.view.view_state()
+        try:
+            save_graph(graph, path)
+        except GraphFileError as err:
+            self.show_error("The file cannot be saved", str(err))
+            return False
+        self.document.set_path(path.resolve())
+        self._remember(path.resolve())
+        self.say(f"Saved {path}")
+        recovery_path().unlink(missing_ok=True)
+        return True
+
+    def maybe_save(self) -> bool:
+        """True when it is fine to drop the current document (saved, or the person agreed)."""
+        if not self.document.modified or not self.interactive:
+            return True
+        answer = self.ask_save_changes()
+        if answer == QMessageBox.Save:
+            return self.save()
+        return answer == QMessageBox.Discard
+
+    # Dialogs are methods so that tests can answer them.
+    def ask_save_changes(self):
+        return QMessageBox.question(self, "Unsaved changes",
+                                    f"Save the changes to {self.document.graph.name}?",
+                                    QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel)
+
+    def choose_open_path(self) -> str:
+        return QFileDialog.getOpenFileName(self, "Open graph", "", "NetLoom graphs (*.loom)")[0]
+
+    def choose_save_path(self) -> str:
+        start = str(self.document.path or f"{self.document.graph.name}.loom")
+        path = QFileDialog.getSaveFileName(self, "Save graph", start, "NetLoom graphs (*.loom)")[0]
+        return path if not path or path.endswith(".loom") else path + ".loom"
+
+    def show_error(self, title: str, text: str) -> None:
+        self.say(text)
+        if self.interactive:
+            QMessageBox.warning(self, title, text)
+
+    def _remember(self, path: Path) -> None:
+        recent = [p for p in self.settings.value("recent", [], list) if p != str(path)]
+        self.settings.setValue("recent", [str(path)] + recent[: MAX_RECENT - 1])
+        self._update_recent_menu()
+
+    def _update_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        for p in self.settings.value("recent", [], list):
+            self._action(p, lambda checked=False, path=p: self.open_file(path), menu=self.recent_menu)
+        self.recent_menu.setEnabled(bool(self.recent_menu.actions()))
+
+    # ------------------------------------------------------------------ autosave and recovery
+    def autosave(self) -> None:
+        if not self.document.modified:
+            return
+        target = recovery_path()
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            save_graph(self.document.graph, target)
+            self.settings.setValue("recovery_source", str(self.document.path or ""))
+        except (GraphFileError, OSError) as err:
+            self.say(f"Autosave failed: {err}")
+
+    def offer_recovery(self) -> bool:
+        """After a crash the recovery file is still there: offer to restore it."""
+        target = recovery_path()
+        if not target.exists():
+            return False
+        restore = not self.interactive or QMessageBox.question(
+            self, "Restore unsaved work?", "NetLoom did not close normally. Restore the work it saved "
+            "automatically?", QMessageBox.Yes | QMessageBox.No) == QMessageBox.Yes
+        if not restore:
+            target.unlink(missing_ok=True)
+            return False
+        try:
+            graph = load_graph(target)
+        except GraphFileError as err:
+            self.show_error("The saved work cannot be restored", str(err))
+            return False
+        source = self.settings.value("recovery_source", "")
+        self.document.replace(graph, Path(source) if source else None)
+        # Restored work is unsaved work: mark it so (one harmless step on the undo stack).
+        self.document.undo_stack.resetClean()
+        self._update_title()
+        self.view.fit_all()
+        return True
+
+    def closeEvent(self, event) -> None:
+        if self.maybe_save():
+            recovery_path().unlink(missing_ok=True)
+            event.accept()
+        else:
+            event.ignore()
+
+    # ------------------------------------------------------------------ for scripts and tests
+    def node_item(self, node_id: str) -> NodeItem:
+        return self.scene.nodes[node_id]
+
+    def graph_text(self) -> str:
+        return dumps_graph(self.document.graph)
+
+
+def _example_title(path: Path) -> str:
+    try:
+        return loads_graph(path.read_text(encoding="utf-8"), path).name
+    except (GraphFileError, OSError):
+        return path.stem

@@ -1,0 +1,91 @@
+"""The palette: every catalog layer grouped by category, searchable, dragged onto the canvas or
+added next to the selection with a double-click."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QMimeData, Qt, Signal
+from PySide6.QtWidgets import QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
+
+from graphs import categories
+
+from .canvas.view import LAYER_MIME
+
+TYPE_ROLE = Qt.UserRole + 1
+
+
+class LayerTree(QTreeWidget):
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setHeaderHidden(True)
+        self.setDragEnabled(True)
+        self.setDragDropMode(QTreeWidget.DragOnly)
+        for category, specs in categories().items():
+            group = QTreeWidgetItem(self, [category])
+            group.setFlags(Qt.ItemIsEnabled)
+            for spec in specs:
+                item = QTreeWidgetItem(group, [spec.type])
+                item.setData(0, TYPE_ROLE, spec.type)
+                item.setToolTip(0, spec.description)
+                item.setFlags(Qt.ItemIsEnabled | Qt.ItemIsSelectable | Qt.ItemIsDragEnabled)
+        self.expandAll()
+
+    def mimeTypes(self) -> list[str]:
+        return [LAYER_MIME]
+
+    def mimeData(self, items) -> QMimeData:
+        data = QMimeData()
+        types = [i.data(0, TYPE_ROLE) for i in items if i.data(0, TYPE_ROLE)]
+        if types:
+            data.setData(LAYER_MIME, types[0].encode())
+            data.setText(types[0])
+        return data
+
+    def layer_item(self, type_name: str) -> QTreeWidgetItem | None:
+        for i in range(self.topLevelItemCount()):
+            group = self.topLevelItem(i)
+            for j in range(group.childCount()):
+                if group.child(j).data(0, TYPE_ROLE) == type_name:
+                    return group.child(j)
+        return None
+
+
+class Palette(QWidget):
+    add_requested = Signal(str)          # double-click: add this type next to the selection
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.search = QLineEdit(placeholderText="Search layers")
+        self.search.setClearButtonEnabled(True)
+        self.tree = LayerTree()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.search)
+        layout.addWidget(self.tree)
+        self.search.textChanged.connect(self.filter)
+        self.tree.itemDoubleClicked.connect(self._double_clicked)
+
+    def filter(self, text: str) -> None:
+        """Show layers whose type, category or description contain the text."""
+        needle = text.strip().lower()
+        for i in range(self.tree.topLevelItemCount()):
+            group = self.tree.topLevelItem(i)
+            shown = 0
+            for j in range(group.childCount()):
+                item = group.child(j)
+                hay = f"{item.text(0)} {group.text(0)} {item.toolTip(0)}".lower()
+                item.setHidden(bool(needle) and needle not in hay)
+                shown += not item.isHidden()
+            group.setHidden(shown == 0)
+
+    def visible_types(self) -> list[str]:
+        found = []
+        for i in range(self.tree.topLevelItemCount()):
+            group = self.tree.topLevelItem(i)
+            if not group.isHidden():
+                found += [group.child(j).text(0) for j in range(group.childCount()) if not group.child(j).isHidden()]
+        return found
+
+    def _double_clicked(self, item, column) -> None:
+        type_name = item.data(0, TYPE_ROLE)
+        if type_name:
+            self.add_requested.emit(type_name)

@@ -1,0 +1,77 @@
+"""The problems list: the diagnostics of the last check. Clicking one selects and centres its
+node; a diagnostic that carries a fix has a button that applies it as one undoable edit."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QWidget
+
+from graphs import ERROR
+
+from .document import Document
+
+
+class ProblemRow(QWidget):
+    def __init__(self, diagnostic, apply_fix) -> None:
+        super().__init__()
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 2, 4, 2)
+        mark = QLabel("●")
+        mark.setStyleSheet(f"color: {'#dc2626' if diagnostic.severity == ERROR else '#f59e0b'}")
+        text = QLabel(diagnostic.message)
+        text.setWordWrap(True)
+        layout.addWidget(mark)
+        layout.addWidget(text, 1)
+        self.fix_button = None
+        if diagnostic.fix is not None:
+            self.fix_button = QPushButton(diagnostic.fix.label)
+            self.fix_button.clicked.connect(lambda: apply_fix(diagnostic))
+            layout.addWidget(self.fix_button)
+
+
+class ProblemsPanel(QListWidget):
+    node_activated = Signal(str)
+
+    def __init__(self, document: Document, parent=None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.diagnostics = []
+        document.checked.connect(self.show_report)
+        self.itemClicked.connect(self._clicked)
+        self.show_report(document.report)
+
+    def show_report(self, report) -> None:
+        if report.diagnostics == self.diagnostics:
+            return
+        self.diagnostics = list(report.diagnostics)
+        self.clear()
+        ordered = report.errors + report.warnings
+        if not ordered:
+            item = QListWidgetItem("No problems.")
+            item.setForeground(QColor("#16a34a"))
+            self.addItem(item)
+            return
+        for d in ordered:
+            item = QListWidgetItem()
+            item.setData(Qt.UserRole, d.node)
+            row = ProblemRow(d, self.apply_fix)
+            item.setSizeHint(row.sizeHint())
+            self.addItem(item)
+            self.setItemWidget(item, row)
+
+    def apply_fix(self, diagnostic) -> None:
+        self.document.try_edit(lambda: diagnostic.fix.edit(self.document.graph), diagnostic.fix.label)
+
+    def _clicked(self, item) -> None:
+        node = item.data(Qt.UserRole)
+        if node:
+            self.node_activated.emit(node)
+
+    def fix_buttons(self) -> list[QPushButton]:
+        buttons = []
+        for i in range(self.count()):
+            row = self.itemWidget(self.item(i))
+            if row is not None and row.fix_button is not None:
+                buttons.append(row.fix_button)
+        return buttons
