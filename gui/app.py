@@ -18,6 +18,7 @@ def run_app(path: str | None, default_example: Path, screenshot: str | None = No
     window = MainWindow(interactive=screenshot is None)
     if path is not None:
         if not window.open_file(path) and screenshot is not None:
+            print(f"error: {window.statusBar().currentMessage()}", file=sys.stderr)
             return 2
     elif not (screenshot is None and window.offer_recovery()):
         window.open_example(default_example)

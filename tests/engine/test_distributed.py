@@ -21,10 +21,13 @@ EXAMPLE = ROOT / "resources" / "examples" / "lenet_digits.loom"
 def test_two_gloo_ranks_agree(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--standalone",
+         "--log-dir", str(tmp_path / "logs"), "--redirects", "3",     # each rank's output in its own file
          str(ROOT / "main.py"), "train", str(EXAMPLE), "--epochs", "2", "--json", "--checkpoint-dir", str(tmp_path)],
         capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
-    messages = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    outputs = sorted((tmp_path / "logs").rglob("stdout.log"))
+    assert len(outputs) == 2
+    messages = [json.loads(line) for out in outputs for line in out.read_text().splitlines() if line.startswith("{")]
     started = [m for m in messages if m["type"] == "RunStarted"]
     assert len(started) == 1 and started[0]["world_size"] == 2
     assert started[0]["steps_per_epoch"] == 12           # each rank trains on half of the 1,438 samples

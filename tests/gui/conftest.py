@@ -1,0 +1,20 @@
+import os
+import tempfile
+
+import pytest
+
+# Settings, recent files and the recovery file of the tests stay out of the user's home.
+_home = tempfile.mkdtemp(prefix="netloom-gui-tests-")
+os.environ["XDG_CONFIG_HOME"] = os.path.join(_home, "config")
+os.environ["XDG_DATA_HOME"] = os.path.join(_home, "data")
+
+
+@pytest.fixture
+def window(qtbot):
+    from gui.main_window import MainWindow
+    win = MainWindow(interactive=False)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.document.undo_stack.setClean()

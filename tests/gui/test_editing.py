@@ -1,0 +1,226 @@
+"""Building and changing a graph with the mouse and keyboard, and undoing every step."""
+
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QSpinBox
+
+from graphs import Edge, Graph
+from tests.gui.driving import click, drag, drop_from_palette, node_point, port_point, view_point
+from tests.helpers import chain
+
+
+def empty(window):
+    window.document.replace(Graph(name="fresh"), None)
+    window.view.set_zoom(1.0)
+    window.view.centerOn(300, 100)
+
+
+def test_drag_a_layer_from_the_palette_onto_the_canvas(window, qtbot):
+    empty(window)
+    target = QPoint(200, 150)
+    scene_pos = window.view.mapToScene(target)
+    drop_from_palette(window, "Conv2d", target)
+    graph = window.document.graph
+    assert list(graph.nodes) == ["conv1"] and graph.nodes["conv1"].params["out_channels"] == 16
+    x, y = graph.positions["conv1"]
+    assert abs(x - scene_pos.x()) <= 10 and abs(y - scene_pos.y()) <= 10 and x % 20 == 0
+    assert "conv1" in window.scene.nodes
+    window.undo_action.trigger()
+    assert not graph.nodes and not window.scene.nodes
+    window.redo_action.trigger()
+    assert "conv1" in graph.nodes and "conv1" in window.scene.nodes
+
+
+def test_wire_two_nodes_by_dragging_from_port_to_port(window, qtbot):
+    empty(window)
+    graph = window.document.graph
+    window.document.push(graph.add_node_edit("Input", position=(0, 0), shape=[3, 8, 8]))
+    window.document.push(graph.add_node_edit("Conv2d", position=(300, 40), out_channels=4))
+    drag(window, port_point(window, "input1", "out", True), port_point(window, "conv1", "in", False))
+    assert graph.edges == [Edge("input1", "conv1")]
+    edge_item = window.scene.edges[Edge("input1", "conv1")]
+    qtbot.waitUntil(lambda: edge_item.label.text() == "3x8x8")
+    assert window.scene.nodes["conv1"].lines()[2] == "out 4x6x6 · 112 params"
+    window.undo_action.trigger()
+    assert graph.edges == [] and not window.scene.edges
+    window.redo_action.trigger()
+    assert graph.edges == [Edge("input1", "conv1")]
+
+
+def test_an_illegal_wire_is_refused_with_the_reason(window, qtbot):
+    window.document.replace(chain("ReLU", "Sigmoid", input_shape=[4]), None)
+    window.view.fit_all()
+    graph = window.document.graph
+    before = list(graph.edges)
+    drag(window, port_point(window, "sigmoid1", "out", True), port_point(window, "relu1", "in", False))
+    assert graph.edges == before
+    assert "relu1 already has an input on 'in'" in window.statusBar().currentMessage()
+
+
+def test_moving_a_node_by_dragging_is_one_undo_step(window, qtbot):
+    window.document.replace(chain("ReLU", input_shape=[4]), None)
+    window.view.set_zoom(1.0)
+    window.view.centerOn(window.scene.nodes["relu1"])
+    start = window.document.graph.positions["relu1"]
+    steps = window.document.undo_stack.count()
+    point = node_point(window, "relu1")
+    drag(window, point, point + QPoint(100, 60), steps=8)
+    x, y = window.document.graph.positions["relu1"]
+    assert (x - start[0], y - start[1]) == (100.0, 60.0)
+    assert window.document.undo_stack.count() == steps + 1
+    window.undo_action.trigger()
+    assert window.document.graph.positions["relu1"] == start
+    assert window.scene.nodes["relu1"].pos().x() == start[0]
+
+
+def select(window, node_id):
+    window.scene.clearSelection()
+    click(window, node_point(window, node_id))
+    assert window.scene.selected_node_ids() == [node_id]
+
+
+def test_edit_a_parameter_in_the_inspector(window, qtbot):
+    window.document.replace(chain(("Conv2d", {"out_channels": 4}), "Flatten", input_shape=(1, 8, 8)), None)
+    window.view.set_zoom(1.0)
+    window.view.centerOn(window.scene.nodes["conv1"])
+    select(window, "conv1")
+    field = window.inspector.findChild(QSpinBox, "out_channels")
+    assert field.value() == 4 and field.maximum() == 65536 and field.minimum() == 1
+    field.selectAll()
+    QTest.keyClicks(field, "12")
+    QTest.keyClick(field, Qt.Key_Return)
+    graph = window.document.graph
+    assert graph.nodes["conv1"].params["out_channels"] == 12
+    qtbot.waitUntil(lambda: window.document.report.shapes.get("flatten1") == (432,))
+    field.selectAll()
+    QTest.keyClicks(field, "0")          # below the minimum: the field does not take it
+    QTest.keyClick(field, Qt.Key_Return)
+    assert graph.nodes["conv1"].params["out_channels"] == 12
+    window.undo_action.trigger()
+    assert graph.nodes["conv1"].params["out_channels"] == 4 and field.value() == 4
+    window.redo_action.trigger()
+    assert graph.nodes["conv1"].params["out_channels"] == 12
+
+
+def test_text_fields_refuse_values_the_spec_does_not_allow(window, qtbot):
+    window.document.replace(chain(("Conv2d", {"out_channels": 4}), input_shape=(1, 8, 8)), None)
+    window.view.set_zoom(1.0)
+    window.view.centerOn(window.scene.nodes["conv1"])
+    select(window, "conv1")
+    from PySide6.QtWidgets import QLineEdit
+    kernel = window.inspector.findChild(QLineEdit, "kernel_size")
+    kernel.selectAll()
+    QTest.keyClicks(kernel, "3x5")
+    QTest.keyClick(kernel, Qt.Key_Return)
+    assert window.document.graph.nodes["conv1"].params["kernel_size"] == [3, 5]
+    kernel.selectAll()
+    QTest.keyClicks(kernel, "3x5x7")
+    QTest.keyClick(kernel, Qt.Key_Return)
+    assert window.document.graph.nodes["conv1"].params["kernel_size"] == [3, 5]
+    assert "must be one integer or a list of 2" in window.statusBar().currentMessage()
+    assert kernel.text() == "3x5"
+
+
+def test_rename_in_the_inspector(window, qtbot):
+    window.document.replace(chain("ReLU", input_shape=[4]), None)
+    window.view.set_zoom(1.0)
+    window.view.centerOn(window.scene.nodes["relu1"])
+    select(window, "relu1")
+    from PySide6.QtWidgets import QLineEdit
+    name = window.inspector.findChild(QLineEdit, "name")
+    name.selectAll()
+    QTest.keyClicks(name, "activation")
+    QTest.keyClick(name, Qt.Key_Return)
+    graph = window.document.graph
+    assert "activation" in graph.nodes and Edge("input1", "activation") in graph.edges
+    assert "activation" in window.scene.nodes
+    window.undo_action.trigger()
+    assert "relu1" in graph.nodes and "relu1" in window.scene.nodes
+
+
+def test_one_click_fix_from_the_problems_list(window, qtbot):
+    g = chain(("Conv2d", {"out_channels": 4, "kernel_size": 3}), ("Linear", {"out_features": 10}), input_shape=(1, 8, 8))
+    window.document.replace(g, None)
+    buttons = window.problems.fix_buttons()
+    assert [b.text() for b in buttons] == ["Insert Flatten before fc1"]
+    assert window.scene.severity_of("fc1") == "warning"
+    qtbot.mouseClick(buttons[0], Qt.LeftButton)
+    graph = window.document.graph
+    assert graph.in_edges("fc1")[0].src == "flatten1"
+    qtbot.waitUntil(lambda: window.document.report.shapes.get("fc1") == (10,))
+    assert window.problems.item(0).text() == "No problems."
+    assert window.scene.severity_of("fc1") is None
+    window.undo_action.trigger()
+    assert "flatten1" not in graph.nodes and graph.in_edges("fc1")[0].src == "conv1"
+
+
+def test_errors_mark_the_node_and_clicking_the_problem_selects_it(window, qtbot):
+    g = chain(("Conv2d", {"out_channels": 4, "kernel_size": 9}), input_shape=(1, 8, 8))
+    window.document.replace(g, None)
+    assert window.scene.severity_of("conv1") == "error"
+    assert "1 error(s)" in window.check_label.text()
+    item = window.problems.item(0)
+    qtbot.mouseClick(window.problems.viewport(), Qt.LeftButton, pos=window.problems.visualItemRect(item).center())
+    assert window.scene.selected_node_ids() == ["conv1"]
+
+
+def test_double_click_in_the_palette_adds_after_the_selection_and_wires_it(window, qtbot):
+    window.document.replace(chain("ReLU", input_shape=[4]), None)
+    window.view.set_zoom(1.0)
+    window.view.centerOn(window.scene.nodes["relu1"])
+    select(window, "relu1")
+    tree = window.palette.tree
+    item = tree.layer_item("Linear")
+    tree.scrollToItem(item)
+    rect = tree.visualItemRect(item)
+    qtbot.mouseClick(tree.viewport(), Qt.LeftButton, pos=rect.center())    # a double-click's first click
+    qtbot.mouseDClick(tree.viewport(), Qt.LeftButton, pos=rect.center())
+    graph = window.document.graph
+    assert Edge("relu1", "fc1") in graph.edges
+    assert graph.positions["fc1"][0] == graph.positions["relu1"][0] + 220
+    window.undo_action.trigger()
+    assert "fc1" not in graph.nodes
+
+
+def test_palette_search_filters_by_name_and_description(window, qtbot):
+    qtbot.keyClicks(window.palette.search, "pool")
+    assert window.palette.visible_types() == ["MaxPool1d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d"]
+    window.palette.search.clear()
+    qtbot.keyClicks(window.palette.search, "skip connections")
+    assert window.palette.visible_types() == ["Add"]
+
+
+def test_copy_paste_duplicate_and_delete(window, qtbot):
+    window.document.replace(chain(("Linear", {"out_features": 8}), "ReLU", input_shape=[4]), None)
+    graph = window.document.graph
+    window.scene.nodes["fc1"].setSelected(True)
+    window.scene.nodes["relu1"].setSelected(True)
+    window.copy()
+    window.paste()
+    assert "fc2" in graph.nodes and "relu2" in graph.nodes and Edge("fc2", "relu2") in graph.edges
+    assert graph.nodes["fc2"].params["out_features"] == 8
+    assert sorted(window.scene.selected_node_ids()) == ["fc2", "relu2"]
+    QTest.keyClick(window.view.viewport(), Qt.Key_Delete)      # the Edit menu's shortcut
+    assert "fc2" not in graph.nodes and "relu2" not in graph.nodes
+    window.scene.clearSelection()
+    window.scene.nodes["relu1"].setSelected(True)
+    window.duplicate()
+    assert "relu2" in graph.nodes
+    window.scene.clearSelection()
+    window.scene.nodes["fc1"].setSelected(True)
+    window.cut()
+    assert "fc1" not in graph.nodes and Edge("fc1", "relu1") not in graph.edges
+    window.undo_action.trigger()
+    assert "fc1" in graph.nodes and Edge("fc1", "relu1") in graph.edges
+
+
+def test_auto_layout_orders_columns_along_the_wires(window, qtbot):
+    g = chain("ReLU", "Sigmoid", input_shape=[4])
+    for n in g.nodes:
+        g.positions[n] = (0.0, 0.0)
+    window.document.replace(g, None)
+    window.auto_layout()
+    xs = [window.document.graph.positions[n][0] for n in ("input1", "relu1", "sigmoid1", "output1")]
+    assert xs == sorted(xs) and len(set(xs)) == 4
+    window.undo_action.trigger()
+    assert window.document.graph.positions["relu1"] == (0.0, 0.0)

@@ -1,0 +1,105 @@
+"""Files in the editor: save and reopen, refuse broken files, ask before losing work, recover."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QMessageBox
+
+from graphs import dumps_graph, load_graph
+from gui.main_window import EXAMPLES, MainWindow, recovery_path
+from tests.helpers import chain
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_save_reopen_and_compare(window, qtbot, tmp_path, monkeypatch):
+    window.open_example(EXAMPLES / "lenet_digits.loom")
+    window.document.try_edit(lambda: window.document.graph.set_params_edit("conv1", out_channels=8))
+    assert window.isWindowModified() and window.windowTitle().startswith("LeNet for digits - untitled[*]")
+    target = tmp_path / "mine.loom"
+    monkeypatch.setattr(window, "choose_save_path", lambda: str(target))
+    window.save()
+    assert not window.isWindowModified() and "mine.loom" in window.windowTitle()
+    saved = target.read_text()
+    other = MainWindow(interactive=False)
+    qtbot.addWidget(other)
+    assert other.open_file(target)
+    assert other.graph_text() == saved
+    assert other.document.graph.nodes["conv1"].params["out_channels"] == 8
+    assert other.document.graph.view["zoom"] > 0          # the view is kept with the file
+    assert str(target.resolve()) in [a.text() for a in other.recent_menu.actions()]
+
+
+def test_examples_open_as_untitled_so_they_are_never_overwritten(window, monkeypatch, tmp_path):
+    window.open_example(EXAMPLES / "mlp_spiral.loom")
+    assert window.document.path is None
+    asked = []
+    monkeypatch.setattr(window, "choose_save_path", lambda: asked.append(1) or str(tmp_path / "s.loom"))
+    window.save()
+    assert asked == [1]
+
+
+def test_a_broken_file_shows_the_loader_message_and_keeps_the_document(window, tmp_path):
+    window.document.replace(chain("ReLU", input_shape=[4], name="kept"), None)
+    before = window.graph_text()
+    bad = tmp_path / "bad.loom"
+    bad.write_text('{"format": "netloom.graph", "format_version": 7}')
+    assert not window.open_file(bad)
+    assert window.graph_text() == before
+    assert "written by a newer NetLoom" in window.statusBar().currentMessage()
+
+
+def test_closing_with_unsaved_changes_asks(qtbot, monkeypatch):
+    win = MainWindow(interactive=True)
+    qtbot.addWidget(win)
+    win.show()
+    win.document.try_edit(lambda: win.document.graph.add_node_edit("ReLU"))
+    monkeypatch.setattr(win, "ask_save_changes", lambda: QMessageBox.Cancel)
+    win.close()
+    assert win.isVisible()
+    monkeypatch.setattr(win, "ask_save_changes", lambda: QMessageBox.Discard)
+    win.close()
+    assert not win.isVisible()
+
+
+def test_autosave_and_recovery_after_a_crash(window, qtbot):
+    recovery_path().unlink(missing_ok=True)
+    window.document.replace(chain(("Linear", {"out_features": 3}), input_shape=[4], name="precious"), None)
+    window.autosave()
+    assert not recovery_path().exists()            # nothing unsaved yet
+    window.document.try_edit(lambda: window.document.graph.set_params_edit("fc1", out_features=7))
+    window.autosave()
+    assert recovery_path().exists()
+    # The app "crashes": a new window finds the recovery file and restores it, marked unsaved.
+    after_crash = MainWindow(interactive=False)
+    qtbot.addWidget(after_crash)
+    assert after_crash.offer_recovery()
+    assert after_crash.document.graph.nodes["fc1"].params["out_features"] == 7
+    assert after_crash.document.modified
+    after_crash.document.undo_stack.setClean()
+    after_crash.close()
+    assert not recovery_path().exists()
+
+
+def test_screenshot_of_a_file_from_the_command_line(tmp_path):
+    shot = tmp_path / "shot.png"
+    result = subprocess.run([sys.executable, str(ROOT / "main.py"), str(EXAMPLES / "mlp_spiral.loom"),
+                             "--screenshot", str(shot)], capture_output=True, text=True, timeout=120,
+                            env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert result.returncode == 0, result.stderr
+    image = QImage(str(shot))
+    assert image.width() >= 800 and image.height() >= 600
+    colours = {image.pixel(x, y) for x in range(0, image.width(), 7) for y in range(0, image.height(), 7)}
+    assert len(colours) > 50                      # not blank
+    dense_blue = 0xFF2563EB                        # the header colour of Linear nodes
+    assert any(image.pixel(x, y) == dense_blue for x in range(0, image.width(), 2)
+               for y in range(0, image.height(), 2))
+
+
+def test_screenshot_of_a_missing_file_fails(tmp_path):
+    result = subprocess.run([sys.executable, str(ROOT / "main.py"), str(tmp_path / "none.loom"), "--screenshot",
+                             str(tmp_path / "x.png")], capture_output=True, text=True, timeout=120,
+                            env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert result.returncode == 2 and not (tmp_path / "x.png").exists()
