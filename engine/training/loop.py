@@ -165,8 +165,8 @@ class _Run:
             window_sizes.append(len(index))
             self.step += 1
             self.batch_in_epoch = i + 1
-            if probe_now and self._gradients is not None:
-                yield self._gradients
+            if probe_now:
+                yield from (m for m in (self._gradients, self._histograms) if m is not None)
             if len(window) == config.log_every or i == len(batches) - 1:
                 yield self._report(window, window_correct, window_sizes, time.perf_counter() - window_start)
                 window, window_correct, window_sizes, window_start = [], [], [], time.perf_counter()
@@ -174,7 +174,7 @@ class _Run:
                 yield from self._inside_probes()
 
     def _step(self, x: torch.Tensor, y: torch.Tensor, gradient_probe: bool):
-        self._gradients = None
+        self._gradients = self._histograms = None
         with torch.autocast(self.device.type, enabled=self.config.amp and self.cuda):
             out = self.forward_model(x)
             loss = self._loss(out, y)
@@ -183,6 +183,7 @@ class _Run:
         if gradient_probe:
             self.scaler.unscale_(self.optimizer)
             self._gradients = probes.gradient_flow(self.step + 1, self.weighted_layers)
+            self._histograms = probes.histograms(self.step + 1, self.weighted_layers)
         if self.config.clip_grad_norm:
             if not gradient_probe:
                 self.scaler.unscale_(self.optimizer)

@@ -60,6 +60,21 @@ class GradientFlow:
 
 
 @dataclass(frozen=True)
+class LayerHistogram:
+    layer: str
+    weight_counts: np.ndarray = field(repr=False)   # counts over HISTOGRAM_BINS equal bins
+    weight_range: tuple[float, float] = (0.0, 0.0)
+    grad_counts: np.ndarray = field(repr=False, default=None)
+    grad_range: tuple[float, float] = (0.0, 0.0)
+
+
+@dataclass(frozen=True)
+class Histograms:
+    step: int
+    layers: tuple[LayerHistogram, ...]
+
+
+@dataclass(frozen=True)
 class Filters:
     step: int
     layer: str
@@ -120,7 +135,7 @@ class Failed:
     diagnostics: tuple[str, ...] = ()
 
 
-Message = (RunStarted | StepMetrics | EpochMetrics | GradientFlow | Filters | ActivationMaps | DeadUnits
+Message = (RunStarted | StepMetrics | EpochMetrics | GradientFlow | Histograms | Filters | ActivationMaps | DeadUnits
            | ConfusionMatrix | DecisionBoundary | CheckpointSaved | Finished | Failed)
 
 
@@ -133,6 +148,10 @@ def to_json(message) -> dict:
         if isinstance(value, np.ndarray):
             value = value.tolist()
         elif isinstance(value, tuple):
-            value = [dataclasses.asdict(v) if dataclasses.is_dataclass(v) else v for v in value]
+            value = [_plain(dataclasses.asdict(v)) if dataclasses.is_dataclass(v) else v for v in value]
         data[f.name] = value
     return data
+
+
+def _plain(data: dict) -> dict:
+    return {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in data.items()}

@@ -9,11 +9,13 @@ import numpy as np
 import torch
 from torch import fx, nn
 
-from .messages import ActivationMaps, DeadUnits, DecisionBoundary, Filters, GradientFlow, LayerGradient
+from .messages import (ActivationMaps, DeadUnits, DecisionBoundary, Filters, GradientFlow, Histograms,
+                       LayerGradient, LayerHistogram)
 
 RELU_FAMILY = ("ReLU", "LeakyReLU", "PReLU", "ELU", "GELU", "SiLU")
 MAX_FILTERS = 64
 MAX_MAP_CHANNELS = 32
+HISTOGRAM_BINS = 32
 
 
 def layers_with_weights(model: nn.Module) -> list[tuple[str, nn.Module]]:
@@ -36,6 +38,24 @@ def gradient_flow(step: int, layers: list[tuple[str, nn.Module]]) -> GradientFlo
         return None
     values = torch.stack(rows).cpu().tolist()
     return GradientFlow(step, tuple(LayerGradient(n, *v) for n, v in zip(names, values)))
+
+
+def histograms(step: int, layers: list[tuple[str, nn.Module]]) -> Histograms | None:
+    """Distribution of each layer's weights and gradients (HISTOGRAM_BINS bins over their range)."""
+    found = []
+    for name, module in layers:
+        weights = torch.cat([p.detach().float().flatten() for p in module.parameters()])
+        grads = [p.grad for p in module.parameters() if p.grad is not None]
+        grad = torch.cat([g.detach().float().flatten() for g in grads]) if grads else None
+        w_range = torch.stack([weights.min(), weights.max()])
+        w_counts = torch.histc(weights, bins=HISTOGRAM_BINS, min=float(w_range[0]), max=float(w_range[1]))
+        g_counts, g_range = None, (0.0, 0.0)
+        if grad is not None:
+            low, high = float(grad.min()), float(grad.max())
+            g_counts = torch.histc(grad, bins=HISTOGRAM_BINS, min=low, max=high).cpu().numpy()
+            g_range = (low, high)
+        found.append(LayerHistogram(name, w_counts.cpu().numpy(), tuple(w_range.cpu().tolist()), g_counts, g_range))
+    return Histograms(step, tuple(found)) if found else None
 
 
 def filters(step: int, model: nn.Module) -> list[Filters]:

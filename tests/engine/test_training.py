@@ -10,7 +10,7 @@ from engine.training import Control, TrainingConfig, train
 from engine.training.checkpoint import CheckpointError, load_checkpoint
 from engine.training.messages import (ActivationMaps, CheckpointSaved, ConfusionMatrix, DeadUnits,
                                       DecisionBoundary, EpochMetrics, Failed, Filters, Finished,
-                                      GradientFlow, RunStarted, StepMetrics)
+                                      GradientFlow, Histograms, RunStarted, StepMetrics)
 from graphs import Graph, load_graph
 from tests.helpers import chain
 
@@ -59,6 +59,11 @@ def test_messages_describe_the_run_and_the_probes():
     assert [f.step for f in flow] == [10, 20, 30, 40]
     assert [layer.layer for layer in flow[0].layers] == ["conv1", "conv2", "fc1", "fc2", "fc3"]
     assert all(0 < layer.mean_abs_grad <= layer.max_abs_grad and layer.weight_norm > 0 for layer in flow[0].layers)
+    histograms = of(messages, Histograms)
+    assert [h.step for h in histograms] == [10, 20, 30, 40]
+    conv1 = histograms[0].layers[0]
+    assert conv1.layer == "conv1" and conv1.weight_counts.sum() == 60 and len(conv1.grad_counts) == 32
+    assert conv1.grad_range[0] < 0 < conv1.grad_range[1]
     filters = of(messages, Filters)
     assert {f.layer: f.weights.shape for f in filters[:2]} == {"conv1": (6, 1, 3, 3), "conv2": (16, 6, 3, 3)}
     maps = {m.layer: m.maps.shape for m in of(messages, ActivationMaps) if m.step == 10}
