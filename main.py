@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         return command_line(argv)
     if argv and argv[0] in ("-h", "--help"):
         print(__doc__.strip())
-        print("\nusage: python main.py [FILE] [--screenshot PNG]\n       python main.py COMMAND ...  "
+        print("\nusage: python main.py [FILE] [--train EPOCHS] [--screenshot PNG]\n       python main.py COMMAND ...  "
               "(" + ", ".join(COMMANDS) + "; python main.py COMMAND --help)")
         return 0
     return open_editor(argv)
@@ -65,9 +65,11 @@ def open_editor(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="netloom", description="Open the NetLoom editor")
     parser.add_argument("file", nargs="?", help="a .loom graph file (default: the bundled digits example)")
     parser.add_argument("--screenshot", metavar="PNG", help="save a screenshot of the window and exit")
+    parser.add_argument("--train", type=int, metavar="EPOCHS",
+                        help="train in the window for EPOCHS epochs (with --screenshot: then take it)")
     args = parser.parse_args(argv)
     from gui.app import run_app
-    return run_app(args.file, DEFAULT_EXAMPLE, screenshot=args.screenshot)
+    return run_app(args.file, DEFAULT_EXAMPLE, screenshot=args.screenshot, train_epochs=args.train)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,8 @@ from PySide6.QtWidgets import QApplication
 from .main_window import MainWindow
 
 
-def run_app(path: str | None, default_example: Path, screenshot: str | None = None) -> int:
+def run_app(path: str | None, default_example: Path, screenshot: str | None = None,
+            train_epochs: int | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("NetLoom")
     app.setOrganizationName("NetLoom")
@@ -24,7 +25,15 @@ def run_app(path: str | None, default_example: Path, screenshot: str | None = No
         window.open_example(default_example)
     window.show()
     QTimer.singleShot(0, window.view.fit_all)     # once the window has its real size
-    if screenshot is not None:
+    if train_epochs is not None:
+        # Train in the window, then (with --screenshot) picture it with the dashboard showing.
+        def after_run(record):
+            if screenshot is not None:
+                QTimer.singleShot(300, lambda: _screenshot_when_idle(app, window, screenshot))
+        window.training.controller.ended.connect(after_run)
+        QTimer.singleShot(0, lambda: window.training.train(train_epochs) or (
+            screenshot is not None and _screenshot_when_idle(app, window, screenshot)))
+    elif screenshot is not None:
         QTimer.singleShot(0, lambda: _screenshot_when_idle(app, window, screenshot))
     return app.exec()
 
@@ -35,6 +44,8 @@ def _screenshot_when_idle(app: QApplication, window: MainWindow, target: str) ->
         app.processEvents()
     window.view.fit_all()
     window.document.check_now()
+    window.training.dashboard.mark_dirty()
+    window.training.dashboard.redraw()
     app.processEvents()
     ok = window.grab().save(target)
     if not ok:

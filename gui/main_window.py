@@ -66,6 +66,8 @@ class MainWindow(QMainWindow):
         self.autosave_timer = QTimer(self, interval=AUTOSAVE_MS)
         self.autosave_timer.timeout.connect(self.autosave)
         self.autosave_timer.start()
+        from .training.window_training import TrainingUI
+        self.training = TrainingUI(self)
         self.resize(1400, 860)
         self._update_title()
         self._show_totals(self.document.report)
@@ -161,6 +163,11 @@ class MainWindow(QMainWindow):
         self.setWindowModified(self.document.modified)
 
     # ------------------------------------------------------------------ selection
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if hasattr(self, "training"):
+            self.training.legend.place()
+
     def _selection_changed(self) -> None:
         nodes = self.scene.selected_node_ids()
         self.inspector.show_node(nodes[0] if len(nodes) == 1 else None)
@@ -392,7 +399,7 @@ class MainWindow(QMainWindow):
         return True
 
     def closeEvent(self, event) -> None:
-        if self.maybe_save():
+        if self.maybe_save() and self.training.shutdown():
             recovery_path().unlink(missing_ok=True)
             event.accept()
         else:

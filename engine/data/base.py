@@ -87,10 +87,13 @@ def split(x: torch.Tensor, y: torch.Tensor, val_fraction: float, seed: int,
     return x[train], y[train], x[val], y[val]
 
 
-def standardize(x_train: torch.Tensor, x_val: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def standardize(x_train: torch.Tensor, x_val: torch.Tensor, extra: dict | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Zero mean and unit variance per feature (tables, points) or per channel (images, signals),
-    with statistics from the training part only."""
+    with statistics from the training part only. The statistics go into ``extra`` (``mean``,
+    ``std``, shaped like one sample) so new inputs, a drawn digit say, can be treated alike."""
     dims = (0,) if x_train.dim() <= 2 else (0, *range(2, x_train.dim()))
     mean = x_train.mean(dim=dims, keepdim=True)
     std = x_train.std(dim=dims, keepdim=True).clamp_min(1e-6)
+    if extra is not None:
+        extra["mean"], extra["std"] = mean[0], std[0]
     return (x_train - mean) / std, (x_val - mean) / std

@@ -52,10 +52,10 @@ def image_folder(root: str, image_size: list[int] | None = None, grayscale: bool
     x = torch.from_numpy(np.stack(images)).float() / 255.0
     x = x.unsqueeze(1) if grayscale else x.permute(0, 3, 1, 2).contiguous()
     x_train, y_train, x_val, y_val = split(x, torch.tensor(labels), val_fraction, seed)
+    extra = {"crop_padding": crop_padding, "flip": flip}
     if normalize:
-        x_train, x_val = standardize(x_train, x_val)
-    return DataSet(folder.name, x_train, y_train, x_val, y_val, CLASSIFICATION, classes, kind="image",
-                   extra={"crop_padding": crop_padding, "flip": flip})
+        x_train, x_val = standardize(x_train, x_val, extra)
+    return DataSet(folder.name, x_train, y_train, x_val, y_val, CLASSIFICATION, classes, kind="image", extra=extra)
 
 
 def csv_table(path: str, target: str, task: str = "auto", val_fraction: float = 0.2, seed: int = 0,
@@ -111,10 +111,10 @@ def csv_table(path: str, target: str, task: str = "auto", val_fraction: float = 
         classes = []
         y = torch.tensor([[float(v)] for v in targets], dtype=torch.float32)
     x_train, y_train, x_val, y_val = split(x, y, val_fraction, seed, stratify=task == CLASSIFICATION)
+    extra = {"features": [header[i] for i in features]}
     if normalize:
-        x_train, x_val = standardize(x_train, x_val)
-    return DataSet(file.stem, x_train, y_train, x_val, y_val, task, classes, kind="table",
-                   extra={"features": [header[i] for i in features]})
+        x_train, x_val = standardize(x_train, x_val, extra)
+    return DataSet(file.stem, x_train, y_train, x_val, y_val, task, classes, kind="table", extra=extra)
 
 
 def _is_number(text: str) -> bool:

@@ -160,10 +160,10 @@ def _finish(name, parts, classes, limit, normalize, crop_padding, flip) -> DataS
     if limit:
         x_train, y_train = x_train[:limit], y_train[:limit]
         x_val, y_val = x_val[:max(1, limit // 5)], y_val[:max(1, limit // 5)]
+    extra = {"crop_padding": crop_padding, "flip": flip}
     if normalize:
-        x_train, x_val = standardize(x_train, x_val)
+        x_train, x_val = standardize(x_train, x_val, extra)
     bad = int(max(y_train.max(), y_val.max())) if len(y_train) else 0
     if bad >= len(classes):
         raise DataError(f"{name}: label {bad} is outside the {len(classes)} classes")
-    return DataSet(name, x_train, y_train, x_val, y_val, CLASSIFICATION, list(classes), kind="image",
-                   extra={"crop_padding": crop_padding, "flip": flip})
+    return DataSet(name, x_train, y_train, x_val, y_val, CLASSIFICATION, list(classes), kind="image", extra=extra)

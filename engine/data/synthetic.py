@@ -80,7 +80,8 @@ def digits(val_fraction: float = 0.2, seed: int = 0, normalize: bool = True) -> 
     x = torch.as_tensor(bunch.data, dtype=torch.float32).reshape(-1, 1, 8, 8) / 16.0
     y = torch.as_tensor(bunch.target, dtype=torch.int64)
     x_train, y_train, x_val, y_val = split(x, y, val_fraction, seed)
+    extra: dict = {}
     if normalize:
-        x_train, x_val = standardize(x_train, x_val)
+        x_train, x_val = standardize(x_train, x_val, extra)
     return DataSet("digits", x_train, y_train, x_val, y_val, CLASSIFICATION,
-                   [str(d) for d in range(10)], kind="image")
+                   [str(d) for d in range(10)], kind="image", extra=extra)

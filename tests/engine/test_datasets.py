@@ -83,7 +83,8 @@ def test_cifar10_python_batches(tmp_path):
     write_cifar_batch(folder / "test_batch", 6)
     data = load_dataset("cifar10", root=str(tmp_path), crop_padding=4, flip=True)
     assert data.input_shape == (3, 32, 32) and len(data.x_train) == 40 and len(data.x_val) == 6
-    assert data.class_names[0] == "airplane" and data.extra == {"crop_padding": 4, "flip": True}
+    assert data.class_names[0] == "airplane" and data.extra["crop_padding"] == 4 and data.extra["flip"] is True
+    assert data.extra["mean"].shape == (3, 1, 1)      # per channel, to treat new images alike
 
 
 def test_cifar100_uses_fine_labels_and_names(tmp_path):

@@ -1,0 +1,68 @@
+"""While training, the gradient numbers colour the canvas: layers and the wires into them show
+how much gradient reaches them, and ReLU-family nodes with many dead units get a badge."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QLabel
+
+VANISHING, EXPLODING = 1e-6, 1e2
+DEAD_BADGE_SHARE = 0.5
+
+# (upper bound of mean |gradient|, colour, words) from vanishing to exploding
+BANDS = [(VANISHING, "#3b82f6", "vanishing (&lt; 1e-6)"), (1e-4, "#06b6d4", "weak"),
+         (1.0, "#22c55e", "healthy"), (EXPLODING, "#f59e0b", "large"), (math.inf, "#dc2626", "exploding (&gt; 1e2)")]
+
+
+def gradient_colour(mean_abs_grad: float) -> QColor:
+    for bound, colour, _ in BANDS:
+        if mean_abs_grad < bound:
+            return QColor(colour)
+    return QColor(BANDS[-1][1])
+
+
+def apply_overlay(scene, gradients: dict[str, float], dead: dict[str, float]) -> None:
+    """Colour nodes with weights (a light tint) and the wires into them; badge dead ReLUs."""
+    for node_id, item in scene.nodes.items():
+        value = gradients.get(node_id)
+        tint = None
+        if value is not None:
+            tint = gradient_colour(value)
+            tint.setAlpha(70)
+        share = dead.get(node_id)
+        badge = f"{share:.0%} dead" if share is not None and share >= DEAD_BADGE_SHARE else ""
+        if tint != item.overlay or badge != item.badge:
+            item.overlay, item.badge = tint, badge
+            item.update()
+    for edge, item in scene.edges.items():
+        value = gradients.get(edge.dst)
+        colour = gradient_colour(value) if value is not None else None
+        if colour != item.overlay:
+            item.overlay = colour
+            item.update_path()
+
+
+def clear_overlay(scene) -> None:
+    apply_overlay(scene, {}, {})
+
+
+class GradientLegend(QLabel):
+    """A key to the colours, in a corner of the canvas while they are shown."""
+
+    def __init__(self, parent) -> None:
+        super().__init__(parent)
+        rows = "".join(f"<tr><td style='background:{colour}'>&nbsp;&nbsp;&nbsp;</td><td>&nbsp;{words}</td></tr>"
+                       for _, colour, words in BANDS)
+        self.setText(f"<b>mean |gradient| reaching a layer</b><table>{rows}</table>"
+                     f"<i>badge: share of ReLU units never active</i>")
+        self.setStyleSheet("background: rgba(255,255,255,220); border: 1px solid #cbd5e1; padding: 4px;")
+        self.setAttribute(Qt.WA_TransparentForMouseEvents)
+        self.adjustSize()
+        self.hide()
+
+    def place(self) -> None:
+        parent = self.parentWidget()
+        self.move(parent.width() - self.width() - 12, parent.height() - self.height() - 12)

@@ -1,0 +1,1 @@
+"""Training from the window: the worker controller, the run records and the dashboard."""

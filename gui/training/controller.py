@@ -1,0 +1,99 @@
+"""Runs training in the engine's worker process and turns its messages into run records.
+
+A timer polls the worker about 30 times a second and takes whatever arrived (bounded per
+tick, so a flood of messages never stalls the window); views redraw from the records on their
+own timers. The run trains a snapshot of the graph: editing during a run is safe."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from engine.training import TrainingConfig
+from engine.training import messages as M
+from engine.worker import TrainingWorker
+from graphs import Graph, dumps_graph, loads_graph
+
+from .run_record import RunRecord
+
+POLL_MS = 33
+MAX_MESSAGES_PER_TICK = 400
+
+
+class TrainingController(QObject):
+    started = Signal(object)       # RunRecord
+    updated = Signal(object)       # RunRecord, after new messages
+    ended = Signal(object)         # RunRecord, finished, stopped or failed
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.runs: list[RunRecord] = []
+        self.current: RunRecord | None = None
+        self.worker: TrainingWorker | None = None
+        self._folder = tempfile.TemporaryDirectory(prefix="netloom-runs-")
+        self._timer = QTimer(self, interval=POLL_MS)
+        self._timer.timeout.connect(self.poll)
+
+    @property
+    def running(self) -> bool:
+        return self.worker is not None and not self.worker.done
+
+    def start(self, graph: Graph, config: TrainingConfig) -> RunRecord:
+        if self.running:
+            raise RuntimeError("a run is already going")
+        snapshot = loads_graph(dumps_graph(graph), "<snapshot>")
+        number = len(self.runs) + 1
+        folder = Path(self._folder.name) / f"run{number}"
+        config = config.replace(checkpoint_dir=str(folder))   # the Predict panel reads the weights here
+        record = RunRecord(f"run {number}", config.to_dict(), graph.revision)
+        record.graph_text = dumps_graph(snapshot)
+        self.runs.append(record)
+        self.current = record
+        self.worker = TrainingWorker(snapshot, config).start()
+        self._timer.start()
+        self.started.emit(record)
+        return record
+
+    def poll(self) -> None:
+        if self.worker is None or self.current is None:
+            return
+        messages = self.worker.poll(max_messages=MAX_MESSAGES_PER_TICK)
+        if not messages:
+            return
+        record = self.current
+        for m in messages:
+            record.absorb(m)
+        self.updated.emit(record)
+        if any(isinstance(m, (M.Finished, M.Failed)) for m in messages):
+            self._timer.stop()
+            self.worker = None
+            self.ended.emit(record)
+
+    def pause(self) -> None:
+        if self.running:
+            self.worker.pause()
+            self.current.status = "paused"
+            self.updated.emit(self.current)
+
+    def resume(self) -> None:
+        if self.running:
+            self.worker.resume()
+            self.current.status = "running"
+            self.updated.emit(self.current)
+
+    def stop(self) -> None:
+        if self.running:
+            self.worker.stop()
+
+    def set_probe(self, sample: int | None, layers: tuple[str, ...] | None = None) -> None:
+        if self.running:
+            self.worker.set_probe(sample, layers)
+
+    def shutdown(self) -> None:
+        """Closing the window: end the worker at once."""
+        self._timer.stop()
+        if self.worker is not None:
+            self.worker.kill()
+            self.worker = None

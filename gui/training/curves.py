@@ -1,0 +1,120 @@
+"""Loss, accuracy and learning-rate curves, with smoothing, a log scale, epoch markers and the
+curves of an earlier run overlaid for comparison."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+
+from .run_record import RunRecord
+
+MAX_EPOCH_MARKERS = 200
+
+
+def smooth(y: np.ndarray, strength: float) -> np.ndarray:
+    """Exponential moving average (strength 0 = none, towards 1 = very smooth)."""
+    if strength <= 0 or len(y) < 2:
+        return y
+    out = np.empty_like(y)
+    acc = y[0]
+    for i, v in enumerate(y):
+        acc = strength * acc + (1 - strength) * v
+        out[i] = acc
+    return out
+
+
+class CurvesPanel(QWidget):
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.loss_plot = pg.PlotWidget(title="Loss")
+        self.acc_plot = pg.PlotWidget(title="Accuracy")
+        self.lr_plot = pg.PlotWidget(title="Learning rate")
+        for plot in (self.loss_plot, self.acc_plot, self.lr_plot):
+            plot.setBackground("w")
+            plot.showGrid(x=True, y=True, alpha=0.2)
+            plot.setLabel("bottom", "step")
+        self.loss_plot.addLegend(offset=(-10, 10))
+        self.acc_plot.addLegend(offset=(-10, -10))
+        self.acc_plot.setYRange(0, 1)
+        pen = lambda colour, width=2, style=Qt.SolidLine: pg.mkPen(colour, width=width, style=style)
+        self.lines = {
+            "step_loss": self.loss_plot.plot(pen=pen("#94a3b8", 1), name="training (steps)"),
+            "train_loss": self.loss_plot.plot(pen=pen("#2563eb"), symbol="o", symbolSize=4, name="training (epochs)"),
+            "val_loss": self.loss_plot.plot(pen=pen("#dc2626"), symbol="o", symbolSize=4, name="validation"),
+            "train_accuracy": self.acc_plot.plot(pen=pen("#2563eb"), symbol="o", symbolSize=4, name="training"),
+            "val_accuracy": self.acc_plot.plot(pen=pen("#dc2626"), symbol="o", symbolSize=4, name="validation"),
+            "lr": self.lr_plot.plot(pen=pen("#7c3aed")),
+        }
+        self.compare_lines = {k: self.loss_plot.plot(pen=pen("#64748b", 1, Qt.DashLine)) if "loss" in k else
+                              self.acc_plot.plot(pen=pen("#64748b", 1, Qt.DashLine))
+                              for k in ("val_loss", "val_accuracy")}
+        for line in list(self.lines.values()) + list(self.compare_lines.values()):
+            line.setDownsampling(auto=True, method="peak")   # a million steps stay responsive
+            line.setClipToView(True)
+        self.markers: list[pg.InfiniteLine] = []
+
+        self.smoothing = QSlider(Qt.Horizontal, minimum=0, maximum=95, value=0)
+        self.smoothing.setToolTip("Smoothing of the per-step loss")
+        self.log_scale = QCheckBox("log scale")
+        self.log_scale.toggled.connect(lambda on: self.loss_plot.setLogMode(y=on))
+        self.compare = QComboBox()
+        self.compare.addItem("compare with: none")
+        controls = QHBoxLayout()
+        controls.addWidget(QLabel("smoothing"))
+        controls.addWidget(self.smoothing)
+        controls.addWidget(self.log_scale)
+        controls.addWidget(self.compare)
+        plots = QHBoxLayout()
+        plots.addWidget(self.loss_plot, 5)
+        plots.addWidget(self.acc_plot, 4)
+        plots.addWidget(self.lr_plot, 3)
+        layout = QVBoxLayout(self)
+        layout.addLayout(controls)
+        layout.addLayout(plots, 1)
+
+    def show_record(self, record: RunRecord, others: list[RunRecord]) -> None:
+        per_epoch = record.started.steps_per_epoch if record.started else 1
+        curves = record.curves
+        step_loss = curves["step_loss"]
+        self.lines["step_loss"].setData(step_loss.x, smooth(step_loss.y, self.smoothing.value() / 100))
+        self.lines["lr"].setData(curves["lr"].x, curves["lr"].y)
+        for name in ("train_loss", "val_loss", "train_accuracy", "val_accuracy"):
+            series = curves[name]
+            self.lines[name].setData(series.x * per_epoch, series.y)
+        self._update_markers(record.epoch, per_epoch)
+        self._update_compare(others, per_epoch)
+
+    def _update_markers(self, epochs: int, per_epoch: int) -> None:
+        if epochs > MAX_EPOCH_MARKERS:
+            epochs = 0
+        while len(self.markers) < epochs:
+            line = pg.InfiniteLine(pos=(len(self.markers) + 1) * per_epoch, angle=90,
+                                   pen=pg.mkPen("#cbd5e1", style=Qt.DotLine))
+            self.loss_plot.addItem(line)
+            self.markers.append(line)
+        while len(self.markers) > epochs:
+            self.loss_plot.removeItem(self.markers.pop())
+
+    def _update_compare(self, others: list[RunRecord], per_epoch: int) -> None:
+        names = ["compare with: none"] + [r.name for r in others]
+        if [self.compare.itemText(i) for i in range(self.compare.count())] != names:
+            chosen = self.compare.currentText()
+            self.compare.blockSignals(True)
+            self.compare.clear()
+            self.compare.addItems(names)
+            self.compare.setCurrentText(chosen if chosen in names else names[0])
+            self.compare.blockSignals(False)
+        other = next((r for r in others if r.name == self.compare.currentText()), None)
+        for name, line in self.compare_lines.items():
+            if other is None:
+                line.setData([], [])
+            else:
+                series = other.curves[name]
+                line.setData(series.x * per_epoch, series.y)
+
+    def reset(self) -> None:
+        for line in self.lines.values():
+            line.setData([], [])
+        self._update_markers(0, 1)

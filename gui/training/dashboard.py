@@ -1,0 +1,166 @@
+"""The training dashboard: what the engine reports, drawn live in tabs.
+
+Messages may arrive much faster than anyone can look; the dashboard redraws from the run
+record on its own timer (about 25 Hz), and only the tab in view."""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
+
+from engine.training import TrainingConfig
+
+from .curves import CurvesPanel
+from .panels import (ActivationsPanel, BoundaryPanel, ConfusionPanel, FiltersPanel, GradientsPanel,
+                     HistogramsPanel)
+from .predict import PredictPanel
+from .run_record import RunRecord
+
+REDRAW_MS = 40
+
+
+class Dashboard(QWidget):
+    sample_chosen = Signal(int)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.status = QLabel("No run yet: press Train.")
+        self.status.setWordWrap(True)
+        self.changed_note = QLabel("")
+        self.changed_note.setStyleSheet("color: #b45309")
+        self.curves = CurvesPanel()
+        self.gradients = GradientsPanel()
+        self.filters = FiltersPanel()
+        self.activations = ActivationsPanel()
+        self.histograms = HistogramsPanel()
+        self.confusion = ConfusionPanel()
+        self.boundary = BoundaryPanel()
+        self.predict = PredictPanel()
+        self.tabs = QTabWidget()
+        for panel, title in ((self.curves, "Curves"), (self.gradients, "Gradients"), (self.filters, "Filters"),
+                             (self.activations, "Activations"), (self.histograms, "Histograms"),
+                             (self.confusion, "Confusion"), (self.boundary, "Boundary"),
+                             (self.predict, "Predict")):
+            self.tabs.addTab(panel, title)
+        self.export_png = QPushButton("Export plot as PNG")
+        self.export_csv = QPushButton("Export curves as CSV")
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.export_png)
+        buttons.addWidget(self.export_csv)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.status)
+        layout.addWidget(self.changed_note)
+        layout.addWidget(self.tabs, 1)
+        layout.addLayout(buttons)
+        self.record: RunRecord | None = None
+        self.others: list[RunRecord] = []
+        self.data = None
+        self._dirty = False
+        self._timer = QTimer(self, interval=REDRAW_MS)
+        self._timer.timeout.connect(self.redraw)
+        self._timer.start()
+        self.tabs.currentChanged.connect(lambda _: self.mark_dirty())
+        self.activations.sample_changed.connect(self._sample_changed)
+        self.export_png.clicked.connect(lambda: self.export_plot())
+        self.export_csv.clicked.connect(lambda: self.export_curves())
+
+    # ------------------------------------------------------------------ feeding
+    def begin(self, record: RunRecord, others: list[RunRecord]) -> None:
+        self.record, self.others = record, others
+        self.curves.reset()
+        self.gradients.reset()
+        self.changed_note.setText("")
+        self._load_data(TrainingConfig.from_dict(record.settings))
+        self.mark_dirty()
+
+    def show_runs(self, record: RunRecord | None, others: list[RunRecord]) -> None:
+        """Show a kept run (one loaded from beside the graph file, say) without a live worker."""
+        self.record, self.others = record, others
+        self.mark_dirty()
+
+    def _load_data(self, config: TrainingConfig) -> None:
+        """The data set in this process too, for showing samples, points and predictions."""
+        from engine.data import DataError, load_dataset
+        try:
+            self.data = load_dataset(config.dataset, **config.dataset_options)
+        except DataError:
+            self.data = None
+        self.activations.set_samples(self.data)
+        self.boundary.set_points(self.data)
+        self.predict.set_data(self.data)
+
+    def mark_dirty(self, *args) -> None:
+        self._dirty = True
+
+    def set_graph_changed(self, changed: bool) -> None:
+        self.changed_note.setText("The graph has changed since this run started; the run trains the graph as it "
+                                  "was." if changed else "")
+
+    def _sample_changed(self, index: int) -> None:
+        self.activations.show_sample()
+        self.predict.sample.setValue(index)
+        self.sample_chosen.emit(index)
+
+    # ------------------------------------------------------------------ drawing
+    def redraw(self) -> None:
+        if not self._dirty or self.record is None:
+            return
+        self._dirty = False
+        record = self.record
+        self.status.setText(self._status_text(record))
+        panel = self.tabs.currentWidget()
+        if panel is self.curves:
+            self.curves.show_record(record, [r for r in self.others if r is not record])
+        elif panel in (self.gradients, self.filters, self.activations, self.histograms, self.confusion,
+                       self.boundary, self.predict):
+            panel.show_record(record)
+
+    def _status_text(self, r: RunRecord) -> str:
+        parts = [f"<b>{r.name}</b>: {r.status}"]
+        if r.started is not None:
+            parts.append(f"on {r.started.device}, epoch {r.epoch}/{r.started.epochs}, step {r.step}")
+        speed = r.curves["samples_per_s"]
+        if speed.size:
+            parts.append(f"{speed.y[-1]:,.0f} samples/s")
+        elapsed = r.elapsed_s if r.status != "running" else time.monotonic() - r.started_at
+        parts.append(f"elapsed {elapsed:.0f} s")
+        if r.status == "running" and r.eta_s is not None:
+            parts.append(f"ETA {r.eta_s:.0f} s")
+        val = r.curves["val_accuracy"]
+        if val.size:
+            parts.append(f"validation accuracy {val.y[-1]:.1%}")
+        text = ", ".join(parts)
+        if r.status == "failed" and r.final is not None:
+            text += f"<br><span style='color:#dc2626'><b>Failed:</b> {r.final.reason}</span>"
+        return text
+
+    # ------------------------------------------------------------------ export
+    def export_plot(self, path: str | None = None) -> bool:
+        import pyqtgraph as pg
+        import pyqtgraph.exporters  # noqa: F401  (registers the exporters)
+        panel = self.tabs.currentWidget()
+        plots = panel.findChildren(pg.PlotWidget)
+        if not plots:
+            return False
+        if path is None:
+            path = QFileDialog.getSaveFileName(self, "Export plot", f"{self.tabs.tabText(self.tabs.currentIndex())}.png",
+                                               "PNG images (*.png)")[0]
+            if not path:
+                return False
+        exporter = pg.exporters.ImageExporter(plots[0].plotItem)
+        exporter.parameters()["width"] = 1200
+        exporter.export(path)
+        return True
+
+    def export_curves(self, path: str | None = None) -> bool:
+        if self.record is None:
+            return False
+        if path is None:
+            path = QFileDialog.getSaveFileName(self, "Export curves", f"{self.record.name}.csv", "CSV (*.csv)")[0]
+            if not path:
+                return False
+        self.record.write_csv(path)
+        return True

@@ -1,0 +1,308 @@
+"""Dashboard panels that look inside the network: gradient flow, filters, activation maps,
+histograms, confusion matrix and decision boundary."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
+
+from .run_record import RunRecord
+
+VANISHING = 1e-6
+EXPLODING = 1e2
+LAYER_COLOURS = ["#2563eb", "#dc2626", "#16a34a", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#65a30d",
+                 "#475569", "#c2410c"]
+
+
+def mosaic(stack: np.ndarray, gap: int = 1) -> np.ndarray:
+    """Tiles of N x H x W (each scaled to 0..1 on its own) in a near-square grid, NaN between."""
+    n, h, w = stack.shape
+    cols = int(np.ceil(np.sqrt(n)))
+    rows = int(np.ceil(n / cols))
+    out = np.full((rows * (h + gap) - gap, cols * (w + gap) - gap), np.nan, dtype=np.float32)
+    for i, tile in enumerate(stack):
+        low, high = float(np.min(tile)), float(np.max(tile))
+        scaled = (tile - low) / (high - low) if high > low else np.zeros_like(tile)
+        r, c = divmod(i, cols)
+        out[r * (h + gap): r * (h + gap) + h, c * (w + gap): c * (w + gap) + w] = scaled
+    return out
+
+
+def as_tiles(array: np.ndarray) -> np.ndarray:
+    """Any layer output or weight as a stack of 2-D tiles: maps stay maps, vectors become a row."""
+    if array.ndim == 1:
+        return array.reshape(1, 1, -1)
+    if array.ndim == 2:
+        return array.reshape(1, *array.shape)
+    if array.ndim == 3:
+        return array
+    return array.reshape(array.shape[0], -1, array.shape[-1]) if array.shape[1] != 1 else array[:, 0]
+
+
+def image_view(title: str) -> tuple[pg.PlotWidget, pg.ImageItem]:
+    plot = pg.PlotWidget(title=title)
+    plot.setBackground("w")
+    plot.setAspectLocked(True)
+    plot.invertY(True)
+    plot.hideAxis("left")
+    plot.hideAxis("bottom")
+    image = pg.ImageItem(axisOrder="row-major")
+    image.setLookupTable(pg.colormap.get("viridis").getLookupTable())
+    plot.addItem(image)
+    return plot, image
+
+
+class GradientsPanel(QWidget):
+    """Mean (solid) and max (dashed) absolute gradient per layer over time, log scale, with the
+    vanishing and exploding ranges shaded."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.plot = pg.PlotWidget(title="Gradient flow: mean (solid) and max (dashed) |gradient| per layer")
+        self.plot.setBackground("w")
+        self.plot.setLogMode(y=True)
+        self.plot.setLabel("bottom", "step")
+        self.plot.addLegend(offset=(-10, 10))
+        self.plot.showGrid(x=True, y=True, alpha=0.2)
+        for low, high, colour, text in ((-12, np.log10(VANISHING), (96, 165, 250, 50), "vanishing"),
+                                        (np.log10(EXPLODING), 6, (220, 38, 38, 50), "exploding")):
+            region = pg.LinearRegionItem(values=(low, high), orientation="horizontal", movable=False,
+                                         brush=pg.mkBrush(*colour))
+            region.setToolTip(text)
+            self.plot.addItem(region)
+        self.lines: dict[str, tuple] = {}
+        self.summary = QLabel("")
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.plot)
+        layout.addWidget(self.summary)
+
+    def show_record(self, record: RunRecord) -> None:
+        for i, (layer, (mean, peak)) in enumerate(record.gradients.items()):
+            if layer not in self.lines:
+                colour = LAYER_COLOURS[i % len(LAYER_COLOURS)]
+                self.lines[layer] = (self.plot.plot(pen=pg.mkPen(colour, width=2), name=layer),
+                                     self.plot.plot(pen=pg.mkPen(colour, width=1, style=Qt.DashLine)))
+            solid, dashed = self.lines[layer]
+            solid.setData(mean.x, np.maximum(mean.y, 1e-12))
+            dashed.setData(peak.x, np.maximum(peak.y, 1e-12))
+        latest = record.latest.get("gradients")
+        if latest is not None:
+            flags = [f"{g.layer}: {'vanishing' if g.mean_abs_grad < VANISHING else 'exploding'}"
+                     for g in latest.layers if g.mean_abs_grad < VANISHING or g.max_abs_grad > EXPLODING]
+            self.summary.setText("; ".join(flags) if flags else "All layers receive healthy gradients.")
+
+    def reset(self) -> None:
+        for solid, dashed in self.lines.values():
+            self.plot.removeItem(solid)
+            self.plot.removeItem(dashed)
+        self.plot.plotItem.legend.clear()
+        self.lines = {}
+        self.summary.setText("")
+
+
+class LayerPicker(QComboBox):
+    """A layer chooser that keeps the choice while its list of layers grows."""
+
+    def set_layers(self, layers: list[str]) -> None:
+        if [self.itemText(i) for i in range(self.count())] == layers:
+            return
+        chosen = self.currentText()
+        self.blockSignals(True)
+        self.clear()
+        self.addItems(layers)
+        if chosen in layers:
+            self.setCurrentText(chosen)
+        self.blockSignals(False)
+
+
+class FiltersPanel(QWidget):
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.layer = LayerPicker()
+        self.plot, self.image = image_view("Filters (each scaled on its own; mean over input channels)")
+        layout = QVBoxLayout(self)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("convolution layer"))
+        row.addWidget(self.layer, 1)
+        layout.addLayout(row)
+        layout.addWidget(self.plot)
+        self.layer.currentTextChanged.connect(lambda _: self.refresh())
+        self.record: RunRecord | None = None
+
+    def show_record(self, record: RunRecord) -> None:
+        self.record = record
+        self.layer.set_layers(list(record.latest.get("filters", {})))
+        self.refresh()
+
+    def refresh(self) -> None:
+        filters = (self.record.latest.get("filters", {}) if self.record else {}).get(self.layer.currentText())
+        if filters is None:
+            return
+        weights = filters.weights
+        tiles = weights.mean(axis=1) if weights.ndim == 4 else weights.mean(axis=1)[:, None, :]
+        self.image.setImage(mosaic(tiles), autoLevels=True)
+
+
+class ActivationsPanel(QWidget):
+    """The chosen validation sample beside a layer's feature maps for it."""
+    sample_changed = Signal(int)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.sample = QSpinBox(minimum=0, maximum=0)
+        self.layer = LayerPicker()
+        self.sample_plot, self.sample_image = image_view("Sample")
+        self.sample_image.setLookupTable(None)
+        self.maps_plot, self.maps_image = image_view("Activation maps")
+        self.caption = QLabel("")
+        row = QHBoxLayout()
+        row.addWidget(QLabel("validation sample"))
+        row.addWidget(self.sample)
+        row.addWidget(QLabel("layer"))
+        row.addWidget(self.layer, 1)
+        images = QHBoxLayout()
+        images.addWidget(self.sample_plot, 1)
+        images.addWidget(self.maps_plot, 3)
+        layout = QVBoxLayout(self)
+        layout.addLayout(row)
+        layout.addLayout(images)
+        layout.addWidget(self.caption)
+        self.sample.valueChanged.connect(self.sample_changed)
+        self.layer.currentTextChanged.connect(lambda _: self.refresh())
+        self.record: RunRecord | None = None
+        self.maps: np.ndarray | None = None
+
+    def set_samples(self, data) -> None:
+        self.data = data
+        self.sample.setMaximum(max(0, len(data.x_val) - 1) if data is not None else 0)
+        self.show_sample()
+
+    def show_sample(self) -> None:
+        data = getattr(self, "data", None)
+        if data is None or data.kind != "image":
+            return
+        x = data.x_val[self.sample.value()].numpy()
+        picture = x[0] if x.shape[0] == 1 else np.moveaxis(x, 0, -1)
+        low, high = float(picture.min()), float(picture.max())
+        self.sample_image.setImage((picture - low) / (high - low + 1e-9), autoLevels=False, levels=(0, 1))
+        self.sample_plot.setTitle(f"Sample {self.sample.value()}: class {data.class_names[int(data.y_val[self.sample.value()])]}")
+
+    def choose_layer(self, layer: str) -> None:
+        if self.layer.findText(layer) >= 0:
+            self.layer.setCurrentText(layer)
+
+    def show_record(self, record: RunRecord) -> None:
+        self.record = record
+        self.layer.set_layers(list(record.latest.get("activations", {})))
+        self.refresh()
+
+    def refresh(self) -> None:
+        maps = (self.record.latest.get("activations", {}) if self.record else {}).get(self.layer.currentText())
+        if maps is None:
+            return
+        self.maps = maps.maps
+        self.maps_image.setImage(mosaic(as_tiles(maps.maps)), autoLevels=True)
+        self.caption.setText(f"{maps.layer}: {'x'.join(map(str, maps.maps.shape))} for sample {maps.sample}, "
+                             f"step {maps.step}")
+
+
+class HistogramsPanel(QWidget):
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.layer = LayerPicker()
+        self.weights = pg.PlotWidget(title="Weights")
+        self.grads = pg.PlotWidget(title="Gradients")
+        for plot in (self.weights, self.grads):
+            plot.setBackground("w")
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.layer)
+        layout.addWidget(self.weights)
+        layout.addWidget(self.grads)
+        self.layer.currentTextChanged.connect(lambda _: self.refresh())
+        self.record: RunRecord | None = None
+
+    def show_record(self, record: RunRecord) -> None:
+        self.record = record
+        hist = record.latest.get("Histograms")
+        if hist is not None:
+            self.layer.set_layers([h.layer for h in hist.layers])
+        self.refresh()
+
+    def refresh(self) -> None:
+        hist = self.record.latest.get("Histograms") if self.record else None
+        if hist is None:
+            return
+        layer = next((h for h in hist.layers if h.layer == self.layer.currentText()), None)
+        if layer is None:
+            return
+        for plot, counts, (low, high), colour in ((self.weights, layer.weight_counts, layer.weight_range, "#2563eb"),
+                                                  (self.grads, layer.grad_counts, layer.grad_range, "#dc2626")):
+            plot.clear()
+            if counts is None:
+                continue
+            edges = np.linspace(low, high, len(counts) + 1)
+            plot.addItem(pg.BarGraphItem(x0=edges[:-1], x1=edges[1:], height=counts, brush=colour))
+
+
+class ConfusionPanel(QWidget):
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.plot, self.image = image_view("Confusion matrix (rows: true class, columns: predicted)")
+        self.caption = QLabel("")
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.plot)
+        layout.addWidget(self.caption)
+        self.matrix: np.ndarray | None = None
+
+    def show_record(self, record: RunRecord) -> None:
+        confusion = record.latest.get("ConfusionMatrix")
+        if confusion is None:
+            return
+        self.matrix = confusion.matrix
+        self.image.setImage(confusion.matrix.astype(np.float32), autoLevels=True)
+        total = confusion.matrix.sum()
+        worst = np.argsort(-(confusion.matrix - np.diag(np.diag(confusion.matrix))).flatten())[:1]
+        t, p = divmod(int(worst[0]), confusion.matrix.shape[1])
+        names = confusion.class_names
+        self.caption.setText(f"epoch {confusion.epoch}: {np.trace(confusion.matrix) / total:.1%} correct; most "
+                             f"often confused: {names[t]} taken for {names[p]} ({confusion.matrix[t, p]} times)")
+
+
+class BoundaryPanel(QWidget):
+    """For 2-D data: the predicted class over the plane, faded by confidence, under the points."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.plot = pg.PlotWidget(title="Decision boundary")
+        self.plot.setBackground("w")
+        self.plot.setAspectLocked(True)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.points = pg.ScatterPlotItem(size=5, pen=pg.mkPen("w", width=0.5))
+        self.plot.addItem(self.image)
+        self.plot.addItem(self.points)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.plot)
+        self.rgba: np.ndarray | None = None
+
+    def set_points(self, data) -> None:
+        if data is None or data.kind != "points" or data.input_shape != (2,):
+            self.points.setData([])
+            return
+        x = data.x_train.numpy()
+        colours = [pg.mkBrush(LAYER_COLOURS[int(c) % len(LAYER_COLOURS)]) for c in data.y_train]
+        self.points.setData(x[:, 0], x[:, 1], brush=colours)
+
+    def show_record(self, record: RunRecord) -> None:
+        boundary = record.latest.get("DecisionBoundary")
+        if boundary is None:
+            return
+        palette = np.array([pg.mkColor(c).getRgb() for c in LAYER_COLOURS], dtype=np.float32)
+        rgba = palette[boundary.classes % len(LAYER_COLOURS)].copy()
+        rgba[..., 3] = 40 + 140 * np.clip((boundary.confidence - 0.5) * 2, 0, 1)
+        self.rgba = rgba.astype(np.uint8)
+        self.image.setImage(self.rgba, autoLevels=False)
+        (x0, x1), (y0, y1) = boundary.x_range, boundary.y_range
+        self.image.setRect(pg.QtCore.QRectF(x0, y0, x1 - x0, y1 - y0))
+        self.plot.setTitle(f"Decision boundary after epoch {boundary.epoch}")

@@ -1,0 +1,172 @@
+"""What one training run reported, kept for plotting, comparing and saving.
+
+Curves live in growing numpy buffers (doubling capacity), so appending is cheap and plots take
+views without copying; the latest probe results are kept as they came."""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from engine.training import messages as M
+
+
+class Series:
+    """x, y points appended one at a time into preallocated arrays."""
+
+    def __init__(self, capacity: int = 1024) -> None:
+        self._x = np.empty(capacity, dtype=np.float64)
+        self._y = np.empty(capacity, dtype=np.float64)
+        self.size = 0
+
+    def append(self, x: float, y: float) -> None:
+        if self.size == len(self._x):
+            self._x = np.concatenate([self._x, np.empty_like(self._x)])
+            self._y = np.concatenate([self._y, np.empty_like(self._y)])
+        self._x[self.size] = x
+        self._y[self.size] = y
+        self.size += 1
+
+    @property
+    def x(self) -> np.ndarray:
+        return self._x[: self.size]
+
+    @property
+    def y(self) -> np.ndarray:
+        return self._y[: self.size]
+
+    def to_lists(self) -> list[list[float]]:
+        return [self.x.tolist(), self.y.tolist()]
+
+    @classmethod
+    def from_lists(cls, data) -> "Series":
+        series = cls(max(16, len(data[0])))
+        for x, y in zip(*data):
+            series.append(x, y)
+        return series
+
+
+CURVES = ("step_loss", "lr", "samples_per_s", "train_loss", "val_loss", "train_accuracy", "val_accuracy")
+
+
+@dataclass
+class RunRecord:
+    name: str
+    settings: dict[str, Any]
+    graph_revision: int = 0
+    curves: dict[str, Series] = field(default_factory=lambda: {k: Series() for k in CURVES})
+    gradients: dict[str, tuple[Series, Series]] = field(default_factory=dict)   # layer -> (mean, max)
+    started: M.RunStarted | None = None
+    status: str = "starting"          # starting, running, paused, finished, stopped, failed
+    final: Any = None
+    started_at: float = field(default_factory=time.monotonic)
+    elapsed_s: float = 0.0
+    step: int = 0
+    epoch: int = 0
+    latest: dict[str, Any] = field(default_factory=dict)   # newest probe messages by kind (and layer)
+    dead_units: dict[str, float] = field(default_factory=dict)
+    graph_text: str = ""              # the snapshot that trained (for predictions with its weights)
+
+    def absorb(self, m) -> None:
+        """Take one engine message into the record."""
+        if isinstance(m, M.RunStarted):
+            self.started, self.status = m, "running"
+            self.epoch = m.start_epoch
+        elif isinstance(m, M.StepMetrics):
+            self.step, self.epoch = m.step, m.epoch
+            self.curves["step_loss"].append(m.step, m.loss)
+            self.curves["lr"].append(m.step, m.lr)
+            self.curves["samples_per_s"].append(m.step, m.samples_per_s)
+        elif isinstance(m, M.EpochMetrics):
+            self.epoch, self.elapsed_s = m.epoch, m.elapsed_s
+            self.curves["train_loss"].append(m.epoch, m.train_loss)
+            self.curves["val_loss"].append(m.epoch, m.val_loss)
+            if m.val_accuracy is not None:
+                self.curves["train_accuracy"].append(m.epoch, m.train_accuracy)
+                self.curves["val_accuracy"].append(m.epoch, m.val_accuracy)
+        elif isinstance(m, M.GradientFlow):
+            for layer in m.layers:
+                mean, peak = self.gradients.setdefault(layer.layer, (Series(), Series()))
+                mean.append(m.step, layer.mean_abs_grad)
+                peak.append(m.step, layer.max_abs_grad)
+            self.latest["gradients"] = m
+        elif isinstance(m, M.Filters):
+            self.latest.setdefault("filters", {})[m.layer] = m
+        elif isinstance(m, M.ActivationMaps):
+            self.latest.setdefault("activations", {})[m.layer] = m
+        elif isinstance(m, M.DeadUnits):
+            self.dead_units = dict(m.fractions)
+        elif isinstance(m, (M.ConfusionMatrix, M.DecisionBoundary, M.Histograms)):
+            self.latest[type(m).__name__] = m
+        elif isinstance(m, M.CheckpointSaved):
+            self.latest["checkpoint"] = m.path
+        elif isinstance(m, M.Finished):
+            self.status, self.final = ("stopped" if m.reason == "stopped" else "finished"), m
+        elif isinstance(m, M.Failed):
+            self.status, self.final = "failed", m
+
+    @property
+    def eta_s(self) -> float | None:
+        if self.started is None or self.step == 0:
+            return None
+        total = self.started.steps_per_epoch * self.started.epochs
+        done = self.step - self.started.steps_per_epoch * self.started.start_epoch
+        spent = time.monotonic() - self.started_at
+        return spent / max(done, 1) * max(total - self.step, 0)
+
+    # ------------------------------------------------------------------ keeping runs
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "settings": self.settings, "status": self.status,
+                "curves": {k: s.to_lists() for k, s in self.curves.items()},
+                "gradients": {k: [m.to_lists(), p.to_lists()] for k, (m, p) in self.gradients.items()}}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "RunRecord":
+        record = cls(str(data["name"]), dict(data.get("settings", {})))
+        record.status = str(data.get("status", "finished"))
+        for k, lists in data.get("curves", {}).items():
+            if k in CURVES:
+                record.curves[k] = Series.from_lists(lists)
+        for k, (mean, peak) in data.get("gradients", {}).items():
+            record.gradients[k] = (Series.from_lists(mean), Series.from_lists(peak))
+        return record
+
+    def write_csv(self, path: str | Path) -> None:
+        """Per-epoch and per-step curves as one table (blank where a curve has no point)."""
+        rows: dict[tuple[str, float], dict[str, float]] = {}
+        for name, series in self.curves.items():
+            unit = "epoch" if name in ("train_loss", "val_loss", "train_accuracy", "val_accuracy") else "step"
+            for x, y in zip(series.x, series.y):
+                rows.setdefault((unit, x), {})[name] = y
+        with open(path, "w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f)
+            writer.writerow(["unit", "index", *CURVES])
+            for (unit, x), values in sorted(rows.items()):
+                writer.writerow([unit, int(x), *[("" if c not in values else f"{values[c]:.6g}") for c in CURVES]])
+
+
+def runs_path(graph_path: Path) -> Path:
+    """Runs are kept beside the graph: model.loom -> model.runs.json."""
+    return graph_path.with_suffix(".runs.json")
+
+
+def save_runs(records: list[RunRecord], graph_path: Path) -> None:
+    from graphs.fileformat import write_atomically
+    text = json.dumps({"format": "netloom.runs", "runs": [r.to_dict() for r in records]})
+    write_atomically(runs_path(graph_path), text.encode("utf-8"))
+
+
+def load_runs(graph_path: Path) -> list[RunRecord]:
+    """Runs saved beside a graph; a missing or damaged file gives none (the graph still opens)."""
+    path = runs_path(graph_path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return [RunRecord.from_dict(r) for r in data["runs"]] if data.get("format") == "netloom.runs" else []
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
+        return []

@@ -1,0 +1,176 @@
+"""Training from the main window: Train, Pause and Stop, the settings dialog, the dashboard
+dock, the gradient colours on the canvas, and keeping runs beside the graph file."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QDockWidget, QMessageBox
+
+from engine.training import ConfigError, TrainingConfig
+from graphs import GraphFileError
+from graphs.edits import SetTraining
+
+from ..canvas.training_overlay import GradientLegend, apply_overlay, clear_overlay
+from .controller import TrainingController
+from .dashboard import Dashboard
+from .run_record import load_runs, save_runs
+from .settings_dialog import TrainingSettingsDialog
+
+
+class TrainingUI:
+    def __init__(self, window) -> None:
+        self.window = window
+        self.controller = TrainingController(window)
+        self.dashboard = Dashboard()
+        self.dock = QDockWidget("Training", window)
+        self.dock.setObjectName("Training")
+        self.dock.setWidget(self.dashboard)
+        window.addDockWidget(Qt.BottomDockWidgetArea, self.dock)
+        window.tabifyDockWidget(window.findChild(QDockWidget, "Problems"), self.dock)
+        self.legend = GradientLegend(window.view.viewport())
+        self._build_actions()
+        c = self.controller
+        c.started.connect(self._started)
+        c.updated.connect(self._updated)
+        c.ended.connect(self._ended)
+        window.document.undo_stack.indexChanged.connect(lambda _: self._note_graph_changes())
+        window.document.path_changed.connect(self._load_kept_runs)
+        window.scene.selectionChanged.connect(self._node_chosen)
+        self.dashboard.sample_chosen.connect(lambda i: c.set_probe(i))
+        self._update_actions()
+
+    def _build_actions(self) -> None:
+        w = self.window
+        menu = w.menuBar().addMenu("&Train")
+        self.train_action = QAction("&Train", w, shortcut=QKeySequence("F5"), triggered=self.train)
+        self.pause_action = QAction("&Pause", w, checkable=True, triggered=self.pause)
+        self.stop_action = QAction("&Stop", w, shortcut=QKeySequence("Shift+F5"), triggered=self.controller.stop)
+        self.settings_action = QAction("Training &Settings...", w, triggered=self.edit_settings)
+        for action in (self.train_action, self.pause_action, self.stop_action):
+            menu.addAction(action)
+            w.toolbar.addAction(action)
+        menu.addSeparator()
+        menu.addAction(self.settings_action)
+        w.toolbar.addAction(self.settings_action)
+        menu.addAction(self.dock.toggleViewAction())
+
+    # ------------------------------------------------------------------ buttons
+    def config(self) -> TrainingConfig:
+        return TrainingConfig.from_dict(self.window.document.graph.training)
+
+    def train(self, epochs: int | None = None) -> bool:
+        w = self.window
+        report = w.document.check_now()
+        if not report.ok:
+            w.say("Fix the errors first: " + report.errors[0].message)
+            w.problems.parent().raise_()
+            return False
+        try:
+            config = self.config()
+        except ConfigError as err:
+            w.show_error("The training settings cannot be used", str(err))
+            return False
+        if epochs is not None:
+            config = config.replace(epochs=epochs)
+        self.controller.start(w.document.graph, config)
+        return True
+
+    def pause(self, paused: bool) -> None:
+        (self.controller.pause if paused else self.controller.resume)()
+        self._update_actions()
+
+    def edit_settings(self) -> bool:
+        try:
+            current = self.config()
+        except ConfigError as err:
+            self.window.say(f"{err}; showing the defaults")
+            current = TrainingConfig()
+        dialog = TrainingSettingsDialog(current, self.window)
+        if dialog.exec() and dialog.result_config is not None:
+            self.window.document.push(SetTraining(dialog.result_config.to_dict()), "Change training settings")
+            return True
+        return False
+
+    def _update_actions(self) -> None:
+        running = self.controller.running
+        self.train_action.setEnabled(not running)
+        self.pause_action.setEnabled(running)
+        self.stop_action.setEnabled(running)
+        if not running:
+            self.pause_action.setChecked(False)
+
+    # ------------------------------------------------------------------ run events
+    def _started(self, record) -> None:
+        self.dock.show()
+        self.dock.raise_()
+        self.window.resizeDocks([self.dock], [int(self.window.height() * 0.5)], Qt.Vertical)
+        self.dashboard.begin(record, self.controller.runs)
+        self.legend.place()
+        self.legend.show()
+        self._update_actions()
+
+    def _updated(self, record) -> None:
+        self.dashboard.mark_dirty()
+        gradients = record.latest.get("gradients")
+        means = {g.layer: g.mean_abs_grad for g in gradients.layers} if gradients else {}
+        apply_overlay(self.window.scene, means, record.dead_units)
+        self._update_actions()
+
+    def _ended(self, record) -> None:
+        self._update_actions()
+        self.dashboard.mark_dirty()
+        w = self.window
+        final = record.final
+        if record.status == "failed":
+            w.say(f"Training failed: {final.reason}")
+            if final.node and final.node in w.scene.nodes:
+                w.focus_node(final.node)
+                clear_overlay(w.scene)
+                from PySide6.QtGui import QColor
+                item = w.scene.nodes[final.node]
+                item.overlay = QColor(220, 38, 38, 90)
+                item.update()
+        else:
+            w.say(f"Training {record.status}: epoch {final.epoch}" +
+                  (f", validation accuracy {final.val_accuracy:.1%}" if final.val_accuracy is not None else ""))
+        self._keep_runs()
+
+    def _note_graph_changes(self) -> None:
+        record = self.controller.current
+        if record is not None:
+            self.dashboard.set_graph_changed(self.window.document.graph.revision != record.graph_revision)
+
+    def _node_chosen(self) -> None:
+        nodes = self.window.scene.selected_node_ids()
+        if len(nodes) == 1:
+            self.dashboard.activations.choose_layer(nodes[0])
+
+    # ------------------------------------------------------------------ runs beside the file
+    def _keep_runs(self) -> None:
+        path = self.window.document.path
+        if path is None:
+            return
+        try:
+            save_runs(self.controller.runs, path)
+        except GraphFileError as err:
+            self.window.say(f"The runs could not be saved beside the graph: {err}")
+
+    def _load_kept_runs(self) -> None:
+        path = self.window.document.path
+        if path is None or self.controller.running:
+            return
+        kept = load_runs(path)
+        if kept and not self.controller.runs:
+            self.controller.runs = kept
+            self.dashboard.show_runs(kept[-1], kept)
+
+    def shutdown(self) -> bool:
+        """Closing: ask before ending a run that is going (unless not interactive)."""
+        if self.controller.running and self.window.interactive:
+            answer = QMessageBox.question(self.window, "Training is running", "Stop the training and close?",
+                                          QMessageBox.Yes | QMessageBox.No)
+            if answer != QMessageBox.Yes:
+                return False
+        self.controller.shutdown()
+        return True
