@@ -47,6 +47,11 @@ class _EventControl(Control):
 def _child(graph_text: str, config: dict[str, Any], resume: str | None, messages, stop, pause, probe_queue) -> None:
     # The parent decides when to stop (Ctrl-C in a terminal reaches the whole process group).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Leave a core to the editor: a window that stutters while it trains is no use.
+    import os
+
+    import torch
+    torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))
     from graphs import loads_graph
     from .training.loop import train
     try:
@@ -74,7 +79,6 @@ class TrainingWorker:
             args=(dumps_graph(graph), config.to_dict(), resume, self._messages, self._stop, self._pause,
                   self._probe_queue))
         self.done = False
-        self.exit_code: int | None = None
 
     def start(self) -> "TrainingWorker":
         self._process.start()
@@ -97,6 +101,11 @@ class TrainingWorker:
     def alive(self) -> bool:
         return self._process.is_alive()
 
+    @property
+    def exit_code(self) -> int | None:
+        """The child's exit status once it has exited (None while it still winds down)."""
+        return self._process.exitcode
+
     def poll(self, max_messages: int = 1000, timeout: float = 0.0) -> list:
         """Messages received so far (at most ``max_messages``); never blocks longer than ``timeout``."""
         received: list = []
@@ -112,20 +121,17 @@ class TrainingWorker:
                 break
             wait = 0.0
             if item == _END:
-                self._finish()
+                # The child still has to exit (torch teardown can take a second): never wait for
+                # that here, the caller may be the editor's event loop.
+                self.done = True
                 return received
             received.append(item)
         if not received and not self._process.is_alive() and not self.done:
             # Dead without its end marker: killed, or crashed in native code.
             self._process.join(timeout=1)
-            self._finish()
+            self.done = True
             received.append(Failed(_death_reason(self._process.exitcode)))
         return received
-
-    def _finish(self) -> None:
-        self.done = True
-        self._process.join(timeout=5)
-        self.exit_code = self._process.exitcode
 
     def kill(self) -> None:
         """End the child at once (closing the app); no messages follow."""
@@ -144,6 +150,7 @@ class TrainingWorker:
         if not self.done:
             self.kill()
             collected.append(Failed(f"the training process did not finish within {timeout:g} s and was ended"))
+        self._process.join(timeout=max(1.0, deadline - time.monotonic()))
         return collected
 
 

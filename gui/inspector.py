@@ -39,14 +39,14 @@ class Inspector(QWidget):
         layout.addWidget(self.form_host)
         layout.addWidget(self.shapes)
         layout.addStretch(1)
-        document.checked.connect(lambda report: self._show_shapes())
-        document.undo_stack.indexChanged.connect(lambda _: self.refresh())
+        document.checked.connect(self._show_shapes)
+        document.undo_stack.indexChanged.connect(self.refresh)
 
     def show_node(self, node_id: str | None) -> None:
         self.node_id = node_id if node_id in self.document.graph.nodes else None
         self._build()
 
-    def refresh(self) -> None:
+    def refresh(self, *_) -> None:
         """Follow the document (undo, rename, delete) without losing the field being typed in."""
         graph = self.document.graph
         if self.node_id is not None and self.node_id not in graph.nodes:
@@ -90,7 +90,7 @@ class Inspector(QWidget):
             self.fields[spec.name] = widget
         self._show_shapes()
 
-    def _show_shapes(self) -> None:
+    def _show_shapes(self, *_) -> None:
         if self.node_id is None or self.node_id not in self.document.graph.nodes:
             return
         graph, report = self.document.graph, self.document.report

@@ -58,7 +58,7 @@ class MainWindow(QMainWindow):
         self.scene.status.connect(self.say)
         self.document.message.connect(self.say)
         self.document.checked.connect(self._show_totals)
-        self.document.undo_stack.cleanChanged.connect(lambda clean: self._update_title())
+        self.document.undo_stack.cleanChanged.connect(self._update_title)
         self.document.path_changed.connect(self._update_title)
         self.problems.node_activated.connect(self.focus_node)
         self.palette.add_requested.connect(self.add_after_selection)
@@ -156,7 +156,7 @@ class MainWindow(QMainWindow):
         else:
             self.check_label.setText("<span style='color:#16a34a'>checks pass</span>")
 
-    def _update_title(self) -> None:
+    def _update_title(self, *_) -> None:
         path = self.document.path
         name = path.name if path else "untitled"
         self.setWindowTitle(f"{self.document.graph.name} - {name}[*] - NetLoom")
@@ -171,6 +171,8 @@ class MainWindow(QMainWindow):
     def _selection_changed(self) -> None:
         nodes = self.scene.selected_node_ids()
         self.inspector.show_node(nodes[0] if len(nodes) == 1 else None)
+        if len(nodes) == 1:
+            self.training.node_chosen(nodes[0])
 
     def focus_node(self, node_id: str) -> None:
         item = self.scene.nodes.get(node_id)

@@ -103,12 +103,20 @@ class GradientsPanel(QWidget):
 
 
 class LayerPicker(QComboBox):
-    """A layer chooser that keeps the choice while its list of layers grows."""
+    """A layer chooser that keeps the choice while its list of layers grows, and remembers a
+    layer asked for before it has anything to show (a node clicked early in a run)."""
+
+    wanted: str | None = None
+
+    def want(self, layer: str) -> None:
+        self.wanted = layer
+        if self.findText(layer) >= 0:
+            self.setCurrentText(layer)
 
     def set_layers(self, layers: list[str]) -> None:
         if [self.itemText(i) for i in range(self.count())] == layers:
             return
-        chosen = self.currentText()
+        chosen = self.wanted if self.wanted in layers else self.currentText()
         self.blockSignals(True)
         self.clear()
         self.addItems(layers)
@@ -190,8 +198,7 @@ class ActivationsPanel(QWidget):
         self.sample_plot.setTitle(f"Sample {self.sample.value()}: class {data.class_names[int(data.y_val[self.sample.value()])]}")
 
     def choose_layer(self, layer: str) -> None:
-        if self.layer.findText(layer) >= 0:
-            self.layer.setCurrentText(layer)
+        self.layer.want(layer)
 
     def show_record(self, record: RunRecord) -> None:
         self.record = record

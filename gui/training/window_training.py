@@ -3,7 +3,7 @@ dock, the gradient colours on the canvas, and keeping runs beside the graph file
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMessageBox
 
@@ -18,8 +18,11 @@ from .run_record import load_runs, save_runs
 from .settings_dialog import TrainingSettingsDialog
 
 
-class TrainingUI:
+class TrainingUI(QObject):
+    """A child of the window, so that its connections end with the window's widgets."""
+
     def __init__(self, window) -> None:
+        super().__init__(window)
         self.window = window
         self.controller = TrainingController(window)
         self.dashboard = Dashboard()
@@ -34,16 +37,15 @@ class TrainingUI:
         c.started.connect(self._started)
         c.updated.connect(self._updated)
         c.ended.connect(self._ended)
-        window.document.undo_stack.indexChanged.connect(lambda _: self._note_graph_changes())
+        window.document.undo_stack.indexChanged.connect(self._note_graph_changes)
         window.document.path_changed.connect(self._load_kept_runs)
-        window.scene.selectionChanged.connect(self._node_chosen)
-        self.dashboard.sample_chosen.connect(lambda i: c.set_probe(i))
+        self.dashboard.sample_chosen.connect(c.set_probe)
         self._update_actions()
 
     def _build_actions(self) -> None:
         w = self.window
         menu = w.menuBar().addMenu("&Train")
-        self.train_action = QAction("&Train", w, shortcut=QKeySequence("F5"), triggered=self.train)
+        self.train_action = QAction("&Train", w, shortcut=QKeySequence("F5"), triggered=self._train_clicked)
         self.pause_action = QAction("&Pause", w, checkable=True, triggered=self.pause)
         self.stop_action = QAction("&Stop", w, shortcut=QKeySequence("Shift+F5"), triggered=self.controller.stop)
         self.settings_action = QAction("Training &Settings...", w, triggered=self.edit_settings)
@@ -58,6 +60,9 @@ class TrainingUI:
     # ------------------------------------------------------------------ buttons
     def config(self) -> TrainingConfig:
         return TrainingConfig.from_dict(self.window.document.graph.training)
+
+    def _train_clicked(self, checked: bool = False) -> None:
+        self.train()
 
     def train(self, epochs: int | None = None) -> bool:
         w = self.window
@@ -136,15 +141,14 @@ class TrainingUI:
                   (f", validation accuracy {final.val_accuracy:.1%}" if final.val_accuracy is not None else ""))
         self._keep_runs()
 
-    def _note_graph_changes(self) -> None:
+    def _note_graph_changes(self, *_) -> None:
         record = self.controller.current
         if record is not None:
             self.dashboard.set_graph_changed(self.window.document.graph.revision != record.graph_revision)
 
-    def _node_chosen(self) -> None:
-        nodes = self.window.scene.selected_node_ids()
-        if len(nodes) == 1:
-            self.dashboard.activations.choose_layer(nodes[0])
+    def node_chosen(self, node_id: str) -> None:
+        """Clicking a node shows its activation maps."""
+        self.dashboard.activations.choose_layer(node_id)
 
     # ------------------------------------------------------------------ runs beside the file
     def _keep_runs(self) -> None:
