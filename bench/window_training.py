@@ -11,7 +11,6 @@ by gradients. Prints samples/s for each and window / headless (goal: at least 0.
 import argparse
 import os
 import statistics
-import sys
 import tempfile
 import time
 
@@ -84,8 +83,7 @@ def main():
     print(f"window with live plots:   {win:10,.0f} samples/s")
     print(f"ratio window / headless:  {win / head:10.3f}")
     window.training.controller.shutdown()
-    sys.stdout.flush()
-    os._exit(0)   # see bench/editor_speed.py: PySide6's finalisation is not needed here
+    window.close()
 
 
 if __name__ == "__main__":

@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, QSettings, QStandardPaths, Qt, QTimer
+from PySide6.QtCore import QSettings, QStandardPaths, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox)
 
 from engine.training.devices import describe_device, resolve_device
-from graphs import Edge, Graph, GraphFileError, dumps_graph, load_graph, loads_graph, save_graph
+from graphs import Edge, Graph, GraphError, GraphFileError, dumps_graph, load_graph, loads_graph, save_graph
 from graphs.edits import Compound, Connect, Disconnect, RemoveNode
 from graphs.fragments import extract, paste_edit
 from graphs.layout import layout_edit
@@ -25,7 +25,6 @@ from .palette import Palette
 from .problems import ProblemsPanel
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "resources" / "examples"
-FRAGMENT_MIME = "application/x-netloom-fragment"
 AUTOSAVE_MS = 60_000
 MAX_RECENT = 8
 
@@ -232,11 +231,9 @@ class MainWindow(QMainWindow):
         nodes = self.scene.selected_node_ids()
         if not nodes:
             return False
-        data = QMimeData()
-        text = json.dumps(extract(self.document.graph, nodes))
-        data.setData(FRAGMENT_MIME, text.encode())
-        data.setText(text)
-        QApplication.clipboard().setMimeData(data)
+        # Plain text (JSON with a format name): it pastes into other NetLoom windows and can be
+        # read in a text editor, and paste() refuses anything that is not a fragment.
+        QApplication.clipboard().setText(json.dumps(extract(self.document.graph, nodes)))
         return True
 
     def cut(self) -> None:
@@ -244,17 +241,19 @@ class MainWindow(QMainWindow):
             self.delete_selection()
 
     def paste(self) -> None:
-        data = QApplication.clipboard().mimeData()
-        raw = bytes(data.data(FRAGMENT_MIME)).decode() if data.hasFormat(FRAGMENT_MIME) else data.text()
         try:
-            fragment = json.loads(raw)
+            fragment = json.loads(QApplication.clipboard().text())
         except ValueError:
             self.say("the clipboard holds no NetLoom layers")
             return
-        if self.document.try_edit(lambda: paste_edit(self.document.graph, fragment)):
-            added = self.document.undo_stack.command(self.document.undo_stack.index() - 1).edit
-            self.scene.clearSelection()
-            for edit in added.edits:
+        try:
+            pasted = paste_edit(self.document.graph, fragment)
+        except GraphError as err:
+            self.say(str(err))
+            return
+        if self.document.push(pasted):
+            self.scene.clearSelection()    # select what was pasted, ready to be moved
+            for edit in pasted.edits:
                 node = getattr(edit, "node", None)
                 if node is not None and node.id in self.scene.nodes:
                     self.scene.nodes[node.id].setSelected(True)

@@ -13,6 +13,17 @@ from .run_record import RunRecord
 MAX_EPOCH_MARKERS = 200
 
 
+def nice_ceiling(value: float) -> float:
+    """1, 2 or 5 times a power of ten, at least ``value``: an axis that changes rarely."""
+    if value <= 1:
+        return 1.0
+    power = 10 ** np.floor(np.log10(value))
+    for step in (1, 2, 5, 10):
+        if step * power >= value:
+            return float(step * power)
+    return float(10 * power)
+
+
 def smooth(y: np.ndarray, strength: float) -> np.ndarray:
     """Exponential moving average (strength 0 = none, towards 1 = very smooth)."""
     if strength <= 0 or len(y) < 2:
@@ -35,6 +46,9 @@ class CurvesPanel(QWidget):
             plot.setBackground("w")
             plot.showGrid(x=True, y=True, alpha=0.2)
             plot.setLabel("bottom", "step")
+            # The step axis grows in 1-2-5 jumps (set in show_record), not on every point: redrawing
+            # axes is most of the cost of a live plot.
+            plot.enableAutoRange(x=False)
         self.loss_plot.addLegend(offset=(-10, 10))
         self.acc_plot.addLegend(offset=(-10, -10))
         self.acc_plot.setYRange(0, 1)
@@ -83,6 +97,11 @@ class CurvesPanel(QWidget):
         for name in ("train_loss", "val_loss", "train_accuracy", "val_accuracy"):
             series = curves[name]
             self.lines[name].setData(series.x * per_epoch, series.y)
+        last = max(step_loss.x[-1] if step_loss.size else 0, record.epoch * per_epoch)
+        upper = nice_ceiling(last)
+        for plot in (self.loss_plot, self.acc_plot, self.lr_plot):
+            if plot.viewRange()[0][1] != upper:
+                plot.setXRange(0, upper, padding=0.02)
         self._update_markers(record.epoch, per_epoch)
         self._update_compare(others, per_epoch)
 

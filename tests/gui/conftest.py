@@ -18,3 +18,4 @@ def window(qtbot):
     qtbot.waitExposed(win)
     yield win
     win.document.undo_stack.setClean()
+

@@ -37,7 +37,7 @@ def drop_from_palette(window, type_name: str, point: QPoint) -> None:
     mime: QMimeData = tree.mimeData([tree.layer_item(type_name)])
     viewport = window.view.viewport()
     pos = QPointF(point)
-    for event in (QDragEnterEvent(pos, Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier),
-                  QDragMoveEvent(pos, Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier),
+    for event in (QDragEnterEvent(point, Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier),
+                  QDragMoveEvent(point, Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier),
                   QDropEvent(pos, Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)):
         QApplication.sendEvent(viewport, event)
