@@ -12,7 +12,7 @@ from pathlib import Path
 
 EXAMPLES = Path(__file__).resolve().parent / "resources" / "examples"
 DEFAULT_EXAMPLE = EXAMPLES / "lenet_digits.loom"
-COMMANDS = ("check", "train")
+COMMANDS = ("check", "train", "export", "import")
 
 
 def _load(path: str):
@@ -39,7 +39,23 @@ def command_line(argv: list[str]) -> int:
     p_train.add_argument("--checkpoint-dir", help="where checkpoints go (default: checkpoints/FILE-NAME)")
     p_train.add_argument("--resume", help="continue from a checkpoint (its .safetensors file or folder)")
     p_train.add_argument("--json", action="store_true", help="print one JSON message per line")
+    p_export = sub.add_parser("export", help="export a graph as PyTorch code, TorchScript or ONNX")
+    p_export.add_argument("file", help="a .loom graph file")
+    p_export.add_argument("--to", choices=("py", "torchscript", "onnx"), required=True)
+    p_export.add_argument("out", help="the file to write")
+    p_export.add_argument("--weights", help="a .safetensors file of weights for the graph")
+    p_import = sub.add_parser("import", help="import a PyTorch model as a graph")
+    p_import.add_argument("source", help="torchvision:NAME or path/to/file.py:Class (built with no arguments)")
+    p_import.add_argument("out", help="the .loom file to write; the weights go beside it as .safetensors")
+    p_import.add_argument("--input-shape", help="one input's shape without the batch axis, e.g. 3,32,32")
     args = parser.parse_args(argv)
+    if args.command == "export":
+        from engine.cli.model_io import run_export
+        return run_export(_load(args.file), args.to, args.out, args.weights, sys.stderr)
+    if args.command == "import":
+        from engine.cli.model_io import run_import
+        shape = [int(s) for s in args.input_shape.replace("x", ",").split(",")] if args.input_shape else None
+        return run_import(args.source, args.out, shape, sys.stderr)
     if args.command == "check":
         from engine.cli.check_command import run_check
         return run_check(_load(args.file), sys.stdout)

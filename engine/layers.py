@@ -186,6 +186,7 @@ IMPLS: dict[str, Impl] = {
     "Dropout": Impl("Dropout"),
     "Dropout2d": Impl("Dropout2d"),
     "ReLU": Impl(None, emit=_functional(F.relu)),
+    "ReLU6": Impl(None, emit=_functional(F.relu6)),
     "LeakyReLU": Impl(None, emit=_functional(F.leaky_relu, "negative_slope")),
     "PReLU": Impl("PReLU"),
     "ELU": Impl(None, emit=_functional(F.elu, "alpha")),
@@ -211,8 +212,10 @@ IMPLS: dict[str, Impl] = {
 }
 
 
-def build_module(type_name: str, params: dict[str, Any], inputs: dict[str, list[TensorInfo]]) -> nn.Module | None:
-    """The module of one node, its input sizes inferred from ``inputs``; None for functions."""
+def module_constructor(type_name: str, params: dict[str, Any],
+                       inputs: dict[str, list[TensorInfo]]) -> tuple[str, tuple, dict[str, Any]] | None:
+    """``(nn class name, args, kwargs)`` that build one node's module, input sizes inferred
+    from ``inputs``; None for types that are plain functions. Export writes the same call."""
     impl = IMPLS[type_name]
     if impl.module is None:
         return None
@@ -220,7 +223,16 @@ def build_module(type_name: str, params: dict[str, Any], inputs: dict[str, list[
     kwargs = _tupled(params) | dict(impl.fixed)
     if type_name == "GroupNorm":
         kwargs["num_channels"] = x.shape[0]
-    return getattr(nn, impl.module)(*impl.inferred(x), **kwargs)
+    return impl.module, impl.inferred(x), kwargs
+
+
+def build_module(type_name: str, params: dict[str, Any], inputs: dict[str, list[TensorInfo]]) -> nn.Module | None:
+    """The module of one node, its input sizes inferred from ``inputs``; None for functions."""
+    constructor = module_constructor(type_name, params, inputs)
+    if constructor is None:
+        return None
+    name, args, kwargs = constructor
+    return getattr(nn, name)(*args, **kwargs)
 
 
 def emit_node(ops: Ops, type_name: str, target: str, params: dict[str, Any], inputs: Inputs) -> dict[str, Any]:

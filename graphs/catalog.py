@@ -135,6 +135,7 @@ _SPECS = [
               input_ranks=(3,), input_words=IMAGE, key_params=("p",)),
     # --- activations
     LayerSpec("ReLU", "Activation", "max(0, x)"),
+    LayerSpec("ReLU6", "Activation", "min(max(0, x), 6), as in MobileNet"),
     LayerSpec("LeakyReLU", "Activation", "x, or a small slope times x below zero",
               (_p("negative_slope", FLOAT, 0.01, "Slope below zero", minimum=0.0, maximum=1.0),)),
     LayerSpec("PReLU", "Activation", "LeakyReLU with a learned slope",

@@ -65,8 +65,10 @@ class MainWindow(QMainWindow):
         self.autosave_timer = QTimer(self, interval=AUTOSAVE_MS)
         self.autosave_timer.timeout.connect(self.autosave)
         self.autosave_timer.start()
+        from .model_io import ModelIO
         from .training.window_training import TrainingUI
         self.training = TrainingUI(self)
+        self.model_io = ModelIO(self)
         self.resize(1400, 860)
         self._update_title()
         self._show_totals(self.document.report)

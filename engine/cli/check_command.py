@@ -44,7 +44,9 @@ def run_check(graph: Graph, out: TextIO) -> int:
         from ..training.config import ConfigError, TrainingConfig
         try:
             config = TrainingConfig.from_dict(graph.training)
-            data = load_dataset(config.dataset, **config.dataset_options)
+            options = dict(config.dataset_options)
+            options.pop("download", None)      # a check never downloads
+            data = load_dataset(config.dataset, **options)
             report = check(graph, data, config.loss, config.reconstruct)
             note = f"Checked against {data.describe()}."
         except (ConfigError, DataError) as err:

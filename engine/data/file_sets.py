@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -128,10 +129,17 @@ def _few_integers(values: list[str]) -> bool:
     return all(float(v).is_integer() for v in values) and len(set(values)) <= 50
 
 
-def text_file(path: str, seq_len: int = 64, val_fraction: float = 0.1, seed: int = 0) -> DataSet:
-    """Characters of a text; each sample is ``seq_len`` characters and the next character of
-    each position is its target (a character-level language model)."""
-    file = Path(path).expanduser()
+BUNDLED_TEXT = Path(__file__).resolve().parents[2] / "resources" / "data" / "loom_notes.txt"
+
+
+def text_file(path: str = "", seq_len: int = 64, val_fraction: float = 0.1, seed: int = 0, mode: str = "chars",
+              window: int = 2) -> DataSet:
+    """A text file (the bundled one when ``path`` is empty).
+
+    ``mode="chars"``: each sample is ``seq_len`` characters and the next character of each
+    position is its target (a character-level language model). ``mode="skipgram"``: each
+    sample is one word and its target a word at most ``window`` words away (word2vec)."""
+    file = Path(path).expanduser() if path else BUNDLED_TEXT
     try:
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -140,6 +148,10 @@ def text_file(path: str, seq_len: int = 64, val_fraction: float = 0.1, seed: int
         raise DataError(f"{file}: is not UTF-8 text (byte {err.start})") from None
     except OSError as err:
         raise DataError(f"{file}: cannot be read ({err})") from None
+    if mode == "skipgram":
+        return _skipgram(file, text, window, val_fraction, seed)
+    if mode != "chars":
+        raise DataError(f"text mode must be chars or skipgram, not {mode!r}")
     if seq_len < 1:
         raise DataError(f"seq_len must be at least 1, not {seq_len}")
     vocabulary = "".join(sorted(set(text)))
@@ -155,3 +167,23 @@ def text_file(path: str, seq_len: int = 64, val_fraction: float = 0.1, seed: int
     n_val = max(1, int(round(windows * val_fraction)))
     return DataSet(file.stem, x[:-n_val], y[:-n_val], x[-n_val:], y[-n_val:], CLASSIFICATION,
                    list(vocabulary), kind="text", extra={"vocabulary": vocabulary})
+
+
+def _skipgram(file: Path, text: str, window: int, val_fraction: float, seed: int) -> DataSet:
+    words = re.findall(r"[a-z']+", text.lower())
+    if len(words) < 2 * window + 2:
+        raise DataError(f"{file}: {len(words)} words are too few for skip-gram pairs with window {window}")
+    vocabulary = sorted(set(words))
+    index = {w: i for i, w in enumerate(vocabulary)}
+    ids = [index[w] for w in words]
+    centres, contexts = [], []
+    for i, centre in enumerate(ids):
+        for j in range(max(0, i - window), min(len(ids), i + window + 1)):
+            if j != i:
+                centres.append(centre)
+                contexts.append(ids[j])
+    x = torch.tensor(centres).unsqueeze(1)
+    y = torch.tensor(contexts)
+    x_train, y_train, x_val, y_val = split(x, y, val_fraction, seed, stratify=False)
+    return DataSet(f"{file.stem} (skip-gram)", x_train, y_train, x_val, y_val, CLASSIFICATION, vocabulary,
+                   kind="text", extra={"vocabulary": vocabulary})

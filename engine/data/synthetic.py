@@ -74,14 +74,23 @@ def sine(n_samples: int = 500, noise: float = 0.1, val_fraction: float = 0.2, se
     return DataSet("sine", x_train, y_train, x_val, y_val, REGRESSION, kind="points")
 
 
-def digits(val_fraction: float = 0.2, seed: int = 0, normalize: bool = True) -> DataSet:
-    """scikit-learn's bundled 1,797 handwritten digits, 8x8 grey images, 10 classes."""
+def digits(val_fraction: float = 0.2, seed: int = 0, normalize: bool = True, image_size: int = 8,
+           as_sequence: bool = False) -> DataSet:
+    """scikit-learn's bundled 1,797 handwritten digits, 8x8 grey images, 10 classes.
+
+    ``image_size`` enlarges them (bilinear), e.g. to 32 for the classic LeNet-5 input;
+    ``as_sequence`` gives each image as a sequence of its rows (rows x columns) for RNNs and
+    Transformers."""
     bunch = load_digits()
     x = torch.as_tensor(bunch.data, dtype=torch.float32).reshape(-1, 1, 8, 8) / 16.0
+    if image_size != 8:
+        x = torch.nn.functional.interpolate(x, size=(image_size, image_size), mode="bilinear", align_corners=False)
+    if as_sequence:
+        x = x[:, 0]
     y = torch.as_tensor(bunch.target, dtype=torch.int64)
     x_train, y_train, x_val, y_val = split(x, y, val_fraction, seed)
     extra: dict = {}
     if normalize:
         x_train, x_val = standardize(x_train, x_val, extra)
     return DataSet("digits", x_train, y_train, x_val, y_val, CLASSIFICATION,
-                   [str(d) for d in range(10)], kind="image", extra=extra)
+                   [str(d) for d in range(10)], kind="sequence" if as_sequence else "image", extra=extra)

@@ -12,7 +12,7 @@ from torch import fx, nn
 from .messages import (ActivationMaps, DeadUnits, DecisionBoundary, Filters, GradientFlow, Histograms,
                        LayerGradient, LayerHistogram)
 
-RELU_FAMILY = ("ReLU", "LeakyReLU", "PReLU", "ELU", "GELU", "SiLU")
+RELU_FAMILY = ("ReLU", "ReLU6", "LeakyReLU", "PReLU", "ELU", "GELU", "SiLU")
 MAX_FILTERS = 64
 MAX_MAP_CHANNELS = 32
 HISTOGRAM_BINS = 32

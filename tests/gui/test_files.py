@@ -103,3 +103,27 @@ def test_screenshot_of_a_missing_file_fails(tmp_path):
                              str(tmp_path / "x.png")], capture_output=True, text=True, timeout=120,
                             env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"})
     assert result.returncode == 2 and not (tmp_path / "x.png").exists()
+
+
+def test_import_a_torchvision_model_and_export_it_from_the_file_menu(window, qtbot, tmp_path):
+    assert window.model_io.import_model("torchvision:resnet18")
+    graph = window.document.graph
+    assert len(graph.nodes) == 71 and window.document.path is None
+    assert "11,689,512 parameters" in window.totals_label.text()
+    target = tmp_path / "resnet.py"
+    assert window.model_io.export_model("py", str(target))
+    assert (tmp_path / "resnet.safetensors").exists()        # the imported weights go along
+    assert "with its trained weights" in window.statusBar().currentMessage()
+    ran = subprocess.run([sys.executable, "-I", str(target)], capture_output=True, text=True, timeout=300)
+    assert ran.stdout.strip() == "output 1: (2, 1000)", ran.stderr
+    assert window.model_io.export_model("torchscript", str(tmp_path / "resnet.pt"))
+    menu_titles = [a.text() for a in window.menus["file"].actions()]
+    assert "&Import PyTorch Model..." in menu_titles and "&Export" in menu_titles
+
+
+def test_an_import_that_fails_leaves_the_document(window, tmp_path):
+    window.document.replace(chain("ReLU", input_shape=[4], name="kept"), None)
+    before = window.graph_text()
+    assert not window.model_io.import_model("torchvision:no_such_net")
+    assert window.graph_text() == before
+    assert "torchvision has no model 'no_such_net'" in window.statusBar().currentMessage()

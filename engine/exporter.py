@@ -1,0 +1,156 @@
+"""Export a graph as one standalone PyTorch file, as TorchScript, or as ONNX.
+
+The Python file needs only torch (and safetensors to load weights): an ``nn.Module`` class with
+named submodules built by the same constructor calls the compiler uses, and the compiler's own
+forward, so the file computes exactly what the compiled graph computes.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from graphs import Graph
+
+from .check import check
+from .compiler import CompileError, class_name, compile_graph
+from .layers import TORCH_DTYPES, module_constructor
+
+
+class ExportError(ValueError):
+    """An export that cannot be made; the message says why."""
+
+
+def _compiled(graph: Graph):
+    report = check(graph)
+    try:
+        return report, compile_graph(graph, report)
+    except CompileError as err:
+        raise ExportError(str(err)) from None
+
+
+def _literal(value: Any) -> str:
+    if isinstance(value, float):
+        return repr(value)
+    return repr(value)
+
+
+def python_source(graph: Graph, weights: str | None = None) -> str:
+    """The text of a standalone Python file defining the graph's network."""
+    report, compiled = _compiled(graph)
+    name = class_name(graph.name)
+    wires_into = graph.wires_into()
+    lines = [
+        f'"""{graph.name}: exported from NetLoom.',
+        "",
+        *(["" + graph.metadata.get("description", "")] if graph.metadata.get("description") else []),
+        "",
+        "Needs only torch (and safetensors to load weights). Run it to see the output shapes.",
+        '"""',
+        "",
+        "from pathlib import Path",
+        "",
+        "import torch",
+        "import torch.nn as nn",
+        "",
+        "# One sample of each input (the batch axis excluded), in the order forward takes them.",
+        "INPUTS = " + repr([(n, graph.nodes[n].params["shape"], graph.nodes[n].params["dtype"])
+                            for n in graph.inputs()]),
+        f"WEIGHTS = {weights!r}" if weights else "WEIGHTS = None",
+        "",
+        "",
+        f"class {name}(nn.Module):",
+        "    def __init__(self, weights=WEIGHTS):",
+        "        super().__init__()",
+    ]
+    for child, _ in compiled.named_children():
+        node = graph.nodes[child]
+        infos = {port.name: [report.tensors[(e.src, e.src_port)] for e in wires_into.get((child, port.name), [])]
+                 for port in node.spec.inputs}
+        cls, args, kwargs = module_constructor(node.type, node.params, infos)
+        arguments = [_literal(a) for a in args] + [f"{k}={_literal(v)}" for k, v in kwargs.items()]
+        lines.append(f"        self.{child} = nn.{cls}({', '.join(arguments)})")
+    lines += [
+        "        if weights is not None:",
+        "            from safetensors.torch import load_file",
+        "            path = Path(weights)",
+        "            self.load_state_dict(load_file(path if path.is_absolute() else Path(__file__).parent / path))",
+        "",
+    ]
+    lines += ["    " + line for line in _clean_forward(compiled.code)]
+    lines += [
+        "",
+        "",
+        'if __name__ == "__main__":',
+        f"    model = {name}().eval()",
+        "    examples = [torch.randint(0, 2, (2, *shape)) if dtype == 'int64' else torch.randn(2, *shape)",
+        "                for _, shape, dtype in INPUTS]",
+        "    with torch.no_grad():",
+        "        out = model(*examples)",
+        "    for i, tensor in enumerate(out if isinstance(out, tuple) else (out,)):",
+        "        print(f'output {i + 1}: {tuple(tensor.shape)}')",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _clean_forward(code: str) -> list[str]:
+    """fx's forward without its memory-release suffixes (``;  x = None``) and blank edges."""
+    lines = []
+    for line in code.strip("\n").splitlines():
+        line = re.sub(r";\s+[\w\s=,]+= None\s*$", "", line.rstrip())
+        if line.strip():
+            lines.append(line)
+    return lines
+
+
+def export_python(graph: Graph, path: str | Path, weights: str | None = None) -> None:
+    from graphs.fileformat import write_atomically
+    write_atomically(Path(path), python_source(graph, weights).encode("utf-8"))
+
+
+def example_inputs(graph: Graph, batch: int = 2) -> tuple[torch.Tensor, ...]:
+    tensors = []
+    for node_id in graph.inputs():
+        p = graph.nodes[node_id].params
+        dtype = TORCH_DTYPES[p["dtype"]]
+        tensors.append(torch.zeros((batch, *p["shape"]), dtype=dtype) if dtype == torch.int64
+                       else torch.randn(batch, *p["shape"]))
+    return tuple(tensors)
+
+
+def export_torchscript(graph: Graph, path: str | Path, state_dict: dict | None = None) -> None:
+    _, compiled = _compiled(graph)
+    if state_dict is not None:
+        compiled.load_state_dict(state_dict)
+    import warnings
+    try:
+        with warnings.catch_warnings():   # TorchScript is in maintenance, and says so at length
+            warnings.simplefilter("ignore")
+            scripted = torch.jit.script(compiled.eval())
+    except Exception as err:
+        raise ExportError(f"TorchScript cannot compile this graph: {str(err).strip().splitlines()[0]}") from None
+    scripted.save(str(path))
+
+
+def export_onnx(graph: Graph, path: str | Path, state_dict: dict | None = None) -> None:
+    try:
+        import onnx  # noqa: F401
+    except ImportError:
+        raise ExportError("ONNX export needs the onnx package: pip install -e '.[onnx]'") from None
+    _, compiled = _compiled(graph)
+    if state_dict is not None:
+        compiled.load_state_dict(state_dict)
+    inputs = example_inputs(graph)
+    names = graph.inputs()
+    outputs = [f"output{i + 1}" for i in range(len(graph.outputs()))]
+    try:
+        torch.onnx.export(compiled.eval(), inputs, str(path), input_names=names, output_names=outputs,
+                          dynamic_axes={n: {0: "batch"} for n in names + outputs}, dynamo=False)
+    except Exception as err:
+        raise ExportError(f"ONNX cannot express this graph: {str(err).strip().splitlines()[0]}") from None
+    import onnx
+    onnx.checker.check_model(onnx.load(str(path)))

@@ -1,0 +1,107 @@
+"""File > Import PyTorch Model and File > Export: the engine's import and export in the window."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QFileDialog, QInputDialog
+
+from engine.cli.model_io import load_source_module
+from engine.exporter import ExportError, export_onnx, export_python, export_torchscript
+from engine.importer import ImportProblem, import_module
+from graphs import GraphFileError, dumps_graph
+
+FORMATS = {"py": ("Python file", "Python (*.py)", ".py"), "torchscript": ("TorchScript", "TorchScript (*.pt)", ".pt"),
+           "onnx": ("ONNX", "ONNX (*.onnx)", ".onnx")}
+
+
+class ModelIO(QObject):
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.window = window
+        self.imported_state = None       # weights of the last import, while its graph is open
+        self._imported_text = ""
+        menu = window.menus["file"]
+        before = menu.actions()[-2]       # above Quit
+        importing = window._action("&Import PyTorch Model...", lambda: self.import_model())
+        menu.insertAction(before, importing)
+        export_menu = menu.addMenu("&Export")
+        menu.insertMenu(before, export_menu)
+        for kind, (title, _, _) in FORMATS.items():
+            window._action(f"as {title}...", lambda checked=False, k=kind: self.export_model(k), menu=export_menu)
+
+    # ------------------------------------------------------------------ import
+    def import_model(self, spec: str | None = None, shape: list[int] | None = None) -> bool:
+        w = self.window
+        if spec is None:
+            spec, ok = QInputDialog.getText(w, "Import PyTorch model", "torchvision:NAME or path/to/file.py:Class",
+                                            text="torchvision:resnet18")
+            if not ok or not spec:
+                return False
+        if not w.maybe_save():
+            return False
+        try:
+            module, example = load_source_module(spec, shape)
+            graph, state = import_module(module, example)
+        except (ValueError, ImportProblem) as err:
+            w.show_error("The model cannot be imported", str(err))
+            return False
+        graph.metadata.update(name=spec.rpartition(":")[2], description=f"Imported from {spec}.")
+        w.document.replace(graph, None)
+        self.imported_state, self._imported_text = state, dumps_graph(graph)
+        w.view.fit_all()
+        w.say(f"Imported {spec}: {len(graph.nodes)} nodes, with its weights for export")
+        return True
+
+    # ------------------------------------------------------------------ export
+    def current_weights(self):
+        """Trained weights that belong to the graph as it is: the last run's, or the import's."""
+        graph_text = dumps_graph(self.window.document.graph)
+        record = self.window.training.controller.current
+        checkpoint = record.latest.get("checkpoint") if record else None
+        if checkpoint and _same_model(record.graph_text, graph_text):
+            from safetensors.torch import load_file
+            return load_file(checkpoint)
+        if self.imported_state is not None and _same_model(self._imported_text, graph_text):
+            return self.imported_state
+        return None
+
+    def export_model(self, kind: str, path: str | None = None) -> bool:
+        w = self.window
+        title, pattern, suffix = FORMATS[kind]
+        if path is None:
+            start = str(Path(w.document.path or w.document.graph.name).with_suffix(suffix))
+            path = QFileDialog.getSaveFileName(w, f"Export as {title}", start, pattern)[0]
+            if not path:
+                return False
+        graph, state = w.document.graph, self.current_weights()
+        try:
+            if kind == "py":
+                weights = None
+                if state is not None:
+                    from safetensors.torch import save_file
+                    weights_path = Path(path).with_suffix(".safetensors")
+                    save_file({k: v.contiguous() for k, v in state.items()}, str(weights_path))
+                    weights = weights_path.name
+                export_python(graph, path, weights)
+            elif kind == "torchscript":
+                export_torchscript(graph, path, state)
+            else:
+                export_onnx(graph, path, state)
+        except (ExportError, GraphFileError, RuntimeError) as err:
+            w.show_error("The graph cannot be exported", str(err))
+            return False
+        w.say(f"Exported {graph.name} to {path}" + (" with its trained weights" if state is not None else ""))
+        return True
+
+
+def _same_model(a: str, b: str) -> bool:
+    """Same nodes, wires and parameters (layout and training settings may differ)."""
+    from graphs import loads_graph
+    try:
+        ga, gb = loads_graph(a), loads_graph(b)
+    except GraphFileError:
+        return False
+    return ([(n.id, n.type, n.params) for n in ga.nodes.values()] == [(n.id, n.type, n.params) for n in gb.nodes.values()]
+            and ga.edges == gb.edges)

@@ -1,0 +1,278 @@
+"""Builds the bundled example library in resources/examples/ (run after changing an example).
+
+    python scripts/make_examples.py
+
+Hand-drawn examples are built here layer by layer; AlexNet, VGG-16 and ResNet-18 are imported
+from torchvision, so their parameter counts are torchvision's by construction.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import torch  # noqa: E402
+
+from engine.data import load_dataset  # noqa: E402
+from engine.importer import import_module  # noqa: E402
+from engine.training import TrainingConfig  # noqa: E402
+from graphs import Graph, save_graph  # noqa: E402
+from graphs.layout import layered_positions  # noqa: E402
+
+OUT = ROOT / "resources" / "examples"
+
+
+def chain(g: Graph, prev: str, *layers) -> str:
+    """Wire layers one after another from ``prev``; each is a type or (type, params[, id])."""
+    for layer in layers:
+        type_name, params, node_id = (layer, {}, None) if isinstance(layer, str) else (
+            layer + (None,) if len(layer) == 2 else layer)
+        node = g.add_node(type_name, id=node_id, **params)
+        g.connect(prev, node)
+        prev = node
+    return prev
+
+
+def finish(g: Graph, name: str, training: TrainingConfig, wrap: int | None = None) -> None:
+    g.positions = layered_positions(g, wrap=wrap)
+    g.training = training.to_dict()
+    save_graph(g, OUT / f"{name}.loom")
+    print(f"wrote {name}.loom ({len(g.nodes)} nodes)")
+
+
+def perceptron() -> None:
+    g = Graph("Perceptron (logistic regression)",
+              "One Linear unit and a sigmoid inside the loss: the oldest neural network. It draws one straight "
+              "line, which is enough for two Gaussian clouds and not enough for the spiral (try it).")
+    out = chain(g, g.add_node("Input", shape=[2]), ("Linear", {"out_features": 1}))
+    g.connect(out, g.add_node("Output"))
+    finish(g, "perceptron", TrainingConfig(dataset="gaussian", loss="bce_with_logits", lr=0.05, epochs=30,
+                                           batch_size=32, probe_every=100))
+
+
+def mlp_spiral() -> None:
+    g = Graph("MLP for the spiral",
+              "A multi-layer perceptron with two hidden layers of 64 units learns to separate three "
+              "interleaved spiral arms, which no straight line can. Watch the decision boundary bend as it trains.")
+    out = chain(g, g.add_node("Input", shape=[2]), ("Linear", {"out_features": 64}), "ReLU",
+                ("Linear", {"out_features": 64}), "ReLU", ("Linear", {"out_features": 3}))
+    g.connect(out, g.add_node("Output"))
+    finish(g, "mlp_spiral", TrainingConfig(dataset="spiral", lr=0.01, batch_size=32, epochs=60, probe_every=100))
+
+
+def lenet_digits() -> None:
+    g = Graph("LeNet for digits",
+              "A small LeNet-style convolutional network for scikit-learn's 8x8 handwritten digits: two "
+              "convolution + pooling stages extract strokes, three fully connected layers classify them into "
+              "the 10 digits. Press Train: it learns in a few seconds on a CPU.")
+    out = chain(g, g.add_node("Input", shape=[1, 8, 8]),
+                ("Conv2d", {"out_channels": 6, "kernel_size": 3, "padding": 1}), "ReLU", ("MaxPool2d", {"kernel_size": 2}),
+                ("Conv2d", {"out_channels": 16, "kernel_size": 3, "padding": 1}), "ReLU", ("MaxPool2d", {"kernel_size": 2}),
+                "Flatten", ("Linear", {"out_features": 120}), "ReLU", ("Linear", {"out_features": 84}), "ReLU",
+                ("Linear", {"out_features": 10}))
+    g.connect(out, g.add_node("Output"))
+    config = TrainingConfig.from_dict({"dataset": "digits", "loss": "cross_entropy", "optimizer": "adam",
+                                       "lr": 0.002, "batch_size": 64, "epochs": 30, "seed": 0})
+    finish(g, "lenet_digits", config, wrap=5)
+
+
+def lenet5() -> None:
+    g = Graph("LeNet-5",
+              "LeCun et al. (1998) as published: 32x32 inputs, two 5x5 convolutions with tanh and average "
+              "pooling, then 120, 84 and 10 units. Trains on the bundled digits enlarged to 32x32.")
+    out = chain(g, g.add_node("Input", shape=[1, 32, 32]),
+                ("Conv2d", {"out_channels": 6, "kernel_size": 5}, "c1"), "Tanh", ("AvgPool2d", {"kernel_size": 2}, "s2"),
+                ("Conv2d", {"out_channels": 16, "kernel_size": 5}, "c3"), "Tanh", ("AvgPool2d", {"kernel_size": 2}, "s4"),
+                "Flatten", ("Linear", {"out_features": 120}, "c5"), "Tanh", ("Linear", {"out_features": 84}, "f6"),
+                "Tanh", ("Linear", {"out_features": 10}, "output_layer"))
+    g.connect(out, g.add_node("Output"))
+    finish(g, "lenet5", TrainingConfig(dataset_options={"image_size": 32}, lr=0.002, epochs=20), wrap=5)
+
+
+def cifar_convnet() -> None:
+    g = Graph("CIFAR-10 convnet",
+              "The small convnet of PyTorch's CIFAR-10 tutorial: two 5x5 convolutions with max pooling and three "
+              "linear layers. Its training section reads CIFAR-10 from ~/.netloom/data, downloading it there "
+              "when you are online.")
+    out = chain(g, g.add_node("Input", shape=[3, 32, 32]),
+                ("Conv2d", {"out_channels": 6, "kernel_size": 5}), "ReLU", ("MaxPool2d", {"kernel_size": 2}),
+                ("Conv2d", {"out_channels": 16, "kernel_size": 5}), "ReLU", ("MaxPool2d", {"kernel_size": 2}),
+                "Flatten", ("Linear", {"out_features": 120}), "ReLU", ("Linear", {"out_features": 84}), "ReLU",
+                ("Linear", {"out_features": 10}))
+    g.connect(out, g.add_node("Output"))
+    finish(g, "cifar10_convnet", TrainingConfig(dataset="cifar10", dataset_options={
+        "root": "~/.netloom/data", "download": True, "crop_padding": 4, "flip": True},
+        optimizer="sgd", lr=0.01, momentum=0.9, epochs=10), wrap=5)
+
+
+def imported(name: str, title: str, description: str) -> None:
+    import torchvision
+    model = getattr(torchvision.models, name)(weights=None)
+    g, _ = import_module(model, torch.randn(1, 3, 224, 224))
+    g.metadata.update(name=title, description=description)
+    g.training = {}
+    finish(g, name, TrainingConfig(dataset="image_folder", dataset_options={
+        "root": "~/data/images", "image_size": [224, 224], "flip": True, "crop_padding": 16},
+        optimizer="sgd", lr=0.01, momentum=0.9, batch_size=32, epochs=30, schedule="cosine"), wrap=12)
+
+
+def inception() -> None:
+    g = Graph("Inception module",
+              "GoogLeNet's Inception module with dimension reductions: 1x1, 3x3 and 5x5 convolutions and a "
+              "pooled branch look at the same input side by side, 1x1 convolutions keep them cheap, and Concat "
+              "joins their channels. Here on the bundled digits.")
+    stem = chain(g, g.add_node("Input", shape=[1, 8, 8]),
+                 ("Conv2d", {"out_channels": 32, "kernel_size": 3, "padding": 1}, "stem"), "ReLU")
+    cat = g.add_node("Concat", id="inception", dim=1)
+    branches = [
+        [("Conv2d", {"out_channels": 16, "kernel_size": 1}, "b1_1x1"), "ReLU"],
+        [("Conv2d", {"out_channels": 16, "kernel_size": 1}, "b2_reduce"), "ReLU",
+         ("Conv2d", {"out_channels": 24, "kernel_size": 3, "padding": 1}, "b2_3x3"), "ReLU"],
+        [("Conv2d", {"out_channels": 4, "kernel_size": 1}, "b3_reduce"), "ReLU",
+         ("Conv2d", {"out_channels": 8, "kernel_size": 5, "padding": 2}, "b3_5x5"), "ReLU"],
+        [("MaxPool2d", {"kernel_size": 3, "stride": 1, "padding": 1}, "b4_pool"),
+         ("Conv2d", {"out_channels": 8, "kernel_size": 1}, "b4_proj"), "ReLU"],
+    ]
+    for branch in branches:
+        g.connect(chain(g, stem, *branch), cat)
+    out = chain(g, cat, ("AdaptiveAvgPool2d", {"output_size": 1}), "Flatten", ("Linear", {"out_features": 10}))
+    g.connect(out, g.add_node("Output"))
+    finish(g, "inception_module", TrainingConfig(lr=0.003, epochs=30))
+
+
+def resnext() -> None:
+    g = Graph("ResNeXt block",
+              "A ResNeXt bottleneck: a 1x1 convolution widens, a grouped 3x3 convolution (8 groups, the "
+              "'cardinality') works on separate channel groups, a 1x1 convolution narrows again, and the input "
+              "is added back.")
+    stem = chain(g, g.add_node("Input", shape=[1, 8, 8]),
+                 ("Conv2d", {"out_channels": 32, "kernel_size": 3, "padding": 1, "bias": False}, "stem"),
+                 ("BatchNorm2d", {}), "ReLU")
+    body = chain(g, stem, ("Conv2d", {"out_channels": 64, "kernel_size": 1, "bias": False}, "widen"), ("BatchNorm2d", {}),
+                 "ReLU", ("Conv2d", {"out_channels": 64, "kernel_size": 3, "padding": 1, "groups": 8, "bias": False},
+                          "grouped"), ("BatchNorm2d", {}), "ReLU",
+                 ("Conv2d", {"out_channels": 32, "kernel_size": 1, "bias": False}, "narrow"), ("BatchNorm2d", {}))
+    add = g.add_node("Add", id="residual")
+    g.connect(body, add)
+    g.connect(stem, add)
+    out = chain(g, add, "ReLU", ("AdaptiveAvgPool2d", {"output_size": 1}), "Flatten", ("Linear", {"out_features": 10}))
+    g.connect(out, g.add_node("Output"))
+    finish(g, "resnext_block", TrainingConfig(lr=0.003, epochs=30))
+
+
+def unet() -> None:
+    g = Graph("U-Net",
+              "An encoder halves the image twice, a decoder doubles it back with transposed convolutions, and "
+              "skip Concats hand each decoder stage the encoder's detail at the same size. Trained here to "
+              "reconstruct the digits (MSE), the U-Net's shape at its smallest.")
+    x = g.add_node("Input", shape=[1, 8, 8])
+    e1 = chain(g, x, ("Conv2d", {"out_channels": 16, "kernel_size": 3, "padding": 1}, "enc1"), "ReLU")
+    e2 = chain(g, e1, ("MaxPool2d", {"kernel_size": 2}, "down1"),
+               ("Conv2d", {"out_channels": 32, "kernel_size": 3, "padding": 1}, "enc2"), "ReLU")
+    mid = chain(g, e2, ("MaxPool2d", {"kernel_size": 2}, "down2"),
+                ("Conv2d", {"out_channels": 64, "kernel_size": 3, "padding": 1}, "bottleneck"), "ReLU")
+    up2 = chain(g, mid, ("ConvTranspose2d", {"out_channels": 32, "kernel_size": 2, "stride": 2}, "up2"))
+    cat2 = g.add_node("Concat", id="skip2", dim=1)
+    g.connect(up2, cat2)
+    g.connect(e2, cat2)
+    d2 = chain(g, cat2, ("Conv2d", {"out_channels": 32, "kernel_size": 3, "padding": 1}, "dec2"), "ReLU")
+    up1 = chain(g, d2, ("ConvTranspose2d", {"out_channels": 16, "kernel_size": 2, "stride": 2}, "up1"))
+    cat1 = g.add_node("Concat", id="skip1", dim=1)
+    g.connect(up1, cat1)
+    g.connect(e1, cat1)
+    out = chain(g, cat1, ("Conv2d", {"out_channels": 16, "kernel_size": 3, "padding": 1}, "dec1"), "ReLU",
+                ("Conv2d", {"out_channels": 1, "kernel_size": 1}, "head"))
+    g.connect(out, g.add_node("Output"))
+    finish(g, "unet", TrainingConfig(loss="mse", reconstruct=True, lr=0.003, epochs=20))
+
+
+def autoencoder() -> None:
+    g = Graph("Convolutional autoencoder",
+              "An encoder squeezes each digit into a 32x2x2 code and a decoder of transposed convolutions "
+              "rebuilds the image from it; the loss is the MSE between the two. Watch the activation maps of "
+              "the code.")
+    out = chain(g, g.add_node("Input", shape=[1, 8, 8]),
+                ("Conv2d", {"out_channels": 16, "kernel_size": 3, "padding": 1}, "enc1"), "ReLU",
+                ("MaxPool2d", {"kernel_size": 2}), ("Conv2d", {"out_channels": 32, "kernel_size": 3, "padding": 1}, "enc2"),
+                "ReLU", ("MaxPool2d", {"kernel_size": 2}, "encoded"),
+                ("ConvTranspose2d", {"out_channels": 16, "kernel_size": 2, "stride": 2}, "dec1"), "ReLU",
+                ("ConvTranspose2d", {"out_channels": 1, "kernel_size": 2, "stride": 2}, "dec2"))
+    g.connect(out, g.add_node("Output"))
+    finish(g, "conv_autoencoder", TrainingConfig(loss="mse", reconstruct=True, lr=0.003, epochs=20), wrap=6)
+
+
+def char_lstm() -> None:
+    vocabulary = len(load_dataset("text", seq_len=32).class_names)
+    g = Graph("Character LSTM language model",
+              "Reads text one character at a time and predicts the next one at every step: an Embedding turns "
+              "characters into vectors, an LSTM carries what it has read, a Linear layer scores every "
+              f"character of the {vocabulary}-letter alphabet. Trains on a short bundled text.")
+    out = chain(g, g.add_node("Input", shape=[32], dtype="int64"),
+                ("Embedding", {"num_embeddings": vocabulary, "embedding_dim": 32}), ("LSTM", {"hidden_size": 128}),
+                ("Linear", {"out_features": vocabulary}))
+    g.connect(out, g.add_node("Output"))
+    finish(g, "char_lstm", TrainingConfig(dataset="text", dataset_options={"seq_len": 32}, lr=0.005, epochs=60,
+                                          batch_size=16))
+
+
+def gru_classifier() -> None:
+    g = Graph("GRU sequence classifier",
+              "Many-to-one: a GRU reads each digit row by row (8 steps of 8 pixels) and only its final state is "
+              "classified.")
+    x = g.add_node("Input", shape=[8, 8])
+    gru = g.add_node("GRU", hidden_size=64)
+    g.connect(x, gru)
+    fc = g.add_node("Linear", out_features=10)
+    g.connect(gru, fc, src_port="last")
+    g.connect(fc, g.add_node("Output"))
+    finish(g, "gru_classifier", TrainingConfig(dataset_options={"as_sequence": True}, lr=0.005, epochs=30))
+
+
+def transformer() -> None:
+    g = Graph("Transformer encoder classifier",
+              "Each row of a digit becomes a 32-wide token; a Transformer encoder layer lets every row attend to "
+              "every other row; the tokens are flattened and classified.")
+    out = chain(g, g.add_node("Input", shape=[8, 8]), ("Linear", {"out_features": 32}, "tokens"),
+                ("TransformerEncoderLayer", {"nhead": 4, "dim_feedforward": 64, "dropout": 0.1}),
+                "Flatten", ("Linear", {"out_features": 10}))
+    g.connect(out, g.add_node("Output"))
+    finish(g, "transformer_classifier", TrainingConfig(dataset_options={"as_sequence": True}, lr=0.002, epochs=30))
+
+
+def word2vec() -> None:
+    vocabulary = len(load_dataset("text", mode="skipgram").class_names)
+    g = Graph("word2vec skip-gram",
+              "Mikolov et al.'s skip-gram: each word's Embedding row is trained to predict the words around it, "
+              "so words used alike end up with similar vectors. The Linear layer scores all "
+              f"{vocabulary} words of the bundled text.")
+    out = chain(g, g.add_node("Input", id="word", shape=[1], dtype="int64"),
+                ("Embedding", {"num_embeddings": vocabulary, "embedding_dim": 32}, "vectors"), "Flatten",
+                ("Linear", {"out_features": vocabulary}, "context"))
+    g.connect(out, g.add_node("Output"))
+    finish(g, "word2vec_skipgram", TrainingConfig(dataset="text", dataset_options={"mode": "skipgram", "window": 2},
+                                                  lr=0.01, epochs=20, batch_size=128))
+
+
+if __name__ == "__main__":
+    perceptron()
+    mlp_spiral()
+    lenet_digits()
+    lenet5()
+    cifar_convnet()
+    imported("alexnet", "AlexNet", "Krizhevsky et al. (2012) as in torchvision: five convolutions, three fully "
+             "connected layers, ReLU and dropout; 61,100,840 parameters for 224x224 images and 1,000 classes.")
+    imported("vgg16", "VGG-16", "Simonyan and Zisserman (2014) as in torchvision: thirteen 3x3 convolutions in five "
+             "blocks and three fully connected layers; 138,357,544 parameters.")
+    imported("resnet18", "ResNet-18", "He et al. (2015) as in torchvision: residual blocks whose Add nodes carry "
+             "each block's input around it; 11,689,512 parameters.")
+    inception()
+    resnext()
+    unet()
+    autoencoder()
+    char_lstm()
+    gru_classifier()
+    transformer()
+    word2vec()

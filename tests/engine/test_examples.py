@@ -1,0 +1,63 @@
+"""The bundled architecture library: every example checks clean, compiles and trains a step;
+the classic ImageNet networks have torchvision's exact parameter counts."""
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from engine import check, compile_graph
+from engine.exporter import example_inputs
+from engine.training import TrainingConfig, train
+from engine.training.messages import EpochMetrics, Finished
+from graphs import load_graph
+
+EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "resources" / "examples").glob("*.loom"))
+LOCAL_DATA = ("image_folder", "cifar10")      # these read the person's own files
+
+
+def test_the_library_has_every_promised_architecture():
+    names = {p.stem for p in EXAMPLES}
+    assert {"perceptron", "mlp_spiral", "lenet5", "lenet_digits", "cifar10_convnet", "alexnet", "vgg16", "resnet18",
+            "inception_module", "resnext_block", "unet", "conv_autoencoder", "char_lstm", "gru_classifier",
+            "transformer_classifier", "word2vec_skipgram"} <= names
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_every_example_checks_compiles_and_runs_forward_and_backward(path):
+    graph = load_graph(path)
+    assert len(graph.metadata["description"]) > 40
+    report = check(graph)
+    assert report.ok and not report.warnings, report.diagnostics
+    model = compile_graph(graph, report)
+    inputs = example_inputs(graph, batch=2)
+    out = model(*inputs)
+    out = out if isinstance(out, tuple) else (out,)
+    assert tuple(out[0].shape[1:]) == report.shapes[graph.outputs()[0]]
+    out[0].float().square().mean().backward()
+    assert all(p.grad is not None for p in model.parameters())
+    TrainingConfig.from_dict(graph.training)          # its training section is valid
+
+
+@pytest.mark.parametrize("name, parameters", [("alexnet", 61_100_840), ("vgg16", 138_357_544), ("resnet18", 11_689_512)])
+def test_imagenet_classics_have_torchvision_parameter_counts(name, parameters):
+    path = next(p for p in EXAMPLES if p.stem == name)
+    assert check(load_graph(path)).total_params == parameters
+
+
+@pytest.mark.parametrize("path", [p for p in EXAMPLES if TrainingConfig.from_dict(load_graph(p).training).dataset
+                                  not in LOCAL_DATA], ids=lambda p: p.stem)
+def test_examples_with_bundled_data_train_an_epoch(path):
+    graph = load_graph(path)
+    config = TrainingConfig.from_dict(graph.training).replace(epochs=1, device="cpu", probes=False)
+    messages = list(train(graph, config))
+    assert isinstance(messages[-1], Finished), messages[-1]
+    epoch = [m for m in messages if isinstance(m, EpochMetrics)][0]
+    assert torch.isfinite(torch.tensor(epoch.val_loss))
+
+
+def test_the_perceptron_separates_two_clouds_and_the_gru_reads_digits():
+    for name, goal in (("perceptron", 0.95), ("gru_classifier", 0.95)):
+        graph = load_graph(next(p for p in EXAMPLES if p.stem == name))
+        final = list(train(graph, TrainingConfig.from_dict(graph.training).replace(device="cpu", probes=False)))[-1]
+        assert final.val_accuracy >= goal, (name, final)

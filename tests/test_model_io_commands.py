@@ -1,0 +1,78 @@
+"""``python main.py import`` and ``export`` as a person uses them."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import torch
+
+from engine import check, compile_graph
+from graphs import load_graph
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*args, cwd):
+    return subprocess.run([sys.executable, str(ROOT / "main.py"), *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=300)
+
+
+def test_import_torchvision_then_export_and_run_the_code(tmp_path):
+    result = run("import", "torchvision:alexnet", "alex.loom", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "imported torchvision:alexnet: 24 nodes, 61,100,840 parameters" in result.stdout
+    assert (tmp_path / "alex.safetensors").exists()
+    assert check(load_graph(tmp_path / "alex.loom")).total_params == 61_100_840
+    result = run("export", "alex.loom", "--to", "py", "alex.py", "--weights", "alex.safetensors", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    ran = subprocess.run([sys.executable, "-I", str(tmp_path / "alex.py")], capture_output=True, text=True,
+                         timeout=300, cwd=tmp_path)
+    assert ran.returncode == 0 and ran.stdout.strip() == "output 1: (2, 1000)", ran.stderr
+
+
+MODEL_FILE = '''
+import torch
+from torch import nn
+
+
+class Tiny(nn.Module):
+    example_input_shape = [6]
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Linear(6, 6)
+        self.b = nn.Linear(6, 2)
+
+    def forward(self, x):
+        return self.b(torch.tanh(self.a(x)) + x)
+'''
+
+
+def test_import_a_class_from_a_python_file_and_export_torchscript(tmp_path):
+    (tmp_path / "tiny.py").write_text(MODEL_FILE)
+    result = run("import", "tiny.py:Tiny", "tiny.loom", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    graph = load_graph(tmp_path / "tiny.loom")
+    assert sorted(n.type for n in graph.nodes.values()) == ["Add", "Input", "Linear", "Linear", "Output", "Tanh"]
+    result = run("export", "tiny.loom", "--to", "torchscript", "tiny.pt", "--weights", "tiny.safetensors", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    scripted = torch.jit.load(str(tmp_path / "tiny.pt"))
+    from safetensors.torch import load_file
+    compiled = compile_graph(graph)
+    compiled.load_state_dict(load_file(tmp_path / "tiny.safetensors"))
+    x = torch.randn(3, 6)
+    assert torch.allclose(scripted(x), compiled(x), atol=1e-6)
+
+
+def test_import_and_export_problems_are_clear(tmp_path):
+    (tmp_path / "bad.py").write_text("import torch\nclass Net(torch.nn.Module):\n"
+                                     "    def forward(self, x):\n        return torch.clamp(x, 0, 1)\n")
+    result = run("import", "bad.py:Net", "bad.loom", "--input-shape", "4", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "cannot import this module exactly" in result.stderr and "torch.clamp" in result.stderr
+    assert not (tmp_path / "bad.loom").exists()
+    assert "torchvision has no model 'resnet1000'" in run("import", "torchvision:resnet1000", "x.loom", cwd=tmp_path).stderr
+    assert "give the shape of one input with --input-shape" in run("import", "bad.py:Net", "x.loom", cwd=tmp_path).stderr
+    lenet = str(ROOT / "resources" / "examples" / "lenet_digits.loom")
+    result = run("export", lenet, "--to", "py", "x.py", "--weights", "missing.safetensors", cwd=tmp_path)
+    assert result.returncode == 1 and "missing.safetensors: cannot be read" in result.stderr
