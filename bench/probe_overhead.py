@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from engine.training import TrainingConfig, train
-from engine.training.messages import Finished, GradientFlow, RunStarted, StepMetrics
+from engine.training.messages import Finished, GradientFlow, RunStarted
 from graphs import load_graph
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "resources" / "examples" / "lenet_digits.loom"

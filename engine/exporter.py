@@ -154,3 +154,24 @@ def export_onnx(graph: Graph, path: str | Path, state_dict: dict | None = None) 
         raise ExportError(f"ONNX cannot express this graph: {str(err).strip().splitlines()[0]}") from None
     import onnx
     onnx.checker.check_model(onnx.load(str(path)))
+
+
+EXPORTERS = ("py", "torchscript", "onnx")
+
+
+def export(graph: Graph, kind: str, path: str | Path, state: dict | None = None) -> None:
+    """Export as ``kind``; for ``py`` with weights they are written beside as NAME.safetensors."""
+    if kind == "py":
+        weights = None
+        if state is not None:
+            from safetensors.torch import save_file
+            weights_path = Path(path).with_suffix(".safetensors")
+            save_file({k: v.contiguous() for k, v in state.items()}, str(weights_path))
+            weights = weights_path.name
+        export_python(graph, path, weights)
+    elif kind == "torchscript":
+        export_torchscript(graph, path, state)
+    elif kind == "onnx":
+        export_onnx(graph, path, state)
+    else:
+        raise ExportError(f"unknown export format {kind!r}; one of {', '.join(EXPORTERS)}")

@@ -218,7 +218,7 @@ def graph_from_dict(data: Any, source: str | os.PathLike = "<data>") -> Graph:
     if data.get("format") != FORMAT_NAME:
         found = data.get("format")
         raise fail("format", f"is {found!r}, not '{FORMAT_NAME}': this is not a NetLoom graph file"
-                   if found is not None else f"missing: this is not a NetLoom graph file")
+                   if found is not None else "missing: this is not a NetLoom graph file")
     version = data.get("format_version")
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
         raise fail("format_version", f"must be a positive integer, not {version!r}")

@@ -14,7 +14,7 @@ from engine import format_shape
 from graphs import ParamSpec
 from graphs.edits import Rename
 from graphs.graph import id_problem
-from graphs.specs import BOOL, CHOICE, FLOAT, INT, INTS, SHAPE
+from graphs.specs import BOOL, CHOICE, FLOAT, INT, SHAPE
 
 from .document import Document
 

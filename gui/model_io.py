@@ -8,7 +8,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QFileDialog, QInputDialog
 
 from engine.cli.model_io import load_source_module
-from engine.exporter import ExportError, export_onnx, export_python, export_torchscript
+from engine.exporter import ExportError, export
 from engine.importer import ImportProblem, import_module
 from graphs import GraphFileError, dumps_graph
 
@@ -77,18 +77,7 @@ class ModelIO(QObject):
                 return False
         graph, state = w.document.graph, self.current_weights()
         try:
-            if kind == "py":
-                weights = None
-                if state is not None:
-                    from safetensors.torch import save_file
-                    weights_path = Path(path).with_suffix(".safetensors")
-                    save_file({k: v.contiguous() for k, v in state.items()}, str(weights_path))
-                    weights = weights_path.name
-                export_python(graph, path, weights)
-            elif kind == "torchscript":
-                export_torchscript(graph, path, state)
-            else:
-                export_onnx(graph, path, state)
+            export(graph, kind, path, state)
         except (ExportError, GraphFileError, RuntimeError) as err:
             w.show_error("The graph cannot be exported", str(err))
             return False

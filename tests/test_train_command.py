@@ -1,11 +1,9 @@
 """``python main.py train`` as a person and a script use it."""
 
 import json
-import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from graphs import load_graph, save_graph

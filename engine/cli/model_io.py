@@ -11,7 +11,7 @@ import torch
 
 from graphs import GraphFileError, save_graph
 
-from ..exporter import ExportError, export_onnx, export_python, export_torchscript
+from ..exporter import ExportError, export, export_python
 from ..importer import ImportProblem, import_module
 
 
@@ -41,7 +41,7 @@ def load_source_module(spec: str, input_shape: list[int] | None):
         module = cls()
         shape = input_shape or getattr(module, "example_input_shape", None)
         if shape is None:
-            raise ValueError(f"give the shape of one input with --input-shape (e.g. 3,32,32)")
+            raise ValueError("give the shape of one input with --input-shape (e.g. 3,32,32)")
     return module, torch.randn(1, *shape)
 
 
@@ -82,16 +82,12 @@ def run_export(graph, to: str, out: str, weights: str | None, err: TextIO) -> in
             print(f"error: {weights}: cannot be read as safetensors weights ({problem})", file=err)
             return 1
     try:
-        if to == "py":
-            relative = None
-            if weights:
-                w, o = Path(weights).resolve(), Path(out).resolve().parent
-                relative = str(w.relative_to(o)) if w.is_relative_to(o) else str(w)
-            export_python(graph, out, relative)
-        elif to == "torchscript":
-            export_torchscript(graph, out, state)
+        if to == "py" and weights:
+            # The file refers to the weights where they are, relative to itself when it can.
+            w, folder = Path(weights).resolve(), Path(out).resolve().parent
+            export_python(graph, out, str(w.relative_to(folder)) if w.is_relative_to(folder) else str(w))
         else:
-            export_onnx(graph, out, state)
+            export(graph, to, out, state)
     except (ExportError, RuntimeError, GraphFileError) as problem:
         print(f"error: {problem}", file=err)
         return 1

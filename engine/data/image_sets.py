@@ -37,6 +37,16 @@ def _download(name: str, root: Path) -> None:
         raise DataError(f"{name}: downloading into {root} failed: {err}") from None
 
 
+def _local_root(name: str, root: str, download: bool) -> Path:
+    """The data set's folder, downloaded into first when asked."""
+    root_path = Path(root).expanduser()
+    if download:
+        _download(name, root_path)
+    elif not root_path.is_dir():
+        raise DataError(f"{name}: the folder {root_path} does not exist")
+    return root_path
+
+
 def read_idx(path: Path) -> np.ndarray:
     """An IDX file (optionally gzipped): magic, dimensions, then unsigned bytes."""
     try:
@@ -67,11 +77,7 @@ def _find(root: Path, folder: str, name: str) -> Path:
 
 def mnist_family(name: str, root: str, download: bool = False, limit: int = 0, normalize: bool = True,
                  crop_padding: int = 0, flip: bool = False) -> DataSet:
-    root_path = Path(root).expanduser()
-    if download:
-        _download(name, root_path)
-    elif not root_path.is_dir():
-        raise DataError(f"{name}: the folder {root_path} does not exist")
+    root_path = _local_root(name, root, download)
     folder = _TORCHVISION_CLASS[name]
     parts = {}
     for part, (images_file, labels_file) in _MNIST_FILES.items():
@@ -120,11 +126,7 @@ def _read_arrays(path: Path) -> dict:
 
 def cifar(name: str, root: str, download: bool = False, limit: int = 0, normalize: bool = True,
           crop_padding: int = 0, flip: bool = False) -> DataSet:
-    root_path = Path(root).expanduser()
-    if download:
-        _download(name, root_path)
-    elif not root_path.is_dir():
-        raise DataError(f"{name}: the folder {root_path} does not exist")
+    root_path = _local_root(name, root, download)
     hundred = name == "cifar100"
     folder = "cifar-100-python" if hundred else "cifar-10-batches-py"
     base = root_path / folder if (root_path / folder).is_dir() else root_path

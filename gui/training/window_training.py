@@ -4,7 +4,7 @@ dock, the gradient colours on the canvas, and keeping runs beside the graph file
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QColor, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMessageBox
 
 from engine.training import ConfigError, TrainingConfig
@@ -132,7 +132,6 @@ class TrainingUI(QObject):
             if final.node and final.node in w.scene.nodes:
                 w.focus_node(final.node)
                 clear_overlay(w.scene)
-                from PySide6.QtGui import QColor
                 item = w.scene.nodes[final.node]
                 item.overlay = QColor(220, 38, 38, 90)
                 item.update()

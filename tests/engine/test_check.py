@@ -1,7 +1,6 @@
 """Checks as the person sees them: shapes on every node, mistakes in plain words, fixes."""
 
 import pytest
-import torch
 from torch import nn
 
 from engine import Checker, check

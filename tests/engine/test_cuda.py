@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from engine.training import TrainingConfig, train
-from engine.training.messages import DecisionBoundary, EpochMetrics, Failed, Finished, GradientFlow, RunStarted
+from engine.training.messages import DecisionBoundary, Failed, Finished, GradientFlow
 from graphs import load_graph
 from tests.helpers import chain
 

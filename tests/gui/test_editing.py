@@ -5,7 +5,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QSpinBox
 
 from graphs import Edge, Graph
-from tests.gui.driving import click, drag, drop_from_palette, node_point, port_point, view_point
+from tests.gui.driving import click, drag, drop_from_palette, node_point, port_point
 from tests.helpers import chain
 
 

@@ -7,7 +7,6 @@ from pathlib import Path
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QMessageBox
 
-from graphs import dumps_graph, load_graph
 from gui.main_window import EXAMPLES, MainWindow, recovery_path
 from tests.helpers import chain
 

@@ -4,10 +4,8 @@ stays usable; pause, stop, probes, predictions, failures and kept runs."""
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import QElapsedTimer, Qt, QTimer
 from PySide6.QtGui import QImage
 
