@@ -262,6 +262,8 @@ class Graph:
         prefix = re.sub(r"\W", "_", prefix) or "node"
         if prefix[0].isdigit():
             prefix = "n" + prefix
+        if prefix[-1].isdigit():      # relu6 -> relu6_1, not relu61
+            prefix += "_"
         i = 1
         while f"{prefix}{i}" in self.nodes or id_problem(f"{prefix}{i}"):
             i += 1

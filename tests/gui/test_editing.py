@@ -2,7 +2,7 @@
 
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QSpinBox
+from PySide6.QtWidgets import QLineEdit, QSpinBox
 
 from graphs import Edge, Graph
 from tests.gui.driving import click, drag, drop_from_palette, node_point, port_point
@@ -58,9 +58,7 @@ def test_an_illegal_wire_is_refused_with_the_reason(window, qtbot):
 
 
 def test_moving_a_node_by_dragging_is_one_undo_step(window, qtbot):
-    window.document.replace(chain("ReLU", input_shape=[4]), None)
-    window.view.set_zoom(1.0)
-    window.view.centerOn(window.scene.nodes["relu1"])
+    open_at(window, chain("ReLU", input_shape=[4]), "relu1", click_it=False)
     start = window.document.graph.positions["relu1"]
     steps = window.document.undo_stack.count()
     point = node_point(window, "relu1")
@@ -79,22 +77,30 @@ def select(window, node_id):
     assert window.scene.selected_node_ids() == [node_id]
 
 
-def test_edit_a_parameter_in_the_inspector(window, qtbot):
-    window.document.replace(chain(("Conv2d", {"out_channels": 4}), "Flatten", input_shape=(1, 8, 8)), None)
+def open_at(window, graph, node_id, click_it=True):
+    """Show ``graph`` at 100 % centred on ``node_id`` and (by default) select it with a click."""
+    window.document.replace(graph, None)
     window.view.set_zoom(1.0)
-    window.view.centerOn(window.scene.nodes["conv1"])
-    select(window, "conv1")
+    window.view.centerOn(window.scene.nodes[node_id])
+    if click_it:
+        select(window, node_id)
+
+
+def type_into(field, text):
+    field.selectAll()
+    QTest.keyClicks(field, text)
+    QTest.keyClick(field, Qt.Key_Return)
+
+
+def test_edit_a_parameter_in_the_inspector(window, qtbot):
+    open_at(window, chain(("Conv2d", {"out_channels": 4}), "Flatten", input_shape=(1, 8, 8)), "conv1")
     field = window.inspector.findChild(QSpinBox, "out_channels")
     assert field.value() == 4 and field.maximum() == 65536 and field.minimum() == 1
-    field.selectAll()
-    QTest.keyClicks(field, "12")
-    QTest.keyClick(field, Qt.Key_Return)
+    type_into(field, "12")
     graph = window.document.graph
     assert graph.nodes["conv1"].params["out_channels"] == 12
     qtbot.waitUntil(lambda: window.document.report.shapes.get("flatten1") == (432,))
-    field.selectAll()
-    QTest.keyClicks(field, "0")          # below the minimum: the field does not take it
-    QTest.keyClick(field, Qt.Key_Return)
+    type_into(field, "0")          # below the minimum: the field does not take it
     assert graph.nodes["conv1"].params["out_channels"] == 12
     window.undo_action.trigger()
     assert graph.nodes["conv1"].params["out_channels"] == 4 and field.value() == 4
@@ -103,34 +109,19 @@ def test_edit_a_parameter_in_the_inspector(window, qtbot):
 
 
 def test_text_fields_refuse_values_the_spec_does_not_allow(window, qtbot):
-    window.document.replace(chain(("Conv2d", {"out_channels": 4}), input_shape=(1, 8, 8)), None)
-    window.view.set_zoom(1.0)
-    window.view.centerOn(window.scene.nodes["conv1"])
-    select(window, "conv1")
-    from PySide6.QtWidgets import QLineEdit
+    open_at(window, chain(("Conv2d", {"out_channels": 4}), input_shape=(1, 8, 8)), "conv1")
     kernel = window.inspector.findChild(QLineEdit, "kernel_size")
-    kernel.selectAll()
-    QTest.keyClicks(kernel, "3x5")
-    QTest.keyClick(kernel, Qt.Key_Return)
+    type_into(kernel, "3x5")
     assert window.document.graph.nodes["conv1"].params["kernel_size"] == [3, 5]
-    kernel.selectAll()
-    QTest.keyClicks(kernel, "3x5x7")
-    QTest.keyClick(kernel, Qt.Key_Return)
+    type_into(kernel, "3x5x7")
     assert window.document.graph.nodes["conv1"].params["kernel_size"] == [3, 5]
     assert "must be one integer or a list of 2" in window.statusBar().currentMessage()
     assert kernel.text() == "3x5"
 
 
 def test_rename_in_the_inspector(window, qtbot):
-    window.document.replace(chain("ReLU", input_shape=[4]), None)
-    window.view.set_zoom(1.0)
-    window.view.centerOn(window.scene.nodes["relu1"])
-    select(window, "relu1")
-    from PySide6.QtWidgets import QLineEdit
-    name = window.inspector.findChild(QLineEdit, "name")
-    name.selectAll()
-    QTest.keyClicks(name, "activation")
-    QTest.keyClick(name, Qt.Key_Return)
+    open_at(window, chain("ReLU", input_shape=[4]), "relu1")
+    type_into(window.inspector.findChild(QLineEdit, "name"), "activation")
     graph = window.document.graph
     assert "activation" in graph.nodes and Edge("input1", "activation") in graph.edges
     assert "activation" in window.scene.nodes
@@ -165,10 +156,7 @@ def test_errors_mark_the_node_and_clicking_the_problem_selects_it(window, qtbot)
 
 
 def test_double_click_in_the_palette_adds_after_the_selection_and_wires_it(window, qtbot):
-    window.document.replace(chain("ReLU", input_shape=[4]), None)
-    window.view.set_zoom(1.0)
-    window.view.centerOn(window.scene.nodes["relu1"])
-    select(window, "relu1")
+    open_at(window, chain("ReLU", input_shape=[4]), "relu1")
     tree = window.palette.tree
     item = tree.layer_item("Linear")
     tree.scrollToItem(item)
