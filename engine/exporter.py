@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
-
 import torch
 
 from graphs import Graph
@@ -30,12 +28,6 @@ def _compiled(graph: Graph):
         return report, compile_graph(graph, report)
     except CompileError as err:
         raise ExportError(str(err)) from None
-
-
-def _literal(value: Any) -> str:
-    if isinstance(value, float):
-        return repr(value)
-    return repr(value)
 
 
 def python_source(graph: Graph, weights: str | None = None) -> str:
@@ -71,7 +63,7 @@ def python_source(graph: Graph, weights: str | None = None) -> str:
         infos = {port.name: [report.tensors[(e.src, e.src_port)] for e in wires_into.get((child, port.name), [])]
                  for port in node.spec.inputs}
         cls, args, kwargs = module_constructor(node.type, node.params, infos)
-        arguments = [_literal(a) for a in args] + [f"{k}={_literal(v)}" for k, v in kwargs.items()]
+        arguments = [repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()]
         lines.append(f"        self.{child} = nn.{cls}({', '.join(arguments)})")
     lines += [
         "        if weights is not None:",

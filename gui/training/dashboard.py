@@ -5,6 +5,7 @@ record on its own timer (about 25 Hz), and only the tab in view."""
 
 from __future__ import annotations
 
+import threading
 import time
 
 from PySide6.QtCore import QTimer, Signal
@@ -23,6 +24,7 @@ REDRAW_MS = 40
 
 class Dashboard(QWidget):
     sample_chosen = Signal(int)
+    _data_loaded = Signal(object)     # from the loading thread, delivered on the GUI thread
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -64,6 +66,7 @@ class Dashboard(QWidget):
         self._timer.start()
         self.tabs.currentChanged.connect(lambda _: self.mark_dirty())
         self.activations.sample_changed.connect(self._sample_changed)
+        self._data_loaded.connect(self._show_data)
         self.export_png.clicked.connect(lambda: self.export_plot())
         self.export_csv.clicked.connect(lambda: self.export_curves())
 
@@ -82,12 +85,20 @@ class Dashboard(QWidget):
         self.mark_dirty()
 
     def _load_data(self, config: TrainingConfig) -> None:
-        """The data set in this process too, for showing samples, points and predictions."""
+        """The data set in this process too, for showing samples, points and predictions; read in a
+        thread (CIFAR takes seconds) so the window never waits for it."""
         from engine.data import DataError, load_dataset
-        try:
-            self.data = load_dataset(config.dataset, **config.dataset_options)
-        except DataError:
-            self.data = None
+        options = {k: v for k, v in config.dataset_options.items() if k != "download"}
+
+        def load():
+            try:
+                self._data_loaded.emit(load_dataset(config.dataset, **options))
+            except (DataError, OSError, ValueError):
+                self._data_loaded.emit(None)
+        threading.Thread(target=load, name="netloom-dashboard-data", daemon=True).start()
+
+    def _show_data(self, data) -> None:
+        self.data = data
         self.activations.set_samples(self.data)
         self.boundary.set_points(self.data)
         self.predict.set_data(self.data)
