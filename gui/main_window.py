@@ -164,6 +164,14 @@ class MainWindow(QMainWindow):
         self.setWindowModified(self.document.modified)
 
     # ------------------------------------------------------------------ selection
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not getattr(self, "_laid_out", False):
+            # Dock sizes only hold once the window has its real size: keep the canvas large.
+            self._laid_out = True
+            problems = self.findChild(QDockWidget, "Problems")
+            QTimer.singleShot(0, lambda: self.resizeDocks([problems], [160], Qt.Vertical))
+
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         if hasattr(self, "training"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QColor, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QMessageBox
+from PySide6.QtWidgets import QDockWidget, QMessageBox, QScrollArea
 
 from engine.training import ConfigError, TrainingConfig
 from graphs import GraphFileError
@@ -28,9 +28,17 @@ class TrainingUI(QObject):
         self.dashboard = Dashboard()
         self.dock = QDockWidget("Training", window)
         self.dock.setObjectName("Training")
-        self.dock.setWidget(self.dashboard)
+        # In a scroll area, so the dock can be made small while no run needs it.
+        scroller = QScrollArea()
+        scroller.setWidgetResizable(True)
+        scroller.setWidget(self.dashboard)
+        self.dashboard.setMinimumHeight(420)
+        self.dock.setWidget(scroller)
         window.addDockWidget(Qt.BottomDockWidgetArea, self.dock)
-        window.tabifyDockWidget(window.findChild(QDockWidget, "Problems"), self.dock)
+        problems = window.findChild(QDockWidget, "Problems")
+        window.tabifyDockWidget(problems, self.dock)
+        problems.raise_()            # the dashboard comes forward (and grows) when a run starts
+        window.resizeDocks([problems], [150], Qt.Vertical)
         self.legend = GradientLegend(window.view.viewport())
         self._build_actions()
         c = self.controller
