@@ -94,6 +94,8 @@ class CurvesPanel(QWidget):
         step_loss = curves["step_loss"]
         self.lines["step_loss"].setData(step_loss.x, smooth(step_loss.y, self.smoothing.value() / 100))
         self.lines["lr"].setData(curves["lr"].x, curves["lr"].y)
+        if curves["lr"].size:      # from zero up, so a constant rate reads as one, not as noise
+            self.lr_plot.setYRange(0, float(curves["lr"].y.max()) * 1.1, padding=0)
         for name in ("train_loss", "val_loss", "train_accuracy", "val_accuracy"):
             series = curves[name]
             self.lines[name].setData(series.x * per_epoch, series.y)

@@ -23,7 +23,7 @@ class DrawingPad(QWidget):
 
     def __init__(self, rows: int = 8, cols: int = 8, parent=None) -> None:
         super().__init__(parent)
-        self.setMinimumSize(160, 160)
+        self.setMinimumSize(110, 110)
         self.resize_grid(rows, cols)
 
     def resize_grid(self, rows: int, cols: int) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QColor, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QMessageBox, QScrollArea
+from PySide6.QtWidgets import QDockWidget, QMessageBox
 
 from engine.training import ConfigError, TrainingConfig
 from graphs import GraphFileError
@@ -28,17 +28,11 @@ class TrainingUI(QObject):
         self.dashboard = Dashboard()
         self.dock = QDockWidget("Training", window)
         self.dock.setObjectName("Training")
-        # In a scroll area, so the dock can be made small while no run needs it.
-        scroller = QScrollArea()
-        scroller.setWidgetResizable(True)
-        scroller.setWidget(self.dashboard)
-        self.dashboard.setMinimumHeight(420)
-        self.dock.setWidget(scroller)
+        self.dock.setWidget(self.dashboard)
         window.addDockWidget(Qt.BottomDockWidgetArea, self.dock)
         problems = window.findChild(QDockWidget, "Problems")
         window.tabifyDockWidget(problems, self.dock)
-        problems.raise_()            # the dashboard comes forward (and grows) when a run starts
-        window.resizeDocks([problems], [150], Qt.Vertical)
+        self.dock.hide()             # until the first run: the canvas keeps the room (View menu shows it)
         self.legend = GradientLegend(window.view.viewport())
         self._build_actions()
         c = self.controller
@@ -117,7 +111,7 @@ class TrainingUI(QObject):
     def _started(self, record) -> None:
         self.dock.show()
         self.dock.raise_()
-        self.window.resizeDocks([self.dock], [int(self.window.height() * 0.5)], Qt.Vertical)
+        self.window.resizeDocks([self.dock], [int(self.window.height() * 0.55)], Qt.Vertical)
         self.dashboard.begin(record, self.controller.runs)
         self.legend.place()
         self.legend.show()
