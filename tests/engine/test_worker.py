@@ -36,7 +36,7 @@ def test_pause_resume_and_stop_from_the_parent():
         first = wait_for(worker, EpochMetrics)
         assert isinstance(first[0], RunStarted)
         worker.pause()
-        time.sleep(0.3)
+        time.sleep(0.8)
         worker.poll()                      # whatever was already on its way
         time.sleep(0.5)
         assert not [m for m in worker.poll() if isinstance(m, StepMetrics)]

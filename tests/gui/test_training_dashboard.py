@@ -123,7 +123,7 @@ def test_a_live_run_from_the_toolbar(window, qtbot, monkeypatch, tmp_path):
 
     # Pause holds the run; resume and stop.
     ui.pause_action.trigger()
-    qtbot.wait(400)
+    qtbot.wait(800)                        # messages already on their way arrive
     steps_before = ui.controller.current.step
     qtbot.wait(800)
     assert ui.controller.current.step == steps_before and ui.controller.current.status == "paused"
