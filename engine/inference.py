@@ -15,7 +15,7 @@ from typing import Any
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from graphs import CATALOG, ERROR
+from graphs import ERROR
 
 from .layers import TORCH_DTYPES, EagerOps, TensorInfo, build_module, emit_node
 from .rules import Finding, precheck
@@ -94,6 +94,3 @@ def _first_line(err: Exception) -> str:
     text = str(err).strip().splitlines()
     return text[0] if text else type(err).__name__
 
-
-def output_ports(type_name: str) -> list[str]:
-    return [p.name for p in CATALOG[type_name].outputs]

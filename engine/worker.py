@@ -19,7 +19,7 @@ from graphs.graph import Graph
 
 from .training.config import TrainingConfig
 from .training.control import Control
-from .training.messages import Failed, Finished
+from .training.messages import Failed
 
 _END = "__end__"
 
@@ -163,6 +163,3 @@ def _death_reason(code: int | None) -> str:
         return f"the training process was killed ({name}, exit code {code})"
     return f"the training process ended unexpectedly (exit code {code})"
 
-
-def is_final(message: Any) -> bool:
-    return isinstance(message, (Finished, Failed))

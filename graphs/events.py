@@ -15,7 +15,6 @@ EDGE_ADDED = "edge_added"
 EDGE_REMOVED = "edge_removed"
 METADATA_CHANGED = "metadata_changed"
 TRAINING_CHANGED = "training_changed"
-RESET = "reset"   # the whole document was replaced
 
 
 @dataclass(frozen=True)

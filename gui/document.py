@@ -7,7 +7,6 @@ paste, a drag) is checked once, and incremental so that it stays well under a fr
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -33,7 +32,6 @@ class Document(QObject):
         self.graph = graph or Graph()
         self.path: Path | None = None
         self.report = Report()
-        self.last_check_ms = 0.0
         self._unsubscribe = self.graph.events.subscribe(self._on_change)
         self._check_timer = QTimer(self, singleShot=True, interval=0)
         self._check_timer.timeout.connect(self.check_now)
@@ -84,8 +82,6 @@ class Document(QObject):
         self._check_timer.start()
 
     def check_now(self) -> Report:
-        start = time.perf_counter()
         self.report = self.checker.check(self.graph)
-        self.last_check_ms = (time.perf_counter() - start) * 1000
         self.checked.emit(self.report)
         return self.report

@@ -16,7 +16,6 @@ from graphs.edits import Compound, Connect, Disconnect, RemoveNode
 from graphs.fragments import extract, paste_edit
 from graphs.layout import layout_edit
 
-from .canvas.items import NodeItem
 from .canvas.scene import GRID, GraphScene
 from .canvas.view import GraphView
 from .document import Document
@@ -417,9 +416,6 @@ class MainWindow(QMainWindow):
             event.ignore()
 
     # ------------------------------------------------------------------ for scripts and tests
-    def node_item(self, node_id: str) -> NodeItem:
-        return self.scene.nodes[node_id]
-
     def graph_text(self) -> str:
         return dumps_graph(self.document.graph)
 

@@ -63,13 +63,9 @@ def run_import(spec: str, out: str, input_shape: list[int] | None, err: TextIO) 
     from safetensors.torch import save_file
     weights = out_path.with_suffix(".safetensors")
     save_file({k: v.contiguous() for k, v in state.items()}, str(weights))
-    print(f"imported {spec}: {len(graph.nodes)} nodes, {sum(v.numel() for k, v in state.items() if _is_parameter(k, module)):,} "
-          f"parameters -> {out_path} and {weights}")
+    parameters = sum(p.numel() for p in module.parameters())
+    print(f"imported {spec}: {len(graph.nodes)} nodes, {parameters:,} parameters -> {out_path} and {weights}")
     return 0
-
-
-def _is_parameter(key: str, module) -> bool:
-    return not key.endswith(("running_mean", "running_var", "num_batches_tracked"))
 
 
 def run_export(graph, to: str, out: str, weights: str | None, err: TextIO) -> int:

@@ -3,7 +3,7 @@ the palette."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QGraphicsView
 
@@ -111,6 +111,3 @@ class GraphView(QGraphicsView):
             event.acceptProposedAction()
         else:
             super().dropEvent(event)
-
-    def visible_rect(self) -> QRectF:
-        return self.mapToScene(self.viewport().rect()).boundingRect()
