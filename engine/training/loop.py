@@ -53,6 +53,11 @@ def train(graph: Graph, config: TrainingConfig | None = None, control: Control |
         yield from stop.messages
     except (ConfigError, DataError, CheckpointError) as err:
         yield Failed(str(err))
+    except torch.OutOfMemoryError:
+        yield Failed("out of memory while setting up the run (the data set and model do not fit on the "
+                     "device): try device cpu or a smaller model")
+    except Exception as err:   # whatever else breaks while setting up: a message, never a crash
+        yield Failed(f"training could not start: {type(err).__name__}: {first_line(err)}")
 
 
 class _Run:

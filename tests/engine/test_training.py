@@ -266,3 +266,11 @@ def test_bad_settings_name_the_field(settings, message):
     from engine.training import ConfigError
     with pytest.raises(ConfigError, match=message):
         TrainingConfig.from_dict(settings)
+
+
+def test_a_failure_while_setting_up_is_a_message_not_a_crash(monkeypatch):
+    import engine.training.loop as loop
+    monkeypatch.setattr(loop, "compile_graph", lambda *a: (_ for _ in ()).throw(RuntimeError("device lost\nmore")))
+    messages = run(lenet(), epochs=1)
+    assert len(messages) == 1 and isinstance(messages[0], Failed)
+    assert messages[0].reason == "training could not start: RuntimeError: device lost"
