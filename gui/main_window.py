@@ -284,10 +284,8 @@ class MainWindow(QMainWindow):
         """An example opens as a new untitled document, so saving never overwrites it."""
         if not self.maybe_save():
             return
-        try:
-            graph = load_graph(path)
-        except GraphFileError as err:
-            self.show_error("This example cannot be opened", str(err))
+        graph = self._load(path, "This example cannot be opened")
+        if graph is None:
             return
         self.document.replace(graph, None)
         self.view.fit_all()
@@ -299,16 +297,22 @@ class MainWindow(QMainWindow):
             path = self.choose_open_path()
             if not path:
                 return False
-        try:
-            graph = load_graph(path)
-        except GraphFileError as err:
-            self.show_error("The file cannot be opened", str(err))
+        graph = self._load(path, "The file cannot be opened")
+        if graph is None:
             return False
         self.document.replace(graph, Path(path).resolve())
         if not (graph.view and self.view.restore_view(graph.view)):
             self.view.fit_all()
         self._remember(Path(path).resolve())
         return True
+
+    def _load(self, path, title: str) -> Graph | None:
+        """A graph file, or None after showing the loader's message (the document stays as it was)."""
+        try:
+            return load_graph(path)
+        except GraphFileError as err:
+            self.show_error(title, str(err))
+            return None
 
     def save(self) -> bool:
         if self.document.path is None:
@@ -395,14 +399,12 @@ class MainWindow(QMainWindow):
         if not restore:
             target.unlink(missing_ok=True)
             return False
-        try:
-            graph = load_graph(target)
-        except GraphFileError as err:
-            self.show_error("The saved work cannot be restored", str(err))
+        graph = self._load(target, "The saved work cannot be restored")
+        if graph is None:
             return False
         source = self.settings.value("recovery_source", "")
         self.document.replace(graph, Path(source) if source else None)
-        # Restored work is unsaved work: mark it so (one harmless step on the undo stack).
+        # Restored work is unsaved work: no state of the undo stack counts as saved.
         self.document.undo_stack.resetClean()
         self._update_title()
         self.view.fit_all()
