@@ -99,19 +99,20 @@ def _window_fits(params: dict, xs: list[TensorInfo]) -> list[Finding]:
     padding = _per_axis(params["padding"], n)
     dilation = _per_axis(params.get("dilation", 1), n)
     reach = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+    is_pool = "out_channels" not in params
     if "output_padding" in params:   # transposed convolutions grow their input: nothing to fit
         stride = _per_axis(params["stride"], n)
         outp = _per_axis(params["output_padding"], n)
         if any(o >= max(s, d) for o, s, d in zip(outp, stride, dilation)):
             return _error("output_padding must be smaller than the stride (or the dilation)")
         return []
-    if any(2 * p > k for p, k in zip(padding, kernel)) and "groups" not in params:
+    if is_pool and any(2 * p > k for p, k in zip(padding, kernel)):   # torch's rule for pooling
         return _error(f"padding {_as_given(params['padding'])} is more than half of its window "
                       f"{_as_given(params['kernel_size'])}", ("set", "padding", 0))
     padded = tuple(s + 2 * p for s, p in zip(spatial, padding))
     if any(r > s for r, s in zip(reach, padded)):
         pad_note = f" (padded to {format_shape(padded)})" if any(padding) else ""
-        what = "kernel" if "out_channels" in params else "window"
+        what = "window" if is_pool else "kernel"
         dil_note = f", spanning {format_shape(reach)} with dilation" if reach != kernel else ""
         return _error(f"{what} {format_shape(kernel)}{dil_note} is larger than its "
                       f"{format_shape(spatial)} input{pad_note}")
