@@ -11,10 +11,10 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from . import atomic
 from .catalog import CATALOG
 from .graph import Edge, Graph, Node, id_problem, validate_params
 from .migrations import CURRENT_VERSION, migrate
@@ -95,41 +95,13 @@ def save_graph(graph: Graph, path: str | os.PathLike) -> None:
 
 
 def write_atomically(target: Path, data: bytes) -> None:
-    folder = target.parent if str(target.parent) else Path(".")
+    """Write a file of the document's family atomically; GraphFileError naming it if that fails."""
     try:
-        fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+        atomic.write_atomically(target, data)
     except OSError as err:
-        raise GraphFileError(target, "", f"cannot be written: {err.strerror or err}") from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        if target.exists():
-            os.chmod(temp, target.stat().st_mode & 0o777)
-        else:
-            os.chmod(temp, 0o644)
-        os.replace(temp, target)
-        _fsync_folder(folder)
-    except OSError as err:
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
-        raise GraphFileError(target, "", f"cannot be written: {err.strerror or err}") from None
-
-
-def _fsync_folder(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return  # some platforms cannot open folders; the rename itself is still atomic
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+        problem = "the disk is full" if atomic.is_disk_full(err) else (err.strerror or str(err))
+        raise GraphFileError(target, "", f"cannot be written ({problem}); the file on disk was left as it "
+                                         "was") from None
 
 
 def _coordinate(v: float) -> float | int:
@@ -145,6 +117,7 @@ def _sorted(d: dict[str, Any]) -> dict[str, Any]:
 def load_graph(path: str | os.PathLike) -> Graph:
     """Read a ``.loom`` file; any problem raises GraphFileError and nothing else."""
     path = Path(path)
+    atomic.remove_stale_temporaries(path)   # leftovers of a save that was interrupted
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:

@@ -61,8 +61,8 @@ class ModelIO(QObject):
         record = self.window.training.controller.current
         checkpoint = record.latest.get("checkpoint") if record else None
         if checkpoint and _same_model(record.graph_text, graph_text):
-            from safetensors.torch import load_file
-            return load_file(checkpoint)
+            from engine.training.checkpoint import load_weights
+            return load_weights(checkpoint)
         if self.imported_state is not None and _same_model(self._imported_text, graph_text):
             return self.imported_state
         return None

@@ -69,16 +69,18 @@ def run_import(spec: str, out: str, input_shape: list[int] | None, err: TextIO) 
 
 
 def run_export(graph, to: str, out: str, weights: str | None, err: TextIO) -> int:
-    state = None
+    """``weights`` is a safetensors weights file or a training checkpoint (its weights are used)."""
+    state, plain_weights = None, False
     if weights:
-        from safetensors.torch import load_file
+        from ..training.checkpoint import CheckpointError, is_checkpoint, load_weights
         try:
-            state = load_file(weights)
-        except Exception as problem:
-            print(f"error: {weights}: cannot be read as safetensors weights ({problem})", file=err)
+            state = load_weights(weights)
+            plain_weights = not is_checkpoint(weights)
+        except CheckpointError as problem:
+            print(f"error: {problem}", file=err)
             return 1
     try:
-        if to == "py" and weights:
+        if to == "py" and plain_weights:
             # The file refers to the weights where they are, relative to itself when it can.
             w, folder = Path(weights).resolve(), Path(out).resolve().parent
             export_python(graph, out, str(w.relative_to(folder)) if w.is_relative_to(folder) else str(w))

@@ -100,6 +100,8 @@ class _Progress:
             resumed = f", resumed at epoch {m.start_epoch}" if m.start_epoch else ""
             print(f"training on {m.device}: {m.parameters:,} parameters, {m.dataset} with "
                   f"{m.train_samples:,} training / {m.val_samples:,} validation samples{resumed}", file=self.stream)
+            for note in m.notes:
+                print(f"resuming with {note}", file=self.stream)
         elif isinstance(m, StepMetrics):
             self.last.update(loss=m.loss, rate=m.samples_per_s)
             if self.live:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+import uuid
 from typing import Iterator
 
 import torch
@@ -23,11 +24,12 @@ from ..compiler import compile_graph
 from ..data import CLASSIFICATION, DataError, DataSet, load_dataset
 from ..data.augment import augment_batch
 from . import probes
-from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from .checkpoint import CheckpointError, check_state_schema, ensure_writable, load_checkpoint, save_checkpoint
 from .config import ConfigError, TrainingConfig
 from .control import Control
 from .devices import describe_device, resolve_device
 from .distributed import Distributed
+from .resume import apply_learning_rate, resume_changes
 from .faults import first_line, locate_failure
 from .messages import (CheckpointSaved, ConfusionMatrix, EpochMetrics, Failed, Finished, RunStarted,
                        StepMetrics)
@@ -98,6 +100,10 @@ class _Run:
         self.epoch_sums = [0.0, 0.0, 0.0]      # loss sum, correct, samples of the epoch so far
         self.best_val_loss, self.bad_epochs = float("inf"), 0
         self.last_val: tuple[float | None, float | None] = (None, None)
+        self.run_id = uuid.uuid4().hex[:12]
+        self.notes: tuple[str, ...] = ()
+        if config.checkpoint_dir and self.dist.is_main:
+            ensure_writable(config.checkpoint_dir)
         if resume:
             self._restore(load_checkpoint(resume))
 
@@ -106,7 +112,7 @@ class _Run:
         config, data = self.config, self.data
         yield RunStarted(describe_device(self.device), sum(p.numel() for p in self.model.parameters()),
                          len(data.x_train), len(data.x_val), self.steps_per_epoch, config.epochs, data.name,
-                         tuple(data.class_names), self.epoch, self.dist.world_size)
+                         tuple(data.class_names), self.epoch, self.dist.world_size, self.run_id, self.notes)
         started = time.perf_counter()
         try:
             while self.epoch < config.epochs:
@@ -140,6 +146,12 @@ class _Run:
             yield self._finish("completed")
         except _Stop as stop:
             yield from stop.messages
+        except CheckpointError as err:
+            yield Failed(f"{err}. Training stopped at step {self.step}.", step=self.step)
+        except probes.NonFiniteWeights as err:
+            yield Failed(f"the weights of {err.layer} became NaN or infinite by step {self.step} (epoch "
+                         f"{self.epoch + 1}): training diverged. Try a lower learning rate (now {self.config.lr:g}) "
+                         "or gradient clipping. Checkpoints were left as they were.", node=err.layer, step=self.step)
         except torch.OutOfMemoryError:
             smaller = max(1, config.batch_size // 2)
             yield Failed(f"out of memory on {self.device.type} with batch size {config.batch_size} at step "
@@ -335,9 +347,8 @@ class _Run:
         return Failed(f"training failed at step {self.step}: {type(err).__name__}: {first_line(err)}", step=self.step)
 
     # ------------------------------------------------------------------ checkpoints
-    def _save(self, name: str) -> CheckpointSaved:
-        if not self.dist.is_main:
-            return CheckpointSaved("", self.epoch, self.step)
+    def _state(self) -> dict:
+        """Everything besides the weights that an exact resume needs."""
         state = {
             "step": self.step, "epoch": self.epoch, "batch_in_epoch": self.batch_in_epoch,
             "epoch_sums": list(self.epoch_sums), "best_val_loss": self.best_val_loss, "bad_epochs": self.bad_epochs,
@@ -348,25 +359,74 @@ class _Run:
         }
         if self.cuda:
             state["cuda_rng"] = torch.cuda.get_rng_state(self.device)
-        path = save_checkpoint(self.config.checkpoint_dir, name, self.model.state_dict(), state)
+        return state
+
+    def _save(self, name: str) -> CheckpointSaved:
+        if not self.dist.is_main:
+            return CheckpointSaved("", self.epoch, self.step)
+        path = save_checkpoint(self.config.checkpoint_dir, name, self.model.state_dict(), self._state(), self.run_id)
         return CheckpointSaved(str(path), self.epoch, self.step)
 
     def _restore(self, checkpoint) -> None:
-        state = checkpoint.state
+        state, path = checkpoint.state, checkpoint.path
+        check_state_schema(self._state(), state, path)
+        self.notes, new_lr = resume_changes(state["config"], self.config, path)
         try:
             self.model.load_state_dict(checkpoint.weights)
         except RuntimeError as err:
-            raise CheckpointError(f"the checkpoint does not fit this graph: {first_line(err)}") from None
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.scheduler.load_state_dict(state["scheduler"])
-        self.scaler.load_state_dict(state["scaler"])
+            raise CheckpointError(f"{path}: the checkpoint does not fit this graph: {first_line(err)}") from None
+        self._check_counters(state, path)
+        self._check_optimizer_state(state["optimizer"], path)
+        try:
+            self.optimizer.load_state_dict(state["optimizer"])
+            self.scheduler.load_state_dict(state["scheduler"])
+            self.scaler.load_state_dict(state["scaler"])
+            torch.set_rng_state(state["rng"])
+            self.augment_generator.set_state(state["augment_rng"])
+            if self.cuda and "cuda_rng" in state:
+                torch.cuda.set_rng_state(state["cuda_rng"], self.device)
+        except (ValueError, KeyError, TypeError, RuntimeError) as err:
+            raise CheckpointError(f"{path}: the saved optimizer or random state does not fit this run "
+                                  f"({first_line(err)})") from None
         self.step, self.epoch, self.batch_in_epoch = state["step"], state["epoch"], state["batch_in_epoch"]
-        self.epoch_sums = list(state["epoch_sums"])
-        self.best_val_loss, self.bad_epochs = state["best_val_loss"], state["bad_epochs"]
-        torch.set_rng_state(state["rng"])
-        self.augment_generator.set_state(state["augment_rng"])
-        if self.cuda and "cuda_rng" in state:
-            torch.cuda.set_rng_state(state["cuda_rng"], self.device)
+        self.epoch_sums = [float(v) for v in state["epoch_sums"]]
+        self.best_val_loss, self.bad_epochs = float(state["best_val_loss"]), state["bad_epochs"]
+        self.run_id = checkpoint.run_id or self.run_id
+        if new_lr is not None:
+            apply_learning_rate(self.optimizer, self.scheduler, new_lr)
+        if self.epoch >= self.config.epochs:
+            raise CheckpointError(f"{path}: the checkpoint is at epoch {self.epoch} and the run has "
+                                  f"{self.config.epochs} epochs, so nothing is left to train; ask for more "
+                                  f"epochs (--epochs)")
+
+    def _check_counters(self, state: dict, path) -> None:
+        for name in ("step", "epoch", "batch_in_epoch", "bad_epochs"):
+            if state[name] < 0:
+                raise CheckpointError(f"{path}: {name}: must not be negative, not {state[name]}")
+        if state["batch_in_epoch"] >= self.steps_per_epoch:
+            raise CheckpointError(f"{path}: batch_in_epoch: {state['batch_in_epoch']} is past the end of an "
+                                  f"epoch of {self.steps_per_epoch} batches")
+        expected = state["epoch"] * self.steps_per_epoch + state["batch_in_epoch"]
+        if state["step"] != expected:
+            raise CheckpointError(f"{path}: step: {state['step']} does not follow from epoch {state['epoch']} and "
+                                  f"batch {state['batch_in_epoch']} ({expected} with {self.steps_per_epoch} "
+                                  f"batches an epoch)")
+        if not all(math.isfinite(v) for v in state["epoch_sums"]):
+            raise CheckpointError(f"{path}: epoch_sums: must be finite numbers")
+
+    def _check_optimizer_state(self, saved: dict, path) -> None:
+        params = list(self.model.parameters())
+        per_param = saved.get("state")
+        if not isinstance(per_param, dict):
+            raise CheckpointError(f"{path}: optimizer.state: must be an object")
+        for index, values in per_param.items():
+            if not isinstance(index, int) or not 0 <= index < len(params) or not isinstance(values, dict):
+                raise CheckpointError(f"{path}: optimizer.state: entry {index!r} belongs to no parameter of "
+                                      "this graph")
+            for key, value in values.items():
+                if isinstance(value, torch.Tensor) and value.dim() and value.shape != params[index].shape:
+                    raise CheckpointError(f"{path}: optimizer.state.{index}.{key}: shape {list(value.shape)} "
+                                          f"does not fit its parameter {list(params[index].shape)}")
 
 
 def _epoch_order(n: int, seed: int, epoch: int) -> torch.Tensor:

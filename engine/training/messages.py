@@ -23,6 +23,8 @@ class RunStarted:
     class_names: tuple[str, ...] = ()
     start_epoch: int = 0          # > 0 when resumed from a checkpoint
     world_size: int = 1
+    run_id: str = ""              # kept across resumes; written into every checkpoint
+    notes: tuple[str, ...] = ()   # settings changed on resume, said to the person
 
 
 @dataclass(frozen=True)

@@ -40,14 +40,28 @@ def gradient_flow(step: int, layers: list[tuple[str, nn.Module]]) -> GradientFlo
     return GradientFlow(step, tuple(LayerGradient(n, *v) for n, v in zip(names, values)))
 
 
+class NonFiniteWeights(ArithmeticError):
+    """A layer's weights hold NaN or infinite values: the run has diverged."""
+
+    def __init__(self, layer: str) -> None:
+        super().__init__(layer)
+        self.layer = layer
+
+
 def histograms(step: int, layers: list[tuple[str, nn.Module]]) -> Histograms | None:
-    """Distribution of each layer's weights and gradients (HISTOGRAM_BINS bins over their range)."""
+    """Distribution of each layer's weights and gradients (HISTOGRAM_BINS bins over their range).
+
+    NonFiniteWeights if a layer's weights are no longer finite (histograms of NaN do not exist)."""
     found = []
     for name, module in layers:
         weights = torch.cat([p.detach().float().flatten() for p in module.parameters()])
         grads = [p.grad for p in module.parameters() if p.grad is not None]
         grad = torch.cat([g.detach().float().flatten() for g in grads]) if grads else None
         w_range = torch.stack([weights.min(), weights.max()])
+        if not bool(torch.isfinite(w_range).all()):
+            raise NonFiniteWeights(name)
+        if grad is not None and not bool(torch.isfinite(grad).all()):
+            grad = None                     # one step's overflow (AMP skips it); no histogram this time
         w_counts = torch.histc(weights, bins=HISTOGRAM_BINS, min=float(w_range[0]), max=float(w_range[1]))
         g_counts, g_range = None, (0.0, 0.0)
         if grad is not None:

@@ -9,9 +9,9 @@ import torch
 from PySide6.QtCore import QPoint, QRect, Qt, Signal
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
-from safetensors.torch import load_file
 
 from engine import compile_graph
+from engine.training.checkpoint import load_weights
 from graphs import loads_graph
 
 from .run_record import RunRecord
@@ -131,7 +131,7 @@ class PredictPanel(QWidget):
             if record.graph_text != self._graph_text or self.model is None:
                 self.model = compile_graph(loads_graph(record.graph_text, "<run>")).eval()
                 self._graph_text = record.graph_text
-            self.model.load_state_dict(load_file(path))
+            self.model.load_state_dict(load_weights(path))
             self._weights_path = path
         except Exception as err:   # a checkpoint mid-write or from another graph: keep the last one
             self.result.setText(f"The newest weights could not be loaded: {err}")

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from safetensors.torch import load_file
 
 from engine import compile_graph
 from engine.data import load_dataset
+from engine.training.checkpoint import load_weights
 from graphs import load_graph
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,7 +36,7 @@ def test_two_gloo_ranks_agree(tmp_path):
     assert finals[0]["val_loss"] == finals[1]["val_loss"] and finals[0]["val_accuracy"] == finals[1]["val_accuracy"]
     # Rank 0 wrote the checkpoint; evaluated alone on the whole validation set it gives the same numbers.
     model = compile_graph(load_graph(EXAMPLE))
-    model.load_state_dict(load_file(tmp_path / "last.safetensors"))
+    model.load_state_dict(load_weights(tmp_path / "last.safetensors"))
     model.eval()
     data = load_dataset("digits")
     with torch.no_grad():

@@ -1,0 +1,135 @@
+"""Writing a file so that it holds either its old content or the complete new one, never a mix.
+
+The data goes to a temporary file in the target's folder, which is flushed, fsynced and then
+moved over the target with ``os.replace`` (atomic on POSIX and Windows); the folder is fsynced
+so that the rename survives a power cut. The temporary file's name carries the writer's process
+id, so that the leftovers of a writer that was killed can be told from a save in progress and
+removed at the next save or open of the same target.
+
+Plain Python: the graph file, run histories, recovery files and checkpoints all write through
+here, and errors are ``OSError``s that each caller words for its own file.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TEMP_SUFFIX = ".tmp"
+# Where a process id cannot be probed safely (Windows: os.kill would end the process), a
+# temporary file this old is taken to be a leftover.
+_STALE_AGE_S = 24 * 3600
+
+
+def write_atomically(target: str | os.PathLike, data: bytes, mode: int = 0o644) -> None:
+    """Replace ``target`` with ``data`` in one step; OSError if it cannot be done (the target
+    is then untouched, and no temporary file is left behind)."""
+    target = Path(target)
+    folder = target.parent if str(target.parent) else Path(".")
+    remove_stale_temporaries(target)
+    fd, temp = tempfile.mkstemp(prefix=_temp_prefix(target), suffix=TEMP_SUFFIX, dir=folder)
+    try:
+        with _open_for_writing(fd) as f:
+            view = memoryview(data)
+            while view:                      # a short write (full disk) raises, never truncates silently
+                written = f.write(view)
+                view = view[written:]
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(temp, target.stat().st_mode & 0o777 if target.exists() else mode)
+        os.replace(temp, target)
+    except BaseException:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
+        raise
+    _fsync_folder(folder)
+
+
+def _open_for_writing(fd: int):
+    # One seam for the tests that simulate a full disk.
+    return os.fdopen(fd, "wb")
+
+
+_DISK_FULL = {errno.ENOSPC} | ({errno.EDQUOT} if hasattr(errno, "EDQUOT") else set())
+
+
+def is_disk_full(err: OSError) -> bool:
+    """No space left, or the person's disk quota is used up."""
+    return err.errno in _DISK_FULL
+
+
+def remove_stale_temporaries(target: str | os.PathLike) -> int:
+    """Delete temporary files that interrupted saves of ``target`` left behind; how many."""
+    target = Path(target)
+    folder = target.parent if str(target.parent) else Path(".")
+    removed = 0
+    try:
+        candidates = list(folder.glob(f"{_glob_escape(_base_prefix(target))}*{TEMP_SUFFIX}"))
+    except OSError:
+        return 0
+    for temp in candidates:
+        if _is_stale(temp, target):
+            try:
+                temp.unlink()
+                removed += 1
+            except OSError:
+                pass
+    return removed
+
+
+def _base_prefix(target: Path) -> str:
+    return f".{target.name}."
+
+
+def _temp_prefix(target: Path) -> str:
+    return f"{_base_prefix(target)}{os.getpid()}."
+
+
+def _glob_escape(text: str) -> str:
+    return "".join(f"[{c}]" if c in "*?[" else c for c in text)
+
+
+def _is_stale(temp: Path, target: Path) -> bool:
+    """A leftover of a writer that no longer runs (never a save in progress)."""
+    middle = temp.name[len(_base_prefix(target)):-len(TEMP_SUFFIX)]
+    pid_text = middle.split(".", 1)[0]
+    if not pid_text.isdigit():
+        return _older_than(temp, _STALE_AGE_S)      # the naming of earlier versions: no writer id
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return False
+    if sys.platform == "win32":
+        return _older_than(temp, _STALE_AGE_S)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False                                 # alive, owned by someone else
+    return False
+
+
+def _older_than(path: Path, seconds: float) -> bool:
+    try:
+        return time.time() - path.stat().st_mtime > seconds
+    except OSError:
+        return False
+
+
+def _fsync_folder(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return  # some platforms cannot open folders; the rename itself is still atomic
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
