@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-EXAMPLES = Path(__file__).resolve().parent / "resources" / "examples"
-DEFAULT_EXAMPLE = EXAMPLES / "lenet_digits.loom"
 COMMANDS = ("check", "train", "export", "import")
 
 
@@ -84,8 +81,9 @@ def open_editor(argv: list[str]) -> int:
     parser.add_argument("--train", type=int, metavar="EPOCHS",
                         help="train in the window for EPOCHS epochs (with --screenshot: then take it)")
     args = parser.parse_args(argv)
+    import resources
     from gui.app import run_app
-    return run_app(args.file, DEFAULT_EXAMPLE, screenshot=args.screenshot, train_epochs=args.train)
+    return run_app(args.file, resources.example(), screenshot=args.screenshot, train_epochs=args.train)
 
 
 if __name__ == "__main__":

@@ -4,12 +4,14 @@ toolbar and status bar; files, autosave and recovery."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, QStandardPaths, Qt, QTimer
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox)
 
+import resources
 from engine.training.devices import describe_device, resolve_device
 from graphs import Edge, Graph, GraphError, GraphFileError, dumps_graph, load_graph, loads_graph, save_graph
 from graphs.edits import Compound, Connect, Disconnect, RemoveNode
@@ -22,15 +24,15 @@ from .document import Document
 from .inspector import Inspector
 from .palette import Palette
 from .problems import ProblemsPanel
+from .recovery import Leftover, RecoveryFile, leftovers
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "resources" / "examples"
+EXAMPLES = resources.examples_folder()
 AUTOSAVE_MS = 60_000
 MAX_RECENT = 8
 
 
-def recovery_path() -> Path:
-    folder = Path(QStandardPaths.writableLocation(QStandardPaths.AppDataLocation) or Path.home() / ".netloom")
-    return folder / "recovery.loom"
+# Windows opened besides the first (restored work): kept alive here until they close.
+_EXTRA_WINDOWS: list["MainWindow"] = []
 
 
 class MainWindow(QMainWindow):
@@ -61,6 +63,7 @@ class MainWindow(QMainWindow):
         self.problems.node_activated.connect(self.focus_node)
         self.palette.add_requested.connect(self.add_after_selection)
         self.view.layer_dropped.connect(self.add_at)
+        self.recovery = RecoveryFile()
         self.autosave_timer = QTimer(self, interval=AUTOSAVE_MS)
         self.autosave_timer.timeout.connect(self.autosave)
         self.autosave_timer.start()
@@ -334,7 +337,7 @@ class MainWindow(QMainWindow):
         self.document.set_path(path.resolve())
         self._remember(path.resolve())
         self.say(f"Saved {path}")
-        recovery_path().unlink(missing_ok=True)
+        self.recovery.discard()
         return True
 
     def maybe_save(self) -> bool:
@@ -377,42 +380,71 @@ class MainWindow(QMainWindow):
         self.recent_menu.setEnabled(bool(self.recent_menu.actions()))
 
     # ------------------------------------------------------------------ autosave and recovery
-    def autosave(self) -> None:
-        if not self.document.modified:
+    def autosave(self, force: bool = False) -> None:
+        """Copy unsaved work to this window's own recovery file."""
+        if not (self.document.modified or force):
             return
-        target = recovery_path()
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            save_graph(self.document.graph, target)
-            self.settings.setValue("recovery_source", str(self.document.path or ""))
+            self.recovery.write(self.document.graph, self.document.path)
         except (GraphFileError, OSError) as err:
             self.say(f"Autosave failed: {err}")
 
-    def offer_recovery(self) -> bool:
-        """After a crash the recovery file is still there: offer to restore it."""
-        target = recovery_path()
-        if not target.exists():
+    def offer_recovery(self) -> list["MainWindow"]:
+        """Offer every copy that windows which did not close normally left; the windows that show
+        restored work. The first restored copy opens in this window, the others in their own."""
+        found, problems = leftovers()
+        for problem in problems:
+            self.say(f"A recovery copy cannot be read: {problem}")
+        restored: list[MainWindow] = []
+        for leftover in found:
+            answer = self.ask_restore(leftover) if self.interactive else QMessageBox.Yes
+            if answer == QMessageBox.Yes:
+                window = self if not restored else self.open_new_window()
+                if window.restore(leftover):
+                    restored.append(window)
+            elif answer == QMessageBox.Discard:
+                leftover.remove()
+            else:
+                leftover.release()            # asked again at the next start
+        return restored
+
+    def restore(self, leftover: Leftover) -> bool:
+        try:
+            graph = leftover.graph()
+        except GraphFileError as err:
+            self.show_error("The saved work cannot be restored", str(err))
+            leftover.release()
             return False
-        restore = not self.interactive or QMessageBox.question(
-            self, "Restore unsaved work?", "NetLoom did not close normally. Restore the work it saved "
-            "automatically?", QMessageBox.Yes | QMessageBox.No) == QMessageBox.Yes
-        if not restore:
-            target.unlink(missing_ok=True)
-            return False
-        graph = self._load(target, "The saved work cannot be restored")
-        if graph is None:
-            return False
-        source = self.settings.value("recovery_source", "")
-        self.document.replace(graph, Path(source) if source else None)
+        self.document.replace(graph, leftover.source)
         # Restored work is unsaved work: no state of the undo stack counts as saved.
         self.document.undo_stack.resetClean()
         self._update_title()
         self.view.fit_all()
+        self.autosave(force=True)        # this window's own copy first, then the old one goes
+        leftover.remove()
         return True
+
+    def ask_restore(self, leftover: Leftover):
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(leftover.saved_at))
+        box = QMessageBox(QMessageBox.Question, "Restore unsaved work?",
+                          f"NetLoom did not close normally. Unsaved work on {leftover.name} was kept "
+                          f"automatically at {when}. Restore it?", parent=self)
+        box.setStandardButtons(QMessageBox.Yes | QMessageBox.Discard | QMessageBox.Ignore)
+        box.button(QMessageBox.Yes).setText("Restore")
+        box.button(QMessageBox.Ignore).setText("Ask Again Next Time")
+        return box.exec()
+
+    def open_new_window(self) -> "MainWindow":
+        window = MainWindow(interactive=self.interactive)
+        _EXTRA_WINDOWS.append(window)
+        window.destroyed.connect(lambda *_: _EXTRA_WINDOWS.remove(window) if window in _EXTRA_WINDOWS else None)
+        window.show()
+        return window
 
     def closeEvent(self, event) -> None:
         if self.maybe_save() and self.training.shutdown():
-            recovery_path().unlink(missing_ok=True)
+            self.recovery.close()
+            self.autosave_timer.stop()
             event.accept()
         else:
             event.ignore()

@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+import resources
+
 from .base import CLASSIFICATION, REGRESSION, DataError, DataSet, split, standardize
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
@@ -129,7 +131,7 @@ def _few_integers(values: list[str]) -> bool:
     return all(float(v).is_integer() for v in values) and len(set(values)) <= 50
 
 
-BUNDLED_TEXT = Path(__file__).resolve().parents[2] / "resources" / "data" / "loom_notes.txt"
+BUNDLED_TEXT = resources.data_file("loom_notes.txt")
 
 
 def text_file(path: str = "", seq_len: int = 64, val_fraction: float = 0.1, seed: int = 0, mode: str = "chars",

@@ -40,7 +40,8 @@ class TrainingController(QObject):
     def running(self) -> bool:
         return self.worker is not None and not self.worker.done
 
-    def start(self, graph: Graph, config: TrainingConfig) -> RunRecord:
+    def start(self, graph: Graph, config: TrainingConfig, document: Path | None = None) -> RunRecord:
+        """Train a snapshot of ``graph``; ``document`` is the file it was opened from (None: untitled)."""
         if self.running:
             raise RuntimeError("a run is already going")
         snapshot = loads_graph(dumps_graph(graph), "<snapshot>")
@@ -49,6 +50,7 @@ class TrainingController(QObject):
         config = config.replace(checkpoint_dir=str(folder))   # the Predict panel reads the weights here
         record = RunRecord(f"run {number}", config.to_dict(), graph.revision)
         record.graph_text = dumps_graph(snapshot)
+        record.document = str(document) if document is not None else None
         self.runs.append(record)
         self.current = record
         self.worker = TrainingWorker(snapshot, config).start()

@@ -80,8 +80,14 @@ class Dashboard(QWidget):
         self.mark_dirty()
 
     def show_runs(self, record: RunRecord | None, others: list[RunRecord]) -> None:
-        """Show a kept run (one loaded from beside the graph file, say) without a live worker."""
+        """Show a kept run (one loaded from beside the graph file, say) without a live worker, or,
+        with None, nothing: another graph is open and has no runs."""
         self.record, self.others = record, others
+        self.changed_note.setText("")
+        if record is None:
+            self.curves.reset()
+            self.gradients.reset()
+            self.status.setText("No runs of this graph yet: press Train (F5).")
         self.mark_dirty()
 
     def _load_data(self, config: TrainingConfig) -> None:

@@ -6,7 +6,6 @@ views without copying; the latest probe results are kept as they came."""
 from __future__ import annotations
 
 import csv
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,6 +71,7 @@ class RunRecord:
     latest: dict[str, Any] = field(default_factory=dict)   # newest probe messages by kind (and layer)
     dead_units: dict[str, float] = field(default_factory=dict)
     graph_text: str = ""              # the snapshot that trained (for predictions with its weights)
+    document: str | None = None       # the graph file the run was made from (None: an untitled graph)
 
     def absorb(self, m) -> None:
         """Take one engine message into the record."""
@@ -123,18 +123,36 @@ class RunRecord:
     # ------------------------------------------------------------------ keeping runs
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "settings": self.settings, "status": self.status,
+                "document": self.document,
                 "curves": {k: s.to_lists() for k, s in self.curves.items()},
                 "gradients": {k: [m.to_lists(), p.to_lists()] for k, (m, p) in self.gradients.items()}}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "RunRecord":
-        record = cls(str(data["name"]), dict(data.get("settings", {})))
-        record.status = str(data.get("status", "finished"))
-        for k, lists in data.get("curves", {}).items():
+    def from_dict(cls, data: Any) -> "RunRecord":
+        """A kept run; ValueError saying what is wrong with it (the caller names the file)."""
+        if not isinstance(data, dict):
+            raise ValueError("a run must be an object")
+        name, settings, status = data.get("name"), data.get("settings", {}), data.get("status", "finished")
+        if not isinstance(name, str) or not isinstance(settings, dict) or not isinstance(status, str):
+            raise ValueError("a run needs a name, settings and a status")
+        record = cls(name, dict(settings))
+        record.status = status
+        document = data.get("document")
+        if document is not None and not isinstance(document, str):
+            raise ValueError(f"{name}: document must be text")
+        record.document = document
+        curves = data.get("curves", {})
+        gradients = data.get("gradients", {})
+        if not isinstance(curves, dict) or not isinstance(gradients, dict):
+            raise ValueError(f"{name}: curves and gradients must be objects")
+        for k, lists in curves.items():
             if k in CURVES:
-                record.curves[k] = Series.from_lists(lists)
-        for k, (mean, peak) in data.get("gradients", {}).items():
-            record.gradients[k] = (Series.from_lists(mean), Series.from_lists(peak))
+                record.curves[k] = _series(lists, f"{name}: curve {k}")
+        for k, pair in gradients.items():
+            if not isinstance(pair, list) or len(pair) != 2:
+                raise ValueError(f"{name}: gradients of {k} must be [mean, max]")
+            record.gradients[str(k)] = (_series(pair[0], f"{name}: gradients of {k}"),
+                                        _series(pair[1], f"{name}: gradients of {k}"))
         return record
 
     def write_csv(self, path: str | Path) -> None:
@@ -151,22 +169,11 @@ class RunRecord:
                 writer.writerow([unit, int(x), *[("" if c not in values else f"{values[c]:.6g}") for c in CURVES]])
 
 
-def runs_path(graph_path: Path) -> Path:
-    """Runs are kept beside the graph: model.loom -> model.runs.json."""
-    return graph_path.with_suffix(".runs.json")
-
-
-def save_runs(records: list[RunRecord], graph_path: Path) -> None:
-    from graphs.fileformat import write_atomically
-    text = json.dumps({"format": "netloom.runs", "runs": [r.to_dict() for r in records]})
-    write_atomically(runs_path(graph_path), text.encode("utf-8"))
-
-
-def load_runs(graph_path: Path) -> list[RunRecord]:
-    """Runs saved beside a graph; a missing or damaged file gives none (the graph still opens)."""
-    path = runs_path(graph_path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return [RunRecord.from_dict(r) for r in data["runs"]] if data.get("format") == "netloom.runs" else []
-    except (OSError, ValueError, KeyError, TypeError, IndexError):
-        return []
+def _series(data: Any, where: str) -> Series:
+    if (not isinstance(data, list) or len(data) != 2 or not all(isinstance(v, list) for v in data)
+            or len(data[0]) != len(data[1])):
+        raise ValueError(f"{where} must be two lists of equal length")
+    for v in data[0] + data[1]:
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise ValueError(f"{where} holds {v!r}, which is not a number")
+    return Series.from_lists(data)

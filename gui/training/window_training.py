@@ -3,6 +3,8 @@ dock, the gradient colours on the canvas, and keeping runs beside the graph file
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QColor, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMessageBox
@@ -14,7 +16,7 @@ from graphs.edits import SetTraining
 from ..canvas.training_overlay import GradientLegend, apply_overlay, clear_overlay
 from .controller import TrainingController
 from .dashboard import Dashboard
-from .run_record import load_runs, save_runs
+from .run_history import RunHistory, add_run, load_runs, save_runs
 from .settings_dialog import TrainingSettingsDialog
 
 
@@ -40,7 +42,8 @@ class TrainingUI(QObject):
         c.updated.connect(self._updated)
         c.ended.connect(self._ended)
         window.document.undo_stack.indexChanged.connect(self._note_graph_changes)
-        window.document.path_changed.connect(self._load_kept_runs)
+        window.document.replaced.connect(self._document_replaced)
+        window.document.path_changed.connect(self._adopt_untitled_runs)
         self.dashboard.sample_chosen.connect(c.set_probe)
         self._update_actions()
 
@@ -80,7 +83,7 @@ class TrainingUI(QObject):
             return False
         if epochs is not None:
             config = config.replace(epochs=epochs)
-        self.controller.start(w.document.graph, config)
+        self.controller.start(w.document.graph, config, w.document.path)
         return True
 
     def pause(self, paused: bool) -> None:
@@ -140,7 +143,7 @@ class TrainingUI(QObject):
         else:
             w.say(f"Training {record.status}: epoch {final.epoch}" +
                   (f", validation accuracy {final.val_accuracy:.1%}" if final.val_accuracy is not None else ""))
-        self._keep_runs()
+        self._keep(record)
 
     def _note_graph_changes(self, *_) -> None:
         record = self.controller.current
@@ -151,24 +154,60 @@ class TrainingUI(QObject):
         """Clicking a node shows its activation maps."""
         self.dashboard.activations.choose_layer(node_id)
 
-    # ------------------------------------------------------------------ runs beside the file
-    def _keep_runs(self) -> None:
-        path = self.window.document.path
-        if path is None:
+    # ------------------------------------------------------------------ runs kept with their graph
+    def _keep(self, record) -> None:
+        """Write a finished run into the history of the graph file it was made from, which need not
+        be the one open now; runs of an untitled graph are kept once it is saved."""
+        if record.document is None:
             return
+        current = self.window.document.path
         try:
-            save_runs(self.controller.runs, path)
+            if current is not None and str(current) == record.document:
+                said = save_runs(self._runs_of(record.document), current)
+            else:
+                said = add_run(record, Path(record.document))
         except GraphFileError as err:
-            self.window.say(f"The runs could not be saved beside the graph: {err}")
-
-    def _load_kept_runs(self) -> None:
-        path = self.window.document.path
-        if path is None or self.controller.running:
+            self.window.show_error("The runs could not be kept", str(err))
             return
-        kept = load_runs(path)
-        if kept and not self.controller.runs:
-            self.controller.runs = kept
-            self.dashboard.show_runs(kept[-1], kept)
+        if said:
+            self.window.show_error("A runs file was damaged", said)
+
+    def _runs_of(self, document: str) -> list:
+        return [r for r in self.controller.runs if r.document == document]
+
+    def _document_replaced(self) -> None:
+        """Another graph is open: show its kept runs; a run still going trains on and is kept with
+        the graph it came from."""
+        path = self.window.document.path
+        history = RunHistory()
+        if path is not None:
+            try:
+                history = load_runs(path)
+            except GraphFileError as err:
+                self.window.show_error("The runs file cannot be used", str(err))
+        for record in history.records:
+            record.document = record.document or str(path)
+        self.controller.runs = history.records
+        if history.problem:
+            self.window.show_error("A runs file was damaged", history.problem)
+        if not self.controller.running:
+            self.controller.current = history.records[-1] if history.records else None
+            self.dashboard.show_runs(self.controller.current, history.records)
+            self.legend.hide()
+            clear_overlay(self.window.scene)
+
+    def _adopt_untitled_runs(self) -> None:
+        """Saving an untitled graph: the runs made from it belong to the new file from now on."""
+        path = self.window.document.path
+        untitled = [r for r in self.controller.runs if r.document is None and r is not self._running_record()]
+        if path is None or not untitled:
+            return
+        for record in untitled:
+            record.document = str(path)
+        self._keep(untitled[-1])
+
+    def _running_record(self):
+        return self.controller.current if self.controller.running else None
 
     def shutdown(self) -> bool:
         """Closing: ask before ending a run that is going (unless not interactive)."""

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from engine.training import Control, TrainingConfig, train
+from engine.training import TrainingConfig, train
 from engine.training.checkpoint import (CheckpointError, is_checkpoint, legacy_state_path, load_checkpoint,
                                         load_weights, save_checkpoint)
 from engine.training.messages import CheckpointSaved, Failed, Finished, RunStarted, StepMetrics
@@ -296,7 +296,7 @@ def test_resume_refuses_a_setting_the_saved_state_depends_on(tmp_path):
 def test_the_train_command_prints_the_changes_it_applied_on_resume(tmp_path):
     import subprocess
     import sys
-    path = trained(tmp_path)
+    trained(tmp_path)
     result = subprocess.run([sys.executable, "main.py", "train", str(EXAMPLES / "lenet_digits.loom"), "--epochs",
                              "2", "--lr", "0.004", "--device", "cpu", "--checkpoint-dir", str(tmp_path),
                              "--resume", str(tmp_path)], capture_output=True, text=True,

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from engine.training import Control, TrainingConfig, train
-from engine.training.checkpoint import CheckpointError, load_checkpoint
+from engine.training.checkpoint import load_checkpoint
 from engine.training.messages import (ActivationMaps, CheckpointSaved, ConfusionMatrix, DeadUnits,
                                       DecisionBoundary, EpochMetrics, Failed, Filters, Finished,
                                       GradientFlow, Histograms, RunStarted, StepMetrics)

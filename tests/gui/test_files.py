@@ -7,7 +7,7 @@ from pathlib import Path
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QMessageBox
 
-from gui.main_window import EXAMPLES, MainWindow, recovery_path
+from gui.main_window import EXAMPLES, MainWindow
 from tests.helpers import chain
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,25 +61,6 @@ def test_closing_with_unsaved_changes_asks(qtbot, monkeypatch):
     monkeypatch.setattr(win, "ask_save_changes", lambda: QMessageBox.Discard)
     win.close()
     assert not win.isVisible()
-
-
-def test_autosave_and_recovery_after_a_crash(window, qtbot):
-    recovery_path().unlink(missing_ok=True)
-    window.document.replace(chain(("Linear", {"out_features": 3}), input_shape=[4], name="precious"), None)
-    window.autosave()
-    assert not recovery_path().exists()            # nothing unsaved yet
-    window.document.try_edit(lambda: window.document.graph.set_params_edit("fc1", out_features=7))
-    window.autosave()
-    assert recovery_path().exists()
-    # The app "crashes": a new window finds the recovery file and restores it, marked unsaved.
-    after_crash = MainWindow(interactive=False)
-    qtbot.addWidget(after_crash)
-    assert after_crash.offer_recovery()
-    assert after_crash.document.graph.nodes["fc1"].params["out_features"] == 7
-    assert after_crash.document.modified
-    after_crash.document.undo_stack.setClean()
-    after_crash.close()
-    assert not recovery_path().exists()
 
 
 def test_screenshot_of_a_file_from_the_command_line(tmp_path):

@@ -14,7 +14,8 @@ from engine.training import messages as M
 from graphs import dumps_graph
 from gui.canvas.training_overlay import gradient_colour
 from gui.main_window import EXAMPLES
-from gui.training.run_record import RunRecord, load_runs
+from gui.training.run_history import load_runs
+from gui.training.run_record import RunRecord
 from tests.gui.driving import click, node_point
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -170,7 +171,7 @@ def test_runs_are_kept_beside_the_graph_and_compared(window, qtbot, monkeypatch,
     for _ in range(2):
         window.training.train_action.trigger()
         qtbot.waitUntil(lambda: not window.training.controller.running, timeout=120_000)
-    kept = load_runs(tmp_path / "lenet.loom")
+    kept = load_runs(tmp_path / "lenet.loom").records
     assert [r.name for r in kept] == ["run 1", "run 2"] and kept[0].curves["val_loss"].size == 2
     curves = window.training.dashboard.curves
     window.training.dashboard.tabs.setCurrentWidget(curves)
