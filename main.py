@@ -18,7 +18,7 @@ def _load(path: str):
         return load_graph(path)
     except GraphFileError as err:
         print(f"error: {err}", file=sys.stderr)
-        raise SystemExit(2)
+        raise SystemExit(2) from None
 
 
 def command_line(argv: list[str]) -> int:
@@ -36,9 +36,15 @@ def command_line(argv: list[str]) -> int:
     p_train.add_argument("--checkpoint-dir", help="where checkpoints go (default: checkpoints/FILE-NAME)")
     p_train.add_argument("--resume", help="continue from a checkpoint (its .safetensors file or folder)")
     p_train.add_argument("--json", action="store_true", help="print one JSON message per line")
-    p_export = sub.add_parser("export", help="export a graph as PyTorch code, TorchScript or ONNX")
+    p_export = sub.add_parser("export", help="export a graph as a torch.export program, PyTorch code, TorchScript "
+                                               "or ONNX")
     p_export.add_argument("file", help="a .loom graph file")
-    p_export.add_argument("--to", choices=("py", "torchscript", "onnx"), required=True)
+    p_export.add_argument("--to", choices=("pt2", "py", "torchscript", "onnx"), required=True,
+                          help="pt2: a torch.export program (recommended; torch.export.load(FILE).module()); "
+                               "py: a standalone Python file; torchscript: deprecated by PyTorch, kept while it "
+                               "works; onnx: needs the onnx extra")
+    p_export.add_argument("--dynamic-batch", action=argparse.BooleanOptionalAction, default=True,
+                          help="pt2: accept any batch size (default), or only the example's with --no-dynamic-batch")
     p_export.add_argument("out", help="the file to write")
     p_export.add_argument("--weights", help="a .safetensors file of weights for the graph")
     p_import = sub.add_parser("import", help="import a PyTorch model as a graph")
@@ -48,7 +54,7 @@ def command_line(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     if args.command == "export":
         from engine.cli.model_io import run_export
-        return run_export(_load(args.file), args.to, args.out, args.weights, sys.stderr)
+        return run_export(_load(args.file), args.to, args.out, args.weights, sys.stderr, args.dynamic_batch)
     if args.command == "import":
         from engine.cli.model_io import run_import
         shape = [int(s) for s in args.input_shape.replace("x", ",").split(",")] if args.input_shape else None
@@ -62,13 +68,27 @@ def command_line(argv: list[str]) -> int:
     return 2
 
 
+def version() -> str:
+    """The installed version (pyproject.toml is the one place it is written)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed_version
+    try:
+        return installed_version("netloom")
+    except PackageNotFoundError:
+        return "unknown (not installed: pip install -e .)"
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] in COMMANDS:
         return command_line(argv)
+    if argv and argv[0] in ("-V", "--version"):
+        print(f"netloom {version()}")
+        return 0
     if argv and argv[0] in ("-h", "--help"):
         print(__doc__.strip())
-        print("\nusage: python main.py [FILE] [--train EPOCHS] [--screenshot PNG]\n       python main.py COMMAND ...  "
+        print("\nusage: python main.py [FILE] [--train EPOCHS] [--screenshot PNG]\n       python main.py --version\n"
+              "       python main.py COMMAND ...  "
               "(" + ", ".join(COMMANDS) + "; python main.py COMMAND --help)")
         return 0
     return open_editor(argv)

@@ -47,7 +47,8 @@ def main():
         compiled.load_state_dict(hand.state_dict())
         batches = [torch.randn(args.batch, *shape, device=device) for _ in range(args.steps)]
         fixed_targets = {}
-        targets_of = lambda out: fixed_targets.setdefault(out.shape, torch.randn(out.shape, device=device))
+        def targets_of(out, fixed_targets=fixed_targets):
+            return fixed_targets.setdefault(out.shape, torch.randn(out.shape, device=device))
         runs = {"hand": [], "compiled": []}
         opts = {"hand": torch.optim.SGD(hand.parameters(), lr=1e-3),
                 "compiled": torch.optim.SGD(compiled.parameters(), lr=1e-3)}

@@ -61,7 +61,7 @@ def main():
     latencies = []
     for i in range(10):
         start = time.perf_counter()
-        window.document.try_edit(lambda: half.set_params_edit(node, out_features=100 + i))
+        window.document.try_edit(lambda i=i: half.set_params_edit(node, out_features=100 + i))
         app.processEvents()      # the coalesced check runs, marks and labels update
         latencies.append((time.perf_counter() - start) * 1000)
     print(f"open and show {args.nodes} nodes:            {shown * 1000:8.0f} ms")

@@ -10,8 +10,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from graphs import (ERROR, WARNING, Diagnostic, Edge, Graph, InsertLayer, SetParam,
-                    structural_diagnostics)
+from graphs import ERROR, WARNING, Diagnostic, Edge, Graph, InsertLayer, SetParam, structural_diagnostics
 
 from .inference import InferenceCache, NodeResult
 from .layers import TensorInfo
@@ -83,7 +82,8 @@ class Checker:
                     info = report.tensors.get((edge.src, edge.src_port))
                     if info is None:
                         complete = False   # an upstream problem was already reported there
-                    infos.append(info)
+                    else:
+                        infos.append(info)
                 inputs[port.name] = infos
             if not complete:
                 continue

@@ -59,8 +59,8 @@ def compile_graph(graph: Graph, report: Report | None = None) -> fx.GraphModule:
         for port, value in outputs.items():
             values[(node_id, port)] = value
         _name_after_node(outputs, node_id)
-    outputs = [v for _, v in sorted(results, key=lambda r: r[0])]
-    fx_graph.output(outputs[0] if len(outputs) == 1 else tuple(outputs))
+    returned = [v for _, v in sorted(results, key=lambda r: r[0])]
+    fx_graph.output(returned[0] if len(returned) == 1 else tuple(returned))
     module = fx.GraphModule(modules, fx_graph, class_name=class_name(graph.name))
     # Drop what no Output uses (an RNN's unused "last" port, a dead-end branch) with its weights.
     module.graph.eliminate_dead_code()
@@ -69,7 +69,7 @@ def compile_graph(graph: Graph, report: Report | None = None) -> fx.GraphModule:
     module.recompile()
     # GraphModule wraps __call__ only to decorate tracebacks; plain Module.__call__ saves a
     # Python frame per call, which shows on small networks.
-    type(module).__call__ = nn.Module.__call__
+    type(module).__call__ = nn.Module.__call__  # type: ignore[method-assign]
     return module
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+
 import torch
 
 from graphs import Graph
@@ -62,7 +63,9 @@ def python_source(graph: Graph, weights: str | None = None) -> str:
         node = graph.nodes[child]
         infos = {port.name: [report.tensors[(e.src, e.src_port)] for e in wires_into.get((child, port.name), [])]
                  for port in node.spec.inputs}
-        cls, args, kwargs = module_constructor(node.type, node.params, infos)
+        constructor = module_constructor(node.type, node.params, infos)
+        assert constructor is not None, f"{child} is a submodule, so its type builds one"
+        cls, args, kwargs = constructor
         arguments = [repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()]
         lines.append(f"        self.{child} = nn.{cls}({', '.join(arguments)})")
     lines += [
@@ -114,7 +117,32 @@ def example_inputs(graph: Graph, batch: int = 2) -> tuple[torch.Tensor, ...]:
     return tuple(tensors)
 
 
+def export_pt2(graph: Graph, path: str | Path, state_dict: dict | None = None, dynamic_batch: bool = True) -> None:
+    """A ``torch.export`` program (``.pt2``): the recommended format to run a graph without NetLoom
+    (``torch.export.load(path).module()``). With ``dynamic_batch`` it takes any batch size."""
+    _, compiled = _compiled(graph)
+    if state_dict is not None:
+        compiled.load_state_dict(state_dict)
+    inputs = example_inputs(graph)
+    shapes = None
+    if dynamic_batch:
+        batch = torch.export.Dim("batch", min=1, max=1 << 20)
+        shapes = tuple({0: batch} for _ in inputs)
+    try:
+        program = torch.export.export(compiled.eval(), inputs, dynamic_shapes=shapes)
+    except Exception as err:
+        hint = " (try a fixed batch size: --no-dynamic-batch)" if dynamic_batch else ""
+        raise ExportError(f"torch.export cannot express this graph{hint}: {_first_line(err)}") from None
+    torch.export.save(program, str(path))
+
+
+def _first_line(err: BaseException) -> str:
+    lines = str(err).strip().splitlines()
+    return lines[0] if lines else type(err).__name__
+
+
 def export_torchscript(graph: Graph, path: str | Path, state_dict: dict | None = None) -> None:
+    """TorchScript, kept while torch supports it: torch deprecates it in favour of pt2."""
     _, compiled = _compiled(graph)
     if state_dict is not None:
         compiled.load_state_dict(state_dict)
@@ -148,10 +176,10 @@ def export_onnx(graph: Graph, path: str | Path, state_dict: dict | None = None) 
     onnx.checker.check_model(onnx.load(str(path)))
 
 
-EXPORTERS = ("py", "torchscript", "onnx")
+EXPORTERS = ("pt2", "py", "torchscript", "onnx")
 
 
-def export(graph: Graph, kind: str, path: str | Path, state: dict | None = None) -> None:
+def export(graph: Graph, kind: str, path: str | Path, state: dict | None = None, dynamic_batch: bool = True) -> None:
     """Export as ``kind``; for ``py`` with weights they are written beside as NAME.safetensors."""
     if kind == "py":
         weights = None
@@ -161,6 +189,8 @@ def export(graph: Graph, kind: str, path: str | Path, state: dict | None = None)
             save_file({k: v.contiguous() for k, v in state.items()}, str(weights_path))
             weights = weights_path.name
         export_python(graph, path, weights)
+    elif kind == "pt2":
+        export_pt2(graph, path, state, dynamic_batch)
     elif kind == "torchscript":
         export_torchscript(graph, path, state)
     elif kind == "onnx":

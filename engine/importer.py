@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import operator
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -41,7 +42,7 @@ def _ints(value: Any) -> int | list[int]:
     return values[0] if len(set(values)) == 1 else values
 
 
-def _need(condition: bool, why: str) -> None:
+def _need(condition: Any, why: str) -> None:
     if not condition:
         raise _Refuse(why)
 
@@ -120,7 +121,7 @@ MODULES: dict[type, tuple[str, Callable[[nn.Module], dict]]] = {
     nn.Dropout: ("Dropout", lambda m: {"p": m.p}), nn.Dropout2d: ("Dropout2d", lambda m: {"p": m.p}),
     nn.ReLU: ("ReLU", lambda m: {}), nn.ReLU6: ("ReLU6", lambda m: {}),
     nn.LeakyReLU: ("LeakyReLU", lambda m: {"negative_slope": m.negative_slope}),
-    nn.PReLU: ("PReLU", lambda m: {"num_parameters": m.num_parameters, "init": float(m.init)}),
+    nn.PReLU: ("PReLU", lambda m: {"num_parameters": m.num_parameters, "init": float(m.init)}),  # type: ignore[arg-type]
     nn.ELU: ("ELU", lambda m: {"alpha": m.alpha}), nn.GELU: ("GELU", lambda m: {"approximate": m.approximate}),
     nn.SiLU: ("SiLU", lambda m: {}), nn.Sigmoid: ("Sigmoid", lambda m: {}), nn.Tanh: ("Tanh", lambda m: {}),
     nn.Softmax: ("Softmax", lambda m: {"dim": m.dim if m.dim is not None else -1}),
@@ -155,11 +156,12 @@ class _Importer:
         self.module = module
         self.inputs = example_inputs
         self.graph = Graph(name=type(module).__name__)
-        self.values: dict[fx.Node, tuple[str, str]] = {}     # fx value -> (node id, port)
-        self.pending: dict[fx.Node, tuple[str, Any]] = {}     # partial values: RNN tuples, sizes
+        # fx values are typed as any argument (numbers, lists, nodes): the maps take what fx gives.
+        self.values: dict[Any, tuple[str, str]] = {}     # fx value -> (node id, port)
+        self.pending: dict[Any, tuple[str, Any]] = {}     # partial values: RNN tuples, sizes
         self.problems: list[str] = []
         self.state: dict[str, torch.Tensor] = {}
-        self.module_users: dict[str, str] = {}
+        self.module_users: dict[Any, str] = {}
 
     def run(self) -> tuple[Graph, dict[str, torch.Tensor]]:
         try:
@@ -185,7 +187,7 @@ class _Importer:
 
     def _where(self, n: fx.Node) -> str:
         if n.op == "call_module":
-            return f"{n.target} ({type(self.traced.get_submodule(n.target)).__name__})"
+            return f"{n.target} ({type(self.traced.get_submodule(str(n.target))).__name__})"
         target = getattr(n.target, "__name__", str(n.target))
         return f"{n.name} ({n.op.replace('call_', '')} {target})"
 
@@ -201,7 +203,7 @@ class _Importer:
             i += 1
         return candidate
 
-    def _add(self, n: fx.Node, type_name: str, params: dict, sources: list[fx.Node], name: str | None = None) -> str:
+    def _add(self, n: fx.Node, type_name: str, params: dict, sources: list[Any], name: str | None = None) -> str:
         try:
             node_id = self.graph.add_node(type_name, id=self._id(name or n.name), **params)
         except GraphError as err:
@@ -238,7 +240,7 @@ class _Importer:
             raise _Refuse("reads a tensor attribute directly (a constant or a parameter outside a layer)")
 
     def _visit_module(self, n: fx.Node) -> None:
-        module = self.traced.get_submodule(n.target)
+        module = self.traced.get_submodule(str(n.target))
         entry = MODULES.get(type(module))
         if entry is None:
             raise _Refuse(f"no NetLoom layer for {type(module).__name__}")
@@ -302,8 +304,9 @@ class _Importer:
 
     def _visit_method(self, n: fx.Node) -> None:
         name, this = n.target, n.args[0]
+        args: tuple[Any, ...] = n.args
         if name == "size":
-            _need(len(n.args) == 2 and n.args[1] == 0, "reads a size other than the batch size")
+            _need(len(args) == 2 and args[1] == 0, "reads a size other than the batch size")
             self.pending[n] = ("batch_size", None)
             return
         if name in ("view", "reshape"):
@@ -322,7 +325,7 @@ class _Importer:
                       [this])
             return
         if name == "permute":
-            dims = list(n.args[1:]) if not isinstance(n.args[1], (tuple, list)) else list(n.args[1])
+            dims = list(args[1:]) if not isinstance(args[1], (tuple, list)) else list(args[1])
             _need(dims[0] == 0, "moves the batch axis")
             self._add(n, "Permute", {"dims": [d - 1 for d in dims[1:]]}, [this])
             return
@@ -346,7 +349,8 @@ class _Importer:
         self._add(n, type_name, params, [source])
 
     def _merge(self, n: fx.Node, type_name: str) -> None:
-        a, b = n.args[0], n.args[1]
+        a: Any = n.args[0]
+        b: Any = n.args[1]
         # (a + b) + c chains into one merge node when a + b is used only there
         first = self.values.get(a)
         if first and self.graph.nodes[first[0]].type == type_name and len(a.users) == 1:
@@ -358,7 +362,8 @@ class _Importer:
         self._add(n, type_name, {}, [a, b])
 
     def _getitem(self, n: fx.Node) -> None:
-        source, index = n.args
+        source: Any = n.args[0]
+        index: Any = n.args[1]
         kind = self.pending.get(source)
         if kind is not None:
             type_name, node_id = kind

@@ -8,9 +8,10 @@ written exactly once.
 from __future__ import annotations
 
 import operator
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import reduce
-from typing import Any, Callable
+from typing import Any
 
 import torch
 import torch.nn.functional as F

@@ -8,9 +8,11 @@ results be cached across renames.
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import torch
 
@@ -42,7 +44,7 @@ def precheck(type_name: str, params: dict[str, Any], inputs: dict[str, list[Tens
     """What is wrong with a node given what arrives on its inputs; stops at the first error."""
     xs = [info for port in CATALOG[type_name].inputs for info in inputs.get(port.name, [])]
     checks = [lambda: _dtype_rule(type_name, xs), lambda: _rank_rule(type_name, xs)]
-    checks += [lambda r=r: r(params, xs) for r in _RULES.get(type_name, [])]
+    checks += [functools.partial(r, params, xs) for r in _RULES.get(type_name, [])]
     found: list[Finding] = []
     for check in checks:
         result = check()
@@ -170,7 +172,7 @@ def _concat_fits(params: dict, xs: list[TensorInfo]) -> list[Finding]:
 
 @rule("MultiheadAttention", "TransformerEncoderLayer")
 def _heads_divide(params: dict, xs: list[TensorInfo]) -> list[Finding]:
-    heads = params.get("num_heads", params.get("nhead"))
+    heads: int = params.get("num_heads", params.get("nhead")) or 1
     features = xs[0].shape[-1]
     if features % heads:
         name = "num_heads" if "num_heads" in params else "nhead"

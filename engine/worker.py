@@ -53,6 +53,7 @@ def _child(graph_text: str, config: dict[str, Any], resume: str | None, messages
     import torch
     torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))
     from graphs import loads_graph
+
     from .training.loop import train
     try:
         graph = loads_graph(graph_text, "<graph>")
@@ -80,7 +81,7 @@ class TrainingWorker:
                   self._probe_queue))
         self.done = False
 
-    def start(self) -> "TrainingWorker":
+    def start(self) -> TrainingWorker:
         self._process.start()
         return self
 

@@ -4,8 +4,16 @@ from .catalog import CATALOG, categories, spec_of
 from .diagnostics import ERROR, WARNING, Diagnostic, InsertLayer, SetParam
 from .edits import Edit
 from .events import GraphEvent
-from .fileformat import (FORMAT_NAME, GraphFileError, dumps_graph, graph_from_dict, graph_to_dict,
-                         load_graph, loads_graph, save_graph)
+from .fileformat import (
+                         FORMAT_NAME,
+                         GraphFileError,
+                         dumps_graph,
+                         graph_from_dict,
+                         graph_to_dict,
+                         load_graph,
+                         loads_graph,
+                         save_graph,
+)
 from .graph import Edge, Graph, GraphError, Node, topological_order
 from .migrations import CURRENT_VERSION
 from .specs import LayerSpec, ParamError, ParamSpec, PortSpec

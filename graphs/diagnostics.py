@@ -20,7 +20,7 @@ WARNING = "warning"
 @dataclass(frozen=True)
 class InsertLayer:
     """Fix: put a new layer of ``type`` on ``edge`` (e.g. Flatten before a Linear)."""
-    edge: "Edge"
+    edge: Edge
     type: str
     params: tuple[tuple[str, Any], ...] = ()
 
@@ -28,7 +28,7 @@ class InsertLayer:
     def label(self) -> str:
         return f"Insert {self.type} before {self.edge.dst}"
 
-    def edit(self, graph: "Graph") -> "Edit":
+    def edit(self, graph: Graph) -> Edit:
         return graph.insert_between_edit(self.edge, self.type, **dict(self.params))
 
 
@@ -43,7 +43,7 @@ class SetParam:
     def label(self) -> str:
         return f"Set {self.name} of {self.node} to {self.value}"
 
-    def edit(self, graph: "Graph") -> "Edit":
+    def edit(self, graph: Graph) -> Edit:
         return graph.set_params_edit(self.node, **{self.name: self.value})
 
 

@@ -15,18 +15,21 @@ if TYPE_CHECKING:
 
 
 class Edit:
-    label = "Edit"
+    @property
+    def label(self) -> str:
+        """What the undo menu calls this edit."""
+        return "Edit"
 
-    def apply(self, graph: "Graph") -> None:
+    def apply(self, graph: Graph) -> None:
         raise NotImplementedError
 
-    def revert(self, graph: "Graph") -> None:
+    def revert(self, graph: Graph) -> None:
         raise NotImplementedError
 
 
 @dataclass
 class AddNode(Edit):
-    node: "Node"
+    node: Node
     position: tuple[float, float] | None = None
 
     @property
@@ -65,7 +68,7 @@ class RemoveNode(Edit):
 
 @dataclass
 class Connect(Edit):
-    edge: "Edge"
+    edge: Edge
     index: int | None = None
 
     @property
@@ -81,7 +84,7 @@ class Connect(Edit):
 
 @dataclass
 class Disconnect(Edit):
-    edge: "Edge"
+    edge: Edge
     _index: int | None = field(default=None, repr=False)
 
     @property
@@ -148,7 +151,7 @@ class Move(Edit):
         for n, pos in self._old.items():
             graph._set_position(n, pos)
 
-    def merge(self, later: "Move") -> bool:
+    def merge(self, later: Move) -> bool:
         """Absorb a later move of the same nodes (already applied); True if merged."""
         if set(later.positions) != set(self.positions):
             return False

@@ -37,7 +37,7 @@ class GraphFileError(Exception):
 # ---------------------------------------------------------------------- writing
 def graph_to_dict(graph: Graph) -> dict[str, Any]:
     """The file's content as plain data, in the stable order the file keeps."""
-    meta = {k: graph.metadata[k] for k in ("name", "description") if k in graph.metadata}
+    meta: dict[str, Any] = {k: graph.metadata[k] for k in ("name", "description") if k in graph.metadata}
     meta.update({k: graph.metadata[k] for k in sorted(graph.metadata) if k not in meta})
     return {
         "format": FORMAT_NAME,
@@ -224,8 +224,8 @@ def graph_from_dict(data: Any, source: str | os.PathLike = "<data>") -> Graph:
             raise fail(where, f"unknown field '{sorted(extra)[0]}'")
         node_id, type_name, params = item.get("id"), item.get("type"), item.get("params", {})
         problem = id_problem(node_id)
-        if problem:
-            raise fail(f"{where}.id", problem)
+        if problem or not isinstance(node_id, str):
+            raise fail(f"{where}.id", problem or "must be text")
         where = f"node '{node_id}'"
         if node_id in graph.nodes:
             raise fail(where, "this id is used by two nodes")

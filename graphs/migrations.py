@@ -8,7 +8,8 @@ raise ValueError with a message for the user. Keep a golden file of every versio
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 CURRENT_VERSION = 1
 

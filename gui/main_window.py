@@ -9,7 +9,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox)
+from PySide6.QtWidgets import QApplication, QDockWidget, QFileDialog, QLabel, QMainWindow, QMenu, QMessageBox
 
 import resources
 from engine.training.devices import describe_device, resolve_device
@@ -32,7 +32,7 @@ MAX_RECENT = 8
 
 
 # Windows opened besides the first (restored work): kept alive here until they close.
-_EXTRA_WINDOWS: list["MainWindow"] = []
+_EXTRA_WINDOWS: list[MainWindow] = []
 
 
 class MainWindow(QMainWindow):
@@ -83,7 +83,8 @@ class MainWindow(QMainWindow):
         self.addDockWidget(area, dock)
         return dock
 
-    def _action(self, text: str, slot, shortcut=None, menu=None, toolbar=None) -> QAction:
+    def make_action(self, text: str, slot, shortcut=None, menu=None, toolbar=None) -> QAction:
+        """An action of this window, added to a menu and the toolbar when they are given."""
         action = QAction(text, self)
         if shortcut is not None:
             action.setShortcut(shortcut)
@@ -99,16 +100,16 @@ class MainWindow(QMainWindow):
         tools = self.addToolBar("Main")
         tools.setObjectName("Main")
         file_menu = bar.addMenu("&File")
-        self._action("&New", self.new_document, QKeySequence.New, file_menu, tools)
+        self.make_action("&New", self.new_document, QKeySequence.New, file_menu, tools)
         examples = file_menu.addMenu("New from &Example")
         for path in sorted(EXAMPLES.glob("*.loom")):
-            self._action(_example_title(path), lambda checked=False, p=path: self.open_example(p), menu=examples)
-        self._action("&Open...", lambda: self.open_file(), QKeySequence.Open, file_menu, tools)
+            self.make_action(_example_title(path), lambda checked=False, p=path: self.open_example(p), menu=examples)
+        self.make_action("&Open...", lambda: self.open_file(), QKeySequence.Open, file_menu, tools)
         self.recent_menu = file_menu.addMenu("Open &Recent")
-        self._action("&Save", self.save, QKeySequence.Save, file_menu, tools)
-        self._action("Save &As...", self.save_as, QKeySequence.SaveAs, file_menu)
-        file_menu.addSeparator()
-        self._action("&Quit", self.close, QKeySequence.Quit, file_menu)
+        self.make_action("&Save", self.save, QKeySequence.Save, file_menu, tools)
+        self.make_action("Save &As...", self.save_as, QKeySequence.SaveAs, file_menu)
+        self._file_menu_end = file_menu.addSeparator()     # other parts add their entries above this
+        self.make_action("&Quit", self.close, QKeySequence.Quit, file_menu)
         self._update_recent_menu()
 
         edit = bar.addMenu("&Edit")
@@ -120,24 +121,33 @@ class MainWindow(QMainWindow):
         tools.addActions([undo, redo])
         self.undo_action, self.redo_action = undo, redo
         edit.addSeparator()
-        self._action("Cu&t", self.cut, QKeySequence.Cut, edit)
-        self._action("&Copy", self.copy, QKeySequence.Copy, edit)
-        self._action("&Paste", self.paste, QKeySequence.Paste, edit)
-        self._action("&Duplicate", self.duplicate, "Ctrl+D", edit)
-        self._action("De&lete", self.delete_selection, QKeySequence.Delete, edit)
-        self._action("Select &All", self.select_all, QKeySequence.SelectAll, edit)
+        self.make_action("Cu&t", self.cut, QKeySequence.Cut, edit)
+        self.make_action("&Copy", self.copy, QKeySequence.Copy, edit)
+        self.make_action("&Paste", self.paste, QKeySequence.Paste, edit)
+        self.make_action("&Duplicate", self.duplicate, "Ctrl+D", edit)
+        self.make_action("De&lete", self.delete_selection, QKeySequence.Delete, edit)
+        self.make_action("Select &All", self.select_all, QKeySequence.SelectAll, edit)
         edit.addSeparator()
-        self._action("Auto &Layout", self.auto_layout, "Ctrl+L", edit, tools)
+        self.make_action("Auto &Layout", self.auto_layout, "Ctrl+L", edit, tools)
 
         view = bar.addMenu("&View")
-        self._action("&Fit to Window", self.view.fit_all, "Ctrl+0", view, tools)
-        self._action("Zoom &In", lambda: self.view.set_zoom(self.view.zoom * 1.25), QKeySequence.ZoomIn, view)
-        self._action("Zoom &Out", lambda: self.view.set_zoom(self.view.zoom / 1.25), QKeySequence.ZoomOut, view)
+        self.make_action("&Fit to Window", self.view.fit_all, "Ctrl+0", view, tools)
+        self.make_action("Zoom &In", lambda: self.view.set_zoom(self.view.zoom * 1.25), QKeySequence.ZoomIn, view)
+        self.make_action("Zoom &Out", lambda: self.view.set_zoom(self.view.zoom / 1.25), QKeySequence.ZoomOut, view)
         view.addSeparator()
         for dock in self.findChildren(QDockWidget):
             view.addAction(dock.toggleViewAction())
         self.menus = {"file": file_menu, "edit": edit, "view": view}
         self.toolbar = tools
+
+    def add_to_file_menu(self, *entries) -> None:
+        """Add actions or submenus to the File menu, after the file commands and above Quit."""
+        menu = self.menus["file"]
+        for entry in entries:
+            if isinstance(entry, QMenu):
+                menu.insertMenu(self._file_menu_end, entry)
+            else:
+                menu.insertAction(self._file_menu_end, entry)
 
     def _build_status_bar(self) -> None:
         self.totals_label = QLabel()
@@ -376,7 +386,7 @@ class MainWindow(QMainWindow):
     def _update_recent_menu(self) -> None:
         self.recent_menu.clear()
         for p in self.settings.value("recent", [], list):
-            self._action(p, lambda checked=False, path=p: self.open_file(path), menu=self.recent_menu)
+            self.make_action(p, lambda checked=False, path=p: self.open_file(path), menu=self.recent_menu)
         self.recent_menu.setEnabled(bool(self.recent_menu.actions()))
 
     # ------------------------------------------------------------------ autosave and recovery
@@ -389,7 +399,7 @@ class MainWindow(QMainWindow):
         except (GraphFileError, OSError) as err:
             self.say(f"Autosave failed: {err}")
 
-    def offer_recovery(self) -> list["MainWindow"]:
+    def offer_recovery(self) -> list[MainWindow]:
         """Offer every copy that windows which did not close normally left; the windows that show
         restored work. The first restored copy opens in this window, the others in their own."""
         found, problems = leftovers()
@@ -434,7 +444,7 @@ class MainWindow(QMainWindow):
         box.button(QMessageBox.Ignore).setText("Ask Again Next Time")
         return box.exec()
 
-    def open_new_window(self) -> "MainWindow":
+    def open_new_window(self) -> MainWindow:
         window = MainWindow(interactive=self.interactive)
         _EXTRA_WINDOWS.append(window)
         window.destroyed.connect(lambda *_: _EXTRA_WINDOWS.remove(window) if window in _EXTRA_WINDOWS else None)

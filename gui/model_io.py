@@ -5,14 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QObject
-from PySide6.QtWidgets import QFileDialog, QInputDialog
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu
 
-from engine.cli.model_io import load_source_module
 from engine.exporter import ExportError, export
 from engine.importer import ImportProblem, import_module
+from engine.model_sources import load_source_module
 from graphs import GraphFileError, dumps_graph
 
-FORMATS = {"py": ("Python file", "Python (*.py)", ".py"), "torchscript": ("TorchScript", "TorchScript (*.pt)", ".pt"),
+FORMATS = {"pt2": ("PyTorch Program (recommended)", "torch.export programs (*.pt2)", ".pt2"),
+           "py": ("Python File", "Python (*.py)", ".py"),
+           "torchscript": ("TorchScript (deprecated by PyTorch)", "TorchScript (*.pt)", ".pt"),
            "onnx": ("ONNX", "ONNX (*.onnx)", ".onnx")}
 
 
@@ -22,14 +24,11 @@ class ModelIO(QObject):
         self.window = window
         self.imported_state = None       # weights of the last import, while its graph is open
         self._imported_text = ""
-        menu = window.menus["file"]
-        before = menu.actions()[-2]       # above Quit
-        importing = window._action("&Import PyTorch Model...", lambda: self.import_model())
-        menu.insertAction(before, importing)
-        export_menu = menu.addMenu("&Export")
-        menu.insertMenu(before, export_menu)
+        importing = window.make_action("&Import PyTorch Model...", lambda: self.import_model())
+        export_menu = QMenu("&Export", window)
         for kind, (title, _, _) in FORMATS.items():
-            window._action(f"as {title}...", lambda checked=False, k=kind: self.export_model(k), menu=export_menu)
+            window.make_action(f"as {title}...", lambda checked=False, k=kind: self.export_model(k), menu=export_menu)
+        window.add_to_file_menu(importing, export_menu)
 
     # ------------------------------------------------------------------ import
     def import_model(self, spec: str | None = None, shape: list[int] | None = None) -> bool:

@@ -4,6 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 
 from engine import check, compile_graph
@@ -31,6 +32,7 @@ def test_import_torchvision_then_export_and_run_the_code(tmp_path):
 
 
 MODEL_FILE = '''
+import pytest
 import torch
 from torch import nn
 
@@ -48,6 +50,8 @@ class Tiny(nn.Module):
 '''
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")   # torch deprecates TorchScript; kept while it works
+@pytest.mark.filterwarnings("ignore::FutureWarning")
 def test_import_a_class_from_a_python_file_and_export_torchscript(tmp_path):
     (tmp_path / "tiny.py").write_text(MODEL_FILE)
     result = run("import", "tiny.py:Tiny", "tiny.loom", cwd=tmp_path)
@@ -62,6 +66,21 @@ def test_import_a_class_from_a_python_file_and_export_torchscript(tmp_path):
     compiled.load_state_dict(load_file(tmp_path / "tiny.safetensors"))
     x = torch.randn(3, 6)
     assert torch.allclose(scripted(x), compiled(x), atol=1e-6)
+
+
+def test_export_a_training_checkpoint_as_a_pt2_program(tmp_path):
+    lenet = str(ROOT / "resources" / "examples" / "lenet_digits.loom")
+    result = run("train", lenet, "--epochs", "1", "--device", "cpu", "--checkpoint-dir", "ck", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    result = run("export", lenet, "--to", "pt2", "lenet.pt2", "--weights", "ck/last.safetensors", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    from engine.training.checkpoint import load_weights
+    compiled = compile_graph(load_graph(lenet)).eval()
+    compiled.load_state_dict(load_weights(tmp_path / "ck" / "last.safetensors"))
+    program = torch.export.load(str(tmp_path / "lenet.pt2")).module()
+    x = torch.randn(5, 1, 8, 8)
+    with torch.no_grad():
+        assert torch.allclose(program(x), compiled(x), atol=1e-5)
 
 
 def test_import_and_export_problems_are_clear(tmp_path):

@@ -2,47 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from typing import TextIO
-
-import torch
 
 from graphs import GraphFileError, save_graph
 
 from ..exporter import ExportError, export, export_python
 from ..importer import ImportProblem, import_module
-
-
-def load_source_module(spec: str, input_shape: list[int] | None):
-    """``torchvision:NAME`` or ``path/to/file.py:Class`` -> (module, example input)."""
-    where, _, name = spec.rpartition(":")
-    if not where or not name:
-        raise ValueError(f"{spec!r}: give torchvision:NAME or path/to/file.py:Class")
-    if where == "torchvision":
-        import torchvision.models as models
-        try:
-            module = models.get_model(name, weights=None)
-        except (ValueError, KeyError):
-            raise ValueError(f"torchvision has no model {name!r}") from None
-        shape = input_shape or [3, 224, 224]
-    else:
-        path = Path(where)
-        if not path.is_file():
-            raise ValueError(f"{path}: no such file")
-        loaded = importlib.util.spec_from_file_location(path.stem, path)
-        source = importlib.util.module_from_spec(loaded)
-        sys.modules[path.stem] = source
-        loaded.loader.exec_module(source)       # the person asked to run this file's code
-        cls = getattr(source, name, None)
-        if cls is None:
-            raise ValueError(f"{path} defines no {name}")
-        module = cls()
-        shape = input_shape or getattr(module, "example_input_shape", None)
-        if shape is None:
-            raise ValueError("give the shape of one input with --input-shape (e.g. 3,32,32)")
-    return module, torch.randn(1, *shape)
+from ..model_sources import load_source_module
 
 
 def run_import(spec: str, out: str, input_shape: list[int] | None, err: TextIO) -> int:
@@ -68,7 +35,7 @@ def run_import(spec: str, out: str, input_shape: list[int] | None, err: TextIO) 
     return 0
 
 
-def run_export(graph, to: str, out: str, weights: str | None, err: TextIO) -> int:
+def run_export(graph, to: str, out: str, weights: str | None, err: TextIO, dynamic_batch: bool = True) -> int:
     """``weights`` is a safetensors weights file or a training checkpoint (its weights are used)."""
     state, plain_weights = None, False
     if weights:
@@ -80,12 +47,12 @@ def run_export(graph, to: str, out: str, weights: str | None, err: TextIO) -> in
             print(f"error: {problem}", file=err)
             return 1
     try:
-        if to == "py" and plain_weights:
+        if to == "py" and weights and plain_weights:
             # The file refers to the weights where they are, relative to itself when it can.
             w, folder = Path(weights).resolve(), Path(out).resolve().parent
             export_python(graph, out, str(w.relative_to(folder)) if w.is_relative_to(folder) else str(w))
         else:
-            export(graph, to, out, state)
+            export(graph, to, out, state, dynamic_batch)
     except (ExportError, RuntimeError, GraphFileError) as problem:
         print(f"error: {problem}", file=err)
         return 1

@@ -15,8 +15,7 @@ from graphs import Graph
 
 from ..training import Control, TrainingConfig, train
 from ..training.config import ConfigError
-from ..training.messages import (CheckpointSaved, EpochMetrics, Failed, Finished, RunStarted, StepMetrics,
-                                 to_json)
+from ..training.messages import CheckpointSaved, EpochMetrics, Failed, Finished, RunStarted, StepMetrics, to_json
 
 
 def settings_from_args(graph: Graph, graph_path: str, args) -> TrainingConfig:

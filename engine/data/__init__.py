@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import functools
 import inspect
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from . import file_sets, image_sets, synthetic
 from .base import CLASSIFICATION, REGRESSION, DataError, DataSet

@@ -49,7 +49,7 @@ class DataSet:
     def num_classes(self) -> int:
         return len(self.class_names) if self.task == CLASSIFICATION else 0
 
-    def to(self, device: torch.device) -> "DataSet":
+    def to(self, device: torch.device) -> DataSet:
         moved = {k: getattr(self, k).to(device) for k in ("x_train", "y_train", "x_val", "y_val")}
         return DataSet(self.name, **moved, task=self.task, class_names=self.class_names, kind=self.kind,
                        extra=self.extra)

@@ -38,8 +38,8 @@ def image_folder(root: str, image_size: list[int] | None = None, grayscale: bool
                             f"({', '.join(sorted(IMAGE_SUFFIXES))})")
         for path in files:
             try:
-                with Image.open(path) as img:
-                    img = img.convert("L" if grayscale else "RGB")
+                with Image.open(path) as opened:
+                    img = opened.convert("L" if grayscale else "RGB")
                     if size:
                         img = img.resize((size[1], size[0]))
                     array = np.asarray(img, dtype=np.uint8)

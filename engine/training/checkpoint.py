@@ -105,10 +105,10 @@ def save_checkpoint(directory: str | Path, name: str, weights: dict[str, torch.T
 def _checksum(metadata: dict[str, str], tensors: dict[str, torch.Tensor]) -> str:
     digest = hashlib.sha256()
     for key in ("format", "format_version", "run_id", "step", "state"):
-        digest.update(f"{key}={metadata.get(key, '')}\n".encode("utf-8"))
+        digest.update(f"{key}={metadata.get(key, '')}\n".encode())
     for name in sorted(tensors):
         t = tensors[name]
-        digest.update(f"{name}:{t.dtype}:{list(t.shape)}\n".encode("utf-8"))
+        digest.update(f"{name}:{t.dtype}:{list(t.shape)}\n".encode())
         digest.update(t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b"")
     return digest.hexdigest()
 

@@ -46,7 +46,7 @@ class TrainingConfig:
     checkpoint_every: int = 1      # epochs between checkpoints
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], where: str = "training") -> "TrainingConfig":
+    def from_dict(cls, data: dict[str, Any], where: str = "training") -> TrainingConfig:
         if not isinstance(data, dict):
             raise ConfigError(f"{where}: must be an object")
         fields = {f.name: f for f in dataclasses.fields(cls)}
@@ -75,7 +75,7 @@ class TrainingConfig:
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
-    def replace(self, **changes: Any) -> "TrainingConfig":
+    def replace(self, **changes: Any) -> TrainingConfig:
         return TrainingConfig.from_dict(self.to_dict() | changes)
 
     def validate(self, where: str = "training") -> None:

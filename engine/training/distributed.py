@@ -25,7 +25,7 @@ class Distributed:
         return self.rank == 0
 
     @classmethod
-    def from_environment(cls) -> "Distributed":
+    def from_environment(cls) -> Distributed:
         """Join the process group that torchrun describes in the environment, if any."""
         world = int(os.environ.get("WORLD_SIZE", "1"))
         if world <= 1:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import time
 import uuid
-from typing import Iterator
+from collections.abc import Callable, Iterator
 
 import torch
 import torch.nn.functional as F
@@ -29,10 +29,9 @@ from .config import ConfigError, TrainingConfig
 from .control import Control
 from .devices import describe_device, resolve_device
 from .distributed import Distributed
-from .resume import apply_learning_rate, resume_changes
 from .faults import first_line, locate_failure
-from .messages import (CheckpointSaved, ConfusionMatrix, EpochMetrics, Failed, Finished, RunStarted,
-                       StepMetrics)
+from .messages import CheckpointSaved, ConfusionMatrix, EpochMetrics, Failed, Finished, RunStarted, StepMetrics
+from .resume import apply_learning_rate, resume_changes
 
 PROBE_BATCH = 256
 
@@ -88,7 +87,7 @@ class _Run:
             ids = [self.device.index] if self.cuda else None
             self.forward_model = DistributedDataParallel(self.model, device_ids=ids)
         if config.compile and self.cuda:
-            self.forward_model = torch.compile(self.forward_model)
+            self.forward_model = torch.compile(self.forward_model)  # type: ignore[assignment]
         self.optimizer = _optimizer(self.model, config)
         n_train = len(self.dist.shard(torch.arange(len(data.x_train)), equal=True))
         self.steps_per_epoch = math.ceil(n_train / config.batch_size)
@@ -250,6 +249,7 @@ class _Run:
     def _loss(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         loss = self.config.loss
         out = out.float()
+        fn: Callable[..., torch.Tensor]
         if loss in ("cross_entropy", "nll"):
             fn = F.cross_entropy if loss == "cross_entropy" else F.nll_loss
             return fn(out.reshape(-1, out.shape[-1]), y.reshape(-1))

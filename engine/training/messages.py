@@ -66,7 +66,7 @@ class LayerHistogram:
     layer: str
     weight_counts: np.ndarray = field(repr=False)   # counts over HISTOGRAM_BINS equal bins
     weight_range: tuple[float, float] = (0.0, 0.0)
-    grad_counts: np.ndarray = field(repr=False, default=None)
+    grad_counts: np.ndarray | None = field(repr=False, default=None)   # None: no gradient yet
     grad_range: tuple[float, float] = (0.0, 0.0)
 
 
@@ -150,7 +150,8 @@ def to_json(message) -> dict:
         if isinstance(value, np.ndarray):
             value = value.tolist()
         elif isinstance(value, tuple):
-            value = [_plain(dataclasses.asdict(v)) if dataclasses.is_dataclass(v) else v for v in value]
+            value = [_plain(dataclasses.asdict(v)) if dataclasses.is_dataclass(v) and not isinstance(v, type) else v
+                     for v in value]
         data[f.name] = value
     return data
 

@@ -9,8 +9,16 @@ import numpy as np
 import torch
 from torch import fx, nn
 
-from .messages import (ActivationMaps, DeadUnits, DecisionBoundary, Filters, GradientFlow, Histograms,
-                       LayerGradient, LayerHistogram)
+from .messages import (
+    ActivationMaps,
+    DeadUnits,
+    DecisionBoundary,
+    Filters,
+    GradientFlow,
+    Histograms,
+    LayerGradient,
+    LayerHistogram,
+)
 
 RELU_FAMILY = ("ReLU", "ReLU6", "LeakyReLU", "PReLU", "ELU", "GELU", "SiLU")
 MAX_FILTERS = 64
@@ -82,7 +90,8 @@ class _Recorder(fx.Interpreter):
 
     def __init__(self, module: fx.GraphModule, wanted: set[str]) -> None:
         super().__init__(module)
-        self.wanted, self.values = wanted, {}
+        self.wanted = wanted
+        self.values: dict[str, torch.Tensor] = {}
 
     def run_node(self, n: fx.Node) -> Any:
         result = super().run_node(n)

@@ -10,8 +10,13 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPen
-from PySide6.QtWidgets import (QGraphicsEllipseItem, QGraphicsItem, QGraphicsPathItem,
-                               QGraphicsSimpleTextItem, QStyleOptionGraphicsItem)
+from PySide6.QtWidgets import (
+    QGraphicsEllipseItem,
+    QGraphicsItem,
+    QGraphicsPathItem,
+    QGraphicsSimpleTextItem,
+    QStyleOptionGraphicsItem,
+)
 
 from engine import format_shape
 from graphs import ERROR, Edge
@@ -43,7 +48,7 @@ def compact(number: int) -> str:
 class PortItem(QGraphicsEllipseItem):
     """A wiring point: outputs on the right edge of a node, inputs on the left."""
 
-    def __init__(self, parent: "NodeItem", name: str, is_output: bool, multiple: bool) -> None:
+    def __init__(self, parent: NodeItem, name: str, is_output: bool, multiple: bool) -> None:
         r = PORT_RADIUS
         super().__init__(-r, -r, 2 * r, 2 * r, parent)
         self.node_item, self.name, self.is_output, self.multiple = parent, name, is_output, multiple
@@ -66,7 +71,7 @@ class PortItem(QGraphicsEllipseItem):
 
 
 class NodeItem(QGraphicsItem):
-    def __init__(self, scene: "GraphScene", node_id: str) -> None:
+    def __init__(self, scene: GraphScene, node_id: str) -> None:
         super().__init__()
         self.graph_scene, self.node_id = scene, node_id
         self.setFlags(QGraphicsItem.ItemIsMovable | QGraphicsItem.ItemIsSelectable
@@ -160,7 +165,7 @@ class NodeItem(QGraphicsItem):
 class EdgeItem(QGraphicsPathItem):
     """A wire: a smooth curve from an output port to an input port, with its tensor shape."""
 
-    def __init__(self, scene: "GraphScene", edge: Edge) -> None:
+    def __init__(self, scene: GraphScene, edge: Edge) -> None:
         super().__init__()
         self.graph_scene, self.edge = scene, edge
         self.overlay: QColor | None = None

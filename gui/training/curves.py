@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
 
 from .run_record import RunRecord
 
@@ -52,7 +52,8 @@ class CurvesPanel(QWidget):
         self.loss_plot.addLegend(offset=(-10, 10))
         self.acc_plot.addLegend(offset=(-10, -10))
         self.acc_plot.setYRange(0, 1)
-        pen = lambda colour, width=2, style=Qt.SolidLine: pg.mkPen(colour, width=width, style=style)
+        def pen(colour, width=2, style=Qt.SolidLine):
+            return pg.mkPen(colour, width=width, style=style)
         self.lines = {
             "step_loss": self.loss_plot.plot(pen=pen("#94a3b8", 1), name="training (steps)"),
             "train_loss": self.loss_plot.plot(pen=pen("#2563eb"), symbol="o", symbolSize=4, name="training (epochs)"),

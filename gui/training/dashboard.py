@@ -14,8 +14,7 @@ from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QTa
 from engine.training import TrainingConfig
 
 from .curves import CurvesPanel
-from .panels import (ActivationsPanel, BoundaryPanel, ConfusionPanel, FiltersPanel, GradientsPanel,
-                     HistogramsPanel)
+from .panels import ActivationsPanel, BoundaryPanel, ConfusionPanel, FiltersPanel, GradientsPanel, HistogramsPanel
 from .predict import PredictPanel
 from .run_record import RunRecord
 

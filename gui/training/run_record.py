@@ -44,7 +44,7 @@ class Series:
         return [self.x.tolist(), self.y.tolist()]
 
     @classmethod
-    def from_lists(cls, data) -> "Series":
+    def from_lists(cls, data) -> Series:
         series = cls(max(16, len(data[0])))
         for x, y in zip(*data):
             series.append(x, y)
@@ -128,7 +128,7 @@ class RunRecord:
                 "gradients": {k: [m.to_lists(), p.to_lists()] for k, (m, p) in self.gradients.items()}}
 
     @classmethod
-    def from_dict(cls, data: Any) -> "RunRecord":
+    def from_dict(cls, data: Any) -> RunRecord:
         """A kept run; ValueError saying what is wrong with it (the caller names the file)."""
         if not isinstance(data, dict):
             raise ValueError("a run must be an object")

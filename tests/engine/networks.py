@@ -8,8 +8,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from tests.helpers import chain
 from graphs import Graph
+from tests.helpers import chain
 
 
 class MLP(nn.Module):

@@ -65,7 +65,8 @@ def test_linear_on_a_feature_map_warns_and_offers_flatten_as_one_edit():
     ([("MultiheadAttention", {"num_heads": 3})], (10, 16), "attn1", "num_heads=3 must divide its 16 features"),
     ([("GroupNorm", {"num_groups": 3})], (8, 4, 4), "gn1", "num_groups=3 must divide its 8 channels"),
     ([("Reshape", {"shape": [5, 5]})], (1, 8, 8), "reshape1", "cannot reshape 1x8x8 (64 values) into 5x5 (25 values)"),
-    ([("Permute", {"dims": [0, 0]})], (4, 5), "permute1", "dims [0, 0] must order the 2 axes of its 4x5 input: each of 0..1 once"),
+    ([("Permute", {"dims": [0, 0]})], (4, 5), "permute1",
+     "dims [0, 0] must order the 2 axes of its 4x5 input: each of 0..1 once"),
     ([("Embedding", {"num_embeddings": 10})], (5,), "embed1",
      "needs integer token ids but gets float values: set its Input's dtype to int64"),
     ([("MaxPool2d", {"kernel_size": 2, "padding": 2})], (1, 8, 8), "pool1", "padding 2 is more than half of its window 2"),
@@ -131,7 +132,7 @@ def test_recurrent_ports_and_multi_input_shapes():
 
 def test_a_recheck_after_one_edit_infers_only_what_changed():
     layers = []
-    for i in range(30):
+    for _i in range(30):
         layers += [("Linear", {"out_features": 32}), "ReLU"]
     g = chain(*layers, input_shape=(32,))
     checker = Checker()

@@ -14,8 +14,14 @@ import pytest
 import torch
 
 from engine.training import TrainingConfig, train
-from engine.training.checkpoint import (CheckpointError, is_checkpoint, legacy_state_path, load_checkpoint,
-                                        load_weights, save_checkpoint)
+from engine.training.checkpoint import (
+    CheckpointError,
+    is_checkpoint,
+    legacy_state_path,
+    load_checkpoint,
+    load_weights,
+    save_checkpoint,
+)
 from engine.training.messages import CheckpointSaved, Failed, Finished, RunStarted, StepMetrics
 from graphs import atomic, load_graph
 
@@ -78,7 +84,7 @@ def test_killing_the_writer_at_any_moment_leaves_a_whole_checkpoint(tmp_path):
     context = mp.get_context("fork")
     rng = random.Random(7)
     seen_steps = []
-    for attempt in range(12):
+    for _attempt in range(12):
         ready = context.Event()
         child = context.Process(target=_keep_saving, args=(str(tmp_path), ready))
         child.start()

@@ -17,7 +17,8 @@ def test_same_parameters_and_outputs_as_hand_written(name):
     hand = hand_cls()
     compiled = compile_graph(build())
     assert isinstance(compiled, fx.GraphModule)
-    count = lambda m: sum(p.numel() for p in m.parameters())
+    def count(m):
+        return sum(p.numel() for p in m.parameters())
     assert count(compiled) == count(hand)
     compiled.load_state_dict(hand.state_dict())      # same names: the node ids
     x = torch.randn(5, *shape)

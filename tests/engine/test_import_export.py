@@ -13,7 +13,7 @@ from safetensors.torch import save_file
 from torch import nn
 
 from engine import check, compile_graph
-from engine.exporter import ExportError, export_onnx, export_python, export_torchscript
+from engine.exporter import ExportError, export_onnx, export_pt2, export_python, export_torchscript
 from engine.importer import ImportProblem, import_module
 from graphs import dumps_graph, loads_graph
 from tests.engine.networks import lstm_graph, residual_graph
@@ -169,6 +169,30 @@ def test_exported_python_runs_without_netloom_and_matches(build, tmp_path):
     assert "netloom" not in (tmp_path / "model.py").read_text().lower().replace("exported from netloom", "")
 
 
+def test_pt2_export_runs_any_batch_size_and_matches(tmp_path):
+    graph = residual_graph()
+    state = random_state(graph)
+    export_pt2(graph, tmp_path / "m.pt2", state)
+    program = torch.export.load(str(tmp_path / "m.pt2")).module()
+    compiled = compile_graph(graph).eval()
+    compiled.load_state_dict(state)
+    for batch in (1, 2, 7):
+        x = torch.randn(batch, 16, 16, 16)
+        with torch.no_grad():
+            assert torch.allclose(program(x), compiled(x), atol=1e-5)
+
+
+def test_pt2_export_with_a_fixed_batch_refuses_another_batch_size(tmp_path):
+    graph = residual_graph()
+    export_pt2(graph, tmp_path / "m.pt2", dynamic_batch=False)
+    program = torch.export.load(str(tmp_path / "m.pt2")).module()
+    assert program(torch.randn(2, 16, 16, 16)).shape[0] == 2
+    with pytest.raises(AssertionError, match=r"Guard failed: .*size\(\)\[0\] == 2"):
+        program(torch.randn(3, 16, 16, 16))
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")   # torch deprecates TorchScript; kept while it works
+@pytest.mark.filterwarnings("ignore::FutureWarning")
 def test_torchscript_export_loads_and_matches(tmp_path):
     graph = residual_graph()
     state = random_state(graph)

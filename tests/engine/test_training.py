@@ -8,9 +8,21 @@ import torch
 
 from engine.training import Control, TrainingConfig, train
 from engine.training.checkpoint import load_checkpoint
-from engine.training.messages import (ActivationMaps, CheckpointSaved, ConfusionMatrix, DeadUnits,
-                                      DecisionBoundary, EpochMetrics, Failed, Filters, Finished,
-                                      GradientFlow, Histograms, RunStarted, StepMetrics)
+from engine.training.messages import (
+    ActivationMaps,
+    CheckpointSaved,
+    ConfusionMatrix,
+    DeadUnits,
+    DecisionBoundary,
+    EpochMetrics,
+    Failed,
+    Filters,
+    Finished,
+    GradientFlow,
+    Histograms,
+    RunStarted,
+    StepMetrics,
+)
 from graphs import Graph, load_graph
 from tests.helpers import chain
 
@@ -173,8 +185,8 @@ def test_a_layer_failing_at_run_time_is_named():
     x = g.add_node("Input", shape=[8], dtype="int64")
     e = g.add_node("Embedding", num_embeddings=2, embedding_dim=4)
     f = g.add_node("Flatten")
-    l = g.add_node("Linear", out_features=2)
-    for a, b in ((x, e), (e, f), (f, l), (l, g.add_node("Output"))):
+    fc = g.add_node("Linear", out_features=2)
+    for a, b in ((x, e), (e, f), (f, fc), (fc, g.add_node("Output"))):
         g.connect(a, b)
     from engine.data import DataSet
     tokens = torch.randint(0, 5, (40, 8))

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from graphs import CURRENT_VERSION, Graph, GraphFileError, dumps_graph, load_graph, save_graph
-from graphs import migrations
+from graphs import CURRENT_VERSION, Graph, GraphFileError, dumps_graph, load_graph, migrations, save_graph
 from tests.helpers import chain
 
 DATA = Path(__file__).resolve().parent.parent / "data"

@@ -4,6 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import torch
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QMessageBox
 
@@ -96,9 +97,15 @@ def test_import_a_torchvision_model_and_export_it_from_the_file_menu(window, qtb
     assert "with its trained weights" in window.statusBar().currentMessage()
     ran = subprocess.run([sys.executable, "-I", str(target)], capture_output=True, text=True, timeout=300)
     assert ran.stdout.strip() == "output 1: (2, 1000)", ran.stderr
-    assert window.model_io.export_model("torchscript", str(tmp_path / "resnet.pt"))
-    menu_titles = [a.text() for a in window.menus["file"].actions()]
-    assert "&Import PyTorch Model..." in menu_titles and "&Export" in menu_titles
+    assert window.model_io.export_model("pt2", str(tmp_path / "resnet.pt2"))
+    program = torch.export.load(str(tmp_path / "resnet.pt2")).module()
+    assert program(torch.randn(1, 3, 224, 224)).shape == (1, 1000)
+    file_menu = window.menus["file"]
+    titles = [a.text() for a in file_menu.actions()]
+    # Import and Export sit after the file commands, above the separator and Quit.
+    assert titles[-4:] == ["&Import PyTorch Model...", "&Export", "", "&Quit"]
+    export_menu = next(a.menu() for a in file_menu.actions() if a.text() == "&Export")
+    assert [a.text() for a in export_menu.actions()][0] == "as PyTorch Program (recommended)..."
 
 
 def test_an_import_that_fails_leaves_the_document(window, tmp_path):

@@ -2,6 +2,7 @@
 stays usable; pause, stop, probes, predictions, failures and kept runs."""
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -82,7 +83,7 @@ def test_a_live_run_from_the_toolbar(window, qtbot, monkeypatch, tmp_path):
     for _ in range(3):
         gaps, clock, timer = [], QElapsedTimer(), QTimer(interval=10)
         clock.start()
-        timer.timeout.connect(lambda: gaps.append(clock.restart()))
+        timer.timeout.connect(lambda gaps=gaps, clock=clock: gaps.append(clock.restart()))
         timer.start()
         qtbot.wait(1000)
         timer.stop()
@@ -194,7 +195,7 @@ def test_settings_dialog_writes_the_training_section(window, qtbot, monkeypatch)
         dialog.fields["lr"].setValue(-1)          # refused by the spin box: stays at its minimum 0
         dialog.fields["lr"].setValue(0.05)
         dialog.accept()
-        return dialog.result() 
+        return dialog.result()
     monkeypatch.setattr(TrainingSettingsDialog, "exec", fill)
     assert window.training.edit_settings()
     training = window.document.graph.training
@@ -205,7 +206,9 @@ def test_settings_dialog_writes_the_training_section(window, qtbot, monkeypatch)
 
 def test_train_and_screenshot_from_the_command_line(tmp_path):
     shot = tmp_path / "training.png"
-    result = subprocess.run([sys.executable, str(ROOT / "main.py"), str(EXAMPLES / "mlp_spiral.loom"), "--train", "3",
+    example = tmp_path / "mlp_spiral.loom"          # trained runs are kept beside it: never in the checkout
+    shutil.copy(EXAMPLES / "mlp_spiral.loom", example)
+    result = subprocess.run([sys.executable, str(ROOT / "main.py"), str(example), "--train", "3",
                              "--screenshot", str(shot)], capture_output=True, text=True, timeout=300,
                             env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
     assert result.returncode == 0, result.stderr

@@ -1,0 +1,46 @@
+"""Where an imported model comes from: a torchvision model by name, or a class in a Python file.
+
+Loading a Python file runs its code: the person asked for exactly that model, and the command
+line, the README and the window's Import dialog say so.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import torch
+
+
+def load_source_module(spec: str, input_shape: list[int] | None):
+    """``torchvision:NAME`` or ``path/to/file.py:Class`` -> (module, example input)."""
+    where, _, name = spec.rpartition(":")
+    if not where or not name:
+        raise ValueError(f"{spec!r}: give torchvision:NAME or path/to/file.py:Class")
+    if where == "torchvision":
+        import torchvision.models as models
+        try:
+            module = models.get_model(name, weights=None)
+        except (ValueError, KeyError):
+            raise ValueError(f"torchvision has no model {name!r}") from None
+        shape = input_shape or [3, 224, 224]
+    else:
+        path = Path(where)
+        if not path.is_file():
+            raise ValueError(f"{path}: no such file")
+        loaded = importlib.util.spec_from_file_location(path.stem, path)
+        if loaded is None or loaded.loader is None:
+            raise ValueError(f"{path}: not a Python file that can be loaded")
+        source = importlib.util.module_from_spec(loaded)
+        sys.modules[path.stem] = source
+        loaded.loader.exec_module(source)       # the person asked to run this file's code
+        cls = getattr(source, name, None)
+        if cls is None:
+            raise ValueError(f"{path} defines no {name}")
+        module = cls()
+        found = input_shape or getattr(module, "example_input_shape", None)
+        if found is None:
+            raise ValueError("give the shape of one input with --input-shape (e.g. 3,32,32)")
+        shape = [int(s) for s in found]
+    return module, torch.randn(1, *shape)
