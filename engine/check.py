@@ -106,14 +106,8 @@ class Checker:
                                                  _fix(graph, node_id, finding)))
 
 
-def _fix(graph: Graph, node_id: str, finding: Finding):
-    if finding.fix is None:
-        return None
-    if finding.fix[0] == "insert":
-        edge = graph.in_edges(node_id)[0]
-        return InsertLayer(edge, finding.fix[1])
-    _, name, value = finding.fix
-    return SetParam(node_id, name, value)
+def _fix(graph: Graph, node_id: str, finding: Finding) -> InsertLayer | SetParam | None:
+    return finding.fix.located(graph, node_id) if finding.fix is not None else None
 
 
 _default = Checker()

@@ -57,8 +57,8 @@ def compile_graph(graph: Graph, report: Report | None = None) -> fx.GraphModule:
             modules[node_id] = module
         outputs = emit_node(ops, node.type, node_id, node.params, inputs)
         for port, value in outputs.items():
-            values[(node_id, port)] = value
-        _name_after_node(outputs, node_id)
+            # Function steps are named after their node (``relu1``, ``lstm1_last``), as hand-written code reads.
+            values[(node_id, port)] = ops.name(value, node_id if len(outputs) == 1 else f"{node_id}_{port}")
     returned = [v for _, v in sorted(results, key=lambda r: r[0])]
     fx_graph.output(returned[0] if len(returned) == 1 else tuple(returned))
     module = fx.GraphModule(modules, fx_graph, class_name=class_name(graph.name))
@@ -71,16 +71,6 @@ def compile_graph(graph: Graph, report: Report | None = None) -> fx.GraphModule:
     # Python frame per call, which shows on small networks.
     type(module).__call__ = nn.Module.__call__  # type: ignore[method-assign]
     return module
-
-
-def _name_after_node(outputs: dict[str, fx.Node], node_id: str) -> None:
-    """Name function steps after their node (``relu1 = F.relu(fc1)``, ``lstm1_last = ...``)."""
-    for port, value in outputs.items():
-        name = node_id if len(outputs) == 1 else f"{node_id}_{port}"
-        if isinstance(value, fx.Node) and value.op in ("call_function", "call_method") and value.name != name:
-            rename = getattr(value, "_rename", None)   # private in torch.fx; names are cosmetic
-            if rename is not None:
-                rename(name)
 
 
 def class_name(name: str) -> str:

@@ -16,6 +16,7 @@ from graphs import Graph
 
 from .check import check
 from .compiler import CompileError, class_name, compile_graph
+from .errors import first_line
 from .layers import TORCH_DTYPES, module_constructor
 
 
@@ -132,13 +133,8 @@ def export_pt2(graph: Graph, path: str | Path, state_dict: dict | None = None, d
         program = torch.export.export(compiled.eval(), inputs, dynamic_shapes=shapes)
     except Exception as err:
         hint = " (try a fixed batch size: --no-dynamic-batch)" if dynamic_batch else ""
-        raise ExportError(f"torch.export cannot express this graph{hint}: {_first_line(err)}") from None
+        raise ExportError(f"torch.export cannot express this graph{hint}: {first_line(err)}") from None
     torch.export.save(program, str(path))
-
-
-def _first_line(err: BaseException) -> str:
-    lines = str(err).strip().splitlines()
-    return lines[0] if lines else type(err).__name__
 
 
 def export_torchscript(graph: Graph, path: str | Path, state_dict: dict | None = None) -> None:
@@ -152,7 +148,7 @@ def export_torchscript(graph: Graph, path: str | Path, state_dict: dict | None =
             warnings.simplefilter("ignore")
             scripted = torch.jit.script(compiled.eval())
     except Exception as err:
-        raise ExportError(f"TorchScript cannot compile this graph: {str(err).strip().splitlines()[0]}") from None
+        raise ExportError(f"TorchScript cannot compile this graph: {first_line(err)}") from None
     scripted.save(str(path))
 
 
@@ -171,7 +167,7 @@ def export_onnx(graph: Graph, path: str | Path, state_dict: dict | None = None) 
         torch.onnx.export(compiled.eval(), inputs, str(path), input_names=names, output_names=outputs,
                           dynamic_axes={n: {0: "batch"} for n in names + outputs}, dynamo=False)
     except Exception as err:
-        raise ExportError(f"ONNX cannot express this graph: {str(err).strip().splitlines()[0]}") from None
+        raise ExportError(f"ONNX cannot express this graph: {first_line(err)}") from None
     import onnx
     onnx.checker.check_model(onnx.load(str(path)))
 

@@ -10,7 +10,6 @@ is compiled and must give the module's own outputs on the example inputs.
 from __future__ import annotations
 
 import operator
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -19,8 +18,10 @@ import torch.nn.functional as F
 from torch import fx, nn
 
 from graphs import Edge, Graph, GraphError
-from graphs.graph import id_problem
-from graphs.layout import layered_positions
+from graphs.edits import Connect
+from graphs.layout import layout_edit
+
+from .errors import first_line
 
 
 class ImportProblem(ValueError):
@@ -167,7 +168,7 @@ class _Importer:
         try:
             traced = fx.symbolic_trace(self.module)
         except Exception as err:   # data-dependent control flow and the like
-            first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            first = first_line(err)
             raise ImportProblem([f"torch.fx cannot trace {type(self.module).__name__}: {first}"]) from None
         traced.graph.eliminate_dead_code()    # e.g. the unused half of `seq, _ = self.lstm(x)`
         self.traced = traced
@@ -181,8 +182,7 @@ class _Importer:
                 self.problems.append(f"{self._where(n)}: {why}")
         if self.problems:
             raise ImportProblem(self.problems)
-        for node, pos in layered_positions(self.graph).items():
-            self.graph.positions[node] = pos
+        self.graph.apply(layout_edit(self.graph))
         return self.graph, self.state
 
     def _where(self, n: fx.Node) -> str:
@@ -193,15 +193,8 @@ class _Importer:
 
     # ------------------------------------------------------------------ building
     def _id(self, name: str) -> str:
-        base = re.sub(r"\W", "_", name).strip("_") or "node"
-        if base[0].isdigit():
-            base = "n" + base
-        candidate = base
-        i = 1
-        while candidate in self.graph.nodes or id_problem(candidate):
-            candidate = f"{base}_{i}"
-            i += 1
-        return candidate
+        """The module's own name where it is free (``layer1_0_conv1``), as hand-written code has it."""
+        return self.graph.unique_id(name, keep_if_free=True)
 
     def _add(self, n: fx.Node, type_name: str, params: dict, sources: list[Any], name: str | None = None) -> str:
         try:
@@ -211,10 +204,16 @@ class _Importer:
         spec = self.graph.nodes[node_id].spec
         for source in sources:
             src_id, port = self._value(source)
-            self.graph.edges.append(Edge(src_id, node_id, port, spec.inputs[0].name))
+            self._wire(Edge(src_id, node_id, port, spec.inputs[0].name))
         if spec.outputs:
             self.values[n] = (node_id, spec.outputs[0].name)
         return node_id
+
+    def _wire(self, edge: Edge) -> None:
+        try:
+            self.graph.apply(Connect(edge))
+        except GraphError as err:
+            raise _Refuse(str(err)) from None
 
     def _value(self, n: Any) -> tuple[str, str]:
         if not isinstance(n, fx.Node) or n not in self.values:
@@ -356,7 +355,7 @@ class _Importer:
         if first and self.graph.nodes[first[0]].type == type_name and len(a.users) == 1:
             node_id = first[0]
             src, port = self._value(b)
-            self.graph.edges.append(Edge(src, node_id, port, "in"))
+            self._wire(Edge(src, node_id, port, "in"))
             self.values[n] = (node_id, "out")
             return
         self._add(n, type_name, {}, [a, b])

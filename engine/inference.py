@@ -17,6 +17,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from graphs import ERROR
 
+from .errors import first_line
 from .layers import TORCH_DTYPES, EagerOps, TensorInfo, build_module, emit_node
 from .rules import Finding, precheck
 
@@ -80,7 +81,7 @@ def infer_node(type_name: str, params: dict[str, Any], inputs: dict[str, list[Te
         with counter, torch.no_grad():
             outs = emit_node(EagerOps(modules), type_name, "layer", params, values)
     except Exception as err:   # torch's own refusal: report it on the node, never crash the check
-        return NodeResult(findings=findings + (Finding(ERROR, f"torch rejects this layer: {_first_line(err)}"),))
+        return NodeResult(findings=findings + (Finding(ERROR, f"torch rejects this layer: {first_line(err)}"),))
     outputs = {port: TensorInfo(tuple(t.shape[1:]), _dtype_name(t.dtype)) for port, t in outs.items()}
     n_params = sum(p.numel() for p in module.parameters()) if module is not None else 0
     return NodeResult(outputs, n_params, counter.get_total_flops() // 2, findings)
@@ -88,9 +89,3 @@ def infer_node(type_name: str, params: dict[str, Any], inputs: dict[str, list[Te
 
 def _dtype_name(dtype: torch.dtype) -> str:
     return "int64" if dtype in (torch.int64, torch.int32) else "float32"
-
-
-def _first_line(err: Exception) -> str:
-    text = str(err).strip().splitlines()
-    return text[0] if text else type(err).__name__
-

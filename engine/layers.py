@@ -80,6 +80,17 @@ class FxOps(Ops):
     def method(self, name, obj, *args):
         return self.graph.call_method(name, (obj, *args))
 
+    def name(self, value: Any, name: str) -> Any:
+        """Give a step the name of its node (``relu1 = F.relu(fc1)``): the step is made again
+        under that name, through fx's public API, in the same place."""
+        if not isinstance(value, fx.Node) or value.op not in ("call_function", "call_method") or value.name == name:
+            return value
+        with self.graph.inserting_after(value):
+            named = self.graph.create_node(value.op, value.target, value.args, value.kwargs, name=name)
+        value.replace_all_uses_with(named)
+        self.graph.erase_node(value)
+        return named
+
 
 Inputs = dict[str, list[Any]]      # port name -> values on its wires, in edge order
 Emit = Callable[[Ops, str, dict[str, Any], Inputs], dict[str, Any]]

@@ -16,7 +16,7 @@ from typing import Any
 
 import torch
 
-from graphs import CATALOG, ERROR, WARNING
+from graphs import CATALOG, ERROR, WARNING, InsertLayer, SetParam
 
 from .layers import TensorInfo, format_shape
 
@@ -25,7 +25,7 @@ from .layers import TensorInfo, format_shape
 class Finding:
     severity: str
     text: str
-    fix: tuple | None = None   # ("insert", type) before the node, or ("set", param, value)
+    fix: InsertLayer | SetParam | None = None   # about the node judged (located by the checker)
 
 
 Rule = Callable[[dict[str, Any], list[TensorInfo]], list[Finding]]
@@ -54,7 +54,7 @@ def precheck(type_name: str, params: dict[str, Any], inputs: dict[str, list[Tens
     return found
 
 
-def _error(text: str, fix: tuple | None = None) -> list[Finding]:
+def _error(text: str, fix: InsertLayer | SetParam | None = None) -> list[Finding]:
     return [Finding(ERROR, text, fix)]
 
 
@@ -110,7 +110,7 @@ def _window_fits(params: dict, xs: list[TensorInfo]) -> list[Finding]:
         return []
     if is_pool and any(2 * p > k for p, k in zip(padding, kernel)):   # torch's rule for pooling
         return _error(f"padding {_as_given(params['padding'])} is more than half of its window "
-                      f"{_as_given(params['kernel_size'])}", ("set", "padding", 0))
+                      f"{_as_given(params['kernel_size'])}", SetParam("", "padding", 0))
     padded = tuple(s + 2 * p for s, p in zip(spatial, padding))
     if any(r > s for r, s in zip(reach, padded)):
         pad_note = f" (padded to {format_shape(padded)})" if any(padding) else ""
@@ -136,7 +136,7 @@ def _linear_on_map(params: dict, xs: list[TensorInfo]) -> list[Finding]:
     shape = xs[0].shape
     if len(shape) >= 3:
         return [Finding(WARNING, f"gets a {format_shape(shape)} feature map and would act on its last "
-                        f"axis only: insert Flatten?", ("insert", "Flatten"))]
+                        f"axis only: insert Flatten?", InsertLayer(None, "Flatten"))]
     return []
 
 
@@ -160,7 +160,7 @@ def _concat_fits(params: dict, xs: list[TensorInfo]) -> list[Finding]:
         return _error(f"dim={params['dim']} is not an axis of its {rank + 1}-D batches (the batch axis is 0)")
     axis = params["dim"] % (rank + 1) - 1   # an axis of one sample
     if axis < 0:
-        return _error("cannot join along the batch axis (dim=0); use 1 for channels", ("set", "dim", 1))
+        return _error("cannot join along the batch axis (dim=0); use 1 for channels", SetParam("", "dim", 1))
     others = {tuple(s for i, s in enumerate(x.shape) if i != axis) for x in xs}
     if len(others) > 1:
         return _error(f"its inputs must match on every axis but dim={params['dim']}; they are "
@@ -177,7 +177,7 @@ def _heads_divide(params: dict, xs: list[TensorInfo]) -> list[Finding]:
     if features % heads:
         name = "num_heads" if "num_heads" in params else "nhead"
         good = max(h for h in range(1, heads + 1) if features % h == 0)
-        return _error(f"{name}={heads} must divide its {features} features", ("set", name, good))
+        return _error(f"{name}={heads} must divide its {features} features", SetParam("", name, good))
     return []
 
 
@@ -187,7 +187,7 @@ def _groups_fit(params: dict, xs: list[TensorInfo]) -> list[Finding]:
     if channels % params["num_groups"]:
         good = math.gcd(channels, params["num_groups"])
         return _error(f"num_groups={params['num_groups']} must divide its {channels} channels",
-                      ("set", "num_groups", good))
+                      SetParam("", "num_groups", good))
     return []
 
 
@@ -196,7 +196,7 @@ def _prelu_channels(params: dict, xs: list[TensorInfo]) -> list[Finding]:
     n = params["num_parameters"]
     channels = xs[0].shape[0] if len(xs[0].shape) > 1 else xs[0].shape[-1]
     if n not in (1, channels):
-        return _error(f"num_parameters must be 1 or its {channels} channels, not {n}", ("set", "num_parameters", 1))
+        return _error(f"num_parameters must be 1 or its {channels} channels, not {n}", SetParam("", "num_parameters", 1))
     return []
 
 
@@ -231,10 +231,10 @@ def _axes_exist(params: dict, xs: list[TensorInfo]) -> list[Finding]:
             return _error(f"{name}={params[name]} is not an axis of its {rank}-D batch "
                           f"(batch x {format_shape(xs[0].shape)})")
     if "start_dim" in params and params["start_dim"] % rank == 0:
-        return _error("start_dim=0 would merge samples of the batch; use 1", ("set", "start_dim", 1))
+        return _error("start_dim=0 would merge samples of the batch; use 1", SetParam("", "start_dim", 1))
     if "dim" in params and params["dim"] % rank == 0:
         return [Finding(WARNING, "dim=0 normalises across the samples of a batch; you most likely want -1",
-                        ("set", "dim", -1))]
+                        SetParam("", "dim", -1))]
     return []
 
 
@@ -250,5 +250,5 @@ def _padding_index(params: dict, xs: list[TensorInfo]) -> list[Finding]:
 def _dropout_needs_layers(params: dict, xs: list[TensorInfo]) -> list[Finding]:
     if params["dropout"] > 0 and params["num_layers"] == 1:
         return [Finding(WARNING, "dropout acts only between stacked layers and has no effect with "
-                        "num_layers=1", ("set", "dropout", 0.0))]
+                        "num_layers=1", SetParam("", "dropout", 0.0))]
     return []

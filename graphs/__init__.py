@@ -3,7 +3,7 @@
 from .catalog import CATALOG, categories, spec_of
 from .diagnostics import ERROR, WARNING, Diagnostic, InsertLayer, SetParam
 from .edits import Edit
-from .events import GraphEvent
+from .events import Changes, GraphEvent
 from .fileformat import (
                          FORMAT_NAME,
                          GraphFileError,
@@ -20,7 +20,7 @@ from .specs import LayerSpec, ParamError, ParamSpec, PortSpec
 from .structure import structural_diagnostics
 
 __all__ = [
-    "CATALOG", "CURRENT_VERSION", "Diagnostic", "ERROR", "Edge", "Edit", "FORMAT_NAME", "Graph",
+    "CATALOG", "CURRENT_VERSION", "Changes", "Diagnostic", "ERROR", "Edge", "Edit", "FORMAT_NAME", "Graph",
     "GraphError", "GraphEvent", "GraphFileError", "InsertLayer", "LayerSpec", "Node", "ParamError",
     "ParamSpec", "PortSpec", "SetParam", "WARNING", "categories", "dumps_graph", "graph_from_dict",
     "graph_to_dict", "load_graph", "loads_graph", "save_graph", "spec_of", "structural_diagnostics",

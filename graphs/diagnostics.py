@@ -6,7 +6,7 @@ and applies it as one undoable step.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -19,25 +19,40 @@ WARNING = "warning"
 
 @dataclass(frozen=True)
 class InsertLayer:
-    """Fix: put a new layer of ``type`` on ``edge`` (e.g. Flatten before a Linear)."""
-    edge: Edge
+    """Fix: put a new layer of ``type`` on ``edge`` (e.g. Flatten before a Linear).
+
+    A rule that judges one node does not know its wires: it gives ``edge=None``, meaning the
+    node's first input wire, and the checker fills the wire in (``located``)."""
+    edge: Edge | None
     type: str
     params: tuple[tuple[str, Any], ...] = ()
 
+    def located(self, graph: Graph, node: str) -> InsertLayer:
+        if self.edge is not None:
+            return self
+        wires = graph.in_edges(node)
+        return replace(self, edge=wires[0]) if wires else self
+
     @property
     def label(self) -> str:
-        return f"Insert {self.type} before {self.edge.dst}"
+        return f"Insert {self.type} before {self.edge.dst if self.edge else 'this node'}"
 
     def edit(self, graph: Graph) -> Edit:
+        if self.edge is None:
+            raise ValueError("an InsertLayer fix needs its wire (located) before it can be applied")
         return graph.insert_between_edit(self.edge, self.type, **dict(self.params))
 
 
 @dataclass(frozen=True)
 class SetParam:
-    """Fix: give a node's parameter a value that works."""
+    """Fix: give a node's parameter a value that works (``node=""`` in a rule: the node judged,
+    filled in by the checker)."""
     node: str
     name: str
     value: Any
+
+    def located(self, graph: Graph, node: str) -> SetParam:
+        return self if self.node else replace(self, node=node)
 
     @property
     def label(self) -> str:

@@ -14,6 +14,10 @@ if TYPE_CHECKING:
     from .graph import Edge, Graph, Node
 
 
+class GraphError(ValueError):
+    """An edit that the document refuses; the message says why in the user's terms."""
+
+
 class Edit:
     @property
     def label(self) -> str:
@@ -76,6 +80,11 @@ class Connect(Edit):
         return f"Connect {self.edge.src} to {self.edge.dst}"
 
     def apply(self, graph):
+        # The one place wires are checked: every way of adding one (drag, paste, fix, script)
+        # goes through here, so no document can hold a wire the loader would refuse.
+        problem = graph.connection_problem(self.edge)
+        if problem:
+            raise GraphError(problem)
         self.index = graph._insert_edge(self.edge, self.index)
 
     def revert(self, graph):
@@ -190,6 +199,22 @@ class SetTraining(Edit):
 
     def revert(self, graph):
         graph._set_training(self._old)
+
+
+@dataclass
+class SetView(Edit):
+    """Where the canvas looks (zoom, centre): saved with the file, not an undo step."""
+    view: dict[str, Any]
+    _old: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    label = "Change view"
+
+    def apply(self, graph):
+        self._old = dict(graph.view)
+        graph._set_view(self.view)
+
+    def revert(self, graph):
+        graph._set_view(self._old)
 
 
 @dataclass

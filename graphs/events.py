@@ -1,46 +1,149 @@
-"""Change notifications of a graph document, so views can mirror it without a second copy."""
+"""What changed in a graph document, as typed events announced once per edit.
+
+Every primitive change of the document is one small frozen event (``NodeAdded``, ``EdgeRemoved``
+...). ``Graph.apply`` and ``Graph.revert`` gather the events of one edit, however many primitive
+changes it makes (a paste, a one-click fix, an undo), and announce them together as one
+``Changes`` batch, so that a view redraws once per edit and only what the batch names. Views
+subscribe to the kinds they draw.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-# Event kinds
-NODE_ADDED = "node_added"
-NODE_REMOVED = "node_removed"
-NODE_RENAMED = "node_renamed"
-NODE_MOVED = "node_moved"
-PARAMS_CHANGED = "params_changed"
-EDGE_ADDED = "edge_added"
-EDGE_REMOVED = "edge_removed"
-METADATA_CHANGED = "metadata_changed"
-TRAINING_CHANGED = "training_changed"
+if TYPE_CHECKING:
+    from .graph import Edge
 
 
 @dataclass(frozen=True)
-class GraphEvent:
-    kind: str
-    node: str | None = None
-    detail: dict[str, Any] = field(default_factory=dict)
+class NodeAdded:
+    node: str
 
 
-Listener = Callable[[GraphEvent], None]
+@dataclass(frozen=True)
+class NodeRemoved:
+    node: str
+
+
+@dataclass(frozen=True)
+class NodeRenamed:
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class NodeMoved:
+    node: str
+
+
+@dataclass(frozen=True)
+class ParamsChanged:
+    node: str
+    names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class EdgeAdded:
+    edge: Edge
+
+
+@dataclass(frozen=True)
+class EdgeRemoved:
+    edge: Edge
+
+
+@dataclass(frozen=True)
+class MetadataChanged:
+    key: str
+
+
+@dataclass(frozen=True)
+class TrainingChanged:
+    pass
+
+
+@dataclass(frozen=True)
+class ViewChanged:
+    pass
+
+
+GraphEvent = (NodeAdded | NodeRemoved | NodeRenamed | NodeMoved | ParamsChanged | EdgeAdded | EdgeRemoved
+              | MetadataChanged | TrainingChanged | ViewChanged)
+# The kinds that change what the network computes; moving a node, renaming the graph or
+# changing its training settings leave the model as it was.
+MODEL_EVENTS = (NodeAdded, NodeRemoved, NodeRenamed, ParamsChanged, EdgeAdded, EdgeRemoved)
+STRUCTURE_EVENTS = (NodeAdded, NodeRemoved, NodeRenamed, EdgeAdded, EdgeRemoved)
+
+
+@dataclass(frozen=True)
+class Changes:
+    """All that one edit changed, in the order it happened."""
+    events: tuple[Any, ...]
+
+    def of(self, *kinds: type) -> list[Any]:
+        return [e for e in self.events if isinstance(e, kinds)]
+
+    def has(self, *kinds: type) -> bool:
+        return any(isinstance(e, kinds) for e in self.events)
+
+    @property
+    def changes_model(self) -> bool:
+        return self.has(*MODEL_EVENTS)
+
+
+Listener = Callable[[Changes], None]
 
 
 class EventSource:
-    """A minimal observer: listeners are called in subscription order."""
+    """Listeners are called in subscription order, each with the batches that hold a kind it
+    asked for (all batches when it named none)."""
 
     def __init__(self) -> None:
-        self._listeners: list[Listener] = []
+        self._listeners: list[tuple[Listener, tuple[type, ...]]] = []
+        self._pending: list[Any] | None = None
+        self._depth = 0
 
-    def subscribe(self, listener: Listener) -> Callable[[], None]:
-        self._listeners.append(listener)
+    def subscribe(self, listener: Listener, kinds: tuple[type, ...] = ()) -> Callable[[], None]:
+        entry = (listener, tuple(kinds))
+        self._listeners.append(entry)
 
         def unsubscribe() -> None:
-            if listener in self._listeners:
-                self._listeners.remove(listener)
+            if entry in self._listeners:
+                self._listeners.remove(entry)
         return unsubscribe
 
-    def emit(self, event: GraphEvent) -> None:
-        for listener in list(self._listeners):
-            listener(event)
+    def batch(self) -> _Batch:
+        """``with events.batch():`` gathers what happens inside into one announcement."""
+        return _Batch(self)
+
+    def record(self, event: Any) -> None:
+        if self._pending is not None:
+            self._pending.append(event)
+        else:
+            self._announce(Changes((event,)))
+
+    def _announce(self, changes: Changes) -> None:
+        for listener, kinds in list(self._listeners):
+            if not kinds or changes.has(*kinds):
+                listener(changes)
+
+
+class _Batch:
+    def __init__(self, source: EventSource) -> None:
+        self.source = source
+
+    def __enter__(self) -> None:
+        s = self.source
+        s._depth += 1
+        if s._pending is None:
+            s._pending = []
+
+    def __exit__(self, *exc: Any) -> None:
+        s = self.source
+        s._depth -= 1
+        if s._depth == 0:
+            pending, s._pending = s._pending or [], None
+            if pending:
+                s._announce(Changes(tuple(pending)))

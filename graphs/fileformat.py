@@ -237,7 +237,7 @@ def graph_from_dict(data: Any, source: str | os.PathLike = "<data>") -> Graph:
             values = validate_params(type_name, params)
         except ParamError as err:
             raise fail(f"{where}.params", str(err)) from None
-        graph.nodes[node_id] = Node(node_id, type_name, values)
+        graph._insert_node(Node(node_id, type_name, values), None, None)
 
     seen_edges = set()
     for i, item in enumerate(_section(data, "edges", list, [], fail)):
@@ -258,7 +258,7 @@ def graph_from_dict(data: Any, source: str | os.PathLike = "<data>") -> Graph:
         if edge in seen_edges:
             raise fail(where, f"wire {_show(edge)} appears twice")
         seen_edges.add(edge)
-        graph.edges.append(edge)
+        graph._insert_edge(edge, None)
 
     layout = _section(data, "layout", dict, {}, fail)
     for key in layout:

@@ -38,7 +38,7 @@ def paste_edit(graph: Graph, fragment: Any, offset: tuple[float, float] = (40.0,
             type_name = item["type"]
             if type_name not in CATALOG:
                 raise GraphError(f"unknown layer type {type_name!r} in the clipboard")
-            new_id = _fresh(item["id"], taken)
+            new_id = graph.unique_id(str(item["id"]).rstrip("0123456789"), taken)
             taken.add(new_id)
             renamed[item["id"]] = new_id
             x, y = item.get("position", (0.0, 0.0))
@@ -52,11 +52,3 @@ def paste_edit(graph: Graph, fragment: Any, offset: tuple[float, float] = (40.0,
         raise GraphError(f"the clipboard's layers are damaged ({err})") from None
     count = len(fragment["nodes"])
     return Compound(edits, label=f"Paste {count} layer{'s' if count != 1 else ''}")
-
-
-def _fresh(node_id: str, taken: set[str]) -> str:
-    stem = node_id.rstrip("0123456789") or "node"
-    i = 1
-    while f"{stem}{i}" in taken:
-        i += 1
-    return f"{stem}{i}"

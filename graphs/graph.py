@@ -6,23 +6,33 @@ editor can undo them and mirror them without holding a second copy.
 
 from __future__ import annotations
 
+import hashlib
 import keyword
 import re
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 import networkx as nx
 
 from . import edits as E
 from .catalog import CATALOG, RESERVED_IDS
-from .events import (EDGE_ADDED, EDGE_REMOVED, METADATA_CHANGED, NODE_ADDED, NODE_MOVED,
-                     NODE_REMOVED, NODE_RENAMED, PARAMS_CHANGED, TRAINING_CHANGED, EventSource,
-                     GraphEvent)
+from .edits import GraphError
+from .events import (
+    MODEL_EVENTS,
+    EdgeAdded,
+    EdgeRemoved,
+    EventSource,
+    MetadataChanged,
+    NodeAdded,
+    NodeMoved,
+    NodeRemoved,
+    NodeRenamed,
+    ParamsChanged,
+    TrainingChanged,
+    ViewChanged,
+)
 from .specs import LayerSpec, ParamError
-
-
-class GraphError(ValueError):
-    """An edit that the document refuses; the message says why in the user's terms."""
 
 
 @dataclass
@@ -35,7 +45,7 @@ class Node:
     def spec(self) -> LayerSpec:
         return CATALOG[self.type]
 
-    def copy(self) -> "Node":
+    def copy(self) -> Node:
         return Node(self.id, self.type, {k: _copy_value(v) for k, v in self.params.items()})
 
 
@@ -97,7 +107,15 @@ class Graph:
         self.view: dict[str, Any] = {}
         self.training: dict[str, Any] = {}
         self.events = EventSource()
-        self.revision = 0   # grows on every change; lets caches and views tell versions apart
+        self.revision = 0         # grows on every change; lets caches and views tell versions apart
+        self.model_revision = 0   # grows only on changes of what the network computes
+        self._fingerprint: tuple[int, str] | None = None
+        # Indexes of the wires, kept by the primitives, so that checking one new wire costs what
+        # it touches rather than the whole graph (building 10,000 nodes stays linear).
+        self._edge_set: set[Edge] = set()
+        self._successors: dict[str, dict[str, int]] = {}
+        self._wired_inputs: dict[tuple[str, str], int] = {}
+        self._next_suffix: dict[str, int] = {}
 
     # ------------------------------------------------------------------ reading
     @property
@@ -140,11 +158,24 @@ class Graph:
 
     # ------------------------------------------------------------------ editing (public)
     def apply(self, edit: E.Edit) -> E.Edit:
-        edit.apply(self)
+        """Perform an edit; its changes are announced as one batch when it is done."""
+        with self.events.batch():
+            edit.apply(self)
         return edit
 
     def revert(self, edit: E.Edit) -> None:
-        edit.revert(self)
+        with self.events.batch():
+            edit.revert(self)
+
+    def model_fingerprint(self) -> str:
+        """Equal for graphs that compute the same thing (nodes, parameters, wires), whatever their
+        layout, name or training settings: the one answer to "is this still the same model?"."""
+        if self._fingerprint is None or self._fingerprint[0] != self.model_revision:
+            model = [[n.id, n.type, sorted(n.params.items(), key=lambda kv: kv[0])] for n in self.nodes.values()]
+            wires = [[e.src, e.src_port, e.dst, e.dst_port] for e in self.edges]
+            digest = hashlib.sha256(repr((model, wires)).encode("utf-8")).hexdigest()
+            self._fingerprint = (self.model_revision, digest)
+        return self._fingerprint[1]
 
     def add_node(self, type: str, id: str | None = None,
                  position: tuple[float, float] | None = None, **params: Any) -> str:
@@ -174,10 +205,7 @@ class Graph:
     def connect(self, src: str, dst: str, src_port: str | None = None, dst_port: str | None = None) -> Edge:
         """Wire an output port to an input port (each defaults to the node's first)."""
         edge = self.make_edge(src, dst, src_port, dst_port)
-        problem = self.connection_problem(edge)
-        if problem:
-            raise GraphError(problem)
-        self.apply(E.Connect(edge))
+        self.apply(E.Connect(edge))       # the edit refuses a wire that may not be, with the reason
         return edge
 
     def disconnect(self, edge: Edge) -> None:
@@ -211,6 +239,9 @@ class Graph:
 
     def set_training(self, settings: dict[str, Any]) -> None:
         self.apply(E.SetTraining(dict(settings)))
+
+    def set_view(self, view: dict[str, Any]) -> None:
+        self.apply(E.SetView(dict(view)))
 
     def insert_between_edit(self, edge: Edge, type: str, **params: Any) -> E.Compound:
         """The edit that puts a new node of ``type`` on ``edge`` (used by one-click fixes)."""
@@ -250,24 +281,29 @@ class Graph:
             return f"{edge.dst} ({dst_spec.type}) has no input port '{edge.dst_port}'"
         if edge.src == edge.dst:
             return f"{edge.src} cannot feed itself"
-        if edge in self.edges:
+        if edge in self._edge_set:
             return f"{edge.src} is already wired to {edge.dst}"
-        if not port.multiple and self.in_edges(edge.dst, edge.dst_port):
+        if not port.multiple and self._wired_inputs.get((edge.dst, edge.dst_port)):
             return f"{edge.dst} already has an input on '{edge.dst_port}'; remove that wire first"
         if self._reaches(edge.dst, edge.src):
             return f"wiring {edge.src} to {edge.dst} would make a cycle"
         return None
 
-    def unique_id(self, prefix: str) -> str:
-        prefix = re.sub(r"\W", "_", prefix) or "node"
-        if prefix[0].isdigit():
-            prefix = "n" + prefix
-        if prefix[-1].isdigit():      # relu6 -> relu6_1, not relu61
-            prefix += "_"
-        i = 1
-        while f"{prefix}{i}" in self.nodes or id_problem(f"{prefix}{i}"):
+    def unique_id(self, prefix: str, taken: Collection[str] = (), keep_if_free: bool = False) -> str:
+        """A free, valid node id made from ``prefix``: ``prefix1``, ``prefix2`` ... (``relu6_1``
+        after a digit), or ``prefix`` itself with ``keep_if_free`` when nobody has it. ``taken``
+        names ids that are spoken for although not yet in the graph (the rest of a paste)."""
+        base = re.sub(r"\W", "_", prefix).strip("_") or "node"
+        if base[0].isdigit():
+            base = "n" + base
+        if keep_if_free and base not in self.nodes and base not in taken and not id_problem(base):
+            return base
+        stem = base + "_" if base[-1].isdigit() else base      # relu6 -> relu6_1, not relu61
+        i = self._next_suffix.get(stem, 1)
+        while f"{stem}{i}" in self.nodes or f"{stem}{i}" in taken or id_problem(f"{stem}{i}"):
             i += 1
-        return f"{prefix}{i}"
+        self._next_suffix[stem] = i      # a hint only: ids below it may be free again, never taken twice
+        return f"{stem}{i}"
 
     def _check_new_id(self, node_id: str) -> None:
         problem = id_problem(node_id)
@@ -282,10 +318,10 @@ class Graph:
             here = stack.pop()
             if here == goal:
                 return True
-            for e in self.edges:
-                if e.src == here and e.dst not in seen:
-                    seen.add(e.dst)
-                    stack.append(e.dst)
+            for after in self._successors.get(here, ()):
+                if after not in seen:
+                    seen.add(after)
+                    stack.append(after)
         return False
 
     def _midpoint(self, a: str, b: str) -> tuple[float, float] | None:
@@ -295,39 +331,68 @@ class Graph:
         return ((pa[0] + pb[0]) / 2, (pa[1] + pb[1]) / 2)
 
     # ------------------------------------------------------------------ primitives (edits only)
-    def _changed(self, kind: str, node: str | None = None, **detail: Any) -> None:
+    def _changed(self, event: Any) -> None:
         self.revision += 1
-        self.events.emit(GraphEvent(kind, node, detail))
+        if isinstance(event, MODEL_EVENTS):
+            self.model_revision += 1
+        self.events.record(event)
 
     def _insert_node(self, node: Node, index: int | None, position) -> None:
-        items = list(self.nodes.items())
-        items.insert(len(items) if index is None else index, (node.id, node))
-        self.nodes = dict(items)
+        if index is None or index >= len(self.nodes):
+            self.nodes[node.id] = node          # the common case: append, no rebuild of the dict
+        else:
+            items = list(self.nodes.items())
+            items.insert(index, (node.id, node))
+            self.nodes = dict(items)
         if position is not None:
             self.positions[node.id] = (float(position[0]), float(position[1]))
-        self._changed(NODE_ADDED, node.id)
+        self._changed(NodeAdded(node.id))
 
     def _pop_node(self, node_id: str) -> tuple[Node, int, Any]:
         index = list(self.nodes).index(node_id)
         node = self.nodes.pop(node_id)
         position = self.positions.pop(node_id, None)
-        self._changed(NODE_REMOVED, node_id)
+        self._next_suffix.clear()        # its id may be given out again, the lowest first
+        self._changed(NodeRemoved(node_id))
         return node, index, position
 
     def _insert_edge(self, edge: Edge, index: int | None) -> int:
         index = len(self.edges) if index is None else index
         self.edges.insert(index, edge)
-        self._changed(EDGE_ADDED, edge.dst, edge=edge)
+        self._index_edge(edge, +1)
+        self._changed(EdgeAdded(edge))
         return index
 
     def _pop_edge(self, index: int) -> Edge:
         edge = self.edges.pop(index)
-        self._changed(EDGE_REMOVED, edge.dst, edge=edge)
+        self._index_edge(edge, -1)
+        self._changed(EdgeRemoved(edge))
         return edge
+
+    def _index_edge(self, edge: Edge, change: int) -> None:
+        if change > 0:
+            self._edge_set.add(edge)
+        else:
+            self._edge_set.discard(edge)
+        after = self._successors.setdefault(edge.src, {})
+        after[edge.dst] = after.get(edge.dst, 0) + change
+        if after[edge.dst] <= 0:
+            del after[edge.dst]
+        key = (edge.dst, edge.dst_port)
+        self._wired_inputs[key] = self._wired_inputs.get(key, 0) + change
+        if self._wired_inputs[key] <= 0:
+            del self._wired_inputs[key]
+
+    def _reindex_edges(self) -> None:
+        self._edge_set.clear()
+        self._successors.clear()
+        self._wired_inputs.clear()
+        for edge in self.edges:
+            self._index_edge(edge, +1)
 
     def _set_params(self, node_id: str, values: dict[str, Any]) -> None:
         self.nodes[node_id].params.update({k: _copy_value(v) for k, v in values.items()})
-        self._changed(PARAMS_CHANGED, node_id, names=tuple(values))
+        self._changed(ParamsChanged(node_id, tuple(values)))
 
     def _rename(self, old: str, new: str) -> None:
         node = self.nodes[old]
@@ -335,27 +400,33 @@ class Graph:
         self.nodes = {(new if k == old else k): v for k, v in self.nodes.items()}
         self.edges = [Edge(new if e.src == old else e.src, new if e.dst == old else e.dst,
                            e.src_port, e.dst_port) for e in self.edges]
+        self._reindex_edges()
+        self._next_suffix.clear()
         if old in self.positions:
             self.positions = {(new if k == old else k): v for k, v in self.positions.items()}
-        self._changed(NODE_RENAMED, new, old=old)
+        self._changed(NodeRenamed(old, new))
 
     def _set_position(self, node_id: str, position) -> None:
         if position is None:
             self.positions.pop(node_id, None)
         else:
             self.positions[node_id] = (float(position[0]), float(position[1]))
-        self._changed(NODE_MOVED, node_id)
+        self._changed(NodeMoved(node_id))
 
     def _set_metadata(self, key: str, value: Any) -> None:
         if value is None:
             self.metadata.pop(key, None)
         else:
             self.metadata[key] = value
-        self._changed(METADATA_CHANGED, None, key=key)
+        self._changed(MetadataChanged(key))
 
     def _set_training(self, settings: dict[str, Any]) -> None:
         self.training = dict(settings)
-        self._changed(TRAINING_CHANGED)
+        self._changed(TrainingChanged())
+
+    def _set_view(self, view: dict[str, Any]) -> None:
+        self.view = dict(view)
+        self._changed(ViewChanged())
 
     def __repr__(self) -> str:
         return f"<Graph {self.name!r}: {len(self.nodes)} nodes, {len(self.edges)} edges>"

@@ -20,12 +20,13 @@ from PySide6.QtWidgets import (
 )
 
 from engine import format_shape
-from graphs import ParamSpec
+from graphs import Changes, ParamSpec
 from graphs.edits import Rename
+from graphs.events import NodeAdded, NodeRemoved, NodeRenamed, ParamsChanged
 from graphs.graph import id_problem
 from graphs.specs import BOOL, CHOICE, FLOAT, INT, SHAPE
 
-from .document import Document
+from .document import Checked, Document, Replaced
 
 INT_LIMIT = 2**31 - 1
 
@@ -48,12 +49,23 @@ class Inspector(QWidget):
         layout.addWidget(self.form_host)
         layout.addWidget(self.shapes)
         layout.addStretch(1)
-        document.checked.connect(self._show_shapes)
-        document.undo_stack.indexChanged.connect(self.refresh)
+        document.subscribe(self._on_changes, kinds=(Replaced, Checked, NodeRenamed, NodeRemoved, NodeAdded,
+                                                    ParamsChanged))
 
     def show_node(self, node_id: str | None) -> None:
         self.node_id = node_id if node_id in self.document.graph.nodes else None
         self._build()
+
+    def _on_changes(self, changes: Changes) -> None:
+        for event in changes.of(NodeRenamed):
+            if event.old == self.node_id:          # keep showing the node under its new name
+                self.node_id = event.new
+        if changes.has(Replaced):
+            self.show_node(None)
+        elif changes.has(NodeRenamed, NodeRemoved, NodeAdded, ParamsChanged):
+            self.refresh()
+        elif changes.has(Checked):
+            self._show_shapes()
 
     def refresh(self, *_) -> None:
         """Follow the document (undo, rename, delete) without losing the field being typed in."""

@@ -4,38 +4,35 @@ toolbar and status bar; files, autosave and recovery."""
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QApplication, QDockWidget, QFileDialog, QLabel, QMainWindow, QMenu, QMessageBox
+from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QMenu, QMessageBox
 
 import resources
 from engine.training.devices import describe_device, resolve_device
-from graphs import Edge, Graph, GraphError, GraphFileError, dumps_graph, load_graph, loads_graph, save_graph
-from graphs.edits import Compound, Connect, Disconnect, RemoveNode
+from graphs import GraphError, GraphFileError, dumps_graph, loads_graph
+from graphs.editing import add_after_edit, add_at_edit, delete_edit
+from graphs.edits import AddNode
+from graphs.events import MetadataChanged
 from graphs.fragments import extract, paste_edit
 from graphs.layout import layout_edit
 
-from .canvas.scene import GRID, GraphScene
+from .canvas.scene import GraphScene
 from .canvas.view import GraphView
-from .document import Document
+from .document import Checked, Document, PathChanged
 from .inspector import Inspector
 from .palette import Palette
 from .problems import ProblemsPanel
-from .recovery import Leftover, RecoveryFile, leftovers
+from .recovery import RecoveryFile
+from .window_files import FileHandling
 
 EXAMPLES = resources.examples_folder()
 AUTOSAVE_MS = 60_000
-MAX_RECENT = 8
 
 
-# Windows opened besides the first (restored work): kept alive here until they close.
-_EXTRA_WINDOWS: list[MainWindow] = []
-
-
-class MainWindow(QMainWindow):
+class MainWindow(FileHandling, QMainWindow):
     def __init__(self, interactive: bool = True) -> None:
         super().__init__()
         self.interactive = interactive   # False for screenshots and tests: no questions asked
@@ -57,9 +54,9 @@ class MainWindow(QMainWindow):
         self.scene.selectionChanged.connect(self._selection_changed)
         self.scene.status.connect(self.say)
         self.document.message.connect(self.say)
-        self.document.checked.connect(self._show_totals)
+        self.document.subscribe(lambda changes: self._show_totals(changes.of(Checked)[-1].report), kinds=(Checked,))
         self.document.undo_stack.cleanChanged.connect(self._update_title)
-        self.document.path_changed.connect(self._update_title)
+        self.document.subscribe(self._update_title, kinds=(PathChanged, MetadataChanged))
         self.problems.node_activated.connect(self.focus_node)
         self.palette.add_requested.connect(self.add_after_selection)
         self.view.layer_dropped.connect(self.add_at)
@@ -203,51 +200,49 @@ class MainWindow(QMainWindow):
         item.setSelected(True)
         self.view.centerOn(item)
 
+    def select_node(self, node_id: str) -> None:
+        """Select a node just added; the view scrolls only if it is out of sight (no re-centring,
+        so that nodes dropped one after another stay where they were dropped)."""
+        item = self.scene.nodes.get(node_id)
+        if item is None:
+            return
+        self.scene.clearSelection()
+        item.setSelected(True)
+        self.view.ensureVisible(item, 40, 40)
+
     def select_all(self) -> None:
         for item in self.scene.nodes.values():
             item.setSelected(True)
 
     # ------------------------------------------------------------------ editing
     def add_at(self, type_name: str, x: float, y: float) -> str | None:
-        graph = self.document.graph
-        position = (round(x / GRID) * GRID, round(y / GRID) * GRID)
-        try:
-            edit = graph.add_node_edit(type_name, position=position)
-        except Exception as err:
-            self.say(str(err))
-            return None
-        if self.document.push(edit):
-            self.focus_node(edit.node.id)
-            return edit.node.id
-        return None
+        return self._add(lambda: add_at_edit(self.document.graph, type_name, x, y))
 
     def add_after_selection(self, type_name: str) -> str | None:
-        """Add a layer right of the selected node and wire the selection into it."""
-        graph = self.document.graph
+        """Add a layer after the selected node (into its chain), or at the centre of the view."""
         selected = self.scene.selected_node_ids()
         if len(selected) != 1:
             centre = self.view.mapToScene(self.view.viewport().rect().center())
             return self.add_at(type_name, centre.x(), centre.y())
-        source = selected[0]
-        x, y = graph.positions.get(source, (0.0, 0.0))
-        add = graph.add_node_edit(type_name, position=(x + 220.0, y))
-        edits = [add]
-        new_spec = add.node.spec
-        if graph.nodes[source].spec.outputs and new_spec.inputs:
-            edits.append(Connect(Edge(source, add.node.id, graph.nodes[source].spec.outputs[0].name,
-                                      new_spec.inputs[0].name)))
-        if self.document.push(Compound(edits, label=f"Add {add.node.id} after {source}")):
-            self.focus_node(add.node.id)
-            return add.node.id
+        return self._add(lambda: add_after_edit(self.document.graph, selected[0], type_name))
+
+    def _add(self, make_edit) -> str | None:
+        try:
+            edit = make_edit()
+        except GraphError as err:
+            self.say(str(err))
+            return None
+        added = edit.node.id if isinstance(edit, AddNode) else next(e.node.id for e in edit.edits
+                                                                     if isinstance(e, AddNode))
+        if self.document.push(edit):
+            self.select_node(added)
+            return added
         return None
 
     def delete_selection(self) -> None:
-        nodes = self.scene.selected_node_ids()
-        edges = [e for e in self.scene.selected_edges() if e.src not in nodes and e.dst not in nodes]
-        if not nodes and not edges:
-            return
-        edits = [Disconnect(e) for e in edges] + [RemoveNode(n) for n in nodes]
-        self.document.push(Compound(edits, label=f"Delete {len(nodes) + len(edges)} item(s)"))
+        edit = delete_edit(self.document.graph, self.scene.selected_node_ids(), self.scene.selected_edges())
+        if edit is not None:
+            self.document.push(edit)
 
     def copy(self) -> bool:
         nodes = self.scene.selected_node_ids()
@@ -288,168 +283,10 @@ class MainWindow(QMainWindow):
         self.document.push(layout_edit(self.document.graph), "Auto layout")
         self.view.fit_all()
 
-    # ------------------------------------------------------------------ files
-    def new_document(self) -> None:
-        if self.maybe_save():
-            self.document.replace(Graph(name="untitled"), None)
-
-    def open_example(self, path: Path) -> None:
-        """An example opens as a new untitled document, so saving never overwrites it."""
-        if not self.maybe_save():
-            return
-        graph = self._load(path, "This example cannot be opened")
-        if graph is None:
-            return
-        self.document.replace(graph, None)
-        self.view.fit_all()
-
-    def open_file(self, path: str | Path | None = None) -> bool:
-        if not self.maybe_save():
-            return False
-        if path is None:
-            path = self.choose_open_path()
-            if not path:
-                return False
-        graph = self._load(path, "The file cannot be opened")
-        if graph is None:
-            return False
-        self.document.replace(graph, Path(path).resolve())
-        if not (graph.view and self.view.restore_view(graph.view)):
-            self.view.fit_all()
-        self._remember(Path(path).resolve())
-        return True
-
-    def _load(self, path, title: str) -> Graph | None:
-        """A graph file, or None after showing the loader's message (the document stays as it was)."""
-        try:
-            return load_graph(path)
-        except GraphFileError as err:
-            self.show_error(title, str(err))
-            return None
-
-    def save(self) -> bool:
-        if self.document.path is None:
-            return self.save_as()
-        return self._save_to(self.document.path)
-
-    def save_as(self) -> bool:
-        path = self.choose_save_path()
-        return bool(path) and self._save_to(Path(path))
-
-    def _save_to(self, path: Path) -> bool:
-        graph = self.document.graph
-        graph.view = self.view.view_state()
-        try:
-            save_graph(graph, path)
-        except GraphFileError as err:
-            self.show_error("The file cannot be saved", str(err))
-            return False
-        self.document.set_path(path.resolve())
-        self._remember(path.resolve())
-        self.say(f"Saved {path}")
-        self.recovery.discard()
-        return True
-
-    def maybe_save(self) -> bool:
-        """True when it is fine to drop the current document (saved, or the person agreed)."""
-        if not self.document.modified or not self.interactive:
-            return True
-        answer = self.ask_save_changes()
-        if answer == QMessageBox.Save:
-            return self.save()
-        return answer == QMessageBox.Discard
-
-    # Dialogs are methods so that tests can answer them.
-    def ask_save_changes(self):
-        return QMessageBox.question(self, "Unsaved changes",
-                                    f"Save the changes to {self.document.graph.name}?",
-                                    QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel)
-
-    def choose_open_path(self) -> str:
-        return QFileDialog.getOpenFileName(self, "Open graph", "", "NetLoom graphs (*.loom)")[0]
-
-    def choose_save_path(self) -> str:
-        start = str(self.document.path or f"{self.document.graph.name}.loom")
-        path = QFileDialog.getSaveFileName(self, "Save graph", start, "NetLoom graphs (*.loom)")[0]
-        return path if not path or path.endswith(".loom") else path + ".loom"
-
     def show_error(self, title: str, text: str) -> None:
         self.say(text)
         if self.interactive:
             QMessageBox.warning(self, title, text)
-
-    def _remember(self, path: Path) -> None:
-        recent = [p for p in self.settings.value("recent", [], list) if p != str(path)]
-        self.settings.setValue("recent", [str(path)] + recent[: MAX_RECENT - 1])
-        self._update_recent_menu()
-
-    def _update_recent_menu(self) -> None:
-        self.recent_menu.clear()
-        for p in self.settings.value("recent", [], list):
-            self.make_action(p, lambda checked=False, path=p: self.open_file(path), menu=self.recent_menu)
-        self.recent_menu.setEnabled(bool(self.recent_menu.actions()))
-
-    # ------------------------------------------------------------------ autosave and recovery
-    def autosave(self, force: bool = False) -> None:
-        """Copy unsaved work to this window's own recovery file."""
-        if not (self.document.modified or force):
-            return
-        try:
-            self.recovery.write(self.document.graph, self.document.path)
-        except (GraphFileError, OSError) as err:
-            self.say(f"Autosave failed: {err}")
-
-    def offer_recovery(self) -> list[MainWindow]:
-        """Offer every copy that windows which did not close normally left; the windows that show
-        restored work. The first restored copy opens in this window, the others in their own."""
-        found, problems = leftovers()
-        for problem in problems:
-            self.say(f"A recovery copy cannot be read: {problem}")
-        restored: list[MainWindow] = []
-        for leftover in found:
-            answer = self.ask_restore(leftover) if self.interactive else QMessageBox.Yes
-            if answer == QMessageBox.Yes:
-                window = self if not restored else self.open_new_window()
-                if window.restore(leftover):
-                    restored.append(window)
-            elif answer == QMessageBox.Discard:
-                leftover.remove()
-            else:
-                leftover.release()            # asked again at the next start
-        return restored
-
-    def restore(self, leftover: Leftover) -> bool:
-        try:
-            graph = leftover.graph()
-        except GraphFileError as err:
-            self.show_error("The saved work cannot be restored", str(err))
-            leftover.release()
-            return False
-        self.document.replace(graph, leftover.source)
-        # Restored work is unsaved work: no state of the undo stack counts as saved.
-        self.document.undo_stack.resetClean()
-        self._update_title()
-        self.view.fit_all()
-        self.autosave(force=True)        # this window's own copy first, then the old one goes
-        leftover.remove()
-        return True
-
-    def ask_restore(self, leftover: Leftover):
-        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(leftover.saved_at))
-        box = QMessageBox(QMessageBox.Question, "Restore unsaved work?",
-                          f"NetLoom did not close normally. Unsaved work on {leftover.name} was kept "
-                          f"automatically at {when}. Restore it?", parent=self)
-        box.setStandardButtons(QMessageBox.Yes | QMessageBox.Discard | QMessageBox.Ignore)
-        box.button(QMessageBox.Yes).setText("Restore")
-        box.button(QMessageBox.Ignore).setText("Ask Again Next Time")
-        return box.exec()
-
-    def open_new_window(self) -> MainWindow:
-        window = MainWindow(interactive=self.interactive)
-        _EXTRA_WINDOWS.append(window)
-        window.destroyed.connect(lambda *_: _EXTRA_WINDOWS.remove(window) if window in _EXTRA_WINDOWS else None)
-        window.show()
-        return window
 
     def closeEvent(self, event) -> None:
         if self.maybe_save() and self.training.shutdown():

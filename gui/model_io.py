@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu
 from engine.exporter import ExportError, export
 from engine.importer import ImportProblem, import_module
 from engine.model_sources import load_source_module
-from graphs import GraphFileError, dumps_graph
+from graphs import GraphFileError
 
 FORMATS = {"pt2": ("PyTorch Program (recommended)", "torch.export programs (*.pt2)", ".pt2"),
            "py": ("Python File", "Python (*.py)", ".py"),
@@ -23,7 +23,7 @@ class ModelIO(QObject):
         super().__init__(window)
         self.window = window
         self.imported_state = None       # weights of the last import, while its graph is open
-        self._imported_text = ""
+        self._imported_model = ""      # the fingerprint of the imported graph
         importing = window.make_action("&Import PyTorch Model...", lambda: self.import_model())
         export_menu = QMenu("&Export", window)
         for kind, (title, _, _) in FORMATS.items():
@@ -46,9 +46,10 @@ class ModelIO(QObject):
         except (ValueError, ImportProblem) as err:
             w.show_error("The model cannot be imported", str(err))
             return False
-        graph.metadata.update(name=spec.rpartition(":")[2], description=f"Imported from {spec}.")
+        graph.set_metadata("name", spec.rpartition(":")[2])
+        graph.set_metadata("description", f"Imported from {spec}.")
         w.document.replace(graph, None)
-        self.imported_state, self._imported_text = state, dumps_graph(graph)
+        self.imported_state, self._imported_model = state, graph.model_fingerprint()
         w.view.fit_all()
         w.say(f"Imported {spec}: {len(graph.nodes)} nodes, with its weights for export")
         return True
@@ -56,13 +57,13 @@ class ModelIO(QObject):
     # ------------------------------------------------------------------ export
     def current_weights(self):
         """Trained weights that belong to the graph as it is: the last run's, or the import's."""
-        graph_text = dumps_graph(self.window.document.graph)
+        model = self.window.document.graph.model_fingerprint()
         record = self.window.training.controller.current
         checkpoint = record.latest.get("checkpoint") if record else None
-        if checkpoint and _same_model(record.graph_text, graph_text):
+        if checkpoint and record.model_fingerprint == model:
             from engine.training.checkpoint import load_weights
             return load_weights(checkpoint)
-        if self.imported_state is not None and _same_model(self._imported_text, graph_text):
+        if self.imported_state is not None and self._imported_model == model:
             return self.imported_state
         return None
 
@@ -83,13 +84,3 @@ class ModelIO(QObject):
         w.say(f"Exported {graph.name} to {path}" + (" with its trained weights" if state is not None else ""))
         return True
 
-
-def _same_model(a: str, b: str) -> bool:
-    """Same nodes, wires and parameters (layout and training settings may differ)."""
-    from graphs import loads_graph
-    try:
-        ga, gb = loads_graph(a), loads_graph(b)
-    except GraphFileError:
-        return False
-    return ([(n.id, n.type, n.params) for n in ga.nodes.values()] == [(n.id, n.type, n.params) for n in gb.nodes.values()]
-            and ga.edges == gb.edges)

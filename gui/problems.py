@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
 
 from graphs import ERROR
 
-from .document import Document
+from .document import Checked, Document
 
 
 class ProblemRow(QWidget):
@@ -37,7 +37,7 @@ class ProblemsPanel(QListWidget):
         super().__init__(parent)
         self.document = document
         self.diagnostics = []
-        document.checked.connect(self.show_report)
+        document.subscribe(lambda changes: self.show_report(changes.of(Checked)[-1].report), kinds=(Checked,))
         self.itemClicked.connect(self._clicked)
         self.show_report(document.report)
 

@@ -13,11 +13,17 @@ _MOVE_ID = 1001
 class EditCommand(QUndoCommand):
     """A thin wrapper: redo applies the document's reversible edit, undo reverts it."""
 
-    def __init__(self, graph: Graph, edit: Edit, text: str | None = None) -> None:
+    def __init__(self, graph: Graph, edit: Edit, text: str | None = None, applied: bool = False) -> None:
         super().__init__(text or edit.label)
         self.graph, self.edit = graph, edit
+        # The document applies an edit before pushing it, so that a refused edit never reaches
+        # the stack; the stack's first redo then has nothing left to do.
+        self._skip_redo = applied
 
     def redo(self) -> None:
+        if self._skip_redo:
+            self._skip_redo = False
+            return
         self.graph.apply(self.edit)
 
     def undo(self) -> None:

@@ -20,8 +20,8 @@ def run_import(spec: str, out: str, input_shape: list[int] | None, err: TextIO) 
         print(f"error: {problem}", file=err)
         return 1
     out_path = Path(out)
-    graph.metadata["name"] = spec.rpartition(":")[2]
-    graph.metadata["description"] = f"Imported from {spec}."
+    graph.set_metadata("name", spec.rpartition(":")[2])
+    graph.set_metadata("description", f"Imported from {spec}.")
     try:
         save_graph(graph, out_path)
     except GraphFileError as problem:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 from torch import fx
 
+from ..errors import first_line
+
 
 class NodeFailure(Exception):
     def __init__(self, node: str, error: Exception) -> None:
@@ -36,8 +38,3 @@ def locate_failure(model: fx.GraphModule, *inputs: torch.Tensor) -> NodeFailure 
     except Exception:
         return None
     return None
-
-
-def first_line(error: BaseException) -> str:
-    lines = str(error).strip().splitlines()
-    return lines[0] if lines else type(error).__name__

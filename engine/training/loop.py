@@ -23,13 +23,14 @@ from ..check import check
 from ..compiler import compile_graph
 from ..data import CLASSIFICATION, DataError, DataSet, load_dataset
 from ..data.augment import augment_batch
+from ..errors import first_line
 from . import probes
 from .checkpoint import CheckpointError, check_state_schema, ensure_writable, load_checkpoint, save_checkpoint
 from .config import ConfigError, TrainingConfig
 from .control import Control
 from .devices import describe_device, resolve_device
 from .distributed import Distributed
-from .faults import first_line, locate_failure
+from .faults import locate_failure
 from .messages import CheckpointSaved, ConfusionMatrix, EpochMetrics, Failed, Finished, RunStarted, StepMetrics
 from .resume import apply_learning_rate, resume_changes
 

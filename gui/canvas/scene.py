@@ -7,12 +7,11 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene
 
-from graphs import ERROR, Edge
-from graphs import events as ev
-from graphs.edits import Move
-from graphs.layout import layered_positions
+from graphs import ERROR, Changes, Edge
+from graphs.edits import Connect, Move
+from graphs.events import STRUCTURE_EVENTS, EdgeAdded, EdgeRemoved, NodeAdded, NodeMoved, NodeRemoved, NodeRenamed, ParamsChanged
 
-from ..document import Document
+from ..document import Checked, Document, Replaced
 from .items import EdgeItem, NodeItem, PortItem, wire_path
 
 GRID = 20.0
@@ -31,70 +30,72 @@ class GraphScene(QGraphicsScene):
         self._wire_from: PortItem | None = None
         self._press_positions: dict[str, QPointF] = {}
         self.setSceneRect(QRectF(-5000, -5000, 10000, 10000))
-        document.replaced.connect(self.rebuild)
-        document.checked.connect(self.show_report)
-        self._unsubscribe = None
+        document.subscribe(self._on_changes, kinds=(Replaced, Checked, *STRUCTURE_EVENTS, NodeMoved, ParamsChanged))
         self.rebuild()
 
     # ------------------------------------------------------------------ mirroring the document
     def rebuild(self) -> None:
-        if self._unsubscribe:
-            self._unsubscribe()
         graph = self.document.graph
-        self._unsubscribe = graph.events.subscribe(self._on_event)
         for item in list(self.nodes.values()) + list(self.edges.values()):
             self.removeItem(item)
         self.nodes.clear()
         self.edges.clear()
-        missing = [n for n in graph.nodes if n not in graph.positions]
-        if missing:   # a file without layout (an import, a hand-written file): lay it out once
-            for node, pos in layered_positions(graph).items():
-                graph.positions.setdefault(node, pos)
         for node_id in graph.nodes:
             self._add_node(node_id)
         for edge in graph.edges:
             self._add_edge(edge)
         self.show_report(self.document.report)
 
-    def _on_event(self, event) -> None:
+    def _on_changes(self, changes: Changes) -> None:
+        """Mirror one edit's events; the scene only shows, it never writes to the document."""
         graph = self.document.graph
-        if event.kind == ev.NODE_ADDED:
-            if event.node not in graph.positions:
-                graph.positions[event.node] = self._free_spot()
-            self._add_node(event.node)
-        elif event.kind == ev.NODE_REMOVED:
-            item = self.nodes.pop(event.node, None)
-            if item is not None:
-                self.removeItem(item)
-        elif event.kind == ev.NODE_RENAMED:
-            item = self.nodes.pop(event.detail["old"])
-            item.node_id = event.node
-            self.nodes[event.node] = item
-            for edge in [e for e in self.edges if event.detail["old"] in (e.src, e.dst)]:
-                self.removeItem(self.edges.pop(edge))
-            for edge in graph.edges:
-                if event.node in (edge.src, edge.dst) and edge not in self.edges:
-                    self._add_edge(edge)
-            item.update()
-        elif event.kind == ev.NODE_MOVED:
-            item = self.nodes.get(event.node)
-            pos = graph.positions.get(event.node)
-            if item is not None and pos is not None and (item.pos().x(), item.pos().y()) != pos:
-                item.setPos(*pos)
-        elif event.kind == ev.PARAMS_CHANGED:
-            item = self.nodes.get(event.node)
-            if item is not None:
-                item.update()
-        elif event.kind == ev.EDGE_ADDED:
-            self._add_edge(event.detail["edge"])
-        elif event.kind == ev.EDGE_REMOVED:
-            item = self.edges.pop(event.detail["edge"], None)
-            if item is not None:
-                self.removeItem(item)
+        for event in changes.events:
+            if isinstance(event, Replaced):
+                self.rebuild()
+            elif isinstance(event, Checked):
+                self.show_report(event.report)
+            elif isinstance(event, NodeAdded):
+                self._add_node(event.node)
+            elif isinstance(event, NodeRemoved):
+                item = self.nodes.pop(event.node, None)
+                if item is not None:
+                    self.removeItem(item)
+            elif isinstance(event, NodeRenamed):
+                self._renamed(event.old, event.new)
+            elif isinstance(event, NodeMoved):
+                item = self.nodes.get(event.node)
+                pos = graph.positions.get(event.node)
+                if item is not None and pos is not None and (item.pos().x(), item.pos().y()) != pos:
+                    item.setPos(*pos)
+            elif isinstance(event, ParamsChanged):
+                item = self.nodes.get(event.node)
+                if item is not None:
+                    item.update()
+            elif isinstance(event, EdgeAdded):
+                self._add_edge(event.edge)
+            elif isinstance(event, EdgeRemoved):
+                item = self.edges.pop(event.edge, None)
+                if item is not None:
+                    self.removeItem(item)
+
+    def _renamed(self, old: str, new: str) -> None:
+        item = self.nodes.pop(old, None)
+        if item is None:
+            return
+        item.node_id = new
+        self.nodes[new] = item
+        for edge in [e for e in self.edges if old in (e.src, e.dst)]:
+            self.removeItem(self.edges.pop(edge))
+        for edge in self.document.graph.edges:
+            if new in (edge.src, edge.dst) and edge not in self.edges:
+                self._add_edge(edge)
+        item.update()
 
     def _add_node(self, node_id: str) -> None:
         item = NodeItem(self, node_id)
-        pos = self.document.graph.positions.get(node_id, (0.0, 0.0))
+        # A node added without a place (by a script) is shown right of the others; it gets a
+        # place in the document only when the person moves it.
+        pos = self.document.graph.positions.get(node_id) or self._free_spot()
         item.setPos(*pos)
         self.addItem(item)
         self.nodes[node_id] = item
@@ -180,7 +181,6 @@ class GraphScene(QGraphicsScene):
         self._commit_moves()
 
     def connect_ports(self, source: PortItem, target: PortItem) -> bool:
-        from graphs.edits import Connect
         edge = Edge(source.node_id, target.node_id, source.name, target.name)
         problem = self.document.graph.connection_problem(edge)
         if problem:

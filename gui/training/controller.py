@@ -48,7 +48,7 @@ class TrainingController(QObject):
         number = len(self.runs) + 1
         folder = Path(self._folder.name) / f"run{number}"
         config = config.replace(checkpoint_dir=str(folder))   # the Predict panel reads the weights here
-        record = RunRecord(f"run {number}", config.to_dict(), graph.revision)
+        record = RunRecord(f"run {number}", config.to_dict(), graph.model_fingerprint())
         record.graph_text = dumps_graph(snapshot)
         record.document = str(document) if document is not None else None
         self.runs.append(record)

@@ -25,7 +25,8 @@ class Dashboard(QWidget):
     sample_chosen = Signal(int)
     _data_loaded = Signal(object)     # from the loading thread, delivered on the GUI thread
 
-    def __init__(self, parent=None) -> None:
+    def __init__(self, checker=None, parent=None) -> None:
+        """``checker``: the document's, so that Predict builds its model from warm caches."""
         super().__init__(parent)
         self.status = QLabel("No run yet: press Train.")
         self.status.setWordWrap(True)
@@ -38,7 +39,7 @@ class Dashboard(QWidget):
         self.histograms = HistogramsPanel()
         self.confusion = ConfusionPanel()
         self.boundary = BoundaryPanel()
-        self.predict = PredictPanel()
+        self.predict = PredictPanel(checker)
         self.tabs = QTabWidget()
         for panel, title in ((self.curves, "Curves"), (self.gradients, "Gradients"), (self.filters, "Filters"),
                              (self.activations, "Activations"), (self.histograms, "Histograms"),

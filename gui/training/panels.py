@@ -104,9 +104,23 @@ class GradientsPanel(QWidget):
 
 class LayerPicker(QComboBox):
     """A layer chooser that keeps the choice while its list of layers grows, and remembers a
-    layer asked for before it has anything to show (a node clicked early in a run)."""
+    layer asked for before it has anything to show (a node clicked early in a run). It calls
+    ``on_change`` when the person picks another layer; ``row`` lays it out after its caption."""
 
     wanted: str | None = None
+
+    def __init__(self, on_change, caption: str = "layer", parent=None) -> None:
+        super().__init__(parent)
+        self.caption = caption
+        self.currentTextChanged.connect(lambda _: on_change())
+
+    def row(self, *before: QWidget) -> QHBoxLayout:
+        row = QHBoxLayout()
+        for widget in before:
+            row.addWidget(widget)
+        row.addWidget(QLabel(self.caption))
+        row.addWidget(self, 1)
+        return row
 
     def want(self, layer: str) -> None:
         self.wanted = layer
@@ -128,15 +142,11 @@ class LayerPicker(QComboBox):
 class FiltersPanel(QWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.layer = LayerPicker()
+        self.layer = LayerPicker(self.refresh, "convolution layer")
         self.plot, self.image = image_view("Filters (each scaled on its own; mean over input channels)")
         layout = QVBoxLayout(self)
-        row = QHBoxLayout()
-        row.addWidget(QLabel("convolution layer"))
-        row.addWidget(self.layer, 1)
-        layout.addLayout(row)
+        layout.addLayout(self.layer.row())
         layout.addWidget(self.plot)
-        self.layer.currentTextChanged.connect(lambda _: self.refresh())
         self.record: RunRecord | None = None
 
     def show_record(self, record: RunRecord) -> None:
@@ -160,16 +170,12 @@ class ActivationsPanel(QWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.sample = QSpinBox(minimum=0, maximum=0)
-        self.layer = LayerPicker()
+        self.layer = LayerPicker(self.refresh)
         self.sample_plot, self.sample_image = image_view("Sample")
         self.sample_image.setLookupTable(None)
         self.maps_plot, self.maps_image = image_view("Activation maps")
         self.caption = QLabel("")
-        row = QHBoxLayout()
-        row.addWidget(QLabel("validation sample"))
-        row.addWidget(self.sample)
-        row.addWidget(QLabel("layer"))
-        row.addWidget(self.layer, 1)
+        row = self.layer.row(QLabel("validation sample"), self.sample)
         images = QHBoxLayout()
         images.addWidget(self.sample_plot, 1)
         images.addWidget(self.maps_plot, 3)
@@ -178,7 +184,6 @@ class ActivationsPanel(QWidget):
         layout.addLayout(images)
         layout.addWidget(self.caption)
         self.sample.valueChanged.connect(self.sample_changed)
-        self.layer.currentTextChanged.connect(lambda _: self.refresh())
         self.record: RunRecord | None = None
         self.maps: np.ndarray | None = None
 
@@ -218,16 +223,15 @@ class ActivationsPanel(QWidget):
 class HistogramsPanel(QWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.layer = LayerPicker()
+        self.layer = LayerPicker(self.refresh)
         self.weights = pg.PlotWidget(title="Weights")
         self.grads = pg.PlotWidget(title="Gradients")
         for plot in (self.weights, self.grads):
             plot.setBackground("w")
         layout = QVBoxLayout(self)
-        layout.addWidget(self.layer)
+        layout.addLayout(self.layer.row())
         layout.addWidget(self.weights)
         layout.addWidget(self.grads)
-        self.layer.currentTextChanged.connect(lambda _: self.refresh())
         self.record: RunRecord | None = None
 
     def show_record(self, record: RunRecord) -> None:

@@ -3,6 +3,8 @@ digit drawn with the mouse. The weights come from the run's newest checkpoint (e
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pyqtgraph as pg
 import torch
@@ -10,9 +12,9 @@ from PySide6.QtCore import QPoint, QRect, Qt, Signal
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
-from engine import compile_graph
+from engine import Checker, compile_graph
 from engine.training.checkpoint import load_weights
-from graphs import loads_graph
+from graphs import GraphFileError, loads_graph
 
 from .run_record import RunRecord
 
@@ -76,8 +78,15 @@ class DrawingPad(QWidget):
 
 
 class PredictPanel(QWidget):
-    def __init__(self, parent=None) -> None:
+    """Predictions of the run's newest weights. The model is checked with the document's checker
+    (its cache already knows the graph, so that is quick) and compiled with its weights in a
+    background thread: the window never waits for a large model to be built."""
+
+    _model_ready = Signal(object, object, object, str)   # model, weights path, graph text, problem
+
+    def __init__(self, checker: Checker | None = None, parent=None) -> None:
         super().__init__(parent)
+        self.checker = checker or Checker()
         self.sample = QSpinBox(minimum=0, maximum=0)
         self.predict_sample = QPushButton("Predict sample")
         self.pad = DrawingPad()
@@ -110,6 +119,8 @@ class PredictPanel(QWidget):
         self.probabilities: np.ndarray | None = None
         self._weights_path: str | None = None
         self._graph_text = ""
+        self._loading: tuple[str, str] | None = None      # (weights path, graph text) being built
+        self._model_ready.connect(self._take_model)
 
     def set_data(self, data) -> None:
         self.data = data
@@ -125,16 +136,36 @@ class PredictPanel(QWidget):
     def show_record(self, record: RunRecord) -> None:
         """Follow the run's newest checkpoint: rebuild the model when its weights change."""
         path = record.latest.get("checkpoint")
-        if not path or (path == self._weights_path and record.graph_text == self._graph_text):
+        wanted = (path, record.graph_text)
+        if not path or wanted == (self._weights_path, self._graph_text) or wanted == self._loading:
             return
         try:
-            if record.graph_text != self._graph_text or self.model is None:
-                self.model = compile_graph(loads_graph(record.graph_text, "<run>")).eval()
-                self._graph_text = record.graph_text
-            self.model.load_state_dict(load_weights(path))
-            self._weights_path = path
+            graph = loads_graph(record.graph_text, "<run>")
+        except GraphFileError as err:
+            self.result.setText(f"The run's graph cannot be read: {err}")
+            return
+        report = self.checker.check(graph)
+        self._loading = wanted
+        threading.Thread(target=self._build, args=(graph, report, path, record.graph_text), daemon=True,
+                         name="netloom-predict-model").start()
+
+    def _build(self, graph, report, path: str, graph_text: str) -> None:
+        """In a background thread: the compiled model with the checkpoint's weights."""
+        try:
+            model = compile_graph(graph, report).eval()
+            model.load_state_dict(load_weights(path))
         except Exception as err:   # a checkpoint mid-write or from another graph: keep the last one
-            self.result.setText(f"The newest weights could not be loaded: {err}")
+            self._model_ready.emit(None, path, graph_text, f"The newest weights could not be loaded: {err}")
+            return
+        self._model_ready.emit(model, path, graph_text, "")
+
+    def _take_model(self, model, path: str, graph_text: str, problem: str) -> None:
+        if self._loading == (path, graph_text):
+            self._loading = None
+        if problem:
+            self.result.setText(problem)
+            return
+        self.model, self._weights_path, self._graph_text = model, path, graph_text
 
     def sample_input(self) -> torch.Tensor | None:
         return None if self.data is None else self.data.x_val[self.sample.value()][None]

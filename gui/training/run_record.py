@@ -58,7 +58,7 @@ CURVES = ("step_loss", "lr", "samples_per_s", "train_loss", "val_loss", "train_a
 class RunRecord:
     name: str
     settings: dict[str, Any]
-    graph_revision: int = 0
+    model_fingerprint: str = ""       # what the graph computed when the run started (graphs.Graph)
     curves: dict[str, Series] = field(default_factory=lambda: {k: Series() for k in CURVES})
     gradients: dict[str, tuple[Series, Series]] = field(default_factory=dict)   # layer -> (mean, max)
     started: M.RunStarted | None = None

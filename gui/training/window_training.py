@@ -12,8 +12,10 @@ from PySide6.QtWidgets import QDockWidget, QMessageBox
 from engine.training import ConfigError, TrainingConfig
 from graphs import GraphFileError
 from graphs.edits import SetTraining
+from graphs.events import MODEL_EVENTS
 
 from ..canvas.training_overlay import GradientLegend, apply_overlay, clear_overlay
+from ..document import PathChanged, Replaced
 from .controller import TrainingController
 from .dashboard import Dashboard
 from .run_history import RunHistory, add_run, load_runs, save_runs
@@ -27,7 +29,7 @@ class TrainingUI(QObject):
         super().__init__(window)
         self.window = window
         self.controller = TrainingController(window)
-        self.dashboard = Dashboard()
+        self.dashboard = Dashboard(window.document.checker)
         self.dock = QDockWidget("Training", window)
         self.dock.setObjectName("Training")
         self.dock.setWidget(self.dashboard)
@@ -41,9 +43,7 @@ class TrainingUI(QObject):
         c.started.connect(self._started)
         c.updated.connect(self._updated)
         c.ended.connect(self._ended)
-        window.document.undo_stack.indexChanged.connect(self._note_graph_changes)
-        window.document.replaced.connect(self._document_replaced)
-        window.document.path_changed.connect(self._adopt_untitled_runs)
+        window.document.subscribe(self._on_changes, kinds=(Replaced, PathChanged, *MODEL_EVENTS))
         self.dashboard.sample_chosen.connect(c.set_probe)
         self._update_actions()
 
@@ -145,10 +145,20 @@ class TrainingUI(QObject):
                   (f", validation accuracy {final.val_accuracy:.1%}" if final.val_accuracy is not None else ""))
         self._keep(record)
 
-    def _note_graph_changes(self, *_) -> None:
+    def _on_changes(self, changes) -> None:
+        if changes.has(Replaced):
+            self._document_replaced()
+        elif changes.has(PathChanged):
+            self._adopt_untitled_runs()
+        if changes.changes_model:
+            self._note_graph_changes()
+
+    def _note_graph_changes(self) -> None:
+        """The dashboard says when the graph no longer computes what the shown run trained (a
+        move or new training settings do not count)."""
         record = self.controller.current
         if record is not None:
-            self.dashboard.set_graph_changed(self.window.document.graph.revision != record.graph_revision)
+            self.dashboard.set_graph_changed(self.window.document.graph.model_fingerprint() != record.model_fingerprint)
 
     def node_chosen(self, node_id: str) -> None:
         """Clicking a node shows its activation maps."""

@@ -3,7 +3,8 @@
 import pytest
 
 from graphs import Edge, Graph, GraphError, dumps_graph
-from graphs.edits import Move
+from graphs.edits import Connect, Move
+from graphs.events import EdgeAdded, EdgeRemoved, NodeAdded, NodeMoved, NodeRemoved, NodeRenamed, ParamsChanged
 from tests.helpers import chain
 
 
@@ -99,23 +100,52 @@ def test_rename_rewires_and_refuses_bad_names():
             g.rename("activation", bad)
 
 
-def test_events_announce_every_change():
+def test_every_edit_is_announced_once_as_typed_events():
     g = Graph()
-    seen = []
-    unsubscribe = g.events.subscribe(lambda e: seen.append((e.kind, e.node)))
+    batches = []
+    unsubscribe = g.events.subscribe(batches.append)
     x = g.add_node("Input", shape=[4])
     r = g.add_node("ReLU")
-    g.connect(x, r)
+    edge = g.connect(x, r)
     g.set_params(x, shape=[5])
     g.rename(r, "act")
     g.move("act", 1, 1)
-    g.remove_node("act")
-    assert seen == [("node_added", "input1"), ("node_added", "relu1"), ("edge_added", "relu1"),
-                    ("params_changed", "input1"), ("node_renamed", "act"), ("node_moved", "act"),
-                    ("edge_removed", "act"), ("node_removed", "act")]
+    g.remove_node("act")          # one edit: the wire goes, then the node, announced together
+    assert [b.events for b in batches] == [
+        (NodeAdded("input1"),), (NodeAdded("relu1"),), (EdgeAdded(edge),), (ParamsChanged("input1", ("shape",)),),
+        (NodeRenamed("relu1", "act"),), (NodeMoved("act"),), (EdgeRemoved(Edge("input1", "act")), NodeRemoved("act"))]
+    assert [b.changes_model for b in batches] == [True, True, True, True, True, False, True]
     unsubscribe()
     g.add_node("ReLU")
-    assert len(seen) == 8
+    assert len(batches) == 7
+
+
+def test_views_hear_only_the_kinds_they_draw():
+    g = chain("ReLU", input_shape=[4])
+    moves = []
+    g.events.subscribe(moves.append, kinds=(NodeMoved,))
+    g.set_training({"epochs": 1})
+    g.move("relu1", 3, 4)
+    assert [b.events for b in moves] == [(NodeMoved("relu1"),)]
+
+
+def test_a_move_keeps_the_model_fingerprint_and_a_parameter_changes_it():
+    g = chain(("Linear", {"out_features": 3}), input_shape=[4])
+    before = g.model_fingerprint()
+    g.move("fc1", 100, 100)
+    g.set_training({"epochs": 3})
+    assert g.model_fingerprint() == before
+    g.set_params("fc1", out_features=4)
+    assert g.model_fingerprint() != before
+    g.set_params("fc1", out_features=3)
+    assert g.model_fingerprint() == before
+
+
+def test_a_wire_to_a_port_that_does_not_exist_is_refused_by_the_edit_itself():
+    g = chain("ReLU", input_shape=[4])
+    with pytest.raises(GraphError, match="relu1 \\(ReLU\\) has no input port 'side'"):
+        g.apply(Connect(Edge("input1", "relu1", "out", "side")))
+    assert len(g.edges) == 2
 
 
 def test_consecutive_moves_merge_into_one_step():

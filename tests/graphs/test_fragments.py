@@ -29,3 +29,14 @@ def test_pasting_something_else_is_refused():
         paste_edit(g, {"nodes": []})
     with pytest.raises(GraphError, match="unknown layer type 'Evil'"):
         paste_edit(g, {"format": "netloom.fragment", "nodes": [{"id": "a", "type": "Evil", "params": {}}], "edges": []})
+
+
+def test_a_fragment_wired_to_a_port_that_does_not_exist_is_refused_and_leaves_nothing():
+    g = chain("ReLU", input_shape=[4])
+    before = dumps_graph(g)
+    fragment = {"format": "netloom.fragment",
+                "nodes": [{"id": "a", "type": "ReLU", "params": {}}, {"id": "b", "type": "ReLU", "params": {}}],
+                "edges": [{"from": "a", "from_port": "out", "to": "b", "to_port": "side"}]}
+    with pytest.raises(GraphError, match="has no input port 'side'"):
+        g.apply(paste_edit(g, fragment))
+    assert dumps_graph(g) == before

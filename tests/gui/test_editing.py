@@ -164,10 +164,27 @@ def test_double_click_in_the_palette_adds_after_the_selection_and_wires_it(windo
     qtbot.mouseClick(tree.viewport(), Qt.LeftButton, pos=rect.center())    # a double-click's first click
     qtbot.mouseDClick(tree.viewport(), Qt.LeftButton, pos=rect.center())
     graph = window.document.graph
-    assert Edge("relu1", "fc1") in graph.edges
+    # relu1 fed the output: the new layer goes between them, and the output moves over for it.
+    assert Edge("relu1", "fc1") in graph.edges and Edge("fc1", "output1") in graph.edges
+    assert Edge("relu1", "output1") not in graph.edges
     assert graph.positions["fc1"][0] == graph.positions["relu1"][0] + 220
+    assert graph.positions["output1"][0] == graph.positions["fc1"][0] + 220
+    assert window.scene.nodes["output1"].pos().x() == graph.positions["output1"][0]
     window.undo_action.trigger()
-    assert "fc1" not in graph.nodes
+    assert "fc1" not in graph.nodes and Edge("relu1", "output1") in graph.edges
+
+
+def test_drops_land_where_they_are_dropped_without_the_view_jumping(window, qtbot):
+    empty(window)
+    points = [QPoint(150, 120), QPoint(420, 120), QPoint(150, 300)]
+    before = window.view.mapToScene(QPoint(0, 0))
+    for point in points:
+        drop_from_palette(window, "ReLU", point)
+    assert window.view.mapToScene(QPoint(0, 0)) == before      # no re-centring after a drop
+    for node, point in zip(("relu1", "relu2", "relu3"), points):
+        x, y = window.document.graph.positions[node]
+        expected = window.view.mapToScene(point)
+        assert abs(x - expected.x()) <= 10 and abs(y - expected.y()) <= 10
 
 
 def test_palette_search_filters_by_name_and_description(window, qtbot):

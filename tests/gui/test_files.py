@@ -114,3 +114,26 @@ def test_an_import_that_fails_leaves_the_document(window, tmp_path):
     assert not window.model_io.import_model("torchvision:no_such_net")
     assert window.graph_text() == before
     assert "torchvision has no model 'no_such_net'" in window.statusBar().currentMessage()
+
+
+def test_saving_keeps_the_view_through_an_edit_and_leaves_nothing_to_undo(window, tmp_path, monkeypatch):
+    from graphs.events import ViewChanged
+    window.document.replace(chain("ReLU", input_shape=[4], name="viewed"), None)
+    seen = []
+    window.document.subscribe(seen.append, kinds=(ViewChanged,))
+    window.view.set_zoom(1.5)
+    monkeypatch.setattr(window, "choose_save_path", lambda: str(tmp_path / "viewed.loom"))
+    assert window.save()
+    assert len(seen) == 1 and window.document.graph.view["zoom"] == 1.5
+    assert not window.document.modified and window.document.undo_stack.count() == 0
+
+
+def test_opening_a_file_without_layout_places_its_nodes_in_the_document(window, tmp_path):
+    from graphs import save_graph
+    graph = chain("ReLU", "Tanh", input_shape=[4], name="unplaced")
+    graph.positions.clear()
+    save_graph(graph, tmp_path / "unplaced.loom")
+    assert window.open_file(tmp_path / "unplaced.loom")
+    positions = window.document.graph.positions
+    assert set(positions) == set(window.document.graph.nodes)
+    assert [window.scene.nodes[n].pos().toTuple() for n in positions] == list(positions.values())
