@@ -36,6 +36,8 @@ def command_line(argv: list[str]) -> int:
     p_train.add_argument("--checkpoint-dir", help="where checkpoints go (default: checkpoints/FILE-NAME)")
     p_train.add_argument("--resume", help="continue from a checkpoint (its .safetensors file or folder)")
     p_train.add_argument("--json", action="store_true", help="print one JSON message per line")
+    p_train.add_argument("--allow-download", action="store_true",
+                         help="let a data set marked download: true be fetched into the folder it names")
     p_export = sub.add_parser("export", help="export a graph as a torch.export program, PyTorch code, TorchScript "
                                                "or ONNX")
     p_export.add_argument("file", help="a .loom graph file")
@@ -47,8 +49,12 @@ def command_line(argv: list[str]) -> int:
                           help="pt2: accept any batch size (default), or only the example's with --no-dynamic-batch")
     p_export.add_argument("out", help="the file to write")
     p_export.add_argument("--weights", help="a .safetensors file of weights for the graph")
-    p_import = sub.add_parser("import", help="import a PyTorch model as a graph")
-    p_import.add_argument("source", help="torchvision:NAME or path/to/file.py:Class (built with no arguments)")
+    p_import = sub.add_parser("import", help="import a PyTorch model as a graph",
+                              description="Import a PyTorch model as a graph. With path/to/file.py:Class the "
+                                          "file's Python code is run to build the model: import only files you "
+                                          "trust.")
+    p_import.add_argument("source", help="torchvision:NAME or path/to/file.py:Class (built with no arguments; the "
+                                         "file's code is run)")
     p_import.add_argument("out", help="the .loom file to write; the weights go beside it as .safetensors")
     p_import.add_argument("--input-shape", help="one input's shape without the batch axis, e.g. 3,32,32")
     args = parser.parse_args(argv)

@@ -14,6 +14,7 @@ from graphs import ERROR, WARNING, Diagnostic, Edge, Graph, InsertLayer, SetPara
 
 from .inference import InferenceCache, NodeResult
 from .layers import TensorInfo
+from .memory import memory_diagnostics
 from .rules import Finding
 
 
@@ -89,6 +90,7 @@ class Checker:
                 continue
             result = self.cache.infer(node.type, node.params, inputs)
             self._record(graph, node_id, inputs, result, report)
+        report.diagnostics.extend(memory_diagnostics(graph, report))
         return report
 
     def _record(self, graph: Graph, node_id: str, inputs, result: NodeResult, report: Report) -> None:

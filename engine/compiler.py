@@ -19,12 +19,17 @@ from .layers import FxOps, build_module, emit_node
 
 
 class CompileError(ValueError):
-    """The graph does not check cleanly; ``diagnostics`` holds the reasons."""
+    """The graph cannot be built; ``diagnostics`` holds the reasons, ``node`` the first node
+    they name."""
 
     def __init__(self, report: Report) -> None:
         self.diagnostics = report.errors
-        lines = "\n".join(f"  {d.message}" for d in self.diagnostics)
-        super().__init__(f"the graph has {len(self.diagnostics)} error(s):\n{lines}")
+        self.node = next((d.node for d in self.diagnostics if d.node), None)
+        if len(self.diagnostics) == 1:
+            super().__init__(self.diagnostics[0].message)
+        else:
+            lines = "\n".join(f"  {d.message}" for d in self.diagnostics)
+            super().__init__(f"the graph has {len(self.diagnostics)} error(s):\n{lines}")
 
 
 def compile_graph(graph: Graph, report: Report | None = None) -> fx.GraphModule:
@@ -38,6 +43,7 @@ def compile_graph(graph: Graph, report: Report | None = None) -> fx.GraphModule:
     modules: dict[str, nn.Module] = {}
     rank = {n: i for i, n in enumerate(graph.nodes)}
     wires_into = graph.wires_into()
+    attributes = module_attributes(graph)
     for node_id in graph.inputs():
         values[(node_id, "out")] = fx_graph.placeholder(node_id)
     results = []
@@ -53,15 +59,17 @@ def compile_graph(graph: Graph, report: Report | None = None) -> fx.GraphModule:
         infos = {port: [report.tensors[(e.src, e.src_port)] for e in wires_into.get((node_id, port), [])]
                  for port in inputs}
         module = build_module(node.type, node.params, infos)
+        attribute = attributes[node_id]
         if module is not None:
-            modules[node_id] = module
-        outputs = emit_node(ops, node.type, node_id, node.params, inputs)
+            modules[attribute] = module
+        outputs = emit_node(ops, node.type, attribute, node.params, inputs)
         for port, value in outputs.items():
             # Function steps are named after their node (``relu1``, ``lstm1_last``), as hand-written code reads.
             values[(node_id, port)] = ops.name(value, node_id if len(outputs) == 1 else f"{node_id}_{port}")
     returned = [v for _, v in sorted(results, key=lambda r: r[0])]
     fx_graph.output(returned[0] if len(returned) == 1 else tuple(returned))
     module = fx.GraphModule(modules, fx_graph, class_name=class_name(graph.name))
+    module.meta[NODE_IDS] = {attributes[n]: n for n in graph.nodes if attributes[n] in modules}
     # Drop what no Output uses (an RNN's unused "last" port, a dead-end branch) with its weights.
     module.graph.eliminate_dead_code()
     module.delete_all_unused_submodules()
@@ -71,6 +79,33 @@ def compile_graph(graph: Graph, report: Report | None = None) -> fx.GraphModule:
     # Python frame per call, which shows on small networks.
     type(module).__call__ = nn.Module.__call__  # type: ignore[method-assign]
     return module
+
+
+NODE_IDS = "netloom_node_ids"      # GraphModule.meta key: submodule attribute -> node id
+
+# Names a submodule may not take: everything a GraphModule already has (methods such as
+# load_state_dict, compile or bfloat16, and attributes such as graph, code, meta, training).
+_TAKEN = frozenset(dir(fx.GraphModule(nn.Module(), fx.Graph()))) | frozenset(dir(nn.Module))
+
+
+def module_attributes(graph: Graph) -> dict[str, str]:
+    """node id -> the attribute its submodule gets: the id itself, or for an id that a
+    GraphModule already uses (``forward``, ``load_state_dict`` ...) the id with ``_`` appended
+    until it is free. Every valid id compiles; the forward still names steps by node id."""
+    result, used = {}, set(graph.nodes)
+    for node_id in graph.nodes:
+        attribute = node_id
+        while attribute in _TAKEN or (attribute != node_id and attribute in used):
+            attribute += "_"
+        used.add(attribute)
+        result[node_id] = attribute
+    return result
+
+
+def node_ids(model: nn.Module) -> dict[str, str]:
+    """submodule attribute -> node id of a compiled graph (identity for other modules)."""
+    mapping = getattr(model, "meta", {}).get(NODE_IDS, {})
+    return {name: mapping.get(name, name) for name, _ in model.named_children()}
 
 
 def class_name(name: str) -> str:

@@ -15,7 +15,7 @@ import torch
 from graphs import Graph
 
 from .check import check
-from .compiler import CompileError, class_name, compile_graph
+from .compiler import CompileError, class_name, compile_graph, node_ids
 from .errors import first_line
 from .layers import TORCH_DTYPES, module_constructor
 
@@ -60,9 +60,9 @@ def python_source(graph: Graph, weights: str | None = None) -> str:
         "    def __init__(self, weights=WEIGHTS):",
         "        super().__init__()",
     ]
-    for child, _ in compiled.named_children():
-        node = graph.nodes[child]
-        infos = {port.name: [report.tensors[(e.src, e.src_port)] for e in wires_into.get((child, port.name), [])]
+    for child, node_id in node_ids(compiled).items():
+        node = graph.nodes[node_id]
+        infos = {port.name: [report.tensors[(e.src, e.src_port)] for e in wires_into.get((node_id, port.name), [])]
                  for port in node.spec.inputs}
         constructor = module_constructor(node.type, node.params, infos)
         assert constructor is not None, f"{child} is a submodule, so its type builds one"

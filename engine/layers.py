@@ -7,6 +7,7 @@ written exactly once.
 
 from __future__ import annotations
 
+import builtins
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -65,6 +66,20 @@ class EagerOps(Ops):
         return getattr(obj, name)(*args)
 
 
+# Names the generated forward uses for its own purposes: a step named so would shadow them.
+_CODE_NAMES = frozenset({"self", "torch", "nn", "F", "operator", "math", "fx"}) | frozenset(dir(builtins))
+
+
+def step_name(node_id: str) -> str:
+    """The variable a node's value gets in the generated forward."""
+    return node_id + "_" if node_id in _CODE_NAMES else node_id
+
+
+def node_of_step(name: str) -> str:
+    """The node id a step name stands for (the inverse of ``step_name``)."""
+    return name[:-1] if name.endswith("_") and name[:-1] in _CODE_NAMES else name
+
+
 class FxOps(Ops):
     """Records the steps as nodes of a ``torch.fx.Graph``."""
 
@@ -82,8 +97,11 @@ class FxOps(Ops):
 
     def name(self, value: Any, name: str) -> Any:
         """Give a step the name of its node (``relu1 = F.relu(fc1)``): the step is made again
-        under that name, through fx's public API, in the same place."""
-        if not isinstance(value, fx.Node) or value.op not in ("call_function", "call_method") or value.name == name:
+        under that name, through fx's public API, in the same place. A node id that the
+        generated code needs for itself (``torch``, ``self``, ``print`` ...) gets a ``_``."""
+        name = step_name(name)
+        if not isinstance(value, fx.Node) or value.op not in ("call_module", "call_function", "call_method") \
+                or value.name == name:
             return value
         with self.graph.inserting_after(value):
             named = self.graph.create_node(value.op, value.target, value.args, value.kwargs, name=name)

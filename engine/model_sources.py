@@ -29,11 +29,18 @@ def load_source_module(spec: str, input_shape: list[int] | None):
         path = Path(where)
         if not path.is_file():
             raise ValueError(f"{path}: no such file")
-        loaded = importlib.util.spec_from_file_location(path.stem, path)
+        # A private module name, and the file's folder searched after the installed packages:
+        # a file beside the model named like a dependency (safetensors.py, torch.py) can be
+        # imported by the model's own code but never shadows the real package.
+        module_name = f"netloom_user_model_{abs(hash(path.resolve()))}"
+        loaded = importlib.util.spec_from_file_location(module_name, path)
         if loaded is None or loaded.loader is None:
             raise ValueError(f"{path}: not a Python file that can be loaded")
+        folder = str(path.resolve().parent)
+        if folder not in sys.path:
+            sys.path.append(folder)
         source = importlib.util.module_from_spec(loaded)
-        sys.modules[path.stem] = source
+        sys.modules[module_name] = source
         loaded.loader.exec_module(source)       # the person asked to run this file's code
         cls = getattr(source, name, None)
         if cls is None:

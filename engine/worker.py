@@ -44,7 +44,8 @@ class _EventControl(Control):
             pass
 
 
-def _child(graph_text: str, config: dict[str, Any], resume: str | None, messages, stop, pause, probe_queue) -> None:
+def _child(graph_text: str, config: dict[str, Any], resume: str | None, allow_download: bool, messages, stop, pause,
+           probe_queue) -> None:
     # The parent decides when to stop (Ctrl-C in a terminal reaches the whole process group).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # Leave a core to the editor: a window that stutters while it trains is no use.
@@ -58,7 +59,8 @@ def _child(graph_text: str, config: dict[str, Any], resume: str | None, messages
     try:
         graph = loads_graph(graph_text, "<graph>")
         control = _EventControl(stop, pause, probe_queue)
-        for message in train(graph, TrainingConfig.from_dict(config), control, resume=resume):
+        for message in train(graph, TrainingConfig.from_dict(config), control, resume=resume,
+                             allow_download=allow_download):
             messages.put(message)
     except BaseException as err:   # report, then let the process end normally
         messages.put(Failed(f"the training process failed: {type(err).__name__}: {err}"))
@@ -69,7 +71,8 @@ def _child(graph_text: str, config: dict[str, Any], resume: str | None, messages
 class TrainingWorker:
     """Runs one training in a child process; ``poll()`` returns the messages that arrived."""
 
-    def __init__(self, graph: Graph, config: TrainingConfig | None = None, resume: str | None = None) -> None:
+    def __init__(self, graph: Graph, config: TrainingConfig | None = None, resume: str | None = None,
+                 allow_download: bool = False) -> None:
         self._context = mp.get_context("spawn")
         self._messages = self._context.Queue()
         self._stop, self._pause = self._context.Event(), self._context.Event()
@@ -77,7 +80,7 @@ class TrainingWorker:
         config = config or TrainingConfig.from_dict(graph.training)
         self._process = self._context.Process(
             target=_child, name="netloom-training", daemon=True,
-            args=(dumps_graph(graph), config.to_dict(), resume, self._messages, self._stop, self._pause,
+            args=(dumps_graph(graph), config.to_dict(), resume, allow_download, self._messages, self._stop, self._pause,
                   self._probe_queue))
         self.done = False
 

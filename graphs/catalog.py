@@ -200,17 +200,6 @@ _SPECS = [
 
 CATALOG: dict[str, LayerSpec] = {spec.type: spec for spec in _SPECS}
 
-# Names that a node id may not take, because they would shadow attributes of the module
-# it compiles to (``forward``, ``training``, ...) or are Python keywords.
-RESERVED_IDS = frozenset({
-    "forward", "training", "eval", "train", "to", "cuda", "cpu", "parameters", "modules",
-    "children", "buffers", "state_dict", "graph", "code", "type", "half", "float", "double",
-    "apply", "zero_grad", "register_buffer", "register_parameter", "requires_grad_",
-    "self", "torch", "nn", "F", "dump_patches",
-    "call_super_init", "add_module", "get_submodule", "extra_repr", "named_modules",
-})
-
-
 def spec_of(type_name: str) -> LayerSpec:
     """The spec of a catalog type; KeyError with the known types listed if there is none."""
     try:

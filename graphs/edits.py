@@ -41,6 +41,7 @@ class AddNode(Edit):
         return f"Add {self.node.id}"
 
     def apply(self, graph):
+        graph.check_position(self.node.id, self.position)
         graph._insert_node(self.node.copy(), None, self.position)
 
     def revert(self, graph):
@@ -152,6 +153,8 @@ class Move(Edit):
     label = "Move"
 
     def apply(self, graph):
+        for n, pos in self.positions.items():       # all or nothing: check every place first
+            graph.check_position(n, pos)
         self._old = {n: graph.positions.get(n) for n in self.positions}
         for n, pos in self.positions.items():
             graph._set_position(n, pos)

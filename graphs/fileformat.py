@@ -16,9 +16,10 @@ from typing import Any
 
 from . import atomic
 from .catalog import CATALOG
-from .graph import Edge, Graph, Node, id_problem, validate_params
+from .graph import MAX_COORDINATE, Edge, Graph, Node, id_problem, validate_params
 from .migrations import CURRENT_VERSION, migrate
 from .specs import ParamError
+from .values import first_clause, value_problem
 
 FORMAT_NAME = "netloom.graph"
 MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -106,7 +107,7 @@ def write_atomically(target: Path, data: bytes) -> None:
 
 def _coordinate(v: float) -> float | int:
     v = round(float(v), 1)
-    return int(v) if v.is_integer() else v
+    return int(v) if v.is_integer() and abs(v) < 2**53 else v
 
 
 def _sorted(d: dict[str, Any]) -> dict[str, Any]:
@@ -165,6 +166,8 @@ def _parse_json(text: str, source) -> Any:
         if err.pos >= len(text.rstrip()) or not text.rstrip().endswith(("}", "]")):
             raise GraphFileError(source, where, "the file ends too early (truncated?)") from None
         raise GraphFileError(source, where, f"invalid JSON: {err.msg}") from None
+    except ValueError as err:    # an integer of thousands of digits, refused by Python itself
+        raise GraphFileError(source, "", f"holds a number JSON cannot carry here ({first_clause(err)})") from None
     except _Duplicate as dup:
         raise GraphFileError(source, "", f"the key '{dup.args[0]}' appears twice in one object") from None
     except _BadConstant as bad:
@@ -185,6 +188,10 @@ def graph_from_dict(data: Any, source: str | os.PathLike = "<data>") -> Graph:
     """Build a graph from parsed file content, validating every part."""
     def fail(where: str, problem: str) -> GraphFileError:
         return GraphFileError(source, where, problem)
+
+    unusable = value_problem(data)
+    if unusable is not None:
+        raise fail(*unusable)
 
     if not isinstance(data, dict):
         raise fail("", "is not a graph file (the top level must be a JSON object)")
@@ -274,6 +281,8 @@ def graph_from_dict(data: Any, source: str | os.PathLike = "<data>") -> Graph:
                 or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
                            for v in pos)):
             raise fail(f"layout.positions.{node_id}", "must be [x, y]")
+        if any(abs(v) > MAX_COORDINATE for v in pos):
+            raise fail(f"layout.positions.{node_id}", f"is outside the canvas (coordinates up to {MAX_COORDINATE:g})")
         graph.positions[node_id] = (float(pos[0]), float(pos[1]))
     view = layout.get("view", {})
     if not isinstance(view, dict):

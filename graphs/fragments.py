@@ -11,6 +11,7 @@ from .catalog import CATALOG
 from .edits import AddNode, Compound, Connect
 from .graph import Edge, Graph, GraphError, Node, validate_params
 from .specs import ParamError
+from .values import value_problem
 
 FRAGMENT_FORMAT = "netloom.fragment"
 
@@ -30,6 +31,9 @@ def paste_edit(graph: Graph, fragment: Any, offset: tuple[float, float] = (40.0,
     """The edit that adds a copy of the fragment; GraphError if the data is not a fragment."""
     if not isinstance(fragment, dict) or fragment.get("format") != FRAGMENT_FORMAT:
         raise GraphError("the clipboard holds no NetLoom layers")
+    problem = value_problem(fragment)
+    if problem is not None:
+        raise GraphError(f"the clipboard's layers are damaged ({problem[0]}: {problem[1]})")
     edits: list = []
     renamed: dict[str, str] = {}
     taken = set(graph.nodes)

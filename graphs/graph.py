@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import keyword
+import math
 import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from typing import Any
 import networkx as nx
 
 from . import edits as E
-from .catalog import CATALOG, RESERVED_IDS
+from .catalog import CATALOG
 from .edits import GraphError
 from .events import (
     MODEL_EVENTS,
@@ -69,6 +70,7 @@ _ID_PREFIX = {
     "MultiheadAttention": "attn", "TransformerEncoderLayer": "encoder", "Input": "input",
     "Output": "output",
 }
+MAX_COORDINATE = 1e9          # far beyond any layout (100,000 nodes span about 10^7)
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -76,7 +78,7 @@ def id_problem(name: Any) -> str | None:
     """Why ``name`` cannot be a node id, or None if it can."""
     if not isinstance(name, str) or not _IDENTIFIER.match(name):
         return f"'{name}' is not a valid name: use letters, digits and _, not starting with a digit"
-    if keyword.iskeyword(name) or name in RESERVED_IDS or name.startswith("_"):
+    if keyword.iskeyword(name) or name.startswith("_"):
         return f"'{name}' is reserved: choose another name"
     return None
 
@@ -405,6 +407,11 @@ class Graph:
         if old in self.positions:
             self.positions = {(new if k == old else k): v for k, v in self.positions.items()}
         self._changed(NodeRenamed(old, new))
+
+    def check_position(self, node_id: str, position) -> None:
+        """GraphError if a node cannot be put there (not a finite place on the canvas)."""
+        if position is not None and not all(math.isfinite(v) and abs(v) <= MAX_COORDINATE for v in position):
+            raise GraphError(f"{node_id}: position {tuple(position)} is outside the canvas")
 
     def _set_position(self, node_id: str, position) -> None:
         if position is None:

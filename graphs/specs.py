@@ -46,10 +46,14 @@ class ParamSpec:
         if self.kind == FLOAT:
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise ParamError(f"'{self.name}' must be a number, not {_describe(value)}")
-            if value != value or value in (float("inf"), float("-inf")):
+            try:
+                as_float = float(value)
+            except OverflowError:
+                raise ParamError(f"'{self.name}' is too large a number") from None
+            if as_float != as_float or as_float in (float("inf"), float("-inf")):
                 raise ParamError(f"'{self.name}' must be a finite number")
             self._check_range(value)
-            return float(value)
+            return as_float
         if self.kind == BOOL:
             if not isinstance(value, bool):
                 raise ParamError(f"'{self.name}' must be true or false, not {_describe(value)}")
@@ -93,6 +97,8 @@ class ParamSpec:
                 value = int(value)
             else:
                 raise ParamError(f"'{self.name}' must be an integer, not {_describe(value)}")
+        if abs(value) > 2**63 - 1:
+            raise ParamError(f"'{self.name}' is too large a number (at most {2**63 - 1})")
         self._check_range(value)
         return value
 

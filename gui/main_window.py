@@ -290,6 +290,7 @@ class MainWindow(FileHandling, QMainWindow):
 
     def closeEvent(self, event) -> None:
         if self.maybe_save() and self.training.shutdown():
+            self.model_io.shutdown()
             self.recovery.close()
             self.autosave_timer.stop()
             event.accept()

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu
 
 from engine.exporter import ExportError, export
-from engine.importer import ImportProblem, import_module
-from engine.model_sources import load_source_module
+from engine.import_worker import ImportJob
 from graphs import GraphFileError
 
 FORMATS = {"pt2": ("PyTorch Program (recommended)", "torch.export programs (*.pt2)", ".pt2"),
@@ -24,6 +23,10 @@ class ModelIO(QObject):
         self.window = window
         self.imported_state = None       # weights of the last import, while its graph is open
         self._imported_model = ""      # the fingerprint of the imported graph
+        self.job: ImportJob | None = None       # an import running in its child process
+        self._spec = ""
+        self._timer = QTimer(self, interval=50)
+        self._timer.timeout.connect(self._poll)
         importing = window.make_action("&Import PyTorch Model...", lambda: self.import_model())
         export_menu = QMenu("&Export", window)
         for kind, (title, _, _) in FORMATS.items():
@@ -31,28 +34,56 @@ class ModelIO(QObject):
         window.add_to_file_menu(importing, export_menu)
 
     # ------------------------------------------------------------------ import
+    @property
+    def importing(self) -> bool:
+        return self.job is not None
+
     def import_model(self, spec: str | None = None, shape: list[int] | None = None) -> bool:
+        """Start importing; the graph opens when the child process is done (True: started)."""
         w = self.window
+        if self.job is not None:
+            w.say("An import is already running")
+            return False
         if spec is None:
-            spec, ok = QInputDialog.getText(w, "Import PyTorch model", "torchvision:NAME or path/to/file.py:Class",
-                                            text="torchvision:resnet18")
+            spec, ok = QInputDialog.getText(
+                w, "Import PyTorch model", "torchvision:NAME, or path/to/file.py:Class\n(a Python file's code is "
+                "run to build the model: import only files you trust; it runs in a separate process)",
+                text="torchvision:resnet18")
             if not ok or not spec:
                 return False
         if not w.maybe_save():
             return False
-        try:
-            module, example = load_source_module(spec, shape)
-            graph, state = import_module(module, example)
-        except (ValueError, ImportProblem) as err:
-            w.show_error("The model cannot be imported", str(err))
-            return False
+        self.job, self._spec = ImportJob(spec, shape).start(), spec
+        self._timer.start()
+        w.say(f"Importing {spec}...")
+        return True
+
+    def _poll(self) -> None:
+        if self.job is None:
+            return
+        result = self.job.poll()
+        if result is None:
+            return
+        self._timer.stop()
+        self.job, spec = None, self._spec
+        if result.graph is None:
+            self.window.show_error("The model cannot be imported", result.problem)
+            return
+        self._open(spec, result.graph, result.state)
+
+    def _open(self, spec: str, graph, state) -> None:
+        w = self.window
         graph.set_metadata("name", spec.rpartition(":")[2])
         graph.set_metadata("description", f"Imported from {spec}.")
         w.document.replace(graph, None)
         self.imported_state, self._imported_model = state, graph.model_fingerprint()
         w.view.fit_all()
         w.say(f"Imported {spec}: {len(graph.nodes)} nodes, with its weights for export")
-        return True
+
+    def shutdown(self) -> None:
+        if self.job is not None:
+            self.job.kill()
+            self.job = None
 
     # ------------------------------------------------------------------ export
     def current_weights(self):

@@ -6,6 +6,7 @@ from typing import TextIO
 
 from graphs import Graph
 
+from .. import memory
 from ..check import Report, check
 from ..layers import format_shape
 
@@ -24,6 +25,7 @@ def format_report(graph: Graph, report: Report) -> str:
     lines.append("")
     lines.append(f"{graph.name}: {len(graph.nodes)} nodes, {report.total_params:,} parameters, "
                  f"{report.total_macs:,} multiply-adds per sample")
+    lines.append(memory.describe(graph, report))
     n_err, n_warn = len(report.errors), len(report.warnings)
     if not report.diagnostics:
         lines.append("No problems found.")

@@ -51,7 +51,8 @@ def run_train(graph: Graph, graph_path: str, args, out: TextIO = sys.stdout, err
     progress = _Progress(err, enabled=not args.json and rank == 0)
     final = None
     try:
-        for message in train(graph, config, control, resume=args.resume):
+        for message in train(graph, config, control, resume=args.resume,
+                             allow_download=getattr(args, "allow_download", False)):
             if args.json:
                 if rank == 0 or isinstance(message, (Finished, Failed)):
                     print(json.dumps(to_json(message) | ({"rank": rank} if rank else {})), file=out, flush=True)

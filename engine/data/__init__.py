@@ -38,7 +38,10 @@ def dataset_options(name: str) -> dict[str, Any]:
     return {p.name: p.default for p in inspect.signature(loader).parameters.values()}
 
 
-def load_dataset(name: str, **options: Any) -> DataSet:
+def load_dataset(name: str, allow_download: bool = False, **options: Any) -> DataSet:
+    """A data set by name with its options. ``download: true`` in the options is honoured only
+    with ``allow_download``: a file must not make NetLoom create folders and fetch data on its
+    own; the command line asks for ``--allow-download`` and the window asks the person."""
     loader = _loader(name)
     known = dataset_options(name)
     for key in options:
@@ -54,6 +57,9 @@ def load_dataset(name: str, **options: Any) -> DataSet:
         if isinstance(default, (int, float)) and not isinstance(default, bool) and (
                 isinstance(value, bool) or not isinstance(value, (int, float))):
             raise DataError(f"data set '{name}': option '{key}' must be a number, not {value!r}")
+    if options.get("download") is True and not allow_download:
+        raise DataError(f"data set '{name}' asks to be downloaded into {options.get('root', '?')}: NetLoom downloads "
+                        "only when you agree (the window asks; on the command line add --allow-download)")
     return loader(**options)
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import io
 import math
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +15,7 @@ import torch
 import resources
 
 from .base import CLASSIFICATION, REGRESSION, DataError, DataSet, split, standardize
+from .file_guard import read_limited
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 
@@ -38,13 +41,19 @@ def image_folder(root: str, image_size: list[int] | None = None, grayscale: bool
                             f"({', '.join(sorted(IMAGE_SUFFIXES))})")
         for path in files:
             try:
-                with Image.open(path) as opened:
-                    img = opened.convert("L" if grayscale else "RGB")
-                    if size:
-                        img = img.resize((size[1], size[0]))
-                    array = np.asarray(img, dtype=np.uint8)
-            except (OSError, UnidentifiedImageError) as err:
-                raise DataError(f"{path}: cannot be read as an image ({err})") from None
+                with warnings.catch_warnings():
+                    # An image of more pixels than PIL's bomb guard allows is refused, not decoded.
+                    warnings.simplefilter("error", Image.DecompressionBombWarning)
+                    with Image.open(path) as opened:
+                        img = opened.convert("L" if grayscale else "RGB")
+                        if size:
+                            img = img.resize((size[1], size[0]))
+                        array = np.asarray(img, dtype=np.uint8)
+            except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+                raise DataError(f"{path}: has more pixels than an image file may ({Image.MAX_IMAGE_PIXELS:,}); "
+                                "it may be a decompression bomb") from None
+            except (OSError, UnidentifiedImageError, ValueError) as err:
+                raise DataError(f"{path}: cannot be read as an image ({type(err).__name__})") from None
             if first is None:
                 first = (path, array.shape)
             elif array.shape != first[1]:
@@ -65,19 +74,24 @@ def csv_table(path: str, target: str, task: str = "auto", val_fraction: float = 
               normalize: bool = True) -> DataSet:
     """Numeric feature columns and one target column (a class name or a number)."""
     file = Path(path).expanduser()
+    raw = read_limited(file, "CSV file")
     try:
-        with file.open(newline="", encoding="utf-8-sig") as f:
-            rows = list(csv.reader(f))
-    except FileNotFoundError:
-        raise DataError(f"CSV file {file} does not exist") from None
-    except (OSError, UnicodeDecodeError, csv.Error) as err:
+        rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
+    except UnicodeDecodeError as err:
+        raise DataError(f"{file}: is not UTF-8 text (byte {err.start}); is it a CSV file?") from None
+    except csv.Error as err:
         raise DataError(f"{file}: cannot be read as CSV text ({err})") from None
     rows = [r for r in rows if any(cell.strip() for cell in r)]
     if len(rows) < 2:
         raise DataError(f"{file}: needs a header line and at least one row of data")
     header = [h.strip() for h in rows[0]]
+    if len(header) < 2:
+        # Not quoted: a file that is no table (a password file, a log) must not be echoed.
+        raise DataError(f"{file}: its first line has one column; a CSV file has a header line of column names "
+                        "separated by commas")
     if target not in header:
-        raise DataError(f"{file}: there is no column '{target}'; the columns are {', '.join(header)}")
+        shown = ", ".join(h[:40] for h in header[:30]) + (" ..." if len(header) > 30 else "")
+        raise DataError(f"{file}: there is no column '{target}'; the columns are {shown}")
     t = header.index(target)
     features = [i for i in range(len(header)) if i != t]
     if not features:
@@ -96,7 +110,10 @@ def csv_table(path: str, target: str, task: str = "auto", val_fraction: float = 
                 raise DataError(f"{file} line {line}, column '{header[i]}': {row[i]!r} is not a finite number")
             numbers.append(number)
         values.append(numbers)
-        targets.append(row[t].strip())
+        label = row[t].strip()
+        if not label:
+            raise DataError(f"{file} line {line}: the target column '{target}' is empty")
+        targets.append(label)
     if task not in ("auto", CLASSIFICATION, REGRESSION):
         raise DataError(f"task must be auto, classification or regression, not {task!r}")
     numeric = all(_is_number(v) for v in targets)
@@ -143,13 +160,9 @@ def text_file(path: str = "", seq_len: int = 64, val_fraction: float = 0.1, seed
     sample is one word and its target a word at most ``window`` words away (word2vec)."""
     file = Path(path).expanduser() if path else BUNDLED_TEXT
     try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise DataError(f"text file {file} does not exist") from None
+        text = read_limited(file, "text file").decode("utf-8")
     except UnicodeDecodeError as err:
         raise DataError(f"{file}: is not UTF-8 text (byte {err.start})") from None
-    except OSError as err:
-        raise DataError(f"{file}: cannot be read ({err})") from None
     if mode == "skipgram":
         return _skipgram(file, text, window, val_fraction, seed)
     if mode != "chars":

@@ -5,7 +5,9 @@ from __future__ import annotations
 import torch
 from torch import fx
 
+from ..compiler import node_ids
 from ..errors import first_line
+from ..layers import node_of_step
 
 
 class NodeFailure(Exception):
@@ -24,8 +26,9 @@ class _Locator(fx.Interpreter):
 
 def _node_id(n: fx.Node) -> str:
     if n.op == "call_module":
-        return str(n.target)
-    return n.name.rsplit("_", 1)[0] if n.name.endswith(("_seq", "_last")) else n.name
+        return node_ids(n.graph.owning_module).get(str(n.target), str(n.target)) if n.graph.owning_module \
+            else str(n.target)
+    return node_of_step(n.name.rsplit("_", 1)[0] if n.name.endswith(("_seq", "_last")) else n.name)
 
 
 def locate_failure(model: fx.GraphModule, *inputs: torch.Tensor) -> NodeFailure | None:

@@ -45,11 +45,13 @@ class _Stop(Exception):
 
 
 def train(graph: Graph, config: TrainingConfig | None = None, control: Control | None = None,
-          dataset: DataSet | None = None, resume: str | None = None) -> Iterator:
-    """Train ``graph``; yields messages (see ``messages.py``) and ends with Finished or Failed."""
+          dataset: DataSet | None = None, resume: str | None = None, allow_download: bool = False) -> Iterator:
+    """Train ``graph``; yields messages (see ``messages.py``) and ends with Finished or Failed.
+    ``allow_download``: the person agreed that a data set the settings mark ``download`` may be
+    fetched into the folder they name."""
     try:
         config = config or TrainingConfig.from_dict(graph.training)
-        run = _Run(graph, config, control or Control(), dataset, resume)
+        run = _Run(graph, config, control or Control(), dataset, resume, allow_download)
         yield from run.messages()
     except _Stop as stop:
         yield from stop.messages
@@ -63,14 +65,15 @@ def train(graph: Graph, config: TrainingConfig | None = None, control: Control |
 
 
 class _Run:
-    def __init__(self, graph, config, control, dataset, resume) -> None:
+    def __init__(self, graph, config, control, dataset, resume, allow_download) -> None:
         self.graph, self.config, self.control = graph, config, control
         self.dist = Distributed.from_environment()
         report = check(graph)
         if not report.ok:
-            raise _Stop(Failed("the graph has errors; fix them before training",
+            raise _Stop(Failed(f"the graph has errors; fix them before training: {report.errors[0].message}",
                                node=report.errors[0].node, diagnostics=tuple(d.message for d in report.errors)))
-        data = dataset if dataset is not None else load_dataset(config.dataset, **config.dataset_options)
+        data = dataset if dataset is not None else load_dataset(config.dataset, allow_download,
+                                                                 **config.dataset_options)
         report = check(graph, data, config.loss, config.reconstruct)
         if not report.ok:
             raise _Stop(Failed(f"the graph does not fit the {data.name} data set",

@@ -9,6 +9,8 @@ import numpy as np
 import torch
 from torch import fx, nn
 
+from ..compiler import node_ids
+from ..layers import step_name
 from .messages import (
     ActivationMaps,
     DeadUnits,
@@ -27,8 +29,9 @@ HISTOGRAM_BINS = 32
 
 
 def layers_with_weights(model: nn.Module) -> list[tuple[str, nn.Module]]:
-    """Top-level submodules (named by node id) that hold parameters, in forward order."""
-    return [(name, m) for name, m in model.named_children() if any(True for _ in m.parameters())]
+    """Top-level submodules that hold parameters, by node id, in forward order."""
+    ids = node_ids(model)
+    return [(ids[name], m) for name, m in model.named_children() if any(True for _ in m.parameters())]
 
 
 def gradient_flow(step: int, layers: list[tuple[str, nn.Module]]) -> GradientFlow | None:
@@ -81,7 +84,8 @@ def histograms(step: int, layers: list[tuple[str, nn.Module]]) -> Histograms | N
 
 
 def filters(step: int, model: nn.Module) -> list[Filters]:
-    return [Filters(step, name, m.weight.detach()[:MAX_FILTERS].float().cpu().numpy())
+    ids = node_ids(model)
+    return [Filters(step, ids[name], m.weight.detach()[:MAX_FILTERS].float().cpu().numpy())
             for name, m in model.named_children() if isinstance(m, (nn.Conv2d, nn.Conv1d))]
 
 
@@ -105,11 +109,11 @@ def inside_look(step: int, model: fx.GraphModule, graph, batch: torch.Tensor, sa
     """Activation maps of one sample and dead-unit shares, from one pass over the probe batch."""
     node_types = {n.id: n.type for n in graph.nodes.values()}
     names = {n.name for n in model.graph.nodes if n.op in ("call_module", "call_function", "call_method")}
-    shown = [n for n in graph.nodes if n in names and node_types[n] not in ("Input", "Output")]
+    shown = [n for n in graph.nodes if step_name(n) in names and node_types[n] not in ("Input", "Output")]
     if layers is not None:
         shown = [n for n in shown if n in layers]
-    relus = [n for n in graph.nodes if n in names and node_types[n] in RELU_FAMILY]
-    recorder = _Recorder(model, set(shown) | set(relus))
+    relus = [n for n in graph.nodes if step_name(n) in names and node_types[n] in RELU_FAMILY]
+    recorder = _Recorder(model, {step_name(n) for n in shown + relus})
     was_training = model.training
     model.eval()
     try:
@@ -120,6 +124,7 @@ def inside_look(step: int, model: fx.GraphModule, graph, batch: torch.Tensor, sa
     values = recorder.values
     messages: list[Any] = []
     sample = min(sample, len(batch) - 1)
+    values = {n: values[step_name(n)] for n in shown + relus if step_name(n) in values}
     for name in shown:
         if name in values and values[name].is_floating_point():
             maps = values[name][sample]

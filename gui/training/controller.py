@@ -40,7 +40,8 @@ class TrainingController(QObject):
     def running(self) -> bool:
         return self.worker is not None and not self.worker.done
 
-    def start(self, graph: Graph, config: TrainingConfig, document: Path | None = None) -> RunRecord:
+    def start(self, graph: Graph, config: TrainingConfig, document: Path | None = None,
+              allow_download: bool = False) -> RunRecord:
         """Train a snapshot of ``graph``; ``document`` is the file it was opened from (None: untitled)."""
         if self.running:
             raise RuntimeError("a run is already going")
@@ -53,7 +54,7 @@ class TrainingController(QObject):
         record.document = str(document) if document is not None else None
         self.runs.append(record)
         self.current = record
-        self.worker = TrainingWorker(snapshot, config).start()
+        self.worker = TrainingWorker(snapshot, config, allow_download=allow_download).start()
         self._timer.start()
         self.started.emit(record)
         return record

@@ -83,8 +83,25 @@ class TrainingUI(QObject):
             return False
         if epochs is not None:
             config = config.replace(epochs=epochs)
-        self.controller.start(w.document.graph, config, w.document.path)
+        allow_download = False
+        if config.dataset_options.get("download") is True:
+            allow_download = self.ask_download(config)
+            if not allow_download:
+                w.say("Training not started: the data set would have to be downloaded first")
+                return False
+        self.controller.start(w.document.graph, config, w.document.path, allow_download)
         return True
+
+    def ask_download(self, config: TrainingConfig) -> bool:
+        """A graph file cannot make NetLoom download on its own: the person agrees first."""
+        if not self.window.interactive:
+            return False
+        root = config.dataset_options.get("root", "?")
+        answer = QMessageBox.question(self.window, "Download the data set?",
+                                      f"The training settings ask to download {config.dataset} into {root}. "
+                                      "Download it there now?",
+                                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
 
     def pause(self, paused: bool) -> None:
         (self.controller.pause if paused else self.controller.resume)()

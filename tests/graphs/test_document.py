@@ -94,10 +94,12 @@ def test_rename_rewires_and_refuses_bad_names():
     g.move("relu1", 1, 2)
     g.rename("relu1", "activation")
     assert Edge("input1", "activation") in g.edges and g.positions["activation"] == (1.0, 2.0)
-    for bad, reason in (("2fast", "not a valid name"), ("class", "reserved"), ("forward", "reserved"),
+    for bad, reason in (("2fast", "not a valid name"), ("class", "reserved"), ("_private", "reserved"),
                         ("input1", "already exists"), ("has space", "not a valid name")):
         with pytest.raises(GraphError, match=reason):
             g.rename("activation", bad)
+    g.rename("activation", "forward")      # a module attribute's name: the compiler gives it a safe attribute
+    assert "forward" in g.nodes
 
 
 def test_every_edit_is_announced_once_as_typed_events():
@@ -155,3 +157,27 @@ def test_consecutive_moves_merge_into_one_step():
     assert first.merge(second)
     g.revert(first)
     assert "relu1" not in g.positions
+
+
+def test_adding_a_node_and_a_wire_does_not_walk_all_the_wires():
+    """Building a graph through the API stays linear: checking a new wire looks at what it touches."""
+    class CountingList(list):
+        walks = 0
+
+        def __iter__(self):
+            CountingList.walks += 1
+            return super().__iter__()
+
+    g = Graph()
+    prev = g.add_node("Input", shape=[4])
+    for _ in range(200):
+        node = g.add_node("ReLU")
+        g.connect(prev, node)
+        prev = node
+    g.edges = CountingList(g.edges)
+    for _ in range(50):
+        node = g.add_node("ReLU")
+        g.connect(prev, node)
+        prev = node
+    assert CountingList.walks == 0
+    assert g.unique_id("relu") == "relu251"

@@ -100,3 +100,32 @@ def test_the_document_package_never_executes_or_unpickles():
                 assert not {"pickle", "marshal", "importlib", "yaml", "shelve"} & {n.split(".")[0] for n in names}, path
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
                 assert node.func.id not in ("eval", "exec", "compile", "__import__", "getattr"), (path, node.func.id)
+
+
+def _deep(levels: int) -> list:
+    value: list = [1]
+    for _ in range(levels):
+        value = [value]
+    return value
+
+
+hostile_numbers = st.sampled_from([10**400, -(10**40), 2**63, float("inf"), float("-inf"), float("nan"), 1e308,
+                                   _deep(40)])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from(ALL_PATHS), st.sampled_from(["replace", "delete", "duplicate"]),
+                          json_values | hostile_numbers), min_size=1, max_size=3))
+def test_whatever_loads_can_be_saved_and_loads_again_the_same(mutations):
+    data = BASE
+    for path, action, value in mutations:
+        try:
+            data = mutate(data, path, action, value)
+        except (KeyError, IndexError, TypeError):
+            continue
+    try:
+        graph = loads_graph(json.dumps(data), "fuzz.loom")
+    except GraphFileError:
+        return
+    text = dumps_graph(graph)                     # never a ValueError, RecursionError or OverflowError
+    assert dumps_graph(loads_graph(text, "again.loom")) == text

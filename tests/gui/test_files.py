@@ -88,6 +88,7 @@ def test_screenshot_of_a_missing_file_fails(tmp_path):
 
 def test_import_a_torchvision_model_and_export_it_from_the_file_menu(window, qtbot, tmp_path):
     assert window.model_io.import_model("torchvision:resnet18")
+    qtbot.waitUntil(lambda: not window.model_io.importing, timeout=120_000)    # in its child process
     graph = window.document.graph
     assert len(graph.nodes) == 71 and window.document.path is None
     assert "11,689,512 parameters" in window.totals_label.text()
@@ -108,10 +109,11 @@ def test_import_a_torchvision_model_and_export_it_from_the_file_menu(window, qtb
     assert [a.text() for a in export_menu.actions()][0] == "as PyTorch Program (recommended)..."
 
 
-def test_an_import_that_fails_leaves_the_document(window, tmp_path):
+def test_an_import_that_fails_leaves_the_document(window, qtbot, tmp_path):
     window.document.replace(chain("ReLU", input_shape=[4], name="kept"), None)
     before = window.graph_text()
-    assert not window.model_io.import_model("torchvision:no_such_net")
+    assert window.model_io.import_model("torchvision:no_such_net")
+    qtbot.waitUntil(lambda: not window.model_io.importing, timeout=60_000)
     assert window.graph_text() == before
     assert "torchvision has no model 'no_such_net'" in window.statusBar().currentMessage()
 
@@ -137,3 +139,51 @@ def test_opening_a_file_without_layout_places_its_nodes_in_the_document(window, 
     positions = window.document.graph.positions
     assert set(positions) == set(window.document.graph.nodes)
     assert [window.scene.nodes[n].pos().toTuple() for n in positions] == list(positions.values())
+
+
+CRASHING_MODEL = """
+import os
+import torch.nn as nn
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        os._exit(3)          # the model's code kills its process
+"""
+
+SHADOWING_HELPER = "raise RuntimeError('the real safetensors must be used, not this file')\n"
+
+SHADOWED_MODEL = """
+import torch.nn as nn
+import helper_layers           # a module beside the model: still found
+
+class Net(nn.Module):
+    example_input_shape = [4]
+
+    def __init__(self):
+        super().__init__()
+        self.fc = helper_layers.make()
+
+    def forward(self, x):
+        return self.fc(x)
+"""
+
+
+def test_importing_a_python_file_whose_code_crashes_leaves_the_editor_running(window, qtbot, tmp_path):
+    (tmp_path / "crash.py").write_text(CRASHING_MODEL)
+    window.document.replace(chain("ReLU", input_shape=[4], name="kept"), None)
+    assert window.model_io.import_model(f"{tmp_path / 'crash.py'}:Net")
+    assert window.model_io.importing                  # the window is not waiting for it
+    qtbot.waitUntil(lambda: not window.model_io.importing, timeout=60_000)
+    assert "the import process ended without a result (exit code 3)" in window.statusBar().currentMessage()
+    assert window.document.graph.name == "kept" and window.isVisible()
+
+
+def test_a_file_beside_the_model_named_like_a_dependency_does_not_shadow_it(window, qtbot, tmp_path):
+    (tmp_path / "safetensors.py").write_text(SHADOWING_HELPER)
+    (tmp_path / "helper_layers.py").write_text("import torch.nn as nn\n\ndef make():\n    return nn.Linear(4, 2)\n")
+    (tmp_path / "model.py").write_text(SHADOWED_MODEL)
+    assert window.model_io.import_model(f"{tmp_path / 'model.py'}:Net")
+    qtbot.waitUntil(lambda: not window.model_io.importing, timeout=60_000)
+    assert [n.type for n in window.document.graph.nodes.values()] == ["Input", "Linear", "Output"], \
+        window.statusBar().currentMessage()

@@ -1,0 +1,185 @@
+"""Hostile input gets a clear error: odd ids, sizes no machine holds, long sequences, data paths
+that name devices, bombs or private files, downloads nobody asked for."""
+
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from torch import fx
+
+from engine import CompileError, check, compile_graph
+from engine.data import DataError, load_dataset
+from engine.exporter import export_python
+from engine.training import TrainingConfig, train
+from engine.training.messages import Failed, Finished
+from graphs import Graph, GraphFileError, loads_graph
+from tests.helpers import chain
+
+# Every public name a GraphModule has (methods and attributes), as an audit would try them.
+MODULE_NAMES = sorted(n for n in dir(fx.GraphModule(torch.nn.Module(), fx.Graph()))
+                      if not n.startswith("_") and n.isidentifier())
+
+
+def graph_with_ids(ids, features=4) -> Graph:
+    g = Graph(name="odd ids")
+    prev = g.add_node("Input", shape=[features])
+    for i, node_id in enumerate(ids):
+        kind = ("Linear", {"out_features": features}) if i % 2 == 0 else ("ReLU", {})
+        new = g.add_node(kind[0], id=node_id, **kind[1])
+        g.connect(prev, new)
+        prev = new
+    g.connect(prev, g.add_node("Output"))
+    return g
+
+
+def test_every_graph_module_attribute_name_is_a_valid_id_that_compiles_trains_and_exports(tmp_path):
+    ids = MODULE_NAMES + ["torch", "self", "F", "nn", "print", "input"]
+    assert {"load_state_dict", "get_parameter", "recompile", "set_submodule", "bfloat16", "compile",
+            "register_forward_hook"} <= set(ids)
+    g = graph_with_ids(ids, features=2)
+    model = compile_graph(g)
+    assert model(torch.randn(3, 2)).shape == (3, 2)
+    code = model.code
+    assert "torch_ = self.torch(" in code and "load_state_dict = torch.nn.functional.relu(" in code \
+        or "load_state_dict = self.load_state_dict_(" in code
+    g.training = TrainingConfig(dataset="gaussian", epochs=1, device="cpu", probe_every=5).to_dict()
+    messages = list(train(g))
+    assert isinstance(messages[-1], Finished), messages[-1]
+    from engine.training.messages import ActivationMaps, GradientFlow
+    flows = [m for m in messages if isinstance(m, GradientFlow)]
+    assert {layer.layer for layer in flows[-1].layers} == {n for n in ids[::2]}     # probes speak of node ids
+    assert {m.layer for m in messages if isinstance(m, ActivationMaps)} <= set(g.nodes)
+    export_python(g, tmp_path / "odd.py")
+    import subprocess
+    import sys
+    ran = subprocess.run([sys.executable, "-I", str(tmp_path / "odd.py")], capture_output=True, text=True, timeout=120)
+    assert ran.returncode == 0, ran.stderr[-2000:]
+
+
+@pytest.mark.parametrize("text, place, problem", [
+    ('{"out_features": 1' + "0" * 400 + '}', "nodes[1].params.out_features", "is too large"),
+    ('{"out_features": 3}', "training.lr", "not a number a graph can hold"),
+])
+def test_numbers_no_graph_can_hold_are_refused_on_load_naming_the_place(text, place, problem):
+    source = ('{"format": "netloom.graph", "format_version": 1, "nodes": [{"id": "input1", "type": "Input", '
+              '"params": {"shape": [4]}}, {"id": "fc1", "type": "Linear", "params": ' + text + '}], '
+              '"training": {"lr": 1e400}}')
+    if place == "nodes[1].params.out_features":
+        source = source.replace('"lr": 1e400', '"lr": 0.1')
+    with pytest.raises(GraphFileError) as caught:
+        loads_graph(source, "odd.loom")
+    assert str(caught.value).startswith(f"odd.loom: {place}: ") and problem in str(caught.value)
+
+
+def test_deep_nesting_is_refused_on_load_not_a_recursion_error_at_save():
+    nested = "[" * 40 + "1" + "]" * 40
+    source = ('{"format": "netloom.graph", "format_version": 1, "nodes": [], "training": {"dataset_options": '
+              '{"x": ' + nested + '}}}')
+    with pytest.raises(GraphFileError, match="is nested more than 32 levels deep"):
+        loads_graph(source, "deep.loom")
+
+
+def test_a_graph_too_large_for_the_machine_is_refused_before_anything_is_allocated():
+    g = chain(("Linear", {"out_features": 200_000}), input_shape=[100_000], name="huge")   # 20 billion weights
+    report = check(g)
+    assert not report.ok
+    error = report.errors[0]
+    assert error.node == "fc1" and "fc1: the graph's 20,000,200,000 parameters need 74.5 GB" in error.message
+    started = time.perf_counter()
+    with pytest.raises(CompileError) as caught:
+        compile_graph(g)
+    assert time.perf_counter() - started < 5 and caught.value.node == "fc1" and "74.5 GB" in str(caught.value)
+    g.training = TrainingConfig(device="cpu").to_dict()
+    failed = list(train(g))
+    assert len(failed) == 1 and isinstance(failed[0], Failed) and "74.5 GB" in failed[0].reason
+
+
+def test_check_warns_when_training_needs_more_memory_than_the_machine_has(monkeypatch):
+    from engine import memory
+    monkeypatch.setattr(memory, "machine_memory", lambda: 3 * 2**20)      # a 3 MB machine
+    g = chain(("Linear", {"out_features": 512}), input_shape=[512], name="medium")
+    report = check(g)
+    warning = [d for d in report.warnings if "training this graph needs about" in d.message]
+    assert warning and warning[0].node == "fc1" and "more than this machine's memory (3.0 MB)" in warning[0].message
+
+
+def test_a_long_sequence_is_checked_without_running_it():
+    g = chain(("LSTM", {"hidden_size": 32, "num_layers": 2}), input_shape=[4096, 8], name="long")
+    check(chain(("LSTM", {"hidden_size": 8}), input_shape=[2, 8]))        # warm up torch's meta kernels
+    started = time.perf_counter()
+    report = check(g)
+    assert time.perf_counter() - started < 1.0
+    short = check(chain(("LSTM", {"hidden_size": 32, "num_layers": 2}), input_shape=[7, 8]))
+    assert report.shapes["lstm1"] == (4096, 32)
+    assert report.params["lstm1"] == short.params["lstm1"]
+    assert report.macs["lstm1"] == short.macs["lstm1"] // 7 * 4096
+
+
+# ---------------------------------------------------------------------- data paths named in a file
+def test_a_device_or_a_folder_is_refused_as_a_data_file(tmp_path):
+    with pytest.raises(DataError, match="/dev/zero: is not a regular file"):
+        load_dataset("text", path="/dev/zero")
+    with pytest.raises(DataError, match="/dev/zero: is not a regular file"):
+        load_dataset("csv", path="/dev/zero", target="y")
+    with pytest.raises(DataError, match="is a folder"):
+        load_dataset("text", path=str(tmp_path))
+
+
+def test_a_text_file_over_the_limit_is_refused(tmp_path, monkeypatch):
+    from engine.data import file_guard
+    monkeypatch.setattr(file_guard, "MAX_TEXT_BYTES", 1000)
+    big = tmp_path / "big.txt"
+    big.write_text("a" * 5000)
+    with pytest.raises(DataError, match="big.txt: is 0 MB; a text file is read up to 0 MB|larger than"):
+        file_guard.read_limited(big, "text file", 1000)
+
+
+def test_errors_never_quote_a_file_that_is_no_table(tmp_path):
+    secret = tmp_path / "passwd"
+    secret.write_text("root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n")
+    with pytest.raises(DataError) as caught:
+        load_dataset("csv", path=str(secret), target="y")
+    assert "root:x:0" not in str(caught.value) and "its first line has one column" in str(caught.value)
+
+
+def test_an_empty_target_cell_is_refused_naming_the_line(tmp_path):
+    table = tmp_path / "t.csv"
+    table.write_text("a,b,label\n1,2,x\n3,4,\n5,6,y\n")
+    with pytest.raises(DataError, match=r"t.csv line 3: the target column 'label' is empty"):
+        load_dataset("csv", path=str(table), target="label")
+
+
+def test_a_decompression_bomb_is_named_not_a_traceback(tmp_path, monkeypatch):
+    from PIL import Image
+    folder = tmp_path / "images" / "cats"
+    folder.mkdir(parents=True)
+    Image.new("L", (64, 64)).save(folder / "bomb.png")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)     # 4,096 pixels is now a bomb
+    with pytest.raises(DataError, match="bomb.png: has more pixels than an image file may"):
+        load_dataset("image_folder", root=str(tmp_path / "images"))
+
+
+def test_a_download_the_person_did_not_allow_is_refused_and_creates_nothing(tmp_path):
+    target = tmp_path / "somewhere" / "mnist"
+    with pytest.raises(DataError, match="NetLoom downloads only when you agree"):
+        load_dataset("mnist", root=str(target), download=True)
+    assert not (tmp_path / "somewhere").exists()
+
+
+def test_the_train_command_needs_allow_download(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    from graphs import load_graph, save_graph
+    root = Path(__file__).resolve().parents[2]
+    g = load_graph(root / "resources" / "examples" / "lenet_digits.loom")
+    g.training = TrainingConfig(dataset="mnist", dataset_options={"root": str(tmp_path / "data"), "download": True},
+                                device="cpu").to_dict()
+    save_graph(g, tmp_path / "m.loom")
+    result = subprocess.run([sys.executable, str(root / "main.py"), "train", str(tmp_path / "m.loom"), "--json"],
+                            capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    final = json.loads(result.stdout.strip().splitlines()[-1])
+    assert result.returncode == 1 and "--allow-download" in final["reason"]
+    assert not (tmp_path / "data").exists()
