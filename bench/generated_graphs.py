@@ -26,3 +26,41 @@ def residual_mlp(nodes: int = 1000, width: int = 64) -> Graph:
     for node, pos in layered_positions(g).items():
         g.positions[node] = pos
     return g
+
+
+def residual_conv(nodes: int = 1000, channels: int = 8, size: int = 8) -> Graph:
+    """Input, then blocks of Conv -> BatchNorm -> ReLU -> Conv, joined to the block's input by an
+    Add (a skip) or a Concat and a 1x1 Conv back to the width, until ``nodes``: convolutions,
+    skips and concatenations as in real vision models. Kernel sizes vary so that blocks differ."""
+    g = Graph(name=f"residual conv {nodes}")
+    prev = g.add_node("Input", shape=[channels, size, size])
+    block = 0
+    while len(g.nodes) + 8 <= nodes:
+        kernel = 3 if block % 3 else 1
+        a = g.add_node("Conv2d", out_channels=channels, kernel_size=kernel, padding=kernel // 2)
+        bn = g.add_node("BatchNorm2d")
+        r = g.add_node("ReLU")
+        b = g.add_node("Conv2d", out_channels=channels, kernel_size=3, padding=1)
+        wires = [(prev, a), (a, bn), (bn, r), (r, b)]
+        if block % 2:
+            join = g.add_node("Add")
+            wires += [(b, join), (prev, join)]
+            out = g.add_node("ReLU")
+            wires.append((join, out))
+        else:
+            join = g.add_node("Concat", dim=1)
+            wires += [(b, join), (prev, join)]
+            out = g.add_node("Conv2d", out_channels=channels, kernel_size=1)
+            wires.append((join, out))
+        for src, dst in wires:
+            g.connect(src, dst)
+        prev = out
+        block += 1
+    while len(g.nodes) < nodes - 1:
+        n = g.add_node("Identity")
+        g.connect(prev, n)
+        prev = n
+    g.connect(prev, g.add_node("Output"))
+    for node, pos in layered_positions(g).items():
+        g.positions[node] = pos
+    return g

@@ -6,11 +6,14 @@ totals in the status bar) and what ``python main.py check`` prints.
 
 from __future__ import annotations
 
+import heapq
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import networkx as nx
 
-from graphs import ERROR, WARNING, Diagnostic, Edge, Graph, InsertLayer, SetParam, structural_diagnostics
+from graphs import ERROR, WARNING, Changes, Diagnostic, Edge, Graph, InsertLayer, SetParam, structural_diagnostics
+from graphs.events import EdgeAdded, EdgeRemoved, NodeAdded, NodeRemoved, NodeRenamed, ParamsChanged
 
 from .inference import InferenceCache, NodeResult
 from .layers import TensorInfo
@@ -25,6 +28,7 @@ class Report:
     tensors: dict[tuple[str, str], TensorInfo] = field(default_factory=dict)  # (node, out port) -> tensor
     params: dict[str, int] = field(default_factory=dict)
     macs: dict[str, int] = field(default_factory=dict)
+    activation_values: int = 0     # values all node outputs hold for one sample (memory estimates)
 
     @property
     def ok(self) -> bool:
@@ -55,64 +59,214 @@ class Report:
 
 
 class Checker:
-    """Checks graphs, remembering node results so a re-check after an edit is cheap."""
+    """Checks a graph, and re-checks it after edits at the cost of what changed.
 
-    def __init__(self, cache: InferenceCache | None = None) -> None:
+    A checker follows the graph it last checked through the graph's events. A parameter change
+    marks its node; only marked nodes are inferred again, and a node whose outputs came out
+    different marks the nodes it feeds, so an edit that changes no downstream shape re-checks
+    one node. Structural edits (wires, nodes) also redo the structural checks and the order.
+    A re-check with nothing changed returns the report it has. Node results are cached on
+    (type, params, inputs) as well, so undoing an edit costs look-ups only.
+    """
+
+    def __init__(self, cache: InferenceCache | None = None, follow: bool = True) -> None:
+        """``follow=False``: check every time from scratch (with the cache), for graphs that may
+        change without events (a script that sets fields) or are checked once."""
         self.cache = cache or InferenceCache()
+        self.follow = follow
+        self.visits = 0                 # nodes inferred by the last check (what a re-check cost)
+        self._graph: Graph | None = None
+        self._unsubscribe: Callable[[], None] | None = None
+        self._revision = -1
+        self._report: Report | None = None
+        self._dirty: set[str] = set()
+        self._structure_changed = True
+        self._structural: list[Diagnostic] = []
+        self._rank: dict[str, int] = {}
+        self._skipped: set[str] = set()      # structurally broken or on/after a loop: no shapes
+        self._inputs: dict[str, dict[str, list[TensorInfo]]] = {}
+        self._results: dict[str, NodeResult] = {}
+        self._findings: dict[str, list[Diagnostic]] = {}     # only nodes that have some
+        self._tensors: dict[tuple[str, str], TensorInfo] = {}
+        self._outputs: dict[str, dict[str, TensorInfo]] = {}
+        self._shapes: dict[str, tuple[int, ...]] = {}
+        self._params: dict[str, int] = {}
+        self._macs: dict[str, int] = {}
+        self._activation_values = 0
+        self._document_rank: dict[str, int] = {}
 
+    # ------------------------------------------------------------------ following the graph
+    def _follow(self, graph: Graph) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        self._graph = graph
+        self._unsubscribe = graph.events.subscribe(self._changed) if self.follow else None
+        self._revision, self._report = -1, None
+        self._structure_changed = True
+        for store in (self._results, self._inputs, self._findings, self._tensors, self._outputs, self._shapes,
+                      self._params, self._macs):
+            store.clear()
+        self._activation_values = 0
+        self._dirty = set(graph.nodes)
+
+    def _changed(self, changes: Changes) -> None:
+        for event in changes.events:
+            if isinstance(event, ParamsChanged):
+                self._dirty.add(event.node)
+            elif isinstance(event, NodeAdded):
+                self._dirty.add(event.node)
+                self._structure_changed = True
+            elif isinstance(event, NodeRemoved):
+                self._forget(event.node)
+                self._structure_changed = True
+            elif isinstance(event, (EdgeAdded, EdgeRemoved)):
+                self._dirty.add(event.edge.dst)
+                self._structure_changed = True
+            elif isinstance(event, NodeRenamed):
+                self._forget(event.old)
+                self._dirty.add(event.new)
+                self._dirty.update(self._graph.successors(event.new) if self._graph else ())
+                self._structure_changed = True
+
+    def _forget(self, node: str) -> None:
+        """Drop what a node contributed to the report (it is inferred again, or gone)."""
+        self._results.pop(node, None)
+        self._inputs.pop(node, None)
+        self._findings.pop(node, None)
+        self._shapes.pop(node, None)
+        self._params.pop(node, None)
+        self._macs.pop(node, None)
+        for port, info in self._outputs.pop(node, {}).items():
+            self._tensors.pop((node, port), None)
+            self._activation_values -= _values(info)
+        self._dirty.discard(node)
+
+    # ------------------------------------------------------------------ checking
     def check(self, graph: Graph) -> Report:
-        report = Report(diagnostics=structural_diagnostics(graph))
-        g = graph.to_networkx()
-        broken = {d.node for d in report.diagnostics if d.severity == ERROR and d.node}
+        if graph is not self._graph or not self.follow:
+            self._follow(graph)
+        elif graph.revision == self._revision and self._report is not None:
+            self.visits = 0
+            return self._report
+        if self._structure_changed:
+            self._restructure(graph)
+        self.visits = self._propagate(graph)
+        self._revision = graph.revision
+        self._report = self._assemble(graph)
+        return self._report
+
+    def _restructure(self, graph: Graph) -> None:
+        """Structural checks, the order shapes flow in, and which nodes get no shapes."""
+        g = graph.topology()
+        self._structural = structural_diagnostics(graph, g)
+        skipped = {d.node for d in self._structural if d.severity == ERROR and d.node}
         if not nx.is_directed_acyclic_graph(g):
             # Shapes are only defined on the acyclic part: skip every node on or after a loop.
             looped = {n for comp in nx.strongly_connected_components(g) if len(comp) > 1 for n in comp}
             looped |= {n for n in g if g.has_edge(n, n)}
             for n in list(looped):
                 looped |= nx.descendants(g, n)
+            skipped |= looped
             g = g.subgraph(set(g) - looped)
-        rank = {n: i for i, n in enumerate(graph.nodes)}
-        wires_into = graph.wires_into()
-        for node_id in nx.lexicographical_topological_sort(g, key=rank.__getitem__):
+        document_order = {n: i for i, n in enumerate(graph.nodes)}
+        self._document_rank = document_order
+        order = nx.lexicographical_topological_sort(g, key=document_order.__getitem__)
+        self._rank = {n: i for i, n in enumerate(order)}
+        for n in skipped:
+            self._rank.setdefault(n, len(self._rank))
+        self._dirty |= skipped ^ self._skipped          # nodes that start or stop being skipped
+        self._skipped = skipped
+        self._structure_changed = False
+
+    def _propagate(self, graph: Graph) -> int:
+        """Infer the marked nodes in order; a node whose outputs changed marks what it feeds."""
+        dirty = {n for n in self._dirty if n in graph.nodes}
+        self._dirty = set()
+        if not dirty:
+            return 0
+        # Wires from the graph's index when it follows the graph's events; a one-off check may
+        # see a graph whose fields a script set directly, so it reads the wire list itself.
+        all_wires = None if self.follow else graph.wires_into()
+        queue = [(self._rank.get(n, 0), n) for n in dirty]
+        heapq.heapify(queue)
+        done: set[str] = set()
+        visits = 0
+        while queue:
+            _, node_id = heapq.heappop(queue)
+            if node_id in done:
+                continue
+            done.add(node_id)
+            before = self._outputs.get(node_id, {})
+            self._forget(node_id)
             node = graph.nodes[node_id]
             inputs: dict[str, list[TensorInfo]] = {}
-            complete = node_id not in broken
+            complete = node_id not in self._skipped
+            wires = graph.wires_into_node(node_id) if all_wires is None else {
+                port.name: all_wires.get((node_id, port.name), []) for port in node.spec.inputs}
             for port in node.spec.inputs:
                 infos = []
-                for edge in wires_into.get((node_id, port.name), []):
-                    info = report.tensors.get((edge.src, edge.src_port))
+                for edge in wires.get(port.name, []):
+                    info = self._tensors.get((edge.src, edge.src_port))
                     if info is None:
                         complete = False   # an upstream problem was already reported there
                     else:
                         infos.append(info)
                 inputs[port.name] = infos
-            if not complete:
-                continue
-            result = self.cache.infer(node.type, node.params, inputs)
-            self._record(graph, node_id, inputs, result, report)
+            after: dict[str, TensorInfo] = {}
+            if complete:
+                visits += 1
+                result = self.cache.infer(node.type, node.params, inputs)
+                self._take(graph, node_id, inputs, result)
+                after = result.outputs
+            if after != before:
+                for successor in graph.successors(node_id):
+                    if successor not in done:
+                        heapq.heappush(queue, (self._rank.get(successor, 0), successor))
+        return visits
+
+    def _take(self, graph: Graph, node_id: str, inputs, result: NodeResult) -> None:
+        """Record one node's result in the report's running parts."""
+        self._results[node_id], self._inputs[node_id] = result, inputs
+        self._outputs[node_id] = dict(result.outputs)
+        for port, info in result.outputs.items():
+            self._tensors[(node_id, port)] = info
+            self._activation_values += _values(info)
+        if result.outputs:
+            self._shapes[node_id] = next(iter(result.outputs.values())).shape
+        elif graph.nodes[node_id].type == "Output":   # an Output shows what it receives
+            self._shapes[node_id] = inputs["in"][0].shape
+        if not result.failed:
+            self._params[node_id] = result.params
+            self._macs[node_id] = result.macs
+        if result.findings:
+            self._findings[node_id] = [Diagnostic(f.severity, node_id, f"{node_id}: {f.text}",
+                                                  _fix(graph, node_id, f)) for f in result.findings]
+
+    def _assemble(self, graph: Graph) -> Report:
+        """A new report from the running parts: copies of dictionaries, no walk over the nodes."""
+        rank = self._document_rank
+        findings = sorted(self._findings, key=lambda n: rank.get(n, len(rank)))
+        report = Report(diagnostics=list(self._structural) + [d for n in findings for d in self._findings[n]],
+                        shapes=dict(self._shapes), tensors=dict(self._tensors), params=dict(self._params),
+                        macs=dict(self._macs), activation_values=self._activation_values)
         report.diagnostics.extend(memory_diagnostics(graph, report))
         return report
 
-    def _record(self, graph: Graph, node_id: str, inputs, result: NodeResult, report: Report) -> None:
-        for port, info in result.outputs.items():
-            report.tensors[(node_id, port)] = info
-        if result.outputs:
-            report.shapes[node_id] = next(iter(result.outputs.values())).shape
-        elif graph.nodes[node_id].type == "Output":   # an Output shows what it receives
-            report.shapes[node_id] = inputs["in"][0].shape
-        if not result.failed:
-            report.params[node_id] = result.params
-            report.macs[node_id] = result.macs
-        for finding in result.findings:
-            report.diagnostics.append(Diagnostic(finding.severity, node_id, f"{node_id}: {finding.text}",
-                                                 _fix(graph, node_id, finding)))
+
+def _values(info: TensorInfo) -> int:
+    count = 1
+    for size in info.shape:
+        count *= max(int(size), 0)
+    return count
 
 
 def _fix(graph: Graph, node_id: str, finding: Finding) -> InsertLayer | SetParam | None:
     return finding.fix.located(graph, node_id) if finding.fix is not None else None
 
 
-_default = Checker()
+# One cache of node results for every one-off check (scripts, the command line, training):
+# a checker that follows one graph would not notice another graph's direct changes.
+_SHARED_CACHE = InferenceCache()
 
 
 def check(graph: Graph, data=None, loss: str = "cross_entropy", reconstruct: bool = False) -> Report:
@@ -120,7 +274,7 @@ def check(graph: Graph, data=None, loss: str = "cross_entropy", reconstruct: boo
 
     With ``data`` (an ``engine.data.DataSet``) it also checks that the graph's Input and last
     layer fit that data set under ``loss``."""
-    report = _default.check(graph)
+    report = Checker(_SHARED_CACHE, follow=False).check(graph)
     if data is not None and report.ok:
         from .data_fit import fit_diagnostics
         report.diagnostics += fit_diagnostics(graph, report.shapes, data, loss, reconstruct)

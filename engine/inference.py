@@ -8,6 +8,7 @@ edit only the nodes whose inputs really changed are inferred again.
 
 from __future__ import annotations
 
+import warnings
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
@@ -81,7 +82,10 @@ def _infer(type_name: str, params: dict[str, Any], inputs: dict[str, list[Tensor
     if any(f.severity == ERROR for f in findings):
         return NodeResult(findings=findings)
     try:
-        with torch.device("meta"):
+        # torch's own advice (an LSTM's dropout with one layer ...) is the rules' to give, in
+        # the person's terms, on the node: it is not printed over the check.
+        with torch.device("meta"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
             module = build_module(type_name, params, inputs)
         modules = {"layer": module.eval()} if module is not None else {}
         values = {port: [torch.empty((1, *info.shape), dtype=TORCH_DTYPES[info.dtype], device="meta")

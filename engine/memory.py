@@ -35,7 +35,7 @@ class MemoryEstimate:
 
 def estimate(report: Report, batch_size: int = 64, optimizer: str = "adam") -> MemoryEstimate:
     weights = report.total_params * BYTES_PER_VALUE
-    per_sample = sum(_count(info.shape) for info in report.tensors.values()) * BYTES_PER_VALUE
+    per_sample = report.activation_values * BYTES_PER_VALUE
     return MemoryEstimate(weights, weights, weights * OPTIMIZER_COPIES.get(optimizer, 2), per_sample * batch_size)
 
 
@@ -117,10 +117,3 @@ def human_bytes(count: int) -> str:
             return f"{size:,.0f} {unit}" if unit == "bytes" else f"{size:,.1f} {unit}"
         size /= 1024
     return f"{size:,.1f} TB"
-
-
-def _count(shape: tuple[int, ...]) -> int:
-    total = 1
-    for size in shape:
-        total *= max(int(size), 0)
-    return total

@@ -8,8 +8,9 @@ from .diagnostics import ERROR, WARNING, Diagnostic
 from .graph import Graph
 
 
-def structural_diagnostics(graph: Graph) -> list[Diagnostic]:
-    """Cycles, missing inputs/outputs, unconnected or over-full ports, dead ends."""
+def structural_diagnostics(graph: Graph, g: nx.DiGraph | None = None) -> list[Diagnostic]:
+    """Cycles, missing inputs/outputs, unconnected or over-full ports, dead ends (``g``: the
+    graph's networkx form when the caller has it already)."""
     found: list[Diagnostic] = []
     if not graph.inputs():
         found.append(Diagnostic(ERROR, None, "the graph has no Input: add one to feed it data"))
@@ -32,7 +33,7 @@ def structural_diagnostics(graph: Graph) -> list[Diagnostic]:
                     ERROR, node.id, f"{node.id}: {node.type} needs at least {port.min_wires} inputs, "
                     f"it has {len(wires)}"))
 
-    g = graph.to_networkx()
+    g = graph.topology() if g is None else g
     for cycle in find_cycles(g, list(graph.nodes)):
         path = " -> ".join(cycle + [cycle[0]])
         found.append(Diagnostic(ERROR, cycle[0], f"{cycle[0]}: the graph loops back on itself: {path}"))
@@ -49,7 +50,7 @@ def structural_diagnostics(graph: Graph) -> list[Diagnostic]:
     return found
 
 
-def find_cycles(g: nx.MultiDiGraph, order: list[str]) -> list[list[str]]:
+def find_cycles(g: nx.DiGraph, order: list[str]) -> list[list[str]]:
     """One cycle per strongly connected knot, listed from its first node in document order."""
     rank = {n: i for i, n in enumerate(order)}
     cycles = []

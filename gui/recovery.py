@@ -94,7 +94,8 @@ def leftovers() -> tuple[list[Leftover], list[str]]:
     """Copies that no live window owns, oldest first, and a message for each that is unreadable
     (those are left where they are, for the person to look at)."""
     folder = recovery_folder()
-    found, problems = [], []
+    found: list[Leftover] = []
+    problems: list[str] = []
     if not folder.is_dir():
         return found, problems
     for path in sorted(folder.glob(f"*{SUFFIX}")):

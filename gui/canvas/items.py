@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QGraphicsEllipseItem,
     QGraphicsItem,
     QGraphicsPathItem,
-    QGraphicsSimpleTextItem,
     QStyleOptionGraphicsItem,
 )
 
@@ -36,6 +35,10 @@ CATEGORY_COLOURS = {
 }
 ERROR_COLOUR = QColor("#dc2626")
 WARNING_COLOUR = QColor("#f59e0b")
+_WIRE, _SELECTED_WIRE = QColor("#64748b"), QColor("#2563eb")
+_PORT_PEN, _PORT_BRUSH, _PORT_HOVER = QPen(QColor("#334155"), 1.5), QBrush(QColor("#f8fafc")), QBrush(QColor("#93c5fd"))
+MIN_TEXT_PX = 6.0        # text smaller than this on screen is not drawn: it could not be read
+LABEL_FONT_PT = 7
 
 
 def compact(number: int) -> str:
@@ -52,8 +55,8 @@ class PortItem(QGraphicsEllipseItem):
         r = PORT_RADIUS
         super().__init__(-r, -r, 2 * r, 2 * r, parent)
         self.node_item, self.name, self.is_output, self.multiple = parent, name, is_output, multiple
-        self.setBrush(QBrush(QColor("#f8fafc")))
-        self.setPen(QPen(QColor("#334155"), 1.5))
+        self.setBrush(_PORT_BRUSH)
+        self.setPen(_PORT_PEN)
         self.setAcceptHoverEvents(True)
         self.setCursor(Qt.CrossCursor)
         self.setZValue(2)
@@ -64,18 +67,19 @@ class PortItem(QGraphicsEllipseItem):
         return self.node_item.node_id
 
     def hoverEnterEvent(self, event) -> None:
-        self.setBrush(QBrush(QColor("#93c5fd")))
+        self.setBrush(_PORT_HOVER)
 
     def hoverLeaveEvent(self, event) -> None:
-        self.setBrush(QBrush(QColor("#f8fafc")))
+        self.setBrush(_PORT_BRUSH)
 
 
 class NodeItem(QGraphicsItem):
     def __init__(self, scene: GraphScene, node_id: str) -> None:
         super().__init__()
         self.graph_scene, self.node_id = scene, node_id
-        self.setFlags(QGraphicsItem.ItemIsMovable | QGraphicsItem.ItemIsSelectable
-                      | QGraphicsItem.ItemSendsGeometryChanges)
+        # No geometry notifications (a Python call per change of every item): the scene moves
+        # the wires of the nodes it drags, and of nodes that move by an edit.
+        self.setFlags(QGraphicsItem.ItemIsMovable | QGraphicsItem.ItemIsSelectable)
         self.setZValue(1)
         self.ports: dict[tuple[str, bool], PortItem] = {}
         self.overlay: QColor | None = None      # set while training: gradient health
@@ -131,6 +135,10 @@ class NodeItem(QGraphicsItem):
         border = ERROR_COLOUR if severity == ERROR else WARNING_COLOUR if severity else QColor("#334155")
         if self.isSelected():
             border = QColor("#2563eb")
+        scale = QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
+        if scale * 8 < MIN_TEXT_PX:
+            self._paint_far(painter, rect, spec, border, severity, scale)
+            return
         painter.setRenderHint(QPainter.Antialiasing)
         painter.setPen(QPen(border, 3 if (severity or self.isSelected()) else 1.2))
         painter.setBrush(QBrush(self.overlay or QColor("#ffffff")))
@@ -156,11 +164,20 @@ class NodeItem(QGraphicsItem):
             painter.drawText(QRectF(10, HEADER + 4 + i * LINE, NODE_WIDTH - 20, LINE),
                              Qt.AlignVCenter | Qt.AlignLeft, text)
 
-    def itemChange(self, change, value):
-        if change == QGraphicsItem.ItemPositionHasChanged:
-            self.graph_scene.node_moved(self.node_id)
-        return super().itemChange(change, value)
-
+    def _paint_far(self, painter: QPainter, rect: QRectF, spec, border: QColor, severity, scale: float) -> None:
+        """Zoomed out: a box in its category's colour, its type in large letters while those can
+        still be read, and problems as a thick border; no small text, no antialiasing."""
+        colour = QColor(CATEGORY_COLOURS.get(spec.category, "#475569"))
+        painter.setPen(QPen(border, 8 if (severity or self.isSelected()) else 0))
+        painter.setBrush(QBrush(self.overlay or colour))
+        painter.drawRect(rect)
+        if scale * 28 >= MIN_TEXT_PX:
+            font = QFont(painter.font())
+            font.setPointSizeF(28)
+            font.setBold(True)
+            painter.setFont(font)
+            painter.setPen(QColor("#ffffff"))
+            painter.drawText(rect, Qt.AlignCenter, spec.type)
 
 class EdgeItem(QGraphicsPathItem):
     """A wire: a smooth curve from an output port to an input port, with its tensor shape."""
@@ -169,11 +186,10 @@ class EdgeItem(QGraphicsPathItem):
         super().__init__()
         self.graph_scene, self.edge = scene, edge
         self.overlay: QColor | None = None
+        self.label = ""                  # the tensor shape, painted only where it can be read
+        self._label_at = QPointF()
         self.setZValue(0)
         self.setFlag(QGraphicsItem.ItemIsSelectable)
-        self.label = QGraphicsSimpleTextItem(self)
-        self.label.setBrush(QBrush(QColor("#334155")))
-        self.label.setFont(QFont("", 7))
         self.update_path()
 
     def update_path(self) -> None:
@@ -184,18 +200,35 @@ class EdgeItem(QGraphicsPathItem):
             return
         a = src.port_position(self.edge.src_port, True)
         b = dst.port_position(self.edge.dst_port, False)
+        self.prepareGeometryChange()
         self.setPath(wire_path(a, b))
-        info = scene.document.report.wire_tensor(self.edge)
-        self.label.setText(str(info) if info is not None else "")
-        mid = self.path().pointAtPercent(0.5)
-        self.label.setPos(mid.x() - self.label.boundingRect().width() / 2, mid.y() - 14)
-        colour = self.overlay or (QColor("#2563eb") if self.isSelected() else QColor("#64748b"))
-        self.setPen(QPen(colour, 3.0 if self.overlay is not None else 2.0))
+        self._label_at = self.path().pointAtPercent(0.5)
+        self.update_label()
 
-    def itemChange(self, change, value):
-        if change == QGraphicsItem.ItemSelectedHasChanged:
-            self.update_path()
-        return super().itemChange(change, value)
+    def update_label(self) -> None:
+        info = self.graph_scene.document.report.wire_tensor(self.edge)
+        text = str(info) if info is not None else ""
+        if text != self.label:
+            self.label = text
+            self.update()
+
+    def boundingRect(self) -> QRectF:
+        return super().boundingRect().united(QRectF(self._label_at.x() - 60, self._label_at.y() - 18, 120, 14))
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
+        # The pen is chosen when painting (selection, training colours), not kept per change.
+        colour = self.overlay or (_SELECTED_WIRE if self.isSelected() else _WIRE)
+        painter.setPen(QPen(colour, 3.0 if self.overlay is not None else 2.0))
+        painter.setBrush(Qt.NoBrush)
+        painter.drawPath(self.path())
+        scale = QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
+        if self.label and scale * LABEL_FONT_PT * 1.3 >= MIN_TEXT_PX:
+            font = QFont(painter.font())
+            font.setPointSizeF(LABEL_FONT_PT)
+            painter.setFont(font)
+            painter.setPen(QColor("#334155"))
+            painter.drawText(QRectF(self._label_at.x() - 60, self._label_at.y() - 18, 120, 14),
+                             Qt.AlignCenter, self.label)
 
 
 def wire_path(a: QPointF, b: QPointF) -> QPainterPath:

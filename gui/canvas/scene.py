@@ -13,8 +13,10 @@ from graphs.events import STRUCTURE_EVENTS, EdgeAdded, EdgeRemoved, NodeAdded, N
 
 from ..document import Checked, Document, Replaced
 from .items import EdgeItem, NodeItem, PortItem, wire_path
+from .overview import FAR_MIN_NODES, FAR_ZOOM, OverviewItem
 
 GRID = 20.0
+ROOM = QRectF(-5000, -5000, 10000, 10000)   # the canvas an empty graph starts with
 
 
 class GraphScene(QGraphicsScene):
@@ -29,26 +31,57 @@ class GraphScene(QGraphicsScene):
         self._wire: QGraphicsPathItem | None = None
         self._wire_from: PortItem | None = None
         self._press_positions: dict[str, QPointF] = {}
-        self.setSceneRect(QRectF(-5000, -5000, 10000, 10000))
+        self._edges_of: dict[str, set[Edge]] = {}       # node -> the wires drawn at it
+        self._shown = None                                # the report the items show
+        self.overview = OverviewItem(self)                # large graphs, zoomed far out
+        self.addItem(self.overview)
+        self.far = False
+        self._zoom = 1.0
+        self.setSceneRect(ROOM)
         document.subscribe(self._on_changes, kinds=(Replaced, Checked, *STRUCTURE_EVENTS, NodeMoved, ParamsChanged))
         self.rebuild()
 
     # ------------------------------------------------------------------ mirroring the document
+    # ------------------------------------------------------------------ far out
+    def zoom_changed(self, zoom: float) -> None:
+        """The view's scale: far out, a large graph is shown by its overview item alone."""
+        self._zoom = zoom
+        self._set_far(zoom < FAR_ZOOM and len(self.nodes) >= FAR_MIN_NODES)
+
+    def _set_far(self, far: bool) -> None:
+        if far == self.far:
+            return
+        self.far = far
+        for item in list(self.nodes.values()) + list(self.edges.values()):
+            item.setVisible(not far)
+        self.overview.invalidate()
+        self.overview.setVisible(far)
+
     def rebuild(self) -> None:
         graph = self.document.graph
         for item in list(self.nodes.values()) + list(self.edges.values()):
             self.removeItem(item)
         self.nodes.clear()
         self.edges.clear()
+        self._edges_of.clear()
+        self._shown = None
         for node_id in graph.nodes:
             self._add_node(node_id)
         for edge in graph.edges:
             self._add_edge(edge)
         self.show_report(self.document.report)
+        self.overview.invalidate()
+        self.zoom_changed(self._zoom)     # decide again for the new graph, at the current zoom
+        # Room for every node (a 10,000-node chain is two million wide) and for new ones around.
+        bounds = QRectF(ROOM)
+        for item in self.nodes.values():
+            bounds = bounds.united(item.sceneBoundingRect())
+        self.setSceneRect(bounds.adjusted(-2000, -2000, 2000, 2000))
 
     def _on_changes(self, changes: Changes) -> None:
         """Mirror one edit's events; the scene only shows, it never writes to the document."""
         graph = self.document.graph
+        self.overview.invalidate()
         for event in changes.events:
             if isinstance(event, Replaced):
                 self.rebuild()
@@ -56,10 +89,12 @@ class GraphScene(QGraphicsScene):
                 self.show_report(event.report)
             elif isinstance(event, NodeAdded):
                 self._add_node(event.node)
+                self._make_room(event.node)
             elif isinstance(event, NodeRemoved):
                 item = self.nodes.pop(event.node, None)
                 if item is not None:
                     self.removeItem(item)
+                self._edges_of.pop(event.node, None)
             elif isinstance(event, NodeRenamed):
                 self._renamed(event.old, event.new)
             elif isinstance(event, NodeMoved):
@@ -67,6 +102,8 @@ class GraphScene(QGraphicsScene):
                 pos = graph.positions.get(event.node)
                 if item is not None and pos is not None and (item.pos().x(), item.pos().y()) != pos:
                     item.setPos(*pos)
+                    self.node_moved(event.node)
+                self._make_room(event.node)
             elif isinstance(event, ParamsChanged):
                 item = self.nodes.get(event.node)
                 if item is not None:
@@ -74,9 +111,12 @@ class GraphScene(QGraphicsScene):
             elif isinstance(event, EdgeAdded):
                 self._add_edge(event.edge)
             elif isinstance(event, EdgeRemoved):
-                item = self.edges.pop(event.edge, None)
-                if item is not None:
-                    self.removeItem(item)
+                self._remove_edge(event.edge)
+
+    def _make_room(self, node_id: str) -> None:
+        item = self.nodes.get(node_id)
+        if item is not None and not self.sceneRect().contains(item.sceneBoundingRect()):
+            self.setSceneRect(self.sceneRect().united(item.sceneBoundingRect().adjusted(-2000, -2000, 2000, 2000)))
 
     def _renamed(self, old: str, new: str) -> None:
         item = self.nodes.pop(old, None)
@@ -84,8 +124,9 @@ class GraphScene(QGraphicsScene):
             return
         item.node_id = new
         self.nodes[new] = item
-        for edge in [e for e in self.edges if old in (e.src, e.dst)]:
-            self.removeItem(self.edges.pop(edge))
+        for edge in list(self._edges_of.get(old, ())):
+            self._remove_edge(edge)
+        self._edges_of.pop(old, None)
         for edge in self.document.graph.edges:
             if new in (edge.src, edge.dst) and edge not in self.edges:
                 self._add_edge(edge)
@@ -97,14 +138,25 @@ class GraphScene(QGraphicsScene):
         # place in the document only when the person moves it.
         pos = self.document.graph.positions.get(node_id) or self._free_spot()
         item.setPos(*pos)
+        item.setVisible(not self.far)
         self.addItem(item)
         self.nodes[node_id] = item
 
     def _add_edge(self, edge: Edge) -> None:
         if edge.src in self.nodes and edge.dst in self.nodes and edge not in self.edges:
             item = EdgeItem(self, edge)
+            item.setVisible(not self.far)
             self.addItem(item)
             self.edges[edge] = item
+            self._edges_of.setdefault(edge.src, set()).add(edge)
+            self._edges_of.setdefault(edge.dst, set()).add(edge)
+
+    def _remove_edge(self, edge: Edge) -> None:
+        item = self.edges.pop(edge, None)
+        if item is not None:
+            self.removeItem(item)
+        for end in (edge.src, edge.dst):
+            self._edges_of.get(end, set()).discard(edge)
 
     def _free_spot(self) -> tuple[float, float]:
         """Where a node without a position goes: right of everything, on the grid."""
@@ -114,21 +166,42 @@ class GraphScene(QGraphicsScene):
         return (right + 220.0, 0.0)
 
     def show_report(self, report) -> None:
-        self._severity = {}
+        """Marks, node texts and wire labels follow the new report, only where it differs from
+        the one shown before (an edit changes a few nodes, not ten thousand)."""
+        severity: dict[str, str] = {}
         for d in report.diagnostics:
-            if d.node and (d.severity == ERROR or self._severity.get(d.node) != ERROR):
-                self._severity[d.node] = d.severity
-        for item in self.nodes.values():
-            item.update()
-        for item in self.edges.values():
-            item.update_path()
+            if d.node and (d.severity == ERROR or severity.get(d.node) != ERROR):
+                severity[d.node] = d.severity
+        shown = self._shown
+        changed = {n for n in set(severity) | set(self._severity) if severity.get(n) != self._severity.get(n)}
+        if shown is None:
+            changed = set(self.nodes)
+        else:
+            for table, before in ((report.shapes, shown.shapes), (report.params, shown.params)):
+                if table is not before:
+                    changed |= {n for n in set(table) | set(before) if table.get(n) != before.get(n)}
+            if report.tensors is not shown.tensors:      # what flows on the wires (every output port)
+                changed |= {key[0] for key in set(report.tensors) | set(shown.tensors)
+                            if report.tensors.get(key) != shown.tensors.get(key)}
+        self._severity, self._shown = severity, report
+        if changed:
+            self.overview.invalidate()
+        for node_id in changed:
+            item = self.nodes.get(node_id)
+            if item is not None:
+                item.update()
+            for edge in self._edges_of.get(node_id, ()):
+                wire = self.edges.get(edge)
+                if wire is not None:
+                    wire.update_label()
 
     def severity_of(self, node_id: str) -> str | None:
         return self._severity.get(node_id)
 
     def node_moved(self, node_id: str) -> None:
-        for edge, item in self.edges.items():
-            if node_id in (edge.src, edge.dst):
+        for edge in self._edges_of.get(node_id, ()):
+            item = self.edges.get(edge)
+            if item is not None:
                 item.update_path()
 
     # ------------------------------------------------------------------ gestures
@@ -149,8 +222,10 @@ class GraphScene(QGraphicsScene):
             self._wire.setPath(wire_path(port.scenePos(), event.scenePos()))
             event.accept()
             return
-        self._press_positions = {n: item.pos() for n, item in self.nodes.items()}
         super().mousePressEvent(event)
+        # What a drag may move: the selection as it is once the press has selected.
+        self._press_positions = {item.node_id: item.pos() for item in self.selectedItems()
+                                 if isinstance(item, NodeItem)}
 
     def mouseMoveEvent(self, event) -> None:
         if self._wire is not None:
@@ -166,6 +241,9 @@ class GraphScene(QGraphicsScene):
             event.accept()
             return
         super().mouseMoveEvent(event)
+        if self._press_positions and event.buttons() & Qt.LeftButton:
+            for node_id in self._press_positions:      # wires follow the nodes being dragged
+                self.node_moved(node_id)
 
     def mouseReleaseEvent(self, event) -> None:
         if self._wire is not None:

@@ -42,7 +42,7 @@ def apply_overlay(scene, gradients: dict[str, float], dead: dict[str, float]) ->
         colour = gradient_colour(value) if value is not None else None
         if colour != item.overlay:
             item.overlay = colour
-            item.update_path()
+            item.update()
 
 
 def clear_overlay(scene) -> None:

@@ -33,6 +33,7 @@ class GraphView(QGraphicsView):
     def set_zoom(self, factor: float) -> None:
         factor = max(MIN_ZOOM, min(MAX_ZOOM, factor))
         self.scale(factor / self.zoom, factor / self.zoom)
+        self.scene().zoom_changed(self.zoom)
 
     def wheelEvent(self, event) -> None:
         steps = event.angleDelta().y() / 120.0
@@ -50,6 +51,7 @@ class GraphView(QGraphicsView):
         self.fitInView(rect.adjusted(-60, -60, 60, 60), Qt.KeepAspectRatio)
         if self.zoom > 1.5:
             self.set_zoom(1.5)
+        self.scene().zoom_changed(self.zoom)
 
     def mousePressEvent(self, event) -> None:
         if event.button() == Qt.MiddleButton:

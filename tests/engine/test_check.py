@@ -155,3 +155,73 @@ def test_cycles_do_not_stop_the_rest_of_the_check():
     report = check(g)
     assert any("loops back" in d.message for d in report.errors)
     assert report.shapes["relu1"] == (4,)
+
+
+def long_chain(blocks=30):
+    layers = []
+    for _i in range(blocks):
+        layers += [("Linear", {"out_features": 32}), "ReLU"]
+    return chain(*layers, input_shape=(32,))
+
+
+def test_an_edit_that_changes_no_downstream_shape_rechecks_one_node():
+    g = long_chain()
+    checker = Checker()
+    first = checker.check(g)
+    assert checker.visits == len(g.nodes)              # the first check infers every node once
+    g.set_params("fc12", bias=False)                  # fewer parameters, the same shapes after it
+    report = checker.check(g)
+    assert checker.visits == 1
+    assert report.params["fc12"] == first.params["fc12"] - 32
+    assert checker.check(g) is report and checker.visits == 0        # nothing changed: nothing done
+
+
+def test_an_edit_that_changes_a_shape_rechecks_until_shapes_agree_again():
+    g = long_chain()
+    checker = Checker()
+    checker.check(g)
+    g.set_params("fc12", out_features=16)
+    report = checker.check(g)
+    assert checker.visits == 3                          # fc12, relu12 (new input), fc13 (new input)
+    assert report.shapes["relu12"] == (16,) and report.shapes["fc13"] == (32,)
+
+
+def test_incremental_reports_equal_a_fresh_check_after_any_edits():
+    import random
+
+    from graphs.edits import Connect, Disconnect
+    from graphs.graph import Edge as E
+    rng = random.Random(3)
+    g = long_chain(8)
+    checker = Checker()
+    checker.check(g)
+    applied = []
+    for step in range(60):
+        linears = [n for n in g.nodes if n.startswith("fc")]
+        action = rng.random()
+        try:
+            if action < 0.5:
+                edit = g.set_params_edit(rng.choice(linears), out_features=rng.choice([8, 16, 32, 64]))
+            elif action < 0.7:
+                wires = [e for e in g.edges if e.dst.startswith(("fc", "relu"))]
+                edit = Disconnect(rng.choice(wires))
+            elif action < 0.85:
+                node = rng.choice(linears)
+                free = [n for n in g.nodes if not g.in_edges(n) and n not in ("input1",)]
+                if not free:
+                    continue
+                edit = Connect(E(node, rng.choice(free)))
+            elif applied:
+                g.revert(applied.pop())
+                edit = None
+            else:
+                continue
+            if edit is not None:
+                applied.append(g.apply(edit))
+        except Exception:     # an edit the document refuses (a cycle, a full port) changes nothing
+            continue
+        incremental = checker.check(g)
+        fresh = Checker().check(g)
+        assert [d.message for d in incremental.diagnostics] == [d.message for d in fresh.diagnostics], step
+        assert incremental.shapes == fresh.shapes and incremental.params == fresh.params, step
+        assert incremental.tensors == fresh.tensors and incremental.macs == fresh.macs, step

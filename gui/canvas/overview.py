@@ -1,0 +1,92 @@
+"""The whole of a large graph, zoomed far out, drawn as one item.
+
+Thousands of node and wire items each painting a dot cost a Python call apiece on every frame
+(10,000 nodes: 75 ms, a stutter). Far out, where no text can be read anyway, the scene hides
+them and shows this item instead: boxes in their category's colour (problems outlined), and all
+wires as one path, recorded once into a ``QPicture`` that Qt replays in C++ each frame. The
+picture is recorded again only after the graph or its marks changed.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen, QPicture
+from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem
+
+from graphs import ERROR
+
+from .items import CATEGORY_COLOURS, ERROR_COLOUR, WARNING_COLOUR
+
+if TYPE_CHECKING:
+    from .scene import GraphScene
+
+FAR_ZOOM = 0.3          # below this a node's text is unreadable and the overview takes over
+FAR_MIN_NODES = 1500    # smaller graphs paint their own items at any zoom
+
+
+class OverviewItem(QGraphicsItem):
+    def __init__(self, scene: GraphScene) -> None:
+        super().__init__()
+        self.graph_scene = scene
+        self._picture: QPicture | None = None
+        self._bounds = QRectF()
+        self.setZValue(-1)
+        self.setVisible(False)
+
+    def invalidate(self) -> None:
+        if self._picture is not None:
+            self._picture = None
+            self.update()
+
+    def _record(self) -> None:
+        scene = self.graph_scene
+        boxes: dict[str, list[QRectF]] = {}
+        marked: dict[str, list[QRectF]] = {}
+        bounds = QRectF()
+        for node_id, node_item in scene.nodes.items():
+            rect = node_item.sceneBoundingRect()
+            bounds = bounds.united(rect)
+            category = scene.document.graph.nodes[node_id].spec.category if node_id in scene.document.graph.nodes \
+                else ""
+            boxes.setdefault(CATEGORY_COLOURS.get(category, "#475569"), []).append(rect)
+            severity = scene.severity_of(node_id)
+            if severity:
+                marked.setdefault(severity, []).append(rect)
+        wires = QPainterPath()
+        for wire in scene.edges.values():
+            wires.addPath(wire.path())
+        picture = QPicture()
+        painter = QPainter(picture)
+        painter.setPen(QPen(QColor("#94a3b8"), 0))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawPath(wires)
+        painter.setPen(Qt.PenStyle.NoPen)
+        for colour, rects in boxes.items():
+            painter.setBrush(QBrush(QColor(colour)))
+            painter.drawRects(rects)
+        for severity, rects in marked.items():
+            # A cosmetic pen: three screen pixels at any zoom, so that one problem among ten
+            # thousand nodes is still seen from far out.
+            mark = ERROR_COLOUR if severity == ERROR else WARNING_COLOUR
+            pen = QPen(mark, 3)
+            pen.setCosmetic(True)
+            painter.setPen(pen)
+            painter.setBrush(QBrush(mark))
+            painter.drawRects(rects)
+        painter.end()
+        self.prepareGeometryChange()
+        self._picture, self._bounds = picture, bounds.united(wires.boundingRect()).adjusted(-20, -20, 20, 20)
+
+    def boundingRect(self) -> QRectF:
+        if self._picture is None and self.isVisible():
+            self._record()
+        return self._bounds
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
+        if self._picture is None:
+            self._record()
+        assert self._picture is not None
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)    # crisp marks; far out, curves need no smoothing
+        self._picture.play(painter)
