@@ -6,10 +6,11 @@ of their own beyond the id they stand for.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import (
     QGraphicsEllipseItem,
     QGraphicsItem,
@@ -171,13 +172,37 @@ class NodeItem(QGraphicsItem):
         painter.setPen(QPen(border, 8 if (severity or self.isSelected()) else 0))
         painter.setBrush(QBrush(self.overlay or colour))
         painter.drawRect(rect)
-        if scale * 28 >= MIN_TEXT_PX:
-            font = QFont(painter.font())
-            font.setPointSizeF(28)
-            font.setBold(True)
+        text, font = _far_label(spec.type, painter.font(), rect)
+        if scale * font.pointSizeF() >= MIN_TEXT_PX:
             painter.setFont(font)
             painter.setPen(QColor("#ffffff"))
-            painter.drawText(rect, Qt.AlignCenter, spec.type)
+            painter.drawText(rect.adjusted(6, 4, -6, -4), Qt.AlignCenter | Qt.TextWordWrap, text)
+
+_FAR_LABELS: dict[str, tuple[str, float]] = {}
+
+
+def _far_label(type_name: str, base: QFont, rect: QRectF) -> tuple[str, QFont]:
+    """The type in the largest bold font that fits the box, split at its word humps onto two
+    lines when that reads larger (``BatchNorm 2d``, ``AdaptiveAvg Pool2d``). Computed once a type."""
+    font = QFont(base)
+    font.setBold(True)
+    if type_name not in _FAR_LABELS:
+        box = rect.adjusted(6, 4, -6, -4)
+        split = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", type_name)
+        best = (type_name, 6.0)
+        for text in (type_name, split):
+            for size in (28, 24, 20, 17, 14, 12, 10, 8):
+                font.setPointSizeF(size)
+                used = QFontMetricsF(font).boundingRect(box, int(Qt.AlignCenter | Qt.TextWordWrap), text)
+                if used.width() <= box.width() and used.height() <= box.height():
+                    if size > best[1]:
+                        best = (text, size)
+                    break
+        _FAR_LABELS[type_name] = best
+    text, size = _FAR_LABELS[type_name]
+    font.setPointSizeF(size)
+    return text, font
+
 
 class EdgeItem(QGraphicsPathItem):
     """A wire: a smooth curve from an output port to an input port, with its tensor shape."""
