@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import (
-    QGraphicsEllipseItem,
     QGraphicsItem,
     QGraphicsPathItem,
     QStyleOptionGraphicsItem,
@@ -49,29 +48,28 @@ def compact(number: int) -> str:
     return str(number)
 
 
-class PortItem(QGraphicsEllipseItem):
-    """A wiring point: outputs on the right edge of a node, inputs on the left."""
+class PortItem:
+    """A wiring point: outputs on the right edge of a node, inputs on the left. Painted and hit
+    by its node; not an item of its own (10,000 nodes would need 20,000 more items)."""
 
-    def __init__(self, parent: NodeItem, name: str, is_output: bool, multiple: bool) -> None:
-        r = PORT_RADIUS
-        super().__init__(-r, -r, 2 * r, 2 * r, parent)
+    def __init__(self, parent: NodeItem, name: str, is_output: bool, multiple: bool, offset: QPointF) -> None:
         self.node_item, self.name, self.is_output, self.multiple = parent, name, is_output, multiple
-        self.setBrush(_PORT_BRUSH)
-        self.setPen(_PORT_PEN)
-        self.setAcceptHoverEvents(True)
-        self.setCursor(Qt.CrossCursor)
-        self.setZValue(2)
-        self.setToolTip(f"{'output' if is_output else 'input'} '{name}'" + (" (takes several wires)" if multiple else ""))
+        self.offset = offset
 
     @property
     def node_id(self) -> str:
         return self.node_item.node_id
 
-    def hoverEnterEvent(self, event) -> None:
-        self.setBrush(_PORT_HOVER)
+    def scenePos(self) -> QPointF:   # noqa: N802 - the name Qt items use, so callers need not care
+        return self.node_item.scenePos() + self.offset
 
-    def hoverLeaveEvent(self, event) -> None:
-        self.setBrush(_PORT_BRUSH)
+    def hit(self, local: QPointF) -> bool:
+        d = local - self.offset
+        return d.x() * d.x() + d.y() * d.y() <= (PORT_RADIUS + 3) ** 2
+
+    def tooltip(self) -> str:
+        return f"{'output' if self.is_output else 'input'} '{self.name}'" + (
+            " (takes several wires)" if self.multiple else "")
 
 
 class NodeItem(QGraphicsItem):
@@ -80,9 +78,11 @@ class NodeItem(QGraphicsItem):
         self.graph_scene, self.node_id = scene, node_id
         # No geometry notifications (a Python call per change of every item): the scene moves
         # the wires of the nodes it drags, and of nodes that move by an edit.
-        self.setFlags(QGraphicsItem.ItemIsMovable | QGraphicsItem.ItemIsSelectable)
+        self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsMovable | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setZValue(1)
+        self.setAcceptHoverEvents(True)         # for the port under the pointer
         self.ports: dict[tuple[str, bool], PortItem] = {}
+        self._hovered: PortItem | None = None
         self.overlay: QColor | None = None      # set while training: gradient health
         self.badge: str = ""                    # e.g. "62% dead"
         self._height = HEADER + 3 * LINE + 8
@@ -94,19 +94,36 @@ class NodeItem(QGraphicsItem):
         return self.graph_scene.document.graph.nodes[self.node_id]
 
     def rebuild_ports(self) -> None:
-        for port in self.ports.values():
-            port.setParentItem(None)
-            if port.scene():
-                port.scene().removeItem(port)
         self.ports.clear()
         spec = self.node.spec
         for ports, is_output in ((spec.inputs, False), (spec.outputs, True)):
             for i, p in enumerate(ports):
-                item = PortItem(self, p.name, is_output, p.multiple)
                 y = HEADER + (i + 1) * (self._height - HEADER) / (len(ports) + 1)
-                item.setPos(NODE_WIDTH if is_output else 0.0, y)
-                self.ports[(p.name, is_output)] = item
+                offset = QPointF(NODE_WIDTH if is_output else 0.0, y)
+                self.ports[(p.name, is_output)] = PortItem(self, p.name, is_output, p.multiple, offset)
         self.setToolTip(f"{spec.type}: {spec.description}")
+
+    def port_at(self, scene_pos: QPointF) -> PortItem | None:
+        local = self.mapFromScene(scene_pos)
+        return next((port for port in self.ports.values() if port.hit(local)), None)
+
+    def hoverMoveEvent(self, event) -> None:
+        port = next((p for p in self.ports.values() if p.hit(event.pos())), None)
+        if port is not self._hovered:
+            self._hovered = port
+            if port is None:
+                self.unsetCursor()
+                self.setToolTip(f"{self.node.spec.type}: {self.node.spec.description}")
+            else:
+                self.setCursor(Qt.CursorShape.CrossCursor)
+                self.setToolTip(port.tooltip())
+            self.update()
+
+    def hoverLeaveEvent(self, event) -> None:
+        if self._hovered is not None:
+            self._hovered = None
+            self.unsetCursor()
+            self.update()
 
     def port_position(self, name: str, is_output: bool) -> QPointF:
         port = self.ports.get((name, is_output))
@@ -127,7 +144,8 @@ class NodeItem(QGraphicsItem):
 
     # ------------------------------------------------------------------ painting
     def boundingRect(self) -> QRectF:
-        return QRectF(-2, -2, NODE_WIDTH + 4, self._height + 4)
+        r = PORT_RADIUS + 2
+        return QRectF(-r, -2, NODE_WIDTH + 2 * r, self._height + 4)
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
         spec = self.node.spec
@@ -140,30 +158,37 @@ class NodeItem(QGraphicsItem):
         if scale * 8 < MIN_TEXT_PX:
             self._paint_far(painter, rect, spec, border, severity, scale)
             return
-        painter.setRenderHint(QPainter.Antialiasing)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(QPen(border, 3 if (severity or self.isSelected()) else 1.2))
         painter.setBrush(QBrush(self.overlay or QColor("#ffffff")))
         painter.drawRoundedRect(rect, 6, 6)
         header = QRectF(0, 0, NODE_WIDTH, HEADER)
         painter.setBrush(QBrush(QColor(CATEGORY_COLOURS.get(spec.category, "#475569"))))
-        painter.setPen(Qt.NoPen)
+        painter.setPen(Qt.PenStyle.NoPen)
         painter.drawRoundedRect(header, 6, 6)
         painter.drawRect(QRectF(0, HEADER / 2, NODE_WIDTH, HEADER / 2))   # square lower corners
         painter.setPen(QColor("#ffffff"))
         bold = QFont(painter.font())
         bold.setBold(True)
         painter.setFont(bold)
-        painter.drawText(header.adjusted(8, 0, -8, 0), Qt.AlignVCenter | Qt.AlignLeft, self.node_id)
+        painter.drawText(header.adjusted(8, 0, -8, 0), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, self.node_id)
         if severity:
-            painter.drawText(header.adjusted(8, 0, -8, 0), Qt.AlignVCenter | Qt.AlignRight,
+            painter.drawText(header.adjusted(8, 0, -8, 0), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
                              "!" if severity == ERROR else "?")
         painter.setFont(QFont(painter.font().family(), 8))
         metrics = painter.fontMetrics()
         for i, text in enumerate(self.lines()):
             painter.setPen(QColor("#0f172a" if i != 1 else "#475569"))
-            text = metrics.elidedText(text, Qt.ElideRight, int(NODE_WIDTH - 20))
+            text = metrics.elidedText(text, Qt.TextElideMode.ElideRight, int(NODE_WIDTH - 20))
             painter.drawText(QRectF(10, HEADER + 4 + i * LINE, NODE_WIDTH - 20, LINE),
-                             Qt.AlignVCenter | Qt.AlignLeft, text)
+                             Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, text)
+        self._paint_ports(painter)
+
+    def _paint_ports(self, painter: QPainter) -> None:
+        painter.setPen(_PORT_PEN)
+        for port in self.ports.values():
+            painter.setBrush(_PORT_HOVER if port is self._hovered else _PORT_BRUSH)
+            painter.drawEllipse(port.offset, PORT_RADIUS, PORT_RADIUS)
 
     def _paint_far(self, painter: QPainter, rect: QRectF, spec, border: QColor, severity, scale: float) -> None:
         """Zoomed out: a box in its category's colour, its type in large letters while those can
@@ -176,7 +201,9 @@ class NodeItem(QGraphicsItem):
         if scale * font.pointSizeF() >= MIN_TEXT_PX:
             painter.setFont(font)
             painter.setPen(QColor("#ffffff"))
-            painter.drawText(rect.adjusted(6, 4, -6, -4), Qt.AlignCenter | Qt.TextWordWrap, text)
+            painter.drawText(rect.adjusted(6, 4, -6, -4), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, text)
+        if scale * PORT_RADIUS >= 2:          # ports while they can still be aimed at
+            self._paint_ports(painter)
 
 _FAR_LABELS: dict[str, tuple[str, float]] = {}
 
@@ -193,7 +220,7 @@ def _far_label(type_name: str, base: QFont, rect: QRectF) -> tuple[str, QFont]:
         for text in (type_name, split):
             for size in (28, 24, 20, 17, 14, 12, 10, 8):
                 font.setPointSizeF(size)
-                used = QFontMetricsF(font).boundingRect(box, int(Qt.AlignCenter | Qt.TextWordWrap), text)
+                used = QFontMetricsF(font).boundingRect(box, int(Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap), text)
                 if used.width() <= box.width() and used.height() <= box.height():
                     if size > best[1]:
                         best = (text, size)
@@ -214,7 +241,7 @@ class EdgeItem(QGraphicsPathItem):
         self.label = ""                  # the tensor shape, painted only where it can be read
         self._label_at = QPointF()
         self.setZValue(0)
-        self.setFlag(QGraphicsItem.ItemIsSelectable)
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.update_path()
 
     def update_path(self) -> None:
@@ -244,7 +271,7 @@ class EdgeItem(QGraphicsPathItem):
         # The pen is chosen when painting (selection, training colours), not kept per change.
         colour = self.overlay or (_SELECTED_WIRE if self.isSelected() else _WIRE)
         painter.setPen(QPen(colour, 3.0 if self.overlay is not None else 2.0))
-        painter.setBrush(Qt.NoBrush)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(self.path())
         scale = QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
         if self.label and scale * LABEL_FONT_PT * 1.3 >= MIN_TEXT_PX:
@@ -253,7 +280,7 @@ class EdgeItem(QGraphicsPathItem):
             painter.setFont(font)
             painter.setPen(QColor("#334155"))
             painter.drawText(QRectF(self._label_at.x() - 60, self._label_at.y() - 18, 120, 14),
-                             Qt.AlignCenter, self.label)
+                             Qt.AlignmentFlag.AlignCenter, self.label)
 
 
 def wire_path(a: QPointF, b: QPointF) -> QPainterPath:

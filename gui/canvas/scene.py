@@ -206,17 +206,21 @@ class GraphScene(QGraphicsScene):
 
     # ------------------------------------------------------------------ gestures
     def port_at(self, pos: QPointF) -> PortItem | None:
-        for item in self.items(pos):
-            if isinstance(item, PortItem):
-                return item
+        """The port under a point: ports are part of their node's item, hit by distance."""
+        slop = QRectF(pos.x() - 10, pos.y() - 10, 20, 20)
+        for item in self.items(slop):
+            if isinstance(item, NodeItem):
+                port = item.port_at(pos)
+                if port is not None:
+                    return port
         return None
 
     def mousePressEvent(self, event) -> None:
-        port = self.port_at(event.scenePos()) if event.button() == Qt.LeftButton else None
+        port = self.port_at(event.scenePos()) if event.button() == Qt.MouseButton.LeftButton else None
         if port is not None and port.is_output:
             self._wire_from = port
             self._wire = QGraphicsPathItem()
-            self._wire.setPen(QPen(QColor("#2563eb"), 2, Qt.DashLine))
+            self._wire.setPen(QPen(QColor("#2563eb"), 2, Qt.PenStyle.DashLine))
             self._wire.setZValue(3)
             self.addItem(self._wire)
             self._wire.setPath(wire_path(port.scenePos(), event.scenePos()))
@@ -235,13 +239,13 @@ class GraphScene(QGraphicsScene):
                 edge = Edge(self._wire_from.node_id, target.node_id, self._wire_from.name, target.name)
                 problem = self.document.graph.connection_problem(edge)
                 colour = QColor("#dc2626") if problem else QColor("#16a34a")
-                self._wire.setPen(QPen(colour, 2, Qt.DashLine))
+                self._wire.setPen(QPen(colour, 2, Qt.PenStyle.DashLine))
                 if problem:
                     self.status.emit(problem)
             event.accept()
             return
         super().mouseMoveEvent(event)
-        if self._press_positions and event.buttons() & Qt.LeftButton:
+        if self._press_positions and event.buttons() & Qt.MouseButton.LeftButton:
             for node_id in self._press_positions:      # wires follow the nodes being dragged
                 self.node_moved(node_id)
 
