@@ -17,6 +17,7 @@ from graphs.events import EdgeAdded, EdgeRemoved, NodeAdded, NodeRemoved, NodeRe
 
 from .inference import InferenceCache, NodeResult
 from .layers import TensorInfo
+from .loss_lints import loss_lints
 from .memory import memory_diagnostics
 from .rules import Finding
 
@@ -249,6 +250,7 @@ class Checker:
         report = Report(diagnostics=list(self._structural) + [d for n in findings for d in self._findings[n]],
                         shapes=dict(self._shapes), tensors=dict(self._tensors), params=dict(self._params),
                         macs=dict(self._macs), activation_values=self._activation_values)
+        report.diagnostics.extend(loss_lints(graph))
         report.diagnostics.extend(memory_diagnostics(graph, report))
         return report
 

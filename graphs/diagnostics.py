@@ -63,11 +63,27 @@ class SetParam:
 
 
 @dataclass(frozen=True)
+class RemoveLayer:
+    """Fix: take a layer out of its chain, wiring its input to whatever it fed."""
+    node: str
+
+    @property
+    def label(self) -> str:
+        return f"Remove {self.node}"
+
+    def located(self, graph: Graph, node: str) -> RemoveLayer:
+        return self if self.node else replace(self, node=node)
+
+    def edit(self, graph: Graph) -> Edit:
+        return graph.bypass_edit(self.node)
+
+
+@dataclass(frozen=True)
 class Diagnostic:
     severity: str            # ERROR or WARNING
     node: str | None         # the node that causes it, None for the whole graph
     message: str             # plain words, starting with the node's id when there is one
-    fix: InsertLayer | SetParam | None = None
+    fix: InsertLayer | SetParam | RemoveLayer | None = None
 
     def __str__(self) -> str:
         return f"{self.severity}: {self.message}"

@@ -279,6 +279,17 @@ class Graph:
                       index=self.edges.index(edge)),
         ], label=f"Insert {type} before {edge.dst}")
 
+    def bypass_edit(self, node_id: str) -> E.Compound:
+        """The edit that takes a one-in, one-out node out of its chain, wiring what fed it to
+        what it fed (a one-click fix: a Softmax before a cross-entropy loss)."""
+        node = self.node(node_id)
+        into, out_of = self.in_edges(node_id), self.out_edges(node_id)
+        if len(into) != 1:
+            raise GraphError(f"{node_id} has {len(into)} input wires; it can only be taken out of a chain")
+        source = into[0]
+        rewired = [E.Connect(Edge(source.src, e.dst, source.src_port, e.dst_port)) for e in out_of]
+        return E.Compound([E.RemoveNode(node.id), *rewired], label=f"Remove {node_id}")
+
     # ------------------------------------------------------------------ rules
     def make_edge(self, src: str, dst: str, src_port: str | None = None, dst_port: str | None = None) -> Edge:
         src_spec, dst_spec = self.node(src).spec, self.node(dst).spec

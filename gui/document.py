@@ -13,6 +13,8 @@ paste, a drag) is checked once, and incremental so that it stays well under a fr
 
 from __future__ import annotations
 
+import dataclasses
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +23,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 
 from engine import Checker, Report
+from engine.data_fit import fit_diagnostics
 from graphs import Changes, Graph, GraphError
 from graphs.edits import Edit, Move
 from graphs.layout import layered_positions
@@ -49,6 +52,7 @@ Listener = Callable[[Changes], None]
 
 class Document(QObject):
     message = Signal(str)           # something the status bar should say
+    _data_ready = Signal(object, object, str)    # key, data set (or None), why not
 
     def __init__(self, graph: Graph | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -61,6 +65,13 @@ class Document(QObject):
         self._unsubscribe = self.graph.events.subscribe(self._graph_changed)
         self._check_timer = QTimer(self, singleShot=True, interval=0)
         self._check_timer.timeout.connect(self.check_now)
+        # The data set the training settings name, loaded in a thread, so that the checks as
+        # you edit include what training would refuse ("fc3: gives 5 outputs but digits has
+        # 10 classes"), with their fixes, as `python main.py check` does.
+        self.data = None
+        self.data_problem = ""
+        self._data_key: tuple | None = None
+        self._data_ready.connect(self._take_data)
         self.check_now()
 
     # ------------------------------------------------------------------ the one channel
@@ -133,6 +144,54 @@ class Document(QObject):
 
     # ------------------------------------------------------------------ checking
     def check_now(self) -> Report:
-        self.report = self.checker.check(self.graph)
+        report = self.checker.check(self.graph)
+        self._follow_data_set()
+        if report.ok and self.data is not None:
+            fit = fit_diagnostics(self.graph, report.shapes, self.data, *self._loss())
+            if fit:
+                report = dataclasses.replace(report, diagnostics=report.diagnostics + fit)
+        self.report = report
         self._announce(Changes((Checked(self.report),)))
         return self.report
+
+    # ------------------------------------------------------------------ the data set, for the checks
+    def _loss(self) -> tuple[str, bool]:
+        loss, reconstruct = self.graph.training.get("loss", "cross_entropy"), self.graph.training.get("reconstruct")
+        return (loss if isinstance(loss, str) else "cross_entropy"), reconstruct is True
+
+    def _follow_data_set(self) -> None:
+        """Load the data set the settings name when they name another one (in a thread). A graph
+        whose settings name none is not checked against one, as `python main.py check` does."""
+        training = self.graph.training
+        name = training.get("dataset")
+        options = training.get("dataset_options", {})
+        if not isinstance(name, str) or not isinstance(options, dict):
+            self._data_key, self.data, self.data_problem = None, None, ""
+            return
+        options = {k: v for k, v in options.items() if k != "download"}      # checking never downloads
+        key = (name, repr(sorted(options.items())))
+        if key == self._data_key:
+            return
+        self._data_key, self.data, self.data_problem = key, None, ""
+
+        def load() -> None:
+            from engine.data import DataError, load_dataset
+            try:
+                result: tuple = (load_dataset(name, **options), "")
+            except DataError as err:
+                result = (None, str(err))
+            except Exception as err:   # a data set that cannot be read must not break the checks
+                result = (None, f"{type(err).__name__}: {err}")
+            try:
+                self._data_ready.emit(key, *result)
+            except RuntimeError:       # the window closed meanwhile
+                pass
+        threading.Thread(target=load, daemon=True, name="netloom-check-data").start()
+
+    def _take_data(self, key, data, problem: str) -> None:
+        if key != self._data_key:
+            return                              # the settings changed again meanwhile
+        self.data, self.data_problem = data, problem
+        if problem:
+            self.message.emit(f"Not checked against its data set: {problem}")
+        self.check_now()

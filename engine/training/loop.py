@@ -76,7 +76,7 @@ class _Run:
                                                                  **config.dataset_options)
         report = check(graph, data, config.loss, config.reconstruct)
         if not report.ok:
-            raise _Stop(Failed(f"the graph does not fit the {data.name} data set",
+            raise _Stop(Failed(f"the graph does not fit the {data.name} data set: {report.errors[0].message}",
                                node=report.errors[0].node, diagnostics=tuple(d.message for d in report.errors)))
         self.device = self.dist.device_for(resolve_device(config.device))
         torch.manual_seed(config.seed)

@@ -225,3 +225,33 @@ def test_incremental_reports_equal_a_fresh_check_after_any_edits():
         assert [d.message for d in incremental.diagnostics] == [d.message for d in fresh.diagnostics], step
         assert incremental.shapes == fresh.shapes and incremental.params == fresh.params, step
         assert incremental.tensors == fresh.tensors and incremental.macs == fresh.macs, step
+
+
+@pytest.mark.parametrize("last, loss, words, fixable", [
+    ("Softmax", "cross_entropy", "the cross_entropy loss applies softmax itself, so it is applied twice", True),
+    ("Softmax", "nll", "the nll loss expects log-probabilities, and Softmax gives probabilities", False),
+    ("Sigmoid", "bce_with_logits", "the bce_with_logits loss applies the sigmoid itself", True),
+    ("ReLU", "cross_entropy", "a ReLU right before the cross_entropy loss cuts off every negative score", True),
+])
+def test_design_lints_name_the_layer_before_the_loss_and_offer_its_removal(last, loss, words, fixable):
+    from graphs import dumps_graph
+    g = chain(("Linear", {"out_features": 10}), last, input_shape=(16,))
+    g.set_training({"loss": loss})
+    node = [n for n in g.nodes if g.nodes[n].type == last][0]
+    report = Checker().check(g)
+    lint = [d for d in report.warnings if d.node == node]
+    assert len(lint) == 1 and lint[0].message.startswith(f"{node}: ") and words in lint[0].message
+    assert (lint[0].fix is not None) == fixable
+    if fixable:
+        before = dumps_graph(g)
+        edit = g.apply(lint[0].fix.edit(g))
+        assert node not in g.nodes and [(e.src, e.dst) for e in g.edges] == [("input1", "fc1"), ("fc1", "output1")]
+        assert not [d for d in Checker().check(g).warnings if "loss" in d.message]
+        g.revert(edit)
+        assert dumps_graph(g) == before
+
+
+def test_a_softmax_is_fine_where_the_loss_does_not_apply_one():
+    g = chain(("Linear", {"out_features": 10}), "Softmax", input_shape=(16,))
+    g.set_training({"loss": "mse"})
+    assert not Checker().check(g).warnings

@@ -5,6 +5,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLineEdit, QSpinBox
 
 from graphs import Edge, Graph
+from gui.main_window import EXAMPLES
 from tests.gui.driving import click, drag, drop_from_palette, node_point, port_point
 from tests.helpers import chain
 
@@ -229,3 +230,31 @@ def test_auto_layout_orders_columns_along_the_wires(window, qtbot):
     assert xs == sorted(xs) and len(set(xs)) == 4
     window.undo_action.trigger()
     assert window.document.graph.positions["relu1"] == (0.0, 0.0)
+
+
+def test_the_checks_as_you_edit_include_the_data_set_and_match_the_check_command(window, qtbot, tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from graphs import save_graph
+    window.open_example(EXAMPLES / "lenet_digits.loom")
+    graph = window.document.graph
+    qtbot.waitUntil(lambda: window.document.data is not None, timeout=30_000)
+    assert "checks pass" in window.check_label.text()
+    window.document.try_edit(lambda: graph.set_params_edit("fc3", out_features=5))
+    qtbot.waitUntil(lambda: not window.document.report.ok, timeout=5_000)
+    error = window.document.report.errors[0]
+    assert error.message == "fc3: gives 5 outputs but digits has 10 classes" and error.fix is not None
+    # The command line says the same of the same file.
+    save_graph(graph, tmp_path / "five.loom")
+    root = Path(__file__).resolve().parents[2]
+    printed = subprocess.run([sys.executable, str(root / "main.py"), "check", str(tmp_path / "five.loom")],
+                             capture_output=True, text=True, timeout=120).stdout
+    assert [d.message for d in window.document.report.diagnostics] == \
+        [line.split(maxsplit=1)[1].split("  [fix:")[0] for line in printed.splitlines() if line.startswith("  error")]
+    # One click on its fix in the Problems list mends it.
+    button = window.problems.fix_buttons()[0]
+    qtbot.mouseClick(button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: window.document.report.ok, timeout=5_000)
+    assert graph.nodes["fc3"].params["out_features"] == 10
