@@ -18,14 +18,7 @@ def residual_mlp(nodes: int = 1000, width: int = 64) -> Graph:
         for src, dst in ((prev, a), (a, r), (r, b), (b, add), (prev, add), (add, out)):
             g.connect(src, dst)
         prev = out
-    while len(g.nodes) < nodes - 1:
-        n = g.add_node("Identity")
-        g.connect(prev, n)
-        prev = n
-    g.connect(prev, g.add_node("Output"))
-    for node, pos in layered_positions(g).items():
-        g.positions[node] = pos
-    return g
+    return _finish(g, prev, nodes)
 
 
 def residual_conv(nodes: int = 1000, channels: int = 8, size: int = 8) -> Graph:
@@ -56,6 +49,11 @@ def residual_conv(nodes: int = 1000, channels: int = 8, size: int = 8) -> Graph:
             g.connect(src, dst)
         prev = out
         block += 1
+    return _finish(g, prev, nodes)
+
+
+def _finish(g: Graph, prev: str, nodes: int) -> Graph:
+    """Pad with Identity layers to exactly ``nodes``, end in an Output, lay out."""
     while len(g.nodes) < nodes - 1:
         n = g.add_node("Identity")
         g.connect(prev, n)

@@ -122,9 +122,10 @@ class EventSource:
         if self._pending is not None:
             self._pending.append(event)
         else:
-            self._announce(Changes((event,)))
+            self.announce(Changes((event,)))
 
-    def _announce(self, changes: Changes) -> None:
+    def announce(self, changes: Changes) -> None:
+        """Deliver a batch to the listeners that asked for one of its kinds."""
         for listener, kinds in list(self._listeners):
             if not kinds or changes.has(*kinds):
                 listener(changes)
@@ -146,4 +147,4 @@ class _Batch:
         if s._depth == 0:
             pending, s._pending = s._pending or [], None
             if pending:
-                s._announce(Changes(tuple(pending)))
+                s.announce(Changes(tuple(pending)))

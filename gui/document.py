@@ -26,6 +26,7 @@ from engine import Checker, Report
 from engine.data_fit import fit_diagnostics
 from graphs import Changes, Graph, GraphError
 from graphs.edits import Edit, Move
+from graphs.events import EventSource
 from graphs.layout import layered_positions
 
 from .undo import EditCommand
@@ -61,7 +62,7 @@ class Document(QObject):
         self.graph = graph or Graph()
         self.path: Path | None = None
         self.report = Report()
-        self._listeners: list[tuple[Listener, tuple[type, ...]]] = []
+        self._channel = EventSource()      # the graph's batches, and the document's own events
         self._unsubscribe = self.graph.events.subscribe(self._graph_changed)
         self._check_timer = QTimer(self, singleShot=True, interval=0)
         self._check_timer.timeout.connect(self.check_now)
@@ -76,18 +77,11 @@ class Document(QObject):
 
     # ------------------------------------------------------------------ the one channel
     def subscribe(self, listener: Listener, kinds: tuple[type, ...] = ()) -> Callable[[], None]:
-        entry = (listener, tuple(kinds))
-        self._listeners.append(entry)
-
-        def unsubscribe() -> None:
-            if entry in self._listeners:
-                self._listeners.remove(entry)
-        return unsubscribe
+        """Hear the batches that hold a kind in ``kinds`` (every batch with none)."""
+        return self._channel.subscribe(listener, kinds)
 
     def _announce(self, changes: Changes) -> None:
-        for listener, kinds in list(self._listeners):
-            if not kinds or changes.has(*kinds):
-                listener(changes)
+        self._channel.announce(changes)
 
     def _graph_changed(self, changes: Changes) -> None:
         self._announce(changes)

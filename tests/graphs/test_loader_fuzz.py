@@ -52,16 +52,22 @@ def mutate(data, path, action, value):
     return data
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.tuples(st.sampled_from(ALL_PATHS), st.sampled_from(["replace", "delete", "duplicate"]),
-                          json_values), min_size=1, max_size=3))
-def test_mutated_files_fail_only_with_graph_file_error(mutations):
+def mutated(mutations):
+    """The base file with each mutation that applies (some name a place an earlier one removed)."""
     data = BASE
     for path, action, value in mutations:
         try:
             data = mutate(data, path, action, value)
         except (KeyError, IndexError, TypeError):
             continue
+    return data
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from(ALL_PATHS), st.sampled_from(["replace", "delete", "duplicate"]),
+                          json_values), min_size=1, max_size=3))
+def test_mutated_files_fail_only_with_graph_file_error(mutations):
+    data = mutated(mutations)
     try:
         loads_graph(json.dumps(data), "fuzz.loom")
     except GraphFileError as err:
@@ -117,12 +123,7 @@ hostile_numbers = st.sampled_from([10**400, -(10**40), 2**63, float("inf"), floa
 @given(st.lists(st.tuples(st.sampled_from(ALL_PATHS), st.sampled_from(["replace", "delete", "duplicate"]),
                           json_values | hostile_numbers), min_size=1, max_size=3))
 def test_whatever_loads_can_be_saved_and_loads_again_the_same(mutations):
-    data = BASE
-    for path, action, value in mutations:
-        try:
-            data = mutate(data, path, action, value)
-        except (KeyError, IndexError, TypeError):
-            continue
+    data = mutated(mutations)
     try:
         graph = loads_graph(json.dumps(data), "fuzz.loom")
     except GraphFileError:
