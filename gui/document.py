@@ -14,7 +14,6 @@ paste, a drag) is checked once, and incremental so that it stays well under a fr
 from __future__ import annotations
 
 import dataclasses
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +28,7 @@ from graphs.edits import Edit, Move
 from graphs.events import EventSource
 from graphs.layout import layered_positions
 
+from .background import BackgroundJob
 from .undo import EditCommand
 
 
@@ -53,7 +53,6 @@ Listener = Callable[[Changes], None]
 
 class Document(QObject):
     message = Signal(str)           # something the status bar should say
-    _data_ready = Signal(object, object, str)    # key, data set (or None), why not
 
     def __init__(self, graph: Graph | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -72,7 +71,6 @@ class Document(QObject):
         self.data = None
         self.data_problem = ""
         self._data_key: tuple | None = None
-        self._data_ready.connect(self._take_data)
         self.check_now()
 
     # ------------------------------------------------------------------ the one channel
@@ -168,19 +166,14 @@ class Document(QObject):
             return
         self._data_key, self.data, self.data_problem = key, None, ""
 
-        def load() -> None:
-            from engine.data import DataError, load_dataset
-            try:
-                result: tuple = (load_dataset(name, **options), "")
-            except DataError as err:
-                result = (None, str(err))
-            except Exception as err:   # a data set that cannot be read must not break the checks
-                result = (None, f"{type(err).__name__}: {err}")
-            try:
-                self._data_ready.emit(key, *result)
-            except RuntimeError:       # the window closed meanwhile
-                pass
-        threading.Thread(target=load, daemon=True, name="netloom-check-data").start()
+        def load():
+            from engine.data import load_dataset
+            return load_dataset(name, **options)
+
+        def loaded(data, error: BaseException | None) -> None:
+            # A data set that cannot be read must not break the checks: it is said, not raised.
+            self._take_data(key, data, "" if error is None else (str(error) or type(error).__name__))
+        BackgroundJob(load, loaded, self, name="netloom-check-data").start()
 
     def _take_data(self, key, data, problem: str) -> None:
         if key != self._data_key:

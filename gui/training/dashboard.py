@@ -5,7 +5,6 @@ record on its own timer (about 25 Hz), and only the tab in view."""
 
 from __future__ import annotations
 
-import threading
 import time
 
 from PySide6.QtCore import QTimer, Signal
@@ -13,6 +12,7 @@ from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QTa
 
 from engine.training import TrainingConfig
 
+from ..background import BackgroundJob
 from .curves import CurvesPanel
 from .panels import ActivationsPanel, BoundaryPanel, ConfusionPanel, FiltersPanel, GradientsPanel, HistogramsPanel
 from .predict import PredictPanel
@@ -23,7 +23,6 @@ REDRAW_MS = 40
 
 class Dashboard(QWidget):
     sample_chosen = Signal(int)
-    _data_loaded = Signal(object)     # from the loading thread, delivered on the GUI thread
 
     def __init__(self, checker=None, parent=None) -> None:
         """``checker``: the document's, so that Predict builds its model from warm caches."""
@@ -66,7 +65,6 @@ class Dashboard(QWidget):
         self._timer.start()
         self.tabs.currentChanged.connect(lambda _: self.mark_dirty())
         self.activations.sample_changed.connect(self._sample_changed)
-        self._data_loaded.connect(self._show_data)
         self.export_png.clicked.connect(lambda: self.export_plot())
         self.export_csv.clicked.connect(lambda: self.export_curves())
 
@@ -93,15 +91,11 @@ class Dashboard(QWidget):
     def _load_data(self, config: TrainingConfig) -> None:
         """The data set in this process too, for showing samples, points and predictions; read in a
         thread (CIFAR takes seconds) so the window never waits for it."""
-        from engine.data import DataError, load_dataset
+        from engine.data import load_dataset
         options = {k: v for k, v in config.dataset_options.items() if k != "download"}
-
-        def load():
-            try:
-                self._data_loaded.emit(load_dataset(config.dataset, **options))
-            except (DataError, OSError, ValueError):
-                self._data_loaded.emit(None)
-        threading.Thread(target=load, name="netloom-dashboard-data", daemon=True).start()
+        BackgroundJob(lambda: load_dataset(config.dataset, **options),
+                      lambda data, error: self._show_data(data if error is None else None), self,
+                      name="netloom-dashboard-data").start()
 
     def _show_data(self, data) -> None:
         self.data = data

@@ -3,8 +3,6 @@ digit drawn with the mouse. The weights come from the run's newest checkpoint (e
 
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 import pyqtgraph as pg
 import torch
@@ -16,6 +14,7 @@ from engine import Checker, compile_graph
 from engine.training.checkpoint import load_weights
 from graphs import GraphFileError, loads_graph
 
+from ..background import BackgroundJob
 from .run_record import RunRecord
 
 
@@ -82,7 +81,6 @@ class PredictPanel(QWidget):
     (its cache already knows the graph, so that is quick) and compiled with its weights in a
     background thread: the window never waits for a large model to be built."""
 
-    _model_ready = Signal(object, object, object, str)   # model, weights path, graph text, problem
 
     def __init__(self, checker: Checker | None = None, parent=None) -> None:
         super().__init__(parent)
@@ -120,7 +118,6 @@ class PredictPanel(QWidget):
         self._weights_path: str | None = None
         self._graph_text = ""
         self._loading: tuple[str, str] | None = None      # (weights path, graph text) being built
-        self._model_ready.connect(self._take_model)
 
     def set_data(self, data) -> None:
         self.data = data
@@ -146,18 +143,18 @@ class PredictPanel(QWidget):
             return
         report = self.checker.check(graph)
         self._loading = wanted
-        threading.Thread(target=self._build, args=(graph, report, path, record.graph_text), daemon=True,
-                         name="netloom-predict-model").start()
+        graph_text = record.graph_text
 
-    def _build(self, graph, report, path: str, graph_text: str) -> None:
-        """In a background thread: the compiled model with the checkpoint's weights."""
-        try:
+        def build():
             model = compile_graph(graph, report).eval()
             model.load_state_dict(load_weights(path))
-        except Exception as err:   # a checkpoint mid-write or from another graph: keep the last one
-            self._model_ready.emit(None, path, graph_text, f"The newest weights could not be loaded: {err}")
-            return
-        self._model_ready.emit(model, path, graph_text, "")
+            return model
+
+        def built(model, error: BaseException | None) -> None:
+            # A checkpoint mid-write or from another graph: keep the last model, say why.
+            problem = "" if error is None else f"The newest weights could not be loaded: {error}"
+            self._take_model(model, path, graph_text, problem)
+        BackgroundJob(build, built, self, name="netloom-predict-model").start()
 
     def _take_model(self, model, path: str, graph_text: str, problem: str) -> None:
         if self._loading == (path, graph_text):

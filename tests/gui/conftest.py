@@ -1,3 +1,4 @@
+import gc
 import os
 import tempfile
 
@@ -18,4 +19,10 @@ def window(qtbot):
     qtbot.waitExposed(win)
     yield win
     win.document.undo_stack.setClean()
+    # Windows of earlier tests must not linger: their many Python objects would make the garbage
+    # collector's pauses longer in later tests that time the window's responsiveness.
+    win.close()
+    win.deleteLater()
+    qtbot.wait(1)
+    gc.collect()
 

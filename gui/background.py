@@ -1,0 +1,49 @@
+"""Work off the GUI thread whose result comes back on it, without the worker touching Qt.
+
+A plain Python thread computes; the GUI thread looks for its result on a timer and hands it on.
+The worker never emits a signal or touches a Qt object, so a window that closes, or a process
+that exits (a ``--screenshot`` run), while it is still working cannot make Qt abort.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer
+
+POLL_MS = 30
+
+
+class BackgroundJob(QObject):
+    """Runs ``work()`` in a daemon thread; calls ``done(result, error)`` on the GUI thread."""
+
+    def __init__(self, work: Callable[[], Any], done: Callable[[Any, BaseException | None], None],
+                 parent: QObject, name: str = "netloom-background") -> None:
+        super().__init__(parent)
+        self._work, self._done = work, done
+        self._outcome: tuple[Any, BaseException | None] | None = None
+        self._timer = QTimer(self, interval=POLL_MS)
+        self._timer.timeout.connect(self._poll)
+        self._thread = threading.Thread(target=self._run, daemon=True, name=name)
+
+    def start(self) -> BackgroundJob:
+        self._thread.start()
+        self._timer.start()
+        return self
+
+    def _run(self) -> None:
+        try:
+            result: tuple[Any, BaseException | None] = (self._work(), None)
+        except BaseException as err:     # handed to ``done``, which says it in the window
+            result = (None, err)
+        self._outcome = result           # one assignment: the GUI thread sees all of it or none
+
+    def _poll(self) -> None:
+        if self._outcome is None:
+            return
+        self._timer.stop()
+        result, error = self._outcome
+        self._done(result, error)
+        self.deleteLater()
