@@ -74,21 +74,12 @@ def command_line(argv: list[str]) -> int:
     return 2
 
 
-def version() -> str:
-    """The installed version (pyproject.toml is the one place it is written)."""
-    from importlib.metadata import PackageNotFoundError
-    from importlib.metadata import version as installed_version
-    try:
-        return installed_version("netloom")
-    except PackageNotFoundError:
-        return "unknown (not installed: pip install -e .)"
-
-
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] in COMMANDS:
         return command_line(argv)
     if argv and argv[0] in ("-V", "--version"):
+        from graphs.about import version
         print(f"netloom {version()}")
         return 0
     if argv and argv[0] in ("-h", "--help"):

@@ -68,6 +68,7 @@ class MainWindow(FileHandling, QMainWindow):
         from .training.window_training import TrainingUI
         self.training = TrainingUI(self)
         self.model_io = ModelIO(self)
+        self._build_help_menu()               # last: it lists the shortcuts of every other menu
         self.resize(1400, 860)
         self._update_title()
         self._show_totals(self.document.report)
@@ -136,6 +137,43 @@ class MainWindow(FileHandling, QMainWindow):
             view.addAction(dock.toggleViewAction())
         self.menus = {"file": file_menu, "edit": edit, "view": view}
         self.toolbar = tools
+
+    def _build_help_menu(self) -> None:
+        menu = self.menuBar().addMenu("&Help")
+        self.make_action("&Keyboard Shortcuts", self.show_shortcuts, QKeySequence.StandardKey.HelpContents, menu)
+        self.make_action("&About NetLoom", self.show_about, menu=menu)
+        self.menus["help"] = menu
+
+    def shortcuts(self) -> list[tuple[str, str]]:
+        """(command, keys) of every menu command that has a shortcut, in menu order."""
+        found: list[tuple[str, str]] = []
+
+        def walk(menu) -> None:
+            for action in menu.actions():
+                if action.menu() is not None:
+                    walk(action.menu())
+                elif not action.shortcut().isEmpty():
+                    name = action.text().replace("&", "").rstrip(".")
+                    keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+                    if (name, keys) not in found:
+                        found.append((name, keys))
+        walk(self.menuBar())
+        found += [("Cancel the wire being drawn", "Esc"), ("Pan the canvas", "Middle button drag"),
+                  ("Zoom around the pointer", "Mouse wheel")]
+        return found
+
+    def show_shortcuts(self) -> None:
+        rows = "".join(f"<tr><td>{name}</td><td style='padding-left:16px'><b>{keys}</b></td></tr>"
+                       for name, keys in self.shortcuts())
+        box = QMessageBox(QMessageBox.Icon.NoIcon, "Keyboard shortcuts", f"<table>{rows}</table>", parent=self)
+        if self.interactive:
+            box.exec()
+
+    def show_about(self) -> None:
+        from graphs.about import version
+        if self.interactive:
+            QMessageBox.about(self, "About NetLoom", f"NetLoom {version()}: design, train and inspect neural "
+                                                     "networks visually.")
 
     def add_to_file_menu(self, *entries) -> None:
         """Add actions or submenus to the File menu, after the file commands and above Quit."""

@@ -249,6 +249,19 @@ class GraphScene(QGraphicsScene):
             for node_id in self._press_positions:      # wires follow the nodes being dragged
                 self.node_moved(node_id)
 
+    def keyPressEvent(self, event) -> None:
+        if event.key() == Qt.Key.Key_Escape and self._wire is not None:   # Esc drops the wire being drawn
+            self.cancel_wire()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def cancel_wire(self) -> None:
+        if self._wire is not None:
+            self.removeItem(self._wire)
+            self._wire, self._wire_from = None, None
+            self.status.emit("Wiring cancelled")
+
     def mouseReleaseEvent(self, event) -> None:
         if self._wire is not None:
             self.removeItem(self._wire)

@@ -258,3 +258,28 @@ def test_the_checks_as_you_edit_include_the_data_set_and_match_the_check_command
     qtbot.mouseClick(button, Qt.LeftButton)
     qtbot.waitUntil(lambda: window.document.report.ok, timeout=5_000)
     assert graph.nodes["fc3"].params["out_features"] == 10
+
+
+def test_escape_cancels_a_wire_being_drawn(window, qtbot):
+    open_at(window, chain("ReLU", input_shape=[4]), "relu1")
+    from graphs.edits import Disconnect
+    graph = window.document.graph
+    assert window.document.push(Disconnect(Edge("relu1", "output1")))     # an output port to wire again
+    start = port_point(window, "relu1", "out", True)
+    end = port_point(window, "output1", "in", False)
+    viewport = window.view.viewport()
+    QTest.mousePress(viewport, Qt.LeftButton, Qt.NoModifier, start)
+    QTest.mouseMove(viewport, (start + end) / 2)
+    assert window.scene._wire is not None
+    QTest.keyClick(viewport, Qt.Key_Escape)
+    QTest.mouseMove(viewport, end)
+    QTest.mouseRelease(viewport, Qt.LeftButton, Qt.NoModifier, end)
+    assert Edge("relu1", "output1") not in graph.edges
+    assert window.statusBar().currentMessage() == "Wiring cancelled"
+
+
+def test_the_help_menu_lists_the_shortcuts(window):
+    shortcuts = dict(window.shortcuts())
+    assert shortcuts["Train"] == "F5" and shortcuts["Undo"] == "Ctrl+Z" and shortcuts["Save"] == "Ctrl+S"
+    assert shortcuts["Cancel the wire being drawn"] == "Esc"
+    assert [a.text() for a in window.menus["help"].actions()] == ["&Keyboard Shortcuts", "&About NetLoom"]
