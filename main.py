@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] in COMMANDS:
         return command_line(argv)
     if argv and argv[0] in ("-V", "--version"):
-        from graphs.about import version
+        from resources import version
         print(f"netloom {version()}")
         return 0
     if argv and argv[0] in ("-h", "--help"):

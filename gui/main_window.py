@@ -170,9 +170,8 @@ class MainWindow(FileHandling, QMainWindow):
             box.exec()
 
     def show_about(self) -> None:
-        from graphs.about import version
         if self.interactive:
-            QMessageBox.about(self, "About NetLoom", f"NetLoom {version()}: design, train and inspect neural "
+            QMessageBox.about(self, "About NetLoom", f"NetLoom {resources.version()}: design, train and inspect neural "
                                                      "networks visually.")
 
     def add_to_file_menu(self, *entries) -> None:

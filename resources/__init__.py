@@ -1,4 +1,5 @@
-"""The bundled files: example graphs (``examples/*.loom``) and short texts (``data/``).
+"""The bundled files: example graphs (``examples/*.loom``) and short texts (``data/``), and the
+installed version.
 
 Code finds them through this package (``importlib.resources``), never through paths relative
 to the source tree, so they are found the same way in a checkout, an editable install and an
@@ -29,3 +30,14 @@ def example(name: str = DEFAULT_EXAMPLE) -> Path:
 
 def data_file(name: str) -> Path:
     return folder() / "data" / name
+
+
+def version() -> str:
+    """The installed version, read from the package metadata (pyproject.toml is the one place
+    it is written), for the command line and the window alike."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed_version
+    try:
+        return installed_version("netloom")
+    except PackageNotFoundError:
+        return "unknown (not installed: pip install -e .)"
