@@ -114,10 +114,8 @@ class Graph:
         self._fingerprint: tuple[int, str] | None = None
         # Indexes of the wires, kept by the primitives, so that checking one new wire costs what
         # it touches rather than the whole graph (building 10,000 nodes stays linear).
-        self._edge_set: set[Edge] = set()
-        self._successors: dict[str, dict[str, int]] = {}
-        self._wired_inputs: dict[tuple[str, str], int] = {}
-        self._into: dict[str, list[Edge]] = {}       # node -> its input wires, in file order
+        self._successors: dict[str, dict[str, int]] = {}   # node -> the nodes it feeds, with wire counts
+        self._into: dict[str, list[Edge]] = {}             # node -> its input wires, in file order
         self._next_suffix: dict[str, int] = {}
 
     # ------------------------------------------------------------------ reading
@@ -316,9 +314,10 @@ class Graph:
             return f"{edge.dst} ({dst_spec.type}) has no input port '{edge.dst_port}'"
         if edge.src == edge.dst:
             return f"{edge.src} cannot feed itself"
-        if edge in self._edge_set:
+        into = self._into.get(edge.dst, [])
+        if edge in into:
             return f"{edge.src} is already wired to {edge.dst}"
-        if not port.multiple and self._wired_inputs.get((edge.dst, edge.dst_port)):
+        if not port.multiple and any(e.dst_port == edge.dst_port for e in into):
             return f"{edge.dst} already has an input on '{edge.dst_port}'; remove that wire first"
         if self._reaches(edge.dst, edge.src):
             return f"wiring {edge.src} to {edge.dst} would make a cycle"
@@ -395,7 +394,7 @@ class Graph:
         at_end = index is None or index >= len(self.edges)
         index = len(self.edges) if index is None else index
         self.edges.insert(index, edge)
-        self._index_edge(edge, +1)
+        self._count_successor(edge, +1)
         if at_end:
             self._into.setdefault(edge.dst, []).append(edge)
         else:   # put back in the middle (an undo): the node's wires keep the file's order
@@ -405,34 +404,24 @@ class Graph:
 
     def _pop_edge(self, index: int) -> Edge:
         edge = self.edges.pop(index)
-        self._index_edge(edge, -1)
+        self._count_successor(edge, -1)
         wires = self._into.get(edge.dst, [])
         if edge in wires:
             wires.remove(edge)
         self._changed(EdgeRemoved(edge))
         return edge
 
-    def _index_edge(self, edge: Edge, change: int) -> None:
-        if change > 0:
-            self._edge_set.add(edge)
-        else:
-            self._edge_set.discard(edge)
+    def _count_successor(self, edge: Edge, change: int) -> None:
         after = self._successors.setdefault(edge.src, {})
         after[edge.dst] = after.get(edge.dst, 0) + change
         if after[edge.dst] <= 0:
             del after[edge.dst]
-        key = (edge.dst, edge.dst_port)
-        self._wired_inputs[key] = self._wired_inputs.get(key, 0) + change
-        if self._wired_inputs[key] <= 0:
-            del self._wired_inputs[key]
 
     def _reindex_edges(self) -> None:
-        self._edge_set.clear()
         self._successors.clear()
-        self._wired_inputs.clear()
         self._into.clear()
         for edge in self.edges:
-            self._index_edge(edge, +1)
+            self._count_successor(edge, +1)
             self._into.setdefault(edge.dst, []).append(edge)
 
     def _set_params(self, node_id: str, values: dict[str, Any]) -> None:
