@@ -1,6 +1,12 @@
 """Small graph builders shared by the tests."""
 
-from graphs import Graph
+import resources
+from graphs import Graph, load_graph
+
+
+def lenet() -> Graph:
+    """The bundled LeNet for the 8x8 digits, fresh from its file."""
+    return load_graph(resources.example("lenet_digits.loom"))
 
 
 def chain(*layers, name="chain", input_shape=(1, 8, 8), dtype="float32") -> Graph:

@@ -48,7 +48,7 @@ def compact(number: int) -> str:
     return str(number)
 
 
-class PortItem:
+class Port:
     """A wiring point: outputs on the right edge of a node, inputs on the left. Painted and hit
     by its node; not an item of its own (10,000 nodes would need 20,000 more items)."""
 
@@ -81,8 +81,8 @@ class NodeItem(QGraphicsItem):
         self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsMovable | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setZValue(1)
         self.setAcceptHoverEvents(True)         # for the port under the pointer
-        self.ports: dict[tuple[str, bool], PortItem] = {}
-        self._hovered: PortItem | None = None
+        self.ports: dict[tuple[str, bool], Port] = {}
+        self._hovered: Port | None = None
         self.overlay: QColor | None = None      # set while training: gradient health
         self.badge: str = ""                    # e.g. "62% dead"
         self._height = HEADER + 3 * LINE + 8
@@ -100,10 +100,10 @@ class NodeItem(QGraphicsItem):
             for i, p in enumerate(ports):
                 y = HEADER + (i + 1) * (self._height - HEADER) / (len(ports) + 1)
                 offset = QPointF(NODE_WIDTH if is_output else 0.0, y)
-                self.ports[(p.name, is_output)] = PortItem(self, p.name, is_output, p.multiple, offset)
+                self.ports[(p.name, is_output)] = Port(self, p.name, is_output, p.multiple, offset)
         self.setToolTip(f"{spec.type}: {spec.description}")
 
-    def port_at(self, scene_pos: QPointF) -> PortItem | None:
+    def port_at(self, scene_pos: QPointF) -> Port | None:
         local = self.mapFromScene(scene_pos)
         return next((port for port in self.ports.values() if port.hit(local)), None)
 

@@ -12,7 +12,7 @@ from graphs.edits import Connect, Move
 from graphs.events import STRUCTURE_EVENTS, EdgeAdded, EdgeRemoved, NodeAdded, NodeMoved, NodeRemoved, NodeRenamed, ParamsChanged
 
 from ..document import Checked, Document, Replaced
-from .items import EdgeItem, NodeItem, PortItem, wire_path
+from .items import EdgeItem, NodeItem, Port, wire_path
 from .overview import FAR_MIN_NODES, FAR_ZOOM, OverviewItem
 
 GRID = 20.0
@@ -29,7 +29,7 @@ class GraphScene(QGraphicsScene):
         self.edges: dict[Edge, EdgeItem] = {}
         self._severity: dict[str, str] = {}
         self._wire: QGraphicsPathItem | None = None
-        self._wire_from: PortItem | None = None
+        self._wire_from: Port | None = None
         self._press_positions: dict[str, QPointF] = {}
         self._edges_of: dict[str, set[Edge]] = {}       # node -> the wires drawn at it
         self._shown = None                                # the report the items show
@@ -205,7 +205,7 @@ class GraphScene(QGraphicsScene):
                 item.update_path()
 
     # ------------------------------------------------------------------ gestures
-    def port_at(self, pos: QPointF) -> PortItem | None:
+    def port_at(self, pos: QPointF) -> Port | None:
         """The port under a point: ports are part of their node's item, hit by distance."""
         slop = QRectF(pos.x() - 10, pos.y() - 10, 20, 20)
         for item in self.items(slop):
@@ -275,7 +275,7 @@ class GraphScene(QGraphicsScene):
         super().mouseReleaseEvent(event)
         self._commit_moves()
 
-    def connect_ports(self, source: PortItem, target: PortItem) -> bool:
+    def connect_ports(self, source: Port, target: Port) -> bool:
         edge = Edge(source.node_id, target.node_id, source.name, target.name)
         problem = self.document.graph.connection_problem(edge)
         if problem:

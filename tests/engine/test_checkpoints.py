@@ -24,12 +24,9 @@ from engine.training.checkpoint import (
 )
 from engine.training.messages import CheckpointSaved, Failed, Finished, RunStarted, StepMetrics
 from graphs import atomic, load_graph
+from tests.helpers import lenet
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
-
-
-def lenet():
-    return load_graph(EXAMPLES / "lenet_digits.loom")
 
 
 def config_for(graph, folder, **changes):

@@ -24,13 +24,9 @@ from engine.training.messages import (
     StepMetrics,
 )
 from graphs import Graph, load_graph
-from tests.helpers import chain
+from tests.helpers import chain, lenet
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
-
-
-def lenet():
-    return load_graph(EXAMPLES / "lenet_digits.loom")
 
 
 def run(graph, **changes):
