@@ -192,11 +192,17 @@ class NodeItem(QGraphicsItem):
 
     def _paint_far(self, painter: QPainter, rect: QRectF, spec, border: QColor, severity, scale: float) -> None:
         """Zoomed out: a box in its category's colour, its type in large letters while those can
-        still be read, and problems as a thick border; no small text, no antialiasing."""
+        still be read, problems as a thick border, and while training a band in the gradient's
+        colour along the bottom; no small text."""
         colour = QColor(CATEGORY_COLOURS.get(spec.category, "#475569"))
         painter.setPen(QPen(border, 8 if (severity or self.isSelected()) else 0))
-        painter.setBrush(QBrush(self.overlay or colour))
+        painter.setBrush(QBrush(colour))
         painter.drawRect(rect)
+        if self.overlay is not None:
+            band = QColor(self.overlay)
+            band.setAlpha(255)            # the near view's light tint would vanish on a coloured box
+            painter.fillRect(QRectF(rect.left(), rect.bottom() - rect.height() / 3, rect.width(), rect.height() / 3),
+                             band)
         text, font = _far_label(spec.type, painter.font(), rect)
         if scale * font.pointSizeF() >= MIN_TEXT_PX:
             painter.setFont(font)
