@@ -15,6 +15,7 @@ import networkx as nx
 from graphs import ERROR, WARNING, Changes, Diagnostic, Edge, Graph, InsertLayer, SetParam, structural_diagnostics
 from graphs.events import EdgeAdded, EdgeRemoved, NodeAdded, NodeRemoved, NodeRenamed, ParamsChanged
 
+from .blocks import infer_block
 from .inference import InferenceCache, NodeResult
 from .layers import TensorInfo
 from .loss_lints import loss_lints
@@ -70,11 +71,14 @@ class Checker:
     (type, params, inputs) as well, so undoing an edit costs look-ups only.
     """
 
-    def __init__(self, cache: InferenceCache | None = None, follow: bool = True) -> None:
+    def __init__(self, cache: InferenceCache | None = None, follow: bool = True, lints: bool = True) -> None:
         """``follow=False``: check every time from scratch (with the cache), for graphs that may
-        change without events (a script that sets fields) or are checked once."""
+        change without events (a script that sets fields) or are checked once. ``lints=False``:
+        leave out what concerns a whole model (its loss, its memory), for a block's body."""
         self.cache = cache or InferenceCache()
         self.follow = follow
+        self.lints = lints
+        self._library: tuple = ()
         self.visits = 0                 # nodes inferred by the last check (what a re-check cost)
         self._graph: Graph | None = None
         self._unsubscribe: Callable[[], None] | None = None
@@ -146,9 +150,13 @@ class Checker:
     def check(self, graph: Graph) -> Report:
         if graph is not self._graph or not self.follow:
             self._follow(graph)
-        elif graph.revision == self._revision and self._report is not None:
+        elif graph.revision == self._revision and self._report is not None \
+                and graph.library_revision() == self._library:
             self.visits = 0
             return self._report
+        if graph.library_revision() != self._library:    # a block was edited: its uses are checked again
+            self._library = graph.library_revision()
+            self._dirty |= {n.id for n in graph.nodes.values() if n.type in graph.blocks}
         if self._structure_changed:
             self._restructure(graph)
         self.visits = self._propagate(graph)
@@ -216,7 +224,8 @@ class Checker:
             after: dict[str, TensorInfo] = {}
             if complete:
                 visits += 1
-                result = self.cache.infer(node.type, node.params, inputs)
+                result = (infer_block(self.cache, graph.blocks, node.type, node.params, inputs)
+                          if node.type in graph.blocks else self.cache.infer(node.type, node.params, inputs))
                 self._take(graph, node_id, inputs, result)
                 after = result.outputs
             if after != before:
@@ -250,8 +259,9 @@ class Checker:
         report = Report(diagnostics=list(self._structural) + [d for n in findings for d in self._findings[n]],
                         shapes=dict(self._shapes), tensors=dict(self._tensors), params=dict(self._params),
                         macs=dict(self._macs), activation_values=self._activation_values)
-        report.diagnostics.extend(loss_lints(graph))
-        report.diagnostics.extend(memory_diagnostics(graph, report))
+        if self.lints:
+            report.diagnostics.extend(loss_lints(graph))
+            report.diagnostics.extend(memory_diagnostics(graph, report))
         return report
 
 

@@ -14,7 +14,9 @@ from torch import fx, nn
 
 from graphs import Graph
 
+from .blocks import build_block, emit_use
 from .check import Report, check
+from .inference import InferenceCache
 from .layers import FxOps, build_module, emit_node
 
 
@@ -58,11 +60,15 @@ def compile_graph(graph: Graph, report: Report | None = None) -> fx.GraphModule:
             continue
         infos = {port: [report.tensors[(e.src, e.src_port)] for e in wires_into.get((node_id, port), [])]
                  for port in inputs}
-        module = build_module(node.type, node.params, infos)
         attribute = attributes[node_id]
-        if module is not None:
-            modules[attribute] = module
-        outputs = emit_node(ops, node.type, attribute, node.params, inputs)
+        if node.type in graph.blocks:
+            modules[attribute] = build_block(_CACHE, graph.blocks, node.type, node.params, infos)
+            outputs = emit_use(ops, attribute, graph.blocks[node.type], inputs)
+        else:
+            module = build_module(node.type, node.params, infos)
+            if module is not None:
+                modules[attribute] = module
+            outputs = emit_node(ops, node.type, attribute, node.params, inputs)
         for port, value in outputs.items():
             # Function steps are named after their node (``relu1``, ``lstm1_last``), as hand-written code reads.
             values[(node_id, port)] = ops.name(value, node_id if len(outputs) == 1 else f"{node_id}_{port}")
@@ -81,6 +87,7 @@ def compile_graph(graph: Graph, report: Report | None = None) -> fx.GraphModule:
     return module
 
 
+_CACHE = InferenceCache(5_000)     # block bodies, checked again as each use is built
 NODE_IDS = "netloom_node_ids"      # GraphModule.meta key: submodule attribute -> node id
 
 # Names a submodule may not take: everything a GraphModule already has (methods such as

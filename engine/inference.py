@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import warnings
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,19 +49,27 @@ class InferenceCache:
         self.hits = self.misses = 0
 
     def infer(self, type_name: str, params: dict[str, Any], inputs: dict[str, list[TensorInfo]]) -> NodeResult:
-        key = (type_name, tuple((k, _freeze(v)) for k, v in params.items()),
-               tuple((port, tuple(infos)) for port, infos in inputs.items()))
+        return self.remember(use_key(type_name, params, inputs), lambda: infer_node(type_name, params, inputs))
+
+    def remember(self, key: tuple, compute: Callable[[], NodeResult]) -> NodeResult:
+        """The result stored under ``key``, computed and stored the first time."""
         found = self._items.get(key)
         if found is not None:
             self.hits += 1
             self._items.move_to_end(key)
             return found
         self.misses += 1
-        result = infer_node(type_name, params, inputs)
+        result = compute()
         self._items[key] = result
         if len(self._items) > self.size:
             self._items.popitem(last=False)
         return result
+
+
+def use_key(type_name: str, params: dict[str, Any], inputs: dict[str, list[TensorInfo]]) -> tuple:
+    """What a node's result depends on, as a hashable key."""
+    return (type_name, tuple((k, _freeze(v)) for k, v in params.items()),
+            tuple((port, tuple(infos)) for port, infos in inputs.items()))
 
 
 RECURRENT = ("RNN", "LSTM", "GRU")

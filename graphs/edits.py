@@ -221,6 +221,47 @@ class SetView(Edit):
 
 
 @dataclass
+class DefineBlock(Edit):
+    """Adds a block definition (its body is a graph of its own)."""
+    name: str
+    body: Graph
+
+    @property
+    def label(self) -> str:
+        return f"Define block {self.name}"
+
+    def apply(self, graph):
+        if self.name in graph.blocks:
+            raise GraphError(f"a block named '{self.name}' already exists")
+        graph._set_block(self.name, self.body)
+
+    def revert(self, graph):
+        graph._set_block(self.name, None)
+
+
+@dataclass
+class RemoveBlock(Edit):
+    """Removes a block definition that no node uses."""
+    name: str
+    _body: Any = field(default=None, repr=False)
+
+    @property
+    def label(self) -> str:
+        return f"Remove block {self.name}"
+
+    def apply(self, graph):
+        users = [f"{body.name}.{n.id}" if body is not graph else n.id
+                 for body in (graph, *graph.blocks.values()) for n in body.nodes.values() if n.type == self.name]
+        if users:
+            raise GraphError(f"the block {self.name} is still used by {', '.join(users[:5])}")
+        self._body = graph.blocks[self.name]
+        graph._set_block(self.name, None)
+
+    def revert(self, graph):
+        graph._set_block(self.name, self._body)
+
+
+@dataclass
 class Compound(Edit):
     """Several edits as one step (a one-click fix, a paste, a layout)."""
     edits: list[Edit]

@@ -55,6 +55,12 @@ class EdgeRemoved:
 
 
 @dataclass(frozen=True)
+class BlockChanged:
+    """A block was defined, replaced or removed (edits inside a body are the body's own events)."""
+    name: str
+
+
+@dataclass(frozen=True)
 class MetadataChanged:
     key: str
 
@@ -70,10 +76,10 @@ class ViewChanged:
 
 
 GraphEvent = (NodeAdded | NodeRemoved | NodeRenamed | NodeMoved | ParamsChanged | EdgeAdded | EdgeRemoved
-              | MetadataChanged | TrainingChanged | ViewChanged)
+              | BlockChanged | MetadataChanged | TrainingChanged | ViewChanged)
 # The kinds that change what the network computes; moving a node, renaming the graph or
 # changing its training settings leave the model as it was.
-MODEL_EVENTS = (NodeAdded, NodeRemoved, NodeRenamed, ParamsChanged, EdgeAdded, EdgeRemoved)
+MODEL_EVENTS = (NodeAdded, NodeRemoved, NodeRenamed, ParamsChanged, EdgeAdded, EdgeRemoved, BlockChanged)
 STRUCTURE_EVENTS = (NodeAdded, NodeRemoved, NodeRenamed, EdgeAdded, EdgeRemoved)
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from . import atomic
 from .catalog import CATALOG
+from .blocks import MAX_NESTING, block_cycle, block_name_problem, block_spec, nesting_depth, parameter_problem, ref_name
 from .graph import MAX_COORDINATE, Edge, Graph, Node, id_problem, validate_params
 from .migrations import CURRENT_VERSION, migrate
 from .specs import ParamError
@@ -23,7 +24,8 @@ from .values import first_clause, value_problem
 
 FORMAT_NAME = "netloom.graph"
 MAX_FILE_BYTES = 64 * 1024 * 1024
-_SECTIONS = ("format", "format_version", "metadata", "nodes", "edges", "layout", "training")
+_SECTIONS = ("format", "format_version", "metadata", "blocks", "nodes", "edges", "layout", "training")
+_BLOCK_FIELDS = ("description", "params", "nodes", "edges", "layout")
 
 
 class GraphFileError(Exception):
@@ -40,21 +42,26 @@ def graph_to_dict(graph: Graph) -> dict[str, Any]:
     """The file's content as plain data, in the stable order the file keeps."""
     meta: dict[str, Any] = {k: graph.metadata[k] for k in ("name", "description") if k in graph.metadata}
     meta.update({k: graph.metadata[k] for k in sorted(graph.metadata) if k not in meta})
+    result: dict[str, Any] = {"format": FORMAT_NAME, "format_version": CURRENT_VERSION, "metadata": meta}
+    if graph.blocks:      # definitions before their uses, as in code; files without blocks stay as they were
+        result["blocks"] = {name: {"description": body.metadata.get("description", ""),
+                                   "params": dict(body.parameters), **_body_to_dict(body)}
+                            for name, body in graph.blocks.items()}
+    result.update(_body_to_dict(graph))
+    result["layout"]["view"] = _sorted(graph.view)
+    result["training"] = _sorted(graph.training)
+    return result
+
+
+def _body_to_dict(graph: Graph) -> dict[str, Any]:
     return {
-        "format": FORMAT_NAME,
-        "format_version": CURRENT_VERSION,
-        "metadata": meta,
         "nodes": [{"id": n.id, "type": n.type,
                    "params": {p.name: n.params[p.name] for p in n.spec.params if p.name in n.params}}
                   for n in graph.nodes.values()],
         "edges": [{"from": e.src, "from_port": e.src_port, "to": e.dst, "to_port": e.dst_port}
                   for e in graph.edges],
-        "layout": {
-            "positions": {n: [_coordinate(v) for v in graph.positions[n]]
-                          for n in graph.nodes if n in graph.positions},
-            "view": _sorted(graph.view),
-        },
-        "training": _sorted(graph.training),
+        "layout": {"positions": {n: [_coordinate(v) for v in graph.positions[n]]
+                                 for n in graph.nodes if n in graph.positions}},
     }
 
 
@@ -67,7 +74,7 @@ def _format(value: Any, depth: int, inline_objects: bool = False) -> str:
     scalar = (str, int, float, bool, type(None))
     if isinstance(value, list) and all(isinstance(v, scalar) for v in value):
         return _dump(value)
-    if isinstance(value, dict) and inline_objects and all(isinstance(v, scalar) for v in value.values()):
+    if isinstance(value, dict) and (inline_objects or ref_name(value)) and all(isinstance(v, scalar) for v in value.values()):
         return _dump(value)
     pad, inner = "  " * depth, "  " * (depth + 1)
     if isinstance(value, dict):
@@ -222,8 +229,21 @@ def graph_from_dict(data: Any, source: str | os.PathLike = "<data>") -> Graph:
     if not isinstance(graph.metadata["name"], str) or not isinstance(graph.metadata["description"], str):
         raise fail("metadata", "'name' and 'description' must be text")
 
-    for i, item in enumerate(_section(data, "nodes", list, [], fail)):
-        where = f"nodes[{i}]"
+    _read_blocks(graph, _section(data, "blocks", dict, {}, fail), fail)
+    layout = _read_body(graph, data, fail, "", ("positions", "view"))
+    view = layout.get("view", {})
+    if not isinstance(view, dict):
+        raise fail("layout.view", "must be an object")
+    graph.view = view
+    graph.training = _section(data, "training", dict, {}, fail)
+    return graph
+
+
+def _read_body(graph: Graph, data: dict, fail, place: str, layout_fields: tuple[str, ...]) -> dict:
+    """Nodes, wires and positions of the document or of one block's body (``place`` says which,
+    for messages); returns the layout section."""
+    for i, item in enumerate(_section(data, "nodes", list, [], fail, place)):
+        where = f"{place}nodes[{i}]"
         if not isinstance(item, dict):
             raise fail(where, "must be an object with id, type and params")
         extra = set(item) - {"id", "type", "params"}
@@ -233,22 +253,23 @@ def graph_from_dict(data: Any, source: str | os.PathLike = "<data>") -> Graph:
         problem = id_problem(node_id)
         if problem or not isinstance(node_id, str):
             raise fail(f"{where}.id", problem or "must be text")
-        where = f"node '{node_id}'"
+        where = f"{place}node '{node_id}'"
         if node_id in graph.nodes:
             raise fail(where, "this id is used by two nodes")
-        if not isinstance(type_name, str) or type_name not in CATALOG:
-            raise fail(f"{where}.type", f"unknown layer type {type_name!r}")
+        if not isinstance(type_name, str) or (type_name not in CATALOG and type_name not in graph.blocks):
+            raise fail(f"{where}.type", f"unknown layer type {type_name!r}"
+                       + ("" if graph.blocks else "; a block must be defined in the blocks section"))
         if not isinstance(params, dict):
             raise fail(f"{where}.params", "must be an object")
         try:
-            values = validate_params(type_name, params)
+            values = validate_params(type_name, params, library=graph.blocks, declared=graph.declared())
         except ParamError as err:
             raise fail(f"{where}.params", str(err)) from None
         graph._insert_node(Node(node_id, type_name, values), None, None)
 
     seen_edges = set()
-    for i, item in enumerate(_section(data, "edges", list, [], fail)):
-        where = f"edges[{i}]"
+    for i, item in enumerate(_section(data, "edges", list, [], fail, place)):
+        where = f"{place}edges[{i}]"
         if not isinstance(item, dict) or set(item) != {"from", "from_port", "to", "to_port"}:
             raise fail(where, "must be an object with from, from_port, to and to_port")
         edge = Edge(item["from"], item["to"], item["from_port"], item["to_port"])
@@ -267,35 +288,70 @@ def graph_from_dict(data: Any, source: str | os.PathLike = "<data>") -> Graph:
         seen_edges.add(edge)
         graph._insert_edge(edge, None)
 
-    layout = _section(data, "layout", dict, {}, fail)
+    layout = _section(data, "layout", dict, {}, fail, place)
     for key in layout:
-        if key not in ("positions", "view"):
-            raise fail(f"layout.{key}", "unknown field; layout has positions and view")
+        if key not in layout_fields:
+            raise fail(f"{place}layout.{key}", f"unknown field; layout has {' and '.join(layout_fields)}")
     positions = layout.get("positions", {})
     if not isinstance(positions, dict):
-        raise fail("layout.positions", "must be an object")
+        raise fail(f"{place}layout.positions", "must be an object")
     for node_id, pos in positions.items():
         if node_id not in graph.nodes:
-            raise fail(f"layout.positions.{node_id}", "position of a node that does not exist")
+            raise fail(f"{place}layout.positions.{node_id}", "position of a node that does not exist")
         if (not isinstance(pos, list) or len(pos) != 2
                 or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
                            for v in pos)):
-            raise fail(f"layout.positions.{node_id}", "must be [x, y]")
+            raise fail(f"{place}layout.positions.{node_id}", "must be [x, y]")
         if any(abs(v) > MAX_COORDINATE for v in pos):
-            raise fail(f"layout.positions.{node_id}", f"is outside the canvas (coordinates up to {MAX_COORDINATE:g})")
+            raise fail(f"{place}layout.positions.{node_id}", f"is outside the canvas (coordinates up to {MAX_COORDINATE:g})")
         graph.positions[node_id] = (float(pos[0]), float(pos[1]))
-    view = layout.get("view", {})
-    if not isinstance(view, dict):
-        raise fail("layout.view", "must be an object")
-    graph.view = view
-    graph.training = _section(data, "training", dict, {}, fail)
-    return graph
+    return layout
 
 
-def _section(data: dict, key: str, kind: type, default: Any, fail) -> Any:
+def _read_blocks(graph: Graph, section: dict, fail) -> None:
+    """Block definitions: all names first, so that blocks may use one another in any order; then
+    each body; then no block may use itself, and nesting stays bounded."""
+    for name, item in section.items():
+        where = f"blocks.{name}"
+        problem = block_name_problem(name, graph.blocks)
+        if problem:
+            raise fail(where, problem)
+        if not isinstance(item, dict):
+            raise fail(where, "must be an object with description, params, nodes, edges and layout")
+        extra = set(item) - set(_BLOCK_FIELDS)
+        if extra:
+            raise fail(where, f"unknown field '{sorted(extra)[0]}'; a block has {', '.join(_BLOCK_FIELDS)}")
+        declared = item.get("params", {})
+        if not isinstance(declared, dict):
+            raise fail(f"{where}.params", "must be an object of parameter names and default values")
+        for key, default in declared.items():
+            problem = parameter_problem(key, default)
+            if problem:
+                raise fail(f"{where}.params.{key}", problem)
+        description = item.get("description", "")
+        if not isinstance(description, str):
+            raise fail(f"{where}.description", "must be text")
+        graph.blocks[name] = graph.new_body(name, declared, description)
+    for name, item in section.items():
+        _read_body(graph.blocks[name], item, fail, f"blocks.{name}.", ("positions",))
+    loop = block_cycle(graph.blocks)
+    if loop:
+        raise fail(f"blocks.{loop[0]}", "a block may not use itself: " + " uses ".join(loop))
+    if nesting_depth(graph.blocks) > MAX_NESTING:
+        raise fail("blocks", f"blocks nest more than {MAX_NESTING} deep")
+    for name, body in graph.blocks.items():
+        spec = block_spec(body)
+        for key, default in body.parameters.items():
+            try:
+                spec.param(key).validate(default)
+            except ParamError as err:
+                raise fail(f"blocks.{name}.params.{key}", f"the default does not suit its use: {err}") from None
+
+
+def _section(data: dict, key: str, kind: type, default: Any, fail, place: str = "") -> Any:
     value = data.get(key, default)
     if not isinstance(value, kind):
-        raise fail(key, f"must be {'an object' if kind is dict else 'a list'}")
+        raise fail(place + key, f"must be {'an object' if kind is dict else 'a list'}")
     return value
 
 

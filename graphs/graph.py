@@ -17,10 +17,12 @@ from typing import Any
 import networkx as nx
 
 from . import edits as E
+from .blocks import Library, block_name_problem, block_spec, parameter_problem, ref_name, uses_block
 from .catalog import CATALOG
 from .edits import GraphError
 from .events import (
     MODEL_EVENTS,
+    BlockChanged,
     EdgeAdded,
     EdgeRemoved,
     EventSource,
@@ -41,13 +43,25 @@ class Node:
     id: str
     type: str
     params: dict[str, Any] = field(default_factory=dict)
+    # The blocks of the document the node belongs to, for a node whose type is a block.
+    library: Library | None = field(default=None, repr=False, compare=False)
 
     @property
     def spec(self) -> LayerSpec:
-        return CATALOG[self.type]
+        return type_spec(self.type, self.library)
 
     def copy(self) -> Node:
-        return Node(self.id, self.type, {k: _copy_value(v) for k, v in self.params.items()})
+        return Node(self.id, self.type, {k: _copy_value(v) for k, v in self.params.items()}, self.library)
+
+
+def type_spec(type_name: str, library: Library | None = None) -> LayerSpec:
+    """The spec of a built-in layer type or of one of the document's blocks."""
+    found = CATALOG.get(type_name)
+    if found is not None:
+        return found
+    if library is not None and type_name in library:
+        return block_spec(library[type_name])
+    raise KeyError(f"unknown layer type '{type_name}'")
 
 
 @dataclass(frozen=True)
@@ -71,21 +85,26 @@ _ID_PREFIX = {
     "Output": "output",
 }
 MAX_COORDINATE = 1e9          # far beyond any layout (100,000 nodes span about 10^7)
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# A Python name, or a plain index as nn.Sequential names its layers (``downsample.0``), so that
+# a block's state-dict keys can read exactly as a hand-written model's.
+_IDENTIFIER = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*|0|[1-9][0-9]{0,5})$")
 
 
 def id_problem(name: Any) -> str | None:
     """Why ``name`` cannot be a node id, or None if it can."""
     if not isinstance(name, str) or not _IDENTIFIER.match(name):
-        return f"'{name}' is not a valid name: use letters, digits and _, not starting with a digit"
+        return (f"'{name}' is not a valid name: use letters, digits and _, not starting with a digit "
+                "(or a plain number such as 0, as nn.Sequential numbers its layers)")
     if keyword.iskeyword(name) or name.startswith("_"):
         return f"'{name}' is reserved: choose another name"
     return None
 
 
-def validate_params(type_name: str, given: dict[str, Any], fill_defaults: bool = True) -> dict[str, Any]:
-    """Canonical parameters of a node, or ParamError naming the parameter that is wrong."""
-    spec = CATALOG[type_name]
+def validate_params(type_name: str, given: dict[str, Any], fill_defaults: bool = True,
+                    library: Library | None = None, declared: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Canonical parameters of a node, or ParamError naming the parameter that is wrong.
+    ``declared``: inside a block, the block's parameters, which a value may refer to."""
+    spec = type_spec(type_name, library)
     known = {p.name for p in spec.params}
     for name in given:
         if name not in known:
@@ -94,7 +113,18 @@ def validate_params(type_name: str, given: dict[str, Any], fill_defaults: bool =
     result = {}
     for p in spec.params:
         if p.name in given:
-            result[p.name] = p.validate(given[p.name])
+            ref = ref_name(given[p.name])
+            if ref is None:
+                result[p.name] = p.validate(given[p.name])
+            elif declared is None:
+                raise ParamError(f"'{p.name}' refers to a block parameter '{ref}', but only a layer inside a "
+                                 "block can do that")
+            elif ref not in declared:
+                names = ", ".join(declared) or "none"
+                raise ParamError(f"'{p.name}' refers to '{ref}', which the block does not declare "
+                                 f"(it declares {names})")
+            else:
+                result[p.name] = {"param": ref}
         elif fill_defaults:
             result[p.name] = _copy_value(p.default)
     return result
@@ -108,6 +138,11 @@ class Graph:
         self.positions: dict[str, tuple[float, float]] = {}
         self.view: dict[str, Any] = {}
         self.training: dict[str, Any] = {}
+        # Block definitions, by name: one dictionary shared by the document and every block body.
+        self.blocks: Library = {}
+        # For a block body: the parameters it declares, with their defaults.
+        self.parameters: dict[str, Any] = {}
+        self._block_spec: tuple[int, LayerSpec] | None = None
         self.events = EventSource()
         self.revision = 0         # grows on every change; lets caches and views tell versions apart
         self.model_revision = 0   # grows only on changes of what the network computes
@@ -190,14 +225,56 @@ class Graph:
             edit.revert(self)
 
     def model_fingerprint(self) -> str:
-        """Equal for graphs that compute the same thing (nodes, parameters, wires), whatever their
-        layout, name or training settings: the one answer to "is this still the same model?"."""
+        """Equal for graphs that compute the same thing (nodes, parameters, wires and the blocks
+        they use), whatever their layout, name or training settings: the one answer to "is this
+        still the same model?"."""
+        own = self._own_fingerprint()
+        if not self.blocks:
+            return own
+        blocks = sorted((name, body._own_fingerprint()) for name, body in self.blocks.items())
+        return hashlib.sha256(repr((own, blocks)).encode("utf-8")).hexdigest()
+
+    def _own_fingerprint(self) -> str:
         if self._fingerprint is None or self._fingerprint[0] != self.model_revision:
             model = [[n.id, n.type, sorted(n.params.items(), key=lambda kv: kv[0])] for n in self.nodes.values()]
             wires = [[e.src, e.src_port, e.dst, e.dst_port] for e in self.edges]
-            digest = hashlib.sha256(repr((model, wires)).encode("utf-8")).hexdigest()
+            declared = sorted(self.parameters.items())
+            digest = hashlib.sha256(repr((model, wires, declared)).encode("utf-8")).hexdigest()
             self._fingerprint = (self.model_revision, digest)
         return self._fingerprint[1]
+
+    def library_revision(self) -> tuple[tuple[str, int, int], ...]:
+        """Changes whenever a block is defined, removed or edited: for caches of block results."""
+        return tuple((name, id(body), body.model_revision) for name, body in self.blocks.items())
+
+    def param(self, name: str) -> dict[str, str]:
+        """Inside a block: the value that makes a layer use the block's parameter ``name``."""
+        if name not in self.parameters:
+            raise GraphError(f"the block {self.name} declares no parameter '{name}'")
+        return {"param": name}
+
+    def define_block(self, name: str, parameters: dict[str, Any] | None = None, description: str = "") -> Graph:
+        """Define a new, empty block and return its body, to which layers are added as to any
+        graph; then ``add_node(name, ...)`` uses it. ``parameters``: name -> default."""
+        edit = self.define_block_edit(name, parameters, description)
+        self.apply(edit)
+        return edit.body
+
+    def define_block_edit(self, name: str, parameters: dict[str, Any] | None = None,
+                          description: str = "") -> E.DefineBlock:
+        problem = block_name_problem(name, self.blocks)
+        for key, default in (parameters or {}).items():
+            problem = problem or parameter_problem(key, default)
+        if problem:
+            raise GraphError(problem)
+        return E.DefineBlock(name, self.new_body(name, parameters or {}, description))
+
+    def new_body(self, name: str, parameters: dict[str, Any], description: str = "") -> Graph:
+        """An empty block body that shares this document's blocks."""
+        body = Graph(name, description)
+        body.blocks = self.blocks
+        body.parameters = dict(parameters)
+        return body
 
     def add_node(self, type: str, id: str | None = None,
                  position: tuple[float, float] | None = None, **params: Any) -> str:
@@ -208,17 +285,24 @@ class Graph:
 
     def add_node_edit(self, type: str, id: str | None = None,
                       position: tuple[float, float] | None = None, **params: Any) -> E.AddNode:
-        if type not in CATALOG:
+        if type not in CATALOG and type not in self.blocks:
             raise GraphError(f"unknown layer type '{type}'")
+        if type in self.blocks and self.declared() is not None and (
+                type == self.name or uses_block(self.blocks, type, self.name)):
+            raise GraphError(f"the block {self.name} cannot use {type}: a block may not contain itself")
         if id is None:
             id = self.unique_id(_ID_PREFIX.get(type, type.lower()))
         else:
             self._check_new_id(id)
         try:
-            values = validate_params(type, params)
+            values = validate_params(type, params, library=self.blocks, declared=self.declared())
         except ParamError as err:
             raise GraphError(f"{id}: {err}") from None
-        return E.AddNode(Node(id, type, values), position)
+        return E.AddNode(Node(id, type, values, self.blocks), position)
+
+    def declared(self) -> dict[str, Any] | None:
+        """The parameters a layer of this graph may refer to: a block's, None for a document."""
+        return self.parameters if self.blocks.get(self.name) is self else None
 
     def remove_node(self, node_id: str) -> None:
         self.node(node_id)
@@ -241,7 +325,8 @@ class Graph:
     def set_params_edit(self, node_id: str, **values: Any) -> E.SetParams:
         node = self.node(node_id)
         try:
-            canonical = validate_params(node.type, values, fill_defaults=False)
+            canonical = validate_params(node.type, values, fill_defaults=False, library=self.blocks,
+                                        declared=self.declared())
         except ParamError as err:
             raise GraphError(f"{node_id}: {err}") from None
         return E.SetParams(node_id, canonical)
@@ -372,6 +457,7 @@ class Graph:
         self.events.record(event)
 
     def _insert_node(self, node: Node, index: int | None, position) -> None:
+        node.library = self.blocks
         if index is None or index >= len(self.nodes):
             self.nodes[node.id] = node          # the common case: append, no rebuild of the dict
         else:
@@ -424,6 +510,13 @@ class Graph:
             self._count_successor(edge, +1)
             self._into.setdefault(edge.dst, []).append(edge)
 
+    def _set_block(self, name: str, body: Graph | None) -> None:
+        if body is None:
+            self.blocks.pop(name, None)
+        else:
+            self.blocks[name] = body
+        self._changed(BlockChanged(name))
+
     def _set_params(self, node_id: str, values: dict[str, Any]) -> None:
         self.nodes[node_id].params.update({k: _copy_value(v) for k, v in values.items()})
         self._changed(ParamsChanged(node_id, tuple(values)))
@@ -472,7 +565,7 @@ class Graph:
 
 
 def _copy_value(value: Any) -> Any:
-    return list(value) if isinstance(value, list) else value
+    return list(value) if isinstance(value, list) else dict(value) if isinstance(value, dict) else value
 
 
 def topological_order(graph: Graph, nodes: Iterable[str] | None = None) -> list[str]:

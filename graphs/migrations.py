@@ -11,12 +11,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-CURRENT_VERSION = 1
+CURRENT_VERSION = 2
 
 Migration = Callable[[dict[str, Any]], dict[str, Any]]
 
+
+def migrate_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 2 adds blocks (an optional ``blocks`` section, and node types naming a block);
+    every version-1 file is a version-2 file without blocks."""
+    if "blocks" in data:
+        raise ValueError("a version-1 file cannot hold blocks; was its version changed by hand?")
+    return data
+
+
 # version N -> function turning a version-N file into a version-(N+1) file
-MIGRATIONS: dict[int, Migration] = {}
+MIGRATIONS: dict[int, Migration] = {1: migrate_v1_to_v2}
 
 
 def migrate(data: dict[str, Any], version: int, target: int = CURRENT_VERSION) -> dict[str, Any]:

@@ -114,9 +114,69 @@ def imported(name: str, title: str, description: str) -> None:
     g, _ = import_module(model, torch.randn(1, 3, 224, 224))
     g.metadata.update(name=title, description=description)
     g.training = {}
-    finish(g, name, TrainingConfig(dataset="image_folder", dataset_options={
-        "root": "~/data/images", "image_size": [224, 224], "flip": True, "crop_padding": 16},
-        optimizer="sgd", lr=0.01, momentum=0.9, batch_size=32, epochs=30, schedule="cosine"), wrap=12)
+    finish(g, name, IMAGE_FOLDER_TRAINING, wrap=12)
+
+
+IMAGE_FOLDER_TRAINING = TrainingConfig(dataset="image_folder", dataset_options={
+    "root": "~/data/images", "image_size": [224, 224], "flip": True, "crop_padding": 16},
+    optimizer="sgd", lr=0.01, momentum=0.9, batch_size=32, epochs=30, schedule="cosine")
+
+
+def basic_block(g: Graph, name: str, downsample: bool) -> None:
+    """torchvision's BasicBlock: two 3x3 convolutions and the input added back; with
+    ``downsample``, the first convolution strides and a 1x1 convolution brings the input along."""
+    params = {"channels": 64, "stride": 2} if downsample else {"channels": 64}
+    description = ("Two 3x3 convolutions; the first halves the image, and the 'downsample' path matches the "
+                   "input to the new size before it is added back" if downsample else
+                   "Two 3x3 convolutions with batch norm; the block's input is added back before the last ReLU")
+    b = g.define_block(name, params, description)
+    conv = {"out_channels": b.param("channels"), "kernel_size": 3, "padding": 1, "bias": False}
+    x = b.add_node("Input", id="x", shape=[64, 56, 56])
+    first = dict(conv, stride=b.param("stride")) if downsample else conv
+    bn2 = chain(b, x, ("Conv2d", first, "conv1"), ("BatchNorm2d", {}, "bn1"), ("ReLU", {}, "relu"),
+                ("Conv2d", conv, "conv2"), ("BatchNorm2d", {}, "bn2"))
+    add = b.add_node("Add", id="add")
+    b.connect(bn2, add)
+    if downsample:
+        b.connect(chain(b, x, ("Downsample", {"channels": b.param("channels"), "stride": b.param("stride")},
+                               "downsample")), add)
+    else:
+        b.connect(x, add)
+    b.connect(chain(b, add, ("ReLU", {}, "relu2")), b.add_node("Output", id="out"))
+    b.positions = layered_positions(b)
+
+
+def resnet18() -> None:
+    g = Graph("ResNet-18",
+              "He et al. (2015), built as torchvision builds it: a stem, four stages of BasicBlocks and a classifier. "
+              "Open a block to see the skip connection; the first block of stages 2 to 4 halves the image and "
+              "brings its input along through a 1x1 'downsample' convolution. 11,689,512 parameters; its "
+              "state-dict keys are torchvision's, so torchvision's weights load unchanged.")
+    d = g.define_block("Downsample", {"channels": 128, "stride": 2},
+                       "A strided 1x1 convolution and batch norm: the skip path of a block that changes size")
+    chain(d, d.add_node("Input", id="x", shape=[64, 56, 56]),
+          ("Conv2d", {"out_channels": d.param("channels"), "kernel_size": 1, "stride": d.param("stride"),
+                      "bias": False}, "0"), ("BatchNorm2d", {}, "1"), ("Output", {}, "out"))
+    d.positions = layered_positions(d)
+    basic_block(g, "BasicBlock", downsample=False)
+    basic_block(g, "DownBlock", downsample=True)
+    stage = g.define_block("Stage", {"channels": 128}, "A stage of two blocks: the first halves the image and "
+                                                       "widens it to 'channels', the second keeps its size")
+    chain(stage, stage.add_node("Input", id="x", shape=[64, 56, 56]),
+          ("DownBlock", {"channels": stage.param("channels"), "stride": 2}, "0"),
+          ("BasicBlock", {"channels": stage.param("channels")}, "1"), ("Output", {}, "out"))
+    stage.positions = layered_positions(stage)
+    out = chain(g, g.add_node("Input", id="x", shape=[3, 224, 224]),
+                ("Conv2d", {"out_channels": 64, "kernel_size": 7, "stride": 2, "padding": 3, "bias": False}, "conv1"),
+                ("BatchNorm2d", {}, "bn1"), ("ReLU", {}, "relu"),
+                ("MaxPool2d", {"kernel_size": 3, "stride": 2, "padding": 1}, "maxpool"),
+                ("BasicBlock", {"channels": 64, "repeat": 2}, "layer1"),
+                ("Stage", {"channels": 128}, "layer2"), ("Stage", {"channels": 256}, "layer3"),
+                ("Stage", {"channels": 512}, "layer4"),
+                ("AdaptiveAvgPool2d", {"output_size": 1}, "avgpool"), ("Flatten", {}, "flatten"),
+                ("Linear", {"out_features": 1000}, "fc"))
+    g.connect(out, g.add_node("Output", id="logits"))
+    finish(g, "resnet18", IMAGE_FOLDER_TRAINING)
 
 
 def inception() -> None:
@@ -257,6 +317,10 @@ def word2vec() -> None:
 
 
 if __name__ == "__main__":
+    if len(sys.argv) > 1:      # only the examples named: python scripts/make_examples.py resnet18
+        for name in sys.argv[1:]:
+            globals()[name]()
+        sys.exit()
     perceptron()
     mlp_spiral()
     lenet_digits()
@@ -266,8 +330,7 @@ if __name__ == "__main__":
              "connected layers, ReLU and dropout; 61,100,840 parameters for 224x224 images and 1,000 classes.")
     imported("vgg16", "VGG-16", "Simonyan and Zisserman (2014) as in torchvision: thirteen 3x3 convolutions in five "
              "blocks and three fully connected layers; 138,357,544 parameters.")
-    imported("resnet18", "ResNet-18", "He et al. (2015) as in torchvision: residual blocks whose Add nodes carry "
-             "each block's input around it; 11,689,512 parameters.")
+    resnet18()
     inception()
     resnext()
     unet()

@@ -29,7 +29,20 @@ def test_golden_v1_loads_with_all_its_parts(tmp_path):
     assert g.training["optimizer"] == "adam"
 
 
-@pytest.mark.parametrize("path", [DATA / "v1" / "golden.loom", *sorted(EXAMPLES.glob("*.loom"))],
+def test_golden_v2_loads_its_blocks_with_parameters_nesting_repeat_and_ports():
+    g = load_graph(DATA / "v2" / "golden.loom")
+    assert list(g.blocks) == ["ConvBN", "Residual", "Mix"]
+    conv_bn = g.blocks["ConvBN"]
+    assert conv_bn.parameters == {"channels": 8, "stride": 1}
+    assert conv_bn.nodes["0"].params["out_channels"] == {"param": "channels"}   # numbered ids, as nn.Sequential
+    assert g.blocks["Residual"].nodes["first"].type == "ConvBN"                   # a block inside a block
+    assert g.nodes["stage"].params == {"repeat": 3, "width": 8}
+    assert [p.name for p in g.nodes["mix"].spec.inputs] == ["a", "b"]
+    assert [p.name for p in g.nodes["mix"].spec.outputs] == ["sum", "prod"]
+    assert g.positions["stem"] and conv_bn.positions["1"] == (400.0, 0.0)
+
+
+@pytest.mark.parametrize("path", [DATA / "v2" / "golden.loom", *sorted(EXAMPLES.glob("*.loom"))],
                          ids=lambda p: p.name)
 def test_saving_a_loaded_file_reproduces_it_byte_for_byte(path, tmp_path):
     out = tmp_path / "again.loom"
@@ -37,10 +50,18 @@ def test_saving_a_loaded_file_reproduces_it_byte_for_byte(path, tmp_path):
     assert out.read_bytes() == path.read_bytes()
 
 
+def test_a_version_1_file_is_saved_as_version_2_with_nothing_else_changed(tmp_path):
+    old = DATA / "v1" / "golden.loom"
+    out = tmp_path / "upgraded.loom"
+    save_graph(load_graph(old), out)
+    expected = old.read_text(encoding="utf-8").replace('"format_version": 1,', '"format_version": 2,', 1)
+    assert out.read_text(encoding="utf-8") == expected
+
+
 def test_file_text_is_stable_and_diff_friendly(tmp_path):
     g = chain(("Conv2d", {"out_channels": 4}), "ReLU", name="tiny")
     text = dumps_graph(g)
-    assert text.startswith('{\n  "format": "netloom.graph",\n  "format_version": 1,\n')
+    assert text.startswith('{\n  "format": "netloom.graph",\n  "format_version": 2,\n')
     assert '    {"from": "input1", "from_port": "out", "to": "conv1", "to_port": "in"},\n' in text
     before = text.splitlines()
     g.set_params("conv1", out_channels=8)
@@ -149,5 +170,12 @@ def test_old_versions_load_through_the_migration_chain(tmp_path, monkeypatch):
 
 
 def test_a_missing_migration_step_is_reported(tmp_path):
-    with pytest.raises(ValueError, match="no upgrade from version 1 to 2"):
-        migrations.migrate({"format_version": 1}, 1, target=2)
+    with pytest.raises(ValueError, match="no upgrade from version 2 to 3"):
+        migrations.migrate({"format_version": 2}, 2, target=3)
+
+
+def test_a_version_1_file_that_claims_blocks_is_refused(tmp_path):
+    data = json.loads((DATA / "v1" / "golden.loom").read_text(encoding="utf-8"))
+    data["blocks"] = {}
+    with pytest.raises(GraphFileError, match="format_version 1: cannot be upgraded: a version-1 file cannot hold blocks"):
+        load_graph(write(tmp_path, data))
