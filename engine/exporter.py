@@ -14,9 +14,11 @@ import torch
 
 from graphs import Graph
 
+from .block_export import BlockClasses
 from .check import check
 from .compiler import CompileError, class_name, compile_graph, node_ids
 from .errors import first_line
+from .inference import InferenceCache
 from .layers import TORCH_DTYPES, module_constructor
 
 
@@ -36,6 +38,8 @@ def python_source(graph: Graph, weights: str | None = None) -> str:
     """The text of a standalone Python file defining the graph's network."""
     report, compiled = _compiled(graph)
     name = class_name(graph.name)
+    blocks = BlockClasses(graph.blocks, InferenceCache())
+    blocks.collect(graph, report, compiled)
     wires_into = graph.wires_into()
     lines = [
         f'"""{graph.name}: exported from NetLoom.',
@@ -56,19 +60,23 @@ def python_source(graph: Graph, weights: str | None = None) -> str:
         f"WEIGHTS = {weights!r}" if weights else "WEIGHTS = None",
         "",
         "",
+        *blocks.class_sources(),
         f"class {name}(nn.Module):",
         "    def __init__(self, weights=WEIGHTS):",
         "        super().__init__()",
     ]
     for child, node_id in node_ids(compiled).items():
         node = graph.nodes[node_id]
+        if node.type in graph.blocks:
+            lines.append("        " + module_line(child, blocks.construct(getattr(compiled, child))))
+            continue
         infos = {port.name: [report.tensors[(e.src, e.src_port)] for e in wires_into.get((node_id, port.name), [])]
                  for port in node.spec.inputs}
         constructor = module_constructor(node.type, node.params, infos)
         assert constructor is not None, f"{child} is a submodule, so its type builds one"
         cls, args, kwargs = constructor
         arguments = [repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()]
-        lines.append(f"        self.{child} = nn.{cls}({', '.join(arguments)})")
+        lines.append("        " + module_line(child, f"nn.{cls}({', '.join(arguments)})"))
     lines += [
         "        if weights is not None:",
         "            from safetensors.torch import load_file",
@@ -76,7 +84,7 @@ def python_source(graph: Graph, weights: str | None = None) -> str:
         "            self.load_state_dict(load_file(path if path.is_absolute() else Path(__file__).parent / path))",
         "",
     ]
-    lines += ["    " + line for line in _clean_forward(compiled.code)]
+    lines += ["    " + line for line in clean_forward(compiled.code)]
     lines += [
         "",
         "",
@@ -93,7 +101,14 @@ def python_source(graph: Graph, weights: str | None = None) -> str:
     return "\n".join(lines)
 
 
-def _clean_forward(code: str) -> list[str]:
+def module_line(attribute: str, expression: str) -> str:
+    """The constructor line that makes a submodule; a numbered one (``0``, as in nn.Sequential)
+    is set by name, as Python has no attribute syntax for it."""
+    return f"self.{attribute} = {expression}" if attribute.isidentifier() else \
+        f"setattr(self, {attribute!r}, {expression})"
+
+
+def clean_forward(code: str) -> list[str]:
     """fx's forward without its memory-release suffixes (``;  x = None``) and blank edges."""
     lines = []
     for line in code.strip("\n").splitlines():

@@ -71,12 +71,17 @@ _CODE_NAMES = frozenset({"self", "torch", "nn", "F", "operator", "math", "fx"}) 
 
 
 def step_name(node_id: str) -> str:
-    """The variable a node's value gets in the generated forward."""
+    """The variable a node's value gets in the generated forward: a numbered node (``0``, as
+    nn.Sequential numbers its layers) is ``_0``, as torch.fx names it; no node id starts with _."""
+    if node_id.isdigit():
+        return "_" + node_id
     return node_id + "_" if node_id in _CODE_NAMES else node_id
 
 
 def node_of_step(name: str) -> str:
     """The node id a step name stands for (the inverse of ``step_name``)."""
+    if name.startswith("_") and name[1:].isdigit():
+        return name[1:]
     return name[:-1] if name.endswith("_") and name[:-1] in _CODE_NAMES else name
 
 

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import networkx as nx
 
 from .catalog import CATALOG
+from .edits import GraphError
 from .specs import BOOL, FLOAT, INT, INTS, LayerSpec, ParamError, ParamSpec, PortSpec
 
 if TYPE_CHECKING:
@@ -162,7 +163,7 @@ def expanded_layers(library: Library, graph: Graph, _memo: dict[str, int] | None
                 memo[node.type] = expanded_layers(library, library[node.type], memo)
             repeat = node.params.get(REPEAT, 1)
             total += memo[node.type] * (repeat if isinstance(repeat, int) else 1)
-        else:
+        elif node.type not in ("Input", "Output"):
             total += 1
     return total
 
@@ -199,3 +200,82 @@ def bind(library: Library, type_name: str, args: dict[str, Any],
     for edge in body.edges:
         bound._insert_edge(edge, None)
     return bound
+
+
+# ---------------------------------------------------------------------- writing a use out
+def inline_edit(graph: Graph, node_id: str) -> Any:
+    """The edit that replaces a block node by the layers of its block (Ungroup), each copy of a
+    repeat in turn, wired as the block wired them. Ids read ``layer1_conv1`` (``layer1_1_conv1``
+    for the second copy, numbered from 0 as the use's state-dict keys are); blocks used inside stay blocks, one level is written out per edit."""
+    from . import edits as E
+    from .graph import Edge, Node
+
+    node = graph.node(node_id)
+    if node.type not in graph.blocks:
+        raise GraphError(f"{node_id} is a {node.type}, not a block")
+    try:
+        body = bind(graph.blocks, node.type, {k: v for k, v in node.params.items() if k != REPEAT})
+    except ParamError as err:
+        raise GraphError(f"{node_id}: {err}") from None
+    for key, value in node.params.items():      # a use inside a block passes its own parameters on
+        if ref_name(value) is not None:
+            raise GraphError(f"{node_id} takes '{key}' from its block; open the block to write it out")
+    repeat = node.params.get(REPEAT, 1)
+    ins, outs = body.inputs(), body.outputs()
+    taken: set[str] = set()
+    steps: list[Any] = []
+    feeding = {port: [(e.src, e.src_port) for e in graph.in_edges(node_id, port)] for port in ins}
+    origin = graph.positions.get(node_id)
+    centre = _centre(graph.blocks[node.type])
+    for copy in range(repeat):
+        prefix = node_id if repeat == 1 else f"{node_id}_{copy}"      # numbered as nn.Sequential numbers copies
+        names = {}
+        for inner in body.nodes.values():
+            if inner.type in ("Input", "Output"):
+                continue
+            names[inner.id] = graph.unique_id(f"{prefix}_{inner.id}", taken, keep_if_free=True)
+            taken.add(names[inner.id])
+            place = None
+            if origin is not None and inner.id in graph.blocks[node.type].positions:
+                x, y = graph.blocks[node.type].positions[inner.id]
+                place = (origin[0] + x - centre[0] + copy * 60.0, origin[1] + y - centre[1] + copy * 60.0)
+            steps.append(E.AddNode(Node(names[inner.id], inner.type, dict(inner.params)), place))
+        results: dict[str, list[tuple[str, str]]] = {}
+        for e in body.edges:
+            sources = feeding[e.src] if e.src in ins else [(names[e.src], e.src_port)]
+            for src, src_port in sources:
+                if e.dst in outs:
+                    results.setdefault(e.dst, []).append((src, src_port))
+                else:
+                    steps.append(E.Connect(Edge(src, names[e.dst], src_port, e.dst_port)))
+        if copy + 1 < repeat:
+            feeding = {ins[0]: results.get(outs[0], [])}
+        else:
+            feeding = results
+    outgoing = sorted(((graph.edges.index(e), e) for e in graph.out_edges(node_id)), key=lambda p: p[0])
+    wires_out = []
+    for index, e in outgoing:
+        for src, src_port in feeding.get(e.src_port, []):
+            wires_out.append(E.Connect(Edge(src, e.dst, src_port, e.dst_port), index=index))
+    return E.Compound([E.RemoveNode(node_id), *steps, *wires_out], label=f"Ungroup {node_id}")
+
+
+def _centre(body: Graph) -> tuple[float, float]:
+    points = list(body.positions.values())
+    if not points:
+        return (0.0, 0.0)
+    return (sum(p[0] for p in points) / len(points), sum(p[1] for p in points) / len(points))
+
+
+def flattened(graph: Graph) -> Graph:
+    """A copy of ``graph`` with every block use written out, down to plain layers."""
+    from .fileformat import graph_from_dict, graph_to_dict
+
+    flat = graph_from_dict(graph_to_dict(graph))
+    while True:
+        uses = [n.id for n in flat.nodes.values() if n.type in flat.blocks]
+        if not uses:
+            break
+        for use in uses:
+            flat.apply(inline_edit(flat, use))
+    return flat

@@ -20,3 +20,27 @@ def chain(*layers, name="chain", input_shape=(1, 8, 8), dtype="float32") -> Grap
         prev = node
     g.connect(prev, g.add_node("Output"))
     return g
+
+
+def residual_graph(repeat: int = 2, channels: int = 4) -> Graph:
+    """Input 4x8x8 -> a Residual block (conv, ReLU, conv, input added back) used ``repeat`` times
+    -> Flatten -> Linear(10) -> Output: the smallest graph with a parameterised block."""
+    g = Graph("residual")
+    block = g.define_block("Residual", {"channels": channels}, "Two convolutions and the input added back")
+    x = block.add_node("Input", id="x", shape=[channels, 8, 8])
+    conv = {"out_channels": block.param("channels"), "kernel_size": 3, "padding": 1}
+    c1 = block.add_node("Conv2d", id="conv1", **conv)
+    relu = block.add_node("ReLU", id="relu")
+    c2 = block.add_node("Conv2d", id="conv2", **conv)
+    add = block.add_node("Add", id="add")
+    out = block.add_node("Output", id="out")
+    for a, b in ((x, c1), (c1, relu), (relu, c2), (c2, add), (x, add), (add, out)):
+        block.connect(a, b)
+    prev = g.add_node("Input", id="image", shape=[channels, 8, 8])
+    for type_name, params, node_id in (("Residual", {"channels": channels, "repeat": repeat}, "layer1"),
+                                       ("Flatten", {}, "flatten"), ("Linear", {"out_features": 10}, "fc"),
+                                       ("Output", {}, "logits")):
+        node = g.add_node(type_name, id=node_id, **params)
+        g.connect(prev, node)
+        prev = node
+    return g

@@ -1,0 +1,143 @@
+"""Blocks in the document: definitions, uses, parameters, the file, and what the loader refuses."""
+
+import json
+
+import pytest
+
+from graphs import Graph, GraphError, GraphFileError, dumps_graph, load_graph, loads_graph
+from graphs.blocks import MAX_NESTING, flattened, inline_edit
+from tests.helpers import residual_graph
+
+
+def test_a_block_use_has_the_ports_and_parameters_of_its_block():
+    g = residual_graph()
+    spec = g.nodes["layer1"].spec
+    assert spec.category == "Blocks" and spec.type == "Residual"
+    assert [p.name for p in spec.inputs] == ["x"] and [p.name for p in spec.outputs] == ["out"]
+    channels = spec.param("channels")     # takes the kind and limits of the layer parameter it feeds
+    assert channels.kind == "int" and channels.minimum == 1 and "conv1.out_channels" in channels.doc
+    assert g.nodes["layer1"].params == {"repeat": 2, "channels": 4}
+
+
+def test_blocks_round_trip_through_the_file():
+    g = residual_graph()
+    text = dumps_graph(g)
+    assert '"out_channels": {"param": "channels"}' in text
+    again = loads_graph(text)
+    assert dumps_graph(again) == text
+    assert again.blocks["Residual"].parameters == {"channels": 4}
+    assert again.model_fingerprint() == g.model_fingerprint()
+
+
+def test_editing_a_block_changes_the_document_fingerprint():
+    g = residual_graph()
+    before = g.model_fingerprint()
+    g.blocks["Residual"].set_params("conv1", kernel_size=5, padding=2)
+    assert g.model_fingerprint() != before
+
+
+def test_a_wrong_value_for_a_block_parameter_names_the_parameter():
+    g = residual_graph()
+    with pytest.raises(GraphError, match="layer1: 'channels' must be at least 1, not 0"):
+        g.set_params("layer1", channels=0)
+    with pytest.raises(GraphError, match="unknown parameter 'width'; Residual takes channels, repeat"):
+        g.set_params("layer1", width=3)
+
+
+def test_a_block_cannot_use_itself_directly_or_through_another():
+    g = residual_graph()
+    with pytest.raises(GraphError, match="a block may not contain itself"):
+        g.blocks["Residual"].add_node("Residual")
+    outer = g.define_block("Outer")
+    outer.add_node("Residual", id="inner")
+    with pytest.raises(GraphError, match="a block may not contain itself"):
+        g.blocks["Residual"].add_node("Outer")
+
+
+def test_references_to_parameters_are_checked():
+    g = residual_graph()
+    with pytest.raises(GraphError, match="refers to 'width', which the block does not declare"):
+        g.blocks["Residual"].add_node("Linear", out_features={"param": "width"})
+    with pytest.raises(GraphError, match="only a layer inside a block can do that"):
+        g.add_node("Linear", out_features={"param": "channels"})
+
+
+def test_defining_a_block_and_removing_it_are_undoable_edits():
+    from graphs.edits import RemoveBlock
+    g = Graph()
+    body = g.define_block("Empty")
+    assert g.blocks == {"Empty": body}
+    use = g.add_node("Empty")
+    with pytest.raises(GraphError, match="still used by empty1"):
+        g.apply(RemoveBlock("Empty"))
+    g.remove_node(use)
+    edit = g.apply(RemoveBlock("Empty"))
+    assert g.blocks == {}
+    g.revert(edit)
+    assert g.blocks == {"Empty": body}
+    with pytest.raises(GraphError, match="'Conv2d' is a built-in layer type"):
+        g.define_block("Conv2d")
+
+
+def test_ungroup_writes_a_use_out_and_undo_restores_it():
+    g = residual_graph(repeat=2)
+    text = dumps_graph(g)
+    edit = g.apply(inline_edit(g, "layer1"))
+    assert "layer1" not in g.nodes
+    assert {"layer1_0_conv1", "layer1_1_conv2", "layer1_1_add"} <= set(g.nodes)
+    assert g.nodes["layer1_0_conv1"].params["out_channels"] == 4          # the parameter bound to its value
+    assert [e.src for e in g.in_edges("layer1_1_add")] == ["layer1_1_conv2", "layer1_0_add"]   # the chain
+    assert [e.src for e in g.in_edges("flatten")] == ["layer1_1_add"]
+    g.revert(edit)
+    assert dumps_graph(g) == text
+
+
+def test_flattening_writes_out_nested_blocks():
+    g = load_graph("tests/data/v2/golden.loom")
+    flat = flattened(g)
+    assert not any(n.type in flat.blocks for n in flat.nodes.values())
+    assert {"stage_2_second_0", "stem_1", "mix_total"} <= set(flat.nodes)
+
+
+# ---------------------------------------------------------------------- hostile files
+def _with_blocks(tmp_path, blocks, nodes=(), edges=()):
+    data = {"format": "netloom.graph", "format_version": 2, "blocks": blocks, "nodes": list(nodes), "edges": list(edges)}
+    path = tmp_path / "blocks.loom"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def _block(*types, params=None):
+    return {"params": params or {}, "nodes": [{"id": f"n{i}", "type": t} for i, t in enumerate(types)]}
+
+
+@pytest.mark.parametrize("blocks, message", [
+    ({"A": _block("A")}, r"blocks.A: a block may not use itself: A uses A"),
+    ({"A": _block("B"), "B": _block("A")}, r"a block may not use itself: (A uses B uses A|B uses A uses B)"),
+    ({"A": {"params": {}, "nodes": [{"id": "fc", "type": "Linear", "params": {"out_features": {"param": "n"}}}]}},
+     r"blocks.A.node 'fc'.params: 'out_features' refers to 'n', which the block does not declare"),
+    ({"A": _block(params={"repeat": 2})}, r"blocks.A.params.repeat: 'repeat' is kept for the number of copies"),
+    ({"A": _block(params={"n": {"x": 1}})}, r"blocks.A.params.n: the default of 'n' must be a number"),
+    ({"Linear": _block()}, r"blocks.Linear: 'Linear' is a built-in layer type"),
+    ({"1x": _block()}, r"blocks.1x: '1x' is not a valid block name"),
+    ({"A": {"params": {}, "nodes": [], "code": "import os"}}, r"blocks.A: unknown field 'code'"),
+    ({"A": {"params": {"n": 0}, "nodes": [{"id": "fc", "type": "Linear", "params": {"out_features": {"param": "n"}}}]}},
+     r"blocks.A.params.n: the default does not suit its use: 'n' must be at least 1, not 0"),
+    ({f"B{i}": _block(f"B{i + 1}") for i in range(MAX_NESTING + 1)} | {f"B{MAX_NESTING + 1}": _block("ReLU")},
+     rf"blocks: blocks nest more than {MAX_NESTING} deep"),
+])
+def test_the_loader_refuses_bad_blocks_with_a_clear_message(tmp_path, blocks, message):
+    with pytest.raises(GraphFileError, match=message):
+        load_graph(_with_blocks(tmp_path, blocks))
+
+
+def test_a_reference_outside_a_block_is_refused(tmp_path):
+    nodes = [{"id": "fc", "type": "Linear", "params": {"out_features": {"param": "n"}}}]
+    with pytest.raises(GraphFileError, match="only a layer inside a block can do that"):
+        load_graph(_with_blocks(tmp_path, {}, nodes))
+
+
+def test_ten_thousand_blocks_each_using_the_next_are_refused_without_recursing(tmp_path):
+    blocks = {f"B{i}": _block(f"B{i + 1}") for i in range(10_000)} | {"B10000": _block("ReLU")}
+    with pytest.raises(GraphFileError, match="nest more than"):
+        load_graph(_with_blocks(tmp_path, blocks))
