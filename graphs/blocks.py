@@ -252,12 +252,84 @@ def inline_edit(graph: Graph, node_id: str) -> Any:
             feeding = {ins[0]: results.get(outs[0], [])}
         else:
             feeding = results
-    outgoing = sorted(((graph.edges.index(e), e) for e in graph.out_edges(node_id)), key=lambda p: p[0])
-    wires_out = []
-    for index, e in outgoing:
-        for src, src_port in feeding.get(e.src_port, []):
-            wires_out.append(E.Connect(Edge(src, e.dst, src_port, e.dst_port), index=index))
-    return E.Compound([E.RemoveNode(node_id), *steps, *wires_out], label=f"Ungroup {node_id}")
+    unplug, plug = _rewired(graph, graph.out_edges(node_id),
+                            lambda e: [Edge(src, e.dst, port, e.dst_port) for src, port in feeding.get(e.src_port, [])])
+    return E.Compound([*unplug, E.RemoveNode(node_id), *steps, *plug], label=f"Ungroup {node_id}")
+
+
+def _rewired(graph: Graph, leaving: list[Any], replacement) -> tuple[list[Any], list[Any]]:
+    """Edits that take off every wire of the input ports that ``leaving`` wires reach, and put
+    them back in their order with each leaving wire replaced by ``replacement(wire)``: the order
+    of a Concat's or an Add's inputs is part of what the graph computes."""
+    from . import edits as E
+
+    ports = list(dict.fromkeys((e.dst, e.dst_port) for e in leaving))
+    gone = set(leaving)
+    unplug, plug = [], []
+    for dst, dst_port in ports:
+        wires = graph.in_edges(dst, dst_port)
+        unplug += [E.Disconnect(e) for e in wires]
+        for e in wires:
+            plug += [E.Connect(new) for new in (replacement(e) if e in gone else [e])]
+    return unplug, plug
+
+
+def group_edit(graph: Graph, node_ids: list[str], name: str,
+               shapes: dict[tuple[str, str], tuple[list[int], str]] | None = None) -> Any:
+    """The edit that turns the chosen nodes into a new block and one node using it (Group into
+    Block), in one undo step. Each distinct source that feeds the selection becomes an Input of
+    the block (``x``, or ``x1``, ``x2`` ...), each result used outside an Output (``out`` ...).
+    ``shapes``: what flows out of (node, port), when known, for the example shapes of the Inputs."""
+    from . import edits as E
+    from .graph import Edge, Node
+
+    chosen = [n for n in graph.nodes if n in set(node_ids)]
+    if not chosen:
+        raise GraphError("select the layers to group first")
+    ends = [n for n in chosen if graph.nodes[n].type in ("Input", "Output")]
+    if ends:
+        raise GraphError(f"{ends[0]} is an {graph.nodes[ends[0]].type} of the model; a block's ports are its own, "
+                         "so leave it out of the selection")
+    problem = block_name_problem(name, graph.blocks)
+    if problem:
+        raise GraphError(problem)
+    inside = set(chosen)
+    entering = [e for e in graph.edges if e.dst in inside and e.src not in inside]
+    leaving = [e for e in graph.edges if e.src in inside and e.dst not in inside]
+    sources = list(dict.fromkeys((e.src, e.src_port) for e in entering))
+    results = list(dict.fromkeys((e.src, e.src_port) for e in leaving))
+    in_ids = ["x"] if len(sources) == 1 else [f"x{i + 1}" for i in range(len(sources))]
+    out_ids = ["out"] if len(results) == 1 else [f"out{i + 1}" for i in range(len(results))]
+
+    body = graph.new_body(name, {}, "")
+    spots = [graph.positions[n] for n in chosen if n in graph.positions]
+    left = min((p[0] for p in spots), default=0.0)
+    middle = sum(p[1] for p in spots) / len(spots) if spots else 0.0
+    right = max((p[0] for p in spots), default=0.0)
+    for port, source in zip(in_ids, sources):
+        shape, dtype = (shapes or {}).get(source, ([1, 8, 8], "float32"))
+        body._insert_node(Node(port, "Input", {"shape": list(shape), "dtype": dtype}), None, (left - 220.0, middle))
+    for n in chosen:
+        body._insert_node(graph.nodes[n].copy(), None, graph.positions.get(n))
+    for port in out_ids:
+        body._insert_node(Node(port, "Output", {}), None, (right + 220.0, middle))
+    for e in graph.edges:
+        if e.dst in inside:
+            src, src_port = (e.src, e.src_port) if e.src in inside else (in_ids[sources.index((e.src, e.src_port))], "out")
+            body._insert_edge(Edge(src, e.dst, src_port, e.dst_port), None)
+    for port, (src, src_port) in zip(out_ids, results):
+        body._insert_edge(Edge(src, port, src_port, "in"), None)
+
+    # the use is named after its block, as a variable after its class: BasicBlock -> basic_block
+    use = graph.unique_id(re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower(), inside, keep_if_free=True)
+    centre = (sum(p[0] for p in spots) / len(spots), middle) if spots else None
+    unplug, plug = _rewired(graph, leaving, lambda e: [Edge(use, e.dst, out_ids[results.index((e.src, e.src_port))],
+                                                            e.dst_port)])
+    removed = [E.RemoveNode(n) for n in chosen]
+    feeds = [E.Connect(Edge(src, use, src_port, port)) for port, (src, src_port) in zip(in_ids, sources)]
+    return E.Compound([*unplug, E.DefineBlock(name, body), *removed,
+                       E.AddNode(Node(use, name, {REPEAT: 1}), centre), *feeds, *plug],
+                      label=f"Group {len(chosen)} layers into {name}")
 
 
 def _centre(body: Graph) -> tuple[float, float]:

@@ -19,6 +19,7 @@ from graphs.events import MetadataChanged
 from graphs.fragments import extract, paste_edit
 from graphs.layout import layout_edit
 
+from .block_actions import BlockActions
 from .canvas.scene import GraphScene
 from .canvas.view import GraphView
 from .document import Checked, Document, PathChanged
@@ -125,6 +126,8 @@ class MainWindow(FileHandling, QMainWindow):
         self.make_action("&Duplicate", self.duplicate, "Ctrl+D", edit)
         self.make_action("De&lete", self.delete_selection, QKeySequence.Delete, edit)
         self.make_action("Select &All", self.select_all, QKeySequence.SelectAll, edit)
+        edit.addSeparator()
+        self.blocks = BlockActions(self, edit)
         edit.addSeparator()
         self.make_action("Auto &Layout", self.auto_layout, "Ctrl+L", edit, tools)
 

@@ -19,6 +19,7 @@ class LayerTree(QTreeWidget):
         self.setHeaderHidden(True)
         self.setDragEnabled(True)
         self.setDragDropMode(QTreeWidget.DragOnly)
+        self._blocks_group: QTreeWidgetItem | None = None
         for category, specs in categories().items():
             group = QTreeWidgetItem(self, [category])
             group.setFlags(Qt.ItemIsEnabled)
@@ -39,6 +40,22 @@ class LayerTree(QTreeWidget):
             data.setData(LAYER_MIME, types[0].encode())
             data.setText(types[0])
         return data
+
+    def set_blocks(self, blocks: list[tuple[str, str]]) -> None:
+        """Show the document's blocks, (name, description), in a Blocks section at the top."""
+        group = self._blocks_group
+        if group is None:
+            group = self._blocks_group = QTreeWidgetItem(["Blocks"])
+            group.setFlags(Qt.ItemIsEnabled)
+            self.insertTopLevelItem(0, group)
+        group.takeChildren()
+        for name, description in blocks:
+            item = QTreeWidgetItem(group, [name])
+            item.setData(0, TYPE_ROLE, name)
+            item.setToolTip(0, description or f"Block {name}")
+            item.setFlags(Qt.ItemIsEnabled | Qt.ItemIsSelectable | Qt.ItemIsDragEnabled)
+        group.setHidden(not blocks)
+        group.setExpanded(True)
 
     def layer_item(self, type_name: str) -> QTreeWidgetItem | None:
         for i in range(self.topLevelItemCount()):
@@ -76,6 +93,10 @@ class Palette(QWidget):
                 item.setHidden(bool(needle) and needle not in hay)
                 shown += not item.isHidden()
             group.setHidden(shown == 0)
+
+    def set_blocks(self, blocks: list[tuple[str, str]]) -> None:
+        self.tree.set_blocks(blocks)
+        self.filter(self.search.text())
 
     def visible_types(self) -> list[str]:
         found = []

@@ -1,0 +1,72 @@
+"""Blocks in the window: Group into Block (Ctrl+G), Ungroup (Ctrl+Shift+G), and the palette's
+Blocks section listing the document's own blocks, ready to be dragged in like any layer."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtWidgets import QInputDialog, QLineEdit
+
+from graphs import GraphError
+from graphs.blocks import group_edit, inline_edit
+from graphs.edits import AddNode
+from graphs.events import BlockChanged
+
+from .document import Replaced
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
+
+class BlockActions:
+    def __init__(self, window: MainWindow, menu) -> None:
+        self.window = window
+        window.make_action("&Group into Block", self.group, "Ctrl+G", menu)
+        window.make_action("U&ngroup Block", self.ungroup, "Ctrl+Shift+G", menu)
+        window.document.subscribe(lambda changes: self.show_blocks(), kinds=(Replaced, BlockChanged))
+        self.show_blocks()
+
+    def show_blocks(self) -> None:
+        graph = self.window.document.graph
+        self.window.palette.set_blocks([(name, body.metadata.get("description", "")) for name, body in graph.blocks.items()])
+
+    def ask_name(self, suggestion: str) -> str | None:
+        """The new block's name; a window run by a script takes the suggestion."""
+        if not self.window.interactive:
+            return suggestion
+        name, ok = QInputDialog.getText(self.window, "Group into Block", "Name of the new block:",
+                                        QLineEdit.EchoMode.Normal, suggestion)
+        return name.strip() if ok and name.strip() else None
+
+    def group(self) -> None:
+        document = self.window.document
+        chosen = self.window.scene.selected_node_ids()
+        if not chosen:
+            self.window.say("select the layers to group into a block first")
+            return
+        taken = set(document.graph.blocks)
+        suggestion = next(f"Block{i}" for i in range(1, len(taken) + 2) if f"Block{i}" not in taken)
+        name = self.ask_name(suggestion)
+        if name is None:
+            return
+        shapes = {key: (list(info.shape), info.dtype) for key, info in document.report.tensors.items()}
+        try:
+            edit = group_edit(document.graph, chosen, name, shapes)
+        except GraphError as err:
+            self.window.say(str(err))
+            return
+        if document.push(edit):
+            self.window.select_node(next(e.node.id for e in edit.edits if isinstance(e, AddNode)))
+
+    def ungroup(self) -> None:
+        document = self.window.document
+        uses = [n for n in self.window.scene.selected_node_ids() if document.graph.nodes[n].type in document.graph.blocks]
+        if not uses:
+            self.window.say("select a block to ungroup")
+            return
+        for use in uses:
+            try:
+                document.push(inline_edit(document.graph, use))
+            except GraphError as err:
+                self.window.say(str(err))
+                return
