@@ -204,9 +204,14 @@ def _size_names(block: Graph, use: Use) -> dict[str, Any]:
 
 
 def _same(a: Any, b: Any) -> bool:
-    normal = (lambda v: tuple(v) if isinstance(v, (list, tuple)) else v)
-    return type(a) is type(b) and normal(a) == normal(b) or (
-        isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)) and normal(a) == normal(b))
+    """Equal as constructor arguments: a list and a tuple of the same numbers are; True and 1 are not."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a is b
+    return _as_tuple(a) == _as_tuple(b)
+
+
+def _as_tuple(value: Any) -> Any:
+    return tuple(value) if isinstance(value, (list, tuple)) else value
 
 
 def _unique(name: str, *taken) -> str:

@@ -67,7 +67,7 @@ def _infer(cache, library, type_name, params, inputs) -> NodeResult:
 def expand(cache: InferenceCache, library: Library, type_name: str, params: dict[str, Any],
            inputs: dict[str, list[TensorInfo]]) -> list[Copy]:
     """Every copy of a use, checked; UseProblem with the first cause if one does not check."""
-    from .check import Checker     # checking a body is checking a graph: the checker uses this module
+    from .check import Checker  # checking a body is checking a graph: the checker uses this module
 
     body = library[type_name]
     repeat = params.get(REPEAT, 1)

@@ -176,7 +176,7 @@ def bind(library: Library, type_name: str, args: dict[str, Any],
     the (shape, dtype) a use feeds them: the shapes written in a block are only examples, for
     opening it on its own. ParamError names the layer and parameter a value does not suit
     (``conv1.kernel_size = size: 'kernel_size' must be at most 1024``)."""
-    from .graph import Graph, Node     # the document module imports this one
+    from .graph import Graph, Node  # the document module imports this one
 
     body = library[type_name]
     values = {name: args.get(name, default) for name, default in body.parameters.items()}
@@ -206,7 +206,8 @@ def bind(library: Library, type_name: str, args: dict[str, Any],
 def inline_edit(graph: Graph, node_id: str) -> Any:
     """The edit that replaces a block node by the layers of its block (Ungroup), each copy of a
     repeat in turn, wired as the block wired them. Ids read ``layer1_conv1`` (``layer1_1_conv1``
-    for the second copy, numbered from 0 as the use's state-dict keys are); blocks used inside stay blocks, one level is written out per edit."""
+    for the second copy, numbered from 0 as the use's state-dict keys are); blocks used inside
+    stay blocks: one level is written out per edit."""
     from . import edits as E
     from .graph import Edge, Node
 

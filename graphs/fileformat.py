@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from . import atomic
-from .catalog import CATALOG
 from .blocks import MAX_NESTING, block_cycle, block_name_problem, block_spec, nesting_depth, parameter_problem, ref_name
+from .catalog import CATALOG
 from .graph import MAX_COORDINATE, Edge, Graph, Node, id_problem, validate_params
 from .migrations import CURRENT_VERSION, migrate
 from .specs import ParamError
@@ -257,8 +257,7 @@ def _read_body(graph: Graph, data: dict, fail, place: str, layout_fields: tuple[
         if node_id in graph.nodes:
             raise fail(where, "this id is used by two nodes")
         if not isinstance(type_name, str) or (type_name not in CATALOG and type_name not in graph.blocks):
-            raise fail(f"{where}.type", f"unknown layer type {type_name!r}"
-                       + ("" if graph.blocks else "; a block must be defined in the blocks section"))
+            raise fail(f"{where}.type", f"unknown layer type {type_name!r}")
         if not isinstance(params, dict):
             raise fail(f"{where}.params", "must be an object")
         try:

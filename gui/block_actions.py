@@ -13,14 +13,15 @@ from graphs.edits import AddNode
 from graphs.events import BlockChanged
 
 from .document import Replaced
+from .palette import Palette
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
 
 
 class BlockActions:
-    def __init__(self, window: MainWindow, menu) -> None:
-        self.window = window
+    def __init__(self, window: MainWindow, menu, palette: Palette) -> None:
+        self.window, self.palette = window, palette
         window.make_action("&Group into Block", self.group, "Ctrl+G", menu)
         window.make_action("U&ngroup Block", self.ungroup, "Ctrl+Shift+G", menu)
         window.document.subscribe(lambda changes: self.show_blocks(), kinds=(Replaced, BlockChanged))
@@ -28,7 +29,7 @@ class BlockActions:
 
     def show_blocks(self) -> None:
         graph = self.window.document.graph
-        self.window.palette.set_blocks([(name, body.metadata.get("description", "")) for name, body in graph.blocks.items()])
+        self.palette.set_blocks([(name, body.metadata.get("description", "")) for name, body in graph.blocks.items()])
 
     def ask_name(self, suggestion: str) -> str | None:
         """The new block's name; a window run by a script takes the suggestion."""

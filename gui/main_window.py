@@ -41,7 +41,7 @@ class MainWindow(FileHandling, QMainWindow):
         self.scene = GraphScene(self.document, self)
         self.view = GraphView(self.scene)
         self.setCentralWidget(self.view)
-        self.palette = Palette()
+        self.palette = self.layer_palette = Palette()   # both names: mypy knows ``palette`` as QWidget's method
         self.inspector = Inspector(self.document)
         self.problems = ProblemsPanel(self.document)
         layers = self._dock("Layers", self.palette, Qt.LeftDockWidgetArea)
@@ -127,7 +127,7 @@ class MainWindow(FileHandling, QMainWindow):
         self.make_action("De&lete", self.delete_selection, QKeySequence.Delete, edit)
         self.make_action("Select &All", self.select_all, QKeySequence.SelectAll, edit)
         edit.addSeparator()
-        self.blocks = BlockActions(self, edit)
+        self.blocks = BlockActions(self, edit, self.layer_palette)
         edit.addSeparator()
         self.make_action("Auto &Layout", self.auto_layout, "Ctrl+L", edit, tools)
 

@@ -46,14 +46,14 @@ class LayerTree(QTreeWidget):
         group = self._blocks_group
         if group is None:
             group = self._blocks_group = QTreeWidgetItem(["Blocks"])
-            group.setFlags(Qt.ItemIsEnabled)
+            group.setFlags(Qt.ItemFlag.ItemIsEnabled)
             self.insertTopLevelItem(0, group)
         group.takeChildren()
         for name, description in blocks:
             item = QTreeWidgetItem(group, [name])
             item.setData(0, TYPE_ROLE, name)
             item.setToolTip(0, description or f"Block {name}")
-            item.setFlags(Qt.ItemIsEnabled | Qt.ItemIsSelectable | Qt.ItemIsDragEnabled)
+            item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled)
         group.setHidden(not blocks)
         group.setExpanded(True)
 

@@ -2,6 +2,7 @@
 state-dict keys read like hand-written PyTorch, and exported code with one class per block."""
 
 import importlib.util
+from pathlib import Path
 
 import pytest
 import torch
@@ -14,7 +15,7 @@ from graphs import load_graph
 from graphs.blocks import flattened
 from tests.helpers import residual_graph
 
-GOLDEN_V2 = "tests/data/v2/golden.loom"
+GOLDEN_V2 = Path(__file__).resolve().parents[1] / "data" / "v2" / "golden.loom"
 
 
 def test_shapes_parameters_and_multiply_adds_flow_through_a_block():

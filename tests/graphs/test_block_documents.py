@@ -1,6 +1,7 @@
 """Blocks in the document: definitions, uses, parameters, the file, and what the loader refuses."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -93,7 +94,7 @@ def test_ungroup_writes_a_use_out_and_undo_restores_it():
 
 
 def test_flattening_writes_out_nested_blocks():
-    g = load_graph("tests/data/v2/golden.loom")
+    g = load_graph(Path(__file__).resolve().parents[1] / "data" / "v2" / "golden.loom")
     flat = flattened(g)
     assert not any(n.type in flat.blocks for n in flat.nodes.values())
     assert {"stage_2_second_0", "stem_1", "mix_total"} <= set(flat.nodes)
