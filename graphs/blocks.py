@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 import networkx as nx
 
 from .catalog import CATALOG
-from .edits import GraphError
 from .specs import BOOL, FLOAT, INT, INTS, LayerSpec, ParamError, ParamSpec, PortSpec
 
 if TYPE_CHECKING:
@@ -118,15 +117,7 @@ def used_blocks(body: Graph) -> set[str]:
 
 def uses_block(library: Library, user: str, used: str) -> bool:
     """Whether block ``user`` uses block ``used``, directly or through other blocks."""
-    seen, stack = {user}, [user]
-    while stack:
-        for inner in used_blocks(library[stack.pop()]):
-            if inner == used:
-                return True
-            if inner not in seen and inner in library:
-                seen.add(inner)
-                stack.append(inner)
-    return False
+    return user != used and nx.has_path(uses_graph(library), user, used)
 
 
 def uses_graph(library: Library) -> nx.DiGraph:
@@ -200,155 +191,3 @@ def bind(library: Library, type_name: str, args: dict[str, Any],
     for edge in body.edges:
         bound._insert_edge(edge, None)
     return bound
-
-
-# ---------------------------------------------------------------------- writing a use out
-def inline_edit(graph: Graph, node_id: str) -> Any:
-    """The edit that replaces a block node by the layers of its block (Ungroup), each copy of a
-    repeat in turn, wired as the block wired them. Ids read ``layer1_conv1`` (``layer1_1_conv1``
-    for the second copy, numbered from 0 as the use's state-dict keys are); blocks used inside
-    stay blocks: one level is written out per edit."""
-    from . import edits as E
-    from .graph import Edge, Node
-
-    node = graph.node(node_id)
-    if node.type not in graph.blocks:
-        raise GraphError(f"{node_id} is a {node.type}, not a block")
-    try:
-        body = bind(graph.blocks, node.type, {k: v for k, v in node.params.items() if k != REPEAT})
-    except ParamError as err:
-        raise GraphError(f"{node_id}: {err}") from None
-    for key, value in node.params.items():      # a use inside a block passes its own parameters on
-        if ref_name(value) is not None:
-            raise GraphError(f"{node_id} takes '{key}' from its block; open the block to write it out")
-    repeat = node.params.get(REPEAT, 1)
-    ins, outs = body.inputs(), body.outputs()
-    taken: set[str] = set()
-    steps: list[Any] = []
-    feeding = {port: [(e.src, e.src_port) for e in graph.in_edges(node_id, port)] for port in ins}
-    origin = graph.positions.get(node_id)
-    centre = _centre(graph.blocks[node.type])
-    for copy in range(repeat):
-        prefix = node_id if repeat == 1 else f"{node_id}_{copy}"      # numbered as nn.Sequential numbers copies
-        names = {}
-        for inner in body.nodes.values():
-            if inner.type in ("Input", "Output"):
-                continue
-            names[inner.id] = graph.unique_id(f"{prefix}_{inner.id}", taken, keep_if_free=True)
-            taken.add(names[inner.id])
-            place = None
-            if origin is not None and inner.id in graph.blocks[node.type].positions:
-                x, y = graph.blocks[node.type].positions[inner.id]
-                place = (origin[0] + x - centre[0] + copy * 60.0, origin[1] + y - centre[1] + copy * 60.0)
-            steps.append(E.AddNode(Node(names[inner.id], inner.type, dict(inner.params)), place))
-        results: dict[str, list[tuple[str, str]]] = {}
-        for e in body.edges:
-            sources = feeding[e.src] if e.src in ins else [(names[e.src], e.src_port)]
-            for src, src_port in sources:
-                if e.dst in outs:
-                    results.setdefault(e.dst, []).append((src, src_port))
-                else:
-                    steps.append(E.Connect(Edge(src, names[e.dst], src_port, e.dst_port)))
-        if copy + 1 < repeat:
-            feeding = {ins[0]: results.get(outs[0], [])}
-        else:
-            feeding = results
-    unplug, plug = _rewired(graph, graph.out_edges(node_id),
-                            lambda e: [Edge(src, e.dst, port, e.dst_port) for src, port in feeding.get(e.src_port, [])])
-    return E.Compound([*unplug, E.RemoveNode(node_id), *steps, *plug], label=f"Ungroup {node_id}")
-
-
-def _rewired(graph: Graph, leaving: list[Any], replacement) -> tuple[list[Any], list[Any]]:
-    """Edits that take off every wire of the input ports that ``leaving`` wires reach, and put
-    them back in their order with each leaving wire replaced by ``replacement(wire)``: the order
-    of a Concat's or an Add's inputs is part of what the graph computes."""
-    from . import edits as E
-
-    ports = list(dict.fromkeys((e.dst, e.dst_port) for e in leaving))
-    gone = set(leaving)
-    unplug, plug = [], []
-    for dst, dst_port in ports:
-        wires = graph.in_edges(dst, dst_port)
-        unplug += [E.Disconnect(e) for e in wires]
-        for e in wires:
-            plug += [E.Connect(new) for new in (replacement(e) if e in gone else [e])]
-    return unplug, plug
-
-
-def group_edit(graph: Graph, node_ids: list[str], name: str,
-               shapes: dict[tuple[str, str], tuple[list[int], str]] | None = None) -> Any:
-    """The edit that turns the chosen nodes into a new block and one node using it (Group into
-    Block), in one undo step. Each distinct source that feeds the selection becomes an Input of
-    the block (``x``, or ``x1``, ``x2`` ...), each result used outside an Output (``out`` ...).
-    ``shapes``: what flows out of (node, port), when known, for the example shapes of the Inputs."""
-    from . import edits as E
-    from .graph import Edge, Node
-
-    chosen = [n for n in graph.nodes if n in set(node_ids)]
-    if not chosen:
-        raise GraphError("select the layers to group first")
-    ends = [n for n in chosen if graph.nodes[n].type in ("Input", "Output")]
-    if ends:
-        raise GraphError(f"{ends[0]} is an {graph.nodes[ends[0]].type} of the model; a block's ports are its own, "
-                         "so leave it out of the selection")
-    problem = block_name_problem(name, graph.blocks)
-    if problem:
-        raise GraphError(problem)
-    inside = set(chosen)
-    entering = [e for e in graph.edges if e.dst in inside and e.src not in inside]
-    leaving = [e for e in graph.edges if e.src in inside and e.dst not in inside]
-    sources = list(dict.fromkeys((e.src, e.src_port) for e in entering))
-    results = list(dict.fromkeys((e.src, e.src_port) for e in leaving))
-    in_ids = ["x"] if len(sources) == 1 else [f"x{i + 1}" for i in range(len(sources))]
-    out_ids = ["out"] if len(results) == 1 else [f"out{i + 1}" for i in range(len(results))]
-
-    body = graph.new_body(name, {}, "")
-    spots = [graph.positions[n] for n in chosen if n in graph.positions]
-    left = min((p[0] for p in spots), default=0.0)
-    middle = sum(p[1] for p in spots) / len(spots) if spots else 0.0
-    right = max((p[0] for p in spots), default=0.0)
-    for port, source in zip(in_ids, sources):
-        shape, dtype = (shapes or {}).get(source, ([1, 8, 8], "float32"))
-        body._insert_node(Node(port, "Input", {"shape": list(shape), "dtype": dtype}), None, (left - 220.0, middle))
-    for n in chosen:
-        body._insert_node(graph.nodes[n].copy(), None, graph.positions.get(n))
-    for port in out_ids:
-        body._insert_node(Node(port, "Output", {}), None, (right + 220.0, middle))
-    for e in graph.edges:
-        if e.dst in inside:
-            src, src_port = (e.src, e.src_port) if e.src in inside else (in_ids[sources.index((e.src, e.src_port))], "out")
-            body._insert_edge(Edge(src, e.dst, src_port, e.dst_port), None)
-    for port, (src, src_port) in zip(out_ids, results):
-        body._insert_edge(Edge(src, port, src_port, "in"), None)
-
-    # the use is named after its block, as a variable after its class: BasicBlock -> basic_block
-    use = graph.unique_id(re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower(), inside, keep_if_free=True)
-    centre = (sum(p[0] for p in spots) / len(spots), middle) if spots else None
-    unplug, plug = _rewired(graph, leaving, lambda e: [Edge(use, e.dst, out_ids[results.index((e.src, e.src_port))],
-                                                            e.dst_port)])
-    removed = [E.RemoveNode(n) for n in chosen]
-    feeds = [E.Connect(Edge(src, use, src_port, port)) for port, (src, src_port) in zip(in_ids, sources)]
-    return E.Compound([*unplug, E.DefineBlock(name, body), *removed,
-                       E.AddNode(Node(use, name, {REPEAT: 1}), centre), *feeds, *plug],
-                      label=f"Group {len(chosen)} layers into {name}")
-
-
-def _centre(body: Graph) -> tuple[float, float]:
-    points = list(body.positions.values())
-    if not points:
-        return (0.0, 0.0)
-    return (sum(p[0] for p in points) / len(points), sum(p[1] for p in points) / len(points))
-
-
-def flattened(graph: Graph) -> Graph:
-    """A copy of ``graph`` with every block use written out, down to plain layers."""
-    from .fileformat import graph_from_dict, graph_to_dict
-
-    flat = graph_from_dict(graph_to_dict(graph))
-    while True:
-        uses = [n.id for n in flat.nodes.values() if n.type in flat.blocks]
-        if not uses:
-            break
-        for use in uses:
-            flat.apply(inline_edit(flat, use))
-    return flat

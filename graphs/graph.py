@@ -17,7 +17,7 @@ from typing import Any
 import networkx as nx
 
 from . import edits as E
-from .blocks import Library, block_name_problem, block_spec, parameter_problem, ref_name, uses_block
+from .blocks import Library, block_name_problem, block_spec, param_ref, parameter_problem, ref_name, uses_block
 from .catalog import CATALOG
 from .edits import GraphError
 from .events import (
@@ -124,7 +124,7 @@ def validate_params(type_name: str, given: dict[str, Any], fill_defaults: bool =
                 raise ParamError(f"'{p.name}' refers to '{ref}', which the block does not declare "
                                  f"(it declares {names})")
             else:
-                result[p.name] = {"param": ref}
+                result[p.name] = param_ref(ref)
         elif fill_defaults:
             result[p.name] = _copy_value(p.default)
     return result
@@ -251,7 +251,7 @@ class Graph:
         """Inside a block: the value that makes a layer use the block's parameter ``name``."""
         if name not in self.parameters:
             raise GraphError(f"the block {self.name} declares no parameter '{name}'")
-        return {"param": name}
+        return param_ref(name)
 
     def define_block(self, name: str, parameters: dict[str, Any] | None = None, description: str = "") -> Graph:
         """Define a new, empty block and return its body, to which layers are added as to any

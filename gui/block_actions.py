@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtWidgets import QInputDialog, QLineEdit
 
 from graphs import GraphError
-from graphs.blocks import group_edit, inline_edit
+from graphs.block_edits import group_edit, inline_edit
 from graphs.edits import AddNode
 from graphs.events import BlockChanged
 

@@ -12,7 +12,7 @@ from engine import check, compile_graph
 from engine.check import Checker
 from engine.exporter import python_source
 from graphs import load_graph
-from graphs.blocks import flattened
+from graphs.block_edits import flattened
 from tests.helpers import residual_graph
 
 GOLDEN_V2 = Path(__file__).resolve().parents[1] / "data" / "v2" / "golden.loom"

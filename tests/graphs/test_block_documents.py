@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from graphs import Graph, GraphError, GraphFileError, dumps_graph, load_graph, loads_graph
-from graphs.blocks import MAX_NESTING, flattened, inline_edit
+from graphs.block_edits import flattened, inline_edit
+from graphs.blocks import MAX_NESTING
 from tests.helpers import residual_graph
 
 

@@ -51,7 +51,10 @@ def test_ctrl_shift_g_writes_a_block_use_out_in_one_undo_step(window, qtbot):
 
 def test_a_block_from_the_palette_drops_onto_the_canvas_as_a_use(window):
     window.open_file(resources.example("resnet18.loom"))
-    assert [window.palette.tree.layer_item(n).text(0) for n in ("Downsample", "BasicBlock", "DownBlock", "Stage")]
+    blocks = window.palette.tree.topLevelItem(0)
+    assert blocks.text(0) == "Blocks"
+    assert [blocks.child(i).text(0) for i in range(blocks.childCount())] == ["Downsample", "BasicBlock", "DownBlock",
+                                                                              "Stage"]
     point = view_point(window, window.scene.sceneRect().center()) + QPoint(0, 150)
     drop_from_palette(window, "BasicBlock", point)
     graph = window.document.graph
