@@ -31,7 +31,9 @@ def main():
     unchecked_s, _ = timed(lambda: import_module(model, x, check_outputs=False))
     check_s, report = timed(lambda: Checker().check(graph))
     compile_s, compiled = timed(lambda: compile_graph(graph, report))
-    print(f"resnet50: {len(graph.nodes)} nodes, {report.total_params:,} parameters, "
+    uses = sum(1 for n in graph.nodes.values() if n.type in graph.blocks)
+    print(f"resnet50: {len(graph.nodes)} top-level nodes ({uses} block uses of {len(graph.blocks)} definitions), "
+          f"{report.total_params:,} parameters, "
           f"{report.total_macs / 1e9:.2f} G multiply-adds per image")
     print(f"torch.fx symbolic trace (baseline):      {trace_s * 1000:8.0f} ms")
     print(f"import without the exactness check:      {unchecked_s * 1000:8.0f} ms  ({unchecked_s / trace_s:.1f}x the trace)")

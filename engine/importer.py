@@ -1,7 +1,13 @@
 """``import_module(module, example_inputs)``: any traceable ``nn.Module`` as a graph.
 
 torch.fx traces the module; every step is mapped to a catalog layer with its parameters read
-back from the module, and the weights come along as a state dict for the compiled graph. What
+back from the module, and the weights come along as a state dict for the compiled graph.
+
+The module's own hierarchy becomes blocks: a submodule of a class of its own (torchvision's
+Bottleneck, Inception's InceptionA) is traced on its own into a block body, one definition per
+class and configuration, and used where the module calls it; containers (``nn.Sequential``)
+are only namespaces and are written out. ResNet-50 thus opens as a stem, 16 bottleneck uses
+and a head, with weights named as in its code. What
 has no catalog layer (or a setting a layer cannot express) is refused with a list of every such
 step and where it occurs: nothing is dropped or approximated. As a last guard the imported graph
 is compiled and must give the module's own outputs on the example inputs.
@@ -10,6 +16,7 @@ is compiled and must give the module's own outputs on the example inputs.
 from __future__ import annotations
 
 import operator
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -17,8 +24,9 @@ import torch
 import torch.nn.functional as F
 from torch import fx, nn
 
-from graphs import Edge, Graph, GraphError
-from graphs.edits import Connect
+from graphs import CATALOG, Edge, Graph, GraphError
+from graphs.blocks import REPEAT
+from graphs.edits import Connect, DefineBlock
 from graphs.layout import layout_edit
 
 from .errors import first_line
@@ -152,11 +160,66 @@ def _arg(n: fx.Node, index: int, name: str, default: Any = None) -> Any:
     return n.kwargs.get(name, default)
 
 
+_CONTAINERS = (nn.Sequential, nn.ModuleList, nn.ModuleDict)
+
+
+def _is_block(module: nn.Module) -> bool:
+    """A module of a class of its own, made of layers: it becomes a block. Built-in torch layers
+    are mapped one to one, and containers only group names."""
+    return (type(module) not in MODULES and not isinstance(module, _CONTAINERS)
+            and not type(module).__module__.startswith("torch.nn") and any(True for _ in module.children()))
+
+
+class _BlockTracer(fx.Tracer):
+    """Stops at catalog layers and at blocks; traces through containers."""
+
+    def is_leaf_module(self, m: nn.Module, module_qualified_name: str) -> bool:
+        return type(m) in MODULES or _is_block(m) or super().is_leaf_module(m, module_qualified_name)
+
+
+class _Blocks:
+    """The definitions an import makes: one per module class and configuration (the traced body
+    without its input shapes), named after the class (``Bottleneck``, then ``Bottleneck2`` ...)."""
+
+    def __init__(self, root: Graph, seen_inputs: dict[str, list[torch.Tensor]]) -> None:
+        self.root = root
+        self.seen_inputs = seen_inputs       # module path -> the tensors it was first called with
+        self.names: dict[str, str] = {}      # configuration -> block name
+
+    def define(self, module: nn.Module, body: Graph) -> str:
+        from graphs import graph_to_dict
+        content = graph_to_dict(body)
+        for node in content["nodes"]:
+            if node["type"] == "Input":
+                node["params"] = {k: v for k, v in node["params"].items() if k != "shape"}
+        key = repr((type(module).__qualname__, content["nodes"], content["edges"]))
+        if key not in self.names:
+            stem = re.sub(r"\W", "", type(module).__name__) or "Block"
+            stem = stem if stem[0].isalpha() else "Block" + stem
+            name, i = stem, 1
+            while name in self.root.blocks or name in CATALOG or name == REPEAT:
+                i += 1
+                name = f"{stem}{i}"
+            body.metadata["name"] = name
+            body.metadata["description"] = f"Imported from {type(module).__module__}.{type(module).__qualname__}"
+            body.apply(layout_edit(body))
+            self.root.apply(DefineBlock(name, body))
+            self.names[key] = name
+        return self.names[key]
+
+
 class _Importer:
-    def __init__(self, module: nn.Module, example_inputs: tuple[torch.Tensor, ...]) -> None:
+    def __init__(self, module: nn.Module, example_inputs: tuple[torch.Tensor, ...],
+                 blocks: _Blocks | None = None, path: str = "") -> None:
         self.module = module
         self.inputs = example_inputs
-        self.graph = Graph(name=type(module).__name__)
+        self.path = path                     # where this module sits in the imported one ("" for it)
+        if blocks is None:
+            self.graph = Graph(name=type(module).__name__)
+            blocks = _Blocks(self.graph, _first_inputs(module, example_inputs))
+        else:               # a block body: its blocks are the document's
+            self.graph = blocks.root.new_body(type(module).__name__, {})
+        self.blocks = blocks
         # fx values are typed as any argument (numbers, lists, nodes): the maps take what fx gives.
         self.values: dict[Any, tuple[str, str]] = {}     # fx value -> (node id, port)
         self.pending: dict[Any, tuple[str, Any]] = {}     # partial values: RNN tuples, sizes
@@ -166,10 +229,12 @@ class _Importer:
 
     def run(self) -> tuple[Graph, dict[str, torch.Tensor]]:
         try:
-            traced = fx.symbolic_trace(self.module)
+            tracer = _BlockTracer()
+            traced = fx.GraphModule(self.module, tracer.trace(self.module))
         except Exception as err:   # data-dependent control flow and the like
             first = first_line(err)
-            raise ImportProblem([f"torch.fx cannot trace {type(self.module).__name__}: {first}"]) from None
+            where = f"{self.path} ({type(self.module).__name__})" if self.path else type(self.module).__name__
+            raise ImportProblem([f"torch.fx cannot trace {where}: {first}"]) from None
         traced.graph.eliminate_dead_code()    # e.g. the unused half of `seq, _ = self.lstm(x)`
         self.traced = traced
         placeholders = [n for n in traced.graph.nodes if n.op == "placeholder"]
@@ -186,10 +251,11 @@ class _Importer:
         return self.graph, self.state
 
     def _where(self, n: fx.Node) -> str:
+        prefix = f"{self.path}." if self.path else ""
         if n.op == "call_module":
-            return f"{n.target} ({type(self.traced.get_submodule(str(n.target))).__name__})"
+            return f"{prefix}{n.target} ({type(self.traced.get_submodule(str(n.target))).__name__})"
         target = getattr(n.target, "__name__", str(n.target))
-        return f"{n.name} ({n.op.replace('call_', '')} {target})"
+        return f"{prefix}{n.name} ({n.op.replace('call_', '')} {target})"
 
     # ------------------------------------------------------------------ building
     def _id(self, name: str) -> str:
@@ -202,10 +268,14 @@ class _Importer:
         except GraphError as err:
             raise _Refuse(str(err).split(": ", 1)[-1]) from None
         spec = self.graph.nodes[node_id].spec
-        for source in sources:
+        # A layer takes all its tensors on its one input (Add, Concat); a block, one per port.
+        ports = [p.name for p in spec.inputs] if type_name in self.graph.blocks else [p.name for p in spec.inputs[:1]] * len(sources)
+        for source, port_name in zip(sources, ports):
             src_id, port = self._value(source)
-            self._wire(Edge(src_id, node_id, port, spec.inputs[0].name))
-        if spec.outputs:
+            self._wire(Edge(src_id, node_id, port, port_name))
+        if type_name in self.graph.blocks and len(spec.outputs) > 1:   # several results: unpacked by index
+            self.pending[n] = ("block", node_id)
+        elif spec.outputs:
             self.values[n] = (node_id, spec.outputs[0].name)
         return node_id
 
@@ -228,7 +298,9 @@ class _Importer:
         elif n.op == "output":
             results = n.args[0] if isinstance(n.args[0], (tuple, list)) else (n.args[0],)
             for i, result in enumerate(results):
-                self._add(n, "Output", {}, [result], name=f"output{i + 1}")
+                # a block's results are its output ports: out, or out1, out2 ... as Group names them
+                name = (("out" if len(results) == 1 else f"out{i + 1}") if self.path else f"output{i + 1}")
+                self._add(n, "Output", {}, [result], name=name)
         elif n.op == "call_module":
             self._visit_module(n)
         elif n.op == "call_function":
@@ -240,6 +312,8 @@ class _Importer:
 
     def _visit_module(self, n: fx.Node) -> None:
         module = self.traced.get_submodule(str(n.target))
+        if _is_block(module):
+            return self._visit_block(n, module)
         entry = MODULES.get(type(module))
         if entry is None:
             raise _Refuse(f"no NetLoom layer for {type(module).__name__}")
@@ -262,6 +336,27 @@ class _Importer:
         if type_name in ("RNN", "LSTM", "GRU", "MultiheadAttention"):
             del self.values[n]
             self.pending[n] = (type_name, node_id)
+
+    def _visit_block(self, n: fx.Node, module: nn.Module) -> None:
+        """A submodule of its own class: traced on its own into a block body, then used here."""
+        _need(not n.kwargs, "passes keyword arguments to a block")
+        tensors = list(n.args)
+        _need(all(isinstance(a, fx.Node) for a in tensors), "passes a value other than a tensor to a block")
+        path = f"{self.path}.{n.target}" if self.path else str(n.target)
+        _need(n.target not in self.module_users, f"the same block is used twice (shared weights, also at "
+                                                  f"{self.module_users.get(n.target)}), which a graph cannot express")
+        self.module_users[n.target] = n.name
+        seen = self.blocks.seen_inputs.get(path)
+        _need(seen is not None and len(seen) == len(tensors), "is not called when the module runs on the examples")
+        try:
+            body, state = _Importer(module, tuple(seen), self.blocks, path).run()
+        except ImportProblem as inner:
+            self.problems.extend(inner.problems)
+            raise _Refuse(f"cannot be imported as a block ({len(inner.problems)} problems above)") from None
+        name = self.blocks.define(module, body)
+        node_id = self._add(n, name, {}, tensors, name=str(n.target))
+        for key, value in state.items():
+            self.state[f"{node_id}.{key}"] = value
 
     def _visit_function(self, n: fx.Node) -> None:
         fn = n.target
@@ -364,6 +459,11 @@ class _Importer:
         source: Any = n.args[0]
         index: Any = n.args[1]
         kind = self.pending.get(source)
+        if kind is not None and kind[0] == "block":
+            outputs = self.graph.nodes[kind[1]].spec.outputs
+            _need(isinstance(index, int) and -len(outputs) <= index < len(outputs), f"takes result {index!r} of a block")
+            self.values[n] = (kind[1], outputs[index].name)
+            return
         if kind is not None:
             type_name, node_id = kind
             if type_name == "MultiheadAttention":
@@ -385,6 +485,28 @@ class _Importer:
             self.values[n] = (node_id, "last")
             return
         raise _Refuse(f"indexes a tensor ({index!r}); only recurrent and attention outputs can be unpacked")
+
+
+def _first_inputs(module: nn.Module, example_inputs: tuple[torch.Tensor, ...]) -> dict[str, list[torch.Tensor]]:
+    """Each block-to-be's inputs on its first call, from one run on the examples: the shapes its
+    body's Input nodes are given, as a traced body cannot know them."""
+    seen: dict[str, list[torch.Tensor]] = {}
+    hooks = []
+    for path, sub in module.named_modules():
+        if path and _is_block(sub):
+            def remember(_m, args, path=path):
+                seen.setdefault(path, [a for a in args if isinstance(a, torch.Tensor)])
+            hooks.append(sub.register_forward_pre_hook(remember))
+    if hooks:
+        try:
+            with torch.no_grad():
+                module(*example_inputs)
+        except Exception as err:
+            raise ImportProblem([f"{type(module).__name__} fails on the example inputs: {first_line(err)}"]) from None
+        finally:
+            for hook in hooks:
+                hook.remove()
+    return seen
 
 
 def import_module(module: nn.Module, example_inputs, check_outputs: bool = True,

@@ -146,9 +146,13 @@ class Rename(Edit):
 
 @dataclass
 class Move(Edit):
-    """Moves nodes; consecutive moves of the same nodes merge into one undo step (a drag)."""
+    """Moves nodes; consecutive moves of the same nodes merge into one undo step (a drag).
+
+    A routed wire whose two ends move together keeps its route, shifted with them; one that
+    only one end of moves loses it (the bends would no longer lie between its ends)."""
     positions: dict[str, tuple[float, float]]
     _old: dict[str, tuple[float, float] | None] = field(default_factory=dict, repr=False)
+    _old_routes: dict[Edge, tuple] = field(default_factory=dict, repr=False)
 
     label = "Move"
 
@@ -156,19 +160,67 @@ class Move(Edit):
         for n, pos in self.positions.items():       # all or nothing: check every place first
             graph.check_position(n, pos)
         self._old = {n: graph.positions.get(n) for n in self.positions}
+        shift = {n: _delta(self._old[n], pos) for n, pos in self.positions.items()}
+        moved_routes = {e: r for e, r in graph.routes.items() if e.src in shift or e.dst in shift}
+        self._old_routes = dict(moved_routes)
         for n, pos in self.positions.items():
             graph._set_position(n, pos)
+        for edge, route in moved_routes.items():
+            a, b = shift.get(edge.src), shift.get(edge.dst)
+            graph._set_route(edge, [(x + a[0], y + a[1]) for x, y in route] if a is not None and a == b else None)
 
     def revert(self, graph):
         for n, pos in self._old.items():
             graph._set_position(n, pos)
+        for edge, route in self._old_routes.items():
+            graph._set_route(edge, route)
 
     def merge(self, later: Move) -> bool:
         """Absorb a later move of the same nodes (already applied); True if merged."""
         if set(later.positions) != set(self.positions):
             return False
         self.positions = dict(later.positions)
+        for edge, route in later._old_routes.items():
+            self._old_routes.setdefault(edge, route)
         return True
+
+
+def _delta(before, after) -> tuple[float, float] | None:
+    return None if before is None else (after[0] - before[0], after[1] - before[1])
+
+
+@dataclass
+class Arrange(Edit):
+    """An Auto Layout: every node's place and the routes of the wires it bends, as one step.
+    Routes it does not give are cleared (they belonged to the old places)."""
+    positions: dict[str, tuple[float, float]]
+    routes: dict[Edge, tuple]
+    _old: dict[str, tuple[float, float] | None] = field(default_factory=dict, repr=False)
+    _old_routes: dict[Edge, tuple] = field(default_factory=dict, repr=False)
+
+    label = "Auto layout"
+
+    def apply(self, graph):
+        for n, pos in self.positions.items():
+            graph.check_position(n, pos)
+        for edge, route in self.routes.items():
+            graph.check_route(edge, route)
+        self._old = {n: graph.positions.get(n) for n in self.positions}
+        self._old_routes = dict(graph.routes)
+        for n, pos in self.positions.items():
+            graph._set_position(n, pos)
+        for edge in set(self._old_routes) - set(self.routes):
+            graph._set_route(edge, None)
+        for edge, route in self.routes.items():
+            graph._set_route(edge, route)
+
+    def revert(self, graph):
+        for n, pos in self._old.items():
+            graph._set_position(n, pos)
+        for edge in set(self.routes) - set(self._old_routes):
+            graph._set_route(edge, None)
+        for edge, route in self._old_routes.items():
+            graph._set_route(edge, route)
 
 
 @dataclass

@@ -39,6 +39,12 @@ class NodeMoved:
 
 
 @dataclass(frozen=True)
+class WireRouted:
+    """A wire's bend points changed (an Auto Layout, or a node moved away from its route)."""
+    edge: Any
+
+
+@dataclass(frozen=True)
 class ParamsChanged:
     node: str
     names: tuple[str, ...]
@@ -75,7 +81,7 @@ class ViewChanged:
     pass
 
 
-GraphEvent = (NodeAdded | NodeRemoved | NodeRenamed | NodeMoved | ParamsChanged | EdgeAdded | EdgeRemoved
+GraphEvent = (NodeAdded | NodeRemoved | NodeRenamed | NodeMoved | WireRouted | ParamsChanged | EdgeAdded | EdgeRemoved
               | BlockChanged | MetadataChanged | TrainingChanged | ViewChanged)
 # The kinds that change what the network computes; moving a node, renaming the graph or
 # changing its training settings leave the model as it was.

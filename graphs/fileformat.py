@@ -17,7 +17,7 @@ from typing import Any
 from . import atomic
 from .blocks import MAX_NESTING, block_cycle, block_name_problem, block_spec, nesting_depth, parameter_problem, ref_name
 from .catalog import CATALOG
-from .graph import MAX_COORDINATE, Edge, Graph, Node, id_problem, validate_params
+from .graph import MAX_COORDINATE, MAX_ROUTE_POINTS, Edge, Graph, Node, id_problem, validate_params
 from .migrations import CURRENT_VERSION, migrate
 from .specs import ParamError
 from .values import first_clause, value_problem
@@ -54,14 +54,21 @@ def graph_to_dict(graph: Graph) -> dict[str, Any]:
 
 
 def _body_to_dict(graph: Graph) -> dict[str, Any]:
+    layout: dict[str, Any] = {"positions": {n: [_coordinate(v) for v in graph.positions[n]]
+                                            for n in graph.nodes if n in graph.positions}}
+    wires = set(graph.edges)
+    routes = [{"from": e.src, "from_port": e.src_port, "to": e.dst, "to_port": e.dst_port,
+               "via": [[_coordinate(x), _coordinate(y)] for x, y in graph.routes[e]]}
+              for e in graph.edges if e in graph.routes and e in wires]
+    if routes:            # only laid-out files carry them; others stay as they were
+        layout["routes"] = routes
     return {
         "nodes": [{"id": n.id, "type": n.type,
                    "params": {p.name: n.params[p.name] for p in n.spec.params if p.name in n.params}}
                   for n in graph.nodes.values()],
         "edges": [{"from": e.src, "from_port": e.src_port, "to": e.dst, "to_port": e.dst_port}
                   for e in graph.edges],
-        "layout": {"positions": {n: [_coordinate(v) for v in graph.positions[n]]
-                                 for n in graph.nodes if n in graph.positions}},
+        "layout": layout,
     }
 
 
@@ -230,7 +237,7 @@ def graph_from_dict(data: Any, source: str | os.PathLike = "<data>") -> Graph:
         raise fail("metadata", "'name' and 'description' must be text")
 
     _read_blocks(graph, _section(data, "blocks", dict, {}, fail), fail)
-    layout = _read_body(graph, data, fail, "", ("positions", "view"))
+    layout = _read_body(graph, data, fail, "", ("positions", "routes", "view"))
     view = layout.get("view", {})
     if not isinstance(view, dict):
         raise fail("layout.view", "must be an object")
@@ -304,7 +311,34 @@ def _read_body(graph: Graph, data: dict, fail, place: str, layout_fields: tuple[
         if any(abs(v) > MAX_COORDINATE for v in pos):
             raise fail(f"{place}layout.positions.{node_id}", f"is outside the canvas (coordinates up to {MAX_COORDINATE:g})")
         graph.positions[node_id] = (float(pos[0]), float(pos[1]))
+    _read_routes(graph, layout.get("routes", []), fail, place)
     return layout
+
+
+def _is_point(value: Any) -> bool:
+    return (isinstance(value, list) and len(value) == 2
+            and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                    and abs(v) <= MAX_COORDINATE for v in value))
+
+
+def _read_routes(graph: Graph, routes: Any, fail, place: str) -> None:
+    """The bend points of laid-out wires: each names a wire of the file, finite points only."""
+    if not isinstance(routes, list):
+        raise fail(f"{place}layout.routes", "must be a list")
+    wires = set(graph.edges)
+    for i, item in enumerate(routes):
+        where = f"{place}layout.routes[{i}]"
+        if not isinstance(item, dict) or set(item) != {"from", "from_port", "to", "to_port", "via"}:
+            raise fail(where, "must be an object with from, from_port, to, to_port and via")
+        edge = Edge(item["from"], item["to"], item["from_port"], item["to_port"])
+        if not all(isinstance(v, str) for v in (edge.src, edge.dst, edge.src_port, edge.dst_port)) or edge not in wires:
+            raise fail(where, f"route of a wire that does not exist ({_show(edge)})")
+        via = item["via"]
+        if not isinstance(via, list) or len(via) > MAX_ROUTE_POINTS:
+            raise fail(f"{where}.via", f"must be a list of at most {MAX_ROUTE_POINTS} points")
+        if not all(_is_point(p) for p in via):
+            raise fail(f"{where}.via", f"must hold [x, y] points on the canvas (coordinates up to {MAX_COORDINATE:g})")
+        graph.routes[edge] = tuple((float(x), float(y)) for x, y in via)
 
 
 def _read_blocks(graph: Graph, section: dict, fail) -> None:
@@ -332,7 +366,7 @@ def _read_blocks(graph: Graph, section: dict, fail) -> None:
             raise fail(f"{where}.description", "must be text")
         graph.blocks[name] = graph.new_body(name, declared, description)
     for name, item in section.items():
-        _read_body(graph.blocks[name], item, fail, f"blocks.{name}.", ("positions",))
+        _read_body(graph.blocks[name], item, fail, f"blocks.{name}.", ("positions", "routes"))
     loop = block_cycle(graph.blocks)
     if loop:
         raise fail(f"blocks.{loop[0]}", "a block may not use itself: " + " uses ".join(loop))

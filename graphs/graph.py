@@ -34,6 +34,7 @@ from .events import (
     ParamsChanged,
     TrainingChanged,
     ViewChanged,
+    WireRouted,
 )
 from .specs import LayerSpec, ParamError
 
@@ -84,6 +85,7 @@ _ID_PREFIX = {
     "MultiheadAttention": "attn", "TransformerEncoderLayer": "encoder", "Input": "input",
     "Output": "output",
 }
+MAX_ROUTE_POINTS = 100_000   # a wire across every column of a 50,000-layer chain
 MAX_COORDINATE = 1e9          # far beyond any layout (100,000 nodes span about 10^7)
 # A Python name, or a plain index as nn.Sequential names its layers (``downsample.0``), so that
 # a block's state-dict keys can read exactly as a hand-written model's.
@@ -136,6 +138,9 @@ class Graph:
         self.nodes: dict[str, Node] = {}
         self.edges: list[Edge] = []
         self.positions: dict[str, tuple[float, float]] = {}
+        # Bend points of wires the layout routed around nodes (skip connections); a wire
+        # without one is drawn as a plain curve between its ports.
+        self.routes: dict[Edge, tuple[tuple[float, float], ...]] = {}
         self.view: dict[str, Any] = {}
         self.training: dict[str, Any] = {}
         # Block definitions, by name: one dictionary shared by the document and every block body.
@@ -531,6 +536,8 @@ class Graph:
         self._next_suffix.clear()
         if old in self.positions:
             self.positions = {(new if k == old else k): v for k, v in self.positions.items()}
+        self.routes = {Edge(new if e.src == old else e.src, new if e.dst == old else e.dst, e.src_port, e.dst_port): r
+                       for e, r in self.routes.items()}
         self._changed(NodeRenamed(old, new))
 
     def check_position(self, node_id: str, position) -> None:
@@ -544,6 +551,20 @@ class Graph:
         else:
             self.positions[node_id] = (float(position[0]), float(position[1]))
         self._changed(NodeMoved(node_id))
+
+    def _set_route(self, edge: Edge, points) -> None:
+        if points:
+            self.routes[edge] = tuple((float(x), float(y)) for x, y in points)
+        else:
+            self.routes.pop(edge, None)
+        self._changed(WireRouted(edge))
+
+    def check_route(self, edge: Edge, points) -> None:
+        """GraphError if a route has too many bends or one off the canvas."""
+        if len(points) > MAX_ROUTE_POINTS:
+            raise GraphError(f"{edge}: {len(points)} bend points; at most {MAX_ROUTE_POINTS}")
+        for point in points:
+            self.check_position(str(edge), point)
 
     def _set_metadata(self, key: str, value: Any) -> None:
         if value is None:

@@ -1,39 +1,176 @@
-"""Automatic layered layout, left to right along the wires (for imported or messy graphs)."""
+"""Automatic layered (Sugiyama) layout, left to right along the wires.
+
+The main flow always runs left to right: each node's column is its layer, the longest path
+from an input (a second input sits just before the layer that first uses it). Within a column
+igraph's Sugiyama layout orders the nodes to keep crossings few (barycentre heuristic) and
+reserves a slot in every column that a long wire passes, so a skip connection runs through
+its own slots: straight across each column and bending only in the gaps between columns,
+never behind a node. Those slots come back as the wire's route (its bend points).
+
+Long wires are put above the main flow. A U-Net then reads as a U: each level of skips pushes
+the encoder one step down, the decoder climbs back, and the skips run across the top.
+
+Why igraph: its Sugiyama layout is maintained C code (10,000 nodes lay out in a fraction of a
+second), installs as a wheel on every platform, and returns the long wires' slots, which the
+router needs. grandalf is pure Python and about a hundred times slower on large graphs;
+Graphviz is not on a fresh machine.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import igraph
 import networkx as nx
 
-from .edits import Move
-from .graph import Graph
+from .edits import Arrange
+from .graph import Edge, Graph
 
-COLUMN_WIDTH = 220.0
-ROW_HEIGHT = 120.0
+NODE_WIDTH = 180.0          # the canvas draws nodes this size; slots are cut to fit them
+NODE_HEIGHT = 78.0
+COLUMN_GAP = 80.0           # room between columns for the wire's tensor shape
+ROW_GAP = 42.0
+COLUMN_PITCH = NODE_WIDTH + COLUMN_GAP
+ROW_PITCH = NODE_HEIGHT + ROW_GAP
+
+Point = tuple[float, float]
 
 
-def layered_positions(graph: Graph, wrap: int | None = None) -> dict[str, tuple[float, float]]:
-    """Each node's column is its longest distance from an input; rows keep document order,
-    centred on the row axis, so a chain is a straight line and branches fan out around it.
-    With ``wrap``, columns continue in a new band below every ``wrap`` columns (long chains)."""
-    g = nx.DiGraph(graph.to_networkx())
-    # Break cycles (they are reported as errors elsewhere) so every node still gets a place.
+@dataclass
+class Layout:
+    positions: dict[str, Point]             # each node's top-left corner
+    routes: dict[Edge, tuple[Point, ...]]   # the bend points of wires that span several columns
+
+
+def layers_of(graph: Graph) -> dict[str, int]:
+    """Each node's column: its longest distance from a source, with sources pulled right up to
+    the column before their first consumer (a label input feeding the loss sits by the loss,
+    not at the far left with a wire across the whole graph). Cycles (reported as errors
+    elsewhere) are broken so that every node still gets a column."""
+    g = nx.DiGraph()
+    g.add_nodes_from((n, {}) for n in graph.nodes)
+    g.add_edges_from((e.src, e.dst) for e in graph.edges if e.src != e.dst)
     while not nx.is_directed_acyclic_graph(g):
         g.remove_edge(*nx.find_cycle(g)[0][:2])
-    column: dict[str, int] = {}
+    layer: dict[str, int] = {}
     for node in nx.topological_sort(g):
-        column[node] = max((column[p] + 1 for p in g.predecessors(node)), default=0)
-    rows: dict[int, list[str]] = {}
+        layer[node] = max((layer[p] + 1 for p in g.predecessors(node)), default=0)
     for node in graph.nodes:
-        rows.setdefault(column[node], []).append(node)
-    band = (max((len(m) for m in rows.values()), default=1) + 1) * ROW_HEIGHT
-    positions = {}
-    for col, members in rows.items():
-        x, band_index = (col, 0) if not wrap else (col % wrap, col // wrap)
-        for i, node in enumerate(members):
-            positions[node] = (x * COLUMN_WIDTH, band_index * band + (i - (len(members) - 1) / 2) * ROW_HEIGHT)
-    return positions
+        if g.in_degree(node) == 0 and g.out_degree(node) > 0:
+            layer[node] = min(layer[s] for s in g.successors(node)) - 1
+    return layer
 
 
-def layout_edit(graph: Graph) -> Move:
-    """The layout as one undoable step."""
-    return Move(layered_positions(graph))
+def layered_layout(graph: Graph) -> Layout:
+    ids = list(graph.nodes)
+    if not ids:
+        return Layout({}, {})
+    index = {n: i for i, n in enumerate(ids)}
+    layer = layers_of(graph)
+    wires = [e for e in graph.edges if e.src in index and e.dst in index]
+    g = igraph.Graph(n=len(ids), edges=[(index[e.src], index[e.dst]) for e in wires], directed=True)
+    result = g.layout_sugiyama(layers=[layer[n] for n in ids], maxiter=100)
+    across = [c[0] for c in result.coords[:len(ids)]]
+    bends = [[tuple(p) for p in route] for route in result.edge_routing]
+    # Long wires above the main flow: flip when igraph put their slots on the other side.
+    slots = [p[0] for route in bends for p in route]
+    flip = bool(slots) and sum(slots) / len(slots) > sum(across) / len(across)
+    top = max(across + slots) if flip else min(across + slots)
+
+    def row(value: float) -> float:
+        return ((top - value) if flip else (value - top)) * ROW_PITCH
+
+    positions = {n: (layer[n] * COLUMN_PITCH, row(across[index[n]])) for n in ids}
+    routes: dict[Edge, tuple[Point, ...]] = {}
+    for edge, route in zip(wires, bends):
+        if route:
+            # Through each slot straight across its column, so bends fall in the gaps between
+            # columns, where no node is. (igraph gives (across, layer) pairs.)
+            points: list[Point] = []
+            for across_at, column in route:
+                y = row(across_at) + NODE_HEIGHT / 2
+                x = column * COLUMN_PITCH
+                points += [(x, y), (x + NODE_WIDTH, y)]
+            routes[edge] = tuple(points)
+    return Layout(positions, routes)
+
+
+def layered_positions(graph: Graph) -> dict[str, Point]:
+    return layered_layout(graph).positions
+
+
+def layout_edit(graph: Graph) -> Arrange:
+    """The layout as one undoable step: every node's place and the routes of long wires."""
+    layout = layered_layout(graph)
+    return Arrange(layout.positions, layout.routes)
+
+
+def crossings(graph: Graph) -> int:
+    """How many pairs of wires cross between adjacent columns of the current layout, counting
+    a long wire by its route (the figure the layout is judged by; straight segments)."""
+    segments: list[tuple[Point, Point]] = []
+    for edge in graph.edges:
+        a, b = graph.positions.get(edge.src), graph.positions.get(edge.dst)
+        if a is None or b is None:
+            continue
+        points = [(a[0] + NODE_WIDTH, a[1] + NODE_HEIGHT / 2), *graph.routes.get(edge, ()),
+                  (b[0], b[1] + NODE_HEIGHT / 2)]
+        segments += [(p, q) for p, q in zip(points, points[1:]) if p != q]
+    count = 0
+    by_x: dict[tuple[float, float], list[tuple[Point, Point]]] = {}
+    for s in segments:     # only segments over the same stretch of x can cross (a sweep per gap)
+        by_x.setdefault((min(s[0][0], s[1][0]), max(s[0][0], s[1][0])), []).append(s)
+    spans = list(by_x.items())
+    for i, ((x0, x1), group) in enumerate(spans):
+        for (u0, u1), other in spans[i:]:
+            if u0 >= x1 or x0 >= u1:
+                continue
+            pairs = ((s, t) for si, s in enumerate(group) for t in (group[si + 1:] if other is group else other))
+            count += sum(1 for s, t in pairs if _cross(s, t))
+    return count
+
+
+def _cross(s: tuple[Point, Point], t: tuple[Point, Point]) -> bool:
+    """Proper crossing of two segments (touching at an end, as wires from one port do, is not)."""
+    def orient(p: Point, q: Point, r: Point) -> float:
+        return (q[0] - p[0]) * (r[1] - p[1]) - (q[1] - p[1]) * (r[0] - p[0])
+    if {s[0], s[1]} & {t[0], t[1]}:
+        return False
+    d1, d2 = orient(t[0], t[1], s[0]), orient(t[0], t[1], s[1])
+    d3, d4 = orient(s[0], s[1], t[0]), orient(s[0], s[1], t[1])
+    return d1 * d2 < 0 and d3 * d4 < 0
+
+
+def wires_behind_nodes(graph: Graph) -> list[tuple[Edge, str]]:
+    """Each (wire, node) where a wire of the current layout passes behind a node that is not
+    one of its ends, wires taken as straight runs between their ports and bends."""
+    boxes = {n: (x, y, x + NODE_WIDTH, y + NODE_HEIGHT) for n, (x, y) in graph.positions.items()}
+    hidden = []
+    for edge in graph.edges:
+        a, b = graph.positions.get(edge.src), graph.positions.get(edge.dst)
+        if a is None or b is None:
+            continue
+        points = [(a[0] + NODE_WIDTH, a[1] + NODE_HEIGHT / 2), *graph.routes.get(edge, ()),
+                  (b[0], b[1] + NODE_HEIGHT / 2)]
+        for node, box in boxes.items():
+            if node not in (edge.src, edge.dst) and any(_through(p, q, box) for p, q in zip(points, points[1:])):
+                hidden.append((edge, node))
+    return hidden
+
+
+def _through(p: Point, q: Point, box: tuple[float, float, float, float]) -> bool:
+    """Whether the segment p-q passes through the inside of the box (Liang-Barsky clipping)."""
+    x0, y0, x1, y1 = box
+    t0, t1 = 0.0, 1.0
+    dx, dy = q[0] - p[0], q[1] - p[1]
+    for step, room in ((-dx, p[0] - x0), (dx, x1 - p[0]), (-dy, p[1] - y0), (dy, y1 - p[1])):
+        if step == 0:
+            if room <= 0:
+                return False
+        else:
+            t = room / step
+            if step < 0:
+                t0 = max(t0, t)
+            else:
+                t1 = min(t1, t)
+    return t1 - t0 > 1e-9

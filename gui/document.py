@@ -26,7 +26,7 @@ from engine.data_fit import fit_diagnostics
 from graphs import Changes, Graph, GraphError
 from graphs.edits import Edit, Move
 from graphs.events import EventSource
-from graphs.layout import layered_positions
+from graphs.layout import layered_positions, layout_edit
 
 from .background import BackgroundJob
 from .undo import EditCommand
@@ -114,10 +114,10 @@ class Document(QObject):
     def replace(self, graph: Graph, path: Path | None) -> None:
         self._unsubscribe()
         self.graph = graph
-        missing = {n: p for n, p in layered_positions(graph).items() if n not in graph.positions} \
-            if len(graph.positions) < len(graph.nodes) else {}
-        if missing:   # a file without layout (an import, a hand-written file): lay it out once
-            graph.apply(Move(missing))
+        if not graph.positions and graph.nodes:    # a file without layout (hand-written): lay it out once
+            graph.apply(layout_edit(graph))
+        elif len(graph.positions) < len(graph.nodes):     # a few nodes without a place: give them one
+            graph.apply(Move({n: p for n, p in layered_positions(graph).items() if n not in graph.positions}))
         self._unsubscribe = graph.events.subscribe(self._graph_changed)
         self.path = path
         self.undo_stack.clear()

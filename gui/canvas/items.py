@@ -10,7 +10,7 @@ import re
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPainterPathStroker, QPen
 from PySide6.QtWidgets import (
     QGraphicsItem,
     QGraphicsPathItem,
@@ -238,16 +238,21 @@ def _far_label(type_name: str, base: QFont, rect: QRectF) -> tuple[str, QFont]:
 
 
 class EdgeItem(QGraphicsPathItem):
-    """A wire: a smooth curve from an output port to an input port, with its tensor shape."""
+    """A wire: from an output port to an input port, through the bends its route gives (a
+    laid-out skip connection), with its tensor shape written where there is room for it."""
 
     def __init__(self, scene: GraphScene, edge: Edge) -> None:
         super().__init__()
         self.graph_scene, self.edge = scene, edge
         self.overlay: QColor | None = None
         self.label = ""                  # the tensor shape, painted only where it can be read
-        self._label_at = QPointF()
+        self._label_box = QRectF()
+        self._fits = True                # whether the label fits the wire's first run
+        self._hovered = False
+        self._shape = QPainterPath()
         self.setZValue(0)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
+        self.setAcceptHoverEvents(True)
         self.update_path()
 
     def update_path(self) -> None:
@@ -258,41 +263,81 @@ class EdgeItem(QGraphicsPathItem):
             return
         a = src.port_position(self.edge.src_port, True)
         b = dst.port_position(self.edge.dst_port, False)
+        via = [QPointF(x, y) for x, y in scene.shown_graph.routes.get(self.edge, ())]
         self.prepareGeometryChange()
-        self.setPath(wire_path(a, b))
-        self._label_at = self.path().pointAtPercent(0.5)
-        self.update_label()
+        self.setPath(wire_path(a, b, via))
+        stroker = QPainterPathStroker()
+        stroker.setWidth(10)             # easy to point at: hover shows the shape, a click selects
+        self._shape = stroker.createStroke(self.path())
+        self._first_run = (a, via[0] if via else b)
+        self._place_label()
 
     def update_label(self) -> None:
         info = self.graph_scene.document.report.wire_tensor(self.edge)
         text = str(info) if info is not None else ""
         if text != self.label:
             self.label = text
+            self._place_label()
             self.update()
 
+    def _place_label(self) -> None:
+        """Above the middle of the wire's first run, the gap after its output port, where no
+        node is; a label wider than that run is shown only while the pointer is on the wire."""
+        a, b = self._first_run
+        font = QFont()
+        font.setPointSizeF(LABEL_FONT_PT)
+        width = QFontMetricsF(font).horizontalAdvance(self.label) + 6
+        run = abs(b.x() - a.x())
+        self._fits = width <= run - 8
+        middle = QPointF((a.x() + b.x()) / 2, min(a.y(), b.y()) if self._fits else (a.y() + b.y()) / 2)
+        self.prepareGeometryChange()
+        self._label_box = QRectF(middle.x() - width / 2, middle.y() - 16, width, 14)
+
+    def shape(self) -> QPainterPath:
+        return self._shape
+
+    def hoverEnterEvent(self, event) -> None:
+        self._hovered = True
+        self.update()
+
+    def hoverLeaveEvent(self, event) -> None:
+        self._hovered = False
+        self.update()
+
     def boundingRect(self) -> QRectF:
-        return super().boundingRect().united(QRectF(self._label_at.x() - 60, self._label_at.y() - 18, 120, 14))
+        return super().boundingRect().united(self._label_box)
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
         # The pen is chosen when painting (selection, training colours), not kept per change.
-        colour = self.overlay or (_SELECTED_WIRE if self.isSelected() else _WIRE)
+        colour = self.overlay or (_SELECTED_WIRE if self.isSelected() or self._hovered else _WIRE)
         painter.setPen(QPen(colour, 3.0 if self.overlay is not None else 2.0))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(self.path())
         scale = QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
-        if self.label and scale * LABEL_FONT_PT * 1.3 >= MIN_TEXT_PX:
+        shown = self._hovered or (self._fits and self.graph_scene.labels_wire(self.edge))
+        if self.label and shown and scale * LABEL_FONT_PT * 1.3 >= MIN_TEXT_PX:
             font = QFont(painter.font())
             font.setPointSizeF(LABEL_FONT_PT)
             painter.setFont(font)
+            if self._hovered and not self._fits:      # over other drawing: on a plate of its own
+                painter.fillRect(self._label_box, QColor(255, 255, 255, 230))
             painter.setPen(QColor("#334155"))
-            painter.drawText(QRectF(self._label_at.x() - 60, self._label_at.y() - 18, 120, 14),
-                             Qt.AlignmentFlag.AlignCenter, self.label)
+            painter.drawText(self._label_box, Qt.AlignmentFlag.AlignCenter, self.label)
 
 
-def wire_path(a: QPointF, b: QPointF) -> QPainterPath:
+def wire_path(a: QPointF, b: QPointF, via: list[QPointF] | None = None) -> QPainterPath:
+    """From port to port through the bends: level runs stay straight (a routed wire crossing a
+    column), and each change of height is an S-curve leaving and arriving level."""
     path = QPainterPath(a)
-    dx = max(40.0, min(160.0, abs(b.x() - a.x()) * 0.5))
-    path.cubicTo(QPointF(a.x() + dx, a.y()), QPointF(b.x() - dx, b.y()), b)
+    points = [a, *(via or ()), b]
+    for p, q in zip(points, points[1:]):
+        if p.y() == q.y() and q.x() >= p.x() and len(points) > 2:
+            path.lineTo(q)
+            continue
+        dx = max(40.0, min(160.0, abs(q.x() - p.x()) * 0.5))
+        if len(points) > 2:          # a routed wire bends within its gap, not beyond it
+            dx = abs(q.x() - p.x()) * 0.5
+        path.cubicTo(QPointF(p.x() + dx, p.y()), QPointF(q.x() - dx, q.y()), q)
     return path
 
 

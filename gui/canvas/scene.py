@@ -9,7 +9,17 @@ from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene
 
 from graphs import ERROR, Changes, Edge
 from graphs.edits import Connect, Move
-from graphs.events import STRUCTURE_EVENTS, EdgeAdded, EdgeRemoved, NodeAdded, NodeMoved, NodeRemoved, NodeRenamed, ParamsChanged
+from graphs.events import (
+    STRUCTURE_EVENTS,
+    EdgeAdded,
+    EdgeRemoved,
+    NodeAdded,
+    NodeMoved,
+    NodeRemoved,
+    NodeRenamed,
+    ParamsChanged,
+    WireRouted,
+)
 
 from ..document import Checked, Document, Replaced
 from .items import EdgeItem, NodeItem, Port, wire_path
@@ -38,10 +48,20 @@ class GraphScene(QGraphicsScene):
         self.far = False
         self._zoom = 1.0
         self.setSceneRect(ROOM)
-        document.subscribe(self._on_changes, kinds=(Replaced, Checked, *STRUCTURE_EVENTS, NodeMoved, ParamsChanged))
+        document.subscribe(self._on_changes, kinds=(Replaced, Checked, *STRUCTURE_EVENTS, NodeMoved, WireRouted, ParamsChanged))
         self.rebuild()
 
     # ------------------------------------------------------------------ mirroring the document
+    @property
+    def shown_graph(self):
+        """The graph the canvas draws."""
+        return self.document.graph
+
+    def labels_wire(self, edge: Edge) -> bool:
+        """One label per output port: the wires fanning out of a port carry the same tensor."""
+        siblings = [e for e in self._edges_of.get(edge.src, ()) if e.src == edge.src and e.src_port == edge.src_port]
+        return not siblings or edge == min(siblings, key=lambda e: (e.dst, e.dst_port))
+
     # ------------------------------------------------------------------ far out
     def zoom_changed(self, zoom: float) -> None:
         """The view's scale: far out, a large graph is shown by its overview item alone."""
@@ -112,6 +132,10 @@ class GraphScene(QGraphicsScene):
                 self._add_edge(event.edge)
             elif isinstance(event, EdgeRemoved):
                 self._remove_edge(event.edge)
+            elif isinstance(event, WireRouted):
+                wire = self.edges.get(event.edge)
+                if wire is not None:
+                    wire.update_path()
 
     def _make_room(self, node_id: str) -> None:
         item = self.nodes.get(node_id)

@@ -1,0 +1,104 @@
+"""The importer keeps a module's hierarchy: its own submodule classes become blocks, one
+definition per class and configuration, and the weights keep their code's names."""
+
+import pytest
+import torch
+import torchvision
+from torch import nn
+
+from engine import check, compile_graph
+from engine.importer import ImportProblem, import_module
+from graphs import dumps_graph, loads_graph
+from graphs.block_edits import flattened
+
+
+def test_resnet50_opens_as_a_stem_sixteen_bottlenecks_and_a_head():
+    torch.manual_seed(0)
+    model = torchvision.models.resnet50(weights=None).eval()
+    graph, state = import_module(model, torch.randn(1, 3, 64, 64))     # exactness is checked inside
+    types = [n.type for n in graph.nodes.values()]
+    uses = [n.id for n in graph.nodes.values() if n.type in graph.blocks]
+    assert len(uses) == 16 and uses[0] == "layer1_0" and uses[-1] == "layer4_2"
+    assert types[:5] == ["Input", "Conv2d", "BatchNorm2d", "ReLU", "MaxPool2d"]
+    assert types[-4:] == ["AdaptiveAvgPool2d", "Flatten", "Linear", "Output"]
+    assert len(graph.nodes) == 25
+    # first of each stage (with its downsample path) and the rest: two configurations a stage
+    assert len(graph.blocks) == 8 and all(name.startswith("Bottleneck") for name in graph.blocks)
+    first = graph.blocks["Bottleneck"]
+    assert [n.type for n in first.nodes.values()].count("Conv2d") == 4          # three and the downsample
+    assert "layer1_0.downsample_0.weight" in state and "layer4_2.conv3.weight" in state
+    assert check(graph).total_params == sum(p.numel() for p in model.parameters())
+
+
+def test_the_imported_blocks_survive_the_file_and_compute_as_the_module():
+    torch.manual_seed(1)
+    model = torchvision.models.resnet18(weights=None).eval()
+    x = torch.randn(2, 3, 48, 48)
+    graph, state = import_module(model, x)
+    again = loads_graph(dumps_graph(graph))
+    assert set(again.blocks) == set(graph.blocks) == {"BasicBlock", "BasicBlock2", "BasicBlock3", "BasicBlock4",
+                                                      "BasicBlock5", "BasicBlock6", "BasicBlock7"}
+    compiled = compile_graph(again).eval()
+    compiled.load_state_dict(state)
+    flat = compile_graph(flattened(again)).eval()
+    with torch.no_grad():
+        expected = model(x)
+        assert torch.allclose(compiled(x), expected, atol=1e-5)
+        flat.load_state_dict({k: v for k, v in zip(flat.state_dict(), compiled.state_dict().values())})
+        assert torch.allclose(flat(x), expected, atol=1e-5)
+
+
+class Pair(nn.Module):
+    """Two inputs, two results: the block gets a port for each."""
+
+    def __init__(self):
+        super().__init__()
+        self.a, self.b = nn.Linear(4, 4), nn.Linear(4, 4)
+
+    def forward(self, x, y):
+        return self.a(x) + y, torch.relu(self.b(y))
+
+
+class UsesPair(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.pair = Pair()
+        self.head = nn.Linear(4, 2)
+
+    def forward(self, x, y):
+        s, t = self.pair(x, y)
+        return self.head(s * t)
+
+
+def test_a_block_with_two_inputs_and_two_results_is_wired_port_by_port():
+    graph, state = import_module(UsesPair(), (torch.randn(3, 4), torch.randn(3, 4)))
+    body = graph.blocks["Pair"]
+    assert list(body.inputs()) == ["x", "y"] and list(body.outputs()) == ["out1", "out2"]
+    into_pair = sorted((e.src, e.dst_port) for e in graph.edges if e.dst == "pair")
+    assert into_pair == [("x", "x"), ("y", "y")]
+    assert sorted(e.src_port for e in graph.edges if e.src == "pair") == ["out1", "out2"]
+    assert set(state) == {"pair.a.weight", "pair.a.bias", "pair.b.weight", "pair.b.bias", "head.weight", "head.bias"}
+
+
+class Unsupported(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.inner = nn.Sequential(nn.Linear(4, 4), nn.Hardswish())
+
+    def forward(self, x):
+        return self.inner(x)
+
+
+class Outer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.block = Unsupported()
+
+    def forward(self, x):
+        return self.block(x)
+
+
+def test_a_problem_inside_a_block_names_the_layer_by_its_full_path():
+    with pytest.raises(ImportProblem) as caught:
+        import_module(Outer(), torch.randn(2, 4))
+    assert any("block.inner.1 (Hardswish): no NetLoom layer for Hardswish" in p for p in caught.value.problems)
