@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from .edits import Compound, Connect, Disconnect, Edit, Move, RemoveNode
 from .graph import Edge, Graph, GraphError
+from .layout import COLUMN_PITCH
 
 GRID = 20.0
-COLUMN = 220.0      # the gap from a node to the one added after it
+COLUMN = COLUMN_PITCH      # from a node to the one added after it: the layout's column
 
 
 def snapped(x: float, y: float) -> tuple[float, float]:

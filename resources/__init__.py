@@ -1,4 +1,4 @@
-"""The bundled files: example graphs (``examples/*.loom``) and short texts (``data/``), and the
+"""The bundled files: example graphs (``examples/*.loom``), the built-in blocks (``blocks/``), short texts (``data/``), and the
 installed version.
 
 Code finds them through this package (``importlib.resources``), never through paths relative
@@ -26,6 +26,11 @@ def examples_folder() -> Path:
 
 def example(name: str = DEFAULT_EXAMPLE) -> Path:
     return examples_folder() / name
+
+
+def builtin_blocks_file() -> Path:
+    """The blocks the palette offers (ResNet, VGG, Inception, Transformer), made of primitive layers."""
+    return folder() / "blocks" / "builtin.loom"
 
 
 def data_file(name: str) -> Path:

@@ -2,8 +2,11 @@
 
     python scripts/make_examples.py
 
-Hand-drawn examples are built here layer by layer; AlexNet, VGG-16 and ResNet-18 are imported
-from torchvision, so their parameter counts are torchvision's by construction.
+    python scripts/make_examples.py builtin_blocks resnet18     (only those named)
+
+Examples are built here layer by layer, the large architectures from the built-in blocks
+(resources/blocks/builtin.loom, written first by ``builtin_blocks``) as the palette offers
+them; their parameter counts are checked against torchvision's in the tests.
 """
 
 from __future__ import annotations
@@ -19,8 +22,10 @@ import torch  # noqa: E402
 from engine.data import load_dataset  # noqa: E402
 from engine.importer import import_module  # noqa: E402
 from engine.training import TrainingConfig  # noqa: E402
-from graphs import Graph, save_graph  # noqa: E402
-from graphs.layout import layered_positions  # noqa: E402
+from graphs import Graph, load_graph, save_graph  # noqa: E402
+from graphs.block_library import bring_edits  # noqa: E402
+from graphs.layout import layout_edit  # noqa: E402
+import resources  # noqa: E402
 
 OUT = ROOT / "resources" / "examples"
 
@@ -36,8 +41,8 @@ def chain(g: Graph, prev: str, *layers) -> str:
     return prev
 
 
-def finish(g: Graph, name: str, training: TrainingConfig, wrap: int | None = None) -> None:
-    g.positions = layered_positions(g, wrap=wrap)
+def finish(g: Graph, name: str, training: TrainingConfig) -> None:
+    g.apply(layout_edit(g))
     g.training = training.to_dict()
     save_graph(g, OUT / f"{name}.loom")
     print(f"wrote {name}.loom ({len(g.nodes)} nodes)")
@@ -76,7 +81,7 @@ def lenet_digits() -> None:
     g.connect(out, g.add_node("Output"))
     config = TrainingConfig.from_dict({"dataset": "digits", "loss": "cross_entropy", "optimizer": "adam",
                                        "lr": 0.002, "batch_size": 64, "epochs": 30, "seed": 0})
-    finish(g, "lenet_digits", config, wrap=5)
+    finish(g, "lenet_digits", config)
 
 
 def lenet5() -> None:
@@ -89,7 +94,7 @@ def lenet5() -> None:
                 "Flatten", ("Linear", {"out_features": 120}, "c5"), "Tanh", ("Linear", {"out_features": 84}, "f6"),
                 "Tanh", ("Linear", {"out_features": 10}, "output_layer"))
     g.connect(out, g.add_node("Output"))
-    finish(g, "lenet5", TrainingConfig(dataset_options={"image_size": 32}, lr=0.002, epochs=20), wrap=5)
+    finish(g, "lenet5", TrainingConfig(dataset_options={"image_size": 32}, lr=0.002, epochs=20))
 
 
 def cifar_convnet() -> None:
@@ -105,16 +110,7 @@ def cifar_convnet() -> None:
     g.connect(out, g.add_node("Output"))
     finish(g, "cifar10_convnet", TrainingConfig(dataset="cifar10", dataset_options={
         "root": "~/.netloom/data", "download": True, "crop_padding": 4, "flip": True},
-        optimizer="sgd", lr=0.01, momentum=0.9, epochs=10), wrap=5)
-
-
-def imported(name: str, title: str, description: str) -> None:
-    import torchvision
-    model = getattr(torchvision.models, name)(weights=None)
-    g, _ = import_module(model, torch.randn(1, 3, 224, 224))
-    g.metadata.update(name=title, description=description)
-    g.training = {}
-    finish(g, name, IMAGE_FOLDER_TRAINING, wrap=12)
+        optimizer="sgd", lr=0.01, momentum=0.9, epochs=10))
 
 
 IMAGE_FOLDER_TRAINING = TrainingConfig(dataset="image_folder", dataset_options={
@@ -122,28 +118,144 @@ IMAGE_FOLDER_TRAINING = TrainingConfig(dataset="image_folder", dataset_options={
     optimizer="sgd", lr=0.01, momentum=0.9, batch_size=32, epochs=30, schedule="cosine")
 
 
-def basic_block(g: Graph, name: str, downsample: bool) -> None:
-    """torchvision's BasicBlock: two 3x3 convolutions and the input added back; with
-    ``downsample``, the first convolution strides and a 1x1 convolution brings the input along."""
-    params = {"channels": 64, "stride": 2} if downsample else {"channels": 64}
-    description = ("Two 3x3 convolutions; the first halves the image, and the 'downsample' path matches the "
-                   "input to the new size before it is added back" if downsample else
-                   "Two 3x3 convolutions with batch norm; the block's input is added back before the last ReLU")
-    b = g.define_block(name, params, description)
+# ---------------------------------------------------------------------- built-in blocks
+def conv_relu(lib: Graph) -> None:
+    b = lib.define_block("ConvReLU", {"channels": 64, "kernel_size": 3, "stride": 1, "padding": 1},
+                         "A convolution and its ReLU: the unit VGG and AlexNet are made of")
+    chain(b, b.add_node("Input", id="x", shape=[3, 32, 32]),
+          ("Conv2d", {"out_channels": b.param("channels"), "kernel_size": b.param("kernel_size"),
+                      "stride": b.param("stride"), "padding": b.param("padding")}, "conv"),
+          ("ReLU", {}, "relu"), ("Output", {}, "out"))
+
+
+def vgg_stage(lib: Graph) -> None:
+    b = lib.define_block("VGGStage", {"channels": 64, "convs": 2},
+                         "A VGG stage: 'convs' 3x3 convolutions with ReLU at 'channels', then a 2x2 max pool that "
+                         "halves the image")
+    chain(b, b.add_node("Input", id="x", shape=[3, 32, 32]),
+          ("ConvReLU", {"channels": b.param("channels"), "repeat": b.param("convs")}, "convs"),
+          ("MaxPool2d", {"kernel_size": 2, "stride": 2}, "pool"), ("Output", {}, "out"))
+
+
+def downsample(lib: Graph) -> None:
+    d = lib.define_block("Downsample", {"channels": 128, "stride": 2},
+                         "A strided 1x1 convolution and batch norm: the skip path of a block that changes size")
+    chain(d, d.add_node("Input", id="x", shape=[64, 56, 56]),
+          ("Conv2d", {"out_channels": d.param("channels"), "kernel_size": 1, "stride": d.param("stride"),
+                      "bias": False}, "0"), ("BatchNorm2d", {}, "1"), ("Output", {}, "out"))
+
+
+def basic_block(lib: Graph, name: str, down: bool) -> None:
+    """torchvision's BasicBlock: two 3x3 convolutions and the input added back; with ``down``,
+    the first convolution strides and a 1x1 convolution brings the input along."""
+    params = {"channels": 128, "stride": 2} if down else {"channels": 64}
+    description = ("ResNet basic block that changes size: two 3x3 convolutions, the first strided, and a "
+                   "'downsample' path that matches the input to the new size before it is added back" if down else
+                   "ResNet basic block: two 3x3 convolutions with batch norm; the input is added back before "
+                   "the last ReLU")
+    b = lib.define_block(name, params, description)
     conv = {"out_channels": b.param("channels"), "kernel_size": 3, "padding": 1, "bias": False}
     x = b.add_node("Input", id="x", shape=[64, 56, 56])
-    first = dict(conv, stride=b.param("stride")) if downsample else conv
+    first = dict(conv, stride=b.param("stride")) if down else conv
     bn2 = chain(b, x, ("Conv2d", first, "conv1"), ("BatchNorm2d", {}, "bn1"), ("ReLU", {}, "relu"),
                 ("Conv2d", conv, "conv2"), ("BatchNorm2d", {}, "bn2"))
     add = b.add_node("Add", id="add")
     b.connect(bn2, add)
-    if downsample:
-        b.connect(chain(b, x, ("Downsample", {"channels": b.param("channels"), "stride": b.param("stride")},
-                               "downsample")), add)
-    else:
-        b.connect(x, add)
+    skip = chain(b, x, ("Downsample", {"channels": b.param("channels"), "stride": b.param("stride")},
+                        "downsample")) if down else x
+    b.connect(skip, add)
     b.connect(chain(b, add, ("ReLU", {}, "relu2")), b.add_node("Output", id="out"))
-    b.positions = layered_positions(b)
+
+
+def bottleneck(lib: Graph, name: str, down: bool) -> None:
+    """torchvision's Bottleneck: 1x1 narrows to 'width', 3x3 works there, 1x1 widens to 'channels'."""
+    params = {"width": 64, "channels": 256, "stride": 1} if down else {"width": 64, "channels": 256}
+    b = lib.define_block(name, params, (
+        "ResNet bottleneck that changes size: 1x1, 3x3 (strided) and 1x1 convolutions, and a 'downsample' path "
+        "for the input" if down else
+        "ResNet bottleneck: a 1x1 convolution narrows to 'width', a 3x3 works there, a 1x1 widens back to "
+        "'channels' (the input's), and the input is added back"))
+    x = b.add_node("Input", id="x", shape=[256, 56, 56])
+    middle = {"out_channels": b.param("width"), "kernel_size": 3, "padding": 1, "bias": False}
+    if down:
+        middle["stride"] = b.param("stride")
+    bn3 = chain(b, x, ("Conv2d", {"out_channels": b.param("width"), "kernel_size": 1, "bias": False}, "conv1"),
+                ("BatchNorm2d", {}, "bn1"), ("ReLU", {}, "relu"), ("Conv2d", middle, "conv2"),
+                ("BatchNorm2d", {}, "bn2"), ("ReLU", {}, "relu1"),
+                ("Conv2d", {"out_channels": b.param("channels"), "kernel_size": 1, "bias": False}, "conv3"),
+                ("BatchNorm2d", {}, "bn3"))
+    add = b.add_node("Add", id="add")
+    b.connect(bn3, add)
+    skip = chain(b, x, ("Downsample", {"channels": b.param("channels"), "stride": b.param("stride")},
+                        "downsample")) if down else x
+    b.connect(skip, add)
+    b.connect(chain(b, add, ("ReLU", {}, "relu2")), b.add_node("Output", id="out"))
+
+
+def inception_block(lib: Graph) -> None:
+    b = lib.define_block("Inception", {"c1": 64, "c3_reduce": 96, "c3": 128, "c5_reduce": 16, "c5": 32,
+                                       "pool_proj": 32},
+                         "GoogLeNet's Inception module: 1x1, 3x3 and 5x5 convolutions and a pooled branch side by "
+                         "side, 1x1 reductions before the large ones, channels joined by Concat")
+    x = b.add_node("Input", id="x", shape=[192, 28, 28])
+    cat = b.add_node("Concat", id="concat", dim=1)
+    branches = [
+        [("Conv2d", {"out_channels": b.param("c1"), "kernel_size": 1}, "b1_1x1"), ("ReLU", {}, "b1_relu")],
+        [("Conv2d", {"out_channels": b.param("c3_reduce"), "kernel_size": 1}, "b2_reduce"), ("ReLU", {}, "b2_relu1"),
+         ("Conv2d", {"out_channels": b.param("c3"), "kernel_size": 3, "padding": 1}, "b2_3x3"), ("ReLU", {}, "b2_relu2")],
+        [("Conv2d", {"out_channels": b.param("c5_reduce"), "kernel_size": 1}, "b3_reduce"), ("ReLU", {}, "b3_relu1"),
+         ("Conv2d", {"out_channels": b.param("c5"), "kernel_size": 5, "padding": 2}, "b3_5x5"), ("ReLU", {}, "b3_relu2")],
+        [("MaxPool2d", {"kernel_size": 3, "stride": 1, "padding": 1}, "b4_pool"),
+         ("Conv2d", {"out_channels": b.param("pool_proj"), "kernel_size": 1}, "b4_proj"), ("ReLU", {}, "b4_relu")],
+    ]
+    for branch in branches:
+        b.connect(chain(b, x, *branch), cat)
+    b.connect(cat, b.add_node("Output", id="out"))
+
+
+def transformer_block(lib: Graph) -> None:
+    b = lib.define_block("TransformerEncoder", {"width": 32, "heads": 4, "feedforward": 64, "dropout": 0.1},
+                         "A Transformer encoder layer from primitive layers (post-norm, as Vaswani et al.): "
+                         "self-attention and a feed-forward network, each added back and layer-normed")
+    x = b.add_node("Input", id="x", shape=[8, 32])
+    attn = chain(b, x, ("MultiheadAttention", {"num_heads": b.param("heads"), "dropout": b.param("dropout")}, "attn"),
+                 ("Dropout", {"p": b.param("dropout")}, "drop1"))
+    add1 = b.add_node("Add", id="add1")
+    b.connect(attn, add1)
+    b.connect(x, add1)
+    norm1 = chain(b, add1, ("LayerNorm", {}, "norm1"))
+    ff = chain(b, norm1, ("Linear", {"out_features": b.param("feedforward")}, "ff1"), ("ReLU", {}, "relu"),
+               ("Dropout", {"p": b.param("dropout")}, "drop2"), ("Linear", {"out_features": b.param("width")}, "ff2"),
+               ("Dropout", {"p": b.param("dropout")}, "drop3"))
+    add2 = b.add_node("Add", id="add2")
+    b.connect(ff, add2)
+    b.connect(norm1, add2)
+    b.connect(chain(b, add2, ("LayerNorm", {}, "norm2")), b.add_node("Output", id="out"))
+
+
+def builtin_blocks() -> None:
+    lib = Graph("Built-in blocks", "The blocks the palette offers, made of primitive layers")
+    conv_relu(lib)
+    vgg_stage(lib)
+    downsample(lib)
+    basic_block(lib, "BasicBlock", down=False)
+    basic_block(lib, "DownBlock", down=True)
+    bottleneck(lib, "Bottleneck", down=False)
+    bottleneck(lib, "BottleneckDown", down=True)
+    inception_block(lib)
+    transformer_block(lib)
+    for body in lib.blocks.values():
+        body.apply(layout_edit(body))
+    save_graph(lib, resources.builtin_blocks_file())
+    print(f"wrote {resources.builtin_blocks_file().name} ({len(lib.blocks)} blocks)")
+
+
+def use_builtin(g: Graph, *names: str) -> None:
+    """Copy built-in blocks (and those they use) into an example, as the palette does."""
+    library = load_graph(resources.builtin_blocks_file()).blocks
+    for name in names:
+        for edit in bring_edits(g, library, name):
+            g.apply(edit)
 
 
 def resnet18() -> None:
@@ -152,20 +264,13 @@ def resnet18() -> None:
               "Open a block to see the skip connection; the first block of stages 2 to 4 halves the image and "
               "brings its input along through a 1x1 'downsample' convolution. 11,689,512 parameters; its "
               "state-dict keys are torchvision's, so torchvision's weights load unchanged.")
-    d = g.define_block("Downsample", {"channels": 128, "stride": 2},
-                       "A strided 1x1 convolution and batch norm: the skip path of a block that changes size")
-    chain(d, d.add_node("Input", id="x", shape=[64, 56, 56]),
-          ("Conv2d", {"out_channels": d.param("channels"), "kernel_size": 1, "stride": d.param("stride"),
-                      "bias": False}, "0"), ("BatchNorm2d", {}, "1"), ("Output", {}, "out"))
-    d.positions = layered_positions(d)
-    basic_block(g, "BasicBlock", downsample=False)
-    basic_block(g, "DownBlock", downsample=True)
+    use_builtin(g, "BasicBlock", "DownBlock")
     stage = g.define_block("Stage", {"channels": 128}, "A stage of two blocks: the first halves the image and "
                                                        "widens it to 'channels', the second keeps its size")
     chain(stage, stage.add_node("Input", id="x", shape=[64, 56, 56]),
           ("DownBlock", {"channels": stage.param("channels"), "stride": 2}, "0"),
           ("BasicBlock", {"channels": stage.param("channels")}, "1"), ("Output", {}, "out"))
-    stage.positions = layered_positions(stage)
+    stage.apply(layout_edit(stage))
     out = chain(g, g.add_node("Input", id="x", shape=[3, 224, 224]),
                 ("Conv2d", {"out_channels": 64, "kernel_size": 7, "stride": 2, "padding": 3, "bias": False}, "conv1"),
                 ("BatchNorm2d", {}, "bn1"), ("ReLU", {}, "relu"),
@@ -179,26 +284,63 @@ def resnet18() -> None:
     finish(g, "resnet18", IMAGE_FOLDER_TRAINING)
 
 
+def vgg16() -> None:
+    g = Graph("VGG-16", "Simonyan and Zisserman (2014): five stages of 3x3 convolutions (two, two, three, three and "
+              "three of them), each ending in a max pool that halves the image, then three fully connected layers. "
+              "138,357,544 parameters for 224x224 images and 1,000 classes, as torchvision's.")
+    use_builtin(g, "VGGStage")
+    prev = g.add_node("Input", id="x", shape=[3, 224, 224])
+    for i, (channels, convs) in enumerate(((64, 2), (128, 2), (256, 3), (512, 3), (512, 3)), start=1):
+        prev = chain(g, prev, ("VGGStage", {"channels": channels, "convs": convs}, f"stage{i}"))
+    out = chain(g, prev, ("AdaptiveAvgPool2d", {"output_size": 7}, "avgpool"), ("Flatten", {}, "flatten"),
+                *classifier_layers())
+    g.connect(out, g.add_node("Output", id="logits"))
+    finish(g, "vgg16", IMAGE_FOLDER_TRAINING)
+
+
+def classifier_layers(dropout_first: bool = False) -> list:
+    """AlexNet's and VGG's head: two 4096-wide layers with dropout, then the 1,000 classes
+    (AlexNet drops out before each wide layer, VGG after it)."""
+    layers = []
+    for i in (1, 2):
+        unit = [("Linear", {"out_features": 4096}, f"fc{i}"), ("ReLU", {}, f"relu{i}")]
+        drop = ("Dropout", {"p": 0.5}, f"drop{i}")
+        layers += [drop, *unit] if dropout_first else [*unit, drop]
+    return layers + [("Linear", {"out_features": 1000}, "fc3")]
+
+
+def alexnet() -> None:
+    g = Graph("AlexNet", "Krizhevsky et al. (2012) as in torchvision: five convolutions with ReLU (the first two "
+              "and the last followed by a max pool), then three fully connected layers with dropout; 61,100,840 "
+              "parameters for 224x224 images and 1,000 classes.")
+    use_builtin(g, "ConvReLU")
+    pool = {"kernel_size": 3, "stride": 2}
+    out = chain(g, g.add_node("Input", id="x", shape=[3, 224, 224]),
+                ("ConvReLU", {"channels": 64, "kernel_size": 11, "stride": 4, "padding": 2}, "conv1"),
+                ("MaxPool2d", pool, "pool1"),
+                ("ConvReLU", {"channels": 192, "kernel_size": 5, "padding": 2}, "conv2"), ("MaxPool2d", pool, "pool2"),
+                ("ConvReLU", {"channels": 384}, "conv3"), ("ConvReLU", {"channels": 256}, "conv4"),
+                ("ConvReLU", {"channels": 256}, "conv5"), ("MaxPool2d", pool, "pool3"),
+                ("AdaptiveAvgPool2d", {"output_size": 6}, "avgpool"), ("Flatten", {}, "flatten"),
+                *classifier_layers(dropout_first=True))
+    g.connect(out, g.add_node("Output", id="logits"))
+    finish(g, "alexnet", IMAGE_FOLDER_TRAINING)
+
+
 def inception() -> None:
     g = Graph("Inception module",
               "GoogLeNet's Inception module with dimension reductions: 1x1, 3x3 and 5x5 convolutions and a "
               "pooled branch look at the same input side by side, 1x1 convolutions keep them cheap, and Concat "
-              "joins their channels. Here on the bundled digits.")
-    stem = chain(g, g.add_node("Input", shape=[1, 8, 8]),
-                 ("Conv2d", {"out_channels": 32, "kernel_size": 3, "padding": 1}, "stem"), "ReLU")
-    cat = g.add_node("Concat", id="inception", dim=1)
-    branches = [
-        [("Conv2d", {"out_channels": 16, "kernel_size": 1}, "b1_1x1"), "ReLU"],
-        [("Conv2d", {"out_channels": 16, "kernel_size": 1}, "b2_reduce"), "ReLU",
-         ("Conv2d", {"out_channels": 24, "kernel_size": 3, "padding": 1}, "b2_3x3"), "ReLU"],
-        [("Conv2d", {"out_channels": 4, "kernel_size": 1}, "b3_reduce"), "ReLU",
-         ("Conv2d", {"out_channels": 8, "kernel_size": 5, "padding": 2}, "b3_5x5"), "ReLU"],
-        [("MaxPool2d", {"kernel_size": 3, "stride": 1, "padding": 1}, "b4_pool"),
-         ("Conv2d", {"out_channels": 8, "kernel_size": 1}, "b4_proj"), "ReLU"],
-    ]
-    for branch in branches:
-        g.connect(chain(g, stem, *branch), cat)
-    out = chain(g, cat, ("AdaptiveAvgPool2d", {"output_size": 1}), "Flatten", ("Linear", {"out_features": 10}))
+              "joins their channels. Two modules, one definition; open one to see its branches. Here on the "
+              "bundled digits.")
+    use_builtin(g, "Inception")
+    out = chain(g, g.add_node("Input", shape=[1, 8, 8]),
+                ("Conv2d", {"out_channels": 32, "kernel_size": 3, "padding": 1}, "stem"), "ReLU",
+                ("Inception", {"c1": 16, "c3_reduce": 16, "c3": 24, "c5_reduce": 4, "c5": 8, "pool_proj": 8},
+                 "inception1"),
+                ("Inception", {"c1": 24, "c3_reduce": 24, "c3": 32, "c5_reduce": 4, "c5": 8, "pool_proj": 8},
+                 "inception2"),
+                ("AdaptiveAvgPool2d", {"output_size": 1}), "Flatten", ("Linear", {"out_features": 10}))
     g.connect(out, g.add_node("Output"))
     finish(g, "inception_module", TrainingConfig(lr=0.003, epochs=30))
 
@@ -207,18 +349,26 @@ def resnext() -> None:
     g = Graph("ResNeXt block",
               "A ResNeXt bottleneck: a 1x1 convolution widens, a grouped 3x3 convolution (8 groups, the "
               "'cardinality') works on separate channel groups, a 1x1 convolution narrows again, and the input "
-              "is added back.")
-    stem = chain(g, g.add_node("Input", shape=[1, 8, 8]),
-                 ("Conv2d", {"out_channels": 32, "kernel_size": 3, "padding": 1, "bias": False}, "stem"),
-                 ("BatchNorm2d", {}), "ReLU")
-    body = chain(g, stem, ("Conv2d", {"out_channels": 64, "kernel_size": 1, "bias": False}, "widen"), ("BatchNorm2d", {}),
-                 "ReLU", ("Conv2d", {"out_channels": 64, "kernel_size": 3, "padding": 1, "groups": 8, "bias": False},
-                          "grouped"), ("BatchNorm2d", {}), "ReLU",
-                 ("Conv2d", {"out_channels": 32, "kernel_size": 1, "bias": False}, "narrow"), ("BatchNorm2d", {}))
-    add = g.add_node("Add", id="residual")
-    g.connect(body, add)
-    g.connect(stem, add)
-    out = chain(g, add, "ReLU", ("AdaptiveAvgPool2d", {"output_size": 1}), "Flatten", ("Linear", {"out_features": 10}))
+              "is added back. The block is used twice in a row (repeat 2).")
+    b = g.define_block("ResNeXtBlock", {"width": 64, "groups": 8},
+                       "1x1 widen, grouped 3x3 ('groups' is the cardinality), 1x1 back to the input's channels, "
+                       "input added back")
+    x = b.add_node("Input", id="x", shape=[32, 8, 8])
+    body = chain(b, x, ("Conv2d", {"out_channels": b.param("width"), "kernel_size": 1, "bias": False}, "widen"),
+                 ("BatchNorm2d", {}, "bn1"), ("ReLU", {}, "relu1"),
+                 ("Conv2d", {"out_channels": b.param("width"), "kernel_size": 3, "padding": 1,
+                             "groups": b.param("groups"), "bias": False}, "grouped"),
+                 ("BatchNorm2d", {}, "bn2"), ("ReLU", {}, "relu2"),
+                 ("Conv2d", {"out_channels": 32, "kernel_size": 1, "bias": False}, "narrow"), ("BatchNorm2d", {}, "bn3"))
+    add = b.add_node("Add", id="residual")
+    b.connect(body, add)
+    b.connect(x, add)
+    b.connect(chain(b, add, ("ReLU", {}, "relu3")), b.add_node("Output", id="out"))
+    b.apply(layout_edit(b))
+    out = chain(g, g.add_node("Input", shape=[1, 8, 8]),
+                ("Conv2d", {"out_channels": 32, "kernel_size": 3, "padding": 1, "bias": False}, "stem"),
+                ("BatchNorm2d", {}), "ReLU", ("ResNeXtBlock", {"width": 64, "groups": 8, "repeat": 2}, "blocks"),
+                ("AdaptiveAvgPool2d", {"output_size": 1}), "Flatten", ("Linear", {"out_features": 10}))
     g.connect(out, g.add_node("Output"))
     finish(g, "resnext_block", TrainingConfig(lr=0.003, epochs=30))
 
@@ -228,22 +378,21 @@ def unet() -> None:
               "An encoder halves the image twice, a decoder doubles it back with transposed convolutions, and "
               "skip Concats hand each decoder stage the encoder's detail at the same size. Trained here to "
               "reconstruct the digits (MSE), the U-Net's shape at its smallest.")
+    use_builtin(g, "ConvReLU")
     x = g.add_node("Input", shape=[1, 8, 8])
-    e1 = chain(g, x, ("Conv2d", {"out_channels": 16, "kernel_size": 3, "padding": 1}, "enc1"), "ReLU")
-    e2 = chain(g, e1, ("MaxPool2d", {"kernel_size": 2}, "down1"),
-               ("Conv2d", {"out_channels": 32, "kernel_size": 3, "padding": 1}, "enc2"), "ReLU")
-    mid = chain(g, e2, ("MaxPool2d", {"kernel_size": 2}, "down2"),
-                ("Conv2d", {"out_channels": 64, "kernel_size": 3, "padding": 1}, "bottleneck"), "ReLU")
+    e1 = chain(g, x, ("ConvReLU", {"channels": 16}, "enc1"))
+    e2 = chain(g, e1, ("MaxPool2d", {"kernel_size": 2}, "down1"), ("ConvReLU", {"channels": 32}, "enc2"))
+    mid = chain(g, e2, ("MaxPool2d", {"kernel_size": 2}, "down2"), ("ConvReLU", {"channels": 64}, "bottleneck"))
     up2 = chain(g, mid, ("ConvTranspose2d", {"out_channels": 32, "kernel_size": 2, "stride": 2}, "up2"))
     cat2 = g.add_node("Concat", id="skip2", dim=1)
     g.connect(up2, cat2)
     g.connect(e2, cat2)
-    d2 = chain(g, cat2, ("Conv2d", {"out_channels": 32, "kernel_size": 3, "padding": 1}, "dec2"), "ReLU")
+    d2 = chain(g, cat2, ("ConvReLU", {"channels": 32}, "dec2"))
     up1 = chain(g, d2, ("ConvTranspose2d", {"out_channels": 16, "kernel_size": 2, "stride": 2}, "up1"))
     cat1 = g.add_node("Concat", id="skip1", dim=1)
     g.connect(up1, cat1)
     g.connect(e1, cat1)
-    out = chain(g, cat1, ("Conv2d", {"out_channels": 16, "kernel_size": 3, "padding": 1}, "dec1"), "ReLU",
+    out = chain(g, cat1, ("ConvReLU", {"channels": 16}, "dec1"),
                 ("Conv2d", {"out_channels": 1, "kernel_size": 1}, "head"))
     g.connect(out, g.add_node("Output"))
     finish(g, "unet", TrainingConfig(loss="mse", reconstruct=True, lr=0.003, epochs=20))
@@ -261,7 +410,7 @@ def autoencoder() -> None:
                 ("ConvTranspose2d", {"out_channels": 16, "kernel_size": 2, "stride": 2}, "dec1"), "ReLU",
                 ("ConvTranspose2d", {"out_channels": 1, "kernel_size": 2, "stride": 2}, "dec2"))
     g.connect(out, g.add_node("Output"))
-    finish(g, "conv_autoencoder", TrainingConfig(loss="mse", reconstruct=True, lr=0.003, epochs=20), wrap=6)
+    finish(g, "conv_autoencoder", TrainingConfig(loss="mse", reconstruct=True, lr=0.003, epochs=20))
 
 
 def char_lstm() -> None:
@@ -293,10 +442,13 @@ def gru_classifier() -> None:
 
 def transformer() -> None:
     g = Graph("Transformer encoder classifier",
-              "Each row of a digit becomes a 32-wide token; a Transformer encoder layer lets every row attend to "
-              "every other row; the tokens are flattened and classified.")
+              "Each row of a digit becomes a 32-wide token; two Transformer encoder layers (one block, repeat 2, "
+              "made of attention, feed-forward, Add and LayerNorm) let every row attend to every other row; the "
+              "tokens are flattened and classified.")
+    use_builtin(g, "TransformerEncoder")
     out = chain(g, g.add_node("Input", shape=[8, 8]), ("Linear", {"out_features": 32}, "tokens"),
-                ("TransformerEncoderLayer", {"nhead": 4, "dim_feedforward": 64, "dropout": 0.1}),
+                ("TransformerEncoder", {"width": 32, "heads": 4, "feedforward": 64, "dropout": 0.1, "repeat": 2},
+                 "encoder"),
                 "Flatten", ("Linear", {"out_features": 10}))
     g.connect(out, g.add_node("Output"))
     finish(g, "transformer_classifier", TrainingConfig(dataset_options={"as_sequence": True}, lr=0.002, epochs=30))
@@ -317,19 +469,19 @@ def word2vec() -> None:
 
 
 if __name__ == "__main__":
+    builtin_blocks()
     if len(sys.argv) > 1:      # only the examples named: python scripts/make_examples.py resnet18
         for name in sys.argv[1:]:
-            globals()[name]()
+            if name != "builtin_blocks":
+                globals()[name]()
         sys.exit()
     perceptron()
     mlp_spiral()
     lenet_digits()
     lenet5()
     cifar_convnet()
-    imported("alexnet", "AlexNet", "Krizhevsky et al. (2012) as in torchvision: five convolutions, three fully "
-             "connected layers, ReLU and dropout; 61,100,840 parameters for 224x224 images and 1,000 classes.")
-    imported("vgg16", "VGG-16", "Simonyan and Zisserman (2014) as in torchvision: thirteen 3x3 convolutions in five "
-             "blocks and three fully connected layers; 138,357,544 parameters.")
+    alexnet()
+    vgg16()
     resnet18()
     inception()
     resnext()

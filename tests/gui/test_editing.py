@@ -5,6 +5,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLineEdit, QSpinBox
 
 from graphs import Edge, Graph
+from graphs.layout import COLUMN_PITCH
 from gui.main_window import EXAMPLES
 from tests.gui.driving import click, drag, drop_from_palette, node_point, port_point
 from tests.helpers import chain
@@ -168,8 +169,8 @@ def test_double_click_in_the_palette_adds_after_the_selection_and_wires_it(windo
     # relu1 fed the output: the new layer goes between them, and the output moves over for it.
     assert Edge("relu1", "fc1") in graph.edges and Edge("fc1", "output1") in graph.edges
     assert Edge("relu1", "output1") not in graph.edges
-    assert graph.positions["fc1"][0] == graph.positions["relu1"][0] + 220
-    assert graph.positions["output1"][0] == graph.positions["fc1"][0] + 220
+    assert graph.positions["fc1"][0] == graph.positions["relu1"][0] + COLUMN_PITCH
+    assert graph.positions["output1"][0] == graph.positions["fc1"][0] + COLUMN_PITCH
     assert window.scene.nodes["output1"].pos().x() == graph.positions["output1"][0]
     window.undo_action.trigger()
     assert "fc1" not in graph.nodes and Edge("relu1", "output1") in graph.edges
