@@ -269,7 +269,8 @@ class _Importer:
             raise _Refuse(str(err).split(": ", 1)[-1]) from None
         spec = self.graph.nodes[node_id].spec
         # A layer takes all its tensors on its one input (Add, Concat); a block, one per port.
-        ports = [p.name for p in spec.inputs] if type_name in self.graph.blocks else [p.name for p in spec.inputs[:1]] * len(sources)
+        ports = ([p.name for p in spec.inputs] if type_name in self.graph.blocks
+                 else [p.name for p in spec.inputs[:1]] * len(sources))
         for source, port_name in zip(sources, ports):
             src_id, port = self._value(source)
             self._wire(Edge(src_id, node_id, port, port_name))
@@ -347,7 +348,8 @@ class _Importer:
                                                   f"{self.module_users.get(n.target)}), which a graph cannot express")
         self.module_users[n.target] = n.name
         seen = self.blocks.seen_inputs.get(path)
-        _need(seen is not None and len(seen) == len(tensors), "is not called when the module runs on the examples")
+        if seen is None or len(seen) != len(tensors):
+            raise _Refuse("is not called when the module runs on the examples")
         try:
             body, state = _Importer(module, tuple(seen), self.blocks, path).run()
         except ImportProblem as inner:

@@ -77,4 +77,4 @@ def with_blocks(graph: Graph, library: Library, type_name: str, make_edit: Calla
     finally:
         for define in reversed(defines):
             graph.revert(define)
-    return Compound([*defines, edit], label=getattr(edit, "label", f"Add {type_name}"))
+    return Compound([*defines, edit], label=edit.label)

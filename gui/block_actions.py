@@ -1,5 +1,7 @@
 """Blocks in the window: Group into Block (Ctrl+G), Ungroup (Ctrl+Shift+G), and the palette's
-Blocks section listing the document's own blocks, ready to be dragged in like any layer."""
+Blocks section: the document's own blocks, then the built-in ones (ResNet, VGG, Inception,
+Transformer), ready to be dragged in like any layer. Adding a built-in block copies its
+definition into the document in the same undo step."""
 
 from __future__ import annotations
 
@@ -7,8 +9,11 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QInputDialog, QLineEdit
 
-from graphs import GraphError
+import resources
+from graphs import GraphError, GraphFileError, load_graph
 from graphs.block_edits import group_edit, inline_edit
+from graphs.block_library import with_blocks
+from graphs.blocks import Library
 from graphs.edits import AddNode
 from graphs.events import BlockChanged
 
@@ -24,12 +29,27 @@ class BlockActions:
         self.window, self.palette = window, palette
         window.make_action("&Group into Block", self.group, "Ctrl+G", menu)
         window.make_action("U&ngroup Block", self.ungroup, "Ctrl+Shift+G", menu)
+        self.builtin = self._load_builtin()
         window.document.subscribe(lambda changes: self.show_blocks(), kinds=(Replaced, BlockChanged))
         self.show_blocks()
 
+    def _load_builtin(self) -> Library:
+        try:
+            return load_graph(resources.builtin_blocks_file()).blocks
+        except GraphFileError as err:         # a damaged installation: the palette goes without them
+            self.window.say(f"Built-in blocks not available: {err}")
+            return {}
+
     def show_blocks(self) -> None:
         graph = self.window.document.graph
-        self.palette.set_blocks([(name, body.metadata.get("description", "")) for name, body in graph.blocks.items()])
+        own = [(name, body.metadata.get("description", ""), False) for name, body in graph.blocks.items()]
+        builtin = [(name, body.metadata.get("description", ""), True) for name, body in self.builtin.items()
+                   if name not in graph.blocks]
+        self.palette.set_blocks(own + builtin)
+
+    def adding(self, type_name: str, make_edit):
+        """The edit that adds a node of ``type_name``, with the built-in definition it needs."""
+        return with_blocks(self.window.document.graph, self.builtin, type_name, make_edit)
 
     def ask_name(self, suggestion: str) -> str | None:
         """The new block's name; a window run by a script takes the suggestion."""

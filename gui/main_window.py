@@ -20,6 +20,7 @@ from graphs.fragments import extract, paste_edit
 from graphs.layout import layout_edit
 
 from .block_actions import BlockActions
+from .canvas.find_bar import FindBar
 from .canvas.scene import GraphScene
 from .canvas.view import GraphView
 from .document import Checked, Document, PathChanged
@@ -130,6 +131,12 @@ class MainWindow(FileHandling, QMainWindow):
         self.blocks = BlockActions(self, edit, self.layer_palette)
         edit.addSeparator()
         self.make_action("Auto &Layout", self.auto_layout, "Ctrl+L", edit, tools)
+        edit.addSeparator()
+        self.find_bar = FindBar(self.view, lambda: [(n.id, n.type) for n in self.document.graph.nodes.values()],
+                                self.focus_node)
+        self.make_action("&Find...", self.find_bar.open, QKeySequence.StandardKey.Find, edit)
+        self.make_action("Find &Next", self.find_bar.next, "F3", edit)
+        self.make_action("Find Pre&vious", self.find_bar.previous, "Shift+F3", edit)
 
         view = bar.addMenu("&View")
         self.make_action("&Fit to Window", self.view.fit_all, "Ctrl+0", view, tools)
@@ -223,6 +230,8 @@ class MainWindow(FileHandling, QMainWindow):
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
+        if hasattr(self, "find_bar") and self.find_bar.isVisible():
+            self.find_bar.place()
         if hasattr(self, "training"):
             self.training.legend.place()
 
@@ -256,7 +265,7 @@ class MainWindow(FileHandling, QMainWindow):
 
     # ------------------------------------------------------------------ editing
     def add_at(self, type_name: str, x: float, y: float) -> str | None:
-        return self._add(lambda: add_at_edit(self.document.graph, type_name, x, y))
+        return self._add(type_name, lambda: add_at_edit(self.document.graph, type_name, x, y))
 
     def add_after_selection(self, type_name: str) -> str | None:
         """Add a layer after the selected node (into its chain), or at the centre of the view."""
@@ -264,16 +273,15 @@ class MainWindow(FileHandling, QMainWindow):
         if len(selected) != 1:
             centre = self.view.mapToScene(self.view.viewport().rect().center())
             return self.add_at(type_name, centre.x(), centre.y())
-        return self._add(lambda: add_after_edit(self.document.graph, selected[0], type_name))
+        return self._add(type_name, lambda: add_after_edit(self.document.graph, selected[0], type_name))
 
-    def _add(self, make_edit) -> str | None:
+    def _add(self, type_name: str, make_edit) -> str | None:
         try:
-            edit = make_edit()
+            edit = self.blocks.adding(type_name, make_edit)
         except GraphError as err:
             self.say(str(err))
             return None
-        added = edit.node.id if isinstance(edit, AddNode) else next(e.node.id for e in edit.edits
-                                                                     if isinstance(e, AddNode))
+        added = edit.node.id if isinstance(edit, AddNode) else next(_added_nodes(edit))
         if self.document.push(edit):
             self.select_node(added)
             return added
@@ -347,3 +355,12 @@ def _example_title(path: Path) -> str:
         return loads_graph(path.read_text(encoding="utf-8"), path).name
     except (GraphFileError, OSError):
         return path.stem
+
+
+def _added_nodes(edit):
+    """The nodes an edit adds, looking into compound edits (a built-in block and its use)."""
+    for inner in getattr(edit, "edits", ()):
+        if isinstance(inner, AddNode):
+            yield inner.node.id
+        else:
+            yield from _added_nodes(inner)

@@ -41,18 +41,23 @@ class LayerTree(QTreeWidget):
             data.setText(types[0])
         return data
 
-    def set_blocks(self, blocks: list[tuple[str, str]]) -> None:
-        """Show the document's blocks, (name, description), in a Blocks section at the top."""
+    def set_blocks(self, blocks: list[tuple[str, str, bool]]) -> None:
+        """Show blocks, (name, description, built in), in a Blocks section at the top: the
+        document's own first, then the built-in ones in italics."""
         group = self._blocks_group
         if group is None:
             group = self._blocks_group = QTreeWidgetItem(["Blocks"])
             group.setFlags(Qt.ItemFlag.ItemIsEnabled)
             self.insertTopLevelItem(0, group)
         group.takeChildren()
-        for name, description in blocks:
+        for name, description, builtin in blocks:
             item = QTreeWidgetItem(group, [name])
             item.setData(0, TYPE_ROLE, name)
-            item.setToolTip(0, description or f"Block {name}")
+            item.setToolTip(0, (f"Built-in block: {description}" if builtin else description) or f"Block {name}")
+            if builtin:
+                font = item.font(0)
+                font.setItalic(True)
+                item.setFont(0, font)
             item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled)
         group.setHidden(not blocks)
         group.setExpanded(True)
@@ -94,7 +99,7 @@ class Palette(QWidget):
                 shown += not item.isHidden()
             group.setHidden(shown == 0)
 
-    def set_blocks(self, blocks: list[tuple[str, str]]) -> None:
+    def set_blocks(self, blocks: list[tuple[str, str, bool]]) -> None:
         self.tree.set_blocks(blocks)
         self.filter(self.search.text())
 

@@ -17,15 +17,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import torch  # noqa: E402
 
+import resources  # noqa: E402
 from engine.data import load_dataset  # noqa: E402
-from engine.importer import import_module  # noqa: E402
 from engine.training import TrainingConfig  # noqa: E402
 from graphs import Graph, load_graph, save_graph  # noqa: E402
 from graphs.block_library import bring_edits  # noqa: E402
 from graphs.layout import layout_edit  # noqa: E402
-import resources  # noqa: E402
 
 OUT = ROOT / "resources" / "examples"
 

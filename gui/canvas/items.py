@@ -32,12 +32,19 @@ CATEGORY_COLOURS = {
     "Inputs and outputs": "#6b7280", "Dense": "#2563eb", "Convolution": "#7c3aed", "Pooling": "#0891b2",
     "Normalization": "#059669", "Regularization": "#65a30d", "Activation": "#d97706", "Shape": "#475569",
     "Merge": "#db2777", "Embedding": "#9333ea", "Recurrent": "#dc2626", "Attention": "#c2410c",
+    "Blocks": "#0f766e",
 }
 ERROR_COLOUR = QColor("#dc2626")
 WARNING_COLOUR = QColor("#f59e0b")
 _WIRE, _SELECTED_WIRE = QColor("#64748b"), QColor("#2563eb")
 _PORT_PEN, _PORT_BRUSH, _PORT_HOVER = QPen(QColor("#334155"), 1.5), QBrush(QColor("#f8fafc")), QBrush(QColor("#93c5fd"))
 MIN_TEXT_PX = 6.0        # text smaller than this on screen is not drawn: it could not be read
+PX_PER_PT = 96 / 72      # Qt's logical resolution: a point is 4/3 of a logical pixel
+
+
+def on_screen_px(points: float, scale: float) -> float:
+    """How many pixels high text of ``points`` is drawn at the view's ``scale``."""
+    return points * PX_PER_PT * scale
 LABEL_FONT_PT = 7
 
 
@@ -155,7 +162,7 @@ class NodeItem(QGraphicsItem):
         if self.isSelected():
             border = QColor("#2563eb")
         scale = QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
-        if scale * 8 < MIN_TEXT_PX:
+        if on_screen_px(8, scale) < MIN_TEXT_PX:
             self._paint_far(painter, rect, spec, border, severity, scale)
             return
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -204,10 +211,10 @@ class NodeItem(QGraphicsItem):
             painter.fillRect(QRectF(rect.left(), rect.bottom() - rect.height() / 3, rect.width(), rect.height() / 3),
                              band)
         text, font = _far_label(spec.type, painter.font(), rect)
-        if scale * font.pointSizeF() >= MIN_TEXT_PX:
+        if on_screen_px(font.pointSizeF(), scale) >= MIN_TEXT_PX:
             painter.setFont(font)
             painter.setPen(QColor("#ffffff"))
-            painter.drawText(rect.adjusted(6, 4, -6, -4), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, text)
+            painter.drawText(rect.adjusted(3, 2, -3, -2), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, text)
         if scale * PORT_RADIUS >= 2:          # ports while they can still be aimed at
             self._paint_ports(painter)
 
@@ -220,11 +227,11 @@ def _far_label(type_name: str, base: QFont, rect: QRectF) -> tuple[str, QFont]:
     font = QFont(base)
     font.setBold(True)
     if type_name not in _FAR_LABELS:
-        box = rect.adjusted(6, 4, -6, -4)
+        box = rect.adjusted(3, 2, -3, -2)
         split = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", type_name)
         best = (type_name, 6.0)
         for text in (type_name, split):
-            for size in (28, 24, 20, 17, 14, 12, 10, 8):
+            for size in (28, 26, 24, 22, 20, 17, 14, 12, 10, 8):
                 font.setPointSizeF(size)
                 used = QFontMetricsF(font).boundingRect(box, int(Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap), text)
                 if used.width() <= box.width() and used.height() <= box.height():
@@ -315,7 +322,7 @@ class EdgeItem(QGraphicsPathItem):
         painter.drawPath(self.path())
         scale = QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
         shown = self._hovered or (self._fits and self.graph_scene.labels_wire(self.edge))
-        if self.label and shown and scale * LABEL_FONT_PT * 1.3 >= MIN_TEXT_PX:
+        if self.label and shown and on_screen_px(LABEL_FONT_PT, scale) >= MIN_TEXT_PX:
             font = QFont(painter.font())
             font.setPointSizeF(LABEL_FONT_PT)
             painter.setFont(font)

@@ -48,7 +48,7 @@ class GraphView(QGraphicsView):
         rect = nodes[0].sceneBoundingRect()
         for item in nodes[1:]:
             rect = rect.united(item.sceneBoundingRect())
-        self.fitInView(rect.adjusted(-60, -60, 60, 60), Qt.AspectRatioMode.KeepAspectRatio)
+        self.fitInView(rect.adjusted(-30, -30, 30, 30), Qt.AspectRatioMode.KeepAspectRatio)
         if self.zoom > 1.5:
             self.set_zoom(1.5)
         self.scene().zoom_changed(self.zoom)

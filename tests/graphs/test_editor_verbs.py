@@ -4,13 +4,14 @@ import pytest
 
 from graphs import Edge, GraphError, dumps_graph
 from graphs.editing import add_after_edit, add_at_edit, delete_edit
+from graphs.layout import COLUMN_PITCH
 from tests.helpers import chain
 
 
 def placed_chain():
     g = chain("ReLU", "Tanh", input_shape=[4])
     for i, node in enumerate(g.nodes):
-        g.move(node, i * 220.0, 0.0)
+        g.move(node, i * COLUMN_PITCH, 0.0)
     return g
 
 
@@ -20,8 +21,8 @@ def test_adding_after_a_node_in_the_middle_of_a_chain_inserts_between_and_makes_
     edit = g.apply(add_after_edit(g, "relu1", "Sigmoid"))
     assert [(e.src, e.dst) for e in g.edges] == [("input1", "relu1"), ("relu1", "sigmoid1"), ("sigmoid1", "tanh1"),
                                                  ("tanh1", "output1")]
-    assert g.positions["sigmoid1"] == (440.0, 0.0)
-    assert g.positions["tanh1"] == (660.0, 0.0) and g.positions["output1"] == (880.0, 0.0)
+    assert g.positions["sigmoid1"] == (2 * COLUMN_PITCH, 0.0)
+    assert g.positions["tanh1"] == (3 * COLUMN_PITCH, 0.0) and g.positions["output1"] == (4 * COLUMN_PITCH, 0.0)
     g.revert(edit)
     assert dumps_graph(g) == before
 
@@ -30,7 +31,7 @@ def test_adding_after_the_end_of_a_branch_wires_it_on():
     g = placed_chain()
     g.remove_node("output1")
     g.apply(add_after_edit(g, "tanh1", "Output"))
-    assert g.edges[-1] == Edge("tanh1", "output1") and g.positions["output1"] == (660.0, 0.0)
+    assert g.edges[-1] == Edge("tanh1", "output1") and g.positions["output1"] == (3 * COLUMN_PITCH, 0.0)
 
 
 def test_adding_after_a_node_that_feeds_two_starts_a_branch():

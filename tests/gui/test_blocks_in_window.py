@@ -53,8 +53,12 @@ def test_a_block_from_the_palette_drops_onto_the_canvas_as_a_use(window):
     window.open_file(resources.example("resnet18.loom"))
     blocks = window.palette.tree.topLevelItem(0)
     assert blocks.text(0) == "Blocks"
-    assert [blocks.child(i).text(0) for i in range(blocks.childCount())] == ["Downsample", "BasicBlock", "DownBlock",
-                                                                              "Stage"]
+    listed = [(blocks.child(i).text(0), blocks.child(i).font(0).italic()) for i in range(blocks.childCount())]
+    own = [name for name, italic in listed if not italic]
+    assert own == ["BasicBlock", "Downsample", "DownBlock", "Stage"]              # the file's own, first
+    assert listed[:4] == [(name, False) for name in own]
+    builtin = [name for name, italic in listed if italic]                          # then the built-in ones
+    assert builtin == ["ConvReLU", "VGGStage", "Bottleneck", "BottleneckDown", "Inception", "TransformerEncoder"]
     point = view_point(window, window.scene.sceneRect().center()) + QPoint(0, 150)
     drop_from_palette(window, "BasicBlock", point)
     graph = window.document.graph

@@ -90,7 +90,9 @@ def test_import_a_torchvision_model_and_export_it_from_the_file_menu(window, qtb
     assert window.model_io.import_model("torchvision:resnet18")
     qtbot.waitUntil(lambda: not window.model_io.importing, timeout=120_000)    # in its child process
     graph = window.document.graph
-    assert len(graph.nodes) == 71 and window.document.path is None
+    # a stem, eight BasicBlock uses (the module's own class becomes a block) and a head
+    assert len(graph.nodes) == 17 and window.document.path is None
+    assert sum(1 for n in graph.nodes.values() if n.type in graph.blocks) == 8
     assert "11,689,512 parameters" in window.totals_label.text()
     target = tmp_path / "resnet.py"
     assert window.model_io.export_model("py", str(target))

@@ -1,0 +1,98 @@
+"""Auto Layout in the window: skip wires drawn around nodes (U-Net reads as a U), labels clear of
+nodes, one undo step, and a small network that fits the window at a readable size."""
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QFont
+from PySide6.QtTest import QTest
+
+import resources
+from gui.canvas.items import MIN_TEXT_PX, NODE_WIDTH, _far_label, on_screen_px
+
+
+def _node_rects(window):
+    return {node_id: QRectF(item.pos(), QPointF(item.pos().x() + NODE_WIDTH, item.pos().y() + item._height))
+            for node_id, item in window.scene.nodes.items()}
+
+
+def _wires_through_nodes(window):
+    """Each (wire, node) where the drawn wire passes inside a node that is not one of its ends."""
+    rects = _node_rects(window)
+    found = []
+    for edge, wire in window.scene.edges.items():
+        path = wire.path()
+        points = [path.pointAtPercent(i / 400) for i in range(401)]
+        for node_id, rect in rects.items():
+            inner = rect.adjusted(1, 1, -1, -1)
+            if node_id not in (edge.src, edge.dst) and any(inner.contains(p) for p in points):
+                found.append((str(edge), node_id))
+    return found
+
+
+def test_auto_layout_draws_unet_as_a_u_with_its_skips_around_the_nodes(window, qtbot):
+    window.open_file(resources.example("unet.loom"))
+    QTest.keyClick(window, Qt.Key_L, Qt.ControlModifier)               # Auto Layout
+    pos = window.document.graph.positions
+    assert _wires_through_nodes(window) == []
+    # the encoder goes down, the decoder comes back up, the flow runs left to right
+    assert pos["enc1"][1] < pos["enc2"][1] < pos["bottleneck"][1] > pos["dec2"][1] > pos["dec1"][1]
+    assert pos["enc1"][1] == pos["dec1"][1] and pos["enc2"][1] == pos["dec2"][1]
+    xs = [pos[n][0] for n in ("input1", "enc1", "down1", "enc2", "down2", "bottleneck", "up2", "skip2", "dec2",
+                              "up1", "skip1", "dec1", "head", "output1")]
+    assert xs == sorted(xs) and len(set(xs)) == len(xs)
+    # the skips run across above the path they jump over
+    skip = window.scene.edges[next(e for e in window.scene.edges if e.src == "enc1" and e.dst == "skip1")]
+    assert skip.path().boundingRect().top() < min(pos[n][1] for n in ("enc2", "bottleneck", "dec2"))
+    # every shape label that is drawn lies clear of the nodes
+    rects = _node_rects(window).values()
+    for wire in window.scene.edges.values():
+        if wire._fits and wire.label:
+            assert not any(r.intersects(wire._label_box) for r in rects), wire.label
+    # one undo step back to the shipped drawing, routes and all
+    window.document.undo_stack.undo()
+    assert window.document.graph.positions == window.document.graph.positions | {}
+    assert window.graph_text() == resources.example("unet.loom").read_text()
+
+
+def test_the_shipped_examples_hide_no_wire_behind_a_node(window, qtbot):
+    for name in ("unet.loom", "inception_module.loom", "resnext_block.loom", "resnet18.loom", "vgg16.loom"):
+        window.open_file(resources.example(name))
+        assert _wires_through_nodes(window) == [], name
+
+
+def test_lenet_after_auto_layout_fits_the_window_with_readable_types(window, qtbot):
+    window.resize(1400, 900)
+    window.open_file(resources.example("lenet5.loom"))
+    QTest.keyClick(window, Qt.Key_L, Qt.ControlModifier)
+    view = window.view
+    visible = view.mapToScene(view.viewport().rect()).boundingRect()
+    for item in window.scene.nodes.values():
+        assert visible.contains(item.sceneBoundingRect()), item.node_id
+    ys = {round(pos[1]) for pos in window.document.graph.positions.values()}
+    assert len(ys) == 1                                                  # one straight line
+    # zoomed out, each node still shows its type in letters at least MIN_TEXT_PX high
+    unreadable = []
+    for node in window.document.graph.nodes.values():
+        box = QRectF(0, 0, NODE_WIDTH, window.scene.nodes[node.id]._height)
+        _, font = _far_label(node.type, QFont(), box)
+        if on_screen_px(font.pointSizeF(), view.zoom) < MIN_TEXT_PX:
+            unreadable.append((node.type, font.pointSizeF()))
+    assert unreadable == [], view.zoom
+
+
+def test_a_built_in_block_from_the_palette_brings_its_definition_in_one_undo_step(window, qtbot):
+    window.open_file(resources.example("lenet_digits.loom"))
+    before = window.graph_text()
+    tree = window.palette.tree
+    item = tree.layer_item("VGGStage")
+    assert item is not None and item.font(0).italic() and "Built-in" in item.toolTip(0)
+    tree.scrollToItem(item)
+    rect = tree.visualItemRect(item)
+    qtbot.mouseClick(tree.viewport(), Qt.LeftButton, pos=rect.center())
+    qtbot.mouseDClick(tree.viewport(), Qt.LeftButton, pos=rect.center())
+    graph = window.document.graph
+    assert {"VGGStage", "ConvReLU"} <= set(graph.blocks)               # and the block it is made of
+    use = window.scene.selected_node_ids()
+    assert len(use) == 1 and graph.nodes[use[0]].type == "VGGStage"
+    assert not tree.layer_item("VGGStage").font(0).italic()            # now the document's own
+    window.document.undo_stack.undo()
+    assert window.graph_text() == before
