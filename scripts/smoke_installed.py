@@ -40,7 +40,8 @@ def main() -> int:
                 problems.append(f"{module_name} comes from {module.__file__}, not from the installed wheel")
     import resources
     examples = sorted(resources.examples_folder().glob("*.loom"))
-    if len(examples) < 10 or not resources.data_file("loom_notes.txt").is_file():
+    if (len(examples) < 10 or not resources.data_file("loom_notes.txt").is_file()
+            or not resources.builtin_blocks_file().is_file()):
         problems.append(f"the bundled resources are missing from {resources.folder()}")
     command = shutil.which("netloom", path=str(Path(sys.executable).parent))
     if command is None:
