@@ -105,16 +105,20 @@ def layout_edit(graph: Graph) -> Arrange:
     return Arrange(layout.positions, layout.routes)
 
 
+def _wire_points(graph: Graph):
+    """Each placed wire with its points: output port, bends, input port (straight runs between)."""
+    for edge in graph.edges:
+        a, b = graph.positions.get(edge.src), graph.positions.get(edge.dst)
+        if a is not None and b is not None:
+            yield edge, [(a[0] + NODE_WIDTH, a[1] + NODE_HEIGHT / 2), *graph.routes.get(edge, ()),
+                         (b[0], b[1] + NODE_HEIGHT / 2)]
+
+
 def crossings(graph: Graph) -> int:
     """How many pairs of wires cross between adjacent columns of the current layout, counting
     a long wire by its route (the figure the layout is judged by; straight segments)."""
     segments: list[tuple[Point, Point]] = []
-    for edge in graph.edges:
-        a, b = graph.positions.get(edge.src), graph.positions.get(edge.dst)
-        if a is None or b is None:
-            continue
-        points = [(a[0] + NODE_WIDTH, a[1] + NODE_HEIGHT / 2), *graph.routes.get(edge, ()),
-                  (b[0], b[1] + NODE_HEIGHT / 2)]
+    for _, points in _wire_points(graph):
         segments += [(p, q) for p, q in zip(points, points[1:]) if p != q]
     count = 0
     by_x: dict[tuple[float, float], list[tuple[Point, Point]]] = {}
@@ -146,12 +150,7 @@ def wires_behind_nodes(graph: Graph) -> list[tuple[Edge, str]]:
     one of its ends, wires taken as straight runs between their ports and bends."""
     boxes = {n: (x, y, x + NODE_WIDTH, y + NODE_HEIGHT) for n, (x, y) in graph.positions.items()}
     hidden = []
-    for edge in graph.edges:
-        a, b = graph.positions.get(edge.src), graph.positions.get(edge.dst)
-        if a is None or b is None:
-            continue
-        points = [(a[0] + NODE_WIDTH, a[1] + NODE_HEIGHT / 2), *graph.routes.get(edge, ()),
-                  (b[0], b[1] + NODE_HEIGHT / 2)]
+    for edge, points in _wire_points(graph):
         for node, box in boxes.items():
             if node not in (edge.src, edge.dst) and any(_through(p, q, box) for p, q in zip(points, points[1:])):
                 hidden.append((edge, node))
