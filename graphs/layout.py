@@ -28,7 +28,7 @@ from .graph import Edge, Graph
 
 NODE_WIDTH = 180.0          # the canvas draws nodes this size; slots are cut to fit them
 NODE_HEIGHT = 78.0
-COLUMN_GAP = 64.0           # room between columns for the wire's tensor shape ("1x16x10x10" at 7 pt)
+COLUMN_GAP = 60.0           # room for the wire's tensor shape ("1x16x10x10" at 7 pt); the pitch stays on the grid
 ROW_GAP = 42.0
 COLUMN_PITCH = NODE_WIDTH + COLUMN_GAP
 ROW_PITCH = NODE_HEIGHT + ROW_GAP
