@@ -170,10 +170,7 @@ class Move(Edit):
             graph._set_route(edge, [(x + a[0], y + a[1]) for x, y in route] if a is not None and a == b else None)
 
     def revert(self, graph):
-        for n, pos in self._old.items():
-            graph._set_position(n, pos)
-        for edge, route in self._old_routes.items():
-            graph._set_route(edge, route)
+        _restore(graph, self._old, self._old_routes)
 
     def merge(self, later: Move) -> bool:
         """Absorb a later move of the same nodes (already applied); True if merged."""
@@ -215,12 +212,17 @@ class Arrange(Edit):
             graph._set_route(edge, route)
 
     def revert(self, graph):
-        for n, pos in self._old.items():
-            graph._set_position(n, pos)
         for edge in set(self.routes) - set(self._old_routes):
             graph._set_route(edge, None)
-        for edge, route in self._old_routes.items():
-            graph._set_route(edge, route)
+        _restore(graph, self._old, self._old_routes)
+
+
+def _restore(graph, positions: dict, routes: dict) -> None:
+    """Put nodes and routes back as they were before a Move or an Arrange."""
+    for n, pos in positions.items():
+        graph._set_position(n, pos)
+    for edge, route in routes.items():
+        graph._set_route(edge, route)
 
 
 @dataclass

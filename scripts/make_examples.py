@@ -157,8 +157,14 @@ def basic_block(lib: Graph, name: str, down: bool) -> None:
     first = dict(conv, stride=b.param("stride")) if down else conv
     bn2 = chain(b, x, ("Conv2d", first, "conv1"), ("BatchNorm2d", {}, "bn1"), ("ReLU", {}, "relu"),
                 ("Conv2d", conv, "conv2"), ("BatchNorm2d", {}, "bn2"))
+    residual_tail(b, x, bn2, down)
+
+
+def residual_tail(b: Graph, x: str, main: str, down: bool) -> None:
+    """The end of a ResNet block: the main path plus the input (through 'downsample' when the
+    block changes size), then ReLU and the block's output, named as torchvision names them."""
     add = b.add_node("Add", id="add")
-    b.connect(bn2, add)
+    b.connect(main, add)
     skip = chain(b, x, ("Downsample", {"channels": b.param("channels"), "stride": b.param("stride")},
                         "downsample")) if down else x
     b.connect(skip, add)
@@ -182,12 +188,7 @@ def bottleneck(lib: Graph, name: str, down: bool) -> None:
                 ("BatchNorm2d", {}, "bn2"), ("ReLU", {}, "relu1"),
                 ("Conv2d", {"out_channels": b.param("channels"), "kernel_size": 1, "bias": False}, "conv3"),
                 ("BatchNorm2d", {}, "bn3"))
-    add = b.add_node("Add", id="add")
-    b.connect(bn3, add)
-    skip = chain(b, x, ("Downsample", {"channels": b.param("channels"), "stride": b.param("stride")},
-                        "downsample")) if down else x
-    b.connect(skip, add)
-    b.connect(chain(b, add, ("ReLU", {}, "relu2")), b.add_node("Output", id="out"))
+    residual_tail(b, x, bn3, down)
 
 
 def inception_block(lib: Graph) -> None:

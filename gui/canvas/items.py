@@ -257,6 +257,7 @@ class EdgeItem(QGraphicsPathItem):
         self._fits = True                # whether the label fits the wire's first run
         self._hovered = False
         self._shape = QPainterPath()
+        self._first_run = (QPointF(), QPointF())     # the wire's stretch from its output port
         self.setZValue(0)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setAcceptHoverEvents(True)
@@ -337,13 +338,13 @@ def wire_path(a: QPointF, b: QPointF, via: list[QPointF] | None = None) -> QPain
     column), and each change of height is an S-curve leaving and arriving level."""
     path = QPainterPath(a)
     points = [a, *(via or ()), b]
+    routed = len(points) > 2
     for p, q in zip(points, points[1:]):
-        if p.y() == q.y() and q.x() >= p.x() and len(points) > 2:
+        if routed and p.y() == q.y() and q.x() >= p.x():
             path.lineTo(q)
             continue
-        dx = max(40.0, min(160.0, abs(q.x() - p.x()) * 0.5))
-        if len(points) > 2:          # a routed wire bends within its gap, not beyond it
-            dx = abs(q.x() - p.x()) * 0.5
+        # a routed wire bends within its gap, not beyond it; a free one curves out of its port
+        dx = abs(q.x() - p.x()) * 0.5 if routed else max(40.0, min(160.0, abs(q.x() - p.x()) * 0.5))
         path.cubicTo(QPointF(p.x() + dx, p.y()), QPointF(q.x() - dx, q.y()), q)
     return path
 
