@@ -16,14 +16,16 @@ from typing import TYPE_CHECKING, Any
 
 from torch import nn
 
-from graphs import ERROR, Graph, ParamError
-from graphs.blocks import MAX_EXPANDED_LAYERS, REPEAT, Library, bind, expanded_layers
+from graphs import ERROR, Diagnostic, Graph, ParamError
+from graphs.blocks import MAX_EXPANDED_LAYERS, REPEAT, BindError, Library, bind, expanded_layers
 
 from .inference import InferenceCache, NodeResult, use_key
 from .layers import Ops, TensorInfo
 from .rules import Finding
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from .check import Report
 
 
@@ -120,3 +122,38 @@ def emit_use(ops: Ops, target: str, body: Graph, inputs: dict[str, list[Any]]) -
     if len(outputs) == 1:
         return {outputs[0]: result}
     return {port: ops.function(operator.getitem, result, i) for i, port in enumerate(outputs)}
+
+
+def check_inside(cache: InferenceCache, graph: Graph, report: Report,
+                 levels: Sequence[tuple[str, str | None]]) -> tuple[Graph, Report]:
+    """The body of an opened block as the editor shows it, and its report. ``levels`` leads from
+    ``graph`` down: (block, use) pairs, where ``use`` is the node it was opened through, or None
+    for a block opened on its own. Through a use, the body is bound to that use's parameters and
+    the tensors flowing into it, so shapes read as in that place of the model (the first copy of
+    a repeat) and a problem is marked on the layer inside that causes it. On its own, a block is
+    checked with its defaults and its Inputs' example shapes."""
+    from .check import Checker, Report
+
+    current, current_report = graph, report
+    for block, use in levels:
+        node = current.nodes.get(use) if use is not None else None
+        bound, problem = None, None
+        if node is not None and node.type == block:
+            shapes = {}
+            for port, wires in current.wires_into_node(node.id).items():
+                info = current_report.tensors.get((wires[0].src, wires[0].src_port))
+                if info is not None:
+                    shapes[port] = (info.shape, info.dtype)
+            try:
+                bound = bind(graph.blocks, block, {k: v for k, v in node.params.items() if k != REPEAT}, shapes)
+            except BindError as err:        # the use's value does not suit a layer: marked on that layer
+                problem = Diagnostic(ERROR, err.node, f"{err} (the value {use} gives)")
+        try:
+            bound = bound or bind(graph.blocks, block, {})
+        except BindError as err:
+            return graph.blocks[block], Report(diagnostics=[Diagnostic(ERROR, err.node, str(err))])
+        current_report = Checker(cache, follow=False, lints=False).check(bound)
+        if problem is not None:
+            current_report.diagnostics.insert(0, problem)
+        current = bound
+    return current, current_report

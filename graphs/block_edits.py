@@ -1,5 +1,6 @@
 """Edits between blocks and plain layers: Group into Block (a selection becomes a block used once),
-Ungroup (a use written out as the layers of its block), and flattening a whole document.
+Ungroup (a use written out as the layers of its block), Make Unique (one use gets a copy of its
+block of its own), and flattening a whole document.
 Each is one reversible edit, so the editor undoes it in one step."""
 
 from __future__ import annotations
@@ -141,6 +142,26 @@ def group_edit(graph: Graph, node_ids: list[str], name: str,
     return E.Compound([*unplug, E.DefineBlock(name, body), *removed,
                        E.AddNode(Node(use, name, {REPEAT: 1}), centre), *feeds, *plug],
                       label=f"Group {len(chosen)} layers into {name}")
+
+
+def make_unique_edit(graph: Graph, node_id: str, name: str | None = None) -> Any:
+    """The edit that gives one use a copy of its block (Make Unique), so that editing the copy
+    changes this use alone. The copy is named ``name`` or after the block (``BasicBlock2``)."""
+    from . import edits as E
+    from .block_library import copy_body
+
+    node = graph.node(node_id)
+    if node.type not in graph.blocks:
+        raise GraphError(f"{node_id} is a {node.type}, not a block")
+    if name is None:
+        base = re.sub(r"\d+$", "", node.type) or node.type
+        name = next(f"{base}{i}" for i in range(2, len(graph.blocks) + 3) if f"{base}{i}" not in graph.blocks)
+    problem = block_name_problem(name, graph.blocks)
+    if problem:
+        raise GraphError(problem)
+    original = graph.blocks[node.type]
+    return E.Compound([E.DefineBlock(name, copy_body(original, graph, name)), E.Retype(node_id, name)],
+                      label=f"Make {node_id} unique ({name})")
 
 
 def _centre(body: Graph) -> tuple[float, float]:

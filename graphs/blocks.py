@@ -160,6 +160,14 @@ def expanded_layers(library: Library, graph: Graph, _memo: dict[str, int] | None
 
 
 # ---------------------------------------------------------------------- binding one use
+class BindError(ParamError):
+    """A use's value that a layer inside its block does not take; ``node`` is that layer."""
+
+    def __init__(self, node: str, message: str) -> None:
+        super().__init__(message)
+        self.node = node
+
+
 def bind(library: Library, type_name: str, args: dict[str, Any],
          input_shapes: dict[str, tuple[tuple[int, ...], str]] | None = None) -> Graph:
     """The body of block ``type_name`` with its parameters bound to ``args`` (a use's params):
@@ -183,7 +191,7 @@ def bind(library: Library, type_name: str, args: dict[str, Any],
             try:
                 params[key] = node.spec.param(key).validate(values[ref])
             except ParamError as err:
-                raise ParamError(f"{node.id}.{key} = {ref}: {err}") from None
+                raise BindError(node.id, f"{node.id}.{key} = {ref}: {err}") from None
         if input_shapes and node.id in input_shapes:
             shape, dtype = input_shapes[node.id]
             params.update(shape=list(shape), dtype=dtype)

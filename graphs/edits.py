@@ -110,6 +110,42 @@ class Disconnect(Edit):
 
 
 @dataclass
+class Retype(Edit):
+    """Gives a node another type with the same ports and parameters (a use of a block moved to
+    an identical copy of it: Make Unique). The node keeps its place in the document, its place
+    on the canvas and its wires, in their order."""
+    node_id: str
+    type_name: str
+    _old: str = field(default="", repr=False)
+
+    @property
+    def label(self) -> str:
+        return f"{self.node_id} uses {self.type_name}"
+
+    def apply(self, graph):
+        self._old = graph.node(self.node_id).type
+        _swap_type(graph, self.node_id, self.type_name)
+
+    def revert(self, graph):
+        _swap_type(graph, self.node_id, self._old)
+
+
+def _swap_type(graph, node_id: str, type_name: str) -> None:
+    from .graph import Node
+
+    wires = [(i, e) for i, e in enumerate(graph.edges) if node_id in (e.src, e.dst)]
+    routes = {e: graph.routes[e] for _, e in wires if e in graph.routes}
+    for i, _ in reversed(wires):
+        graph._pop_edge(i)
+    node, index, position = graph._pop_node(node_id)
+    graph._insert_node(Node(node_id, type_name, node.params), index, position)
+    for i, edge in wires:
+        graph._insert_edge(edge, i)
+    for edge, route in routes.items():
+        graph._set_route(edge, route)
+
+
+@dataclass
 class SetParams(Edit):
     node_id: str
     values: dict[str, Any]

@@ -49,7 +49,7 @@ class BlockActions:
 
     def adding(self, type_name: str, make_edit):
         """The edit that adds a node of ``type_name``, with the built-in definition it needs."""
-        return with_blocks(self.window.document.graph, self.builtin, type_name, make_edit)
+        return with_blocks(self.window.document.shown, self.builtin, type_name, make_edit)
 
     def ask_name(self, suggestion: str) -> str | None:
         """The new block's name; a window run by a script takes the suggestion."""
@@ -70,9 +70,9 @@ class BlockActions:
         name = self.ask_name(suggestion)
         if name is None:
             return
-        shapes = {key: (list(info.shape), info.dtype) for key, info in document.report.tensors.items()}
+        shapes = {key: (list(info.shape), info.dtype) for key, info in document.shown_report.tensors.items()}
         try:
-            edit = group_edit(document.graph, chosen, name, shapes)
+            edit = group_edit(document.shown, chosen, name, shapes)
         except GraphError as err:
             self.window.say(str(err))
             return
@@ -81,13 +81,13 @@ class BlockActions:
 
     def ungroup(self) -> None:
         document = self.window.document
-        uses = [n for n in self.window.scene.selected_node_ids() if document.graph.nodes[n].type in document.graph.blocks]
+        uses = [n for n in self.window.scene.selected_node_ids() if document.shown.nodes[n].type in document.graph.blocks]
         if not uses:
             self.window.say("select a block to ungroup")
             return
         for use in uses:
             try:
-                document.push(inline_edit(document.graph, use))
+                document.push(inline_edit(document.shown, use))
             except GraphError as err:
                 self.window.say(str(err))
                 return

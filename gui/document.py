@@ -7,6 +7,12 @@ receives ``graphs.Changes`` batches, one per edit, holding typed events: the gra
 
 Every change of the graph goes through ``push`` (an undoable edit) or ``apply_quietly`` (an
 edit that is no user action, such as the view being saved or a layout filled in on opening).
+
+The canvas shows one level of the document at a time: the model (``graph``), or the body of a
+block opened by double-clicking one of its uses. ``levels`` leads down to it as (block, use)
+pairs; ``shown`` is that graph and ``shown_report`` its check, bound to the use it was opened
+through. Edits of the canvas go to ``shown``: editing a block's body changes every use of it.
+Undoing or redoing an edit first opens the level it was made in, so that no change is unseen.
 Checking runs after each change, coalesced by a zero-delay timer so that a burst of edits (a
 paste, a drag) is checked once, and incremental so that it stays well under a frame.
 """
@@ -22,10 +28,12 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 
 from engine import Checker, Report
+from engine.blocks import check_inside
 from engine.data_fit import fit_diagnostics
 from graphs import Changes, Graph, GraphError
+from graphs.block_edits import make_unique_edit
 from graphs.edits import Edit, Move
-from graphs.events import EventSource
+from graphs.events import STRUCTURE_EVENTS, EventSource, NodeMoved, ParamsChanged, WireRouted
 from graphs.layout import layered_positions, layout_edit
 
 from .background import BackgroundJob
@@ -35,6 +43,12 @@ from .undo import EditCommand
 @dataclass(frozen=True)
 class Replaced:
     """Another graph is open (New, Open, an example, an import): views rebuild."""
+
+
+@dataclass(frozen=True)
+class Opened:
+    """The canvas shows another level of the document: a block was opened, or closed to go back
+    up; views that draw the shown graph rebuild."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +63,8 @@ class Checked:
 
 
 Listener = Callable[[Changes], None]
+_CANVAS_EVENTS = (*STRUCTURE_EVENTS, NodeMoved, WireRouted, ParamsChanged)
+Levels = tuple[tuple[str, str | None], ...]     # (block, use) pairs from the model down to a body
 
 
 class Document(QObject):
@@ -60,9 +76,14 @@ class Document(QObject):
         self.checker = Checker()
         self.graph = graph or Graph()
         self.path: Path | None = None
-        self.report = Report()
+        self.report = Report()              # the whole model's check
+        self.levels: Levels = ()     # (block, use) pairs down to the shown body
+        self.shown: Graph = self.graph      # what the canvas shows and edits
+        self.shown_report = self.report
+        self._bound: Graph = self.graph     # the shown graph with its block parameters bound
         self._channel = EventSource()      # the graph's batches, and the document's own events
-        self._unsubscribe = self.graph.events.subscribe(self._graph_changed)
+        self._unsubscribe = self.graph.events.subscribe(self._model_changed)
+        self._unsubscribe_shown: Callable[[], None] = lambda: None
         self._check_timer = QTimer(self, singleShot=True, interval=0)
         self._check_timer.timeout.connect(self.check_now)
         # The data set the training settings name, loaded in a thread, so that the checks as
@@ -82,18 +103,35 @@ class Document(QObject):
         self._channel.announce(changes)
 
     def _graph_changed(self, changes: Changes) -> None:
+        """A batch of the shown graph: views draw it, and the model is checked again."""
         self._announce(changes)
         self._check_timer.start()
 
+    def _model_changed(self, changes: Changes) -> None:
+        """A batch of the model while a block is shown (Make Unique on the opened use): what
+        concerns the document as a whole is announced; its nodes and wires are not drawn now."""
+        if self.shown is self.graph:
+            self._graph_changed(changes)
+            return
+        kept = tuple(e for e in changes.events if not isinstance(e, _CANVAS_EVENTS))
+        if kept:
+            self._announce(Changes(kept))
+        self._check_timer.start()
+
     # ------------------------------------------------------------------ editing
-    def push(self, edit: Edit, text: str | None = None) -> bool:
-        """Apply an edit as one undo step; a refused edit is reported, not raised."""
+    def push(self, edit: Edit, text: str | None = None, at: Levels | None = None) -> bool:
+        """Apply an edit as one undo step to the shown graph, or to the level ``at`` leads to
+        (``()``: the model itself, for its training settings); a refused edit is reported, not
+        raised."""
+        levels = self.levels if at is None else _existing(self.graph, at)
+        target = self.graph.blocks[levels[-1][0]] if levels else self.graph
         try:
-            self.graph.apply(edit)
+            target.apply(edit)
         except GraphError as err:
             self.message.emit(str(err))
             return False
-        self.undo_stack.push(EditCommand(self.graph, edit, text, applied=True))
+        self.undo_stack.push(EditCommand(target, edit, text, applied=True,
+                                         reveal=lambda: self._reveal(levels, target)))
         return True
 
     def try_edit(self, make_edit, text: str | None = None) -> bool:
@@ -104,6 +142,74 @@ class Document(QObject):
             self.message.emit(str(err))
             return False
         return self.push(edit, text)
+
+    # ------------------------------------------------------------------ opening blocks
+    def open_block(self, use: str) -> bool:
+        """Show the body of the block that node ``use`` of the shown graph uses."""
+        node = self.shown.nodes.get(use)
+        if node is None or node.type not in self.graph.blocks:
+            return False
+        self._show((*self.levels, (node.type, use)))
+        return True
+
+    def open_definition(self, block: str) -> bool:
+        """Show a block's body on its own (its defaults and example shapes), not through a use."""
+        if block not in self.graph.blocks:
+            return False
+        self._show(((block, None),))
+        return True
+
+    def uses_of(self, block: str) -> int:
+        """How many nodes, in the model and in every block, use ``block``."""
+        return sum(n.type == block for body in (self.graph, *self.graph.blocks.values()) for n in body.nodes.values())
+
+    def make_unique(self, use: str, at: Levels | None = None) -> bool:
+        """Give the use ``use`` (of the shown graph, or of the level ``at``) a copy of its block,
+        in one undo step; an opened use stays open, now on its copy."""
+        levels = self.levels if at is None else at
+        above = self.graph.blocks[levels[-1][0]] if levels else self.graph
+        try:
+            edit = make_unique_edit(above, use)
+        except GraphError as err:
+            self.message.emit(str(err))
+            return False
+        opened = self.levels[len(levels)][1] == use if len(self.levels) > len(levels) else False
+        if not self.push(edit, at=levels):
+            return False
+        if opened:
+            self._show((*levels, (above.nodes[use].type, use)))
+        self.message.emit(f"{use} now uses {above.nodes[use].type}, a copy of its block of its own")
+        return True
+
+    def close_to(self, depth: int) -> None:
+        """Go back up to ``depth`` levels below the model (0: the model itself)."""
+        self._show(self.levels[:max(0, depth)])
+
+    def _show(self, levels: Levels) -> None:
+        levels = _existing(self.graph, levels)
+        shown = self.graph.blocks[levels[-1][0]] if levels else self.graph
+        if levels == self.levels and shown is self.shown:
+            return
+        self._unsubscribe_shown()
+        self.levels, self.shown = levels, shown
+        self._unsubscribe_shown = shown.events.subscribe(self._graph_changed) if shown is not self.graph \
+            else (lambda: None)
+        self.shown_report = self._check_shown()
+        self._announce(Changes((Opened(),)))
+
+    def _reveal(self, levels: Levels, target: Graph) -> None:
+        """Before an undo or redo: show the graph it changes, through the levels it was made at
+        when they still lead there, else through the block's name."""
+        if target is self.shown:
+            return
+        if target is self.graph:
+            self._show(())
+        elif _existing(self.graph, levels) == levels and levels and self.graph.blocks.get(levels[-1][0]) is target:
+            self._show(levels)
+        else:
+            name = next((n for n, body in self.graph.blocks.items() if body is target), None)
+            if name is not None:
+                self._show(((name, None),))
 
     def apply_quietly(self, edit: Edit) -> None:
         """An edit that is no user action (the view saved with the file): announced, not undoable,
@@ -118,7 +224,10 @@ class Document(QObject):
             graph.apply(layout_edit(graph))
         elif len(graph.positions) < len(graph.nodes):     # a few nodes without a place: give them one
             graph.apply(Move({n: p for n, p in layered_positions(graph).items() if n not in graph.positions}))
-        self._unsubscribe = graph.events.subscribe(self._graph_changed)
+        self._unsubscribe = graph.events.subscribe(self._model_changed)
+        self._unsubscribe_shown()
+        self._unsubscribe_shown = lambda: None
+        self.levels, self.shown = (), graph
         self.path = path
         self.undo_stack.clear()
         self.undo_stack.setClean()
@@ -143,8 +252,23 @@ class Document(QObject):
             if fit:
                 report = dataclasses.replace(report, diagnostics=report.diagnostics + fit)
         self.report = report
+        self.shown_report = self._check_shown()
         self._announce(Changes((Checked(self.report),)))
         return self.report
+
+    def _check_shown(self) -> Report:
+        if not self.levels:
+            self._bound = self.graph
+            return self.report
+        self._bound, report = check_inside(self.checker.cache, self.graph, self.report, self.levels)
+        return report
+
+    def bound_value(self, node_id: str, name: str):
+        """A parameter of a node of the shown graph as the opened use binds it: inside a block,
+        the number a ``{"param": ...}`` value stands for there; None when unknown."""
+        node = self._bound.nodes.get(node_id)
+        value = None if node is None else node.params.get(name)
+        return None if isinstance(value, dict) else value
 
     # ------------------------------------------------------------------ the data set, for the checks
     def _loss(self) -> tuple[str, bool]:
@@ -182,3 +306,21 @@ class Document(QObject):
         if problem:
             self.message.emit(f"Not checked against its data set: {problem}")
         self.check_now()
+
+
+def _existing(graph: Graph, levels: Levels) -> Levels:
+    """The part of ``levels`` that still leads somewhere (an undo may have taken a use or a block
+    away): each block exists, and each use is a node of the level above that uses that block."""
+    kept: list[tuple[str, str | None]] = []
+    above = graph
+    for block, use in levels:
+        body = graph.blocks.get(block)
+        if body is None:
+            break
+        if use is not None:
+            node = above.nodes.get(use)
+            if node is None or node.type != block:
+                break
+        kept.append((block, use))
+        above = body
+    return tuple(kept)

@@ -12,8 +12,10 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -21,12 +23,13 @@ from PySide6.QtWidgets import (
 
 from engine import format_shape
 from graphs import Changes, ParamSpec
+from graphs.blocks import ref_name
 from graphs.edits import Rename
 from graphs.events import NodeAdded, NodeRemoved, NodeRenamed, ParamsChanged
 from graphs.graph import id_problem
 from graphs.specs import BOOL, CHOICE, FLOAT, INT, SHAPE
 
-from .document import Checked, Document, Replaced
+from .document import Checked, Document, Opened, Replaced
 
 INT_LIMIT = 2**31 - 1
 
@@ -49,18 +52,18 @@ class Inspector(QWidget):
         layout.addWidget(self.form_host)
         layout.addWidget(self.shapes)
         layout.addStretch(1)
-        document.subscribe(self._on_changes, kinds=(Replaced, Checked, NodeRenamed, NodeRemoved, NodeAdded,
+        document.subscribe(self._on_changes, kinds=(Replaced, Opened, Checked, NodeRenamed, NodeRemoved, NodeAdded,
                                                     ParamsChanged))
 
     def show_node(self, node_id: str | None) -> None:
-        self.node_id = node_id if node_id in self.document.graph.nodes else None
+        self.node_id = node_id if node_id in self.document.shown.nodes else None
         self._build()
 
     def _on_changes(self, changes: Changes) -> None:
         for event in changes.of(NodeRenamed):
             if event.old == self.node_id:          # keep showing the node under its new name
                 self.node_id = event.new
-        if changes.has(Replaced):
+        if changes.has(Replaced, Opened):
             self.show_node(None)
         elif changes.has(NodeRenamed, NodeRemoved, NodeAdded, ParamsChanged):
             self.refresh()
@@ -69,7 +72,7 @@ class Inspector(QWidget):
 
     def refresh(self, *_) -> None:
         """Follow the document (undo, rename, delete) without losing the field being typed in."""
-        graph = self.document.graph
+        graph = self.document.shown
         if self.node_id is not None and self.node_id not in graph.nodes:
             self.node_id = None
             self._build()
@@ -81,6 +84,9 @@ class Inspector(QWidget):
             if name == "__id__":
                 if not widget.hasFocus():
                     widget.setText(node.id)
+            elif (ref_name(node.params[name]) is not None) != isinstance(widget, _BlockParameter):
+                self._build()           # a value became the block's parameter, or the other way
+                return
             elif not widget.hasFocus():
                 _set_value(widget, node.spec.param(name), node.params[name])
         self._show_shapes()
@@ -93,7 +99,7 @@ class Inspector(QWidget):
             self.title.setText("Select a node to see its settings")
             self.shapes.setText("")
             return
-        node = self.document.graph.nodes[self.node_id]
+        node = self.document.shown.nodes[self.node_id]
         self.title.setText(f"<b>{node.type}</b>: {node.spec.description}")
         name = QLineEdit(node.id)
         name.setObjectName("name")
@@ -101,6 +107,13 @@ class Inspector(QWidget):
         self.form.addRow("Name", name)
         self.fields["__id__"] = name
         for spec in node.spec.params:
+            ref = ref_name(node.params[spec.name])
+            if ref is not None:         # inside a block: the value each use gives
+                widget: QWidget = _BlockParameter(ref, self.document.bound_value(node.id, spec.name),
+                                         lambda s=spec: self._unlink(s))
+                self.form.addRow(spec.name, widget)
+                self.fields[spec.name] = widget
+                continue
             widget = _editor_for(spec)
             widget.setObjectName(spec.name)
             widget.setToolTip(spec.doc)
@@ -112,9 +125,9 @@ class Inspector(QWidget):
         self._show_shapes()
 
     def _show_shapes(self, *_) -> None:
-        if self.node_id is None or self.node_id not in self.document.graph.nodes:
+        if self.node_id is None or self.node_id not in self.document.shown.nodes:
             return
-        graph, report = self.document.graph, self.document.report
+        graph, report = self.document.shown, self.document.shown_report
         ins = [f"{e.dst_port} &larr; {e.src}: {report.wire_tensor(e) or '?'}" for e in graph.in_edges(self.node_id)]
         node = graph.nodes[self.node_id]
         outs = [f"{p.name}: {report.tensors.get((self.node_id, p.name)) or '?'}" for p in node.spec.outputs]
@@ -127,27 +140,58 @@ class Inspector(QWidget):
     def _set_param(self, spec: ParamSpec, value) -> None:
         if self.node_id is None:
             return
-        if self.document.graph.nodes[self.node_id].params.get(spec.name) == value:
+        if self.document.shown.nodes[self.node_id].params.get(spec.name) == value:
             return
         node_id = self.node_id
-        self.document.try_edit(lambda: self.document.graph.set_params_edit(node_id, **{spec.name: value}))
+        self.document.try_edit(lambda: self.document.shown.set_params_edit(node_id, **{spec.name: value}))
+
+    def _unlink(self, spec: ParamSpec) -> None:
+        """A layer inside a block stops taking the block's parameter: it keeps the value the
+        opened use gives (or the parameter's default) as a number of its own."""
+        node_id, shown = self.node_id, self.document.shown
+        if node_id is None:
+            return
+        ref = ref_name(shown.nodes[node_id].params[spec.name]) or ""
+        value = self.document.bound_value(node_id, spec.name)
+        if value is None:
+            value = shown.parameters.get(ref, spec.default)
+        self.document.try_edit(lambda: shown.set_params_edit(node_id, **{spec.name: value}),
+                               f"{node_id}.{spec.name} no longer takes {ref}")
 
     def _refuse(self, spec: ParamSpec, widget: QWidget, message: str) -> None:
         """A value the spec does not allow: say why and put the current value back."""
         self.document.message.emit(f"{self.node_id}: {message}")
-        _set_value(widget, spec, self.document.graph.nodes[self.node_id].params[spec.name])
+        _set_value(widget, spec, self.document.shown.nodes[self.node_id].params[spec.name])
 
     def _rename(self, field: QLineEdit) -> None:
         new = field.text().strip()
         if self.node_id is None or new == self.node_id:
             return
-        problem = id_problem(new) or (f"a node named '{new}' already exists" if new in self.document.graph.nodes else None)
+        problem = id_problem(new) or (f"a node named '{new}' already exists" if new in self.document.shown.nodes else None)
         if problem:
             self.document.message.emit(problem)
             field.setText(self.node_id)
             return
         old, self.node_id = self.node_id, new
         self.document.push(Rename(old, new))
+
+
+class _BlockParameter(QWidget):
+    """A value a layer inside a block takes from the block's parameter: named, not editable
+    here (each use gives its own), with a button to give the layer a number of its own."""
+
+    def __init__(self, ref: str, value, unlink) -> None:
+        super().__init__()
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        here = "" if value is None else f" = {format_shape(value) if isinstance(value, list) else value} here"
+        label = QLabel(f"<b>{ref}</b> <i>(block parameter){here}</i>")
+        label.setToolTip(f"Each use of the block gives this value as its '{ref}'")
+        button = QPushButton("Use a number")
+        button.setToolTip("Give this layer a value of its own, the same for every use of the block")
+        button.clicked.connect(lambda: unlink())       # not with the button's checked flag
+        row.addWidget(label, 1)
+        row.addWidget(button)
 
 
 def _editor_for(spec: ParamSpec) -> QWidget:

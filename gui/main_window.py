@@ -8,7 +8,16 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QMenu, QMessageBox
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 import resources
 from engine.training.devices import describe_device, resolve_device
@@ -20,10 +29,11 @@ from graphs.fragments import extract, paste_edit
 from graphs.layout import layout_edit
 
 from .block_actions import BlockActions
+from .canvas.breadcrumb import Breadcrumb
 from .canvas.find_bar import FindBar
 from .canvas.scene import GraphScene
 from .canvas.view import GraphView
-from .document import Checked, Document, PathChanged
+from .document import Checked, Document, Opened, PathChanged
 from .inspector import Inspector
 from .palette import Palette
 from .problems import ProblemsPanel
@@ -41,7 +51,15 @@ class MainWindow(FileHandling, QMainWindow):
         self.document = Document(parent=self)
         self.scene = GraphScene(self.document, self)
         self.view = GraphView(self.scene)
-        self.setCentralWidget(self.view)
+        self.breadcrumb = Breadcrumb(self.document, self.go_up)
+        canvas = QWidget()
+        column = QVBoxLayout(canvas)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.breadcrumb)
+        column.addWidget(self.view, 1)
+        self.setCentralWidget(canvas)
+        self._level_views: dict = {}        # levels -> the view each was left at, to come back to
         self.palette = self.layer_palette = Palette()   # both names: mypy knows ``palette`` as QWidget's method
         self.inspector = Inspector(self.document)
         self.problems = ProblemsPanel(self.document)
@@ -55,6 +73,8 @@ class MainWindow(FileHandling, QMainWindow):
         self._build_status_bar()
         self.scene.selectionChanged.connect(self._selection_changed)
         self.scene.status.connect(self.say)
+        self.scene.open_requested.connect(self.open_block)
+        self.document.subscribe(self._opened, kinds=(Opened,))
         self.document.message.connect(self.say)
         self.document.subscribe(lambda changes: self._show_totals(changes.of(Checked)[-1].report), kinds=(Checked,))
         self.document.undo_stack.cleanChanged.connect(self._update_title)
@@ -129,10 +149,13 @@ class MainWindow(FileHandling, QMainWindow):
         self.make_action("Select &All", self.select_all, QKeySequence.SelectAll, edit)
         edit.addSeparator()
         self.blocks = BlockActions(self, edit, self.layer_palette)
+        self.make_action("&Open Block", self.open_selected_block, "Alt+Down", edit)
+        self.make_action("&Close Block", lambda: self.go_up(len(self.document.levels) - 1), "Alt+Up", edit)
+        self.make_action("Make Block &Unique", self.make_selected_unique, menu=edit)
         edit.addSeparator()
         self.make_action("Auto &Layout", self.auto_layout, "Ctrl+L", edit, tools)
         edit.addSeparator()
-        self.find_bar = FindBar(self.view, lambda: [(n.id, n.type) for n in self.document.graph.nodes.values()],
+        self.find_bar = FindBar(self.view, lambda: [(n.id, n.type) for n in self.document.shown.nodes.values()],
                                 self.focus_node)
         self.make_action("&Find...", self.find_bar.open, QKeySequence.StandardKey.Find, edit)
         self.make_action("Find &Next", self.find_bar.next, "F3", edit)
@@ -263,9 +286,49 @@ class MainWindow(FileHandling, QMainWindow):
         for item in self.scene.nodes.values():
             item.setSelected(True)
 
+    # ------------------------------------------------------------------ opening blocks
+    def open_block(self, use: str) -> bool:
+        """Show the body of the block node ``use`` uses (double-click, Alt+Down)."""
+        node = self.document.shown.nodes.get(use)
+        if node is None or node.type not in self.document.graph.blocks:
+            return False
+        self._level_views[self.document.levels] = self.view.view_state()
+        return self.document.open_block(use)
+
+    def open_selected_block(self) -> None:
+        chosen = [n for n in self.scene.selected_node_ids() if self.document.shown.nodes[n].type in self.document.graph.blocks]
+        if len(chosen) != 1:
+            self.say("select one block to open")
+            return
+        self.open_block(chosen[0])
+
+    def go_up(self, depth: int) -> None:
+        """Back up to ``depth`` levels below the model (the breadcrumb, Alt+Up)."""
+        if depth < 0 or depth >= len(self.document.levels):
+            return
+        below = self.document.levels[depth][1]
+        self.document.close_to(depth)
+        if below is not None and below in self.scene.nodes:      # the block just left stays selected
+            self.scene.clearSelection()
+            self.scene.nodes[below].setSelected(True)
+
+    def _opened(self, changes) -> None:
+        """A level is shown: as it was left, or fitted to the window the first time."""
+        state = self._level_views.pop(self.document.levels, None)
+        if state is None or not self.view.restore_view(state):
+            self.view.fit_all()
+
+    def make_selected_unique(self) -> None:
+        chosen = [n for n in self.scene.selected_node_ids() if self.document.shown.nodes[n].type in self.document.graph.blocks]
+        if not chosen:
+            self.say("select a block to make unique")
+            return
+        for use in chosen:
+            self.document.make_unique(use)
+
     # ------------------------------------------------------------------ editing
     def add_at(self, type_name: str, x: float, y: float) -> str | None:
-        return self._add(type_name, lambda: add_at_edit(self.document.graph, type_name, x, y))
+        return self._add(type_name, lambda: add_at_edit(self.document.shown, type_name, x, y))
 
     def add_after_selection(self, type_name: str) -> str | None:
         """Add a layer after the selected node (into its chain), or at the centre of the view."""
@@ -273,7 +336,7 @@ class MainWindow(FileHandling, QMainWindow):
         if len(selected) != 1:
             centre = self.view.mapToScene(self.view.viewport().rect().center())
             return self.add_at(type_name, centre.x(), centre.y())
-        return self._add(type_name, lambda: add_after_edit(self.document.graph, selected[0], type_name))
+        return self._add(type_name, lambda: add_after_edit(self.document.shown, selected[0], type_name))
 
     def _add(self, type_name: str, make_edit) -> str | None:
         try:
@@ -288,7 +351,7 @@ class MainWindow(FileHandling, QMainWindow):
         return None
 
     def delete_selection(self) -> None:
-        edit = delete_edit(self.document.graph, self.scene.selected_node_ids(), self.scene.selected_edges())
+        edit = delete_edit(self.document.shown, self.scene.selected_node_ids(), self.scene.selected_edges())
         if edit is not None:
             self.document.push(edit)
 
@@ -298,7 +361,7 @@ class MainWindow(FileHandling, QMainWindow):
             return False
         # Plain text (JSON with a format name): it pastes into other NetLoom windows and can be
         # read in a text editor, and paste() refuses anything that is not a fragment.
-        QApplication.clipboard().setText(json.dumps(extract(self.document.graph, nodes)))
+        QApplication.clipboard().setText(json.dumps(extract(self.document.shown, nodes)))
         return True
 
     def cut(self) -> None:
@@ -312,7 +375,7 @@ class MainWindow(FileHandling, QMainWindow):
             self.say("the clipboard holds no NetLoom layers")
             return
         try:
-            pasted = paste_edit(self.document.graph, fragment)
+            pasted = paste_edit(self.document.shown, fragment)
         except GraphError as err:
             self.say(str(err))
             return
@@ -328,7 +391,7 @@ class MainWindow(FileHandling, QMainWindow):
             self.paste()
 
     def auto_layout(self) -> None:
-        self.document.push(layout_edit(self.document.graph), "Auto layout")
+        self.document.push(layout_edit(self.document.shown), "Auto layout")
         self.view.fit_all()
 
     def show_error(self, title: str, text: str) -> None:

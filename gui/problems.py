@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
 
 from graphs import ERROR
 
-from .document import Checked, Document
+from .document import Checked, Document, Opened
 
 
 class ProblemRow(QWidget):
@@ -37,9 +37,11 @@ class ProblemsPanel(QListWidget):
         super().__init__(parent)
         self.document = document
         self.diagnostics = []
-        document.subscribe(lambda changes: self.show_report(changes.of(Checked)[-1].report), kinds=(Checked,))
+        # The problems of what the canvas shows: the model's, or an opened block's, bound to the use
+        # it was opened through, so that each one names a node that can be clicked.
+        document.subscribe(lambda changes: self.show_report(document.shown_report), kinds=(Checked, Opened))
         self.itemClicked.connect(self._clicked)
-        self.show_report(document.report)
+        self.show_report(document.shown_report)
 
     def show_report(self, report) -> None:
         if report.diagnostics == self.diagnostics:
@@ -61,7 +63,7 @@ class ProblemsPanel(QListWidget):
             self.setItemWidget(item, row)
 
     def apply_fix(self, diagnostic) -> None:
-        self.document.try_edit(lambda: diagnostic.fix.edit(self.document.graph), diagnostic.fix.label)
+        self.document.try_edit(lambda: diagnostic.fix.edit(self.document.shown), diagnostic.fix.label)
 
     def _clicked(self, item) -> None:
         node = item.data(Qt.UserRole)

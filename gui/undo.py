@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtGui import QUndoCommand
 
 from graphs import Graph
@@ -13,9 +15,11 @@ _MOVE_ID = 1001
 class EditCommand(QUndoCommand):
     """A thin wrapper: redo applies the document's reversible edit, undo reverts it."""
 
-    def __init__(self, graph: Graph, edit: Edit, text: str | None = None, applied: bool = False) -> None:
+    def __init__(self, graph: Graph, edit: Edit, text: str | None = None, applied: bool = False,
+                 reveal: Callable[[], None] | None = None) -> None:
         super().__init__(text or edit.label)
         self.graph, self.edit = graph, edit
+        self._reveal = reveal or (lambda: None)     # show the level the edit changes (a block's body)
         # The document applies an edit before pushing it, so that a refused edit never reaches
         # the stack; the stack's first redo then has nothing left to do.
         self._skip_redo = applied
@@ -24,9 +28,11 @@ class EditCommand(QUndoCommand):
         if self._skip_redo:
             self._skip_redo = False
             return
+        self._reveal()
         self.graph.apply(self.edit)
 
     def undo(self) -> None:
+        self._reveal()
         self.graph.revert(self.edit)
 
     def id(self) -> int:
@@ -34,6 +40,7 @@ class EditCommand(QUndoCommand):
 
     def mergeWith(self, other: QUndoCommand) -> bool:
         """Successive moves of the same nodes (one drag, or nudges) are one undo step."""
-        if isinstance(other, EditCommand) and isinstance(self.edit, Move) and isinstance(other.edit, Move):
+        if isinstance(other, EditCommand) and other.graph is self.graph and isinstance(self.edit, Move) \
+                and isinstance(other.edit, Move):
             return self.edit.merge(other.edit)
         return False

@@ -98,7 +98,8 @@ class FileHandling(_Window):
 
     def _save_to(self, path: Path) -> bool:
         graph = self.document.graph
-        self.document.apply_quietly(SetView(self.view.view_state()))
+        if not self.document.levels:        # the view of an opened block is not the model's
+            self.document.apply_quietly(SetView(self.view.view_state()))
         try:
             save_graph(graph, path)
         except GraphFileError as err:

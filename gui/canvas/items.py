@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from engine import format_shape
 from graphs import ERROR, Edge
+from graphs.blocks import ref_name
 
 if TYPE_CHECKING:
     from .scene import GraphScene
@@ -27,6 +28,11 @@ NODE_WIDTH = 180.0
 HEADER = 22.0
 LINE = 16.0
 PORT_RADIUS = 6.0
+# Ports sit as on a node of this height however tall its parameters make it, so that wires
+# between the nodes of a row run straight.
+BASE_HEIGHT = HEADER + 3 * LINE + 8
+MAX_PARAM_LINES = 3
+TEXT_WIDTH = NODE_WIDTH - 20
 
 CATEGORY_COLOURS = {
     "Inputs and outputs": "#6b7280", "Dense": "#2563eb", "Convolution": "#7c3aed", "Pooling": "#0891b2",
@@ -92,20 +98,31 @@ class NodeItem(QGraphicsItem):
         self._hovered: Port | None = None
         self.overlay: QColor | None = None      # set while training: gradient health
         self.badge: str = ""                    # e.g. "62% dead"
-        self._height = HEADER + 3 * LINE + 8
-        self.rebuild_ports()
+        self._height = BASE_HEIGHT
+        self._lines: list[str] = []
+        self.refresh()
 
     # ------------------------------------------------------------------ content
     @property
     def node(self):
-        return self.graph_scene.document.graph.nodes[self.node_id]
+        return self.graph_scene.document.shown.nodes[self.node_id]
+
+    def refresh(self) -> None:
+        """Follow the node's parameters: its label lines, its height, its ports."""
+        self._lines = defining_lines(self.node)
+        height = max(BASE_HEIGHT, HEADER + 4 + (len(self._lines) + 2) * LINE + 4)
+        if height != self._height:
+            self.prepareGeometryChange()
+            self._height = height
+        self.rebuild_ports()
+        self.update()
 
     def rebuild_ports(self) -> None:
         self.ports.clear()
         spec = self.node.spec
         for ports, is_output in ((spec.inputs, False), (spec.outputs, True)):
             for i, p in enumerate(ports):
-                y = HEADER + (i + 1) * (self._height - HEADER) / (len(ports) + 1)
+                y = HEADER + (i + 1) * (BASE_HEIGHT - HEADER) / (len(ports) + 1)
                 offset = QPointF(NODE_WIDTH if is_output else 0.0, y)
                 self.ports[(p.name, is_output)] = Port(self, p.name, is_output, p.multiple, offset)
         self.setToolTip(f"{spec.type}: {spec.description}")
@@ -137,9 +154,9 @@ class NodeItem(QGraphicsItem):
         return port.scenePos() if port is not None else self.scenePos()
 
     def lines(self) -> list[str]:
-        """Type; key parameters; output shape, parameter count and any training badge."""
-        node, report = self.node, self.graph_scene.document.report
-        key = ", ".join(f"{k}={_show(node.params[k])}" for k in node.spec.key_params if k in node.params)
+        """Type; the parameters that define the node, over as many lines as they need; output
+        shape, parameter count and any training badge."""
+        node, report = self.node, self.graph_scene.document.shown_report
         shape = report.shapes.get(node.id)
         last = f"out {format_shape(shape)}" if shape is not None else "out ?"
         params = report.params.get(node.id)
@@ -147,7 +164,7 @@ class NodeItem(QGraphicsItem):
             last += f" · {compact(params)} params"
         if self.badge:
             last += f" · {self.badge}"
-        return [node.type, key, last]
+        return [node.type, *(self._lines or [""]), last]
 
     # ------------------------------------------------------------------ painting
     def boundingRect(self) -> QRectF:
@@ -184,10 +201,11 @@ class NodeItem(QGraphicsItem):
                              "!" if severity == ERROR else "?")
         painter.setFont(QFont(painter.font().family(), 8))
         metrics = painter.fontMetrics()
-        for i, text in enumerate(self.lines()):
-            painter.setPen(QColor("#0f172a" if i != 1 else "#475569"))
-            text = metrics.elidedText(text, Qt.TextElideMode.ElideRight, int(NODE_WIDTH - 20))
-            painter.drawText(QRectF(10, HEADER + 4 + i * LINE, NODE_WIDTH - 20, LINE),
+        lines = self.lines()
+        for i, text in enumerate(lines):
+            painter.setPen(QColor("#0f172a" if i in (0, len(lines) - 1) else "#475569"))
+            text = metrics.elidedText(text, Qt.TextElideMode.ElideRight, int(TEXT_WIDTH))
+            painter.drawText(QRectF(10, HEADER + 4 + i * LINE, TEXT_WIDTH, LINE),
                              Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, text)
         self._paint_ports(painter)
 
@@ -281,7 +299,7 @@ class EdgeItem(QGraphicsPathItem):
         self._place_label()
 
     def update_label(self) -> None:
-        info = self.graph_scene.document.report.wire_tensor(self.edge)
+        info = self.graph_scene.document.shown_report.wire_tensor(self.edge)
         text = str(info) if info is not None else ""
         if text != self.label:
             self.label = text
@@ -350,4 +368,38 @@ def wire_path(a: QPointF, b: QPointF, via: list[QPointF] | None = None) -> QPain
 
 
 def _show(value) -> str:
+    ref = ref_name(value)
+    if ref is not None:         # inside a block: the block's parameter it takes
+        return ref
     return "x".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
+def defining_params(node) -> list[str]:
+    """``name=value`` for the parameters that define a node, as PyTorch prints a module: its key
+    ones (a convolution's channels, kernel and stride), then every other that is not its default
+    (padding 3, bias False)."""
+    spec = node.spec
+    key = [name for name in spec.key_params if name in node.params]
+    rest = [p.name for p in spec.params if p.name in node.params and p.name not in key
+            and node.params[p.name] != p.default]
+    return [f"{name}={_show(node.params[name])}" for name in key + rest]
+
+
+_METRICS: list[QFontMetricsF] = []
+
+
+def defining_lines(node) -> list[str]:
+    """The defining parameters wrapped onto at most MAX_PARAM_LINES lines of the node's width;
+    what does not fit is elided on the last line (the inspector shows it all)."""
+    if not _METRICS:
+        _METRICS.append(QFontMetricsF(QFont(QFont().family(), 8)))
+    metrics = _METRICS[0]
+    lines: list[str] = []
+    for part in defining_params(node):
+        if lines and metrics.horizontalAdvance(f"{lines[-1]}, {part}") <= TEXT_WIDTH:
+            lines[-1] = f"{lines[-1]}, {part}"
+        else:
+            lines.append(part)
+    if len(lines) > MAX_PARAM_LINES:
+        lines = [*lines[:MAX_PARAM_LINES - 1], ", ".join(lines[MAX_PARAM_LINES - 1:])]
+    return lines

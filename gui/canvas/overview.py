@@ -48,8 +48,7 @@ class OverviewItem(QGraphicsItem):
         for node_id, node_item in scene.nodes.items():
             rect = node_item.sceneBoundingRect()
             bounds = bounds.united(rect)
-            category = scene.document.graph.nodes[node_id].spec.category if node_id in scene.document.graph.nodes \
-                else ""
+            category = scene.shown_graph.nodes[node_id].spec.category if node_id in scene.shown_graph.nodes else ""
             boxes.setdefault(CATEGORY_COLOURS.get(category, "#475569"), []).append(rect)
             severity = scene.severity_of(node_id)
             if severity:

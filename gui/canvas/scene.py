@@ -21,7 +21,7 @@ from graphs.events import (
     WireRouted,
 )
 
-from ..document import Checked, Document, Replaced
+from ..document import Checked, Document, Opened, Replaced
 from .items import EdgeItem, NodeItem, Port, wire_path
 from .overview import FAR_MIN_NODES, FAR_ZOOM, OverviewItem
 
@@ -31,6 +31,7 @@ ROOM = QRectF(-5000, -5000, 10000, 10000)   # the canvas an empty graph starts w
 
 class GraphScene(QGraphicsScene):
     status = Signal(str)          # a message for the status bar (a refused wire, ...)
+    open_requested = Signal(str)  # a block node double-clicked: show its body
 
     def __init__(self, document: Document, parent=None) -> None:
         super().__init__(parent)
@@ -48,14 +49,15 @@ class GraphScene(QGraphicsScene):
         self.far = False
         self._zoom = 1.0
         self.setSceneRect(ROOM)
-        document.subscribe(self._on_changes, kinds=(Replaced, Checked, *STRUCTURE_EVENTS, NodeMoved, WireRouted, ParamsChanged))
+        document.subscribe(self._on_changes, kinds=(Replaced, Opened, Checked, *STRUCTURE_EVENTS, NodeMoved, WireRouted,
+                                                    ParamsChanged))
         self.rebuild()
 
     # ------------------------------------------------------------------ mirroring the document
     @property
     def shown_graph(self):
-        """The graph the canvas draws."""
-        return self.document.graph
+        """The graph the canvas draws: the model, or the body of an opened block."""
+        return self.document.shown
 
     def labels_wire(self, edge: Edge) -> bool:
         """One label per output port: the wires fanning out of a port carry the same tensor."""
@@ -78,7 +80,7 @@ class GraphScene(QGraphicsScene):
         self.overview.setVisible(far)
 
     def rebuild(self) -> None:
-        graph = self.document.graph
+        graph = self.document.shown
         for item in list(self.nodes.values()) + list(self.edges.values()):
             self.removeItem(item)
         self.nodes.clear()
@@ -89,7 +91,7 @@ class GraphScene(QGraphicsScene):
             self._add_node(node_id)
         for edge in graph.edges:
             self._add_edge(edge)
-        self.show_report(self.document.report)
+        self.show_report(self.document.shown_report)
         self.overview.invalidate()
         self.zoom_changed(self._zoom)     # decide again for the new graph, at the current zoom
         # Room for every node (a 10,000-node chain is two million wide) and for new ones around.
@@ -100,13 +102,13 @@ class GraphScene(QGraphicsScene):
 
     def _on_changes(self, changes: Changes) -> None:
         """Mirror one edit's events; the scene only shows, it never writes to the document."""
-        graph = self.document.graph
+        graph = self.document.shown
         self.overview.invalidate()
         for event in changes.events:
-            if isinstance(event, Replaced):
+            if isinstance(event, (Replaced, Opened)):
                 self.rebuild()
             elif isinstance(event, Checked):
-                self.show_report(event.report)
+                self.show_report(self.document.shown_report)
             elif isinstance(event, NodeAdded):
                 self._add_node(event.node)
                 self._make_room(event.node)
@@ -127,7 +129,7 @@ class GraphScene(QGraphicsScene):
             elif isinstance(event, ParamsChanged):
                 item = self.nodes.get(event.node)
                 if item is not None:
-                    item.update()
+                    item.refresh()
             elif isinstance(event, EdgeAdded):
                 self._add_edge(event.edge)
             elif isinstance(event, EdgeRemoved):
@@ -151,7 +153,7 @@ class GraphScene(QGraphicsScene):
         for edge in list(self._edges_of.get(old, ())):
             self._remove_edge(edge)
         self._edges_of.pop(old, None)
-        for edge in self.document.graph.edges:
+        for edge in self.document.shown.edges:
             if new in (edge.src, edge.dst) and edge not in self.edges:
                 self._add_edge(edge)
         item.update()
@@ -160,7 +162,7 @@ class GraphScene(QGraphicsScene):
         item = NodeItem(self, node_id)
         # A node added without a place (by a script) is shown right of the others; it gets a
         # place in the document only when the person moves it.
-        pos = self.document.graph.positions.get(node_id) or self._free_spot()
+        pos = self.document.shown.positions.get(node_id) or self._free_spot()
         item.setPos(*pos)
         item.setVisible(not self.far)
         self.addItem(item)
@@ -261,7 +263,7 @@ class GraphScene(QGraphicsScene):
             target = self.port_at(event.scenePos())
             if target is not None and not target.is_output:
                 edge = Edge(self._wire_from.node_id, target.node_id, self._wire_from.name, target.name)
-                problem = self.document.graph.connection_problem(edge)
+                problem = self.document.shown.connection_problem(edge)
                 colour = QColor("#dc2626") if problem else QColor("#16a34a")
                 self._wire.setPen(QPen(colour, 2, Qt.PenStyle.DashLine))
                 if problem:
@@ -272,6 +274,15 @@ class GraphScene(QGraphicsScene):
         if self._press_positions and event.buttons() & Qt.MouseButton.LeftButton:
             for node_id in self._press_positions:      # wires follow the nodes being dragged
                 self.node_moved(node_id)
+
+    def mouseDoubleClickEvent(self, event) -> None:
+        item = next((i for i in self.items(event.scenePos()) if isinstance(i, NodeItem)), None)
+        if item is not None and event.button() == Qt.MouseButton.LeftButton \
+                and item.node.type in self.document.graph.blocks:
+            self.open_requested.emit(item.node_id)
+            event.accept()
+            return
+        super().mouseDoubleClickEvent(event)
 
     def keyPressEvent(self, event) -> None:
         if event.key() == Qt.Key.Key_Escape and self._wire is not None:   # Esc drops the wire being drawn
@@ -301,7 +312,7 @@ class GraphScene(QGraphicsScene):
 
     def connect_ports(self, source: Port, target: Port) -> bool:
         edge = Edge(source.node_id, target.node_id, source.name, target.name)
-        problem = self.document.graph.connection_problem(edge)
+        problem = self.document.shown.connection_problem(edge)
         if problem:
             self.status.emit(f"Cannot wire: {problem}")
             return False

@@ -115,7 +115,7 @@ class TrainingUI(QObject):
             current = TrainingConfig()
         dialog = TrainingSettingsDialog(current, self.window)
         if dialog.exec() and dialog.result_config is not None:
-            self.window.document.push(SetTraining(dialog.result_config.to_dict()), "Change training settings")
+            self.window.document.push(SetTraining(dialog.result_config.to_dict()), "Change training settings", at=())
             return True
         return False
 

@@ -148,3 +148,24 @@ def test_a_use_that_would_expand_beyond_the_limit_is_an_error_not_an_allocation(
     report = check(g)
     assert report.errors[0].node == "big"
     assert "expands to 100,000,000 layers; a graph may hold at most 200,000" in report.errors[0].message
+
+
+def test_an_opened_block_is_checked_as_the_use_computes_it_and_marks_the_layer_inside():
+    from engine.blocks import check_inside
+
+    graph = load_graph(resources.example("resnet18.loom"))
+    checker = Checker()
+    report = checker.check(graph)
+    body, inside = check_inside(checker.cache, graph, report, [("Stage", "layer4"), ("DownBlock", "0")])
+    assert inside.ok and inside.shapes["x"] == (256, 14, 14) and inside.shapes["out"] == (512, 7, 7)
+    assert body.nodes["conv1"].params["out_channels"] == 512          # bound: a number, not a reference
+    assert sum(inside.params.values()) == sum(
+        p.numel() for n, p in compile_graph(graph).named_parameters() if n.startswith("layer4.0."))
+    graph.blocks["DownBlock"].set_params("conv2", kernel_size=5)      # 5x5 with padding 1 shrinks the map
+    report = checker.check(graph)
+    assert [d.node for d in report.errors] == ["layer2"]
+    _, inside = check_inside(checker.cache, graph, report, [("Stage", "layer2"), ("DownBlock", "0")])
+    assert [d.node for d in inside.errors] == ["add"]
+    assert "128x26x26 and 128x28x28" in inside.errors[0].message
+    _, alone = check_inside(checker.cache, graph, report, [("DownBlock", None)])    # on its own: defaults
+    assert alone.errors[0].node == "add"

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from graphs import Graph, GraphError, GraphFileError, dumps_graph, load_graph, loads_graph
-from graphs.block_edits import flattened, inline_edit
+from graphs.block_edits import flattened, inline_edit, make_unique_edit
 from graphs.blocks import MAX_NESTING
 from tests.helpers import residual_graph
 
@@ -143,3 +143,21 @@ def test_ten_thousand_blocks_each_using_the_next_are_refused_without_recursing(t
     blocks = {f"B{i}": _block(f"B{i + 1}") for i in range(10_000)} | {"B10000": _block("ReLU")}
     with pytest.raises(GraphFileError, match="nest more than"):
         load_graph(_with_blocks(tmp_path, blocks))
+
+
+def test_make_unique_gives_one_use_a_copy_and_undo_restores_the_document():
+    g = load_graph(Path(__file__).parents[2] / "resources" / "examples" / "resnet18.loom")
+    before = dumps_graph(g)
+    wires = (g.in_edges("layer3"), g.out_edges("layer3"))
+    edit = make_unique_edit(g, "layer3")
+    g.apply(edit)
+    assert g.nodes["layer3"].type == "Stage2" and g.nodes["layer2"].type == "Stage"
+    assert (g.in_edges("layer3"), g.out_edges("layer3")) == wires        # same wires, same place in the file
+    assert list(g.nodes).index("layer3") == 7
+    g.blocks["Stage2"].set_params("1", repeat=3)        # editing the copy leaves the other uses alone
+    assert g.blocks["Stage"].nodes["1"].params["repeat"] == 1
+    g.blocks["Stage2"].set_params("1", repeat=1)
+    g.revert(edit)
+    assert dumps_graph(g) == before
+    with pytest.raises(GraphError, match="conv1 is a Conv2d, not a block"):
+        make_unique_edit(g, "conv1")

@@ -1,0 +1,82 @@
+"""The bar over the canvas while a block is open: where the canvas is (the model, then each use
+opened on the way down), a click on any part to go back up, and what editing here means: a
+block used several times changes everywhere, unless the opened use is made unique first."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
+
+from graphs.events import BlockChanged, NodeRenamed
+
+from ..document import Checked, Document, Opened, Replaced
+
+
+class Breadcrumb(QFrame):
+    def __init__(self, document: Document, go_up: Callable[[int], None], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document, self.go_up = document, go_up
+        self.setObjectName("Breadcrumb")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setStyleSheet("#Breadcrumb { background: #ecfeff; border: 0; border-bottom: 1px solid #99f6e4; }")
+        self.row = QHBoxLayout(self)
+        self.row.setContentsMargins(8, 3, 8, 3)
+        self.row.setSpacing(2)
+        self.crumbs: list[QToolButton] = []        # one per level above the shown one
+        self.here = QLabel()
+        self.uses = QLabel()
+        self.uses.setStyleSheet("color: #475569;")
+        self.unique = QPushButton("Make Unique")
+        self.unique.setToolTip("Give this use a copy of the block of its own, so that editing it changes this use alone")
+        self.unique.clicked.connect(self._make_unique)
+        self.close_button = QPushButton("Close Block")
+        self.close_button.setToolTip("Back up one level (Alt+Up)")
+        self.close_button.clicked.connect(lambda: self.go_up(len(self.document.levels) - 1))
+        document.subscribe(lambda changes: self.refresh(), kinds=(Opened, Replaced, BlockChanged, NodeRenamed, Checked))
+        self.refresh()
+
+    def refresh(self) -> None:
+        levels = self.document.levels
+        self.setVisible(bool(levels))
+        if not levels:
+            return
+        while self.row.count():
+            item = self.row.takeAt(0)
+            widget = item.widget() if item is not None else None
+            if widget is not None and widget not in (self.here, self.uses, self.unique, self.close_button):
+                widget.deleteLater()
+        self.crumbs = []
+        names = [self.document.graph.name or "model"] + [_level_text(block, use) for block, use in levels]
+        for depth, name in enumerate(names[:-1]):
+            crumb = QToolButton()
+            crumb.setText(name)
+            crumb.setAutoRaise(True)
+            crumb.setToolTip("Show this level")
+            crumb.clicked.connect(lambda checked=False, d=depth: self.go_up(d))
+            self.crumbs.append(crumb)
+            self.row.addWidget(crumb)
+            self.row.addWidget(QLabel("›"))
+        self.here.setText(f"<b>{names[-1]}</b>")
+        self.row.addWidget(self.here)
+        self.row.addSpacing(16)
+        block, use = levels[-1]
+        count = self.document.uses_of(block)
+        through = f", shown as {use} computes it" if use is not None else ", shown with its defaults"
+        self.uses.setText(f"{block} is used {count} time{'s' if count != 1 else ''}: editing it changes "
+                          f"{'every use' if count > 1 else 'that use'}{through}")
+        self.row.addWidget(self.uses)
+        self.row.addStretch(1)
+        self.row.addWidget(self.unique)
+        self.row.addWidget(self.close_button)
+        self.unique.setVisible(use is not None and count > 1)      # after adding: a new parent hides
+
+    def _make_unique(self) -> None:
+        levels = self.document.levels
+        block, use = levels[-1]
+        if use is not None:
+            self.document.make_unique(use, at=levels[:-1])
+
+
+def _level_text(block: str, use: str | None) -> str:
+    return block if use is None else f"{use}: {block}"

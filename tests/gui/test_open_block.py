@@ -1,0 +1,111 @@
+"""Opening a block in the canvas: double-click a use to see its body as that use computes it,
+edit the definition (every use follows), find a problem on the layer inside that causes it,
+go back up by the breadcrumb, and Make Unique to detach one use; each edit undoes in one step,
+and undo shows the level it changes."""
+
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QPushButton
+
+import resources
+from tests.gui.driving import node_point
+
+
+def _open_resnet(window, qtbot):
+    window.open_file(resources.example("resnet18.loom"))
+    qtbot.waitUntil(lambda: window.document.report.total_params > 0)
+
+
+def _double_click(window, node_id):
+    QTest.mouseDClick(window.view.viewport(), Qt.LeftButton, Qt.NoModifier, node_point(window, node_id))
+
+
+def test_double_click_opens_a_block_with_shapes_of_that_use_and_the_breadcrumb_goes_back(window, qtbot):
+    _open_resnet(window, qtbot)
+    window.view.fit_all()
+    _double_click(window, "layer3")
+    assert window.document.levels == (("Stage", "layer3"),)
+    assert sorted(window.scene.nodes) == ["0", "1", "out", "x"]
+    assert window.breadcrumb.isVisible()
+    assert "Stage is used 3 times" in window.breadcrumb.uses.text()
+    _double_click(window, "0")
+    assert window.document.levels == (("Stage", "layer3"), ("DownBlock", "0"))
+    # shapes as layer3 computes them: 128 channels at 28x28 in, 256 at 14x14 out
+    assert window.document.shown_report.shapes["x"] == (128, 28, 28)
+    assert window.scene.nodes["conv1"].lines()[-1].startswith("out 256x14x14")
+    shown = ", ".join(window.scene.nodes["conv1"].lines()[1:-1])      # wrapped over lines, each whole
+    assert shown == "out_channels=channels, kernel_size=3, stride=stride, padding=1, bias=False"
+    assert [c.text() for c in window.breadcrumb.crumbs] == ["ResNet-18", "layer3: Stage"]
+    window.breadcrumb.crumbs[0].click()
+    assert window.document.levels == () and "layer3" in window.scene.nodes
+    assert window.scene.selected_node_ids() == ["layer3"]        # the block just left
+
+
+def test_editing_a_definition_changes_every_use_and_a_problem_is_marked_inside(window, qtbot):
+    _open_resnet(window, qtbot)
+    total = window.document.report.total_params
+    window.open_block("layer1")
+    assert window.document.levels == (("BasicBlock", "layer1"),)
+    window.scene.nodes["conv1"].setSelected(True)
+    padding = window.inspector.fields["padding"]
+    padding.setFocus()
+    padding.selectAll()
+    QTest.keyClicks(padding, "0")
+    QTest.keyClick(padding, Qt.Key_Return)
+    graph = window.document.graph
+    assert graph.blocks["BasicBlock"].nodes["conv1"].params["padding"] == 0
+    qtbot.waitUntil(lambda: not window.document.report.ok)
+    # the model's report blames the uses; the open body marks the Add whose inputs differ
+    assert any(d.node == "layer1" for d in window.document.report.errors)
+    assert window.scene.severity_of("add") == "error"
+    assert "64x54x54 and 64x56x56" in window.document.shown_report.for_node("add")[0].message
+    assert window.problems.diagnostics[0].node == "add"
+    window.go_up(0)
+    window.document.undo_stack.undo()       # undo opens the level it changes
+    assert window.document.levels == (("BasicBlock", "layer1"),)
+    assert graph.blocks["BasicBlock"].nodes["conv1"].params["padding"] == 1
+    qtbot.waitUntil(lambda: window.document.report.ok)
+    assert window.document.report.total_params == total
+
+
+def test_make_unique_detaches_the_opened_use_and_undo_gives_it_back(window, qtbot):
+    _open_resnet(window, qtbot)
+    before = window.graph_text()
+    window.open_block("layer4")
+    assert window.breadcrumb.unique.isVisible()
+    window.breadcrumb.unique.click()
+    graph = window.document.graph
+    assert graph.nodes["layer4"].type == "Stage2" and graph.nodes["layer3"].type == "Stage"
+    assert window.document.levels == (("Stage2", "layer4"),)       # still open, now on the copy
+    assert "Stage2 is used 1 time" in window.breadcrumb.uses.text() and not window.breadcrumb.unique.isVisible()
+    window.open_block("1")
+    assert window.document.levels[-1] == ("BasicBlock", "1")       # blocks inside stay shared
+    window.go_up(0)
+    window.document.undo_stack.undo()
+    assert window.document.levels == ()
+    assert window.graph_text() == before
+    window.document.undo_stack.redo()
+    assert graph.nodes["layer4"].type == "Stage2"
+
+
+def test_alt_keys_open_and_close_the_selected_block_and_inner_params_show_what_the_use_gives(window, qtbot):
+    _open_resnet(window, qtbot)
+    window.scene.nodes["layer2"].setSelected(True)
+    QTest.keyClick(window, Qt.Key_Down, Qt.AltModifier)
+    assert window.document.levels == (("Stage", "layer2"),)
+    window.scene.nodes["0"].setSelected(True)
+    QTest.keyClick(window, Qt.Key_Down, Qt.AltModifier)
+    window.scene.nodes["conv1"].setSelected(True)
+    field = window.inspector.fields["out_channels"]
+    assert "channels" in field.findChild(type(window.breadcrumb.here)).text()
+    assert "128 here" in field.findChild(type(window.breadcrumb.here)).text()
+    field.findChild(QPushButton).click()        # "Use a number": the layer keeps 128, for every use
+    conv1 = window.document.graph.blocks["DownBlock"].nodes["conv1"]
+    assert conv1.params["out_channels"] == 128
+    assert window.inspector.fields["out_channels"].value() == 128
+    window.document.undo_stack.undo()
+    assert conv1.params["out_channels"] == {"param": "channels"}
+    QTest.keyClick(window, Qt.Key_Up, Qt.AltModifier)
+    QTest.keyClick(window, Qt.Key_Up, Qt.AltModifier)
+    assert window.document.levels == ()
+    assert not window.breadcrumb.isVisible()
