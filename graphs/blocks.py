@@ -90,7 +90,7 @@ def block_spec(body: Graph) -> LayerSpec:
     spec = LayerSpec(body.name, "Blocks", description, tuple(params),
                      inputs=tuple(PortSpec(i) for i in body.inputs()),
                      outputs=tuple(PortSpec(o) for o in body.outputs()),
-                     key_params=(*body.parameters, REPEAT))
+                     key_params=tuple(body.parameters))     # repeat shows when it is not 1
     body._block_spec = (body.revision, spec)
     return spec
 

@@ -10,6 +10,14 @@ never behind a node. Those slots come back as the wire's route (its bend points)
 Long wires are put above the main flow. A U-Net then reads as a U: each level of skips pushes
 the encoder one step down, the decoder climbs back, and the skips run across the top.
 
+A long chain (LeNet, VGG-16 of blocks) in one row would only fit the window at a size where no
+text can be read. Given the window's size, such a layout is folded like lines of text: the
+columns are cut into bands, one below the other, each still running left to right, and the
+wire from the end of one band to the start of the next runs below the band and back along the
+left margin, through space no node takes. It takes the fewest bands at which the whole graph
+is drawn at a readable size, or those that draw it largest when none does. Only layouts without
+long wires fold (a skip wire between bands would have to cross one).
+
 Why igraph: its Sugiyama layout is maintained C code (10,000 nodes lay out in a fraction of a
 second), installs as a wheel on every platform, and returns the long wires' slots, which the
 router needs. grandalf is pure Python and about a hundred times slower on large graphs;
@@ -32,6 +40,11 @@ COLUMN_GAP = 60.0           # room for the wire's tensor shape ("1x16x10x10" at 
 ROW_GAP = 42.0
 COLUMN_PITCH = NODE_WIDTH + COLUMN_GAP
 ROW_PITCH = NODE_HEIGHT + ROW_GAP
+TALLEST_NODE = 110.0        # a node whose parameters fill three lines
+PORT_Y = 50.0               # where a node with one input (or output) has it, below its top
+BAND_GAP = 60.0             # between folded bands: the return wire runs in the middle of it
+WINDOW = (860.0, 600.0)     # the canvas of the default window, in pixels
+READABLE_ZOOM = 0.75        # 8 pt node text is 8 px high on screen
 
 Point = tuple[float, float]
 
@@ -61,10 +74,19 @@ def layers_of(graph: Graph) -> dict[str, int]:
     return layer
 
 
-def layered_layout(graph: Graph) -> Layout:
+def layered_layout(graph: Graph, window: tuple[float, float] | None = None) -> Layout:
+    """Every node's place and the routes of long wires; given the ``window`` it is shown in
+    (width, height in pixels), a long layout without long wires is folded into bands to fit."""
+    layout, layer = _layered(graph)
+    if window is None or layout.routes or not layout.positions:
+        return layout
+    return _folded(layout, layer, graph, window) or layout
+
+
+def _layered(graph: Graph) -> tuple[Layout, dict[str, int]]:
     ids = list(graph.nodes)
     if not ids:
-        return Layout({}, {})
+        return Layout({}, {}), {}
     index = {n: i for i, n in enumerate(ids)}
     layer = layers_of(graph)
     wires = [e for e in graph.edges if e.src in index and e.dst in index]
@@ -92,6 +114,38 @@ def layered_layout(graph: Graph) -> Layout:
                 x = column * COLUMN_PITCH
                 points += [(x, y), (x + NODE_WIDTH, y)]
             routes[edge] = tuple(points)
+    return Layout(positions, routes), layer
+
+
+def _folded(layout: Layout, layer: dict[str, int], graph: Graph, window: tuple[float, float]) -> Layout | None:
+    """The layout cut into bands of columns to fit ``window``, or None when one band does."""
+    columns = max(layer.values()) + 1
+    rows = max(round(y / ROW_PITCH) for _, y in layout.positions.values()) + 1
+    band_height = rows * ROW_PITCH + BAND_GAP
+
+    def scale(bands: int) -> float:      # the zoom at which the graph fits the window
+        per = -(-columns // bands)
+        width = per * COLUMN_PITCH + COLUMN_GAP           # and the left margin the return wires take
+        height = bands * band_height - BAND_GAP
+        return min(window[0] / width, window[1] / height)
+
+    bands = next((b for b in range(1, columns + 1) if scale(b) >= READABLE_ZOOM), None) \
+        or max(range(1, columns + 1), key=scale)
+    if bands == 1:
+        return None
+    per = -(-columns // bands)
+    positions = {n: ((layer[n] % per) * COLUMN_PITCH, (layer[n] // per) * band_height + y)
+                 for n, (_, y) in layout.positions.items()}
+    routes: dict[Edge, tuple[Point, ...]] = {}
+    for edge in graph.edges:
+        if edge.src not in layer or edge.dst not in layer or layer[edge.src] // per == layer[edge.dst] // per:
+            continue
+        (sx, sy), (_, ty) = positions[edge.src], positions[edge.dst]
+        band_top = (layer[edge.src] // per) * band_height
+        # midway between the band's tallest possible node and the next band
+        corridor = (band_top + (rows - 1) * ROW_PITCH + TALLEST_NODE + band_top + band_height) / 2
+        right, left = sx + NODE_WIDTH + COLUMN_GAP / 2, -COLUMN_GAP / 2
+        routes[edge] = ((right, sy + PORT_Y), (right, corridor), (left, corridor), (left, ty + PORT_Y))
     return Layout(positions, routes)
 
 
@@ -99,9 +153,10 @@ def layered_positions(graph: Graph) -> dict[str, Point]:
     return layered_layout(graph).positions
 
 
-def layout_edit(graph: Graph) -> Arrange:
-    """The layout as one undoable step: every node's place and the routes of long wires."""
-    layout = layered_layout(graph)
+def layout_edit(graph: Graph, window: tuple[float, float] | None = WINDOW) -> Arrange:
+    """The layout as one undoable step: every node's place and the routes of long wires, and of
+    the wires between bands when it is folded to fit ``window`` (None: never folded)."""
+    layout = layered_layout(graph, window)
     return Arrange(layout.positions, layout.routes)
 
 

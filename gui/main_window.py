@@ -391,7 +391,8 @@ class MainWindow(FileHandling, QMainWindow):
             self.paste()
 
     def auto_layout(self) -> None:
-        self.document.push(layout_edit(self.document.shown), "Auto layout")
+        canvas = self.view.viewport().size()
+        self.document.push(layout_edit(self.document.shown, (canvas.width(), canvas.height())), "Auto layout")
         self.view.fit_all()
 
     def show_error(self, title: str, text: str) -> None:

@@ -154,17 +154,18 @@ class NodeItem(QGraphicsItem):
         return port.scenePos() if port is not None else self.scenePos()
 
     def lines(self) -> list[str]:
-        """Type; the parameters that define the node, over as many lines as they need; output
-        shape, parameter count and any training badge."""
+        """Type and parameter count; the parameters that define the node, over as many lines as
+        they need; output shape and any training badge."""
         node, report = self.node, self.graph_scene.document.shown_report
         shape = report.shapes.get(node.id)
         last = f"out {format_shape(shape)}" if shape is not None else "out ?"
-        params = report.params.get(node.id)
-        if params:
-            last += f" · {compact(params)} params"
         if self.badge:
             last += f" · {self.badge}"
-        return [node.type, *(self._lines or [""]), last]
+        first = node.type
+        params = report.params.get(node.id)
+        if params:      # by the type, where it has room: a long output shape would elide it
+            first += f" · {compact(params)} params"
+        return [first, *(self._lines or [""]), last]
 
     # ------------------------------------------------------------------ painting
     def boundingRect(self) -> QRectF:
@@ -358,7 +359,7 @@ def wire_path(a: QPointF, b: QPointF, via: list[QPointF] | None = None) -> QPain
     points = [a, *(via or ()), b]
     routed = len(points) > 2
     for p, q in zip(points, points[1:]):
-        if routed and p.y() == q.y() and q.x() >= p.x():
+        if routed and (p.y() == q.y() or p.x() == q.x()):     # along a gap or a corridor
             path.lineTo(q)
             continue
         # a routed wire bends within its gap, not beyond it; a free one curves out of its port

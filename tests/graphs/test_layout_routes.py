@@ -8,7 +8,17 @@ import pytest
 import resources
 from graphs import Edge, Graph, GraphFileError, dumps_graph, load_graph, loads_graph
 from graphs.edits import Move
-from graphs.layout import COLUMN_PITCH, crossings, layered_layout, layout_edit, wires_behind_nodes
+from graphs.layout import (
+    COLUMN_PITCH,
+    NODE_HEIGHT,
+    NODE_WIDTH,
+    READABLE_ZOOM,
+    WINDOW,
+    crossings,
+    layered_layout,
+    layout_edit,
+    wires_behind_nodes,
+)
 
 
 def skip_graph() -> Graph:
@@ -104,3 +114,25 @@ def test_a_late_second_input_sits_by_the_layer_it_feeds():
     assert set(layout.positions) == set(g.nodes)
     # the second input sits in the column just before the Add it feeds
     assert layout.positions[late][0] == layout.positions["add1"][0] - COLUMN_PITCH
+
+
+def test_a_long_chain_folds_into_bands_that_fit_the_window_and_a_skip_graph_does_not():
+    lenet = load_graph(resources.example("lenet5.loom"))
+    flat = layered_layout(lenet)                        # no window: one row
+    assert {y for _, y in flat.positions.values()} == {0.0}
+    layout = layered_layout(lenet, WINDOW)
+    bands = sorted({y for _, y in layout.positions.values()})
+    assert len(bands) == 4 and max(x for x, _ in layout.positions.values()) == 3 * COLUMN_PITCH
+    width = max(x for x, _ in layout.positions.values()) + NODE_WIDTH + 60
+    height = max(bands) + NODE_HEIGHT + 60
+    assert min(WINDOW[0] / width, WINDOW[1] / height) >= READABLE_ZOOM
+    # one route per band break: out to the right, along below the band, back down the left margin
+    assert len(layout.routes) == 3
+    for edge, (out, down, back, into) in layout.routes.items():
+        assert out[0] == down[0] > back[0] == into[0] < 0 and down[1] == back[1]
+        assert layout.positions[edge.dst][0] == 0.0
+    lenet.apply(layout_edit(lenet, WINDOW))
+    assert wires_behind_nodes(lenet) == [] and crossings(lenet) == 0
+    skip = skip_graph()                                 # a long wire: never folded, however long
+    assert {y for _, y in layered_layout(skip, (200.0, 2000.0)).positions.values()} != set(bands)
+    assert layered_layout(skip, (200.0, 2000.0)).positions == layered_layout(skip).positions

@@ -42,7 +42,9 @@ def test_wire_two_nodes_by_dragging_from_port_to_port(window, qtbot):
     assert graph.edges == [Edge("input1", "conv1")]
     edge_item = window.scene.edges[Edge("input1", "conv1")]
     qtbot.waitUntil(lambda: edge_item.label == "3x8x8")
-    assert window.scene.nodes["conv1"].lines()[-1] == "out 4x6x6 · 112 params"
+    lines = window.scene.nodes["conv1"].lines()
+    assert (lines[0], lines[-1]) == ("Conv2d · 112 params", "out 4x6x6")
+    assert ", ".join(lines[1:-1]) == "out_channels=4, kernel_size=3, stride=1"     # in full, as it is defined
     window.undo_action.trigger()
     assert graph.edges == [] and not window.scene.edges
     window.redo_action.trigger()
