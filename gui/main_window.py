@@ -31,6 +31,7 @@ from graphs.layout import layout_edit
 from .block_actions import BlockActions
 from .canvas.breadcrumb import Breadcrumb
 from .canvas.find_bar import FindBar
+from .canvas.minimap import Minimap
 from .canvas.scene import GraphScene
 from .canvas.view import GraphView
 from .document import Checked, Document, Opened, PathChanged
@@ -165,6 +166,10 @@ class MainWindow(FileHandling, QMainWindow):
         self.make_action("&Fit to Window", self.view.fit_all, "Ctrl+0", view, tools)
         self.make_action("Zoom &In", lambda: self.view.set_zoom(self.view.zoom * 1.25), QKeySequence.ZoomIn, view)
         self.make_action("Zoom &Out", lambda: self.view.set_zoom(self.view.zoom / 1.25), QKeySequence.ZoomOut, view)
+        self.minimap = Minimap(self.view, self.scene)
+        minimap = self.make_action("&Minimap", self.minimap.set_enabled, "Ctrl+Shift+M", view)
+        minimap.setCheckable(True)
+        minimap.setChecked(True)
         view.addSeparator()
         for dock in self.findChildren(QDockWidget):
             view.addAction(dock.toggleViewAction())

@@ -297,17 +297,17 @@ class EdgeItem(QGraphicsPathItem):
         stroker.setWidth(10)             # easy to point at: hover shows the shape, a click selects
         self._shape = stroker.createStroke(self.path())
         self._first_run = (a, via[0] if via else b)
-        self._place_label()
+        self.place_label()
 
     def update_label(self) -> None:
         info = self.graph_scene.document.shown_report.wire_tensor(self.edge)
         text = str(info) if info is not None else ""
         if text != self.label:
             self.label = text
-            self._place_label()
+            self.place_label()
             self.update()
 
-    def _place_label(self) -> None:
+    def place_label(self) -> None:
         """Above the middle of the wire's first run, the gap after its output port, where no
         node is; a label wider than that run is shown only while the pointer is on the wire."""
         a, b = self._first_run
@@ -315,10 +315,15 @@ class EdgeItem(QGraphicsPathItem):
         font.setPointSizeF(LABEL_FONT_PT)
         width = QFontMetricsF(font).horizontalAdvance(self.label) + 6
         run = abs(b.x() - a.x())
-        self._fits = width <= run - 8
-        middle = QPointF((a.x() + b.x()) / 2, min(a.y(), b.y()) if self._fits else (a.y() + b.y()) / 2)
+        # Wires of the same port that rise in this gap pass above the port, falling ones below:
+        # the label goes on the side none takes (above when both are free).
+        ends = [y for y in self.graph_scene.first_turns(self.edge)]
+        rising, falling = any(y < a.y() - 1 for y in ends), any(y > a.y() + 1 for y in ends)
+        self._fits = width <= run - 8 and not (rising and falling)
+        middle = QPointF((a.x() + b.x()) / 2, a.y() if self._fits else (a.y() + b.y()) / 2)
+        top = middle.y() + 2 if self._fits and rising else middle.y() - 16
         self.prepareGeometryChange()
-        self._label_box = QRectF(middle.x() - width / 2, middle.y() - 16, width, 14)
+        self._label_box = QRectF(middle.x() - width / 2, top, width, 14)
 
     def shape(self) -> QPainterPath:
         return self._shape

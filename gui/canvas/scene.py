@@ -64,6 +64,31 @@ class GraphScene(QGraphicsScene):
         siblings = [e for e in self._edges_of.get(edge.src, ()) if e.src == edge.src and e.src_port == edge.src_port]
         return not siblings or edge == min(siblings, key=lambda e: (e.dst, e.dst_port))
 
+    def _port_wires(self, edge: Edge) -> set[Edge]:
+        """The wires drawn from ``edge``'s output port."""
+        return {e for e in self._edges_of.get(edge.src, ()) if e.src_port == edge.src_port and e.src == edge.src}
+
+    def _place_port_labels(self, edge: Edge) -> None:
+        """A wire of a port came, went or moved: its siblings' label may change side."""
+        for e in self._port_wires(edge):
+            wire = self.edges.get(e)
+            if wire is not None:
+                wire.place_label()
+
+    def first_turns(self, edge: Edge) -> list[float]:
+        """Where each wire leaving ``edge``'s output port heads in its first gap: the height of its
+        first bend, or of the input port it reaches."""
+        heights = []
+        for e in self._port_wires(edge) | {edge}:
+            if e.src != edge.src or e.src_port != edge.src_port:
+                continue
+            route = self.shown_graph.routes.get(e)
+            if route:
+                heights.append(route[0][1])
+            elif e.dst in self.nodes:
+                heights.append(self.nodes[e.dst].port_position(e.dst_port, False).y())
+        return heights
+
     # ------------------------------------------------------------------ far out
     def zoom_changed(self, zoom: float) -> None:
         """The view's scale: far out, a large graph is shown by its overview item alone."""
@@ -176,6 +201,7 @@ class GraphScene(QGraphicsScene):
             self.edges[edge] = item
             self._edges_of.setdefault(edge.src, set()).add(edge)
             self._edges_of.setdefault(edge.dst, set()).add(edge)
+            self._place_port_labels(edge)
 
     def _remove_edge(self, edge: Edge) -> None:
         item = self.edges.pop(edge, None)
@@ -183,6 +209,7 @@ class GraphScene(QGraphicsScene):
             self.removeItem(item)
         for end in (edge.src, edge.dst):
             self._edges_of.get(end, set()).discard(edge)
+        self._place_port_labels(edge)
 
     def _free_spot(self) -> tuple[float, float]:
         """Where a node without a position goes: right of everything, on the grid."""
@@ -229,6 +256,9 @@ class GraphScene(QGraphicsScene):
             item = self.edges.get(edge)
             if item is not None:
                 item.update_path()
+        for edge in self._edges_of.get(node_id, ()):
+            if edge.dst == node_id:          # a wire into it changed course: labels of its port
+                self._place_port_labels(edge)
 
     # ------------------------------------------------------------------ gestures
     def port_at(self, pos: QPointF) -> Port | None:

@@ -15,6 +15,7 @@ MIN_ZOOM, MAX_ZOOM = 0.05, 4.0
 
 class GraphView(QGraphicsView):
     layer_dropped = Signal(str, float, float)     # layer type, scene x, y
+    moved = Signal()                              # what the view shows changed: scrolled, zoomed, resized
 
     def __init__(self, scene: GraphScene, parent=None) -> None:
         super().__init__(scene, parent)
@@ -34,6 +35,15 @@ class GraphView(QGraphicsView):
         factor = max(MIN_ZOOM, min(MAX_ZOOM, factor))
         self.scale(factor / self.zoom, factor / self.zoom)
         self.scene().zoom_changed(self.zoom)
+        self.moved.emit()
+
+    def scrollContentsBy(self, dx: int, dy: int) -> None:
+        super().scrollContentsBy(dx, dy)
+        self.moved.emit()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.moved.emit()
 
     def wheelEvent(self, event) -> None:
         steps = event.angleDelta().y() / 120.0
@@ -52,6 +62,7 @@ class GraphView(QGraphicsView):
         if self.zoom > 1.5:
             self.set_zoom(1.5)
         self.scene().zoom_changed(self.zoom)
+        self.moved.emit()
 
     def mousePressEvent(self, event) -> None:
         if event.button() == Qt.MouseButton.MiddleButton:

@@ -1,0 +1,159 @@
+"""The minimap: the whole graph in a small corner of the canvas, with the part the canvas shows
+outlined. Clicking or dragging on it moves the canvas there.
+
+The graph is drawn once into a pixmap (each node a box in its category's colour, problems in
+red, the wires as thin lines) and drawn again only after the document changed, debounced, so
+a burst of edits or checks of ten thousand nodes costs the minimap one redraw, not one each. Moving
+the canvas only repaints the outline. It hides itself while the whole graph is in view: there
+is nowhere to go.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
+from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen, QPixmap
+from PySide6.QtWidgets import QWidget
+
+from graphs import ERROR
+from graphs.events import STRUCTURE_EVENTS, NodeMoved, WireRouted
+
+from ..document import Checked, Opened, Replaced
+from .items import CATEGORY_COLOURS, ERROR_COLOUR, WARNING_COLOUR
+from .scene import GraphScene
+from .view import GraphView
+
+WIDTH, HEIGHT = 220, 150      # at most; a wide graph gets a flatter map, a tall one a narrower
+MARGIN = 12
+REDRAW_MS = 150
+
+
+class Minimap(QWidget):
+    def __init__(self, view: GraphView, scene: GraphScene) -> None:
+        super().__init__(view)
+        self.view, self.graph_scene = view, scene
+        self.setObjectName("Minimap")
+        self.setFixedSize(WIDTH, HEIGHT)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setToolTip("The whole graph: click or drag to move the canvas there")
+        self.enabled = True                 # the View menu's choice; shown only when it helps
+        self._pixmap: QPixmap | None = None
+        self._bounds = QRectF()             # the scene rectangle the pixmap shows
+        self._nodes = QRectF()              # where the nodes are, measured when the document changed
+        self._redraw = QTimer(self, singleShot=True, interval=REDRAW_MS)
+        self._redraw.timeout.connect(self._invalidate)
+        # Redrawn after the document changed (not on every item update: hovering repaints items)
+        scene.document.subscribe(lambda changes: self._redraw.start(),
+                                 kinds=(Replaced, Opened, Checked, *STRUCTURE_EVENTS, NodeMoved, WireRouted))
+        view.moved.connect(self.follow_view)
+        self.hide()
+
+    # ------------------------------------------------------------------ when it is shown
+    def set_enabled(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.follow_view()
+
+    def follow_view(self) -> None:
+        """Place it, show it while part of the graph is out of view, and outline what is in view."""
+        visible = self._visible_rect()
+        wanted = self.enabled and not self._nodes.isEmpty() and not visible.contains(self._nodes)
+        if wanted != self.isVisible():
+            self.setVisible(wanted)
+        if wanted:
+            scroll = self.view.horizontalScrollBar()
+            below = scroll.height() if scroll.isVisible() else 0
+            self.move(MARGIN, self.view.height() - self.height() - MARGIN - below)
+            self.raise_()
+            self.update()
+
+    def _invalidate(self) -> None:
+        self._pixmap = None
+        self._nodes = self._nodes_rect()
+        self._bounds = self._nodes.adjusted(-40, -40, 40, 40)
+        if not self._nodes.isEmpty():
+            aspect = (self._nodes.width() + 80) / (self._nodes.height() + 80)
+            self.setFixedSize(max(60, min(WIDTH, round(HEIGHT * aspect))), max(50, min(HEIGHT, round(WIDTH / aspect))))
+        self.follow_view()
+
+    def _nodes_rect(self) -> QRectF:
+        rect = QRectF()
+        for item in self.graph_scene.nodes.values():
+            rect = rect.united(item.sceneBoundingRect())
+        return rect
+
+    def _visible_rect(self) -> QRectF:
+        return self.view.mapToScene(self.view.viewport().rect()).boundingRect()
+
+    # ------------------------------------------------------------------ drawing
+    def _transform(self) -> tuple[float, QPointF]:
+        """Scale and offset from scene to minimap pixels (the graph centred, aspect kept)."""
+        bounds = self._bounds
+        width, height = self.width(), self.height()
+        scale = min((width - 8) / max(bounds.width(), 1.0), (height - 8) / max(bounds.height(), 1.0))
+        offset = QPointF((width - bounds.width() * scale) / 2, (height - bounds.height() * scale) / 2)
+        return scale, offset
+
+    def to_minimap(self, point: QPointF) -> QPointF:
+        scale, offset = self._transform()
+        return QPointF((point.x() - self._bounds.left()) * scale, (point.y() - self._bounds.top()) * scale) + offset
+
+    def to_scene(self, point: QPointF) -> QPointF:
+        scale, offset = self._transform()
+        return QPointF((point.x() - offset.x()) / scale + self._bounds.left(),
+                       (point.y() - offset.y()) / scale + self._bounds.top())
+
+    def _render(self) -> QPixmap:
+        scene = self.graph_scene
+        scale, offset = self._transform()
+        pixmap = QPixmap(self.size())
+        pixmap.fill(QColor(255, 255, 255, 235))
+        painter = QPainter(pixmap)
+        painter.translate(offset)
+        painter.scale(scale, scale)
+        painter.translate(-self._bounds.topLeft())
+        wires = QPainterPath()
+        for wire in scene.edges.values():
+            wires.addPath(wire.path())
+        pen = QPen(QColor("#94a3b8"), 0)           # cosmetic: one pixel at any scale
+        painter.setPen(pen)
+        painter.drawPath(wires)
+        painter.setPen(Qt.PenStyle.NoPen)
+        shown = scene.shown_graph
+        for node_id, item in scene.nodes.items():
+            node = shown.nodes.get(node_id)
+            severity = scene.severity_of(node_id)
+            colour = ERROR_COLOUR if severity == ERROR else WARNING_COLOUR if severity else \
+                QColor(CATEGORY_COLOURS.get(node.spec.category if node is not None else "", "#475569"))
+            painter.setBrush(QBrush(colour))
+            painter.drawRect(item.sceneBoundingRect())
+        painter.end()
+        return pixmap
+
+    def paintEvent(self, event) -> None:
+        if self._pixmap is None:
+            self._pixmap = self._render()
+        painter = QPainter(self)
+        painter.drawPixmap(0, 0, self._pixmap)
+        visible = self._visible_rect()
+        window = QRectF(self.to_minimap(visible.topLeft()), self.to_minimap(visible.bottomRight()))
+        window = window.intersected(QRectF(self.rect()).adjusted(1, 1, -1, -1))
+        painter.setPen(QPen(QColor("#2563eb"), 1.5))
+        painter.setBrush(QBrush(QColor(37, 99, 235, 30)))
+        painter.drawRect(window)
+        painter.setPen(QPen(QColor("#94a3b8"), 1))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRect(QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5))
+        painter.end()
+
+    # ------------------------------------------------------------------ moving the canvas
+    def mousePressEvent(self, event) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._go(event.position())
+            event.accept()
+
+    def mouseMoveEvent(self, event) -> None:
+        if event.buttons() & Qt.MouseButton.LeftButton:
+            self._go(event.position())
+            event.accept()
+
+    def _go(self, point: QPointF) -> None:
+        self.view.centerOn(self.to_scene(point))
