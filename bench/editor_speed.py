@@ -4,7 +4,8 @@
 
 Prints: the time to open a generated graph (items built, checked) and to paint it once fitted,
 the time of one repaint zoomed out to the whole graph and one at 100% (goals at 10,000 nodes:
-under 2 s to open and show, under 16 ms a repaint), the process's peak resident memory (goal
+under 2 s to open and show, under 16 ms a repaint), the minimap's redraw after a change and
+its repaint as the canvas scrolls, the process's peak resident memory (goal
 under 1 GB), and, on a 500-node graph, the time from a parameter change to updated marks.
 The baseline is an empty canvas repainted the same way, in the same process.
 """
@@ -62,6 +63,16 @@ def main():
     window.view.centerOn(window.scene.nodes[list(graph.nodes)[len(graph.nodes) // 2]])
     repaint_ms(app, window, 1)                # the switch back from the overview, once
     near = repaint_ms(app, window)
+    minimap = []
+    for _ in range(3):                        # the minimap drawn again after a change of the graph
+        start = time.perf_counter()
+        window.minimap._invalidate()
+        window.minimap.grab()
+        minimap.append((time.perf_counter() - start) * 1000)
+    start = time.perf_counter()
+    for _ in range(10):                       # and only its outline, as the canvas scrolls
+        window.minimap.grab()
+    outline = (time.perf_counter() - start) * 100
 
     half = residual_mlp(500)
     window.document.replace(half, None)
@@ -78,6 +89,8 @@ def main():
     print(f"repaint zoomed out ({args.nodes} nodes):     {zoomed_out:8.1f} ms  "
           f"(empty canvas {empty:.1f} ms, ratio {zoomed_out / max(empty, 1e-3):.1f})")
     print(f"repaint at 100% in the middle:         {near:8.1f} ms")
+    print(f"minimap redrawn after a change:        {statistics.median(minimap):8.1f} ms  "
+          f"(its outline alone {outline:.1f} ms, ratio {statistics.median(minimap) / max(outline, 1e-3):.0f})")
     print(f"peak resident memory:                  {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:8.0f} MB")
     print(f"500 nodes: parameter change to updated marks, median of 10: {statistics.median(latencies):6.1f} ms "
           f"(worst {max(latencies):.1f} ms)")

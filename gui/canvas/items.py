@@ -99,6 +99,7 @@ class NodeItem(QGraphicsItem):
         self.overlay: QColor | None = None      # set while training: gradient health
         self.badge: str = ""                    # e.g. "62% dead"
         self._height = BASE_HEIGHT
+        self._bounds = QRectF()
         self._lines: list[str] = []
         self.refresh()
 
@@ -111,9 +112,11 @@ class NodeItem(QGraphicsItem):
         """Follow the node's parameters: its label lines, its height, its ports."""
         self._lines = defining_lines(self.node)
         height = max(BASE_HEIGHT, HEADER + 4 + (len(self._lines) + 2) * LINE + 4)
-        if height != self._height:
+        if height != self._height or self._bounds.isEmpty():
             self.prepareGeometryChange()
             self._height = height
+            r = PORT_RADIUS + 2
+            self._bounds = QRectF(-r, -2, NODE_WIDTH + 2 * r, self._height + 4)
         self.rebuild_ports()
         self.update()
 
@@ -169,8 +172,7 @@ class NodeItem(QGraphicsItem):
 
     # ------------------------------------------------------------------ painting
     def boundingRect(self) -> QRectF:
-        r = PORT_RADIUS + 2
-        return QRectF(-r, -2, NODE_WIDTH + 2 * r, self._height + 4)
+        return self._bounds         # kept, not made: Qt asks for it tens of thousands of times
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
         spec = self.node.spec
@@ -297,7 +299,8 @@ class EdgeItem(QGraphicsPathItem):
         stroker.setWidth(10)             # easy to point at: hover shows the shape, a click selects
         self._shape = stroker.createStroke(self.path())
         self._first_run = (a, via[0] if via else b)
-        self.place_label()
+        if not self.graph_scene.building:        # else placed once every wire of its port is drawn
+            self.place_label()
 
     def update_label(self) -> None:
         info = self.graph_scene.document.shown_report.wire_tensor(self.edge)
@@ -311,9 +314,7 @@ class EdgeItem(QGraphicsPathItem):
         """Above the middle of the wire's first run, the gap after its output port, where no
         node is; a label wider than that run is shown only while the pointer is on the wire."""
         a, b = self._first_run
-        font = QFont()
-        font.setPointSizeF(LABEL_FONT_PT)
-        width = QFontMetricsF(font).horizontalAdvance(self.label) + 6
+        width = _label_metrics().horizontalAdvance(self.label) + 6
         run = abs(b.x() - a.x())
         # Wires of the same port that rise in this gap pass above the port, falling ones below:
         # the label goes on the side none takes (above when both are free).
@@ -392,6 +393,16 @@ def defining_params(node) -> list[str]:
 
 
 _METRICS: list[QFontMetricsF] = []
+_LABEL_METRICS: list[QFontMetricsF] = []
+
+
+def _label_metrics() -> QFontMetricsF:
+    """The wire labels' font metrics, made once (ten thousand wires are placed on opening)."""
+    if not _LABEL_METRICS:
+        font = QFont()
+        font.setPointSizeF(LABEL_FONT_PT)
+        _LABEL_METRICS.append(QFontMetricsF(font))
+    return _LABEL_METRICS[0]
 
 
 def defining_lines(node) -> list[str]:

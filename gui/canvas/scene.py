@@ -44,6 +44,7 @@ class GraphScene(QGraphicsScene):
         self._press_positions: dict[str, QPointF] = {}
         self._edges_of: dict[str, set[Edge]] = {}       # node -> the wires drawn at it
         self._shown = None                                # the report the items show
+        self.building = False          # True while rebuild adds every item
         self.overview = OverviewItem(self)                # large graphs, zoomed far out
         self.addItem(self.overview)
         self.far = False
@@ -114,8 +115,10 @@ class GraphScene(QGraphicsScene):
         self._shown = None
         for node_id in graph.nodes:
             self._add_node(node_id)
-        for edge in graph.edges:
+        self.building = True           # labels are placed once all wires are there, not per wire:
+        for edge in graph.edges:        # by show_report, as each wire gets its label
             self._add_edge(edge)
+        self.building = False
         self.show_report(self.document.shown_report)
         self.overview.invalidate()
         self.zoom_changed(self._zoom)     # decide again for the new graph, at the current zoom
@@ -201,7 +204,8 @@ class GraphScene(QGraphicsScene):
             self.edges[edge] = item
             self._edges_of.setdefault(edge.src, set()).add(edge)
             self._edges_of.setdefault(edge.dst, set()).add(edge)
-            self._place_port_labels(edge)
+            if not self.building:
+                self._place_port_labels(edge)
 
     def _remove_edge(self, edge: Edge) -> None:
         item = self.edges.pop(edge, None)
