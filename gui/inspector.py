@@ -128,7 +128,8 @@ class Inspector(QWidget):
         if self.node_id is None or self.node_id not in self.document.shown.nodes:
             return
         graph, report = self.document.shown, self.document.shown_report
-        ins = [f"{e.dst_port} &larr; {e.src}: {report.wire_tensor(e) or '?'}" for e in graph.in_edges(self.node_id)]
+        ins = [f"{'' if e.dst_port == 'in' else e.dst_port + ' '}&larr; {e.src}: {report.wire_tensor(e) or '?'}"
+               for e in graph.in_edges(self.node_id)]
         node = graph.nodes[self.node_id]
         outs = [f"{p.name}: {report.tensors.get((self.node_id, p.name)) or '?'}" for p in node.spec.outputs]
         lines = [f"<b>in</b> {x}" for x in ins] + [f"<b>out</b> {x}" for x in outs]
@@ -184,10 +185,10 @@ class _BlockParameter(QWidget):
         super().__init__()
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
-        here = "" if value is None else f" = {format_shape(value) if isinstance(value, list) else value} here"
-        label = QLabel(f"<b>{ref}</b> <i>(block parameter){here}</i>")
-        label.setToolTip(f"Each use of the block gives this value as its '{ref}'")
-        button = QPushButton("Use a number")
+        here = "" if value is None else f" = {format_shape(value) if isinstance(value, list) else value}"
+        label = QLabel(f"<b>{ref}</b>{here}")
+        label.setToolTip(f"The block's parameter '{ref}': each use of the block gives its own value")
+        button = QPushButton("Own value")
         button.setToolTip("Give this layer a value of its own, the same for every use of the block")
         button.clicked.connect(lambda: unlink())       # not with the button's checked flag
         row.addWidget(label, 1)

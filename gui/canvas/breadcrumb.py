@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QToolButton, QWidget
 
 from graphs.events import BlockChanged, NodeRenamed
 
@@ -27,6 +27,8 @@ class Breadcrumb(QFrame):
         self.here = QLabel()
         self.uses = QLabel()
         self.uses.setStyleSheet("color: #475569;")
+        # it may be cut short, never widen the window (the full text is its tooltip)
+        self.uses.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.unique = QPushButton("Make Unique")
         self.unique.setToolTip("Give this use a copy of the block of its own, so that editing it changes this use alone")
         self.unique.clicked.connect(self._make_unique)
@@ -62,11 +64,11 @@ class Breadcrumb(QFrame):
         self.row.addSpacing(16)
         block, use = levels[-1]
         count = self.document.uses_of(block)
-        through = f", shown as {use} computes it" if use is not None else ", shown with its defaults"
-        self.uses.setText(f"{block} is used {count} time{'s' if count != 1 else ''}: editing it changes "
-                          f"{'every use' if count > 1 else 'that use'}{through}")
-        self.row.addWidget(self.uses)
-        self.row.addStretch(1)
+        shapes = "shapes as in this use" if use is not None else "shapes from its example inputs"
+        spread = "editing changes all of them" if count > 1 else "editing changes it"
+        self.uses.setText(f"{block} is used by {count} node{'s' if count != 1 else ''}: {spread}; {shapes}")
+        self.uses.setToolTip(self.uses.text())
+        self.row.addWidget(self.uses, 1)
         self.row.addWidget(self.unique)
         self.row.addWidget(self.close_button)
         self.unique.setVisible(use is not None and count > 1)      # after adding: a new parent hides
