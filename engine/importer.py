@@ -25,6 +25,7 @@ import torch.nn.functional as F
 from torch import fx, nn
 
 from graphs import CATALOG, Edge, Graph, GraphError
+from graphs.block_merge import merge_alike
 from graphs.blocks import REPEAT
 from graphs.edits import Connect, DefineBlock
 from graphs.layout import layout_edit
@@ -520,6 +521,7 @@ def import_module(module: nn.Module, example_inputs, check_outputs: bool = True,
     module.eval()
     try:
         graph, state = _Importer(module, tuple(example_inputs)).run()
+        merge_alike(graph)          # one Bottleneck with parameters, not one per configuration
         if check_outputs:
             _verify(module, graph, state, tuple(example_inputs), tolerance)
     finally:

@@ -1,5 +1,6 @@
 """The importer keeps a module's hierarchy: its own submodule classes become blocks, one
-definition per class and configuration, and the weights keep their code's names."""
+definition per class and structure, with the numbers that differ between uses (channels,
+strides) as the block's parameters, and the weights keep their code's names."""
 
 import pytest
 import torch
@@ -22,10 +23,16 @@ def test_resnet50_opens_as_a_stem_sixteen_bottlenecks_and_a_head():
     assert types[:5] == ["Input", "Conv2d", "BatchNorm2d", "ReLU", "MaxPool2d"]
     assert types[-4:] == ["AdaptiveAvgPool2d", "Flatten", "Linear", "Output"]
     assert len(graph.nodes) == 25
-    # first of each stage (with its downsample path) and the rest: two configurations a stage
-    assert len(graph.blocks) == 8 and all(name.startswith("Bottleneck") for name in graph.blocks)
+    # the first of each stage (with its downsample path) and the rest: two structures, each one
+    # block whose widths and stride are parameters, as the class takes them in torchvision
+    assert sorted(graph.blocks) == ["Bottleneck", "Bottleneck2"]
     first = graph.blocks["Bottleneck"]
     assert [n.type for n in first.nodes.values()].count("Conv2d") == 4          # three and the downsample
+    assert first.parameters == {"out_channels": 64, "stride": 1, "conv3_out_channels": 256}
+    assert first.nodes["conv2"].params["stride"] == first.nodes["downsample_0"].params["stride"] == {"param": "stride"}
+    assert {k: v for k, v in graph.nodes["layer3_0"].params.items() if k != "repeat"} == {
+        "out_channels": 256, "stride": 2, "conv3_out_channels": 1024}
+    assert [n.type for n in graph.nodes.values() if n.type in graph.blocks].count("Bottleneck2") == 12
     assert "layer1_0.downsample_0.weight" in state and "layer4_2.conv3.weight" in state
     assert check(graph).total_params == sum(p.numel() for p in model.parameters())
 
@@ -36,8 +43,10 @@ def test_the_imported_blocks_survive_the_file_and_compute_as_the_module():
     x = torch.randn(2, 3, 48, 48)
     graph, state = import_module(model, x)
     again = loads_graph(dumps_graph(graph))
-    assert set(again.blocks) == set(graph.blocks) == {"BasicBlock", "BasicBlock2", "BasicBlock3", "BasicBlock4",
-                                                      "BasicBlock5", "BasicBlock6", "BasicBlock7"}
+    # plain blocks, and the first of a later stage (which downsamples): one block each
+    assert set(again.blocks) == set(graph.blocks) == {"BasicBlock", "BasicBlock2"}
+    assert graph.nodes["layer1_0"].type == graph.nodes["layer4_1"].type == "BasicBlock"
+    assert graph.nodes["layer2_0"].type == "BasicBlock2"          # with its downsample path
     compiled = compile_graph(again).eval()
     compiled.load_state_dict(state)
     flat = compile_graph(flattened(again)).eval()

@@ -7,6 +7,7 @@ import pytest
 
 from graphs import Graph, GraphError, GraphFileError, dumps_graph, load_graph, loads_graph
 from graphs.block_edits import flattened, inline_edit, make_unique_edit
+from graphs.block_merge import merge_alike
 from graphs.blocks import MAX_NESTING
 from tests.helpers import residual_graph
 
@@ -161,3 +162,36 @@ def test_make_unique_gives_one_use_a_copy_and_undo_restores_the_document():
     assert dumps_graph(g) == before
     with pytest.raises(GraphError, match="conv1 is a Conv2d, not a block"):
         make_unique_edit(g, "conv1")
+
+
+def _mlp_block(g, name, width, description="Imported from net.Layer"):
+    body = g.define_block(name, description=description)
+    x = body.add_node("Input", id="x", shape=[4])
+    fc = body.add_node("Linear", id="fc", out_features=width)
+    act = body.add_node("ReLU", id="act")
+    out = body.add_node("Output", id="out")
+    for a, b in ((x, fc), (fc, act), (act, out)):
+        body.connect(a, b)
+    return name
+
+
+def test_alike_blocks_merge_into_one_with_the_differing_values_as_parameters():
+    g = Graph("imported")
+    prev = g.add_node("Input", shape=[4])
+    for name, width in (("Layer", 8), ("Layer2", 16), ("Layer3", 8)):
+        _mlp_block(g, name, width)
+        use = g.add_node(name, id=f"use_{name.lower()}")
+        g.connect(prev, use)
+        prev = use
+    _mlp_block(g, "Net2", 8, description="Imported from net.Net2")     # another class: left alone
+    g.connect(prev, g.add_node("Output"))
+    assert merge_alike(g) == 2
+    assert sorted(g.blocks) == ["Layer", "Net2"]
+    assert g.blocks["Layer"].parameters == {"out_features": 8}
+    assert g.blocks["Layer"].nodes["fc"].params["out_features"] == {"param": "out_features"}
+    assert [g.nodes[u].params["out_features"] for u in ("use_layer", "use_layer2", "use_layer3")] == [8, 16, 8]
+    assert all(g.nodes[u].type == "Layer" for u in ("use_layer", "use_layer2", "use_layer3"))
+    again = loads_graph(dumps_graph(g))            # a valid document: the loader takes it as it is
+    assert dumps_graph(again) == dumps_graph(g)
+    widths = [n.params["out_features"] for n in flattened(g).nodes.values() if n.type == "Linear"]
+    assert widths == [8, 16, 8]                    # each use still binds to the layers it had
