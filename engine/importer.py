@@ -5,7 +5,8 @@ back from the module, and the weights come along as a state dict for the compile
 
 The module's own hierarchy becomes blocks: a submodule of a class of its own (torchvision's
 Bottleneck, Inception's InceptionA) is traced on its own into a block body, one definition per
-class and configuration, and used where the module calls it; containers (``nn.Sequential``)
+class and configuration (then merged: the numbers that differ become the block's parameters),
+and used where the module calls it; containers (``nn.Sequential``)
 are only namespaces and are written out. ResNet-50 thus opens as a stem, 16 bottleneck uses
 and a head, with weights named as in its code. What
 has no catalog layer (or a setting a layer cannot express) is refused with a list of every such
