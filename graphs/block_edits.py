@@ -164,6 +164,34 @@ def make_unique_edit(graph: Graph, node_id: str, name: str | None = None) -> Any
                       label=f"Make {node_id} unique ({name})")
 
 
+def parameter_link_edit(document: Graph, body: Graph, node_id: str, key: str, parameter: str | None = None) -> Any:
+    """The edit that makes ``key`` of layer ``node_id`` inside block ``body`` take the block's
+    parameter ``parameter``, or a new parameter named after ``key`` whose default is the layer's
+    value (``kernel_size``, ``kernel_size2`` ...), declared for every use in ``document``."""
+    from . import edits as E
+    from .blocks import param_ref, parameter_problem
+
+    node = body.node(node_id)
+    value = node.params.get(key)
+    if ref_name(value) is not None:
+        raise GraphError(f"{node_id}.{key} already takes the block parameter '{ref_name(value)}'")
+    if parameter is not None:
+        if parameter not in body.parameters:
+            raise GraphError(f"the block {body.name} declares no parameter '{parameter}'")
+        try:
+            node.spec.param(key).validate(body.parameters[parameter])
+        except ParamError as err:
+            raise GraphError(f"{node_id}.{key} cannot take '{parameter}': {err}") from None
+        return E.SetParams(node_id, {key: param_ref(parameter)})
+    name = next(n for n in (key, *(f"{key}{i}" for i in range(2, len(body.parameters) + 3)))
+                if n not in body.parameters)
+    problem = parameter_problem(name, value)
+    if problem:
+        raise GraphError(problem)
+    return E.Compound([E.DeclareParameter(document, name, value), E.SetParams(node_id, {key: param_ref(name)})],
+                      label=f"{node_id}.{key} takes the new block parameter {name}")
+
+
 def _centre(body: Graph) -> tuple[float, float]:
     points = list(body.positions.values())
     if not points:

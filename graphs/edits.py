@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .events import BlockChanged
+
 if TYPE_CHECKING:
     from .graph import Edge, Graph, Node
 
@@ -349,6 +351,41 @@ class RemoveBlock(Edit):
 
     def revert(self, graph):
         graph._set_block(self.name, self._body)
+
+
+@dataclass
+class DeclareParameter(Edit):
+    """Declares a parameter of the block whose body this edit is applied to, and gives every use
+    of the block in ``document`` (the model and every block) the default, so that each use can
+    then set its own value (Make Block Parameter in an opened block)."""
+    document: Graph
+    name: str
+    default: Any
+    _gave: list[tuple[Any, str]] = field(default_factory=list, repr=False)
+
+    @property
+    def label(self) -> str:
+        return f"Declare block parameter {self.name}"
+
+    def apply(self, graph):
+        from .blocks import parameter_problem
+        problem = parameter_problem(self.name, self.default)
+        if problem or self.name in graph.parameters:
+            raise GraphError(problem or f"the block already has a parameter '{self.name}'")
+        graph.parameters[self.name] = self.default
+        graph._changed(BlockChanged(graph.name))
+        self._gave = []
+        for holder in (self.document, *self.document.blocks.values()):
+            for node in holder.nodes.values():
+                if node.type == graph.name and self.name not in node.params:
+                    holder._set_params(node.id, {self.name: self.default})
+                    self._gave.append((holder, node.id))
+
+    def revert(self, graph):
+        for holder, node_id in reversed(self._gave):
+            holder._drop_param(node_id, self.name)
+        del graph.parameters[self.name]
+        graph._changed(BlockChanged(graph.name))
 
 
 @dataclass

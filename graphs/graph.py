@@ -526,6 +526,11 @@ class Graph:
         self.nodes[node_id].params.update({k: _copy_value(v) for k, v in values.items()})
         self._changed(ParamsChanged(node_id, tuple(values)))
 
+    def _drop_param(self, node_id: str, name: str) -> None:
+        """Takes a parameter off a node (undoing a block parameter's declaration)."""
+        self.nodes[node_id].params.pop(name, None)
+        self._changed(ParamsChanged(node_id, (name,)))
+
     def _rename(self, old: str, new: str) -> None:
         node = self.nodes[old]
         node.id = new

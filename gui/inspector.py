@@ -5,6 +5,8 @@ refused where it is typed; an accepted change is one undoable edit."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QRegularExpressionValidator
 from PySide6.QtWidgets import (
@@ -15,15 +17,18 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMenu,
     QPushButton,
     QSpinBox,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from engine import format_shape
 from graphs import Changes, ParamSpec
-from graphs.blocks import ref_name
+from graphs.block_edits import parameter_link_edit
+from graphs.blocks import REPEAT, ref_name
 from graphs.edits import Rename
 from graphs.events import NodeAdded, NodeRemoved, NodeRenamed, ParamsChanged
 from graphs.graph import id_problem
@@ -120,9 +125,41 @@ class Inspector(QWidget):
             _set_value(widget, spec, node.params[spec.name])
             _on_change(widget, spec, lambda value, s=spec: self._set_param(s, value),
                        lambda message, s=spec, w=widget: self._refuse(s, w, message))
-            self.form.addRow(spec.name, widget)
+            inside_block = self.document.shown.declared() is not None and spec.name != REPEAT
+            self.form.addRow(spec.name, self._with_link_menu(widget, spec) if inside_block else widget)
             self.fields[spec.name] = widget
         self._show_shapes()
+
+    def _with_link_menu(self, widget: QWidget, spec: ParamSpec) -> QWidget:
+        """Inside a block, a field with a menu to make it one of the block's parameters, so that
+        each use gives its own value (a new parameter, or one the block declares already)."""
+        row = QWidget()
+        layout = QHBoxLayout(row)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(widget, 1)
+        button = QToolButton()
+        button.setText("⋯")
+        button.setObjectName(f"link_{spec.name}")
+        button.setToolTip("Make this value a parameter of the block, given by each use")
+        button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(button)
+        menu.addAction(f"New block parameter '{spec.name}'", partial(self._link, spec, None))
+        for name, default in self.document.shown.parameters.items():
+            try:
+                spec.validate(default)
+            except ValueError:
+                continue            # a parameter this field could not take (a choice, a shape)
+            menu.addAction(f"Take block parameter '{name}'", partial(self._link, spec, name))
+        button.setMenu(menu)
+        layout.addWidget(button)
+        return row
+
+    def _link(self, spec: ParamSpec, parameter: str | None) -> None:
+        node_id, shown = self.node_id, self.document.shown
+        if node_id is None:
+            return
+        self.document.try_edit(lambda: parameter_link_edit(self.document.graph, shown, node_id, spec.name, parameter))
+        self._build()
 
     def _show_shapes(self, *_) -> None:
         if self.node_id is None or self.node_id not in self.document.shown.nodes:

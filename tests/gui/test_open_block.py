@@ -5,7 +5,7 @@ and undo shows the level it changes."""
 
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QLabel, QPushButton
+from PySide6.QtWidgets import QLabel, QPushButton, QToolButton
 
 import resources
 from tests.gui.driving import node_point
@@ -108,3 +108,31 @@ def test_alt_keys_open_and_close_the_selected_block_and_inner_params_show_what_t
     QTest.keyClick(window, Qt.Key_Up, Qt.AltModifier)
     assert window.document.levels == ()
     assert not window.breadcrumb.isVisible()
+
+
+def test_a_value_inside_a_block_becomes_a_block_parameter_each_use_sets(window, qtbot):
+    _open_resnet(window, qtbot)
+    before = window.graph_text()
+    window.open_block("layer1")
+    window.scene.nodes["conv1"].setSelected(True)
+    button = window.inspector.findChild(QToolButton, "link_kernel_size")
+    actions = [a.text() for a in button.menu().actions()]
+    assert actions == ["New block parameter 'kernel_size'", "Take block parameter 'channels'"]
+    button.menu().actions()[0].trigger()
+    graph = window.document.graph
+    assert graph.blocks["BasicBlock"].parameters == {"channels": 64, "kernel_size": 3}
+    assert graph.blocks["BasicBlock"].nodes["conv1"].params["kernel_size"] == {"param": "kernel_size"}
+    assert window.inspector.fields["kernel_size"].findChild(QLabel).text() == "<b>kernel_size</b> = 3"
+    window.go_up(0)
+    window.scene.nodes["layer1"].setSelected(True)
+    field = window.inspector.fields["kernel_size"]              # every use now has its own value
+    field.selectAll()
+    QTest.keyClicks(field, "5")
+    QTest.keyClick(field, Qt.Key_Return)
+    assert graph.nodes["layer1"].params["kernel_size"] == 5
+    qtbot.waitUntil(lambda: not window.document.report.ok)      # 5x5 with padding 1 shrinks the map
+    assert graph.nodes["layer2"].type == "Stage" and graph.blocks["Stage"].nodes["1"].params["kernel_size"] == 3
+    window.document.undo_stack.undo()
+    window.document.undo_stack.undo()
+    assert window.document.levels == (("BasicBlock", "layer1"),)     # the declaration was made there
+    assert window.graph_text() == before
