@@ -7,7 +7,6 @@ loop owns (so a resumed run draws the same numbers). Padding uses torchvision's 
 from __future__ import annotations
 
 import torch
-from torchvision.transforms.v2 import functional as TF
 
 
 def augment_batch(x: torch.Tensor, crop_padding: int, flip: bool, generator: torch.Generator) -> torch.Tensor:
@@ -18,7 +17,7 @@ def augment_batch(x: torch.Tensor, crop_padding: int, flip: bool, generator: tor
         x = torch.where(mask.to(x.device)[:, None, None, None], x.flip(-1), x)
     if crop_padding > 0:
         p = crop_padding
-        padded = TF.pad(x, [p, p, p, p])
+        padded = torch.nn.functional.pad(x, (p, p, p, p))
         dy = torch.randint(0, 2 * p + 1, (n,), generator=generator, device=generator.device).to(x.device)
         dx = torch.randint(0, 2 * p + 1, (n,), generator=generator, device=generator.device).to(x.device)
         rows = (dy[:, None] + torch.arange(h, device=x.device))[:, None, :, None]

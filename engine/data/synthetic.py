@@ -6,7 +6,6 @@ import math
 
 import numpy as np
 import torch
-from sklearn.datasets import load_digits, make_circles, make_moons
 
 from .base import CLASSIFICATION, REGRESSION, DataSet, split, standardize
 
@@ -36,11 +35,13 @@ def spiral(n_samples: int = 1200, noise: float = 0.2, classes: int = 3, turns: f
 
 
 def moons(n_samples: int = 1000, noise: float = 0.15, val_fraction: float = 0.2, seed: int = 0) -> DataSet:
+    from sklearn.datasets import make_moons     # scikit-learn loads in 0.1 s and 60 MB: only when asked
     x, y = make_moons(n_samples=n_samples, noise=noise, random_state=seed)
     return _points("moons", x, y, val_fraction, seed)
 
 
 def circles(n_samples: int = 1000, noise: float = 0.08, val_fraction: float = 0.2, seed: int = 0) -> DataSet:
+    from sklearn.datasets import make_circles
     x, y = make_circles(n_samples=n_samples, noise=noise, factor=0.5, random_state=seed)
     return _points("circles", x, y, val_fraction, seed)
 
@@ -81,6 +82,7 @@ def digits(val_fraction: float = 0.2, seed: int = 0, normalize: bool = True, ima
     ``image_size`` enlarges them (bilinear), e.g. to 32 for the classic LeNet-5 input;
     ``as_sequence`` gives each image as a sequence of its rows (rows x columns) for RNNs and
     Transformers."""
+    from sklearn.datasets import load_digits
     bunch = load_digits()
     x = torch.as_tensor(bunch.data, dtype=torch.float32).reshape(-1, 1, 8, 8) / 16.0
     if image_size != 8:
