@@ -8,6 +8,7 @@ from pathlib import Path
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
+from .background import wait_for_background_work
 from .main_window import MainWindow
 
 
@@ -35,7 +36,9 @@ def run_app(path: str | None, default_example: Path, screenshot: str | None = No
             screenshot is not None and _screenshot_when_idle(app, window, screenshot)))
     elif screenshot is not None:
         QTimer.singleShot(0, lambda: _screenshot_when_idle(app, window, screenshot))
-    return app.exec()
+    code = app.exec()
+    wait_for_background_work()
+    return code
 
 
 def _screenshot_when_idle(app: QApplication, window: MainWindow, target: str) -> None:

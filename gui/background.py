@@ -8,12 +8,24 @@ that exits (a ``--screenshot`` run), while it is still working cannot make Qt ab
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer
 
 POLL_MS = 30
+
+
+_RUNNING: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
+
+
+def wait_for_background_work(timeout: float = 10.0) -> None:
+    """Before the process exits: let the threads still working finish (a data set loading).
+    One killed inside torch's C++ code at exit can abort the process ("terminate called without
+    an active exception") after the window closed cleanly."""
+    for thread in list(_RUNNING):
+        thread.join(timeout)
 
 
 class BackgroundJob(QObject):
@@ -29,6 +41,7 @@ class BackgroundJob(QObject):
         self._thread = threading.Thread(target=self._run, daemon=True, name=name)
 
     def start(self) -> BackgroundJob:
+        _RUNNING.add(self._thread)
         self._thread.start()
         self._timer.start()
         return self

@@ -231,8 +231,8 @@ class Document(QObject):
         self.path = path
         self.undo_stack.clear()
         self.undo_stack.setClean()
-        self._announce(Changes((Replaced(), PathChanged())))
-        self.check_now()
+        self._check()           # before the views rebuild, so that they draw the new graph's report once
+        self._announce(Changes((Replaced(), PathChanged(), Checked(self.report))))
 
     def set_path(self, path: Path) -> None:
         self.path = path
@@ -245,6 +245,11 @@ class Document(QObject):
 
     # ------------------------------------------------------------------ checking
     def check_now(self) -> Report:
+        self._check()
+        self._announce(Changes((Checked(self.report),)))
+        return self.report
+
+    def _check(self) -> None:
         report = self.checker.check(self.graph)
         self._follow_data_set()
         if report.ok and self.data is not None:
@@ -253,8 +258,6 @@ class Document(QObject):
                 report = dataclasses.replace(report, diagnostics=report.diagnostics + fit)
         self.report = report
         self.shown_report = self._check_shown()
-        self._announce(Changes((Checked(self.report),)))
-        return self.report
 
     def _check_shown(self) -> Report:
         if not self.levels:

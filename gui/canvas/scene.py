@@ -225,6 +225,8 @@ class GraphScene(QGraphicsScene):
     def show_report(self, report) -> None:
         """Marks, node texts and wire labels follow the new report, only where it differs from
         the one shown before (an edit changes a few nodes, not ten thousand)."""
+        if report is self._shown:
+            return
         severity: dict[str, str] = {}
         for d in report.diagnostics:
             if d.node and (d.severity == ERROR or severity.get(d.node) != ERROR):
@@ -248,7 +250,7 @@ class GraphScene(QGraphicsScene):
             if item is not None:
                 item.update()
             for edge in self._edges_of.get(node_id, ()):
-                wire = self.edges.get(edge)
+                wire = self.edges.get(edge) if edge.src == node_id else None    # a label is its source's tensor
                 if wire is not None:
                     wire.update_label()
 
