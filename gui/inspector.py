@@ -5,6 +5,7 @@ refused where it is typed; an accepted change is one undoable edit."""
 
 from __future__ import annotations
 
+import html
 from functools import partial
 
 from PySide6.QtCore import Qt
@@ -45,7 +46,7 @@ class Inspector(QWidget):
         self.document = document
         self.node_id: str | None = None
         self.fields: dict[str, QWidget] = {}
-        self.title = QLabel("Select a node to see its settings")
+        self.title = QLabel("")
         self.title.setWordWrap(True)
         self.form_host = QWidget()
         self.form = QFormLayout(self.form_host)
@@ -59,6 +60,7 @@ class Inspector(QWidget):
         layout.addStretch(1)
         document.subscribe(self._on_changes, kinds=(Replaced, Opened, Checked, NodeRenamed, NodeRemoved, NodeAdded,
                                                     ParamsChanged))
+        self._show_summary()
 
     def show_node(self, node_id: str | None) -> None:
         self.node_id = node_id if node_id in self.document.shown.nodes else None
@@ -101,8 +103,7 @@ class Inspector(QWidget):
             self.form.removeRow(0)
         self.fields = {}
         if self.node_id is None:
-            self.title.setText("Select a node to see its settings")
-            self.shapes.setText("")
+            self._show_summary()
             return
         node = self.document.shown.nodes[self.node_id]
         self.title.setText(f"<b>{node.type}</b>: {node.spec.description}")
@@ -161,8 +162,35 @@ class Inspector(QWidget):
         self.document.try_edit(lambda: parameter_link_edit(self.document.graph, shown, node_id, spec.name, parameter))
         self._build()
 
+    def _show_summary(self) -> None:
+        """With nothing selected: what is shown (the model, or the open block), its description
+        ("Press Train ..." in the examples), its size and its check, and what to do next."""
+        document, shown = self.document, self.document.shown
+        report = document.shown_report
+        title = shown.name or "Untitled"
+        self.title.setText(f"<b>{html.escape(title)}</b>" + (" (block)" if document.levels else ""))
+        layers = sum(1 for n in shown.nodes.values() if n.type not in ("Input", "Output"))
+        lines = [html.escape(shown.metadata.get("description") or "")]
+        lines.append(f"{layers} layer{'s' if layers != 1 else ''}, {report.total_params:,} parameters, "
+                     f"{report.total_macs:,} multiply-adds per sample")
+        if not document.levels:
+            data = document.graph.training.get("dataset")
+            if isinstance(data, str):
+                lines.append(f"Trains on <b>{html.escape(data)}</b> (Train > Training Settings)")
+        if report.errors:
+            lines.append(f"<span style='color:#dc2626'>{len(report.errors)} problem(s) to fix: see Problems</span>")
+        elif report.warnings:
+            lines.append(f"<span style='color:#b45309'>{len(report.warnings)} warning(s): see Problems</span>")
+        else:
+            lines.append("<span style='color:#16a34a'>Checks pass.</span>")
+        lines.append("<span style='color:#64748b'>Select a node to see and edit its settings.</span>")
+        self.shapes.setText("<br><br>".join(line for line in lines if line))
+
     def _show_shapes(self, *_) -> None:
-        if self.node_id is None or self.node_id not in self.document.shown.nodes:
+        if self.node_id is None:
+            self._show_summary()
+            return
+        if self.node_id not in self.document.shown.nodes:
             return
         graph, report = self.document.shown, self.document.shown_report
         ins = [f"{'' if e.dst_port == 'in' else e.dst_port + ' '}&larr; {e.src}: {report.wire_tensor(e) or '?'}"

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMenu,
     QMessageBox,
+    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -92,6 +93,7 @@ class MainWindow(FileHandling, QMainWindow):
         self.training = TrainingUI(self)
         self.model_io = ModelIO(self)
         self._build_help_menu()               # last: it lists the shortcuts of every other menu
+        self._decorate_toolbar()
         self.resize(1400, 860)
         self._update_title()
         self._show_totals(self.document.report)
@@ -139,7 +141,7 @@ class MainWindow(FileHandling, QMainWindow):
         redo = self.document.undo_stack.createRedoAction(self, "&Redo")
         redo.setShortcut(QKeySequence.Redo)
         edit.addActions([undo, redo])
-        tools.addActions([undo, redo])
+        tools.addActions(self._fixed_undo_buttons())
         self.undo_action, self.redo_action = undo, redo
         edit.addSeparator()
         self.make_action("Cu&t", self.cut, QKeySequence.Cut, edit)
@@ -175,6 +177,36 @@ class MainWindow(FileHandling, QMainWindow):
             view.addAction(dock.toggleViewAction())
         self.menus = {"file": file_menu, "edit": edit, "view": view}
         self.toolbar = tools
+
+    def _fixed_undo_buttons(self) -> list[QAction]:
+        """Undo and Redo for the toolbar with fixed names (the menu's say what they undo, which
+        would make every button after them shift at each edit); what they undo is the tooltip."""
+        stack = self.document.undo_stack
+        buttons = []
+        for name, go, can, changed, text in (
+                ("Undo", stack.undo, stack.canUndo, stack.canUndoChanged, stack.undoTextChanged),
+                ("Redo", stack.redo, stack.canRedo, stack.canRedoChanged, stack.redoTextChanged)):
+            action = QAction(name, self)
+            action.triggered.connect(go)
+            changed.connect(action.setEnabled)
+            action.setEnabled(can())
+            text.connect(lambda what, a=action, n=name: a.setToolTip(f"{n} {what}" if what else n))
+            buttons.append(action)
+        self.tool_undo, self.tool_redo = buttons
+        return buttons
+
+    def _decorate_toolbar(self) -> None:
+        """Icons from the platform's style beside the toolbar's words (no icon files to ship)."""
+        pixmaps = QStyle.StandardPixmap
+        icons = {"&New": pixmaps.SP_FileIcon, "&Open...": pixmaps.SP_DialogOpenButton,
+                 "&Save": pixmaps.SP_DialogSaveButton, "Undo": pixmaps.SP_ArrowBack, "Redo": pixmaps.SP_ArrowForward,
+                 "Auto &Layout": pixmaps.SP_FileDialogListView, "&Fit to Window": pixmaps.SP_TitleBarMaxButton,
+                 "&Train": pixmaps.SP_MediaPlay, "&Pause": pixmaps.SP_MediaPause, "&Stop": pixmaps.SP_MediaStop,
+                 "Training &Settings...": pixmaps.SP_FileDialogDetailedView}
+        for action in self.toolbar.actions():
+            if action.text() in icons:
+                action.setIcon(self.style().standardIcon(icons[action.text()]))
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
 
     def _build_help_menu(self) -> None:
         menu = self.menuBar().addMenu("&Help")

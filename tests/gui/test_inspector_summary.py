@@ -1,0 +1,44 @@
+"""With nothing selected, the inspector introduces what is shown: the example's own words
+("Press Train ..."), its size, the data it trains on and whether it checks; inside an open
+block, the block's. And toolbar buttons that stay put: Undo's name does not grow with what it
+undoes."""
+
+import resources
+
+
+def test_the_inspector_introduces_the_example_until_a_node_is_selected(window, qtbot):
+    window.open_file(resources.example("lenet_digits.loom"))
+    text = window.inspector.shapes.text()
+    assert window.inspector.title.text().startswith("<b>LeNet")
+    assert "Press Train" in text
+    assert "12 layers, 19,754 parameters" in text and "Trains on <b>digits</b>" in text
+    assert "Checks pass." in text
+    window.scene.nodes["conv1"].setSelected(True)
+    assert window.inspector.fields and "Press Train" not in window.inspector.shapes.text()
+    window.scene.clearSelection()
+    assert "Press Train" in window.inspector.shapes.text()
+    window.document.try_edit(lambda: window.document.graph.set_params_edit("fc3", out_features=5))
+    qtbot.waitUntil(lambda: "problem(s) to fix" in window.inspector.shapes.text())
+
+
+def test_inside_an_open_block_the_summary_is_the_block(window, qtbot):
+    window.open_file(resources.example("resnet18.loom"))
+    window.open_block("layer1")
+    assert window.inspector.title.text() == "<b>BasicBlock</b> (block)"
+    assert "7 layers, 73,984 parameters" in window.inspector.shapes.text()
+
+
+def test_toolbar_buttons_keep_their_place_when_undo_learns_what_it_undoes(window, qtbot):
+    window.open_file(resources.example("lenet_digits.loom"))
+    toolbar = window.toolbar
+    train = toolbar.widgetForAction(window.training.train_action)
+    before = train.geometry()
+    assert not window.tool_undo.isEnabled()
+    window.document.try_edit(lambda: window.document.graph.set_params_edit("fc1", out_features=100))
+    qtbot.wait(50)
+    assert window.tool_undo.isEnabled() and window.tool_undo.toolTip() == "Undo Change out_features of fc1"
+    assert toolbar.widgetForAction(window.tool_undo).text() == "Undo"
+    assert train.geometry() == before
+    assert not toolbar.widgetForAction(window.training.train_action).icon().isNull()
+    window.tool_undo.trigger()
+    assert window.document.graph.nodes["fc1"].params["out_features"] == 120 and window.tool_redo.isEnabled()
