@@ -162,6 +162,13 @@ class Inspector(QWidget):
         self.document.try_edit(lambda: parameter_link_edit(self.document.graph, shown, node_id, spec.name, parameter))
         self._build()
 
+    def focus_name(self) -> None:
+        """Rename (from a node's menu): the name field, selected, ready to type over."""
+        field = self.fields.get("__id__")
+        if isinstance(field, QLineEdit):
+            field.setFocus()
+            field.selectAll()
+
     def _show_summary(self) -> None:
         """With nothing selected: what is shown (the model, or the open block), its description
         ("Press Train ..." in the examples), its size and its check, and what to do next."""

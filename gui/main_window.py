@@ -31,6 +31,7 @@ from graphs.layout import layout_edit
 
 from .block_actions import BlockActions
 from .canvas.breadcrumb import Breadcrumb
+from .canvas.context_menus import canvas_menu
 from .canvas.find_bar import FindBar
 from .canvas.minimap import Minimap
 from .canvas.scene import GraphScene
@@ -76,6 +77,7 @@ class MainWindow(FileHandling, QMainWindow):
         self.scene.selectionChanged.connect(self._selection_changed)
         self.scene.status.connect(self.say)
         self.scene.open_requested.connect(self.open_block)
+        self.view.context_menu = lambda pos, item: canvas_menu(self, pos, item)
         self.document.subscribe(self._opened, kinds=(Opened,))
         self.document.message.connect(self.say)
         self.document.subscribe(lambda changes: self._show_totals(changes.of(Checked)[-1].report), kinds=(Checked,))

@@ -3,9 +3,12 @@ the palette."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QPainter
-from PySide6.QtWidgets import QGraphicsView
+from PySide6.QtWidgets import QGraphicsView, QMenu
 
 from .scene import GraphScene
 
@@ -25,6 +28,8 @@ class GraphView(QGraphicsView):
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
         self.setAcceptDrops(True)
         self._panning = None
+        # (scene point, item or None) -> the menu for a right-click there, given by the window
+        self.context_menu: Callable[[QPointF, Any], QMenu] | None = None
 
     # ------------------------------------------------------------------ zoom and pan
     @property
@@ -89,6 +94,16 @@ class GraphView(QGraphicsView):
             event.accept()
             return
         super().mouseReleaseEvent(event)
+
+    def contextMenuEvent(self, event) -> None:
+        if self.context_menu is None:
+            return super().contextMenuEvent(event)
+        from .items import EdgeItem, NodeItem
+        scene_pos = self.mapToScene(event.pos())
+        under = [i for i in self.scene().items(scene_pos) if isinstance(i, (NodeItem, EdgeItem))]
+        item = next((i for i in under if isinstance(i, NodeItem)), under[0] if under else None)
+        self.context_menu(scene_pos, item).exec(event.globalPos())
+        event.accept()
 
     def view_state(self) -> dict:
         centre = self.mapToScene(self.viewport().rect().center())
