@@ -256,13 +256,37 @@ class Checker:
         """A new report from the running parts: copies of dictionaries, no walk over the nodes."""
         rank = self._document_rank
         findings = sorted(self._findings, key=lambda n: rank.get(n, len(rank)))
-        report = Report(diagnostics=list(self._structural) + [d for n in findings for d in self._findings[n]],
+        held = _following(graph, self._findings)
+        report = Report(diagnostics=list(self._structural) + [d for n in findings for d in self._findings[n]
+                                                              if (n, d.message) not in held],
                         shapes=dict(self._shapes), tensors=dict(self._tensors), params=dict(self._params),
                         macs=dict(self._macs), activation_values=self._activation_values)
         if self.lints:
             report.diagnostics.extend(loss_lints(graph))
             report.diagnostics.extend(memory_diagnostics(graph, report))
         return report
+
+
+def _following(graph: Graph, findings: dict[str, list[Diagnostic]]) -> set[tuple[str, str]]:
+    """(node, message) of the warnings that follow from the same cause upstream: a missing
+    Flatten before fc1 makes fc2 and fc3 see feature maps too, and only fc1's fix is right.
+    A warning whose fix inserts the same kind of layer as a warning of an earlier node that
+    feeds it is held back; it comes back by itself if fixing the first does not cure it."""
+    by_fix: dict[str, list[tuple[str, str]]] = {}
+    for node, diagnostics in findings.items():
+        for d in diagnostics:
+            if d.severity == WARNING and isinstance(d.fix, InsertLayer):
+                by_fix.setdefault(d.fix.type, []).append((node, d.message))
+    held: set[tuple[str, str]] = set()
+    for flagged in by_fix.values():
+        if len(flagged) < 2:
+            continue
+        nodes = {node for node, _ in flagged}
+        g = graph.topology()
+        for node, message in flagged:
+            if nodes & nx.ancestors(g, node):
+                held.add((node, message))
+    return held
 
 
 def _values(info: TensorInfo) -> int:

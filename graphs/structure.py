@@ -43,10 +43,16 @@ def structural_diagnostics(graph: Graph, g: nx.DiGraph | None = None) -> list[Di
         feeding = set(outputs)
         for out in outputs:
             feeding |= nx.ancestors(g, out)
+        unused = {n.id for n in graph.nodes.values() if n.id not in feeding and n.spec.outputs}
+        # One warning per dead end, not one per layer before it: an unwired Output leaves the
+        # whole chain unused, and the place to act is where the chain stops.
         for node in graph.nodes.values():
-            if node.id not in feeding and node.spec.outputs:
-                found.append(Diagnostic(WARNING, node.id,
-                                        f"{node.id}: its result does not reach any Output and is unused"))
+            if node.id in unused and not any(s in unused for s in g.successors(node.id)):
+                before = len(nx.ancestors(g, node.id) & unused)
+                also = f", nor are the {before} nodes before it" if before > 1 else (
+                    ", nor is the node before it" if before == 1 else "")
+                found.append(Diagnostic(WARNING, node.id, f"{node.id}: its result does not reach any Output and "
+                                                          f"is unused{also}"))
     return found
 
 

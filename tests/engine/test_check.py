@@ -255,3 +255,22 @@ def test_a_softmax_is_fine_where_the_loss_does_not_apply_one():
     g = chain(("Linear", {"out_features": 10}), "Softmax", input_shape=(16,))
     g.set_training({"loss": "mse"})
     assert not Checker().check(g).warnings
+
+
+def test_one_cause_gives_one_problem_not_a_flood():
+    import resources
+    from graphs import load_graph
+
+    # an unwired Output: the error, and one warning where the unused chain stops, not thirteen
+    g = load_graph(resources.example("lenet_digits.loom"))
+    g.disconnect(g.in_edges("output1")[0])
+    report = check(g)
+    assert [(d.severity, d.node) for d in report.diagnostics] == [("error", "output1"), ("warning", "fc3")]
+    assert "nor are the 12 nodes before it" in report.diagnostics[1].message
+    # a missing Flatten: fc1's warning and its fix; fc2 and fc3 see maps only because of it
+    g = load_graph(resources.example("lenet_digits.loom"))
+    g.apply(g.bypass_edit("flatten1"))
+    report = check(g)
+    assert [d.node for d in report.diagnostics] == ["fc1"]
+    g.apply(report.diagnostics[0].fix.edit(g))
+    assert check(g).diagnostics == [] and check(g).shapes["fc3"] == (10,)
