@@ -17,7 +17,7 @@ from graphs.events import EdgeAdded, EdgeRemoved, NodeAdded, NodeRemoved, NodeRe
 
 from .blocks import infer_block
 from .inference import InferenceCache, NodeResult
-from .layers import TensorInfo
+from .layers import TensorInfo, format_shape
 from .loss_lints import loss_lints
 from .memory import memory_diagnostics
 from .rules import Finding
@@ -249,8 +249,44 @@ class Checker:
             self._params[node_id] = result.params
             self._macs[node_id] = result.macs
         if result.findings:
-            self._findings[node_id] = [Diagnostic(f.severity, node_id, f"{node_id}: {f.text}",
-                                                  _fix(graph, node_id, f)) for f in result.findings]
+            self._findings[node_id] = [self._blamed(graph, node_id, f) if f.too_small else
+                                       Diagnostic(f.severity, node_id, f"{node_id}: {f.text}", _fix(graph, node_id, f))
+                                       for f in result.findings]
+
+    def _blamed(self, graph: Graph, node_id: str, finding: Finding) -> Diagnostic:
+        """A window too large for its input is marked where it fails, but the cause is upstream:
+        the layers that shrank the map (convolutions without padding, pooling). Name them, from
+        the map's size at the start of the run, and offer padding for the nearest convolution
+        that pads less than half its kernel (padding 1 keeps a 3x3 convolution's size)."""
+        shrank: list[str] = []
+        fix: SetParam | None = None
+        start: tuple[int, ...] | None = None
+        current = node_id
+        for _ in range(len(graph.nodes)):
+            wires = graph.in_edges(current)
+            if not wires:
+                break
+            src = wires[0].src
+            before = self._inputs.get(src, {}).get("in", [None])[0] if graph.nodes[src].type != "Input" else None
+            after = self._outputs.get(src, {}).get(wires[0].src_port)
+            if before is None or after is None or len(before.shape) != len(after.shape) or len(before.shape) < 2:
+                break
+            if any(a < b for a, b in zip(after.shape[1:], before.shape[1:])):
+                shrank.append(src)
+                start = before.shape[1:]
+                params = graph.nodes[src].params
+                kernel, padding = params.get("kernel_size"), params.get("padding")
+                if fix is None and "out_channels" in params and isinstance(kernel, int) and isinstance(padding, int) \
+                        and padding < kernel // 2:
+                    fix = SetParam(src, "padding", kernel // 2)
+            current = src
+        text = f"{node_id}: {finding.text}"
+        if shrank and start is not None:
+            names = ", ".join(reversed(shrank[1:])) + (" and " if len(shrank) > 1 else "") + shrank[0]
+            text += f"; {names} shrank the {format_shape(start)} map to that"
+            if fix is not None:
+                text += f": pad {fix.node} ({fix.name} {fix.value}) to keep its size?"
+        return Diagnostic(finding.severity, node_id, text, fix)
 
     def _assemble(self, graph: Graph) -> Report:
         """A new report from the running parts: copies of dictionaries, no walk over the nodes."""

@@ -26,6 +26,7 @@ class Finding:
     severity: str
     text: str
     fix: InsertLayer | SetParam | None = None   # about the node judged (located by the checker)
+    too_small: bool = False     # its input is too small: the checker looks for what shrank it
 
 
 Rule = Callable[[dict[str, Any], list[TensorInfo]], list[Finding]]
@@ -116,8 +117,8 @@ def _window_fits(params: dict, xs: list[TensorInfo]) -> list[Finding]:
         pad_note = f" (padded to {format_shape(padded)})" if any(padding) else ""
         what = "window" if is_pool else "kernel"
         dil_note = f", spanning {format_shape(reach)} with dilation" if reach != kernel else ""
-        return _error(f"{what} {format_shape(kernel)}{dil_note} is larger than its "
-                      f"{format_shape(spatial)} input{pad_note}")
+        return [Finding(ERROR, f"{what} {format_shape(kernel)}{dil_note} is larger than its "
+                               f"{format_shape(spatial)} input{pad_note}", too_small=True)]
     return []
 
 

@@ -32,7 +32,8 @@ def test_kernel_larger_than_input_is_named_in_user_terms():
               input_shape=(1, 8, 8))
     error = only(check(g))
     assert error.node == "conv3"
-    assert error.message == "conv3: kernel 5x5 is larger than its 1x1 input"
+    assert error.message == ("conv3: kernel 5x5 is larger than its 1x1 input; conv1, pool1 and conv2 shrank "
+                             "the 8x8 map to that: pad conv2 (padding 1) to keep its size?")
     g.set_params("conv3", kernel_size=1)
     assert check(g).ok
 
@@ -274,3 +275,20 @@ def test_one_cause_gives_one_problem_not_a_flood():
     assert [d.node for d in report.diagnostics] == ["fc1"]
     g.apply(report.diagnostics[0].fix.edit(g))
     assert check(g).diagnostics == [] and check(g).shapes["fc3"] == (10,)
+
+
+def test_a_window_too_large_for_its_input_blames_the_layers_that_shrank_it_and_offers_padding():
+    import resources
+    from graphs import load_graph
+
+    g = load_graph(resources.example("lenet_digits.loom"))
+    g.set_params("conv1", padding=0)
+    g.set_params("conv2", padding=0)
+    report = check(g)
+    assert [d.node for d in report.errors] == ["pool2"]
+    message = report.errors[0].message
+    assert message.startswith("pool2: window 2x2 is larger than its 1x1 input")
+    assert "conv1, pool1 and conv2 shrank the 8x8 map to that" in message
+    assert report.errors[0].fix.label == "Set padding of conv2 to 1"
+    g.apply(report.errors[0].fix.edit(g))
+    assert check(g).ok and check(g).shapes["pool2"] == (16, 1, 1)
