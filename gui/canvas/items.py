@@ -108,6 +108,10 @@ class NodeItem(QGraphicsItem):
     def node(self):
         return self.graph_scene.document.shown.nodes[self.node_id]
 
+    @property
+    def height(self) -> float:
+        return self._height
+
     def refresh(self) -> None:
         """Follow the node's parameters: its label lines, its height, its ports."""
         self._lines = defining_lines(self.node)
@@ -277,7 +281,7 @@ class EdgeItem(QGraphicsPathItem):
         self._label_box = QRectF()
         self._fits = True                # whether the label fits the wire's first run
         self._hovered = False
-        self._shape = QPainterPath()
+        self._shape: QPainterPath | None = None     # made when Qt first asks (hover, click)
         self._first_run = (QPointF(), QPointF())     # the wire's stretch from its output port
         self.setZValue(0)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
@@ -295,9 +299,7 @@ class EdgeItem(QGraphicsPathItem):
         via = [QPointF(x, y) for x, y in scene.shown_graph.routes.get(self.edge, ())]
         self.prepareGeometryChange()
         self.setPath(wire_path(a, b, via))
-        stroker = QPainterPathStroker()
-        stroker.setWidth(10)             # easy to point at: hover shows the shape, a click selects
-        self._shape = stroker.createStroke(self.path())
+        self._shape = None
         self._first_run = (a, via[0] if via else b)
         if not self.graph_scene.building:        # else placed once every wire of its port is drawn
             self.place_label()
@@ -327,6 +329,11 @@ class EdgeItem(QGraphicsPathItem):
         self._label_box = QRectF(middle.x() - width / 2, top, width, 14)
 
     def shape(self) -> QPainterPath:
+        if self._shape is None:
+            # Made when first needed, not for every wire on opening (12,000 stroked outlines).
+            stroker = QPainterPathStroker()
+            stroker.setWidth(10)         # easy to point at: hover shows the shape, a click selects
+            self._shape = stroker.createStroke(self.path())
         return self._shape
 
     def hoverEnterEvent(self, event) -> None:

@@ -18,7 +18,7 @@ from graphs import ERROR
 from graphs.events import STRUCTURE_EVENTS, NodeMoved, WireRouted
 
 from ..document import Checked, Opened, Replaced
-from .items import CATEGORY_COLOURS, ERROR_COLOUR, WARNING_COLOUR
+from .items import CATEGORY_COLOURS, ERROR_COLOUR, NODE_WIDTH, WARNING_COLOUR
 from .scene import GraphScene
 from .view import GraphView
 
@@ -76,11 +76,22 @@ class Minimap(QWidget):
         self.follow_view()
 
     def _nodes_rect(self) -> QRectF:
-        self._rects = {node_id: item.sceneBoundingRect() for node_id, item in self.graph_scene.nodes.items()}
-        if not self._rects:
+        """Where the nodes are, from the document's positions (plain numbers: measuring ten
+        thousand items through Qt costs a tenth of a second); the boxes are made when drawn."""
+        self._rects = {}
+        places = self._places()
+        if not places:
             return QRectF()
-        return QRectF(QPointF(min(r.left() for r in self._rects.values()), min(r.top() for r in self._rects.values())),
-                      QPointF(max(r.right() for r in self._rects.values()), max(r.bottom() for r in self._rects.values())))
+        return QRectF(QPointF(min(x for x, _, _ in places), min(y for _, y, _ in places)),
+                      QPointF(max(x for x, _, _ in places) + NODE_WIDTH, max(y + h for _, y, h in places)))
+
+    def _places(self) -> list[tuple[float, float, float]]:
+        positions = self.graph_scene.shown_graph.positions
+        places = []
+        for node_id, item in self.graph_scene.nodes.items():
+            x, y = positions.get(node_id) or (item.pos().x(), item.pos().y())
+            places.append((x, y, item.height))
+        return places
 
     def _visible_rect(self) -> QRectF:
         return self.view.mapToScene(self.view.viewport().rect()).boundingRect()
@@ -114,6 +125,8 @@ class Minimap(QWidget):
         painter.translate(-self._bounds.topLeft())
         # Batched, a call per colour: ten thousand nodes are drawn in C++, not a Python call each.
         # Wires as straight lines port to port: at this scale their curves cannot be told apart.
+        if not self._rects:
+            self._rects = {node_id: QRectF(x, y, NODE_WIDTH, h) for node_id, (x, y, h) in zip(scene.nodes, self._places())}
         rects = self._rects
         wires = [QLineF(rects[e.src].center(), rects[e.dst].center()) for e in scene.edges
                  if e.src in rects and e.dst in rects]

@@ -9,6 +9,7 @@ picture is recorded again only after the graph or its marks changed.
 
 from __future__ import annotations
 
+import gc
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QRectF, Qt
@@ -41,6 +42,13 @@ class OverviewItem(QGraphicsItem):
             self.update()
 
     def _record(self) -> None:
+        gc.disable()            # ten thousand short-lived rectangles: no collector passes meanwhile
+        try:
+            self._record_picture()
+        finally:
+            gc.enable()
+
+    def _record_picture(self) -> None:
         scene = self.graph_scene
         boxes: dict[str, list[QRectF]] = {}
         marked: dict[str, list[QRectF]] = {}
