@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton
 
 VANISHING, EXPLODING = 1e-6, 1e2
 DEAD_BADGE_SHARE = 0.5
 
 # (upper bound of mean |gradient|, colour, words) from vanishing to exploding
-BANDS = [(VANISHING, "#3b82f6", "vanishing (&lt; 1e-6)"), (1e-4, "#06b6d4", "weak"),
-         (1.0, "#22c55e", "healthy"), (EXPLODING, "#f59e0b", "large"), (math.inf, "#dc2626", "exploding (&gt; 1e2)")]
+BANDS = [(VANISHING, "#3b82f6", "vanishing &lt;1e-6"), (1e-4, "#06b6d4", "weak"),
+         (1.0, "#22c55e", "healthy"), (EXPLODING, "#f59e0b", "large"), (math.inf, "#dc2626", "exploding &gt;1e2")]
 
 
 def gradient_colour(mean_abs_grad: float) -> QColor:
@@ -49,20 +48,38 @@ def clear_overlay(scene) -> None:
     apply_overlay(scene, {}, {})
 
 
-class GradientLegend(QLabel):
-    """A key to the colours, in a corner of the canvas while they are shown."""
+class GradientLegend(QFrame):
+    """A key to the colours: one compact row in the canvas's lower right corner while they are
+    shown, with a button to close it (it comes back with the next run)."""
 
     def __init__(self, parent) -> None:
         super().__init__(parent)
-        rows = "".join(f"<tr><td style='background:{colour}'>&nbsp;&nbsp;&nbsp;</td><td>&nbsp;{words}</td></tr>"
-                       for _, colour, words in BANDS)
-        self.setText(f"<b>mean |gradient| reaching a layer</b><table>{rows}</table>"
-                     f"<i>badge: share of ReLU units never active</i>")
-        self.setStyleSheet("background: rgba(255,255,255,220); border: 1px solid #cbd5e1; padding: 4px;")
-        self.setAttribute(Qt.WA_TransparentForMouseEvents)
+        self.setObjectName("GradientLegend")
+        self.setStyleSheet("#GradientLegend { background: rgba(255,255,255,235); border: 1px solid #cbd5e1; }")
+        row = QHBoxLayout(self)
+        row.setContentsMargins(6, 2, 2, 2)
+        row.setSpacing(4)
+        chips = " ".join(f"<span style='color:{colour}'>&#9632;</span>&nbsp;{words}" for _, colour, words in BANDS)
+        self.text = QLabel(f"<b>gradient</b>&nbsp; {chips}")
+        self.text.setToolTip("Colour of a layer: the mean |gradient| that reaches it in the last step.\n"
+                             "Badge on a ReLU: the share of its units that were never active.")
+        close = QToolButton()
+        close.setText("✕")
+        close.setAutoRaise(True)
+        close.setToolTip("Hide the key (it comes back with the next run)")
+        close.clicked.connect(self.hide)
+        self.view = None                    # the canvas view, told how much of its bottom the key takes
+        row.addWidget(self.text)
+        row.addWidget(close)
         self.adjustSize()
         self.hide()
 
     def place(self) -> None:
         parent = self.parentWidget()
+        self.adjustSize()
         self.move(parent.width() - self.width() - 12, parent.height() - self.height() - 12)
+
+    def setVisible(self, visible: bool) -> None:     # noqa: N802 - Qt's name; show() and hide() come here
+        super().setVisible(visible)
+        if self.view is not None:
+            self.view.bottom_reserve = self.height() + 16 if visible else 0

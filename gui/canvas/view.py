@@ -30,6 +30,7 @@ class GraphView(QGraphicsView):
         self._panning = None
         # (scene point, item or None) -> the menu for a right-click there, given by the window
         self.context_menu: Callable[[QPointF, Any], QMenu] | None = None
+        self.bottom_reserve = 0       # pixels along the bottom that an overlay takes
 
     # ------------------------------------------------------------------ zoom and pan
     @property
@@ -64,6 +65,9 @@ class GraphView(QGraphicsView):
         for item in nodes[1:]:
             rect = rect.united(item.sceneBoundingRect())
         self.fitInView(rect.adjusted(-30, -30, 30, 30), Qt.AspectRatioMode.KeepAspectRatio)
+        if self.bottom_reserve:     # a key along the bottom (training colours) covers no node
+            self.fitInView(rect.adjusted(-30, -30, 30, 30 + self.bottom_reserve / self.zoom),
+                           Qt.AspectRatioMode.KeepAspectRatio)
         if self.zoom > 1.5:
             self.set_zoom(1.5)
         self.scene().zoom_changed(self.zoom)

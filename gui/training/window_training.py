@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QColor, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMessageBox
 
@@ -38,6 +38,7 @@ class TrainingUI(QObject):
         window.tabifyDockWidget(problems, self.dock)
         self.dock.hide()             # until the first run: the canvas keeps the room (View menu shows it)
         self.legend = GradientLegend(window.view.viewport())
+        self.legend.view = window.view
         self._build_actions()
         c = self.controller
         c.started.connect(self._started)
@@ -131,7 +132,8 @@ class TrainingUI(QObject):
     def _started(self, record) -> None:
         self.dock.show()
         self.dock.raise_()
-        self.window.resizeDocks([self.dock], [int(self.window.height() * 0.55)], Qt.Vertical)
+        self.window.resizeDocks([self.dock], [int(self.window.height() * 0.45)], Qt.Vertical)
+        QTimer.singleShot(0, self.window.view.fit_all)      # the canvas got smaller: keep the graph in view
         self.dashboard.begin(record, self.controller.runs)
         self.legend.place()
         self.legend.show()

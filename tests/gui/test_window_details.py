@@ -1,7 +1,7 @@
 """With nothing selected, the inspector introduces what is shown: the example's own words
 ("Press Train ..."), its size, the data it trains on and whether it checks; inside an open
 block, the block's. And toolbar buttons that stay put: Undo's name does not grow with what it
-undoes."""
+undoes; and the gradient key, which covers no node and can be closed."""
 
 import resources
 
@@ -42,3 +42,21 @@ def test_toolbar_buttons_keep_their_place_when_undo_learns_what_it_undoes(window
     assert not toolbar.widgetForAction(window.training.train_action).icon().isNull()
     window.tool_undo.trigger()
     assert window.document.graph.nodes["fc1"].params["out_features"] == 120 and window.tool_redo.isEnabled()
+
+
+def test_the_gradient_key_is_one_closable_row_that_covers_no_node(window, qtbot):
+    from PySide6.QtWidgets import QToolButton
+
+    window.open_file(resources.example("lenet_digits.loom"))
+    legend = window.training.legend
+    legend.place()
+    legend.show()
+    window.view.fit_all()
+    legend.place()
+    key = legend.geometry()                                    # in the viewport's pixels
+    assert key.height() < 40                                   # one row
+    for item in window.scene.nodes.values():
+        box = window.view.mapFromScene(item.sceneBoundingRect()).boundingRect()
+        assert not box.intersects(key), item.node_id
+    legend.findChild(QToolButton).click()
+    assert not legend.isVisible() and window.view.bottom_reserve == 0
