@@ -1,5 +1,7 @@
-"""Training settings as a form generated from the engine's TrainingConfig; saved into the
-graph file's training section as one undoable edit."""
+"""Training settings as a form generated from the engine's TrainingConfig, in groups (data; loss
+and optimizer; schedule; run; probes), each field with its help and disabled while it does not
+apply (momentum only for SGD and RMSprop); saved into the graph file's training section as one
+undoable edit."""
 
 from __future__ import annotations
 
@@ -13,6 +15,8 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QDoubleSpinBox,
     QFormLayout,
+    QGridLayout,
+    QGroupBox,
     QLabel,
     QLineEdit,
     QSpinBox,
@@ -26,13 +30,64 @@ from engine.training.config import DEVICES, LOSSES, OPTIMIZERS, SCHEDULES
 CHOICES = {"dataset": list(LOADERS), "loss": list(LOSSES), "optimizer": list(OPTIMIZERS),
            "schedule": list(SCHEDULES), "device": list(DEVICES)}
 
+GROUPS = (
+    ("Data", ("dataset", "dataset_options", "batch_size", "reconstruct")),
+    ("Loss and optimizer", ("loss", "optimizer", "lr", "momentum", "nesterov", "weight_decay", "clip_grad_norm")),
+    ("Schedule", ("epochs", "schedule", "step_size", "gamma", "early_stopping")),
+    ("Run", ("seed", "device", "amp", "compile", "checkpoint_dir", "checkpoint_every")),
+    ("Probes", ("probes", "log_every", "probe_every", "probe_sample")),
+)
+
+HELP = {
+    "dataset": "The data set the graph trains on; its Input and Output must fit it (the checks say so)",
+    "dataset_options": "Options of the data set as JSON, e.g. {\"noise\": 0.3} or {\"root\": \"~/data\"}",
+    "batch_size": "Samples per training step",
+    "reconstruct": "The target is the input itself (autoencoders)",
+    "loss": "What training minimises; cross-entropy expects raw scores (no Softmax at the end)",
+    "optimizer": "How the weights follow their gradients",
+    "lr": "Learning rate: the size of each step",
+    "momentum": "Share of the last step carried into the next (SGD and RMSprop)",
+    "nesterov": "Nesterov momentum (SGD with momentum above 0)",
+    "weight_decay": "L2 penalty on the weights; 0 is off",
+    "clip_grad_norm": "Largest gradient norm a step may use; 0 is off",
+    "epochs": "Passes over the training data",
+    "schedule": "How the learning rate changes during training",
+    "step_size": "Epochs between decays (step schedule)",
+    "gamma": "Factor the learning rate is multiplied by at a decay (step and plateau schedules)",
+    "early_stopping": "Stop after this many epochs without a better validation loss; 0 is off",
+    "seed": "Random seed: the same seed gives the same run",
+    "device": "Where to train: auto picks CUDA or MPS when there is one, else the CPU",
+    "amp": "Mixed precision (used on CUDA)",
+    "compile": "torch.compile the model first (used on CUDA)",
+    "checkpoint_dir": "Folder for checkpoints (last and best); empty: none are written",
+    "checkpoint_every": "Epochs between checkpoints",
+    "probes": "Record gradients, activations and filters for the dashboard",
+    "log_every": "Steps between the loss points of the curves",
+    "probe_every": "Steps between probes; 0: at the ends of epochs only",
+    "probe_sample": "Which validation sample the activation maps show",
+}
+
+# field -> (the field it depends on, whether it applies for that field's value)
+APPLIES = {
+    "momentum": ("optimizer", lambda v: v in ("sgd", "rmsprop")),
+    "nesterov": ("optimizer", lambda v: v == "sgd"),
+    "step_size": ("schedule", lambda v: v == "step"),
+    "gamma": ("schedule", lambda v: v in ("step", "plateau")),
+    "checkpoint_every": ("checkpoint_dir", lambda v: bool(v.strip())),
+    "probe_every": ("probes", bool),
+    "probe_sample": ("probes", bool),
+}
+
 
 class TrainingSettingsDialog(QDialog):
     def __init__(self, config: TrainingConfig, parent=None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Training settings")
         self.fields = {}
-        form = QFormLayout()
+        group_of = {name: group for group, names in GROUPS for name in names}
+        order = {name: i for i, name in enumerate(name for _, names in GROUPS for name in names)}
+        boxes = {group: QGroupBox(group) for group in (*(g for g, _ in GROUPS), "Other")}
+        forms = {group: QFormLayout(box) for group, box in boxes.items()}     # any new setting: Other
         for f in dataclasses.fields(TrainingConfig):
             value = getattr(config, f.name)
             if f.name in CHOICES:
@@ -55,8 +110,20 @@ class TrainingSettingsDialog(QDialog):
             else:
                 widget = QLineEdit(str(value))
             widget.setObjectName(f.name)
-            form.addRow(f.name, widget)
+            widget.setToolTip(HELP.get(f.name, ""))
             self.fields[f.name] = widget
+        for name in sorted(self.fields, key=lambda n: order.get(n, len(order))):     # in the groups' order
+            label = QLabel(name)
+            label.setToolTip(HELP.get(name, ""))
+            forms[group_of.get(name, "Other")].addRow(label, self.fields[name])
+        for source in dict.fromkeys(source for source, _ in APPLIES.values()):
+            _changed(self.fields[source], self._follow)
+        self._follow()
+        grid = QGridLayout()       # two columns: data, loss and schedule; run and probes
+        for i, group in enumerate(g for g, _ in GROUPS):
+            grid.addWidget(boxes[group], i % 3, i // 3)
+        if forms["Other"].rowCount():
+            grid.addWidget(boxes["Other"], 2, 1)
         self.error = QLabel("")
         self.error.setStyleSheet("color: #dc2626")
         self.error.setWordWrap(True)
@@ -64,12 +131,18 @@ class TrainingSettingsDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        layout.addLayout(form)
+        layout.addLayout(grid)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
         self.result_config: TrainingConfig | None = None
 
-    def values(self) -> dict:
+    def _follow(self, *_) -> None:
+        """Enable each field only while it applies (momentum for SGD and RMSprop ...)."""
+        values = self.values(strict=False)
+        for name, (source, applies) in APPLIES.items():
+            self.fields[name].setEnabled(bool(applies(values[source])))
+
+    def values(self, strict: bool = True) -> dict:
         data = {}
         for name, widget in self.fields.items():
             if isinstance(widget, QComboBox):
@@ -79,7 +152,7 @@ class TrainingSettingsDialog(QDialog):
             elif isinstance(widget, (QSpinBox, QDoubleSpinBox)):
                 data[name] = widget.value()
             elif name == "dataset_options":
-                data[name] = json.loads(widget.text() or "{}")
+                data[name] = json.loads(widget.text() or "{}") if strict else widget.text()
             else:
                 data[name] = widget.text()
         return data
@@ -92,3 +165,12 @@ class TrainingSettingsDialog(QDialog):
             self.error.setText(str(err) if isinstance(err, ConfigError) else f"dataset_options: {err}")
             return
         super().accept()
+
+
+def _changed(widget, slot) -> None:
+    if isinstance(widget, QComboBox):
+        widget.currentTextChanged.connect(slot)
+    elif isinstance(widget, QCheckBox):
+        widget.toggled.connect(slot)
+    elif isinstance(widget, QLineEdit):
+        widget.textChanged.connect(slot)

@@ -7,12 +7,12 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QColor, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QMessageBox
+from PySide6.QtWidgets import QDockWidget, QMessageBox, QSpinBox
 
 from engine.training import ConfigError, TrainingConfig
 from graphs import GraphFileError
 from graphs.edits import SetTraining
-from graphs.events import MODEL_EVENTS
+from graphs.events import MODEL_EVENTS, TrainingChanged
 
 from ..canvas.training_overlay import GradientLegend, apply_overlay, clear_overlay
 from ..document import PathChanged, Replaced
@@ -44,9 +44,10 @@ class TrainingUI(QObject):
         c.started.connect(self._started)
         c.updated.connect(self._updated)
         c.ended.connect(self._ended)
-        window.document.subscribe(self._on_changes, kinds=(Replaced, PathChanged, *MODEL_EVENTS))
+        window.document.subscribe(self._on_changes, kinds=(Replaced, PathChanged, TrainingChanged, *MODEL_EVENTS))
         self.dashboard.sample_chosen.connect(c.set_probe)
         self._update_actions()
+        self._show_epochs()
 
     def _build_actions(self) -> None:
         w = self.window
@@ -58,6 +59,13 @@ class TrainingUI(QObject):
         for action in (self.train_action, self.pause_action, self.stop_action):
             menu.addAction(action)
             w.toolbar.addAction(action)
+            if action is self.train_action:     # how long, beside the button that starts it
+                self.epochs_box = QSpinBox(minimum=1, maximum=100_000, prefix="epochs ")
+                self.epochs_box.setObjectName("epochs")
+                self.epochs_box.setToolTip("Passes over the training data (saved in the file's training settings)")
+                self.epochs_box.setKeyboardTracking(False)
+                self.epochs_box.valueChanged.connect(self._set_epochs)
+                w.toolbar.addWidget(self.epochs_box)
         menu.addSeparator()
         menu.addAction(self.settings_action)
         w.toolbar.addAction(self.settings_action)
@@ -120,6 +128,17 @@ class TrainingUI(QObject):
             return True
         return False
 
+    def _show_epochs(self) -> None:
+        epochs = self.window.document.graph.training.get("epochs", TrainingConfig.epochs)
+        self.epochs_box.blockSignals(True)
+        self.epochs_box.setValue(epochs if isinstance(epochs, int) and not isinstance(epochs, bool) else 10)
+        self.epochs_box.blockSignals(False)
+
+    def _set_epochs(self, epochs: int) -> None:
+        training = self.window.document.graph.training
+        if training.get("epochs") != epochs:
+            self.window.document.push(SetTraining({**training, "epochs": epochs}), f"Train for {epochs} epochs", at=())
+
     def _update_actions(self) -> None:
         running = self.controller.running
         self.train_action.setEnabled(not running)
@@ -165,6 +184,8 @@ class TrainingUI(QObject):
         self._keep(record)
 
     def _on_changes(self, changes) -> None:
+        if changes.has(Replaced, TrainingChanged):
+            self._show_epochs()
         if changes.has(Replaced):
             self._document_replaced()
         elif changes.has(PathChanged):

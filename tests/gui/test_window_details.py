@@ -1,7 +1,8 @@
 """With nothing selected, the inspector introduces what is shown: the example's own words
 ("Press Train ..."), its size, the data it trains on and whether it checks; inside an open
 block, the block's. And toolbar buttons that stay put: Undo's name does not grow with what it
-undoes; and the gradient key, which covers no node and can be closed."""
+undoes; the gradient key, which covers no node and can be closed; training settings in groups, and
+epochs set from the toolbar."""
 
 import resources
 
@@ -60,3 +61,37 @@ def test_the_gradient_key_is_one_closable_row_that_covers_no_node(window, qtbot)
         assert not box.intersects(key), item.node_id
     legend.findChild(QToolButton).click()
     assert not legend.isVisible() and window.view.bottom_reserve == 0
+
+
+def test_training_settings_come_in_groups_with_help_and_fields_that_do_not_apply_are_off(window, qtbot):
+    from PySide6.QtWidgets import QGroupBox
+
+    from engine.training import TrainingConfig
+    from gui.training.settings_dialog import TrainingSettingsDialog
+
+    dialog = TrainingSettingsDialog(TrainingConfig(), window)
+    qtbot.addWidget(dialog)
+    groups = [box.title() for box in dialog.findChildren(QGroupBox) if box.isVisibleTo(dialog)]
+    assert groups == ["Data", "Loss and optimizer", "Schedule", "Run", "Probes"]
+    assert dialog.fields["momentum"].toolTip().startswith("Share of the last step")
+    assert not dialog.fields["momentum"].isEnabled()                   # adam takes no momentum
+    dialog.fields["optimizer"].setCurrentText("sgd")
+    assert dialog.fields["momentum"].isEnabled() and dialog.fields["nesterov"].isEnabled()
+    assert not dialog.fields["step_size"].isEnabled()
+    dialog.fields["schedule"].setCurrentText("step")
+    assert dialog.fields["step_size"].isEnabled() and dialog.fields["gamma"].isEnabled()
+
+
+def test_epochs_are_set_from_the_toolbar_into_the_file_in_one_undo_step(window, qtbot):
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    window.open_file(resources.example("lenet_digits.loom"))
+    box = window.training.epochs_box
+    assert box.value() == window.document.graph.training["epochs"]
+    box.selectAll()
+    QTest.keyClicks(box, "25")
+    QTest.keyClick(box, Qt.Key_Return)
+    assert window.document.graph.training["epochs"] == 25
+    window.document.undo_stack.undo()
+    assert box.value() == window.document.graph.training["epochs"] != 25
