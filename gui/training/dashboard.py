@@ -10,6 +10,7 @@ import time
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
 
+from engine.data.base import CLASSIFICATION
 from engine.training import TrainingConfig
 
 from ..background import BackgroundJob
@@ -19,6 +20,7 @@ from .predict import PredictPanel
 from .run_record import RunRecord
 
 REDRAW_MS = 40
+CONVOLUTIONS = ("Conv1d", "Conv2d", "ConvTranspose2d")
 
 
 class Dashboard(QWidget):
@@ -45,7 +47,7 @@ class Dashboard(QWidget):
                              (self.confusion, "Confusion"), (self.boundary, "Boundary"),
                              (self.predict, "Predict")):
             self.tabs.addTab(panel, title)
-        self.export_png = QPushButton("Export plot as PNG")
+        self.export_png = QPushButton("Export tab as PNG")
         self.export_csv = QPushButton("Export curves as CSV")
         buttons = QHBoxLayout()
         buttons.addWidget(self.export_png)
@@ -56,6 +58,7 @@ class Dashboard(QWidget):
         layout.addWidget(self.changed_note)
         layout.addWidget(self.tabs, 1)
         layout.addLayout(buttons)
+        self.has_convolutions = True
         self.record: RunRecord | None = None
         self.others: list[RunRecord] = []
         self.data = None
@@ -74,7 +77,9 @@ class Dashboard(QWidget):
         self.curves.reset()
         self.gradients.reset()
         self.changed_note.setText("")
+        self.data = None
         self._load_data(TrainingConfig.from_dict(record.settings))
+        self.adapt()
         self.mark_dirty()
 
     def show_runs(self, record: RunRecord | None, others: list[RunRecord]) -> None:
@@ -82,11 +87,38 @@ class Dashboard(QWidget):
         with None, nothing: another graph is open and has no runs."""
         self.record, self.others = record, others
         self.changed_note.setText("")
+        self.data = None
         if record is None:
             self.curves.reset()
             self.gradients.reset()
             self.status.setText("No runs of this graph yet: press Train (F5).")
+        else:
+            try:
+                self._load_data(TrainingConfig.from_dict(record.settings))
+            except ValueError:
+                pass                    # settings of an older version: the run shows without its data
+        self.adapt()
         self.mark_dirty()
+
+    def set_graph(self, graph) -> None:
+        """The graph the runs come from: Filters applies only when it has convolutions."""
+        self.has_convolutions = any(n.type in CONVOLUTIONS for body in (graph, *graph.blocks.values())
+                                    for n in body.nodes.values())
+        self.adapt()
+
+    def adapt(self) -> None:
+        """Show only the tabs that apply to this model and its data: Filters for convolutions,
+        Boundary for 2-D points, Confusion for classification (not for an autoencoder)."""
+        data = self.data
+        settings = self.record.settings if self.record is not None else {}
+        reconstruct = settings.get("reconstruct") is True
+        applies = {
+            self.filters: self.has_convolutions,
+            self.boundary: data is not None and data.kind == "points" and data.input_shape == (2,) and not reconstruct,
+            self.confusion: not reconstruct and (data is None or data.task == CLASSIFICATION),
+        }
+        for panel, shown in applies.items():
+            self.tabs.setTabVisible(self.tabs.indexOf(panel), shown)
 
     def _load_data(self, config: TrainingConfig) -> None:
         """The data set in this process too, for showing samples, points and predictions; read in a
@@ -99,6 +131,7 @@ class Dashboard(QWidget):
 
     def _show_data(self, data) -> None:
         self.data = data
+        self.adapt()
         self.activations.set_samples(self.data)
         self.boundary.set_points(self.data)
         self.predict.set_data(self.data)
@@ -150,21 +183,16 @@ class Dashboard(QWidget):
 
     # ------------------------------------------------------------------ export
     def export_plot(self, path: str | None = None) -> bool:
-        import pyqtgraph as pg
-        import pyqtgraph.exporters  # noqa: F401  (registers the exporters)
+        """The whole tab in view as a PNG: every plot in it, with its labels and scales."""
         panel = self.tabs.currentWidget()
-        plots = panel.findChildren(pg.PlotWidget)
-        if not plots:
+        if panel is None:
             return False
         if path is None:
-            path = QFileDialog.getSaveFileName(self, "Export plot", f"{self.tabs.tabText(self.tabs.currentIndex())}.png",
+            path = QFileDialog.getSaveFileName(self, "Export tab", f"{self.tabs.tabText(self.tabs.currentIndex())}.png",
                                                "PNG images (*.png)")[0]
             if not path:
                 return False
-        exporter = pg.exporters.ImageExporter(plots[0].plotItem)
-        exporter.parameters()["width"] = 1200
-        exporter.export(path)
-        return True
+        return panel.grab().save(path, "PNG")
 
     def export_curves(self, path: str | None = None) -> bool:
         if self.record is None:

@@ -153,6 +153,7 @@ class TrainingUI(QObject):
         self.dock.raise_()
         self.window.resizeDocks([self.dock], [int(self.window.height() * 0.45)], Qt.Vertical)
         QTimer.singleShot(0, self.window.view.fit_all)      # the canvas got smaller: keep the graph in view
+        self.dashboard.set_graph(self.window.document.graph)
         self.dashboard.begin(record, self.controller.runs)
         self.legend.place()
         self.legend.show()
@@ -242,6 +243,7 @@ class TrainingUI(QObject):
             self.window.show_error("A runs file was damaged", history.problem)
         if not self.controller.running:
             self.controller.current = history.records[-1] if history.records else None
+            self.dashboard.set_graph(self.window.document.graph)
             self.dashboard.show_runs(self.controller.current, history.records)
             self.legend.hide()
             clear_overlay(self.window.scene)

@@ -135,9 +135,13 @@ def test_a_live_run_from_the_toolbar(window, qtbot, monkeypatch, tmp_path):
     qtbot.waitUntil(lambda: not ui.controller.running, timeout=60_000)
     assert ui.controller.current.status == "stopped" and ui.train_action.isEnabled()
 
-    # Export the plot and the curves.
+    # Export the whole tab (every plot in it) and the curves.
     dashboard.tabs.setCurrentWidget(dashboard.curves)
-    assert dashboard.export_plot(str(tmp_path / "loss.png")) and QImage(str(tmp_path / "loss.png")).width() == 1200
+    assert dashboard.export_plot(str(tmp_path / "loss.png"))
+    image = QImage(str(tmp_path / "loss.png"))
+    ratio = dashboard.curves.devicePixelRatioF()
+    assert (image.width(), image.height()) == (round(dashboard.curves.width() * ratio),
+                                               round(dashboard.curves.height() * ratio))
     assert dashboard.export_curves(str(tmp_path / "curves.csv"))
     lines = (tmp_path / "curves.csv").read_text().splitlines()
     assert lines[0].startswith("unit,index,step_loss") and any(line.startswith("epoch,1,") for line in lines)

@@ -95,3 +95,21 @@ def test_epochs_are_set_from_the_toolbar_into_the_file_in_one_undo_step(window, 
     assert window.document.graph.training["epochs"] == 25
     window.document.undo_stack.undo()
     assert box.value() == window.document.graph.training["epochs"] != 25
+
+
+def test_the_dashboard_shows_only_the_tabs_that_apply(window, qtbot):
+    from graphs import load_graph
+
+    dashboard = window.training.dashboard
+
+    def shown():
+        return [dashboard.tabs.tabText(i) for i in range(dashboard.tabs.count()) if dashboard.tabs.isTabVisible(i)]
+    dashboard.set_graph(load_graph(resources.example("mlp_spiral.loom")))
+    assert "Filters" not in shown()                         # no convolutions
+    dashboard.set_graph(load_graph(resources.example("resnet18.loom")))
+    assert "Filters" in shown()                             # convolutions inside blocks count
+    from engine.data import load_dataset
+    dashboard._show_data(load_dataset("spiral"))
+    assert "Boundary" in shown() and "Confusion" in shown()
+    dashboard._show_data(load_dataset("sine"))              # regression: no classes, no 2-D points
+    assert "Boundary" not in shown() and "Confusion" not in shown()
