@@ -45,13 +45,16 @@ class CurvesPanel(QWidget):
         for plot in (self.loss_plot, self.acc_plot, self.lr_plot):
             plot.setBackground("w")
             plot.showGrid(x=True, y=True, alpha=0.2)
-            plot.setLabel("bottom", "step")
+            plot.setLabel("bottom", "training step")
             # The step axis grows in 1-2-5 jumps (set in show_record), not on every point: redrawing
             # axes is most of the cost of a live plot.
             plot.enableAutoRange(x=False)
         self.loss_plot.addLegend(offset=(-10, 10))
         self.acc_plot.addLegend(offset=(-10, -10))
-        self.acc_plot.setYRange(0, 1)
+        self.acc_plot.setYRange(0, 100)
+        self.loss_plot.setLabel("left", "loss")
+        self.acc_plot.setLabel("left", "accuracy (%)")
+        self.lr_plot.setLabel("left", "learning rate")
         def pen(colour, width=2, style=Qt.SolidLine):
             return pg.mkPen(colour, width=width, style=style)
         self.lines = {
@@ -65,6 +68,7 @@ class CurvesPanel(QWidget):
         self.compare_lines = {k: self.loss_plot.plot(pen=pen("#64748b", 1, Qt.DashLine)) if "loss" in k else
                               self.acc_plot.plot(pen=pen("#64748b", 1, Qt.DashLine))
                               for k in ("val_loss", "val_accuracy")}
+        self._compared = ""             # the run the dashed lines show, named in the legends
         for line in list(self.lines.values()) + list(self.compare_lines.values()):
             line.setDownsampling(auto=True, method="peak")   # a million steps stay responsive
             line.setClipToView(True)
@@ -84,7 +88,7 @@ class CurvesPanel(QWidget):
         plots = QHBoxLayout()
         plots.addWidget(self.loss_plot, 5)
         plots.addWidget(self.acc_plot, 4)
-        plots.addWidget(self.lr_plot, 3)
+        plots.addWidget(self.lr_plot, 2)
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
         layout.addLayout(plots, 1)
@@ -97,9 +101,11 @@ class CurvesPanel(QWidget):
         self.lines["lr"].setData(curves["lr"].x, curves["lr"].y)
         if curves["lr"].size:      # from zero up, so a constant rate reads as one, not as noise
             self.lr_plot.setYRange(0, float(curves["lr"].y.max()) * 1.1, padding=0)
+        loss = record.settings.get("loss") if isinstance(record.settings, dict) else None
+        self.loss_plot.setLabel("left", f"loss ({str(loss).replace('_', '-')})" if isinstance(loss, str) else "loss")
         for name in ("train_loss", "val_loss", "train_accuracy", "val_accuracy"):
             series = curves[name]
-            self.lines[name].setData(series.x * per_epoch, series.y)
+            self.lines[name].setData(series.x * per_epoch, series.y * (100 if "accuracy" in name else 1))
         last = max(step_loss.x[-1] if step_loss.size else 0, record.epoch * per_epoch)
         upper = nice_ceiling(last)
         for plot in (self.loss_plot, self.acc_plot, self.lr_plot):
@@ -134,7 +140,16 @@ class CurvesPanel(QWidget):
                 line.setData([], [])
             else:
                 series = other.curves[name]
-                line.setData(series.x * per_epoch, series.y)
+                line.setData(series.x * per_epoch, series.y * (100 if "accuracy" in name else 1))
+        compared = other.name if other is not None else ""
+        if compared != self._compared:          # the compared run, by name, in both legends
+            for plot, line in ((self.loss_plot, self.compare_lines["val_loss"]),
+                               (self.acc_plot, self.compare_lines["val_accuracy"])):
+                legend = plot.plotItem.legend
+                legend.removeItem(line)
+                if compared:
+                    legend.addItem(line, f"{compared} (validation)")
+            self._compared = compared
 
     def reset(self) -> None:
         for line in self.lines.values():

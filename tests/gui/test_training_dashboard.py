@@ -187,6 +187,12 @@ def test_runs_are_kept_beside_the_graph_and_compared(window, qtbot, monkeypatch,
     window.training.dashboard.redraw()
     _, y = curves.compare_lines["val_loss"].getData()
     assert list(y) == list(kept[0].curves["val_loss"].y)
+    legend = [label.text for _, label in curves.loss_plot.plotItem.legend.items]
+    assert "run 1 (validation)" in legend                 # the compared run is named in the legend
+    _, accuracy = curves.lines["val_accuracy"].getData()      # in %, on an axis that says so
+    assert list(accuracy) == [100 * a for a in kept[1].curves["val_accuracy"].y]
+    assert curves.acc_plot.plotItem.getAxis("left").labelText == "accuracy (%)"
+    assert curves.loss_plot.plotItem.getAxis("left").labelText == "loss (cross-entropy)"
 
 
 def test_settings_dialog_writes_the_training_section(window, qtbot, monkeypatch):
