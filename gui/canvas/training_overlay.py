@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+from PySide6.QtCore import QEvent
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton
 
@@ -69,15 +70,23 @@ class GradientLegend(QFrame):
         close.setToolTip("Hide the key (it comes back with the next run)")
         close.clicked.connect(self.hide)
         self.view = None                    # the canvas view, told how much of its bottom the key takes
+        parent.viewport().installEventFilter(self)   # stay in the corner as the canvas is resized (a dock opens)
         row.addWidget(self.text)
         row.addWidget(close)
         self.adjustSize()
         self.hide()
 
     def place(self) -> None:
-        parent = self.parentWidget()
+        """Lower right corner of the canvas. The key is a child of the view, not of its viewport:
+        the view scrolls its viewport's children along with the drawing."""
+        area = self.parentWidget().viewport().geometry()
         self.adjustSize()
-        self.move(parent.width() - self.width() - 12, parent.height() - self.height() - 12)
+        self.move(area.right() - self.width() - 12, area.bottom() - self.height() - 12)
+
+    def eventFilter(self, watched, event) -> bool:     # noqa: N802 - Qt's name
+        if event.type() == QEvent.Type.Resize and self.isVisible():
+            self.place()
+        return False
 
     def setVisible(self, visible: bool) -> None:     # noqa: N802 - Qt's name; show() and hide() come here
         super().setVisible(visible)

@@ -37,7 +37,7 @@ class TrainingUI(QObject):
         problems = window.findChild(QDockWidget, "Problems")
         window.tabifyDockWidget(problems, self.dock)
         self.dock.hide()             # until the first run: the canvas keeps the room (View menu shows it)
-        self.legend = GradientLegend(window.view.viewport())
+        self.legend = GradientLegend(window.view)
         self.legend.view = window.view
         self._build_actions()
         c = self.controller

@@ -54,11 +54,14 @@ def test_the_gradient_key_is_one_closable_row_that_covers_no_node(window, qtbot)
     legend.show()
     window.view.fit_all()
     legend.place()
-    key = legend.geometry()                                    # in the viewport's pixels
+    viewport = window.view.viewport().geometry()
+    key = legend.geometry().translated(-viewport.x(), -viewport.y())      # in the viewport's pixels
     assert key.height() < 40                                   # one row
     for item in window.scene.nodes.values():
         box = window.view.mapFromScene(item.sceneBoundingRect()).boundingRect()
         assert not box.intersects(key), item.node_id
+    window.view.verticalScrollBar().setValue(window.view.verticalScrollBar().value() + 200)
+    assert legend.geometry().translated(-viewport.x(), -viewport.y()) == key   # scrolling does not move it
     legend.findChild(QToolButton).click()
     assert not legend.isVisible() and window.view.bottom_reserve == 0
 
