@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from .run_record import RunRecord
@@ -63,15 +64,24 @@ class GradientsPanel(QWidget):
         self.plot = pg.PlotWidget(title="Gradient flow: mean (solid) and max (dashed) |gradient| per layer")
         self.plot.setBackground("w")
         self.plot.setLogMode(y=True)
-        self.plot.setLabel("bottom", "step")
+        self.plot.setLabel("bottom", "training step")
         self.plot.addLegend(offset=(-10, 10))
         self.plot.showGrid(x=True, y=True, alpha=0.2)
-        for low, high, colour, text in ((-12, np.log10(VANISHING), (96, 165, 250, 50), "vanishing"),
-                                        (np.log10(EXPLODING), 6, (220, 38, 38, 50), "exploding")):
+        self.plot.setLabel("left", "|gradient|")
+        self.plot.getAxis("left").enableAutoSIPrefix(False)      # "x0.001" makes no sense on a log axis
+        self.band_labels: list[pg.TextItem] = []
+        for low, high, colour, text in ((-12, np.log10(VANISHING), (96, 165, 250, 50), "vanishing (below 1e-6)"),
+                                        (np.log10(EXPLODING), 6, (220, 38, 38, 50), "exploding (above 1e2)")):
             region = pg.LinearRegionItem(values=(low, high), orientation="horizontal", movable=False,
                                          brush=pg.mkBrush(*colour))
             region.setToolTip(text)
-            self.plot.addItem(region)
+            # The bands mark ranges; the view fits the gradients, not 1e-12 to 1e6.
+            self.plot.addItem(region, ignoreBounds=True)
+            inside = (0, 0) if high < 0 else (0, 1)         # just inside the band, by its edge
+            label = pg.TextItem(text, color=colour[:3], anchor=inside)
+            label.setPos(0, high if high < 0 else low)
+            self.plot.addItem(label, ignoreBounds=True)
+            self.band_labels.append(label)
         self.lines: dict[str, tuple] = {}
         self.summary = QLabel("")
         layout = QVBoxLayout(self)
@@ -82,11 +92,15 @@ class GradientsPanel(QWidget):
         for i, (layer, (mean, peak)) in enumerate(record.gradients.items()):
             if layer not in self.lines:
                 colour = LAYER_COLOURS[i % len(LAYER_COLOURS)]
-                self.lines[layer] = (self.plot.plot(pen=pg.mkPen(colour, width=2), name=layer),
+                self.lines[layer] = (self.plot.plot(pen=pg.mkPen(colour, width=2), name=layer, symbol="o",
+                                                    symbolSize=4, symbolBrush=colour, symbolPen=None),
                                      self.plot.plot(pen=pg.mkPen(colour, width=1, style=Qt.DashLine)))
             solid, dashed = self.lines[layer]
             solid.setData(mean.x, np.maximum(mean.y, 1e-12))
             dashed.setData(peak.x, np.maximum(peak.y, 1e-12))
+        left = self.plot.viewRange()[0][0]
+        for label in self.band_labels:          # the bands' names stay at the left edge in view
+            label.setPos(left, label.pos().y())
         latest = record.latest.get("gradients")
         if latest is not None:
             flags = [f"{g.layer}: {'vanishing' if g.mean_abs_grad < VANISHING else 'exploding'}"
@@ -258,9 +272,22 @@ class HistogramsPanel(QWidget):
 
 
 class ConfusionPanel(QWidget):
+    """Rows: the true class, columns: the predicted one, each named; the count in each cell (up to
+    20 classes, where they can be read) and a colour bar for the scale."""
+
+    MAX_COUNTED = 20
+
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.plot, self.image = image_view("Confusion matrix (rows: true class, columns: predicted)")
+        self.plot, self.image = image_view("Confusion matrix")
+        for side, text in (("left", "true class"), ("bottom", "predicted class")):
+            self.plot.showAxis(side)
+            self.plot.setLabel(side, text)
+        self.bar = pg.ColorBarItem(colorMap=pg.colormap.get("viridis"), interactive=False, label="samples")
+        self.bar.setImageItem(self.image, insert_in=self.plot.plotItem)
+        self.counts: list[pg.TextItem] = []
+        self.count_font = QFont()
+        self.count_font.setPointSize(7)
         self.caption = QLabel("")
         layout = QVBoxLayout(self)
         layout.addWidget(self.plot)
@@ -271,14 +298,41 @@ class ConfusionPanel(QWidget):
         confusion = record.latest.get("ConfusionMatrix")
         if confusion is None:
             return
-        self.matrix = confusion.matrix
-        self.image.setImage(confusion.matrix.astype(np.float32), autoLevels=True)
-        total = confusion.matrix.sum()
-        worst = np.argsort(-(confusion.matrix - np.diag(np.diag(confusion.matrix))).flatten())[:1]
-        t, p = divmod(int(worst[0]), confusion.matrix.shape[1])
+        matrix = confusion.matrix
+        self.matrix = matrix
+        self.image.setImage(matrix.astype(np.float32), autoLevels=False)
+        self.bar.setLevels((0, max(1, int(matrix.max()))))
         names = confusion.class_names
-        self.caption.setText(f"epoch {confusion.epoch}: {np.trace(confusion.matrix) / total:.1%} correct; most "
-                             f"often confused: {names[t]} taken for {names[p]} ({confusion.matrix[t, p]} times)")
+        ticks = [[(i + 0.5, str(name)) for i, name in enumerate(names)]]
+        self.plot.getAxis("left").setTicks(ticks)
+        self.plot.getAxis("bottom").setTicks(ticks)
+        self._show_counts(matrix)
+        total = matrix.sum()
+        worst = np.argsort(-(matrix - np.diag(np.diag(matrix))).flatten())[:1]
+        t, p = divmod(int(worst[0]), matrix.shape[1])
+        self.caption.setText(f"epoch {confusion.epoch}: {np.trace(matrix) / total:.1%} correct; most "
+                             f"often confused: {names[t]} taken for {names[p]} ({matrix[t, p]} times)")
+
+    def _show_counts(self, matrix: np.ndarray) -> None:
+        n = matrix.shape[0]
+        if n > self.MAX_COUNTED:
+            n = 0
+        while len(self.counts) > n * n:
+            self.plot.removeItem(self.counts.pop())
+        while len(self.counts) < n * n:
+            item = pg.TextItem(anchor=(0.5, 0.5))
+            item.setFont(self.count_font)
+            self.plot.addItem(item)
+            self.counts.append(item)
+        high = max(1, int(matrix.max()))
+        cell_px = 1.0 / max(self.plot.getViewBox().viewPixelSize()[0], 1e-9)
+        readable = cell_px >= 18                # a count wider than its cell would only be noise
+        for index, item in enumerate(self.counts):
+            item.setVisible(readable)
+            row, column = divmod(index, n)
+            value = int(matrix[row, column])
+            item.setText(str(value), color="#0f172a" if value > 0.6 * high else "#f8fafc")
+            item.setPos(column + 0.5, row + 0.5)
 
 
 class BoundaryPanel(QWidget):

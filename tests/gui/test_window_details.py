@@ -2,7 +2,7 @@
 ("Press Train ..."), its size, the data it trains on and whether it checks; inside an open
 block, the block's. And toolbar buttons that stay put: Undo's name does not grow with what it
 undoes; the gradient key, which covers no node and can be closed; training settings in groups, and
-epochs set from the toolbar."""
+epochs set from the toolbar; tabs that apply; a confusion matrix that reads."""
 
 import resources
 
@@ -116,3 +116,24 @@ def test_the_dashboard_shows_only_the_tabs_that_apply(window, qtbot):
     assert "Boundary" in shown() and "Confusion" in shown()
     dashboard._show_data(load_dataset("sine"))              # regression: no classes, no 2-D points
     assert "Boundary" not in shown() and "Confusion" not in shown()
+
+
+def test_the_confusion_matrix_names_its_classes_counts_its_cells_and_has_a_colour_bar(window, qtbot):
+    import numpy as np
+
+    from engine.training import messages as M
+    from gui.training.run_record import RunRecord
+
+    panel = window.training.dashboard.confusion
+    panel.resize(900, 700)
+    panel.show()
+    matrix = np.array([[5, 1, 0], [0, 7, 2], [1, 0, 9]])
+    record = RunRecord(name="run 1", settings={})
+    record.latest["ConfusionMatrix"] = M.ConfusionMatrix(epoch=2, matrix=matrix, class_names=("cat", "dog", "eel"))
+    panel.show_record(record)
+    ticks = panel.plot.getAxis("left")._tickLevels[0]
+    assert [name for _, name in ticks] == ["cat", "dog", "eel"]
+    assert [item.textItem.toPlainText() for item in panel.counts] == ["5", "1", "0", "0", "7", "2", "1", "0", "9"]
+    assert all(item.isVisible() for item in panel.counts)       # cells large enough to read
+    assert panel.bar.levels() == (0, 9)
+    assert "dog taken for eel (2 times)" in panel.caption.text()
