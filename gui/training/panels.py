@@ -31,6 +31,42 @@ def mosaic(stack: np.ndarray, gap: int = 1) -> np.ndarray:
     return out
 
 
+class TileNumbers:
+    """Each tile's channel number on a mosaic, while tiles are large enough on screen to carry one,
+    and a colour bar saying what the colours mean (each tile scaled from its lowest to its highest)."""
+
+    MIN_TILE_PX = 22
+    MAX_NUMBERED = 256
+
+    def __init__(self, plot: pg.PlotWidget, image: pg.ImageItem) -> None:
+        self.plot = plot
+        self.items: list[pg.TextItem] = []
+        self.font = QFont()
+        self.font.setPointSize(7)
+        self.bar = pg.ColorBarItem(values=(0, 1), colorMap=pg.colormap.get("viridis"), interactive=False,
+                                   label="each tile: its lowest (0) to highest (1)")
+        self.bar.setImageItem(image, insert_in=plot.plotItem)
+
+    def show(self, stack_shape: tuple[int, ...], gap: int = 1) -> None:
+        n, h, w = stack_shape
+        cols = int(np.ceil(np.sqrt(n)))
+        if n > self.MAX_NUMBERED:
+            n = 0
+        while len(self.items) > n:
+            self.plot.removeItem(self.items.pop())
+        while len(self.items) < n:
+            item = pg.TextItem(color="#f8fafc", fill=(15, 23, 42, 150), anchor=(0, 0))
+            item.setFont(self.font)
+            self.plot.addItem(item)
+            self.items.append(item)
+        tile_px = min(h, w) / max(self.plot.getViewBox().viewPixelSize()[0], 1e-9)
+        for i, item in enumerate(self.items):
+            r, c = divmod(i, cols)
+            item.setText(str(i))
+            item.setPos(c * (w + gap), r * (h + gap))
+            item.setVisible(tile_px >= self.MIN_TILE_PX)
+
+
 def as_tiles(array: np.ndarray) -> np.ndarray:
     """Any layer output or weight as a stack of 2-D tiles: maps stay maps, vectors become a row."""
     if array.ndim == 1:
@@ -158,6 +194,7 @@ class FiltersPanel(QWidget):
         super().__init__(parent)
         self.layer = LayerPicker(self.refresh, "convolution layer")
         self.plot, self.image = image_view("Filters (each scaled on its own; mean over input channels)")
+        self.numbers = TileNumbers(self.plot, self.image)
         layout = QVBoxLayout(self)
         layout.addLayout(self.layer.row())
         layout.addWidget(self.plot)
@@ -174,7 +211,8 @@ class FiltersPanel(QWidget):
             return
         weights = filters.weights
         tiles = weights.mean(axis=1) if weights.ndim == 4 else weights.mean(axis=1)[:, None, :]
-        self.image.setImage(mosaic(tiles), autoLevels=True)
+        self.image.setImage(mosaic(tiles), autoLevels=False, levels=(0, 1))
+        self.numbers.show(tiles.shape)
 
 
 class ActivationsPanel(QWidget):
@@ -188,6 +226,7 @@ class ActivationsPanel(QWidget):
         self.sample_plot, self.sample_image = image_view("Sample")
         self.sample_image.setLookupTable(None)
         self.maps_plot, self.maps_image = image_view("Activation maps")
+        self.numbers = TileNumbers(self.maps_plot, self.maps_image)
         self.caption = QLabel("")
         row = self.layer.row(QLabel("validation sample"), self.sample)
         images = QHBoxLayout()
@@ -229,7 +268,9 @@ class ActivationsPanel(QWidget):
         if maps is None:
             return
         self.maps = maps.maps
-        self.maps_image.setImage(mosaic(as_tiles(maps.maps)), autoLevels=True)
+        tiles = as_tiles(maps.maps)
+        self.maps_image.setImage(mosaic(tiles), autoLevels=False, levels=(0, 1))
+        self.numbers.show(tiles.shape)
         self.caption.setText(f"{maps.layer}: {'x'.join(map(str, maps.maps.shape))} for sample {maps.sample}, "
                              f"step {maps.step}")
 

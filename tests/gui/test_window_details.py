@@ -2,7 +2,7 @@
 ("Press Train ..."), its size, the data it trains on and whether it checks; inside an open
 block, the block's. And toolbar buttons that stay put: Undo's name does not grow with what it
 undoes; the gradient key, which covers no node and can be closed; training settings in groups, and
-epochs set from the toolbar; tabs that apply; a confusion matrix that reads."""
+epochs set from the toolbar; tabs that apply; a confusion matrix that reads; numbered tiles."""
 
 import resources
 
@@ -137,3 +137,20 @@ def test_the_confusion_matrix_names_its_classes_counts_its_cells_and_has_a_colou
     assert all(item.isVisible() for item in panel.counts)       # cells large enough to read
     assert panel.bar.levels() == (0, 9)
     assert "dog taken for eel (2 times)" in panel.caption.text()
+
+
+def test_filter_and_activation_tiles_carry_their_channel_numbers_and_a_colour_scale(window, qtbot):
+    import numpy as np
+
+    from engine.training import messages as M
+    from gui.training.run_record import RunRecord
+
+    panel = window.training.dashboard.filters
+    panel.resize(900, 700)
+    panel.show()
+    record = RunRecord(name="run 1", settings={})
+    record.latest["filters"] = {"conv1": M.Filters(step=5, layer="conv1", weights=np.random.rand(6, 1, 3, 3))}
+    panel.show_record(record)
+    assert [item.textItem.toPlainText() for item in panel.numbers.items] == ["0", "1", "2", "3", "4", "5"]
+    assert all(item.isVisible() for item in panel.numbers.items)
+    assert panel.numbers.bar.levels() == (0, 1)
