@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 import torch
-from PySide6.QtCore import QPoint, QRect, Qt, Signal
-from PySide6.QtGui import QColor, QPainter
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
 from engine import Checker, compile_graph
@@ -19,7 +19,8 @@ from .run_record import RunRecord
 
 
 class DrawingPad(QWidget):
-    """A small grid to draw on: dragging the mouse inks cells (and softly their neighbours)."""
+    """A small grid of square cells to draw on, with its border and grid drawn: dragging the mouse
+    inks a cell (and its neighbours a little, as a pen stroke would)."""
     changed = Signal()
 
     def __init__(self, rows: int = 8, cols: int = 8, parent=None) -> None:
@@ -36,9 +37,16 @@ class DrawingPad(QWidget):
         self.update()
         self.changed.emit()
 
+    def _grid(self) -> tuple[float, float, float]:
+        """Cell size and the grid's top-left corner: square cells, centred in the widget."""
+        rows, cols = self.ink.shape
+        size = max(1.0, min((self.width() - 2) / cols, (self.height() - 2) / rows))
+        return size, (self.width() - size * cols) / 2, (self.height() - size * rows) / 2
+
     def _cell(self, pos) -> tuple[int, int] | None:
         rows, cols = self.ink.shape
-        r, c = int(pos.y() * rows / self.height()), int(pos.x() * cols / self.width())
+        size, left, top = self._grid()
+        r, c = int((pos.y() - top) // size), int((pos.x() - left) // size)
         return (r, c) if 0 <= r < rows and 0 <= c < cols else None
 
     def _paint_at(self, pos) -> None:
@@ -51,7 +59,7 @@ class DrawingPad(QWidget):
             for dc in (-1, 0, 1):
                 rr, cc = r + dr, c + dc
                 if 0 <= rr < rows and 0 <= cc < cols:
-                    strength = 1.0 if dr == dc == 0 else 0.35
+                    strength = 1.0 if dr == dc == 0 else 0.15 if dr and dc else 0.25
                     self.ink[rr, cc] = min(1.0, self.ink[rr, cc] + strength)
         self.update()
 
@@ -68,12 +76,18 @@ class DrawingPad(QWidget):
     def paintEvent(self, event) -> None:
         painter = QPainter(self)
         rows, cols = self.ink.shape
+        size, left, top = self._grid()
         for r in range(rows):
             for c in range(cols):
                 shade = int(255 * (1 - self.ink[r, c]))
-                painter.fillRect(QRect(QPoint(c * self.width() // cols, r * self.height() // rows),
-                                       QPoint((c + 1) * self.width() // cols, (r + 1) * self.height() // rows)),
-                                 QColor(shade, shade, shade))
+                painter.fillRect(QRectF(left + c * size, top + r * size, size, size), QColor(shade, shade, shade))
+        painter.setPen(QPen(QColor("#e2e8f0"), 1))            # the grid: where a stroke will land
+        for i in range(1, cols):
+            painter.drawLine(QPointF(left + i * size, top), QPointF(left + i * size, top + rows * size))
+        for i in range(1, rows):
+            painter.drawLine(QPointF(left, top + i * size), QPointF(left + cols * size, top + i * size))
+        painter.setPen(QPen(QColor("#64748b" if self.isEnabled() else "#cbd5e1"), 1.5))
+        painter.drawRect(QRectF(left, top, cols * size, rows * size))
 
 
 class PredictPanel(QWidget):
@@ -89,9 +103,14 @@ class PredictPanel(QWidget):
         self.predict_sample = QPushButton("Predict sample")
         self.pad = DrawingPad()
         self.clear = QPushButton("Clear drawing")
+        self.picture = QLabel()                 # the chosen validation sample, as the model gets it
+        self.picture.setFixedSize(72, 72)
+        self.picture.setStyleSheet("border: 1px solid #cbd5e1;")
         self.chart = pg.PlotWidget(title="Class probabilities")
         self.chart.setBackground("w")
         self.chart.setYRange(0, 1)
+        self.chart.setLabel("left", "probability")
+        self.chart.setLabel("bottom", "class")
         self.result = QLabel("Train for an epoch, then choose a sample or draw one.")
         self.result.setWordWrap(True)
         left = QVBoxLayout()
@@ -99,6 +118,7 @@ class PredictPanel(QWidget):
         row.addWidget(QLabel("validation sample"))
         row.addWidget(self.sample)
         row.addWidget(self.predict_sample)
+        row.addWidget(self.picture)
         left.addLayout(row)
         left.addWidget(QLabel("or draw (the model sees it as one of its inputs):"))
         left.addWidget(self.pad, 1)
@@ -112,6 +132,7 @@ class PredictPanel(QWidget):
         self.predict_sample.clicked.connect(lambda: self.show_prediction(self.sample_input(), "sample"))
         self.pad.changed.connect(lambda: self.show_prediction(self.drawing_input(), "drawing"))
         self.clear.clicked.connect(self.pad.clear)
+        self.sample.valueChanged.connect(lambda _: self._show_picture())
         self.data = None
         self.model = None
         self.probabilities: np.ndarray | None = None
@@ -129,6 +150,24 @@ class PredictPanel(QWidget):
         self.pad.setEnabled(drawable)
         if drawable:
             self.pad.resize_grid(shape[1], shape[2])
+        self._show_picture()
+
+    def _show_picture(self) -> None:
+        """The chosen sample as a small grey (or colour) image, for image data."""
+        data = self.data
+        if data is None or data.kind != "image" or len(data.input_shape) != 3:
+            self.picture.clear()
+            return
+        x = data.x_val[self.sample.value()].float().numpy()
+        x = (x - x.min()) / (x.max() - x.min() + 1e-9)
+        pixels = np.ascontiguousarray((np.moveaxis(x, 0, -1) * 255).astype(np.uint8))
+        height, width, channels = pixels.shape
+        if channels == 1:
+            image = QImage(pixels.tobytes(), width, height, width, QImage.Format.Format_Grayscale8)
+        else:
+            rgb = np.ascontiguousarray(pixels[..., :3])
+            image = QImage(rgb.tobytes(), width, height, 3 * width, QImage.Format.Format_RGB888)
+        self.picture.setPixmap(QPixmap.fromImage(image).scaled(self.picture.size(), Qt.AspectRatioMode.KeepAspectRatio))
 
     def show_record(self, record: RunRecord) -> None:
         """Follow the run's newest checkpoint: rebuild the model when its weights change."""
@@ -163,6 +202,8 @@ class PredictPanel(QWidget):
             self.result.setText(problem)
             return
         self.model, self._weights_path, self._graph_text = model, path, graph_text
+        if self.probabilities is None:          # nothing asked yet: say what can be done now
+            self.result.setText("The newest weights are loaded: choose a validation sample or draw one.")
 
     def sample_input(self) -> torch.Tensor | None:
         return None if self.data is None else self.data.x_val[self.sample.value()][None]

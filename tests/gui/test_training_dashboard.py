@@ -113,7 +113,9 @@ def test_a_live_run_from_the_toolbar(window, qtbot, monkeypatch, tmp_path):
     # Predict with the weights of the newest checkpoint.
     dashboard.tabs.setCurrentWidget(dashboard.predict)
     qtbot.waitUntil(lambda: (dashboard.redraw() or True) and dashboard.predict.model is not None, timeout=30_000)
+    assert dashboard.predict.result.text().startswith("The newest weights are loaded")    # not "train first"
     dashboard.predict.sample.setValue(3)
+    assert not dashboard.predict.picture.pixmap().isNull()                    # the sample, as an image
     qtbot.mouseClick(dashboard.predict.predict_sample, Qt.LeftButton)
     p = dashboard.predict.probabilities
     assert p.shape == (10,) and abs(p.sum() - 1) < 1e-5

@@ -2,7 +2,8 @@
 ("Press Train ..."), its size, the data it trains on and whether it checks; inside an open
 block, the block's. And toolbar buttons that stay put: Undo's name does not grow with what it
 undoes; the gradient key, which covers no node and can be closed; training settings in groups, and
-epochs set from the toolbar; tabs that apply; a confusion matrix that reads; numbered tiles."""
+epochs set from the toolbar; tabs that apply; a confusion matrix that reads; numbered tiles; a drawing pad
+that can be seen."""
 
 import resources
 
@@ -154,3 +155,24 @@ def test_filter_and_activation_tiles_carry_their_channel_numbers_and_a_colour_sc
     assert [item.textItem.toPlainText() for item in panel.numbers.items] == ["0", "1", "2", "3", "4", "5"]
     assert all(item.isVisible() for item in panel.numbers.items)
     assert panel.numbers.bar.levels() == (0, 1)
+
+
+def test_the_drawing_pad_has_square_cells_a_grid_and_a_thin_brush(window, qtbot):
+    from PySide6.QtCore import QPoint, Qt
+
+    from gui.training.predict import DrawingPad
+
+    pad = DrawingPad(8, 8)
+    qtbot.addWidget(pad)
+    pad.setFixedSize(300, 200)                 # wider than tall: the cells stay square, centred
+    pad.show()
+    size, left, top = pad._grid()
+    assert size == (200 - 2) / 8 and left > 30
+    centre = QPoint(int(left + 3.5 * size), int(top + 4.5 * size))
+    qtbot.mousePress(pad, Qt.LeftButton, pos=centre)
+    qtbot.mouseRelease(pad, Qt.LeftButton, pos=centre)
+    assert pad.ink[4, 3] == 1.0 and pad.ink[4, 4] == 0.25 and pad.ink[5, 4] == 0.15 and pad.ink[0, 0] == 0
+    image = pad.grab().toImage()
+    middle = int(top + 2.5 * size)
+    assert image.pixelColor(int(left) - 5, middle).lightness() > 200         # outside the pad: nothing drawn
+    assert min(image.pixelColor(x, middle).lightness() for x in range(int(left) - 1, int(left) + 2)) < 200   # border
