@@ -21,7 +21,7 @@ from graphs import Graph, dumps_graph
 
 from ..check import check
 from ..compiler import compile_graph
-from ..data import CLASSIFICATION, DataError, DataSet, load_dataset
+from ..data import CLASSIFICATION, REGRESSION, DataError, DataSet, load_dataset
 from ..data.augment import augment_batch
 from ..errors import first_line
 from . import probes
@@ -35,6 +35,7 @@ from .messages import CheckpointSaved, ConfusionMatrix, EpochMetrics, Failed, Fi
 from .resume import apply_learning_rate, resume_changes
 
 PROBE_BATCH = 256
+RECONSTRUCTIONS_SHOWN, PREDICTIONS_SHOWN = 8, 500     # validation samples the dashboard shows
 
 
 class _Stop(Exception):
@@ -318,6 +319,10 @@ class _Run:
         data = self.data
         if data.kind == "points" and data.input_shape == (2,) and self._has_accuracy:
             yield probes.decision_boundary(self.epoch, self.model, data.x_train)
+        if self.config.reconstruct:            # inputs beside their reconstructions
+            yield probes.sample_outputs(self.epoch, self.model, data.x_val, data.x_val, RECONSTRUCTIONS_SHOWN)
+        elif data.task == REGRESSION:           # predictions against targets
+            yield probes.sample_outputs(self.epoch, self.model, data.x_val, data.y_val, PREDICTIONS_SHOWN)
         if not self.config.probe_every:
             yield from self._inside_probes()
 

@@ -114,6 +114,16 @@ class DecisionBoundary:
 
 
 @dataclass(frozen=True)
+class SampleOutputs:
+    """What the model gives for the first validation samples, beside what it should give: an
+    autoencoder's reconstructions next to its inputs, a regression's predictions against targets."""
+    epoch: int
+    inputs: np.ndarray = field(repr=False)
+    targets: np.ndarray = field(repr=False)
+    outputs: np.ndarray = field(repr=False)
+
+
+@dataclass(frozen=True)
 class CheckpointSaved:
     path: str
     epoch: int

@@ -20,6 +20,7 @@ from .messages import (
     Histograms,
     LayerGradient,
     LayerHistogram,
+    SampleOutputs,
 )
 
 RELU_FAMILY = ("ReLU", "ReLU6", "LeakyReLU", "PReLU", "ELU", "GELU", "SiLU")
@@ -156,3 +157,15 @@ def decision_boundary(epoch: int, model: nn.Module, points: torch.Tensor, resolu
     return DecisionBoundary(epoch, (float(low[0]), float(high[0])), (float(low[1]), float(high[1])),
                             classes.reshape(resolution, resolution).cpu().numpy().astype(np.int16),
                             confidence.reshape(resolution, resolution).cpu().numpy().astype(np.float32))
+
+
+def sample_outputs(epoch: int, model: nn.Module, x: torch.Tensor, y: torch.Tensor, count: int) -> SampleOutputs:
+    """The model's outputs for the first ``count`` validation samples, with their inputs and targets."""
+    x, y = x[:count], y[:count]
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        out = model(x)
+    model.train(was_training)
+    out = out[0] if isinstance(out, tuple) else out
+    return SampleOutputs(epoch, x.float().cpu().numpy(), y.float().cpu().numpy(), out.float().cpu().numpy())

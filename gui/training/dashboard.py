@@ -10,12 +10,20 @@ import time
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
 
-from engine.data.base import CLASSIFICATION
+from engine.data.base import CLASSIFICATION, REGRESSION
 from engine.training import TrainingConfig
 
 from ..background import BackgroundJob
 from .curves import CurvesPanel
-from .panels import ActivationsPanel, BoundaryPanel, ConfusionPanel, FiltersPanel, GradientsPanel, HistogramsPanel
+from .panels import (
+    ActivationsPanel,
+    BoundaryPanel,
+    ConfusionPanel,
+    FiltersPanel,
+    GradientsPanel,
+    HistogramsPanel,
+    OutputsPanel,
+)
 from .predict import PredictPanel
 from .run_record import RunRecord
 
@@ -40,11 +48,12 @@ class Dashboard(QWidget):
         self.histograms = HistogramsPanel()
         self.confusion = ConfusionPanel()
         self.boundary = BoundaryPanel()
+        self.outputs = OutputsPanel()
         self.predict = PredictPanel(checker)
         self.tabs = QTabWidget()
         for panel, title in ((self.curves, "Curves"), (self.gradients, "Gradients"), (self.filters, "Filters"),
                              (self.activations, "Activations"), (self.histograms, "Histograms"),
-                             (self.confusion, "Confusion"), (self.boundary, "Boundary"),
+                             (self.confusion, "Confusion"), (self.boundary, "Boundary"), (self.outputs, "Outputs"),
                              (self.predict, "Predict")):
             self.tabs.addTab(panel, title)
         self.export_png = QPushButton("Export tab as PNG")
@@ -108,7 +117,8 @@ class Dashboard(QWidget):
 
     def adapt(self) -> None:
         """Show only the tabs that apply to this model and its data: Filters for convolutions,
-        Boundary for 2-D points, Confusion for classification (not for an autoencoder)."""
+        Boundary for 2-D points, Confusion for classification (not for an autoencoder), Outputs
+        for an autoencoder (its reconstructions) and for regression (predictions against targets)."""
         data = self.data
         settings = self.record.settings if self.record is not None else {}
         reconstruct = settings.get("reconstruct") is True
@@ -116,6 +126,8 @@ class Dashboard(QWidget):
             self.filters: self.has_convolutions,
             self.boundary: data is not None and data.kind == "points" and data.input_shape == (2,) and not reconstruct,
             self.confusion: not reconstruct and (data is None or data.task == CLASSIFICATION),
+            self.outputs: reconstruct or (data is not None and data.task == REGRESSION),
+            self.predict: not reconstruct and (data is None or data.task == CLASSIFICATION),
         }
         for panel, shown in applies.items():
             self.tabs.setTabVisible(self.tabs.indexOf(panel), shown)
@@ -159,7 +171,7 @@ class Dashboard(QWidget):
         if panel is self.curves:
             self.curves.show_record(record, [r for r in self.others if r is not record])
         elif panel in (self.gradients, self.filters, self.activations, self.histograms, self.confusion,
-                       self.boundary, self.predict):
+                       self.boundary, self.outputs, self.predict):
             panel.show_record(record)
 
     def _status_text(self, r: RunRecord) -> str:

@@ -412,3 +412,62 @@ class BoundaryPanel(QWidget):
         (x0, x1), (y0, y1) = boundary.x_range, boundary.y_range
         self.image.setRect(pg.QtCore.QRectF(x0, y0, x1 - x0, y1 - y0))
         self.plot.setTitle(f"Decision boundary after epoch {boundary.epoch}")
+
+
+class OutputsPanel(QWidget):
+    """What the model gives against what it should give: an autoencoder's validation images (top
+    row) above their reconstructions (bottom row); a regression's predictions against their
+    targets, with the line a perfect model would sit on."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.images_plot, self.images = image_view("Inputs (top) and their reconstructions (bottom)")
+        self.scatter_plot = pg.PlotWidget(title="Predicted against target")
+        self.scatter_plot.setBackground("w")
+        self.scatter_plot.showGrid(x=True, y=True, alpha=0.2)
+        self.scatter_plot.setLabel("bottom", "target")
+        self.scatter_plot.setLabel("left", "predicted")
+        self.ideal = self.scatter_plot.plot(pen=pg.mkPen("#94a3b8", width=1, style=Qt.PenStyle.DashLine))
+        self.points = pg.ScatterPlotItem(size=5, brush=pg.mkBrush("#2563eb"), pen=None)
+        self.scatter_plot.addItem(self.points)
+        self.caption = QLabel("")
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.images_plot)
+        layout.addWidget(self.scatter_plot)
+        layout.addWidget(self.caption)
+        self.scatter_plot.hide()
+
+    def show_record(self, record: RunRecord) -> None:
+        shown = record.latest.get("SampleOutputs")
+        if shown is None:
+            return
+        targets, outputs = shown.targets, shown.outputs
+        error = float(np.mean((outputs.reshape(len(outputs), -1) - targets.reshape(len(targets), -1)) ** 2))
+        if outputs.shape == targets.shape and outputs.ndim == 4:        # images in, images out
+            self.images_plot.show()
+            self.scatter_plot.hide()
+            self.images.setImage(_two_rows(targets.mean(axis=1), outputs.mean(axis=1)), autoLevels=False, levels=(0, 1))
+            self.caption.setText(f"epoch {shown.epoch}: mean squared error {error:.4g} over these {len(outputs)} samples")
+            return
+        self.images_plot.hide()
+        self.scatter_plot.show()
+        x, y = targets.reshape(-1), outputs.reshape(-1)[: len(targets.reshape(-1))]
+        self.points.setData(x, y)
+        low, high = float(min(x.min(), y.min())), float(max(x.max(), y.max()))
+        self.ideal.setData([low, high], [low, high])
+        spread = float(np.var(x)) or 1.0
+        self.caption.setText(f"epoch {shown.epoch}: mean squared error {error:.4g}, R² {1 - error / spread:.3f} "
+                             f"over {len(x)} validation samples (the dashed line: a perfect prediction)")
+
+
+def _two_rows(top: np.ndarray, bottom: np.ndarray, gap: int = 1) -> np.ndarray:
+    """N images above their N counterparts, each pair scaled together (so a faint reconstruction
+    reads faint), NaN between."""
+    n, h, w = top.shape
+    out = np.full((2 * h + gap, n * (w + gap) - gap), np.nan, dtype=np.float32)
+    for i in range(n):
+        low, high = float(min(top[i].min(), bottom[i].min())), float(max(top[i].max(), bottom[i].max()))
+        scale = (high - low) or 1.0
+        out[:h, i * (w + gap): i * (w + gap) + w] = (top[i] - low) / scale
+        out[h + gap:, i * (w + gap): i * (w + gap) + w] = (bottom[i] - low) / scale
+    return out

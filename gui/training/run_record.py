@@ -102,7 +102,7 @@ class RunRecord:
             self.latest.setdefault("activations", {})[m.layer] = m
         elif isinstance(m, M.DeadUnits):
             self.dead_units = dict(m.fractions)
-        elif isinstance(m, (M.ConfusionMatrix, M.DecisionBoundary, M.Histograms)):
+        elif isinstance(m, (M.ConfusionMatrix, M.DecisionBoundary, M.Histograms, M.SampleOutputs)):
             self.latest[type(m).__name__] = m
         elif isinstance(m, M.CheckpointSaved):
             self.latest["checkpoint"] = m.path

@@ -21,6 +21,7 @@ from engine.training.messages import (
     GradientFlow,
     Histograms,
     RunStarted,
+    SampleOutputs,
     StepMetrics,
 )
 from graphs import Graph, load_graph
@@ -108,6 +109,16 @@ def test_regression_with_mse():
     messages = run(g, dataset="sine", loss="mse", lr=0.01, epochs=40, batch_size=32)
     epochs = of(messages, EpochMetrics)
     assert epochs[-1].val_accuracy is None and epochs[-1].val_loss < 0.05 < epochs[0].val_loss
+    # each epoch, predictions against targets for the dashboard, as good as the loss says
+    shown = of(messages, SampleOutputs)
+    assert len(shown) == 40 and shown[-1].outputs.shape == shown[-1].targets.shape
+    assert float(np.mean((shown[-1].outputs - shown[-1].targets) ** 2)) < 0.05
+
+
+def test_an_autoencoder_sends_its_reconstructions_beside_their_inputs():
+    messages = run(load_graph(EXAMPLES / "conv_autoencoder.loom"), epochs=1)
+    shown = of(messages, SampleOutputs)[-1]
+    assert shown.inputs.shape == shown.outputs.shape == shown.targets.shape == (8, 1, 8, 8)
 
 
 @pytest.mark.parametrize("optimizer, schedule", [("sgd", "step"), ("adamw", "cosine"), ("rmsprop", "one_cycle"),

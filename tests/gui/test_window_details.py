@@ -3,7 +3,7 @@
 block, the block's. And toolbar buttons that stay put: Undo's name does not grow with what it
 undoes; the gradient key, which covers no node and can be closed; training settings in groups, and
 epochs set from the toolbar; tabs that apply; a confusion matrix that reads; numbered tiles; a drawing pad
-that can be seen."""
+that can be seen; an Outputs tab for autoencoders and regression."""
 
 import resources
 
@@ -176,3 +176,33 @@ def test_the_drawing_pad_has_square_cells_a_grid_and_a_thin_brush(window, qtbot)
     middle = int(top + 2.5 * size)
     assert image.pixelColor(int(left) - 5, middle).lightness() > 200         # outside the pad: nothing drawn
     assert min(image.pixelColor(x, middle).lightness() for x in range(int(left) - 1, int(left) + 2)) < 200   # border
+
+
+def test_outputs_show_reconstructions_and_predictions_against_targets(window, qtbot):
+    import numpy as np
+
+    from engine.data import load_dataset
+    from engine.training import messages as M
+    from gui.training.run_record import RunRecord
+
+    dashboard = window.training.dashboard
+    panel = dashboard.outputs
+    record = RunRecord(name="run 1", settings={"reconstruct": True})
+    images = np.random.rand(8, 1, 8, 8).astype(np.float32)
+    record.latest["SampleOutputs"] = M.SampleOutputs(3, images, images, images * 0.5)
+    panel.show_record(record)
+    assert panel.images.image.shape == (2 * 8 + 1, 8 * 9 - 1)          # inputs above reconstructions
+    assert "mean squared error" in panel.caption.text()
+    dashboard.record = record
+    dashboard.adapt()
+    visible = [dashboard.tabs.tabText(i) for i in range(dashboard.tabs.count()) if dashboard.tabs.isTabVisible(i)]
+    assert "Outputs" in visible and "Predict" not in visible and "Confusion" not in visible
+    targets = np.linspace(-1, 1, 50, dtype=np.float32)[:, None]
+    record.latest["SampleOutputs"] = M.SampleOutputs(5, targets, targets, targets + 0.1)
+    panel.show_record(record)
+    x, y = panel.points.getData()
+    assert np.allclose(y - x, 0.1) and "R² 0.97" in panel.caption.text()
+    dashboard.record = RunRecord(name="run 2", settings={})
+    dashboard._show_data(load_dataset("sine"))
+    visible = [dashboard.tabs.tabText(i) for i in range(dashboard.tabs.count()) if dashboard.tabs.isTabVisible(i)]
+    assert "Outputs" in visible and "Predict" not in visible
