@@ -15,6 +15,7 @@ from engine.training.checkpoint import load_weights
 from graphs import GraphFileError, loads_graph
 
 from ..background import BackgroundJob
+from .panels import LAYER_COLOURS as COLOURS
 from .run_record import RunRecord
 
 
@@ -120,8 +121,20 @@ class PredictPanel(QWidget):
         row.addWidget(self.predict_sample)
         row.addWidget(self.picture)
         left.addLayout(row)
-        left.addWidget(QLabel("or draw (the model sees it as one of its inputs):"))
+        self.draw_hint = QLabel("or draw (the model sees it as one of its inputs):")
+        left.addWidget(self.draw_hint)
         left.addWidget(self.pad, 1)
+        # For 2-D points: the training points, and a click anywhere asks the model about that point.
+        self.plane = pg.PlotWidget(title="Click a point to predict it")
+        self.plane.setBackground("w")
+        self.plane.setAspectLocked(True)
+        self.plane_points = pg.ScatterPlotItem(size=4, pen=None)
+        self.chosen = pg.ScatterPlotItem(size=14, symbol="x", pen=pg.mkPen("#0f172a", width=2), brush=None)
+        self.plane.addItem(self.plane_points)
+        self.plane.addItem(self.chosen)
+        self.plane.scene().sigMouseClicked.connect(self._plane_clicked)
+        left.addWidget(self.plane, 1)
+        self.plane.hide()
         left.addWidget(self.clear)
         layout = QHBoxLayout(self)
         layout.addLayout(left, 1)
@@ -150,7 +163,26 @@ class PredictPanel(QWidget):
         self.pad.setEnabled(drawable)
         if drawable:
             self.pad.resize_grid(shape[1], shape[2])
+        plane = data.kind == "points" and shape == (2,)
+        for widget in (self.pad, self.clear, self.draw_hint):
+            widget.setVisible(not plane)
+        self.plane.setVisible(plane)
+        if plane:
+            points = data.x_train.numpy()
+            self.plane_points.setData(points[:, 0], points[:, 1],
+                                      brush=[pg.mkBrush(COLOURS[int(c) % len(COLOURS)]) for c in data.y_train])
         self._show_picture()
+
+    def _plane_clicked(self, event) -> None:
+        if event.button() != Qt.MouseButton.LeftButton or not self.plane.isVisible():
+            return
+        where = self.plane.getPlotItem().vb.mapSceneToView(event.scenePos())
+        self.predict_point(where.x(), where.y())
+
+    def predict_point(self, x: float, y: float) -> np.ndarray | None:
+        """The model's probabilities for the point (x, y) of the plane, marked on it."""
+        self.chosen.setData([x], [y])
+        return self.show_prediction(torch.tensor([[x, y]], dtype=torch.float32), f"point ({x:.2f}, {y:.2f})")
 
     def _show_picture(self) -> None:
         """The chosen sample as a small grey (or colour) image, for image data."""

@@ -3,7 +3,7 @@
 block, the block's. And toolbar buttons that stay put: Undo's name does not grow with what it
 undoes; the gradient key, which covers no node and can be closed; training settings in groups, and
 epochs set from the toolbar; tabs that apply; a confusion matrix that reads; numbered tiles; a drawing pad
-that can be seen; an Outputs tab for autoencoders and regression."""
+that can be seen; an Outputs tab for autoencoders and regression; a plane to click for 2-D points."""
 
 import resources
 
@@ -206,3 +206,31 @@ def test_outputs_show_reconstructions_and_predictions_against_targets(window, qt
     dashboard._show_data(load_dataset("sine"))
     visible = [dashboard.tabs.tabText(i) for i in range(dashboard.tabs.count()) if dashboard.tabs.isTabVisible(i)]
     assert "Outputs" in visible and "Predict" not in visible
+
+
+def test_predict_on_two_dimensional_points_asks_the_model_about_a_clicked_point(window, qtbot):
+    import torch
+    from PySide6.QtCore import QPointF, Qt
+    from PySide6.QtTest import QTest
+
+    from engine.data import load_dataset
+
+    predict = window.training.dashboard.predict
+    window.training.dock.show()
+    window.training.dashboard.tabs.setCurrentWidget(predict)
+    predict.set_data(load_dataset("spiral"))
+    qtbot.waitUntil(predict.plane.isVisible)
+    assert predict.plane.isVisible() and not predict.pad.isVisible()
+
+    class LeftOrRight(torch.nn.Module):             # class 0 left of x = 0, class 1 right of it
+        def forward(self, x):
+            return torch.stack([-x[:, 0] * 10, x[:, 0] * 10, torch.zeros(len(x))], dim=1)
+    predict.model = LeftOrRight()
+    p = predict.predict_point(0.5, -0.2)
+    assert p.argmax() == 1 and predict.result.text().startswith("The point (0.50, -0.20) looks like")
+    view = predict.plane.getPlotItem().vb
+    target = predict.plane.mapFromScene(view.mapViewToScene(QPointF(-0.8, 0.1)))
+    QTest.mouseClick(predict.plane.viewport(), Qt.LeftButton, Qt.NoModifier, target)
+    qtbot.waitUntil(lambda: predict.probabilities is not None and predict.probabilities.argmax() == 0)
+    x, y = predict.chosen.getData()
+    assert abs(x[0] + 0.8) < 0.05 and abs(y[0] - 0.1) < 0.05
