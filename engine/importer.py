@@ -61,8 +61,8 @@ def _need(condition: Any, why: str) -> None:
 # ---------------------------------------------------------------------- modules
 def _conv(m) -> dict:
     _need(m.padding_mode == "zeros", f"padding_mode={m.padding_mode!r} (only zeros)")
-    _need(not isinstance(m.padding, str) or m.padding == "valid", f"padding={m.padding!r}")
-    padding = 0 if isinstance(m.padding, str) else _ints(m.padding)
+    _need(not isinstance(m.padding, str) or m.padding in ("valid", "same"), f"padding={m.padding!r}")
+    padding = (0 if m.padding == "valid" else m.padding) if isinstance(m.padding, str) else _ints(m.padding)
     params = {"out_channels": m.out_channels, "kernel_size": _ints(m.kernel_size), "stride": _ints(m.stride),
               "padding": padding, "dilation": _ints(m.dilation), "groups": m.groups, "bias": m.bias is not None}
     if isinstance(m, nn.ConvTranspose2d):

@@ -99,9 +99,14 @@ def _window_fits(params: dict, xs: list[TensorInfo]) -> list[Finding]:
     spatial = xs[0].shape[1:]
     n = len(spatial)
     kernel = _per_axis(params["kernel_size"], n)
-    padding = _per_axis(params["padding"], n)
     dilation = _per_axis(params.get("dilation", 1), n)
     reach = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+    if params["padding"] == "same":        # torch pads to keep the size, which needs stride 1
+        if any(s != 1 for s in _per_axis(params["stride"], n)):
+            return _error(f"padding 'same' keeps the size only with stride 1, not {_as_given(params['stride'])}; "
+                          f"give a number of zeros instead", SetParam("", "padding", max(kernel) // 2))
+        return []
+    padding = _per_axis(params["padding"], n)
     is_pool = "out_channels" not in params
     if "output_padding" in params:   # transposed convolutions grow their input: nothing to fit
         stride = _per_axis(params["stride"], n)

@@ -30,7 +30,9 @@ def _conv(dims: int, transposed: bool = False) -> tuple[ParamSpec, ...]:
         _p("out_channels", INT, 16, "Number of filters (output channels)", minimum=1, maximum=65536),
         _p("kernel_size", INTS, 3, "Filter size", minimum=1, maximum=1024, length=dims),
         _p("stride", INTS, 1, "Step between filter positions", minimum=1, maximum=1024, length=dims),
-        _p("padding", INTS, 0, "Zeros added on each side", minimum=0, maximum=1024, length=dims),
+        _p("padding", INTS, 0, "Zeros added on each side" if transposed else
+           "Zeros added on each side, or 'same': as many as keep the size (with stride 1)",
+           minimum=0, maximum=1024, length=dims, words=() if transposed else ("same",)),
     ]
     if transposed:
         params.append(_p("output_padding", INTS, 0, "Extra size added to one side of the output",

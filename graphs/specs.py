@@ -34,6 +34,7 @@ class ParamSpec:
     length: int = 1            # for INTS: how many integers a list must hold
     optional: bool = False     # None (JSON null) is allowed and means "torch's default"
     allow_minus_one: bool = False  # for SHAPE: one entry may be -1 ("infer this size")
+    words: tuple[str, ...] = ()    # for INTS: words it also takes ("same" padding)
 
     def validate(self, value: Any) -> Any:
         """Return the value in canonical form, or raise ParamError saying what is wrong."""
@@ -64,6 +65,11 @@ class ParamSpec:
                 raise ParamError(f"'{self.name}' must be one of {options}, not {_describe(value)}")
             return value
         if self.kind == INTS:
+            if isinstance(value, str) and self.words:
+                if value not in self.words:
+                    words = " or ".join(repr(w) for w in self.words)
+                    raise ParamError(f"'{self.name}' must be integers or {words}, not {_describe(value)}")
+                return value
             if isinstance(value, list):
                 if len(value) != self.length:
                     raise ParamError(

@@ -290,12 +290,19 @@ def _editor_for(spec: ParamSpec) -> QWidget:
         return combo
     # INTS, SHAPE and optional ints: typed as text, validated by the spec on commit
     edit = QLineEdit()
-    edit.setValidator(QRegularExpressionValidator(r"^\s*(-?\d+\s*(x|,|\s)\s*)*-?\d*\s*$"))
-    edit.setPlaceholderText("empty: default" if spec.optional else "e.g. 3 or 3x5")
+    numbers = r"^\s*(-?\d+\s*(x|,|\s)\s*)*-?\d*\s*$"
+    # and, where the spec takes words ("same" padding), letters: the spec judges the word on commit
+    edit.setValidator(QRegularExpressionValidator(numbers + r"|^\s*[a-z]*\s*$" if spec.words else numbers))
+    edit.setPlaceholderText("empty: default" if spec.optional else
+                            "e.g. 3 or 3x5" + "".join(f" or {w}" for w in spec.words))
     return edit
 
 
 def _parse(spec: ParamSpec, text: str):
+    if text.strip() in spec.words:
+        return text.strip()
+    if spec.words and text.strip().isalpha():
+        return text.strip()             # a word the spec does not take: it says so
     parts = [p for p in text.replace("x", " ").replace(",", " ").split() if p]
     if not parts:
         return None

@@ -292,3 +292,29 @@ def test_a_window_too_large_for_its_input_blames_the_layers_that_shrank_it_and_o
     assert report.errors[0].fix.label == "Set padding of conv2 to 1"
     g.apply(report.errors[0].fix.edit(g))
     assert check(g).ok and check(g).shapes["pool2"] == (16, 1, 1)
+
+
+def test_padding_same_keeps_the_size_compiles_exports_and_imports():
+    import torch
+
+    from engine import compile_graph
+    from engine.exporter import python_source
+    from engine.importer import import_module
+    from graphs import GraphError, dumps_graph, loads_graph
+
+    g = chain(("Conv2d", {"out_channels": 4, "kernel_size": 5, "padding": "same"}), input_shape=(1, 8, 8))
+    assert check(g).ok and check(g).shapes["conv1"] == (4, 8, 8)
+    assert compile_graph(g)(torch.randn(2, 1, 8, 8)).shape == (2, 4, 8, 8)
+    assert loads_graph(dumps_graph(g)).nodes["conv1"].params["padding"] == "same"
+    assert "padding='same'" in python_source(g)
+    g.set_params("conv1", stride=2)                 # torch pads 'same' only with stride 1
+    error = only(check(g))
+    assert error.message.startswith("conv1: padding 'same' keeps the size only with stride 1, not 2")
+    assert error.fix.label == "Set padding of conv1 to 2"
+    with pytest.raises(GraphError, match="'padding' must be integers or 'same', not 'full'"):
+        g.set_params("conv1", padding="full")
+    with pytest.raises(GraphError):
+        chain(("MaxPool2d", {"kernel_size": 2, "padding": "same"}), input_shape=(1, 8, 8))   # pools take numbers
+    net = torch.nn.Sequential(torch.nn.Conv2d(1, 3, 3, padding="same"), torch.nn.ReLU())
+    imported, _ = import_module(net, torch.randn(1, 1, 6, 6))
+    assert [n.params["padding"] for n in imported.nodes.values() if n.type == "Conv2d"] == ["same"]

@@ -112,6 +112,18 @@ def test_edit_a_parameter_in_the_inspector(window, qtbot):
     assert graph.nodes["conv1"].params["out_channels"] == 12
 
 
+def test_padding_takes_same_typed_in_the_inspector(window, qtbot):
+    open_at(window, chain(("Conv2d", {"out_channels": 4, "kernel_size": 5}), input_shape=(1, 8, 8)), "conv1")
+    padding = window.inspector.findChild(QLineEdit, "padding")
+    assert "same" in padding.placeholderText()
+    type_into(padding, "same")
+    assert window.document.graph.nodes["conv1"].params["padding"] == "same"
+    qtbot.waitUntil(lambda: window.document.report.shapes.get("conv1") == (4, 8, 8))
+    type_into(padding, "full")
+    assert window.document.graph.nodes["conv1"].params["padding"] == "same"
+    assert "must be integers or 'same'" in window.statusBar().currentMessage()
+
+
 def test_text_fields_refuse_values_the_spec_does_not_allow(window, qtbot):
     open_at(window, chain(("Conv2d", {"out_channels": 4}), input_shape=(1, 8, 8)), "conv1")
     kernel = window.inspector.findChild(QLineEdit, "kernel_size")
