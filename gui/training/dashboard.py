@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import QTimer, Signal
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
 
 from engine.data.base import CLASSIFICATION, REGRESSION
@@ -110,9 +111,11 @@ class Dashboard(QWidget):
         self.mark_dirty()
 
     def set_graph(self, graph) -> None:
-        """The graph the runs come from: Filters applies only when it has convolutions."""
+        """The graph the runs come from: Filters applies only when it has convolutions, and each
+        layer's gradient line takes its node's colour on the canvas."""
         self.has_convolutions = any(n.type in CONVOLUTIONS for body in (graph, *graph.blocks.values())
                                     for n in body.nodes.values())
+        self.gradients.colours = layer_colours(graph)
         self.adapt()
 
     def adapt(self) -> None:
@@ -215,3 +218,21 @@ class Dashboard(QWidget):
                 return False
         self.record.write_csv(path)
         return True
+
+
+SHADES = (100, 140, 70, 175, 55)       # lightness of the 1st, 2nd ... layer of one category, in %
+
+
+def layer_colours(graph) -> dict[str, str]:
+    """Each layer's colour as the canvas draws its node (its category's), in a lighter or darker
+    shade for each further layer of the same category, so that lines of one plot can be told apart."""
+    from ..canvas.items import CATEGORY_COLOURS
+    seen: dict[str, int] = {}
+    colours = {}
+    for node in graph.nodes.values():
+        category = node.spec.category
+        k = seen.get(category, 0)
+        seen[category] = k + 1
+        base, shade = QColor(CATEGORY_COLOURS.get(category, "#475569")), SHADES[k % len(SHADES)]
+        colours[node.id] = (base.lighter(shade) if shade >= 100 else base.darker(10000 // shade)).name()
+    return colours

@@ -119,6 +119,7 @@ class GradientsPanel(QWidget):
             self.plot.addItem(label, ignoreBounds=True)
             self.band_labels.append(label)
         self.lines: dict[str, tuple] = {}
+        self.colours: dict[str, str] = {}       # layer -> its colour on the canvas (set with the graph)
         self.summary = QLabel("")
         layout = QVBoxLayout(self)
         layout.addWidget(self.plot)
@@ -127,7 +128,7 @@ class GradientsPanel(QWidget):
     def show_record(self, record: RunRecord) -> None:
         for i, (layer, (mean, peak)) in enumerate(record.gradients.items()):
             if layer not in self.lines:
-                colour = LAYER_COLOURS[i % len(LAYER_COLOURS)]
+                colour = self.colours.get(layer) or LAYER_COLOURS[i % len(LAYER_COLOURS)]
                 self.lines[layer] = (self.plot.plot(pen=pg.mkPen(colour, width=2), name=layer, symbol="o",
                                                     symbolSize=4, symbolBrush=colour, symbolPen=None),
                                      self.plot.plot(pen=pg.mkPen(colour, width=1, style=Qt.DashLine)))

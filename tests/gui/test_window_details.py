@@ -3,7 +3,8 @@
 block, the block's. And toolbar buttons that stay put: Undo's name does not grow with what it
 undoes; the gradient key, which covers no node and can be closed; training settings in groups, and
 epochs set from the toolbar; tabs that apply; a confusion matrix that reads; numbered tiles; a drawing pad
-that can be seen; an Outputs tab for autoencoders and regression; a plane to click for 2-D points."""
+that can be seen; an Outputs tab for autoencoders and regression; a plane to click for 2-D points; gradient
+lines in their layers' canvas colours."""
 
 import resources
 
@@ -234,3 +235,16 @@ def test_predict_on_two_dimensional_points_asks_the_model_about_a_clicked_point(
     qtbot.waitUntil(lambda: predict.probabilities is not None and predict.probabilities.argmax() == 0)
     x, y = predict.chosen.getData()
     assert abs(x[0] + 0.8) < 0.05 and abs(y[0] - 0.1) < 0.05
+
+
+def test_gradient_lines_take_their_layers_colours_from_the_canvas(window, qtbot):
+    from PySide6.QtGui import QColor
+
+    from graphs import load_graph
+    from gui.canvas.items import CATEGORY_COLOURS
+    from gui.training.dashboard import layer_colours
+
+    colours = layer_colours(load_graph(resources.example("lenet_digits.loom")))
+    assert colours["conv1"] == QColor(CATEGORY_COLOURS["Convolution"]).name()      # as on the canvas
+    assert colours["fc1"] == QColor(CATEGORY_COLOURS["Dense"]).name()
+    assert len({colours["fc1"], colours["fc2"], colours["fc3"]}) == 3               # shades of one hue
