@@ -84,7 +84,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if argv and argv[0] in ("-h", "--help"):
         print(__doc__.strip())
-        print("\nusage: python main.py [FILE] [--train EPOCHS] [--screenshot PNG]\n       python main.py --version\n"
+        print("\nusage: python main.py [FILE] [--train EPOCHS] [--screenshot PNG] [--theme light|dark]\n"
+              "       python main.py --version\n"
               "       python main.py COMMAND ...  "
               "(" + ", ".join(COMMANDS) + "; python main.py COMMAND --help)")
         return 0
@@ -97,10 +98,13 @@ def open_editor(argv: list[str]) -> int:
     parser.add_argument("--screenshot", metavar="PNG", help="save a screenshot of the window and exit")
     parser.add_argument("--train", type=int, metavar="EPOCHS",
                         help="train in the window for EPOCHS epochs (with --screenshot: then take it)")
+    parser.add_argument("--theme", choices=("system", "light", "dark"),
+                        help="light or dark (default: as chosen in View > Theme, else as the system)")
     args = parser.parse_args(argv)
     import resources
     from gui.app import run_app
-    return run_app(args.file, resources.example(), screenshot=args.screenshot, train_epochs=args.train)
+    return run_app(args.file, resources.example(), screenshot=args.screenshot, train_epochs=args.train,
+                   theme=args.theme)
 
 
 if __name__ == "__main__":

@@ -5,18 +5,21 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
+from . import theme as themes
 from .background import wait_for_background_work
 from .main_window import MainWindow
 
 
 def run_app(path: str | None, default_example: Path, screenshot: str | None = None,
-            train_epochs: int | None = None) -> int:
+            train_epochs: int | None = None, theme: str | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("NetLoom")
     app.setOrganizationName("NetLoom")
+    chosen = theme or str(QSettings("NetLoom", "NetLoom").value("theme", "system"))
+    themes.apply(app, chosen if chosen in themes.CHOICES else "system")   # before anything is drawn
     window = MainWindow(interactive=screenshot is None)
     if path is not None:
         if not window.open_file(path) and screenshot is not None:

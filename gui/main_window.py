@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -30,6 +30,7 @@ from graphs.events import MetadataChanged
 from graphs.fragments import extract, paste_edit
 from graphs.layout import layout_edit
 
+from . import theme as themes
 from .block_actions import BlockActions
 from .canvas.breadcrumb import Breadcrumb
 from .canvas.context_menus import canvas_menu
@@ -178,6 +179,15 @@ class MainWindow(FileHandling, QMainWindow):
         minimap = self.make_action("&Minimap", self.minimap.set_enabled, "Ctrl+Shift+M", view)
         minimap.setCheckable(True)
         minimap.setChecked(True)
+        theme_menu = view.addMenu("&Theme")
+        group = QActionGroup(self)
+        saved = str(self.settings.value("theme", "system"))
+        for choice in themes.CHOICES:
+            action = self.make_action(choice.capitalize(), lambda checked=False, c=choice: self._choose_theme(c),
+                                      menu=theme_menu)
+            action.setCheckable(True)
+            action.setChecked(choice == saved)
+            group.addAction(action)
         view.addSeparator()
         for dock in self.findChildren(QDockWidget):
             view.addAction(dock.toggleViewAction())
@@ -213,6 +223,13 @@ class MainWindow(FileHandling, QMainWindow):
             if action.text() in icons:
                 action.setIcon(self.style().standardIcon(icons[action.text()]))
         self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+
+    def _choose_theme(self, choice: str) -> None:
+        """Kept for the next start: plots and canvas take their colours as they are made."""
+        self.settings.setValue("theme", choice)
+        now = themes.current().name
+        wanted = "dark" if choice == "dark" or (choice == "system" and themes.system_is_dark()) else "light"
+        self.say(f"The {wanted} theme applies when NetLoom next starts" if wanted != now else f"Theme: {choice}")
 
     def _build_help_menu(self) -> None:
         menu = self.menuBar().addMenu("&Help")

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePol
 from graphs.events import BlockChanged, NodeRenamed
 
 from ..document import Checked, Document, Opened, Replaced
+from ..theme import current as current_theme
 
 
 class Breadcrumb(QFrame):
@@ -19,14 +20,16 @@ class Breadcrumb(QFrame):
         self.document, self.go_up = document, go_up
         self.setObjectName("Breadcrumb")
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setStyleSheet("#Breadcrumb { background: #ecfeff; border: 0; border-bottom: 1px solid #99f6e4; }")
+        theme = current_theme()
+        self.setStyleSheet(f"#Breadcrumb {{ background: {theme.bar}; border: 0; border-bottom: 1px solid {theme.bar_line}; }}"
+                           f"#Breadcrumb QLabel, #Breadcrumb QToolButton {{ color: {theme.node_text}; }}")
         self.row = QHBoxLayout(self)
         self.row.setContentsMargins(8, 3, 8, 3)
         self.row.setSpacing(2)
         self.crumbs: list[QToolButton] = []        # one per level above the shown one
         self.here = QLabel()
         self.uses = QLabel()
-        self.uses.setStyleSheet("color: #475569;")
+        self.uses.setStyleSheet(f"color: {theme.node_muted};")
         # it may be cut short, never widen the window (the full text is its tooltip)
         self.uses.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.unique = QPushButton("Make Unique")

@@ -21,6 +21,8 @@ from engine import format_shape
 from graphs import ERROR, Edge
 from graphs.blocks import ref_name
 
+from ..theme import current as current_theme
+
 if TYPE_CHECKING:
     from .scene import GraphScene
 
@@ -42,7 +44,7 @@ CATEGORY_COLOURS = {
 }
 ERROR_COLOUR = QColor("#dc2626")
 WARNING_COLOUR = QColor("#f59e0b")
-_WIRE, _SELECTED_WIRE = QColor("#64748b"), QColor("#2563eb")
+_SELECTED_WIRE = QColor("#2563eb")
 _PORT_PEN, _PORT_BRUSH, _PORT_HOVER = QPen(QColor("#334155"), 1.5), QBrush(QColor("#f8fafc")), QBrush(QColor("#93c5fd"))
 MIN_TEXT_PX = 6.0        # text smaller than this on screen is not drawn: it could not be read
 PX_PER_PT = 96 / 72      # Qt's logical resolution: a point is 4/3 of a logical pixel
@@ -182,7 +184,8 @@ class NodeItem(QGraphicsItem):
         spec = self.node.spec
         rect = QRectF(0, 0, NODE_WIDTH, self._height)
         severity = self.graph_scene.severity_of(self.node_id)
-        border = ERROR_COLOUR if severity == ERROR else WARNING_COLOUR if severity else QColor("#334155")
+        theme = current_theme()
+        border = ERROR_COLOUR if severity == ERROR else WARNING_COLOUR if severity else QColor(theme.node_border)
         if self.isSelected():
             border = QColor("#2563eb")
         scale = QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
@@ -191,7 +194,7 @@ class NodeItem(QGraphicsItem):
             return
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(QPen(border, 3 if (severity or self.isSelected()) else 1.2))
-        painter.setBrush(QBrush(self.overlay or QColor("#ffffff")))
+        painter.setBrush(QBrush(self.overlay or QColor(theme.node_body)))
         painter.drawRoundedRect(rect, 6, 6)
         header = QRectF(0, 0, NODE_WIDTH, HEADER)
         painter.setBrush(QBrush(QColor(CATEGORY_COLOURS.get(spec.category, "#475569"))))
@@ -210,7 +213,7 @@ class NodeItem(QGraphicsItem):
         metrics = painter.fontMetrics()
         lines = self.lines()
         for i, text in enumerate(lines):
-            painter.setPen(QColor("#0f172a" if i in (0, len(lines) - 1) else "#475569"))
+            painter.setPen(QColor(theme.node_text if i in (0, len(lines) - 1) else theme.node_muted))
             text = metrics.elidedText(text, Qt.TextElideMode.ElideRight, int(TEXT_WIDTH))
             painter.drawText(QRectF(10, HEADER + 4 + i * LINE, TEXT_WIDTH, LINE),
                              Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, text)
@@ -349,7 +352,7 @@ class EdgeItem(QGraphicsPathItem):
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
         # The pen is chosen when painting (selection, training colours), not kept per change.
-        colour = self.overlay or (_SELECTED_WIRE if self.isSelected() or self._hovered else _WIRE)
+        colour = self.overlay or (_SELECTED_WIRE if self.isSelected() or self._hovered else QColor(current_theme().wire))
         painter.setPen(QPen(colour, 3.0 if self.overlay is not None else 2.0))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(self.path())
@@ -360,8 +363,8 @@ class EdgeItem(QGraphicsPathItem):
             font.setPointSizeF(LABEL_FONT_PT)
             painter.setFont(font)
             if self._hovered and not self._fits:      # over other drawing: on a plate of its own
-                painter.fillRect(self._label_box, QColor(255, 255, 255, 230))
-            painter.setPen(QColor("#334155"))
+                painter.fillRect(self._label_box, QColor(current_theme().plate))
+            painter.setPen(QColor(current_theme().wire_label))
             painter.drawText(self._label_box, Qt.AlignmentFlag.AlignCenter, self.label)
 
 

@@ -18,6 +18,7 @@ from graphs import ERROR
 from graphs.events import STRUCTURE_EVENTS, NodeMoved, WireRouted
 
 from ..document import Checked, Opened, Replaced
+from ..theme import current as current_theme
 from .items import CATEGORY_COLOURS, ERROR_COLOUR, NODE_WIDTH, WARNING_COLOUR
 from .scene import GraphScene
 from .view import GraphView
@@ -118,7 +119,7 @@ class Minimap(QWidget):
         scene = self.graph_scene
         scale, offset = self._transform()
         pixmap = QPixmap(self.size())
-        pixmap.fill(QColor(255, 255, 255, 235))
+        pixmap.fill(QColor(current_theme().plate))
         painter = QPainter(pixmap)
         painter.translate(offset)
         painter.scale(scale, scale)

@@ -22,6 +22,7 @@ from graphs.events import (
 )
 
 from ..document import Checked, Document, Opened, Replaced
+from ..theme import current as current_theme
 from .items import EdgeItem, NodeItem, Port, wire_path
 from .overview import FAR_MIN_NODES, FAR_ZOOM, OverviewItem
 
@@ -369,12 +370,13 @@ class GraphScene(QGraphicsScene):
 
     # ------------------------------------------------------------------ background
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
-        painter.fillRect(rect, QColor("#f8fafc"))
+        theme = current_theme()
+        painter.fillRect(rect, QColor(theme.canvas))
         scale = painter.worldTransform().m11()
         if scale < 0.35:          # zoomed far out: a grid would only be noise (and slow)
             return
         step = GRID if scale > 0.7 else GRID * 5
-        pen = QPen(QColor("#e2e8f0"), 0)
+        pen = QPen(QColor(theme.grid), 0)
         painter.setPen(pen)
         left = int(rect.left() // step) * step
         top = int(rect.top() // step) * step

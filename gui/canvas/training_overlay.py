@@ -9,6 +9,8 @@ from PySide6.QtCore import QEvent
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton
 
+from ..theme import current as current_theme
+
 VANISHING, EXPLODING = 1e-6, 1e2
 DEAD_BADGE_SHARE = 0.5
 
@@ -56,7 +58,9 @@ class GradientLegend(QFrame):
     def __init__(self, parent) -> None:
         super().__init__(parent)
         self.setObjectName("GradientLegend")
-        self.setStyleSheet("#GradientLegend { background: rgba(255,255,255,235); border: 1px solid #cbd5e1; }")
+        theme = current_theme()
+        self.setStyleSheet(f"#GradientLegend {{ background: {theme.plot_background}; border: 1px solid {theme.grid}; }}"
+                           f"#GradientLegend QLabel, #GradientLegend QToolButton {{ color: {theme.node_text}; }}")
         row = QHBoxLayout(self)
         row.setContentsMargins(6, 2, 2, 2)
         row.setSpacing(4)

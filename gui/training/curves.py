@@ -8,6 +8,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
 
+from ..theme import current as current_theme
 from .run_record import RunRecord
 
 MAX_EPOCH_MARKERS = 200
@@ -43,7 +44,7 @@ class CurvesPanel(QWidget):
         self.acc_plot = pg.PlotWidget(title="Accuracy")
         self.lr_plot = pg.PlotWidget(title="Learning rate")
         for plot in (self.loss_plot, self.acc_plot, self.lr_plot):
-            plot.setBackground("w")
+            plot.setBackground(current_theme().plot_background)
             plot.showGrid(x=True, y=True, alpha=0.2)
             plot.setLabel("bottom", "training step")
             # The step axis grows in 1-2-5 jumps (set in show_record), not on every point: redrawing

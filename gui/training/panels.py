@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
+from ..theme import current as current_theme
 from .run_record import RunRecord
 
 VANISHING = 1e-6
@@ -80,7 +81,7 @@ def as_tiles(array: np.ndarray) -> np.ndarray:
 
 def image_view(title: str) -> tuple[pg.PlotWidget, pg.ImageItem]:
     plot = pg.PlotWidget(title=title)
-    plot.setBackground("w")
+    plot.setBackground(current_theme().plot_background)
     plot.setAspectLocked(True)
     plot.invertY(True)
     plot.hideAxis("left")
@@ -98,7 +99,7 @@ class GradientsPanel(QWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.plot = pg.PlotWidget(title="Gradient flow: mean (solid) and max (dashed) |gradient| per layer")
-        self.plot.setBackground("w")
+        self.plot.setBackground(current_theme().plot_background)
         self.plot.setLogMode(y=True)
         self.plot.setLabel("bottom", "training step")
         self.plot.addLegend(offset=(-10, 10))
@@ -283,7 +284,7 @@ class HistogramsPanel(QWidget):
         self.weights = pg.PlotWidget(title="Weights")
         self.grads = pg.PlotWidget(title="Gradients")
         for plot in (self.weights, self.grads):
-            plot.setBackground("w")
+            plot.setBackground(current_theme().plot_background)
         layout = QVBoxLayout(self)
         layout.addLayout(self.layer.row())
         layout.addWidget(self.weights)
@@ -383,7 +384,7 @@ class BoundaryPanel(QWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.plot = pg.PlotWidget(title="Decision boundary")
-        self.plot.setBackground("w")
+        self.plot.setBackground(current_theme().plot_background)
         self.plot.setAspectLocked(True)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.points = pg.ScatterPlotItem(size=5, pen=pg.mkPen("w", width=0.5))
@@ -424,7 +425,7 @@ class OutputsPanel(QWidget):
         super().__init__(parent)
         self.images_plot, self.images = image_view("Inputs (top) and their reconstructions (bottom)")
         self.scatter_plot = pg.PlotWidget(title="Predicted against target")
-        self.scatter_plot.setBackground("w")
+        self.scatter_plot.setBackground(current_theme().plot_background)
         self.scatter_plot.showGrid(x=True, y=True, alpha=0.2)
         self.scatter_plot.setLabel("bottom", "target")
         self.scatter_plot.setLabel("left", "predicted")

@@ -15,6 +15,7 @@ from engine.training.checkpoint import load_weights
 from graphs import GraphFileError, loads_graph
 
 from ..background import BackgroundJob
+from ..theme import current as current_theme
 from .panels import LAYER_COLOURS as COLOURS
 from .run_record import RunRecord
 
@@ -108,7 +109,7 @@ class PredictPanel(QWidget):
         self.picture.setFixedSize(72, 72)
         self.picture.setStyleSheet("border: 1px solid #cbd5e1;")
         self.chart = pg.PlotWidget(title="Class probabilities")
-        self.chart.setBackground("w")
+        self.chart.setBackground(current_theme().plot_background)
         self.chart.setYRange(0, 1)
         self.chart.setLabel("left", "probability")
         self.chart.setLabel("bottom", "class")
@@ -126,7 +127,7 @@ class PredictPanel(QWidget):
         left.addWidget(self.pad, 1)
         # For 2-D points: the training points, and a click anywhere asks the model about that point.
         self.plane = pg.PlotWidget(title="Click a point to predict it")
-        self.plane.setBackground("w")
+        self.plane.setBackground(current_theme().plot_background)
         self.plane.setAspectLocked(True)
         self.plane_points = pg.ScatterPlotItem(size=4, pen=None)
         self.chosen = pg.ScatterPlotItem(size=14, symbol="x", pen=pg.mkPen("#0f172a", width=2), brush=None)

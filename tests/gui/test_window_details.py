@@ -4,7 +4,7 @@ block, the block's. And toolbar buttons that stay put: Undo's name does not grow
 undoes; the gradient key, which covers no node and can be closed; training settings in groups, and
 epochs set from the toolbar; tabs that apply; a confusion matrix that reads; numbered tiles; a drawing pad
 that can be seen; an Outputs tab for autoencoders and regression; a plane to click for 2-D points; gradient
-lines in their layers' canvas colours."""
+lines in their layers' canvas colours; the dark theme."""
 
 import resources
 
@@ -248,3 +248,37 @@ def test_gradient_lines_take_their_layers_colours_from_the_canvas(window, qtbot)
     assert colours["conv1"] == QColor(CATEGORY_COLOURS["Convolution"]).name()      # as on the canvas
     assert colours["fc1"] == QColor(CATEGORY_COLOURS["Dense"]).name()
     assert len({colours["fc1"], colours["fc2"], colours["fc3"]}) == 3               # shades of one hue
+
+
+def test_the_dark_theme_darkens_the_canvas_the_nodes_and_the_plots(window, qtbot):
+    import pyqtgraph as pg
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QColor
+
+    from gui import theme as themes
+    from gui.training.curves import CurvesPanel
+
+    class App:                                      # what apply() sets, without restyling this process
+        def setStyle(self, style):
+            self.style = style
+
+        def setPalette(self, palette):
+            self.palette = palette
+    app = App()
+    try:
+        assert themes.apply(app, "dark") is themes.DARK and app.style == "Fusion"
+        assert app.palette.color(app.palette.ColorRole.Window).lightness() < 60
+        window.open_file(resources.example("lenet_digits.loom"))
+        window.scene.update()
+        shot = window.view.viewport().grab().toImage()
+        assert shot.pixelColor(3, 3).lightness() < 40                         # the canvas
+        item = window.scene.nodes["fc1"]
+        body = window.view.mapFromScene(item.sceneBoundingRect().center() + QPointF(60, 20))
+        assert shot.pixelColor(body).lightness() < 60                         # a node's body
+        plot = CurvesPanel()
+        qtbot.addWidget(plot)
+        assert QColor(plot.loss_plot.backgroundBrush().color()).lightness() < 40
+    finally:
+        themes.apply(app, "light")
+        pg.setConfigOptions(background="k", foreground="d")                   # pyqtgraph's own defaults
+    assert themes.current() is themes.LIGHT
