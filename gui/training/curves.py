@@ -50,8 +50,7 @@ class CurvesPanel(QWidget):
             # The step axis grows in 1-2-5 jumps (set in show_record), not on every point: redrawing
             # axes is most of the cost of a live plot.
             plot.enableAutoRange(x=False)
-        self.loss_plot.addLegend(offset=(-10, 10))
-        self.acc_plot.addLegend(offset=(-10, -10))
+
         self.acc_plot.setYRange(0, 100)
         self.loss_plot.setLabel("left", "loss")
         self.acc_plot.setLabel("left", "accuracy (%)")
@@ -69,7 +68,8 @@ class CurvesPanel(QWidget):
         self.compare_lines = {k: self.loss_plot.plot(pen=pen("#64748b", 1, Qt.DashLine)) if "loss" in k else
                               self.acc_plot.plot(pen=pen("#64748b", 1, Qt.DashLine))
                               for k in ("val_loss", "val_accuracy")}
-        self._compared = ""             # the run the dashed lines show, named in the legends
+        self._compared = ""             # the run the dashed lines show, named in the keys
+        self._set_keys("")
         for line in list(self.lines.values()) + list(self.compare_lines.values()):
             line.setDownsampling(auto=True, method="peak")   # a million steps stay responsive
             line.setClipToView(True)
@@ -143,16 +143,28 @@ class CurvesPanel(QWidget):
                 series = other.curves[name]
                 line.setData(series.x * per_epoch, series.y * (100 if "accuracy" in name else 1))
         compared = other.name if other is not None else ""
-        if compared != self._compared:          # the compared run, by name, in both legends
-            for plot, line in ((self.loss_plot, self.compare_lines["val_loss"]),
-                               (self.acc_plot, self.compare_lines["val_accuracy"])):
-                legend = plot.plotItem.legend
-                legend.removeItem(line)
-                if compared:
-                    legend.addItem(line, f"{compared} (validation)")
+        if compared != self._compared:
+            self._set_keys(compared)
             self._compared = compared
+
+    def _set_keys(self, compared: str) -> None:
+        """Each plot's key in its title line, above the curves, never over them."""
+        extra = [("#64748b", f"{compared} (validation)", True)] if compared else []
+        self.loss_plot.setTitle(_keyed("Loss", [("#94a3b8", "training (steps)", False),
+                                                ("#2563eb", "training (epochs)", False),
+                                                ("#dc2626", "validation", False), *extra]))
+        self.acc_plot.setTitle(_keyed("Accuracy", [("#2563eb", "training", False), ("#dc2626", "validation", False),
+                                                   *extra]))
 
     def reset(self) -> None:
         for line in self.lines.values():
             line.setData([], [])
         self._update_markers(0, 1)
+
+
+def _keyed(title: str, entries: list[tuple[str, str, bool]]) -> str:
+    """A plot's title followed by its key: a short line in each curve's colour (dashed for a
+    compared run) and its name."""
+    keys = "&nbsp;&nbsp;".join(f"<span style='color:{colour}'>{'- -' if dashed else '&#9472;&#9472;'}</span>"
+                               f"&nbsp;<span style='font-size:8pt'>{name}</span>" for colour, name, dashed in entries)
+    return f"{title}&nbsp;&nbsp;&nbsp;{keys}"

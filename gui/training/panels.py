@@ -7,7 +7,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QScrollArea, QSpinBox, QVBoxLayout, QWidget
 
 from ..theme import current as current_theme
 from .run_record import RunRecord
@@ -102,7 +102,6 @@ class GradientsPanel(QWidget):
         self.plot.setBackground(current_theme().plot_background)
         self.plot.setLogMode(y=True)
         self.plot.setLabel("bottom", "training step")
-        self.plot.addLegend(offset=(-10, 10))
         self.plot.showGrid(x=True, y=True, alpha=0.2)
         self.plot.setLabel("left", "|gradient|")
         self.plot.getAxis("left").enableAutoSIPrefix(False)      # "x0.001" makes no sense on a log axis
@@ -122,13 +121,26 @@ class GradientsPanel(QWidget):
         self.lines: dict[str, tuple] = {}
         self.colours: dict[str, str] = {}       # layer -> its colour on the canvas (set with the graph)
         self.summary = QLabel("")
+        # The key beside the plot, not over it: a model has tens of layers.
+        self.key = QLabel("")
+        self.key.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        key_area = QScrollArea()
+        key_area.setWidget(self.key)
+        key_area.setWidgetResizable(True)
+        key_area.setFixedWidth(170)
+        key_area.setFrameShape(QScrollArea.Shape.NoFrame)
+        row = QHBoxLayout()
+        row.addWidget(self.plot, 1)
+        row.addWidget(key_area)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.plot)
+        layout.addLayout(row, 1)
         layout.addWidget(self.summary)
 
     def show_record(self, record: RunRecord) -> None:
+        added = False
         for i, (layer, (mean, peak)) in enumerate(record.gradients.items()):
             if layer not in self.lines:
+                added = True
                 colour = self.colours.get(layer) or LAYER_COLOURS[i % len(LAYER_COLOURS)]
                 self.lines[layer] = (self.plot.plot(pen=pg.mkPen(colour, width=2), name=layer, symbol="o",
                                                     symbolSize=4, symbolBrush=colour, symbolPen=None),
@@ -136,6 +148,10 @@ class GradientsPanel(QWidget):
             solid, dashed = self.lines[layer]
             solid.setData(mean.x, np.maximum(mean.y, 1e-12))
             dashed.setData(peak.x, np.maximum(peak.y, 1e-12))
+        if added:
+            self.key.setText("<br>".join(f"<span style='color:{pen.color().name()}'>&#9472;&#9472;</span>&nbsp;{layer}"
+                                         for layer, pen in ((name, lines[0].opts["pen"])
+                                                            for name, lines in self.lines.items())))
         left = self.plot.viewRange()[0][0]
         for label in self.band_labels:          # the bands' names stay at the left edge in view
             label.setPos(left, label.pos().y())
@@ -149,7 +165,7 @@ class GradientsPanel(QWidget):
         for solid, dashed in self.lines.values():
             self.plot.removeItem(solid)
             self.plot.removeItem(dashed)
-        self.plot.plotItem.legend.clear()
+        self.key.setText("")
         self.lines = {}
         self.summary.setText("")
 

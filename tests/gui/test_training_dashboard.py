@@ -189,8 +189,7 @@ def test_runs_are_kept_beside_the_graph_and_compared(window, qtbot, monkeypatch,
     window.training.dashboard.redraw()
     _, y = curves.compare_lines["val_loss"].getData()
     assert list(y) == list(kept[0].curves["val_loss"].y)
-    legend = [label.text for _, label in curves.loss_plot.plotItem.legend.items]
-    assert "run 1 (validation)" in legend                 # the compared run is named in the legend
+    assert "run 1 (validation)" in curves.loss_plot.plotItem.titleLabel.text    # named in the key, over no curve
     _, accuracy = curves.lines["val_accuracy"].getData()      # in %, on an axis that says so
     assert list(accuracy) == [100 * a for a in kept[1].curves["val_accuracy"].y]
     assert curves.acc_plot.plotItem.getAxis("left").labelText == "accuracy (%)"
