@@ -299,8 +299,10 @@ class HistogramsPanel(QWidget):
         self.layer = LayerPicker(self.refresh)
         self.weights = pg.PlotWidget(title="Weights")
         self.grads = pg.PlotWidget(title="Gradients")
-        for plot in (self.weights, self.grads):
+        for plot, what in ((self.weights, "weight"), (self.grads, "gradient")):
             plot.setBackground(current_theme().plot_background)
+            plot.setLabel("bottom", f"{what} value")
+            plot.setLabel("left", "count")
         layout = QVBoxLayout(self)
         layout.addLayout(self.layer.row())
         layout.addWidget(self.weights)
@@ -401,6 +403,8 @@ class BoundaryPanel(QWidget):
         super().__init__(parent)
         self.plot = pg.PlotWidget(title="Decision boundary")
         self.plot.setBackground(current_theme().plot_background)
+        self.plot.setLabel("bottom", "first input (standardized)")
+        self.plot.setLabel("left", "second input (standardized)")
         self.plot.setAspectLocked(True)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.points = pg.ScatterPlotItem(size=5, pen=pg.mkPen("w", width=0.5))
