@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .blocks import REPEAT, param_ref
+from .blocks import REPEAT, block_uses, param_ref
 from .edits import DefineBlock, RemoveBlock, Retype
 from .graph import Graph
 
@@ -77,17 +77,12 @@ def _merge(graph: Graph, names: list[str]) -> None:
     graph._set_block(names[0], merged)
     for old, body in zip(names, bodies):
         given = {p: body.nodes[ps[0][0]].params[ps[0][1]] for p, ps in parameters.items()}
-        for holder, use in _uses(graph, old):
+        for holder, use in block_uses(graph, old):
             if old != names[0]:
                 holder.apply(Retype(use, names[0]))
             holder._set_params(use, given)        # new keys: the block's parameters did not exist
         if old != names[0]:
             graph.apply(RemoveBlock(old))
-
-
-def _uses(graph: Graph, name: str) -> list[tuple[Graph, str]]:
-    return [(holder, node.id) for holder in (graph, *graph.blocks.values())
-            for node in list(holder.nodes.values()) if node.type == name]
 
 
 def _identifier(name: str) -> str:
@@ -111,6 +106,6 @@ def _renumber(graph: Graph) -> None:
             body = graph.blocks[old]
             body.metadata["name"] = new
             graph.apply(DefineBlock(new, body))
-            for holder, use in _uses(graph, old):
+            for holder, use in block_uses(graph, old):
                 holder.apply(Retype(use, new))
             graph.apply(RemoveBlock(old))

@@ -128,6 +128,12 @@ def uses_graph(library: Library) -> nx.DiGraph:
     return g
 
 
+def block_uses(document: Graph, name: str) -> list[tuple[Graph, str]]:
+    """Every node that uses block ``name``, in the model and in every block: (its graph, its id)."""
+    return [(holder, node.id) for holder in (document, *document.blocks.values())
+            for node in list(holder.nodes.values()) if node.type == name]
+
+
 def block_cycle(library: Library) -> list[str] | None:
     """A chain by which a block uses itself (``[A, B, A]``), or None."""
     try:

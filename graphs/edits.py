@@ -135,16 +135,14 @@ class Retype(Edit):
 def _swap_type(graph, node_id: str, type_name: str) -> None:
     from .graph import Node
 
+    # Taking a wire off keeps its route (routes are kept by wire), so it comes back as it was.
     wires = [(i, e) for i, e in enumerate(graph.edges) if node_id in (e.src, e.dst)]
-    routes = {e: graph.routes[e] for _, e in wires if e in graph.routes}
     for i, _ in reversed(wires):
         graph._pop_edge(i)
     node, index, position = graph._pop_node(node_id)
     graph._insert_node(Node(node_id, type_name, node.params), index, position)
     for i, edge in wires:
         graph._insert_edge(edge, i)
-    for edge, route in routes.items():
-        graph._set_route(edge, route)
 
 
 @dataclass
@@ -342,8 +340,8 @@ class RemoveBlock(Edit):
         return f"Remove block {self.name}"
 
     def apply(self, graph):
-        users = [f"{body.name}.{n.id}" if body is not graph else n.id
-                 for body in (graph, *graph.blocks.values()) for n in body.nodes.values() if n.type == self.name]
+        from .blocks import block_uses
+        users = [node if holder is graph else f"{holder.name}.{node}" for holder, node in block_uses(graph, self.name)]
         if users:
             raise GraphError(f"the block {self.name} is still used by {', '.join(users[:5])}")
         self._body = graph.blocks[self.name]
@@ -368,18 +366,16 @@ class DeclareParameter(Edit):
         return f"Declare block parameter {self.name}"
 
     def apply(self, graph):
-        from .blocks import parameter_problem
+        from .blocks import block_uses, parameter_problem
         problem = parameter_problem(self.name, self.default)
         if problem or self.name in graph.parameters:
             raise GraphError(problem or f"the block already has a parameter '{self.name}'")
         graph.parameters[self.name] = self.default
         graph._changed(BlockChanged(graph.name))
-        self._gave = []
-        for holder in (self.document, *self.document.blocks.values()):
-            for node in holder.nodes.values():
-                if node.type == graph.name and self.name not in node.params:
-                    holder._set_params(node.id, {self.name: self.default})
-                    self._gave.append((holder, node.id))
+        self._gave = [(holder, node) for holder, node in block_uses(self.document, graph.name)
+                      if self.name not in holder.nodes[node].params]
+        for holder, node in self._gave:
+            holder._set_params(node, {self.name: self.default})
 
     def revert(self, graph):
         for holder, node_id in reversed(self._gave):

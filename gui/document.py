@@ -13,6 +13,7 @@ block opened by double-clicking one of its uses. ``levels`` leads down to it as 
 pairs; ``shown`` is that graph and ``shown_report`` its check, bound to the use it was opened
 through. Edits of the canvas go to ``shown``: editing a block's body changes every use of it.
 Undoing or redoing an edit first opens the level it was made in, so that no change is unseen.
+
 Checking runs after each change, coalesced by a zero-delay timer so that a burst of edits (a
 paste, a drag) is checked once, and incremental so that it stays well under a frame.
 """
@@ -33,6 +34,7 @@ from engine.blocks import check_inside
 from engine.data_fit import fit_diagnostics
 from graphs import Changes, Graph, GraphError
 from graphs.block_edits import make_unique_edit
+from graphs.blocks import block_uses
 from graphs.edits import Edit, Move
 from graphs.events import STRUCTURE_EVENTS, EventSource, NodeMoved, ParamsChanged, WireRouted
 from graphs.layout import layered_positions, layout_edit
@@ -125,7 +127,7 @@ class Document(QObject):
         (``()``: the model itself, for its training settings); a refused edit is reported, not
         raised."""
         levels = self.levels if at is None else _existing(self.graph, at)
-        target = self.graph.blocks[levels[-1][0]] if levels else self.graph
+        target = self._graph_at(levels)
         try:
             target.apply(edit)
         except GraphError as err:
@@ -153,22 +155,19 @@ class Document(QObject):
         self._show((*self.levels, (node.type, use)))
         return True
 
-    def open_definition(self, block: str) -> bool:
-        """Show a block's body on its own (its defaults and example shapes), not through a use."""
-        if block not in self.graph.blocks:
-            return False
-        self._show(((block, None),))
-        return True
-
     def uses_of(self, block: str) -> int:
         """How many nodes, in the model and in every block, use ``block``."""
-        return sum(n.type == block for body in (self.graph, *self.graph.blocks.values()) for n in body.nodes.values())
+        return len(block_uses(self.graph, block))
+
+    def _graph_at(self, levels: Levels) -> Graph:
+        """The graph ``levels`` lead to (the model for none)."""
+        return self.graph.blocks[levels[-1][0]] if levels else self.graph
 
     def make_unique(self, use: str, at: Levels | None = None) -> bool:
         """Give the use ``use`` (of the shown graph, or of the level ``at``) a copy of its block,
         in one undo step; an opened use stays open, now on its copy."""
         levels = self.levels if at is None else at
-        above = self.graph.blocks[levels[-1][0]] if levels else self.graph
+        above = self._graph_at(levels)
         try:
             edit = make_unique_edit(above, use)
         except GraphError as err:
@@ -188,7 +187,7 @@ class Document(QObject):
 
     def _show(self, levels: Levels) -> None:
         levels = _existing(self.graph, levels)
-        shown = self.graph.blocks[levels[-1][0]] if levels else self.graph
+        shown = self._graph_at(levels)
         if levels == self.levels and shown is self.shown:
             return
         self._unsubscribe_shown()
