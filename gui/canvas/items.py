@@ -7,6 +7,7 @@ of their own beyond the id they stand for.
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRectF, Qt
@@ -323,7 +324,7 @@ class EdgeItem(QGraphicsPathItem):
         run = abs(b.x() - a.x())
         # Wires of the same port that rise in this gap pass above the port, falling ones below:
         # the label goes on the side none takes (above when both are free).
-        ends = [y for y in self.graph_scene.first_turns(self.edge)]
+        ends = self.graph_scene.first_turns(self.edge)
         rising, falling = any(y < a.y() - 1 for y in ends), any(y > a.y() + 1 for y in ends)
         self._fits = width <= run - 8 and not (rising and falling)
         middle = QPointF((a.x() + b.x()) / 2, a.y() if self._fits else (a.y() + b.y()) / 2)
@@ -402,25 +403,24 @@ def defining_params(node) -> list[str]:
     return [f"{name}={_show(node.params[name])}" for name in key + rest]
 
 
-_METRICS: list[QFontMetricsF] = []
-_LABEL_METRICS: list[QFontMetricsF] = []
-
-
+@cache
 def _label_metrics() -> QFontMetricsF:
     """The wire labels' font metrics, made once (ten thousand wires are placed on opening)."""
-    if not _LABEL_METRICS:
-        font = QFont()
-        font.setPointSizeF(LABEL_FONT_PT)
-        _LABEL_METRICS.append(QFontMetricsF(font))
-    return _LABEL_METRICS[0]
+    font = QFont()
+    font.setPointSizeF(LABEL_FONT_PT)
+    return QFontMetricsF(font)
+
+
+@cache
+def _text_metrics() -> QFontMetricsF:
+    """The node text's (8 pt) font metrics, made once."""
+    return QFontMetricsF(QFont(QFont().family(), 8))
 
 
 def defining_lines(node) -> list[str]:
     """The defining parameters wrapped onto at most MAX_PARAM_LINES lines of the node's width;
     what does not fit is elided on the last line (the inspector shows it all)."""
-    if not _METRICS:
-        _METRICS.append(QFontMetricsF(QFont(QFont().family(), 8)))
-    metrics = _METRICS[0]
+    metrics = _text_metrics()
     lines: list[str] = []
     for part in defining_params(node):
         if lines and metrics.horizontalAdvance(f"{lines[-1]}, {part}") <= TEXT_WIDTH:

@@ -125,7 +125,7 @@ class Minimap(QWidget):
         painter.scale(scale, scale)
         painter.translate(-self._bounds.topLeft())
         # Batched, a call per colour: ten thousand nodes are drawn in C++, not a Python call each.
-        # Wires as straight lines port to port: at this scale their curves cannot be told apart.
+        # Wires as straight lines between node centres: at this scale their curves cannot be told apart.
         if not self._rects:
             self._rects = {node_id: QRectF(x, y, NODE_WIDTH, h) for node_id, (x, y, h) in zip(scene.nodes, self._places())}
         rects = self._rects

@@ -63,7 +63,7 @@ class GraphScene(QGraphicsScene):
 
     def labels_wire(self, edge: Edge) -> bool:
         """One label per output port: the wires fanning out of a port carry the same tensor."""
-        siblings = [e for e in self._edges_of.get(edge.src, ()) if e.src == edge.src and e.src_port == edge.src_port]
+        siblings = self._port_wires(edge)
         return not siblings or edge == min(siblings, key=lambda e: (e.dst, e.dst_port))
 
     def _port_wires(self, edge: Edge) -> set[Edge]:
@@ -82,8 +82,6 @@ class GraphScene(QGraphicsScene):
         first bend, or of the input port it reaches."""
         heights = []
         for e in self._port_wires(edge) | {edge}:
-            if e.src != edge.src or e.src_port != edge.src_port:
-                continue
             route = self.shown_graph.routes.get(e)
             if route:
                 heights.append(route[0][1])

@@ -10,6 +10,7 @@ from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QGraphicsView, QMenu
 
+from .items import EdgeItem, NodeItem
 from .scene import GraphScene
 
 LAYER_MIME = "application/x-netloom-layer"
@@ -102,7 +103,6 @@ class GraphView(QGraphicsView):
     def contextMenuEvent(self, event) -> None:
         if self.context_menu is None:
             return super().contextMenuEvent(event)
-        from .items import EdgeItem, NodeItem
         scene_pos = self.mapToScene(event.pos())
         under = [i for i in self.scene().items(scene_pos) if isinstance(i, (NodeItem, EdgeItem))]
         item = next((i for i in under if isinstance(i, NodeItem)), under[0] if under else None)
