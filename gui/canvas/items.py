@@ -117,7 +117,11 @@ class NodeItem(QGraphicsItem):
 
     def refresh(self) -> None:
         """Follow the node's parameters: its label lines, its height, its ports."""
-        self._lines = defining_lines(self.node)
+        node = self.node
+        # Inside an opened block an Input's shape is only the block's example: its "out" line
+        # gives what the opened use feeds it.
+        example = node.type == "Input" and bool(self.graph_scene.document.levels)
+        self._lines = defining_lines(node, skip=("shape",) if example else ())
         height = max(BASE_HEIGHT, HEADER + 4 + (len(self._lines) + 2) * LINE + 4)
         if height != self._height or self._bounds.isEmpty():
             self.prepareGeometryChange()
@@ -392,7 +396,7 @@ def _show(value) -> str:
     return "x".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
-def defining_params(node) -> list[str]:
+def defining_params(node, skip: tuple[str, ...] = ()) -> list[str]:
     """``name=value`` for the parameters that define a node, as PyTorch prints a module: its key
     ones (a convolution's channels, kernel and stride), then every other that is not its default
     (padding 3, bias False)."""
@@ -400,7 +404,7 @@ def defining_params(node) -> list[str]:
     key = [name for name in spec.key_params if name in node.params]
     rest = [p.name for p in spec.params if p.name in node.params and p.name not in key
             and node.params[p.name] != p.default]
-    return [f"{name}={_show(node.params[name])}" for name in key + rest]
+    return [f"{name}={_show(node.params[name])}" for name in key + rest if name not in skip]
 
 
 @cache
@@ -417,12 +421,12 @@ def _text_metrics() -> QFontMetricsF:
     return QFontMetricsF(QFont(QFont().family(), 8))
 
 
-def defining_lines(node) -> list[str]:
+def defining_lines(node, skip: tuple[str, ...] = ()) -> list[str]:
     """The defining parameters wrapped onto at most MAX_PARAM_LINES lines of the node's width;
     what does not fit is elided on the last line (the inspector shows it all)."""
     metrics = _text_metrics()
     lines: list[str] = []
-    for part in defining_params(node):
+    for part in defining_params(node, skip):
         if lines and metrics.horizontalAdvance(f"{lines[-1]}, {part}") <= TEXT_WIDTH:
             lines[-1] = f"{lines[-1]}, {part}"
         else:

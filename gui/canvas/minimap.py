@@ -55,9 +55,11 @@ class Minimap(QWidget):
         self.follow_view()
 
     def follow_view(self) -> None:
-        """Place it, show it while part of the graph is out of view, and outline what is in view."""
+        """Place it, show it while part of the graph is out of view, and outline what is in view.
+        A canvas made small (a tall dock beside it) keeps it: the map would hide what it maps."""
         visible = self._visible_rect()
-        wanted = self.enabled and not self._nodes.isEmpty() and not visible.contains(self._nodes)
+        roomy = self.view.viewport().width() >= 3 * self.width() and self.view.viewport().height() >= 4 * self.height()
+        wanted = self.enabled and roomy and not self._nodes.isEmpty() and not visible.contains(self._nodes)
         if wanted != self.isVisible():
             self.setVisible(wanted)
         if wanted:
@@ -125,12 +127,16 @@ class Minimap(QWidget):
         painter.scale(scale, scale)
         painter.translate(-self._bounds.topLeft())
         # Batched, a call per colour: ten thousand nodes are drawn in C++, not a Python call each.
-        # Wires as straight lines between node centres: at this scale their curves cannot be told apart.
+        # Wires as straight runs between centres and bends: at this scale curves cannot be told apart.
         if not self._rects:
             self._rects = {node_id: QRectF(x, y, NODE_WIDTH, h) for node_id, (x, y, h) in zip(scene.nodes, self._places())}
         rects = self._rects
-        wires = [QLineF(rects[e.src].center(), rects[e.dst].center()) for e in scene.edges
-                 if e.src in rects and e.dst in rects]
+        routes = scene.shown_graph.routes
+        wires = []
+        for e in scene.edges:
+            if e.src in rects and e.dst in rects:      # through a routed wire's bends (a folded row's return)
+                points = [rects[e.src].center(), *(QPointF(x, y) for x, y in routes.get(e, ())), rects[e.dst].center()]
+                wires += [QLineF(p, q) for p, q in zip(points, points[1:])]
         painter.setPen(QPen(QColor("#94a3b8"), 0))         # cosmetic: one pixel at any scale
         painter.drawLines(wires)
         painter.setPen(Qt.PenStyle.NoPen)

@@ -43,3 +43,11 @@ def test_clicking_the_minimap_moves_the_canvas_there_and_the_view_menu_hides_it(
     assert not window.minimap.isVisible()
     toggle.trigger()
     assert window.minimap.isVisible()
+
+
+def test_a_short_canvas_hides_the_map_so_that_it_covers_no_node(window, qtbot):
+    _zoomed_in_on_the_input(window, qtbot)
+    window.resize(1400, 420)                            # a short canvas: the map would hide what it maps
+    qtbot.waitUntil(lambda: not window.minimap.isVisible())
+    window.resize(1400, 900)
+    qtbot.waitUntil(window.minimap.isVisible)

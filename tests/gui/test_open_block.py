@@ -32,6 +32,7 @@ def test_double_click_opens_a_block_with_shapes_of_that_use_and_the_breadcrumb_g
     assert window.document.levels == (("Stage", "layer3"), ("DownBlock", "0"))
     # shapes as layer3 computes them: 128 channels at 28x28 in, 256 at 14x14 out
     assert window.document.shown_report.shapes["x"] == (128, 28, 28)
+    assert window.scene.nodes["x"].lines()[1:] == ["", "out 128x28x28"]     # not the block's example shape
     assert window.scene.nodes["conv1"].lines()[-1].startswith("out 256x14x14")
     shown = ", ".join(window.scene.nodes["conv1"].lines()[1:-1])      # wrapped over lines, each whole
     assert shown == "out_channels=channels, kernel_size=3, stride=stride, padding=1, bias=False"
