@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from torch import nn
 
 from graphs import ERROR, Diagnostic, Graph, ParamError
-from graphs.blocks import MAX_EXPANDED_LAYERS, REPEAT, BindError, Library, bind, expanded_layers
+from graphs.blocks import MAX_EXPANDED_LAYERS, REPEAT, BindError, Library, bind, expanded_layers, library_parts
 
 from .inference import InferenceCache, NodeResult, use_key
 from .layers import Ops, TensorInfo
@@ -44,8 +44,7 @@ class Copy:
 
 def library_key(library: Library) -> str:
     """Equal for libraries whose blocks compute the same things: part of every block result's key."""
-    parts = sorted((name, body._own_fingerprint()) for name, body in library.items())
-    return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()
+    return hashlib.sha256(repr(library_parts(library)).encode("utf-8")).hexdigest()
 
 
 def infer_block(cache: InferenceCache, library: Library, type_name: str, params: dict[str, Any],

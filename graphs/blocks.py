@@ -128,6 +128,12 @@ def uses_graph(library: Library) -> nx.DiGraph:
     return g
 
 
+def library_parts(library: Library) -> list[tuple[str, str]]:
+    """(name, fingerprint of what its body computes) for every block, in name order: what the
+    document's fingerprint and the engine's cache keys take from its blocks."""
+    return sorted((name, body._own_fingerprint()) for name, body in library.items())
+
+
 def block_uses(document: Graph, name: str) -> list[tuple[Graph, str]]:
     """Every node that uses block ``name``, in the model and in every block: (its graph, its id)."""
     return [(holder, node.id) for holder in (document, *document.blocks.values())

@@ -17,7 +17,7 @@ from typing import Any
 import networkx as nx
 
 from . import edits as E
-from .blocks import Library, block_name_problem, block_spec, param_ref, parameter_problem, ref_name, uses_block
+from .blocks import Library, block_name_problem, block_spec, library_parts, param_ref, parameter_problem, ref_name, uses_block
 from .catalog import CATALOG
 from .edits import GraphError
 from .events import (
@@ -236,8 +236,7 @@ class Graph:
         own = self._own_fingerprint()
         if not self.blocks:
             return own
-        blocks = sorted((name, body._own_fingerprint()) for name, body in self.blocks.items())
-        return hashlib.sha256(repr((own, blocks)).encode("utf-8")).hexdigest()
+        return hashlib.sha256(repr((own, library_parts(self.blocks))).encode("utf-8")).hexdigest()
 
     def _own_fingerprint(self) -> str:
         if self._fingerprint is None or self._fingerprint[0] != self.model_revision:
