@@ -123,7 +123,7 @@ class BlockClasses:
 
     # ------------------------------------------------------------------ one class
     def _class_source(self, name: str) -> list[str]:
-        from .exporter import clean_forward, module_line
+        from .exporter import clean_forward, module_line, module_prefix, tensor_lines
 
         block, uses = self.library[name], self.uses[name]
         signature = Signature(parameters=dict(block.parameters))
@@ -161,8 +161,9 @@ class BlockClasses:
                 cls, positional, keywords = calls[0]
                 args = [explain(f"size{i}", [c[1][i] for c in calls], None) for i in range(len(positional))]
                 kwargs = [f"{k}={explain(k, [c[2][k] for c in calls], None)}" for k in keywords]
-                expression = f"nn.{cls}({', '.join(args + kwargs)})"
+                expression = f"{module_prefix(cls)}{cls}({', '.join(args + kwargs)})"
             init.append(module_line(attribute, expression))
+        init += tensor_lines(block, first)
         self.signatures[name] = signature
         doc = block.metadata.get("description") or f"The block {name}."
         return ([f"class {name}(nn.Module):", f'    """{doc}"""', "",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 import networkx as nx
+import torch
 from torch import fx, nn
 
 from graphs import Graph
@@ -17,7 +18,7 @@ from graphs import Graph
 from .blocks import build_block, emit_use
 from .check import Report, check
 from .inference import InferenceCache
-from .layers import FxOps, build_module, emit_node
+from .layers import FxOps, build_module, build_tensor, emit_node
 
 
 class CompileError(ValueError):
@@ -42,7 +43,7 @@ def compile_graph(graph: Graph, report: Report | None = None) -> fx.GraphModule:
     fx_graph = fx.Graph()
     ops = FxOps(fx_graph)
     values: dict[tuple[str, str], fx.Node] = {}
-    modules: dict[str, nn.Module] = {}
+    modules: dict[str, nn.Module | torch.Tensor] = {}
     rank = {n: i for i, n in enumerate(graph.nodes)}
     wires_into = graph.wires_into()
     attributes = module_attributes(graph)
@@ -68,6 +69,9 @@ def compile_graph(graph: Graph, report: Report | None = None) -> fx.GraphModule:
             module = build_module(node.type, node.params, infos)
             if module is not None:
                 modules[attribute] = module
+            tensor = build_tensor(node.type, node.params)
+            if tensor is not None:       # a Parameter or Constant node: the network's own tensor
+                modules[attribute] = tensor
             outputs = emit_node(ops, node.type, attribute, node.params, inputs)
         for port, value in outputs.items():
             # Function steps are named after their node (``relu1``, ``lstm1_last``), as hand-written code reads.

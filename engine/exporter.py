@@ -7,6 +7,7 @@ forward, so the file computes exactly what the compiled graph computes.
 
 from __future__ import annotations
 
+import inspect
 import re
 from pathlib import Path
 
@@ -16,10 +17,11 @@ from graphs import Graph
 
 from .block_export import BlockClasses
 from .check import check
-from .compiler import CompileError, class_name, compile_graph, node_ids
+from .compiler import CompileError, class_name, compile_graph, module_attributes, node_ids
 from .errors import first_line
 from .inference import InferenceCache
-from .layers import TORCH_DTYPES, module_constructor
+from .layers import TENSOR_TYPES, TORCH_DTYPES, module_constructor, tensor_source
+from .modules import OWN_MODULES
 
 
 class ExportError(ValueError):
@@ -60,6 +62,7 @@ def python_source(graph: Graph, weights: str | None = None) -> str:
         f"WEIGHTS = {weights!r}" if weights else "WEIGHTS = None",
         "",
         "",
+        *own_class_sources(graph),
         *blocks.class_sources(),
         f"class {name}(nn.Module):",
         "    def __init__(self, weights=WEIGHTS):",
@@ -76,7 +79,8 @@ def python_source(graph: Graph, weights: str | None = None) -> str:
         assert constructor is not None, f"{child} is a submodule, so its type builds one"
         cls, args, kwargs = constructor
         arguments = [repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()]
-        lines.append("        " + module_line(child, f"nn.{cls}({', '.join(arguments)})"))
+        lines.append("        " + module_line(child, f"{module_prefix(cls)}{cls}({', '.join(arguments)})"))
+    lines += ["        " + line for line in tensor_lines(graph, compiled)]
     lines += [
         "        if weights is not None:",
         "            from safetensors.torch import load_file",
@@ -99,6 +103,33 @@ def python_source(graph: Graph, weights: str | None = None) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def module_prefix(cls: str) -> str:
+    """``nn.`` for torch's modules; NetLoom's own are defined in the file itself."""
+    return "" if cls in OWN_MODULES else "nn."
+
+
+def own_class_sources(graph: Graph) -> list[str]:
+    """The source of each of NetLoom's own modules the graph (or a block in it) uses."""
+    used = {node.type for body in (graph, *graph.blocks.values()) for node in body.nodes.values()}
+    lines: list[str] = []
+    for name, cls in OWN_MODULES.items():
+        if name in used:
+            lines += inspect.getsource(cls).splitlines() + ["", ""]
+    return lines
+
+
+def tensor_lines(graph: Graph, compiled: torch.nn.Module) -> list[str]:
+    """The lines that make a graph's Parameter and Constant tensors (the ones its forward reads)."""
+    lines = []
+    for node_id, attribute in module_attributes(graph).items():
+        node = graph.nodes[node_id]
+        if node.type in TENSOR_TYPES and hasattr(compiled, attribute):
+            made = tensor_source(node.type, node.params)
+            lines.append(module_line(attribute, made) if node.type == "Parameter"
+                         else f"self.register_buffer({attribute!r}, {made})")
+    return lines
 
 
 def module_line(attribute: str, expression: str) -> str:

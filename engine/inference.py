@@ -8,6 +8,7 @@ edit only the nodes whose inputs really changed are inferred again.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable
@@ -17,10 +18,10 @@ from typing import Any
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from graphs import ERROR
+from graphs import ERROR, FUNCTION
 
 from .errors import first_line
-from .layers import TORCH_DTYPES, EagerOps, TensorInfo, build_module, emit_node
+from .layers import TENSOR_TYPES, TORCH_DTYPES, EagerOps, TensorInfo, build_module, emit_node
 from .rules import Finding, precheck
 
 
@@ -37,7 +38,12 @@ class NodeResult:
 
 
 def _freeze(value: Any) -> Any:
-    return tuple(value) if isinstance(value, list) else value
+    """A hashable form: a Function node's arguments nest lists and objects."""
+    if isinstance(value, list):
+        return tuple(_freeze(v) for v in value)
+    if isinstance(value, dict):
+        return ("{}", *((k, _freeze(v)) for k, v in value.items()))
+    return value
 
 
 class InferenceCache:
@@ -87,9 +93,15 @@ def _infer(type_name: str, params: dict[str, Any], inputs: dict[str, list[Tensor
         return NodeResult({"out": TensorInfo(tuple(params["shape"]), params["dtype"])})
     if type_name == "Output":
         return NodeResult()
+    if type_name in TENSOR_TYPES:      # one tensor for the whole batch: no batch axis
+        shape = tuple(params["shape"])
+        learned = math.prod(shape) if type_name == "Parameter" else 0
+        return NodeResult({"out": TensorInfo(shape, params.get("dtype", "float32"), None)}, learned)
     findings = tuple(precheck(type_name, params, inputs))
     if any(f.severity == ERROR for f in findings):
         return NodeResult(findings=findings)
+    if type_name == FUNCTION or any(info.batch != 0 for infos in inputs.values() for info in infos):
+        return _infer_with_batch_axes(type_name, params, inputs, findings)
     try:
         # torch's own advice (an LSTM's dropout with one layer ...) is the rules' to give, in
         # the person's terms, on the node: it is not printed over the check.
@@ -109,6 +121,58 @@ def _infer(type_name: str, params: dict[str, Any], inputs: dict[str, list[Tensor
     return NodeResult(outputs, n_params, counter.get_total_flops() // 2, findings)
 
 
+MERGES = ("Add", "Multiply", "Concat")     # layers that also take a tensor without a batch axis
+
+
+def _infer_with_batch_axes(type_name: str, params: dict[str, Any], inputs: dict[str, list[TensorInfo]],
+                           findings: tuple[Finding, ...]) -> NodeResult:
+    """A node whose tensors may hold the batch axis anywhere, or not at all (a general operation,
+    or a merge with a Parameter): run at two batch sizes, and the axis whose size follows the
+    batch is the batch axis of each result."""
+    for infos in inputs.values():
+        for i, info in enumerate(infos):
+            if type_name != FUNCTION and info.batch != 0 and not (info.batch is None and type_name in MERGES):
+                where = "has no batch axis" if info.batch is None else f"has the batch axis at {info.batch}"
+                wire = f"input {i + 1}" if len(infos) > 1 else "its input"
+                return NodeResult(findings=findings + (Finding(
+                    ERROR, f"{type_name} needs the batch axis first, but {wire} ({info}) {where}"),))
+    runs = []
+    for batch in (2, 3):
+        try:
+            with torch.device("meta"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                module = build_module(type_name, params, inputs)
+            modules = {"layer": module.eval()} if module is not None else {}
+            values = {port: [torch.empty(info.whole(batch), dtype=TORCH_DTYPES[info.dtype], device="meta")
+                             for info in infos] for port, infos in inputs.items()}
+            counter = FlopCounterMode(display=False)
+            with counter, torch.no_grad():
+                outs = emit_node(EagerOps(modules, batch), type_name, "layer", params, values)
+        except Exception as err:   # torch's own refusal, or arguments that do not fit the wires
+            what = "call" if type_name == FUNCTION else "layer"
+            return NodeResult(findings=findings + (Finding(ERROR, f"torch rejects this {what}: {first_line(err)}"),))
+        runs.append((outs, counter.get_total_flops()))
+    batched_input = any(info.batch is not None for infos in inputs.values() for info in infos)
+    outputs = {}
+    for port, two in runs[0][0].items():
+        three = runs[1][0][port]
+        if not isinstance(two, torch.Tensor):
+            return NodeResult(findings=findings + (Finding(
+                ERROR, f"the call returns {type(two).__name__}, not a tensor"),))
+        axes = [i for i, (a, b) in enumerate(zip(two.shape, three.shape)) if a != b]
+        if not axes and not batched_input:
+            outputs[port] = TensorInfo(tuple(two.shape), _dtype_name(two.dtype), None)
+        elif axes and len(axes) == 1 and (two.shape[axes[0]], three.shape[axes[0]]) == (2, 3):
+            axis = axes[0]
+            outputs[port] = TensorInfo(tuple(two.shape[:axis] + two.shape[axis + 1:]), _dtype_name(two.dtype), axis)
+        else:
+            why = ("its result has no batch axis: it mixes the samples of a batch" if not axes else
+                   "its result merges the batch axis with another axis; keep the batch axis whole")
+            return NodeResult(findings=findings + (Finding(ERROR, why),))
+    n_params = sum(p.numel() for p in module.parameters()) if module is not None else 0
+    return NodeResult(outputs, n_params, max(runs[1][1] - runs[0][1], 0) // 2, findings)
+
+
 def _infer_recurrent(type_name: str, params: dict[str, Any], inputs: dict[str, list[TensorInfo]]) -> NodeResult:
     """A recurrent layer steps through its sequence one element at a time, even on meta tensors
     (4,096 steps took 12 s). Every step costs the same and the shapes follow the length, so one
@@ -126,4 +190,6 @@ def _infer_recurrent(type_name: str, params: dict[str, Any], inputs: dict[str, l
 
 
 def _dtype_name(dtype: torch.dtype) -> str:
+    if dtype == torch.bool:
+        return "bool"
     return "int64" if dtype in (torch.int64, torch.int32) else "float32"

@@ -21,19 +21,36 @@ from torch import fx, nn
 
 @dataclass(frozen=True)
 class TensorInfo:
-    """What flows on a wire: the shape of one sample (no batch axis) and its dtype."""
+    """What flows on a wire: the shape of one sample (no batch axis) and its dtype.
+
+    ``batch`` is where the batch axis sits in the whole tensor: 0 (first) for every layer's
+    output; a general operation may move it (attention heads split off in front of it), and a
+    Parameter or Constant has none (None): it is one tensor for the whole batch."""
     shape: tuple[int, ...]
     dtype: str = "float32"
+    batch: int | None = 0
 
     def __str__(self) -> str:
+        if self.batch is None:
+            return f"{format_shape(self.shape)} (no batch axis)"
+        if self.batch != 0:
+            sizes = [str(s) for s in self.shape]
+            sizes.insert(self.batch, "batch")
+            return "x".join(sizes)
         return format_shape(self.shape)
+
+    def whole(self, batch: int) -> tuple[int, ...]:
+        """The whole tensor's shape for a batch of ``batch`` samples."""
+        if self.batch is None:
+            return self.shape
+        return (*self.shape[:self.batch], batch, *self.shape[self.batch:])
 
 
 def format_shape(shape: tuple[int, ...] | list[int]) -> str:
     return "x".join(str(s) for s in shape) if len(shape) else "scalar"
 
 
-TORCH_DTYPES = {"float32": torch.float32, "int64": torch.int64}
+TORCH_DTYPES = {"float32": torch.float32, "int64": torch.int64, "bool": torch.bool}
 
 
 # ---------------------------------------------------------------------- emitting forward code
@@ -46,15 +63,28 @@ class Ops:
     def function(self, fn: Callable, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError
 
-    def method(self, name: str, obj: Any, *args: Any) -> Any:
+    def method(self, name: str, obj: Any, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError
+
+    def attribute(self, target: str) -> Any:
+        """A tensor the network holds itself (a Parameter or Constant node's)."""
+        raise NotImplementedError
+
+    def batch(self, times: int = 1) -> Any:
+        """The batch size (times ``times``), for reshapes that keep the batch axis."""
+        raise NotImplementedError
+
+    def unpack(self, result: Any, count: int) -> list[Any]:
+        """The ``count`` tensors a call returned."""
         raise NotImplementedError
 
 
 class EagerOps(Ops):
     """Runs the steps on real (or meta) tensors."""
 
-    def __init__(self, modules: dict[str, nn.Module]) -> None:
+    def __init__(self, modules: dict[str, Any], batch_size: int = 1) -> None:
         self.modules = modules
+        self.batch_size = batch_size
 
     def module(self, target, *args, **kwargs):
         return self.modules[target](*args, **kwargs)
@@ -62,8 +92,22 @@ class EagerOps(Ops):
     def function(self, fn, *args, **kwargs):
         return fn(*args, **kwargs)
 
-    def method(self, name, obj, *args):
-        return getattr(obj, name)(*args)
+    def method(self, name, obj, *args, **kwargs):
+        if not isinstance(obj, torch.Tensor):
+            raise TypeError(f".{name}() is a tensor method: its first argument must be an input wire")
+        return getattr(obj, name)(*args, **kwargs)
+
+    def attribute(self, target):
+        return self.modules[target]
+
+    def batch(self, times=1):
+        return self.batch_size * times
+
+    def unpack(self, result, count):
+        if not isinstance(result, (tuple, list)) or len(result) != count:
+            got = f"{len(result)} tensors" if isinstance(result, (tuple, list)) else "one tensor"
+            raise TypeError(f"the call returns {got}, but the node has {count} outputs")
+        return list(result)
 
 
 # Names the generated forward uses for its own purposes: a step named so would shadow them.
@@ -90,6 +134,7 @@ class FxOps(Ops):
 
     def __init__(self, graph: fx.Graph) -> None:
         self.graph = graph
+        self._batch: fx.Node | None = None
 
     def module(self, target, *args, **kwargs):
         return self.graph.call_module(target, args, kwargs)
@@ -97,8 +142,22 @@ class FxOps(Ops):
     def function(self, fn, *args, **kwargs):
         return self.graph.call_function(fn, args, kwargs)
 
-    def method(self, name, obj, *args):
-        return self.graph.call_method(name, (obj, *args))
+    def method(self, name, obj, *args, **kwargs):
+        return self.graph.call_method(name, (obj, *args), kwargs)
+
+    def attribute(self, target):
+        return self.graph.get_attr(target)
+
+    def batch(self, times=1):
+        """``batch = x.size(0)`` of the first input, read once where forward starts."""
+        if self._batch is None:
+            first = next(n for n in self.graph.nodes if n.op == "placeholder")
+            with self.graph.inserting_after(first):
+                self._batch = self.graph.create_node("call_method", "size", (first, 0), name="batch")
+        return self._batch if times == 1 else self.function(operator.mul, self._batch, times)
+
+    def unpack(self, result, count):
+        return [self.function(operator.getitem, result, i) for i in range(count)]
 
     def name(self, value: Any, name: str) -> Any:
         """Give a step the name of its node (``relu1 = F.relu(fc1)``): the step is made again
@@ -179,6 +238,28 @@ def _concat(ops, target, p, inputs):
     return {"out": ops.function(torch.cat, list(inputs["in"]), dim=p["dim"])}
 
 
+def _function(ops, target, p, inputs):
+    """One whitelisted call; its wires and the batch size are put in place of their tags."""
+    from .operations import operation, resolve
+    call = operation(p["op"])
+    tensors = inputs.get("in", [])
+    args = [resolve(a, tensors, ops.batch) for a in p["args"]]
+    kwargs = {k: resolve(v, tensors, ops.batch) for k, v in p["kwargs"].items()}
+    if call.method is not None:
+        if not args:
+            raise TypeError(f".{call.method}() is a tensor method: its first argument must be an input wire")
+        result = ops.method(call.method, args[0], *args[1:], **kwargs)
+    else:
+        result = ops.function(call.function, *args, **kwargs)
+    if p["outputs"] == 1:
+        return {"out": result}
+    return {f"out{i + 1}": value for i, value in enumerate(ops.unpack(result, p["outputs"]))}
+
+
+def _attribute(ops, target, p, inputs):
+    return {"out": ops.attribute(target)}
+
+
 # ---------------------------------------------------------------------- building modules
 def _tupled(params: dict[str, Any]) -> dict[str, Any]:
     return {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
@@ -229,6 +310,13 @@ IMPLS: dict[str, Impl] = {
     "SiLU": Impl(None, emit=_functional(F.silu)),
     "Sigmoid": Impl(None, emit=_functional(torch.sigmoid)),
     "Tanh": Impl(None, emit=_functional(torch.tanh)),
+    "Hardswish": Impl(None, emit=_functional(F.hardswish)),
+    "Hardsigmoid": Impl(None, emit=_functional(F.hardsigmoid)),
+    "Mish": Impl(None, emit=_functional(F.mish)),
+    "StochasticDepth": Impl("StochasticDepth"),
+    "Function": Impl(None, emit=_function),
+    "Parameter": Impl(None, emit=_attribute),
+    "Constant": Impl(None, emit=_attribute),
     "Softmax": Impl(None, emit=_functional(F.softmax, "dim")),
     "LogSoftmax": Impl(None, emit=_functional(F.log_softmax, "dim")),
     "Upsample": Impl("Upsample"),
@@ -267,7 +355,43 @@ def build_module(type_name: str, params: dict[str, Any], inputs: dict[str, list[
     if constructor is None:
         return None
     name, args, kwargs = constructor
-    return getattr(nn, name)(*args, **kwargs)
+    return module_class(name)(*args, **kwargs)
+
+
+def module_class(name: str) -> type[nn.Module]:
+    """torch's ``nn.<name>``, or NetLoom's own module of that name (written out by export)."""
+    from .modules import OWN_MODULES
+    return OWN_MODULES[name] if name in OWN_MODULES else getattr(nn, name)
+
+
+TENSOR_TYPES = ("Parameter", "Constant")
+
+
+def build_tensor(type_name: str, params: dict[str, Any]) -> torch.Tensor | None:
+    """A Parameter node's learned tensor or a Constant node's buffer, with its starting values
+    (``tensor_source`` writes the same in exported code); None for other types."""
+    if type_name not in TENSOR_TYPES:
+        return None
+    shape = tuple(params["shape"])
+    if type_name == "Constant":
+        return torch.full(shape, params["value"], dtype=TORCH_DTYPES[params["dtype"]])
+    if params["init"] == "normal":
+        values = torch.randn(shape) * params["value"]
+    else:
+        values = torch.full(shape, params["value"] if params["init"] == "constant" else 0.0)
+    return nn.Parameter(values)
+
+
+def tensor_source(type_name: str, params: dict[str, Any]) -> str:
+    """The expression that makes ``build_tensor``'s tensor in exported code."""
+    shape = ", ".join(str(s) for s in params["shape"])
+    if type_name == "Constant":
+        dtype = "" if params["dtype"] == "float32" else f", dtype=torch.{params['dtype']}"
+        return f"torch.full(({shape},), {params['value']!r}{dtype})"
+    if params["init"] == "normal":
+        return f"nn.Parameter(torch.randn({shape}) * {params['value']!r})"
+    fill = params["value"] if params["init"] == "constant" else 0.0
+    return f"nn.Parameter(torch.full(({shape},), {fill!r}))"
 
 
 def emit_node(ops: Ops, type_name: str, target: str, params: dict[str, Any], inputs: Inputs) -> dict[str, Any]:

@@ -64,8 +64,8 @@ def _dtype_rule(type_name: str, xs: list[TensorInfo]) -> list[Finding]:
         if any(x.dtype != "int64" for x in xs):
             return _error("needs integer token ids but gets float values: set its Input's dtype to int64")
         return []
-    if type_name in ("Identity", "Reshape", "Permute", "Flatten", "Concat", "Output", "Dropout"):
-        return []
+    if type_name in ("Identity", "Reshape", "Permute", "Flatten", "Concat", "Output", "Dropout", "Function"):
+        return []       # they move values as they are; a Function's own call judges its types
     if any(x.dtype == "int64" for x in xs):
         return _error("gets integer token ids; put an Embedding before it to turn them into vectors")
     return []

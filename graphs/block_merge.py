@@ -16,6 +16,7 @@ import re
 from typing import Any
 
 from .blocks import REPEAT, block_uses, param_ref
+from .catalog import FUNCTION
 from .edits import DefineBlock, RemoveBlock, Retype
 from .graph import Graph
 
@@ -42,8 +43,10 @@ def merge_alike(graph: Graph) -> int:
 
 def _structure(body: Graph) -> Any:
     """What two bodies must share to be one block: layers (id, type, which parameters), wires;
-    the example shapes of Inputs aside (each use feeds its own)."""
-    nodes = tuple((n.id, n.type, tuple(sorted(k for k in n.params if not (n.type == "Input" and k == "shape"))))
+    the example shapes of Inputs aside (each use feeds its own). A Function node's call is
+    shared whole: a block parameter holds a number or a list of them, not an argument list."""
+    nodes = tuple((n.id, n.type, tuple(sorted(k for k in n.params if not (n.type == "Input" and k == "shape"))),
+                   repr(n.params) if n.type == FUNCTION else "")
                   for n in body.nodes.values())
     return nodes, tuple(body.edges)
 

@@ -10,7 +10,10 @@ running code.
 
 from __future__ import annotations
 
-from .specs import BOOL, CHOICE, FLOAT, INT, INTS, SHAPE, LayerSpec, ParamSpec, PortSpec
+import dataclasses
+from functools import cache
+
+from .specs import ARGS, BOOL, CHOICE, FLOAT, INT, INTS, KWARGS, OPERATION, SHAPE, LayerSpec, ParamSpec, PortSpec
 
 IMAGE = "channels x height x width"
 SIGNAL = "channels x length"
@@ -75,6 +78,8 @@ _RECURRENT_OUTPUTS = (PortSpec("seq", "Output at every step: sequence x hidden")
 _NO_INPUT: tuple[PortSpec, ...] = ()
 _NO_OUTPUT: tuple[PortSpec, ...] = ()
 _MANY = (PortSpec("in", "Two or more tensors", multiple=True, min_wires=2),)
+FUNCTION = "Function"
+MAX_FUNCTION_OUTPUTS = 64
 _NORM_EPS = _p("eps", FLOAT, 1e-5, "Added to the variance for stability", minimum=0.0, maximum=1.0)
 
 _SPECS = [
@@ -135,6 +140,11 @@ _SPECS = [
     LayerSpec("Dropout2d", "Regularization", "Zeroes whole random channels while training",
               (_p("p", FLOAT, 0.5, "Probability of zeroing a channel", minimum=0.0, maximum=1.0),),
               input_ranks=(3,), input_words=IMAGE, key_params=("p",)),
+    LayerSpec("StochasticDepth", "Regularization",
+              "Drops a residual branch at random while training (identity when evaluating)",
+              (_p("p", FLOAT, 0.1, "Probability of dropping", minimum=0.0, maximum=1.0),
+               _p("mode", CHOICE, "row", "Drop per sample (row) or the whole batch", choices=("row", "batch"))),
+              key_params=("p",)),
     # --- activations
     LayerSpec("ReLU", "Activation", "max(0, x)"),
     LayerSpec("ReLU6", "Activation", "min(max(0, x), 6), as in MobileNet"),
@@ -150,6 +160,9 @@ _SPECS = [
     LayerSpec("SiLU", "Activation", "x * sigmoid(x), also called swish"),
     LayerSpec("Sigmoid", "Activation", "1 / (1 + exp(-x)), squashes to (0, 1)"),
     LayerSpec("Tanh", "Activation", "Hyperbolic tangent, squashes to (-1, 1)"),
+    LayerSpec("Hardswish", "Activation", "x * relu6(x + 3) / 6, a cheap swish (MobileNetV3)"),
+    LayerSpec("Hardsigmoid", "Activation", "relu6(x + 3) / 6, a cheap sigmoid (MobileNetV3)"),
+    LayerSpec("Mish", "Activation", "x * tanh(softplus(x))"),
     LayerSpec("Softmax", "Activation", "Turns scores into probabilities along an axis",
               (_p("dim", INT, -1, "Axis, counting the batch axis as 0", minimum=-8, maximum=8),)),
     LayerSpec("LogSoftmax", "Activation", "Logarithm of Softmax (pair it with the NLL loss)",
@@ -171,9 +184,34 @@ _SPECS = [
     # --- merging branches
     LayerSpec("Add", "Merge", "Element-wise sum of its inputs (skip connections)", inputs=_MANY),
     LayerSpec("Multiply", "Merge", "Element-wise product of its inputs (gating)", inputs=_MANY),
-    LayerSpec("Concat", "Merge", "Joins its inputs along an axis (inception, U-Net)",
-              (_p("dim", INT, 1, "Axis, counting the batch axis as 0 (1 = channels)", minimum=-8, maximum=8),),
-              inputs=_MANY, key_params=("dim",)),
+    LayerSpec("Concat", "Merge", "Joins its inputs along an axis (inception, U-Net; DenseNet's first layer "
+              "joins one)", (_p("dim", INT, 1, "Axis, counting the batch axis as 0 (1 = channels)",
+                                minimum=-8, maximum=8),),
+              inputs=(PortSpec("in", "One or more tensors", multiple=True),), key_params=("dim",)),
+    # --- general operations
+    LayerSpec(FUNCTION, "Operations", "One call of a torch function or tensor method, with literal arguments; "
+              "x0, x1 ... are its input wires in order",
+              (_p("op", OPERATION, "mul", "The operation"),
+               _p("args", ARGS, [{"tensor": 0}, 2.0], "Arguments in order: numbers, lists, null, slices, "
+                  "x0, x1 ... for the input wires, batch for the batch size"),
+               _p("kwargs", KWARGS, {}, "Named arguments"),
+               _p("outputs", INT, 1, "How many tensors the call returns (chunk, split, unbind)",
+                  minimum=1, maximum=MAX_FUNCTION_OUTPUTS)),
+              inputs=(PortSpec("in", "Tensors, numbered x0, x1 ... in wire order", multiple=True),),
+              key_params=("op",)),
+    LayerSpec("Parameter", "Operations", "A learned tensor of its own (a class token, a position embedding, "
+              "a layer scale); it has no batch axis",
+              (_p("shape", SHAPE, [1, 16], "Its whole shape"),
+               _p("init", CHOICE, "normal", "Starting values: zeros, all 'value', or normal with std 'value'",
+                  choices=("zeros", "constant", "normal")),
+               _p("value", FLOAT, 0.02, "The constant, or the normal's standard deviation")),
+              inputs=_NO_INPUT, key_params=("shape",)),
+    LayerSpec("Constant", "Operations", "A fixed tensor (a buffer: saved with the weights, never learned); it has "
+              "no batch axis",
+              (_p("shape", SHAPE, [1, 16], "Its whole shape"),
+               _p("dtype", CHOICE, "float32", "float32 for values, int64 for indices", choices=("float32", "int64")),
+               _p("value", FLOAT, 0.0, "Every element's value until weights are loaded")),
+              inputs=_NO_INPUT, key_params=("shape",)),
     # --- sequences
     LayerSpec("Embedding", "Embedding", "Looks up a learned vector for each integer token",
               (_p("num_embeddings", INT, 1000, "Vocabulary size", minimum=1, maximum=1 << 26),
@@ -208,6 +246,14 @@ def spec_of(type_name: str) -> LayerSpec:
         return CATALOG[type_name]
     except KeyError:
         raise KeyError(f"unknown layer type '{type_name}'") from None
+
+
+@cache
+def function_spec(outputs: int) -> LayerSpec:
+    """A Function node's spec: ``out``, or ``out1`` ... ``outN`` for a call that returns N tensors."""
+    outputs = min(max(outputs, 1), MAX_FUNCTION_OUTPUTS)
+    ports = (PortSpec("out"),) if outputs == 1 else tuple(PortSpec(f"out{i + 1}") for i in range(outputs))
+    return dataclasses.replace(CATALOG[FUNCTION], outputs=ports)
 
 
 def categories() -> dict[str, list[LayerSpec]]:

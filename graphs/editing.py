@@ -8,6 +8,7 @@ from __future__ import annotations
 from .edits import Compound, Connect, Disconnect, Edit, Move, RemoveNode
 from .graph import Edge, Graph, GraphError
 from .layout import COLUMN_PITCH
+from .operations import palette_node
 
 GRID = 20.0
 COLUMN = COLUMN_PITCH      # from a node to the one added after it: the layout's column
@@ -19,7 +20,8 @@ def snapped(x: float, y: float) -> tuple[float, float]:
 
 def add_at_edit(graph: Graph, type_name: str, x: float, y: float) -> Edit:
     """A new layer at a point of the canvas (a drop), on the grid."""
-    return graph.add_node_edit(type_name, position=snapped(x, y))
+    type_name, params = palette_node(type_name)
+    return graph.add_node_edit(type_name, position=snapped(x, y), **params)
 
 
 def add_after_edit(graph: Graph, source: str, type_name: str) -> Compound:
@@ -28,7 +30,8 @@ def add_after_edit(graph: Graph, source: str, type_name: str) -> Compound:
     branch right of it."""
     node = graph.node(source)
     x, y = graph.positions.get(source, (0.0, 0.0))
-    add = graph.add_node_edit(type_name, position=(x + COLUMN, y))
+    type_name, params = palette_node(type_name)
+    add = graph.add_node_edit(type_name, position=(x + COLUMN, y), **params)
     new = add.node
     if not node.spec.outputs or not new.spec.inputs:
         return Compound([add], label=f"Add {new.id}")

@@ -341,6 +341,34 @@ def _read_routes(graph: Graph, routes: Any, fail, place: str) -> None:
         graph.routes[edge] = tuple((float(x), float(y)) for x, y in via)
 
 
+def _used_first(section: dict[str, Any]) -> list[str]:
+    """Block names with each block after the blocks its body uses (file order otherwise; a
+    loop, refused once the bodies are read, keeps file order)."""
+    uses = {}
+    for name, item in section.items():
+        nodes = item.get("nodes") if isinstance(item, dict) else None
+        uses[name] = [n["type"] for n in nodes if isinstance(n, dict) and n.get("type") in section
+                      and n.get("type") != name] if isinstance(nodes, list) else []
+    order: list[str] = []
+    state: dict[str, int] = {}          # 1: being placed, 2: placed
+    for start in section:
+        stack = [(start, iter(uses[start]))]
+        if state.get(start):
+            continue
+        state[start] = 1
+        while stack:                    # iterative: a hostile file may nest deeply
+            name, pending = stack[-1]
+            used = next(pending, None)
+            if used is None:
+                stack.pop()
+                state[name] = 2
+                order.append(name)
+            elif not state.get(used):
+                state[used] = 1
+                stack.append((used, iter(uses[used])))
+    return order
+
+
 def _read_blocks(graph: Graph, section: dict, fail) -> None:
     """Block definitions: all names first, so that blocks may use one another in any order; then
     each body; then no block may use itself, and nesting stays bounded."""
@@ -365,8 +393,8 @@ def _read_blocks(graph: Graph, section: dict, fail) -> None:
         if not isinstance(description, str):
             raise fail(f"{where}.description", "must be text")
         graph.blocks[name] = graph.new_body(name, declared, description)
-    for name, item in section.items():
-        _read_body(graph.blocks[name], item, fail, f"blocks.{name}.", ("positions", "routes"))
+    for name in _used_first(section):     # a wire into a block use needs that block's ports
+        _read_body(graph.blocks[name], section[name], fail, f"blocks.{name}.", ("positions", "routes"))
     loop = block_cycle(graph.blocks)
     if loop:
         raise fail(f"blocks.{loop[0]}", "a block may not use itself: " + " uses ".join(loop))

@@ -18,7 +18,7 @@ import networkx as nx
 
 from . import edits as E
 from .blocks import Library, block_name_problem, block_spec, library_parts, param_ref, parameter_problem, ref_name, uses_block
-from .catalog import CATALOG
+from .catalog import CATALOG, FUNCTION, function_spec
 from .edits import GraphError
 from .events import (
     MODEL_EVENTS,
@@ -49,6 +49,9 @@ class Node:
 
     @property
     def spec(self) -> LayerSpec:
+        if self.type == FUNCTION:       # its outputs are as many as its call returns
+            count = self.params.get("outputs", 1)
+            return function_spec(count if isinstance(count, int) else 1)
         return type_spec(self.type, self.library)
 
     def copy(self) -> Node:
@@ -333,6 +336,13 @@ class Graph:
                                         declared=self.declared())
         except ParamError as err:
             raise GraphError(f"{node_id}: {err}") from None
+        if node.type == FUNCTION and "outputs" in canonical:
+            # fewer results would leave wires on ports that no longer exist
+            kept = function_spec(canonical["outputs"]).outputs
+            wired = sorted({e.src_port for e in self.out_edges(node_id)} - {p.name for p in kept})
+            if wired:
+                raise GraphError(f"{node_id}: its output {wired[0]} has wires; take them off before it returns "
+                                 f"{canonical['outputs']} tensor(s)")
         return E.SetParams(node_id, canonical)
 
     def rename(self, old: str, new: str) -> None:
@@ -590,7 +600,12 @@ class Graph:
 
 
 def _copy_value(value: Any) -> Any:
-    return list(value) if isinstance(value, list) else dict(value) if isinstance(value, dict) else value
+    """A copy that shares nothing mutable (a Function node's arguments nest lists and objects)."""
+    if isinstance(value, list):
+        return [_copy_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _copy_value(v) for k, v in value.items()}
+    return value
 
 
 def topological_order(graph: Graph, nodes: Iterable[str] | None = None) -> list[str]:

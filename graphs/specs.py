@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .operations import arguments_problem, operation_problem
+
 # Parameter kinds. Values are plain JSON types so that a file never holds anything else.
 INT = "int"          # an integer
 FLOAT = "float"      # a number
@@ -16,6 +18,9 @@ BOOL = "bool"        # true / false
 CHOICE = "choice"    # one string out of ``choices``
 INTS = "ints"        # an integer, or a list of ``length`` integers (kernel_size=3 or [3, 5])
 SHAPE = "shape"      # a list of integers (a tensor shape without the batch axis)
+OPERATION = "operation"  # the name of a whitelisted torch operation (graphs.operations)
+ARGS = "args"        # a Function node's positional arguments: a list of literals
+KWARGS = "kwargs"    # a Function node's named arguments: an object of literals
 
 
 class ParamError(ValueError):
@@ -95,6 +100,11 @@ class ParamSpec:
             if sizes.count(-1) > 1:
                 raise ParamError(f"'{self.name}' may infer (-1) at most one size")
             return sizes
+        if self.kind in (OPERATION, ARGS, KWARGS):
+            problem = operation_problem(value) if self.kind == OPERATION else arguments_problem(value, self.kind == KWARGS)
+            if problem:
+                raise ParamError(f"'{self.name}' {problem}" if self.kind != OPERATION else f"'{self.name}': {problem}")
+            return value
         raise AssertionError(f"unknown parameter kind {self.kind}")
 
     def _check_int(self, value: Any) -> int:

@@ -64,7 +64,14 @@ def example_graph(type_name):
         shape = (6, 8)
     if type_name == "Embedding":
         dtype, shape = "int64", (6,)
-    if spec.inputs and spec.inputs[0].multiple:
+    if not spec.inputs:        # Parameter, Constant: added to what flows in, as a position embedding is
+        g = Graph(name=type_name)
+        x, n = g.add_node("Input", shape=list(shape)), g.add_node(type_name, shape=list(shape))
+        add = g.add_node("Add")
+        g.connect(x, add); g.connect(n, add)
+        g.connect(add, g.add_node("Output"))
+        return g
+    if spec.inputs and spec.inputs[0].multiple and type_name != "Function":   # Function: x0 * 2 by default
         g = Graph(name=type_name)
         a, b = g.add_node("Input", shape=list(shape)), g.add_node("Input", shape=list(shape))
         n = g.add_node(type_name)

@@ -1,0 +1,32 @@
+"""NetLoom's own modules, for layers torch has no ``nn`` class for.
+
+Each class needs only torch, so that exported code can carry its source as written here.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class StochasticDepth(nn.Module):
+    """Drops a residual branch at random while training, scaling what is kept so that the
+    expected value is unchanged (Huang et al., 2016); the identity when evaluating."""
+
+    def __init__(self, p: float = 0.1, mode: str = "row") -> None:
+        super().__init__()
+        self.p, self.mode = p, mode
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0.0:
+            return x
+        keep = 1.0 - self.p
+        shape = [x.shape[0]] + [1] * (x.ndim - 1) if self.mode == "row" else [1] * x.ndim
+        noise = torch.empty(shape, dtype=x.dtype, device=x.device).bernoulli_(keep)
+        return x * noise.div_(keep) if keep > 0.0 else x * noise
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}, mode={self.mode!r}"
+
+
+OWN_MODULES: dict[str, type[nn.Module]] = {"StochasticDepth": StochasticDepth}
