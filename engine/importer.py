@@ -1,7 +1,15 @@
 """``import_module(module, example_inputs)``: any traceable ``nn.Module`` as a graph.
 
 torch.fx traces the module; every step is mapped to a catalog layer with its parameters read
-back from the module, and the weights come along as a state dict for the compiled graph.
+back from the module, and the weights come along as a state dict for the compiled graph. A step
+no layer expresses (``x.transpose(1, 2)``, ``F.scaled_dot_product_attention``, ``x[:, 0]``)
+becomes a general ``Function`` node when its operation is on the whitelist, and a learned tensor
+read outside a layer (a class token, a layer scale) a ``Parameter`` node.
+
+Sizes computed while the module runs (``n, c, h, w = x.shape``) are not steps of the graph: the
+traced module is run on the examples at two batch sizes, every value that is not a tensor is
+written down as the literal it was, and one that follows the batch size as ``batch``. So the
+graph is exact for the examples' shapes with any batch size, as every NetLoom graph is.
 
 The module's own hierarchy becomes blocks: a submodule of a class of its own (torchvision's
 Bottleneck, Inception's InceptionA) is traced on its own into a block body, one definition per
@@ -9,13 +17,14 @@ class and configuration (then merged: the numbers that differ become the block's
 and used where the module calls it; containers (``nn.Sequential``)
 are only namespaces and are written out. ResNet-50 thus opens as a stem, 16 bottleneck uses
 and a head, with weights named as in its code. What
-has no catalog layer (or a setting a layer cannot express) is refused with a list of every such
+is not on the whitelist (or a setting a layer cannot express) is refused with a list of every such
 step and where it occurs: nothing is dropped or approximated. As a last guard the imported graph
 is compiled and must give the module's own outputs on the example inputs.
 """
 
 from __future__ import annotations
 
+import math
 import operator
 import re
 from collections.abc import Callable
@@ -25,13 +34,14 @@ import torch
 import torch.nn.functional as F
 from torch import fx, nn
 
-from graphs import CATALOG, Edge, Graph, GraphError
+from graphs import CATALOG, FUNCTION, Edge, Graph, GraphError
 from graphs.block_merge import merge_alike
 from graphs.blocks import REPEAT
 from graphs.edits import Connect, DefineBlock
 from graphs.layout import layout_edit
 
 from .errors import first_line
+from .import_values import Meta, NotLiteral, doubled, evaluate, holds_tensor
 
 
 class ImportProblem(ValueError):
@@ -44,6 +54,10 @@ class ImportProblem(ValueError):
 
 class _Refuse(Exception):
     pass
+
+
+class _Downstream(_Refuse):
+    """A step that uses one already refused: only the first cause is listed."""
 
 
 def _ints(value: Any) -> int | list[int]:
@@ -134,7 +148,9 @@ MODULES: dict[type, tuple[str, Callable[[nn.Module], dict]]] = {
     nn.LeakyReLU: ("LeakyReLU", lambda m: {"negative_slope": m.negative_slope}),
     nn.PReLU: ("PReLU", lambda m: {"num_parameters": m.num_parameters, "init": float(m.init)}),  # type: ignore[arg-type]
     nn.ELU: ("ELU", lambda m: {"alpha": m.alpha}), nn.GELU: ("GELU", lambda m: {"approximate": m.approximate}),
-    nn.SiLU: ("SiLU", lambda m: {}), nn.Sigmoid: ("Sigmoid", lambda m: {}), nn.Tanh: ("Tanh", lambda m: {}),
+    nn.SiLU: ("SiLU", lambda m: {}), nn.Hardswish: ("Hardswish", lambda m: {}),
+    nn.Hardsigmoid: ("Hardsigmoid", lambda m: {}), nn.Mish: ("Mish", lambda m: {}),
+    nn.Sigmoid: ("Sigmoid", lambda m: {}), nn.Tanh: ("Tanh", lambda m: {}),
     nn.Softmax: ("Softmax", lambda m: {"dim": m.dim if m.dim is not None else -1}),
     nn.LogSoftmax: ("LogSoftmax", lambda m: {"dim": m.dim if m.dim is not None else -1}),
     nn.Identity: ("Identity", lambda m: {}),
@@ -151,9 +167,33 @@ MODULES: dict[type, tuple[str, Callable[[nn.Module], dict]]] = {
 # ---------------------------------------------------------------------- functions and methods
 _ACTIVATIONS = {F.relu: "ReLU", torch.relu: "ReLU", F.relu6: "ReLU6", torch.sigmoid: "Sigmoid", F.sigmoid: "Sigmoid",
                 torch.tanh: "Tanh", F.tanh: "Tanh", F.silu: "SiLU", F.gelu: "GELU", F.elu: "ELU",
-                F.leaky_relu: "LeakyReLU", F.softmax: "Softmax", F.log_softmax: "LogSoftmax", torch.softmax: "Softmax"}
+                F.leaky_relu: "LeakyReLU", F.softmax: "Softmax", F.log_softmax: "LogSoftmax", torch.softmax: "Softmax",
+                F.hardswish: "Hardswish", F.hardsigmoid: "Hardsigmoid", F.mish: "Mish"}
 _METHOD_ACTIVATIONS = {"relu": "ReLU", "sigmoid": "Sigmoid", "tanh": "Tanh", "softmax": "Softmax",
                        "log_softmax": "LogSoftmax"}
+# Other spellings of whitelisted operations (torch.add is a + b; x.div(y) is x / y).
+_FUNCTION_ALIASES = {torch.add: "add", torch.sub: "sub", torch.subtract: "sub", torch.mul: "mul",
+                     torch.multiply: "mul", torch.div: "truediv", torch.true_divide: "truediv",
+                     torch.matmul: "matmul", torch.pow: "pow", torch.neg: "neg", torch.concat: "cat",
+                     torch.concatenate: "cat", torch.reshape: "reshape", operator.iadd: "add", operator.isub: "sub",
+                     operator.imul: "mul", operator.itruediv: "truediv", operator.ipow: "pow", torch.erf: "erf",
+                     F.sigmoid: "sigmoid", F.tanh: "tanh", F.relu: "relu", torch.clip: "clamp", torch.swapaxes: "transpose",
+                     torch.swapdims: "transpose"}
+_METHOD_ALIASES = {"div": "truediv", "multiply": "mul", "subtract": "sub", "clip": "clamp", "swapaxes": "transpose",
+                   "swapdims": "transpose", "concat": "cat", "__getitem__": "getitem"}
+_VARARGS_METHODS = ("permute", "flip")      # x.permute(0, 2, 1) is torch.permute(x, (0, 2, 1))
+
+
+def _operation_of(n: fx.Node) -> str | None:
+    """The whitelisted operation an fx step calls, or None."""
+    from .operations import TABLE
+    if n.op == "call_method":
+        name = _METHOD_ALIASES.get(str(n.target), str(n.target))
+        return name if name in TABLE else None
+    for name, op in TABLE.items():
+        if op.function is n.target:
+            return name
+    return _FUNCTION_ALIASES.get(n.target)   # type: ignore[call-overload]
 
 
 def _arg(n: fx.Node, index: int, name: str, default: Any = None) -> Any:
@@ -166,16 +206,25 @@ _CONTAINERS = (nn.Sequential, nn.ModuleList, nn.ModuleDict)
 
 
 def _is_block(module: nn.Module) -> bool:
-    """A module of a class of its own, made of layers: it becomes a block. Built-in torch layers
-    are mapped one to one, and containers only group names."""
+    """A module of a class of its own, made of layers or holding its own weights (ConvNeXt's
+    LayerNorm2d): it becomes a block. Built-in torch layers are mapped one to one, and containers
+    only group names."""
     return (type(module) not in MODULES and not isinstance(module, _CONTAINERS)
-            and not type(module).__module__.startswith("torch.nn") and any(True for _ in module.children()))
+            and not type(module).__module__.startswith("torch.nn")
+            and (any(True for _ in module.children()) or any(True for _ in module.parameters(recurse=False))))
 
 
 class _BlockTracer(fx.Tracer):
-    """Stops at catalog layers and at blocks; traces through containers."""
+    """Stops at catalog layers and at blocks; traces through containers, and through modules
+    that are called with something other than tensors (DenseNet's layers take a list)."""
+
+    def __init__(self, inlined: set[int]) -> None:
+        super().__init__()
+        self.inlined = inlined
 
     def is_leaf_module(self, m: nn.Module, module_qualified_name: str) -> bool:
+        if id(m) in self.inlined:
+            return False
         return type(m) in MODULES or _is_block(m) or super().is_leaf_module(m, module_qualified_name)
 
 
@@ -183,9 +232,9 @@ class _Blocks:
     """The definitions an import makes: one per module class and configuration (the traced body
     without its input shapes), named after the class (``Bottleneck``, then ``Bottleneck2`` ...)."""
 
-    def __init__(self, root: Graph, seen_inputs: dict[str, list[torch.Tensor]]) -> None:
+    def __init__(self, root: Graph, seen: _Calls) -> None:
         self.root = root
-        self.seen_inputs = seen_inputs       # module path -> the tensors it was first called with
+        self.seen = seen
         self.names: dict[str, str] = {}      # configuration -> block name
 
     def define(self, module: nn.Module, body: Graph) -> str:
@@ -211,27 +260,30 @@ class _Blocks:
 
 
 class _Importer:
-    def __init__(self, module: nn.Module, example_inputs: tuple[torch.Tensor, ...],
+    def __init__(self, module: nn.Module, inputs: tuple, bigger: tuple,
                  blocks: _Blocks | None = None, path: str = "") -> None:
         self.module = module
-        self.inputs = example_inputs
+        self.inputs = inputs                 # the examples
+        self.bigger = bigger                 # the same at another batch size
         self.path = path                     # where this module sits in the imported one ("" for it)
         if blocks is None:
             self.graph = Graph(name=type(module).__name__)
-            blocks = _Blocks(self.graph, _first_inputs(module, example_inputs))
+            blocks = _Blocks(self.graph, _Calls(module, inputs, bigger))
         else:               # a block body: its blocks are the document's
             self.graph = blocks.root.new_body(type(module).__name__, {})
         self.blocks = blocks
         # fx values are typed as any argument (numbers, lists, nodes): the maps take what fx gives.
         self.values: dict[Any, tuple[str, str]] = {}     # fx value -> (node id, port)
-        self.pending: dict[Any, tuple[str, Any]] = {}     # partial values: RNN tuples, sizes
+        self.pending: dict[Any, tuple[str, Any]] = {}     # tuples of tensors: RNN, attention, split results
         self.problems: list[str] = []
         self.state: dict[str, torch.Tensor] = {}
         self.module_users: dict[Any, str] = {}
+        self.attributes: dict[str, tuple[str, str]] = {}  # tensor attribute -> its Parameter/Constant node
+        self.refused: set[fx.Node] = set()
 
     def run(self) -> tuple[Graph, dict[str, torch.Tensor]]:
         try:
-            tracer = _BlockTracer()
+            tracer = _BlockTracer(self.blocks.seen.inlined)
             traced = fx.GraphModule(self.module, tracer.trace(self.module))
         except Exception as err:   # data-dependent control flow and the like
             first = first_line(err)
@@ -242,10 +294,18 @@ class _Importer:
         placeholders = [n for n in traced.graph.nodes if n.op == "placeholder"]
         if len(placeholders) != len(self.inputs):
             raise ImportProblem([f"forward takes {len(placeholders)} inputs but {len(self.inputs)} examples were given"])
+        try:
+            self.concrete = evaluate(traced, self.inputs, self.bigger)
+        except Exception as err:
+            where = self.path or type(self.module).__name__
+            raise ImportProblem([f"{where} fails on the example inputs once traced: {first_line(err)}"]) from None
         for n in traced.graph.nodes:
             try:
                 self._visit(n)
+            except _Downstream:
+                self.refused.add(n)
             except _Refuse as why:
+                self.refused.add(n)
                 self.problems.append(f"{self._where(n)}: {why}")
         if self.problems:
             raise ImportProblem(self.problems)
@@ -262,7 +322,7 @@ class _Importer:
     # ------------------------------------------------------------------ building
     def _id(self, name: str) -> str:
         """The module's own name where it is free (``layer1_0_conv1``), as hand-written code has it."""
-        return self.graph.unique_id(name, keep_if_free=True)
+        return self.graph.unique_id(re.sub(r"\W", "_", name), keep_if_free=True)
 
     def _add(self, n: fx.Node, type_name: str, params: dict, sources: list[Any], name: str | None = None) -> str:
         try:
@@ -276,8 +336,9 @@ class _Importer:
         for source, port_name in zip(sources, ports):
             src_id, port = self._value(source)
             self._wire(Edge(src_id, node_id, port, port_name))
-        if type_name in self.graph.blocks and len(spec.outputs) > 1:   # several results: unpacked by index
-            self.pending[n] = ("block", node_id)
+        if (type_name in self.graph.blocks or type_name == FUNCTION) and len(spec.outputs) > 1:
+            # several results: unpacked by index
+            self.pending[n] = ("ports", node_id)
         elif spec.outputs:
             self.values[n] = (node_id, spec.outputs[0].name)
         return node_id
@@ -289,35 +350,73 @@ class _Importer:
             raise _Refuse(str(err)) from None
 
     def _value(self, n: Any) -> tuple[str, str]:
+        if isinstance(n, fx.Node) and n in self.refused:
+            raise _Downstream()
         if not isinstance(n, fx.Node) or n not in self.values:
             raise _Refuse(f"uses {n!r}, which is not a tensor the graph can carry")
         return self.values[n]
 
     def _visit(self, n: fx.Node) -> None:
+        if any(a in self.refused for a in n.all_input_nodes):
+            raise _Downstream()
         if n.op == "placeholder":
             example = self.inputs[len(self.graph.inputs())]
             dtype = "int64" if not example.is_floating_point() else "float32"
             self._add(n, "Input", {"shape": list(example.shape[1:]), "dtype": dtype}, [], name=n.name)
-        elif n.op == "output":
+            return
+        if n.op == "output":
             results = n.args[0] if isinstance(n.args[0], (tuple, list)) else (n.args[0],)
             for i, result in enumerate(results):
                 # a block's results are its output ports: out, or out1, out2 ... as Group names them
                 name = (("out" if len(results) == 1 else f"out{i + 1}") if self.path else f"output{i + 1}")
                 self._add(n, "Output", {}, [result], name=name)
-        elif n.op == "call_module":
+            return
+        if not holds_tensor(self.concrete.first.get(n)):
+            return      # a size, a flag, a shape check: written as a literal where it is used
+        if n.op == "get_attr":
+            return self._attribute(n)
+        if n.op != "call_module" and self.concrete.constant(n) is not None:
+            return self._constant(n, self.concrete.constant(n), n.name)
+        if n.op == "call_module":
             self._visit_module(n)
         elif n.op == "call_function":
             self._visit_function(n)
         elif n.op == "call_method":
             self._visit_method(n)
-        elif n.op == "get_attr":
-            raise _Refuse("reads a tensor attribute directly (a constant or a parameter outside a layer)")
+
+    def _attribute(self, n: fx.Node) -> None:
+        """A tensor the module holds outside any layer: a Parameter node if it is learned, else a
+        Constant; one node per attribute however often it is read."""
+        target = str(n.target)
+        if target in self.attributes:
+            self.values[n] = self.attributes[target]
+            return
+        tensor = self.traced.get_parameter(target) if target in dict(self.traced.named_parameters()) else None
+        if tensor is None:
+            return self._constant(n, self.concrete.constant(n), target)
+        _need(tensor.dtype == torch.float32, f"a learned tensor of type {tensor.dtype} (only float32)")
+        node_id = self._add(n, "Parameter", {"shape": list(tensor.shape) or [1], "init": "normal", "value": 0.02},
+                            [], name=target)
+        _need(tensor.dim() > 0, "a learned single number (a tensor with no axes)")
+        self.state[node_id] = tensor.detach().clone()
+        self.attributes[target] = self.values[n]
+
+    def _constant(self, n: fx.Node, tensor: torch.Tensor | None, name: str) -> None:
+        _need(tensor is not None, "a tensor made while the model runs whose shape follows the batch size")
+        assert tensor is not None
+        dtype = {torch.float32: "float32", torch.int64: "int64"}.get(tensor.dtype)
+        _need(dtype is not None and tensor.dim() > 0,
+              f"a constant tensor of type {tensor.dtype} with {tensor.dim()} axes (only float32 or int64, 1 axis or more)")
+        node_id = self._add(n, "Constant", {"shape": list(tensor.shape), "dtype": dtype, "value": 0.0}, [], name=name)
+        self.state[node_id] = tensor
+        if n.op == "get_attr":
+            self.attributes[str(n.target)] = self.values[n]
 
     def _visit_module(self, n: fx.Node) -> None:
         module = self.traced.get_submodule(str(n.target))
         if _is_block(module):
             return self._visit_block(n, module)
-        entry = MODULES.get(type(module))
+        entry = MODULES.get(type(module)) or _optional_modules().get(type(module))
         if entry is None:
             raise _Refuse(f"no NetLoom layer for {type(module).__name__}")
         type_name, read = entry
@@ -349,11 +448,11 @@ class _Importer:
         _need(n.target not in self.module_users, f"the same block is used twice (shared weights, also at "
                                                   f"{self.module_users.get(n.target)}), which a graph cannot express")
         self.module_users[n.target] = n.name
-        seen = self.blocks.seen_inputs.get(path)
-        if seen is None or len(seen) != len(tensors):
+        seen = self.blocks.seen.first.get(path)
+        if seen is None or len(seen[0]) != len(tensors):
             raise _Refuse("is not called when the module runs on the examples")
         try:
-            body, state = _Importer(module, tuple(seen), self.blocks, path).run()
+            body, state = _Importer(module, seen[0], seen[1], self.blocks, path).run()
         except ImportProblem as inner:
             self.problems.extend(inner.problems)
             raise _Refuse(f"cannot be imported as a block ({len(inner.problems)} problems above)") from None
@@ -366,29 +465,31 @@ class _Importer:
         fn = n.target
         if fn is operator.getitem:
             return self._getitem(n)
-        if fn in (operator.add, operator.iadd, torch.add):
-            _need(len(n.args) == 2 and all(isinstance(a, fx.Node) for a in n.args) and "alpha" not in n.kwargs,
-                  "adds a constant (only tensor + tensor)")
+        tensors = [a for a in n.args if isinstance(a, fx.Node) and self.concrete.is_tensor(a)]
+        if fn in (operator.add, operator.iadd, torch.add) and len(tensors) == 2 and len(n.args) == 2 \
+                and not n.kwargs:
             return self._merge(n, "Add")
-        if fn in (operator.mul, operator.imul, torch.mul):
-            _need(len(n.args) == 2 and all(isinstance(a, fx.Node) for a in n.args), "multiplies by a constant")
+        if fn in (operator.mul, operator.imul, torch.mul) and len(tensors) == 2 and len(n.args) == 2:
             return self._merge(n, "Multiply")
-        if fn is torch.cat:
-            tensors = list(_arg(n, 0, "tensors"))
-            self._add(n, "Concat", {"dim": _arg(n, 1, "dim", 0)}, tensors)
-            return None
+        if fn in (torch.cat, torch.concat):
+            parts = _arg(n, 0, "tensors")
+            if all(isinstance(a, fx.Node) and a in self.values for a in parts):
+                self._add(n, "Concat", {"dim": self._literal(_arg(n, 1, "dim", 0), [])}, list(parts))
+                return None
         if fn is torch.flatten:
-            self._add(n, "Flatten", {"start_dim": _arg(n, 1, "start_dim", 0), "end_dim": _arg(n, 2, "end_dim", -1)},
-                      [n.args[0]])
-            return None
-        if fn in _ACTIVATIONS:
+            return self._flatten(n, n.args[0], _arg(n, 1, "start_dim", 0), _arg(n, 2, "end_dim", -1))
+        if fn in (torch.permute, torch.transpose):
+            return self._permute(n, fn is torch.transpose)
+        if fn in _ACTIVATIONS and len(tensors) == 1 and n.args[0] is tensors[0]:
             return self._activation(n, _ACTIVATIONS[fn], n.args[0], n.args[1:], n.kwargs)
         if fn is F.adaptive_avg_pool2d:
-            size = _arg(n, 1, "output_size")
-            self._add(n, "AdaptiveAvgPool2d", {"output_size": _ints(size if not isinstance(size, int) else (size, size))},
-                      [n.args[0]])
-            return None
-        if fn in (F.max_pool2d, F.avg_pool2d):
+            size = self._literal(_arg(n, 1, "output_size"), [])
+            if isinstance(size, int) or (isinstance(size, list) and all(isinstance(v, int) for v in size)):
+                self._add(n, "AdaptiveAvgPool2d", {"output_size": size if isinstance(size, int) else _ints(size)},
+                          [n.args[0]])
+                return None
+        if fn in (F.max_pool2d, F.avg_pool2d) and len(n.args) <= 4 and set(n.kwargs) <= {"stride", "padding",
+                                                                                          "ceil_mode"}:
             kernel = _arg(n, 1, "kernel_size")
             stride = _arg(n, 2, "stride", None) or None
             params = {"kernel_size": _ints(kernel), "stride": _ints(stride) if stride else None,
@@ -398,41 +499,58 @@ class _Importer:
         if fn is F.dropout:
             self._add(n, "Dropout", {"p": float(_arg(n, 1, "p", 0.5))}, [n.args[0]])
             return None
-        raise _Refuse(f"no NetLoom layer for {getattr(fn, '__module__', '')}.{getattr(fn, '__name__', fn)}")
+        if getattr(fn, "__name__", "") == "stochastic_depth" and "torchvision" in getattr(fn, "__module__", ""):
+            self._add(n, "StochasticDepth", {"p": float(_arg(n, 1, "p")), "mode": _arg(n, 2, "mode")}, [n.args[0]])
+            return None
+        return self._function(n)
 
     def _visit_method(self, n: fx.Node) -> None:
-        name, this = n.target, n.args[0]
-        args: tuple[Any, ...] = n.args
-        if name == "size":
-            _need(len(args) == 2 and args[1] == 0, "reads a size other than the batch size")
-            self.pending[n] = ("batch_size", None)
-            return
+        name, this = str(n.target), n.args[0]
         if name in ("view", "reshape"):
-            shape = list(n.args[1:]) if len(n.args) > 2 or not isinstance(n.args[1], (tuple, list)) else list(n.args[1])
-            _need(bool(shape) and isinstance(shape[0], fx.Node) and self.pending.get(shape[0], ("",))[0] == "batch_size",
-                  "reshapes without keeping the batch axis first (x.view(x.size(0), ...))")
-            rest = shape[1:]
-            _need(all(isinstance(s, int) for s in rest), "a shape computed at run time")
-            if rest == [-1]:
+            shape = self._literal(list(n.args[1:]) if len(n.args) != 2 or not isinstance(n.args[1], (tuple, list))
+                                  else list(n.args[1]), [])
+            keeps_batch = bool(shape) and shape[0] == {"batch": 1} and all(isinstance(s, int) for s in shape[1:])
+            if keeps_batch and shape[1:] == [-1]:
                 self._add(n, "Flatten", {"start_dim": 1, "end_dim": -1}, [this])
-            else:
-                self._add(n, "Reshape", {"shape": rest}, [this])
-            return
+                return
+            if keeps_batch and len(shape) > 1 and all(s >= 1 or s == -1 for s in shape[1:]) and shape.count(-1) <= 1:
+                self._add(n, "Reshape", {"shape": shape[1:]}, [this])
+                return
         if name == "flatten":
-            self._add(n, "Flatten", {"start_dim": _arg(n, 1, "start_dim", 0), "end_dim": _arg(n, 2, "end_dim", -1)},
-                      [this])
-            return
-        if name == "permute":
-            dims = list(args[1:]) if not isinstance(args[1], (tuple, list)) else list(args[1])
-            _need(dims[0] == 0, "moves the batch axis")
-            self._add(n, "Permute", {"dims": [d - 1 for d in dims[1:]]}, [this])
-            return
-        if name in _METHOD_ACTIVATIONS:
+            return self._flatten(n, this, _arg(n, 1, "start_dim", 0), _arg(n, 2, "end_dim", -1))
+        if name in ("permute", "transpose"):
+            return self._permute(n, name == "transpose")
+        if name in _METHOD_ACTIVATIONS and len(n.args) <= 2 and set(n.kwargs) <= {"dim"}:
             return self._activation(n, _METHOD_ACTIVATIONS[name], this, n.args[1:], n.kwargs)
-        if name in ("contiguous",):
+        if name == "contiguous":
             self.values[n] = self._value(this)
             return
-        raise _Refuse(f"no NetLoom layer for the method .{name}()")
+        return self._function(n)
+
+    def _flatten(self, n: fx.Node, source: Any, start: Any, end: Any) -> None:
+        start, end = self._literal(start, []), self._literal(end, [])
+        if isinstance(start, int) and start >= 1 and isinstance(end, int):
+            self._add(n, "Flatten", {"start_dim": start, "end_dim": end}, [source])
+        else:
+            self._function(n)
+
+    def _permute(self, n: fx.Node, transpose: bool) -> None:
+        """A reordering that keeps the batch axis first is a Permute layer; else a Function."""
+        source = n.args[0]
+        rank = len(self.concrete.first[source].shape) if self.concrete.is_tensor(source) else 0
+        if transpose:
+            a, b = (self._literal(v, []) for v in (_arg(n, 1, "dim0"), _arg(n, 2, "dim1")))
+            dims = list(range(rank))
+            if isinstance(a, int) and isinstance(b, int) and rank:
+                dims[a], dims[b] = dims[b], dims[a]
+        else:
+            given = n.args[1:] if not (len(n.args) == 2 and isinstance(n.args[1], (tuple, list))) else n.args[1]
+            dims = self._literal(list(given) if given else list(n.kwargs.get("dims", [])), [])
+            dims = [d % rank if isinstance(d, int) and rank else d for d in dims]
+        if rank and dims and dims[0] == 0 and all(isinstance(d, int) for d in dims):
+            self._add(n, "Permute", {"dims": [d - 1 for d in dims[1:]]}, [source])
+        else:
+            self._function(n)
 
     def _activation(self, n, type_name, source, args, kwargs) -> None:
         params = {}
@@ -444,6 +562,8 @@ class _Importer:
             params["alpha"] = float(args[0] if args else kwargs.get("alpha", 1.0))
         elif type_name == "GELU":
             params["approximate"] = kwargs.get("approximate", "none")
+        elif args or kwargs.get("inplace") is None and kwargs:
+            return self._function(n)
         self._add(n, type_name, params, [source])
 
     def _merge(self, n: fx.Node, type_name: str) -> None:
@@ -459,13 +579,66 @@ class _Importer:
             return
         self._add(n, type_name, {}, [a, b])
 
+    # ------------------------------------------------------------------ general operations
+    def _function(self, n: fx.Node) -> None:
+        """A step no layer expresses, as a Function node: its operation must be on the whitelist
+        and its arguments literals (sizes read from shapes are, once evaluated)."""
+        name = _operation_of(n)
+        if name is None:
+            module = getattr(n.target, "__module__", None) or ""
+            module = "torch" if module.startswith("torch._C") else module     # built-ins: torch's own name
+            what = f".{n.target}()" if n.op == "call_method" else \
+                f"{module}.{getattr(n.target, '__name__', n.target)}".lstrip(".")
+            raise _Refuse(f"no NetLoom layer or operation for {what}")
+        args: list[Any] = list(n.args)
+        if n.op == "call_method" and name in _VARARGS_METHODS and len(args) > 2:
+            args = [args[0], list(args[1:])]
+        wires: list[fx.Node] = []
+        encoded = [self._literal(a, wires) for a in args]
+        keywords = {k: self._literal(v, wires) for k, v in n.kwargs.items()}
+        if name == "getitem":
+            index = args[1] if len(args) > 1 else None
+            _need(not isinstance(index, list), "indexes with a list of positions (only slices, numbers, ... and None)")
+        _need(wires, "computes a tensor from no input")
+        result = self.concrete.first[n]
+        outputs = len(result) if isinstance(result, tuple) else 1
+        _need(isinstance(result, Meta) or all(isinstance(r, Meta) for r in result), "returns something other than tensors")
+        self._add(n, FUNCTION, {"op": name, "args": encoded, "kwargs": keywords, "outputs": outputs}, wires)
+
+    def _literal(self, value: Any, wires: list[fx.Node]) -> Any:
+        """An argument as a Function node stores it; a tensor becomes the next input wire."""
+        if isinstance(value, fx.Node):
+            if self.concrete.is_tensor(value):
+                self._value(value)
+                if value not in wires:
+                    wires.append(value)
+                return {"tensor": wires.index(value)}
+            if value in self.pending:
+                raise _Refuse(f"uses the whole result of {value.name} (several tensors) at once")
+            try:
+                return self.concrete.literal(value)
+            except NotLiteral as why:
+                raise _Refuse(f"uses {why}") from None
+        if isinstance(value, (list, tuple)):
+            return [self._literal(v, wires) for v in value]
+        if isinstance(value, slice):
+            return {"slice": [self._literal(v, wires) for v in (value.start, value.stop, value.step)]}
+        if value is Ellipsis:
+            return {"ellipsis": True}
+        if value is None or isinstance(value, (bool, int, str)):
+            return value
+        if isinstance(value, float):
+            _need(math.isfinite(value), f"the number {value}, which a graph file cannot hold")
+            return value
+        raise _Refuse(f"passes a {type(value).__name__} ({str(value)[:40]}), which a graph file cannot hold")
+
     def _getitem(self, n: fx.Node) -> None:
         source: Any = n.args[0]
         index: Any = n.args[1]
         kind = self.pending.get(source)
-        if kind is not None and kind[0] == "block":
+        if kind is not None and kind[0] == "ports":
             outputs = self.graph.nodes[kind[1]].spec.outputs
-            _need(isinstance(index, int) and -len(outputs) <= index < len(outputs), f"takes result {index!r} of a block")
+            _need(isinstance(index, int) and -len(outputs) <= index < len(outputs), f"takes result {index!r}")
             self.values[n] = (kind[1], outputs[index].name)
             return
         if kind is not None:
@@ -483,34 +656,54 @@ class _Importer:
             node_id = kind[1]
             last = (isinstance(index, tuple) and len(index) in (2, 3) and index[0] == slice(None)
                     and index[1] == -1 and all(i == slice(None) for i in index[2:]))
-            _need(last, "indexes the output sequence other than out[:, -1]")
-            _need(not self.graph.nodes[node_id].params["bidirectional"],
-                  "takes out[:, -1] of a bidirectional layer (the backward half is not its final state)")
-            self.values[n] = (node_id, "last")
-            return
-        raise _Refuse(f"indexes a tensor ({index!r}); only recurrent and attention outputs can be unpacked")
+            if last and not self.graph.nodes[node_id].params["bidirectional"]:
+                self.values[n] = (node_id, "last")
+                return
+            self.values[n] = (node_id, "seq")
+        return self._function(n)
 
 
-def _first_inputs(module: nn.Module, example_inputs: tuple[torch.Tensor, ...]) -> dict[str, list[torch.Tensor]]:
-    """Each block-to-be's inputs on its first call, from one run on the examples: the shapes its
-    body's Input nodes are given, as a traced body cannot know them."""
-    seen: dict[str, list[torch.Tensor]] = {}
-    hooks = []
-    for path, sub in module.named_modules():
-        if path and _is_block(sub):
-            def remember(_m, args, path=path):
-                seen.setdefault(path, [a for a in args if isinstance(a, torch.Tensor)])
-            hooks.append(sub.register_forward_pre_hook(remember))
-    if hooks:
-        try:
-            with torch.no_grad():
-                module(*example_inputs)
-        except Exception as err:
-            raise ImportProblem([f"{type(module).__name__} fails on the example inputs: {first_line(err)}"]) from None
-        finally:
-            for hook in hooks:
-                hook.remove()
-    return seen
+class _Calls:
+    """Each block-to-be's inputs on its first call, in one run on the examples and one at twice
+    their batch: the shapes its body's Input nodes are given, as a traced body cannot know them.
+    Modules called with something other than tensors are traced through instead (``inlined``)."""
+
+    def __init__(self, module: nn.Module, inputs: tuple, bigger: tuple) -> None:
+        self.first: dict[str, tuple[tuple, tuple]] = {}
+        self.inlined: set[int] = set()
+        runs: list[dict[str, tuple]] = []
+        for examples in (inputs, bigger):
+            seen: dict[str, tuple] = {}
+            hooks = []
+            for path, sub in module.named_modules():
+                if path and _is_block(sub):
+                    def remember(m, args, path=path, seen=seen):
+                        if not all(isinstance(a, torch.Tensor) for a in args):
+                            self.inlined.add(id(m))
+                        seen.setdefault(path, tuple(a for a in args if isinstance(a, torch.Tensor)))
+                    hooks.append(sub.register_forward_pre_hook(remember))
+            if not hooks:
+                return
+            try:
+                with torch.no_grad():
+                    module(*examples)
+            except Exception as err:
+                raise ImportProblem([f"{type(module).__name__} fails on the example inputs: {first_line(err)}"]) \
+                    from None
+            finally:
+                for hook in hooks:
+                    hook.remove()
+            runs.append(seen)
+        self.first = {path: (args, runs[1].get(path, ())) for path, args in runs[0].items()}
+
+
+def _optional_modules() -> dict[type, tuple[str, Callable[[nn.Module], dict]]]:
+    """Layers of torchvision's that map to catalog layers, when torchvision is there."""
+    try:
+        from torchvision.ops import StochasticDepth
+    except ImportError:
+        return {}
+    return {StochasticDepth: ("StochasticDepth", lambda m: {"p": float(m.p), "mode": m.mode})}
 
 
 def import_module(module: nn.Module, example_inputs, check_outputs: bool = True,
@@ -518,13 +711,14 @@ def import_module(module: nn.Module, example_inputs, check_outputs: bool = True,
     """Trace ``module`` into a graph and its weights (a state dict for ``compile_graph``)."""
     if isinstance(example_inputs, torch.Tensor):
         example_inputs = (example_inputs,)
+    inputs = tuple(example_inputs)
     was_training = module.training
     module.eval()
     try:
-        graph, state = _Importer(module, tuple(example_inputs)).run()
+        graph, state = _Importer(module, inputs, doubled(inputs)).run()
         merge_alike(graph)          # one Bottleneck with parameters, not one per configuration
         if check_outputs:
-            _verify(module, graph, state, tuple(example_inputs), tolerance)
+            _verify(module, graph, state, inputs, tolerance)
     finally:
         module.train(was_training)
     return graph, state

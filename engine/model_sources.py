@@ -15,6 +15,11 @@ import torch
 
 def load_source_module(spec: str, input_shape: list[int] | None):
     """``torchvision:NAME`` or ``path/to/file.py:Class`` -> (module, example input)."""
+    if spec.lower().endswith(".onnx"):
+        # A converter to torch (onnx2torch) would feed the same importer; it is not packaged for
+        # this torch, so an ONNX file is refused by name rather than misread as a Python file.
+        raise ValueError(f"{spec}: NetLoom cannot import ONNX files (no ONNX-to-torch converter is installed); "
+                         "import the model from its PyTorch code instead: torchvision:NAME or path/to/file.py:Class")
     where, _, name = spec.rpartition(":")
     if not where or not name:
         raise ValueError(f"{spec!r}: give torchvision:NAME or path/to/file.py:Class")
@@ -51,3 +56,4 @@ def load_source_module(spec: str, input_shape: list[int] | None):
             raise ValueError("give the shape of one input with --input-shape (e.g. 3,32,32)")
         shape = [int(s) for s in found]
     return module, torch.randn(1, *shape)
+

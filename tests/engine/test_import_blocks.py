@@ -92,7 +92,7 @@ def test_a_block_with_two_inputs_and_two_results_is_wired_port_by_port():
 class Unsupported(nn.Module):
     def __init__(self):
         super().__init__()
-        self.inner = nn.Sequential(nn.Linear(4, 4), nn.Hardswish())
+        self.inner = nn.Sequential(nn.Linear(4, 4), nn.RReLU())
 
     def forward(self, x):
         return self.inner(x)
@@ -110,4 +110,4 @@ class Outer(nn.Module):
 def test_a_problem_inside_a_block_names_the_layer_by_its_full_path():
     with pytest.raises(ImportProblem) as caught:
         import_module(Outer(), torch.randn(2, 4))
-    assert any("block.inner.1 (Hardswish): no NetLoom layer for Hardswish" in p for p in caught.value.problems)
+    assert any("block.inner.1 (RReLU): no NetLoom layer for RReLU" in p for p in caught.value.problems)
