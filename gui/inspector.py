@@ -27,13 +27,14 @@ from PySide6.QtWidgets import (
 )
 
 from engine import format_shape
-from graphs import Changes, ParamSpec
+from graphs import Changes, ParamError, ParamSpec
 from graphs.block_edits import parameter_link_edit
 from graphs.blocks import REPEAT, ref_name
 from graphs.edits import Rename
 from graphs.events import NodeAdded, NodeRemoved, NodeRenamed, ParamsChanged
 from graphs.graph import id_problem
-from graphs.specs import BOOL, CHOICE, FLOAT, INT, SHAPE
+from graphs.operations import OPERATIONS, arguments_text, parse_arguments
+from graphs.specs import ARGS, BOOL, CHOICE, FLOAT, INT, KWARGS, OPERATION, SHAPE
 
 from .document import Checked, Document, Opened, Replaced
 
@@ -288,6 +289,14 @@ def _editor_for(spec: ParamSpec) -> QWidget:
         combo = QComboBox()
         combo.addItems(list(spec.choices))
         return combo
+    if spec.kind == OPERATION:
+        return _operation_picker()
+    if spec.kind in (ARGS, KWARGS):
+        edit = QLineEdit()
+        edit.setPlaceholderText("e.g. x0, [2, 3]" if spec.kind == ARGS else "e.g. keepdim=True")
+        edit.setToolTip("x0, x1 ... are the input wires in order; batch is the batch size; "
+                        "slices are written slice(start, stop, step)")
+        return edit
     # INTS, SHAPE and optional ints: typed as text, validated by the spec on commit
     edit = QLineEdit()
     numbers = r"^\s*(-?\d+\s*(x|,|\s)\s*)*-?\d*\s*$"
@@ -298,7 +307,27 @@ def _editor_for(spec: ParamSpec) -> QWidget:
     return edit
 
 
+def _operation_picker() -> QComboBox:
+    """The operations, grouped as the palette lists them, each with what it does; type to
+    find one by any part of its name."""
+    combo = QComboBox()
+    combo.setEditable(True)
+    combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+    for name, (group, doc) in OPERATIONS.items():
+        combo.addItem(name)
+        combo.setItemData(combo.count() - 1, f"{group}: {doc}", Qt.ItemDataRole.ToolTipRole)
+    completer = combo.completer()
+    completer.setFilterMode(Qt.MatchFlag.MatchContains)
+    completer.setCompletionMode(completer.CompletionMode.PopupCompletion)
+    return combo
+
+
 def _parse(spec: ParamSpec, text: str):
+    if spec.kind in (ARGS, KWARGS):
+        try:
+            return parse_arguments(text, spec.kind == KWARGS)
+        except ValueError as err:
+            raise ParamError(f"'{spec.name}' {err}") from None
     if text.strip() in spec.words:
         return text.strip()
     if spec.words and text.strip().isalpha():
@@ -320,6 +349,8 @@ def _set_value(widget: QWidget, spec: ParamSpec, value) -> None:
         widget.setChecked(bool(value))
     elif isinstance(widget, QComboBox):
         widget.setCurrentText(value)
+    elif isinstance(widget, QLineEdit) and spec.kind in (ARGS, KWARGS):
+        widget.setText(arguments_text(value, spec.kind == KWARGS))
     elif isinstance(widget, QLineEdit):
         widget.setText("" if value is None else (format_shape(value) if isinstance(value, list) else str(value)))
     widget.blockSignals(False)
@@ -331,6 +362,15 @@ def _on_change(widget: QWidget, spec: ParamSpec, commit, refuse) -> None:
         widget.valueChanged.connect(commit)
     elif isinstance(widget, QCheckBox):
         widget.toggled.connect(commit)
+    elif isinstance(widget, QComboBox) and widget.isEditable():
+        # typing filters the list; a choice (or Enter on a whole name) commits
+        def commit_operation():
+            try:
+                commit(spec.validate(widget.currentText().strip()))
+            except ValueError as err:
+                refuse(str(err))
+        widget.activated.connect(lambda _index: commit_operation())
+        widget.lineEdit().editingFinished.connect(commit_operation)
     elif isinstance(widget, QComboBox):
         widget.currentTextChanged.connect(commit)
     else:

@@ -1,5 +1,6 @@
 """The palette: every catalog layer grouped by category, searchable, dragged onto the canvas or
-added next to the selection with a double-click."""
+added next to the selection with a double-click. Below the layers, every operation a Function
+node can call (folded until a search finds one): placing one places a Function node calling it."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ from PySide6.QtCore import QMimeData, Qt, Signal
 from PySide6.QtWidgets import QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from graphs import categories
+from graphs.operations import OPERATIONS, PALETTE_PREFIX
 
 from .canvas.view import LAYER_MIME
 
 TYPE_ROLE = Qt.UserRole + 1
+OPERATIONS_GROUP = "Torch operations"
 
 
 class LayerTree(QTreeWidget):
@@ -29,6 +32,14 @@ class LayerTree(QTreeWidget):
                 item.setToolTip(0, spec.description)
                 item.setFlags(Qt.ItemIsEnabled | Qt.ItemIsSelectable | Qt.ItemIsDragEnabled)
         self.expandAll()
+        self.operations = QTreeWidgetItem(self, [OPERATIONS_GROUP])
+        self.operations.setFlags(Qt.ItemIsEnabled)
+        for name, (group, doc) in OPERATIONS.items():
+            item = QTreeWidgetItem(self.operations, [name])
+            item.setData(0, TYPE_ROLE, PALETTE_PREFIX + name)
+            item.setToolTip(0, f"Function node, {group.lower()}: {doc}")
+            item.setFlags(Qt.ItemIsEnabled | Qt.ItemIsSelectable | Qt.ItemIsDragEnabled)
+        self.operations.setExpanded(False)      # 112 entries: shown when a search finds some
 
     def mimeTypes(self) -> list[str]:
         return [LAYER_MIME]
@@ -98,6 +109,8 @@ class Palette(QWidget):
                 item.setHidden(bool(needle) and needle not in hay)
                 shown += not item.isHidden()
             group.setHidden(shown == 0)
+            if group is self.tree.operations:
+                group.setExpanded(bool(needle))
 
     def set_blocks(self, blocks: list[tuple[str, str, bool]]) -> None:
         self.tree.set_blocks(blocks)

@@ -19,8 +19,9 @@ from PySide6.QtWidgets import (
 )
 
 from engine import format_shape
-from graphs import ERROR, Edge
+from graphs import ERROR, FUNCTION, Edge
 from graphs.blocks import ref_name
+from graphs.operations import call_text
 
 from ..theme import current as current_theme
 
@@ -41,7 +42,7 @@ CATEGORY_COLOURS = {
     "Inputs and outputs": "#6b7280", "Dense": "#2563eb", "Convolution": "#7c3aed", "Pooling": "#0891b2",
     "Normalization": "#059669", "Regularization": "#65a30d", "Activation": "#d97706", "Shape": "#475569",
     "Merge": "#db2777", "Embedding": "#9333ea", "Recurrent": "#dc2626", "Attention": "#c2410c",
-    "Blocks": "#0f766e",
+    "Blocks": "#0f766e", "Operations": "#854d0e",
 }
 ERROR_COLOUR = QColor("#dc2626")
 WARNING_COLOUR = QColor("#f59e0b")
@@ -172,7 +173,10 @@ class NodeItem(QGraphicsItem):
         they need; output shape and any training badge."""
         node, report = self.node, self.graph_scene.document.shown_report
         shape = report.shapes.get(node.id)
-        last = f"out {format_shape(shape)}" if shape is not None else "out ?"
+        first_out = next(iter(node.spec.outputs), None)
+        info = report.tensors.get((node.id, first_out.name)) if first_out is not None else None
+        # a tensor's own words where the batch axis is not first ("3xbatchx2x5x8", "1x5x16 (no batch axis)")
+        last = f"out {info if info is not None else format_shape(shape)}" if shape is not None else "out ?"
         if self.badge:
             last += f" · {self.badge}"
         first = node.type
@@ -243,7 +247,8 @@ class NodeItem(QGraphicsItem):
             band.setAlpha(255)            # the near view's light tint would vanish on a coloured box
             painter.fillRect(QRectF(rect.left(), rect.bottom() - rect.height() / 3, rect.width(), rect.height() / 3),
                              band)
-        text, font = _far_label(spec.type, painter.font(), rect)
+        name = self.node.params.get("op") if self.node.type == FUNCTION else spec.type   # softmax, not Function
+        text, font = _far_label(str(name), painter.font(), rect)
         if on_screen_px(font.pointSizeF(), scale) >= MIN_TEXT_PX:
             painter.setFont(font)
             painter.setPen(QColor("#ffffff"))
@@ -400,6 +405,8 @@ def defining_params(node, skip: tuple[str, ...] = ()) -> list[str]:
     """``name=value`` for the parameters that define a node, as PyTorch prints a module: its key
     ones (a convolution's channels, kernel and stride), then every other that is not its default
     (padding 3, bias False)."""
+    if node.type == FUNCTION and isinstance(node.params.get("args"), list) and isinstance(node.params.get("kwargs"), dict):
+        return [call_text(node.params["op"], node.params["args"], node.params["kwargs"], limit=120)]
     spec = node.spec
     key = [name for name in spec.key_params if name in node.params]
     rest = [p.name for p in spec.params if p.name in node.params and p.name not in key
