@@ -193,7 +193,8 @@ def _operation_of(n: fx.Node) -> str | None:
     for name, op in TABLE.items():
         if op.function is n.target:
             return name
-    return _FUNCTION_ALIASES.get(n.target)   # type: ignore[call-overload]
+    aliases: dict[Any, str] = _FUNCTION_ALIASES
+    return aliases.get(n.target)
 
 
 def _arg(n: fx.Node, index: int, name: str, default: Any = None) -> Any:
@@ -536,7 +537,7 @@ class _Importer:
 
     def _permute(self, n: fx.Node, transpose: bool) -> None:
         """A reordering that keeps the batch axis first is a Permute layer; else a Function."""
-        source = n.args[0]
+        source: Any = n.args[0]
         rank = len(self.concrete.first[source].shape) if self.concrete.is_tensor(source) else 0
         if transpose:
             a, b = (self._literal(v, []) for v in (_arg(n, 1, "dim0"), _arg(n, 2, "dim1")))
@@ -544,8 +545,8 @@ class _Importer:
             if isinstance(a, int) and isinstance(b, int) and rank:
                 dims[a], dims[b] = dims[b], dims[a]
         else:
-            given = n.args[1:] if not (len(n.args) == 2 and isinstance(n.args[1], (tuple, list))) else n.args[1]
-            dims = self._literal(list(given) if given else list(n.kwargs.get("dims", [])), [])
+            given: Any = n.args[1:] if not (len(n.args) == 2 and isinstance(n.args[1], (tuple, list))) else n.args[1]
+            dims = self._literal(list(given) if given else list(n.kwargs.get("dims", [])), [])  # type: ignore[arg-type]
             dims = [d % rank if isinstance(d, int) and rank else d for d in dims]
         if rank and dims and dims[0] == 0 and all(isinstance(d, int) for d in dims):
             self._add(n, "Permute", {"dims": [d - 1 for d in dims[1:]]}, [source])

@@ -13,6 +13,7 @@ from PySide6.QtGui import QRegularExpressionValidator
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QCompleter,
     QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
@@ -317,8 +318,9 @@ def _operation_picker() -> QComboBox:
         combo.addItem(name)
         combo.setItemData(combo.count() - 1, f"{group}: {doc}", Qt.ItemDataRole.ToolTipRole)
     completer = combo.completer()
-    completer.setFilterMode(Qt.MatchFlag.MatchContains)
-    completer.setCompletionMode(completer.CompletionMode.PopupCompletion)
+    if completer is not None:
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
     return combo
 
 
@@ -370,7 +372,9 @@ def _on_change(widget: QWidget, spec: ParamSpec, commit, refuse) -> None:
             except ValueError as err:
                 refuse(str(err))
         widget.activated.connect(lambda _index: commit_operation())
-        widget.lineEdit().editingFinished.connect(commit_operation)
+        typed = widget.lineEdit()
+        if typed is not None:
+            typed.editingFinished.connect(commit_operation)
     elif isinstance(widget, QComboBox):
         widget.currentTextChanged.connect(commit)
     else:

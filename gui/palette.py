@@ -33,12 +33,12 @@ class LayerTree(QTreeWidget):
                 item.setFlags(Qt.ItemIsEnabled | Qt.ItemIsSelectable | Qt.ItemIsDragEnabled)
         self.expandAll()
         self.operations = QTreeWidgetItem(self, [OPERATIONS_GROUP])
-        self.operations.setFlags(Qt.ItemIsEnabled)
-        for name, (group, doc) in OPERATIONS.items():
-            item = QTreeWidgetItem(self.operations, [name])
-            item.setData(0, TYPE_ROLE, PALETTE_PREFIX + name)
-            item.setToolTip(0, f"Function node, {group.lower()}: {doc}")
-            item.setFlags(Qt.ItemIsEnabled | Qt.ItemIsSelectable | Qt.ItemIsDragEnabled)
+        self.operations.setFlags(Qt.ItemFlag.ItemIsEnabled)
+        for name, (kind, doc) in OPERATIONS.items():
+            entry = QTreeWidgetItem(self.operations, [name])
+            entry.setData(0, TYPE_ROLE, PALETTE_PREFIX + name)
+            entry.setToolTip(0, f"Function node, {kind.lower()}: {doc}")
+            entry.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled)
         self.operations.setExpanded(False)      # 112 entries: shown when a search finds some
 
     def mimeTypes(self) -> list[str]:

@@ -187,3 +187,30 @@ def test_the_train_command_needs_allow_download(tmp_path):
     final = json.loads(result.stdout.strip().splitlines()[-1])
     assert result.returncode == 1 and "--allow-download" in final["reason"]
     assert not (tmp_path / "data").exists()
+
+
+def test_every_whitelisted_operation_is_a_fixed_torch_or_operator_callable():
+    """A file names an operation; the engine calls the one callable this table holds for it:
+    no name from a file is ever looked up in Python, and no entry reaches eval, exec or the OS."""
+    import operator
+
+    from engine.operations import TABLE
+    from graphs.operations import OPERATIONS
+    assert set(TABLE) == set(OPERATIONS)
+    for name, entry in TABLE.items():
+        if entry.method is not None:
+            assert entry.method.isidentifier() and not entry.method.startswith("_")
+            assert callable(getattr(torch.Tensor, entry.method))
+        else:
+            module = getattr(entry.function, "__module__", "") or ""
+            assert entry.function in vars(operator).values() or module.startswith("torch"), name
+
+
+def test_a_function_node_with_hostile_arguments_gets_a_message_on_the_node_never_an_allocation():
+    huge = chain(("Function", {"op": "expand", "args": [{"tensor": 0}, {"batch": 1}, 100000, 100000]}),
+                 ("Linear", {"out_features": 4}), input_shape=(1, 1))
+    assert any("more than this machine's memory" in d.message for d in check(huge).diagnostics)
+    wrong = chain(("Function", {"op": "view", "args": [{"tensor": 0}, 10**12]}), input_shape=(4,))
+    assert check(wrong).errors[0].message.startswith("function1: torch rejects this call: shape")
+    missing = chain(("Function", {"op": "getitem", "args": [{"tensor": 3}, 0]}), input_shape=(4,))
+    assert check(missing).errors[0].message == "function1: torch rejects this call: uses x3, but only 1 wire(s) come in"

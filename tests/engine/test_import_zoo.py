@@ -17,6 +17,7 @@ from engine import check, compile_graph, import_module
 from engine.exporter import python_source
 from graphs import dumps_graph, loads_graph
 
+
 def small_vit():
     from torchvision.models.vision_transformer import VisionTransformer
     return VisionTransformer(image_size=32, patch_size=8, num_layers=2, num_heads=2, hidden_dim=32, mlp_dim=64)
