@@ -93,7 +93,8 @@ def used_parameters(model: torch.nn.Module, x: torch.Tensor) -> tuple[int, list[
         model(x)
     for hook in hooks:
         hook.remove()
-    unused = [name for name, _ in model.named_children() if name not in ran]
+    # a container (nn.ModuleList) is never called itself: it ran if anything in it did
+    unused = [name for name, _ in model.named_children() if not any(r == name or r.startswith(name + ".") for r in ran)]
     left_out = {id(p) for name in unused for p in model.get_submodule(name).parameters()}
     return sum(p.numel() for p in model.parameters() if id(p) not in left_out), unused
 
