@@ -27,7 +27,6 @@ from __future__ import annotations
 import math
 import operator
 import re
-from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -41,6 +40,19 @@ from graphs.edits import Connect, DefineBlock
 from graphs.layout import layout_edit
 
 from .errors import first_line
+from .import_maps import (
+    ACTIVATIONS,
+    METHOD_ACTIVATIONS,
+    MODULES,
+    VARARGS_METHODS,
+    Downstream,
+    Refuse,
+    arg,
+    ints,
+    need,
+    operation_of,
+    optional_modules,
+)
 from .import_values import Meta, NotLiteral, doubled, evaluate, holds_tensor
 
 
@@ -50,157 +62,6 @@ class ImportProblem(ValueError):
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
         super().__init__("cannot import this module exactly:\n" + "\n".join(f"  {p}" for p in problems))
-
-
-class _Refuse(Exception):
-    pass
-
-
-class _Downstream(_Refuse):
-    """A step that uses one already refused: only the first cause is listed."""
-
-
-def _ints(value: Any) -> int | list[int]:
-    if isinstance(value, int):
-        return value
-    values = [int(v) for v in value]
-    return values[0] if len(set(values)) == 1 else values
-
-
-def _need(condition: Any, why: str) -> None:
-    if not condition:
-        raise _Refuse(why)
-
-
-# ---------------------------------------------------------------------- modules
-def _conv(m) -> dict:
-    _need(m.padding_mode == "zeros", f"padding_mode={m.padding_mode!r} (only zeros)")
-    _need(not isinstance(m.padding, str) or m.padding in ("valid", "same"), f"padding={m.padding!r}")
-    padding = (0 if m.padding == "valid" else m.padding) if isinstance(m.padding, str) else _ints(m.padding)
-    params = {"out_channels": m.out_channels, "kernel_size": _ints(m.kernel_size), "stride": _ints(m.stride),
-              "padding": padding, "dilation": _ints(m.dilation), "groups": m.groups, "bias": m.bias is not None}
-    if isinstance(m, nn.ConvTranspose2d):
-        params["output_padding"] = _ints(m.output_padding)
-    return params
-
-
-def _pool(m) -> dict:
-    _need(_ints(getattr(m, "dilation", 1)) == 1, "dilation other than 1")
-    _need(not getattr(m, "return_indices", False), "return_indices=True")
-    _need(getattr(m, "divisor_override", None) is None, "divisor_override")
-    params = {"kernel_size": _ints(m.kernel_size), "stride": _ints(m.stride) if m.stride is not None else None,
-              "padding": _ints(m.padding), "ceil_mode": bool(m.ceil_mode)}
-    if isinstance(m, nn.AvgPool2d):
-        params["count_include_pad"] = bool(m.count_include_pad)
-    return params
-
-
-def _norm(m) -> dict:
-    _need(m.momentum is not None, "momentum=None (cumulative averages)")
-    _need(m.track_running_stats, "track_running_stats=False")
-    return {"eps": m.eps, "momentum": m.momentum, "affine": m.affine}
-
-
-def _recurrent(m) -> dict:
-    _need(m.batch_first, "batch_first=False: NetLoom's recurrent layers take batch-first sequences")
-    _need(getattr(m, "proj_size", 0) == 0, "proj_size")
-    params = {"hidden_size": m.hidden_size, "num_layers": m.num_layers, "bias": m.bias, "dropout": float(m.dropout),
-              "bidirectional": m.bidirectional}
-    if isinstance(m, nn.RNN):
-        params["nonlinearity"] = m.nonlinearity
-    return params
-
-
-def _layer_norm(m) -> dict:
-    _need(len(m.normalized_shape) == 1, "normalising over more than the last axis")
-    _need(getattr(m, "bias", True) is not None, "bias=False")
-    return {"eps": m.eps, "elementwise_affine": m.elementwise_affine}
-
-
-def _encoder(m) -> dict:
-    _need(m.self_attn.batch_first, "batch_first=False")
-    activation = getattr(m, "activation", None)
-    name = "gelu" if activation in (F.gelu,) or isinstance(activation, nn.GELU) else (
-        "relu" if activation in (F.relu,) or isinstance(activation, nn.ReLU) else None)
-    _need(name is not None, f"activation {activation!r}")
-    return {"nhead": m.self_attn.num_heads, "dim_feedforward": m.linear1.out_features, "dropout": m.dropout.p,
-            "activation": name, "norm_first": m.norm_first}
-
-
-def _upsample(m) -> dict:
-    _need(m.size is None and isinstance(m.scale_factor, (int, float)), "a size or per-axis scale factors")
-    _need(m.mode in ("nearest", "bilinear") and not m.align_corners, f"mode {m.mode!r}")
-    return {"scale_factor": float(m.scale_factor), "mode": m.mode}
-
-
-MODULES: dict[type, tuple[str, Callable[[nn.Module], dict]]] = {
-    nn.Linear: ("Linear", lambda m: {"out_features": m.out_features, "bias": m.bias is not None}),
-    nn.Conv1d: ("Conv1d", _conv), nn.Conv2d: ("Conv2d", _conv), nn.ConvTranspose2d: ("ConvTranspose2d", _conv),
-    nn.MaxPool1d: ("MaxPool1d", _pool), nn.MaxPool2d: ("MaxPool2d", _pool), nn.AvgPool2d: ("AvgPool2d", _pool),
-    nn.AdaptiveAvgPool2d: ("AdaptiveAvgPool2d", lambda m: {"output_size": _ints(
-        m.output_size if not isinstance(m.output_size, int) else (m.output_size,) * 2)}),
-    nn.BatchNorm1d: ("BatchNorm1d", _norm), nn.BatchNorm2d: ("BatchNorm2d", _norm),
-    nn.LayerNorm: ("LayerNorm", _layer_norm),
-    nn.GroupNorm: ("GroupNorm", lambda m: {"num_groups": m.num_groups, "eps": m.eps, "affine": m.affine}),
-    nn.LocalResponseNorm: ("LocalResponseNorm", lambda m: {"size": m.size, "alpha": m.alpha, "beta": m.beta, "k": m.k}),
-    nn.Dropout: ("Dropout", lambda m: {"p": m.p}), nn.Dropout2d: ("Dropout2d", lambda m: {"p": m.p}),
-    nn.ReLU: ("ReLU", lambda m: {}), nn.ReLU6: ("ReLU6", lambda m: {}),
-    nn.LeakyReLU: ("LeakyReLU", lambda m: {"negative_slope": m.negative_slope}),
-    nn.PReLU: ("PReLU", lambda m: {"num_parameters": m.num_parameters, "init": float(m.init)}),  # type: ignore[arg-type]
-    nn.ELU: ("ELU", lambda m: {"alpha": m.alpha}), nn.GELU: ("GELU", lambda m: {"approximate": m.approximate}),
-    nn.SiLU: ("SiLU", lambda m: {}), nn.Hardswish: ("Hardswish", lambda m: {}),
-    nn.Hardsigmoid: ("Hardsigmoid", lambda m: {}), nn.Mish: ("Mish", lambda m: {}),
-    nn.Sigmoid: ("Sigmoid", lambda m: {}), nn.Tanh: ("Tanh", lambda m: {}),
-    nn.Softmax: ("Softmax", lambda m: {"dim": m.dim if m.dim is not None else -1}),
-    nn.LogSoftmax: ("LogSoftmax", lambda m: {"dim": m.dim if m.dim is not None else -1}),
-    nn.Identity: ("Identity", lambda m: {}),
-    nn.Flatten: ("Flatten", lambda m: {"start_dim": m.start_dim, "end_dim": m.end_dim}),
-    nn.Upsample: ("Upsample", _upsample),
-    nn.Embedding: ("Embedding", lambda m: {"num_embeddings": m.num_embeddings, "embedding_dim": m.embedding_dim,
-                                           "padding_idx": m.padding_idx}),
-    nn.RNN: ("RNN", _recurrent), nn.LSTM: ("LSTM", _recurrent), nn.GRU: ("GRU", _recurrent),
-    nn.MultiheadAttention: ("MultiheadAttention", lambda m: {"num_heads": m.num_heads, "dropout": m.dropout,
-                                                             "bias": m.in_proj_bias is not None}),
-    nn.TransformerEncoderLayer: ("TransformerEncoderLayer", _encoder),
-}
-
-# ---------------------------------------------------------------------- functions and methods
-_ACTIVATIONS = {F.relu: "ReLU", torch.relu: "ReLU", F.relu6: "ReLU6", torch.sigmoid: "Sigmoid", F.sigmoid: "Sigmoid",
-                torch.tanh: "Tanh", F.tanh: "Tanh", F.silu: "SiLU", F.gelu: "GELU", F.elu: "ELU",
-                F.leaky_relu: "LeakyReLU", F.softmax: "Softmax", F.log_softmax: "LogSoftmax", torch.softmax: "Softmax",
-                F.hardswish: "Hardswish", F.hardsigmoid: "Hardsigmoid", F.mish: "Mish"}
-_METHOD_ACTIVATIONS = {"relu": "ReLU", "sigmoid": "Sigmoid", "tanh": "Tanh", "softmax": "Softmax",
-                       "log_softmax": "LogSoftmax"}
-# Other spellings of whitelisted operations (torch.add is a + b; x.div(y) is x / y).
-_FUNCTION_ALIASES = {torch.add: "add", torch.sub: "sub", torch.subtract: "sub", torch.mul: "mul",
-                     torch.multiply: "mul", torch.div: "truediv", torch.true_divide: "truediv",
-                     torch.matmul: "matmul", torch.pow: "pow", torch.neg: "neg", torch.concat: "cat",
-                     torch.concatenate: "cat", torch.reshape: "reshape", operator.iadd: "add", operator.isub: "sub",
-                     operator.imul: "mul", operator.itruediv: "truediv", operator.ipow: "pow", torch.erf: "erf",
-                     F.sigmoid: "sigmoid", F.tanh: "tanh", F.relu: "relu", torch.clip: "clamp", torch.swapaxes: "transpose",
-                     torch.swapdims: "transpose"}
-_METHOD_ALIASES = {"div": "truediv", "multiply": "mul", "subtract": "sub", "clip": "clamp", "swapaxes": "transpose",
-                   "swapdims": "transpose", "concat": "cat", "__getitem__": "getitem"}
-_VARARGS_METHODS = ("permute", "flip")      # x.permute(0, 2, 1) is torch.permute(x, (0, 2, 1))
-
-
-def _operation_of(n: fx.Node) -> str | None:
-    """The whitelisted operation an fx step calls, or None."""
-    from .operations import TABLE
-    if n.op == "call_method":
-        name = _METHOD_ALIASES.get(str(n.target), str(n.target))
-        return name if name in TABLE else None
-    for name, op in TABLE.items():
-        if op.function is n.target:
-            return name
-    aliases: dict[Any, str] = _FUNCTION_ALIASES
-    return aliases.get(n.target)
-
-
-def _arg(n: fx.Node, index: int, name: str, default: Any = None) -> Any:
-    if len(n.args) > index:
-        return n.args[index]
-    return n.kwargs.get(name, default)
 
 
 _CONTAINERS = (nn.Sequential, nn.ModuleList, nn.ModuleDict)
@@ -303,9 +164,9 @@ class _Importer:
         for n in traced.graph.nodes:
             try:
                 self._visit(n)
-            except _Downstream:
+            except Downstream:
                 self.refused.add(n)
-            except _Refuse as why:
+            except Refuse as why:
                 self.refused.add(n)
                 self.problems.append(f"{self._where(n)}: {why}")
         if self.problems:
@@ -329,7 +190,7 @@ class _Importer:
         try:
             node_id = self.graph.add_node(type_name, id=self._id(name or n.name), **params)
         except GraphError as err:
-            raise _Refuse(str(err).split(": ", 1)[-1]) from None
+            raise Refuse(str(err).split(": ", 1)[-1]) from None
         spec = self.graph.nodes[node_id].spec
         # A layer takes all its tensors on its one input (Add, Concat); a block, one per port.
         ports = ([p.name for p in spec.inputs] if type_name in self.graph.blocks
@@ -348,18 +209,18 @@ class _Importer:
         try:
             self.graph.apply(Connect(edge))
         except GraphError as err:
-            raise _Refuse(str(err)) from None
+            raise Refuse(str(err)) from None
 
     def _value(self, n: Any) -> tuple[str, str]:
         if isinstance(n, fx.Node) and n in self.refused:
-            raise _Downstream()
+            raise Downstream()
         if not isinstance(n, fx.Node) or n not in self.values:
-            raise _Refuse(f"uses {n!r}, which is not a tensor the graph can carry")
+            raise Refuse(f"uses {n!r}, which is not a tensor the graph can carry")
         return self.values[n]
 
     def _visit(self, n: fx.Node) -> None:
         if any(a in self.refused for a in n.all_input_nodes):
-            raise _Downstream()
+            raise Downstream()
         if n.op == "placeholder":
             example = self.inputs[len(self.graph.inputs())]
             dtype = "int64" if not example.is_floating_point() else "float32"
@@ -395,18 +256,18 @@ class _Importer:
         tensor = self.traced.get_parameter(target) if target in dict(self.traced.named_parameters()) else None
         if tensor is None:
             return self._constant(n, self.concrete.constant(n), target)
-        _need(tensor.dtype == torch.float32, f"a learned tensor of type {tensor.dtype} (only float32)")
+        need(tensor.dtype == torch.float32, f"a learned tensor of type {tensor.dtype} (only float32)")
         node_id = self._add(n, "Parameter", {"shape": list(tensor.shape) or [1], "init": "normal", "value": 0.02},
                             [], name=target)
-        _need(tensor.dim() > 0, "a learned single number (a tensor with no axes)")
+        need(tensor.dim() > 0, "a learned single number (a tensor with no axes)")
         self.state[node_id] = tensor.detach().clone()
         self.attributes[target] = self.values[n]
 
     def _constant(self, n: fx.Node, tensor: torch.Tensor | None, name: str) -> None:
-        _need(tensor is not None, "a tensor made while the model runs whose shape follows the batch size")
+        need(tensor is not None, "a tensor made while the model runs whose shape follows the batch size")
         assert tensor is not None
         dtype = {torch.float32: "float32", torch.int64: "int64"}.get(tensor.dtype)
-        _need(dtype is not None and tensor.dim() > 0,
+        need(dtype is not None and tensor.dim() > 0,
               f"a constant tensor of type {tensor.dtype} with {tensor.dim()} axes (only float32 or int64, 1 axis or more)")
         node_id = self._add(n, "Constant", {"shape": list(tensor.shape), "dtype": dtype, "value": 0.0}, [], name=name)
         self.state[node_id] = tensor
@@ -417,20 +278,20 @@ class _Importer:
         module = self.traced.get_submodule(str(n.target))
         if _is_block(module):
             return self._visit_block(n, module)
-        entry = MODULES.get(type(module)) or _optional_modules().get(type(module))
+        entry = MODULES.get(type(module)) or optional_modules().get(type(module))
         if entry is None:
-            raise _Refuse(f"no NetLoom layer for {type(module).__name__}")
+            raise Refuse(f"no NetLoom layer for {type(module).__name__}")
         type_name, read = entry
         params = read(module)
         tensors = [a for a in n.args if isinstance(a, fx.Node)]
         if type_name == "MultiheadAttention":
-            _need(len(set(n.args[:3])) == 1, "attention with different query, key and value (only self-attention)")
-            _need(n.kwargs.get("attn_mask") is None and n.kwargs.get("key_padding_mask") is None, "attention masks")
+            need(len(set(n.args[:3])) == 1, "attention with different query, key and value (only self-attention)")
+            need(n.kwargs.get("attn_mask") is None and n.kwargs.get("key_padding_mask") is None, "attention masks")
             tensors = tensors[:1]
-        _need(len(tensors) == 1, f"{len(tensors)} tensor inputs")
+        need(len(tensors) == 1, f"{len(tensors)} tensor inputs")
         has_weights = any(True for _ in module.state_dict())
         if has_weights and n.target in self.module_users:
-            raise _Refuse(f"the same layer is used twice (shared weights, also at {self.module_users[n.target]}), "
+            raise Refuse(f"the same layer is used twice (shared weights, also at {self.module_users[n.target]}), "
                           "which a graph cannot express")
         self.module_users[n.target] = n.name
         node_id = self._add(n, type_name, params, tensors, name=str(n.target))
@@ -442,21 +303,21 @@ class _Importer:
 
     def _visit_block(self, n: fx.Node, module: nn.Module) -> None:
         """A submodule of its own class: traced on its own into a block body, then used here."""
-        _need(not n.kwargs, "passes keyword arguments to a block")
+        need(not n.kwargs, "passes keyword arguments to a block")
         tensors = list(n.args)
-        _need(all(isinstance(a, fx.Node) for a in tensors), "passes a value other than a tensor to a block")
+        need(all(isinstance(a, fx.Node) for a in tensors), "passes a value other than a tensor to a block")
         path = f"{self.path}.{n.target}" if self.path else str(n.target)
-        _need(n.target not in self.module_users, f"the same block is used twice (shared weights, also at "
+        need(n.target not in self.module_users, f"the same block is used twice (shared weights, also at "
                                                   f"{self.module_users.get(n.target)}), which a graph cannot express")
         self.module_users[n.target] = n.name
         seen = self.blocks.seen.first.get(path)
         if seen is None or len(seen[0]) != len(tensors):
-            raise _Refuse("is not called when the module runs on the examples")
+            raise Refuse("is not called when the module runs on the examples")
         try:
             body, state = _Importer(module, seen[0], seen[1], self.blocks, path).run()
         except ImportProblem as inner:
             self.problems.extend(inner.problems)
-            raise _Refuse(f"cannot be imported as a block ({len(inner.problems)} problems above)") from None
+            raise Refuse(f"cannot be imported as a block ({len(inner.problems)} problems above)") from None
         name = self.blocks.define(module, body)
         node_id = self._add(n, name, {}, tensors, name=str(n.target))
         for key, value in state.items():
@@ -473,35 +334,35 @@ class _Importer:
         if fn in (operator.mul, operator.imul, torch.mul) and len(tensors) == 2 and len(n.args) == 2:
             return self._merge(n, "Multiply")
         if fn in (torch.cat, torch.concat):
-            parts = _arg(n, 0, "tensors")
+            parts = arg(n, 0, "tensors")
             if all(isinstance(a, fx.Node) and a in self.values for a in parts):
-                self._add(n, "Concat", {"dim": self._literal(_arg(n, 1, "dim", 0), [])}, list(parts))
+                self._add(n, "Concat", {"dim": self._literal(arg(n, 1, "dim", 0), [])}, list(parts))
                 return None
         if fn is torch.flatten:
-            return self._flatten(n, n.args[0], _arg(n, 1, "start_dim", 0), _arg(n, 2, "end_dim", -1))
+            return self._flatten(n, n.args[0], arg(n, 1, "start_dim", 0), arg(n, 2, "end_dim", -1))
         if fn in (torch.permute, torch.transpose):
             return self._permute(n, fn is torch.transpose)
-        if fn in _ACTIVATIONS and len(tensors) == 1 and n.args[0] is tensors[0]:
-            return self._activation(n, _ACTIVATIONS[fn], n.args[0], n.args[1:], n.kwargs)
+        if fn in ACTIVATIONS and len(tensors) == 1 and n.args[0] is tensors[0]:
+            return self._activation(n, ACTIVATIONS[fn], n.args[0], n.args[1:], n.kwargs)
         if fn is F.adaptive_avg_pool2d:
-            size = self._literal(_arg(n, 1, "output_size"), [])
+            size = self._literal(arg(n, 1, "output_size"), [])
             if isinstance(size, int) or (isinstance(size, list) and all(isinstance(v, int) for v in size)):
-                self._add(n, "AdaptiveAvgPool2d", {"output_size": size if isinstance(size, int) else _ints(size)},
+                self._add(n, "AdaptiveAvgPool2d", {"output_size": size if isinstance(size, int) else ints(size)},
                           [n.args[0]])
                 return None
         if fn in (F.max_pool2d, F.avg_pool2d) and len(n.args) <= 4 and set(n.kwargs) <= {"stride", "padding",
                                                                                           "ceil_mode"}:
-            kernel = _arg(n, 1, "kernel_size")
-            stride = _arg(n, 2, "stride", None) or None
-            params = {"kernel_size": _ints(kernel), "stride": _ints(stride) if stride else None,
-                      "padding": _ints(_arg(n, 3, "padding", 0)), "ceil_mode": bool(n.kwargs.get("ceil_mode", False))}
+            kernel = arg(n, 1, "kernel_size")
+            stride = arg(n, 2, "stride", None) or None
+            params = {"kernel_size": ints(kernel), "stride": ints(stride) if stride else None,
+                      "padding": ints(arg(n, 3, "padding", 0)), "ceil_mode": bool(n.kwargs.get("ceil_mode", False))}
             self._add(n, "MaxPool2d" if fn is F.max_pool2d else "AvgPool2d", params, [n.args[0]])
             return None
         if fn is F.dropout:
-            self._add(n, "Dropout", {"p": float(_arg(n, 1, "p", 0.5))}, [n.args[0]])
+            self._add(n, "Dropout", {"p": float(arg(n, 1, "p", 0.5))}, [n.args[0]])
             return None
         if getattr(fn, "__name__", "") == "stochastic_depth" and "torchvision" in getattr(fn, "__module__", ""):
-            self._add(n, "StochasticDepth", {"p": float(_arg(n, 1, "p")), "mode": _arg(n, 2, "mode")}, [n.args[0]])
+            self._add(n, "StochasticDepth", {"p": float(arg(n, 1, "p")), "mode": arg(n, 2, "mode")}, [n.args[0]])
             return None
         return self._function(n)
 
@@ -518,11 +379,11 @@ class _Importer:
                 self._add(n, "Reshape", {"shape": shape[1:]}, [this])
                 return
         if name == "flatten":
-            return self._flatten(n, this, _arg(n, 1, "start_dim", 0), _arg(n, 2, "end_dim", -1))
+            return self._flatten(n, this, arg(n, 1, "start_dim", 0), arg(n, 2, "end_dim", -1))
         if name in ("permute", "transpose"):
             return self._permute(n, name == "transpose")
-        if name in _METHOD_ACTIVATIONS and len(n.args) <= 2 and set(n.kwargs) <= {"dim"}:
-            return self._activation(n, _METHOD_ACTIVATIONS[name], this, n.args[1:], n.kwargs)
+        if name in METHOD_ACTIVATIONS and len(n.args) <= 2 and set(n.kwargs) <= {"dim"}:
+            return self._activation(n, METHOD_ACTIVATIONS[name], this, n.args[1:], n.kwargs)
         if name == "contiguous":
             self.values[n] = self._value(this)
             return
@@ -540,7 +401,7 @@ class _Importer:
         source: Any = n.args[0]
         rank = len(self.concrete.first[source].shape) if self.concrete.is_tensor(source) else 0
         if transpose:
-            a, b = (self._literal(v, []) for v in (_arg(n, 1, "dim0"), _arg(n, 2, "dim1")))
+            a, b = (self._literal(v, []) for v in (arg(n, 1, "dim0"), arg(n, 2, "dim1")))
             dims = list(range(rank))
             if isinstance(a, int) and isinstance(b, int) and rank:
                 dims[a], dims[b] = dims[b], dims[a]
@@ -584,26 +445,26 @@ class _Importer:
     def _function(self, n: fx.Node) -> None:
         """A step no layer expresses, as a Function node: its operation must be on the whitelist
         and its arguments literals (sizes read from shapes are, once evaluated)."""
-        name = _operation_of(n)
+        name = operation_of(n)
         if name is None:
             module = getattr(n.target, "__module__", None) or ""
             module = "torch" if module.startswith("torch._C") else module     # built-ins: torch's own name
             what = f".{n.target}()" if n.op == "call_method" else \
                 f"{module}.{getattr(n.target, '__name__', n.target)}".lstrip(".")
-            raise _Refuse(f"no NetLoom layer or operation for {what}")
+            raise Refuse(f"no NetLoom layer or operation for {what}")
         args: list[Any] = list(n.args)
-        if n.op == "call_method" and name in _VARARGS_METHODS and len(args) > 2:
+        if n.op == "call_method" and name in VARARGS_METHODS and len(args) > 2:
             args = [args[0], list(args[1:])]
         wires: list[fx.Node] = []
         encoded = [self._literal(a, wires) for a in args]
         keywords = {k: self._literal(v, wires) for k, v in n.kwargs.items()}
         if name == "getitem":
             index = args[1] if len(args) > 1 else None
-            _need(not isinstance(index, list), "indexes with a list of positions (only slices, numbers, ... and None)")
-        _need(wires, "computes a tensor from no input")
+            need(not isinstance(index, list), "indexes with a list of positions (only slices, numbers, ... and None)")
+        need(wires, "computes a tensor from no input")
         result = self.concrete.first[n]
         outputs = len(result) if isinstance(result, tuple) else 1
-        _need(isinstance(result, Meta) or all(isinstance(r, Meta) for r in result), "returns something other than tensors")
+        need(isinstance(result, Meta) or all(isinstance(r, Meta) for r in result), "returns something other than tensors")
         self._add(n, FUNCTION, {"op": name, "args": encoded, "kwargs": keywords, "outputs": outputs}, wires)
 
     def _literal(self, value: Any, wires: list[fx.Node]) -> Any:
@@ -615,11 +476,11 @@ class _Importer:
                     wires.append(value)
                 return {"tensor": wires.index(value)}
             if value in self.pending:
-                raise _Refuse(f"uses the whole result of {value.name} (several tensors) at once")
+                raise Refuse(f"uses the whole result of {value.name} (several tensors) at once")
             try:
                 return self.concrete.literal(value)
             except NotLiteral as why:
-                raise _Refuse(f"uses {why}") from None
+                raise Refuse(f"uses {why}") from None
         if isinstance(value, (list, tuple)):
             return [self._literal(v, wires) for v in value]
         if isinstance(value, slice):
@@ -629,9 +490,9 @@ class _Importer:
         if value is None or isinstance(value, (bool, int, str)):
             return value
         if isinstance(value, float):
-            _need(math.isfinite(value), f"the number {value}, which a graph file cannot hold")
+            need(math.isfinite(value), f"the number {value}, which a graph file cannot hold")
             return value
-        raise _Refuse(f"passes a {type(value).__name__} ({str(value)[:40]}), which a graph file cannot hold")
+        raise Refuse(f"passes a {type(value).__name__} ({str(value)[:40]}), which a graph file cannot hold")
 
     def _getitem(self, n: fx.Node) -> None:
         source: Any = n.args[0]
@@ -639,17 +500,17 @@ class _Importer:
         kind = self.pending.get(source)
         if kind is not None and kind[0] == "ports":
             outputs = self.graph.nodes[kind[1]].spec.outputs
-            _need(isinstance(index, int) and -len(outputs) <= index < len(outputs), f"takes result {index!r}")
+            need(isinstance(index, int) and -len(outputs) <= index < len(outputs), f"takes result {index!r}")
             self.values[n] = (kind[1], outputs[index].name)
             return
         if kind is not None:
             type_name, node_id = kind
             if type_name == "MultiheadAttention":
-                _need(index == 0, "uses the attention weights")
+                need(index == 0, "uses the attention weights")
                 self.values[n] = (node_id, "out")
                 return
             if type_name in ("RNN", "LSTM", "GRU"):
-                _need(index == 0, "uses the hidden state tuple directly; use the output sequence or out[:, -1]")
+                need(index == 0, "uses the hidden state tuple directly; use the output sequence or out[:, -1]")
                 self.values[n] = (node_id, "seq")
                 self.pending[n] = ("sequence", node_id)
                 return
@@ -696,15 +557,6 @@ class _Calls:
                     hook.remove()
             runs.append(seen)
         self.first = {path: (args, runs[1].get(path, ())) for path, args in runs[0].items()}
-
-
-def _optional_modules() -> dict[type, tuple[str, Callable[[nn.Module], dict]]]:
-    """Layers of torchvision's that map to catalog layers, when torchvision is there."""
-    try:
-        from torchvision.ops import StochasticDepth
-    except ImportError:
-        return {}
-    return {StochasticDepth: ("StochasticDepth", lambda m: {"p": float(m.p), "mode": m.mode})}
 
 
 def import_module(module: nn.Module, example_inputs, check_outputs: bool = True,
