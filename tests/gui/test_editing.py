@@ -205,9 +205,12 @@ def test_drops_land_where_they_are_dropped_without_the_view_jumping(window, qtbo
 
 def test_palette_search_filters_by_name_and_description(window, qtbot):
     qtbot.keyClicks(window.palette.search, "pool")
-    # the built-in blocks whose descriptions speak of pooling, then the pooling layers
+    # the built-in blocks whose descriptions speak of pooling, then the pooling layers, then the
+    # pooling operations a Function node can call
     assert window.palette.visible_types() == ["VGGStage", "Inception", "MaxPool1d", "MaxPool2d", "AvgPool2d",
-                                              "AdaptiveAvgPool2d"]
+                                              "AdaptiveAvgPool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
+                                              "adaptive_max_pool2d", "avg_pool1d", "avg_pool2d", "max_pool1d",
+                                              "max_pool2d"]
     window.palette.search.clear()
     qtbot.keyClicks(window.palette.search, "skip connections")
     assert window.palette.visible_types() == ["Add"]
