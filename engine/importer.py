@@ -253,13 +253,14 @@ class _Importer:
         if target in self.attributes:
             self.values[n] = self.attributes[target]
             return
-        tensor = self.traced.get_parameter(target) if target in dict(self.traced.named_parameters()) else None
-        if tensor is None:
+        try:
+            tensor = self.traced.get_parameter(target)
+        except AttributeError:          # a buffer: not learned
             return self._constant(n, self.concrete.constant(n), target)
         need(tensor.dtype == torch.float32, f"a learned tensor of type {tensor.dtype} (only float32)")
-        node_id = self._add(n, "Parameter", {"shape": list(tensor.shape) or [1], "init": "normal", "value": 0.02},
-                            [], name=target)
         need(tensor.dim() > 0, "a learned single number (a tensor with no axes)")
+        node_id = self._add(n, "Parameter", {"shape": list(tensor.shape), "init": "normal", "value": 0.02},
+                            [], name=target)
         self.state[node_id] = tensor.detach().clone()
         self.attributes[target] = self.values[n]
 
@@ -424,7 +425,7 @@ class _Importer:
             params["alpha"] = float(args[0] if args else kwargs.get("alpha", 1.0))
         elif type_name == "GELU":
             params["approximate"] = kwargs.get("approximate", "none")
-        elif args or kwargs.get("inplace") is None and kwargs:
+        elif args or set(kwargs) - {"inplace"}:      # a setting the layer has not: the call itself
             return self._function(n)
         self._add(n, type_name, params, [source])
 

@@ -18,6 +18,9 @@ import torch
 import torch.nn.functional as F
 from torch import fx, nn
 
+from .modules import OWN_MODULES
+from .operations import operation, resolve
+
 
 @dataclass(frozen=True)
 class TensorInfo:
@@ -240,7 +243,6 @@ def _concat(ops, target, p, inputs):
 
 def _function(ops, target, p, inputs):
     """One whitelisted call; its wires and the batch size are put in place of their tags."""
-    from .operations import operation, resolve
     call = operation(p["op"])
     tensors = inputs.get("in", [])
     args = [resolve(a, tensors, ops.batch) for a in p["args"]]
@@ -360,7 +362,6 @@ def build_module(type_name: str, params: dict[str, Any], inputs: dict[str, list[
 
 def module_class(name: str) -> type[nn.Module]:
     """torch's ``nn.<name>``, or NetLoom's own module of that name (written out by export)."""
-    from .modules import OWN_MODULES
     return OWN_MODULES[name] if name in OWN_MODULES else getattr(nn, name)
 
 

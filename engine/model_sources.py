@@ -56,4 +56,3 @@ def load_source_module(spec: str, input_shape: list[int] | None):
             raise ValueError("give the shape of one input with --input-shape (e.g. 3,32,32)")
         shape = [int(s) for s in found]
     return module, torch.randn(1, *shape)
-

@@ -5,10 +5,13 @@ selection, the drop point) and pushes the edit these functions return.
 
 from __future__ import annotations
 
+from typing import Any
+
+from .catalog import FUNCTION
 from .edits import Compound, Connect, Disconnect, Edit, Move, RemoveNode
 from .graph import Edge, Graph, GraphError
 from .layout import COLUMN_PITCH
-from .operations import palette_node
+from .operations import OPERATIONS, PALETTE_PREFIX, example_args
 
 GRID = 20.0
 COLUMN = COLUMN_PITCH      # from a node to the one added after it: the layout's column
@@ -16,6 +19,15 @@ COLUMN = COLUMN_PITCH      # from a node to the one added after it: the layout's
 
 def snapped(x: float, y: float) -> tuple[float, float]:
     return (round(x / GRID) * GRID, round(y / GRID) * GRID)
+
+
+def palette_node(token: str) -> tuple[str, dict[str, Any]]:
+    """(type, parameters) of what a palette entry places: a layer type, or ``Function:op``, a
+    Function node calling that operation with typical arguments."""
+    op = token[len(PALETTE_PREFIX):]
+    if token.startswith(PALETTE_PREFIX) and op in OPERATIONS:
+        return FUNCTION, {"op": op, "args": example_args(op)}
+    return token, {}
 
 
 def add_at_edit(graph: Graph, type_name: str, x: float, y: float) -> Edit:

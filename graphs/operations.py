@@ -15,6 +15,8 @@ Arguments are literals (numbers, strings, booleans, null, lists) and four tagged
 
 from __future__ import annotations
 
+import ast
+import copy
 import math
 import re
 from typing import Any
@@ -194,16 +196,8 @@ def example_args(op: str) -> list:
     """Arguments a newly placed Function node starts with: the wires the operation takes and
     typical settings (softmax over the last axis), for the person to change in the inspector."""
     if op in _EXAMPLE_ARGS:
-        return [dict(a) if isinstance(a, dict) else a for a in _EXAMPLE_ARGS[op]]
+        return copy.deepcopy(_EXAMPLE_ARGS[op])      # the node's own: nothing shared with this table
     return [{"tensor": 0}, {"tensor": 1}] if op in _BINARY else [{"tensor": 0}]
-
-
-def palette_node(token: str) -> tuple[str, dict[str, Any]]:
-    """(type, parameters) of what a palette entry places: a layer type, or ``Function:op``."""
-    if token.startswith(PALETTE_PREFIX) and token[len(PALETTE_PREFIX):] in OPERATIONS:
-        op = token[len(PALETTE_PREFIX):]
-        return "Function", {"op": op, "args": example_args(op)}
-    return token, {}
 
 
 def operation_problem(name: Any) -> str | None:
@@ -279,19 +273,6 @@ def _tag_problem(item: dict) -> str | None:
     return None
 
 
-def wires_used(args: list, kwargs: dict) -> set[int]:
-    """The input wires the arguments refer to."""
-    found: set[int] = set()
-    stack: list[Any] = [args, list(kwargs.values())]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, list):
-            stack.extend(item)
-        elif isinstance(item, dict) and "tensor" in item:
-            found.add(item["tensor"])
-    return found
-
-
 def call_text(op: str, args: list, kwargs: dict, limit: int = 60) -> str:
     """The call as a person reads it, for labels: ``view(batch, 3, 64, -1)``, ``x0[:, 0]``."""
     parts = [_text(a) for a in args] + [f"{k}={_text(v)}" for k, v in kwargs.items()]
@@ -323,7 +304,6 @@ def parse_arguments(text: str, keyword: bool) -> Any:
     """What ``arguments_text`` wrote, read back without evaluating anything: the text is parsed as
     the arguments of a call, and only literals, x0 x1 ... (wires), batch (the batch size, or
     k*batch), ``...`` and ``slice(...)`` are taken. ValueError says what is not."""
-    import ast
     if len(text) > MAX_ITEMS * 8:
         raise ValueError("is too long")
     try:
@@ -341,7 +321,6 @@ def parse_arguments(text: str, keyword: bool) -> Any:
 
 
 def _literal(node: Any, depth: int) -> Any:
-    import ast
     if depth > MAX_DEPTH:
         raise ValueError(f"nests more than {MAX_DEPTH} levels deep")
     if isinstance(node, ast.Constant) and (node.value is None or node.value is Ellipsis
