@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-COMMANDS = ("check", "train", "export", "import")
+COMMANDS = ("check", "train", "export", "import", "experiment")
 
 
 def _load(path: str):
@@ -57,7 +57,21 @@ def command_line(argv: list[str]) -> int:
                                          "file's code is run)")
     p_import.add_argument("out", help="the .loom file to write; the weights go beside it as .safetensors")
     p_import.add_argument("--input-shape", help="one input's shape without the batch axis, e.g. 3,32,32")
+    p_experiment = sub.add_parser("experiment", help="train every variant of an experiment file and compare the "
+                                                     "gradients their layers receive")
+    p_experiment.add_argument("file", help="a .experiment.json file")
+    p_experiment.add_argument("--epochs", type=int, help="epochs for every variant (default: each graph's own)")
     args = parser.parse_args(argv)
+    if args.command == "experiment":
+        from engine.cli.experiment_command import run_experiment
+        from graphs import GraphFileError
+        from graphs.experiment import load_experiment
+        try:
+            experiment = load_experiment(args.file)
+        except GraphFileError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        return run_experiment(experiment, args.epochs, sys.stdout, sys.stderr)
     if args.command == "export":
         from engine.cli.model_io import run_export
         return run_export(_load(args.file), args.to, args.out, args.weights, sys.stderr, args.dynamic_batch)

@@ -39,7 +39,7 @@ class _EventControl(Control):
     def _read_probe_settings(self) -> None:
         try:
             while True:
-                self.probe_sample, self.probe_layers = self._probe_queue.get_nowait()
+                self.probe_sample, self.probe_layers, self.feature_layer = self._probe_queue.get_nowait()
         except queue.Empty:
             pass
 
@@ -98,8 +98,9 @@ class TrainingWorker:
         self._stop.set()
         self._pause.clear()
 
-    def set_probe(self, sample: int | None, layers: tuple[str, ...] | None = None) -> None:
-        self._probe_queue.put((sample, layers))
+    def set_probe(self, sample: int | None, layers: tuple[str, ...] | None = None,
+                  feature_layer: str | None = None) -> None:
+        self._probe_queue.put((sample, layers, feature_layer))
 
     @property
     def alive(self) -> bool:

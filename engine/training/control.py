@@ -15,6 +15,7 @@ class Control:
         self._pause = threading.Event()
         self.probe_sample: int | None = None       # None: the config's probe_sample
         self.probe_layers: tuple[str, ...] | None = None   # None: every layer that has maps
+        self.feature_layer: str | None = None      # None: the features the classifier decides from
 
     def stop(self) -> None:
         self._stop.set()

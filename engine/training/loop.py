@@ -312,6 +312,7 @@ class _Run:
         yield from probes.filters(self.step, self.model)
         yield from probes.inside_look(self.step, self.model, self.graph, self._probe_batch(), sample,
                                       self.control.probe_layers)
+        yield from probes.attention_maps(self.step, self.model, self._probe_batch(), sample)
 
     def _epoch_probes(self) -> Iterator:
         if not self.dist.is_main:
@@ -323,6 +324,12 @@ class _Run:
             yield probes.sample_outputs(self.epoch, self.model, data.x_val, data.x_val, RECONSTRUCTIONS_SHOWN)
         elif data.task == REGRESSION:           # predictions against targets
             yield probes.sample_outputs(self.epoch, self.model, data.x_val, data.y_val, PREDICTIONS_SHOWN)
+        if self._has_accuracy:
+            found = probes.feature_space(self.epoch, self.model, self.graph, data.x_val, data.y_val,
+                                         self.control.feature_layer)
+            if found is not None:
+                yield found
+        yield from probes.embedding_spaces(self.epoch, self.model, self.graph)
         if not self.config.probe_every:
             yield from self._inside_probes()
 

@@ -124,6 +124,37 @@ class SampleOutputs:
 
 
 @dataclass(frozen=True)
+class FeatureSpace:
+    """Where a layer puts the validation samples, projected to 2-D (PCA), coloured by class."""
+    epoch: int
+    layer: str
+    points: np.ndarray = field(repr=False)        # N x 2
+    components: np.ndarray = field(repr=False)    # N x <= 50 PCA components, for t-SNE on request
+    labels: np.ndarray = field(repr=False)        # N classes
+    indices: np.ndarray = field(repr=False)       # N validation sample numbers
+    separation: float | None = None               # silhouette score of the classes in the 2-D map
+    explained: tuple[float, float] = (0.0, 0.0)   # share of the variance along each axis
+
+
+@dataclass(frozen=True)
+class EmbeddingSpace:
+    """An Embedding layer's vectors (its first 5,000 tokens) and their 2-D projection."""
+    epoch: int
+    layer: str
+    vectors: np.ndarray = field(repr=False)
+    points: np.ndarray = field(repr=False)
+    total_tokens: int = 0
+
+
+@dataclass(frozen=True)
+class AttentionMaps:
+    step: int
+    layer: str
+    sample: int
+    weights: np.ndarray = field(repr=False)       # heads x queries x keys; rows sum to 1
+
+
+@dataclass(frozen=True)
 class CheckpointSaved:
     path: str
     epoch: int
@@ -148,7 +179,8 @@ class Failed:
 
 
 Message = (RunStarted | StepMetrics | EpochMetrics | GradientFlow | Histograms | Filters | ActivationMaps | DeadUnits
-           | ConfusionMatrix | DecisionBoundary | CheckpointSaved | Finished | Failed)
+           | ConfusionMatrix | DecisionBoundary | SampleOutputs | FeatureSpace | EmbeddingSpace | AttentionMaps
+           | CheckpointSaved | Finished | Failed)
 
 
 def to_json(message) -> dict:

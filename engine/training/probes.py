@@ -10,11 +10,15 @@ import torch
 from torch import fx, nn
 
 from ..compiler import node_ids
+from ..insight.layer_values import Recorder
 from ..layers import step_name
 from .messages import (
     ActivationMaps,
+    AttentionMaps,
     DeadUnits,
     DecisionBoundary,
+    EmbeddingSpace,
+    FeatureSpace,
     Filters,
     GradientFlow,
     Histograms,
@@ -27,6 +31,7 @@ RELU_FAMILY = ("ReLU", "ReLU6", "LeakyReLU", "PReLU", "ELU", "GELU", "SiLU")
 MAX_FILTERS = 64
 MAX_MAP_CHANNELS = 32
 HISTOGRAM_BINS = 32
+MAX_CLASSES_SHOWN = 20      # a feature space coloured by more classes than this shows no clusters
 
 
 def layers_with_weights(model: nn.Module) -> list[tuple[str, nn.Module]]:
@@ -90,21 +95,6 @@ def filters(step: int, model: nn.Module) -> list[Filters]:
             for name, m in model.named_children() if isinstance(m, (nn.Conv2d, nn.Conv1d))]
 
 
-class _Recorder(fx.Interpreter):
-    """Runs the compiled graph step by step, keeping the outputs of the nodes asked for."""
-
-    def __init__(self, module: fx.GraphModule, wanted: set[str]) -> None:
-        super().__init__(module)
-        self.wanted = wanted
-        self.values: dict[str, torch.Tensor] = {}
-
-    def run_node(self, n: fx.Node) -> Any:
-        result = super().run_node(n)
-        if n.name in self.wanted and isinstance(result, torch.Tensor):
-            self.values[n.name] = result
-        return result
-
-
 def inside_look(step: int, model: fx.GraphModule, graph, batch: torch.Tensor, sample: int,
                 layers: tuple[str, ...] | None) -> list[Any]:
     """Activation maps of one sample and dead-unit shares, from one pass over the probe batch."""
@@ -114,7 +104,7 @@ def inside_look(step: int, model: fx.GraphModule, graph, batch: torch.Tensor, sa
     if layers is not None:
         shown = [n for n in shown if n in layers]
     relus = [n for n in graph.nodes if step_name(n) in names and node_types[n] in RELU_FAMILY]
-    recorder = _Recorder(model, {step_name(n) for n in shown + relus})
+    recorder = Recorder(model, {step_name(n) for n in shown + relus})
     was_training = model.training
     model.eval()
     try:
@@ -169,3 +159,41 @@ def sample_outputs(epoch: int, model: nn.Module, x: torch.Tensor, y: torch.Tenso
     model.train(was_training)
     out = out[0] if isinstance(out, tuple) else out
     return SampleOutputs(epoch, x.float().cpu().numpy(), y.float().cpu().numpy(), out.float().cpu().numpy())
+
+
+def feature_space(epoch: int, model: fx.GraphModule, graph, x: torch.Tensor, y: torch.Tensor,
+                  layer: str | None) -> FeatureSpace | None:
+    """The validation samples as ``layer`` (None or a layer this graph lacks: the features its
+    classifier decides from) sees them, projected with PCA; None where no layer applies."""
+    from ..insight.feature_space import MAX_POINTS, layer_features, pca, separation
+    from ..insight.layer_values import InsightError, classifier_features, feature_layers
+    if layer not in feature_layers(graph):
+        layer = classifier_features(graph)
+    if layer is None or y.dim() != 1 or len(graph.inputs()) != 1 or len(np.unique(y.cpu().numpy())) > MAX_CLASSES_SHOWN:
+        return None
+    x, y = x[:MAX_POINTS], y[:MAX_POINTS]
+    try:
+        projection = pca(layer_features(model, layer, x))
+    except InsightError:
+        return None
+    labels = y.cpu().numpy()
+    return FeatureSpace(epoch, layer, projection.points, projection.components, labels, np.arange(len(labels)),
+                        separation(projection.points, labels), projection.explained)
+
+
+def embedding_spaces(epoch: int, model: fx.GraphModule, graph) -> list[EmbeddingSpace]:
+    from ..insight.embeddings import embedding_vectors
+    from ..insight.layer_values import nodes_of_type
+    found = []
+    for layer in nodes_of_type(graph, ("Embedding",)):
+        vectors = embedding_vectors(model, layer)
+        found.append(EmbeddingSpace(epoch, layer, vectors.vectors, vectors.points, vectors.total_tokens))
+    return found
+
+
+def attention_maps(step: int, model: fx.GraphModule, batch: torch.Tensor, sample: int) -> list[AttentionMaps]:
+    """Every attention module's weights, per head, for one validation sample."""
+    from ..insight.attention import attention_weights
+    sample = min(sample, len(batch) - 1)
+    return [AttentionMaps(step, a.layer, sample, a.weights)
+            for a in attention_weights(model, batch[sample: sample + 1])]

@@ -32,6 +32,7 @@ class TrainingController(QObject):
         self.runs: list[RunRecord] = []
         self.current: RunRecord | None = None
         self.worker: TrainingWorker | None = None
+        self._probe: tuple = (None, None, None)      # sample, layers, feature layer: kept for the next run
         self._folder = tempfile.TemporaryDirectory(prefix="netloom-runs-")
         self._timer = QTimer(self, interval=POLL_MS)
         self._timer.timeout.connect(self.poll)
@@ -55,6 +56,8 @@ class TrainingController(QObject):
         self.runs.append(record)
         self.current = record
         self.worker = TrainingWorker(snapshot, config, allow_download=allow_download).start()
+        if self._probe != (None, None, None):
+            self.worker.set_probe(*self._probe)
         self._timer.start()
         self.started.emit(record)
         return record
@@ -91,8 +94,18 @@ class TrainingController(QObject):
             self.worker.stop()
 
     def set_probe(self, sample: int | None, layers: tuple[str, ...] | None = None) -> None:
+        """The validation sample (and layers) the probes look at, from the next probe on."""
+        self._probe = (sample, layers, self._probe[2])
+        self._send_probe()
+
+    def set_feature_layer(self, layer: str | None) -> None:
+        """The layer whose feature space is projected, from the next epoch on."""
+        self._probe = (*self._probe[:2], layer)
+        self._send_probe()
+
+    def _send_probe(self) -> None:
         if self.running:
-            self.worker.set_probe(sample, layers)
+            self.worker.set_probe(*self._probe)
 
     def shutdown(self) -> None:
         """Closing the window: end the worker at once."""

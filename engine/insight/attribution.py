@@ -1,0 +1,110 @@
+"""What drove a prediction: Grad-CAM on a convolution layer (Selvaraju et al.), the input
+gradient (saliency, Simonyan et al.) for any model, and occlusion: the score lost when a patch
+of the input is hidden, the slow but assumption-free reference the other two are judged by."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import fx
+
+from graphs import Graph
+
+from .layer_values import InsightError, nodes_of_type, run_keeping
+
+CONVOLUTIONS = ("Conv2d",)
+
+
+def last_convolution(graph: Graph) -> str | None:
+    convolutions = nodes_of_type(graph, CONVOLUTIONS)
+    return convolutions[-1] if convolutions else None
+
+
+def _scores(output) -> torch.Tensor:
+    output = output[0] if isinstance(output, tuple) else output
+    if output.dim() != 2:
+        raise InsightError(f"this view needs a classifier with one score per class; the model gives "
+                           f"{'x'.join(map(str, output.shape[1:]))} per sample")
+    return output
+
+
+def _target(scores: torch.Tensor, target: int | None) -> int:
+    if target is None:
+        return int(scores[0].argmax())
+    if not 0 <= target < scores.shape[1]:
+        raise InsightError(f"class {target} does not exist: the model scores {scores.shape[1]} classes")
+    return target
+
+
+def grad_cam(model: fx.GraphModule, layer: str, x: torch.Tensor, target: int | None = None) -> tuple[torch.Tensor, int]:
+    """The Grad-CAM map of one sample ``x`` (1 x C x H x W) for class ``target`` (None: the
+    predicted class), at the input's size (H x W), 0 to 1; and the class it explains.
+
+    Each of ``layer``'s channels is weighted by the mean gradient of the class score over its
+    positions; the positive part of the weighted sum is where the evidence for the class lies."""
+    if x.dim() != 4:
+        raise InsightError(f"Grad-CAM needs an image input, not one of shape {list(x.shape[1:])}")
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.enable_grad():
+            output, kept = run_keeping(model, [layer], x)
+            scores = _scores(output)
+            target = _target(scores, target)
+            maps = kept.get(layer)
+            if maps is None or maps.dim() != 4:
+                raise InsightError(f"{layer} gives no feature maps for Grad-CAM")
+            gradient, = torch.autograd.grad(scores[0, target], maps)
+    finally:
+        model.train(was_training)
+    weights = gradient.mean(dim=(2, 3), keepdim=True)
+    cam = F.relu((weights * maps.detach()).sum(dim=1, keepdim=True))
+    cam = F.interpolate(cam, size=x.shape[-2:], mode="bilinear", align_corners=False)[0, 0]
+    return _unit(cam), target
+
+
+def saliency(model: fx.GraphModule, x: torch.Tensor, target: int | None = None) -> tuple[torch.Tensor, int]:
+    """|d score / d input| of one sample, 0 to 1, for class ``target`` (None: the predicted one):
+    the input's shape, or H x W for an image (the largest over its colour channels)."""
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.enable_grad():
+            x = x.detach().float().requires_grad_(True)
+            scores = _scores(model(x))
+            target = _target(scores, target)
+            gradient, = torch.autograd.grad(scores[0, target], x)
+    finally:
+        model.train(was_training)
+    found = gradient[0].abs()
+    if found.dim() == 3:
+        found = found.amax(dim=0)
+    return _unit(found), target
+
+
+def occlusion(model: fx.GraphModule, x: torch.Tensor, target: int, patch: int = 3,
+              baseline: float = 0.0) -> torch.Tensor:
+    """H x W: how much the score (logit) of ``target`` falls when the ``patch`` x ``patch`` square
+    centred on each pixel is set to ``baseline`` (0: the data set's mean after normalising). The
+    logit, not the probability: a confident model's probability barely moves, its logit does."""
+    _, _, height, width = x.shape
+    half = patch // 2
+    hidden = x.repeat(height * width, 1, 1, 1)
+    for i in range(height):
+        for j in range(width):
+            hidden[i * width + j, :, max(0, i - half): i + half + 1, max(0, j - half): j + half + 1] = baseline
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            base = _scores(model(x)).float()[0, target]
+            hidden_scores = torch.cat([_scores(model(chunk)).float()[:, target] for chunk in hidden.split(256)])
+    finally:
+        model.train(was_training)
+    return (base - hidden_scores).reshape(height, width)
+
+
+def _unit(values: torch.Tensor) -> torch.Tensor:
+    values = values.detach().float()
+    high = float(values.max())
+    return values / high if high > 0 else torch.zeros_like(values)

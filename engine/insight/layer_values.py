@@ -1,0 +1,110 @@
+"""The value of one node of a compiled graph, for any input: the model cut after that node, or a
+run that keeps the values of the nodes asked for (with their autograd history, when wanted)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import fx
+
+from graphs import Graph
+
+from ..layers import step_name
+
+DENSE_TYPES = ("Linear",)
+
+
+class InsightError(ValueError):
+    """What was asked cannot be shown for this model; the message says why in plain words."""
+
+
+def fx_node(model: fx.GraphModule, node_id: str) -> fx.Node:
+    """The step of the compiled forward that computes ``node_id``'s value."""
+    name = step_name(node_id)
+    for n in model.graph.nodes:
+        if n.name == name and n.op in ("call_module", "call_function", "call_method"):
+            return n
+    raise InsightError(f"{node_id} is not a layer of this model")
+
+
+def truncated(model: fx.GraphModule, node_id: str) -> fx.GraphModule:
+    """The model up to and including ``node_id``, returning its value: what it computes costs
+    only the layers before it (maximising a channel of the first convolution runs one layer)."""
+    end = fx_node(model, node_id)
+    graph = fx.Graph()
+    copied: dict[fx.Node, fx.Node] = {}
+    for n in model.graph.nodes:
+        copied[n] = graph.node_copy(n, copied.__getitem__)
+        if n is end:
+            break
+    graph.output(copied[end])
+    cut = fx.GraphModule(model, graph)
+    cut.graph.eliminate_dead_code()
+    cut.recompile()
+    cut.train(model.training)
+    return cut
+
+
+class Recorder(fx.Interpreter):
+    """Runs the compiled graph step by step, keeping the outputs of the steps asked for."""
+
+    def __init__(self, module: fx.GraphModule, wanted: set[str]) -> None:
+        super().__init__(module)
+        self.wanted = wanted
+        self.values: dict[str, torch.Tensor] = {}
+
+    def run_node(self, n: fx.Node) -> Any:
+        result = super().run_node(n)
+        if n.name in self.wanted and isinstance(result, torch.Tensor):
+            self.values[n.name] = result
+        return result
+
+
+def run_keeping(model: fx.GraphModule, node_ids: list[str], *inputs: torch.Tensor) -> tuple[Any, dict[str, torch.Tensor]]:
+    """The model's output and the values of ``node_ids`` (by node id) for ``inputs``; autograd
+    follows them when grad is enabled, so a gradient can be taken with respect to any of them."""
+    names = {step_name(n): n for n in node_ids}
+    recorder = Recorder(model, set(names))
+    output = recorder.run(*inputs)
+    return output, {names[k]: v for k, v in recorder.values.items()}
+
+
+def nodes_of_type(graph: Graph, types: tuple[str, ...]) -> list[str]:
+    """The ids of the graph's nodes of these types, in the document's order (top level only:
+    a block's inside is one step of the compiled forward)."""
+    return [n.id for n in graph.nodes.values() if n.type in types]
+
+
+def feature_layers(graph: Graph) -> list[str]:
+    """Layers whose output can be projected: every node but inputs and outputs."""
+    return [n.id for n in graph.nodes.values() if n.type not in ("Input", "Output")]
+
+
+def classifier_features(graph: Graph) -> str | None:
+    """The representation a classifier decides from: the node feeding the last dense layer
+    (the penultimate features of LeNet, an MLP's last hidden layer); None without one."""
+    dense = nodes_of_type(graph, DENSE_TYPES)
+    if not dense:
+        return None
+    wires = graph.wires_into()
+    into = wires.get((dense[-1], "in"), [])
+    if not into or graph.nodes[into[0].src].type == "Input":
+        return None
+    return into[0].src
+
+
+def single_input(graph: Graph) -> str:
+    inputs = graph.inputs()
+    if len(inputs) != 1:
+        raise InsightError(f"this view needs a model with one input; this one has {len(inputs)}")
+    return inputs[0]
+
+
+def module_of(model: fx.GraphModule, node_id: str) -> torch.nn.Module:
+    """The module a layer node compiled to."""
+    from ..compiler import node_ids
+    for attribute, found in node_ids(model).items():
+        if found == node_id:
+            return model.get_submodule(attribute)
+    raise InsightError(f"{node_id} has no module in this model")

@@ -1,0 +1,51 @@
+"""Training the variants of an experiment one after another, with each variant's own settings
+(and, if asked, one number of epochs for all), and summing up the gradient each layer got."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from graphs import GraphFileError, load_graph
+from graphs.experiment import Experiment
+
+from .config import TrainingConfig
+from .control import Control
+from .loop import train
+from .messages import Failed, GradientFlow
+
+
+@dataclass(frozen=True)
+class LayerGradients:
+    """Mean |gradient| of each layer with weights, in forward order, averaged over a run's probes."""
+    variant: str
+    layers: tuple[str, ...]
+    mean_abs_grad: tuple[float, ...]
+
+
+def variant_messages(experiment: Experiment, epochs: int | None = None,
+                     control: Control | None = None) -> Iterator[tuple[str, object]]:
+    """``(variant name, message)`` for every message of every variant's run, in order."""
+    for variant in experiment.variants:
+        try:
+            graph = load_graph(variant.graph)
+        except GraphFileError as err:
+            yield variant.name, Failed(str(err))
+            continue
+        config = TrainingConfig.from_dict(graph.training)
+        if epochs is not None:
+            config = config.replace(epochs=epochs)
+        for message in train(graph, config, control):
+            yield variant.name, message
+        if control is not None and control.stop_requested:
+            return
+
+
+def average_gradients(variant: str, flows: list[GradientFlow]) -> LayerGradients:
+    layers = tuple(g.layer for g in flows[0].layers) if flows else ()
+    sums = {layer: 0.0 for layer in layers}
+    for flow in flows:
+        for g in flow.layers:
+            if g.layer in sums:
+                sums[g.layer] += g.mean_abs_grad
+    return LayerGradients(variant, layers, tuple(sums[layer] / len(flows) for layer in layers))
