@@ -4,6 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import resources
 from graphs import save_graph
 from tests.helpers import chain
 
@@ -58,3 +59,19 @@ def test_check_also_checks_the_graph_against_its_data_set(tmp_path):
     assert ("error   fc3: gives 4 outputs but spiral has 3 classes  [fix: Set out_features of fc3 to 3]"
             in result.stdout)
     assert "Checked against spiral: 960 training and 240 validation samples of 2, 3 classes." in result.stdout
+
+
+def test_the_vanishing_gradient_experiment_from_the_command_line():
+    """All four variants train in their own run; the sigmoid network's first layer receives a
+    gradient orders of magnitude below the residual network's."""
+    import re
+    experiment = resources.examples_folder() / "vanishing_gradients.experiment.json"
+    done = subprocess.run([sys.executable, "main.py", "experiment", str(experiment), "--epochs", "1"],
+                          capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    for name in ("sigmoid", "ReLU", "ReLU with BatchNorm", "residual"):
+        assert f"{name}: completed after 1 epochs" in done.stdout
+    first_layer = {m.group(1): float(m.group(2)) for m in re.finditer(r"^(.+?): fc1 (\S+)", done.stdout, re.M)}
+    assert set(first_layer) == {"sigmoid", "ReLU", "ReLU with BatchNorm", "residual"}
+    assert first_layer["sigmoid"] < 1e-3 * first_layer["residual"], first_layer
+    assert first_layer["ReLU with BatchNorm"] > 100 * first_layer["sigmoid"]

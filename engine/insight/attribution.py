@@ -48,7 +48,8 @@ def grad_cam(model: fx.GraphModule, layer: str, x: torch.Tensor, target: int | N
     model.eval()
     try:
         with torch.enable_grad():
-            output, kept = run_keeping(model, [layer], x)
+            # the input asks for a gradient, so the maps carry one even in a frozen model
+            output, kept = run_keeping(model, [layer], x.detach().float().requires_grad_(True))
             scores = _scores(output)
             target = _target(scores, target)
             maps = kept.get(layer)

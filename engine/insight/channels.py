@@ -25,7 +25,8 @@ class ChannelImages:
     channels: tuple[int, ...]
     images: np.ndarray = field(repr=False)       # channels x C x H x W: the inputs found
     activation: np.ndarray = field(repr=False)   # each channel's mean activation for its input
-    noise_activation: np.ndarray = field(repr=False)   # ... and for noise of the same size (mean of 8 draws)
+    noise_activation: np.ndarray = field(repr=False)   # ... and for noise of the same size (mean of 16 draws)
+    noise_spread: np.ndarray = field(repr=False)       # the standard deviation over those draws
 
 
 @dataclass(frozen=True)
@@ -54,8 +55,19 @@ def maximise_channels(model: fx.GraphModule, layer: str, input_shape: tuple[int,
         raise InsightError(f"{layer} does not give one tensor with channels")
     count = max(1, min(count, out.shape[1], MAX_CHANNELS))
     channels = torch.arange(count, device=device)
-    for p in cut.parameters():
+    frozen = [p for p in cut.parameters() if p.requires_grad]
+    for p in frozen:              # only the input learns; the model is shared with its owner
         p.requires_grad_(False)
+    try:
+        return _optimise(cut, layer, input_shape, channels, settings, generator, device)
+    finally:
+        for p in frozen:
+            p.requires_grad_(True)
+
+
+def _optimise(cut: fx.GraphModule, layer: str, input_shape: tuple[int, ...], channels: torch.Tensor,
+              settings: Regularisers, generator: torch.Generator, device: torch.device) -> ChannelImages:
+    count = len(channels)
     x = (0.5 * torch.randn((count, *input_shape), generator=generator)).to(device).requires_grad_(True)
     optimiser = torch.optim.Adam([x], lr=settings.lr)
     shifts = torch.randint(-settings.jitter, settings.jitter + 1, (settings.steps, 2), generator=generator).tolist()
@@ -72,9 +84,10 @@ def maximise_channels(model: fx.GraphModule, layer: str, input_shape: tuple[int,
                 x.copy_(_blur(x, settings.blur_sigma))
     with torch.no_grad():
         reached = _channel_means(cut(x), channels)
-        noise_scores = _noise_means(cut, x, channels, generator)
+        noise_mean, noise_spread = _noise_scores(cut, x, channels, generator)
     return ChannelImages(layer, tuple(range(count)), x.detach().float().cpu().numpy(),
-                         reached.float().cpu().numpy(), noise_scores.float().cpu().numpy())
+                         reached.float().cpu().numpy(), noise_mean.float().cpu().numpy(),
+                         noise_spread.float().cpu().numpy())
 
 
 def _channel_means(out: torch.Tensor, channels: torch.Tensor) -> torch.Tensor:
@@ -83,16 +96,18 @@ def _channel_means(out: torch.Tensor, channels: torch.Tensor) -> torch.Tensor:
     return picked.flatten(1).mean(dim=1) if picked.dim() > 1 else picked
 
 
-def _noise_means(cut: fx.GraphModule, found: torch.Tensor, channels: torch.Tensor,
-                 generator: torch.Generator, samples: int = 8) -> torch.Tensor:
-    """Each channel's mean activation for noise as large (L2 norm) as the input found for it,
-    averaged over ``samples`` draws: the baseline the found input is judged against."""
+def _noise_scores(cut: fx.GraphModule, found: torch.Tensor, channels: torch.Tensor,
+                  generator: torch.Generator, samples: int = 16) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each channel's mean activation for noise as large (L2 norm) as the input found for it:
+    its mean and standard deviation over ``samples`` draws, the baseline the found input is
+    judged against."""
     count = len(channels)
     noise = torch.randn((samples, *found.shape), generator=generator).to(found.device)
     norms = found.flatten(1).norm(dim=1).view(1, count, *[1] * (found.dim() - 1))
     noise = noise / noise.flatten(2).norm(dim=2).view(samples, count, *[1] * (found.dim() - 1)) * norms
     scores = _channel_means(cut(noise.flatten(0, 1)), channels.repeat(samples))
-    return scores.view(samples, count).mean(dim=0)
+    scores = scores.view(samples, count)
+    return scores.mean(dim=0), scores.std(dim=0)
 
 
 def _blur(x: torch.Tensor, sigma: float) -> torch.Tensor:

@@ -118,8 +118,10 @@ def sample_pictures() -> dict[str, np.ndarray]:
 
 
 def read_picture(path: str | Path) -> np.ndarray:
-    """A PNG or JPEG file as H x W x 3 uint8; InsightError naming the file if it cannot be one."""
-    from torchvision.io import ImageReadMode, decode_image, read_file
+    """A PNG or JPEG file as H x W x 3 uint8; InsightError naming the file if it cannot be one.
+    The size in its header is checked before any pixel is decoded: a small file that claims to be
+    100,000 pixels square is refused, not allocated."""
+    from PIL import Image, UnidentifiedImageError
     path = Path(path)
     try:
         size = path.stat().st_size
@@ -128,15 +130,17 @@ def read_picture(path: str | Path) -> np.ndarray:
     if size > MAX_PICTURE_BYTES:
         raise InsightError(f"{path}: {size / 2 ** 20:.0f} MB is larger than the {MAX_PICTURE_BYTES // 2 ** 20} MB "
                            "a picture may be")
-    if size == 0:
-        raise InsightError(f"{path}: the file is empty")
     try:
-        image = decode_image(read_file(str(path)), mode=ImageReadMode.RGB)
-    except (RuntimeError, ValueError) as err:
+        with Image.open(path, formats=("PNG", "JPEG")) as picture:
+            width, height = picture.size
+            if width * height > MAX_PICTURE_PIXELS:
+                raise InsightError(f"{path}: {width} x {height} is more than the {MAX_PICTURE_PIXELS:,} pixels a "
+                                   "picture may have")
+            return np.asarray(picture.convert("RGB"))
+    except Image.DecompressionBombError:
+        raise InsightError(f"{path}: claims more than the {MAX_PICTURE_PIXELS:,} pixels a picture may have") from None
+    except (UnidentifiedImageError, OSError, ValueError) as err:
         raise InsightError(f"{path}: not a picture NetLoom can read (PNG or JPEG): {str(err).splitlines()[0]}") from None
-    if image.numel() > 3 * MAX_PICTURE_PIXELS:
-        raise InsightError(f"{path}: more than {MAX_PICTURE_PIXELS:,} pixels")
-    return image.permute(1, 2, 0).numpy()
 
 
 def as_input(picture: np.ndarray, size: tuple[int, int]) -> torch.Tensor:
