@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 
+import resources
 from engine import check, compile_graph
 from engine.insight.attribution import grad_cam, last_convolution, occlusion, saliency
 from engine.insight.channels import maximise_channels
@@ -16,8 +17,6 @@ from engine.training.messages import AttentionMaps, EmbeddingSpace, FeatureSpace
 from engine.worker import TrainingWorker
 from graphs import load_graph
 from tests.helpers import chain, lenet
-
-import resources
 
 
 def worker_run(graph, tmp_path, **settings):
