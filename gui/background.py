@@ -60,3 +60,46 @@ class BackgroundJob(QObject):
         result, error = self._outcome
         self._done(result, error)
         self.deleteLater()
+
+
+class StreamingJob:
+    """Runs a generator in a daemon thread; the GUI thread takes what it has yielded so far with
+    ``take()`` (on its own timer) and may ask it to stop between items. No Qt object is touched
+    off the GUI thread."""
+
+    def __init__(self, items: Callable[[], Any], name: str = "netloom-stream") -> None:
+        self._items = items
+        self._found: list[Any] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self.error: BaseException | None = None
+        self.done = False
+        self._thread = threading.Thread(target=self._run, daemon=True, name=name)
+
+    def start(self) -> StreamingJob:
+        _RUNNING.add(self._thread)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def _run(self) -> None:
+        try:
+            for item in self._items():
+                with self._lock:
+                    self._found.append(item)
+                if self._stop.is_set():
+                    break
+        except BaseException as err:     # shown by the panel that started it
+            self.error = err
+        self.done = True
+
+    def take(self) -> list[Any]:
+        with self._lock:
+            found, self._found = self._found, []
+        return found

@@ -27,6 +27,7 @@ from graphs import GraphError, GraphFileError, dumps_graph, loads_graph
 from graphs.editing import add_after_edit, add_at_edit, delete_edit
 from graphs.edits import AddNode
 from graphs.events import MetadataChanged
+from graphs.experiment import experiment_files, load_experiment
 from graphs.fragments import extract, paste_edit
 from graphs.layout import layout_edit
 
@@ -134,6 +135,10 @@ class MainWindow(FileHandling, QMainWindow):
         examples = file_menu.addMenu("New from &Example")
         for path in sorted(EXAMPLES.glob("*.loom")):
             self.make_action(_example_title(path), lambda checked=False, p=path: self.open_example(p), menu=examples)
+        examples.addSeparator()
+        for path in experiment_files(EXAMPLES):
+            self.make_action(f"Experiment: {_experiment_title(path)}",
+                             lambda checked=False, p=path: self.training.open_experiment(p), menu=examples)
         self.make_action("&Open...", lambda: self.open_file(), QKeySequence.Open, file_menu, tools)
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self.make_action("&Save", self.save, QKeySequence.Save, file_menu, tools)
@@ -472,6 +477,13 @@ class MainWindow(FileHandling, QMainWindow):
     # ------------------------------------------------------------------ for scripts and tests
     def graph_text(self) -> str:
         return dumps_graph(self.document.graph)
+
+
+def _experiment_title(path: Path) -> str:
+    try:
+        return load_experiment(path).title
+    except GraphFileError:
+        return path.name
 
 
 def _example_title(path: Path) -> str:

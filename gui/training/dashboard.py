@@ -16,6 +16,7 @@ from engine.training import TrainingConfig
 
 from ..background import BackgroundJob
 from .curves import CurvesPanel
+from .insight_panels import AttentionPanel, EmbeddingPanel, FeatureSpacePanel
 from .panels import (
     ActivationsPanel,
     BoundaryPanel,
@@ -26,7 +27,9 @@ from .panels import (
     OutputsPanel,
 )
 from .predict import PredictPanel
+from .run_model import RunModel
 from .run_record import RunRecord
+from .style_panel import StylePanel
 
 REDRAW_MS = 40
 CONVOLUTIONS = ("Conv1d", "Conv2d", "ConvTranspose2d")
@@ -44,18 +47,24 @@ class Dashboard(QWidget):
         self.changed_note.setStyleSheet("color: #b45309")
         self.curves = CurvesPanel()
         self.gradients = GradientsPanel()
-        self.filters = FiltersPanel()
+        self.run_model = RunModel(checker, self)
+        self.filters = FiltersPanel(self.run_model)
         self.activations = ActivationsPanel()
         self.histograms = HistogramsPanel()
         self.confusion = ConfusionPanel()
         self.boundary = BoundaryPanel()
         self.outputs = OutputsPanel()
-        self.predict = PredictPanel(checker)
+        self.predict = PredictPanel(self.run_model)
+        self.features = FeatureSpacePanel()
+        self.embeddings = EmbeddingPanel()
+        self.attention = AttentionPanel()
+        self.style = StylePanel(self.run_model)
         self.tabs = QTabWidget()
         for panel, title in ((self.curves, "Curves"), (self.gradients, "Gradients"), (self.filters, "Filters"),
                              (self.activations, "Activations"), (self.histograms, "Histograms"),
                              (self.confusion, "Confusion"), (self.boundary, "Boundary"), (self.outputs, "Outputs"),
-                             (self.predict, "Predict")):
+                             (self.predict, "Predict"), (self.features, "Feature space"),
+                             (self.embeddings, "Embeddings"), (self.attention, "Attention"), (self.style, "Style")):
             self.tabs.addTab(panel, title)
         self.export_png = QPushButton("Export tab as PNG")
         self.export_csv = QPushButton("Export curves as CSV")
@@ -69,6 +78,7 @@ class Dashboard(QWidget):
         layout.addWidget(self.tabs, 1)
         layout.addLayout(buttons)
         self.has_convolutions = True
+        self.layer_types: dict[str, str] = {}       # node id -> type, of the graph the runs come from
         self.record: RunRecord | None = None
         self.others: list[RunRecord] = []
         self.data = None
@@ -115,7 +125,11 @@ class Dashboard(QWidget):
         layer's gradient line takes its node's colour on the canvas."""
         self.has_convolutions = any(n.type in CONVOLUTIONS for body in (graph, *graph.blocks.values())
                                     for n in body.nodes.values())
+        self.layer_types = {n.id: n.type for n in graph.nodes.values()}
         self.gradients.colours = layer_colours(graph)
+        from engine.insight.layer_values import feature_layers
+        self.features.set_layers(feature_layers(graph))
+        self.style.set_graph(graph)
         self.adapt()
 
     def adapt(self) -> None:
@@ -123,6 +137,7 @@ class Dashboard(QWidget):
         Boundary for 2-D points, Confusion for classification (not for an autoencoder), Outputs
         for an autoencoder (its reconstructions) and for regression (predictions against targets)."""
         data = self.data
+        types = set(self.layer_types.values())
         settings = self.record.settings if self.record is not None else {}
         reconstruct = settings.get("reconstruct") is True
         applies = {
@@ -131,9 +146,17 @@ class Dashboard(QWidget):
             self.confusion: not reconstruct and (data is None or data.task == CLASSIFICATION),
             self.outputs: reconstruct or (data is not None and data.task == REGRESSION),
             self.predict: not reconstruct and (data is None or data.task == CLASSIFICATION),
+            self.features: not reconstruct and (data is None or data.task == CLASSIFICATION),
+            self.embeddings: "Embedding" in types,
+            self.attention: bool({"MultiheadAttention", "TransformerEncoderLayer"} & types) or self._has_attention(),
+            self.style: self.style.applies,
         }
         for panel, shown in applies.items():
             self.tabs.setTabVisible(self.tabs.indexOf(panel), shown)
+
+    def _has_attention(self) -> bool:
+        """Attention inside a block (a Transformer encoder block) shows up in the run's probes."""
+        return self.record is not None and bool(self.record.latest.get("attention"))
 
     def _load_data(self, config: TrainingConfig) -> None:
         """The data set in this process too, for showing samples, points and predictions; read in a
@@ -150,6 +173,8 @@ class Dashboard(QWidget):
         self.activations.set_samples(self.data)
         self.boundary.set_points(self.data)
         self.predict.set_data(self.data)
+        self.filters.input_shape = data.input_shape if data is not None else None
+        self.features.data = self.embeddings.data = data
 
     def mark_dirty(self, *args) -> None:
         self._dirty = True
@@ -165,16 +190,24 @@ class Dashboard(QWidget):
 
     # ------------------------------------------------------------------ drawing
     def redraw(self) -> None:
+        if self.tabs.currentWidget() is self.style:
+            self.style.poll()          # the style transfer runs whether or not there is a run
         if not self._dirty or self.record is None:
             return
         self._dirty = False
         record = self.record
         self.status.setText(self._status_text(record))
+        self.adapt()
         panel = self.tabs.currentWidget()
         if panel is self.curves:
             self.curves.show_record(record, [r for r in self.others if r is not record])
-        elif panel in (self.gradients, self.filters, self.activations, self.histograms, self.confusion,
-                       self.boundary, self.outputs, self.predict):
+        elif panel is self.gradients:
+            self.gradients.show_record(record)
+            self.gradients.compare(self.others, self.layer_types)
+        elif panel is self.filters:
+            self.run_model.follow(record)
+            panel.show_record(record)
+        elif panel is not self.style and hasattr(panel, "show_record"):
             panel.show_record(record)
 
     def _status_text(self, r: RunRecord) -> str:

@@ -3,11 +3,22 @@ histograms, confusion matrix and decision boundary."""
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QScrollArea, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..theme import current as current_theme
 from .run_record import RunRecord
@@ -132,8 +143,20 @@ class GradientsPanel(QWidget):
         row = QHBoxLayout()
         row.addWidget(self.plot, 1)
         row.addWidget(key_area)
+        # Runs side by side (an experiment's variants): each run's gradient by depth, first layer left.
+        self.depth = pg.PlotWidget(title="Runs compared: mean |gradient| by depth (averaged over each run's probes)")
+        self.depth.setBackground(current_theme().plot_background)
+        self.depth.setLogMode(y=True)
+        self.depth.showGrid(x=True, y=True, alpha=0.2)
+        self.depth.setLabel("bottom", "layer with weights, first (input side) to last")
+        self.depth.setLabel("left", "mean |gradient|")
+        self.depth.getAxis("left").enableAutoSIPrefix(False)
+        self.depth_legend = self.depth.addLegend(offset=(-10, 10))
+        self.depth.hide()
+        self.depth_lines: dict[str, pg.PlotDataItem] = {}
         layout = QVBoxLayout(self)
         layout.addLayout(row, 1)
+        layout.addWidget(self.depth, 1)
         layout.addWidget(self.summary)
 
     def show_record(self, record: RunRecord) -> None:
@@ -161,13 +184,58 @@ class GradientsPanel(QWidget):
                      for g in latest.layers if g.mean_abs_grad < VANISHING or g.max_abs_grad > EXPLODING]
             self.summary.setText("; ".join(flags) if flags else "All layers receive healthy gradients.")
 
+    def compare(self, runs: list[RunRecord], layer_types: dict[str, str]) -> dict[str, np.ndarray]:
+        """Each run's mean |gradient| per layer by depth, when two or more runs have gradients:
+        the lecture's picture of vanishing gradients. Normalisation layers are left out, so that
+        depth counts the same layers in every variant. Returns the curves drawn, by run name."""
+        curves = {}
+        for run in runs:
+            types = _run_layer_types(run) or layer_types
+            values = [float(np.mean(mean.y)) for layer, (mean, _) in run.gradients.items()
+                      if mean.size and types.get(layer, "") not in NORMALISATIONS]
+            if values:
+                curves[run.name] = np.maximum(np.array(values), 1e-14)
+        self.depth.setVisible(len(curves) >= 2)
+        if len(curves) < 2:
+            return curves
+        for i, (name, values) in enumerate(curves.items()):
+            colour = LAYER_COLOURS[i % len(LAYER_COLOURS)]
+            line = self.depth_lines.get(name)
+            if line is None:
+                line = self.depth_lines[name] = self.depth.plot(pen=pg.mkPen(colour, width=2), symbol="o", symbolSize=6,
+                                                                symbolBrush=colour, symbolPen=None, name=name)
+            line.setData(np.arange(1, len(values) + 1), values)
+        return curves
+
     def reset(self) -> None:
+        for line in self.depth_lines.values():
+            self.depth.removeItem(line)
+        self.depth_lines = {}
+        self.depth_legend.clear()
         for solid, dashed in self.lines.values():
             self.plot.removeItem(solid)
             self.plot.removeItem(dashed)
         self.key.setText("")
         self.lines = {}
         self.summary.setText("")
+
+
+NORMALISATIONS = ("BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "LocalResponseNorm")
+
+
+@functools.lru_cache(maxsize=32)
+def _layer_types(graph_text: str) -> dict[str, str]:
+    from graphs import GraphFileError, loads_graph
+    try:
+        graph = loads_graph(graph_text, "<run>")
+    except GraphFileError:
+        return {}
+    return {n.id: n.type for n in graph.nodes.values()}
+
+
+def _run_layer_types(run: RunRecord) -> dict[str, str]:
+    """node id -> type in the graph the run trained (empty for a kept run without its graph)."""
+    return _layer_types(run.graph_text) if run.graph_text else {}
 
 
 class LayerPicker(QComboBox):
@@ -208,15 +276,38 @@ class LayerPicker(QComboBox):
 
 
 class FiltersPanel(QWidget):
-    def __init__(self, parent=None) -> None:
+    """A convolution layer's filters, and beside them, on request, what each of its first
+    channels responds to: an input optimised from noise to excite it (in a background thread,
+    on a copy of the run's newest model)."""
+
+    def __init__(self, run_model=None, parent=None) -> None:
         super().__init__(parent)
+        self.run_model = run_model
         self.layer = LayerPicker(self.refresh, "convolution layer")
         self.plot, self.image = image_view("Filters (each scaled on its own; mean over input channels)")
         self.numbers = TileNumbers(self.plot, self.image)
+        self.found_plot, self.found_image = image_view("What each channel responds to")
+        self.found_numbers = TileNumbers(self.found_plot, self.found_image)
+        self.count = QSpinBox(minimum=1, maximum=64, value=16, prefix="first ", suffix=" channels")
+        self.find = QPushButton("Find what they respond to")
+        self.find.setToolTip("Optimise an input from noise to excite each channel (jitter, blur and an L2 "
+                             "penalty keep it readable), using the run's newest weights")
+        self.found_caption = QLabel("")
+        self.found_caption.setWordWrap(True)
+        row = self.layer.row()
+        row.addWidget(self.count)
+        row.addWidget(self.find)
+        images = QHBoxLayout()
+        images.addWidget(self.plot, 1)
+        images.addWidget(self.found_plot, 1)
         layout = QVBoxLayout(self)
-        layout.addLayout(self.layer.row())
-        layout.addWidget(self.plot)
+        layout.addLayout(row)
+        layout.addLayout(images, 1)
+        layout.addWidget(self.found_caption)
+        self.find.clicked.connect(self.find_channel_images)
         self.record: RunRecord | None = None
+        self.input_shape: tuple[int, ...] | None = None
+        self.found = None
 
     def show_record(self, record: RunRecord) -> None:
         self.record = record
@@ -231,6 +322,38 @@ class FiltersPanel(QWidget):
         tiles = weights.mean(axis=1) if weights.ndim == 4 else weights.mean(axis=1)[:, None, :]
         self.image.setImage(mosaic(tiles), autoLevels=False, levels=(0, 1))
         self.numbers.show(tiles.shape)
+
+    def find_channel_images(self) -> bool:
+        """Start the optimisation; False (with the reason shown) when it cannot start."""
+        from ..background import BackgroundJob
+        layer = self.layer.currentText()
+        model = self.run_model.copy() if self.run_model is not None else None
+        if model is None or not layer or self.input_shape is None:
+            self.found_caption.setText("Needs a layer and the weights of a run that finished an epoch.")
+            return False
+        from engine.insight.channels import maximise_channels
+        shape, count = self.input_shape, self.count.value()
+        self.find.setEnabled(False)
+        self.found_caption.setText(f"Optimising inputs for {count} channels of {layer}...")
+        BackgroundJob(lambda: maximise_channels(model, layer, shape, count), self._show_found, self,
+                      name="netloom-channel-images").start()
+        return True
+
+    def _show_found(self, found, error) -> None:
+        self.find.setEnabled(True)
+        if error is not None:
+            self.found_caption.setText(f"Could not find them: {error}")
+            return
+        self.found = found
+        images = found.images
+        tiles = images.mean(axis=1) if images.shape[1] != 3 else images.mean(axis=1)
+        self.found_image.setImage(mosaic(tiles), autoLevels=False, levels=(0, 1))
+        self.found_numbers.show(tiles.shape)
+        above = (found.activation - found.noise_activation) / np.maximum(found.noise_spread, 1e-9)
+        self.found_caption.setText(
+            f"{found.layer}: each tile is the input that excites its channel most. Their activations are "
+            f"{np.median(found.activation):.2f} (median) against {np.median(found.noise_activation):.2f} for "
+            f"noise of the same size: {np.median(above):.1f} standard deviations above it.")
 
 
 class ActivationsPanel(QWidget):

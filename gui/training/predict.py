@@ -10,13 +10,11 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
-from engine import Checker, compile_graph
-from engine.training.checkpoint import load_weights
-from graphs import GraphFileError, loads_graph
-
 from ..background import BackgroundJob
 from ..theme import current as current_theme
 from .panels import LAYER_COLOURS as COLOURS
+from .panels import image_view
+from .run_model import RunModel
 from .run_record import RunRecord
 
 
@@ -98,9 +96,10 @@ class PredictPanel(QWidget):
     background thread: the window never waits for a large model to be built."""
 
 
-    def __init__(self, checker: Checker | None = None, parent=None) -> None:
+    def __init__(self, run_model: RunModel, parent=None) -> None:
         super().__init__(parent)
-        self.checker = checker or Checker()
+        self.run_model = run_model
+        run_model.listeners.append(self._model_changed)
         self.sample = QSpinBox(minimum=0, maximum=0)
         self.predict_sample = QPushButton("Predict sample")
         self.pad = DrawingPad()
@@ -140,7 +139,17 @@ class PredictPanel(QWidget):
         layout = QHBoxLayout(self)
         layout.addLayout(left, 1)
         right = QVBoxLayout()
-        right.addWidget(self.chart, 1)
+        charts = QHBoxLayout()
+        charts.addWidget(self.chart, 3)
+        # What drove the prediction: Grad-CAM over the picture for a convolutional network, the
+        # input gradient for any other; worked out off the GUI thread after each prediction.
+        self.why_plot, self.why_image = image_view("Why: where the evidence lies")
+        self.why_image.setLookupTable(None)      # the overlay is already in colour
+        self.why_plot.setToolTip("Grad-CAM on the last convolution layer (Selvaraju et al.), or, for a network "
+                                 "without convolutions, |d score / d input| (saliency): bright is where the "
+                                 "predicted class's evidence lies")
+        charts.addWidget(self.why_plot, 2)
+        right.addLayout(charts, 1)
         right.addWidget(self.result)
         layout.addLayout(right, 2)
         self.predict_sample.clicked.connect(lambda: self.show_prediction(self.sample_input(), "sample"))
@@ -148,11 +157,7 @@ class PredictPanel(QWidget):
         self.clear.clicked.connect(self.pad.clear)
         self.sample.valueChanged.connect(lambda _: self._show_picture())
         self.data = None
-        self.model = None
         self.probabilities: np.ndarray | None = None
-        self._weights_path: str | None = None
-        self._graph_text = ""
-        self._loading: tuple[str, str] | None = None      # (weights path, graph text) being built
 
     def set_data(self, data) -> None:
         self.data = data
@@ -203,40 +208,18 @@ class PredictPanel(QWidget):
         self.picture.setPixmap(QPixmap.fromImage(image).scaled(self.picture.size(), Qt.AspectRatioMode.KeepAspectRatio))
 
     def show_record(self, record: RunRecord) -> None:
-        """Follow the run's newest checkpoint: rebuild the model when its weights change."""
-        path = record.latest.get("checkpoint")
-        wanted = (path, record.graph_text)
-        if not path or wanted == (self._weights_path, self._graph_text) or wanted == self._loading:
-            return
-        try:
-            graph = loads_graph(record.graph_text, "<run>")
-        except GraphFileError as err:
-            self.result.setText(f"The run's graph cannot be read: {err}")
-            return
-        report = self.checker.check(graph)
-        self._loading = wanted
-        graph_text = record.graph_text
+        """Follow the run's newest checkpoint: the model is rebuilt when its weights change."""
+        self.run_model.follow(record)
 
-        def build():
-            model = compile_graph(graph, report).eval()
-            model.load_state_dict(load_weights(path))
-            return model
-
-        def built(model, error: BaseException | None) -> None:
-            # A checkpoint mid-write or from another graph: keep the last model, say why.
-            problem = "" if error is None else f"The newest weights could not be loaded: {error}"
-            self._take_model(model, path, graph_text, problem)
-        BackgroundJob(build, built, self, name="netloom-predict-model").start()
-
-    def _take_model(self, model, path: str, graph_text: str, problem: str) -> None:
-        if self._loading == (path, graph_text):
-            self._loading = None
+    def _model_changed(self, problem: str) -> None:
         if problem:
             self.result.setText(problem)
-            return
-        self.model, self._weights_path, self._graph_text = model, path, graph_text
-        if self.probabilities is None:          # nothing asked yet: say what can be done now
+        elif self.probabilities is None:          # nothing asked yet: say what can be done now
             self.result.setText("The newest weights are loaded: choose a validation sample or draw one.")
+
+    @property
+    def model(self):
+        return self.run_model.model
 
     def sample_input(self) -> torch.Tensor | None:
         return None if self.data is None else self.data.x_val[self.sample.value()][None]
@@ -265,4 +248,43 @@ class PredictPanel(QWidget):
         label = names[best] if best < len(names) else str(best)
         self.chart.getAxis("bottom").setTicks([[(i, n) for i, n in enumerate(names[: len(probabilities)])]])
         self.result.setText(f"The {what} looks like {label} ({probabilities[best]:.0%}).")
+        self._explain(x, best)
         return probabilities
+
+    def _explain(self, x: torch.Tensor, target: int) -> None:
+        """Grad-CAM or saliency of the prediction, in a background thread on a copy of the model."""
+        if x.dim() != 4 or self.run_model.graph is None:
+            self.why_plot.setVisible(False)
+            return
+        from engine.insight.attribution import grad_cam, last_convolution, saliency
+        self.why_plot.setVisible(True)
+        model, layer = self.run_model.copy(), last_convolution(self.run_model.graph)
+        self._asked = asked = (x, target)
+
+        def explain():
+            return grad_cam(model, layer, x, target) if layer else saliency(model, x, target)
+
+        def show(found, error) -> None:
+            if getattr(self, "_asked", None) is not asked:      # a newer prediction is on its way
+                return
+            if error is not None:
+                self.why_plot.setTitle(f"Why: {error}")
+                return
+            heat = found[0].numpy()
+            self.why_image.setImage(overlay(x[0].float().numpy(), heat), autoLevels=False, levels=(0, 1))
+            how = f"Grad-CAM on {layer}" if layer else "input gradient (saliency)"
+            self.why_plot.setTitle(f"Why: {how}")
+        BackgroundJob(explain, show, self, name="netloom-explain").start()
+
+
+def overlay(picture: np.ndarray, heat: np.ndarray) -> np.ndarray:
+    """A C x H x W input shown in grey (or its colours) with a 0..1 heat map laid over it in
+    'inferno' colours: H x W x 3, 0..1."""
+    base = picture.mean(axis=0) if picture.shape[0] != 3 else None
+    if base is not None:
+        base = (base - base.min()) / (np.ptp(base) + 1e-9)
+        base = np.repeat(base[..., None], 3, axis=2)
+    else:
+        base = np.moveaxis((picture - picture.min()) / (np.ptp(picture) + 1e-9), 0, -1)
+    colours = pg.colormap.get("inferno").map(np.clip(heat, 0, 1).ravel(), mode="float")[:, :3]
+    return 0.45 * base + 0.55 * colours.reshape(*heat.shape, 3)

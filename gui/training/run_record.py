@@ -100,9 +100,13 @@ class RunRecord:
             self.latest.setdefault("filters", {})[m.layer] = m
         elif isinstance(m, M.ActivationMaps):
             self.latest.setdefault("activations", {})[m.layer] = m
+        elif isinstance(m, M.EmbeddingSpace):
+            self.latest.setdefault("embeddings", {})[m.layer] = m
+        elif isinstance(m, M.AttentionMaps):
+            self.latest.setdefault("attention", {})[m.layer] = m
         elif isinstance(m, M.DeadUnits):
             self.dead_units = dict(m.fractions)
-        elif isinstance(m, (M.ConfusionMatrix, M.DecisionBoundary, M.Histograms, M.SampleOutputs)):
+        elif isinstance(m, (M.ConfusionMatrix, M.DecisionBoundary, M.Histograms, M.SampleOutputs, M.FeatureSpace)):
             self.latest[type(m).__name__] = m
         elif isinstance(m, M.CheckpointSaved):
             self.latest["checkpoint"] = m.path

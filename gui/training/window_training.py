@@ -10,9 +10,10 @@ from PySide6.QtGui import QAction, QColor, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMessageBox, QSpinBox
 
 from engine.training import ConfigError, TrainingConfig
-from graphs import GraphFileError
+from graphs import GraphFileError, load_graph
 from graphs.edits import SetTraining
 from graphs.events import MODEL_EVENTS, TrainingChanged
+from graphs.experiment import Experiment, load_experiment
 
 from ..canvas.training_overlay import GradientLegend, apply_overlay, clear_overlay
 from ..document import PathChanged, Replaced
@@ -46,6 +47,9 @@ class TrainingUI(QObject):
         c.ended.connect(self._ended)
         window.document.subscribe(self._on_changes, kinds=(Replaced, PathChanged, TrainingChanged, *MODEL_EVENTS))
         self.dashboard.sample_chosen.connect(c.set_probe)
+        self.dashboard.features.layer_chosen.connect(c.set_feature_layer)
+        self.experiment: Experiment | None = None      # opened from the example library: Run Experiment trains it
+        self._variants_left: list = []
         self._update_actions()
         self._show_epochs()
 
@@ -66,6 +70,10 @@ class TrainingUI(QObject):
                 self.epochs_box.setKeyboardTracking(False)
                 self.epochs_box.valueChanged.connect(self._set_epochs)
                 w.toolbar.addWidget(self.epochs_box)
+        self.experiment_action = QAction("Run &Experiment (All Variants)", w, triggered=self._experiment_clicked)
+        self.experiment_action.setToolTip("Train every variant of the open experiment, one after another, and "
+                                          "compare their gradients")
+        menu.addAction(self.experiment_action)
         menu.addSeparator()
         menu.addAction(self.settings_action)
         w.toolbar.addAction(self.settings_action)
@@ -139,8 +147,54 @@ class TrainingUI(QObject):
         if training.get("epochs") != epochs:
             self.window.document.push(SetTraining({**training, "epochs": epochs}), f"Train for {epochs} epochs", at=())
 
+    # ------------------------------------------------------------------ experiments
+    def open_experiment(self, path) -> bool:
+        """Open an experiment's first variant, ready for Run Experiment."""
+        try:
+            experiment = load_experiment(path)
+        except GraphFileError as err:
+            self.window.show_error("This experiment cannot be opened", str(err))
+            return False
+        self.window.open_example(experiment.variants[0].graph)
+        if self.window.document.path is not None:     # the person kept their own document open
+            return False
+        self.experiment = experiment
+        self._update_actions()
+        names = ", ".join(v.name for v in experiment.variants)
+        self.window.say(f"{experiment.title}. Train > Run Experiment trains all {len(experiment.variants)} "
+                        f"variants ({names}); the Gradients tab compares them.")
+        return True
+
+    def _experiment_clicked(self, checked: bool = False) -> None:
+        self.run_experiment()
+
+    def run_experiment(self, epochs: int | None = None) -> bool:
+        """Train each variant in turn (each in its own run, named after it)."""
+        if self.experiment is None or self.controller.running:
+            return False
+        self._variants_left = [(v, epochs) for v in self.experiment.variants]
+        self.dashboard.gradients.reset()
+        self._start_next_variant()
+        self.dashboard.tabs.setCurrentWidget(self.dashboard.gradients)
+        return True
+
+    def _start_next_variant(self) -> None:
+        variant, epochs = self._variants_left.pop(0)
+        try:
+            graph = load_graph(variant.graph)
+            config = TrainingConfig.from_dict(graph.training)
+        except (GraphFileError, ConfigError) as err:
+            self._variants_left = []
+            self.window.show_error("A variant of the experiment cannot be trained", str(err))
+            return
+        if epochs is not None:
+            config = config.replace(epochs=epochs)
+        record = self.controller.start(graph, config, None)
+        record.name = variant.name
+
     def _update_actions(self) -> None:
         running = self.controller.running
+        self.experiment_action.setEnabled(self.experiment is not None and not running)
         self.train_action.setEnabled(not running)
         self.pause_action.setEnabled(running)
         self.stop_action.setEnabled(running)
@@ -183,11 +237,17 @@ class TrainingUI(QObject):
             w.say(f"Training {record.status}: epoch {final.epoch}" +
                   (f", validation accuracy {final.val_accuracy:.1%}" if final.val_accuracy is not None else ""))
         self._keep(record)
+        if self._variants_left and record.status == "finished":
+            QTimer.singleShot(0, self._start_next_variant)
+        else:
+            self._variants_left = []
 
     def _on_changes(self, changes) -> None:
         if changes.has(Replaced, TrainingChanged):
             self._show_epochs()
         if changes.has(Replaced):
+            self.experiment = None
+            self._update_actions()
             self._document_replaced()
         elif changes.has(PathChanged):
             self._adopt_untitled_runs()
@@ -247,6 +307,9 @@ class TrainingUI(QObject):
             self.dashboard.show_runs(self.controller.current, history.records)
             self.legend.hide()
             clear_overlay(self.window.scene)
+        if self.dashboard.style.applies and "style_layers" in self.window.document.graph.metadata:
+            self.dock.show()                    # a graph made for style transfer opens on its view
+            self.dashboard.tabs.setCurrentWidget(self.dashboard.style)
 
     def _adopt_untitled_runs(self) -> None:
         """Saving an untitled graph: the runs made from it belong to the new file from now on."""

@@ -226,7 +226,7 @@ def test_predict_on_two_dimensional_points_asks_the_model_about_a_clicked_point(
     class LeftOrRight(torch.nn.Module):             # class 0 left of x = 0, class 1 right of it
         def forward(self, x):
             return torch.stack([-x[:, 0] * 10, x[:, 0] * 10, torch.zeros(len(x))], dim=1)
-    predict.model = LeftOrRight()
+    predict.run_model.model = LeftOrRight()
     p = predict.predict_point(0.5, -0.2)
     assert p.argmax() == 1 and predict.result.text().startswith("The point (0.50, -0.20) looks like")
     view = predict.plane.getPlotItem().vb

@@ -1,0 +1,300 @@
+"""Dashboard panels for the feature space of a layer, an Embedding layer's vectors and the
+attention weights of each head. What they draw is computed in the training worker each epoch
+(or probe); t-SNE, asked for here, runs in a background thread."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+
+from ..background import BackgroundJob
+from ..theme import current as current_theme
+from .panels import LAYER_COLOURS, LayerPicker, image_view
+from .run_record import RunRecord
+
+MAX_TOKEN_LABELS = 300      # more labels than this are an unreadable blot: the rest show on hover
+
+
+def _plot(title: str) -> pg.PlotWidget:
+    plot = pg.PlotWidget(title=title)
+    plot.setBackground(current_theme().plot_background)
+    plot.showGrid(x=True, y=True, alpha=0.15)
+    return plot
+
+
+def sample_picture(data, index: int) -> np.ndarray | None:
+    """A validation image as H x W (grey) or H x W x 3, 0..1; None for data that is not images."""
+    if data is None or data.kind != "image" or not 0 <= index < len(data.x_val):
+        return None
+    x = data.x_val[index].float().numpy()
+    picture = x[0] if x.shape[0] == 1 else np.moveaxis(x[:3], 0, -1)
+    return (picture - picture.min()) / (np.ptp(picture) + 1e-9)
+
+
+class FeatureSpacePanel(QWidget):
+    """A layer's view of the validation samples in 2-D, coloured by class; a click on a point
+    shows its sample. The layer chosen here is projected from the next epoch on."""
+    layer_chosen = Signal(str)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.layer = LayerPicker(self._layer_changed, "layer")
+        self.method = QComboBox()
+        self.method.addItems(["PCA", "t-SNE"])
+        self.method.setToolTip("PCA: the two directions of largest variance (each epoch). t-SNE: keeps "
+                               "neighbours together (a few seconds); distances between clusters mean little")
+        self.plot = _plot("Feature space")
+        self.plot.setAspectLocked(False)
+        self.points = pg.ScatterPlotItem(size=7, pen=pg.mkPen(255, 255, 255, 120, width=0.5), hoverable=True)
+        self.plot.addItem(self.points)
+        self.key = QLabel("")                 # the classes' colours, in a row under the map
+        self.key.setWordWrap(True)
+        self.chosen_plot, self.chosen_image = image_view("Click a point")
+        self.chosen_image.setLookupTable(None)
+        self.caption = QLabel("Train for an epoch: each epoch projects the layer's view of the validation set.")
+        self.caption.setWordWrap(True)
+        row = self.layer.row()
+        row.addWidget(QLabel("projection"))
+        row.addWidget(self.method)
+        plots = QHBoxLayout()
+        plots.addWidget(self.plot, 3)
+        plots.addWidget(self.chosen_plot, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(row)
+        layout.addLayout(plots, 1)
+        layout.addWidget(self.key)
+        layout.addWidget(self.caption)
+        self.method.currentTextChanged.connect(lambda _: self.refresh())
+        self.points.sigClicked.connect(self._clicked)
+        self.record: RunRecord | None = None
+        self.data = None
+        self.shown = None                     # the FeatureSpace message drawn
+        self.mapped: np.ndarray | None = None  # the points drawn (PCA or t-SNE)
+        self._tsne: dict[int, np.ndarray] = {}    # id of a message -> its t-SNE map
+        self._legend_classes: tuple = ()
+
+    def set_layers(self, layers: list[str]) -> None:
+        self.layer.set_layers(layers)
+
+    def _layer_changed(self) -> None:
+        layer = self.layer.currentText()
+        if layer and (self.shown is None or layer != self.shown.layer):
+            self.layer_chosen.emit(layer)
+            self.caption.setText(f"{layer} is projected from the next epoch on.")
+
+    def show_record(self, record: RunRecord) -> None:
+        self.record = record
+        self.refresh()
+
+    def refresh(self) -> None:
+        found = self.record.latest.get("FeatureSpace") if self.record else None
+        if found is None:
+            return
+        if self.layer.findText(found.layer) < 0:
+            self.layer.set_layers([found.layer] + [self.layer.itemText(i) for i in range(self.layer.count())])
+        if self.layer.currentText() != found.layer and self.shown is None:
+            self.layer.blockSignals(True)
+            self.layer.setCurrentText(found.layer)
+            self.layer.blockSignals(False)
+        self.shown = found
+        if self.method.currentText() == "t-SNE":
+            mapped = self._tsne.get(id(found))
+            if mapped is None:
+                self._start_tsne(found)
+                return
+            how = "t-SNE"
+        else:
+            mapped = found.points
+            how = (f"PCA: the axes hold {found.explained[0]:.0%} and {found.explained[1]:.0%} of the variance")
+        self._draw(found, mapped)
+        score = "" if found.separation is None else f"; class separation (silhouette in this map) {found.separation:.2f}"
+        if how == "t-SNE":
+            from engine.insight.feature_space import separation
+            value = separation(mapped, found.labels)
+            score = "" if value is None else f"; class separation (silhouette in this map) {value:.2f}"
+        self.caption.setText(f"{found.layer} after epoch {found.epoch}, {len(found.labels)} validation samples. "
+                             f"{how}{score}. Click a point to see its sample.")
+
+    def _start_tsne(self, found) -> None:
+        from engine.insight.feature_space import tsne
+        self.caption.setText(f"Working out the t-SNE map of {found.layer} (a few seconds)...")
+
+        def done(mapped, error) -> None:
+            if error is not None:
+                self.caption.setText(f"t-SNE failed: {error}")
+                return
+            self._tsne = {id(found): mapped}
+            if self.shown is found:
+                self.refresh()
+        BackgroundJob(lambda: tsne(found.components), done, self, name="netloom-tsne").start()
+
+    def _draw(self, found, mapped: np.ndarray) -> None:
+        self.mapped = mapped
+        names = self.data.class_names if self.data is not None else []
+        classes = tuple(int(c) for c in np.unique(found.labels))
+        brushes = [pg.mkBrush(LAYER_COLOURS[int(c) % len(LAYER_COLOURS)]) for c in found.labels]
+        self.points.setData(x=mapped[:, 0], y=mapped[:, 1], brush=brushes, data=list(found.indices))
+        if classes != self._legend_classes:
+            self.key.setText("classes: " + " &nbsp; ".join(
+                f"<span style='color:{LAYER_COLOURS[c % len(LAYER_COLOURS)]}'>&#9679;</span>&nbsp;"
+                f"{names[c] if c < len(names) else c}" for c in classes))
+            self._legend_classes = classes
+        self.plot.autoRange()
+
+    def _clicked(self, item, points, event=None) -> None:
+        if len(points):
+            self.show_sample(int(points[0].data()))
+
+    def show_sample(self, index: int) -> None:
+        """The validation sample ``index`` beside the map, with its class, marked in the map."""
+        picture = sample_picture(self.data, index)
+        names = self.data.class_names if self.data is not None else []
+        label = int(self.data.y_val[index]) if self.data is not None else -1
+        title = f"Sample {index}: {names[label] if 0 <= label < len(names) else label}"
+        if picture is not None:
+            self.chosen_image.setImage(picture if picture.ndim == 3 else np.repeat(picture[..., None], 3, 2),
+                                       autoLevels=False, levels=(0, 1))
+        self.chosen_plot.setTitle(title)
+        if self.mapped is not None and self.shown is not None:
+            where = np.flatnonzero(self.shown.indices == index)
+            sizes = np.full(len(self.mapped), 7.0)
+            sizes[where] = 16
+            self.points.setSize(sizes)
+
+
+class EmbeddingPanel(QWidget):
+    """An Embedding layer's vectors in 2-D with their tokens, and the tokens nearest a chosen one."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.layer = LayerPicker(self.refresh, "embedding")
+        self.token = QLineEdit()
+        self.token.setPlaceholderText("a token, e.g. a word of the text")
+        self.plot = _plot("Embedding vectors (PCA)")
+        self.points = pg.ScatterPlotItem(size=6, brush=pg.mkBrush("#2563eb"), pen=None)
+        self.plot.addItem(self.points)
+        self.labels: list[pg.TextItem] = []
+        self.neighbours = QLabel("Type a token to see its nearest neighbours (cosine similarity).")
+        self.neighbours.setWordWrap(True)
+        self.neighbours.setAlignment(Qt.AlignmentFlag.AlignTop)
+        self.neighbours.setMinimumWidth(220)
+        row = self.layer.row(QLabel("nearest to"), self.token)
+        plots = QHBoxLayout()
+        plots.addWidget(self.plot, 3)
+        plots.addWidget(self.neighbours, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(row)
+        layout.addLayout(plots, 1)
+        self.token.editingFinished.connect(self.show_neighbours)
+        self.token.textChanged.connect(lambda _: self.show_neighbours())
+        self.record: RunRecord | None = None
+        self.data = None
+        self.shown = None
+
+    def tokens(self, count: int) -> list[str]:
+        """The data set's names for the rows (its vocabulary), else their numbers."""
+        names = list(self.data.class_names) if self.data is not None else []
+        vocabulary = self.data.extra.get("vocabulary") if self.data is not None else None
+        if vocabulary is not None and len(vocabulary) >= count:
+            names = list(vocabulary)
+        return [str(names[i]) if i < len(names) else str(i) for i in range(count)]
+
+    def show_record(self, record: RunRecord) -> None:
+        self.record = record
+        self.layer.set_layers(list(record.latest.get("embeddings", {})))
+        self.refresh()
+
+    def refresh(self) -> None:
+        found = (self.record.latest.get("embeddings", {}) if self.record else {}).get(self.layer.currentText())
+        if found is None or found is self.shown:
+            return
+        self.shown = found
+        tokens = self.tokens(len(found.points))
+        self.points.setData(found.points[:, 0], found.points[:, 1], data=tokens)
+        for item in self.labels:
+            self.plot.removeItem(item)
+        self.labels = []
+        for (x, y), token in list(zip(found.points, tokens))[:MAX_TOKEN_LABELS]:
+            item = pg.TextItem(token, color=current_theme().plot_foreground, anchor=(0, 0.5))
+            item.setPos(float(x), float(y))
+            self.plot.addItem(item)
+            self.labels.append(item)
+        more = "" if found.total_tokens <= len(tokens) else f" (the first {len(tokens):,} of {found.total_tokens:,})"
+        self.plot.setTitle(f"{found.layer}: {len(tokens)} token vectors{more} after epoch {found.epoch} (PCA)")
+        self.show_neighbours()
+
+    def show_neighbours(self) -> list[tuple[str, float]]:
+        """The nearest tokens of the one typed, listed beside the map; [] when it is unknown."""
+        from engine.insight.embeddings import nearest
+        found, text = self.shown, self.token.text().strip()
+        if found is None or not text:
+            return []
+        tokens = self.tokens(len(found.vectors))
+        if text not in tokens:
+            self.neighbours.setText(f"'{text}' is not a token of this embedding.")
+            return []
+        pairs = [(tokens[i], s) for i, s in nearest(found.vectors, tokens.index(text), 10)]
+        rows = "".join(f"<tr><td>{t}</td><td align='right'>&nbsp;{s:.2f}</td></tr>" for t, s in pairs)
+        self.neighbours.setText(f"<b>Nearest to '{text}'</b> (cosine similarity):<table>{rows}</table>")
+        return pairs
+
+
+class AttentionPanel(QWidget):
+    """The attention weights of the chosen validation sample, one heat map per head: row i is
+    where position i looks (each row sums to 1)."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.layer = LayerPicker(self.refresh, "attention")
+        self.view = pg.GraphicsLayoutWidget()
+        self.view.setBackground(current_theme().plot_background)
+        self.caption = QLabel("Attention weights appear with the run's probes.")
+        self.caption.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addLayout(self.layer.row())
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.caption)
+        self.record: RunRecord | None = None
+        self.shown = None
+        self.images: list[pg.ImageItem] = []
+        self.plots: list[pg.PlotItem] = []
+
+    def show_record(self, record: RunRecord) -> None:
+        self.record = record
+        self.layer.set_layers(list(record.latest.get("attention", {})))
+        self.refresh()
+
+    def refresh(self) -> None:
+        found = (self.record.latest.get("attention", {}) if self.record else {}).get(self.layer.currentText())
+        if found is None or found is self.shown:
+            return
+        self.shown = found
+        heads = found.weights.shape[0]
+        if len(self.images) != heads:
+            self.view.clear()
+            self.images = []
+            columns = min(heads, 4)        # the dock is wide and short: heads side by side
+            self.plots = []
+            for h in range(heads):
+                plot = self.view.addPlot(row=h // columns, col=h % columns, title=f"head {h + 1}")
+                plot.invertY(True)
+                plot.setMouseEnabled(False, False)
+                plot.setLabel("left", "query")
+                plot.setLabel("bottom", "key")
+                self.plots.append(plot)
+                image = pg.ImageItem(axisOrder="row-major")
+                image.setLookupTable(pg.colormap.get("viridis").getLookupTable())
+                plot.addItem(image)
+                self.images.append(image)
+        queries, keys = found.weights.shape[1:]
+        low, high = float(found.weights.min()), float(found.weights.max())
+        for plot, image, weights in zip(self.plots, self.images, found.weights):
+            image.setImage(weights, autoLevels=False, levels=(low, max(high, low + 1e-6)))
+            image.setRect(-0.5, -0.5, keys, queries)      # pixel i centred on position i
+            plot.setRange(xRange=(-0.5, keys - 0.5), yRange=(-0.5, queries - 0.5), padding=0)
+        self.caption.setText(f"{found.layer}: {heads} heads, {queries} queries x {keys} keys, validation sample "
+                             f"{found.sample}, step {found.step}. Row i: how much position i attends to each "
+                             f"position (each row sums to 1). One colour scale for all heads: dark {low:.3f} to bright {high:.3f} "
+                             f"(uniform attention would be {1 / keys:.3f} everywhere).")

@@ -1,0 +1,261 @@
+"""Neural style transfer in the dashboard: the open graph's convolutions as the feature
+network, a content and a style picture, and the picture being optimised, shown as it goes.
+The optimisation runs in a background thread on a model of its own."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine import compile_graph
+from engine.insight import style as S
+from engine.insight.layer_values import InsightError
+from graphs import dumps_graph, loads_graph
+
+from ..background import BackgroundJob, StreamingJob
+from .panels import image_view
+
+OPEN_PICTURE = "Open picture..."
+
+
+def style_applies(graph) -> bool:
+    """A graph with convolutions that takes one colour image."""
+    inputs = graph.inputs()
+    if len(inputs) != 1 or not any(n.type == "Conv2d" for n in graph.nodes.values()):
+        return False
+    shape = graph.nodes[inputs[0]].params.get("shape")
+    return isinstance(shape, list) and len(shape) == 3 and shape[0] == 3
+
+
+def default_layers(graph) -> tuple[list[str], list[str]]:
+    """(content, style) layers: the graph's own choice (its metadata), else ReLUs (or
+    convolutions) spread over the depth, the style ones shallow to deep, content at 3/4 depth."""
+    meta = graph.metadata
+    if isinstance(meta.get("content_layers"), str) and isinstance(meta.get("style_layers"), str):
+        return meta["content_layers"].split(), meta["style_layers"].split()
+    found = [n.id for n in graph.nodes.values() if n.type == "ReLU"] or \
+        [n.id for n in graph.nodes.values() if n.type == "Conv2d"]
+    if not found:
+        return [], []
+    picks = sorted({round(i * (len(found) - 1) / 4) for i in range(5)})
+    return [found[(3 * (len(found) - 1)) // 4]], [found[i] for i in picks]
+
+
+class StylePanel(QWidget):
+    def __init__(self, run_model=None, parent=None) -> None:
+        super().__init__(parent)
+        self.run_model = run_model
+        self.pictures = S.sample_pictures()
+        self.content = QComboBox()
+        self.style_picture = QComboBox()
+        for combo, first in ((self.content, "china"), (self.style_picture, "flower")):
+            combo.addItems([*self.pictures, OPEN_PICTURE])
+            combo.setCurrentText(first)
+            combo.activated.connect(lambda _, c=combo: self._picture_chosen(c))
+        self.content_layers = QLineEdit()
+        self.style_layers = QLineEdit()
+        for edit, tip in ((self.content_layers, "Layers whose maps the picture must keep (node ids, space between)"),
+                          (self.style_layers, "Layers whose Gram matrices must match the style picture's")):
+            edit.setToolTip(tip)
+        self.steps = QSpinBox(minimum=1, maximum=5000, value=200)
+        self.weight = QDoubleSpinBox(minimum=1.0, maximum=1e9, decimals=0, value=1e4)
+        self.weight.setToolTip("Weight of the style terms against the content term's 1")
+        self.run = QPushButton("Run style transfer")
+        self.stop = QPushButton("Stop")
+        self.stop.setEnabled(False)
+        self.weights_note = QLabel("")
+        self.weights_note.setWordWrap(True)
+        self.download = QPushButton(f"Download VGG-16 weights ({S.VGG16_SIZE_MB} MB)")
+        self.caption = QLabel("")
+        self.caption.setWordWrap(True)
+        form = QGridLayout()
+        form.addWidget(QLabel("content picture"), 0, 0)
+        form.addWidget(self.content, 0, 1)
+        form.addWidget(QLabel("content layers"), 0, 2)
+        form.addWidget(self.content_layers, 0, 3)
+        form.addWidget(QLabel("style picture"), 1, 0)
+        form.addWidget(self.style_picture, 1, 1)
+        form.addWidget(QLabel("style layers"), 1, 2)
+        form.addWidget(self.style_layers, 1, 3)
+        form.setColumnStretch(3, 1)
+        buttons = QHBoxLayout()
+        for widget in (QLabel("steps"), self.steps, QLabel("style weight"), self.weight, self.run, self.stop):
+            buttons.addWidget(widget)
+        buttons.addStretch(1)
+        weights = QHBoxLayout()
+        weights.addWidget(self.weights_note, 1)
+        weights.addWidget(self.download)
+        self.views = {}
+        images = QHBoxLayout()
+        for key, title in (("content", "Content"), ("style", "Style"), ("result", "Result")):
+            plot, image = image_view(title)
+            image.setLookupTable(None)
+            self.views[key] = (plot, image)
+            images.addWidget(plot, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addLayout(weights)
+        layout.addLayout(images, 1)
+        layout.addWidget(self.caption)
+        self.run.clicked.connect(lambda: self.start())
+        self.stop.clicked.connect(self.stop_running)
+        self.download.clicked.connect(self.download_weights)
+        self.graph = None
+        self.applies = False
+        self.job: StreamingJob | None = None
+        self.progress: list[S.StyleProgress] = []
+        self.source = ""
+
+    # ------------------------------------------------------------------ set-up
+    def set_graph(self, graph) -> None:
+        self.applies = style_applies(graph)
+        if not self.applies:
+            return
+        self.graph = loads_graph(dumps_graph(graph), "<style>")
+        content, style = default_layers(graph)
+        self.content_layers.setText(" ".join(content))
+        self.style_layers.setText(" ".join(style))
+        self._show_pictures()
+        self._say_weights()
+
+    def picture_size(self) -> tuple[int, int]:
+        shape = self.graph.nodes[self.graph.inputs()[0]].params["shape"]
+        return int(shape[1]), int(shape[2])
+
+    def _picture(self, combo: QComboBox) -> np.ndarray:
+        return self.pictures[combo.currentText()]
+
+    def _picture_chosen(self, combo: QComboBox) -> None:
+        if combo.currentText() != OPEN_PICTURE:
+            self._show_pictures()
+            return
+        path = QFileDialog.getOpenFileName(self, "Open a picture", "", "Pictures (*.png *.jpg *.jpeg)")[0]
+        combo.setCurrentIndex(0)
+        if path:
+            self.add_picture(path, combo)
+
+    def add_picture(self, path: str, combo: QComboBox) -> bool:
+        """Read a PNG or JPEG into the list and choose it; False (said in the panel) if it cannot be."""
+        try:
+            picture = S.read_picture(path)
+        except InsightError as err:
+            self.caption.setText(str(err))
+            return False
+        from pathlib import Path
+        name = Path(path).name
+        self.pictures[name] = picture
+        for box in (self.content, self.style_picture):
+            if box.findText(name) < 0:
+                box.insertItem(box.count() - 1, name)
+        combo.setCurrentText(name)
+        self._show_pictures()
+        return True
+
+    def _show_pictures(self) -> None:
+        if self.graph is None:
+            return
+        for key, combo in (("content", self.content), ("style", self.style_picture)):
+            if combo.currentText() in self.pictures:
+                image = S.as_input(self._picture(combo), self.picture_size())[0].permute(1, 2, 0).numpy()
+                self.views[key][1].setImage(image, autoLevels=False, levels=(0, 1))
+
+    def _say_weights(self) -> None:
+        present = S.vgg16_weights_present()
+        self.download.setVisible(not present)
+        self.weights_note.setText(
+            "VGG-16's ImageNet weights are on this computer and are used where the graph's convolutions fit them."
+            if present else
+            "VGG-16's ImageNet weights are not on this computer. Without them the network is untrained (or has "
+            "the weights of this graph's newest run): colours and rough textures carry over, painterly strokes "
+            "do not.")
+
+    def download_weights(self) -> None:
+        self.download.setEnabled(False)
+        self.weights_note.setText(f"Downloading VGG-16's weights ({S.VGG16_SIZE_MB} MB)...")
+
+        def done(_, error) -> None:
+            self.download.setEnabled(True)
+            if error is not None:
+                self.weights_note.setText(f"The download failed: {error}. {self.weights_note.text()}")
+                return
+            self._say_weights()
+        BackgroundJob(S.download_vgg16_weights, done, self, name="netloom-vgg16-download").start()
+
+    # ------------------------------------------------------------------ running
+    def model(self) -> tuple[torch.nn.Module, str]:
+        """The feature network and where its weights come from, in words."""
+        model = compile_graph(self.graph)
+        if S.vgg16_weights_present():
+            try:
+                S.load_vgg16_weights(model)
+                return model, "VGG-16's ImageNet weights"
+            except InsightError as err:
+                fallback = f"not VGG-16's weights ({err})"
+        else:
+            fallback = "VGG-16's weights are absent"
+        run = self.run_model
+        if run is not None and run.model is not None and run.graph is not None and \
+                run.graph.model_fingerprint() == self.graph.model_fingerprint():
+            return run.copy(), f"the newest run's weights ({fallback})"
+        return model, f"untrained weights ({fallback})"
+
+    def start(self) -> bool:
+        if self.graph is None or (self.job is not None and not self.job.done):
+            return False
+        settings = S.StyleSettings(tuple(self.content_layers.text().split()), tuple(self.style_layers.text().split()),
+                                   style_weight=self.weight.value(), steps=self.steps.value())
+        try:
+            content = S.as_input(self._picture(self.content), self.picture_size())
+            style = S.as_input(self._picture(self.style_picture), self.picture_size())
+            model, self.source = self.model()
+            transfer = S.StyleTransfer(model, content, style, settings)
+        except (InsightError, KeyError) as err:
+            self.caption.setText(f"Style transfer cannot start: {err}")
+            return False
+        self.progress = []
+        self.job = StreamingJob(transfer.run, name="netloom-style-transfer").start()
+        self.run.setEnabled(False)
+        self.stop.setEnabled(True)
+        self.caption.setText(f"Optimising the picture with {self.source}...")
+        return True
+
+    def stop_running(self) -> None:
+        if self.job is not None:
+            self.job.stop()
+
+    def poll(self) -> None:
+        """Show what the optimisation has reached (the dashboard calls this on its timer)."""
+        job = self.job
+        if job is None:
+            return
+        found = job.take()
+        if found:
+            self.progress += found
+            last = found[-1]
+            self.views["result"][1].setImage(last.image, autoLevels=False, levels=(0, 1))
+            first = self.progress[0]
+            self.caption.setText(f"Step {last.step}/{self.steps.value()} with {self.source}: style loss "
+                                 f"{last.style_loss:.3g} (from {first.style_loss:.3g}), content loss "
+                                 f"{last.content_loss:.3g}.")
+        if job.done:
+            self.job = None
+            self.run.setEnabled(True)
+            self.stop.setEnabled(False)
+            if job.error is not None:
+                self.caption.setText(f"Style transfer failed: {job.error}")
+            elif job.stopping:
+                self.caption.setText(self.caption.text() + " Stopped.")
