@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QTa
 
 from engine.data.base import CLASSIFICATION, REGRESSION
 from engine.training import TrainingConfig
+from engine.training.probes import MAX_CLASSES_SHOWN
 
 from ..background import BackgroundJob
 from .curves import CurvesPanel
@@ -146,7 +147,8 @@ class Dashboard(QWidget):
             self.confusion: not reconstruct and (data is None or data.task == CLASSIFICATION),
             self.outputs: reconstruct or (data is not None and data.task == REGRESSION),
             self.predict: not reconstruct and (data is None or data.task == CLASSIFICATION),
-            self.features: not reconstruct and (data is None or data.task == CLASSIFICATION),
+            self.features: not reconstruct and (data is None or (data.task == CLASSIFICATION
+                                                                 and data.num_classes <= MAX_CLASSES_SHOWN)),
             self.embeddings: "Embedding" in types,
             self.attention: bool({"MultiheadAttention", "TransformerEncoderLayer"} & types) or self._has_attention(),
             self.style: self.style.applies,

@@ -235,7 +235,17 @@ class EmbeddingPanel(QWidget):
         if text not in tokens:
             self.neighbours.setText(f"'{text}' is not a token of this embedding.")
             return []
-        pairs = [(tokens[i], s) for i, s in nearest(found.vectors, tokens.index(text), 10)]
+        chosen = tokens.index(text)
+        close = nearest(found.vectors, chosen, 10)
+        pairs = [(tokens[i], s) for i, s in close]
+        if len(found.points) == len(tokens):       # the token red, its neighbours orange, on the map
+            brushes = [pg.mkBrush("#93c5fd")] * len(tokens)
+            sizes = [5.0] * len(tokens)
+            for i, _ in close:
+                brushes[i], sizes[i] = pg.mkBrush("#ea580c"), 9.0
+            brushes[chosen], sizes[chosen] = pg.mkBrush("#dc2626"), 12.0
+            self.points.setBrush(brushes)
+            self.points.setSize(sizes)
         rows = "".join(f"<tr><td>{t}</td><td align='right'>&nbsp;{s:.2f}</td></tr>" for t, s in pairs)
         self.neighbours.setText(f"<b>Nearest to '{text}'</b> (cosine similarity):<table>{rows}</table>")
         return pairs

@@ -151,12 +151,14 @@ class GradientsPanel(QWidget):
         self.depth.setLabel("bottom", "layer with weights, first (input side) to last")
         self.depth.setLabel("left", "mean |gradient|")
         self.depth.getAxis("left").enableAutoSIPrefix(False)
-        self.depth_legend = self.depth.addLegend(offset=(-10, 10))
+        self.depth_key = QLabel("")
         self.depth.hide()
+        self.depth_key.hide()
         self.depth_lines: dict[str, pg.PlotDataItem] = {}
         layout = QVBoxLayout(self)
         layout.addLayout(row, 1)
-        layout.addWidget(self.depth, 1)
+        layout.addWidget(self.depth, 2)      # when runs are compared, that is the point of the tab
+        layout.addWidget(self.depth_key)
         layout.addWidget(self.summary)
 
     def show_record(self, record: RunRecord) -> None:
@@ -196,8 +198,10 @@ class GradientsPanel(QWidget):
             if values:
                 curves[run.name] = np.maximum(np.array(values), 1e-14)
         self.depth.setVisible(len(curves) >= 2)
+        self.depth_key.setVisible(len(curves) >= 2)
         if len(curves) < 2:
             return curves
+        keys = []
         for i, (name, values) in enumerate(curves.items()):
             colour = LAYER_COLOURS[i % len(LAYER_COLOURS)]
             line = self.depth_lines.get(name)
@@ -205,13 +209,16 @@ class GradientsPanel(QWidget):
                 line = self.depth_lines[name] = self.depth.plot(pen=pg.mkPen(colour, width=2), symbol="o", symbolSize=6,
                                                                 symbolBrush=colour, symbolPen=None, name=name)
             line.setData(np.arange(1, len(values) + 1), values)
+            keys.append(f"<span style='color:{colour}'>&#9472;&#9679;&#9472;</span>&nbsp;{name}: first layer "
+                        f"{values[0]:.1e}, last {values[-1]:.1e}")
+        self.depth_key.setText(" &nbsp;&nbsp; ".join(keys))
         return curves
 
     def reset(self) -> None:
         for line in self.depth_lines.values():
             self.depth.removeItem(line)
         self.depth_lines = {}
-        self.depth_legend.clear()
+        self.depth_key.setText("")
         for solid, dashed in self.lines.values():
             self.plot.removeItem(solid)
             self.plot.removeItem(dashed)

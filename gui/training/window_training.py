@@ -48,6 +48,7 @@ class TrainingUI(QObject):
         window.document.subscribe(self._on_changes, kinds=(Replaced, PathChanged, TrainingChanged, *MODEL_EVENTS))
         self.dashboard.sample_chosen.connect(c.set_probe)
         self.dashboard.features.layer_chosen.connect(c.set_feature_layer)
+        self._shown_fingerprint = ""                    # what the open graph computes, when the last run started
         self.experiment: Experiment | None = None      # opened from the example library: Run Experiment trains it
         self._variants_left: list = []
         self._update_actions()
@@ -203,6 +204,9 @@ class TrainingUI(QObject):
 
     # ------------------------------------------------------------------ run events
     def _started(self, record) -> None:
+        self._shown_fingerprint = self.window.document.graph.model_fingerprint()
+        if record.model_fingerprint != self._shown_fingerprint:
+            clear_overlay(self.window.scene)
         self.dock.show()
         self.dock.raise_()
         self.window.resizeDocks([self.dock], [int(self.window.height() * 0.45)], Qt.Vertical)
@@ -215,6 +219,8 @@ class TrainingUI(QObject):
 
     def _updated(self, record) -> None:
         self.dashboard.mark_dirty()
+        if record.model_fingerprint != self._shown_fingerprint:
+            return           # another graph's run (an experiment's variant): its gradients are not this canvas's
         gradients = record.latest.get("gradients")
         means = {g.layer: g.mean_abs_grad for g in gradients.layers} if gradients else {}
         apply_overlay(self.window.scene, means, record.dead_units)
