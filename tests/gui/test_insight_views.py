@@ -1,0 +1,177 @@
+"""Looking inside from the window: each view after a real run in the training worker, driven
+through its widgets (tabs, buttons, clicks on points, typed tokens)."""
+
+import numpy as np
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtTest import QTest
+
+import resources
+from engine.training import TrainingConfig
+from gui.main_window import EXAMPLES
+from tests.helpers import chain
+
+
+def train_in_window(window, qtbot, epochs, **settings):
+    graph = window.document.graph
+    graph.training = TrainingConfig.from_dict(graph.training).replace(device="cpu", **settings).to_dict()
+    assert window.training.train(epochs)
+    qtbot.waitUntil(lambda: not window.training.controller.running, timeout=180_000)
+    record = window.training.controller.current
+    assert record.status == "finished", record.final
+    return record
+
+
+def show(dashboard, panel):
+    dashboard.tabs.setCurrentWidget(panel)
+    dashboard.mark_dirty()
+    dashboard.redraw()
+
+
+def title(plot) -> str:
+    return plot.getPlotItem().titleLabel.text
+
+
+def click_at(plot, x, y):
+    """A left click on a pyqtgraph plot at the data point (x, y)."""
+    view = plot.getPlotItem().vb
+    QTest.mouseClick(plot.viewport(), Qt.LeftButton, Qt.NoModifier,
+                     plot.mapFromScene(view.mapViewToScene(QPointF(x, y))))
+
+
+def test_lenet_feature_space_channel_images_and_grad_cam(window, qtbot):
+    window.open_example(EXAMPLES / "lenet_digits.loom")
+    train_in_window(window, qtbot, 3)
+    dashboard = window.training.dashboard
+    tabs = dashboard.tabs
+    assert tabs.isTabVisible(tabs.indexOf(dashboard.features))
+    assert not tabs.isTabVisible(tabs.indexOf(dashboard.attention))
+    assert not tabs.isTabVisible(tabs.indexOf(dashboard.embeddings))
+
+    # Feature space: the validation set as relu4 sees it, by class; a click shows the sample.
+    features = dashboard.features
+    show(dashboard, features)
+    qtbot.waitUntil(lambda: features.shown is not None)
+    x, y = features.points.getData()
+    assert len(x) == 359 and features.layer.currentText() == "relu4"
+    assert "class separation (silhouette in this map)" in features.caption.text()
+    assert "classes: " in features.key.text()
+    qtbot.wait(50)
+    index = 17
+    click_at(features.plot, x[index], y[index])
+    qtbot.waitUntil(lambda: title(features.chosen_plot).startswith("Sample "))
+    shown = int(title(features.chosen_plot).split()[1].rstrip(":"))
+    assert abs(x[shown] - x[index]) < 0.5 and abs(y[shown] - y[index]) < 0.5
+    digit = features.data.class_names[int(features.data.y_val[shown])]
+    assert title(features.chosen_plot) == f"Sample {shown}: {digit}"
+    assert features.chosen_image.image.shape == (8, 8, 3)
+
+    # t-SNE on request, worked out off the GUI thread.
+    features.method.setCurrentText("t-SNE")
+    qtbot.waitUntil(lambda: features.caption.text().startswith("relu4") and "t-SNE" in features.caption.text(),
+                    timeout=60_000)
+    assert features.mapped.shape == (359, 2)
+
+    # Filters: what each channel of conv2 responds to, on request.
+    filters = dashboard.filters
+    show(dashboard, filters)
+    qtbot.waitUntil(lambda: dashboard.run_model.model is not None, timeout=30_000)
+    filters.layer.setCurrentText("conv2")
+    filters.count.setValue(8)
+    qtbot.mouseClick(filters.find, Qt.LeftButton)
+    qtbot.waitUntil(lambda: filters.found is not None, timeout=60_000)
+    assert filters.found.images.shape == (8, 1, 8, 8) and filters.found.layer == "conv2"
+    assert "standard deviations above it" in filters.found_caption.text()
+    assert filters.found_image.image.shape == (26, 26)         # 8 tiles of 8x8 on a 3x3 grid, 1-pixel gaps
+
+    # Predict: the prediction and where its evidence lies (Grad-CAM on the last convolution).
+    predict = dashboard.predict
+    show(dashboard, predict)
+    predict.sample.setValue(40)
+    qtbot.mouseClick(predict.predict_sample, Qt.LeftButton)
+    qtbot.waitUntil(lambda: title(predict.why_plot) == "Why: Grad-CAM on conv2", timeout=30_000)
+    picture = predict.why_image.image
+    assert picture.shape == (8, 8, 3) and 0 <= picture.min() and picture.max() <= 1
+
+
+def test_attention_heads_after_a_run(window, qtbot):
+    graph = chain(("MultiheadAttention", {"num_heads": 2}), "Flatten", ("Linear", {"out_features": 10}),
+                  input_shape=(8, 8))
+    graph.training = {"dataset": "digits", "dataset_options": {"as_sequence": True}, "probe_every": 5}
+    window.document.replace(graph, None)
+    train_in_window(window, qtbot, 1)
+    dashboard = window.training.dashboard
+    assert dashboard.tabs.isTabVisible(dashboard.tabs.indexOf(dashboard.attention))
+    show(dashboard, dashboard.attention)
+    panel = dashboard.attention
+    qtbot.waitUntil(lambda: panel.shown is not None)
+    assert panel.layer.currentText() == "attn1" and len(panel.images) == 2
+    for image in panel.images:
+        assert image.image.shape == (8, 8)
+        assert np.allclose(image.image.sum(axis=1), 1.0, atol=1e-5)
+    assert "2 heads, 8 queries x 8 keys" in panel.caption.text()
+
+
+def test_word2vec_neighbours_of_a_typed_word(window, qtbot):
+    window.open_example(EXAMPLES / "word2vec_skipgram.loom")
+    train_in_window(window, qtbot, 2)
+    dashboard = window.training.dashboard
+    tabs = dashboard.tabs
+    assert tabs.isTabVisible(tabs.indexOf(dashboard.embeddings))
+    assert not tabs.isTabVisible(tabs.indexOf(dashboard.features))     # 205 classes: no clusters to colour
+    panel = dashboard.embeddings
+    show(dashboard, panel)
+    qtbot.waitUntil(lambda: panel.shown is not None and panel.data is not None)
+    assert len(panel.points.getData()[0]) == 205 and len(panel.labels) == 205
+    panel.token.setFocus()
+    qtbot.keyClicks(panel.token, "the")
+    assert panel.neighbours.text().startswith("<b>Nearest to 'the'</b>")
+    assert panel.neighbours.text().count("<tr>") == 10
+    qtbot.keyClicks(panel.token, "zzz")
+    assert panel.neighbours.text() == "'thezzz' is not a token of this embedding."
+
+
+def test_the_vanishing_gradient_experiment_in_the_window(window, qtbot):
+    entry = next(a for a in window.findChildren(type(window.training.experiment_action))
+                 if a.text().startswith("Experiment: Vanishing gradients"))
+    assert not window.training.experiment_action.isEnabled()
+    entry.trigger()
+    assert window.document.graph.name == "10-layer MLP, sigmoid" and window.document.path is None
+    assert window.training.experiment_action.isEnabled()
+    window.training.run_experiment(epochs=1)
+    qtbot.waitUntil(lambda: not window.training.controller.running and not window.training._variants_left,
+                    timeout=180_000)
+    runs = window.training.controller.runs
+    assert [r.name for r in runs] == ["sigmoid", "ReLU", "ReLU with BatchNorm", "residual"]
+    assert all(r.status == "finished" for r in runs)
+    dashboard = window.training.dashboard
+    assert dashboard.tabs.currentWidget() is dashboard.gradients
+    dashboard.mark_dirty()
+    dashboard.redraw()
+    panel = dashboard.gradients
+    assert panel.depth.isVisible()
+    curves = panel.compare(runs, dashboard.layer_types)
+    assert all(len(v) == 11 for v in curves.values())       # BatchNorm layers left out of the depth
+    assert curves["sigmoid"][0] < 1e-3 * curves["residual"][0]
+    assert "sigmoid: first layer" in panel.depth_key.text()
+
+
+def test_style_transfer_view_runs_and_says_the_weights_are_missing(window, qtbot, tmp_path):
+    window.open_example(resources.example("style_transfer_vgg16.loom"))
+    dashboard = window.training.dashboard
+    panel = dashboard.style
+    assert window.training.dock.isVisible() and dashboard.tabs.currentWidget() is panel
+    assert panel.content_layers.text() == "relu4_2"
+    assert panel.style_layers.text() == "relu1_1 relu2_1 relu3_1 relu4_1 relu5_1"
+    assert "not on this computer" in panel.weights_note.text() and panel.download.isVisibleTo(panel)
+    assert panel.views["content"][1].image.shape == (128, 128, 3)
+    panel.steps.setValue(2)
+    qtbot.mouseClick(panel.run, Qt.LeftButton)
+    assert not panel.run.isEnabled()
+    qtbot.waitUntil(lambda: (dashboard.redraw() or True) and panel.job is None, timeout=120_000)
+    assert panel.run.isEnabled()
+    assert panel.caption.text().startswith("Step 2/2 with untrained weights (VGG-16's weights are absent)")
+    assert panel.views["result"][1].image.shape == (128, 128, 3)
+    bad = tmp_path / "notes.png"
+    bad.write_text("not a picture")
+    assert not panel.add_picture(str(bad), panel.style_picture)
+    assert "notes.png: not a picture NetLoom can read" in panel.caption.text()
