@@ -46,6 +46,14 @@ def finish(g: Graph, name: str, training: TrainingConfig) -> None:
     print(f"wrote {name}.loom ({len(g.nodes)} nodes)")
 
 
+def snake(g: Graph, per_row: int) -> None:
+    """Rows of ``per_row`` nodes in the order the data flows, each row running back the other way,
+    so that a long chain (with short skips) reads in a window without zooming out to a line."""
+    for i, node_id in enumerate(g.nodes):
+        row, col = divmod(i, per_row)
+        g.positions[node_id] = ((col if row % 2 == 0 else per_row - 1 - col) * 220.0, row * 150.0)
+
+
 def perceptron() -> None:
     g = Graph("Perceptron (logistic regression)",
               "One Linear unit and a sigmoid inside the loss: the oldest neural network. It draws one straight "
@@ -467,6 +475,85 @@ def word2vec() -> None:
                                                   lr=0.01, epochs=20, batch_size=128))
 
 
+def style_transfer() -> None:
+    g = Graph("Style transfer: VGG-16 features",
+              "The first eleven convolutions of VGG-16 (Simonyan and Zisserman), as Gatys et al. used them for "
+              "neural style transfer. Open the Style tab of the Training panel: the picture is optimised so that "
+              "its relu4_2 maps match the content picture and the Gram matrices of relu1_1 to relu5_1 match the "
+              "style picture's. With VGG-16's ImageNet weights (downloaded on request) the result is painterly; "
+              "without them the network is untrained and only colours and rough textures carry over.")
+    prev = g.add_node("Input", id="picture", shape=[3, 128, 128])
+    stages = ((64, 2), (128, 2), (256, 3), (512, 3), (512, 1))
+    for s, (channels, convs) in enumerate(stages, 1):
+        for c in range(1, convs + 1):
+            prev = chain(g, prev, ("Conv2d", {"out_channels": channels, "kernel_size": 3, "padding": 1},
+                                   f"conv{s}_{c}"), ("ReLU", {}, f"relu{s}_{c}"))
+        if s < len(stages):
+            prev = chain(g, prev, ("MaxPool2d", {"kernel_size": 2}, f"pool{s}"))
+    g.connect(prev, g.add_node("Output", id="features"))
+    g.metadata["content_layers"] = "relu4_2"          # the Style tab's starting choice
+    g.metadata["style_layers"] = "relu1_1 relu2_1 relu3_1 relu4_1 relu5_1"
+    # A feature network, not trained here: the settings only name pictures of its size and a loss
+    # that asks for no class scores, so that checking it finds nothing to fix.
+    g.training = TrainingConfig(dataset="image_folder", dataset_options={"root": "~/data/images",
+                                                                         "image_size": [128, 128]},
+                                loss="mse", epochs=1).to_dict()
+    snake(g, 7)
+    save_graph(g, OUT / "style_transfer_vgg16.loom")
+    print(f"wrote style_transfer_vgg16.loom ({len(g.nodes)} nodes)")
+
+
+VANISHING = {"sigmoid": ("sigmoid", "Ten Linear layers with sigmoids. A sigmoid's slope is at most 1/4, so the "
+                         "gradient shrinks by that much or more at every layer on its way back: the first layers "
+                         "barely learn."),
+             "relu": ("ReLU", "Ten Linear layers with ReLUs: slope 1 where a unit is active, so more of the "
+                      "gradient reaches the first layers."),
+             "relu_batchnorm": ("ReLU with BatchNorm", "Ten Linear layers, each followed by BatchNorm and a ReLU: "
+                                "every layer's input is kept at zero mean and unit variance, so gradients keep "
+                                "their size."),
+             "residual": ("residual", "A first Linear layer, then nine residual layers: each adds its input to its "
+                          "output, so the gradient has a path around every layer back to the first.")}
+
+
+def vanishing_gradients() -> None:
+    """Four 10-layer MLPs on the spiral, trained one after another by an experiment file."""
+    import json
+    folder = OUT / "vanishing_gradients"
+    folder.mkdir(exist_ok=True)
+    training = TrainingConfig(dataset="spiral", optimizer="sgd", lr=0.05, momentum=0.9, epochs=15, batch_size=64,
+                              probe_every=5, log_every=5)
+    variants = []
+    for kind, (title, description) in VANISHING.items():
+        g = Graph(f"10-layer MLP, {title}", description)
+        act = "Sigmoid" if kind == "sigmoid" else "ReLU"
+        prev = g.add_node("Input", id="points", shape=[2])
+        for i in range(1, 11):
+            layer = chain(g, prev, ("Linear", {"out_features": 32}, f"fc{i}"),
+                          *([("BatchNorm1d", {}, f"bn{i}")] if kind == "relu_batchnorm" else []),
+                          (act, {}, f"{act.lower()}{i}"))
+            if kind == "residual" and i > 1:
+                skip = g.add_node("Add", id=f"skip{i}")
+                g.connect(layer, skip)
+                g.connect(prev, skip)
+                layer = skip
+            prev = layer
+        out = chain(g, prev, ("Linear", {"out_features": 3}, "classes"))
+        g.connect(out, g.add_node("Output", id="scores"))
+        snake(g, 6)
+        g.training = training.to_dict()
+        save_graph(g, folder / f"{kind}.loom")
+        variants.append({"name": title, "graph": f"vanishing_gradients/{kind}.loom"})
+    (OUT / "vanishing_gradients.experiment.json").write_text(json.dumps({
+        "format": "netloom.experiment", "format_version": 1,
+        "title": "Vanishing gradients: four 10-layer MLPs on the spiral",
+        "description": "The same ten-layer network four ways: sigmoid, ReLU, ReLU with BatchNorm, and residual. "
+                       "Train > Run Experiment trains them one after another; the Gradients tab then compares the "
+                       "gradient each layer received: the sigmoid network's first layer gets orders of magnitude "
+                       "less than the residual network's.",
+        "variants": variants}, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote vanishing_gradients.experiment.json and its {len(variants)} graphs")
+
+
 if __name__ == "__main__":
     builtin_blocks()
     if len(sys.argv) > 1:      # only the examples named: python scripts/make_examples.py resnet18
@@ -490,3 +577,5 @@ if __name__ == "__main__":
     gru_classifier()
     transformer()
     word2vec()
+    style_transfer()
+    vanishing_gradients()
