@@ -347,8 +347,9 @@ def _used_first(section: dict[str, Any]) -> list[str]:
     uses = {}
     for name, item in section.items():
         nodes = item.get("nodes") if isinstance(item, dict) else None
-        uses[name] = [n["type"] for n in nodes if isinstance(n, dict) and n.get("type") in section
-                      and n.get("type") != name] if isinstance(nodes, list) else []
+        # Only well-formed uses order the blocks; a type that is not text is refused when read.
+        types = [n.get("type") for n in nodes if isinstance(n, dict)] if isinstance(nodes, list) else []
+        uses[name] = [t for t in types if isinstance(t, str) and t in section and t != name]
     order: list[str] = []
     state: dict[str, int] = {}          # 1: being placed, 2: placed
     for start in section:

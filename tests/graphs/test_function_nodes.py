@@ -82,3 +82,16 @@ def test_every_operation_has_a_group_and_words_and_reads_as_a_call():
     assert call_text("getitem", [{"tensor": 0}, [{"slice": [None, None, None]}, 0]], {}) == "x0[:, 0]"
     assert call_text("view", [{"tensor": 0}, {"batch": 1}, 3, -1], {}) == "view(x0, batch, 3, -1)"
     assert call_text("mean", [{"tensor": 0}, [2, 3]], {"keepdim": True}) == "mean(x0, [2, 3], keepdim=True)"
+
+
+def test_a_block_node_whose_type_is_not_text_is_refused_by_name():
+    """Found by the standing fuzz: the block order must not trip over a list as a type."""
+    import json
+
+    from graphs import GraphFileError, loads_graph
+    data = {"format": "netloom.graph", "format_version": 2, "metadata": {"name": "g"},
+            "blocks": {"B": {"description": "", "params": {},
+                             "nodes": [{"id": "x", "type": [], "params": {}}], "edges": []}},
+            "nodes": [], "edges": []}
+    with pytest.raises(GraphFileError, match=r"blocks\.B"):
+        loads_graph(json.dumps(data), "case.loom")
