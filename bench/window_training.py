@@ -50,7 +50,7 @@ def windowed(app, window, config, every_view: bool) -> float:
     dashboard = ui.dashboard
     window.document.graph.training = config.to_dict()
     marks = {}
-    inside = (dashboard.features, dashboard.embeddings, dashboard.attention, dashboard.style)
+    inside = (dashboard.features, dashboard.embeddings, dashboard.attention, dashboard.style_transfer)
     shown = [dashboard.tabs.widget(i) for i in range(dashboard.tabs.count())
              if dashboard.tabs.isTabVisible(i) and (every_view or dashboard.tabs.widget(i) not in inside)]
     turn = iter(range(1_000_000))

@@ -57,9 +57,10 @@ def load_experiment(path: str | os.PathLike) -> Experiment:
     if data.get("format_version") != 1:
         raise GraphFileError(path, "format_version", "must be 1")
     title, description = data.get("title"), data.get("description", "")
-    for field, value in (("title", title), ("description", description)):
-        if not isinstance(value, str) or len(value) > MAX_TEXT:
-            raise GraphFileError(path, field, f"must be text of at most {MAX_TEXT} characters")
+    if not isinstance(title, str) or len(title) > MAX_TEXT:
+        raise GraphFileError(path, "title", f"must be text of at most {MAX_TEXT} characters")
+    if not isinstance(description, str) or len(description) > MAX_TEXT:
+        raise GraphFileError(path, "description", f"must be text of at most {MAX_TEXT} characters")
     variants = data.get("variants")
     if not isinstance(variants, list) or not 1 <= len(variants) <= MAX_VARIANTS:
         raise GraphFileError(path, "variants", f"must be a list of 1 to {MAX_VARIANTS} variants")

@@ -59,13 +59,13 @@ class Dashboard(QWidget):
         self.features = FeatureSpacePanel()
         self.embeddings = EmbeddingPanel()
         self.attention = AttentionPanel()
-        self.style = StylePanel(self.run_model)
+        self.style_transfer = StylePanel(self.run_model)
         self.tabs = QTabWidget()
         for panel, title in ((self.curves, "Curves"), (self.gradients, "Gradients"), (self.filters, "Filters"),
                              (self.activations, "Activations"), (self.histograms, "Histograms"),
                              (self.confusion, "Confusion"), (self.boundary, "Boundary"), (self.outputs, "Outputs"),
                              (self.predict, "Predict"), (self.features, "Feature space"),
-                             (self.embeddings, "Embeddings"), (self.attention, "Attention"), (self.style, "Style")):
+                             (self.embeddings, "Embeddings"), (self.attention, "Attention"), (self.style_transfer, "Style")):
             self.tabs.addTab(panel, title)
         self.export_png = QPushButton("Export tab as PNG")
         self.export_csv = QPushButton("Export curves as CSV")
@@ -130,7 +130,7 @@ class Dashboard(QWidget):
         self.gradients.colours = layer_colours(graph)
         from engine.insight.layer_values import feature_layers
         self.features.set_layers(feature_layers(graph))
-        self.style.set_graph(graph)
+        self.style_transfer.set_graph(graph)
         self.adapt()
 
     def adapt(self) -> None:
@@ -151,7 +151,7 @@ class Dashboard(QWidget):
                                                                  and data.num_classes <= MAX_CLASSES_SHOWN)),
             self.embeddings: "Embedding" in types,
             self.attention: bool({"MultiheadAttention", "TransformerEncoderLayer"} & types) or self._has_attention(),
-            self.style: self.style.applies,
+            self.style_transfer: self.style_transfer.applies,
         }
         for panel, shown in applies.items():
             self.tabs.setTabVisible(self.tabs.indexOf(panel), shown)
@@ -192,8 +192,8 @@ class Dashboard(QWidget):
 
     # ------------------------------------------------------------------ drawing
     def redraw(self) -> None:
-        if self.tabs.currentWidget() is self.style:
-            self.style.poll()          # the style transfer runs whether or not there is a run
+        if self.tabs.currentWidget() is self.style_transfer:
+            self.style_transfer.poll()          # the style transfer runs whether or not there is a run
         if not self._dirty or self.record is None:
             return
         self._dirty = False
@@ -209,7 +209,7 @@ class Dashboard(QWidget):
         elif panel is self.filters:
             self.run_model.follow(record)
             panel.show_record(record)
-        elif panel is not self.style and hasattr(panel, "show_record"):
+        elif panel is not self.style_transfer and hasattr(panel, "show_record"):
             panel.show_record(record)
 
     def _status_text(self, r: RunRecord) -> str:

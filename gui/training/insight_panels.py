@@ -132,7 +132,7 @@ class FeatureSpacePanel(QWidget):
 
     def _draw(self, found, mapped: np.ndarray) -> None:
         self.mapped = mapped
-        names = self.data.class_names if self.data is not None else []
+        names: list[str] = list(self.data.class_names) if self.data is not None else []
         classes = tuple(int(c) for c in np.unique(found.labels))
         brushes = [pg.mkBrush(LAYER_COLOURS[int(c) % len(LAYER_COLOURS)]) for c in found.labels]
         self.points.setData(x=mapped[:, 0], y=mapped[:, 1], brush=brushes, data=list(found.indices))
@@ -150,7 +150,7 @@ class FeatureSpacePanel(QWidget):
     def show_sample(self, index: int) -> None:
         """The validation sample ``index`` beside the map, with its class, marked in the map."""
         picture = sample_picture(self.data, index)
-        names = self.data.class_names if self.data is not None else []
+        names: list[str] = list(self.data.class_names) if self.data is not None else []
         label = int(self.data.y_val[index]) if self.data is not None else -1
         title = f"Sample {index}: {names[label] if 0 <= label < len(names) else label}"
         if picture is not None:
@@ -195,7 +195,7 @@ class EmbeddingPanel(QWidget):
 
     def tokens(self, count: int) -> list[str]:
         """The data set's names for the rows (its vocabulary), else their numbers."""
-        names = list(self.data.class_names) if self.data is not None else []
+        names: list[str] = list(self.data.class_names) if self.data is not None else []
         vocabulary = self.data.extra.get("vocabulary") if self.data is not None else None
         if vocabulary is not None and len(vocabulary) >= count:
             names = list(vocabulary)
@@ -306,5 +306,5 @@ class AttentionPanel(QWidget):
             plot.setRange(xRange=(-0.5, keys - 0.5), yRange=(-0.5, queries - 0.5), padding=0)
         self.caption.setText(f"{found.layer}: {heads} heads, {queries} queries x {keys} keys, validation sample "
                              f"{found.sample}, step {found.step}. Row i: how much position i attends to each "
-                             f"position (each row sums to 1). One colour scale for all heads: dark {low:.3f} to bright {high:.3f} "
-                             f"(uniform attention would be {1 / keys:.3f} everywhere).")
+                             f"position (each row sums to 1). One colour scale for all heads: dark {low:.3f} to "
+                             f"bright {high:.3f} (uniform attention would be {1 / keys:.3f} everywhere).")

@@ -144,20 +144,20 @@ class GradientsPanel(QWidget):
         row.addWidget(self.plot, 1)
         row.addWidget(key_area)
         # Runs side by side (an experiment's variants): each run's gradient by depth, first layer left.
-        self.depth = pg.PlotWidget(title="Runs compared: mean |gradient| by depth (averaged over each run's probes)")
-        self.depth.setBackground(current_theme().plot_background)
-        self.depth.setLogMode(y=True)
-        self.depth.showGrid(x=True, y=True, alpha=0.2)
-        self.depth.setLabel("bottom", "layer with weights, first (input side) to last")
-        self.depth.setLabel("left", "mean |gradient|")
-        self.depth.getAxis("left").enableAutoSIPrefix(False)
+        self.by_depth = pg.PlotWidget(title="Runs compared: mean |gradient| by depth (averaged over each run's probes)")
+        self.by_depth.setBackground(current_theme().plot_background)
+        self.by_depth.setLogMode(y=True)
+        self.by_depth.showGrid(x=True, y=True, alpha=0.2)
+        self.by_depth.setLabel("bottom", "layer with weights, first (input side) to last")
+        self.by_depth.setLabel("left", "mean |gradient|")
+        self.by_depth.getAxis("left").enableAutoSIPrefix(False)
         self.depth_key = QLabel("")
-        self.depth.hide()
+        self.by_depth.hide()
         self.depth_key.hide()
         self.depth_lines: dict[str, pg.PlotDataItem] = {}
         layout = QVBoxLayout(self)
         layout.addLayout(row, 1)
-        layout.addWidget(self.depth, 2)      # when runs are compared, that is the point of the tab
+        layout.addWidget(self.by_depth, 2)      # when runs are compared, that is the point of the tab
         layout.addWidget(self.depth_key)
         layout.addWidget(self.summary)
 
@@ -197,7 +197,7 @@ class GradientsPanel(QWidget):
                       if mean.size and types.get(layer, "") not in NORMALISATIONS]
             if values:
                 curves[run.name] = np.maximum(np.array(values), 1e-14)
-        self.depth.setVisible(len(curves) >= 2)
+        self.by_depth.setVisible(len(curves) >= 2)
         self.depth_key.setVisible(len(curves) >= 2)
         if len(curves) < 2:
             return curves
@@ -206,7 +206,7 @@ class GradientsPanel(QWidget):
             colour = LAYER_COLOURS[i % len(LAYER_COLOURS)]
             line = self.depth_lines.get(name)
             if line is None:
-                line = self.depth_lines[name] = self.depth.plot(pen=pg.mkPen(colour, width=2), symbol="o", symbolSize=6,
+                line = self.depth_lines[name] = self.by_depth.plot(pen=pg.mkPen(colour, width=2), symbol="o", symbolSize=6,
                                                                 symbolBrush=colour, symbolPen=None, name=name)
             line.setData(np.arange(1, len(values) + 1), values)
             keys.append(f"<span style='color:{colour}'>&#9472;&#9679;&#9472;</span>&nbsp;{name}: first layer "
@@ -216,7 +216,7 @@ class GradientsPanel(QWidget):
 
     def reset(self) -> None:
         for line in self.depth_lines.values():
-            self.depth.removeItem(line)
+            self.by_depth.removeItem(line)
         self.depth_lines = {}
         self.depth_key.setText("")
         for solid, dashed in self.lines.values():
@@ -296,14 +296,14 @@ class FiltersPanel(QWidget):
         self.found_plot, self.found_image = image_view("What each channel responds to")
         self.found_numbers = TileNumbers(self.found_plot, self.found_image)
         self.count = QSpinBox(minimum=1, maximum=64, value=16, prefix="first ", suffix=" channels")
-        self.find = QPushButton("Find what they respond to")
-        self.find.setToolTip("Optimise an input from noise to excite each channel (jitter, blur and an L2 "
+        self.find_button = QPushButton("Find what they respond to")
+        self.find_button.setToolTip("Optimise an input from noise to excite each channel (jitter, blur and an L2 "
                              "penalty keep it readable), using the run's newest weights")
         self.found_caption = QLabel("")
         self.found_caption.setWordWrap(True)
         row = self.layer.row()
         row.addWidget(self.count)
-        row.addWidget(self.find)
+        row.addWidget(self.find_button)
         images = QHBoxLayout()
         images.addWidget(self.plot, 1)
         images.addWidget(self.found_plot, 1)
@@ -311,7 +311,7 @@ class FiltersPanel(QWidget):
         layout.addLayout(row)
         layout.addLayout(images, 1)
         layout.addWidget(self.found_caption)
-        self.find.clicked.connect(self.find_channel_images)
+        self.find_button.clicked.connect(self.find_channel_images)
         self.record: RunRecord | None = None
         self.input_shape: tuple[int, ...] | None = None
         self.found = None
@@ -340,14 +340,14 @@ class FiltersPanel(QWidget):
             return False
         from engine.insight.channels import maximise_channels
         shape, count = self.input_shape, self.count.value()
-        self.find.setEnabled(False)
+        self.find_button.setEnabled(False)
         self.found_caption.setText(f"Optimising inputs for {count} channels of {layer}...")
         BackgroundJob(lambda: maximise_channels(model, layer, shape, count), self._show_found, self,
                       name="netloom-channel-images").start()
         return True
 
     def _show_found(self, found, error) -> None:
-        self.find.setEnabled(True)
+        self.find_button.setEnabled(True)
         if error is not None:
             self.found_caption.setText(f"Could not find them: {error}")
             return

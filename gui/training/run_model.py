@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QObject
 
 from engine import Checker, compile_graph
 from engine.training.checkpoint import load_weights
-from graphs import GraphFileError, loads_graph
+from graphs import Graph, GraphFileError, loads_graph
 
 from ..background import BackgroundJob
 from .run_record import RunRecord
@@ -24,11 +25,11 @@ class RunModel(QObject):
     def __init__(self, checker: Checker | None = None, parent=None) -> None:
         super().__init__(parent)
         self.checker = checker or Checker()
-        self.model = None
-        self.graph = None
+        self.model: Any = None              # an fx.GraphModule once a run has weights
+        self.graph: Graph | None = None
         self.listeners: list[Callable[[str], None]] = []    # called with "" (a new model) or a problem
-        self._built: tuple[str, str] | None = None
-        self._loading: tuple[str, str] | None = None        # (weights path, graph text) being built
+        self._built: tuple[Any, str] | None = None
+        self._loading: tuple[Any, str] | None = None        # (weights path, graph text) being built
 
     def follow(self, record: RunRecord) -> None:
         """Build the model anew when the run's newest checkpoint is not the one built."""

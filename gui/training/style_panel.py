@@ -4,8 +4,9 @@ The optimisation runs in a background thread on a model of its own."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
-import torch
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -23,7 +24,7 @@ from PySide6.QtWidgets import (
 from engine import compile_graph
 from engine.insight import style as S
 from engine.insight.layer_values import InsightError
-from graphs import dumps_graph, loads_graph
+from graphs import Graph, dumps_graph, loads_graph
 
 from ..background import BackgroundJob, StreamingJob
 from .panels import image_view
@@ -114,7 +115,7 @@ class StylePanel(QWidget):
         self.run.clicked.connect(lambda: self.start())
         self.stop.clicked.connect(self.stop_running)
         self.download.clicked.connect(self.download_weights)
-        self.graph = None
+        self.graph: Graph | None = None
         self.applies = False
         self.job: StreamingJob | None = None
         self.progress: list[S.StyleProgress] = []
@@ -133,6 +134,7 @@ class StylePanel(QWidget):
         self._say_weights()
 
     def picture_size(self) -> tuple[int, int]:
+        assert self.graph is not None
         shape = self.graph.nodes[self.graph.inputs()[0]].params["shape"]
         return int(shape[1]), int(shape[2])
 
@@ -196,8 +198,9 @@ class StylePanel(QWidget):
         BackgroundJob(S.download_vgg16_weights, done, self, name="netloom-vgg16-download").start()
 
     # ------------------------------------------------------------------ running
-    def model(self) -> tuple[torch.nn.Module, str]:
+    def model(self) -> tuple[Any, str]:
         """The feature network and where its weights come from, in words."""
+        assert self.graph is not None
         model = compile_graph(self.graph)
         if S.vgg16_weights_present():
             try:

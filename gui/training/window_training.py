@@ -71,7 +71,8 @@ class TrainingUI(QObject):
                 self.epochs_box.setKeyboardTracking(False)
                 self.epochs_box.valueChanged.connect(self._set_epochs)
                 w.toolbar.addWidget(self.epochs_box)
-        self.experiment_action = QAction("Run &Experiment (All Variants)", w, triggered=self._experiment_clicked)
+        self.experiment_action = QAction("Run &Experiment (All Variants)", w)
+        self.experiment_action.triggered.connect(self._experiment_clicked)
         self.experiment_action.setToolTip("Train every variant of the open experiment, one after another, and "
                                           "compare their gradients")
         menu.addAction(self.experiment_action)
@@ -313,9 +314,9 @@ class TrainingUI(QObject):
             self.dashboard.show_runs(self.controller.current, history.records)
             self.legend.hide()
             clear_overlay(self.window.scene)
-        if self.dashboard.style.applies and "style_layers" in self.window.document.graph.metadata:
+        if self.dashboard.style_transfer.applies and "style_layers" in self.window.document.graph.metadata:
             self.dock.show()                    # a graph made for style transfer opens on its view
-            self.dashboard.tabs.setCurrentWidget(self.dashboard.style)
+            self.dashboard.tabs.setCurrentWidget(self.dashboard.style_transfer)
 
     def _adopt_untitled_runs(self) -> None:
         """Saving an untitled graph: the runs made from it belong to the new file from now on."""

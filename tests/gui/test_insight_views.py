@@ -77,7 +77,7 @@ def test_lenet_feature_space_channel_images_and_grad_cam(window, qtbot):
     qtbot.waitUntil(lambda: dashboard.run_model.model is not None, timeout=30_000)
     filters.layer.setCurrentText("conv2")
     filters.count.setValue(8)
-    qtbot.mouseClick(filters.find, Qt.LeftButton)
+    qtbot.mouseClick(filters.find_button, Qt.LeftButton)
     qtbot.waitUntil(lambda: filters.found is not None, timeout=60_000)
     assert filters.found.images.shape == (8, 1, 8, 8) and filters.found.layer == "conv2"
     assert "standard deviations above it" in filters.found_caption.text()
@@ -148,7 +148,7 @@ def test_the_vanishing_gradient_experiment_in_the_window(window, qtbot):
     dashboard.mark_dirty()
     dashboard.redraw()
     panel = dashboard.gradients
-    assert panel.depth.isVisible()
+    assert panel.by_depth.isVisible()
     curves = panel.compare(runs, dashboard.layer_types)
     assert all(len(v) == 11 for v in curves.values())       # BatchNorm layers left out of the depth
     assert curves["sigmoid"][0] < 1e-3 * curves["residual"][0]
@@ -158,7 +158,7 @@ def test_the_vanishing_gradient_experiment_in_the_window(window, qtbot):
 def test_style_transfer_view_runs_and_says_the_weights_are_missing(window, qtbot, tmp_path):
     window.open_example(resources.example("style_transfer_vgg16.loom"))
     dashboard = window.training.dashboard
-    panel = dashboard.style
+    panel = dashboard.style_transfer
     assert window.training.dock.isVisible() and dashboard.tabs.currentWidget() is panel
     assert panel.content_layers.text() == "relu4_2"
     assert panel.style_layers.text() == "relu1_1 relu2_1 relu3_1 relu4_1 relu5_1"
