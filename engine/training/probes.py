@@ -31,6 +31,7 @@ RELU_FAMILY = ("ReLU", "ReLU6", "LeakyReLU", "PReLU", "ELU", "GELU", "SiLU")
 MAX_FILTERS = 64
 MAX_MAP_CHANNELS = 32
 HISTOGRAM_BINS = 32
+MAX_ATTENTION_VALUES = 1_000_000   # attention weights sent per probe (4 MB)
 MAX_CLASSES_SHOWN = 20      # a feature space coloured by more classes than this shows no clusters
 
 
@@ -192,8 +193,14 @@ def embedding_spaces(epoch: int, model: fx.GraphModule, graph) -> list[Embedding
 
 
 def attention_maps(step: int, model: fx.GraphModule, batch: torch.Tensor, sample: int) -> list[AttentionMaps]:
-    """Every attention module's weights, per head, for one validation sample."""
+    """Every attention module's weights, per head, for one validation sample, in call order up
+    to MAX_ATTENTION_VALUES in all (ViT-B's twelve layers would be 22 MB at every probe)."""
     from ..insight.attention import attention_weights
     sample = min(sample, len(batch) - 1)
-    return [AttentionMaps(step, a.layer, sample, a.weights)
-            for a in attention_weights(model, batch[sample: sample + 1])]
+    found, budget = [], MAX_ATTENTION_VALUES
+    for a in attention_weights(model, batch[sample: sample + 1]):
+        budget -= a.weights.size
+        if budget < 0:
+            break
+        found.append(AttentionMaps(step, a.layer, sample, a.weights))
+    return found

@@ -165,3 +165,15 @@ def test_a_feature_layer_the_graph_lacks_falls_back_to_the_classifier_features()
     assert found.layer == "relu4" and found.points.shape == (40, 2)
     assert feature_space(3, model, graph, x, y, "pool1").layer == "pool1"
     assert check(graph).ok
+
+
+def test_attention_probe_stays_within_its_budget(monkeypatch):
+    from engine.training import probes
+    graph = chain(("MultiheadAttention", {"num_heads": 2}), ("MultiheadAttention", {"num_heads": 2}),
+                  input_shape=(8, 8))
+    model = compile_graph(graph)
+    batch = torch.randn(4, 8, 8)
+    assert [m.layer for m in probes.attention_maps(7, model, batch, 2)] == ["attn1", "attn2"]
+    monkeypatch.setattr(probes, "MAX_ATTENTION_VALUES", 2 * 8 * 8)      # room for one layer's heads
+    kept = probes.attention_maps(7, model, batch, 2)
+    assert [m.layer for m in kept] == ["attn1"] and kept[0].sample == 2 and kept[0].step == 7
