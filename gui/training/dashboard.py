@@ -56,7 +56,7 @@ class Dashboard(QWidget):
         self.boundary = BoundaryPanel()
         self.outputs = OutputsPanel()
         self.predict = PredictPanel(self.run_model)
-        self.features = FeatureSpacePanel()
+        self.features = FeatureSpacePanel(self.run_model)
         self.embeddings = EmbeddingPanel()
         self.attention = AttentionPanel()
         self.style_transfer = StylePanel(self.run_model)
@@ -206,8 +206,8 @@ class Dashboard(QWidget):
         elif panel is self.gradients:
             self.gradients.show_record(record)
             self.gradients.compare(self.others, self.layer_types)
-        elif panel is self.filters:
-            self.run_model.follow(record)
+        elif panel in (self.filters, self.features):
+            self.run_model.follow(record)        # their views asked for work on the newest weights
             panel.show_record(record)
         elif panel is not self.style_transfer and hasattr(panel, "show_record"):
             panel.show_record(record)

@@ -38,8 +38,9 @@ class FeatureSpacePanel(QWidget):
     shows its sample. The layer chosen here is projected from the next epoch on."""
     layer_chosen = Signal(str)
 
-    def __init__(self, parent=None) -> None:
+    def __init__(self, run_model=None, parent=None) -> None:
         super().__init__(parent)
+        self.run_model = run_model
         self.layer = LayerPicker(self._layer_changed, "layer")
         self.method = QComboBox()
         self.method.addItems(["PCA", "t-SNE"])
@@ -81,8 +82,35 @@ class FeatureSpacePanel(QWidget):
     def _layer_changed(self) -> None:
         layer = self.layer.currentText()
         if layer and (self.shown is None or layer != self.shown.layer):
-            self.layer_chosen.emit(layer)
+            self.layer_chosen.emit(layer)          # a run going on projects it from the next epoch
+            self.project_now(layer)
+
+    def project_now(self, layer: str) -> bool:
+        """Project ``layer`` at once with the run's newest weights, in a background thread."""
+        model = self.run_model.copy() if self.run_model is not None else None
+        record, data = self.record, self.data
+        if model is None or record is None or data is None or data.y_val.dim() != 1:
             self.caption.setText(f"{layer} is projected from the next epoch on.")
+            return False
+        from engine.insight.feature_space import MAX_POINTS, layer_features, pca, separation
+        from engine.training.messages import FeatureSpace
+        x, labels = data.x_val[:MAX_POINTS], data.y_val[:MAX_POINTS].numpy()
+        epoch = record.epoch
+        self.caption.setText(f"Projecting {layer} with the newest weights...")
+
+        def project():
+            found = pca(layer_features(model, layer, x))
+            return FeatureSpace(epoch, layer, found.points, found.components, labels, np.arange(len(labels)),
+                                separation(found.points, labels), found.explained)
+
+        def done(found, error) -> None:
+            if error is not None:
+                self.caption.setText(f"{layer} cannot be projected: {error}")
+            elif self.layer.currentText() == layer and self.record is record:
+                record.latest["FeatureSpace"] = found
+                self.refresh()
+        BackgroundJob(project, done, self, name="netloom-feature-space").start()
+        return True
 
     def show_record(self, record: RunRecord) -> None:
         self.record = record

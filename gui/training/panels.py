@@ -43,6 +43,21 @@ def mosaic(stack: np.ndarray, gap: int = 1) -> np.ndarray:
     return out
 
 
+def colour_mosaic(stack: np.ndarray, gap: int = 1) -> np.ndarray:
+    """Colour tiles of N x 3 x H x W (each scaled to 0..1 on its own, all colours together, so
+    that hues stay as they are) in a near-square grid, grey between: rows x columns x 3."""
+    n, _, h, w = stack.shape
+    cols = int(np.ceil(np.sqrt(n)))
+    rows = int(np.ceil(n / cols))
+    out = np.full((rows * (h + gap) - gap, cols * (w + gap) - gap, 3), 0.5, dtype=np.float32)
+    for i, tile in enumerate(stack):
+        low, high = float(np.min(tile)), float(np.max(tile))
+        scaled = (tile - low) / (high - low) if high > low else np.zeros_like(tile)
+        r, c = divmod(i, cols)
+        out[r * (h + gap): r * (h + gap) + h, c * (w + gap): c * (w + gap) + w] = np.moveaxis(scaled, 0, -1)
+    return out
+
+
 class TileNumbers:
     """Each tile's channel number on a mosaic, while tiles are large enough on screen to carry one,
     and a colour bar saying what the colours mean (each tile scaled from its lowest to its highest)."""
@@ -353,9 +368,13 @@ class FiltersPanel(QWidget):
             return
         self.found = found
         images = found.images
-        tiles = images.mean(axis=1) if images.shape[1] != 3 else images.mean(axis=1)
-        self.found_image.setImage(mosaic(tiles), autoLevels=False, levels=(0, 1))
+        colour = images.shape[1] == 3            # RGB input: the tiles in their own colours
+        tiles = images.mean(axis=1)
+        self.found_image.setLookupTable(None if colour else pg.colormap.get("viridis").getLookupTable())
+        self.found_image.setImage(colour_mosaic(images) if colour else mosaic(tiles), autoLevels=False,
+                                  levels=(0, 1))
         self.found_numbers.show(tiles.shape)
+        self.found_numbers.bar.setVisible(not colour)    # its scale describes one-colour tiles only
         above = (found.activation - found.noise_activation) / np.maximum(found.noise_spread, 1e-9)
         self.found_caption.setText(
             f"{found.layer}: each tile is the input that excites its channel most. Their activations are "

@@ -65,6 +65,14 @@ def test_lenet_feature_space_channel_images_and_grad_cam(window, qtbot):
     assert title(features.chosen_plot) == f"Sample {shown}: {digit}"
     assert features.chosen_image.image.shape == (8, 8, 3)
 
+    # Another layer after the run: projected at once from the newest weights.
+    qtbot.waitUntil(lambda: dashboard.run_model.model is not None, timeout=30_000)
+    features.layer.setCurrentText("pool1")
+    qtbot.waitUntil(lambda: features.shown is not None and features.shown.layer == "pool1", timeout=30_000)
+    assert features.caption.text().startswith("pool1 after epoch 3")
+    features.layer.setCurrentText("relu4")
+    qtbot.waitUntil(lambda: features.shown.layer == "relu4", timeout=30_000)
+
     # t-SNE on request, worked out off the GUI thread.
     features.method.setCurrentText("t-SNE")
     qtbot.waitUntil(lambda: features.caption.text().startswith("relu4") and "t-SNE" in features.caption.text(),
@@ -175,3 +183,26 @@ def test_style_transfer_view_runs_and_says_the_weights_are_missing(window, qtbot
     bad.write_text("not a picture")
     assert not panel.add_picture(str(bad), panel.style_picture)
     assert "notes.png: not a picture NetLoom can read" in panel.caption.text()
+
+
+def test_channel_images_of_colour_input_keep_their_colours(qtbot):
+    import torch
+
+    from engine import compile_graph
+    from gui.training.panels import FiltersPanel
+    from gui.training.run_model import RunModel
+    torch.manual_seed(0)
+    run_model = RunModel()
+    run_model.model = compile_graph(chain(("Conv2d", {"out_channels": 5, "kernel_size": 3, "padding": 1}),
+                                          input_shape=(3, 12, 12)))
+    panel = FiltersPanel(run_model)
+    qtbot.addWidget(panel)
+    panel.input_shape = (3, 12, 12)
+    panel.layer.set_layers(["conv1"])
+    qtbot.mouseClick(panel.find_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: panel.found is not None, timeout=30_000)
+    picture = panel.found_image.image
+    assert picture.shape == (25, 38, 3)                  # 5 colour tiles of 12x12 in 2 rows of 3
+    tile = picture[:12, :12]
+    assert 0 <= tile.min() and tile.max() <= 1 and np.ptp(tile.reshape(-1, 3).mean(0)) > 0.05   # not grey
+    assert not panel.found_numbers.bar.isVisible()
