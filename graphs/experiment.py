@@ -1,5 +1,5 @@
-"""An experiment file: several graph files trained one after another with the same settings,
-so that their runs can be compared (the example library's four 10-layer MLPs, for one).
+"""An experiment file: several graph files trained one after another, each with its own
+training settings, so that their runs can be compared (the example library's four 10-layer MLPs, for one).
 
 ``name.experiment.json``::
 

@@ -10,6 +10,7 @@ from torch import fx
 
 from graphs import Graph
 
+from ..compiler import node_ids
 from ..layers import step_name
 
 DENSE_TYPES = ("Linear",)
@@ -94,16 +95,8 @@ def classifier_features(graph: Graph) -> str | None:
     return into[0].src
 
 
-def single_input(graph: Graph) -> str:
-    inputs = graph.inputs()
-    if len(inputs) != 1:
-        raise InsightError(f"this view needs a model with one input; this one has {len(inputs)}")
-    return inputs[0]
-
-
 def module_of(model: fx.GraphModule, node_id: str) -> torch.nn.Module:
     """The module a layer node compiled to."""
-    from ..compiler import node_ids
     for attribute, found in node_ids(model).items():
         if found == node_id:
             return model.get_submodule(attribute)

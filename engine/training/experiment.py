@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from graphs import GraphFileError, load_graph
 from graphs.experiment import Experiment
 
-from .config import TrainingConfig
+from .config import ConfigError, TrainingConfig
 from .control import Control
 from .loop import train
 from .messages import Failed, GradientFlow
@@ -32,7 +32,11 @@ def variant_messages(experiment: Experiment, epochs: int | None = None,
         except GraphFileError as err:
             yield variant.name, Failed(str(err))
             continue
-        config = TrainingConfig.from_dict(graph.training)
+        try:
+            config = TrainingConfig.from_dict(graph.training, where=f"{variant.graph}: training")
+        except ConfigError as err:
+            yield variant.name, Failed(str(err))
+            continue
         if epochs is not None:
             config = config.replace(epochs=epochs)
         for message in train(graph, config, control):

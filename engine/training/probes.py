@@ -10,7 +10,10 @@ import torch
 from torch import fx, nn
 
 from ..compiler import node_ids
-from ..insight.layer_values import Recorder
+from ..insight.attention import attention_weights
+from ..insight.embeddings import embedding_vectors
+from ..insight.feature_space import MAX_POINTS, layer_features, pca, separation
+from ..insight.layer_values import InsightError, Recorder, classifier_features, feature_layers, nodes_of_type
 from ..layers import step_name
 from .messages import (
     ActivationMaps,
@@ -166,8 +169,6 @@ def feature_space(epoch: int, model: fx.GraphModule, graph, x: torch.Tensor, y: 
                   layer: str | None) -> FeatureSpace | None:
     """The validation samples as ``layer`` (None or a layer this graph lacks: the features its
     classifier decides from) sees them, projected with PCA; None where no layer applies."""
-    from ..insight.feature_space import MAX_POINTS, layer_features, pca, separation
-    from ..insight.layer_values import InsightError, classifier_features, feature_layers
     if layer not in feature_layers(graph):
         layer = classifier_features(graph)
     if layer is None or y.dim() != 1 or len(graph.inputs()) != 1 or len(np.unique(y.cpu().numpy())) > MAX_CLASSES_SHOWN:
@@ -183,8 +184,6 @@ def feature_space(epoch: int, model: fx.GraphModule, graph, x: torch.Tensor, y: 
 
 
 def embedding_spaces(epoch: int, model: fx.GraphModule, graph) -> list[EmbeddingSpace]:
-    from ..insight.embeddings import embedding_vectors
-    from ..insight.layer_values import nodes_of_type
     found = []
     for layer in nodes_of_type(graph, ("Embedding",)):
         vectors = embedding_vectors(model, layer)
@@ -195,7 +194,6 @@ def embedding_spaces(epoch: int, model: fx.GraphModule, graph) -> list[Embedding
 def attention_maps(step: int, model: fx.GraphModule, batch: torch.Tensor, sample: int) -> list[AttentionMaps]:
     """Every attention module's weights, per head, for one validation sample, in call order up
     to MAX_ATTENTION_VALUES in all (ViT-B's twelve layers would be 22 MB at every probe)."""
-    from ..insight.attention import attention_weights
     sample = min(sample, len(batch) - 1)
     found, budget = [], MAX_ATTENTION_VALUES
     for a in attention_weights(model, batch[sample: sample + 1]):
