@@ -10,14 +10,27 @@ from torch import fx
 
 from graphs import Graph
 
-from .layer_values import InsightError, nodes_of_type, run_keeping
+from .layer_values import InsightError, run_keeping
 
 CONVOLUTIONS = ("Conv2d",)
 
 
-def last_convolution(graph: Graph) -> str | None:
-    convolutions = nodes_of_type(graph, CONVOLUTIONS)
-    return convolutions[-1] if convolutions else None
+def grad_cam_layer(model: fx.GraphModule, graph: Graph, x: torch.Tensor) -> str | None:
+    """The layer Grad-CAM looks at: the last convolution, or block of them (a ResNet stage, a
+    VGG stage), whose output is still a map (more than one position) for ``x``; None for a
+    network without one, which gets saliency instead."""
+    candidates = [n.id for n in graph.nodes.values() if n.type in CONVOLUTIONS or n.type in graph.blocks]
+    if not candidates or x.dim() != 4:
+        return None
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            _, kept = run_keeping(model, candidates, x)
+    finally:
+        model.train(was_training)
+    maps = [layer for layer, value in kept.items() if value.dim() == 4 and value.shape[-2] * value.shape[-1] > 1]
+    return maps[-1] if maps else None           # kept in the order the forward computed them
 
 
 def _scores(output) -> torch.Tensor:

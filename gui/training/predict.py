@@ -10,6 +10,8 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
+from engine.insight.attribution import grad_cam, grad_cam_layer, saliency
+
 from ..background import BackgroundJob
 from ..theme import current as current_theme
 from .panels import LAYER_COLOURS as COLOURS
@@ -158,6 +160,7 @@ class PredictPanel(QWidget):
         self.sample.valueChanged.connect(lambda _: self._show_picture())
         self.data = None
         self.probabilities: np.ndarray | None = None
+        self._asked: tuple | None = None        # the prediction whose explanation is being worked out
 
     def set_data(self, data) -> None:
         self.data = data
@@ -253,24 +256,26 @@ class PredictPanel(QWidget):
 
     def _explain(self, x: torch.Tensor, target: int) -> None:
         """Grad-CAM or saliency of the prediction, in a background thread on a copy of the model."""
-        if x.dim() != 4 or self.run_model.graph is None:
+        graph = self.run_model.graph
+        if x.dim() != 4 or graph is None:
             self.why_plot.setVisible(False)
             return
-        from engine.insight.attribution import grad_cam, last_convolution, saliency
         self.why_plot.setVisible(True)
-        model, layer = self.run_model.copy(), last_convolution(self.run_model.graph)
+        model = self.run_model.copy()
         self._asked = asked = (x, target)
 
         def explain():
-            return grad_cam(model, layer, x, target) if layer else saliency(model, x, target)
+            layer = grad_cam_layer(model, graph, x)
+            return layer, (grad_cam(model, layer, x, target) if layer else saliency(model, x, target))
 
         def show(found, error) -> None:
-            if getattr(self, "_asked", None) is not asked:      # a newer prediction is on its way
+            if self._asked is not asked:      # a newer prediction is on its way
                 return
             if error is not None:
                 self.why_plot.setTitle(f"Why: {error}")
                 return
-            heat = found[0].numpy()
+            layer, (heat, _) = found
+            heat = heat.numpy()
             self.why_image.setImage(overlay(x[0].float().numpy(), heat), autoLevels=False, levels=(0, 1))
             how = f"Grad-CAM on {layer}" if layer else "input gradient (saliency)"
             self.why_plot.setTitle(f"Why: {how}")
@@ -279,12 +284,15 @@ class PredictPanel(QWidget):
 
 def overlay(picture: np.ndarray, heat: np.ndarray) -> np.ndarray:
     """A C x H x W input shown in grey (or its colours) with a 0..1 heat map laid over it in
-    'inferno' colours: H x W x 3, 0..1."""
+    'inferno' colours, as opaque as it is hot: H x W x 3, 0..1."""
     base = picture.mean(axis=0) if picture.shape[0] != 3 else None
     if base is not None:
         base = (base - base.min()) / (np.ptp(base) + 1e-9)
         base = np.repeat(base[..., None], 3, axis=2)
     else:
         base = np.moveaxis((picture - picture.min()) / (np.ptp(picture) + 1e-9), 0, -1)
-    colours = pg.colormap.get("inferno").map(np.clip(heat, 0, 1).ravel(), mode="float")[:, :3]
-    return 0.45 * base + 0.55 * colours.reshape(*heat.shape, 3)
+    heat = np.clip(heat, 0, 1)
+    colours = pg.colormap.get("inferno").map(heat.ravel(), mode="float")[:, :3].reshape(*heat.shape, 3)
+    # The heat covers the picture where it is strong and leaves it readable where it is not.
+    alpha = 0.8 * heat[..., None]
+    return (1 - alpha) * base + alpha * colours

@@ -6,7 +6,7 @@ import torch
 
 import resources
 from engine import check, compile_graph
-from engine.insight.attribution import grad_cam, last_convolution, occlusion, saliency
+from engine.insight.attribution import grad_cam, grad_cam_layer, occlusion, saliency
 from engine.insight.channels import maximise_channels
 from engine.insight.embeddings import embedding_vectors, nearest
 from engine.insight.feature_space import layer_features, pca, separation, tsne
@@ -16,7 +16,7 @@ from engine.training.checkpoint import load_weights
 from engine.training.messages import AttentionMaps, EmbeddingSpace, FeatureSpace, Finished
 from engine.worker import TrainingWorker
 from graphs import load_graph
-from tests.helpers import chain, lenet
+from tests.helpers import chain, lenet, residual_graph
 
 
 def worker_run(graph, tmp_path, **settings):
@@ -67,8 +67,8 @@ def test_maximised_inputs_excite_their_channels_far_more_than_noise(trained_lene
 
 def test_grad_cam_has_the_input_shape_and_peaks_where_occlusion_hurts_most(trained_lenet):
     _, model, data = trained_lenet
-    layer = last_convolution(lenet())
-    assert layer == "conv2"
+    layer = grad_cam_layer(model, lenet(), data.x_val[:1])
+    assert layer == "conv2"                # the last convolution, not the 2x2 pooled map after it
     at_peak, at_trough = [], []
     for i in range(0, len(data.x_val), 12):
         x = data.x_val[i: i + 1]
@@ -177,3 +177,15 @@ def test_attention_probe_stays_within_its_budget(monkeypatch):
     monkeypatch.setattr(probes, "MAX_ATTENTION_VALUES", 2 * 8 * 8)      # room for one layer's heads
     kept = probes.attention_maps(7, model, batch, 2)
     assert [m.layer for m in kept] == ["attn1"] and kept[0].sample == 2 and kept[0].step == 7
+
+
+def test_grad_cam_looks_at_the_last_block_of_convolutions():
+    """In a network built from blocks (a ResNet stage), the last block's output is the map."""
+    graph = residual_graph(repeat=2)
+    model = compile_graph(graph).eval()
+    x = torch.randn(1, 4, 8, 8)
+    assert grad_cam_layer(model, graph, x) == "layer1"
+    cam, _ = grad_cam(model, "layer1", x)
+    assert cam.shape == (8, 8)
+    mlp = chain("Flatten", ("Linear", {"out_features": 10}))
+    assert grad_cam_layer(compile_graph(mlp), mlp, torch.randn(1, 1, 8, 8)) is None     # saliency instead
