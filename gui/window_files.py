@@ -53,15 +53,17 @@ class FileHandling(_Window):
         if self.maybe_save():
             self.document.replace(Graph(name="untitled"), None)
 
-    def open_example(self, path: Path) -> None:
-        """An example opens as a new untitled document, so saving never overwrites it."""
+    def open_example(self, path: Path) -> bool:
+        """An example opens as a new untitled document, so saving never overwrites it; False
+        when the person kept the document they had, or the example cannot be read."""
         if not self.maybe_save():
-            return
+            return False
         graph = self._load(path, "This example cannot be opened")
         if graph is None:
-            return
+            return False
         self.document.replace(graph, None)
         self.view.fit_all()
+        return True
 
     def open_file(self, path: str | Path | None = None) -> bool:
         if not self.maybe_save():

@@ -23,6 +23,7 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 VGG16_FILE = "vgg16-397923af.pth"           # torchvision's VGG16_Weights.IMAGENET1K_V1
 VGG16_SIZE_MB = 528
+SAMPLE_PICTURES = ("china", "flower")       # scikit-learn's load_sample_images, by file stem
 MAX_PICTURE_BYTES = 50 * 2 ** 20
 MAX_PICTURE_PIXELS = 40_000_000
 

@@ -12,6 +12,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
 
 from engine.data.base import CLASSIFICATION, REGRESSION
+from engine.insight.layer_values import feature_layers
 from engine.training import TrainingConfig
 from engine.training.probes import MAX_CLASSES_SHOWN
 
@@ -128,7 +129,6 @@ class Dashboard(QWidget):
                                     for n in body.nodes.values())
         self.layer_types = {n.id: n.type for n in graph.nodes.values()}
         self.gradients.colours = layer_colours(graph)
-        from engine.insight.layer_values import feature_layers
         self.features.set_layers(feature_layers(graph))
         self.style_transfer.set_graph(graph)
         self.adapt()

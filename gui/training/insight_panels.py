@@ -9,12 +9,16 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
+from engine.insight.embeddings import nearest
+from engine.insight.feature_space import separation, tsne
+from engine.training.probes import feature_space
+
 from ..background import BackgroundJob
 from ..theme import current as current_theme
 from .panels import LAYER_COLOURS, LayerPicker, image_view
 from .run_record import RunRecord
 
-MAX_TOKEN_LABELS = 300      # more labels than this are an unreadable blot: the rest show on hover
+MAX_TOKEN_LABELS = 300      # more labels than this are an unreadable blot: every point names its token on hover
 
 
 def _plot(title: str) -> pg.PlotWidget:
@@ -35,7 +39,8 @@ def sample_picture(data, index: int) -> np.ndarray | None:
 
 class FeatureSpacePanel(QWidget):
     """A layer's view of the validation samples in 2-D, coloured by class; a click on a point
-    shows its sample. The layer chosen here is projected from the next epoch on."""
+    shows its sample. A layer chosen here is projected at once from the run's newest weights,
+    and by a run going on at each epoch from then on."""
     layer_chosen = Signal(str)
 
     def __init__(self, run_model=None, parent=None) -> None:
@@ -73,7 +78,7 @@ class FeatureSpacePanel(QWidget):
         self.data = None
         self.shown = None                     # the FeatureSpace message drawn
         self.mapped: np.ndarray | None = None  # the points drawn (PCA or t-SNE)
-        self._tsne: dict[int, np.ndarray] = {}    # id of a message -> its t-SNE map
+        self._tsne: tuple | None = None       # (the message, its t-SNE map, its separation)
         self._legend_classes: tuple = ()
 
     def set_layers(self, layers: list[str]) -> None:
@@ -88,28 +93,22 @@ class FeatureSpacePanel(QWidget):
     def project_now(self, layer: str) -> bool:
         """Project ``layer`` at once with the run's newest weights, in a background thread."""
         model = self.run_model.copy() if self.run_model is not None else None
+        graph = self.run_model.graph if self.run_model is not None else None
         record, data = self.record, self.data
-        if model is None or record is None or data is None or data.y_val.dim() != 1:
+        if model is None or graph is None or record is None or data is None:
             self.caption.setText(f"{layer} is projected from the next epoch on.")
             return False
-        from engine.insight.feature_space import MAX_POINTS, layer_features, pca, separation
-        from engine.training.messages import FeatureSpace
-        x, labels = data.x_val[:MAX_POINTS], data.y_val[:MAX_POINTS].numpy()
-        epoch = record.epoch
         self.caption.setText(f"Projecting {layer} with the newest weights...")
 
-        def project():
-            found = pca(layer_features(model, layer, x))
-            return FeatureSpace(epoch, layer, found.points, found.components, labels, np.arange(len(labels)),
-                                separation(found.points, labels), found.explained)
-
         def done(found, error) -> None:
-            if error is not None:
-                self.caption.setText(f"{layer} cannot be projected: {error}")
+            if error is not None or found is None:
+                self.caption.setText(f"{layer} cannot be projected: {error or 'it gives no features per sample'}")
             elif self.layer.currentText() == layer and self.record is record:
                 record.latest["FeatureSpace"] = found
                 self.refresh()
-        BackgroundJob(project, done, self, name="netloom-feature-space").start()
+        # The worker's own probe, run here on the newest weights: one way of projecting a layer.
+        BackgroundJob(lambda: feature_space(record.epoch, model, graph, data.x_val, data.y_val, layer), done, self,
+                      name="netloom-feature-space").start()
         return True
 
     def show_record(self, record: RunRecord) -> None:
@@ -128,35 +127,34 @@ class FeatureSpacePanel(QWidget):
             self.layer.blockSignals(False)
         self.shown = found
         if self.method.currentText() == "t-SNE":
-            mapped = self._tsne.get(id(found))
-            if mapped is None:
+            if self._tsne is None or self._tsne[0] is not found:
                 self._start_tsne(found)
                 return
+            _, mapped, value = self._tsne
             how = "t-SNE"
         else:
-            mapped = found.points
+            mapped, value = found.points, found.separation
             how = (f"PCA: the axes hold {found.explained[0]:.0%} and {found.explained[1]:.0%} of the variance")
         self._draw(found, mapped)
-        score = "" if found.separation is None else f"; class separation (silhouette in this map) {found.separation:.2f}"
-        if how == "t-SNE":
-            from engine.insight.feature_space import separation
-            value = separation(mapped, found.labels)
-            score = "" if value is None else f"; class separation (silhouette in this map) {value:.2f}"
+        score = "" if value is None else f"; class separation (silhouette in this map) {value:.2f}"
         self.caption.setText(f"{found.layer} after epoch {found.epoch}, {len(found.labels)} validation samples. "
                              f"{how}{score}. Click a point to see its sample.")
 
     def _start_tsne(self, found) -> None:
-        from engine.insight.feature_space import tsne
         self.caption.setText(f"Working out the t-SNE map of {found.layer} (a few seconds)...")
 
-        def done(mapped, error) -> None:
+        def work():
+            mapped = tsne(found.components)
+            return mapped, separation(mapped, found.labels)
+
+        def done(result, error) -> None:
             if error is not None:
                 self.caption.setText(f"t-SNE failed: {error}")
                 return
-            self._tsne = {id(found): mapped}
+            self._tsne = (found, *result)
             if self.shown is found:
                 self.refresh()
-        BackgroundJob(lambda: tsne(found.components), done, self, name="netloom-tsne").start()
+        BackgroundJob(work, done, self, name="netloom-tsne").start()
 
     def _draw(self, found, mapped: np.ndarray) -> None:
         self.mapped = mapped
@@ -201,7 +199,8 @@ class EmbeddingPanel(QWidget):
         self.token = QLineEdit()
         self.token.setPlaceholderText("a token, e.g. a word of the text")
         self.plot = _plot("Embedding vectors (PCA)")
-        self.points = pg.ScatterPlotItem(size=6, brush=pg.mkBrush("#2563eb"), pen=None)
+        self.points = pg.ScatterPlotItem(size=6, brush=pg.mkBrush("#2563eb"), pen=None, hoverable=True,
+                                         tip=lambda x, y, data: str(data))
         self.plot.addItem(self.points)
         self.labels: list[pg.TextItem] = []
         self.neighbours = QLabel("Type a token to see its nearest neighbours (cosine similarity).")
@@ -215,7 +214,6 @@ class EmbeddingPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(row)
         layout.addLayout(plots, 1)
-        self.token.editingFinished.connect(self.show_neighbours)
         self.token.textChanged.connect(lambda _: self.show_neighbours())
         self.record: RunRecord | None = None
         self.data = None
@@ -255,7 +253,6 @@ class EmbeddingPanel(QWidget):
 
     def show_neighbours(self) -> list[tuple[str, float]]:
         """The nearest tokens of the one typed, listed beside the map; [] when it is unknown."""
-        from engine.insight.embeddings import nearest
         found, text = self.shown, self.token.text().strip()
         if found is None or not text:
             return []

@@ -20,6 +20,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.insight.channels import maximise_channels
+from graphs import GraphFileError, loads_graph
+
+from ..background import BackgroundJob
 from ..theme import current as current_theme
 from .run_record import RunRecord
 
@@ -247,7 +251,6 @@ NORMALISATIONS = ("BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "Local
 
 @functools.lru_cache(maxsize=32)
 def _layer_types(graph_text: str) -> dict[str, str]:
-    from graphs import GraphFileError, loads_graph
     try:
         graph = loads_graph(graph_text, "<run>")
     except GraphFileError:
@@ -347,13 +350,11 @@ class FiltersPanel(QWidget):
 
     def find_channel_images(self) -> bool:
         """Start the optimisation; False (with the reason shown) when it cannot start."""
-        from ..background import BackgroundJob
         layer = self.layer.currentText()
         model = self.run_model.copy() if self.run_model is not None else None
         if model is None or not layer or self.input_shape is None:
             self.found_caption.setText("Needs a layer and the weights of a run that finished an epoch.")
             return False
-        from engine.insight.channels import maximise_channels
         shape, count = self.input_shape, self.count.value()
         self.find_button.setEnabled(False)
         self.found_caption.setText(f"Optimising inputs for {count} channels of {layer}...")

@@ -4,6 +4,7 @@ The optimisation runs in a background thread on a model of its own."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -59,11 +60,12 @@ class StylePanel(QWidget):
     def __init__(self, run_model=None, parent=None) -> None:
         super().__init__(parent)
         self.run_model = run_model
-        self.pictures = S.sample_pictures()
+        # scikit-learn's photographs take 1.5 s to load: read when the tab is first shown
+        self.pictures: dict[str, np.ndarray] = {}
         self.content = QComboBox()
         self.style_picture = QComboBox()
         for combo, first in ((self.content, "china"), (self.style_picture, "flower")):
-            combo.addItems([*self.pictures, OPEN_PICTURE])
+            combo.addItems([*S.SAMPLE_PICTURES, OPEN_PICTURE])
             combo.setCurrentText(first)
             combo.activated.connect(lambda _, c=combo: self._picture_chosen(c))
         self.content_layers = QLineEdit()
@@ -130,8 +132,13 @@ class StylePanel(QWidget):
         content, style = default_layers(graph)
         self.content_layers.setText(" ".join(content))
         self.style_layers.setText(" ".join(style))
-        self._show_pictures()
         self._say_weights()
+        if self.isVisible():
+            self._show_pictures()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self._show_pictures()
 
     def picture_size(self) -> tuple[int, int]:
         assert self.graph is not None
@@ -139,7 +146,10 @@ class StylePanel(QWidget):
         return int(shape[1]), int(shape[2])
 
     def _picture(self, combo: QComboBox) -> np.ndarray:
-        return self.pictures[combo.currentText()]
+        name = combo.currentText()
+        if name not in self.pictures and name in S.SAMPLE_PICTURES:
+            self.pictures.update(S.sample_pictures())
+        return self.pictures[name]
 
     def _picture_chosen(self, combo: QComboBox) -> None:
         if combo.currentText() != OPEN_PICTURE:
@@ -157,7 +167,6 @@ class StylePanel(QWidget):
         except InsightError as err:
             self.caption.setText(str(err))
             return False
-        from pathlib import Path
         name = Path(path).name
         self.pictures[name] = picture
         for box in (self.content, self.style_picture):
@@ -171,7 +180,7 @@ class StylePanel(QWidget):
         if self.graph is None:
             return
         for key, combo in (("content", self.content), ("style", self.style_picture)):
-            if combo.currentText() in self.pictures:
+            if combo.currentText() != OPEN_PICTURE:
                 image = S.as_input(self._picture(combo), self.picture_size())[0].permute(1, 2, 0).numpy()
                 self.views[key][1].setImage(image, autoLevels=False, levels=(0, 1))
 

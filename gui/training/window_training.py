@@ -157,9 +157,8 @@ class TrainingUI(QObject):
         except GraphFileError as err:
             self.window.show_error("This experiment cannot be opened", str(err))
             return False
-        self.window.open_example(experiment.variants[0].graph)
-        if self.window.document.path is not None:     # the person kept their own document open
-            return False
+        if not self.window.open_example(experiment.variants[0].graph):
+            return False                              # the person kept their own document open
         self.experiment = experiment
         self._update_actions()
         names = ", ".join(v.name for v in experiment.variants)
@@ -220,11 +219,11 @@ class TrainingUI(QObject):
 
     def _updated(self, record) -> None:
         self.dashboard.mark_dirty()
-        if record.model_fingerprint != self._shown_fingerprint:
-            return           # another graph's run (an experiment's variant): its gradients are not this canvas's
-        gradients = record.latest.get("gradients")
-        means = {g.layer: g.mean_abs_grad for g in gradients.layers} if gradients else {}
-        apply_overlay(self.window.scene, means, record.dead_units)
+        # Another graph's run (an experiment's variant) does not colour this canvas.
+        if record.model_fingerprint == self._shown_fingerprint:
+            gradients = record.latest.get("gradients")
+            means = {g.layer: g.mean_abs_grad for g in gradients.layers} if gradients else {}
+            apply_overlay(self.window.scene, means, record.dead_units)
         self._update_actions()
 
     def _ended(self, record) -> None:

@@ -157,9 +157,10 @@ def test_the_vanishing_gradient_experiment_in_the_window(window, qtbot):
     dashboard.redraw()
     panel = dashboard.gradients
     assert panel.by_depth.isVisible()
-    curves = panel.compare(runs, dashboard.layer_types)
-    assert all(len(v) == 11 for v in curves.values())       # BatchNorm layers left out of the depth
-    assert curves["sigmoid"][0] < 1e-3 * curves["residual"][0]
+    curves = {name: line.getData() for name, line in panel.depth_lines.items()}     # the lines drawn
+    assert set(curves) == {"sigmoid", "ReLU", "ReLU with BatchNorm", "residual"}
+    assert all(list(x) == list(range(1, 12)) for x, _ in curves.values())   # BatchNorm layers left out of the depth
+    assert curves["sigmoid"][1][0] < 1e-3 * curves["residual"][1][0]
     assert "sigmoid: first layer" in panel.depth_key.text()
 
 
@@ -179,6 +180,12 @@ def test_style_transfer_view_runs_and_says_the_weights_are_missing(window, qtbot
     assert panel.run.isEnabled()
     assert panel.caption.text().startswith("Step 2/2 with untrained weights (VGG-16's weights are absent)")
     assert panel.views["result"][1].image.shape == (128, 128, 3)
+    from PIL import Image
+    mine = tmp_path / "stripes.png"
+    Image.fromarray(np.tile(np.array([[255, 0, 0], [0, 0, 255]], dtype=np.uint8)[:, None], (40, 60, 1))).save(mine)
+    assert panel.add_picture(str(mine), panel.style_picture)
+    assert panel.style_picture.currentText() == "stripes.png" and panel.content.findText("stripes.png") >= 0
+    assert panel.views["style"][1].image.shape == (128, 128, 3)
     bad = tmp_path / "notes.png"
     bad.write_text("not a picture")
     assert not panel.add_picture(str(bad), panel.style_picture)
