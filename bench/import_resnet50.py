@@ -13,7 +13,7 @@ import torchvision
 from torch import fx
 
 from engine import Checker, compile_graph
-from engine.importer import import_module
+from engine.interop.importer import import_module
 
 
 def timed(fn):

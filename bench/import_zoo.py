@@ -43,7 +43,7 @@ def try_model(name: str) -> tuple[str, int, int, float, float]:
     from torchvision import models
 
     from engine import compile_graph, import_module
-    from engine.importer import ImportProblem
+    from engine.interop.importer import ImportProblem
     from graphs import load_graph, save_graph
 
     torch.manual_seed(0)

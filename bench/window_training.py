@@ -27,7 +27,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from engine.training import TrainingConfig  # noqa: E402
 from engine.training.messages import Finished, RunStarted  # noqa: E402
-from engine.worker import TrainingWorker  # noqa: E402
+from engine.training.worker import TrainingWorker  # noqa: E402
 from graphs import load_graph  # noqa: E402
 from gui.main_window import EXAMPLES, MainWindow  # noqa: E402
 

@@ -3,7 +3,7 @@
 A Function node is one call of a torch function or tensor method: ``op`` names it, ``args`` and
 ``kwargs`` hold its arguments as plain JSON. This module is the whitelist: a file naming any
 other op is refused when it loads, and the engine maps each name to exactly one torch callable
-(``engine.operations``), so nothing in a file is ever evaluated or looked up by name in Python.
+(``engine.layers.operations``), so nothing in a file is ever evaluated or looked up by name in Python.
 
 Arguments are literals (numbers, strings, booleans, null, lists) and four tagged objects:
 

@@ -30,8 +30,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 
 from engine import Checker, Report
-from engine.blocks import check_inside
-from engine.data_fit import fit_diagnostics
+from engine.checking import fit_diagnostics
 from graphs import Changes, Graph, GraphError
 from graphs.block_edits import make_unique_edit
 from graphs.blocks import block_uses
@@ -272,7 +271,7 @@ class Document(QObject):
         if not self.levels:
             self._bound = self.graph
             return self.report
-        self._bound, report = check_inside(self.checker.cache, self.graph, self.report, self.levels)
+        self._bound, report = self.checker.inside(self.graph, self.report, self.levels)
         return report
 
     def bound_value(self, node_id: str, name: str):

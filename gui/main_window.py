@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 import resources
-from engine.training.devices import describe_device, resolve_device
+from engine.training import describe_device, resolve_device
 from graphs import GraphError, GraphFileError, dumps_graph, loads_graph
 from graphs.editing import add_after_edit, add_at_edit, delete_edit
 from graphs.edits import AddNode

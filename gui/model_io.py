@@ -7,8 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu
 
-from engine.exporter import ExportError, export
-from engine.import_worker import ImportJob
+from engine.interop import ExportError, ImportJob, export
 from graphs import GraphFileError
 
 FORMATS = {"pt2": ("PyTorch Program (recommended)", "torch.export programs (*.pt2)", ".pt2"),
@@ -92,7 +91,7 @@ class ModelIO(QObject):
         record = self.window.training.controller.current
         checkpoint = record.latest.get("checkpoint") if record else None
         if checkpoint and record.model_fingerprint == model:
-            from engine.training.checkpoint import load_weights
+            from engine.training import load_weights
             return load_weights(checkpoint)
         if self.imported_state is not None and self._imported_model == model:
             return self.imported_state

@@ -6,9 +6,10 @@ from typing import TextIO
 
 from graphs import Graph
 
-from .. import memory
-from ..check import Report, check
+from ..checking import Report, check, memory
+from ..data import DataError, load_dataset
 from ..layers import format_shape
+from ..training.config import ConfigError, TrainingConfig
 
 
 def format_report(graph: Graph, report: Report) -> str:
@@ -42,8 +43,6 @@ def run_check(graph: Graph, out: TextIO) -> int:
     report = check(graph)
     note = ""
     if report.ok and graph.training.get("dataset"):
-        from ..data import DataError, load_dataset
-        from ..training.config import ConfigError, TrainingConfig
         try:
             config = TrainingConfig.from_dict(graph.training)
             options = dict(config.dataset_options)

@@ -7,9 +7,8 @@ from typing import TextIO
 
 from graphs import GraphFileError, save_graph
 
-from ..exporter import ExportError, export, export_python
-from ..importer import ImportProblem, import_module
-from ..model_sources import load_source_module
+from ..interop import ExportError, ImportProblem, export, export_python, import_module, load_source_module
+from ..training.checkpoint import CheckpointError, is_checkpoint, load_weights
 
 
 def run_import(spec: str, out: str, input_shape: list[int] | None, err: TextIO) -> int:
@@ -39,7 +38,6 @@ def run_export(graph, to: str, out: str, weights: str | None, err: TextIO, dynam
     """``weights`` is a safetensors weights file or a training checkpoint (its weights are used)."""
     state, plain_weights = None, False
     if weights:
-        from ..training.checkpoint import CheckpointError, is_checkpoint, load_weights
         try:
             state = load_weights(weights)
             plain_weights = not is_checkpoint(weights)

@@ -12,6 +12,8 @@ from typing import Any
 
 import torch
 
+from ..layers import format_shape
+
 CLASSIFICATION = "classification"
 REGRESSION = "regression"
 
@@ -55,7 +57,6 @@ class DataSet:
                        extra=self.extra)
 
     def describe(self) -> str:
-        from ..layers import format_shape
         what = (f"{self.num_classes} classes" if self.task == CLASSIFICATION
                 else f"targets {format_shape(self.target_shape)}")
         return (f"{self.name}: {len(self.x_train):,} training and {len(self.x_val):,} validation samples "

@@ -11,7 +11,7 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
-from ..memory import human_bytes
+from ..words import human_bytes
 from .base import DataError
 
 MAX_TEXT_BYTES = 64 * 1024 * 1024       # a text corpus or a CSV table to hold in memory

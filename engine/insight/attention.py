@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch import fx, nn
 
-from ..compiler import node_ids
+from ..compiling import node_ids
 
 
 @dataclass(frozen=True)

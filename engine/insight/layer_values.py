@@ -10,7 +10,7 @@ from torch import fx
 
 from graphs import Graph
 
-from ..compiler import node_ids
+from ..compiling import node_ids
 from ..layers import step_name
 
 DENSE_TYPES = ("Linear",)

@@ -27,7 +27,7 @@ from safetensors.torch import save as save_tensors
 
 from graphs import atomic
 
-from ..errors import first_line
+from ..words import first_line
 from .state_codec import STATE_PREFIX, StateFormatError, decode_state, encode_state
 
 FORMAT = "netloom.checkpoint"

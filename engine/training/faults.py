@@ -5,9 +5,9 @@ from __future__ import annotations
 import torch
 from torch import fx
 
-from ..compiler import node_ids
-from ..errors import first_line
+from ..compiling import node_ids
 from ..layers import node_of_step
+from ..words import first_line
 
 
 class NodeFailure(Exception):

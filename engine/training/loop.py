@@ -19,11 +19,11 @@ from torch import nn
 
 from graphs import Graph, dumps_graph
 
-from ..check import check
-from ..compiler import compile_graph
+from ..checking import check
+from ..compiling import compile_graph
 from ..data import CLASSIFICATION, REGRESSION, DataError, DataSet, load_dataset
 from ..data.augment import augment_batch
-from ..errors import first_line
+from ..words import first_line
 from . import probes
 from .checkpoint import CheckpointError, check_state_schema, ensure_writable, load_checkpoint, save_checkpoint
 from .config import ConfigError, TrainingConfig

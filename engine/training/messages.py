@@ -6,6 +6,7 @@ them through a queue; nothing here knows who listens.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -185,7 +186,6 @@ Message = (RunStarted | StepMetrics | EpochMetrics | GradientFlow | Histograms |
 
 def to_json(message) -> dict:
     """A message as JSON-ready data (``--json`` on the command line)."""
-    import dataclasses
     data = {"type": type(message).__name__}
     for f in dataclasses.fields(message):
         value = getattr(message, f.name)

@@ -9,11 +9,20 @@ import numpy as np
 import torch
 from torch import fx, nn
 
-from ..compiler import node_ids
-from ..insight.attention import attention_weights
-from ..insight.embeddings import embedding_vectors
-from ..insight.feature_space import MAX_POINTS, layer_features, pca, separation
-from ..insight.layer_values import InsightError, Recorder, classifier_features, feature_layers, nodes_of_type
+from ..compiling import node_ids
+from ..insight import (
+    MAX_POINTS,
+    InsightError,
+    Recorder,
+    attention_weights,
+    classifier_features,
+    embedding_vectors,
+    feature_layers,
+    layer_features,
+    nodes_of_type,
+    pca,
+    separation,
+)
 from ..layers import step_name
 from .messages import (
     ActivationMaps,

@@ -11,9 +11,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from engine.training import TrainingConfig
+from engine.training import TrainingConfig, TrainingWorker
 from engine.training import messages as M
-from engine.worker import TrainingWorker
 from graphs import Graph, dumps_graph, loads_graph
 
 from .run_record import RunRecord

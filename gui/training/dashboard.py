@@ -11,10 +11,9 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
 
-from engine.data.base import CLASSIFICATION, REGRESSION
-from engine.insight.layer_values import feature_layers
-from engine.training import TrainingConfig
-from engine.training.probes import MAX_CLASSES_SHOWN
+from engine.data import CLASSIFICATION, REGRESSION
+from engine.insight import feature_layers
+from engine.training import MAX_CLASSES_SHOWN, TrainingConfig
 
 from ..background import BackgroundJob
 from .curves import CurvesPanel

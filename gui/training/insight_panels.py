@@ -9,9 +9,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
-from engine.insight.embeddings import nearest
-from engine.insight.feature_space import separation, tsne
-from engine.training.probes import feature_space
+from engine.insight import nearest, separation, tsne
+from engine.training import feature_space
 
 from ..background import BackgroundJob
 from ..theme import current as current_theme

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.insight.channels import maximise_channels
+from engine.insight import maximise_channels
 from graphs import GraphFileError, loads_graph
 
 from ..background import BackgroundJob

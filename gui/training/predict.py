@@ -10,7 +10,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
-from engine.insight.attribution import grad_cam, grad_cam_layer, saliency
+from engine.insight import grad_cam, grad_cam_layer, saliency
 
 from ..background import BackgroundJob
 from ..theme import current as current_theme

@@ -11,7 +11,7 @@ from typing import Any
 from PySide6.QtCore import QObject
 
 from engine import Checker, compile_graph
-from engine.training.checkpoint import load_weights
+from engine.training import load_weights
 from graphs import Graph, GraphFileError, loads_graph
 
 from ..background import BackgroundJob

@@ -24,8 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.data import LOADERS
-from engine.training import ConfigError, TrainingConfig
-from engine.training.config import DEVICES, LOSSES, OPTIMIZERS, SCHEDULES
+from engine.training import DEVICES, LOSSES, OPTIMIZERS, SCHEDULES, ConfigError, TrainingConfig
 
 CHOICES = {"dataset": list(LOADERS), "loss": list(LOSSES), "optimizer": list(OPTIMIZERS),
            "schedule": list(SCHEDULES), "device": list(DEVICES)}

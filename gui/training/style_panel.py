@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
 )
 
 from engine import compile_graph
+from engine.insight import InsightError
 from engine.insight import style as S
-from engine.insight.layer_values import InsightError
 from graphs import Graph, dumps_graph, loads_graph
 
 from ..background import BackgroundJob, StreamingJob

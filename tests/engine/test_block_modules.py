@@ -9,8 +9,8 @@ import torch
 
 import resources
 from engine import check, compile_graph
-from engine.check import Checker
-from engine.exporter import python_source
+from engine.checking.checker import Checker
+from engine.interop.exporter import python_source
 from graphs import load_graph
 from graphs.block_edits import flattened
 from tests.helpers import residual_graph
@@ -151,12 +151,10 @@ def test_a_use_that_would_expand_beyond_the_limit_is_an_error_not_an_allocation(
 
 
 def test_an_opened_block_is_checked_as_the_use_computes_it_and_marks_the_layer_inside():
-    from engine.blocks import check_inside
-
     graph = load_graph(resources.example("resnet18.loom"))
     checker = Checker()
     report = checker.check(graph)
-    body, inside = check_inside(checker.cache, graph, report, [("Stage", "layer4"), ("DownBlock", "0")])
+    body, inside = checker.inside(graph, report, [("Stage", "layer4"), ("DownBlock", "0")])
     assert inside.ok and inside.shapes["x"] == (256, 14, 14) and inside.shapes["out"] == (512, 7, 7)
     assert body.nodes["conv1"].params["out_channels"] == 512          # bound: a number, not a reference
     assert sum(inside.params.values()) == sum(
@@ -164,8 +162,8 @@ def test_an_opened_block_is_checked_as_the_use_computes_it_and_marks_the_layer_i
     graph.blocks["DownBlock"].set_params("conv2", kernel_size=5)      # 5x5 with padding 1 shrinks the map
     report = checker.check(graph)
     assert [d.node for d in report.errors] == ["layer2"]
-    _, inside = check_inside(checker.cache, graph, report, [("Stage", "layer2"), ("DownBlock", "0")])
+    _, inside = checker.inside(graph, report, [("Stage", "layer2"), ("DownBlock", "0")])
     assert [d.node for d in inside.errors] == ["add"]
     assert "128x26x26 and 128x28x28" in inside.errors[0].message
-    _, alone = check_inside(checker.cache, graph, report, [("DownBlock", None)])    # on its own: defaults
+    _, alone = checker.inside(graph, report, [("DownBlock", None)])    # on its own: defaults
     assert alone.errors[0].node == "add"

@@ -109,7 +109,7 @@ def test_torch_refusals_still_land_on_the_node(monkeypatch):
     g = chain(("ConvTranspose2d", {"out_channels": 4, "kernel_size": 3, "stride": 2, "output_padding": 1,
                                    "dilation": 1}), input_shape=(2, 4, 4))
     assert check(g).ok
-    import engine.inference as inference
+    import engine.layers.inference as inference
     monkeypatch.setattr(inference, "build_module", lambda *a: (_ for _ in ()).throw(RuntimeError("boom\ndetail")))
     error = only(Checker().check(g))
     assert error.message == "deconv1: torch rejects this layer: boom"
@@ -175,6 +175,17 @@ def test_an_edit_that_changes_no_downstream_shape_rechecks_one_node():
     assert checker.visits == 1
     assert report.params["fc12"] == first.params["fc12"] - 32
     assert checker.check(g) is report and checker.visits == 0        # nothing changed: nothing done
+
+
+def test_layout_and_name_edits_are_not_checked_again_but_training_settings_are():
+    g = long_chain()
+    checker = Checker()
+    report = checker.check(g)
+    g.move("fc12", 500, 120)
+    g.set_metadata("description", "moved a node")
+    assert checker.check(g) is report and checker.visits == 0         # the same report, nothing inferred
+    g.set_training({"loss": "mse", "batch_size": 4})                  # lints read the loss and the batch
+    assert checker.check(g) is not report
 
 
 def test_an_edit_that_changes_a_shape_rechecks_until_shapes_agree_again():
@@ -298,8 +309,8 @@ def test_padding_same_keeps_the_size_compiles_exports_and_imports():
     import torch
 
     from engine import compile_graph
-    from engine.exporter import python_source
-    from engine.importer import import_module
+    from engine.interop.exporter import python_source
+    from engine.interop.importer import import_module
     from graphs import GraphError, dumps_graph, loads_graph
 
     g = chain(("Conv2d", {"out_channels": 4, "kernel_size": 5, "padding": "same"}), input_shape=(1, 8, 8))

@@ -102,7 +102,7 @@ def test_killing_the_writer_at_any_moment_leaves_a_whole_checkpoint(tmp_path):
 
 def test_a_killed_training_run_resumes_from_its_last_good_checkpoint(tmp_path):
     graph = lenet()
-    from engine.worker import TrainingWorker
+    from engine.training.worker import TrainingWorker
     worker = TrainingWorker(graph, config_for(graph, tmp_path, epochs=30, log_every=1)).start()
     saved = []
     deadline = time.monotonic() + 60

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from engine import check, compile_graph
-from engine.exporter import example_inputs
+from engine.interop.exporter import example_inputs
 from engine.training import TrainingConfig, train
 from engine.training.messages import EpochMetrics, Finished
 from graphs import load_graph

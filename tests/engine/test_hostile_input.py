@@ -10,7 +10,7 @@ from torch import fx
 
 from engine import CompileError, check, compile_graph
 from engine.data import DataError, load_dataset
-from engine.exporter import export_python
+from engine.interop.exporter import export_python
 from engine.training import TrainingConfig, train
 from engine.training.messages import Failed, Finished
 from graphs import Graph, GraphFileError, loads_graph
@@ -43,7 +43,7 @@ def test_every_graph_module_attribute_name_is_a_valid_id_that_compiles_trains_an
     # Every step is named after its node (torch, builtins and self with a trailing _).
     import re
 
-    from engine.layers import step_name
+    from engine.layers.build import step_name
     code = model.code
     assert all(re.search(rf"^    {re.escape(step_name(n))} = ", code, re.M) for n in ids), code
     assert "    torch_ = self.torch(" in code and "    self_ = torch.nn.functional.relu(torch_)" in code
@@ -100,7 +100,7 @@ def test_a_graph_too_large_for_the_machine_is_refused_before_anything_is_allocat
 
 
 def test_check_warns_when_training_needs_more_memory_than_the_machine_has(monkeypatch):
-    from engine import memory
+    from engine.checking import memory
     monkeypatch.setattr(memory, "machine_memory", lambda: 3 * 2**20)      # a 3 MB machine
     g = chain(("Linear", {"out_features": 512}), input_shape=[512], name="medium")
     report = check(g)
@@ -194,7 +194,7 @@ def test_every_whitelisted_operation_is_a_fixed_torch_or_operator_callable():
     no name from a file is ever looked up in Python, and no entry reaches eval, exec or the OS."""
     import operator
 
-    from engine.operations import TABLE
+    from engine.layers.operations import TABLE
     from graphs.operations import OPERATIONS
     assert set(TABLE) == set(OPERATIONS)
     for name, entry in TABLE.items():

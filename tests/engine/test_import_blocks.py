@@ -8,7 +8,7 @@ import torchvision
 from torch import nn
 
 from engine import check, compile_graph
-from engine.importer import ImportProblem, import_module
+from engine.interop.importer import ImportProblem, import_module
 from graphs import dumps_graph, loads_graph
 from graphs.block_edits import flattened
 

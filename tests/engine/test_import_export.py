@@ -13,8 +13,8 @@ from safetensors.torch import save_file
 from torch import nn
 
 from engine import check, compile_graph
-from engine.exporter import ExportError, export_onnx, export_pt2, export_python, export_torchscript
-from engine.importer import ImportProblem, import_module
+from engine.interop.exporter import ExportError, export_onnx, export_pt2, export_python, export_torchscript
+from engine.interop.importer import ImportProblem, import_module
 from graphs import dumps_graph, loads_graph
 from tests.engine.networks import lstm_graph, residual_graph
 

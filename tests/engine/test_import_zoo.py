@@ -14,7 +14,7 @@ import torchvision
 from torch import nn
 
 from engine import check, compile_graph, import_module
-from engine.exporter import python_source
+from engine.interop.exporter import python_source
 from graphs import dumps_graph, loads_graph
 
 

@@ -14,7 +14,7 @@ from engine.insight.layer_values import InsightError, classifier_features, trunc
 from engine.training import TrainingConfig
 from engine.training.checkpoint import load_weights
 from engine.training.messages import AttentionMaps, EmbeddingSpace, FeatureSpace, Finished
-from engine.worker import TrainingWorker
+from engine.training.worker import TrainingWorker
 from graphs import load_graph
 from tests.helpers import chain, lenet, residual_graph
 

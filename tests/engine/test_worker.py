@@ -7,7 +7,7 @@ from pathlib import Path
 
 from engine.training import TrainingConfig
 from engine.training.messages import EpochMetrics, Failed, Finished, RunStarted, StepMetrics
-from engine.worker import TrainingWorker
+from engine.training.worker import TrainingWorker
 from graphs import load_graph
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "resources" / "examples" / "lenet_digits.loom"

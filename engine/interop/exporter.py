@@ -8,20 +8,19 @@ forward, so the file computes exactly what the compiled graph computes.
 from __future__ import annotations
 
 import inspect
-import re
+import warnings
 from pathlib import Path
 
 import torch
 
 from graphs import Graph
 
+from ..checking import Checker, check
+from ..compiling import CompileError, class_name, compile_graph, node_ids
+from ..layers import OWN_MODULES, TORCH_DTYPES, module_constructor
+from ..words import first_line
 from .block_export import BlockClasses
-from .check import check
-from .compiler import CompileError, class_name, compile_graph, module_attributes, node_ids
-from .errors import first_line
-from .inference import InferenceCache
-from .layers import TENSOR_TYPES, TORCH_DTYPES, module_constructor, tensor_source
-from .modules import OWN_MODULES
+from .code_lines import clean_forward, module_line, module_prefix, tensor_lines
 
 
 class ExportError(ValueError):
@@ -40,7 +39,7 @@ def python_source(graph: Graph, weights: str | None = None) -> str:
     """The text of a standalone Python file defining the graph's network."""
     report, compiled = _compiled(graph)
     name = class_name(graph.name)
-    blocks = BlockClasses(graph.blocks, InferenceCache())
+    blocks = BlockClasses(graph.blocks, Checker(follow=False))
     blocks.collect(graph, report, compiled)
     wires_into = graph.wires_into()
     lines = [
@@ -105,11 +104,6 @@ def python_source(graph: Graph, weights: str | None = None) -> str:
     return "\n".join(lines)
 
 
-def module_prefix(cls: str) -> str:
-    """``nn.`` for torch's modules; NetLoom's own are defined in the file itself."""
-    return "" if cls in OWN_MODULES else "nn."
-
-
 def own_class_sources(graph: Graph) -> list[str]:
     """The source of each of NetLoom's own modules the graph (or a block in it) uses."""
     used = {node.type for body in (graph, *graph.blocks.values()) for node in body.nodes.values()}
@@ -117,35 +111,6 @@ def own_class_sources(graph: Graph) -> list[str]:
     for name, cls in OWN_MODULES.items():
         if name in used:
             lines += inspect.getsource(cls).splitlines() + ["", ""]
-    return lines
-
-
-def tensor_lines(graph: Graph, compiled: torch.nn.Module) -> list[str]:
-    """The lines that make a graph's Parameter and Constant tensors (the ones its forward reads)."""
-    lines = []
-    for node_id, attribute in module_attributes(graph).items():
-        node = graph.nodes[node_id]
-        if node.type in TENSOR_TYPES and hasattr(compiled, attribute):
-            made = tensor_source(node.type, node.params)
-            lines.append(module_line(attribute, made) if node.type == "Parameter"
-                         else f"self.register_buffer({attribute!r}, {made})")
-    return lines
-
-
-def module_line(attribute: str, expression: str) -> str:
-    """The constructor line that makes a submodule; a numbered one (``0``, as in nn.Sequential)
-    is set by name, as Python has no attribute syntax for it."""
-    return f"self.{attribute} = {expression}" if attribute.isidentifier() else \
-        f"setattr(self, {attribute!r}, {expression})"
-
-
-def clean_forward(code: str) -> list[str]:
-    """fx's forward without its memory-release suffixes (``;  x = None``) and blank edges."""
-    lines = []
-    for line in code.strip("\n").splitlines():
-        line = re.sub(r";\s+[\w\s=,]+= None\s*$", "", line.rstrip())
-        if line.strip():
-            lines.append(line)
     return lines
 
 
@@ -188,7 +153,6 @@ def export_torchscript(graph: Graph, path: str | Path, state_dict: dict | None =
     _, compiled = _compiled(graph)
     if state_dict is not None:
         compiled.load_state_dict(state_dict)
-    import warnings
     try:
         with warnings.catch_warnings():   # TorchScript is in maintenance, and says so at length
             warnings.simplefilter("ignore")

@@ -10,16 +10,21 @@ child dies, the parent gets a ``Failed`` message with the exit code and never wa
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import queue
 import signal
+import time
 from typing import Any
 
-from graphs import dumps_graph
+import torch
+
+from graphs import dumps_graph, loads_graph
 from graphs.graph import Graph
 
-from .training.config import TrainingConfig
-from .training.control import Control
-from .training.messages import Failed
+from .config import TrainingConfig
+from .control import Control
+from .loop import train
+from .messages import Failed
 
 _END = "__end__"
 
@@ -49,13 +54,7 @@ def _child(graph_text: str, config: dict[str, Any], resume: str | None, allow_do
     # The parent decides when to stop (Ctrl-C in a terminal reaches the whole process group).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # Leave a core to the editor: a window that stutters while it trains is no use.
-    import os
-
-    import torch
     torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))
-    from graphs import loads_graph
-
-    from .training.loop import train
     try:
         graph = loads_graph(graph_text, "<graph>")
         control = _EventControl(stop, pause, probe_queue)
@@ -147,7 +146,6 @@ class TrainingWorker:
 
     def messages_until_done(self, timeout: float = 600.0) -> list:
         """Block until the run ends (for scripts and tests); returns every message."""
-        import time
         deadline = time.monotonic() + timeout
         collected: list = []
         while not self.done and time.monotonic() < deadline:

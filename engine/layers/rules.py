@@ -18,7 +18,7 @@ import torch
 
 from graphs import CATALOG, ERROR, WARNING, InsertLayer, SetParam
 
-from .layers import TensorInfo, format_shape
+from .build import TensorInfo, format_shape
 
 
 @dataclass(frozen=True)

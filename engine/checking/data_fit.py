@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from graphs import ERROR, Diagnostic, Graph, SetParam
 
-from .data import CLASSIFICATION, DataSet
-from .layers import format_shape
+from ..data import CLASSIFICATION, DataSet
+from ..layers import format_shape
 
 CLASS_LOSSES = ("cross_entropy", "nll")
 

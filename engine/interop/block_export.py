@@ -20,11 +20,10 @@ from torch import fx, nn
 from graphs import Graph
 from graphs.blocks import REPEAT, Library, ref_name
 
-from .blocks import expand
-from .check import Report
-from .compiler import node_ids
-from .inference import InferenceCache
-from .layers import TensorInfo, module_constructor
+from ..checking import Checker, Report, expand
+from ..compiling import node_ids
+from ..layers import TensorInfo, module_constructor
+from .code_lines import clean_forward, module_line, module_prefix, tensor_lines
 
 
 @dataclass
@@ -58,8 +57,8 @@ class Signature:
 class BlockClasses:
     """Collects every use of every block in a compiled model and writes a class per block."""
 
-    def __init__(self, library: Library, cache: InferenceCache) -> None:
-        self.library, self.cache = library, cache
+    def __init__(self, library: Library, checker: Checker) -> None:
+        self.library, self.checker = library, checker
         self.uses: dict[str, list[Use]] = {}
         self._by_module: dict[int, tuple[str, Use]] = {}
         self.signatures: dict[str, Signature] = {}
@@ -73,7 +72,7 @@ class BlockClasses:
                 continue
             infos = {p.name: [report.tensors[(e.src, e.src_port)] for e in wires.get((node_id, p.name), [])]
                      for p in node.spec.inputs}
-            copies = expand(self.cache, self.library, node.type, node.params, infos)
+            copies = expand(self.library, node.type, node.params, infos, self.checker.check_body)
             child = getattr(compiled, attribute)
             modules = list(child) if len(copies) > 1 else [child]
             args = {k: v for k, v in node.params.items() if k != REPEAT}
@@ -123,8 +122,6 @@ class BlockClasses:
 
     # ------------------------------------------------------------------ one class
     def _class_source(self, name: str) -> list[str]:
-        from .exporter import clean_forward, module_line, module_prefix, tensor_lines
-
         block, uses = self.library[name], self.uses[name]
         signature = Signature(parameters=dict(block.parameters))
         size_of = _size_names(block, uses[0])
@@ -181,10 +178,6 @@ def _constructor(use: Use, node_id: str) -> tuple[str, tuple, dict[str, Any]]:
     found = module_constructor(node.type, node.params, infos)
     assert found is not None, f"{node_id} is a submodule, so its type builds one"
     return found
-
-
-def _ref_of(template, key: str) -> str | None:
-    return ref_name(template.params.get(key))
 
 
 def _size_names(block: Graph, use: Use) -> dict[str, Any]:

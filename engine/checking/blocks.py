@@ -1,32 +1,26 @@
-"""Block uses in the engine: their shapes and totals while checking, their modules when compiling.
+"""Block uses while checking: their shapes and totals, and the inside of an opened block.
 
 A use is its block's body with the use's parameters bound and its Input nodes given the shapes
-that flow in; that plain graph is checked and compiled like any other, so shapes, parameters and
-multiply-adds flow through blocks, and each use becomes a submodule whose class is named after
-the block. ``repeat`` chains copies: as an ``nn.Sequential``, so that state-dict keys read as in
-hand-written PyTorch (``layer1.0.conv1.weight``).
+that flow in; that plain graph is checked like any other, so shapes, parameters and
+multiply-adds flow through blocks. Checking a body is checking a graph: the checker passes its
+own way of doing that (``check_body``) into these functions instead of this module importing
+the checker back, so the recursion is in the calls, not in the imports. ``repeat`` chains copies.
 """
 
 from __future__ import annotations
 
 import hashlib
-import operator
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
-from torch import nn
+from typing import Any
 
 from graphs import ERROR, Diagnostic, Graph, ParamError
 from graphs.blocks import MAX_EXPANDED_LAYERS, REPEAT, BindError, Library, bind, expanded_layers, library_parts
 
-from .inference import InferenceCache, NodeResult, use_key
-from .layers import Ops, TensorInfo
-from .rules import Finding
+from ..layers import Finding, InferenceCache, NodeResult, TensorInfo, use_key
+from .report import Report
 
-if TYPE_CHECKING:
-    from collections.abc import Sequence
-
-    from .check import Report
+CheckBody = Callable[[Graph], Report]     # how a bound body is checked: the checker's own way
 
 
 class UseProblem(ValueError):
@@ -48,15 +42,15 @@ def library_key(library: Library) -> str:
 
 
 def infer_block(cache: InferenceCache, library: Library, type_name: str, params: dict[str, Any],
-                inputs: dict[str, list[TensorInfo]]) -> NodeResult:
+                inputs: dict[str, list[TensorInfo]], check_body: CheckBody) -> NodeResult:
     """Output tensors and totals of one block use (all its copies), or why it fails."""
     key = ("block", library_key(library), *use_key(type_name, params, inputs))
-    return cache.remember(key, lambda: _infer(cache, library, type_name, params, inputs))
+    return cache.remember(key, lambda: _infer(library, type_name, params, inputs, check_body))
 
 
-def _infer(cache, library, type_name, params, inputs) -> NodeResult:
+def _infer(library, type_name, params, inputs, check_body: CheckBody) -> NodeResult:
     try:
-        copies = expand(cache, library, type_name, params, inputs)
+        copies = expand(library, type_name, params, inputs, check_body)
     except UseProblem as problem:
         return NodeResult(findings=(Finding(ERROR, str(problem)),))
     warnings = tuple(Finding(d.severity, f"inside {type_name}: {d.message}")
@@ -65,11 +59,10 @@ def _infer(cache, library, type_name, params, inputs) -> NodeResult:
                       sum(c.report.total_macs for c in copies), warnings)
 
 
-def expand(cache: InferenceCache, library: Library, type_name: str, params: dict[str, Any],
-           inputs: dict[str, list[TensorInfo]]) -> list[Copy]:
-    """Every copy of a use, checked; UseProblem with the first cause if one does not check."""
-    from .check import Checker  # checking a body is checking a graph: the checker uses this module
-
+def expand(library: Library, type_name: str, params: dict[str, Any], inputs: dict[str, list[TensorInfo]],
+           check_body: CheckBody) -> list[Copy]:
+    """Every copy of a use, checked with ``check_body``; UseProblem with the first cause if
+    one does not check."""
     body = library[type_name]
     repeat = params.get(REPEAT, 1)
     in_ports, out_ports = body.inputs(), body.outputs()
@@ -91,7 +84,7 @@ def expand(cache: InferenceCache, library: Library, type_name: str, params: dict
             bound = bind(library, type_name, args, shapes)
         except ParamError as err:
             raise UseProblem(f"inside {type_name}: {err}") from None
-        report = Checker(cache, follow=False, lints=False).check(bound)
+        report = check_body(bound)
         if not report.ok:
             where = f"copy {index + 1} of {type_name}" if repeat > 1 else type_name
             raise UseProblem(f"inside {where}: {report.errors[0].message}")
@@ -103,36 +96,14 @@ def expand(cache: InferenceCache, library: Library, type_name: str, params: dict
     return copies
 
 
-def build_block(cache: InferenceCache, library: Library, type_name: str, params: dict[str, Any],
-                inputs: dict[str, list[TensorInfo]]) -> nn.Module:
-    """The module of one use: its block compiled with the use's parameters and shapes (each copy
-    with weights of its own), several copies in an ``nn.Sequential``."""
-    from .compiler import compile_graph
-
-    modules = [compile_graph(copy.body, copy.report) for copy in expand(cache, library, type_name, params, inputs)]
-    return modules[0] if len(modules) == 1 else nn.Sequential(*modules)
-
-
-def emit_use(ops: Ops, target: str, body: Graph, inputs: dict[str, list[Any]]) -> dict[str, Any]:
-    """A use's step in the forward: its module called on its inputs in port order; a block with
-    several outputs returns them as a tuple, taken apart by position."""
-    result = ops.module(target, *[inputs[port][0] for port in body.inputs()])
-    outputs = body.outputs()
-    if len(outputs) == 1:
-        return {outputs[0]: result}
-    return {port: ops.function(operator.getitem, result, i) for i, port in enumerate(outputs)}
-
-
-def check_inside(cache: InferenceCache, graph: Graph, report: Report,
-                 levels: Sequence[tuple[str, str | None]]) -> tuple[Graph, Report]:
+def check_inside(graph: Graph, report: Report, levels: Sequence[tuple[str, str | None]],
+                 check_body: CheckBody) -> tuple[Graph, Report]:
     """The body of an opened block as the editor shows it, and its report. ``levels`` leads from
     ``graph`` down: (block, use) pairs, where ``use`` is the node it was opened through, or None
     for a block opened on its own. Through a use, the body is bound to that use's parameters and
     the tensors flowing into it, so shapes read as in that place of the model (the first copy of
     a repeat) and a problem is marked on the layer inside that causes it. On its own, a block is
     checked with its defaults and its Inputs' example shapes."""
-    from .check import Checker, Report
-
     current, current_report = graph, report
     for block, use in levels:
         node = current.nodes.get(use) if use is not None else None
@@ -151,7 +122,7 @@ def check_inside(cache: InferenceCache, graph: Graph, report: Report,
             bound = bound or bind(graph.blocks, block, {})
         except BindError as err:
             return graph.blocks[block], Report(diagnostics=[Diagnostic(ERROR, err.node, str(err))])
-        current_report = Checker(cache, follow=False, lints=False).check(bound)
+        current_report = check_body(bound)
         if problem is not None:
             current_report.diagnostics.insert(0, problem)
         current = bound

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+
+import torch
 
 from graphs import ERROR, WARNING, Diagnostic, Graph
 
-if TYPE_CHECKING:
-    from .check import Report
+from ..words import human_bytes
+from .report import Report
 
 BYTES_PER_VALUE = 4                      # float32
 OPTIMIZER_COPIES = {"sgd": 1, "rmsprop": 1, "adagrad": 1, "adadelta": 2, "adam": 2, "adamw": 2}
@@ -48,7 +49,6 @@ def machine_memory() -> int | None:
 
 
 def gpu_memory() -> int | None:
-    import torch
     if torch.cuda.is_available():
         return int(torch.cuda.get_device_properties(0).total_memory)
     return None
@@ -108,12 +108,3 @@ def memory_diagnostics(graph: Graph, report: Report) -> list[Diagnostic]:
         f"{human_bytes(need.parameters)}, gradients and optimizer state {human_bytes(need.gradients + need.optimizer)}, "
         f"activations of a batch of {batch} {human_bytes(need.activations)}), more than {where} "
         f"({human_bytes(limit)}); {node} holds the most parameters. Try a smaller batch or fewer features."))]
-
-
-def human_bytes(count: int) -> str:
-    size = float(count)
-    for unit in ("bytes", "KB", "MB", "GB", "TB"):
-        if size < 1024 or unit == "TB":
-            return f"{size:,.0f} {unit}" if unit == "bytes" else f"{size:,.1f} {unit}"
-        size /= 1024
-    return f"{size:,.1f} TB"

@@ -8,56 +8,18 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import networkx as nx
 
-from graphs import ERROR, WARNING, Changes, Diagnostic, Edge, Graph, InsertLayer, SetParam, structural_diagnostics
+from graphs import ERROR, WARNING, Changes, Diagnostic, Graph, InsertLayer, SetParam, structural_diagnostics
 from graphs.events import EdgeAdded, EdgeRemoved, NodeAdded, NodeRemoved, NodeRenamed, ParamsChanged
 
-from .blocks import infer_block
-from .inference import InferenceCache, NodeResult
-from .layers import TensorInfo, format_shape
+from ..layers import Finding, InferenceCache, NodeResult, TensorInfo, format_shape
+from .blocks import check_inside, infer_block
+from .data_fit import fit_diagnostics
 from .loss_lints import loss_lints
 from .memory import memory_diagnostics
-from .rules import Finding
-
-
-@dataclass
-class Report:
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-    shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)   # node -> its (first) output shape
-    tensors: dict[tuple[str, str], TensorInfo] = field(default_factory=dict)  # (node, out port) -> tensor
-    params: dict[str, int] = field(default_factory=dict)
-    macs: dict[str, int] = field(default_factory=dict)
-    activation_values: int = 0     # values all node outputs hold for one sample (memory estimates)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    @property
-    def errors(self) -> list[Diagnostic]:
-        return [d for d in self.diagnostics if d.severity == ERROR]
-
-    @property
-    def warnings(self) -> list[Diagnostic]:
-        return [d for d in self.diagnostics if d.severity == WARNING]
-
-    @property
-    def total_params(self) -> int:
-        return sum(self.params.values())
-
-    @property
-    def total_macs(self) -> int:
-        return sum(self.macs.values())
-
-    def for_node(self, node_id: str) -> list[Diagnostic]:
-        return [d for d in self.diagnostics if d.node == node_id]
-
-    def wire_tensor(self, edge: Edge) -> TensorInfo | None:
-        """What flows on a wire, for its label."""
-        return self.tensors.get((edge.src, edge.src_port))
+from .report import Report
 
 
 class Checker:
@@ -82,7 +44,8 @@ class Checker:
         self.visits = 0                 # nodes inferred by the last check (what a re-check cost)
         self._graph: Graph | None = None
         self._unsubscribe: Callable[[], None] | None = None
-        self._revision = -1
+        self._revision = -1            # the graph's model_revision and training settings last checked
+        self._training: dict = {}
         self._report: Report | None = None
         self._dirty: set[str] = set()
         self._structure_changed = True
@@ -90,11 +53,10 @@ class Checker:
         self._rank: dict[str, int] = {}
         self._skipped: set[str] = set()      # structurally broken or on/after a loop: no shapes
         self._inputs: dict[str, dict[str, list[TensorInfo]]] = {}
-        self._results: dict[str, NodeResult] = {}
         self._findings: dict[str, list[Diagnostic]] = {}     # only nodes that have some
         self._tensors: dict[tuple[str, str], TensorInfo] = {}
         self._outputs: dict[str, dict[str, TensorInfo]] = {}
-        self._shapes: dict[str, tuple[int, ...]] = {}
+        self._received: dict[str, TensorInfo] = {}      # Output node -> what it receives
         self._params: dict[str, int] = {}
         self._macs: dict[str, int] = {}
         self._activation_values = 0
@@ -108,7 +70,7 @@ class Checker:
         self._unsubscribe = graph.events.subscribe(self._changed) if self.follow else None
         self._revision, self._report = -1, None
         self._structure_changed = True
-        for store in (self._results, self._inputs, self._findings, self._tensors, self._outputs, self._shapes,
+        for store in (self._inputs, self._findings, self._tensors, self._outputs, self._received,
                       self._params, self._macs):
             store.clear()
         self._activation_values = 0
@@ -135,10 +97,9 @@ class Checker:
 
     def _forget(self, node: str) -> None:
         """Drop what a node contributed to the report (it is inferred again, or gone)."""
-        self._results.pop(node, None)
         self._inputs.pop(node, None)
         self._findings.pop(node, None)
-        self._shapes.pop(node, None)
+        self._received.pop(node, None)
         self._params.pop(node, None)
         self._macs.pop(node, None)
         for port, info in self._outputs.pop(node, {}).items():
@@ -147,11 +108,22 @@ class Checker:
         self._dirty.discard(node)
 
     # ------------------------------------------------------------------ checking
+    def check_body(self, body: Graph) -> Report:
+        """A block's bound body, checked as any graph (with this checker's cache), without the
+        lints that concern a whole model: how the block code checks what a use expands to."""
+        return Checker(self.cache, follow=False, lints=False).check(body)
+
+    def inside(self, graph: Graph, report: Report, levels) -> tuple[Graph, Report]:
+        """The body of an opened block as the editor shows it, and its report (see
+        ``blocks.check_inside``)."""
+        return check_inside(graph, report, levels, self.check_body)
+
     def check(self, graph: Graph) -> Report:
         if graph is not self._graph or not self.follow:
             self._follow(graph)
-        elif graph.revision == self._revision and self._report is not None \
-                and graph.library_revision() == self._library:
+        elif graph.model_revision == self._revision and graph.training == self._training \
+                and self._report is not None and graph.library_revision() == self._library:
+            # Layout, names and view are not what a check looks at: moving a node costs nothing.
             self.visits = 0
             return self._report
         if graph.library_revision() != self._library:    # a block was edited: its uses are checked again
@@ -160,7 +132,7 @@ class Checker:
         if self._structure_changed:
             self._restructure(graph)
         self.visits = self._propagate(graph)
-        self._revision = graph.revision
+        self._revision, self._training = graph.model_revision, dict(graph.training)
         self._report = self._assemble(graph)
         return self._report
 
@@ -224,7 +196,7 @@ class Checker:
             after: dict[str, TensorInfo] = {}
             if complete:
                 visits += 1
-                result = (infer_block(self.cache, graph.blocks, node.type, node.params, inputs)
+                result = (infer_block(self.cache, graph.blocks, node.type, node.params, inputs, self.check_body)
                           if node.type in graph.blocks else self.cache.infer(node.type, node.params, inputs))
                 self._take(graph, node_id, inputs, result)
                 after = result.outputs
@@ -236,15 +208,13 @@ class Checker:
 
     def _take(self, graph: Graph, node_id: str, inputs, result: NodeResult) -> None:
         """Record one node's result in the report's running parts."""
-        self._results[node_id], self._inputs[node_id] = result, inputs
+        self._inputs[node_id] = inputs
         self._outputs[node_id] = dict(result.outputs)
         for port, info in result.outputs.items():
             self._tensors[(node_id, port)] = info
             self._activation_values += _values(info)
-        if result.outputs:
-            self._shapes[node_id] = next(iter(result.outputs.values())).shape
-        elif graph.nodes[node_id].type == "Output":   # an Output shows what it receives
-            self._shapes[node_id] = inputs["in"][0].shape
+        if graph.nodes[node_id].type == "Output":
+            self._received[node_id] = inputs["in"][0]
         if not result.failed:
             self._params[node_id] = result.params
             self._macs[node_id] = result.macs
@@ -295,7 +265,7 @@ class Checker:
         held = _following(graph, self._findings)
         report = Report(diagnostics=list(self._structural) + [d for n in findings for d in self._findings[n]
                                                               if (n, d.message) not in held],
-                        shapes=dict(self._shapes), tensors=dict(self._tensors), params=dict(self._params),
+                        tensors=dict(self._tensors), received=dict(self._received), params=dict(self._params),
                         macs=dict(self._macs), activation_values=self._activation_values)
         if self.lints:
             report.diagnostics.extend(loss_lints(graph))
@@ -348,6 +318,5 @@ def check(graph: Graph, data=None, loss: str = "cross_entropy", reconstruct: boo
     layer fit that data set under ``loss``."""
     report = Checker(_SHARED_CACHE, follow=False).check(graph)
     if data is not None and report.ok:
-        from .data_fit import fit_diagnostics
         report.diagnostics += fit_diagnostics(graph, report.shapes, data, loss, reconstruct)
     return report

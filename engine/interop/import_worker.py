@@ -16,7 +16,9 @@ import torch
 
 from graphs import Graph, dumps_graph, loads_graph
 
-from .errors import first_line
+from ..words import first_line
+from .importer import ImportProblem, import_module
+from .model_sources import load_source_module
 
 
 @dataclass
@@ -29,8 +31,6 @@ class ImportResult:
 def _child(spec: str, shape: list[int] | None, results) -> None:
     from safetensors.torch import save
 
-    from .importer import ImportProblem, import_module
-    from .model_sources import load_source_module
     try:
         module, example = load_source_module(spec, shape)
         graph, state = import_module(module, example)

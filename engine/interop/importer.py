@@ -39,7 +39,9 @@ from graphs.blocks import REPEAT
 from graphs.edits import Connect, DefineBlock
 from graphs.layout import layout_edit
 
-from .errors import first_line
+from ..checking import check
+from ..compiling import compile_graph
+from ..words import first_line
 from .import_maps import (
     ACTIVATIONS,
     METHOD_ACTIVATIONS,
@@ -579,8 +581,6 @@ def import_module(module: nn.Module, example_inputs, check_outputs: bool = True,
 
 
 def _verify(module, graph, state, inputs, tolerance) -> None:
-    from .check import check
-    from .compiler import compile_graph
     report = check(graph)
     if not report.ok:
         raise ImportProblem([d.message for d in report.errors])

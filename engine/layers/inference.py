@@ -20,8 +20,8 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from graphs import ERROR, FUNCTION
 
-from .errors import first_line
-from .layers import TENSOR_TYPES, TORCH_DTYPES, EagerOps, TensorInfo, build_module, emit_node
+from ..words import first_line
+from .build import TENSOR_TYPES, TORCH_DTYPES, EagerOps, TensorInfo, build_module, emit_node
 from .rules import Finding, precheck
 
 

@@ -12,6 +12,8 @@ import torch
 import torch.nn.functional as F
 from torch import fx, nn
 
+from ..layers import OPERATIONS
+
 
 class Refuse(Exception):
     pass
@@ -147,11 +149,10 @@ VARARGS_METHODS = ("permute", "flip")      # x.permute(0, 2, 1) is torch.permute
 
 def operation_of(n: fx.Node) -> str | None:
     """The whitelisted operation an fx step calls, or None."""
-    from .operations import TABLE
     if n.op == "call_method":
         name = _METHOD_ALIASES.get(str(n.target), str(n.target))
-        return name if name in TABLE else None
-    for name, op in TABLE.items():
+        return name if name in OPERATIONS else None
+    for name, op in OPERATIONS.items():
         if op.function is n.target:
             return name
     aliases: dict[Any, str] = _FUNCTION_ALIASES
