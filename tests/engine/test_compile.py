@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import fx
 
-from engine import CompileError, compile_graph
+from engine import CompileError, check, compile_graph
 from graphs import CATALOG, Graph
 from tests.engine.networks import PAIRS
 from tests.helpers import chain
@@ -98,3 +98,35 @@ def test_every_catalog_layer_compiles_and_trains(type_name):
     out.float().sum().backward()
     grads = [p.grad for p in model.parameters()] + [x.grad for x in inputs if x.is_floating_point()]
     assert grads and all(gr is not None for gr in grads)
+
+
+@pytest.mark.parametrize("identity_first", [True, False])
+@pytest.mark.parametrize("feeds", ["Add", "Output"])
+def test_a_pass_through_node_whose_input_also_feeds_others_compiles_and_computes(identity_first, feeds):
+    """``x = self.res_scale1(x) + self.mix(self.norm1(x))`` with ``res_scale1 = nn.Identity()``:
+    an Identity hands on its input without taking it from the input's other readers, whichever
+    of them the forward reaches first, and also when it feeds an Output directly."""
+    g = Graph(name="fan out")
+    x = g.add_node("Input", shape=[8])
+    norm = g.add_node("LayerNorm")
+    first, second = ("Identity", "Linear") if identity_first else ("Linear", "Identity")
+    made = {first: g.add_node(first, **({"out_features": 8} if first == "Linear" else {})),
+            second: g.add_node(second, **({"out_features": 8} if second == "Linear" else {}))}
+    ident, fc = made["Identity"], made["Linear"]
+    g.connect(x, norm); g.connect(norm, ident); g.connect(norm, fc)
+    if feeds == "Add":
+        add = g.add_node("Add")
+        g.connect(ident, add); g.connect(fc, add); g.connect(add, g.add_node("Output"))
+    else:
+        g.connect(ident, g.add_node("Output")); g.connect(fc, g.add_node("Output"))
+    assert check(g).ok
+    model = compile_graph(g)
+    torch.manual_seed(0)
+    sample = torch.randn(3, 8)
+    normed = getattr(model, norm)(sample)
+    expected = (normed, getattr(model, fc)(normed))
+    got = model(sample)
+    if feeds == "Add":
+        assert torch.allclose(got, expected[0] + expected[1])
+    else:
+        assert all(torch.allclose(a, b) for a, b in zip(got, expected))
