@@ -1,6 +1,7 @@
 """Large graphs for benchmarks: long stacks of residual blocks, with skip connections."""
 
 from graphs import Graph
+from graphs.edits import Move
 from graphs.layout import layered_positions
 
 
@@ -59,6 +60,5 @@ def _finish(g: Graph, prev: str, nodes: int) -> Graph:
         g.connect(prev, n)
         prev = n
     g.connect(prev, g.add_node("Output"))
-    for node, pos in layered_positions(g).items():
-        g.positions[node] = pos
+    g.apply(Move(layered_positions(g)))
     return g

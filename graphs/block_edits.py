@@ -8,9 +8,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .blocks import REPEAT, bind, block_name_problem, ref_name
+from . import edits as E
+from .binding import bind
+from .block_library import copy_body
+from .blocks import REPEAT, block_name_problem, param_ref, parameter_problem, ref_name
+from .builder import GraphBuilder
 from .edits import GraphError
-from .graph import Graph
+from .fileformat import graph_from_dict, graph_to_dict
+from .graph import Edge, Graph, Node
 from .specs import ParamError
 
 
@@ -19,8 +24,6 @@ def inline_edit(graph: Graph, node_id: str) -> Any:
     repeat in turn, wired as the block wired them. Ids read ``layer1_conv1`` (``layer1_1_conv1``
     for the second copy, numbered from 0 as the use's state-dict keys are); blocks used inside
     stay blocks: one level is written out per edit."""
-    from . import edits as E
-    from .graph import Edge, Node
 
     node = graph.node(node_id)
     if node.type not in graph.blocks:
@@ -73,7 +76,6 @@ def _rewired(graph: Graph, leaving: list[Any], replacement) -> tuple[list[Any], 
     """Edits that take off every wire of the input ports that ``leaving`` wires reach, and put
     them back in their order with each leaving wire replaced by ``replacement(wire)``: the order
     of a Concat's or an Add's inputs is part of what the graph computes."""
-    from . import edits as E
 
     ports = list(dict.fromkeys((e.dst, e.dst_port) for e in leaving))
     gone = set(leaving)
@@ -92,8 +94,6 @@ def group_edit(graph: Graph, node_ids: list[str], name: str,
     Block), in one undo step. Each distinct source that feeds the selection becomes an Input of
     the block (``x``, or ``x1``, ``x2`` ...), each result used outside an Output (``out`` ...).
     ``shapes``: what flows out of (node, port), when known, for the example shapes of the Inputs."""
-    from . import edits as E
-    from .graph import Edge, Node
 
     chosen = [n for n in graph.nodes if n in set(node_ids)]
     if not chosen:
@@ -114,23 +114,24 @@ def group_edit(graph: Graph, node_ids: list[str], name: str,
     out_ids = ["out"] if len(results) == 1 else [f"out{i + 1}" for i in range(len(results))]
 
     body = graph.new_body(name, {}, "")
+    build = GraphBuilder(body)
     spots = [graph.positions[n] for n in chosen if n in graph.positions]
     left = min((p[0] for p in spots), default=0.0)
     middle = sum(p[1] for p in spots) / len(spots) if spots else 0.0
     right = max((p[0] for p in spots), default=0.0)
     for port, source in zip(in_ids, sources):
         shape, dtype = (shapes or {}).get(source, ([1, 8, 8], "float32"))
-        body._insert_node(Node(port, "Input", {"shape": list(shape), "dtype": dtype}), None, (left - 220.0, middle))
+        build.add(Node(port, "Input", {"shape": list(shape), "dtype": dtype}), (left - 220.0, middle))
     for n in chosen:
-        body._insert_node(graph.nodes[n].copy(), None, graph.positions.get(n))
+        build.add(graph.nodes[n].copy(), graph.positions.get(n))
     for port in out_ids:
-        body._insert_node(Node(port, "Output", {}), None, (right + 220.0, middle))
+        build.add(Node(port, "Output", {}), (right + 220.0, middle))
     for e in graph.edges:
         if e.dst in inside:
             src, src_port = (e.src, e.src_port) if e.src in inside else (in_ids[sources.index((e.src, e.src_port))], "out")
-            body._insert_edge(Edge(src, e.dst, src_port, e.dst_port), None)
+            build.connect(Edge(src, e.dst, src_port, e.dst_port))
     for port, (src, src_port) in zip(out_ids, results):
-        body._insert_edge(Edge(src, port, src_port, "in"), None)
+        build.connect(Edge(src, port, src_port, "in"))
 
     # the use is named after its block, as a variable after its class: BasicBlock -> basic_block
     use = graph.unique_id(re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower(), inside, keep_if_free=True)
@@ -147,8 +148,6 @@ def group_edit(graph: Graph, node_ids: list[str], name: str,
 def make_unique_edit(graph: Graph, node_id: str, name: str | None = None) -> Any:
     """The edit that gives one use a copy of its block (Make Unique), so that editing the copy
     changes this use alone. The copy is named ``name`` or after the block (``BasicBlock2``)."""
-    from . import edits as E
-    from .block_library import copy_body
 
     node = graph.node(node_id)
     if node.type not in graph.blocks:
@@ -168,8 +167,6 @@ def parameter_link_edit(document: Graph, body: Graph, node_id: str, key: str, pa
     """The edit that makes ``key`` of layer ``node_id`` inside block ``body`` take the block's
     parameter ``parameter``, or a new parameter named after ``key`` whose default is the layer's
     value (``kernel_size``, ``kernel_size2`` ...), declared for every use in ``document``."""
-    from . import edits as E
-    from .blocks import param_ref, parameter_problem
 
     node = body.node(node_id)
     value = node.params.get(key)
@@ -201,7 +198,6 @@ def _centre(body: Graph) -> tuple[float, float]:
 
 def flattened(graph: Graph) -> Graph:
     """A copy of ``graph`` with every block use written out, down to plain layers."""
-    from .fileformat import graph_from_dict, graph_to_dict
 
     flat = graph_from_dict(graph_to_dict(graph))
     while True:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from .builder import GraphBuilder
 from .edits import Compound, DefineBlock, Edit, GraphError
 from .graph import Graph
 
@@ -37,12 +38,7 @@ def needed_blocks(library: Library, name: str) -> list[str]:
 def copy_body(body: Graph, into: Graph, name: str) -> Graph:
     """A copy of a block body that belongs to ``into``'s library."""
     copy = into.new_body(name, dict(body.parameters), body.metadata.get("description", ""))
-    for node in body.nodes.values():
-        copy._insert_node(node.copy(), None, body.positions.get(node.id))
-    for edge in body.edges:
-        copy._insert_edge(edge, None)
-    copy.routes = dict(body.routes)
-    return copy
+    return GraphBuilder(copy).copy_of(body)
 
 
 def same_definition(a: Graph, b: Graph) -> bool:

@@ -7,7 +7,8 @@ for a document: definitions with the same description (the class they came from)
 layers, ids and wires, are merged into the first, each value that differs between them becoming
 a parameter of the block (values that vary together, such as two convolutions' widths, share
 one), and each use passes its own values. What the document computes is unchanged: every use
-binds to exactly the layers it had. It builds a document (an import), so it is not one undo step.
+binds to exactly the layers it had. It changes the document through edits (each one undoable), although what it is used for, an
+import, builds a new document where nobody undoes them.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ import re
 from typing import Any
 
 from .blocks import REPEAT, block_uses, param_ref
+from .builder import GraphBuilder
 from .catalog import FUNCTION
-from .edits import DefineBlock, RemoveBlock, Retype
+from .edits import DefineBlock, RemoveBlock, ReplaceBlock, Retype, SetMetadata, SetParams
 from .graph import Graph
 
 Position = tuple[str, str]      # (layer id inside the block, parameter name)
@@ -69,21 +71,18 @@ def _merge(graph: Graph, names: list[str]) -> None:
         parameters[_identifier(name)] = positions
     merged = graph.new_body(names[0], {p: first.nodes[ps[0][0]].params[ps[0][1]] for p, ps in parameters.items()},
                             first.metadata.get("description", ""))
-    refs = {position: param_ref(p) for p, ps in parameters.items() for position in ps}
-    for node in first.nodes.values():
-        copy = node.copy()
-        copy.params.update({key: refs[(node.id, key)] for key in node.params if (node.id, key) in refs})
-        merged._insert_node(copy, None, first.positions.get(node.id))
-    for edge in first.edges:
-        merged._insert_edge(edge, None)
-    merged.routes = dict(first.routes)
-    graph._set_block(names[0], merged)
+    refs: dict[str, dict[str, Any]] = {}
+    for p, ps in parameters.items():
+        for node_id, key in ps:
+            refs.setdefault(node_id, {})[key] = param_ref(p)
+    GraphBuilder(merged).copy_of(first, params=refs)
+    graph.apply(ReplaceBlock(names[0], merged))
     for old, body in zip(names, bodies):
         given = {p: body.nodes[ps[0][0]].params[ps[0][1]] for p, ps in parameters.items()}
         for holder, use in block_uses(graph, old):
             if old != names[0]:
                 holder.apply(Retype(use, names[0]))
-            holder._set_params(use, given)        # new keys: the block's parameters did not exist
+            holder.apply(SetParams(use, given))     # new keys: the block's parameters did not exist
         if old != names[0]:
             graph.apply(RemoveBlock(old))
 
@@ -107,7 +106,7 @@ def _renumber(graph: Graph) -> None:
             if old == new or new in graph.blocks:
                 continue
             body = graph.blocks[old]
-            body.metadata["name"] = new
+            body.apply(SetMetadata("name", new))
             graph.apply(DefineBlock(new, body))
             for holder, use in block_uses(graph, old):
                 holder.apply(Retype(use, new))

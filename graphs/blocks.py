@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import networkx as nx
 
 from .catalog import CATALOG
-from .specs import BOOL, FLOAT, INT, INTS, LayerSpec, ParamError, ParamSpec, PortSpec
+from .specs import BOOL, FLOAT, INT, INTS, LayerSpec, ParamSpec, PortSpec
 
 if TYPE_CHECKING:
     from .graph import Graph
@@ -169,45 +169,3 @@ def expanded_layers(library: Library, graph: Graph, _memo: dict[str, int] | None
         elif node.type not in ("Input", "Output"):
             total += 1
     return total
-
-
-# ---------------------------------------------------------------------- binding one use
-class BindError(ParamError):
-    """A use's value that a layer inside its block does not take; ``node`` is that layer."""
-
-    def __init__(self, node: str, message: str) -> None:
-        super().__init__(message)
-        self.node = node
-
-
-def bind(library: Library, type_name: str, args: dict[str, Any],
-         input_shapes: dict[str, tuple[tuple[int, ...], str]] | None = None) -> Graph:
-    """The body of block ``type_name`` with its parameters bound to ``args`` (a use's params):
-    a plain graph whose layers hold numbers, no references. ``input_shapes`` gives Input nodes
-    the (shape, dtype) a use feeds them: the shapes written in a block are only examples, for
-    opening it on its own. ParamError names the layer and parameter a value does not suit
-    (``conv1.kernel_size = size: 'kernel_size' must be at most 1024``)."""
-    from .graph import Graph, Node  # the document module imports this one
-
-    body = library[type_name]
-    values = {name: args.get(name, default) for name, default in body.parameters.items()}
-    bound = Graph(body.name, body.metadata.get("description", ""))
-    bound.blocks = library
-    for node in body.nodes.values():
-        params = {}
-        for key, value in node.params.items():
-            ref = ref_name(value)
-            if ref is None:
-                params[key] = value
-                continue
-            try:
-                params[key] = node.spec.param(key).validate(values[ref])
-            except ParamError as err:
-                raise BindError(node.id, f"{node.id}.{key} = {ref}: {err}") from None
-        if input_shapes and node.id in input_shapes:
-            shape, dtype = input_shapes[node.id]
-            params.update(shape=list(shape), dtype=dtype)
-        bound._insert_node(Node(node.id, node.type, params), None, None)
-    for edge in body.edges:
-        bound._insert_edge(edge, None)
-    return bound

@@ -7,17 +7,15 @@ The editor's undo stack wraps them one to one.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .errors import GraphError
 from .events import BlockChanged
 
 if TYPE_CHECKING:
     from .graph import Edge, Graph, Node
-
-
-class GraphError(ValueError):
-    """An edit that the document refuses; the message says why in the user's terms."""
 
 
 class Edit:
@@ -133,23 +131,24 @@ class Retype(Edit):
 
 
 def _swap_type(graph, node_id: str, type_name: str) -> None:
-    from .graph import Node
-
     # Taking a wire off keeps its route (routes are kept by wire), so it comes back as it was.
     wires = [(i, e) for i, e in enumerate(graph.edges) if node_id in (e.src, e.dst)]
     for i, _ in reversed(wires):
         graph._pop_edge(i)
     node, index, position = graph._pop_node(node_id)
-    graph._insert_node(Node(node_id, type_name, node.params), index, position)
+    graph._insert_node(dataclasses.replace(node, type=type_name), index, position)
     for i, edge in wires:
         graph._insert_edge(edge, i)
 
 
 @dataclass
 class SetParams(Edit):
+    """New values for some of a node's parameters; a key the node did not have (a use given a
+    parameter its merged block now declares) is taken off again on undo."""
     node_id: str
     values: dict[str, Any]
     _old: dict[str, Any] = field(default_factory=dict, repr=False)
+    _added: list[str] = field(default_factory=list, repr=False)
 
     @property
     def label(self) -> str:
@@ -157,11 +156,15 @@ class SetParams(Edit):
 
     def apply(self, graph):
         params = graph.nodes[self.node_id].params
-        self._old = {k: params[k] for k in self.values}
+        self._old = {k: params[k] for k in self.values if k in params}
+        self._added = [k for k in self.values if k not in params]
         graph._set_params(self.node_id, self.values)
 
     def revert(self, graph):
-        graph._set_params(self.node_id, self._old)
+        if self._old:
+            graph._set_params(self.node_id, self._old)
+        for key in self._added:
+            graph._drop_param(self.node_id, key)
 
 
 @dataclass
@@ -327,6 +330,27 @@ class DefineBlock(Edit):
 
     def revert(self, graph):
         graph._set_block(self.name, None)
+
+
+@dataclass
+class ReplaceBlock(Edit):
+    """Puts another body in the place of a block's definition; its uses stay as they are."""
+    name: str
+    body: Graph
+    _old: Any = field(default=None, repr=False)
+
+    @property
+    def label(self) -> str:
+        return f"Replace the definition of {self.name}"
+
+    def apply(self, graph):
+        if self.name not in graph.blocks:
+            raise GraphError(f"there is no block named '{self.name}'")
+        self._old = graph.blocks[self.name]
+        graph._set_block(self.name, self.body)
+
+    def revert(self, graph):
+        graph._set_block(self.name, self._old)
 
 
 @dataclass

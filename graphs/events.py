@@ -126,6 +126,10 @@ class EventSource:
                 self._listeners.remove(entry)
         return unsubscribe
 
+    @property
+    def has_listeners(self) -> bool:
+        return bool(self._listeners)
+
     def batch(self) -> _Batch:
         """``with events.batch():`` gathers what happens inside into one announcement."""
         return _Batch(self)

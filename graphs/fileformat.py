@@ -16,6 +16,7 @@ from typing import Any
 
 from . import atomic
 from .blocks import MAX_NESTING, block_cycle, block_name_problem, block_spec, nesting_depth, parameter_problem, ref_name
+from .builder import GraphBuilder
 from .catalog import CATALOG
 from .graph import MAX_COORDINATE, MAX_ROUTE_POINTS, Edge, Graph, Node, id_problem, validate_params
 from .migrations import CURRENT_VERSION, migrate
@@ -228,27 +229,29 @@ def graph_from_dict(data: Any, source: str | os.PathLike = "<data>") -> Graph:
             raise fail(key, f"unknown section; a graph file has {', '.join(_SECTIONS)}")
 
     graph = Graph()
+    build = GraphBuilder(graph)
     metadata = _section(data, "metadata", dict, {}, fail)
     for key, value in metadata.items():
         if not isinstance(value, (str, int, float, bool)) or isinstance(value, float) and not math.isfinite(value):
             raise fail(f"metadata.{key}", "must be text or a number")
-    graph.metadata = {"name": "untitled", "description": ""} | metadata
+    build.metadata({"name": "untitled", "description": ""} | metadata)
     if not isinstance(graph.metadata["name"], str) or not isinstance(graph.metadata["description"], str):
         raise fail("metadata", "'name' and 'description' must be text")
 
-    _read_blocks(graph, _section(data, "blocks", dict, {}, fail), fail)
-    layout = _read_body(graph, data, fail, "", ("positions", "routes", "view"))
+    _read_blocks(build, _section(data, "blocks", dict, {}, fail), fail)
+    layout = _read_body(build, data, fail, "", ("positions", "routes", "view"))
     view = layout.get("view", {})
     if not isinstance(view, dict):
         raise fail("layout.view", "must be an object")
-    graph.view = view
-    graph.training = _section(data, "training", dict, {}, fail)
+    build.view(view)
+    build.training(_section(data, "training", dict, {}, fail))
     return graph
 
 
-def _read_body(graph: Graph, data: dict, fail, place: str, layout_fields: tuple[str, ...]) -> dict:
+def _read_body(build: GraphBuilder, data: dict, fail, place: str, layout_fields: tuple[str, ...]) -> dict:
     """Nodes, wires and positions of the document or of one block's body (``place`` says which,
     for messages); returns the layout section."""
+    graph = build.graph
     for i, item in enumerate(_section(data, "nodes", list, [], fail, place)):
         where = f"{place}nodes[{i}]"
         if not isinstance(item, dict):
@@ -271,7 +274,7 @@ def _read_body(graph: Graph, data: dict, fail, place: str, layout_fields: tuple[
             values = validate_params(type_name, params, library=graph.blocks, declared=graph.declared())
         except ParamError as err:
             raise fail(f"{where}.params", str(err)) from None
-        graph._insert_node(Node(node_id, type_name, values), None, None)
+        build.add(Node(node_id, type_name, values))
 
     seen_edges = set()
     for i, item in enumerate(_section(data, "edges", list, [], fail, place)):
@@ -292,7 +295,7 @@ def _read_body(graph: Graph, data: dict, fail, place: str, layout_fields: tuple[
         if edge in seen_edges:
             raise fail(where, f"wire {_show(edge)} appears twice")
         seen_edges.add(edge)
-        graph._insert_edge(edge, None)
+        build.connect(edge)
 
     layout = _section(data, "layout", dict, {}, fail, place)
     for key in layout:
@@ -310,8 +313,8 @@ def _read_body(graph: Graph, data: dict, fail, place: str, layout_fields: tuple[
             raise fail(f"{place}layout.positions.{node_id}", "must be [x, y]")
         if any(abs(v) > MAX_COORDINATE for v in pos):
             raise fail(f"{place}layout.positions.{node_id}", f"is outside the canvas (coordinates up to {MAX_COORDINATE:g})")
-        graph.positions[node_id] = (float(pos[0]), float(pos[1]))
-    _read_routes(graph, layout.get("routes", []), fail, place)
+        build.place(node_id, pos)
+    _read_routes(build, layout.get("routes", []), fail, place)
     return layout
 
 
@@ -321,8 +324,9 @@ def _is_point(value: Any) -> bool:
                     and abs(v) <= MAX_COORDINATE for v in value))
 
 
-def _read_routes(graph: Graph, routes: Any, fail, place: str) -> None:
+def _read_routes(build: GraphBuilder, routes: Any, fail, place: str) -> None:
     """The bend points of laid-out wires: each names a wire of the file, finite points only."""
+    graph = build.graph
     if not isinstance(routes, list):
         raise fail(f"{place}layout.routes", "must be a list")
     wires = set(graph.edges)
@@ -338,7 +342,7 @@ def _read_routes(graph: Graph, routes: Any, fail, place: str) -> None:
             raise fail(f"{where}.via", f"must be a list of at most {MAX_ROUTE_POINTS} points")
         if not all(_is_point(p) for p in via):
             raise fail(f"{where}.via", f"must hold [x, y] points on the canvas (coordinates up to {MAX_COORDINATE:g})")
-        graph.routes[edge] = tuple((float(x), float(y)) for x, y in via)
+        build.route(edge, via)
 
 
 def _used_first(section: dict[str, Any]) -> list[str]:
@@ -370,9 +374,10 @@ def _used_first(section: dict[str, Any]) -> list[str]:
     return order
 
 
-def _read_blocks(graph: Graph, section: dict, fail) -> None:
+def _read_blocks(build: GraphBuilder, section: dict, fail) -> None:
     """Block definitions: all names first, so that blocks may use one another in any order; then
     each body; then no block may use itself, and nesting stays bounded."""
+    graph = build.graph
     for name, item in section.items():
         where = f"blocks.{name}"
         problem = block_name_problem(name, graph.blocks)
@@ -393,9 +398,9 @@ def _read_blocks(graph: Graph, section: dict, fail) -> None:
         description = item.get("description", "")
         if not isinstance(description, str):
             raise fail(f"{where}.description", "must be text")
-        graph.blocks[name] = graph.new_body(name, declared, description)
+        build.define(name, graph.new_body(name, declared, description))
     for name in _used_first(section):     # a wire into a block use needs that block's ports
-        _read_body(graph.blocks[name], section[name], fail, f"blocks.{name}.", ("positions", "routes"))
+        _read_body(GraphBuilder(graph.blocks[name]), section[name], fail, f"blocks.{name}.", ("positions", "routes"))
     loop = block_cycle(graph.blocks)
     if loop:
         raise fail(f"blocks.{loop[0]}", "a block may not use itself: " + " uses ".join(loop))

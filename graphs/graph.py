@@ -1,7 +1,10 @@
 """The graph document: nodes, edges, parameters, layout, metadata and training settings.
 
-All changes go through reversible edits (``graphs.edits``) and are announced as events, so the
-editor can undo them and mirror them without holding a second copy.
+An open document changes only through reversible edits (``graphs.edits``), announced as events,
+so the editor can undo them and mirror them without holding a second copy; a new graph is filled
+by the builder (``graphs.builder``: the loader, binding, grouping, merging). The primitives at the
+end of this class (``_insert_node`` ...) keep the wire indexes and announce each change; only
+those two modules call them (``tests/graphs/test_one_writer.py`` reads every module to be sure).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import networkx as nx
 from . import edits as E
 from .blocks import Library, block_name_problem, block_spec, library_parts, param_ref, parameter_problem, ref_name, uses_block
 from .catalog import CATALOG, FUNCTION, function_spec
-from .edits import GraphError
+from .errors import GraphError
 from .events import (
     MODEL_EVENTS,
     BlockChanged,
@@ -136,7 +139,7 @@ def validate_params(type_name: str, given: dict[str, Any], fill_defaults: bool =
 
 
 class Graph:
-    def __init__(self, name: str = "untitled", description: str = "") -> None:
+    def __init__(self, name: str = "untitled", description: str = "", blocks: Library | None = None) -> None:
         self.metadata: dict[str, Any] = {"name": name, "description": description}
         self.nodes: dict[str, Node] = {}
         self.edges: list[Edge] = []
@@ -147,7 +150,7 @@ class Graph:
         self.view: dict[str, Any] = {}
         self.training: dict[str, Any] = {}
         # Block definitions, by name: one dictionary shared by the document and every block body.
-        self.blocks: Library = {}
+        self.blocks: Library = {} if blocks is None else blocks
         # For a block body: the parameters it declares, with their defaults.
         self.parameters: dict[str, Any] = {}
         self._block_spec: tuple[int, LayerSpec] | None = None
@@ -278,8 +281,7 @@ class Graph:
 
     def new_body(self, name: str, parameters: dict[str, Any], description: str = "") -> Graph:
         """An empty block body that shares this document's blocks."""
-        body = Graph(name, description)
-        body.blocks = self.blocks
+        body = Graph(name, description, blocks=self.blocks)
         body.parameters = dict(parameters)
         return body
 
@@ -360,9 +362,6 @@ class Graph:
 
     def set_training(self, settings: dict[str, Any]) -> None:
         self.apply(E.SetTraining(dict(settings)))
-
-    def set_view(self, view: dict[str, Any]) -> None:
-        self.apply(E.SetView(dict(view)))
 
     def insert_between_edit(self, edge: Edge, type: str, **params: Any) -> E.Compound:
         """The edit that puts a new node of ``type`` on ``edge`` (used by one-click fixes)."""

@@ -41,7 +41,7 @@ def chain(g: Graph, prev: str, *layers) -> str:
 
 def finish(g: Graph, name: str, training: TrainingConfig) -> None:
     g.apply(layout_edit(g))
-    g.training = training.to_dict()
+    g.set_training(training.to_dict())
     save_graph(g, OUT / f"{name}.loom")
     print(f"wrote {name}.loom ({len(g.nodes)} nodes)")
 
@@ -51,7 +51,7 @@ def snake(g: Graph, per_row: int) -> None:
     so that a long chain (with short skips) reads in a window without zooming out to a line."""
     for i, node_id in enumerate(g.nodes):
         row, col = divmod(i, per_row)
-        g.positions[node_id] = ((col if row % 2 == 0 else per_row - 1 - col) * 220.0, row * 150.0)
+        g.move(node_id, (col if row % 2 == 0 else per_row - 1 - col) * 220.0, row * 150.0)
 
 
 def perceptron() -> None:
@@ -491,13 +491,13 @@ def style_transfer() -> None:
         if s < len(stages):
             prev = chain(g, prev, ("MaxPool2d", {"kernel_size": 2}, f"pool{s}"))
     g.connect(prev, g.add_node("Output", id="features"))
-    g.metadata["content_layers"] = "relu4_2"          # the Style tab's starting choice
-    g.metadata["style_layers"] = "relu1_1 relu2_1 relu3_1 relu4_1 relu5_1"
+    g.set_metadata("content_layers", "relu4_2")          # the Style tab's starting choice
+    g.set_metadata("style_layers", "relu1_1 relu2_1 relu3_1 relu4_1 relu5_1")
     # A feature network, not trained here: the settings only name pictures of its size and a loss
     # that asks for no class scores, so that checking it finds nothing to fix.
-    g.training = TrainingConfig(dataset="image_folder", dataset_options={"root": "~/data/images",
-                                                                         "image_size": [128, 128]},
-                                loss="mse", epochs=1).to_dict()
+    g.set_training(TrainingConfig(dataset="image_folder", dataset_options={"root": "~/data/images",
+                                                                           "image_size": [128, 128]},
+                                  loss="mse", epochs=1).to_dict())
     snake(g, 7)
     save_graph(g, OUT / "style_transfer_vgg16.loom")
     print(f"wrote style_transfer_vgg16.loom ({len(g.nodes)} nodes)")
@@ -540,7 +540,7 @@ def vanishing_gradients() -> None:
         out = chain(g, prev, ("Linear", {"out_features": 3}, "classes"))
         g.connect(out, g.add_node("Output", id="scores"))
         snake(g, 6)
-        g.training = training.to_dict()
+        g.set_training(training.to_dict())
         save_graph(g, folder / f"{kind}.loom")
         variants.append({"name": title, "graph": f"vanishing_gradients/{kind}.loom"})
     (OUT / "vanishing_gradients.experiment.json").write_text(json.dumps({

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from graphs import ERROR, Diagnostic, Graph, ParamError
-from graphs.blocks import MAX_EXPANDED_LAYERS, REPEAT, BindError, Library, bind, expanded_layers, library_parts
+from graphs.binding import BindError, bind
+from graphs.blocks import MAX_EXPANDED_LAYERS, REPEAT, Library, expanded_layers, library_parts
 
 from ..layers import Finding, InferenceCache, NodeResult, TensorInfo, use_key
 from .report import Report

@@ -115,8 +115,8 @@ class _Blocks:
             while name in self.root.blocks or name in CATALOG or name == REPEAT:
                 i += 1
                 name = f"{stem}{i}"
-            body.metadata["name"] = name
-            body.metadata["description"] = f"Imported from {type(module).__module__}.{type(module).__qualname__}"
+            body.set_metadata("name", name)
+            body.set_metadata("description", f"Imported from {type(module).__module__}.{type(module).__qualname__}")
             body.apply(layout_edit(body))
             self.root.apply(DefineBlock(name, body))
             self.names[key] = name

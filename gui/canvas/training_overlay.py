@@ -73,7 +73,7 @@ class GradientLegend(QFrame):
         close.setAutoRaise(True)
         close.setToolTip("Hide the key (it comes back with the next run)")
         close.clicked.connect(self.hide)
-        self.view = None                    # the canvas view, told how much of its bottom the key takes
+        self.canvas_view = None                    # the canvas view, told how much of its bottom the key takes
         parent.viewport().installEventFilter(self)   # stay in the corner as the canvas is resized (a dock opens)
         row.addWidget(self.text)
         row.addWidget(close)
@@ -94,5 +94,5 @@ class GradientLegend(QFrame):
 
     def setVisible(self, visible: bool) -> None:     # noqa: N802 - Qt's name; show() and hide() come here
         super().setVisible(visible)
-        if self.view is not None:
-            self.view.bottom_reserve = self.height() + 16 if visible else 0
+        if self.canvas_view is not None:
+            self.canvas_view.bottom_reserve = self.height() + 16 if visible else 0

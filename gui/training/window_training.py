@@ -39,7 +39,7 @@ class TrainingUI(QObject):
         window.tabifyDockWidget(problems, self.dock)
         self.dock.hide()             # until the first run: the canvas keeps the room (View menu shows it)
         self.legend = GradientLegend(window.view)
-        self.legend.view = window.view
+        self.legend.canvas_view = window.view
         self._build_actions()
         c = self.controller
         c.started.connect(self._started)
