@@ -4,9 +4,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import resources
 from graphs import save_graph
 from tests.helpers import chain
+
+pytestmark = pytest.mark.slow     # each test runs main.py in a fresh interpreter
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -10,6 +10,8 @@ import torch
 from engine import check, compile_graph
 from graphs import load_graph
 
+pytestmark = pytest.mark.slow     # each test runs main.py in a fresh interpreter
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -6,7 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from graphs import load_graph, save_graph
+
+pytestmark = pytest.mark.slow     # each test trains through main.py in a fresh interpreter
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = "resources/examples/lenet_digits.loom"

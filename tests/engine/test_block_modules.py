@@ -75,6 +75,7 @@ def test_a_graph_with_blocks_computes_what_its_flattened_form_computes():
         assert torch.allclose(a, b, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_resnet18_keys_are_torchvisions_and_its_weights_load_unchanged():
     torchvision = pytest.importorskip("torchvision")
     g = load_graph(resources.example("resnet18.loom"))

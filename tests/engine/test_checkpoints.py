@@ -56,6 +56,7 @@ def resume(path, **changes):
 
 
 # ---------------------------------------------------------------------- one file, written whole
+@pytest.mark.slow
 def test_a_checkpoint_is_one_file_holding_weights_state_and_run_id(tmp_path):
     path = trained(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["best.safetensors", "last.safetensors"]
@@ -77,6 +78,7 @@ def _keep_saving(folder: str, ready) -> None:
         ready.set()
 
 
+@pytest.mark.slow
 def test_killing_the_writer_at_any_moment_leaves_a_whole_checkpoint(tmp_path):
     context = mp.get_context("fork")
     rng = random.Random(7)
@@ -100,6 +102,7 @@ def test_killing_the_writer_at_any_moment_leaves_a_whole_checkpoint(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["last.safetensors"]
 
 
+@pytest.mark.slow
 def test_a_killed_training_run_resumes_from_its_last_good_checkpoint(tmp_path):
     graph = lenet()
     from engine.training.worker import TrainingWorker
@@ -278,6 +281,7 @@ def test_a_read_only_checkpoint_folder_is_refused_before_training(tmp_path):
     assert len(messages) == 1 and "cannot be written" in messages[0].reason
 
 
+@pytest.mark.slow
 def test_resume_applies_a_new_learning_rate_and_says_so(tmp_path):
     path = trained(tmp_path)
     messages = resume(path, epochs=2, lr=0.01)
@@ -289,6 +293,7 @@ def test_resume_applies_a_new_learning_rate_and_says_so(tmp_path):
     assert {m.lr for m in messages if isinstance(m, StepMetrics)} == {0.01}
 
 
+@pytest.mark.slow
 def test_resume_refuses_a_setting_the_saved_state_depends_on(tmp_path):
     path = trained(tmp_path)
     failed = resume(path, epochs=2, batch_size=32)
@@ -296,6 +301,7 @@ def test_resume_refuses_a_setting_the_saved_state_depends_on(tmp_path):
         f"cannot resume {path} with batch_size 32: it was trained with 64")
 
 
+@pytest.mark.slow
 def test_the_train_command_prints_the_changes_it_applied_on_resume(tmp_path):
     import subprocess
     import sys

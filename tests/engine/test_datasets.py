@@ -199,6 +199,7 @@ def test_synthetic_sets_are_reproducible_and_adjustable():
         load_dataset("moons", noise="high")
 
 
+@pytest.mark.slow
 def test_digits_split_is_stratified():
     data = load_dataset("digits")
     counts = torch.bincount(data.y_val, minlength=10)

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 import torch.nn.functional as F
 
@@ -13,6 +14,8 @@ from engine import compile_graph
 from engine.data import load_dataset
 from engine.training.checkpoint import load_weights
 from graphs import load_graph
+
+pytestmark = pytest.mark.slow     # two training processes
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "resources" / "examples" / "lenet_digits.loom"

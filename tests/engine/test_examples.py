@@ -23,6 +23,7 @@ def test_the_library_has_every_promised_architecture():
             "transformer_classifier", "word2vec_skipgram"} <= names
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
 def test_every_example_checks_compiles_and_runs_forward_and_backward(path):
     graph = load_graph(path)
@@ -45,6 +46,7 @@ def test_imagenet_classics_have_torchvision_parameter_counts(name, parameters):
     assert check(load_graph(path)).total_params == parameters
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", [p for p in EXAMPLES if TrainingConfig.from_dict(load_graph(p).training).dataset
                                   not in LOCAL_DATA], ids=lambda p: p.stem)
 def test_examples_with_bundled_data_train_an_epoch(path):
@@ -56,6 +58,7 @@ def test_examples_with_bundled_data_train_an_epoch(path):
     assert torch.isfinite(torch.tensor(epoch.val_loss))
 
 
+@pytest.mark.slow
 def test_the_perceptron_separates_two_clouds_and_the_gru_reads_digits():
     for name, goal in (("perceptron", 0.95), ("gru_classifier", 0.95)):
         graph = load_graph(next(p for p in EXAMPLES if p.stem == name))

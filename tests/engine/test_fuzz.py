@@ -1,7 +1,11 @@
 """A standing fuzz: mutated example files through load, check, compile and save. Only the
 outcomes a person is meant to see may occur (bench/fuzz_files.py runs the long version)."""
 
+import pytest
+
 from bench.fuzz_files import GOOD, fuzz
+
+pytestmark = pytest.mark.slow     # 300 mutated files through load, check, compile and save
 
 
 def test_three_hundred_mutated_examples_end_only_in_clear_outcomes():

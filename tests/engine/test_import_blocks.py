@@ -13,6 +13,7 @@ from graphs import dumps_graph, loads_graph
 from graphs.block_edits import flattened
 
 
+@pytest.mark.slow
 def test_resnet50_opens_as_a_stem_sixteen_bottlenecks_and_a_head():
     torch.manual_seed(0)
     model = torchvision.models.resnet50(weights=None).eval()
@@ -37,6 +38,7 @@ def test_resnet50_opens_as_a_stem_sixteen_bottlenecks_and_a_head():
     assert check(graph).total_params == sum(p.numel() for p in model.parameters())
 
 
+@pytest.mark.slow
 def test_the_imported_blocks_survive_the_file_and_compute_as_the_module():
     torch.manual_seed(1)
     model = torchvision.models.resnet18(weights=None).eval()

@@ -29,6 +29,7 @@ def same_outputs(module, graph, state, x, tolerance=1e-5):
         return torch.allclose(module(x), compiled(x), atol=tolerance, rtol=tolerance)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["resnet18", "vgg16", "alexnet", "mobilenet_v2"])
 def test_torchvision_models_import_exactly(name):
     torch.manual_seed(0)
@@ -148,6 +149,7 @@ def random_state(graph):
     return {k: v for k, v in compile_graph(graph).state_dict().items()}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("build", [lstm_graph, residual_graph], ids=["lstm", "residual"])
 def test_exported_python_runs_without_netloom_and_matches(build, tmp_path):
     graph = build()

@@ -63,6 +63,7 @@ def assert_exact(model, compiled, x):
     assert float((expected - got).abs().max()) <= 1e-4 * max(1.0, float(expected.abs().max()))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(FAMILIES))
 def test_each_torchvision_family_imports_exactly(name):
     torch.manual_seed(0)

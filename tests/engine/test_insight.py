@@ -37,6 +37,7 @@ def trained_lenet(tmp_path_factory):
     return messages, model, load_dataset("digits")
 
 
+@pytest.mark.slow
 def test_feature_space_of_the_digits_separates_as_training_goes_on(trained_lenet):
     messages, model, data = trained_lenet
     spaces = [m for m in messages if isinstance(m, FeatureSpace)]
@@ -53,6 +54,7 @@ def test_feature_space_of_the_digits_separates_as_training_goes_on(trained_lenet
     assert separation(mapped, last.labels) > last.separation
 
 
+@pytest.mark.slow
 def test_maximised_inputs_excite_their_channels_far_more_than_noise(trained_lenet):
     _, model, _ = trained_lenet
     for layer in ("conv1", "conv2"):
@@ -121,6 +123,7 @@ def test_pca_finds_the_direction_of_largest_variance():
     assert abs(np.corrcoef(found.points[:, 0], along[:, 0].numpy())[0, 1]) > 0.999
 
 
+@pytest.mark.slow
 def test_attention_rows_sum_to_one_per_head(tmp_path):
     graph = chain(("MultiheadAttention", {"num_heads": 2}),
                   ("TransformerEncoderLayer", {"nhead": 4, "dim_feedforward": 16}),
@@ -138,6 +141,7 @@ def test_attention_rows_sum_to_one_per_head(tmp_path):
         assert (m.weights >= 0).all()
 
 
+@pytest.mark.slow
 def test_word2vec_embeddings_and_their_nearest_tokens(tmp_path):
     graph = load_graph(resources.example("word2vec_skipgram.loom"))
     messages, model = worker_run(graph, tmp_path, epochs=2)

@@ -31,6 +31,7 @@ def test_gram_matrix_counts_channels_firing_together():
     assert torch.allclose(found, torch.tensor([[4.0, 2.0], [2.0, 4.0]]) / 8)
 
 
+@pytest.mark.slow
 def test_style_loss_falls_and_the_image_takes_the_style_pictures_colours():
     torch.manual_seed(0)
     graph = load_graph(resources.example("style_transfer_vgg16.loom"))

@@ -5,10 +5,14 @@ import signal
 import time
 from pathlib import Path
 
+import pytest
+
 from engine.training import TrainingConfig
 from engine.training.messages import EpochMetrics, Failed, Finished, RunStarted, StepMetrics
 from engine.training.worker import TrainingWorker
 from graphs import load_graph
+
+pytestmark = pytest.mark.slow     # training in worker processes
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "resources" / "examples" / "lenet_digits.loom"
 
@@ -55,10 +59,8 @@ def test_a_killed_worker_is_reported_and_the_parent_carries_on():
     try:
         wait_for(worker, StepMetrics)
         os.kill(worker._process.pid, signal.SIGKILL)
-        started = time.monotonic()
         final = worker.messages_until_done(timeout=30)
-        assert time.monotonic() - started < 10
-        assert isinstance(final[-1], Failed)
+        assert worker.done and isinstance(final[-1], Failed)     # noticed, not waited for until the timeout
         assert final[-1].reason == "the training process was killed (SIGKILL, exit code -9)"
         assert worker.poll() == []          # nothing more, and no hang
     finally:

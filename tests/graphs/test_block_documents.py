@@ -140,6 +140,7 @@ def test_a_reference_outside_a_block_is_refused(tmp_path):
         load_graph(_with_blocks(tmp_path, {}, nodes))
 
 
+@pytest.mark.slow
 def test_ten_thousand_blocks_each_using_the_next_are_refused_without_recursing(tmp_path):
     blocks = {f"B{i}": _block(f"B{i + 1}") for i in range(10_000)} | {"B10000": _block("ReLU")}
     with pytest.raises(GraphFileError, match="nest more than"):

@@ -1,6 +1,7 @@
 """Blocks in the window: Group into Block and Ungroup from the keyboard, each one undo step, and
 the palette's Blocks section to drag a block in from."""
 
+import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
@@ -14,6 +15,7 @@ def _select(window, *node_ids):
         window.scene.nodes[node_id].setSelected(True)
 
 
+@pytest.mark.slow
 def test_ctrl_g_groups_the_selection_into_a_block_and_undo_restores_it(window, qtbot):
     window.open_file(resources.example("lenet_digits.loom"))
     before = window.graph_text()

@@ -2,6 +2,7 @@
 disconnect) and the canvas's (add a layer where the click was); a real right-click shows the
 menu for what is under the pointer."""
 
+import pytest
 from PySide6.QtCore import QPointF, QTimer
 from PySide6.QtGui import QContextMenuEvent
 from PySide6.QtWidgets import QApplication, QMenu
@@ -55,6 +56,7 @@ def test_the_canvas_menu_adds_a_layer_where_the_click_was(window, qtbot):
     assert abs(x - 2000) <= 200 and abs(y - 1500) <= 200
 
 
+@pytest.mark.slow
 def test_a_real_right_click_shows_the_menu_of_the_node_under_the_pointer(window, qtbot):
     window.open_file(resources.example("lenet_digits.loom"))
     window.view.set_zoom(1.0)

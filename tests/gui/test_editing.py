@@ -1,5 +1,6 @@
 """Building and changing a graph with the mouse and keyboard, and undoing every step."""
 
+import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLineEdit, QSpinBox
@@ -17,6 +18,7 @@ def empty(window):
     window.view.centerOn(300, 100)
 
 
+@pytest.mark.slow
 def test_drag_a_layer_from_the_palette_onto_the_canvas(window, qtbot):
     empty(window)
     target = QPoint(200, 150)
@@ -33,6 +35,7 @@ def test_drag_a_layer_from_the_palette_onto_the_canvas(window, qtbot):
     assert "conv1" in graph.nodes and "conv1" in window.scene.nodes
 
 
+@pytest.mark.slow
 def test_wire_two_nodes_by_dragging_from_port_to_port(window, qtbot):
     empty(window)
     graph = window.document.graph
@@ -51,6 +54,7 @@ def test_wire_two_nodes_by_dragging_from_port_to_port(window, qtbot):
     assert graph.edges == [Edge("input1", "conv1")]
 
 
+@pytest.mark.slow
 def test_an_illegal_wire_is_refused_with_the_reason(window, qtbot):
     window.document.replace(chain("ReLU", "Sigmoid", input_shape=[4]), None)
     window.view.fit_all()
@@ -61,6 +65,7 @@ def test_an_illegal_wire_is_refused_with_the_reason(window, qtbot):
     assert "relu1 already has an input on 'in'" in window.statusBar().currentMessage()
 
 
+@pytest.mark.slow
 def test_moving_a_node_by_dragging_is_one_undo_step(window, qtbot):
     open_at(window, chain("ReLU", input_shape=[4]), "relu1", click_it=False)
     start = window.document.graph.positions["relu1"]
@@ -96,6 +101,7 @@ def type_into(field, text):
     QTest.keyClick(field, Qt.Key_Return)
 
 
+@pytest.mark.slow
 def test_edit_a_parameter_in_the_inspector(window, qtbot):
     open_at(window, chain(("Conv2d", {"out_channels": 4}), "Flatten", input_shape=(1, 8, 8)), "conv1")
     field = window.inspector.findChild(QSpinBox, "out_channels")
@@ -112,6 +118,7 @@ def test_edit_a_parameter_in_the_inspector(window, qtbot):
     assert graph.nodes["conv1"].params["out_channels"] == 12
 
 
+@pytest.mark.slow
 def test_padding_takes_same_typed_in_the_inspector(window, qtbot):
     open_at(window, chain(("Conv2d", {"out_channels": 4, "kernel_size": 5}), input_shape=(1, 8, 8)), "conv1")
     padding = window.inspector.findChild(QLineEdit, "padding")
@@ -203,6 +210,7 @@ def test_drops_land_where_they_are_dropped_without_the_view_jumping(window, qtbo
         assert abs(x - expected.x()) <= 10 and abs(y - expected.y()) <= 10
 
 
+@pytest.mark.slow
 def test_palette_search_filters_by_name_and_description(window, qtbot):
     qtbot.keyClicks(window.palette.search, "pool")
     # the built-in blocks whose descriptions speak of pooling, then the pooling layers, then the
@@ -216,6 +224,7 @@ def test_palette_search_filters_by_name_and_description(window, qtbot):
     assert window.palette.visible_types() == ["Add"]
 
 
+@pytest.mark.slow
 def test_copy_paste_duplicate_and_delete(window, qtbot):
     window.document.replace(chain(("Linear", {"out_features": 8}), "ReLU", input_shape=[4]), None)
     graph = window.document.graph
@@ -240,6 +249,7 @@ def test_copy_paste_duplicate_and_delete(window, qtbot):
     assert "fc1" in graph.nodes and Edge("fc1", "relu1") in graph.edges
 
 
+@pytest.mark.slow
 def test_auto_layout_orders_columns_along_the_wires(window, qtbot):
     g = chain("ReLU", "Sigmoid", input_shape=[4])
     for n in g.nodes:
@@ -252,6 +262,7 @@ def test_auto_layout_orders_columns_along_the_wires(window, qtbot):
     assert window.document.graph.positions["relu1"] == (0.0, 0.0)
 
 
+@pytest.mark.slow
 def test_the_checks_as_you_edit_include_the_data_set_and_match_the_check_command(window, qtbot, tmp_path):
     import subprocess
     import sys

@@ -4,6 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QMessageBox
@@ -64,6 +65,7 @@ def test_closing_with_unsaved_changes_asks(qtbot, monkeypatch):
     assert not win.isVisible()
 
 
+@pytest.mark.slow
 def test_screenshot_of_a_file_from_the_command_line(tmp_path):
     shot = tmp_path / "shot.png"
     result = subprocess.run([sys.executable, str(ROOT / "main.py"), str(EXAMPLES / "mlp_spiral.loom"),
@@ -79,6 +81,7 @@ def test_screenshot_of_a_file_from_the_command_line(tmp_path):
                for y in range(0, image.height(), 2))
 
 
+@pytest.mark.slow
 def test_screenshot_of_a_missing_file_fails(tmp_path):
     result = subprocess.run([sys.executable, str(ROOT / "main.py"), str(tmp_path / "none.loom"), "--screenshot",
                              str(tmp_path / "x.png")], capture_output=True, text=True, timeout=120,
@@ -86,6 +89,7 @@ def test_screenshot_of_a_missing_file_fails(tmp_path):
     assert result.returncode == 2 and not (tmp_path / "x.png").exists()
 
 
+@pytest.mark.slow
 def test_import_a_torchvision_model_and_export_it_from_the_file_menu(window, qtbot, tmp_path):
     assert window.model_io.import_model("torchvision:resnet18")
     qtbot.waitUntil(lambda: not window.model_io.importing, timeout=120_000)    # in its child process
@@ -111,6 +115,7 @@ def test_import_a_torchvision_model_and_export_it_from_the_file_menu(window, qtb
     assert [a.text() for a in export_menu.actions()][0] == "as PyTorch Program (recommended)..."
 
 
+@pytest.mark.slow
 def test_an_import_that_fails_leaves_the_document(window, qtbot, tmp_path):
     window.document.replace(chain("ReLU", input_shape=[4], name="kept"), None)
     before = window.graph_text()
@@ -171,6 +176,7 @@ class Net(nn.Module):
 """
 
 
+@pytest.mark.slow
 def test_importing_a_python_file_whose_code_crashes_leaves_the_editor_running(window, qtbot, tmp_path):
     (tmp_path / "crash.py").write_text(CRASHING_MODEL)
     window.document.replace(chain("ReLU", input_shape=[4], name="kept"), None)
@@ -181,6 +187,7 @@ def test_importing_a_python_file_whose_code_crashes_leaves_the_editor_running(wi
     assert window.document.graph.name == "kept" and window.isVisible()
 
 
+@pytest.mark.slow
 def test_a_file_beside_the_model_named_like_a_dependency_does_not_shadow_it(window, qtbot, tmp_path):
     (tmp_path / "safetensors.py").write_text(SHADOWING_HELPER)
     (tmp_path / "helper_layers.py").write_text("import torch.nn as nn\n\ndef make():\n    return nn.Linear(4, 2)\n")

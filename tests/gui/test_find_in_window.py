@@ -1,9 +1,12 @@
 """Find (Ctrl+F): by id or type, next and previous, wrapping around, the match selected."""
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 import resources
+
+pytestmark = pytest.mark.slow     # a 1,000-node graph in the window
 
 
 def test_ctrl_f_finds_layers_by_id_and_type_and_steps_through_them(window, qtbot):

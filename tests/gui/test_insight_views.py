@@ -2,6 +2,7 @@
 through its widgets (tabs, buttons, clicks on points, typed tokens)."""
 
 import numpy as np
+import pytest
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtTest import QTest
 
@@ -38,6 +39,7 @@ def click_at(plot, x, y):
                      plot.mapFromScene(view.mapViewToScene(QPointF(x, y))))
 
 
+@pytest.mark.slow
 def test_lenet_feature_space_channel_images_and_grad_cam(window, qtbot):
     window.open_example(EXAMPLES / "lenet_digits.loom")
     train_in_window(window, qtbot, 3)
@@ -101,6 +103,7 @@ def test_lenet_feature_space_channel_images_and_grad_cam(window, qtbot):
     assert picture.shape == (8, 8, 3) and 0 <= picture.min() and picture.max() <= 1
 
 
+@pytest.mark.slow
 def test_attention_heads_after_a_run(window, qtbot):
     graph = chain(("MultiheadAttention", {"num_heads": 2}), "Flatten", ("Linear", {"out_features": 10}),
                   input_shape=(8, 8))
@@ -119,6 +122,7 @@ def test_attention_heads_after_a_run(window, qtbot):
     assert "2 heads, 8 queries x 8 keys" in panel.caption.text()
 
 
+@pytest.mark.slow
 def test_word2vec_neighbours_of_a_typed_word(window, qtbot):
     window.open_example(EXAMPLES / "word2vec_skipgram.loom")
     train_in_window(window, qtbot, 2)
@@ -138,6 +142,7 @@ def test_word2vec_neighbours_of_a_typed_word(window, qtbot):
     assert panel.neighbours.text() == "'thezzz' is not a token of this embedding."
 
 
+@pytest.mark.slow
 def test_the_vanishing_gradient_experiment_in_the_window(window, qtbot):
     entry = next(a for a in window.findChildren(type(window.training.experiment_action))
                  if a.text().startswith("Experiment: Vanishing gradients"))
@@ -164,6 +169,7 @@ def test_the_vanishing_gradient_experiment_in_the_window(window, qtbot):
     assert "sigmoid: first layer" in panel.depth_key.text()
 
 
+@pytest.mark.slow
 def test_style_transfer_view_runs_and_says_the_weights_are_missing(window, qtbot, tmp_path):
     window.open_example(resources.example("style_transfer_vgg16.loom"))
     dashboard = window.training.dashboard

@@ -1,8 +1,12 @@
 """Large graphs in the editor: far out the whole graph is one overview that still shows every
 mark; near in, nodes show their shapes as before; an edit updates only what it changed."""
 
+import pytest
+
 from bench.generated_graphs import residual_mlp
 from gui.canvas.items import ERROR_COLOUR
+
+pytestmark = pytest.mark.slow     # graphs of thousands of nodes in the window
 
 
 def red_pixels(window) -> int:

@@ -1,6 +1,7 @@
 """Auto Layout in the window: skip wires drawn around nodes (U-Net reads as a U), labels clear of
 nodes, one undo step, and a long chain folded to fit the window at a readable size."""
 
+import pytest
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtTest import QTest
 
@@ -29,6 +30,7 @@ def _wires_through_nodes(window):
     return found
 
 
+@pytest.mark.slow
 def test_auto_layout_draws_unet_as_a_u_with_its_skips_around_the_nodes(window, qtbot):
     window.open_file(resources.example("unet.loom"))
     graph = window.document.graph
@@ -59,12 +61,14 @@ def test_auto_layout_draws_unet_as_a_u_with_its_skips_around_the_nodes(window, q
     assert window.graph_text() == one_row
 
 
+@pytest.mark.slow
 def test_the_shipped_examples_hide_no_wire_behind_a_node(window, qtbot):
     for name in ("unet.loom", "inception_module.loom", "resnext_block.loom", "resnet18.loom", "vgg16.loom"):
         window.open_file(resources.example(name))
         assert _wires_through_nodes(window) == [], name
 
 
+@pytest.mark.slow
 def test_lenet_after_auto_layout_fits_the_window_with_every_parameter_readable(window, qtbot):
     window.resize(1400, 900)
     window.open_file(resources.example("lenet5.loom"))

@@ -8,11 +8,14 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
 from PySide6.QtWidgets import QMessageBox
 
 from gui.main_window import MainWindow
 from gui.recovery import leftovers, recovery_folder
 from tests.helpers import chain
+
+pytestmark = pytest.mark.slow     # other processes' windows, started and killed
 
 ROOT = Path(__file__).resolve().parents[2]
 

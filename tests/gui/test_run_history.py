@@ -76,6 +76,7 @@ def copy_example(name: str, folder: Path, epochs: int) -> Path:
     return target
 
 
+@pytest.mark.slow
 def test_runs_are_written_into_the_history_of_the_graph_they_came_from(window, qtbot, tmp_path):
     a = copy_example("mlp_spiral.loom", tmp_path, epochs=40)
     b = copy_example("perceptron.loom", tmp_path, epochs=1)
@@ -95,6 +96,7 @@ def test_runs_are_written_into_the_history_of_the_graph_they_came_from(window, q
     assert kept[1].document == str(b.resolve()) and len(load_runs(a).records) == 1
 
 
+@pytest.mark.slow
 def test_opening_another_graph_clears_the_old_runs_from_the_dashboard(window, qtbot, tmp_path):
     a = copy_example("perceptron.loom", tmp_path, epochs=1)
     assert window.open_file(a)
@@ -106,6 +108,7 @@ def test_opening_another_graph_clears_the_old_runs_from_the_dashboard(window, qt
     assert window.training.dashboard.status.text() == "No runs of this graph yet: press Train (F5)."
 
 
+@pytest.mark.slow
 def test_runs_of_an_untitled_graph_are_kept_once_it_is_saved(window, qtbot, tmp_path, monkeypatch):
     window.open_example(EXAMPLES / "perceptron.loom")
     graph = window.document.graph

@@ -7,7 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QElapsedTimer, Qt, QTimer
+import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
 from engine.training import TrainingConfig
@@ -76,22 +77,7 @@ def test_a_live_run_from_the_toolbar(window, qtbot, monkeypatch, tmp_path):
     assert window.scene.nodes["relu1"].overlay is None and flow
     assert ui.legend.isVisible()
 
-    # The window stays responsive while it trains: a 10 ms timer never waits 100 ms. A stall
-    # in the window's own work shows in every second measured; one second of three free of any
-    # 100 ms gap tolerates a rare hiccup of the (shared, two-core) machine itself.
-    worst = []
-    for _ in range(3):
-        gaps, clock, timer = [], QElapsedTimer(), QTimer(interval=10)
-        clock.start()
-        timer.timeout.connect(lambda gaps=gaps, clock=clock: gaps.append(clock.restart()))
-        timer.start()
-        qtbot.wait(1000)
-        timer.stop()
-        assert len(gaps) > 25
-        worst.append(max(gaps[1:]))
-        if worst[-1] < 100:
-            break
-    assert min(worst) < 100, worst
+    # How responsive the window stays while it trains is measured in bench.window_training.
 
     # Editing during the run is allowed and noted; the running copy is untouched.
     window.document.try_edit(lambda: window.document.graph.set_params_edit("fc1", out_features=100))
@@ -149,6 +135,7 @@ def test_a_live_run_from_the_toolbar(window, qtbot, monkeypatch, tmp_path):
     assert lines[0].startswith("unit,index,step_loss") and any(line.startswith("epoch,1,") for line in lines)
 
 
+@pytest.mark.slow
 def test_a_run_that_diverges_fails_in_the_dashboard_and_leaves_the_editor(window, qtbot):
     open_lenet(window, epochs=5, lr=1e6, optimizer="sgd", probes=False)
     before = dumps_graph(window.document.graph)
@@ -171,6 +158,7 @@ def test_a_graph_with_errors_does_not_start(window, qtbot):
     assert not window.training.controller.running
 
 
+@pytest.mark.slow
 def test_runs_are_kept_beside_the_graph_and_compared(window, qtbot, monkeypatch, tmp_path):
     open_lenet(window, epochs=2, probes=False)
     monkeypatch.setattr(window, "choose_save_path", lambda: str(tmp_path / "lenet.loom"))
@@ -215,6 +203,7 @@ def test_settings_dialog_writes_the_training_section(window, qtbot, monkeypatch)
     assert window.document.graph.training["optimizer"] == "adam"
 
 
+@pytest.mark.slow
 def test_train_and_screenshot_from_the_command_line(tmp_path):
     shot = tmp_path / "training.png"
     example = tmp_path / "mlp_spiral.loom"          # trained runs are kept beside it: never in the checkout
