@@ -21,7 +21,8 @@ from graphs.blocks import MAX_EXPANDED_LAYERS, REPEAT, Library, expanded_layers,
 from ..layers import Finding, InferenceCache, NodeResult, TensorInfo, use_key
 from .report import Report
 
-CheckBody = Callable[[Graph], Report]     # how a bound body is checked: the checker's own way
+# How a bound body is checked (the checker's own way), given the tensors a use feeds its Inputs.
+CheckBody = Callable[[Graph, dict[str, TensorInfo]], Report]
 
 
 class UseProblem(ValueError):
@@ -80,12 +81,13 @@ def expand(library: Library, type_name: str, params: dict[str, Any], inputs: dic
         if copies and current == copies[-1].inputs:    # the same tensors in: the same copy again
             copies.append(copies[-1])
             continue
-        shapes = {port: (infos[0].shape, infos[0].dtype) for port, infos in current.items() if infos}
+        given = {port: infos[0] for port, infos in current.items() if infos}
+        shapes = {port: (info.shape, info.dtype) for port, info in given.items()}
         try:
             bound = bind(library, type_name, args, shapes)
         except ParamError as err:
             raise UseProblem(f"inside {type_name}: {err}") from None
-        report = check_body(bound)
+        report = check_body(bound, given)
         if not report.ok:
             where = f"copy {index + 1} of {type_name}" if repeat > 1 else type_name
             raise UseProblem(f"inside {where}: {report.errors[0].message}")
@@ -109,21 +111,24 @@ def check_inside(graph: Graph, report: Report, levels: Sequence[tuple[str, str |
     for block, use in levels:
         node = current.nodes.get(use) if use is not None else None
         bound, problem = None, None
+        given: dict[str, TensorInfo] = {}
         if node is not None and node.type == block:
-            shapes = {}
             for port, wires in current.wires_into_node(node.id).items():
                 info = current_report.tensors.get((wires[0].src, wires[0].src_port))
                 if info is not None:
-                    shapes[port] = (info.shape, info.dtype)
+                    given[port] = info
+            shapes = {port: (info.shape, info.dtype) for port, info in given.items()}
             try:
                 bound = bind(graph.blocks, block, {k: v for k, v in node.params.items() if k != REPEAT}, shapes)
             except BindError as err:        # the use's value does not suit a layer: marked on that layer
                 problem = Diagnostic(ERROR, err.node, f"{err} (the value {use} gives)")
-        try:
-            bound = bound or bind(graph.blocks, block, {})
-        except BindError as err:
-            return graph.blocks[block], Report(diagnostics=[Diagnostic(ERROR, err.node, str(err))])
-        current_report = check_body(bound)
+        if bound is None:
+            given = {}
+            try:
+                bound = bind(graph.blocks, block, {})
+            except BindError as err:
+                return graph.blocks[block], Report(diagnostics=[Diagnostic(ERROR, err.node, str(err))])
+        current_report = check_body(bound, given)
         if problem is not None:
             current_report.diagnostics.insert(0, problem)
         current = bound

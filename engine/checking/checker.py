@@ -33,13 +33,15 @@ class Checker:
     (type, params, inputs) as well, so undoing an edit costs look-ups only.
     """
 
-    def __init__(self, cache: InferenceCache | None = None, follow: bool = True, lints: bool = True) -> None:
+    def __init__(self, cache: InferenceCache | None = None, follow: bool = True, lints: bool = True,
+                 given: dict[str, TensorInfo] | None = None) -> None:
         """``follow=False``: check every time from scratch (with the cache), for graphs that may
         change without events (a script that sets fields) or are checked once. ``lints=False``:
         leave out what concerns a whole model (its loss, its memory), for a block's body."""
         self.cache = cache or InferenceCache()
         self.follow = follow
         self.lints = lints
+        self.given = given or {}        # Input node -> the tensor it receives (a block body in a use)
         self._library: tuple = ()
         self.visits = 0                 # nodes inferred by the last check (what a re-check cost)
         self._graph: Graph | None = None
@@ -108,10 +110,12 @@ class Checker:
         self._dirty.discard(node)
 
     # ------------------------------------------------------------------ checking
-    def check_body(self, body: Graph) -> Report:
+    def check_body(self, body: Graph, given: dict[str, TensorInfo] | None = None) -> Report:
         """A block's bound body, checked as any graph (with this checker's cache), without the
-        lints that concern a whole model: how the block code checks what a use expands to."""
-        return Checker(self.cache, follow=False, lints=False).check(body)
+        lints that concern a whole model: how the block code checks what a use expands to.
+        ``given``: the tensors the use feeds the body's Inputs, which arrive as they are (a
+        channels-last map stays one inside the block)."""
+        return Checker(self.cache, follow=False, lints=False, given=given).check(body)
 
     def inside(self, graph: Graph, report: Report, levels) -> tuple[Graph, Report]:
         """The body of an opened block as the editor shows it, and its report (see
@@ -196,8 +200,12 @@ class Checker:
             after: dict[str, TensorInfo] = {}
             if complete:
                 visits += 1
-                result = (infer_block(self.cache, graph.blocks, node.type, node.params, inputs, self.check_body)
-                          if node.type in graph.blocks else self.cache.infer(node.type, node.params, inputs))
+                if node.type in graph.blocks:
+                    result = infer_block(self.cache, graph.blocks, node.type, node.params, inputs, self.check_body)
+                elif node_id in self.given and node.type == "Input":
+                    result = NodeResult({"out": self.given[node_id]})
+                else:
+                    result = self.cache.infer(node.type, node.params, inputs)
                 self._take(graph, node_id, inputs, result)
                 after = result.outputs
             if after != before:

@@ -28,10 +28,17 @@ class TensorInfo:
 
     ``batch`` is where the batch axis sits in the whole tensor: 0 (first) for every layer's
     output; a general operation may move it (attention heads split off in front of it), and a
-    Parameter or Constant has none (None): it is one tensor for the whole batch."""
+    Parameter or Constant has none (None): it is one tensor for the whole batch.
+
+    ``spatial`` says the tensor is laid out as an image or signal, channels first: its axes after
+    the first are positions, so a Linear layer on it would mix positions, not features (the
+    missing-Flatten mistake). Convolutions, pooling and image inputs make such maps, layers that
+    keep the shape keep the mark, and a permute or reshape ends it: a Linear on channels-last
+    tokens (ConvNeXt, MaxViT) acts on features, as meant."""
     shape: tuple[int, ...]
     dtype: str = "float32"
     batch: int | None = 0
+    spatial: bool = False
 
     def __str__(self) -> str:
         if self.batch is None:

@@ -12,13 +12,13 @@ import math
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from graphs import ERROR, FUNCTION
+from graphs import CATALOG, ERROR, FUNCTION
 
 from ..words import first_line
 from .build import TENSOR_TYPES, TORCH_DTYPES, EagerOps, TensorInfo, build_module, emit_node
@@ -84,8 +84,39 @@ RECURRENT = ("RNN", "LSTM", "GRU")
 def infer_node(type_name: str, params: dict[str, Any], inputs: dict[str, list[TensorInfo]]) -> NodeResult:
     """Output tensors, parameter count and multiply-adds of one node, or why it fails."""
     if type_name in RECURRENT:
-        return _infer_recurrent(type_name, params, inputs)
-    return _infer(type_name, params, inputs)
+        result = _infer_recurrent(type_name, params, inputs)
+    else:
+        result = _infer(type_name, params, inputs)
+    return _with_layout(type_name, params, inputs, result)
+
+
+MAP_CATEGORIES = ("Convolution", "Pooling")
+MAP_MAKERS = ("Upsample",)                       # other layers whose output is an image, channels first
+REORDERS = ("Permute", "Reshape", "Flatten")     # after these the axes mean what the person made them mean
+
+
+def _with_layout(type_name: str, params: dict[str, Any], inputs: dict[str, list[TensorInfo]],
+                 result: NodeResult) -> NodeResult:
+    """Mark the outputs that are channels-first maps (``TensorInfo.spatial``): what convolutions,
+    pooling and image inputs make, and what layers that keep a map's shape hand on."""
+    if not result.outputs:
+        return result
+    spec = CATALOG.get(type_name)
+    given = [info for infos in inputs.values() for info in infos]
+    marked = {}
+    for port, info in result.outputs.items():
+        if type_name == "Input":
+            spatial = len(info.shape) >= 3
+        elif spec is not None and (spec.category in MAP_CATEGORIES or type_name in MAP_MAKERS):
+            spatial = len(info.shape) >= 2
+        elif type_name in REORDERS or type_name == FUNCTION or spec is None:
+            spatial = False          # reordered, a general operation, or a block (marked inside)
+        elif type_name == "Concat":
+            spatial = bool(given) and all(x.spatial and len(x.shape) == len(info.shape) for x in given)
+        else:
+            spatial = any(x.spatial and x.shape == info.shape for x in given)
+        marked[port] = info if info.spatial == spatial else replace(info, spatial=spatial)
+    return replace(result, outputs=marked)
 
 
 def _infer(type_name: str, params: dict[str, Any], inputs: dict[str, list[TensorInfo]]) -> NodeResult:

@@ -140,7 +140,7 @@ def _groups_divide(params: dict, xs: list[TensorInfo]) -> list[Finding]:
 @rule("Linear")
 def _linear_on_map(params: dict, xs: list[TensorInfo]) -> list[Finding]:
     shape = xs[0].shape
-    if len(shape) >= 3:
+    if len(shape) >= 3 and xs[0].spatial:
         return [Finding(WARNING, f"gets a {format_shape(shape)} feature map and would act on its last "
                         f"axis only: insert Flatten?", InsertLayer(None, "Flatten"))]
     return []

@@ -38,6 +38,45 @@ def test_kernel_larger_than_input_is_named_in_user_terms():
     assert check(g).ok
 
 
+def test_a_linear_layer_on_channels_last_tokens_is_no_mistake_but_on_a_map_or_an_image_it_is():
+    """ConvNeXt permutes its maps to channels-last and applies Linear to the channels on purpose;
+    the same Linear on the channels-first map, or on an image input, acts on a row of pixels."""
+    permuted = chain(("Conv2d", {"out_channels": 8, "kernel_size": 3, "padding": 1}), ("Permute", {"dims": [1, 2, 0]}),
+                     ("LayerNorm", {}), ("Linear", {"out_features": 32}), "GELU", ("Linear", {"out_features": 8}),
+                     ("Permute", {"dims": [2, 0, 1]}), input_shape=(3, 6, 6))
+    assert check(permuted).diagnostics == []
+    on_map = chain(("Conv2d", {"out_channels": 8, "kernel_size": 3, "padding": 1}), "ReLU",
+                   ("Linear", {"out_features": 32}), input_shape=(3, 6, 6))
+    assert [d.node for d in check(on_map).warnings] == ["fc1"]
+    on_image = chain(("Linear", {"out_features": 32}), input_shape=(1, 8, 8))
+    assert [d.message for d in check(on_image).warnings] == [
+        "fc1: gets a 1x8x8 feature map and would act on its last axis only: insert Flatten?"]
+
+
+def test_a_block_fed_channels_last_tokens_keeps_them_channels_last_inside():
+    """Inside a block, an Input stands for what the use feeds it: a Linear in a block fed
+    permuted tokens is right, the same block fed a convolution's map is not."""
+    def model(permute: bool) -> Graph:
+        g = Graph(name="blocks")
+        body = g.define_block("Mlp")
+        x = body.add_node("Input", id="x", shape=[6, 6, 8])
+        fc = body.add_node("Linear", out_features=8)
+        body.connect(x, fc); body.connect(fc, body.add_node("Output", id="out"))
+        prev = g.add_node("Input", shape=[3, 6, 6])
+        for layer, params in [("Conv2d", {"out_channels": 8, "kernel_size": 3, "padding": 1})] + (
+                [("Permute", {"dims": [1, 2, 0]})] if permute else []):
+            node = g.add_node(layer, **params)
+            g.connect(prev, node)
+            prev = node
+        use = g.add_node("Mlp")
+        g.connect(prev, use); g.connect(use, g.add_node("Output"))
+        return g
+    assert check(model(permute=True)).diagnostics == []
+    fed_a_map = check(model(permute=False))
+    assert [d.node for d in fed_a_map.warnings] == ["mlp1"] and "inside Mlp: fc1: gets a 8x6x6 feature map" in \
+        fed_a_map.warnings[0].message
+
+
 def test_padding_is_mentioned_when_it_is_not_enough():
     g = chain(("Conv2d", {"out_channels": 4, "kernel_size": 7, "padding": 1}), input_shape=(1, 4, 4))
     assert only(check(g)).message == "conv1: kernel 7x7 is larger than its 4x4 input (padded to 6x6)"
