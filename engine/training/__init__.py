@@ -8,10 +8,10 @@ from .control import Control
 from .devices import describe_device, resolve_device
 from .loop import train
 from .probes import MAX_CLASSES_SHOWN, feature_space
-from .worker import TrainingWorker
+from .worker import TrainingWorker, WarmProcess
 
 __all__ = [
     "DEVICES", "LOSSES", "MAX_CLASSES_SHOWN", "OPTIMIZERS", "SCHEDULES", "CheckpointError", "ConfigError", "Control",
-    "TrainingConfig", "TrainingWorker", "describe_device", "feature_space", "load_weights", "messages",
+    "TrainingConfig", "TrainingWorker", "WarmProcess", "describe_device", "feature_space", "load_weights", "messages",
     "resolve_device", "train",
 ]

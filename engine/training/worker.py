@@ -5,6 +5,10 @@ The child is started with ``spawn`` (a fresh interpreter: no state, threads or G
 inherited from the editor), receives the graph as file text and the settings as plain data,
 and sends messages back through a queue. Pause and stop travel the other way as events. If the
 child dies, the parent gets a ``Failed`` message with the exit code and never waits on it.
+
+Starting an interpreter and loading torch takes seconds, most of the wait between pressing Train
+and the first step. A ``WarmProcess`` does that ahead of time and then waits for one run; the
+window keeps one ready. Each process still trains once and exits, so every run starts clean.
 """
 
 from __future__ import annotations
@@ -14,13 +18,14 @@ import os
 import queue
 import signal
 import time
-from typing import Any
 
 import torch
 
 from graphs import dumps_graph, loads_graph
 from graphs.graph import Graph
 
+from ..checking import check
+from ..compiling import compile_graph
 from .config import TrainingConfig
 from .control import Control
 from .loop import train
@@ -49,12 +54,17 @@ class _EventControl(Control):
             pass
 
 
-def _child(graph_text: str, config: dict[str, Any], resume: str | None, allow_download: bool, messages, stop, pause,
-           probe_queue) -> None:
+def _child(jobs, ready, messages, stop, pause, probe_queue) -> None:
     # The parent decides when to stop (Ctrl-C in a terminal reaches the whole process group).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # Leave a core to the editor: a window that stutters while it trains is no use.
     torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))
+    _warm_up()
+    ready.set()
+    job = jobs.get()
+    if job is None:                 # let go unused (the window closed)
+        return
+    graph_text, config, resume, allow_download = job
     try:
         graph = loads_graph(graph_text, "<graph>")
         control = _EventControl(stop, pause, probe_queue)
@@ -67,24 +77,77 @@ def _child(graph_text: str, config: dict[str, Any], resume: str | None, allow_do
         messages.put(_END)
 
 
+def _warm_up() -> None:
+    """What every run does before its first step, done once while nobody waits: checking a graph
+    on meta tensors (which loads torch's compiler stack), compiling it, a step of an optimizer
+    (the first convolution and backward pass set up torch's kernels), and loading the library
+    the bundled data sets come from."""
+    import sklearn.datasets  # noqa: F401
+
+    tiny = Graph(name="warm up")
+    chain = [tiny.add_node("Input", shape=[1, 8, 8]), tiny.add_node("Conv2d", out_channels=2, kernel_size=3),
+             tiny.add_node("ReLU"), tiny.add_node("Flatten"), tiny.add_node("Linear", out_features=2),
+             tiny.add_node("Output")]
+    for src, dst in zip(chain, chain[1:]):
+        tiny.connect(src, dst)
+    model = compile_graph(tiny, check(tiny))
+    optimizer = torch.optim.Adam(model.parameters())
+    torch.nn.functional.cross_entropy(model(torch.zeros(2, 1, 8, 8)), torch.zeros(2, dtype=torch.long)).backward()
+    optimizer.step()
+
+
+class WarmProcess:
+    """A training process started ahead of time, waiting for the one run it will do. Hand it to
+    ``TrainingWorker(..., process=...)``; ``close()`` lets an unused one go."""
+
+    def __init__(self) -> None:
+        context = mp.get_context("spawn")
+        self.jobs = context.Queue()
+        self._ready = context.Event()
+        self.messages = context.Queue()
+        self.stop, self.pause = context.Event(), context.Event()
+        self.probe_queue = context.Queue()
+        self.process = context.Process(target=_child, name="netloom-training", daemon=True,
+                                       args=(self.jobs, self._ready, self.messages, self.stop, self.pause,
+                                             self.probe_queue))
+        self.process.start()
+        self.taken = False
+
+    @property
+    def ready(self) -> bool:
+        """Loaded and waiting: a run handed to it now starts at once."""
+        return self._ready.is_set()
+
+    @property
+    def usable(self) -> bool:
+        return not self.taken and self.process.is_alive()
+
+    def close(self) -> None:
+        """An unused process ends at once (it holds no work); a taken one is its worker's."""
+        if not self.taken and self.process.is_alive():
+            self.process.kill()
+            self.process.join(timeout=5)
+
+
 class TrainingWorker:
-    """Runs one training in a child process; ``poll()`` returns the messages that arrived."""
+    """Runs one training in a child process; ``poll()`` returns the messages that arrived.
+    ``process``: a ``WarmProcess`` started earlier (its interpreter and torch already loaded);
+    without one, a process is started now."""
 
     def __init__(self, graph: Graph, config: TrainingConfig | None = None, resume: str | None = None,
-                 allow_download: bool = False) -> None:
-        self._context = mp.get_context("spawn")
-        self._messages = self._context.Queue()
-        self._stop, self._pause = self._context.Event(), self._context.Event()
-        self._probe_queue = self._context.Queue()
+                 allow_download: bool = False, process: WarmProcess | None = None) -> None:
         config = config or TrainingConfig.from_dict(graph.training)
-        self._process = self._context.Process(
-            target=_child, name="netloom-training", daemon=True,
-            args=(dumps_graph(graph), config.to_dict(), resume, allow_download, self._messages, self._stop, self._pause,
-                  self._probe_queue))
+        self._job = (dumps_graph(graph), config.to_dict(), resume, allow_download)
+        self._given = process if process is not None and process.usable else None
         self.done = False
 
     def start(self) -> TrainingWorker:
-        self._process.start()
+        warm = self._given or WarmProcess()
+        warm.taken = True
+        self._warm = warm            # its queues must live as long as the child reads them
+        self._process, self._messages = warm.process, warm.messages
+        self._stop, self._pause, self._probe_queue = warm.stop, warm.pause, warm.probe_queue
+        warm.jobs.put(self._job)
         return self
 
     def pause(self) -> None:
@@ -104,6 +167,11 @@ class TrainingWorker:
     @property
     def alive(self) -> bool:
         return self._process.is_alive()
+
+    def exited(self) -> bool:
+        """Whether the child has exited, its status collected (never waits): a run has ended
+        before its process has, since torch takes a moment to tear down."""
+        return not self._process.is_alive()
 
     @property
     def exit_code(self) -> int | None:

@@ -2,7 +2,11 @@
 
 A timer polls the worker about 30 times a second and takes whatever arrived (bounded per
 tick, so a flood of messages never stalls the window); views redraw from the records on their
-own timers. The run trains a snapshot of the graph: editing during a run is safe."""
+own timers. The run trains a snapshot of the graph: editing during a run is safe.
+
+With ``keep_warm`` (a window a person uses) a training process is started ahead of time and
+waits, loaded, for the next run, so that Train starts training at once; a new one is prepared
+when a run ends, and finished processes are collected so that none lingers as a defunct one."""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from engine.training import TrainingConfig, TrainingWorker
+from engine.training import TrainingConfig, TrainingWorker, WarmProcess
 from engine.training import messages as M
 from graphs import Graph, dumps_graph, loads_graph
 
@@ -19,6 +23,8 @@ from .run_record import RunRecord
 
 POLL_MS = 33
 MAX_MESSAGES_PER_TICK = 400
+SPARE_DELAY_MS = 1500        # after the window opens: its own start comes first
+REAP_MS = 500                # how often ended runs are looked at until their processes have exited
 
 
 class TrainingController(QObject):
@@ -26,8 +32,10 @@ class TrainingController(QObject):
     updated = Signal(object)       # RunRecord, after new messages
     ended = Signal(object)         # RunRecord, finished, stopped or failed
 
-    def __init__(self, parent=None) -> None:
+    def __init__(self, parent=None, keep_warm: bool = False) -> None:
         super().__init__(parent)
+        self.keep_warm = keep_warm
+        self.spare: WarmProcess | None = None
         self.runs: list[RunRecord] = []
         self.current: RunRecord | None = None
         self.worker: TrainingWorker | None = None
@@ -35,6 +43,24 @@ class TrainingController(QObject):
         self._folder = tempfile.TemporaryDirectory(prefix="netloom-runs-")
         self._timer = QTimer(self, interval=POLL_MS)
         self._timer.timeout.connect(self.poll)
+        self._ending: list[TrainingWorker] = []        # runs that ended, whose processes may not have exited
+        self._reaper = QTimer(self, interval=REAP_MS)
+        self._reaper.timeout.connect(self._reap)
+        if keep_warm:
+            QTimer.singleShot(SPARE_DELAY_MS, self, self.prepare_spare)
+
+    def prepare_spare(self) -> None:
+        """Start the process the next run will use, unless one is waiting or a run is going."""
+        if self.keep_warm and self.spare is None and not self.running:
+            self.spare = WarmProcess()
+
+    def _reap(self) -> None:
+        """Collect the processes of ended runs as they exit (none is left defunct); once they all
+        have, the machine is free to prepare the next run's process."""
+        self._ending = [worker for worker in self._ending if not worker.exited()]
+        if not self._ending:
+            self._reaper.stop()
+            self.prepare_spare()
 
     @property
     def running(self) -> bool:
@@ -54,7 +80,8 @@ class TrainingController(QObject):
         record.document = str(document) if document is not None else None
         self.runs.append(record)
         self.current = record
-        self.worker = TrainingWorker(snapshot, config, allow_download=allow_download).start()
+        spare, self.spare = self.spare, None
+        self.worker = TrainingWorker(snapshot, config, allow_download=allow_download, process=spare).start()
         if self._probe != (None, None, None):
             self.worker.set_probe(*self._probe)
         self._timer.start()
@@ -73,6 +100,8 @@ class TrainingController(QObject):
         self.updated.emit(record)
         if any(isinstance(m, (M.Finished, M.Failed)) for m in messages):
             self._timer.stop()
+            self._ending.append(self.worker)
+            self._reaper.start()
             self.worker = None
             self.ended.emit(record)
 
@@ -107,8 +136,13 @@ class TrainingController(QObject):
             self.worker.set_probe(*self._probe)
 
     def shutdown(self) -> None:
-        """Closing the window: end the worker at once."""
+        """Closing the window: end the worker at once, and let the waiting process go."""
         self._timer.stop()
+        self._reaper.stop()
+        self.keep_warm = False
+        if self.spare is not None:
+            self.spare.close()
+            self.spare = None
         if self.worker is not None:
             self.worker.kill()
             self.worker = None

@@ -29,7 +29,7 @@ class TrainingUI(QObject):
     def __init__(self, window) -> None:
         super().__init__(window)
         self.window = window
-        self.controller = TrainingController(window)
+        self.controller = TrainingController(window, keep_warm=window.interactive)
         self.dashboard = Dashboard(window.document.checker)
         self.dock = QDockWidget("Training", window)
         self.dock.setObjectName("Training")

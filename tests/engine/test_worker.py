@@ -9,7 +9,7 @@ import pytest
 
 from engine.training import TrainingConfig
 from engine.training.messages import EpochMetrics, Failed, Finished, RunStarted, StepMetrics
-from engine.training.worker import TrainingWorker
+from engine.training.worker import TrainingWorker, WarmProcess
 from graphs import load_graph
 
 pytestmark = pytest.mark.slow     # training in worker processes
@@ -74,3 +74,31 @@ def test_a_failure_inside_the_worker_comes_back_as_a_message():
     messages = worker.messages_until_done(timeout=120)
     assert len(messages) == 1 and isinstance(messages[0], Failed) and messages[0].node == "input1"
     assert worker.exit_code == 0
+
+
+def _state(pid: int) -> str | None:
+    """The process's state letter (Z: ended but not collected), None once it is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return None
+
+
+def test_a_run_on_a_process_started_ahead_trains_as_a_cold_one_and_leaves_nothing_behind():
+    graph = load_graph(EXAMPLE)
+    config = TrainingConfig.from_dict(graph.training).replace(epochs=2, probes=False)
+    spare = WarmProcess()
+    warm = TrainingWorker(graph, config, process=spare).start()
+    assert not spare.usable                              # one run per process
+    warm_messages = warm.messages_until_done(timeout=300)
+    cold_messages = TrainingWorker(graph, config).start().messages_until_done(timeout=300)
+    assert [type(m).__name__ for m in warm_messages] == [type(m).__name__ for m in cold_messages]
+    warm_final, cold_final = warm_messages[-1], cold_messages[-1]
+    assert isinstance(warm_final, Finished) and warm_final.val_accuracy == cold_final.val_accuracy   # seeded alike
+    deadline = time.monotonic() + 30
+    while not warm.exited() and time.monotonic() < deadline:     # what the window asks on a timer
+        time.sleep(0.1)
+    assert _state(spare.process.pid) is None              # collected, not left defunct
+    unused = WarmProcess()
+    unused.close()
+    assert _state(unused.process.pid) is None and not unused.usable
