@@ -11,10 +11,15 @@ from PySide6.QtWidgets import QApplication
 from . import theme as themes
 from .background import wait_for_background_work
 from .main_window import MainWindow
+from .platform_check import window_problem
 
 
 def run_app(path: str | None, default_example: Path, screenshot: str | None = None,
             train_epochs: int | None = None, theme: str | None = None) -> int:
+    problem = None if QApplication.instance() else window_problem()
+    if problem is not None:          # said before Qt would abort with one line about a plugin
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("NetLoom")
     app.setOrganizationName("NetLoom")
