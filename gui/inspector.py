@@ -38,6 +38,7 @@ from graphs.operations import OPERATIONS, arguments_text, parse_arguments
 from graphs.specs import ARGS, BOOL, CHOICE, FLOAT, INT, KWARGS, OPERATION, SHAPE
 
 from .document import Checked, Document, Opened, Replaced
+from .theme import current as current_theme
 
 INT_LIMIT = 2**31 - 1
 
@@ -186,13 +187,14 @@ class Inspector(QWidget):
             data = document.graph.training.get("dataset")
             if isinstance(data, str):
                 lines.append(f"Trains on <b>{html.escape(data)}</b> (Train > Training Settings)")
+        theme = current_theme()
         if report.errors:
-            lines.append(f"<span style='color:#dc2626'>{len(report.errors)} problem(s) to fix: see Problems</span>")
+            lines.append(f"<span style='color:{theme.error}'>{len(report.errors)} problem(s) to fix: see Problems</span>")
         elif report.warnings:
-            lines.append(f"<span style='color:#b45309'>{len(report.warnings)} warning(s): see Problems</span>")
+            lines.append(f"<span style='color:{theme.warning_text}'>{len(report.warnings)} warning(s): see Problems</span>")
         else:
-            lines.append("<span style='color:#16a34a'>Checks pass.</span>")
-        lines.append("<span style='color:#64748b'>Select a node to see and edit its settings.</span>")
+            lines.append(f"<span style='color:{theme.ok}'>Checks pass.</span>")
+        lines.append(f"<span style='color:{theme.hint}'>Select a node to see and edit its settings.</span>")
         self.shapes.setText("<br><br>".join(line for line in lines if line))
 
     def _show_shapes(self, *_) -> None:
@@ -209,7 +211,7 @@ class Inspector(QWidget):
         lines = [f"<b>in</b> {x}" for x in ins] + [f"<b>out</b> {x}" for x in outs]
         if self.node_id in report.params:
             lines.append(f"{report.params[self.node_id]:,} parameters, {report.macs[self.node_id]:,} multiply-adds")
-        lines += [f"<span style='color:#dc2626'>{d.message}</span>" for d in report.for_node(self.node_id)]
+        lines += [f"<span style='color:{current_theme().error}'>{d.message}</span>" for d in report.for_node(self.node_id)]
         self.shapes.setText("<br>".join(lines))
 
     def _set_param(self, spec: ParamSpec, value) -> None:

@@ -226,7 +226,7 @@ class MainWindow(FileHandling, QMainWindow):
                  "Training &Settings...": pixmaps.SP_FileDialogDetailedView}
         for action in self.toolbar.actions():
             if action.text() in icons:
-                action.setIcon(self.style().standardIcon(icons[action.text()]))
+                action.setIcon(themes.toolbar_icon(self.style().standardIcon(icons[action.text()])))
         self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
 
     def _choose_theme(self, choice: str) -> None:
@@ -294,12 +294,13 @@ class MainWindow(FileHandling, QMainWindow):
 
     def _show_totals(self, report) -> None:
         self.totals_label.setText(f"{report.total_params:,} parameters, {report.total_macs:,} multiply-adds")
+        theme = themes.current()
         if report.errors:
-            self.check_label.setText(f"<span style='color:#dc2626'>{len(report.errors)} error(s)</span>")
+            self.check_label.setText(f"<span style='color:{theme.error}'>{len(report.errors)} error(s)</span>")
         elif report.warnings:
-            self.check_label.setText(f"<span style='color:#b45309'>{len(report.warnings)} warning(s)</span>")
+            self.check_label.setText(f"<span style='color:{theme.warning_text}'>{len(report.warnings)} warning(s)</span>")
         else:
-            self.check_label.setText("<span style='color:#16a34a'>checks pass</span>")
+            self.check_label.setText(f"<span style='color:{theme.ok}'>checks pass</span>")
 
     def _update_title(self, *_) -> None:
         path = self.document.path

@@ -7,9 +7,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QWidget
 
-from graphs import ERROR
-
 from .document import Checked, Document, Opened
+from .theme import current as current_theme
 
 
 class ProblemRow(QWidget):
@@ -18,7 +17,7 @@ class ProblemRow(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 2, 4, 2)
         mark = QLabel("●")
-        mark.setStyleSheet(f"color: {'#dc2626' if diagnostic.severity == ERROR else '#f59e0b'}")
+        mark.setStyleSheet(f"color: {current_theme().severity(diagnostic.severity)}")
         text = QLabel(diagnostic.message)
         text.setWordWrap(True)
         layout.addWidget(mark)
@@ -51,7 +50,7 @@ class ProblemsPanel(QListWidget):
         ordered = report.errors + report.warnings
         if not ordered:
             item = QListWidgetItem("No problems.")
-            item.setForeground(QColor("#16a34a"))
+            item.setForeground(QColor(current_theme().ok))
             self.addItem(item)
             return
         for d in ordered:

@@ -16,9 +16,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen, QPicture
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem
 
-from graphs import ERROR
-
-from .items import CATEGORY_COLOURS, ERROR_COLOUR, WARNING_COLOUR
+from ..theme import current as current_theme
 
 if TYPE_CHECKING:
     from .scene import GraphScene
@@ -49,7 +47,7 @@ class OverviewItem(QGraphicsItem):
             gc.enable()
 
     def _record_picture(self) -> None:
-        scene = self.graph_scene
+        scene, theme = self.graph_scene, current_theme()
         boxes: dict[str, list[QRectF]] = {}
         marked: dict[str, list[QRectF]] = {}
         bounds = QRectF()
@@ -57,30 +55,29 @@ class OverviewItem(QGraphicsItem):
             rect = node_item.sceneBoundingRect()
             bounds = bounds.united(rect)
             category = scene.shown_graph.nodes[node_id].spec.category if node_id in scene.shown_graph.nodes else ""
-            boxes.setdefault(CATEGORY_COLOURS.get(category, "#475569"), []).append(rect)
-            severity = scene.severity_of(node_id)
-            if severity:
-                marked.setdefault(severity, []).append(rect)
+            boxes.setdefault(theme.category(category), []).append(rect)
+            mark = theme.severity(scene.severity_of(node_id))
+            if mark is not None:
+                marked.setdefault(mark, []).append(rect)
         wires = QPainterPath()
         for wire in scene.edges.values():
             wires.addPath(wire.path())
         picture = QPicture()
         painter = QPainter(picture)
-        painter.setPen(QPen(QColor("#94a3b8"), 0))
+        painter.setPen(QPen(QColor(theme.far_wire), 0))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(wires)
         painter.setPen(Qt.PenStyle.NoPen)
         for colour, rects in boxes.items():
             painter.setBrush(QBrush(QColor(colour)))
             painter.drawRects(rects)
-        for severity, rects in marked.items():
+        for mark, rects in marked.items():
             # A cosmetic pen: three screen pixels at any zoom, so that one problem among ten
             # thousand nodes is still seen from far out.
-            mark = ERROR_COLOUR if severity == ERROR else WARNING_COLOUR
-            pen = QPen(mark, 3)
+            pen = QPen(QColor(mark), 3)
             pen.setCosmetic(True)
             painter.setPen(pen)
-            painter.setBrush(QBrush(mark))
+            painter.setBrush(QBrush(QColor(mark)))
             painter.drawRects(rects)
         painter.end()
         self.prepareGeometryChange()

@@ -281,7 +281,7 @@ class GraphScene(QGraphicsScene):
         if port is not None and port.is_output:
             self._wire_from = port
             self._wire = QGraphicsPathItem()
-            self._wire.setPen(QPen(QColor("#2563eb"), 2, Qt.PenStyle.DashLine))
+            self._wire.setPen(QPen(QColor(current_theme().selected), 2, Qt.PenStyle.DashLine))
             self._wire.setZValue(3)
             self.addItem(self._wire)
             self._wire.setPath(wire_path(port.scenePos(), event.scenePos()))
@@ -299,7 +299,7 @@ class GraphScene(QGraphicsScene):
             if target is not None and not target.is_output:
                 edge = Edge(self._wire_from.node_id, target.node_id, self._wire_from.name, target.name)
                 problem = self.document.shown.connection_problem(edge)
-                colour = QColor("#dc2626") if problem else QColor("#16a34a")
+                colour = QColor(current_theme().error if problem else current_theme().ok)
                 self._wire.setPen(QPen(colour, 2, Qt.PenStyle.DashLine))
                 if problem:
                     self.status.emit(problem)

@@ -14,16 +14,15 @@ from ..theme import current as current_theme
 VANISHING, EXPLODING = 1e-6, 1e2
 DEAD_BADGE_SHARE = 0.5
 
-# (upper bound of mean |gradient|, colour, words) from vanishing to exploding
-BANDS = [(VANISHING, "#3b82f6", "vanishing &lt;1e-6"), (1e-4, "#06b6d4", "weak"),
-         (1.0, "#22c55e", "healthy"), (EXPLODING, "#f59e0b", "large"), (math.inf, "#dc2626", "exploding &gt;1e2")]
+# (upper bound of mean |gradient|, words) from vanishing to exploding; their colours are the theme's
+BANDS = [(VANISHING, "vanishing &lt;1e-6"), (1e-4, "weak"), (1.0, "healthy"), (EXPLODING, "large"),
+         (math.inf, "exploding &gt;1e2")]
 
 
 def gradient_colour(mean_abs_grad: float) -> QColor:
-    for bound, colour, _ in BANDS:
-        if mean_abs_grad < bound:
-            return QColor(colour)
-    return QColor(BANDS[-1][1])
+    colours = current_theme().gradient_bands
+    band = next((i for i, (bound, _) in enumerate(BANDS) if mean_abs_grad < bound), len(BANDS) - 1)
+    return QColor(colours[band])
 
 
 def apply_overlay(scene, gradients: dict[str, float], dead: dict[str, float]) -> None:
@@ -64,7 +63,8 @@ class GradientLegend(QFrame):
         row = QHBoxLayout(self)
         row.setContentsMargins(6, 2, 2, 2)
         row.setSpacing(4)
-        chips = " ".join(f"<span style='color:{colour}'>&#9632;</span>&nbsp;{words}" for _, colour, words in BANDS)
+        chips = " ".join(f"<span style='color:{colour}'>&#9632;</span>&nbsp;{words}"
+                         for (_, words), colour in zip(BANDS, theme.gradient_bands))
         self.text = QLabel(f"<b>gradient</b>&nbsp; {chips}")
         self.text.setToolTip("Colour of a layer: the mean |gradient| that reaches it in the last step.\n"
                              "Badge on a ReLU: the share of its units that were never active.")

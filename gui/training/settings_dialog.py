@@ -26,6 +26,8 @@ from PySide6.QtWidgets import (
 from engine.data import LOADERS
 from engine.training import DEVICES, LOSSES, OPTIMIZERS, SCHEDULES, ConfigError, TrainingConfig
 
+from ..theme import current as current_theme
+
 CHOICES = {"dataset": list(LOADERS), "loss": list(LOSSES), "optimizer": list(OPTIMIZERS),
            "schedule": list(SCHEDULES), "device": list(DEVICES)}
 
@@ -124,7 +126,7 @@ class TrainingSettingsDialog(QDialog):
         if forms["Other"].rowCount():
             grid.addWidget(boxes["Other"], 2, 1)
         self.error = QLabel("")
-        self.error.setStyleSheet("color: #dc2626")
+        self.error.setStyleSheet(f"color: {current_theme().error}")
         self.error.setWordWrap(True)
         buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
         buttons.accepted.connect(self.accept)

@@ -17,6 +17,7 @@ from graphs.experiment import Experiment, load_experiment
 
 from ..canvas.training_overlay import GradientLegend, apply_overlay, clear_overlay
 from ..document import PathChanged, Replaced
+from ..theme import current as current_theme
 from .controller import TrainingController
 from .dashboard import Dashboard
 from .run_history import RunHistory, add_run, load_runs, save_runs
@@ -237,7 +238,7 @@ class TrainingUI(QObject):
                 w.focus_node(final.node)
                 clear_overlay(w.scene)
                 item = w.scene.nodes[final.node]
-                item.overlay = QColor(220, 38, 38, 90)
+                item.overlay = QColor(current_theme().failed_node)
                 item.update()
         else:
             w.say(f"Training {record.status}: epoch {final.epoch}" +

@@ -1,13 +1,15 @@
 """Large graphs in the editor: far out the whole graph is one overview that still shows every
 mark; near in, nodes show their shapes as before; an edit updates only what it changed."""
 
+from PySide6.QtGui import QColor
+
 from bench.generated_graphs import residual_mlp
-from gui.canvas.items import ERROR_COLOUR
+from gui.theme import current
 
 
 def red_pixels(window) -> int:
     image = window.view.viewport().grab().toImage()
-    red = ERROR_COLOUR.rgb()
+    red = QColor(current().error).rgb()
     return sum(1 for x in range(0, image.width(), 2) for y in range(0, image.height(), 2)
                if image.pixel(x, y) == red)
 

@@ -6,7 +6,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtTest import QTest
 
 import resources
-from gui.canvas.items import CATEGORY_COLOURS
+from gui.theme import current
 
 
 def _zoomed_in_on_the_input(window, qtbot):
@@ -24,7 +24,7 @@ def test_the_minimap_shows_the_whole_graph_once_part_of_it_is_out_of_view(window
     image = window.minimap.grab().toImage()
     colours = {image.pixelColor(x, y).name() for x in range(image.width()) for y in range(image.height())}
     for category in ("Pooling", "Merge", "Blocks"):          # U-Net's pools, concats and conv blocks
-        assert QColor(CATEGORY_COLOURS[category]).name() in colours, category
+        assert QColor(current().category(category)).name() in colours, category
     # the outline of the part in view sits at the input's end of the map (the left)
     visible = window.view.mapToScene(window.view.viewport().rect()).boundingRect()
     outline = window.minimap.to_minimap(visible.center())

@@ -241,12 +241,12 @@ def test_gradient_lines_take_their_layers_colours_from_the_canvas(window, qtbot)
     from PySide6.QtGui import QColor
 
     from graphs import load_graph
-    from gui.canvas.items import CATEGORY_COLOURS
+    from gui.theme import current
     from gui.training.dashboard import layer_colours
 
     colours = layer_colours(load_graph(resources.example("lenet_digits.loom")))
-    assert colours["conv1"] == QColor(CATEGORY_COLOURS["Convolution"]).name()      # as on the canvas
-    assert colours["fc1"] == QColor(CATEGORY_COLOURS["Dense"]).name()
+    assert colours["conv1"] == QColor(current().category("Convolution")).name()      # as on the canvas
+    assert colours["fc1"] == QColor(current().category("Dense")).name()
     assert len({colours["fc1"], colours["fc2"], colours["fc3"]}) == 3               # shades of one hue
 
 
