@@ -40,8 +40,7 @@ CONVOLUTIONS = ("Conv1d", "Conv2d", "ConvTranspose2d")
 class Dashboard(QWidget):
     sample_chosen = Signal(int)
 
-    def __init__(self, checker=None, parent=None) -> None:
-        """``checker``: the document's, so that Predict builds its model from warm caches."""
+    def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.status = QLabel("No run yet: press Train.")
         self.status.setWordWrap(True)
@@ -49,7 +48,7 @@ class Dashboard(QWidget):
         self.changed_note.setStyleSheet(f"color: {current_theme().warning_text}")
         self.curves = CurvesPanel()
         self.gradients = GradientsPanel()
-        self.run_model = RunModel(checker, self)
+        self.run_model = RunModel(self)
         self.filters = FiltersPanel(self.run_model)
         self.activations = ActivationsPanel()
         self.histograms = HistogramsPanel()

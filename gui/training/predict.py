@@ -93,9 +93,9 @@ class DrawingPad(QWidget):
 
 
 class PredictPanel(QWidget):
-    """Predictions of the run's newest weights. The model is checked with the document's checker
-    (its cache already knows the graph, so that is quick) and compiled with its weights in a
-    background thread: the window never waits for a large model to be built."""
+    """Predictions of the run's newest weights, from the run's model (``RunModel``: the run's
+    graph checked with a checker of its own and compiled with its weights in a background
+    thread): the window never waits for a large model to be built."""
 
 
     def __init__(self, run_model: RunModel, parent=None) -> None:

@@ -31,7 +31,7 @@ class TrainingUI(QObject):
         super().__init__(window)
         self.window = window
         self.controller = TrainingController(window)
-        self.dashboard = Dashboard(window.document.checker)
+        self.dashboard = Dashboard()
         self.dock = QDockWidget("Training", window)
         self.dock.setObjectName("Training")
         self.dock.setWidget(self.dashboard)
