@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QApplication
 
 from . import theme as themes
 from .background import wait_for_background_work
+from .commands import files
 from .main_window import MainWindow
 
 
@@ -22,11 +23,11 @@ def run_app(path: str | None, default_example: Path, screenshot: str | None = No
     themes.apply(app, chosen if chosen in themes.CHOICES else "system")   # before anything is drawn
     window = MainWindow(interactive=screenshot is None)
     if path is not None:
-        if not window.open_file(path) and screenshot is not None:
+        if not files.open_file(window.context, path) and screenshot is not None:
             print(f"error: {window.statusBar().currentMessage()}", file=sys.stderr)
             return 2
-    elif not (screenshot is None and window.offer_recovery()):
-        window.open_example(default_example)
+    elif not (screenshot is None and window.autosave.offer_recovery()):
+        files.open_example(window.context, default_example)
     window.show()
     QTimer.singleShot(0, window.view.fit_all)     # once the window has its real size
     if train_epochs is not None:

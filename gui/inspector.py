@@ -1,4 +1,5 @@
-"""The inspector: the selected node's parameters as a form generated from its layer spec.
+"""The inspector: the selected node's parameters (the document's selection, when one node is
+selected) as a form generated from its layer spec.
 
 Each field only accepts what the spec allows (spin box ranges, choices), so a bad value is
 refused where it is typed; an accepted change is one undoable edit."""
@@ -38,6 +39,7 @@ from graphs.operations import OPERATIONS, arguments_text, parse_arguments
 from graphs.specs import ARGS, BOOL, CHOICE, FLOAT, INT, KWARGS, OPERATION, SHAPE
 
 from .document import Checked, Document, Opened, Replaced
+from .selection import SelectionChanged
 from .theme import current as current_theme
 
 INT_LIMIT = 2**31 - 1
@@ -62,7 +64,7 @@ class Inspector(QWidget):
         layout.addWidget(self.shapes)
         layout.addStretch(1)
         document.subscribe(self._on_changes, kinds=(Replaced, Opened, Checked, NodeRenamed, NodeRemoved, NodeAdded,
-                                                    ParamsChanged))
+                                                    ParamsChanged, SelectionChanged))
         self._show_summary()
 
     def show_node(self, node_id: str | None) -> None:
@@ -73,8 +75,9 @@ class Inspector(QWidget):
         for event in changes.of(NodeRenamed):
             if event.old == self.node_id:          # keep showing the node under its new name
                 self.node_id = event.new
-        if changes.has(Replaced, Opened):
-            self.show_node(None)
+        chosen = self.document.selection.node       # one node selected: its settings
+        if changes.has(Replaced, Opened) or (changes.has(SelectionChanged) and chosen != self.node_id):
+            self.show_node(chosen)
         elif changes.has(NodeRenamed, NodeRemoved, NodeAdded, ParamsChanged):
             self.refresh()
         elif changes.has(Checked):

@@ -8,9 +8,12 @@ from PySide6.QtCore import QMimeData, Qt, Signal
 from PySide6.QtWidgets import QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from graphs import categories
+from graphs.blocks import Library
+from graphs.events import BlockChanged
 from graphs.operations import OPERATIONS, PALETTE_PREFIX
 
 from .canvas.view import LAYER_MIME
+from .document import Document, Replaced
 
 TYPE_ROLE = Qt.UserRole + 1
 OPERATIONS_GROUP = "Torch operations"
@@ -83,10 +86,13 @@ class LayerTree(QTreeWidget):
 
 
 class Palette(QWidget):
+    """The layers, and the blocks the document can use: its own, then the built-in ones it does
+    not define itself (kept up to date as blocks are defined or another graph opens)."""
     add_requested = Signal(str)          # double-click: add this type next to the selection
 
-    def __init__(self, parent=None) -> None:
+    def __init__(self, document: Document, builtin: Library, parent=None) -> None:
         super().__init__(parent)
+        self.document, self.builtin = document, builtin
         self.search = QLineEdit(placeholderText="Search layers")
         self.search.setClearButtonEnabled(True)
         self.tree = LayerTree()
@@ -96,6 +102,15 @@ class Palette(QWidget):
         layout.addWidget(self.tree)
         self.search.textChanged.connect(self.filter)
         self.tree.itemDoubleClicked.connect(self._double_clicked)
+        document.subscribe(lambda changes: self.show_blocks(), kinds=(Replaced, BlockChanged))
+        self.show_blocks()
+
+    def show_blocks(self) -> None:
+        graph = self.document.graph
+        own = [(name, body.metadata.get("description", ""), False) for name, body in graph.blocks.items()]
+        builtin = [(name, body.metadata.get("description", ""), True) for name, body in self.builtin.items()
+                   if name not in graph.blocks]
+        self.set_blocks(own + builtin)
 
     def filter(self, text: str) -> None:
         """Show layers whose type, category or description contain the text."""

@@ -40,6 +40,10 @@ class TrainingController(QObject):
     def running(self) -> bool:
         return self.worker is not None and not self.worker.done
 
+    @property
+    def paused(self) -> bool:
+        return self.running and self.current is not None and self.current.status == "paused"
+
     def start(self, graph: Graph, config: TrainingConfig, document: Path | None = None,
               allow_download: bool = False) -> RunRecord:
         """Train a snapshot of ``graph``; ``document`` is the file it was opened from (None: untitled)."""

@@ -33,7 +33,7 @@ def click(window, point: QPoint) -> None:
 
 def drop_from_palette(window, type_name: str, point: QPoint) -> None:
     """The palette's own drag data, delivered to the canvas as a drag-and-drop does."""
-    tree = window.palette.tree
+    tree = window.layer_palette.tree
     mime: QMimeData = tree.mimeData([tree.layer_item(type_name)])
     viewport = window.view.viewport()
     pos = QPointF(point)

@@ -6,6 +6,7 @@ from PySide6.QtWidgets import QLineEdit, QSpinBox
 
 from graphs import Edge, Graph
 from graphs.layout import COLUMN_PITCH
+from gui.commands import editing, files
 from gui.main_window import EXAMPLES
 from tests.gui.driving import click, drag, drop_from_palette, node_point, port_point
 from tests.helpers import chain
@@ -27,9 +28,9 @@ def test_drag_a_layer_from_the_palette_onto_the_canvas(window, qtbot):
     x, y = graph.positions["conv1"]
     assert abs(x - scene_pos.x()) <= 10 and abs(y - scene_pos.y()) <= 10 and x % 20 == 0
     assert "conv1" in window.scene.nodes
-    window.undo_action.trigger()
+    window.commands.action("edit.undo").trigger()
     assert not graph.nodes and not window.scene.nodes
-    window.redo_action.trigger()
+    window.commands.action("edit.redo").trigger()
     assert "conv1" in graph.nodes and "conv1" in window.scene.nodes
 
 
@@ -45,9 +46,9 @@ def test_wire_two_nodes_by_dragging_from_port_to_port(window, qtbot):
     lines = window.scene.nodes["conv1"].lines()
     assert (lines[0], lines[-1]) == ("Conv2d · 112 params", "out 4x6x6")
     assert ", ".join(lines[1:-1]) == "out_channels=4, kernel_size=3, stride=1"     # in full, as it is defined
-    window.undo_action.trigger()
+    window.commands.action("edit.undo").trigger()
     assert graph.edges == [] and not window.scene.edges
-    window.redo_action.trigger()
+    window.commands.action("edit.redo").trigger()
     assert graph.edges == [Edge("input1", "conv1")]
 
 
@@ -70,7 +71,7 @@ def test_moving_a_node_by_dragging_is_one_undo_step(window, qtbot):
     x, y = window.document.graph.positions["relu1"]
     assert (x - start[0], y - start[1]) == (100.0, 60.0)
     assert window.document.undo_stack.count() == steps + 1
-    window.undo_action.trigger()
+    window.commands.action("edit.undo").trigger()
     assert window.document.graph.positions["relu1"] == start
     assert window.scene.nodes["relu1"].pos().x() == start[0]
 
@@ -78,7 +79,7 @@ def test_moving_a_node_by_dragging_is_one_undo_step(window, qtbot):
 def select(window, node_id):
     window.scene.clearSelection()
     click(window, node_point(window, node_id))
-    assert window.scene.selected_node_ids() == [node_id]
+    assert list(window.document.selection.nodes) == [node_id]
 
 
 def open_at(window, graph, node_id, click_it=True):
@@ -106,9 +107,9 @@ def test_edit_a_parameter_in_the_inspector(window, qtbot):
     qtbot.waitUntil(lambda: window.document.report.shapes.get("flatten1") == (432,))
     type_into(field, "0")          # below the minimum: the field does not take it
     assert graph.nodes["conv1"].params["out_channels"] == 12
-    window.undo_action.trigger()
+    window.commands.action("edit.undo").trigger()
     assert graph.nodes["conv1"].params["out_channels"] == 4 and field.value() == 4
-    window.redo_action.trigger()
+    window.commands.action("edit.redo").trigger()
     assert graph.nodes["conv1"].params["out_channels"] == 12
 
 
@@ -141,7 +142,7 @@ def test_rename_in_the_inspector(window, qtbot):
     graph = window.document.graph
     assert "activation" in graph.nodes and Edge("input1", "activation") in graph.edges
     assert "activation" in window.scene.nodes
-    window.undo_action.trigger()
+    window.commands.action("edit.undo").trigger()
     assert "relu1" in graph.nodes and "relu1" in window.scene.nodes
 
 
@@ -157,7 +158,7 @@ def test_one_click_fix_from_the_problems_list(window, qtbot):
     qtbot.waitUntil(lambda: window.document.report.shapes.get("fc1") == (10,))
     assert window.problems.item(0).text() == "No problems."
     assert window.scene.severity_of("fc1") is None
-    window.undo_action.trigger()
+    window.commands.action("edit.undo").trigger()
     assert "flatten1" not in graph.nodes and graph.in_edges("fc1")[0].src == "conv1"
 
 
@@ -168,12 +169,12 @@ def test_errors_mark_the_node_and_clicking_the_problem_selects_it(window, qtbot)
     assert "1 error(s)" in window.check_label.text()
     item = window.problems.item(0)
     qtbot.mouseClick(window.problems.viewport(), Qt.LeftButton, pos=window.problems.visualItemRect(item).center())
-    assert window.scene.selected_node_ids() == ["conv1"]
+    assert list(window.document.selection.nodes) == ["conv1"]
 
 
 def test_double_click_in_the_palette_adds_after_the_selection_and_wires_it(window, qtbot):
     open_at(window, chain("ReLU", input_shape=[4]), "relu1")
-    tree = window.palette.tree
+    tree = window.layer_palette.tree
     item = tree.layer_item("Linear")
     tree.scrollToItem(item)
     rect = tree.visualItemRect(item)
@@ -186,7 +187,7 @@ def test_double_click_in_the_palette_adds_after_the_selection_and_wires_it(windo
     assert graph.positions["fc1"][0] == graph.positions["relu1"][0] + COLUMN_PITCH
     assert graph.positions["output1"][0] == graph.positions["fc1"][0] + COLUMN_PITCH
     assert window.scene.nodes["output1"].pos().x() == graph.positions["output1"][0]
-    window.undo_action.trigger()
+    window.commands.action("edit.undo").trigger()
     assert "fc1" not in graph.nodes and Edge("relu1", "output1") in graph.edges
 
 
@@ -204,16 +205,16 @@ def test_drops_land_where_they_are_dropped_without_the_view_jumping(window, qtbo
 
 
 def test_palette_search_filters_by_name_and_description(window, qtbot):
-    qtbot.keyClicks(window.palette.search, "pool")
+    qtbot.keyClicks(window.layer_palette.search, "pool")
     # the built-in blocks whose descriptions speak of pooling, then the pooling layers, then the
     # pooling operations a Function node can call
-    assert window.palette.visible_types() == ["VGGStage", "Inception", "MaxPool1d", "MaxPool2d", "AvgPool2d",
+    assert window.layer_palette.visible_types() == ["VGGStage", "Inception", "MaxPool1d", "MaxPool2d", "AvgPool2d",
                                               "AdaptiveAvgPool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
                                               "adaptive_max_pool2d", "avg_pool1d", "avg_pool2d", "max_pool1d",
                                               "max_pool2d"]
-    window.palette.search.clear()
-    qtbot.keyClicks(window.palette.search, "skip connections")
-    assert window.palette.visible_types() == ["Add"]
+    window.layer_palette.search.clear()
+    qtbot.keyClicks(window.layer_palette.search, "skip connections")
+    assert window.layer_palette.visible_types() == ["Add"]
 
 
 def test_copy_paste_duplicate_and_delete(window, qtbot):
@@ -221,22 +222,22 @@ def test_copy_paste_duplicate_and_delete(window, qtbot):
     graph = window.document.graph
     window.scene.nodes["fc1"].setSelected(True)
     window.scene.nodes["relu1"].setSelected(True)
-    window.copy()
-    window.paste()
+    editing.copy(window.context)
+    editing.paste(window.context)
     assert "fc2" in graph.nodes and "relu2" in graph.nodes and Edge("fc2", "relu2") in graph.edges
     assert graph.nodes["fc2"].params["out_features"] == 8
-    assert sorted(window.scene.selected_node_ids()) == ["fc2", "relu2"]
+    assert sorted(list(window.document.selection.nodes)) == ["fc2", "relu2"]
     QTest.keyClick(window.view.viewport(), Qt.Key_Delete)      # the Edit menu's shortcut
     assert "fc2" not in graph.nodes and "relu2" not in graph.nodes
     window.scene.clearSelection()
     window.scene.nodes["relu1"].setSelected(True)
-    window.duplicate()
+    editing.duplicate(window.context)
     assert "relu2" in graph.nodes
     window.scene.clearSelection()
     window.scene.nodes["fc1"].setSelected(True)
-    window.cut()
+    editing.cut(window.context)
     assert "fc1" not in graph.nodes and Edge("fc1", "relu1") not in graph.edges
-    window.undo_action.trigger()
+    window.commands.action("edit.undo").trigger()
     assert "fc1" in graph.nodes and Edge("fc1", "relu1") in graph.edges
 
 
@@ -245,10 +246,10 @@ def test_auto_layout_orders_columns_along_the_wires(window, qtbot):
     for n in g.nodes:
         g.positions[n] = (0.0, 0.0)
     window.document.replace(g, None)
-    window.auto_layout()
+    editing.auto_layout(window.context)
     xs = [window.document.graph.positions[n][0] for n in ("input1", "relu1", "sigmoid1", "output1")]
     assert xs == sorted(xs) and len(set(xs)) == 4
-    window.undo_action.trigger()
+    window.commands.action("edit.undo").trigger()
     assert window.document.graph.positions["relu1"] == (0.0, 0.0)
 
 
@@ -258,7 +259,7 @@ def test_the_checks_as_you_edit_include_the_data_set_and_match_the_check_command
     from pathlib import Path
 
     from graphs import save_graph
-    window.open_example(EXAMPLES / "lenet_digits.loom")
+    files.open_example(window.context, EXAMPLES / "lenet_digits.loom")
     graph = window.document.graph
     qtbot.waitUntil(lambda: window.document.data is not None, timeout=30_000)
     assert "checks pass" in window.check_label.text()
@@ -290,7 +291,7 @@ def test_escape_cancels_a_wire_being_drawn(window, qtbot):
     viewport = window.view.viewport()
     QTest.mousePress(viewport, Qt.LeftButton, Qt.NoModifier, start)
     QTest.mouseMove(viewport, (start + end) / 2)
-    assert window.scene._wire is not None
+    assert window.gestures.wire.preview is not None
     QTest.keyClick(viewport, Qt.Key_Escape)
     QTest.mouseMove(viewport, end)
     QTest.mouseRelease(viewport, Qt.LeftButton, Qt.NoModifier, end)
@@ -299,7 +300,7 @@ def test_escape_cancels_a_wire_being_drawn(window, qtbot):
 
 
 def test_the_help_menu_lists_the_shortcuts(window):
-    shortcuts = dict(window.shortcuts())
+    shortcuts = dict(window.commands.shortcuts())
     assert shortcuts["Train"] == "F5" and shortcuts["Undo"] == "Ctrl+Z" and shortcuts["Save"] == "Ctrl+S"
     assert shortcuts["Cancel the wire being drawn"] == "Esc"
-    assert [a.text() for a in window.menus["help"].actions()] == ["&Keyboard Shortcuts", "&About NetLoom"]
+    assert [a.text() for a in window.commands.menu("&Help").actions()] == ["&Keyboard Shortcuts", "&About NetLoom"]

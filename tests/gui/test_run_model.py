@@ -2,6 +2,7 @@
 that the document's checker goes on knowing the document (a check after it visits no node)."""
 
 import torch
+from PySide6.QtWidgets import QWidget
 from safetensors.torch import save_file
 
 from engine import compile_graph
@@ -24,7 +25,9 @@ def test_building_a_run_model_leaves_the_documents_checker_untouched(qtbot, tmp_
     record = RunRecord("run 1", {})
     record.graph_text = dumps_graph(snapshot)
     record.latest["checkpoint"] = str(tmp_path / "epoch1.safetensors")
-    run_model = RunModel()
+    panel = QWidget()                  # the dashboard that owns it in the window
+    qtbot.addWidget(panel)
+    run_model = RunModel(panel)
     problems = []
     run_model.listeners.append(problems.append)
     run_model.follow(record)

@@ -64,11 +64,11 @@ def test_the_dark_toolbar_draws_train_and_fit_light(qtbot):
         window = MainWindow(interactive=False)
         qtbot.addWidget(window)
         for text in ("&Train", "&Fit to Window", "&Stop"):
-            action = next(a for a in window.toolbar.actions() if a.text() == text)
+            action = next(a for a in window.commands.toolbar.actions() if a.text() == text)
             image = action.icon().pixmap(24, 24).toImage()
             opaque = [image.pixelColor(x, y) for x in range(24) for y in range(24) if image.pixelColor(x, y).alpha() > 100]
             assert opaque and min(c.lightness() for c in opaque) > 180, text       # light on the dark bar
-        colourful = next(a for a in window.toolbar.actions() if a.text() == "&Open...").icon().pixmap(24, 24).toImage()
+        colourful = next(a for a in window.commands.toolbar.actions() if a.text() == "&Open...").icon().pixmap(24, 24).toImage()
         hues = {colourful.pixelColor(x, y).hue() for x in range(24) for y in range(24)
                 if colourful.pixelColor(x, y).alpha() > 100}
         assert len(hues) > 1                          # a coloured icon keeps its colours

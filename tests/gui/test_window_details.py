@@ -7,10 +7,11 @@ that can be seen; an Outputs tab for autoencoders and regression; a plane to cli
 lines in their layers' canvas colours; the dark theme."""
 
 import resources
+from gui.commands import blocks, files
 
 
 def test_the_inspector_introduces_the_example_until_a_node_is_selected(window, qtbot):
-    window.open_file(resources.example("lenet_digits.loom"))
+    files.open_file(window.context, resources.example("lenet_digits.loom"))
     text = window.inspector.shapes.text()
     assert window.inspector.title.text().startswith("<b>LeNet")
     assert "Press Train" in text
@@ -25,32 +26,34 @@ def test_the_inspector_introduces_the_example_until_a_node_is_selected(window, q
 
 
 def test_inside_an_open_block_the_summary_is_the_block(window, qtbot):
-    window.open_file(resources.example("resnet18.loom"))
-    window.open_block("layer1")
+    files.open_file(window.context, resources.example("resnet18.loom"))
+    blocks.open_block(window.context, "layer1")
     assert window.inspector.title.text() == "<b>BasicBlock</b> (block)"
     assert "7 layers, 73,984 parameters" in window.inspector.shapes.text()
 
 
 def test_toolbar_buttons_keep_their_place_when_undo_learns_what_it_undoes(window, qtbot):
-    window.open_file(resources.example("lenet_digits.loom"))
-    toolbar = window.toolbar
-    train = toolbar.widgetForAction(window.training.train_action)
+    files.open_file(window.context, resources.example("lenet_digits.loom"))
+    toolbar = window.commands.toolbar
+    undo, redo = window.commands.action("edit.undo"), window.commands.action("edit.redo")
+    train = toolbar.widgetForAction(window.commands.action("train.start"))
     before = train.geometry()
-    assert not window.tool_undo.isEnabled()
+    assert not undo.isEnabled()
     window.document.try_edit(lambda: window.document.graph.set_params_edit("fc1", out_features=100))
     qtbot.wait(50)
-    assert window.tool_undo.isEnabled() and window.tool_undo.toolTip() == "Undo Change out_features of fc1"
-    assert toolbar.widgetForAction(window.tool_undo).text() == "Undo"
+    assert undo.isEnabled() and undo.toolTip() == "Undo Change out_features of fc1"
+    assert toolbar.widgetForAction(undo).text() == "Undo"
+    assert undo.text() == "&Undo Change out_features of fc1"          # the menu says what it undoes
     assert train.geometry() == before
-    assert not toolbar.widgetForAction(window.training.train_action).icon().isNull()
-    window.tool_undo.trigger()
-    assert window.document.graph.nodes["fc1"].params["out_features"] == 120 and window.tool_redo.isEnabled()
+    assert not toolbar.widgetForAction(window.commands.action("train.start")).icon().isNull()
+    undo.trigger()
+    assert window.document.graph.nodes["fc1"].params["out_features"] == 120 and redo.isEnabled()
 
 
 def test_the_gradient_key_is_one_closable_row_that_covers_no_node(window, qtbot):
     from PySide6.QtWidgets import QToolButton
 
-    window.open_file(resources.example("lenet_digits.loom"))
+    files.open_file(window.context, resources.example("lenet_digits.loom"))
     legend = window.training.legend
     legend.place()
     legend.show()
@@ -91,7 +94,7 @@ def test_epochs_are_set_from_the_toolbar_into_the_file_in_one_undo_step(window, 
     from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest
 
-    window.open_file(resources.example("lenet_digits.loom"))
+    files.open_file(window.context, resources.example("lenet_digits.loom"))
     box = window.training.epochs_box
     assert box.value() == window.document.graph.training["epochs"]
     box.selectAll()
@@ -217,7 +220,7 @@ def test_predict_on_two_dimensional_points_asks_the_model_about_a_clicked_point(
     from engine.data import load_dataset
 
     predict = window.training.dashboard.predict
-    window.training.dock.show()
+    window.docks["Training"].show()
     window.training.dashboard.tabs.setCurrentWidget(predict)
     predict.set_data(load_dataset("spiral"))
     qtbot.waitUntil(predict.plane.isVisible)
@@ -268,7 +271,7 @@ def test_the_dark_theme_darkens_the_canvas_the_nodes_and_the_plots(window, qtbot
     try:
         assert themes.apply(app, "dark") is themes.DARK and app.style == "Fusion"
         assert app.palette.color(app.palette.ColorRole.Window).lightness() < 60
-        window.open_file(resources.example("lenet_digits.loom"))
+        files.open_file(window.context, resources.example("lenet_digits.loom"))
         window.scene.update()
         shot = window.view.viewport().grab().toImage()
         assert shot.pixelColor(3, 3).lightness() < 40                         # the canvas
