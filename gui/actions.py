@@ -5,6 +5,7 @@ the document says after each change of it (or of the undo stack, or of training)
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
@@ -100,7 +101,7 @@ class CommandActions(QObject):
             if command.group:
                 group = self._groups.setdefault(command.group, QActionGroup(self.window))
                 group.addAction(action)
-        action.triggered.connect(lambda checked=False, c=command: self._run(c, self.context))
+        action.triggered.connect(partial(self._run, command, self.context))
         return action
 
     def _in_menu(self, path: str, deep: bool = False, context: Context | None = None) -> list[Command]:
@@ -144,7 +145,7 @@ class CommandActions(QObject):
                 menu.addAction(self._actions[command.id])
             else:
                 text = command.context_text(context) if command.context_text else command.name
-                menu.addAction(text, lambda c=command: self._run(c, context))
+                menu.addAction(text, partial(self._run, command, context))
 
     def _add_submenu(self, menu: QMenu, path: str, title: str, context: Context | None) -> None:
         if context is None:
@@ -164,7 +165,7 @@ class CommandActions(QObject):
             target = menu
             if choice.group:
                 target = groups.get(choice.group) or groups.setdefault(choice.group, menu.addMenu(choice.group))
-            target.addAction(choice.text, lambda c=command, v=choice.value: self._run(c, context, v))
+            target.addAction(choice.text, partial(self._run, command, context, choice.value))
 
     # ------------------------------------------------------------------ keeping up
     def _run(self, command: Command, context: Context, *value) -> None:

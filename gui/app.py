@@ -16,7 +16,8 @@ from .main_window import MainWindow
 
 def run_app(path: str | None, default_example: Path, screenshot: str | None = None,
             train_epochs: int | None = None, theme: str | None = None) -> int:
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     app.setApplicationName("NetLoom")
     app.setOrganizationName("NetLoom")
     chosen = theme or str(QSettings("NetLoom", "NetLoom").value("theme", "system"))
@@ -35,9 +36,12 @@ def run_app(path: str | None, default_example: Path, screenshot: str | None = No
         def after_run(record):
             if screenshot is not None:
                 QTimer.singleShot(300, lambda: _screenshot_when_idle(app, window, screenshot))
+
+        def train() -> None:
+            if not window.training.train(train_epochs) and screenshot is not None:
+                _screenshot_when_idle(app, window, screenshot)      # no run: picture why (the problems)
         window.training.controller.ended.connect(after_run)
-        QTimer.singleShot(0, lambda: window.training.train(train_epochs) or (
-            screenshot is not None and _screenshot_when_idle(app, window, screenshot)))
+        QTimer.singleShot(0, train)
     elif screenshot is not None:
         QTimer.singleShot(0, lambda: _screenshot_when_idle(app, window, screenshot))
     code = app.exec()

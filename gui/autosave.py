@@ -5,7 +5,7 @@ that windows which did not close normally left is offered back."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Protocol
 
 from PySide6.QtCore import QObject, QTimer
 
@@ -18,14 +18,18 @@ from .window_port import QtWindowPort
 AUTOSAVE_MS = 60_000
 
 
-class Autosave(QObject):
-    """``new_window``: another window like this one's, for the second and further copies restored;
-    it has an ``autosave`` of its own."""
+class RecoveringWindow(Protocol):
+    autosave: Autosave
 
-    def __init__(self, document: Document, port: QtWindowPort, new_window: Callable[[], Any],
-                 parent: QObject | None = None) -> None:
+
+class Autosave(QObject):
+    """The autosave of ``window``; ``new_window`` makes another window like it, for the second and
+    further copies restored."""
+
+    def __init__(self, document: Document, port: QtWindowPort, window: RecoveringWindow,
+                 new_window: Callable[[], RecoveringWindow], parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.document, self.port, self.new_window = document, port, new_window
+        self.document, self.port, self.window, self.new_window = document, port, window, new_window
         self.recovery = RecoveryFile()
         self.timer = QTimer(self, interval=AUTOSAVE_MS)
         self.timer.timeout.connect(self.autosave)
@@ -46,17 +50,17 @@ class Autosave(QObject):
         except (GraphFileError, OSError) as err:
             self.port.say(f"Autosave failed: {err}")
 
-    def offer_recovery(self) -> list:
+    def offer_recovery(self) -> list[RecoveringWindow]:
         """Offer every copy that windows which did not close normally left; the windows that show
         restored work. The first restored copy opens in this window, the others in their own."""
         found, problems = leftovers()
         for problem in problems:
             self.port.say(f"A recovery copy cannot be read: {problem}")
-        restored: list = []
+        restored: list[RecoveringWindow] = []
         for leftover in found:
             answer = self.port.ask_restore(leftover)
             if answer == "restore":
-                window = self.port.window if not restored else self.new_window()
+                window = self.window if not restored else self.new_window()
                 if window.autosave.restore(leftover):
                     restored.append(window)
             elif answer == "discard":

@@ -57,7 +57,7 @@ class Inspector(QWidget):
         self.form = QFormLayout(self.form_host)
         self.shapes = QLabel("")
         self.shapes.setWordWrap(True)
-        self.shapes.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.shapes.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
         layout.addWidget(self.form_host)
@@ -95,7 +95,7 @@ class Inspector(QWidget):
         node = graph.nodes[self.node_id]
         for name, widget in self.fields.items():
             if name == "__id__":
-                if not widget.hasFocus():
+                if isinstance(widget, QLineEdit) and not widget.hasFocus():
                     widget.setText(node.id)
             elif (ref_name(node.params[name]) is not None) != isinstance(widget, _BlockParameter):
                 self._build()           # a value became the block's parameter, or the other way
@@ -241,7 +241,9 @@ class Inspector(QWidget):
     def _refuse(self, spec: ParamSpec, widget: QWidget, message: str) -> None:
         """A value the spec does not allow: say why and put the current value back."""
         self.document.message.emit(f"{self.node_id}: {message}")
-        _set_value(widget, spec, self.document.shown.nodes[self.node_id].params[spec.name])
+        node = self.document.shown.nodes.get(self.node_id or "")
+        if node is not None:
+            _set_value(widget, spec, node.params[spec.name])
 
     def _rename(self, field: QLineEdit) -> None:
         new = field.text().strip()
@@ -282,13 +284,13 @@ def _editor_for(spec: ParamSpec) -> QWidget:
         box.setKeyboardTracking(False)     # commit on Enter or focus change, not on every digit
         return box
     if spec.kind == FLOAT:
-        box = QDoubleSpinBox()
-        box.setDecimals(6)
-        box.setRange(spec.minimum if spec.minimum is not None else -1e9,
-                     spec.maximum if spec.maximum is not None else 1e9)
-        box.setSingleStep(0.01 if (spec.maximum or 10) <= 1 else 0.1)
-        box.setKeyboardTracking(False)
-        return box
+        real = QDoubleSpinBox()
+        real.setDecimals(6)
+        real.setRange(spec.minimum if spec.minimum is not None else -1e9,
+                      spec.maximum if spec.maximum is not None else 1e9)
+        real.setSingleStep(0.01 if (spec.maximum or 10) <= 1 else 0.1)
+        real.setKeyboardTracking(False)
+        return real
     if spec.kind == BOOL:
         return QCheckBox()
     if spec.kind == CHOICE:
@@ -382,7 +384,7 @@ def _on_change(widget: QWidget, spec: ParamSpec, commit, refuse) -> None:
             typed.editingFinished.connect(commit_operation)
     elif isinstance(widget, QComboBox):
         widget.currentTextChanged.connect(commit)
-    else:
+    elif isinstance(widget, QLineEdit):
         def commit_text():
             try:
                 value = spec.validate(_parse(spec, widget.text()))

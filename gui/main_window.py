@@ -44,6 +44,8 @@ _EXTRA_WINDOWS: list[MainWindow] = []
 
 
 class MainWindow(QMainWindow):
+    commands: CommandActions           # the menus and toolbar (the Help menu lists their shortcuts)
+
     def __init__(self, interactive: bool = True) -> None:
         super().__init__()
         self.document = Document(parent=self)
@@ -59,7 +61,7 @@ class MainWindow(QMainWindow):
         self.context = Context(self.document, self.port)
         self.training = TrainingUI(self.context, self.scene, self.view, self)
         self.model_io = ModelIO(self.context, self.training.trained_weights, self)
-        self.autosave = Autosave(self.document, self.port, self.open_new_window, self)
+        self.autosave = Autosave(self.document, self.port, self, self.open_new_window, self)
         self.docks = {title: self._dock(title, widget, area) for title, widget, area in (
             ("Layers", self.layer_palette, Qt.DockWidgetArea.LeftDockWidgetArea),
             ("Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea),

@@ -4,6 +4,7 @@ the theme, Find, Quit, and Help (the keyboard shortcuts, About)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 from PySide6.QtWidgets import QMessageBox, QWidget
 
@@ -28,9 +29,7 @@ def window_commands(view: GraphView, minimap: Minimap, find_bar: FindBar, close:
                 standard_keys="ZoomOut"),
         Command("view.minimap", "&Minimap", lambda ctx: minimap.set_enabled(not minimap.enabled), (Place(VIEW),),
                 keys="Ctrl+Shift+M", checked=lambda ctx: minimap.enabled),
-        *(Command(f"view.theme.{choice}", choice.capitalize(), lambda ctx, c=choice: choose_theme(ctx, c),
-                  (Place(VIEW + "/&Theme"),), checked=lambda ctx, c=choice: ctx.window.setting("theme", "system") == c,
-                  group="theme") for choice in themes.CHOICES),
+        *(_theme_command(choice) for choice in themes.CHOICES),
         Command("edit.find", "&Find...", lambda ctx: find_bar.open(), (Place(EDIT, 4),), standard_keys="Find"),
         Command("edit.find_next", "Find &Next", lambda ctx: find_bar.next(), (Place(EDIT, 4),), keys="F3"),
         Command("edit.find_previous", "Find Pre&vious", lambda ctx: find_bar.previous(), (Place(EDIT, 4),),
@@ -53,6 +52,12 @@ def help_commands(parent: QWidget, shortcuts: Callable[[], list[tuple[str, str]]
                                                        "neural networks visually.")
     return [Command("help.shortcuts", "&Keyboard Shortcuts", show_shortcuts, (Place(HELP),), standard_keys="HelpContents"),
             Command("help.about", "&About NetLoom", show_about, (Place(HELP),))]
+
+
+def _theme_command(choice: str) -> Command:
+    return Command(f"view.theme.{choice}", choice.capitalize(), partial(choose_theme, choice=choice),
+                   (Place(VIEW + "/&Theme"),), checked=lambda ctx: ctx.window.setting("theme", "system") == choice,
+                   group="theme")
 
 
 def choose_theme(ctx: Context, choice: str) -> None:

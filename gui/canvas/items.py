@@ -271,7 +271,7 @@ def _far_label(type_name: str, base: QFont, rect: QRectF) -> tuple[str, QFont]:
     if type_name not in _FAR_LABELS:
         box = rect.adjusted(3, 2, -3, -2)
         split = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", type_name)
-        best = (type_name, 6.0)
+        best: tuple[str, float] = (type_name, 6.0)
         for text in (type_name, split):
             for size in (28, 26, 24, 22, 20, 17, 14, 12, 10, 8):
                 font.setPointSizeF(size)
@@ -281,8 +281,8 @@ def _far_label(type_name: str, base: QFont, rect: QRectF) -> tuple[str, QFont]:
                         best = (text, size)
                     break
         _FAR_LABELS[type_name] = best
-    text, size = _FAR_LABELS[type_name]
-    font.setPointSizeF(size)
+    text, points = _FAR_LABELS[type_name]
+    font.setPointSizeF(points)
     return text, font
 
 

@@ -4,7 +4,7 @@ turn gestures into edits. The scene itself never writes to the document."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF
+from PySide6.QtCore import QPointF, QRect, QRectF
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsSceneMouseEvent
 
@@ -341,8 +341,8 @@ class GraphScene(QGraphicsScene):
             super().keyPressEvent(event)
 
     # ------------------------------------------------------------------ background
-    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
-        theme = current_theme()
+    def drawBackground(self, painter: QPainter, exposed: QRectF | QRect) -> None:
+        rect, theme = QRectF(exposed), current_theme()
         painter.fillRect(rect, QColor(theme.canvas))
         scale = painter.worldTransform().m11()
         if scale < 0.35:          # zoomed far out: a grid would only be noise (and slow)

@@ -10,6 +10,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton
 
 from ..theme import current as current_theme
+from .view import GraphView
 
 VANISHING, EXPLODING = 1e-6, 1e2
 DEAD_BADGE_SHARE = 0.5
@@ -54,8 +55,9 @@ class GradientLegend(QFrame):
     """A key to the colours: one compact row in the canvas's lower right corner while they are
     shown, with a button to close it (it comes back with the next run)."""
 
-    def __init__(self, parent) -> None:
-        super().__init__(parent)
+    def __init__(self, view: GraphView) -> None:
+        super().__init__(view)
+        self.view = view                    # the canvas, told how much of its bottom the key takes
         self.setObjectName("GradientLegend")
         theme = current_theme()
         self.setStyleSheet(f"#GradientLegend {{ background: {theme.plot_background}; border: 1px solid {theme.grid}; }}"
@@ -73,8 +75,7 @@ class GradientLegend(QFrame):
         close.setAutoRaise(True)
         close.setToolTip("Hide the key (it comes back with the next run)")
         close.clicked.connect(self.hide)
-        self.view = None                    # the canvas view, told how much of its bottom the key takes
-        parent.viewport().installEventFilter(self)   # stay in the corner as the canvas is resized (a dock opens)
+        view.viewport().installEventFilter(self)   # stay in the corner as the canvas is resized (a dock opens)
         row.addWidget(self.text)
         row.addWidget(close)
         self.adjustSize()
@@ -83,7 +84,7 @@ class GradientLegend(QFrame):
     def place(self) -> None:
         """Lower right corner of the canvas. The key is a child of the view, not of its viewport:
         the view scrolls its viewport's children along with the drawing."""
-        area = self.parentWidget().viewport().geometry()
+        area = self.view.viewport().geometry()
         self.adjustSize()
         self.move(area.right() - self.width() - 12, area.bottom() - self.height() - 12)
 
@@ -94,5 +95,4 @@ class GradientLegend(QFrame):
 
     def setVisible(self, visible: bool) -> None:     # noqa: N802 - Qt's name; show() and hide() come here
         super().setVisible(visible)
-        if self.view is not None:
-            self.view.bottom_reserve = self.height() + 16 if visible else 0
+        self.view.bottom_reserve = self.height() + 16 if visible else 0

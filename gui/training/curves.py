@@ -78,7 +78,8 @@ class CurvesPanel(QWidget):
             line.setClipToView(True)
         self.markers: list[pg.InfiniteLine] = []
 
-        self.smoothing = QSlider(Qt.Horizontal, minimum=0, maximum=95, value=0)
+        self.smoothing = QSlider(Qt.Orientation.Horizontal)
+        self.smoothing.setRange(0, 95)
         self.smoothing.setToolTip("Smoothing of the per-step loss")
         self.log_scale = QCheckBox("log scale")
         self.log_scale.toggled.connect(lambda on: self.loss_plot.setLogMode(y=on))

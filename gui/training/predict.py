@@ -68,7 +68,7 @@ class DrawingPad(QWidget):
         self._paint_at(event.position())
 
     def mouseMoveEvent(self, event) -> None:
-        if event.buttons() & Qt.LeftButton:
+        if event.buttons() & Qt.MouseButton.LeftButton:
             self._paint_at(event.position())
 
     def mouseReleaseEvent(self, event) -> None:
@@ -247,7 +247,7 @@ class PredictPanel(QWidget):
         self.chart.clear()
         self.chart.addItem(pg.BarGraphItem(x=np.arange(len(probabilities)), height=probabilities, width=0.7,
                                            brush=current_theme().training_series))
-        names = self.data.class_names if self.data is not None else []
+        names: list[str] = list(self.data.class_names) if self.data is not None else []
         best = int(np.argmax(probabilities))
         label = names[best] if best < len(names) else str(best)
         self.chart.getAxis("bottom").setTicks([[(i, n) for i, n in enumerate(names[: len(probabilities)])]])

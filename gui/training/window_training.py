@@ -42,7 +42,6 @@ class TrainingUI(QObject):
         self.controller = TrainingController(self)
         self.dashboard = Dashboard()
         self.legend = GradientLegend(view)
-        self.legend.view = view
         self.epochs_box = QSpinBox(minimum=1, maximum=100_000, prefix="epochs ")    # how long, beside Train
         self.epochs_box.setObjectName("epochs")
         self.epochs_box.setToolTip("Passes over the training data (saved in the file's training settings)")
