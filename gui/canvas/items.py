@@ -1,14 +1,15 @@
 """What the canvas draws: nodes with their ports, and wires labelled with their tensor shape.
 
 Items only paint what the document and the latest check report say; they hold no model data
-of their own beyond the id they stand for.
+of their own beyond the id they stand for. What they read of the canvas they are on is
+``Canvas`` (the scene is one), so that they need not know the scene that makes them.
 """
 
 from __future__ import annotations
 
 import re
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPainterPathStroker, QPen
@@ -23,11 +24,9 @@ from graphs import ERROR, FUNCTION, Edge
 from graphs.blocks import ref_name
 from graphs.operations import call_text
 
+from ..document import Document
 from ..theme import Theme
 from ..theme import current as current_theme
-
-if TYPE_CHECKING:
-    from .scene import GraphScene
 
 NODE_WIDTH = 180.0
 HEADER = 22.0
@@ -54,6 +53,20 @@ def compact(number: int) -> str:
         if number >= size:
             return f"{number / size:.1f}{unit}".replace(".0" + unit, unit)
     return str(number)
+
+
+class Canvas(Protocol):
+    """What items read from the scene that shows them."""
+    document: Document
+    nodes: dict[str, NodeItem]
+    edges: dict[Edge, EdgeItem]
+    building: bool                  # every item is being made: wire labels are placed once at the end
+
+    def severity_of(self, node_id: str) -> str | None: ...
+
+    def labels_wire(self, edge: Edge) -> bool: ...
+
+    def first_turns(self, edge: Edge) -> list[float]: ...
 
 
 _PORT_TOOLS: dict[str, tuple[QPen, QBrush, QBrush]] = {}
@@ -92,7 +105,7 @@ class Port:
 
 
 class NodeItem(QGraphicsItem):
-    def __init__(self, scene: GraphScene, node_id: str) -> None:
+    def __init__(self, scene: Canvas, node_id: str) -> None:
         super().__init__()
         self.graph_scene, self.node_id = scene, node_id
         # No geometry notifications (a Python call per change of every item): the scene moves
@@ -290,7 +303,7 @@ class EdgeItem(QGraphicsPathItem):
     """A wire: from an output port to an input port, through the bends its route gives (a
     laid-out skip connection), with its tensor shape written where there is room for it."""
 
-    def __init__(self, scene: GraphScene, edge: Edge) -> None:
+    def __init__(self, scene: Canvas, edge: Edge) -> None:
         super().__init__()
         self.graph_scene, self.edge = scene, edge
         self.overlay: QColor | None = None
@@ -313,7 +326,7 @@ class EdgeItem(QGraphicsPathItem):
             return
         a = src.port_position(self.edge.src_port, True)
         b = dst.port_position(self.edge.dst_port, False)
-        via = [QPointF(x, y) for x, y in scene.shown_graph.routes.get(self.edge, ())]
+        via = [QPointF(x, y) for x, y in scene.document.shown.routes.get(self.edge, ())]
         self.prepareGeometryChange()
         self.setPath(wire_path(a, b, via))
         self._shape = None

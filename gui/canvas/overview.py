@@ -10,23 +10,20 @@ picture is recorded again only after the graph or its marks changed.
 from __future__ import annotations
 
 import gc
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen, QPicture
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem
 
 from ..theme import current as current_theme
-
-if TYPE_CHECKING:
-    from .scene import GraphScene
+from .items import Canvas
 
 FAR_ZOOM = 0.3          # below this a node's text is unreadable and the overview takes over
 FAR_MIN_NODES = 1500    # smaller graphs paint their own items at any zoom
 
 
 class OverviewItem(QGraphicsItem):
-    def __init__(self, scene: GraphScene) -> None:
+    def __init__(self, scene: Canvas) -> None:
         super().__init__()
         self.graph_scene = scene
         self._picture: QPicture | None = None
@@ -54,7 +51,7 @@ class OverviewItem(QGraphicsItem):
         for node_id, node_item in scene.nodes.items():
             rect = node_item.sceneBoundingRect()
             bounds = bounds.united(rect)
-            category = scene.shown_graph.nodes[node_id].spec.category if node_id in scene.shown_graph.nodes else ""
+            category = scene.document.shown.nodes[node_id].spec.category if node_id in scene.document.shown.nodes else ""
             boxes.setdefault(theme.category(category), []).append(rect)
             mark = theme.severity(scene.severity_of(node_id))
             if mark is not None:
