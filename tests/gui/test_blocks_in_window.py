@@ -66,11 +66,3 @@ def test_a_block_from_the_palette_drops_onto_the_canvas_as_a_use(window):
     added = [n for n in graph.nodes.values() if n.type == "BasicBlock" and n.id != "layer1"]
     assert len(added) == 1 and added[0].params == {"repeat": 1, "channels": 64}
     assert [p.name for p in added[0].spec.inputs] == ["x"]
-
-
-def test_grouping_a_model_input_is_refused_with_a_reason(window):
-    files.open_file(window.context, resources.example("lenet_digits.loom"))
-    _select(window, "input1", "conv1")
-    QTest.keyClick(window, Qt.Key_G, Qt.ControlModifier)
-    assert "input1 is an Input of the model" in window.statusBar().currentMessage()
-    assert not window.document.graph.blocks

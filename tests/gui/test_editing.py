@@ -1,12 +1,12 @@
 """Building and changing a graph with the mouse and keyboard, and undoing every step."""
 
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLineEdit, QSpinBox
 
 from graphs import Edge, Graph
 from graphs.layout import COLUMN_PITCH
-from gui.commands import editing, files
+from gui.commands import files
 from gui.main_window import EXAMPLES
 from tests.gui.driving import click, drag, drop_from_palette, node_point, port_point
 from tests.helpers import chain
@@ -217,40 +217,22 @@ def test_palette_search_filters_by_name_and_description(window, qtbot):
     assert window.layer_palette.visible_types() == ["Add"]
 
 
-def test_copy_paste_duplicate_and_delete(window, qtbot):
+def test_the_edit_keys_copy_paste_and_delete_what_is_selected_on_the_canvas(window, qtbot):
     window.document.replace(chain(("Linear", {"out_features": 8}), "ReLU", input_shape=[4]), None)
     graph = window.document.graph
-    window.scene.nodes["fc1"].setSelected(True)
+    window.scene.nodes["fc1"].setSelected(True)              # as a rubber band selects
     window.scene.nodes["relu1"].setSelected(True)
-    editing.copy(window.context)
-    editing.paste(window.context)
+    assert sorted(window.document.selection.nodes) == ["fc1", "relu1"]
+    viewport = window.view.viewport()
+    QTest.keyClick(viewport, Qt.Key_C, Qt.ControlModifier)     # the Edit menu's shortcuts
+    QTest.keyClick(viewport, Qt.Key_V, Qt.ControlModifier)
     assert "fc2" in graph.nodes and "relu2" in graph.nodes and Edge("fc2", "relu2") in graph.edges
-    assert graph.nodes["fc2"].params["out_features"] == 8
-    assert sorted(list(window.document.selection.nodes)) == ["fc2", "relu2"]
-    QTest.keyClick(window.view.viewport(), Qt.Key_Delete)      # the Edit menu's shortcut
-    assert "fc2" not in graph.nodes and "relu2" not in graph.nodes
-    window.scene.clearSelection()
-    window.scene.nodes["relu1"].setSelected(True)
-    editing.duplicate(window.context)
-    assert "relu2" in graph.nodes
-    window.scene.clearSelection()
-    window.scene.nodes["fc1"].setSelected(True)
-    editing.cut(window.context)
-    assert "fc1" not in graph.nodes and Edge("fc1", "relu1") not in graph.edges
+    # the pasted nodes are the selection, and the canvas shows them selected
+    assert sorted(n for n, item in window.scene.nodes.items() if item.isSelected()) == ["fc2", "relu2"]
+    QTest.keyClick(viewport, Qt.Key_Delete)
+    assert "fc2" not in graph.nodes and "relu2" not in graph.nodes and not window.scene.selectedItems()
     window.commands.action("edit.undo").trigger()
-    assert "fc1" in graph.nodes and Edge("fc1", "relu1") in graph.edges
-
-
-def test_auto_layout_orders_columns_along_the_wires(window, qtbot):
-    g = chain("ReLU", "Sigmoid", input_shape=[4])
-    for n in g.nodes:
-        g.positions[n] = (0.0, 0.0)
-    window.document.replace(g, None)
-    editing.auto_layout(window.context)
-    xs = [window.document.graph.positions[n][0] for n in ("input1", "relu1", "sigmoid1", "output1")]
-    assert xs == sorted(xs) and len(set(xs)) == 4
-    window.commands.action("edit.undo").trigger()
-    assert window.document.graph.positions["relu1"] == (0.0, 0.0)
+    assert "fc2" in graph.nodes and not window.scene.nodes["fc2"].isSelected()
 
 
 def test_the_checks_as_you_edit_include_the_data_set_and_match_the_check_command(window, qtbot, tmp_path):
@@ -304,3 +286,21 @@ def test_the_help_menu_lists_the_shortcuts(window):
     assert shortcuts["Train"] == "F5" and shortcuts["Undo"] == "Ctrl+Z" and shortcuts["Save"] == "Ctrl+S"
     assert shortcuts["Cancel the wire being drawn"] == "Esc"
     assert [a.text() for a in window.commands.menu("&Help").actions()] == ["&Keyboard Shortcuts", "&About NetLoom"]
+
+
+def test_a_rubber_band_selects_in_the_document_and_the_canvas_shows_what_commands_select(window, qtbot):
+    open_at(window, chain("ReLU", "Tanh", input_shape=[4]), "relu1", click_it=False)
+    first, last = window.scene.nodes["relu1"].sceneBoundingRect(), window.scene.nodes["tanh1"].sceneBoundingRect()
+    start = window.view.mapFromScene(first.topLeft() - QPointF(20, 40))      # empty canvas above-left of relu1
+    assert window.view.itemAt(start) is None
+    drag(window, start, window.view.mapFromScene(last.bottomRight() + QPointF(20, 20)))
+    selection = window.document.selection
+    assert sorted(selection.nodes) == ["relu1", "tanh1"] and Edge("relu1", "tanh1") in selection.wires
+    assert window.inspector.node_id is None                    # two nodes: the inspector shows the graph
+    click(window, node_point(window, "tanh1"))
+    assert selection.nodes == ("tanh1",) and window.inspector.node_id == "tanh1"
+    QTest.keyClick(window.view.viewport(), Qt.Key_A, Qt.ControlModifier)      # Select All, a command
+    assert selection.nodes == ("input1", "relu1", "tanh1", "output1")
+    assert all(item.isSelected() for item in window.scene.nodes.values())
+    click(window, start)                                       # a click on the empty canvas clears it
+    assert not selection and not window.scene.selectedItems()
