@@ -41,3 +41,10 @@ def drop_from_palette(window, type_name: str, point: QPoint) -> None:
                   QDragMoveEvent(point, Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier),
                   QDropEvent(pos, Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)):
         QApplication.sendEvent(viewport, event)
+
+
+def type_into(field, text: str) -> None:
+    """Select what a field holds, type over it and press Enter."""
+    field.selectAll()
+    QTest.keyClicks(field, text)
+    QTest.keyClick(field, Qt.Key_Return)

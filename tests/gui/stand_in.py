@@ -100,4 +100,6 @@ def context(graph: Graph, owner: QObject) -> Context:
     window, as commands get them."""
     document = Document(parent=owner)
     document.replace(graph, None)
-    return Context(document, StandInWindow())
+    window = StandInWindow()
+    document.message.connect(window.say)         # as the window's status bar hears the document
+    return Context(document, window)

@@ -6,30 +6,51 @@ epochs set from the toolbar; tabs that apply; a confusion matrix that reads; num
 that can be seen; an Outputs tab for autoencoders and regression; a plane to click for 2-D points; gradient
 lines in their layers' canvas colours; the dark theme."""
 
+import pytest
+
 import resources
+from graphs import load_graph
 from gui.commands import blocks, files
 
 
-def test_the_inspector_introduces_the_example_until_a_node_is_selected(window, qtbot):
-    files.open_file(window.context, resources.example("lenet_digits.loom"))
-    text = window.inspector.shapes.text()
-    assert window.inspector.title.text().startswith("<b>LeNet")
+@pytest.fixture
+def dashboard(qtbot):
+    """The training dashboard on its own, shown, as the window docks it."""
+    from gui.training.dashboard import Dashboard
+    panel = Dashboard()
+    qtbot.addWidget(panel)
+    panel.resize(1200, 500)
+    panel.show()
+    return panel
+
+
+def test_the_inspector_introduces_the_example_until_a_node_is_selected(on_graph, qtbot):
+    from gui.inspector import Inspector
+    ctx = on_graph(load_graph(resources.example("lenet_digits.loom")))
+    inspector = Inspector(ctx.document)
+    qtbot.addWidget(inspector)
+    text = inspector.shapes.text()
+    assert inspector.title.text().startswith("<b>LeNet")
     assert "Press Train" in text
     assert "12 layers, 19,754 parameters" in text and "Trains on <b>digits</b>" in text
     assert "Checks pass." in text
-    window.scene.nodes["conv1"].setSelected(True)
-    assert window.inspector.fields and "Press Train" not in window.inspector.shapes.text()
-    window.scene.clearSelection()
-    assert "Press Train" in window.inspector.shapes.text()
-    window.document.try_edit(lambda: window.document.graph.set_params_edit("fc3", out_features=5))
-    qtbot.waitUntil(lambda: "problem(s) to fix" in window.inspector.shapes.text())
+    ctx.selection.set(["conv1"])
+    assert inspector.fields and "Press Train" not in inspector.shapes.text()
+    ctx.selection.clear()
+    assert "Press Train" in inspector.shapes.text()
+    qtbot.waitUntil(lambda: ctx.document.data is not None, timeout=30_000)      # the data set it is checked against
+    ctx.document.try_edit(lambda: ctx.document.graph.set_params_edit("fc3", out_features=5))     # 10 classes
+    qtbot.waitUntil(lambda: "problem(s) to fix" in inspector.shapes.text())
 
 
-def test_inside_an_open_block_the_summary_is_the_block(window, qtbot):
-    files.open_file(window.context, resources.example("resnet18.loom"))
-    blocks.open_block(window.context, "layer1")
-    assert window.inspector.title.text() == "<b>BasicBlock</b> (block)"
-    assert "7 layers, 73,984 parameters" in window.inspector.shapes.text()
+def test_inside_an_open_block_the_summary_is_the_block(on_graph, qtbot):
+    from gui.inspector import Inspector
+    ctx = on_graph(load_graph(resources.example("resnet18.loom")))
+    inspector = Inspector(ctx.document)
+    qtbot.addWidget(inspector)
+    blocks.open_block(ctx, "layer1")
+    assert inspector.title.text() == "<b>BasicBlock</b> (block)"
+    assert "7 layers, 73,984 parameters" in inspector.shapes.text()
 
 
 def test_toolbar_buttons_keep_their_place_when_undo_learns_what_it_undoes(window, qtbot):
@@ -71,13 +92,13 @@ def test_the_gradient_key_is_one_closable_row_that_covers_no_node(window, qtbot)
     assert not legend.isVisible() and window.view.bottom_reserve == 0
 
 
-def test_training_settings_come_in_groups_with_help_and_fields_that_do_not_apply_are_off(window, qtbot):
+def test_training_settings_come_in_groups_with_help_and_fields_that_do_not_apply_are_off(qtbot):
     from PySide6.QtWidgets import QGroupBox
 
     from engine.training import TrainingConfig
     from gui.training.settings_dialog import TrainingSettingsDialog
 
-    dialog = TrainingSettingsDialog(TrainingConfig(), window)
+    dialog = TrainingSettingsDialog(TrainingConfig())
     qtbot.addWidget(dialog)
     groups = [box.title() for box in dialog.findChildren(QGroupBox) if box.isVisibleTo(dialog)]
     assert groups == ["Data", "Loss and optimizer", "Schedule", "Run", "Probes"]
@@ -105,10 +126,8 @@ def test_epochs_are_set_from_the_toolbar_into_the_file_in_one_undo_step(window, 
     assert box.value() == window.document.graph.training["epochs"] != 25
 
 
-def test_the_dashboard_shows_only_the_tabs_that_apply(window, qtbot):
+def test_the_dashboard_shows_only_the_tabs_that_apply(dashboard):
     from graphs import load_graph
-
-    dashboard = window.training.dashboard
 
     def shown():
         return [dashboard.tabs.tabText(i) for i in range(dashboard.tabs.count()) if dashboard.tabs.isTabVisible(i)]
@@ -123,13 +142,13 @@ def test_the_dashboard_shows_only_the_tabs_that_apply(window, qtbot):
     assert "Boundary" not in shown() and "Confusion" not in shown()
 
 
-def test_the_confusion_matrix_names_its_classes_counts_its_cells_and_has_a_colour_bar(window, qtbot):
+def test_the_confusion_matrix_names_its_classes_counts_its_cells_and_has_a_colour_bar(dashboard):
     import numpy as np
 
     from engine.training import messages as M
     from gui.training.run_record import RunRecord
 
-    panel = window.training.dashboard.confusion
+    panel = dashboard.confusion
     panel.resize(900, 700)
     panel.show()
     matrix = np.array([[5, 1, 0], [0, 7, 2], [1, 0, 9]])
@@ -144,13 +163,13 @@ def test_the_confusion_matrix_names_its_classes_counts_its_cells_and_has_a_colou
     assert "dog taken for eel (2 times)" in panel.caption.text()
 
 
-def test_filter_and_activation_tiles_carry_their_channel_numbers_and_a_colour_scale(window, qtbot):
+def test_filter_and_activation_tiles_carry_their_channel_numbers_and_a_colour_scale(dashboard):
     import numpy as np
 
     from engine.training import messages as M
     from gui.training.run_record import RunRecord
 
-    panel = window.training.dashboard.filters
+    panel = dashboard.filters
     panel.resize(900, 700)
     panel.show()
     record = RunRecord(name="run 1", settings={})
@@ -161,7 +180,7 @@ def test_filter_and_activation_tiles_carry_their_channel_numbers_and_a_colour_sc
     assert panel.numbers.bar.levels() == (0, 1)
 
 
-def test_the_drawing_pad_has_square_cells_a_grid_and_a_thin_brush(window, qtbot):
+def test_the_drawing_pad_has_square_cells_a_grid_and_a_thin_brush(qtbot):
     from PySide6.QtCore import QPoint, Qt
 
     from gui.training.predict import DrawingPad
@@ -182,14 +201,13 @@ def test_the_drawing_pad_has_square_cells_a_grid_and_a_thin_brush(window, qtbot)
     assert min(image.pixelColor(x, middle).lightness() for x in range(int(left) - 1, int(left) + 2)) < 200   # border
 
 
-def test_outputs_show_reconstructions_and_predictions_against_targets(window, qtbot):
+def test_outputs_show_reconstructions_and_predictions_against_targets(dashboard):
     import numpy as np
 
     from engine.data import load_dataset
     from engine.training import messages as M
     from gui.training.run_record import RunRecord
 
-    dashboard = window.training.dashboard
     panel = dashboard.outputs
     record = RunRecord(name="run 1", settings={"reconstruct": True})
     images = np.random.rand(8, 1, 8, 8).astype(np.float32)
@@ -212,16 +230,15 @@ def test_outputs_show_reconstructions_and_predictions_against_targets(window, qt
     assert "Outputs" in visible and "Predict" not in visible
 
 
-def test_predict_on_two_dimensional_points_asks_the_model_about_a_clicked_point(window, qtbot):
+def test_predict_on_two_dimensional_points_asks_the_model_about_a_clicked_point(dashboard, qtbot):
     import torch
     from PySide6.QtCore import QPointF, Qt
     from PySide6.QtTest import QTest
 
     from engine.data import load_dataset
 
-    predict = window.training.dashboard.predict
-    window.docks["Training"].show()
-    window.training.dashboard.tabs.setCurrentWidget(predict)
+    predict = dashboard.predict
+    dashboard.tabs.setCurrentWidget(predict)
     predict.set_data(load_dataset("spiral"))
     qtbot.waitUntil(predict.plane.isVisible)
     assert predict.plane.isVisible() and not predict.pad.isVisible()
@@ -240,7 +257,7 @@ def test_predict_on_two_dimensional_points_asks_the_model_about_a_clicked_point(
     assert abs(x[0] + 0.8) < 0.05 and abs(y[0] - 0.1) < 0.05
 
 
-def test_gradient_lines_take_their_layers_colours_from_the_canvas(window, qtbot):
+def test_gradient_lines_take_their_layers_colours_from_the_canvas():
     from PySide6.QtGui import QColor
 
     from graphs import load_graph
