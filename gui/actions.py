@@ -13,10 +13,11 @@ from PySide6.QtWidgets import QMainWindow, QMenu, QStyle, QWidget
 from shiboken6 import isValid
 
 from . import theme as themes
-from .commands import TOOLBAR, Command, Context
+from .commands import CANVAS_MENU, NODE_MENU, TOOLBAR, WIRE_MENU, Command, Context
 from .document import PathChanged, Replaced
 
 MENU_BAR = ("&File", "&Edit", "&View", "&Train", "&Help")
+CANVAS_MENUS = (NODE_MENU, WIRE_MENU, CANVAS_MENU)
 
 
 class CommandActions(QObject):
@@ -30,7 +31,7 @@ class CommandActions(QObject):
         self._menus: dict[str, QMenu] = {}
         self._groups: dict[str, QActionGroup] = {}
         for command in self.commands:
-            if any(not p.where.startswith(("node", "wire", "canvas")) for p in command.places) and not command.choices:
+            if any(not p.where.startswith(CANVAS_MENUS) for p in command.places) and not command.choices:
                 self._actions[command.id] = self._make_action(command)
         for title in MENU_BAR:
             self._fill(self.menu(title), title)
@@ -104,7 +105,7 @@ class CommandActions(QObject):
         action.triggered.connect(partial(self._run, command, self.context))
         return action
 
-    def _in_menu(self, path: str, deep: bool = False, context: Context | None = None) -> list[Command]:
+    def _in_menu(self, path: str, deep: bool = False) -> list[Command]:
         """The commands placed directly in ``path`` (or anywhere under it), in menu order."""
         placed = []
         for index, command in enumerate(self.commands):
