@@ -52,7 +52,8 @@ class QtWindowPort:
         return text.strip() if ok and text.strip() else None
 
     def ask_restore(self, leftover: Leftover) -> str:
-        """"restore", "discard" or "later" for work a window that did not close normally left."""
+        """Restore, discard, or ask again later ("restore", "discard", "later"): work a window that did
+        not close normally left."""
         if not self.interactive:
             return "restore"
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(leftover.saved_at))

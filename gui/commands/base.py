@@ -40,7 +40,7 @@ class WindowPort(Protocol):
         """Something went wrong that the person must read (said in the status bar as well)."""
 
     def ask_save_changes(self, name: str) -> str:
-        """"save", "discard" or "cancel", before unsaved changes to ``name`` are dropped."""
+        """Before unsaved changes to ``name`` are dropped: "save", "discard" or "cancel"."""
 
     def confirm(self, title: str, text: str, unattended: bool) -> bool:
         """A yes-or-no question; ``unattended``: the answer when nobody is there to give one."""
