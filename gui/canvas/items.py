@@ -109,7 +109,7 @@ class NodeItem(QGraphicsItem):
         super().__init__()
         self.graph_scene, self.node_id = scene, node_id
         # No geometry notifications (a Python call per change of every item): the scene moves
-        # the wires of the nodes it drags, and of nodes that move by an edit.
+        # the wires of nodes that move by an edit, and of those a drag moves when told.
         self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsMovable | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setZValue(1)
         self.setAcceptHoverEvents(True)         # for the port under the pointer
