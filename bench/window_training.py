@@ -32,6 +32,7 @@ from engine.training import TrainingConfig  # noqa: E402
 from engine.training.messages import Finished, RunStarted  # noqa: E402
 from engine.training.worker import TrainingWorker  # noqa: E402
 from graphs import load_graph  # noqa: E402
+from gui.commands import files  # noqa: E402
 from gui.main_window import EXAMPLES, MainWindow  # noqa: E402
 
 
@@ -111,7 +112,7 @@ def main():
     app = QApplication.instance() or QApplication([])
     window = MainWindow(interactive=False)
     window.show()
-    window.open_example(EXAMPLES / "lenet_digits.loom")
+    files.open_example(window.context, EXAMPLES / "lenet_digits.loom")
     graph = load_graph(EXAMPLES / "lenet_digits.loom")
     config = TrainingConfig.from_dict(graph.training).replace(epochs=args.epochs, probe_every=20)
     rates: dict[str, list[float]] = {"hidden": [], "every": [], "headless": []}

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QApplication
 
 from . import theme as themes
 from .background import wait_for_background_work
+from .commands import files
 from .main_window import MainWindow
 from .platform_check import window_problem
 
@@ -20,18 +21,19 @@ def run_app(path: str | None, default_example: Path, screenshot: str | None = No
     if problem is not None:          # said before Qt would abort with one line about a plugin
         print(f"error: {problem}", file=sys.stderr)
         return 2
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     app.setApplicationName("NetLoom")
     app.setOrganizationName("NetLoom")
     chosen = theme or str(QSettings("NetLoom", "NetLoom").value("theme", "system"))
     themes.apply(app, chosen if chosen in themes.CHOICES else "system")   # before anything is drawn
     window = MainWindow(interactive=screenshot is None)
     if path is not None:
-        if not window.open_file(path) and screenshot is not None:
+        if not files.open_file(window.context, path) and screenshot is not None:
             print(f"error: {window.statusBar().currentMessage()}", file=sys.stderr)
             return 2
-    elif not (screenshot is None and window.offer_recovery()):
-        window.open_example(default_example)
+    elif not (screenshot is None and window.autosave.offer_recovery()):
+        files.open_example(window.context, default_example)
     window.show()
     QTimer.singleShot(0, window.view.fit_all)     # once the window has its real size
     if train_epochs is not None:
@@ -39,9 +41,12 @@ def run_app(path: str | None, default_example: Path, screenshot: str | None = No
         def after_run(record):
             if screenshot is not None:
                 QTimer.singleShot(300, lambda: _screenshot_when_idle(app, window, screenshot))
+
+        def train() -> None:
+            if not window.training.train(train_epochs) and screenshot is not None:
+                _screenshot_when_idle(app, window, screenshot)      # no run: picture why (the problems)
         window.training.controller.ended.connect(after_run)
-        QTimer.singleShot(0, lambda: window.training.train(train_epochs) or (
-            screenshot is not None and _screenshot_when_idle(app, window, screenshot)))
+        QTimer.singleShot(0, train)
     elif screenshot is not None:
         QTimer.singleShot(0, lambda: _screenshot_when_idle(app, window, screenshot))
     code = app.exec()

@@ -1,9 +1,15 @@
-"""The open document: its graph, undo stack, file path and the latest check report.
+"""The open document: its graph, undo stack, file path, selection and the latest check report.
 
 Views learn of everything through one channel, ``subscribe(listener, kinds)``: each listener
 receives ``graphs.Changes`` batches, one per edit, holding typed events: the graph's own
 (``NodeAdded``, ``ParamsChanged`` ...) and the document's (``Replaced``, ``PathChanged``,
-``Checked``). A listener names the kinds it draws and hears nothing else.
+``Checked``, ``SelectionChanged``). A listener names the kinds it draws and hears nothing else.
+
+The selection (``selection``, plain data: node ids and wires of the shown level) is the
+document's too, so that commands act on it without a window. It follows the graph: a batch
+that removes or renames a selected node carries ``SelectionChanged`` as its last event; a new
+graph or another level starts with nothing selected, except that going back up selects the
+block just left.
 
 Every change of the graph goes through ``push`` (an undoable edit) or ``apply_quietly`` (an
 edit that is no user action, such as the view being saved or a layout filled in on opening).
@@ -39,6 +45,7 @@ from graphs.events import STRUCTURE_EVENTS, EventSource, NodeMoved, ParamsChange
 from graphs.layout import layered_positions, layout_edit
 
 from .background import BackgroundJob
+from .selection import Selection, SelectionChanged
 from .undo import EditCommand
 
 
@@ -84,6 +91,7 @@ class Document(QObject):
         self.shown_report = self.report
         self._bound: Graph = self.graph     # the shown graph with its block parameters bound
         self._channel = EventSource()      # the graph's batches, and the document's own events
+        self.selection = Selection(lambda: self._announce(Changes((SelectionChanged(),))))
         self._unsubscribe = self.graph.events.subscribe(self._model_changed)
         self._unsubscribe_shown: Callable[[], None] = lambda: None
         self._check_timer = QTimer(self, singleShot=True, interval=0)
@@ -105,7 +113,10 @@ class Document(QObject):
         self._channel.announce(changes)
 
     def _graph_changed(self, changes: Changes) -> None:
-        """A batch of the shown graph: views draw it, and the model is checked again."""
+        """A batch of the shown graph: views draw it (and the selection it changed), and the model
+        is checked again."""
+        if self.selection.follow(changes):
+            changes = Changes((*changes.events, SelectionChanged()))
         self._announce(changes)
         self._check_timer.start()
 
@@ -180,11 +191,16 @@ class Document(QObject):
         self.message.emit(f"{use} now uses {above.nodes[use].type}, a copy of its block of its own")
         return True
 
-    def close_to(self, depth: int) -> None:
-        """Go back up to ``depth`` levels below the model (0: the model itself)."""
-        self._show(self.levels[:max(0, depth)])
+    def close_to(self, depth: int) -> bool:
+        """Go back up to ``depth`` levels below the model (0: the model itself), with the use
+        just left selected; False when no level is open that deep."""
+        if not 0 <= depth < len(self.levels):
+            return False
+        left = self.levels[depth][1]
+        self._show(self.levels[:depth], selected=(left,) if left is not None else ())
+        return True
 
-    def _show(self, levels: Levels) -> None:
+    def _show(self, levels: Levels, selected: tuple[str, ...] = ()) -> None:
         levels = _existing(self.graph, levels)
         shown = self._graph_at(levels)
         if levels == self.levels and shown is self.shown:
@@ -194,7 +210,8 @@ class Document(QObject):
         self._unsubscribe_shown = shown.events.subscribe(self._graph_changed) if shown is not self.graph \
             else (lambda: None)
         self.shown_report = self._check_shown()
-        self._announce(Changes((Opened(),)))
+        reselected = self.selection.replace([n for n in selected if n in shown.nodes])
+        self._announce(Changes((Opened(), SelectionChanged()) if reselected else (Opened(),)))
 
     def _reveal(self, levels: Levels, target: Graph) -> None:
         """Before an undo or redo: show the graph it changes, through the levels it was made at
@@ -240,7 +257,8 @@ class Document(QObject):
         self.undo_stack.clear()
         self.undo_stack.setClean()
         self._check()           # before the views rebuild, so that they draw the new graph's report once
-        self._announce(Changes((Replaced(), PathChanged(), Checked(self.report))))
+        cleared = self.selection.replace()
+        self._announce(Changes((Replaced(), PathChanged(), Checked(self.report), *((SelectionChanged(),) if cleared else ()))))
 
     def set_path(self, path: Path) -> None:
         self.path = path

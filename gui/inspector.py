@@ -1,4 +1,5 @@
-"""The inspector: the selected node's parameters as a form generated from its layer spec.
+"""The inspector: the selected node's parameters (the document's selection, when one node is
+selected) as a form generated from its layer spec.
 
 Each field only accepts what the spec allows (spin box ranges, choices), so a bad value is
 refused where it is typed; an accepted change is one undoable edit."""
@@ -38,6 +39,8 @@ from graphs.operations import OPERATIONS, arguments_text, parse_arguments
 from graphs.specs import ARGS, BOOL, CHOICE, FLOAT, INT, KWARGS, OPERATION, SHAPE
 
 from .document import Checked, Document, Opened, Replaced
+from .selection import SelectionChanged
+from .theme import current as current_theme
 
 INT_LIMIT = 2**31 - 1
 
@@ -54,14 +57,14 @@ class Inspector(QWidget):
         self.form = QFormLayout(self.form_host)
         self.shapes = QLabel("")
         self.shapes.setWordWrap(True)
-        self.shapes.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.shapes.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
         layout.addWidget(self.form_host)
         layout.addWidget(self.shapes)
         layout.addStretch(1)
         document.subscribe(self._on_changes, kinds=(Replaced, Opened, Checked, NodeRenamed, NodeRemoved, NodeAdded,
-                                                    ParamsChanged))
+                                                    ParamsChanged, SelectionChanged))
         self._show_summary()
 
     def show_node(self, node_id: str | None) -> None:
@@ -72,8 +75,9 @@ class Inspector(QWidget):
         for event in changes.of(NodeRenamed):
             if event.old == self.node_id:          # keep showing the node under its new name
                 self.node_id = event.new
-        if changes.has(Replaced, Opened):
-            self.show_node(None)
+        chosen = self.document.selection.node       # one node selected: its settings
+        if changes.has(Replaced, Opened) or (changes.has(SelectionChanged) and chosen != self.node_id):
+            self.show_node(chosen)
         elif changes.has(NodeRenamed, NodeRemoved, NodeAdded, ParamsChanged):
             self.refresh()
         elif changes.has(Checked):
@@ -91,7 +95,7 @@ class Inspector(QWidget):
         node = graph.nodes[self.node_id]
         for name, widget in self.fields.items():
             if name == "__id__":
-                if not widget.hasFocus():
+                if isinstance(widget, QLineEdit) and not widget.hasFocus():
                     widget.setText(node.id)
             elif (ref_name(node.params[name]) is not None) != isinstance(widget, _BlockParameter):
                 self._build()           # a value became the block's parameter, or the other way
@@ -186,13 +190,14 @@ class Inspector(QWidget):
             data = document.graph.training.get("dataset")
             if isinstance(data, str):
                 lines.append(f"Trains on <b>{html.escape(data)}</b> (Train > Training Settings)")
+        theme = current_theme()
         if report.errors:
-            lines.append(f"<span style='color:#dc2626'>{len(report.errors)} problem(s) to fix: see Problems</span>")
+            lines.append(f"<span style='color:{theme.error}'>{len(report.errors)} problem(s) to fix: see Problems</span>")
         elif report.warnings:
-            lines.append(f"<span style='color:#b45309'>{len(report.warnings)} warning(s): see Problems</span>")
+            lines.append(f"<span style='color:{theme.warning_text}'>{len(report.warnings)} warning(s): see Problems</span>")
         else:
-            lines.append("<span style='color:#16a34a'>Checks pass.</span>")
-        lines.append("<span style='color:#64748b'>Select a node to see and edit its settings.</span>")
+            lines.append(f"<span style='color:{theme.ok}'>Checks pass.</span>")
+        lines.append(f"<span style='color:{theme.hint}'>Select a node to see and edit its settings.</span>")
         self.shapes.setText("<br><br>".join(line for line in lines if line))
 
     def _show_shapes(self, *_) -> None:
@@ -209,7 +214,7 @@ class Inspector(QWidget):
         lines = [f"<b>in</b> {x}" for x in ins] + [f"<b>out</b> {x}" for x in outs]
         if self.node_id in report.params:
             lines.append(f"{report.params[self.node_id]:,} parameters, {report.macs[self.node_id]:,} multiply-adds")
-        lines += [f"<span style='color:#dc2626'>{d.message}</span>" for d in report.for_node(self.node_id)]
+        lines += [f"<span style='color:{current_theme().error}'>{d.message}</span>" for d in report.for_node(self.node_id)]
         self.shapes.setText("<br>".join(lines))
 
     def _set_param(self, spec: ParamSpec, value) -> None:
@@ -236,7 +241,9 @@ class Inspector(QWidget):
     def _refuse(self, spec: ParamSpec, widget: QWidget, message: str) -> None:
         """A value the spec does not allow: say why and put the current value back."""
         self.document.message.emit(f"{self.node_id}: {message}")
-        _set_value(widget, spec, self.document.shown.nodes[self.node_id].params[spec.name])
+        node = self.document.shown.nodes.get(self.node_id or "")
+        if node is not None:
+            _set_value(widget, spec, node.params[spec.name])
 
     def _rename(self, field: QLineEdit) -> None:
         new = field.text().strip()
@@ -277,13 +284,13 @@ def _editor_for(spec: ParamSpec) -> QWidget:
         box.setKeyboardTracking(False)     # commit on Enter or focus change, not on every digit
         return box
     if spec.kind == FLOAT:
-        box = QDoubleSpinBox()
-        box.setDecimals(6)
-        box.setRange(spec.minimum if spec.minimum is not None else -1e9,
-                     spec.maximum if spec.maximum is not None else 1e9)
-        box.setSingleStep(0.01 if (spec.maximum or 10) <= 1 else 0.1)
-        box.setKeyboardTracking(False)
-        return box
+        real = QDoubleSpinBox()
+        real.setDecimals(6)
+        real.setRange(spec.minimum if spec.minimum is not None else -1e9,
+                      spec.maximum if spec.maximum is not None else 1e9)
+        real.setSingleStep(0.01 if (spec.maximum or 10) <= 1 else 0.1)
+        real.setKeyboardTracking(False)
+        return real
     if spec.kind == BOOL:
         return QCheckBox()
     if spec.kind == CHOICE:
@@ -377,7 +384,7 @@ def _on_change(widget: QWidget, spec: ParamSpec, commit, refuse) -> None:
             typed.editingFinished.connect(commit_operation)
     elif isinstance(widget, QComboBox):
         widget.currentTextChanged.connect(commit)
-    else:
+    elif isinstance(widget, QLineEdit):
         def commit_text():
             try:
                 value = spec.validate(_parse(spec, widget.text()))

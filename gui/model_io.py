@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QObject, QTimer
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu
 
 from engine.interop import ExportError, ImportJob, export
 from graphs import GraphFileError
+
+from .commands import Choice, Command, Context, Place, files
 
 FORMATS = {"pt2": ("PyTorch Program (recommended)", "torch.export programs (*.pt2)", ".pt2"),
            "py": ("Python File", "Python (*.py)", ".py"),
@@ -17,20 +20,25 @@ FORMATS = {"pt2": ("PyTorch Program (recommended)", "torch.export programs (*.pt
 
 
 class ModelIO(QObject):
-    def __init__(self, window) -> None:
-        super().__init__(window)
-        self.window = window
+    """``trained_weights``: the weights of the newest run when they belong to the graph as it is
+    (the training side knows), else None."""
+
+    def __init__(self, ctx: Context, trained_weights: Callable[[], Any], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.ctx, self.trained_weights = ctx, trained_weights
         self.imported_state = None       # weights of the last import, while its graph is open
         self._imported_model = ""      # the fingerprint of the imported graph
         self.job: ImportJob | None = None       # an import running in its child process
         self._spec = ""
         self._timer = QTimer(self, interval=50)
         self._timer.timeout.connect(self._poll)
-        importing = window.make_action("&Import PyTorch Model...", lambda: self.import_model())
-        export_menu = QMenu("&Export", window)
-        for kind, (title, _, _) in FORMATS.items():
-            window.make_action(f"as {title}...", lambda checked=False, k=kind: self.export_model(k), menu=export_menu)
-        window.add_to_file_menu(importing, export_menu)
+
+    def commands(self) -> list[Command]:
+        return [
+            Command("file.import", "&Import PyTorch Model...", lambda ctx: self.import_model(), (Place("&File"),)),
+            Command("file.export", "Export", lambda ctx, kind: self.export_model(kind), (Place("&File/&Export"),),
+                    choices=lambda ctx: [Choice(f"as {title}...", kind) for kind, (title, _, _) in FORMATS.items()]),
+        ]
 
     # ------------------------------------------------------------------ import
     @property
@@ -39,18 +47,17 @@ class ModelIO(QObject):
 
     def import_model(self, spec: str | None = None, shape: list[int] | None = None) -> bool:
         """Start importing; the graph opens when the child process is done (True: started)."""
-        w = self.window
+        w = self.ctx.window
         if self.job is not None:
             w.say("An import is already running")
             return False
         if spec is None:
-            spec, ok = QInputDialog.getText(
-                w, "Import PyTorch model", "torchvision:NAME, or path/to/file.py:Class\n(a Python file's code is "
-                "run to build the model: import only files you trust; it runs in a separate process)",
-                text="torchvision:resnet18")
-            if not ok or not spec:
+            spec = w.ask_text("Import PyTorch model", "torchvision:NAME, or path/to/file.py:Class\n(a Python file's "
+                              "code is run to build the model: import only files you trust; it runs in a separate "
+                              "process)", "torchvision:resnet18")
+            if not spec:
                 return False
-        if not w.maybe_save():
+        if not files.maybe_save(self.ctx):
             return False
         self.job, self._spec = ImportJob(spec, shape).start(), spec
         self._timer.start()
@@ -66,17 +73,17 @@ class ModelIO(QObject):
         self._timer.stop()
         self.job, spec = None, self._spec
         if result.graph is None:
-            self.window.show_error("The model cannot be imported", result.problem)
+            self.ctx.window.show_error("The model cannot be imported", result.problem)
             return
         self._open(spec, result.graph, result.state)
 
     def _open(self, spec: str, graph, state) -> None:
-        w = self.window
+        w = self.ctx.window
         graph.set_metadata("name", spec.rpartition(":")[2])
         graph.set_metadata("description", f"Imported from {spec}.")
-        w.document.replace(graph, None)
+        self.ctx.document.replace(graph, None)
         self.imported_state, self._imported_model = state, graph.model_fingerprint()
-        w.view.fit_all()
+        w.fit_view()
         w.say(f"Imported {spec}: {len(graph.nodes)} nodes, with its weights for export")
 
     def shutdown(self) -> None:
@@ -87,25 +94,23 @@ class ModelIO(QObject):
     # ------------------------------------------------------------------ export
     def current_weights(self):
         """Trained weights that belong to the graph as it is: the last run's, or the import's."""
-        model = self.window.document.graph.model_fingerprint()
-        record = self.window.training.controller.current
-        checkpoint = record.latest.get("checkpoint") if record else None
-        if checkpoint and record.model_fingerprint == model:
-            from engine.training import load_weights
-            return load_weights(checkpoint)
+        trained = self.trained_weights()
+        if trained is not None:
+            return trained
+        model = self.ctx.document.graph.model_fingerprint()
         if self.imported_state is not None and self._imported_model == model:
             return self.imported_state
         return None
 
     def export_model(self, kind: str, path: str | None = None) -> bool:
-        w = self.window
+        w, document = self.ctx.window, self.ctx.document
         title, pattern, suffix = FORMATS[kind]
         if path is None:
-            start = str(Path(w.document.path or w.document.graph.name).with_suffix(suffix))
-            path = QFileDialog.getSaveFileName(w, f"Export as {title}", start, pattern)[0]
+            path = w.choose_save_path(f"Export as {title}", str(Path(document.path or document.graph.name).with_suffix(suffix)),
+                                      pattern)
             if not path:
                 return False
-        graph, state = w.document.graph, self.current_weights()
+        graph, state = document.graph, self.current_weights()
         try:
             export(graph, kind, path, state)
         except (ExportError, GraphFileError, RuntimeError) as err:

@@ -8,11 +8,15 @@ from PySide6.QtCore import QMimeData, Qt, Signal
 from PySide6.QtWidgets import QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from graphs import categories
+from graphs.blocks import Library
+from graphs.events import BlockChanged
 from graphs.operations import OPERATIONS, PALETTE_PREFIX
 
 from .canvas.view import LAYER_MIME
+from .document import Document, Replaced
 
-TYPE_ROLE = Qt.UserRole + 1
+TYPE_ROLE = Qt.ItemDataRole.UserRole + 1
+PLACEABLE = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled
 OPERATIONS_GROUP = "Torch operations"
 
 
@@ -21,16 +25,16 @@ class LayerTree(QTreeWidget):
         super().__init__(parent)
         self.setHeaderHidden(True)
         self.setDragEnabled(True)
-        self.setDragDropMode(QTreeWidget.DragOnly)
+        self.setDragDropMode(QTreeWidget.DragDropMode.DragOnly)
         self._blocks_group: QTreeWidgetItem | None = None
         for category, specs in categories().items():
             group = QTreeWidgetItem(self, [category])
-            group.setFlags(Qt.ItemIsEnabled)
+            group.setFlags(Qt.ItemFlag.ItemIsEnabled)
             for spec in specs:
                 item = QTreeWidgetItem(group, [spec.type])
                 item.setData(0, TYPE_ROLE, spec.type)
                 item.setToolTip(0, spec.description)
-                item.setFlags(Qt.ItemIsEnabled | Qt.ItemIsSelectable | Qt.ItemIsDragEnabled)
+                item.setFlags(PLACEABLE)
         self.expandAll()
         self.operations = QTreeWidgetItem(self, [OPERATIONS_GROUP])
         self.operations.setFlags(Qt.ItemFlag.ItemIsEnabled)
@@ -38,7 +42,7 @@ class LayerTree(QTreeWidget):
             entry = QTreeWidgetItem(self.operations, [name])
             entry.setData(0, TYPE_ROLE, PALETTE_PREFIX + name)
             entry.setToolTip(0, f"Function node, {kind.lower()}: {doc}")
-            entry.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled)
+            entry.setFlags(PLACEABLE)
         self.operations.setExpanded(False)      # 112 entries: shown when a search finds some
 
     def mimeTypes(self) -> list[str]:
@@ -69,24 +73,32 @@ class LayerTree(QTreeWidget):
                 font = item.font(0)
                 font.setItalic(True)
                 item.setFont(0, font)
-            item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled)
+            item.setFlags(PLACEABLE)
         group.setHidden(not blocks)
         group.setExpanded(True)
 
+    def groups(self) -> list[QTreeWidgetItem]:
+        """The sections (Blocks, each category, the operations)."""
+        return [item for item in map(self.topLevelItem, range(self.topLevelItemCount())) if item is not None]
+
     def layer_item(self, type_name: str) -> QTreeWidgetItem | None:
-        for i in range(self.topLevelItemCount()):
-            group = self.topLevelItem(i)
-            for j in range(group.childCount()):
-                if group.child(j).data(0, TYPE_ROLE) == type_name:
-                    return group.child(j)
-        return None
+        return next((item for group in self.groups() for item in entries(group) if item.data(0, TYPE_ROLE) == type_name),
+                    None)
+
+
+def entries(group: QTreeWidgetItem) -> list[QTreeWidgetItem]:
+    """The layers (or blocks, or operations) of a section of the palette."""
+    return [item for item in map(group.child, range(group.childCount())) if item is not None]
 
 
 class Palette(QWidget):
+    """The layers, and the blocks the document can use: its own, then the built-in ones it does
+    not define itself (kept up to date as blocks are defined or another graph opens)."""
     add_requested = Signal(str)          # double-click: add this type next to the selection
 
-    def __init__(self, parent=None) -> None:
+    def __init__(self, document: Document, builtin: Library, parent=None) -> None:
         super().__init__(parent)
+        self.document, self.builtin = document, builtin
         self.search = QLineEdit(placeholderText="Search layers")
         self.search.setClearButtonEnabled(True)
         self.tree = LayerTree()
@@ -96,15 +108,22 @@ class Palette(QWidget):
         layout.addWidget(self.tree)
         self.search.textChanged.connect(self.filter)
         self.tree.itemDoubleClicked.connect(self._double_clicked)
+        document.subscribe(lambda changes: self.show_blocks(), kinds=(Replaced, BlockChanged))
+        self.show_blocks()
+
+    def show_blocks(self) -> None:
+        graph = self.document.graph
+        own = [(name, body.metadata.get("description", ""), False) for name, body in graph.blocks.items()]
+        builtin = [(name, body.metadata.get("description", ""), True) for name, body in self.builtin.items()
+                   if name not in graph.blocks]
+        self.set_blocks(own + builtin)
 
     def filter(self, text: str) -> None:
         """Show layers whose type, category or description contain the text."""
         needle = text.strip().lower()
-        for i in range(self.tree.topLevelItemCount()):
-            group = self.tree.topLevelItem(i)
+        for group in self.tree.groups():
             shown = 0
-            for j in range(group.childCount()):
-                item = group.child(j)
+            for item in entries(group):
                 hay = f"{item.text(0)} {group.text(0)} {item.toolTip(0)}".lower()
                 item.setHidden(bool(needle) and needle not in hay)
                 shown += not item.isHidden()
@@ -117,12 +136,8 @@ class Palette(QWidget):
         self.filter(self.search.text())
 
     def visible_types(self) -> list[str]:
-        found = []
-        for i in range(self.tree.topLevelItemCount()):
-            group = self.tree.topLevelItem(i)
-            if not group.isHidden():
-                found += [group.child(j).text(0) for j in range(group.childCount()) if not group.child(j).isHidden()]
-        return found
+        return [item.text(0) for group in self.tree.groups() if not group.isHidden()
+                for item in entries(group) if not item.isHidden()]
 
     def _double_clicked(self, item, column) -> None:
         type_name = item.data(0, TYPE_ROLE)

@@ -7,9 +7,10 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QWidget
 
-from graphs import ERROR
+from graphs import Diagnostic
 
 from .document import Checked, Document, Opened
+from .theme import current as current_theme
 
 
 class ProblemRow(QWidget):
@@ -18,7 +19,7 @@ class ProblemRow(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 2, 4, 2)
         mark = QLabel("●")
-        mark.setStyleSheet(f"color: {'#dc2626' if diagnostic.severity == ERROR else '#f59e0b'}")
+        mark.setStyleSheet(f"color: {current_theme().severity(diagnostic.severity)}")
         text = QLabel(diagnostic.message)
         text.setWordWrap(True)
         layout.addWidget(mark)
@@ -36,7 +37,7 @@ class ProblemsPanel(QListWidget):
     def __init__(self, document: Document, parent=None) -> None:
         super().__init__(parent)
         self.document = document
-        self.diagnostics = []
+        self.diagnostics: list[Diagnostic] = []
         # The problems of what the canvas shows: the model's, or an opened block's, bound to the use
         # it was opened through, so that each one names a node that can be clicked.
         document.subscribe(lambda changes: self.show_report(document.shown_report), kinds=(Checked, Opened))
@@ -51,12 +52,12 @@ class ProblemsPanel(QListWidget):
         ordered = report.errors + report.warnings
         if not ordered:
             item = QListWidgetItem("No problems.")
-            item.setForeground(QColor("#16a34a"))
+            item.setForeground(QColor(current_theme().ok))
             self.addItem(item)
             return
         for d in ordered:
             item = QListWidgetItem()
-            item.setData(Qt.UserRole, d.node)
+            item.setData(Qt.ItemDataRole.UserRole, d.node)
             row = ProblemRow(d, self.apply_fix)
             item.setSizeHint(row.sizeHint())
             self.addItem(item)
@@ -66,7 +67,7 @@ class ProblemsPanel(QListWidget):
         self.document.try_edit(lambda: diagnostic.fix.edit(self.document.shown), diagnostic.fix.label)
 
     def _clicked(self, item) -> None:
-        node = item.data(Qt.UserRole)
+        node = item.data(Qt.ItemDataRole.UserRole)
         if node:
             self.node_activated.emit(node)
 
@@ -74,6 +75,6 @@ class ProblemsPanel(QListWidget):
         buttons = []
         for i in range(self.count()):
             row = self.itemWidget(self.item(i))
-            if row is not None and row.fix_button is not None:
+            if isinstance(row, ProblemRow) and row.fix_button is not None:
                 buttons.append(row.fix_button)
         return buttons

@@ -13,7 +13,7 @@ import resources
 def user_data_folder() -> Path:
     """The per-user data folder (``~/.local/share/NetLoom`` on Linux), the same for every window
     and process whatever the application object is called (tests and scripts name theirs)."""
-    location = QStandardPaths.writableLocation(QStandardPaths.GenericDataLocation)
+    location = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericDataLocation)
     return Path(location) / "NetLoom" if location else Path.home() / ".netloom"
 
 

@@ -4,8 +4,6 @@ block used several times changes everywhere, unless the opened use is made uniqu
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QToolButton, QWidget
 
 from graphs.events import BlockChanged, NodeRenamed
@@ -15,9 +13,9 @@ from ..theme import current as current_theme
 
 
 class Breadcrumb(QFrame):
-    def __init__(self, document: Document, go_up: Callable[[int], None], parent: QWidget | None = None) -> None:
+    def __init__(self, document: Document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.document, self.go_up = document, go_up
+        self.document = document
         self.setObjectName("Breadcrumb")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         theme = current_theme()
@@ -37,7 +35,7 @@ class Breadcrumb(QFrame):
         self.unique.clicked.connect(self._make_unique)
         self.close_button = QPushButton("Close Block")
         self.close_button.setToolTip("Back up one level (Alt+Up)")
-        self.close_button.clicked.connect(lambda: self.go_up(len(self.document.levels) - 1))
+        self.close_button.clicked.connect(lambda: self.document.close_to(len(self.document.levels) - 1))
         document.subscribe(lambda changes: self.refresh(), kinds=(Opened, Replaced, BlockChanged, NodeRenamed, Checked))
         self.refresh()
 
@@ -58,7 +56,7 @@ class Breadcrumb(QFrame):
             crumb.setText(name)
             crumb.setAutoRaise(True)
             crumb.setToolTip("Show this level")
-            crumb.clicked.connect(lambda checked=False, d=depth: self.go_up(d))
+            crumb.clicked.connect(lambda checked=False, d=depth: self.document.close_to(d))
             self.crumbs.append(crumb)
             self.row.addWidget(crumb)
             self.row.addWidget(QLabel("›"))

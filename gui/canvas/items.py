@@ -1,14 +1,15 @@
 """What the canvas draws: nodes with their ports, and wires labelled with their tensor shape.
 
 Items only paint what the document and the latest check report say; they hold no model data
-of their own beyond the id they stand for.
+of their own beyond the id they stand for. What they read of the canvas they are on is
+``Canvas`` (the scene is one), so that they need not know the scene that makes them.
 """
 
 from __future__ import annotations
 
 import re
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPainterPathStroker, QPen
@@ -23,10 +24,9 @@ from graphs import ERROR, FUNCTION, Edge
 from graphs.blocks import ref_name
 from graphs.operations import call_text
 
+from ..document import Document
+from ..theme import Theme
 from ..theme import current as current_theme
-
-if TYPE_CHECKING:
-    from .scene import GraphScene
 
 NODE_WIDTH = 180.0
 HEADER = 22.0
@@ -38,16 +38,6 @@ BASE_HEIGHT = HEADER + 3 * LINE + 8
 MAX_PARAM_LINES = 3
 TEXT_WIDTH = NODE_WIDTH - 20
 
-CATEGORY_COLOURS = {
-    "Inputs and outputs": "#6b7280", "Dense": "#2563eb", "Convolution": "#7c3aed", "Pooling": "#0891b2",
-    "Normalization": "#059669", "Regularization": "#65a30d", "Activation": "#d97706", "Shape": "#475569",
-    "Merge": "#db2777", "Embedding": "#9333ea", "Recurrent": "#dc2626", "Attention": "#c2410c",
-    "Blocks": "#0f766e", "Operations": "#854d0e",
-}
-ERROR_COLOUR = QColor("#dc2626")
-WARNING_COLOUR = QColor("#f59e0b")
-_SELECTED_WIRE = QColor("#2563eb")
-_PORT_PEN, _PORT_BRUSH, _PORT_HOVER = QPen(QColor("#334155"), 1.5), QBrush(QColor("#f8fafc")), QBrush(QColor("#93c5fd"))
 MIN_TEXT_PX = 6.0        # text smaller than this on screen is not drawn: it could not be read
 PX_PER_PT = 96 / 72      # Qt's logical resolution: a point is 4/3 of a logical pixel
 
@@ -63,6 +53,31 @@ def compact(number: int) -> str:
         if number >= size:
             return f"{number / size:.1f}{unit}".replace(".0" + unit, unit)
     return str(number)
+
+
+class Canvas(Protocol):
+    """What items read from the scene that shows them."""
+    document: Document
+    nodes: dict[str, NodeItem]
+    edges: dict[Edge, EdgeItem]
+    building: bool                  # every item is being made: wire labels are placed once at the end
+
+    def severity_of(self, node_id: str) -> str | None: ...
+
+    def labels_wire(self, edge: Edge) -> bool: ...
+
+    def first_turns(self, edge: Edge) -> list[float]: ...
+
+
+_PORT_TOOLS: dict[str, tuple[QPen, QBrush, QBrush]] = {}
+
+
+def _port_tools(theme: Theme) -> tuple[QPen, QBrush, QBrush]:
+    """The pen and brushes of ports, made once per theme (every visible node paints its ports)."""
+    if theme.name not in _PORT_TOOLS:
+        _PORT_TOOLS[theme.name] = (QPen(QColor(theme.port_line), 1.5), QBrush(QColor(theme.port_fill)),
+                                   QBrush(QColor(theme.port_hover)))
+    return _PORT_TOOLS[theme.name]
 
 
 class Port:
@@ -90,11 +105,11 @@ class Port:
 
 
 class NodeItem(QGraphicsItem):
-    def __init__(self, scene: GraphScene, node_id: str) -> None:
+    def __init__(self, scene: Canvas, node_id: str) -> None:
         super().__init__()
         self.graph_scene, self.node_id = scene, node_id
         # No geometry notifications (a Python call per change of every item): the scene moves
-        # the wires of the nodes it drags, and of nodes that move by an edit.
+        # the wires of nodes that move by an edit, and of those a drag moves when told.
         self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsMovable | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setZValue(1)
         self.setAcceptHoverEvents(True)         # for the port under the pointer
@@ -194,9 +209,9 @@ class NodeItem(QGraphicsItem):
         rect = QRectF(0, 0, NODE_WIDTH, self._height)
         severity = self.graph_scene.severity_of(self.node_id)
         theme = current_theme()
-        border = ERROR_COLOUR if severity == ERROR else WARNING_COLOUR if severity else QColor(theme.node_border)
+        border = QColor(theme.severity(severity) or theme.node_border)
         if self.isSelected():
-            border = QColor("#2563eb")
+            border = QColor(theme.selected)
         scale = QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
         if on_screen_px(8, scale) < MIN_TEXT_PX:
             self._paint_far(painter, rect, spec, border, severity, scale)
@@ -206,11 +221,11 @@ class NodeItem(QGraphicsItem):
         painter.setBrush(QBrush(self.overlay or QColor(theme.node_body)))
         painter.drawRoundedRect(rect, 6, 6)
         header = QRectF(0, 0, NODE_WIDTH, HEADER)
-        painter.setBrush(QBrush(QColor(CATEGORY_COLOURS.get(spec.category, "#475569"))))
+        painter.setBrush(QBrush(QColor(theme.category(spec.category))))
         painter.setPen(Qt.PenStyle.NoPen)
         painter.drawRoundedRect(header, 6, 6)
         painter.drawRect(QRectF(0, HEADER / 2, NODE_WIDTH, HEADER / 2))   # square lower corners
-        painter.setPen(QColor("#ffffff"))
+        painter.setPen(QColor(theme.header_text))
         bold = QFont(painter.font())
         bold.setBold(True)
         painter.setFont(bold)
@@ -229,16 +244,18 @@ class NodeItem(QGraphicsItem):
         self._paint_ports(painter)
 
     def _paint_ports(self, painter: QPainter) -> None:
-        painter.setPen(_PORT_PEN)
+        pen, brush, hover = _port_tools(current_theme())
+        painter.setPen(pen)
         for port in self.ports.values():
-            painter.setBrush(_PORT_HOVER if port is self._hovered else _PORT_BRUSH)
+            painter.setBrush(hover if port is self._hovered else brush)
             painter.drawEllipse(port.offset, PORT_RADIUS, PORT_RADIUS)
 
     def _paint_far(self, painter: QPainter, rect: QRectF, spec, border: QColor, severity, scale: float) -> None:
         """Zoomed out: a box in its category's colour, its type in large letters while those can
         still be read, problems as a thick border, and while training a band in the gradient's
         colour along the bottom; no small text."""
-        colour = QColor(CATEGORY_COLOURS.get(spec.category, "#475569"))
+        theme = current_theme()
+        colour = QColor(theme.category(spec.category))
         painter.setPen(QPen(border, 8 if (severity or self.isSelected()) else 0))
         painter.setBrush(QBrush(colour))
         painter.drawRect(rect)
@@ -251,7 +268,7 @@ class NodeItem(QGraphicsItem):
         text, font = _far_label(str(name), painter.font(), rect)
         if on_screen_px(font.pointSizeF(), scale) >= MIN_TEXT_PX:
             painter.setFont(font)
-            painter.setPen(QColor("#ffffff"))
+            painter.setPen(QColor(theme.header_text))
             painter.drawText(rect.adjusted(3, 2, -3, -2), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, text)
         if scale * PORT_RADIUS >= 2:          # ports while they can still be aimed at
             self._paint_ports(painter)
@@ -267,7 +284,7 @@ def _far_label(type_name: str, base: QFont, rect: QRectF) -> tuple[str, QFont]:
     if type_name not in _FAR_LABELS:
         box = rect.adjusted(3, 2, -3, -2)
         split = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", type_name)
-        best = (type_name, 6.0)
+        best: tuple[str, float] = (type_name, 6.0)
         for text in (type_name, split):
             for size in (28, 26, 24, 22, 20, 17, 14, 12, 10, 8):
                 font.setPointSizeF(size)
@@ -277,8 +294,8 @@ def _far_label(type_name: str, base: QFont, rect: QRectF) -> tuple[str, QFont]:
                         best = (text, size)
                     break
         _FAR_LABELS[type_name] = best
-    text, size = _FAR_LABELS[type_name]
-    font.setPointSizeF(size)
+    text, points = _FAR_LABELS[type_name]
+    font.setPointSizeF(points)
     return text, font
 
 
@@ -286,7 +303,7 @@ class EdgeItem(QGraphicsPathItem):
     """A wire: from an output port to an input port, through the bends its route gives (a
     laid-out skip connection), with its tensor shape written where there is room for it."""
 
-    def __init__(self, scene: GraphScene, edge: Edge) -> None:
+    def __init__(self, scene: Canvas, edge: Edge) -> None:
         super().__init__()
         self.graph_scene, self.edge = scene, edge
         self.overlay: QColor | None = None
@@ -309,7 +326,7 @@ class EdgeItem(QGraphicsPathItem):
             return
         a = src.port_position(self.edge.src_port, True)
         b = dst.port_position(self.edge.dst_port, False)
-        via = [QPointF(x, y) for x, y in scene.shown_graph.routes.get(self.edge, ())]
+        via = [QPointF(x, y) for x, y in scene.document.shown.routes.get(self.edge, ())]
         self.prepareGeometryChange()
         self.setPath(wire_path(a, b, via))
         self._shape = None
@@ -362,7 +379,8 @@ class EdgeItem(QGraphicsPathItem):
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
         # The pen is chosen when painting (selection, training colours), not kept per change.
-        colour = self.overlay or (_SELECTED_WIRE if self.isSelected() or self._hovered else QColor(current_theme().wire))
+        theme = current_theme()
+        colour = self.overlay or QColor(theme.selected if self.isSelected() or self._hovered else theme.wire)
         painter.setPen(QPen(colour, 3.0 if self.overlay is not None else 2.0))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(self.path())
@@ -373,8 +391,8 @@ class EdgeItem(QGraphicsPathItem):
             font.setPointSizeF(LABEL_FONT_PT)
             painter.setFont(font)
             if self._hovered and not self._fits:      # over other drawing: on a plate of its own
-                painter.fillRect(self._label_box, QColor(current_theme().plate))
-            painter.setPen(QColor(current_theme().wire_label))
+                painter.fillRect(self._label_box, QColor(theme.plate))
+            painter.setPen(QColor(theme.wire_label))
             painter.drawText(self._label_box, Qt.AlignmentFlag.AlignCenter, self.label)
 
 

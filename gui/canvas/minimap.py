@@ -14,12 +14,11 @@ from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import QBrush, QColor, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QWidget
 
-from graphs import ERROR
 from graphs.events import STRUCTURE_EVENTS, NodeMoved, WireRouted
 
 from ..document import Checked, Opened, Replaced
 from ..theme import current as current_theme
-from .items import CATEGORY_COLOURS, ERROR_COLOUR, NODE_WIDTH, WARNING_COLOUR
+from .items import NODE_WIDTH
 from .scene import GraphScene
 from .view import GraphView
 
@@ -137,16 +136,15 @@ class Minimap(QWidget):
             if e.src in rects and e.dst in rects:      # through a routed wire's bends (a folded row's return)
                 points = [rects[e.src].center(), *(QPointF(x, y) for x, y in routes.get(e, ())), rects[e.dst].center()]
                 wires += [QLineF(p, q) for p, q in zip(points, points[1:])]
-        painter.setPen(QPen(QColor("#94a3b8"), 0))         # cosmetic: one pixel at any scale
+        theme = current_theme()
+        painter.setPen(QPen(QColor(theme.far_wire), 0))         # cosmetic: one pixel at any scale
         painter.drawLines(wires)
         painter.setPen(Qt.PenStyle.NoPen)
         shown = scene.shown_graph
         boxes: dict[str, list[QRectF]] = {}
         for node_id, rect in rects.items():
             node = shown.nodes.get(node_id)
-            severity = scene.severity_of(node_id)
-            colour = ERROR_COLOUR.name() if severity == ERROR else WARNING_COLOUR.name() if severity else \
-                CATEGORY_COLOURS.get(node.spec.category if node is not None else "", "#475569")
+            colour = theme.severity(scene.severity_of(node_id)) or theme.category(node.spec.category if node else "")
             boxes.setdefault(colour, []).append(rect)
         for colour, group in boxes.items():
             painter.setBrush(QBrush(QColor(colour)))
@@ -162,10 +160,11 @@ class Minimap(QWidget):
         visible = self._visible_rect()
         window = QRectF(self.to_minimap(visible.topLeft()), self.to_minimap(visible.bottomRight()))
         window = window.intersected(QRectF(self.rect()).adjusted(1, 1, -1, -1))
-        painter.setPen(QPen(QColor("#2563eb"), 1.5))
-        painter.setBrush(QBrush(QColor(37, 99, 235, 30)))
+        theme = current_theme()
+        painter.setPen(QPen(QColor(theme.selected), 1.5))
+        painter.setBrush(QBrush(QColor(theme.view_fill)))
         painter.drawRect(window)
-        painter.setPen(QPen(QColor("#94a3b8"), 1))
+        painter.setPen(QPen(QColor(theme.far_wire), 1))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRect(QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5))
         painter.end()

@@ -10,25 +10,20 @@ picture is recorded again only after the graph or its marks changed.
 from __future__ import annotations
 
 import gc
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen, QPicture
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem
 
-from graphs import ERROR
-
-from .items import CATEGORY_COLOURS, ERROR_COLOUR, WARNING_COLOUR
-
-if TYPE_CHECKING:
-    from .scene import GraphScene
+from ..theme import current as current_theme
+from .items import Canvas
 
 FAR_ZOOM = 0.3          # below this a node's text is unreadable and the overview takes over
 FAR_MIN_NODES = 1500    # smaller graphs paint their own items at any zoom
 
 
 class OverviewItem(QGraphicsItem):
-    def __init__(self, scene: GraphScene) -> None:
+    def __init__(self, scene: Canvas) -> None:
         super().__init__()
         self.graph_scene = scene
         self._picture: QPicture | None = None
@@ -49,38 +44,37 @@ class OverviewItem(QGraphicsItem):
             gc.enable()
 
     def _record_picture(self) -> None:
-        scene = self.graph_scene
+        scene, theme = self.graph_scene, current_theme()
         boxes: dict[str, list[QRectF]] = {}
         marked: dict[str, list[QRectF]] = {}
         bounds = QRectF()
         for node_id, node_item in scene.nodes.items():
             rect = node_item.sceneBoundingRect()
             bounds = bounds.united(rect)
-            category = scene.shown_graph.nodes[node_id].spec.category if node_id in scene.shown_graph.nodes else ""
-            boxes.setdefault(CATEGORY_COLOURS.get(category, "#475569"), []).append(rect)
-            severity = scene.severity_of(node_id)
-            if severity:
-                marked.setdefault(severity, []).append(rect)
+            category = scene.document.shown.nodes[node_id].spec.category if node_id in scene.document.shown.nodes else ""
+            boxes.setdefault(theme.category(category), []).append(rect)
+            mark = theme.severity(scene.severity_of(node_id))
+            if mark is not None:
+                marked.setdefault(mark, []).append(rect)
         wires = QPainterPath()
         for wire in scene.edges.values():
             wires.addPath(wire.path())
         picture = QPicture()
         painter = QPainter(picture)
-        painter.setPen(QPen(QColor("#94a3b8"), 0))
+        painter.setPen(QPen(QColor(theme.far_wire), 0))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(wires)
         painter.setPen(Qt.PenStyle.NoPen)
         for colour, rects in boxes.items():
             painter.setBrush(QBrush(QColor(colour)))
             painter.drawRects(rects)
-        for severity, rects in marked.items():
+        for mark, rects in marked.items():
             # A cosmetic pen: three screen pixels at any zoom, so that one problem among ten
             # thousand nodes is still seen from far out.
-            mark = ERROR_COLOUR if severity == ERROR else WARNING_COLOUR
-            pen = QPen(mark, 3)
+            pen = QPen(QColor(mark), 3)
             pen.setCosmetic(True)
             painter.setPen(pen)
-            painter.setBrush(QBrush(mark))
+            painter.setBrush(QBrush(QColor(mark)))
             painter.drawRects(rects)
         painter.end()
         self.prepareGeometryChange()

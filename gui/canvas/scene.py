@@ -1,14 +1,14 @@
-"""The canvas scene: mirrors the document's events into items, and turns mouse gestures on it
-(dragging wires between ports, moving nodes) into document edits."""
+"""The canvas scene: mirrors the document's events into items (nodes, wires, their marks, the
+selection), and hands mouse and key events to its interactions (``interactions.py``), which
+turn gestures into edits. The scene itself never writes to the document."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRect, QRectF
 from PySide6.QtGui import QColor, QPainter, QPen
-from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsSceneMouseEvent
 
 from graphs import ERROR, Changes, Edge
-from graphs.edits import Connect, Move
 from graphs.events import (
     STRUCTURE_EVENTS,
     EdgeAdded,
@@ -22,27 +22,55 @@ from graphs.events import (
 )
 
 from ..document import Checked, Document, Opened, Replaced
+from ..selection import SelectionChanged
 from ..theme import current as current_theme
-from .items import EdgeItem, NodeItem, Port, wire_path
+from .items import EdgeItem, NodeItem, Port
 from .overview import FAR_MIN_NODES, FAR_ZOOM, OverviewItem
 
 GRID = 20.0
 ROOM = QRectF(-5000, -5000, 10000, 10000)   # the canvas an empty graph starts with
 
 
-class GraphScene(QGraphicsScene):
-    status = Signal(str)          # a message for the status bar (a refused wire, ...)
-    open_requested = Signal(str)  # a block node double-clicked: show its body
+class Interaction:
+    """One gesture. ``press``, ``move``, ``release``, ``double_click`` and ``key`` come before Qt's
+    own handling and return True to take the event (Qt's is then skipped); ``pressed``, ``moved``
+    and ``released`` come after it, for gestures that build on it (a drag of what Qt selected)."""
 
+    def press(self, event: QGraphicsSceneMouseEvent) -> bool:
+        return False
+
+    def pressed(self, event: QGraphicsSceneMouseEvent) -> None:
+        pass
+
+    def move(self, event: QGraphicsSceneMouseEvent) -> bool:
+        return False
+
+    def moved(self, event: QGraphicsSceneMouseEvent) -> None:
+        pass
+
+    def release(self, event: QGraphicsSceneMouseEvent) -> bool:
+        return False
+
+    def released(self, event: QGraphicsSceneMouseEvent) -> None:
+        pass
+
+    def double_click(self, event: QGraphicsSceneMouseEvent) -> bool:
+        return False
+
+    def key(self, event) -> bool:
+        return False
+
+
+
+class GraphScene(QGraphicsScene):
     def __init__(self, document: Document, parent=None) -> None:
         super().__init__(parent)
         self.document = document
         self.nodes: dict[str, NodeItem] = {}
         self.edges: dict[Edge, EdgeItem] = {}
+        self.interactions: list[Interaction] = []     # the gestures, given the events in turn
+        self.mirroring = False          # True while items follow the document (their selection changes are no gesture)
         self._severity: dict[str, str] = {}
-        self._wire: QGraphicsPathItem | None = None
-        self._wire_from: Port | None = None
-        self._press_positions: dict[str, QPointF] = {}
         self._edges_of: dict[str, set[Edge]] = {}       # node -> the wires drawn at it
         self._shown = None                                # the report the items show
         self.building = False          # True while rebuild adds every item
@@ -52,7 +80,7 @@ class GraphScene(QGraphicsScene):
         self._zoom = 1.0
         self.setSceneRect(ROOM)
         document.subscribe(self._on_changes, kinds=(Replaced, Opened, Checked, *STRUCTURE_EVENTS, NodeMoved, WireRouted,
-                                                    ParamsChanged))
+                                                    ParamsChanged, SelectionChanged))
         self.rebuild()
 
     # ------------------------------------------------------------------ mirroring the document
@@ -128,7 +156,16 @@ class GraphScene(QGraphicsScene):
         self.setSceneRect(bounds.adjusted(-2000, -2000, 2000, 2000))
 
     def _on_changes(self, changes: Changes) -> None:
-        """Mirror one edit's events; the scene only shows, it never writes to the document."""
+        """Mirror one edit's events (and the selection they leave)."""
+        self.mirroring = True
+        try:
+            self._mirror(changes)
+            if changes.has(SelectionChanged, Replaced, Opened):
+                self._mirror_selection()
+        finally:
+            self.mirroring = False
+
+    def _mirror(self, changes: Changes) -> None:
         graph = self.document.shown
         self.overview.invalidate()
         for event in changes.events:
@@ -276,99 +313,36 @@ class GraphScene(QGraphicsScene):
                     return port
         return None
 
+    # Each event goes to the interactions in turn; one that takes it ends Qt's own handling.
     def mousePressEvent(self, event) -> None:
-        port = self.port_at(event.scenePos()) if event.button() == Qt.MouseButton.LeftButton else None
-        if port is not None and port.is_output:
-            self._wire_from = port
-            self._wire = QGraphicsPathItem()
-            self._wire.setPen(QPen(QColor("#2563eb"), 2, Qt.PenStyle.DashLine))
-            self._wire.setZValue(3)
-            self.addItem(self._wire)
-            self._wire.setPath(wire_path(port.scenePos(), event.scenePos()))
-            event.accept()
-            return
-        super().mousePressEvent(event)
-        # What a drag may move: the selection as it is once the press has selected.
-        self._press_positions = {item.node_id: item.pos() for item in self.selectedItems()
-                                 if isinstance(item, NodeItem)}
+        if not any(i.press(event) for i in self.interactions):
+            super().mousePressEvent(event)
+            for interaction in self.interactions:
+                interaction.pressed(event)
 
     def mouseMoveEvent(self, event) -> None:
-        if self._wire is not None:
-            self._wire.setPath(wire_path(self._wire_from.scenePos(), event.scenePos()))
-            target = self.port_at(event.scenePos())
-            if target is not None and not target.is_output:
-                edge = Edge(self._wire_from.node_id, target.node_id, self._wire_from.name, target.name)
-                problem = self.document.shown.connection_problem(edge)
-                colour = QColor("#dc2626") if problem else QColor("#16a34a")
-                self._wire.setPen(QPen(colour, 2, Qt.PenStyle.DashLine))
-                if problem:
-                    self.status.emit(problem)
-            event.accept()
-            return
-        super().mouseMoveEvent(event)
-        if self._press_positions and event.buttons() & Qt.MouseButton.LeftButton:
-            for node_id in self._press_positions:      # wires follow the nodes being dragged
-                self.node_moved(node_id)
-
-    def mouseDoubleClickEvent(self, event) -> None:
-        item = next((i for i in self.items(event.scenePos()) if isinstance(i, NodeItem)), None)
-        if item is not None and event.button() == Qt.MouseButton.LeftButton \
-                and item.node.type in self.document.graph.blocks:
-            self.open_requested.emit(item.node_id)
-            event.accept()
-            return
-        super().mouseDoubleClickEvent(event)
-
-    def keyPressEvent(self, event) -> None:
-        if event.key() == Qt.Key.Key_Escape and self._wire is not None:   # Esc drops the wire being drawn
-            self.cancel_wire()
-            event.accept()
-            return
-        super().keyPressEvent(event)
-
-    def cancel_wire(self) -> None:
-        if self._wire is not None:
-            self.removeItem(self._wire)
-            self._wire, self._wire_from = None, None
-            self.status.emit("Wiring cancelled")
+        if not any(i.move(event) for i in self.interactions):
+            super().mouseMoveEvent(event)
+            for interaction in self.interactions:
+                interaction.moved(event)
 
     def mouseReleaseEvent(self, event) -> None:
-        if self._wire is not None:
-            self.removeItem(self._wire)
-            self._wire = None
-            source, self._wire_from = self._wire_from, None
-            target = self.port_at(event.scenePos())
-            if target is not None and not target.is_output:
-                self.connect_ports(source, target)
-            event.accept()
-            return
-        super().mouseReleaseEvent(event)
-        self._commit_moves()
+        if not any(i.release(event) for i in self.interactions):
+            super().mouseReleaseEvent(event)
+            for interaction in self.interactions:
+                interaction.released(event)
 
-    def connect_ports(self, source: Port, target: Port) -> bool:
-        edge = Edge(source.node_id, target.node_id, source.name, target.name)
-        problem = self.document.shown.connection_problem(edge)
-        if problem:
-            self.status.emit(f"Cannot wire: {problem}")
-            return False
-        return self.document.push(Connect(edge))
+    def mouseDoubleClickEvent(self, event) -> None:
+        if not any(i.double_click(event) for i in self.interactions):
+            super().mouseDoubleClickEvent(event)
 
-    def _commit_moves(self) -> None:
-        """A finished drag becomes one Move edit (snapped to the grid) for all nodes it moved."""
-        moved = {}
-        for node_id, item in self.nodes.items():
-            before = self._press_positions.get(node_id)
-            if before is not None and item.pos() != before:
-                x = round(item.pos().x() / GRID) * GRID
-                y = round(item.pos().y() / GRID) * GRID
-                moved[node_id] = (x, y)
-        self._press_positions = {}
-        if moved:
-            self.document.push(Move(moved), "Move" if len(moved) > 1 else f"Move {next(iter(moved))}")
+    def keyPressEvent(self, event) -> None:
+        if not any(i.key(event) for i in self.interactions):
+            super().keyPressEvent(event)
 
     # ------------------------------------------------------------------ background
-    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
-        theme = current_theme()
+    def drawBackground(self, painter: QPainter, exposed: QRectF | QRect) -> None:
+        rect, theme = QRectF(exposed), current_theme()
         painter.fillRect(rect, QColor(theme.canvas))
         scale = painter.worldTransform().m11()
         if scale < 0.35:          # zoomed far out: a grid would only be noise (and slow)
@@ -390,8 +364,11 @@ class GraphScene(QGraphicsScene):
         for a, b in lines:
             painter.drawLine(a, b)
 
-    def selected_node_ids(self) -> list[str]:
-        return [item.node_id for item in self.selectedItems() if isinstance(item, NodeItem)]
-
-    def selected_edges(self) -> list[Edge]:
-        return [item.edge for item in self.selectedItems() if isinstance(item, EdgeItem)]
+    # ------------------------------------------------------------------ the selection
+    def _mirror_selection(self) -> None:
+        """Items selected as the document's selection says (their flags only where they differ)."""
+        selection = self.document.selection
+        wanted: set[QGraphicsItem] = {self.nodes[n] for n in selection.nodes if n in self.nodes}
+        wanted |= {self.edges[w] for w in selection.wires if w in self.edges}
+        for item in set(self.selectedItems()) ^ wanted:
+            item.setSelected(item in wanted)

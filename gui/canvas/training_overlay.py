@@ -10,20 +10,20 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton
 
 from ..theme import current as current_theme
+from .view import GraphView
 
 VANISHING, EXPLODING = 1e-6, 1e2
 DEAD_BADGE_SHARE = 0.5
 
-# (upper bound of mean |gradient|, colour, words) from vanishing to exploding
-BANDS = [(VANISHING, "#3b82f6", "vanishing &lt;1e-6"), (1e-4, "#06b6d4", "weak"),
-         (1.0, "#22c55e", "healthy"), (EXPLODING, "#f59e0b", "large"), (math.inf, "#dc2626", "exploding &gt;1e2")]
+# (upper bound of mean |gradient|, words) from vanishing to exploding; their colours are the theme's
+BANDS = [(VANISHING, "vanishing &lt;1e-6"), (1e-4, "weak"), (1.0, "healthy"), (EXPLODING, "large"),
+         (math.inf, "exploding &gt;1e2")]
 
 
 def gradient_colour(mean_abs_grad: float) -> QColor:
-    for bound, colour, _ in BANDS:
-        if mean_abs_grad < bound:
-            return QColor(colour)
-    return QColor(BANDS[-1][1])
+    colours = current_theme().gradient_bands
+    band = next((i for i, (bound, _) in enumerate(BANDS) if mean_abs_grad < bound), len(BANDS) - 1)
+    return QColor(colours[band])
 
 
 def apply_overlay(scene, gradients: dict[str, float], dead: dict[str, float]) -> None:
@@ -55,8 +55,9 @@ class GradientLegend(QFrame):
     """A key to the colours: one compact row in the canvas's lower right corner while they are
     shown, with a button to close it (it comes back with the next run)."""
 
-    def __init__(self, parent) -> None:
-        super().__init__(parent)
+    def __init__(self, view: GraphView) -> None:
+        super().__init__(view)
+        self.view = view                    # the canvas, told how much of its bottom the key takes
         self.setObjectName("GradientLegend")
         theme = current_theme()
         self.setStyleSheet(f"#GradientLegend {{ background: {theme.plot_background}; border: 1px solid {theme.grid}; }}"
@@ -64,7 +65,8 @@ class GradientLegend(QFrame):
         row = QHBoxLayout(self)
         row.setContentsMargins(6, 2, 2, 2)
         row.setSpacing(4)
-        chips = " ".join(f"<span style='color:{colour}'>&#9632;</span>&nbsp;{words}" for _, colour, words in BANDS)
+        chips = " ".join(f"<span style='color:{colour}'>&#9632;</span>&nbsp;{words}"
+                         for (_, words), colour in zip(BANDS, theme.gradient_bands))
         self.text = QLabel(f"<b>gradient</b>&nbsp; {chips}")
         self.text.setToolTip("Colour of a layer: the mean |gradient| that reaches it in the last step.\n"
                              "Badge on a ReLU: the share of its units that were never active.")
@@ -73,8 +75,7 @@ class GradientLegend(QFrame):
         close.setAutoRaise(True)
         close.setToolTip("Hide the key (it comes back with the next run)")
         close.clicked.connect(self.hide)
-        self.canvas_view = None                    # the canvas view, told how much of its bottom the key takes
-        parent.viewport().installEventFilter(self)   # stay in the corner as the canvas is resized (a dock opens)
+        view.viewport().installEventFilter(self)   # stay in the corner as the canvas is resized (a dock opens)
         row.addWidget(self.text)
         row.addWidget(close)
         self.adjustSize()
@@ -83,7 +84,7 @@ class GradientLegend(QFrame):
     def place(self) -> None:
         """Lower right corner of the canvas. The key is a child of the view, not of its viewport:
         the view scrolls its viewport's children along with the drawing."""
-        area = self.parentWidget().viewport().geometry()
+        area = self.view.viewport().geometry()
         self.adjustSize()
         self.move(area.right() - self.width() - 12, area.bottom() - self.height() - 12)
 
@@ -94,5 +95,4 @@ class GradientLegend(QFrame):
 
     def setVisible(self, visible: bool) -> None:     # noqa: N802 - Qt's name; show() and hide() come here
         super().setVisible(visible)
-        if self.canvas_view is not None:
-            self.canvas_view.bottom_reserve = self.height() + 16 if visible else 0
+        self.view.bottom_reserve = self.height() + 16 if visible else 0

@@ -1,5 +1,5 @@
-"""The canvas view: zoom around the cursor, pan, rubber-band selection, fit, and drops from
-the palette."""
+"""The canvas view: zoom around the cursor, pan, rubber-band selection, fit, drops from the
+palette (handed on as ``layer_dropped``), and the view each level of the document was left at."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QGraphicsView, QMenu
 
+from ..document import Opened
 from .items import EdgeItem, NodeItem
 from .scene import GraphScene
 
@@ -23,6 +24,7 @@ class GraphView(QGraphicsView):
 
     def __init__(self, scene: GraphScene, parent=None) -> None:
         super().__init__(scene, parent)
+        self.graph_scene = scene
         self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
         self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
@@ -32,6 +34,8 @@ class GraphView(QGraphicsView):
         # (scene point, item or None) -> the menu for a right-click there, given by the window
         self.context_menu: Callable[[QPointF, Any], QMenu] | None = None
         self.bottom_reserve = 0       # pixels along the bottom that an overlay takes
+        self._level_views: dict[tuple, dict] = {}      # levels -> the view a block was opened from
+        scene.document.subscribe(self._level_shown, kinds=(Opened,))
 
     # ------------------------------------------------------------------ zoom and pan
     @property
@@ -41,7 +45,7 @@ class GraphView(QGraphicsView):
     def set_zoom(self, factor: float) -> None:
         factor = max(MIN_ZOOM, min(MAX_ZOOM, factor))
         self.scale(factor / self.zoom, factor / self.zoom)
-        self.scene().zoom_changed(self.zoom)
+        self.graph_scene.zoom_changed(self.zoom)
         self.moved.emit()
 
     def scrollContentsBy(self, dx: int, dy: int) -> None:
@@ -59,7 +63,7 @@ class GraphView(QGraphicsView):
 
     def fit_all(self) -> None:
         """Show every node (wires follow them; their curve handles would only add margin)."""
-        nodes = list(self.scene().nodes.values())
+        nodes = list(self.graph_scene.nodes.values())
         if not nodes:
             return
         rect = nodes[0].sceneBoundingRect()
@@ -71,7 +75,7 @@ class GraphView(QGraphicsView):
                            Qt.AspectRatioMode.KeepAspectRatio)
         if self.zoom > 1.5:
             self.set_zoom(1.5)
-        self.scene().zoom_changed(self.zoom)
+        self.graph_scene.zoom_changed(self.zoom)
         self.moved.emit()
 
     def mousePressEvent(self, event) -> None:
@@ -121,6 +125,16 @@ class GraphView(QGraphicsView):
         self.set_zoom(zoom)
         self.centerOn(float(x), float(y))
         return True
+
+    def keep_view(self) -> None:
+        """Remember this level's view: a block is being opened, and closing it comes back here."""
+        self._level_views[self.graph_scene.document.levels] = self.view_state()
+
+    def _level_shown(self, changes) -> None:
+        """Another level is shown: as it was left, or fitted to the window the first time."""
+        state = self._level_views.pop(self.graph_scene.document.levels, None)
+        if state is None or not self.restore_view(state):
+            self.fit_all()
 
     # ------------------------------------------------------------------ drops from the palette
     def dragEnterEvent(self, event) -> None:

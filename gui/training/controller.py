@@ -66,6 +66,10 @@ class TrainingController(QObject):
     def running(self) -> bool:
         return self.worker is not None and not self.worker.done
 
+    @property
+    def paused(self) -> bool:
+        return self.running and self.current is not None and self.current.status == "paused"
+
     def start(self, graph: Graph, config: TrainingConfig, document: Path | None = None,
               allow_download: bool = False) -> RunRecord:
         """Train a snapshot of ``graph``; ``document`` is the file it was opened from (None: untitled)."""
@@ -105,21 +109,30 @@ class TrainingController(QObject):
             self.worker = None
             self.ended.emit(record)
 
+    def _live(self) -> tuple[TrainingWorker, RunRecord] | None:
+        """The worker of the run going on, and its record; None when no run is going."""
+        if self.worker is None or self.worker.done or self.current is None:
+            return None
+        return self.worker, self.current
+
     def pause(self) -> None:
-        if self.running:
-            self.worker.pause()
-            self.current.status = "paused"
-            self.updated.emit(self.current)
+        live = self._live()
+        if live is not None:
+            live[0].pause()
+            live[1].status = "paused"
+            self.updated.emit(live[1])
 
     def resume(self) -> None:
-        if self.running:
-            self.worker.resume()
-            self.current.status = "running"
-            self.updated.emit(self.current)
+        live = self._live()
+        if live is not None:
+            live[0].resume()
+            live[1].status = "running"
+            self.updated.emit(live[1])
 
     def stop(self) -> None:
-        if self.running:
-            self.worker.stop()
+        live = self._live()
+        if live is not None:
+            live[0].stop()
 
     def set_probe(self, sample: int | None, layers: tuple[str, ...] | None = None) -> None:
         """The validation sample (and layers) the probes look at, from the next probe on."""
@@ -132,8 +145,9 @@ class TrainingController(QObject):
         self._send_probe()
 
     def _send_probe(self) -> None:
-        if self.running:
-            self.worker.set_probe(*self._probe)
+        live = self._live()
+        if live is not None:
+            live[0].set_probe(*self._probe)
 
     def shutdown(self) -> None:
         """Closing the window: end the worker at once, and let the waiting process go."""

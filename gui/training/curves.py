@@ -55,18 +55,21 @@ class CurvesPanel(QWidget):
         self.loss_plot.setLabel("left", "loss")
         self.acc_plot.setLabel("left", "accuracy (%)")
         self.lr_plot.setLabel("left", "learning rate")
-        def pen(colour, width=2, style=Qt.SolidLine):
+        theme = current_theme()
+
+        def pen(colour, width=2, style=Qt.PenStyle.SolidLine):
             return pg.mkPen(colour, width=width, style=style)
+        train, val = theme.training_series, theme.validation_series
         self.lines = {
-            "step_loss": self.loss_plot.plot(pen=pen("#94a3b8", 1), name="training (steps)"),
-            "train_loss": self.loss_plot.plot(pen=pen("#2563eb"), symbol="o", symbolSize=4, name="training (epochs)"),
-            "val_loss": self.loss_plot.plot(pen=pen("#dc2626"), symbol="o", symbolSize=4, name="validation"),
-            "train_accuracy": self.acc_plot.plot(pen=pen("#2563eb"), symbol="o", symbolSize=4, name="training"),
-            "val_accuracy": self.acc_plot.plot(pen=pen("#dc2626"), symbol="o", symbolSize=4, name="validation"),
-            "lr": self.lr_plot.plot(pen=pen("#7c3aed")),
+            "step_loss": self.loss_plot.plot(pen=pen(theme.step_series, 1), name="training (steps)"),
+            "train_loss": self.loss_plot.plot(pen=pen(train), symbol="o", symbolSize=4, name="training (epochs)"),
+            "val_loss": self.loss_plot.plot(pen=pen(val), symbol="o", symbolSize=4, name="validation"),
+            "train_accuracy": self.acc_plot.plot(pen=pen(train), symbol="o", symbolSize=4, name="training"),
+            "val_accuracy": self.acc_plot.plot(pen=pen(val), symbol="o", symbolSize=4, name="validation"),
+            "lr": self.lr_plot.plot(pen=pen(theme.rate_series)),
         }
-        self.compare_lines = {k: self.loss_plot.plot(pen=pen("#64748b", 1, Qt.DashLine)) if "loss" in k else
-                              self.acc_plot.plot(pen=pen("#64748b", 1, Qt.DashLine))
+        self.compare_lines = {k: (self.loss_plot if "loss" in k else self.acc_plot).plot(
+                                  pen=pen(theme.compared_series, 1, Qt.PenStyle.DashLine))
                               for k in ("val_loss", "val_accuracy")}
         self._compared = ""             # the run the dashed lines show, named in the keys
         self._set_keys("")
@@ -75,7 +78,8 @@ class CurvesPanel(QWidget):
             line.setClipToView(True)
         self.markers: list[pg.InfiniteLine] = []
 
-        self.smoothing = QSlider(Qt.Horizontal, minimum=0, maximum=95, value=0)
+        self.smoothing = QSlider(Qt.Orientation.Horizontal)
+        self.smoothing.setRange(0, 95)
         self.smoothing.setToolTip("Smoothing of the per-step loss")
         self.log_scale = QCheckBox("log scale")
         self.log_scale.toggled.connect(lambda on: self.loss_plot.setLogMode(y=on))
@@ -120,7 +124,7 @@ class CurvesPanel(QWidget):
             epochs = 0
         while len(self.markers) < epochs:
             line = pg.InfiniteLine(pos=(len(self.markers) + 1) * per_epoch, angle=90,
-                                   pen=pg.mkPen("#cbd5e1", style=Qt.DotLine))
+                                   pen=pg.mkPen(current_theme().guide, style=Qt.PenStyle.DotLine))
             self.loss_plot.addItem(line)
             self.markers.append(line)
         while len(self.markers) > epochs:
@@ -149,12 +153,12 @@ class CurvesPanel(QWidget):
 
     def _set_keys(self, compared: str) -> None:
         """Each plot's key in its title line, above the curves, never over them."""
-        extra = [("#64748b", f"{compared} (validation)", True)] if compared else []
-        self.loss_plot.setTitle(_keyed("Loss", [("#94a3b8", "training (steps)", False),
-                                                ("#2563eb", "training (epochs)", False),
-                                                ("#dc2626", "validation", False), *extra]))
-        self.acc_plot.setTitle(_keyed("Accuracy", [("#2563eb", "training", False), ("#dc2626", "validation", False),
-                                                   *extra]))
+        theme = current_theme()
+        train, val = theme.training_series, theme.validation_series
+        extra = [(theme.compared_series, f"{compared} (validation)", True)] if compared else []
+        self.loss_plot.setTitle(_keyed("Loss", [(theme.step_series, "training (steps)", False),
+                                                (train, "training (epochs)", False), (val, "validation", False), *extra]))
+        self.acc_plot.setTitle(_keyed("Accuracy", [(train, "training", False), (val, "validation", False), *extra]))
 
     def reset(self) -> None:
         for line in self.lines.values():

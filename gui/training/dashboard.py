@@ -16,6 +16,7 @@ from engine.insight import feature_layers
 from engine.training import MAX_CLASSES_SHOWN, TrainingConfig
 
 from ..background import BackgroundJob
+from ..theme import current as current_theme
 from .curves import CurvesPanel
 from .insight_panels import AttentionPanel, EmbeddingPanel, FeatureSpacePanel
 from .panels import (
@@ -39,16 +40,15 @@ CONVOLUTIONS = ("Conv1d", "Conv2d", "ConvTranspose2d")
 class Dashboard(QWidget):
     sample_chosen = Signal(int)
 
-    def __init__(self, checker=None, parent=None) -> None:
-        """``checker``: the document's, so that Predict builds its model from warm caches."""
+    def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.status = QLabel("No run yet: press Train.")
         self.status.setWordWrap(True)
         self.changed_note = QLabel("")
-        self.changed_note.setStyleSheet("color: #b45309")
+        self.changed_note.setStyleSheet(f"color: {current_theme().warning_text}")
         self.curves = CurvesPanel()
         self.gradients = GradientsPanel()
-        self.run_model = RunModel(checker, self)
+        self.run_model = RunModel(self)
         self.filters = FiltersPanel(self.run_model)
         self.activations = ActivationsPanel()
         self.histograms = HistogramsPanel()
@@ -227,7 +227,7 @@ class Dashboard(QWidget):
             parts.append(f"validation accuracy {val.y[-1]:.1%}")
         text = ", ".join(parts)
         if r.status == "failed" and r.final is not None:
-            text += f"<br><span style='color:#dc2626'><b>Failed:</b> {r.final.reason}</span>"
+            text += f"<br><span style='color:{current_theme().error}'><b>Failed:</b> {r.final.reason}</span>"
         return text
 
     # ------------------------------------------------------------------ export
@@ -260,13 +260,13 @@ SHADES = (100, 140, 70, 175, 55)       # lightness of the 1st, 2nd ... layer of 
 def layer_colours(graph) -> dict[str, str]:
     """Each layer's colour as the canvas draws its node (its category's), in a lighter or darker
     shade for each further layer of the same category, so that lines of one plot can be told apart."""
-    from ..canvas.items import CATEGORY_COLOURS
+    theme = current_theme()
     seen: dict[str, int] = {}
     colours = {}
     for node in graph.nodes.values():
         category = node.spec.category
         k = seen.get(category, 0)
         seen[category] = k + 1
-        base, shade = QColor(CATEGORY_COLOURS.get(category, "#475569")), SHADES[k % len(SHADES)]
+        base, shade = QColor(theme.category(category)), SHADES[k % len(SHADES)]
         colours[node.id] = (base.lighter(shade) if shade >= 100 else base.darker(10000 // shade)).name()
     return colours

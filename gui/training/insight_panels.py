@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from engine.insight import nearest, separation, tsne
@@ -14,7 +15,7 @@ from engine.training import feature_space
 
 from ..background import BackgroundJob
 from ..theme import current as current_theme
-from .panels import LAYER_COLOURS, LayerPicker, image_view
+from .panels import LayerPicker, image_view
 from .run_record import RunRecord
 
 MAX_TOKEN_LABELS = 300      # more labels than this are an unreadable blot: every point names its token on hover
@@ -52,7 +53,8 @@ class FeatureSpacePanel(QWidget):
                                "neighbours together (a few seconds); distances between clusters mean little")
         self.plot = _plot("Feature space")
         self.plot.setAspectLocked(False)
-        self.points = pg.ScatterPlotItem(size=7, pen=pg.mkPen(255, 255, 255, 120, width=0.5), hoverable=True)
+        self.points = pg.ScatterPlotItem(size=7, pen=pg.mkPen(QColor(current_theme().point_outline), width=0.5),
+                                         hoverable=True)
         self.plot.addItem(self.points)
         self.key = QLabel("")                 # the classes' colours, in a row under the map
         self.key.setWordWrap(True)
@@ -159,11 +161,12 @@ class FeatureSpacePanel(QWidget):
         self.mapped = mapped
         names: list[str] = list(self.data.class_names) if self.data is not None else []
         classes = tuple(int(c) for c in np.unique(found.labels))
-        brushes = [pg.mkBrush(LAYER_COLOURS[int(c) % len(LAYER_COLOURS)]) for c in found.labels]
+        theme = current_theme()
+        brushes = [pg.mkBrush(theme.series_colour(int(c))) for c in found.labels]
         self.points.setData(x=mapped[:, 0], y=mapped[:, 1], brush=brushes, data=list(found.indices))
         if classes != self._legend_classes:
             self.key.setText("classes: " + " &nbsp; ".join(
-                f"<span style='color:{LAYER_COLOURS[c % len(LAYER_COLOURS)]}'>&#9679;</span>&nbsp;"
+                f"<span style='color:{theme.series_colour(c)}'>&#9679;</span>&nbsp;"
                 f"{names[c] if c < len(names) else c}" for c in classes))
             self._legend_classes = classes
         self.plot.autoRange()
@@ -198,7 +201,7 @@ class EmbeddingPanel(QWidget):
         self.token = QLineEdit()
         self.token.setPlaceholderText("a token, e.g. a word of the text")
         self.plot = _plot("Embedding vectors (PCA)")
-        self.points = pg.ScatterPlotItem(size=6, brush=pg.mkBrush("#2563eb"), pen=None, hoverable=True,
+        self.points = pg.ScatterPlotItem(size=6, brush=pg.mkBrush(current_theme().training_series), pen=None, hoverable=True,
                                          tip=lambda x, y, data: str(data))
         self.plot.addItem(self.points)
         self.labels: list[pg.TextItem] = []
@@ -263,11 +266,12 @@ class EmbeddingPanel(QWidget):
         close = nearest(found.vectors, chosen, 10)
         pairs = [(tokens[i], s) for i, s in close]
         if len(found.points) == len(tokens):       # the token red, its neighbours orange, on the map
-            brushes = [pg.mkBrush("#93c5fd")] * len(tokens)
+            theme = current_theme()
+            brushes = [pg.mkBrush(theme.other_point)] * len(tokens)
             sizes = [5.0] * len(tokens)
             for i, _ in close:
-                brushes[i], sizes[i] = pg.mkBrush("#ea580c"), 9.0
-            brushes[chosen], sizes[chosen] = pg.mkBrush("#dc2626"), 12.0
+                brushes[i], sizes[i] = pg.mkBrush(theme.neighbour), 9.0
+            brushes[chosen], sizes[chosen] = pg.mkBrush(theme.validation_series), 12.0
             self.points.setBrush(brushes)
             self.points.setSize(sizes)
         rows = "".join(f"<tr><td>{t}</td><td align='right'>&nbsp;{s:.2f}</td></tr>" for t, s in pairs)

@@ -8,7 +8,7 @@ import functools
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -29,8 +29,6 @@ from .run_record import RunRecord
 
 VANISHING = 1e-6
 EXPLODING = 1e2
-LAYER_COLOURS = ["#2563eb", "#dc2626", "#16a34a", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#65a30d",
-                 "#475569", "#c2410c"]
 
 
 def mosaic(stack: np.ndarray, gap: int = 1) -> np.ndarray:
@@ -86,7 +84,8 @@ class TileNumbers:
         while len(self.items) > n:
             self.plot.removeItem(self.items.pop())
         while len(self.items) < n:
-            item = pg.TextItem(color="#f8fafc", fill=(15, 23, 42, 150), anchor=(0, 0))
+            theme = current_theme()
+            item = pg.TextItem(color=theme.tile_label, fill=QColor(theme.tile_plate), anchor=(0, 0))
             item.setFont(self.font)
             self.plot.addItem(item)
             self.items.append(item)
@@ -136,15 +135,18 @@ class GradientsPanel(QWidget):
         self.plot.setLabel("left", "|gradient|")
         self.plot.getAxis("left").enableAutoSIPrefix(False)      # "x0.001" makes no sense on a log axis
         self.band_labels: list[pg.TextItem] = []
-        for low, high, colour, text in ((-12, np.log10(VANISHING), (96, 165, 250, 50), "vanishing (below 1e-6)"),
-                                        (np.log10(EXPLODING), 6, (220, 38, 38, 50), "exploding (above 1e2)")):
+        theme = current_theme()
+        for low, high, band, text in ((-12, np.log10(VANISHING), theme.vanishing_band, "vanishing (below 1e-6)"),
+                                      (np.log10(EXPLODING), 6, theme.exploding_band, "exploding (above 1e2)")):
             region = pg.LinearRegionItem(values=(low, high), orientation="horizontal", movable=False,
-                                         brush=pg.mkBrush(*colour))
+                                         brush=pg.mkBrush(QColor(band)))
             region.setToolTip(text)
             # The bands mark ranges; the view fits the gradients, not 1e-12 to 1e6.
             self.plot.addItem(region, ignoreBounds=True)
             inside = (0, 0) if high < 0 else (0, 1)         # just inside the band, by its edge
-            label = pg.TextItem(text, color=colour[:3], anchor=inside)
+            opaque = QColor(band)
+            opaque.setAlpha(255)            # the band's own hue, to be read as text
+            label = pg.TextItem(text, color=opaque, anchor=inside)
             label.setPos(0, high if high < 0 else low)
             self.plot.addItem(label, ignoreBounds=True)
             self.band_labels.append(label)
@@ -185,10 +187,10 @@ class GradientsPanel(QWidget):
         for i, (layer, (mean, peak)) in enumerate(record.gradients.items()):
             if layer not in self.lines:
                 added = True
-                colour = self.colours.get(layer) or LAYER_COLOURS[i % len(LAYER_COLOURS)]
+                colour = self.colours.get(layer) or current_theme().series_colour(i)
                 self.lines[layer] = (self.plot.plot(pen=pg.mkPen(colour, width=2), name=layer, symbol="o",
                                                     symbolSize=4, symbolBrush=colour, symbolPen=None),
-                                     self.plot.plot(pen=pg.mkPen(colour, width=1, style=Qt.DashLine)))
+                                     self.plot.plot(pen=pg.mkPen(colour, width=1, style=Qt.PenStyle.DashLine)))
             solid, dashed = self.lines[layer]
             solid.setData(mean.x, np.maximum(mean.y, 1e-12))
             dashed.setData(peak.x, np.maximum(peak.y, 1e-12))
@@ -222,7 +224,7 @@ class GradientsPanel(QWidget):
             return curves
         keys = []
         for i, (name, values) in enumerate(curves.items()):
-            colour = LAYER_COLOURS[i % len(LAYER_COLOURS)]
+            colour = current_theme().series_colour(i)
             line = self.depth_lines.get(name)
             if line is None:
                 line = self.depth_lines[name] = self.by_depth.plot(pen=pg.mkPen(colour, width=2), symbol="o", symbolSize=6,
@@ -473,8 +475,10 @@ class HistogramsPanel(QWidget):
         layer = next((h for h in hist.layers if h.layer == self.layer.currentText()), None)
         if layer is None:
             return
-        for plot, counts, (low, high), colour in ((self.weights, layer.weight_counts, layer.weight_range, "#2563eb"),
-                                                  (self.grads, layer.grad_counts, layer.grad_range, "#dc2626")):
+        theme = current_theme()
+        for plot, counts, (low, high), colour in ((self.weights, layer.weight_counts, layer.weight_range,
+                                                   theme.training_series),
+                                                  (self.grads, layer.grad_counts, layer.grad_range, theme.validation_series)):
             plot.clear()
             if counts is None:
                 continue
@@ -538,11 +542,12 @@ class ConfusionPanel(QWidget):
         high = max(1, int(matrix.max()))
         cell_px = 1.0 / max(self.plot.getViewBox().viewPixelSize()[0], 1e-9)
         readable = cell_px >= 18                # a count wider than its cell would only be noise
+        theme = current_theme()
         for index, item in enumerate(self.counts):
             item.setVisible(readable)
             row, column = divmod(index, n)
             value = int(matrix[row, column])
-            item.setText(str(value), color="#0f172a" if value > 0.6 * high else "#f8fafc")
+            item.setText(str(value), color=theme.on_bright if value > 0.6 * high else theme.on_dim)
             item.setPos(column + 0.5, row + 0.5)
 
 
@@ -557,7 +562,7 @@ class BoundaryPanel(QWidget):
         self.plot.setLabel("left", "second input")
         self.plot.setAspectLocked(True)
         self.image = pg.ImageItem(axisOrder="row-major")
-        self.points = pg.ScatterPlotItem(size=5, pen=pg.mkPen("w", width=0.5))
+        self.points = pg.ScatterPlotItem(size=5, pen=pg.mkPen(QColor(current_theme().point_outline), width=0.5))
         self.plot.addItem(self.image)
         self.plot.addItem(self.points)
         layout = QVBoxLayout(self)
@@ -569,15 +574,17 @@ class BoundaryPanel(QWidget):
             self.points.setData([])
             return
         x = data.x_train.numpy()
-        colours = [pg.mkBrush(LAYER_COLOURS[int(c) % len(LAYER_COLOURS)]) for c in data.y_train]
+        theme = current_theme()
+        colours = [pg.mkBrush(theme.series_colour(int(c))) for c in data.y_train]
         self.points.setData(x[:, 0], x[:, 1], brush=colours)
 
     def show_record(self, record: RunRecord) -> None:
         boundary = record.latest.get("DecisionBoundary")
         if boundary is None:
             return
-        palette = np.array([pg.mkColor(c).getRgb() for c in LAYER_COLOURS], dtype=np.float32)
-        rgba = palette[boundary.classes % len(LAYER_COLOURS)].copy()
+        series = current_theme().series
+        palette = np.array([QColor(c).getRgb() for c in series], dtype=np.float32)
+        rgba = palette[boundary.classes % len(series)].copy()
         rgba[..., 3] = 40 + 140 * np.clip((boundary.confidence - 0.5) * 2, 0, 1)
         self.rgba = rgba.astype(np.uint8)
         self.image.setImage(self.rgba, autoLevels=False)
@@ -599,8 +606,9 @@ class OutputsPanel(QWidget):
         self.scatter_plot.showGrid(x=True, y=True, alpha=0.2)
         self.scatter_plot.setLabel("bottom", "target")
         self.scatter_plot.setLabel("left", "predicted")
-        self.ideal = self.scatter_plot.plot(pen=pg.mkPen("#94a3b8", width=1, style=Qt.PenStyle.DashLine))
-        self.points = pg.ScatterPlotItem(size=5, brush=pg.mkBrush("#2563eb"), pen=None)
+        theme = current_theme()
+        self.ideal = self.scatter_plot.plot(pen=pg.mkPen(theme.guide, width=1, style=Qt.PenStyle.DashLine))
+        self.points = pg.ScatterPlotItem(size=5, brush=pg.mkBrush(theme.training_series), pen=None)
         self.scatter_plot.addItem(self.points)
         self.caption = QLabel("")
         layout = QVBoxLayout(self)

@@ -14,7 +14,6 @@ from engine.insight import grad_cam, grad_cam_layer, saliency
 
 from ..background import BackgroundJob
 from ..theme import current as current_theme
-from .panels import LAYER_COLOURS as COLOURS
 from .panels import image_view
 from .run_model import RunModel
 from .run_record import RunRecord
@@ -69,7 +68,7 @@ class DrawingPad(QWidget):
         self._paint_at(event.position())
 
     def mouseMoveEvent(self, event) -> None:
-        if event.buttons() & Qt.LeftButton:
+        if event.buttons() & Qt.MouseButton.LeftButton:
             self._paint_at(event.position())
 
     def mouseReleaseEvent(self, event) -> None:
@@ -83,19 +82,20 @@ class DrawingPad(QWidget):
             for c in range(cols):
                 shade = int(255 * (1 - self.ink[r, c]))
                 painter.fillRect(QRectF(left + c * size, top + r * size, size, size), QColor(shade, shade, shade))
-        painter.setPen(QPen(QColor("#e2e8f0"), 1))            # the grid: where a stroke will land
+        theme = current_theme()
+        painter.setPen(QPen(QColor(theme.pad_grid), 1))            # the grid: where a stroke will land
         for i in range(1, cols):
             painter.drawLine(QPointF(left + i * size, top), QPointF(left + i * size, top + rows * size))
         for i in range(1, rows):
             painter.drawLine(QPointF(left, top + i * size), QPointF(left + cols * size, top + i * size))
-        painter.setPen(QPen(QColor("#64748b" if self.isEnabled() else "#cbd5e1"), 1.5))
+        painter.setPen(QPen(QColor(theme.pad_frame if self.isEnabled() else theme.pad_frame_off), 1.5))
         painter.drawRect(QRectF(left, top, cols * size, rows * size))
 
 
 class PredictPanel(QWidget):
-    """Predictions of the run's newest weights. The model is checked with the document's checker
-    (its cache already knows the graph, so that is quick) and compiled with its weights in a
-    background thread: the window never waits for a large model to be built."""
+    """Predictions of the run's newest weights, from the run's model (``RunModel``: the run's
+    graph checked with a checker of its own and compiled with its weights in a background
+    thread): the window never waits for a large model to be built."""
 
 
     def __init__(self, run_model: RunModel, parent=None) -> None:
@@ -108,7 +108,7 @@ class PredictPanel(QWidget):
         self.clear = QPushButton("Clear drawing")
         self.picture = QLabel()                 # the chosen validation sample, as the model gets it
         self.picture.setFixedSize(72, 72)
-        self.picture.setStyleSheet("border: 1px solid #cbd5e1;")
+        self.picture.setStyleSheet(f"border: 1px solid {current_theme().pad_frame_off};")
         self.chart = pg.PlotWidget(title="Class probabilities")
         self.chart.setBackground(current_theme().plot_background)
         self.chart.setYRange(0, 1)
@@ -131,7 +131,8 @@ class PredictPanel(QWidget):
         self.plane.setBackground(current_theme().plot_background)
         self.plane.setAspectLocked(True)
         self.plane_points = pg.ScatterPlotItem(size=4, pen=None)
-        self.chosen = pg.ScatterPlotItem(size=14, symbol="x", pen=pg.mkPen("#0f172a", width=2), brush=None)
+        self.chosen = pg.ScatterPlotItem(size=14, symbol="x", pen=pg.mkPen(current_theme().chosen_point, width=2),
+                                         brush=None)
         self.plane.addItem(self.plane_points)
         self.plane.addItem(self.chosen)
         self.plane.scene().sigMouseClicked.connect(self._plane_clicked)
@@ -179,7 +180,7 @@ class PredictPanel(QWidget):
         if plane:
             points = data.x_train.numpy()
             self.plane_points.setData(points[:, 0], points[:, 1],
-                                      brush=[pg.mkBrush(COLOURS[int(c) % len(COLOURS)]) for c in data.y_train])
+                                      brush=[pg.mkBrush(current_theme().series_colour(int(c))) for c in data.y_train])
         self._show_picture()
 
     def _plane_clicked(self, event) -> None:
@@ -245,8 +246,8 @@ class PredictPanel(QWidget):
         self.probabilities = probabilities
         self.chart.clear()
         self.chart.addItem(pg.BarGraphItem(x=np.arange(len(probabilities)), height=probabilities, width=0.7,
-                                           brush="#2563eb"))
-        names = self.data.class_names if self.data is not None else []
+                                           brush=current_theme().training_series))
+        names: list[str] = list(self.data.class_names) if self.data is not None else []
         best = int(np.argmax(probabilities))
         label = names[best] if best < len(names) else str(best)
         self.chart.getAxis("bottom").setTicks([[(i, n) for i, n in enumerate(names[: len(probabilities)])]])

@@ -1,6 +1,10 @@
 """The network of a run with its newest weights, rebuilt in a background thread whenever the
 run writes a checkpoint (each epoch). Predict, the channel images and Grad-CAM all read it;
-work that changes a model (optimising an input) takes a copy, never this one."""
+work that changes a model (optimising an input) takes a copy, never this one.
+
+The run's graph is a snapshot, not the document: it is checked with a checker and inference
+cache of its own, so that the document's checker keeps following the document (handed the
+snapshot, it would re-infer every node of the document at its next check)."""
 
 from __future__ import annotations
 
@@ -22,9 +26,9 @@ class RunModel(QObject):
     """``model`` is None until a run has written weights; ``listeners`` hear of each new model,
     or of the reason one could not be built."""
 
-    def __init__(self, checker: Checker | None = None, parent=None) -> None:
+    def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.checker = checker or Checker()
+        self.checker = Checker(follow=False)     # each snapshot is checked once, from scratch
         self.model: Any = None              # an fx.GraphModule once a run has weights
         self.graph: Graph | None = None
         self.listeners: list[Callable[[str], None]] = []    # called with "" (a new model) or a problem

@@ -87,8 +87,9 @@ class RunRecord:
             self.epoch, self.elapsed_s = m.epoch, m.elapsed_s
             self.curves["train_loss"].append(m.epoch, m.train_loss)
             self.curves["val_loss"].append(m.epoch, m.val_loss)
-            if m.val_accuracy is not None:
+            if m.train_accuracy is not None:         # classification: accuracies too
                 self.curves["train_accuracy"].append(m.epoch, m.train_accuracy)
+            if m.val_accuracy is not None:
                 self.curves["val_accuracy"].append(m.epoch, m.val_accuracy)
         elif isinstance(m, M.GradientFlow):
             for layer in m.layers:

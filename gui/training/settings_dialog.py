@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from typing import Any
 
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -21,10 +22,13 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QSpinBox,
     QVBoxLayout,
+    QWidget,
 )
 
 from engine.data import LOADERS
 from engine.training import DEVICES, LOSSES, OPTIMIZERS, SCHEDULES, ConfigError, TrainingConfig
+
+from ..theme import current as current_theme
 
 CHOICES = {"dataset": list(LOADERS), "loss": list(LOSSES), "optimizer": list(OPTIMIZERS),
            "schedule": list(SCHEDULES), "device": list(DEVICES)}
@@ -82,32 +86,13 @@ class TrainingSettingsDialog(QDialog):
     def __init__(self, config: TrainingConfig, parent=None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Training settings")
-        self.fields = {}
+        self.fields: dict[str, QWidget] = {}
         group_of = {name: group for group, names in GROUPS for name in names}
         order = {name: i for i, name in enumerate(name for _, names in GROUPS for name in names)}
         boxes = {group: QGroupBox(group) for group in (*(g for g, _ in GROUPS), "Other")}
         forms = {group: QFormLayout(box) for group, box in boxes.items()}     # any new setting: Other
         for f in dataclasses.fields(TrainingConfig):
-            value = getattr(config, f.name)
-            if f.name in CHOICES:
-                widget = QComboBox()
-                widget.addItems(CHOICES[f.name])
-                widget.setEditable(f.name == "device")      # cuda:1 and the like
-                widget.setCurrentText(value)
-            elif isinstance(value, bool):
-                widget = QCheckBox()
-                widget.setChecked(value)
-            elif isinstance(value, int):
-                widget = QSpinBox(minimum=0, maximum=10_000_000)
-                widget.setValue(value)
-            elif isinstance(value, float):
-                widget = QDoubleSpinBox(minimum=0.0, maximum=1e6, decimals=6)
-                widget.setValue(value)
-            elif isinstance(value, dict):
-                widget = QLineEdit(json.dumps(value))
-                widget.setPlaceholderText('e.g. {"noise": 0.3} or {"root": "~/data"}')
-            else:
-                widget = QLineEdit(str(value))
+            widget = _editor(f.name, getattr(config, f.name))
             widget.setObjectName(f.name)
             widget.setToolTip(HELP.get(f.name, ""))
             self.fields[f.name] = widget
@@ -124,9 +109,9 @@ class TrainingSettingsDialog(QDialog):
         if forms["Other"].rowCount():
             grid.addWidget(boxes["Other"], 2, 1)
         self.error = QLabel("")
-        self.error.setStyleSheet("color: #dc2626")
+        self.error.setStyleSheet(f"color: {current_theme().error}")
         self.error.setWordWrap(True)
-        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -141,8 +126,8 @@ class TrainingSettingsDialog(QDialog):
         for name, (source, applies) in APPLIES.items():
             self.fields[name].setEnabled(bool(applies(values[source])))
 
-    def values(self, strict: bool = True) -> dict:
-        data = {}
+    def values(self, strict: bool = True) -> dict[str, Any]:
+        data: dict[str, Any] = {}
         for name, widget in self.fields.items():
             if isinstance(widget, QComboBox):
                 data[name] = widget.currentText()
@@ -150,10 +135,9 @@ class TrainingSettingsDialog(QDialog):
                 data[name] = widget.isChecked()
             elif isinstance(widget, (QSpinBox, QDoubleSpinBox)):
                 data[name] = widget.value()
-            elif name == "dataset_options":
-                data[name] = json.loads(widget.text() or "{}") if strict else widget.text()
-            else:
-                data[name] = widget.text()
+            elif isinstance(widget, QLineEdit):
+                text = widget.text()
+                data[name] = (json.loads(text or "{}") if strict else text) if name == "dataset_options" else text
         return data
 
     def accept(self) -> None:
@@ -173,3 +157,33 @@ def _changed(widget, slot) -> None:
         widget.toggled.connect(slot)
     elif isinstance(widget, QLineEdit):
         widget.textChanged.connect(slot)
+
+
+def _editor(name: str, value: Any) -> QWidget:
+    """The field for one setting, by the kind of its value: a choice, a tick, a number, options."""
+    if name in CHOICES:
+        combo = QComboBox()
+        combo.addItems(CHOICES[name])
+        combo.setEditable(name == "device")      # cuda:1 and the like
+        combo.setCurrentText(value)
+        return combo
+    if isinstance(value, bool):
+        tick = QCheckBox()
+        tick.setChecked(value)
+        return tick
+    if isinstance(value, int):
+        whole = QSpinBox()
+        whole.setRange(0, 10_000_000)
+        whole.setValue(value)
+        return whole
+    if isinstance(value, float):
+        real = QDoubleSpinBox()
+        real.setDecimals(6)
+        real.setRange(0.0, 1e6)
+        real.setValue(value)
+        return real
+    if isinstance(value, dict):
+        options = QLineEdit(json.dumps(value))
+        options.setPlaceholderText('e.g. {"noise": 0.3} or {"root": "~/data"}')
+        return options
+    return QLineEdit(str(value))

@@ -26,3 +26,14 @@ def window(qtbot):
     qtbot.wait(1)
     gc.collect()
 
+
+@pytest.fixture
+def on_graph(qtbot):
+    """``on_graph(graph)``: a context for commands (a document showing ``graph`` and a stand-in
+    window), no MainWindow."""
+    from PySide6.QtWidgets import QWidget
+
+    from tests.gui.stand_in import context
+    owner = QWidget()
+    qtbot.addWidget(owner)
+    return lambda graph: context(graph, owner)

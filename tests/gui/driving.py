@@ -33,7 +33,7 @@ def click(window, point: QPoint) -> None:
 
 def drop_from_palette(window, type_name: str, point: QPoint) -> None:
     """The palette's own drag data, delivered to the canvas as a drag-and-drop does."""
-    tree = window.palette.tree
+    tree = window.layer_palette.tree
     mime: QMimeData = tree.mimeData([tree.layer_item(type_name)])
     viewport = window.view.viewport()
     pos = QPointF(point)
@@ -41,3 +41,10 @@ def drop_from_palette(window, type_name: str, point: QPoint) -> None:
                   QDragMoveEvent(point, Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier),
                   QDropEvent(pos, Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)):
         QApplication.sendEvent(viewport, event)
+
+
+def type_into(field, text: str) -> None:
+    """Select what a field holds, type over it and press Enter."""
+    field.selectAll()
+    QTest.keyClicks(field, text)
+    QTest.keyClick(field, Qt.Key_Return)

@@ -6,6 +6,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
 import resources
+from gui.commands import files
 from tests.gui.driving import drop_from_palette, view_point
 
 
@@ -17,7 +18,7 @@ def _select(window, *node_ids):
 
 @pytest.mark.slow
 def test_ctrl_g_groups_the_selection_into_a_block_and_undo_restores_it(window, qtbot):
-    window.open_file(resources.example("lenet_digits.loom"))
+    files.open_file(window.context, resources.example("lenet_digits.loom"))
     before = window.graph_text()
     graph = window.document.graph
     stage = ["conv1", "relu1", "pool1"]
@@ -25,20 +26,20 @@ def test_ctrl_g_groups_the_selection_into_a_block_and_undo_restores_it(window, q
     QTest.keyClick(window, Qt.Key_G, Qt.ControlModifier)
     graph = window.document.graph
     assert "Block1" in graph.blocks and not set(stage) & set(graph.nodes)
-    use = window.scene.selected_node_ids()
+    use = list(window.document.selection.nodes)
     assert use == ["block1"] and graph.nodes["block1"].type == "Block1"
     qtbot.waitUntil(lambda: "block1" in window.document.report.shapes)
     assert window.document.report.ok, window.document.report.diagnostics
     assert window.document.report.shapes["block1"] == (6, 4, 4)            # the stage's output, as before
     assert window.document.report.params["block1"] == 6 * 9 + 6
-    assert window.palette.tree.layer_item("Block1") is not None              # ready to be used again
+    assert window.layer_palette.tree.layer_item("Block1") is not None              # ready to be used again
     window.document.undo_stack.undo()
     assert window.graph_text() == before
-    assert window.palette.tree.layer_item("Block1") is None
+    assert window.layer_palette.tree.layer_item("Block1") is None
 
 
 def test_ctrl_shift_g_writes_a_block_use_out_in_one_undo_step(window, qtbot):
-    window.open_file(resources.example("resnet18.loom"))
+    files.open_file(window.context, resources.example("resnet18.loom"))
     qtbot.waitUntil(lambda: window.document.report.total_params > 0)
     total = window.document.report.total_params
     _select(window, "layer1")
@@ -52,8 +53,8 @@ def test_ctrl_shift_g_writes_a_block_use_out_in_one_undo_step(window, qtbot):
 
 
 def test_a_block_from_the_palette_drops_onto_the_canvas_as_a_use(window):
-    window.open_file(resources.example("resnet18.loom"))
-    blocks = window.palette.tree.topLevelItem(0)
+    files.open_file(window.context, resources.example("resnet18.loom"))
+    blocks = window.layer_palette.tree.topLevelItem(0)
     assert blocks.text(0) == "Blocks"
     listed = [(blocks.child(i).text(0), blocks.child(i).font(0).italic()) for i in range(blocks.childCount())]
     own = [name for name, italic in listed if not italic]
@@ -67,11 +68,3 @@ def test_a_block_from_the_palette_drops_onto_the_canvas_as_a_use(window):
     added = [n for n in graph.nodes.values() if n.type == "BasicBlock" and n.id != "layer1"]
     assert len(added) == 1 and added[0].params == {"repeat": 1, "channels": 64}
     assert [p.name for p in added[0].spec.inputs] == ["x"]
-
-
-def test_grouping_a_model_input_is_refused_with_a_reason(window):
-    window.open_file(resources.example("lenet_digits.loom"))
-    _select(window, "input1", "conv1")
-    QTest.keyClick(window, Qt.Key_G, Qt.ControlModifier)
-    assert "input1 is an Input of the model" in window.statusBar().currentMessage()
-    assert not window.document.graph.blocks

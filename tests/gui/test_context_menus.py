@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QApplication, QMenu
 
 import resources
 from graphs import Edge
-from gui.canvas.context_menus import canvas_menu
+from gui.commands import files
 from tests.gui.driving import node_point
 
 
@@ -20,37 +20,37 @@ def _action(menu: QMenu, *path: str):
 
 
 def test_a_wire_menu_inserts_a_layer_on_the_wire_and_disconnects_it(window, qtbot):
-    window.open_file(resources.example("lenet_digits.loom"))
+    files.open_file(window.context, resources.example("lenet_digits.loom"))
     graph = window.document.graph
     wire = window.scene.edges[Edge("fc1", "relu3")]
-    menu = canvas_menu(window, QPointF(), wire)
+    menu = window.view.context_menu(QPointF(), wire)
     _action(menu, "Insert Layer", "Regularization", "Dropout").trigger()
     assert [e.src for e in graph.in_edges("relu3")] == ["drop1"] and graph.in_edges("drop1")[0].src == "fc1"
     window.document.undo_stack.undo()
-    menu = canvas_menu(window, QPointF(), window.scene.edges[Edge("fc1", "relu3")])
+    menu = window.view.context_menu(QPointF(), window.scene.edges[Edge("fc1", "relu3")])
     _action(menu, "Disconnect").trigger()
     assert graph.in_edges("relu3") == []
 
 
 def test_a_node_menu_renames_deletes_and_opens_blocks(window, qtbot):
-    window.open_file(resources.example("resnet18.loom"))
-    menu = canvas_menu(window, QPointF(), window.scene.nodes["fc"])
-    assert window.scene.selected_node_ids() == ["fc"]               # the menu acts on what was clicked
+    files.open_file(window.context, resources.example("resnet18.loom"))
+    menu = window.view.context_menu(QPointF(), window.scene.nodes["fc"])
+    assert list(window.document.selection.nodes) == ["fc"]               # the menu acts on what was clicked
     _action(menu, "Rename").trigger()
     assert window.inspector.fields["__id__"].selectedText() == "fc"          # ready to type over
     _action(menu, "Delete").trigger()
     assert "fc" not in window.document.graph.nodes
-    menu = canvas_menu(window, QPointF(), window.scene.nodes["layer2"])
+    menu = window.view.context_menu(QPointF(), window.scene.nodes["layer2"])
     assert [a.text() for a in menu.actions()][:3] == ["Open Stage", "Make Block Unique", "Ungroup Block"]
     _action(menu, "Open Stage").trigger()
     assert window.document.levels == (("Stage", "layer2"),)
 
 
 def test_the_canvas_menu_adds_a_layer_where_the_click_was(window, qtbot):
-    window.open_file(resources.example("lenet_digits.loom"))
-    menu = canvas_menu(window, QPointF(2000, 1500), None)
+    files.open_file(window.context, resources.example("lenet_digits.loom"))
+    menu = window.view.context_menu(QPointF(2000, 1500), None)
     _action(menu, "Add Layer Here", "Activation", "GELU").trigger()
-    added = window.scene.selected_node_ids()[0]
+    added = list(window.document.selection.nodes)[0]
     assert window.document.graph.nodes[added].type == "GELU"
     x, y = window.document.graph.positions[added]
     assert abs(x - 2000) <= 200 and abs(y - 1500) <= 200
@@ -58,7 +58,7 @@ def test_the_canvas_menu_adds_a_layer_where_the_click_was(window, qtbot):
 
 @pytest.mark.slow
 def test_a_real_right_click_shows_the_menu_of_the_node_under_the_pointer(window, qtbot):
-    window.open_file(resources.example("lenet_digits.loom"))
+    files.open_file(window.context, resources.example("lenet_digits.loom"))
     window.view.set_zoom(1.0)
     window.view.centerOn(window.scene.nodes["conv2"])
     shown = []
@@ -73,4 +73,4 @@ def test_a_real_right_click_shows_the_menu_of_the_node_under_the_pointer(window,
     event = QContextMenuEvent(QContextMenuEvent.Reason.Mouse, point, window.view.viewport().mapToGlobal(point))
     window.view.contextMenuEvent(event)
     assert shown and "Add Layer After" in shown[0] and "Delete" in shown[0]
-    assert window.scene.selected_node_ids() == ["conv2"]
+    assert list(window.document.selection.nodes) == ["conv2"]

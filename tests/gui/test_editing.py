@@ -1,12 +1,12 @@
 """Building and changing a graph with the mouse and keyboard, and undoing every step."""
 
 import pytest
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QLineEdit, QSpinBox
 
 from graphs import Edge, Graph
 from graphs.layout import COLUMN_PITCH
+from gui.commands import files
 from gui.main_window import EXAMPLES
 from tests.gui.driving import click, drag, drop_from_palette, node_point, port_point
 from tests.helpers import chain
@@ -29,9 +29,9 @@ def test_drag_a_layer_from_the_palette_onto_the_canvas(window, qtbot):
     x, y = graph.positions["conv1"]
     assert abs(x - scene_pos.x()) <= 10 and abs(y - scene_pos.y()) <= 10 and x % 20 == 0
     assert "conv1" in window.scene.nodes
-    window.undo_action.trigger()
+    window.commands.action("edit.undo").trigger()
     assert not graph.nodes and not window.scene.nodes
-    window.redo_action.trigger()
+    window.commands.action("edit.redo").trigger()
     assert "conv1" in graph.nodes and "conv1" in window.scene.nodes
 
 
@@ -48,9 +48,9 @@ def test_wire_two_nodes_by_dragging_from_port_to_port(window, qtbot):
     lines = window.scene.nodes["conv1"].lines()
     assert (lines[0], lines[-1]) == ("Conv2d · 112 params", "out 4x6x6")
     assert ", ".join(lines[1:-1]) == "out_channels=4, kernel_size=3, stride=1"     # in full, as it is defined
-    window.undo_action.trigger()
+    window.commands.action("edit.undo").trigger()
     assert graph.edges == [] and not window.scene.edges
-    window.redo_action.trigger()
+    window.commands.action("edit.redo").trigger()
     assert graph.edges == [Edge("input1", "conv1")]
 
 
@@ -75,7 +75,7 @@ def test_moving_a_node_by_dragging_is_one_undo_step(window, qtbot):
     x, y = window.document.graph.positions["relu1"]
     assert (x - start[0], y - start[1]) == (100.0, 60.0)
     assert window.document.undo_stack.count() == steps + 1
-    window.undo_action.trigger()
+    window.commands.action("edit.undo").trigger()
     assert window.document.graph.positions["relu1"] == start
     assert window.scene.nodes["relu1"].pos().x() == start[0]
 
@@ -83,7 +83,7 @@ def test_moving_a_node_by_dragging_is_one_undo_step(window, qtbot):
 def select(window, node_id):
     window.scene.clearSelection()
     click(window, node_point(window, node_id))
-    assert window.scene.selected_node_ids() == [node_id]
+    assert list(window.document.selection.nodes) == [node_id]
 
 
 def open_at(window, graph, node_id, click_it=True):
@@ -95,79 +95,6 @@ def open_at(window, graph, node_id, click_it=True):
         select(window, node_id)
 
 
-def type_into(field, text):
-    field.selectAll()
-    QTest.keyClicks(field, text)
-    QTest.keyClick(field, Qt.Key_Return)
-
-
-@pytest.mark.slow
-def test_edit_a_parameter_in_the_inspector(window, qtbot):
-    open_at(window, chain(("Conv2d", {"out_channels": 4}), "Flatten", input_shape=(1, 8, 8)), "conv1")
-    field = window.inspector.findChild(QSpinBox, "out_channels")
-    assert field.value() == 4 and field.maximum() == 65536 and field.minimum() == 1
-    type_into(field, "12")
-    graph = window.document.graph
-    assert graph.nodes["conv1"].params["out_channels"] == 12
-    qtbot.waitUntil(lambda: window.document.report.shapes.get("flatten1") == (432,))
-    type_into(field, "0")          # below the minimum: the field does not take it
-    assert graph.nodes["conv1"].params["out_channels"] == 12
-    window.undo_action.trigger()
-    assert graph.nodes["conv1"].params["out_channels"] == 4 and field.value() == 4
-    window.redo_action.trigger()
-    assert graph.nodes["conv1"].params["out_channels"] == 12
-
-
-@pytest.mark.slow
-def test_padding_takes_same_typed_in_the_inspector(window, qtbot):
-    open_at(window, chain(("Conv2d", {"out_channels": 4, "kernel_size": 5}), input_shape=(1, 8, 8)), "conv1")
-    padding = window.inspector.findChild(QLineEdit, "padding")
-    assert "same" in padding.placeholderText()
-    type_into(padding, "same")
-    assert window.document.graph.nodes["conv1"].params["padding"] == "same"
-    qtbot.waitUntil(lambda: window.document.report.shapes.get("conv1") == (4, 8, 8))
-    type_into(padding, "full")
-    assert window.document.graph.nodes["conv1"].params["padding"] == "same"
-    assert "must be integers or 'same'" in window.statusBar().currentMessage()
-
-
-def test_text_fields_refuse_values_the_spec_does_not_allow(window, qtbot):
-    open_at(window, chain(("Conv2d", {"out_channels": 4}), input_shape=(1, 8, 8)), "conv1")
-    kernel = window.inspector.findChild(QLineEdit, "kernel_size")
-    type_into(kernel, "3x5")
-    assert window.document.graph.nodes["conv1"].params["kernel_size"] == [3, 5]
-    type_into(kernel, "3x5x7")
-    assert window.document.graph.nodes["conv1"].params["kernel_size"] == [3, 5]
-    assert "must be one integer or a list of 2" in window.statusBar().currentMessage()
-    assert kernel.text() == "3x5"
-
-
-def test_rename_in_the_inspector(window, qtbot):
-    open_at(window, chain("ReLU", input_shape=[4]), "relu1")
-    type_into(window.inspector.findChild(QLineEdit, "name"), "activation")
-    graph = window.document.graph
-    assert "activation" in graph.nodes and Edge("input1", "activation") in graph.edges
-    assert "activation" in window.scene.nodes
-    window.undo_action.trigger()
-    assert "relu1" in graph.nodes and "relu1" in window.scene.nodes
-
-
-def test_one_click_fix_from_the_problems_list(window, qtbot):
-    g = chain(("Conv2d", {"out_channels": 4, "kernel_size": 3}), ("Linear", {"out_features": 10}), input_shape=(1, 8, 8))
-    window.document.replace(g, None)
-    buttons = window.problems.fix_buttons()
-    assert [b.text() for b in buttons] == ["Insert Flatten before fc1"]
-    assert window.scene.severity_of("fc1") == "warning"
-    qtbot.mouseClick(buttons[0], Qt.LeftButton)
-    graph = window.document.graph
-    assert graph.in_edges("fc1")[0].src == "flatten1"
-    qtbot.waitUntil(lambda: window.document.report.shapes.get("fc1") == (10,))
-    assert window.problems.item(0).text() == "No problems."
-    assert window.scene.severity_of("fc1") is None
-    window.undo_action.trigger()
-    assert "flatten1" not in graph.nodes and graph.in_edges("fc1")[0].src == "conv1"
-
-
 def test_errors_mark_the_node_and_clicking_the_problem_selects_it(window, qtbot):
     g = chain(("Conv2d", {"out_channels": 4, "kernel_size": 9}), input_shape=(1, 8, 8))
     window.document.replace(g, None)
@@ -175,12 +102,12 @@ def test_errors_mark_the_node_and_clicking_the_problem_selects_it(window, qtbot)
     assert "1 error(s)" in window.check_label.text()
     item = window.problems.item(0)
     qtbot.mouseClick(window.problems.viewport(), Qt.LeftButton, pos=window.problems.visualItemRect(item).center())
-    assert window.scene.selected_node_ids() == ["conv1"]
+    assert list(window.document.selection.nodes) == ["conv1"]
 
 
 def test_double_click_in_the_palette_adds_after_the_selection_and_wires_it(window, qtbot):
     open_at(window, chain("ReLU", input_shape=[4]), "relu1")
-    tree = window.palette.tree
+    tree = window.layer_palette.tree
     item = tree.layer_item("Linear")
     tree.scrollToItem(item)
     rect = tree.visualItemRect(item)
@@ -193,7 +120,7 @@ def test_double_click_in_the_palette_adds_after_the_selection_and_wires_it(windo
     assert graph.positions["fc1"][0] == graph.positions["relu1"][0] + COLUMN_PITCH
     assert graph.positions["output1"][0] == graph.positions["fc1"][0] + COLUMN_PITCH
     assert window.scene.nodes["output1"].pos().x() == graph.positions["output1"][0]
-    window.undo_action.trigger()
+    window.commands.action("edit.undo").trigger()
     assert "fc1" not in graph.nodes and Edge("relu1", "output1") in graph.edges
 
 
@@ -210,56 +137,22 @@ def test_drops_land_where_they_are_dropped_without_the_view_jumping(window, qtbo
         assert abs(x - expected.x()) <= 10 and abs(y - expected.y()) <= 10
 
 
-@pytest.mark.slow
-def test_palette_search_filters_by_name_and_description(window, qtbot):
-    qtbot.keyClicks(window.palette.search, "pool")
-    # the built-in blocks whose descriptions speak of pooling, then the pooling layers, then the
-    # pooling operations a Function node can call
-    assert window.palette.visible_types() == ["VGGStage", "Inception", "MaxPool1d", "MaxPool2d", "AvgPool2d",
-                                              "AdaptiveAvgPool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
-                                              "adaptive_max_pool2d", "avg_pool1d", "avg_pool2d", "max_pool1d",
-                                              "max_pool2d"]
-    window.palette.search.clear()
-    qtbot.keyClicks(window.palette.search, "skip connections")
-    assert window.palette.visible_types() == ["Add"]
-
-
-@pytest.mark.slow
-def test_copy_paste_duplicate_and_delete(window, qtbot):
+def test_the_edit_keys_copy_paste_and_delete_what_is_selected_on_the_canvas(window, qtbot):
     window.document.replace(chain(("Linear", {"out_features": 8}), "ReLU", input_shape=[4]), None)
     graph = window.document.graph
-    window.scene.nodes["fc1"].setSelected(True)
+    window.scene.nodes["fc1"].setSelected(True)              # as a rubber band selects
     window.scene.nodes["relu1"].setSelected(True)
-    window.copy()
-    window.paste()
+    assert sorted(window.document.selection.nodes) == ["fc1", "relu1"]
+    viewport = window.view.viewport()
+    QTest.keyClick(viewport, Qt.Key_C, Qt.ControlModifier)     # the Edit menu's shortcuts
+    QTest.keyClick(viewport, Qt.Key_V, Qt.ControlModifier)
     assert "fc2" in graph.nodes and "relu2" in graph.nodes and Edge("fc2", "relu2") in graph.edges
-    assert graph.nodes["fc2"].params["out_features"] == 8
-    assert sorted(window.scene.selected_node_ids()) == ["fc2", "relu2"]
-    QTest.keyClick(window.view.viewport(), Qt.Key_Delete)      # the Edit menu's shortcut
-    assert "fc2" not in graph.nodes and "relu2" not in graph.nodes
-    window.scene.clearSelection()
-    window.scene.nodes["relu1"].setSelected(True)
-    window.duplicate()
-    assert "relu2" in graph.nodes
-    window.scene.clearSelection()
-    window.scene.nodes["fc1"].setSelected(True)
-    window.cut()
-    assert "fc1" not in graph.nodes and Edge("fc1", "relu1") not in graph.edges
-    window.undo_action.trigger()
-    assert "fc1" in graph.nodes and Edge("fc1", "relu1") in graph.edges
-
-
-@pytest.mark.slow
-def test_auto_layout_orders_columns_along_the_wires(window, qtbot):
-    g = chain("ReLU", "Sigmoid", input_shape=[4])
-    for n in g.nodes:
-        g.positions[n] = (0.0, 0.0)
-    window.document.replace(g, None)
-    window.auto_layout()
-    xs = [window.document.graph.positions[n][0] for n in ("input1", "relu1", "sigmoid1", "output1")]
-    assert xs == sorted(xs) and len(set(xs)) == 4
-    window.undo_action.trigger()
-    assert window.document.graph.positions["relu1"] == (0.0, 0.0)
+    # the pasted nodes are the selection, and the canvas shows them selected
+    assert sorted(n for n, item in window.scene.nodes.items() if item.isSelected()) == ["fc2", "relu2"]
+    QTest.keyClick(viewport, Qt.Key_Delete)
+    assert "fc2" not in graph.nodes and "relu2" not in graph.nodes and not window.scene.selectedItems()
+    window.commands.action("edit.undo").trigger()
+    assert "fc2" in graph.nodes and not window.scene.nodes["fc2"].isSelected()
 
 
 @pytest.mark.slow
@@ -269,7 +162,7 @@ def test_the_checks_as_you_edit_include_the_data_set_and_match_the_check_command
     from pathlib import Path
 
     from graphs import save_graph
-    window.open_example(EXAMPLES / "lenet_digits.loom")
+    files.open_example(window.context, EXAMPLES / "lenet_digits.loom")
     graph = window.document.graph
     qtbot.waitUntil(lambda: window.document.data is not None, timeout=30_000)
     assert "checks pass" in window.check_label.text()
@@ -301,7 +194,7 @@ def test_escape_cancels_a_wire_being_drawn(window, qtbot):
     viewport = window.view.viewport()
     QTest.mousePress(viewport, Qt.LeftButton, Qt.NoModifier, start)
     QTest.mouseMove(viewport, (start + end) / 2)
-    assert window.scene._wire is not None
+    assert window.gestures.wire.preview is not None
     QTest.keyClick(viewport, Qt.Key_Escape)
     QTest.mouseMove(viewport, end)
     QTest.mouseRelease(viewport, Qt.LeftButton, Qt.NoModifier, end)
@@ -310,7 +203,25 @@ def test_escape_cancels_a_wire_being_drawn(window, qtbot):
 
 
 def test_the_help_menu_lists_the_shortcuts(window):
-    shortcuts = dict(window.shortcuts())
+    shortcuts = dict(window.commands.shortcuts())
     assert shortcuts["Train"] == "F5" and shortcuts["Undo"] == "Ctrl+Z" and shortcuts["Save"] == "Ctrl+S"
     assert shortcuts["Cancel the wire being drawn"] == "Esc"
-    assert [a.text() for a in window.menus["help"].actions()] == ["&Keyboard Shortcuts", "&About NetLoom"]
+    assert [a.text() for a in window.commands.menu("&Help").actions()] == ["&Keyboard Shortcuts", "&About NetLoom"]
+
+
+def test_a_rubber_band_selects_in_the_document_and_the_canvas_shows_what_commands_select(window, qtbot):
+    open_at(window, chain("ReLU", "Tanh", input_shape=[4]), "relu1", click_it=False)
+    first, last = window.scene.nodes["relu1"].sceneBoundingRect(), window.scene.nodes["tanh1"].sceneBoundingRect()
+    start = window.view.mapFromScene(first.topLeft() - QPointF(20, 40))      # empty canvas above-left of relu1
+    assert window.view.itemAt(start) is None
+    drag(window, start, window.view.mapFromScene(last.bottomRight() + QPointF(20, 20)))
+    selection = window.document.selection
+    assert sorted(selection.nodes) == ["relu1", "tanh1"] and Edge("relu1", "tanh1") in selection.wires
+    assert window.inspector.node_id is None                    # two nodes: the inspector shows the graph
+    click(window, node_point(window, "tanh1"))
+    assert selection.nodes == ("tanh1",) and window.inspector.node_id == "tanh1"
+    QTest.keyClick(window.view.viewport(), Qt.Key_A, Qt.ControlModifier)      # Select All, a command
+    assert selection.nodes == ("input1", "relu1", "tanh1", "output1")
+    assert all(item.isSelected() for item in window.scene.nodes.values())
+    click(window, start)                                       # a click on the empty canvas clears it
+    assert not selection and not window.scene.selectedItems()

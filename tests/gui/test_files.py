@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import torch
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QMessageBox
 
+from gui.commands import files
 from gui.main_window import EXAMPLES, MainWindow
 from tests.helpers import chain
 
@@ -16,29 +16,29 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_save_reopen_and_compare(window, qtbot, tmp_path, monkeypatch):
-    window.open_example(EXAMPLES / "lenet_digits.loom")
+    files.open_example(window.context, EXAMPLES / "lenet_digits.loom")
     window.document.try_edit(lambda: window.document.graph.set_params_edit("conv1", out_channels=8))
     assert window.isWindowModified() and window.windowTitle().startswith("LeNet for digits - untitled[*]")
     target = tmp_path / "mine.loom"
-    monkeypatch.setattr(window, "choose_save_path", lambda: str(target))
-    window.save()
+    monkeypatch.setattr(window.port, "choose_save_path", lambda *a: str(target))
+    files.save(window.context)
     assert not window.isWindowModified() and "mine.loom" in window.windowTitle()
     saved = target.read_text()
     other = MainWindow(interactive=False)
     qtbot.addWidget(other)
-    assert other.open_file(target)
+    assert files.open_file(other.context, target)
     assert other.graph_text() == saved
     assert other.document.graph.nodes["conv1"].params["out_channels"] == 8
     assert other.document.graph.view["zoom"] > 0          # the view is kept with the file
-    assert str(target.resolve()) in [a.text() for a in other.recent_menu.actions()]
+    assert str(target.resolve()) in [a.text() for a in other.commands.menu("&File/Open &Recent").actions()]
 
 
 def test_examples_open_as_untitled_so_they_are_never_overwritten(window, monkeypatch, tmp_path):
-    window.open_example(EXAMPLES / "mlp_spiral.loom")
+    files.open_example(window.context, EXAMPLES / "mlp_spiral.loom")
     assert window.document.path is None
     asked = []
-    monkeypatch.setattr(window, "choose_save_path", lambda: asked.append(1) or str(tmp_path / "s.loom"))
-    window.save()
+    monkeypatch.setattr(window.port, "choose_save_path", lambda *a: asked.append(1) or str(tmp_path / "s.loom"))
+    files.save(window.context)
     assert asked == [1]
 
 
@@ -47,7 +47,7 @@ def test_a_broken_file_shows_the_loader_message_and_keeps_the_document(window, t
     before = window.graph_text()
     bad = tmp_path / "bad.loom"
     bad.write_text('{"format": "netloom.graph", "format_version": 7}')
-    assert not window.open_file(bad)
+    assert not files.open_file(window.context, bad)
     assert window.graph_text() == before
     assert "written by a newer NetLoom" in window.statusBar().currentMessage()
 
@@ -57,10 +57,10 @@ def test_closing_with_unsaved_changes_asks(qtbot, monkeypatch):
     qtbot.addWidget(win)
     win.show()
     win.document.try_edit(lambda: win.document.graph.add_node_edit("ReLU"))
-    monkeypatch.setattr(win, "ask_save_changes", lambda: QMessageBox.Cancel)
+    monkeypatch.setattr(win.port, "ask_save_changes", lambda name: "cancel")
     win.close()
     assert win.isVisible()
-    monkeypatch.setattr(win, "ask_save_changes", lambda: QMessageBox.Discard)
+    monkeypatch.setattr(win.port, "ask_save_changes", lambda name: "discard")
     win.close()
     assert not win.isVisible()
 
@@ -107,7 +107,7 @@ def test_import_a_torchvision_model_and_export_it_from_the_file_menu(window, qtb
     assert window.model_io.export_model("pt2", str(tmp_path / "resnet.pt2"))
     program = torch.export.load(str(tmp_path / "resnet.pt2")).module()
     assert program(torch.randn(1, 3, 224, 224)).shape == (1, 1000)
-    file_menu = window.menus["file"]
+    file_menu = window.commands.menu("&File")
     titles = [a.text() for a in file_menu.actions()]
     # Import and Export sit after the file commands, above the separator and Quit.
     assert titles[-4:] == ["&Import PyTorch Model...", "&Export", "", "&Quit"]
@@ -131,8 +131,8 @@ def test_saving_keeps_the_view_through_an_edit_and_leaves_nothing_to_undo(window
     seen = []
     window.document.subscribe(seen.append, kinds=(ViewChanged,))
     window.view.set_zoom(1.5)
-    monkeypatch.setattr(window, "choose_save_path", lambda: str(tmp_path / "viewed.loom"))
-    assert window.save()
+    monkeypatch.setattr(window.port, "choose_save_path", lambda *a: str(tmp_path / "viewed.loom"))
+    assert files.save(window.context)
     assert len(seen) == 1 and window.document.graph.view["zoom"] == 1.5
     assert not window.document.modified and window.document.undo_stack.count() == 0
 
@@ -142,7 +142,7 @@ def test_opening_a_file_without_layout_places_its_nodes_in_the_document(window, 
     graph = chain("ReLU", "Tanh", input_shape=[4], name="unplaced")
     graph.positions.clear()
     save_graph(graph, tmp_path / "unplaced.loom")
-    assert window.open_file(tmp_path / "unplaced.loom")
+    assert files.open_file(window.context, tmp_path / "unplaced.loom")
     positions = window.document.graph.positions
     assert set(positions) == set(window.document.graph.nodes)
     assert [window.scene.nodes[n].pos().toTuple() for n in positions] == list(positions.values())

@@ -5,32 +5,33 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 import resources
+from gui.commands import files
 
 pytestmark = pytest.mark.slow     # a 1,000-node graph in the window
 
 
 def test_ctrl_f_finds_layers_by_id_and_type_and_steps_through_them(window, qtbot):
-    window.open_file(resources.example("lenet5.loom"))
+    files.open_file(window.context, resources.example("lenet5.loom"))
     QTest.keyClick(window, Qt.Key_F, Qt.ControlModifier)
     bar = window.find_bar
     assert bar.isVisible() and bar.edit.hasFocus()
     QTest.keyClicks(bar.edit, "Conv")                   # LeNet-5's convolutions are c1 and c3: found by type
-    assert window.scene.selected_node_ids() == ["c1"] and bar.count.text() == "1 of 2"
+    assert list(window.document.selection.nodes) == ["c1"] and bar.count.text() == "1 of 2"
     QTest.keyClick(bar.edit, Qt.Key_Return)
-    assert window.scene.selected_node_ids() == ["c3"] and bar.count.text() == "2 of 2"
+    assert list(window.document.selection.nodes) == ["c3"] and bar.count.text() == "2 of 2"
     QTest.keyClick(bar.edit, Qt.Key_Return)                       # wraps around
-    assert window.scene.selected_node_ids() == ["c1"]
+    assert list(window.document.selection.nodes) == ["c1"]
     QTest.keyClick(bar.edit, Qt.Key_Return, Qt.ShiftModifier)     # and back
-    assert window.scene.selected_node_ids() == ["c3"]
+    assert list(window.document.selection.nodes) == ["c3"]
     centre = window.view.mapToScene(window.view.viewport().rect().center())
     assert window.scene.nodes["c3"].sceneBoundingRect().adjusted(-5, -5, 5, 5).contains(centre)
     assert window.inspector.node_id == "c3"
 
     bar.edit.clear()
     QTest.keyClicks(bar.edit, "tanh")                             # ids tanh1 ... tanh4
-    assert bar.count.text() == "1 of 4" and window.scene.selected_node_ids() == ["tanh1"]
+    assert bar.count.text() == "1 of 4" and list(window.document.selection.nodes) == ["tanh1"]
     QTest.keyClick(window, Qt.Key_F3)
-    assert window.scene.selected_node_ids() == ["tanh2"]
+    assert list(window.document.selection.nodes) == ["tanh2"]
 
     bar.edit.clear()
     QTest.keyClicks(bar.edit, "zzz")

@@ -5,27 +5,29 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QComboBox, QLineEdit
 
+from gui.canvas.scene import GraphScene
+from gui.inspector import Inspector
 from gui.palette import OPERATIONS_GROUP
 from tests.helpers import chain
 
 
 def test_search_the_palette_for_an_operation_and_place_it_after_the_selection(window, qtbot):
     window.document.replace(chain("Linear", input_shape=(6, 8)), None)
-    operations = next(window.palette.tree.topLevelItem(i) for i in range(window.palette.tree.topLevelItemCount())
-                      if window.palette.tree.topLevelItem(i).text(0) == OPERATIONS_GROUP)
+    operations = next(window.layer_palette.tree.topLevelItem(i) for i in range(window.layer_palette.tree.topLevelItemCount())
+                      if window.layer_palette.tree.topLevelItem(i).text(0) == OPERATIONS_GROUP)
     assert not operations.isExpanded()                     # 112 entries stay folded until searched
-    QTest.keyClicks(window.palette.search, "attention")
+    QTest.keyClicks(window.layer_palette.search, "attention")
     shown = [operations.child(i).text(0) for i in range(operations.childCount()) if not operations.child(i).isHidden()]
     assert shown == ["scaled_dot_product_attention"] and operations.isExpanded()
-    window.palette.search.clear()
-    QTest.keyClicks(window.palette.search, "softmax")
-    window.select_node("fc1")
-    item = window.palette.tree.layer_item("Function:softmax")
+    window.layer_palette.search.clear()
+    QTest.keyClicks(window.layer_palette.search, "softmax")
+    window.document.selection.set(["fc1"])
+    item = window.layer_palette.tree.layer_item("Function:softmax")
     assert not item.isHidden()
-    window.palette.tree.scrollToItem(item)
-    rect = window.palette.tree.visualItemRect(item)
-    qtbot.mouseClick(window.palette.tree.viewport(), Qt.LeftButton, pos=rect.center())   # a double-click's first click
-    qtbot.mouseDClick(window.palette.tree.viewport(), Qt.LeftButton, pos=rect.center())
+    window.layer_palette.tree.scrollToItem(item)
+    rect = window.layer_palette.tree.visualItemRect(item)
+    qtbot.mouseClick(window.layer_palette.tree.viewport(), Qt.LeftButton, pos=rect.center())   # a double-click's first click
+    qtbot.mouseDClick(window.layer_palette.tree.viewport(), Qt.LeftButton, pos=rect.center())
     graph = window.document.graph
     added = next(n for n in graph.nodes.values() if n.type == "Function")
     assert added.params["op"] == "softmax" and added.params["args"] == [{"tensor": 0}, -1]
@@ -35,32 +37,35 @@ def test_search_the_palette_for_an_operation_and_place_it_after_the_selection(wi
     assert "softmax(x0, -1)" in window.scene.nodes[added.id].lines()
 
 
-def test_edit_a_call_in_the_inspector_and_see_its_shape_and_label_follow(window, qtbot):
-    graph = chain(("Function", {"op": "transpose", "args": [{"tensor": 0}, 1, 2]}), input_shape=(6, 8))
-    window.document.replace(graph, None)
-    node = next(n for n in window.document.graph.nodes if n.startswith("function"))
-    window.select_node(node)
-    assert window.document.report.shapes[node] == (8, 6)
-    args = window.inspector.findChild(QLineEdit, "args")
+def test_edit_a_call_in_the_inspector_and_see_its_shape_and_label_follow(on_graph, qtbot):
+    ctx = on_graph(chain(("Function", {"op": "transpose", "args": [{"tensor": 0}, 1, 2]}), input_shape=(6, 8)))
+    inspector = Inspector(ctx.document)
+    qtbot.addWidget(inspector)
+    inspector.show()
+    scene = GraphScene(ctx.document, inspector)
+    node = next(n for n in ctx.document.graph.nodes if n.startswith("function"))
+    ctx.selection.set([node])
+    assert ctx.document.report.shapes[node] == (8, 6)
+    args = inspector.findChild(QLineEdit, "args")
     assert args.text() == "x0, 1, 2"
     args.selectAll()
     QTest.keyClicks(args, "x0, batch, 2, 24")
     QTest.keyClick(args, Qt.Key_Return)
-    op = window.inspector.findChild(QComboBox, "op")
+    op = inspector.findChild(QComboBox, "op")
     op.setCurrentText("reshape")
     op.activated.emit(op.currentIndex())
-    params = window.document.graph.nodes[node].params
+    params = ctx.document.graph.nodes[node].params
     assert params["op"] == "reshape" and params["args"] == [{"tensor": 0}, {"batch": 1}, 2, 24]
-    window.document.check_now()
-    assert window.document.report.shapes[node] == (2, 24)
-    assert "reshape(x0, batch, 2, 24)" in window.scene.nodes[node].lines()
+    ctx.document.check_now()
+    assert ctx.document.report.shapes[node] == (2, 24)
+    assert "reshape(x0, batch, 2, 24)" in scene.nodes[node].lines()
     # arguments that are not plain data are refused in words, and nothing changes
-    args = window.inspector.findChild(QLineEdit, "args")
+    args = inspector.findChild(QLineEdit, "args")
     args.selectAll()
     QTest.keyClicks(args, "__import__('os').system('true')")
     QTest.keyClick(args, Qt.Key_Return)
-    assert window.document.graph.nodes[node].params["args"] == [{"tensor": 0}, {"batch": 1}, 2, 24]
-    assert "takes only numbers" in window.statusBar().currentMessage()
-    window.undo_action.trigger()
-    window.undo_action.trigger()
-    assert window.document.graph.nodes[node].params["op"] == "transpose"
+    assert ctx.document.graph.nodes[node].params["args"] == [{"tensor": 0}, {"batch": 1}, 2, 24]
+    assert "takes only numbers" in ctx.window.said[-1]
+    ctx.document.undo_stack.undo()
+    ctx.document.undo_stack.undo()
+    assert ctx.document.graph.nodes[node].params["op"] == "transpose"

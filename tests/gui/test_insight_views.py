@@ -8,6 +8,7 @@ from PySide6.QtTest import QTest
 
 import resources
 from engine.training import TrainingConfig
+from gui.commands import files
 from gui.main_window import EXAMPLES
 from tests.helpers import chain
 
@@ -41,7 +42,7 @@ def click_at(plot, x, y):
 
 @pytest.mark.slow
 def test_lenet_feature_space_channel_images_and_grad_cam(window, qtbot):
-    window.open_example(EXAMPLES / "lenet_digits.loom")
+    files.open_example(window.context, EXAMPLES / "lenet_digits.loom")
     train_in_window(window, qtbot, 3)
     dashboard = window.training.dashboard
     tabs = dashboard.tabs
@@ -124,7 +125,7 @@ def test_attention_heads_after_a_run(window, qtbot):
 
 @pytest.mark.slow
 def test_word2vec_neighbours_of_a_typed_word(window, qtbot):
-    window.open_example(EXAMPLES / "word2vec_skipgram.loom")
+    files.open_example(window.context, EXAMPLES / "word2vec_skipgram.loom")
     train_in_window(window, qtbot, 2)
     dashboard = window.training.dashboard
     tabs = dashboard.tabs
@@ -144,12 +145,12 @@ def test_word2vec_neighbours_of_a_typed_word(window, qtbot):
 
 @pytest.mark.slow
 def test_the_vanishing_gradient_experiment_in_the_window(window, qtbot):
-    entry = next(a for a in window.findChildren(type(window.training.experiment_action))
+    entry = next(a for a in window.findChildren(type(window.commands.action("train.experiment")))
                  if a.text().startswith("Experiment: Vanishing gradients"))
-    assert not window.training.experiment_action.isEnabled()
+    assert not window.commands.action("train.experiment").isEnabled()
     entry.trigger()
     assert window.document.graph.name == "10-layer MLP, sigmoid" and window.document.path is None
-    assert window.training.experiment_action.isEnabled()
+    assert window.commands.action("train.experiment").isEnabled()
     window.training.run_experiment(epochs=1)
     qtbot.waitUntil(lambda: not window.training.controller.running and not window.training._variants_left,
                     timeout=180_000)
@@ -171,10 +172,10 @@ def test_the_vanishing_gradient_experiment_in_the_window(window, qtbot):
 
 @pytest.mark.slow
 def test_style_transfer_view_runs_and_says_the_weights_are_missing(window, qtbot, tmp_path):
-    window.open_example(resources.example("style_transfer_vgg16.loom"))
+    files.open_example(window.context, resources.example("style_transfer_vgg16.loom"))
     dashboard = window.training.dashboard
     panel = dashboard.style_transfer
-    assert window.training.dock.isVisible() and dashboard.tabs.currentWidget() is panel
+    assert window.docks["Training"].isVisible() and dashboard.tabs.currentWidget() is panel
     assert panel.content_layers.text() == "relu4_2"
     assert panel.style_layers.text() == "relu1_1 relu2_1 relu3_1 relu4_1 relu5_1"
     assert "not on this computer" in panel.weights_note.text() and panel.download.isVisibleTo(panel)

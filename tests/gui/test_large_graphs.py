@@ -2,16 +2,17 @@
 mark; near in, nodes show their shapes as before; an edit updates only what it changed."""
 
 import pytest
+from PySide6.QtGui import QColor
 
 from bench.generated_graphs import residual_mlp
-from gui.canvas.items import ERROR_COLOUR
+from gui.theme import current
 
 pytestmark = pytest.mark.slow     # graphs of thousands of nodes in the window
 
 
 def red_pixels(window) -> int:
     image = window.view.viewport().grab().toImage()
-    red = ERROR_COLOUR.rgb()
+    red = QColor(current().error).rgb()
     return sum(1 for x in range(0, image.width(), 2) for y in range(0, image.height(), 2)
                if image.pixel(x, y) == red)
 

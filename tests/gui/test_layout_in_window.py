@@ -9,6 +9,7 @@ import resources
 from graphs import topological_order
 from graphs.edits import Move
 from gui.canvas.items import NODE_WIDTH, on_screen_px
+from gui.commands import files
 
 
 def _node_rects(window):
@@ -32,7 +33,7 @@ def _wires_through_nodes(window):
 
 @pytest.mark.slow
 def test_auto_layout_draws_unet_as_a_u_with_its_skips_around_the_nodes(window, qtbot):
-    window.open_file(resources.example("unet.loom"))
+    files.open_file(window.context, resources.example("unet.loom"))
     graph = window.document.graph
     # drawn as the first version drew it: one row, where the skips run behind the nodes
     window.document.push(Move({n: (i * 300.0, 0.0) for i, n in enumerate(graph.nodes)}))
@@ -64,14 +65,14 @@ def test_auto_layout_draws_unet_as_a_u_with_its_skips_around_the_nodes(window, q
 @pytest.mark.slow
 def test_the_shipped_examples_hide_no_wire_behind_a_node(window, qtbot):
     for name in ("unet.loom", "inception_module.loom", "resnext_block.loom", "resnet18.loom", "vgg16.loom"):
-        window.open_file(resources.example(name))
+        files.open_file(window.context, resources.example(name))
         assert _wires_through_nodes(window) == [], name
 
 
 @pytest.mark.slow
 def test_lenet_after_auto_layout_fits_the_window_with_every_parameter_readable(window, qtbot):
     window.resize(1400, 900)
-    window.open_file(resources.example("lenet5.loom"))
+    files.open_file(window.context, resources.example("lenet5.loom"))
     QTest.keyClick(window, Qt.Key_L, Qt.ControlModifier)
     view = window.view
     visible = view.mapToScene(view.viewport().rect()).boundingRect()
@@ -91,9 +92,9 @@ def test_lenet_after_auto_layout_fits_the_window_with_every_parameter_readable(w
 
 
 def test_a_built_in_block_from_the_palette_brings_its_definition_in_one_undo_step(window, qtbot):
-    window.open_file(resources.example("lenet_digits.loom"))
+    files.open_file(window.context, resources.example("lenet_digits.loom"))
     before = window.graph_text()
-    tree = window.palette.tree
+    tree = window.layer_palette.tree
     item = tree.layer_item("VGGStage")
     assert item is not None and item.font(0).italic() and "Built-in" in item.toolTip(0)
     tree.scrollToItem(item)
@@ -102,7 +103,7 @@ def test_a_built_in_block_from_the_palette_brings_its_definition_in_one_undo_ste
     qtbot.mouseDClick(tree.viewport(), Qt.LeftButton, pos=rect.center())
     graph = window.document.graph
     assert {"VGGStage", "ConvReLU"} <= set(graph.blocks)               # and the block it is made of
-    use = window.scene.selected_node_ids()
+    use = list(window.document.selection.nodes)
     assert len(use) == 1 and graph.nodes[use[0]].type == "VGGStage"
     assert not tree.layer_item("VGGStage").font(0).italic()            # now the document's own
     window.document.undo_stack.undo()

@@ -6,11 +6,12 @@ from PySide6.QtGui import QColor
 from PySide6.QtTest import QTest
 
 import resources
-from gui.canvas.items import CATEGORY_COLOURS
+from gui.commands import files
+from gui.theme import current
 
 
 def _zoomed_in_on_the_input(window, qtbot):
-    window.open_file(resources.example("unet.loom"))
+    files.open_file(window.context, resources.example("unet.loom"))
     window.view.fit_all()
     qtbot.waitUntil(lambda: not window.minimap._nodes.isEmpty())
     assert not window.minimap.isVisible()                    # everything is in view: nowhere to go
@@ -24,7 +25,7 @@ def test_the_minimap_shows_the_whole_graph_once_part_of_it_is_out_of_view(window
     image = window.minimap.grab().toImage()
     colours = {image.pixelColor(x, y).name() for x in range(image.width()) for y in range(image.height())}
     for category in ("Pooling", "Merge", "Blocks"):          # U-Net's pools, concats and conv blocks
-        assert QColor(CATEGORY_COLOURS[category]).name() in colours, category
+        assert QColor(current().category(category)).name() in colours, category
     # the outline of the part in view sits at the input's end of the map (the left)
     visible = window.view.mapToScene(window.view.viewport().rect()).boundingRect()
     outline = window.minimap.to_minimap(visible.center())
@@ -38,7 +39,7 @@ def test_clicking_the_minimap_moves_the_canvas_there_and_the_view_menu_hides_it(
     centre = window.view.mapToScene(window.view.viewport().rect().center())
     assert abs(centre.x() - target.x()) < 40 and abs(centre.y() - target.y()) < 200
     assert window.view.mapToScene(window.view.viewport().rect()).boundingRect().contains(QPointF(target))
-    toggle = next(a for a in window.menus["view"].actions() if a.text() == "&Minimap")
+    toggle = next(a for a in window.commands.menu("&View").actions() if a.text() == "&Minimap")
     toggle.trigger()
     assert not window.minimap.isVisible()
     toggle.trigger()

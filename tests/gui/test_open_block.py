@@ -8,11 +8,15 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLabel, QPushButton, QToolButton
 
 import resources
-from tests.gui.driving import node_point
+from graphs import dumps_graph, load_graph
+from gui.canvas.breadcrumb import Breadcrumb
+from gui.commands import blocks, files
+from gui.inspector import Inspector
+from tests.gui.driving import node_point, type_into
 
 
 def _open_resnet(window, qtbot):
-    window.open_file(resources.example("resnet18.loom"))
+    files.open_file(window.context, resources.example("resnet18.loom"))
     qtbot.waitUntil(lambda: window.document.report.total_params > 0)
 
 
@@ -39,13 +43,13 @@ def test_double_click_opens_a_block_with_shapes_of_that_use_and_the_breadcrumb_g
     assert [c.text() for c in window.breadcrumb.crumbs] == ["ResNet-18", "layer3: Stage"]
     window.breadcrumb.crumbs[0].click()
     assert window.document.levels == () and "layer3" in window.scene.nodes
-    assert window.scene.selected_node_ids() == ["layer3"]        # the block just left
+    assert list(window.document.selection.nodes) == ["layer3"]        # the block just left
 
 
 def test_editing_a_definition_changes_every_use_and_a_problem_is_marked_inside(window, qtbot):
     _open_resnet(window, qtbot)
     total = window.document.report.total_params
-    window.open_block("layer1")
+    blocks.open_block(window.context, "layer1")
     assert window.document.levels == (("BasicBlock", "layer1"),)
     window.scene.nodes["conv1"].setSelected(True)
     padding = window.inspector.fields["padding"]
@@ -61,7 +65,7 @@ def test_editing_a_definition_changes_every_use_and_a_problem_is_marked_inside(w
     assert window.scene.severity_of("add") == "error"
     assert "64x54x54 and 64x56x56" in window.document.shown_report.for_node("add")[0].message
     assert window.problems.diagnostics[0].node == "add"
-    window.go_up(0)
+    window.document.close_to(0)
     window.document.undo_stack.undo()       # undo opens the level it changes
     assert window.document.levels == (("BasicBlock", "layer1"),)
     assert graph.blocks["BasicBlock"].nodes["conv1"].params["padding"] == 1
@@ -69,23 +73,27 @@ def test_editing_a_definition_changes_every_use_and_a_problem_is_marked_inside(w
     assert window.document.report.total_params == total
 
 
-def test_make_unique_detaches_the_opened_use_and_undo_gives_it_back(window, qtbot):
-    _open_resnet(window, qtbot)
-    before = window.graph_text()
-    window.open_block("layer4")
-    assert window.breadcrumb.unique.isVisible()
-    window.breadcrumb.unique.click()
-    graph = window.document.graph
+def test_make_unique_detaches_the_opened_use_and_undo_gives_it_back(on_graph, qtbot):
+    ctx = on_graph(load_graph(resources.example("resnet18.loom")))
+    breadcrumb = Breadcrumb(ctx.document)
+    qtbot.addWidget(breadcrumb)
+    breadcrumb.show()
+    before = dumps_graph(ctx.document.graph)
+    blocks.open_block(ctx, "layer4")
+    assert breadcrumb.unique.isVisible()
+    breadcrumb.unique.click()
+    graph = ctx.document.graph
     assert graph.nodes["layer4"].type == "Stage2" and graph.nodes["layer3"].type == "Stage"
-    assert window.document.levels == (("Stage2", "layer4"),)       # still open, now on the copy
-    assert "Stage2 is used by 1 node" in window.breadcrumb.uses.text() and not window.breadcrumb.unique.isVisible()
-    window.open_block("1")
-    assert window.document.levels[-1] == ("BasicBlock", "1")       # blocks inside stay shared
-    window.go_up(0)
-    window.document.undo_stack.undo()
-    assert window.document.levels == ()
-    assert window.graph_text() == before
-    window.document.undo_stack.redo()
+    assert ctx.document.levels == (("Stage2", "layer4"),)       # still open, now on the copy
+    assert "Stage2 is used by 1 node" in breadcrumb.uses.text() and not breadcrumb.unique.isVisible()
+    blocks.open_block(ctx, "1")
+    assert ctx.document.levels[-1] == ("BasicBlock", "1")       # blocks inside stay shared
+    breadcrumb.crumbs[0].click()
+    assert ctx.document.levels == () and ctx.selection.nodes == ("layer4",)
+    ctx.document.undo_stack.undo()
+    assert ctx.document.levels == ()
+    assert dumps_graph(graph) == before
+    ctx.document.undo_stack.redo()
     assert graph.nodes["layer4"].type == "Stage2"
 
 
@@ -111,29 +119,30 @@ def test_alt_keys_open_and_close_the_selected_block_and_inner_params_show_what_t
     assert not window.breadcrumb.isVisible()
 
 
-def test_a_value_inside_a_block_becomes_a_block_parameter_each_use_sets(window, qtbot):
-    _open_resnet(window, qtbot)
-    before = window.graph_text()
-    window.open_block("layer1")
-    window.scene.nodes["conv1"].setSelected(True)
-    button = window.inspector.findChild(QToolButton, "link_kernel_size")
+def test_a_value_inside_a_block_becomes_a_block_parameter_each_use_sets(on_graph, qtbot):
+    ctx = on_graph(load_graph(resources.example("resnet18.loom")))
+    inspector = Inspector(ctx.document)
+    qtbot.addWidget(inspector)
+    inspector.show()
+    graph = ctx.document.graph
+    before = dumps_graph(graph)
+    blocks.open_block(ctx, "layer1")
+    ctx.selection.set(["conv1"])
+    button = inspector.findChild(QToolButton, "link_kernel_size")
     actions = [a.text() for a in button.menu().actions()]
     assert actions == ["New block parameter 'kernel_size'", "Take block parameter 'channels'"]
     button.menu().actions()[0].trigger()
-    graph = window.document.graph
     assert graph.blocks["BasicBlock"].parameters == {"channels": 64, "kernel_size": 3}
     assert graph.blocks["BasicBlock"].nodes["conv1"].params["kernel_size"] == {"param": "kernel_size"}
-    assert window.inspector.fields["kernel_size"].findChild(QLabel).text() == "<b>kernel_size</b> = 3"
-    window.go_up(0)
-    window.scene.nodes["layer1"].setSelected(True)
-    field = window.inspector.fields["kernel_size"]              # every use now has its own value
-    field.selectAll()
-    QTest.keyClicks(field, "5")
-    QTest.keyClick(field, Qt.Key_Return)
+    assert inspector.fields["kernel_size"].findChild(QLabel).text() == "<b>kernel_size</b> = 3"
+    blocks.close_block(ctx)
+    assert ctx.selection.nodes == ("layer1",) and inspector.node_id == "layer1"     # the block just left
+    field = inspector.fields["kernel_size"]              # every use now has its own value
+    type_into(field, "5")
     assert graph.nodes["layer1"].params["kernel_size"] == 5
-    qtbot.waitUntil(lambda: not window.document.report.ok)      # 5x5 with padding 1 shrinks the map
+    qtbot.waitUntil(lambda: not ctx.document.report.ok)      # 5x5 with padding 1 shrinks the map
     assert graph.nodes["layer2"].type == "Stage" and graph.blocks["Stage"].nodes["1"].params["kernel_size"] == 3
-    window.document.undo_stack.undo()
-    window.document.undo_stack.undo()
-    assert window.document.levels == (("BasicBlock", "layer1"),)     # the declaration was made there
-    assert window.graph_text() == before
+    ctx.document.undo_stack.undo()
+    ctx.document.undo_stack.undo()
+    assert ctx.document.levels == (("BasicBlock", "layer1"),)     # the declaration was made there
+    assert dumps_graph(graph) == before

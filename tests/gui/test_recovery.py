@@ -9,8 +9,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QMessageBox
 
+from gui.commands import files
 from gui.main_window import MainWindow
 from gui.recovery import leftovers, recovery_folder
 from tests.helpers import chain
@@ -42,36 +42,36 @@ def test_two_windows_keep_two_copies_and_saving_one_deletes_only_its_own(qtbot, 
     clear_leftovers()
     before = copies()
     first, second = edited_window(qtbot, "first", 5), edited_window(qtbot, "second", 6)
-    first.autosave()
-    second.autosave()
-    assert first.recovery.path != second.recovery.path and copies() - before == {first.recovery.path,
-                                                                                  second.recovery.path}
-    monkeypatch.setattr(first, "choose_save_path", lambda: str(tmp_path / "first.loom"))
-    assert first.save()
-    assert not first.recovery.path.exists() and second.recovery.path.exists()
+    first.autosave.autosave()
+    second.autosave.autosave()
+    mine, theirs = first.autosave.recovery.path, second.autosave.recovery.path
+    assert mine != theirs and copies() - before == {mine, theirs}
+    monkeypatch.setattr(first.port, "choose_save_path", lambda *a: str(tmp_path / "first.loom"))
+    assert files.save(first.context)
+    assert not first.autosave.recovery.path.exists() and second.autosave.recovery.path.exists()
     # Live windows' copies are never offered to a third window.
     assert leftovers()[0] == []
     second.document.undo_stack.setClean()
     second.close()
-    assert not second.recovery.path.exists()
+    assert not second.autosave.recovery.path.exists()
 
 
 def test_every_copy_of_crashed_windows_is_offered_and_restored_in_its_own_window(qtbot):
     clear_leftovers()
     crashed = [edited_window(qtbot, f"lost{i}", 7 + i) for i in range(2)]
     for win in crashed:
-        win.autosave()
-        win.recovery._lock.unlock()      # the process dies: nobody holds the copy any more
+        win.autosave.autosave()
+        win.autosave.recovery._lock.unlock()      # the process dies: nobody holds the copy any more
     after = MainWindow(interactive=False)
     qtbot.addWidget(after)
-    restored = after.offer_recovery()
+    restored = after.autosave.offer_recovery()
     assert restored[0] is after and len(restored) == 2
     assert sorted(w.document.graph.name for w in restored) == ["lost0", "lost1"]
     assert {w.document.graph.nodes["fc1"].params["out_features"] for w in restored} == {7, 8}
     assert all(w.document.modified for w in restored)
     # Each restored window owns a fresh copy; the crashed windows' copies are gone.
-    assert not any(win.recovery.path.exists() for win in crashed)
-    assert all(w.recovery.path.exists() for w in restored)
+    assert not any(win.autosave.recovery.path.exists() for win in crashed)
+    assert all(w.autosave.recovery.path.exists() for w in restored)
     for w in restored:
         w.document.undo_stack.setClean()
         w.close()
@@ -80,16 +80,16 @@ def test_every_copy_of_crashed_windows_is_offered_and_restored_in_its_own_window
 def test_a_copy_the_person_declines_is_asked_again_or_discarded(qtbot, monkeypatch):
     clear_leftovers()
     lost = edited_window(qtbot, "maybe", 9)
-    lost.autosave()
-    lost.recovery._lock.unlock()
+    lost.autosave.autosave()
+    lost.autosave.recovery._lock.unlock()
     win = MainWindow(interactive=True)
     qtbot.addWidget(win)
-    monkeypatch.setattr(win, "ask_restore", lambda leftover: QMessageBox.Ignore)
-    assert win.offer_recovery() == []
-    assert lost.recovery.path.exists()              # kept for the next start
-    monkeypatch.setattr(win, "ask_restore", lambda leftover: QMessageBox.Discard)
-    assert win.offer_recovery() == []
-    assert not lost.recovery.path.exists()
+    monkeypatch.setattr(win.port, "ask_restore", lambda leftover: "later")
+    assert win.autosave.offer_recovery() == []
+    assert lost.autosave.recovery.path.exists()              # kept for the next start
+    monkeypatch.setattr(win.port, "ask_restore", lambda leftover: "discard")
+    assert win.autosave.offer_recovery() == []
+    assert not lost.autosave.recovery.path.exists()
 
 
 _CRASHING_WINDOW = textwrap.dedent("""
@@ -103,8 +103,8 @@ _CRASHING_WINDOW = textwrap.dedent("""
     win = MainWindow(interactive=False)
     win.document.replace(chain(("Linear", {{"out_features": 3}}), input_shape=[4], name="other process"), None)
     win.document.try_edit(lambda: win.document.graph.set_params_edit("fc1", out_features=11))
-    win.autosave()
-    print(win.recovery.path, flush=True)
+    win.autosave.autosave()
+    print(win.autosave.recovery.path, flush=True)
     time.sleep(60)
 """)
 
@@ -122,7 +122,7 @@ def test_a_window_of_another_process_is_left_alone_while_it_lives_and_offered_af
         child.wait()
     win = MainWindow(interactive=False)
     qtbot.addWidget(win)
-    assert win.offer_recovery() == [win]
+    assert win.autosave.offer_recovery() == [win]
     assert win.document.graph.name == "other process" and win.document.graph.nodes["fc1"].params["out_features"] == 11
     assert not copy.exists()
     win.document.undo_stack.setClean()

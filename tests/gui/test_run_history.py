@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from engine.training import TrainingConfig
+from gui.commands import files
 from gui.main_window import EXAMPLES
 from gui.training.run_history import load_runs, runs_path, save_runs
 from gui.training.run_record import RunRecord
@@ -81,15 +82,15 @@ def test_runs_are_written_into_the_history_of_the_graph_they_came_from(window, q
     a = copy_example("mlp_spiral.loom", tmp_path, epochs=40)
     b = copy_example("perceptron.loom", tmp_path, epochs=1)
     save_runs([RunRecord("run 1", {"note": "B's earlier run"})], b)
-    assert window.open_file(a)
-    window.training.train_action.trigger()
+    assert files.open_file(window.context, a)
+    window.commands.action("train.start").trigger()
     qtbot.waitUntil(lambda: window.training.controller.current.step > 0, timeout=60_000)
-    assert window.open_file(b)                    # A's run goes on while B is open
+    assert files.open_file(window.context, b)                    # A's run goes on while B is open
     assert [r.name for r in window.training.controller.runs] == ["run 1"]
     qtbot.waitUntil(lambda: not window.training.controller.running, timeout=120_000)
     assert [r.name for r in load_runs(a).records] == ["run 1"]
     assert load_runs(b).records[0].settings == {"note": "B's earlier run"} and len(load_runs(b).records) == 1
-    window.training.train_action.trigger()
+    window.commands.action("train.start").trigger()
     qtbot.waitUntil(lambda: not window.training.controller.running, timeout=120_000)
     kept = load_runs(b).records
     assert [r.name for r in kept] == ["run 1", "run 2"] and kept[0].settings == {"note": "B's earlier run"}
@@ -99,24 +100,24 @@ def test_runs_are_written_into_the_history_of_the_graph_they_came_from(window, q
 @pytest.mark.slow
 def test_opening_another_graph_clears_the_old_runs_from_the_dashboard(window, qtbot, tmp_path):
     a = copy_example("perceptron.loom", tmp_path, epochs=1)
-    assert window.open_file(a)
-    window.training.train_action.trigger()
+    assert files.open_file(window.context, a)
+    window.commands.action("train.start").trigger()
     qtbot.waitUntil(lambda: not window.training.controller.running, timeout=120_000)
     assert window.training.legend.isVisible()
-    window.open_example(EXAMPLES / "lenet_digits.loom")
+    files.open_example(window.context, EXAMPLES / "lenet_digits.loom")
     assert window.training.controller.runs == [] and not window.training.legend.isVisible()
     assert window.training.dashboard.status.text() == "No runs of this graph yet: press Train (F5)."
 
 
 @pytest.mark.slow
 def test_runs_of_an_untitled_graph_are_kept_once_it_is_saved(window, qtbot, tmp_path, monkeypatch):
-    window.open_example(EXAMPLES / "perceptron.loom")
+    files.open_example(window.context, EXAMPLES / "perceptron.loom")
     graph = window.document.graph
     graph.training = TrainingConfig.from_dict(graph.training).replace(epochs=1, probes=False,
                                                                       device="cpu").to_dict()
-    window.training.train_action.trigger()
+    window.commands.action("train.start").trigger()
     qtbot.waitUntil(lambda: not window.training.controller.running, timeout=120_000)
     target = tmp_path / "saved.loom"
-    monkeypatch.setattr(window, "choose_save_path", lambda: str(target))
-    assert window.save()
+    monkeypatch.setattr(window.port, "choose_save_path", lambda *a: str(target))
+    assert files.save(window.context)
     assert [r.name for r in load_runs(target).records] == ["run 1"]

@@ -15,6 +15,7 @@ from engine.training import TrainingConfig
 from engine.training import messages as M
 from graphs import dumps_graph
 from gui.canvas.training_overlay import gradient_colour
+from gui.commands import files
 from gui.main_window import EXAMPLES
 from gui.training.run_history import load_runs
 from gui.training.run_record import RunRecord
@@ -24,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def open_lenet(window, **settings):
-    window.open_example(EXAMPLES / "lenet_digits.loom")
+    files.open_example(window.context, EXAMPLES / "lenet_digits.loom")
     config = TrainingConfig.from_dict(window.document.graph.training).replace(**({"device": "cpu"} | settings))
     window.document.graph.training = config.to_dict()
     return config
@@ -50,8 +51,8 @@ def test_a_live_run_from_the_toolbar(window, qtbot, monkeypatch, tmp_path):
     seen = record_messages(monkeypatch)
     open_lenet(window, epochs=400, probe_every=5, log_every=2)
     ui = window.training
-    ui.train_action.trigger()
-    assert not ui.train_action.isEnabled() and ui.stop_action.isEnabled()
+    window.commands.action("train.start").trigger()
+    assert not window.commands.action("train.start").isEnabled() and window.commands.action("train.stop").isEnabled()
     qtbot.waitUntil(lambda: len(epochs_of(seen)) >= 3, timeout=120_000)
     dashboard = ui.dashboard
 
@@ -112,16 +113,16 @@ def test_a_live_run_from_the_toolbar(window, qtbot, monkeypatch, tmp_path):
     assert pad.ink.max() == 1.0 and dashboard.predict.result.text().startswith("The drawing looks like")
 
     # Pause holds the run; resume and stop.
-    ui.pause_action.trigger()
+    window.commands.action("train.pause").trigger()
     qtbot.wait(800)                        # messages already on their way arrive
     steps_before = ui.controller.current.step
     qtbot.wait(800)
     assert ui.controller.current.step == steps_before and ui.controller.current.status == "paused"
-    ui.pause_action.trigger()
+    window.commands.action("train.pause").trigger()
     qtbot.waitUntil(lambda: ui.controller.current.step > steps_before, timeout=30_000)
-    ui.stop_action.trigger()
+    window.commands.action("train.stop").trigger()
     qtbot.waitUntil(lambda: not ui.controller.running, timeout=60_000)
-    assert ui.controller.current.status == "stopped" and ui.train_action.isEnabled()
+    assert ui.controller.current.status == "stopped" and window.commands.action("train.start").isEnabled()
 
     # Export the whole tab (every plot in it) and the curves.
     dashboard.tabs.setCurrentWidget(dashboard.curves)
@@ -139,7 +140,7 @@ def test_a_live_run_from_the_toolbar(window, qtbot, monkeypatch, tmp_path):
 def test_a_run_that_diverges_fails_in_the_dashboard_and_leaves_the_editor(window, qtbot):
     open_lenet(window, epochs=5, lr=1e6, optimizer="sgd", probes=False)
     before = dumps_graph(window.document.graph)
-    window.training.train_action.trigger()
+    window.commands.action("train.start").trigger()
     qtbot.waitUntil(lambda: not window.training.controller.running, timeout=120_000)
     record = window.training.controller.current
     assert record.status == "failed"
@@ -147,7 +148,7 @@ def test_a_run_that_diverges_fails_in_the_dashboard_and_leaves_the_editor(window
     assert "Failed:</b> the loss became" in window.training.dashboard.status.text()
     assert "Training failed" in window.statusBar().currentMessage()
     assert dumps_graph(window.document.graph) == before
-    assert window.training.train_action.isEnabled()
+    assert window.commands.action("train.start").isEnabled()
 
 
 def test_a_graph_with_errors_does_not_start(window, qtbot):
@@ -161,10 +162,10 @@ def test_a_graph_with_errors_does_not_start(window, qtbot):
 @pytest.mark.slow
 def test_runs_are_kept_beside_the_graph_and_compared(window, qtbot, monkeypatch, tmp_path):
     open_lenet(window, epochs=2, probes=False)
-    monkeypatch.setattr(window, "choose_save_path", lambda: str(tmp_path / "lenet.loom"))
-    window.save()
+    monkeypatch.setattr(window.port, "choose_save_path", lambda *a: str(tmp_path / "lenet.loom"))
+    files.save(window.context)
     for _ in range(2):
-        window.training.train_action.trigger()
+        window.commands.action("train.start").trigger()
         qtbot.waitUntil(lambda: not window.training.controller.running, timeout=120_000)
     kept = load_runs(tmp_path / "lenet.loom").records
     assert [r.name for r in kept] == ["run 1", "run 2"] and kept[0].curves["val_loss"].size == 2
@@ -199,7 +200,7 @@ def test_settings_dialog_writes_the_training_section(window, qtbot, monkeypatch)
     assert window.training.edit_settings()
     training = window.document.graph.training
     assert training["epochs"] == 3 and training["optimizer"] == "sgd" and training["lr"] == 0.05
-    window.undo_action.trigger()
+    window.commands.action("edit.undo").trigger()
     assert window.document.graph.training["optimizer"] == "adam"
 
 

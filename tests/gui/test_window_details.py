@@ -6,51 +6,75 @@ epochs set from the toolbar; tabs that apply; a confusion matrix that reads; num
 that can be seen; an Outputs tab for autoencoders and regression; a plane to click for 2-D points; gradient
 lines in their layers' canvas colours; the dark theme."""
 
+import pytest
+
 import resources
+from graphs import load_graph
+from gui.commands import blocks, files
 
 
-def test_the_inspector_introduces_the_example_until_a_node_is_selected(window, qtbot):
-    window.open_file(resources.example("lenet_digits.loom"))
-    text = window.inspector.shapes.text()
-    assert window.inspector.title.text().startswith("<b>LeNet")
+@pytest.fixture
+def dashboard(qtbot):
+    """The training dashboard on its own, shown, as the window docks it."""
+    from gui.training.dashboard import Dashboard
+    panel = Dashboard()
+    qtbot.addWidget(panel)
+    panel.resize(1200, 500)
+    panel.show()
+    return panel
+
+
+def test_the_inspector_introduces_the_example_until_a_node_is_selected(on_graph, qtbot):
+    from gui.inspector import Inspector
+    ctx = on_graph(load_graph(resources.example("lenet_digits.loom")))
+    inspector = Inspector(ctx.document)
+    qtbot.addWidget(inspector)
+    text = inspector.shapes.text()
+    assert inspector.title.text().startswith("<b>LeNet")
     assert "Press Train" in text
     assert "12 layers, 19,754 parameters" in text and "Trains on <b>digits</b>" in text
     assert "Checks pass." in text
-    window.scene.nodes["conv1"].setSelected(True)
-    assert window.inspector.fields and "Press Train" not in window.inspector.shapes.text()
-    window.scene.clearSelection()
-    assert "Press Train" in window.inspector.shapes.text()
-    window.document.try_edit(lambda: window.document.graph.set_params_edit("fc3", out_features=5))
-    qtbot.waitUntil(lambda: "problem(s) to fix" in window.inspector.shapes.text())
+    ctx.selection.set(["conv1"])
+    assert inspector.fields and "Press Train" not in inspector.shapes.text()
+    ctx.selection.clear()
+    assert "Press Train" in inspector.shapes.text()
+    qtbot.waitUntil(lambda: ctx.document.data is not None, timeout=30_000)      # the data set it is checked against
+    ctx.document.try_edit(lambda: ctx.document.graph.set_params_edit("fc3", out_features=5))     # 10 classes
+    qtbot.waitUntil(lambda: "problem(s) to fix" in inspector.shapes.text())
 
 
-def test_inside_an_open_block_the_summary_is_the_block(window, qtbot):
-    window.open_file(resources.example("resnet18.loom"))
-    window.open_block("layer1")
-    assert window.inspector.title.text() == "<b>BasicBlock</b> (block)"
-    assert "7 layers, 73,984 parameters" in window.inspector.shapes.text()
+def test_inside_an_open_block_the_summary_is_the_block(on_graph, qtbot):
+    from gui.inspector import Inspector
+    ctx = on_graph(load_graph(resources.example("resnet18.loom")))
+    inspector = Inspector(ctx.document)
+    qtbot.addWidget(inspector)
+    blocks.open_block(ctx, "layer1")
+    assert inspector.title.text() == "<b>BasicBlock</b> (block)"
+    assert "7 layers, 73,984 parameters" in inspector.shapes.text()
 
 
 def test_toolbar_buttons_keep_their_place_when_undo_learns_what_it_undoes(window, qtbot):
-    window.open_file(resources.example("lenet_digits.loom"))
-    toolbar = window.toolbar
-    train = toolbar.widgetForAction(window.training.train_action)
+    files.open_file(window.context, resources.example("lenet_digits.loom"))
+    toolbar = window.commands.toolbar
+    undo, redo = window.commands.action("edit.undo"), window.commands.action("edit.redo")
+    train = toolbar.widgetForAction(window.commands.action("train.start"))
     before = train.geometry()
-    assert not window.tool_undo.isEnabled()
+    assert not undo.isEnabled()
     window.document.try_edit(lambda: window.document.graph.set_params_edit("fc1", out_features=100))
     qtbot.wait(50)
-    assert window.tool_undo.isEnabled() and window.tool_undo.toolTip() == "Undo Change out_features of fc1"
-    assert toolbar.widgetForAction(window.tool_undo).text() == "Undo"
+    assert undo.isEnabled() and undo.toolTip() == "Undo Change out_features of fc1"
+    assert toolbar.widgetForAction(undo).text() == "Undo"
+    assert undo.text() == "&Undo Change out_features of fc1"          # the menu says what it undoes
     assert train.geometry() == before
-    assert not toolbar.widgetForAction(window.training.train_action).icon().isNull()
-    window.tool_undo.trigger()
-    assert window.document.graph.nodes["fc1"].params["out_features"] == 120 and window.tool_redo.isEnabled()
+    assert not toolbar.widgetForAction(window.commands.action("train.start")).icon().isNull()
+    undo.trigger()
+    assert window.document.graph.nodes["fc1"].params["out_features"] == 120 and redo.isEnabled()
 
 
 def test_the_gradient_key_is_one_closable_row_that_covers_no_node(window, qtbot):
     from PySide6.QtWidgets import QToolButton
 
-    window.open_file(resources.example("lenet_digits.loom"))
+    files.open_file(window.context, resources.example("lenet_digits.loom"))
     legend = window.training.legend
     legend.place()
     legend.show()
@@ -68,13 +92,13 @@ def test_the_gradient_key_is_one_closable_row_that_covers_no_node(window, qtbot)
     assert not legend.isVisible() and window.view.bottom_reserve == 0
 
 
-def test_training_settings_come_in_groups_with_help_and_fields_that_do_not_apply_are_off(window, qtbot):
+def test_training_settings_come_in_groups_with_help_and_fields_that_do_not_apply_are_off(qtbot):
     from PySide6.QtWidgets import QGroupBox
 
     from engine.training import TrainingConfig
     from gui.training.settings_dialog import TrainingSettingsDialog
 
-    dialog = TrainingSettingsDialog(TrainingConfig(), window)
+    dialog = TrainingSettingsDialog(TrainingConfig())
     qtbot.addWidget(dialog)
     groups = [box.title() for box in dialog.findChildren(QGroupBox) if box.isVisibleTo(dialog)]
     assert groups == ["Data", "Loss and optimizer", "Schedule", "Run", "Probes"]
@@ -91,7 +115,7 @@ def test_epochs_are_set_from_the_toolbar_into_the_file_in_one_undo_step(window, 
     from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest
 
-    window.open_file(resources.example("lenet_digits.loom"))
+    files.open_file(window.context, resources.example("lenet_digits.loom"))
     box = window.training.epochs_box
     assert box.value() == window.document.graph.training["epochs"]
     box.selectAll()
@@ -102,10 +126,8 @@ def test_epochs_are_set_from_the_toolbar_into_the_file_in_one_undo_step(window, 
     assert box.value() == window.document.graph.training["epochs"] != 25
 
 
-def test_the_dashboard_shows_only_the_tabs_that_apply(window, qtbot):
+def test_the_dashboard_shows_only_the_tabs_that_apply(dashboard):
     from graphs import load_graph
-
-    dashboard = window.training.dashboard
 
     def shown():
         return [dashboard.tabs.tabText(i) for i in range(dashboard.tabs.count()) if dashboard.tabs.isTabVisible(i)]
@@ -120,13 +142,13 @@ def test_the_dashboard_shows_only_the_tabs_that_apply(window, qtbot):
     assert "Boundary" not in shown() and "Confusion" not in shown()
 
 
-def test_the_confusion_matrix_names_its_classes_counts_its_cells_and_has_a_colour_bar(window, qtbot):
+def test_the_confusion_matrix_names_its_classes_counts_its_cells_and_has_a_colour_bar(dashboard):
     import numpy as np
 
     from engine.training import messages as M
     from gui.training.run_record import RunRecord
 
-    panel = window.training.dashboard.confusion
+    panel = dashboard.confusion
     panel.resize(900, 700)
     panel.show()
     matrix = np.array([[5, 1, 0], [0, 7, 2], [1, 0, 9]])
@@ -141,13 +163,13 @@ def test_the_confusion_matrix_names_its_classes_counts_its_cells_and_has_a_colou
     assert "dog taken for eel (2 times)" in panel.caption.text()
 
 
-def test_filter_and_activation_tiles_carry_their_channel_numbers_and_a_colour_scale(window, qtbot):
+def test_filter_and_activation_tiles_carry_their_channel_numbers_and_a_colour_scale(dashboard):
     import numpy as np
 
     from engine.training import messages as M
     from gui.training.run_record import RunRecord
 
-    panel = window.training.dashboard.filters
+    panel = dashboard.filters
     panel.resize(900, 700)
     panel.show()
     record = RunRecord(name="run 1", settings={})
@@ -158,7 +180,7 @@ def test_filter_and_activation_tiles_carry_their_channel_numbers_and_a_colour_sc
     assert panel.numbers.bar.levels() == (0, 1)
 
 
-def test_the_drawing_pad_has_square_cells_a_grid_and_a_thin_brush(window, qtbot):
+def test_the_drawing_pad_has_square_cells_a_grid_and_a_thin_brush(qtbot):
     from PySide6.QtCore import QPoint, Qt
 
     from gui.training.predict import DrawingPad
@@ -179,14 +201,13 @@ def test_the_drawing_pad_has_square_cells_a_grid_and_a_thin_brush(window, qtbot)
     assert min(image.pixelColor(x, middle).lightness() for x in range(int(left) - 1, int(left) + 2)) < 200   # border
 
 
-def test_outputs_show_reconstructions_and_predictions_against_targets(window, qtbot):
+def test_outputs_show_reconstructions_and_predictions_against_targets(dashboard):
     import numpy as np
 
     from engine.data import load_dataset
     from engine.training import messages as M
     from gui.training.run_record import RunRecord
 
-    dashboard = window.training.dashboard
     panel = dashboard.outputs
     record = RunRecord(name="run 1", settings={"reconstruct": True})
     images = np.random.rand(8, 1, 8, 8).astype(np.float32)
@@ -209,16 +230,15 @@ def test_outputs_show_reconstructions_and_predictions_against_targets(window, qt
     assert "Outputs" in visible and "Predict" not in visible
 
 
-def test_predict_on_two_dimensional_points_asks_the_model_about_a_clicked_point(window, qtbot):
+def test_predict_on_two_dimensional_points_asks_the_model_about_a_clicked_point(dashboard, qtbot):
     import torch
     from PySide6.QtCore import QPointF, Qt
     from PySide6.QtTest import QTest
 
     from engine.data import load_dataset
 
-    predict = window.training.dashboard.predict
-    window.training.dock.show()
-    window.training.dashboard.tabs.setCurrentWidget(predict)
+    predict = dashboard.predict
+    dashboard.tabs.setCurrentWidget(predict)
     predict.set_data(load_dataset("spiral"))
     qtbot.waitUntil(predict.plane.isVisible)
     assert predict.plane.isVisible() and not predict.pad.isVisible()
@@ -237,16 +257,16 @@ def test_predict_on_two_dimensional_points_asks_the_model_about_a_clicked_point(
     assert abs(x[0] + 0.8) < 0.05 and abs(y[0] - 0.1) < 0.05
 
 
-def test_gradient_lines_take_their_layers_colours_from_the_canvas(window, qtbot):
+def test_gradient_lines_take_their_layers_colours_from_the_canvas():
     from PySide6.QtGui import QColor
 
     from graphs import load_graph
-    from gui.canvas.items import CATEGORY_COLOURS
+    from gui.theme import current
     from gui.training.dashboard import layer_colours
 
     colours = layer_colours(load_graph(resources.example("lenet_digits.loom")))
-    assert colours["conv1"] == QColor(CATEGORY_COLOURS["Convolution"]).name()      # as on the canvas
-    assert colours["fc1"] == QColor(CATEGORY_COLOURS["Dense"]).name()
+    assert colours["conv1"] == QColor(current().category("Convolution")).name()      # as on the canvas
+    assert colours["fc1"] == QColor(current().category("Dense")).name()
     assert len({colours["fc1"], colours["fc2"], colours["fc3"]}) == 3               # shades of one hue
 
 
@@ -268,7 +288,7 @@ def test_the_dark_theme_darkens_the_canvas_the_nodes_and_the_plots(window, qtbot
     try:
         assert themes.apply(app, "dark") is themes.DARK and app.style == "Fusion"
         assert app.palette.color(app.palette.ColorRole.Window).lightness() < 60
-        window.open_file(resources.example("lenet_digits.loom"))
+        files.open_file(window.context, resources.example("lenet_digits.loom"))
         window.scene.update()
         shot = window.view.viewport().grab().toImage()
         assert shot.pixelColor(3, 3).lightness() < 40                         # the canvas
