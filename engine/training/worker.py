@@ -49,8 +49,8 @@ class _EventControl(Control):
             pass
 
 
-def _child(graph_text: str, config: dict[str, Any], resume: str | None, allow_download: bool, messages, stop, pause,
-           probe_queue) -> None:
+def _child(graph_text: str, config: dict[str, Any], resume: str | None, allow_download: bool, graph_folder: str | None,
+           messages, stop, pause, probe_queue) -> None:
     # The parent decides when to stop (Ctrl-C in a terminal reaches the whole process group).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # Leave a core to the editor: a window that stutters while it trains is no use.
@@ -59,7 +59,7 @@ def _child(graph_text: str, config: dict[str, Any], resume: str | None, allow_do
         graph = loads_graph(graph_text, "<graph>")
         control = _EventControl(stop, pause, probe_queue)
         for message in train(graph, TrainingConfig.from_dict(config), control, resume=resume,
-                             allow_download=allow_download):
+                             allow_download=allow_download, graph_folder=graph_folder):
             messages.put(message)
     except BaseException as err:   # report, then let the process end normally
         messages.put(Failed(f"the training process failed: {type(err).__name__}: {err}"))
@@ -71,7 +71,9 @@ class TrainingWorker:
     """Runs one training in a child process; ``poll()`` returns the messages that arrived."""
 
     def __init__(self, graph: Graph, config: TrainingConfig | None = None, resume: str | None = None,
-                 allow_download: bool = False) -> None:
+                 allow_download: bool = False, graph_folder: str | None = None) -> None:
+        """``graph_folder``: the folder of the graph's file, which its start weights are named
+        relative to (None for a graph never saved: its start weights are named by full path)."""
         self._context = mp.get_context("spawn")
         self._messages = self._context.Queue()
         self._stop, self._pause = self._context.Event(), self._context.Event()
@@ -79,8 +81,8 @@ class TrainingWorker:
         config = config or TrainingConfig.from_dict(graph.training)
         self._process = self._context.Process(
             target=_child, name="netloom-training", daemon=True,
-            args=(dumps_graph(graph), config.to_dict(), resume, allow_download, self._messages, self._stop, self._pause,
-                  self._probe_queue))
+            args=(dumps_graph(graph), config.to_dict(), resume, allow_download, graph_folder, self._messages, self._stop,
+                  self._pause, self._probe_queue))
         self.done = False
 
     def start(self) -> TrainingWorker:
