@@ -66,9 +66,14 @@ def parameter_groups(model: nn.Module, graph: Graph, lr: float) -> list[dict[str
     return [{"params": by_factor[f], "lr": lr * f, GROUP_FACTOR: f} for f in order]
 
 
-def group_factors(groups: list[dict[str, Any]]) -> list[float]:
-    return [float(g.get(GROUP_FACTOR, 1.0)) for g in groups]
+def group_layout(groups: Any) -> list[tuple[float, int]] | None:
+    """(factor, tensors) of each optimizer group, of a live optimizer or a saved state; None if
+    the saved groups are not readable."""
+    if not isinstance(groups, list) or not all(isinstance(g, dict) and isinstance(g.get("params"), list)
+                                               for g in groups):
+        return None
+    return [(float(g.get(GROUP_FACTOR, 1.0)), len(g["params"])) for g in groups]
 
 
-def describe_factors(factors: list[float] | None) -> str:
-    return "?" if factors is None else ", ".join(f"x{f:g}" for f in factors)
+def describe_layout(layout: list[tuple[float, int]]) -> str:
+    return ", ".join(f"x{factor:g} for {count} tensor{'s' if count != 1 else ''}" for factor, count in layout)

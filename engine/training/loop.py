@@ -33,7 +33,7 @@ from .data_view import SHOWN, describe, epoch_order, pictures, prepared_data, ru
 from .devices import describe_device, resolve_device
 from .distributed import Distributed
 from .faults import locate_failure
-from .freezing import GROUP_FACTOR, describe_factors, freeze, group_factors, parameter_groups
+from .freezing import GROUP_FACTOR, describe_layout, freeze, group_layout, parameter_groups
 from .messages import (
     CheckpointSaved,
     ConfusionMatrix,
@@ -427,6 +427,7 @@ class _Run:
 
     def _restore(self, checkpoint) -> None:
         state, path = checkpoint.state, checkpoint.path
+        self._check_learning_rates(state, path)       # first: a layer frozen since changes the state's shape
         check_state_schema(self._state(), state, path)
         self.notes, new_lr = resume_changes(state["config"], self.config, path)
         try:
@@ -434,7 +435,6 @@ class _Run:
         except RuntimeError as err:
             raise CheckpointError(f"{path}: the checkpoint does not fit this graph: {first_line(err)}") from None
         self._check_counters(state, path)
-        self._check_learning_rates(state["optimizer"], path)
         self._check_optimizer_state(state["optimizer"], path)
         try:
             self.optimizer.load_state_dict(state["optimizer"])
@@ -473,14 +473,14 @@ class _Run:
         if not all(math.isfinite(v) for v in state["epoch_sums"]):
             raise CheckpointError(f"{path}: epoch_sums: must be finite numbers")
 
-    def _check_learning_rates(self, saved: dict, path) -> None:
-        groups = saved.get("param_groups")
-        before = group_factors(groups) if isinstance(groups, list) and all(isinstance(g, dict) for g in groups) else None
-        now = group_factors(self.optimizer.param_groups)
-        if before != now:
-            raise CheckpointError(f"{path}: the checkpoint's run trained its layers with learning-rate factors "
-                                  f"{describe_factors(before)}, this graph asks for {describe_factors(now)}: freezing "
-                                  "or a factor changed since; set them back to resume, or start a new run")
+    def _check_learning_rates(self, state: dict, path) -> None:
+        saved = state.get("optimizer")
+        before = group_layout(saved.get("param_groups")) if isinstance(saved, dict) else None
+        now = group_layout(self.optimizer.param_groups) or []
+        if before is not None and before != now:      # an unreadable state is the schema check's to name
+            raise CheckpointError(f"{path}: the checkpoint's run trained at learning-rate factors "
+                                  f"{describe_layout(before)}; this graph trains {describe_layout(now)}: a layer was "
+                                  "frozen or given another factor since. Set them back to resume, or start a new run")
 
     def _check_optimizer_state(self, saved: dict, path) -> None:
         params = [p for group in self.optimizer.param_groups for p in group["params"]]

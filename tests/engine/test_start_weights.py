@@ -23,9 +23,9 @@ from engine.interop import (
     resolve_start,
     start_entry,
     start_weight_diagnostics,
+    weight_files,
     weights_fit,
 )
-from engine.interop import weight_files
 from graphs import AdaptHead, SetParam, StartFresh
 from graphs.editing import adapt_head_edit
 from tests.helpers import lenet
