@@ -48,7 +48,8 @@ class Augmentation:
             low, high, unit = _LIMITS[key]
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
                 raise DataError(f"{where}.{key}: must be a number from {low:g} to {high:g}{unit}, not {value!r}")
-        return cls(**{k: (v if k == "flip" else float(v)) for k, v in settings.items()})
+        return cls(resized_crop=float(settings.get("resized_crop", 0.0)), flip=bool(settings.get("flip", False)),
+                   rotation=float(settings.get("rotation", 0.0)), color_jitter=float(settings.get("color_jitter", 0.0)))
 
     def with_data_options(self, extra: dict[str, Any]) -> Augmentation:
         """Adds a data set's own ``crop_padding`` and ``flip`` options (kept in its ``extra``)."""

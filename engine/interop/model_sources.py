@@ -39,7 +39,8 @@ def load_source_module(spec: str, input_shape: list[int] | None):
             module = timm.create_model(name, pretrained=False)
         except RuntimeError:
             raise ValueError(f"timm has no model {name!r}") from None
-        shape = input_shape or list(module.pretrained_cfg.get("input_size", (3, 224, 224)))
+        config: dict = getattr(module, "pretrained_cfg", {})
+        shape = input_shape or list(config.get("input_size", (3, 224, 224)))
     else:
         path = Path(where)
         if not path.is_file():

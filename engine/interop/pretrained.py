@@ -98,7 +98,7 @@ def _timm(name: str, allow_download: bool) -> Pretrained:
     except ImportError:
         raise WeightsError("timm models need the timm package: pip install -e '.[timm]'") from None
     try:
-        config = timm.create_model(name, pretrained=False).pretrained_cfg
+        config: dict = getattr(timm.create_model(name, pretrained=False), "pretrained_cfg", {})
     except RuntimeError as err:
         raise WeightsError(f"timm has no model {name!r} ({first_line(err)})") from None
     repo = config.get("hf_hub_id")

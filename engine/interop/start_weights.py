@@ -95,11 +95,11 @@ def fit_shapes(graph: Graph, expected: Shapes, owners: dict[str, str], found: Sh
             loaded.append(name)
     for name, shape in found.items():
         if name not in expected:
-            node = attributes.get(name.split(".", 1)[0])
-            if node in fresh:
+            owner = attributes.get(name.split(".", 1)[0])
+            if owner in fresh:
                 replaced.append(name)
             else:
-                mismatches.append(TensorMismatch(name, node, UNEXPECTED, tuple(shape)))
+                mismatches.append(TensorMismatch(name, owner, UNEXPECTED, tuple(shape)))
     return WeightsFit(tuple(loaded), tuple(replaced), tuple(mismatches))
 
 

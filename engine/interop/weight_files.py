@@ -170,12 +170,16 @@ def check_start_entry(entry: Any, where: str = "training.start_from") -> None:
     if sha is not None and (not isinstance(sha, str) or len(sha) != 64
                             or any(c not in "0123456789abcdef" for c in sha)):
         raise WeightsError(f"{where}.sha256: must be 64 hexadecimal digits, not {sha!r}")
-    stats = [entry.get(k) for k in ("mean", "std")]
-    if any(s is not None for s in stats):
-        if not all(isinstance(s, list) and 0 < len(s) <= 16 and all(
-                isinstance(v, (int, float)) and not isinstance(v, bool) for v in s) for s in stats):
+    mean, std = entry.get("mean"), entry.get("std")
+    if mean is not None or std is not None:
+        if not isinstance(mean, list) or not isinstance(std, list) or not (_numbers(mean) and _numbers(std)):
             raise WeightsError(f"{where}: mean and std must be lists of one number per channel, given together")
-        if len(stats[0]) != len(stats[1]) or any(v <= 0 for v in stats[1]):
+        if len(mean) != len(std) or any(v <= 0 for v in std):
             raise WeightsError(f"{where}: mean and std must have one number per channel, each std above 0")
     if not isinstance(entry.get("source", ""), str):
         raise WeightsError(f"{where}.source: must be text")
+
+
+def _numbers(values: Any) -> bool:
+    return isinstance(values, list) and 0 < len(values) <= 16 and all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
