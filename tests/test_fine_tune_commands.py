@@ -37,7 +37,7 @@ def test_train_starts_from_the_weights_it_is_given(tmp_path):
     lenet_weights(tmp_path / "w.safetensors")
     graph = lenet()
     graph.apply(adapt_head_edit(graph, "fc3", 5))
-    graph.set_training(graph.training | {"dataset_options": {"classes": [5, 6, 7, 8, 9], "per_class": 20}})
+    graph.set_training(graph.training | {"dataset_options": {"class_subset": [5, 6, 7, 8, 9], "per_class": 20}})
     save_graph(graph, tmp_path / "five.loom")
     result = run("train", "five.loom", "--weights", "w.safetensors", "--epochs", "1", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -58,7 +58,7 @@ def test_check_prints_trainable_and_frozen_parameters_and_how_the_start_weights_
     graph.apply(freeze_up_to_edit(graph, "pool2"))
     graph.apply(adapt_head_edit(graph, "fc3", 5))
     graph.set_training(graph.training | {"start_from": start_entry(weights, tmp_path / "model.loom"),
-                                         "dataset_options": {"classes": [5, 6, 7, 8, 9]}})
+                                         "dataset_options": {"class_subset": [5, 6, 7, 8, 9]}})
     graph.set_params("fc2", out_features=80)          # its tensors and fc3's inputs no longer fit
     save_graph(graph, tmp_path / "model.loom")
     result = run("check", "model.loom", cwd=tmp_path)

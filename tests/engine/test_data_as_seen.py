@@ -17,30 +17,30 @@ from tests.helpers import chain, lenet
 
 
 def test_a_data_set_can_be_cut_to_some_classes_and_a_few_samples_of_each():
-    assert {"classes": None, "per_class": 0}.items() <= dataset_options("digits").items()
+    assert {"class_subset": None, "per_class": 0}.items() <= dataset_options("digits").items()
     whole = load_dataset("digits")
-    five = load_dataset("digits", classes=[5, 6, 7, 8, 9], per_class=50)
+    five = load_dataset("digits", class_subset=[5, 6, 7, 8, 9], per_class=50)
     assert five.class_names == ["5", "6", "7", "8", "9"]
     assert five.y_train.bincount().tolist() == [50] * 5
     assert len(five.x_val) == int((whole.y_val >= 5).sum())            # validation keeps every sample of them
     first_seven = whole.x_train[whole.y_train == 7][0]
     assert torch.equal(five.x_train[five.y_train == 2][0], first_seven)  # 7 is now class 2, its samples in order
-    by_name = load_dataset("digits", classes=["9", "0"])
+    by_name = load_dataset("digits", class_subset=["9", "0"])
     assert by_name.class_names == ["9", "0"] and set(by_name.y_train.tolist()) == {0, 1}
 
 
 @pytest.mark.parametrize("options, message", [
-    ({"classes": [3, 12]}, r"option 'classes': 12 is not one of its 10 classes \(numbers 0-9 or names: 0, 1, 2"),
-    ({"classes": [3, 3]}, r"option 'classes' names '3' twice"),
-    ({"classes": "3"}, r"option 'classes' must be a list of class numbers or names, not '3'"),
+    ({"class_subset": [3, 12]}, r"option 'class_subset': 12 is not one of its 10 classes \(numbers 0-9 or names: 0, 1, 2"),
+    ({"class_subset": [3, 3]}, r"option 'class_subset' names '3' twice"),
+    ({"class_subset": "3"}, r"option 'class_subset' must be a list of class numbers or names, not '3'"),
     ({"per_class": -1}, r"option 'per_class' must be a whole number of samples \(0: all\), not -1"),
     ({"per_class": 2.5}, r"option 'per_class' must be a whole number of samples \(0: all\), not 2.5"),
 ])
 def test_a_wrong_subset_is_refused_naming_the_option(options, message):
     with pytest.raises(DataError, match=message):
         load_dataset("digits", **options)
-    with pytest.raises(DataError, match="data set 'sine': classes and per_class choose among class labels"):
-        load_dataset("sine", classes=[0])
+    with pytest.raises(DataError, match="data set 'sine': class_subset and per_class choose among class labels"):
+        load_dataset("sine", class_subset=[0])
 
 
 def test_the_geometric_augmentations_are_one_affine_resampling():

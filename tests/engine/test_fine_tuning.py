@@ -133,11 +133,11 @@ def test_a_network_trained_on_digits_0_to_4_starts_5_to_9_better_than_none(tmp_p
     with the same graph trained from scratch on the same samples with the same settings."""
     source = lenet()
     source.apply(adapt_head_edit(source, "fc3", 5))
-    finished = run(source, tmp_path / "source", epochs=15, dataset_options={"classes": [0, 1, 2, 3, 4]})[-1]
+    finished = run(source, tmp_path / "source", epochs=15, dataset_options={"class_subset": [0, 1, 2, 3, 4]})[-1]
     assert isinstance(finished, Finished) and finished.val_accuracy > 0.95
     weights = tmp_path / "source" / "ck" / "last.safetensors"
     start = load_weights(weights)
-    few = {"dataset_options": {"classes": FIVE_TO_NINE, "per_class": 50}, "epochs": 10, "batch_size": 32,
+    few = {"dataset_options": {"class_subset": FIVE_TO_NINE, "per_class": 50}, "epochs": 10, "batch_size": 32,
            "optimizer": "sgd", "lr": 0.01, "momentum": 0.9}
     for seed in (0, 1, 2):
         transfer = lenet()

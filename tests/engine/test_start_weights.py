@@ -185,7 +185,7 @@ def test_the_check_marks_a_wrong_shape_on_its_node_and_offers_a_fresh_start():
 
 def test_the_data_fit_check_offers_adapt_to_data_set_when_the_graph_starts_from_weights():
     graph = lenet()
-    five = load_dataset("digits", classes=[5, 6, 7, 8, 9])
+    five = load_dataset("digits", class_subset=[5, 6, 7, 8, 9])
     [plain] = fit_diagnostics(graph, check(graph).shapes, five)
     assert plain.fix == SetParam("fc3", "out_features", 5)
     graph.set_training(graph.training | {"start_from": {"path": "w.safetensors"}})
