@@ -45,7 +45,7 @@ from .messages import (
     StepMetrics,
     TrainingBatch,
 )
-from .resume import apply_learning_rate, resume_changes
+from .resume import apply_learning_rate, resume_changes, settings_since
 
 PROBE_BATCH = 256
 RECONSTRUCTIONS_SHOWN, PREDICTIONS_SHOWN = 8, 500     # validation samples the dashboard shows
@@ -428,6 +428,8 @@ class _Run:
     def _restore(self, checkpoint) -> None:
         state, path = checkpoint.state, checkpoint.path
         self._check_learning_rates(state, path)       # first: a layer frozen since changes the state's shape
+        if isinstance(state.get("config"), dict):
+            state["config"] = settings_since(state["config"], self.config, path)
         check_state_schema(self._state(), state, path)
         self.notes, new_lr = resume_changes(state["config"], self.config, path)
         try:

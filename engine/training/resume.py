@@ -46,6 +46,21 @@ def resume_changes(saved: dict[str, Any], config: TrainingConfig, path: Path) ->
     return tuple(notes), new_lr
 
 
+def settings_since(saved: dict[str, Any], config: TrainingConfig, path: Path) -> dict[str, Any]:
+    """The checkpoint's settings with those added since it was written: a newer setting left at
+    its default is the run the checkpoint made; set otherwise, it is refused by name."""
+    defaults = TrainingConfig().to_dict()
+    completed = dict(saved)
+    for name, now in config.to_dict().items():
+        if name in saved:
+            continue
+        if now != defaults[name] and name not in _FREE:
+            raise ConfigError(f"cannot resume {path} with {name} {now!r}: the checkpoint was written before that "
+                              "setting existed, by a run without it; leave it at its default, or start a new run")
+        completed[name] = now
+    return completed
+
+
 def _why(name: str, config: TrainingConfig) -> str:
     if name in ("epochs", "lr") and config.schedule in ("cosine", "one_cycle"):
         return f" (the {config.schedule} schedule was laid out for the original epochs and learning rate)"

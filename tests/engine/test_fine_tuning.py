@@ -8,6 +8,7 @@ import torch
 from engine import compile_graph
 from engine.interop import start_entry
 from engine.training import TrainingConfig, load_weights, train
+from engine.training.checkpoint import load_checkpoint, save_checkpoint
 from engine.training.messages import Failed, Finished, RunStarted, StartWeights, StepMetrics
 from graphs.editing import adapt_head_edit, freeze_up_to_edit, learning_rate_edit
 from tests.helpers import chain, lenet
@@ -158,3 +159,21 @@ def test_a_network_trained_on_digits_0_to_4_starts_5_to_9_better_than_none(tmp_p
         torch.manual_seed(seed)
         fresh_head = compile_graph(transfer).state_dict()["fc3.weight"]
         assert not torch.equal(tuned["fc3.weight"], fresh_head)
+
+
+def test_a_checkpoint_written_before_the_fine_tuning_settings_still_resumes(tmp_path):
+    graph = lenet()
+    settings = {"epochs": 1, "dataset_options": {"per_class": 10}, "checkpoint_dir": str(tmp_path / "ck")}
+    run(graph, **settings)
+    old = load_checkpoint(tmp_path / "ck")
+    for name in ("start_from", "augment", "normalize", "update_frozen_batchnorm"):
+        old.state["config"].pop(name)
+    save_checkpoint(tmp_path / "ck", "last", old.weights, old.state, old.run_id)
+    config = TrainingConfig.from_dict(graph.training).replace(device="cpu", probes=False, **settings | {"epochs": 2})
+    assert isinstance(list(train(graph, config, resume=str(tmp_path / "ck")))[-1], Finished)
+    save_checkpoint(tmp_path / "ck", "last", old.weights, old.state, old.run_id)
+    flipped = config.replace(augment={"flip": True})
+    failed = list(train(graph, flipped, resume=str(tmp_path / "ck")))[-1]
+    assert failed.reason == (f"cannot resume {tmp_path / 'ck' / 'last.safetensors'} with augment {{'flip': True}}: the "
+                             "checkpoint was written before that setting existed, by a run without it; leave it at "
+                             "its default, or start a new run")
