@@ -10,7 +10,7 @@ from graphs import Graph
 
 from ..checking import Report, check, memory
 from ..data import DataError, load_dataset
-from ..interop import WeightsError, check_start_entry, read_weights, resolve_start, start_weight_diagnostics, weights_fit
+from ..interop import WeightsError, read_start_weights, start_weight_diagnostics, weights_fit
 from ..layers import format_shape
 from ..training.config import ConfigError, TrainingConfig
 
@@ -61,9 +61,7 @@ def start_weights_check(graph: Graph, report: Report, graph_path: str | None) ->
     if not report.ok or not isinstance(entry, dict) or not entry:
         return report, ""
     try:
-        check_start_entry(entry)
-        folder = str(Path(graph_path).resolve().parent) if graph_path else None
-        weights = read_weights(resolve_start(entry, folder), entry.get("sha256"))
+        weights = read_start_weights(entry, Path(graph_path).resolve().parent if graph_path else None)
     except WeightsError as err:
         return report, f"Not checked against its start weights: {err}"
     fit = weights_fit(graph, report, weights.shapes)

@@ -29,12 +29,22 @@ from .start_weights import (
     start_weight_diagnostics,
     weights_fit,
 )
-from .weight_files import WeightsError, WeightsFile, check_start_entry, file_sha256, read_weights, resolve_start, start_entry
+from .weight_files import (
+    WeightsError,
+    WeightsFile,
+    check_start_entry,
+    file_sha256,
+    read_start_weights,
+    read_weights,
+    resolve_start,
+    start_entry,
+)
 
 __all__ = [
     "EXPORTERS", "MISSING", "SHAPE", "UNEXPECTED", "ExportError", "ImportJob", "ImportProblem", "Pretrained",
     "TensorMismatch", "WeightsError", "WeightsFile", "WeightsFit", "apply_pretrained", "check_start_entry",
     "example_inputs", "expected_shapes", "export", "export_onnx", "export_pt2", "export_python", "export_torchscript",
     "file_sha256", "fit_shapes", "import_module", "load_source_module", "load_start_weights", "pretrained_weights",
-    "python_source", "read_weights", "resolve_start", "start_entry", "start_weight_diagnostics", "weights_fit",
+    "python_source", "read_start_weights", "read_weights", "resolve_start", "start_entry", "start_weight_diagnostics",
+    "weights_fit",
 ]

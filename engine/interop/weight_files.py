@@ -156,6 +156,14 @@ def resolve_start(entry: dict[str, Any], graph_folder: str | os.PathLike | None)
     return Path(graph_folder) / path
 
 
+def read_start_weights(entry: Any, graph_folder: str | os.PathLike | None) -> WeightsFile:
+    """The weights a ``training.start_from`` entry names (relative to ``graph_folder``, the
+    folder of the graph's file), checked against the checksum it records. WeightsError naming the
+    field or the file otherwise. Reads the whole file: call it off the window's thread."""
+    check_start_entry(entry)
+    return read_weights(resolve_start(entry, graph_folder), entry.get("sha256"))
+
+
 def check_start_entry(entry: Any, where: str = "training.start_from") -> None:
     """WeightsError naming the field of a ``start_from`` entry that cannot be used."""
     if not isinstance(entry, dict):

@@ -23,7 +23,7 @@ from ..checking import check
 from ..compiling import compile_graph
 from ..data import CLASSIFICATION, REGRESSION, DataError, DataSet, load_dataset
 from ..data.normalization import pixel_statistics
-from ..interop import WeightsError, load_start_weights, read_weights, resolve_start
+from ..interop import WeightsError, load_start_weights, read_start_weights
 from ..words import first_line
 from . import probes
 from .checkpoint import CheckpointError, check_state_schema, ensure_writable, load_checkpoint, save_checkpoint
@@ -135,10 +135,9 @@ class _Run:
             self._restore(load_checkpoint(resume))
 
     def _start_weights(self, model: nn.Module, graph_folder: str | None) -> StartWeights:
-        entry = self.config.start_from
-        path = resolve_start(entry, graph_folder)
-        fit = load_start_weights(model, self.graph, read_weights(path, entry.get("sha256")))
-        return StartWeights(str(path), entry.get("source", ""), len(fit.loaded), fit.replaced,
+        weights = read_start_weights(self.config.start_from, graph_folder)
+        fit = load_start_weights(model, self.graph, weights)
+        return StartWeights(str(weights.path), self.config.start_from.get("source", ""), len(fit.loaded), fit.replaced,
                             tuple(str(m) for m in fit.mismatches), fit.summary())
 
     # ------------------------------------------------------------------ the run
