@@ -4,6 +4,7 @@
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from safetensors.torch import save_file
 
 from engine import compile_graph
 from engine.cli.model_io import run_import
-from engine.interop import read_weights, start_entry
+from engine.interop import ImportJob, read_weights, start_entry
 from graphs import load_graph, save_graph
 from graphs.editing import adapt_head_edit, freeze_up_to_edit
 from tests.helpers import lenet
@@ -130,3 +131,24 @@ def test_a_download_that_fails_offline_is_one_line(tmp_path, monkeypatch, capsys
         "error: torchvision:squeezenet1_1 (SqueezeNet1_1_Weights.IMAGENET1K_V1): downloading "
         "https://download.pytorch.org/models/squeezenet1_1-b8a52dc0.pth failed (<urlopen error [Errno -3] Temporary "
         "failure in name resolution>)\n")
+
+
+def test_the_window_import_job_brings_pretrained_weights_and_where_they_came_from(tmp_path, monkeypatch):
+    cached = fake_cache(tmp_path / "torch")
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))        # the child process is spawned with it
+    job = ImportJob("torchvision:squeezenet1_1", [3, 64, 64], pretrained=True).start()
+    deadline = time.monotonic() + 300
+    while job.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    result = job.result
+    assert result is not None and result.problem == "" and result.state is not None
+    source, mean, std = result.pretrained
+    assert source == "torchvision:squeezenet1_1 (SqueezeNet1_1_Weights.IMAGENET1K_V1)"
+    assert mean == pytest.approx([0.485, 0.456, 0.406]) and std == pytest.approx([0.229, 0.224, 0.225])
+    assert torch.equal(result.state["features_0.weight"], torch.load(cached, weights_only=True)["features.0.weight"])
+    refused = ImportJob("torchvision:squeezenet1_1", [3, 64, 64], pretrained=True)
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "empty"))
+    refused.start()
+    while refused.poll() is None:
+        time.sleep(0.1)
+    assert refused.result.problem.startswith("the pretrained weights of torchvision:squeezenet1_1")

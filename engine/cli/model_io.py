@@ -14,12 +14,9 @@ from ..interop import (
     ExportError,
     ImportProblem,
     WeightsError,
-    apply_pretrained,
     export,
     export_python,
-    import_module,
-    load_source_module,
-    pretrained_weights,
+    import_source,
     start_entry,
 )
 from ..training.checkpoint import CheckpointError, is_checkpoint, load_weights
@@ -31,14 +28,11 @@ def run_import(spec: str, out: str, input_shape: list[int] | None, err: TextIO, 
     ``pretrained`` those are the library's pretrained weights (from its cache, or downloaded with
     ``allow_download``), and the graph records them as the weights it starts from."""
     try:
-        module, example = load_source_module(spec, input_shape)
-        start = pretrained_weights(spec, allow_download) if pretrained else None
-        if start is not None:
-            apply_pretrained(module, start)
-        graph, state = import_module(module, example)
+        imported = import_source(spec, input_shape, pretrained, allow_download)
     except (ValueError, ImportProblem) as problem:     # WeightsError is a ValueError: one line each
         print(f"error: {problem}", file=err)
         return 1
+    graph, state, start = imported.graph, imported.state, imported.pretrained
     out_path = Path(out)
     weights = out_path.with_suffix(".safetensors")
     graph.set_metadata("name", spec.rpartition(":")[2])
@@ -53,9 +47,9 @@ def run_import(spec: str, out: str, input_shape: list[int] | None, err: TextIO, 
     except (GraphFileError, WeightsError) as problem:
         print(f"error: {problem}", file=err)
         return 1
-    parameters = sum(p.numel() for p in module.parameters())
     what = f"{start.source}'s pretrained weights" if start is not None else "its weights"
-    print(f"imported {spec}: {len(graph.nodes)} nodes, {parameters:,} parameters -> {out_path}, {what} -> {weights}")
+    print(f"imported {spec}: {len(graph.nodes)} nodes, {imported.parameters:,} parameters -> {out_path}, {what} -> "
+          f"{weights}")
     return 0
 
 

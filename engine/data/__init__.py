@@ -12,6 +12,8 @@ from collections.abc import Callable
 from typing import Any
 
 from . import file_sets, image_sets, synthetic
+from .augment import SETTINGS as AUGMENT_SETTINGS
+from .augment import Augmentation
 from .base import CLASSIFICATION, REGRESSION, DataError, DataSet
 from .subsets import SUBSET_OPTIONS, subset
 
@@ -74,4 +76,5 @@ def _loader(name: str) -> Callable[..., DataSet]:
         raise DataError(f"unknown data set '{name}'; known: {', '.join(LOADERS)}") from None
 
 
-__all__ = ["CLASSIFICATION", "DataError", "DataSet", "LOADERS", "REGRESSION", "dataset_options", "load_dataset"]
+__all__ = ["AUGMENT_SETTINGS", "CLASSIFICATION", "Augmentation", "DataError", "DataSet", "LOADERS", "REGRESSION",
+           "SUBSET_OPTIONS", "dataset_options", "load_dataset"]

@@ -13,7 +13,7 @@ from .exporter import (
     export_torchscript,
     python_source,
 )
-from .import_worker import ImportJob
+from .import_worker import Imported, ImportJob, ImportResult, import_source
 from .importer import ImportProblem, import_module
 from .model_sources import load_source_module
 from .pretrained import Pretrained, apply_pretrained, pretrained_weights
@@ -41,10 +41,10 @@ from .weight_files import (
 )
 
 __all__ = [
-    "EXPORTERS", "MISSING", "SHAPE", "UNEXPECTED", "ExportError", "ImportJob", "ImportProblem", "Pretrained",
-    "TensorMismatch", "WeightsError", "WeightsFile", "WeightsFit", "apply_pretrained", "check_start_entry",
-    "example_inputs", "expected_shapes", "export", "export_onnx", "export_pt2", "export_python", "export_torchscript",
-    "file_sha256", "fit_shapes", "import_module", "load_source_module", "load_start_weights", "pretrained_weights",
-    "python_source", "read_start_weights", "read_weights", "resolve_start", "start_entry", "start_weight_diagnostics",
-    "weights_fit",
+    "EXPORTERS", "MISSING", "SHAPE", "UNEXPECTED", "ExportError", "ImportJob", "ImportProblem", "ImportResult",
+    "Imported", "Pretrained", "TensorMismatch", "WeightsError", "WeightsFile", "WeightsFit", "apply_pretrained",
+    "check_start_entry", "example_inputs", "expected_shapes", "export", "export_onnx", "export_pt2", "export_python",
+    "export_torchscript", "file_sha256", "fit_shapes", "import_module", "import_source", "load_source_module",
+    "load_start_weights", "pretrained_weights", "python_source", "read_start_weights", "read_weights",
+    "resolve_start", "start_entry", "start_weight_diagnostics", "weights_fit",
 ]
