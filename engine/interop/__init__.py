@@ -34,6 +34,7 @@ from .weight_files import (
     WeightsFile,
     check_start_entry,
     file_sha256,
+    moved_start_entry,
     read_start_weights,
     read_weights,
     resolve_start,
@@ -45,6 +46,6 @@ __all__ = [
     "Imported", "Pretrained", "TensorMismatch", "WeightsError", "WeightsFile", "WeightsFit", "apply_pretrained",
     "check_start_entry", "example_inputs", "expected_shapes", "export", "export_onnx", "export_pt2", "export_python",
     "export_torchscript", "file_sha256", "fit_shapes", "import_module", "import_source", "load_source_module",
-    "load_start_weights", "pretrained_weights", "python_source", "read_start_weights", "read_weights",
+    "load_start_weights", "moved_start_entry", "pretrained_weights", "python_source", "read_start_weights", "read_weights",
     "resolve_start", "start_entry", "start_weight_diagnostics", "weights_fit",
 ]

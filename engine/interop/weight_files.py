@@ -148,6 +148,19 @@ def start_entry(weights: str | os.PathLike, graph_path: str | os.PathLike | None
     return entry
 
 
+def moved_start_entry(entry: dict[str, Any], old_graph_path: str | os.PathLike | None,
+                      new_graph_path: str | os.PathLike) -> dict[str, Any]:
+    """The ``start_from`` entry of a graph saved under another name (Save As): the same file,
+    named relative to the new place; the checksum and the rest kept as they were."""
+    old_folder = Path(old_graph_path).resolve().parent if old_graph_path is not None else None
+    file = resolve_start(entry, old_folder).resolve()
+    try:
+        path = os.path.relpath(file, Path(new_graph_path).resolve().parent)
+    except ValueError:        # another drive
+        path = str(file)
+    return dict(entry) | {"path": path}
+
+
 def resolve_start(entry: dict[str, Any], graph_folder: str | os.PathLike | None) -> Path:
     """The weights file a ``start_from`` entry names, relative to the graph's folder."""
     path = Path(str(entry.get("path", ""))).expanduser()

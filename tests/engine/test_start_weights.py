@@ -19,6 +19,7 @@ from engine.interop import (
     UNEXPECTED,
     WeightsError,
     load_start_weights,
+    moved_start_entry,
     read_weights,
     resolve_start,
     start_entry,
@@ -119,6 +120,10 @@ def test_the_document_records_the_path_from_its_file_and_the_checksum(tmp_path):
                      "mean": [0.5], "std": [0.25], "source": "a NetLoom run"}
     assert resolve_start(entry, tmp_path) == path
     assert start_entry(path, None)["path"] == str(path.resolve())      # an untitled graph: the full path
+    (tmp_path / "elsewhere").mkdir()
+    moved = moved_start_entry(entry, tmp_path / "model.loom", tmp_path / "elsewhere" / "copy.loom")   # Save As
+    assert moved == entry | {"path": os.path.join("..", "weights", "w.safetensors")}
+    assert resolve_start(moved, tmp_path / "elsewhere").resolve() == path.resolve()
 
 
 def test_tensors_that_fit_are_loaded_and_each_other_one_is_reported_with_its_node(tmp_path):
