@@ -131,7 +131,9 @@ def test_the_start_weights_load_before_training_and_a_changed_or_moved_file_stop
 def test_a_network_trained_on_digits_0_to_4_starts_5_to_9_better_than_none(tmp_path):
     """The transfer, as a person does it: train LeNet on 0-4, start a copy from its weights with
     its convolutions frozen and a new head, train it on 50 samples of each of 5-9, and compare
-    with the same graph trained from scratch on the same samples with the same settings."""
+    with the same graph trained from scratch on the same samples with the same settings and the
+    same short budget (10 epochs of SGD: about 89% against about 58%). Given many more epochs,
+    LeNet learns the 8x8 digits from 250 samples alone: the start's gain is learning faster."""
     source = lenet()
     source.apply(adapt_head_edit(source, "fc3", 5))
     finished = run(source, tmp_path / "source", epochs=15, dataset_options={"class_subset": [0, 1, 2, 3, 4]})[-1]
