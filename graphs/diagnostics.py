@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from .editing import adapt_head_edit, start_fresh_edit
+
 if TYPE_CHECKING:
     from .edits import Edit
     from .graph import Edge, Graph
@@ -79,11 +81,49 @@ class RemoveLayer:
 
 
 @dataclass(frozen=True)
+class AdaptHead:
+    """Fix, Adapt to data set: give the head (the last layer) as many outputs as the data set
+    needs and start it from fresh weights, leaving its tensors out of the start weights."""
+    node: str
+    size: int
+    name: str = "out_features"
+
+    @property
+    def label(self) -> str:
+        return f"Adapt {self.node} to the data set ({self.size} outputs, fresh weights)"
+
+    def located(self, graph: Graph, node: str) -> AdaptHead:
+        return self if self.node else replace(self, node=node)
+
+    def edit(self, graph: Graph) -> Edit:
+        return adapt_head_edit(graph, self.node, self.size, self.name)
+
+
+@dataclass(frozen=True)
+class StartFresh:
+    """Fix: a layer whose tensors in the start weights do not fit starts from fresh weights."""
+    node: str
+
+    @property
+    def label(self) -> str:
+        return f"Start {self.node} from fresh weights"
+
+    def located(self, graph: Graph, node: str) -> StartFresh:
+        return self if self.node else replace(self, node=node)
+
+    def edit(self, graph: Graph) -> Edit:
+        return start_fresh_edit(graph, self.node)
+
+
+Fix = InsertLayer | SetParam | RemoveLayer | AdaptHead | StartFresh
+
+
+@dataclass(frozen=True)
 class Diagnostic:
     severity: str            # ERROR or WARNING
     node: str | None         # the node that causes it, None for the whole graph
     message: str             # plain words, starting with the node's id when there is one
-    fix: InsertLayer | SetParam | RemoveLayer | None = None
+    fix: Fix | None = None
 
     def __str__(self) -> str:
         return f"{self.severity}: {self.message}"
