@@ -11,10 +11,10 @@ from ..interop import ExportError, ImportProblem, export, export_python, import_
 from ..training.checkpoint import CheckpointError, is_checkpoint, load_weights
 
 
-def run_import(spec: str, out: str, input_shape: list[int] | None, err: TextIO) -> int:
+def run_import(spec: str, out: str, input_shape: list[int] | None, err: TextIO, tracer: str = "auto") -> int:
     try:
         module, example = load_source_module(spec, input_shape)
-        graph, state = import_module(module, example)
+        graph, state = import_module(module, example, tracer=tracer)
     except (ValueError, ImportProblem) as problem:
         print(f"error: {problem}", file=err)
         return 1

@@ -97,7 +97,7 @@ class _ExportImporter:
         self.blocks = _Definitions(self.graph)
         self.problems: list[str] = []
         self.refused: set[fx.Node] = set()
-        self.owners: dict[fx.Node, str] = {}            # learned tensor -> the layer or graph that holds it
+        self.owners: dict[fx.Node, tuple[str, object]] = {}   # learned tensor -> who holds it, in which call
         self.modules: dict[str, nn.Module | None] = {}
         self.steps = [n for n in traced.nodes if n.op == "call_function" and n in traced.live
                       and n not in traced.free and not traced.is_size(n) and not is_check(n)]
@@ -158,20 +158,21 @@ class _ExportImporter:
         out = next(n for n in self.traced.nodes if n.op == "output")
         results = [r for r in _items(out.args[0]) if isinstance(r, fx.Node)]
         for name, result in zip(self.traced.output_names, results):
-            self._guard(result, lambda result=result, name=name: self._node(scope, "Output", {}, [result], name))
+            self._guard([result], lambda result=result, name=name: self._node(scope, "Output", {}, [result], name))
         if self.problems:
             raise ImportProblem(self.problems)
         self.graph.apply(layout_edit(self.graph))
         return self.graph, scope.state
 
-    def _guard(self, n: fx.Node, action) -> None:
+    def _guard(self, steps: list[fx.Node], action) -> None:
+        """Run ``action``; where it refuses, its steps are refused (listed once, where they are)."""
         try:
             action()
         except Downstream:
-            self.refused.add(n)
+            self.refused.update(steps)
         except Refuse as why:
-            self.refused.add(n)
-            self.problems.append(f"{self._where(n)}: {why}")
+            self.refused.update(steps)
+            self.problems.append(f"{self._where(steps[0])}: {why}")
 
     def _build(self, scope: _Scope, members: list[fx.Node], depth: int) -> None:
         groups: dict[str, list[fx.Node]] = {}
@@ -181,10 +182,10 @@ class _ExportImporter:
         for n in members:
             chain = self.chains[n]
             if len(chain) <= depth:
-                self._guard(n, lambda n=n: self._step(scope, n))
+                self._guard([n], lambda n=n: self._step(scope, n))
             elif groups.get(chain[depth]) is not None:
                 group = groups.pop(chain[depth])
-                self._module_call(scope, chain[depth], group, depth + 1)
+                self._guard(group, lambda key=chain[depth], group=group: self._module_call(scope, key, group, depth + 1))
 
     def _module_call(self, scope: _Scope, key: str, group: list[fx.Node], depth: int) -> None:
         path, module = self._call(group[0], key)
@@ -230,8 +231,9 @@ class _ExportImporter:
         if any(id(self.module.get_parameter(self.traced.parameters[p])) not in weights for p in used):
             return False
         name = scope.name(path)
+        call = self.chains[group[0]][-1]
         for p in used:
-            self._own(p, f"{path} ({type(module).__name__})", group[0])
+            self._own(p, f"{path} ({type(module).__name__})", call)
         node_id = self._node(scope, type_name, params, sources, name, outputs[0], group[0])
         for key, value in module.state_dict().items():
             scope.state[f"{node_id}.{key}"] = value.detach().clone()
@@ -320,12 +322,17 @@ class _ExportImporter:
                          "a matrix (keep the batch axis whole)")
         raise Refuse(f"uses {n.name}, which is not a tensor the graph carries here")
 
-    def _own(self, p: fx.Node, owner: str, where: fx.Node) -> None:
-        """A learned tensor belongs to one layer or graph; one used in two places is a tied weight."""
-        first = self.owners.setdefault(p, owner)
-        if first != owner:
-            raise Refuse(f"shares the learned tensor {self.traced.parameters[p]} with {first} (tied weights), "
+    def _own(self, p: fx.Node, owner: str, call: object) -> None:
+        """A learned tensor belongs to one call of a layer, or to one graph that reads it; one used
+        in two places is shared (a layer called twice, or tied weights), which a graph cannot express."""
+        first, first_call = self.owners.setdefault(p, (owner, call))
+        if first_call is call or first_call == call:
+            return
+        if first == owner:
+            raise Refuse(f"the same layer is used twice (shared weights: {self.traced.parameters[p]}), "
                          "which a graph cannot express")
+        raise Refuse(f"shares the learned tensor {self.traced.parameters[p]} with {first} (tied weights), "
+                     "which a graph cannot express")
 
     def _parameter(self, scope: _Scope, p: fx.Node) -> _Wire:
         """A learned tensor read by a step: a Parameter node, or a Constant where it is frozen
@@ -338,7 +345,7 @@ class _ExportImporter:
                 return scope.parameters[p]
             need(tensor.dtype == torch.float32, f"a learned tensor of type {tensor.dtype} (only float32)")
             need(tensor.dim() > 0, "a learned single number (a tensor with no axes)")
-            self._own(p, scope.path or type(self.module).__name__, p)
+            self._own(p, scope.path or type(self.module).__name__, scope)
             node_id = self._node(scope, "Parameter", {"shape": list(tensor.shape), "init": "normal", "value": 0.02},
                                  [], scope.name(name))
             scope.state[node_id] = tensor.detach().clone()
@@ -755,7 +762,7 @@ def _constant_name(traced: Traced, n: fx.Node) -> str:
 
 
 _RESHAPING = frozenset({"unsqueeze", "squeeze", "view", "reshape", "expand", "to", "_to_copy", "slice", "select",
-                        "mul", "transpose", "permute", "contiguous", "clone", "alias", "lift_fresh_copy", "detach"})
+                        "mul", "add", "sub", "transpose", "permute", "contiguous", "clone", "alias", "lift_fresh_copy", "detach"})
 
 
 class _Leaves(nn.Module):

@@ -562,9 +562,35 @@ class _Calls:
         self.first = {path: (args, runs[1].get(path, ())) for path, args in runs[0].items()}
 
 
-def import_module(module: nn.Module, example_inputs, check_outputs: bool = True,
-                  tolerance: float = 1e-5) -> tuple[Graph, dict[str, torch.Tensor]]:
-    """Trace ``module`` into a graph and its weights (a state dict for ``compile_graph``)."""
+TRACERS = ("auto", "fx", "export")
+
+
+def import_module(module: nn.Module, example_inputs, check_outputs: bool = True, tolerance: float = 1e-5,
+                  tracer: str = "auto") -> tuple[Graph, dict[str, torch.Tensor]]:
+    """Trace ``module`` into a graph and its weights (a state dict for ``compile_graph``).
+
+    ``tracer``: ``"fx"`` (torch.fx, this module), ``"export"`` (torch.export, for what fx cannot
+    trace: ``export_import``), or ``"auto"``: fx, then export where fx fails; when both fail,
+    ImportProblem lists what each said."""
+    if tracer not in TRACERS:
+        raise ValueError(f"tracer {tracer!r}: give one of {', '.join(TRACERS)}")
+    from .export_import import import_with_export  # it builds on this module's blocks and checks
+    if tracer == "export":
+        return import_with_export(module, example_inputs, check_outputs, tolerance)
+    try:
+        return _import_with_fx(module, example_inputs, check_outputs, tolerance)
+    except ImportProblem as fx_problem:
+        if tracer == "fx":
+            raise
+        try:
+            return import_with_export(module, example_inputs, check_outputs, tolerance)
+        except ImportProblem as export_problem:
+            raise ImportProblem([f"with torch.fx: {p}" for p in fx_problem.problems] +
+                                [f"with torch.export: {p}" for p in export_problem.problems]) from None
+
+
+def _import_with_fx(module: nn.Module, example_inputs, check_outputs: bool,
+                    tolerance: float) -> tuple[Graph, dict[str, torch.Tensor]]:
     if isinstance(example_inputs, torch.Tensor):
         example_inputs = (example_inputs,)
     inputs = tuple(example_inputs)
