@@ -39,7 +39,7 @@ from graphs.edits import Connect
 from graphs.layout import layout_edit
 
 from .export_ops import CONVERSIONS, PASS_THROUGH, Call, call_of, keyword_values, schema_args, unusual
-from .export_trace import ExportFailure, Traced, functional, is_check, packet, trace
+from .export_trace import ExportFailure, Traced, _written, functional, is_check, packet, trace
 from .import_maps import MODULES, Downstream, Refuse, need, optional_modules
 from .importer import ImportProblem, _Blocks, _is_block, _verify
 
@@ -103,6 +103,8 @@ class _ExportImporter:
                       and n not in traced.free and not traced.is_size(n) and not is_check(n)]
         self.relevant = set(self.steps)
         self.chains = {n: self._chain(n) for n in self.steps}
+        self.targets = {spec.arg.name: spec.target or spec.arg.name
+                        for spec in traced.program.graph_signature.input_specs if hasattr(spec.arg, "name")}
 
     # ------------------------------------------------------------------ structure
     def _module(self, path: str) -> nn.Module | None:
@@ -152,6 +154,7 @@ class _ExportImporter:
                 self.problems.append(f"input {n.name} is {meta.dtype}: an Input is float32 or int64")
                 continue
             self._node(scope, "Input", {"shape": list(meta.shape[1:]), "dtype": dtype}, [], n.name, n)
+        self._updates()
         if self.problems:
             raise ImportProblem(self.problems)
         self._build(scope, self.steps, 0)
@@ -163,6 +166,30 @@ class _ExportImporter:
             raise ImportProblem(self.problems)
         self.graph.apply(layout_edit(self.graph))
         return self.graph, scope.state
+
+    def _owned(self, n: fx.Node, path: str) -> bool:
+        """Whether a step is a buffer of the module at ``path`` (a layer's running statistics)."""
+        target = self.targets.get(n.name, "") if n.op == "placeholder" else ""
+        return target.startswith(path + ".") if path else bool(target)
+
+    def _updates(self) -> None:
+        """Tensors the module changes in place as it runs: a catalog layer's own statistics
+        (BatchNorm's running mean) follow, as the layer updates them itself; anything else is
+        refused by name (a counter in a buffer would silently stop counting)."""
+        reported: set[fx.Node] = set()
+        for n in self.traced.nodes:
+            changed = _written(n)
+            if not changed:
+                continue
+            chain = self._chain(n)
+            inside_layer = bool(chain) and _layer_entry(self._call(n, chain[-1])[1]) is not None
+            for a in changed:
+                if inside_layer or a in reported:
+                    continue
+                reported.add(a)
+                what = "its input" if a in self.traced.inputs else "the buffer" if a in self.traced.leaves else "the weight"
+                self.problems.append(f"{self._where(n)}: changes {what} {self.targets.get(a.name, a.name)} in place as it runs "
+                                     f"({packet(n)}), which a graph cannot follow")
 
     def _guard(self, steps: list[fx.Node], action) -> None:
         """Run ``action``; where it refuses, its steps are refused (listed once, where they are)."""
@@ -216,7 +243,7 @@ class _ExportImporter:
         type_name, read = entry
         inside = set(group)
         given = [a for n in group for a in n.all_input_nodes if a in self.traced.free and a not in inside
-                 and self.traced.is_tensor(a)]
+                 and self.traced.is_tensor(a) and not self._owned(a, path)]
         sources = list(dict.fromkeys(inputs + given))      # a constant expanded to the batch is an input too
         if len(sources) != 1 or len(outputs) != 1 or self._axis(sources[0]) != 0 or self._axis(outputs[0]) != 0:
             return False
@@ -799,8 +826,64 @@ def import_with_export(module: nn.Module, example_inputs, check_outputs: bool = 
         raise ImportProblem([str(err)]) from None
     finally:
         module.train(was_training)
-    graph, state = _ExportImporter(module, traced).run()
+    try:
+        graph, state = _ExportImporter(module, traced).run()
+    except ImportProblem as problem:      # a branch on self.training is the cause to name first
+        branch = _training_branch(module, inputs, traced)
+        raise ImportProblem(([branch] if branch else []) + problem.problems) from None
     merge_alike(graph)
     if check_outputs:
-        verify(module, graph, state, inputs, tolerance)
+        try:
+            verify(module, graph, state, inputs, tolerance)
+        except ImportProblem as problem:
+            branch = _training_branch(module, inputs, traced)
+            raise (ImportProblem([branch]) if branch else problem) from None
     return graph, state
+
+
+def _training_branch(module: nn.Module, inputs: tuple, training: Traced) -> str | None:
+    """Where a module computes otherwise while evaluating than while training (``if
+    self.training:``), found by exporting it evaluating too; None where the steps are the same."""
+    was_training = module.training
+    try:
+        evaluating = trace(module, inputs, training=False)
+    except ExportFailure:
+        return None
+    finally:
+        module.train(was_training)
+    one, other = _outline(module, training), _outline(module, evaluating)
+    for (step, where), (other_step, _) in zip(one, other):
+        if step != other_step:
+            return (f"{where}: computes otherwise while training than while evaluating ({step} where evaluating "
+                    f"has {other_step}): a branch on self.training, which a graph cannot follow")
+    if len(one) != len(other):
+        step, where = (one if len(one) > len(other) else other)[min(len(one), len(other))]
+        return (f"{where}: computes otherwise while training than while evaluating ({step} in one mode only): a "
+                "branch on self.training, which a graph cannot follow")
+    return None
+
+
+def _outline(module: nn.Module, traced: Traced) -> list[tuple[str, str]]:
+    """The operations a traced module performs outside its catalog layers (which follow the mode
+    themselves), with the module each is in; leaving out what differs between the modes by
+    design: dropout, and steps that hand their input on."""
+    steps = []
+    for n in traced.nodes:
+        if n.op != "call_function" or n not in traced.live or is_check(n) or traced.is_size(n) \
+                or packet(n) in PASS_THROUGH or packet(n) in ("dropout", "scaled_dot_product_attention"):
+            continue
+        paths = [path for path, _ in (n.meta.get("nn_module_stack") or {}).values() if path]
+        if any(_layer_entry(module.get_submodule(p)) is not None for p in paths if _resolves(module, p)):
+            continue
+        where = paths[-1] if paths else ""
+        owner = module.get_submodule(where) if where and _resolves(module, where) else module
+        steps.append((packet(n), f"{where} ({type(owner).__name__})" if where else type(module).__name__))
+    return steps
+
+
+def _resolves(module: nn.Module, path: str) -> bool:
+    try:
+        module.get_submodule(path)
+    except AttributeError:
+        return False
+    return True

@@ -169,12 +169,13 @@ def _at(value: Any, symbol: sympy.Symbol, batch: int) -> Any:
     return value
 
 
-def trace(module: nn.Module, inputs: tuple) -> Traced:
-    """Export ``module`` (in training mode; the caller restores its mode) at ``inputs``."""
+def trace(module: nn.Module, inputs: tuple, training: bool = True) -> Traced:
+    """Export ``module`` at ``inputs``, in training mode unless told (the caller restores its mode)."""
     examples = inputs if batch_size(inputs) > 1 else doubled(inputs)   # a batch of 1 would fix the size
     batch = Dim("batch")
     try:
-        program = torch.export.export(module.train(), examples, dynamic_shapes=tuple({0: batch} for _ in examples))
+        program = torch.export.export(module.train(training), examples,
+                                      dynamic_shapes=tuple({0: batch} for _ in examples))
     except Exception as err:
         raise ExportFailure(_export_error(module, err)) from None
     graph = program.graph_module.graph
@@ -232,7 +233,8 @@ def _free(traced: Traced, mutated: set[str]) -> set[fx.Node]:
     """Steps computed from no input and no learned weight, and not drawn at random."""
     specs = {spec.arg.name: spec.target for spec in traced.program.graph_signature.input_specs
              if hasattr(spec.arg, "name")}
-    free = {n for n in traced.leaves if specs.get(n.name) not in mutated}
+    written = {a for n in traced.nodes for a in _written(n)}      # updated in place as the module runs
+    free = {n for n in traced.leaves if specs.get(n.name) not in mutated and n not in written}
     for n in traced.nodes:
         if n.op != "call_function" or is_check(n):
             continue
@@ -244,6 +246,15 @@ def _free(traced: Traced, mutated: set[str]) -> set[fx.Node]:
         if all(a in free or (shape_only and traced.is_tensor(a)) for a in tensors) and (tensors or _makes_tensor(traced, n)):
             free.add(n)
     return free
+
+
+def _written(n: fx.Node) -> list[fx.Node]:
+    """The placeholders (inputs, weights, buffers) a step changes in place."""
+    schema = getattr(n.target, "_schema", None)
+    if n.op != "call_function" or schema is None or not schema.is_mutable:
+        return []
+    return [a for a, spec in zip(n.args, schema.arguments) if isinstance(a, fx.Node) and a.op == "placeholder"
+            and spec.alias_info is not None and spec.alias_info.is_write]
 
 
 def _makes_tensor(traced: Traced, n: fx.Node) -> bool:
