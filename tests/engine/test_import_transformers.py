@@ -8,10 +8,10 @@ import pytest
 import torch
 from torch import nn
 
+from bench.training_parity import train_difference
 from engine import compile_graph
 from engine.interop.importer import ImportProblem, import_module
 from graphs import load_graph
-from tests.engine.training_parity import assert_trains_alike
 
 pytest.importorskip("transformers")
 
@@ -56,7 +56,7 @@ def test_a_bert_encoder_with_a_padding_mask_reads_as_one_layer_used_twice_and_tr
     assert torch.allclose(got[0], expected.last_hidden_state, atol=1e-5)
     assert torch.allclose(got[1], expected.pooler_output, atol=1e-5)
     # dropout in attention and after each layer draws the same masks; the same gradients
-    assert_trains_alike(bert, graph, state, (ids, mask))
+    assert train_difference(bert, graph, state, (ids, mask)) is None
 
 
 def test_a_llama_decoder_stays_causal_and_trains_alike():
@@ -74,7 +74,7 @@ def test_a_llama_decoder_stays_causal_and_trains_alike():
     assert torch.allclose(before[:, :-1], after[:, :-1], atol=1e-6)      # no position sees a later token
     assert not torch.allclose(before[:, -1], after[:, -1])
     assert torch.allclose(after, llama.eval()(changed, ones).last_hidden_state, atol=1e-5)
-    assert_trains_alike(llama, graph, state, (ids, mask))
+    assert train_difference(llama, graph, state, (ids, mask)) is None
 
 
 def test_gpt2_projections_keep_the_batch_axis_and_train_alike():
@@ -85,7 +85,7 @@ def test_gpt2_projections_keep_the_batch_axis_and_train_alike():
     assert [(n.type, n.params.get("op")) for n in graph.blocks["Conv1D"].nodes.values()] == [
         ("Input", None), ("Parameter", None), ("Function", "matmul"), ("Parameter", None), ("Function", "add"),
         ("Output", None)]
-    assert_trains_alike(gpt2, graph, state, (ids.repeat(3, 1),))
+    assert train_difference(gpt2, graph, state, (ids.repeat(3, 1),)) is None
 
 
 class Classifier(nn.Module):
