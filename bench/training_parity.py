@@ -61,7 +61,7 @@ def train_difference(module, graph, state, inputs: tuple, tolerance: float = 1e-
             torch.manual_seed(seed)
             outputs = _tensors(model(*inputs))
             torch.manual_seed(seed + 1)
-            loss = sum((o * torch.randn(o.shape)).sum() for o in outputs if o.is_floating_point())
+            loss = torch.stack([(o * torch.randn(o.shape)).sum() for o in outputs if o.is_floating_point()]).sum()
             loss.backward()
             results.append(outputs)
     finally:

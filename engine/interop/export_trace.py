@@ -15,6 +15,9 @@ index itself (``arange(batch)``, with which masks pick each sample's row).
 
 from __future__ import annotations
 
+import contextlib
+import io
+import logging
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -173,11 +176,18 @@ def trace(module: nn.Module, inputs: tuple, training: bool = True) -> Traced:
     """Export ``module`` at ``inputs``, in training mode unless told (the caller restores its mode)."""
     examples = inputs if batch_size(inputs) > 1 else doubled(inputs)   # a batch of 1 would fix the size
     batch = Dim("batch")
+    # A refusal is said once, in one line: not also torch's warnings and the partial graph it prints.
+    torch_log = logging.getLogger("torch")
+    level = torch_log.level
+    torch_log.setLevel(logging.ERROR)
     try:
-        program = torch.export.export(module.train(training), examples,
-                                      dynamic_shapes=tuple({0: batch} for _ in examples))
+        with contextlib.redirect_stderr(io.StringIO()):
+            program = torch.export.export(module.train(training), examples,
+                                          dynamic_shapes=tuple({0: batch} for _ in examples))
     except Exception as err:
         raise ExportFailure(_export_error(module, err)) from None
+    finally:
+        torch_log.setLevel(level)
     graph = program.graph_module.graph
     signature = program.graph_signature
     state = program.state_dict
