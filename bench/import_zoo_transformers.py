@@ -117,7 +117,7 @@ def run(names: list[str], tracers: list[str]) -> None:
     torch.export.export(nn.Linear(2, 2), (torch.randn(1, 2),))      # the first export pays for warming up
     found = models()
     found.update({name: functools.partial(load_source_module, name, None) for name in names if name not in found})
-    print(f"{'model':22} {'tracer':7} {'eval':6} {'train':6} {'import':>8} {'x export':>8} {'nodes':>5} "
+    print(f"{'model':30} {'tracer':7} {'eval':6} {'train':6} {'import':>8} {'x export':>8} {'nodes':>5} "
           f"{'blocks':>7}  result")
     for tracer in tracers:
         counts = {"imported": 0, "eval": 0, "train": 0}
@@ -134,7 +134,7 @@ def run(names: list[str], tracers: list[str]) -> None:
                 ratios.append(ratio)
             result = row["result"] if not imported else "; ".join(
                 [f"eval: {row['eval']}"] * (not eval_ok) + [f"train: {row['train']}"] * (not train_ok)) or "exact"
-            print(f"{name:22} {tracer:7} {'yes' if eval_ok else '-':6} {'yes' if train_ok else '-':6} "
+            print(f"{name:30} {tracer:7} {'yes' if eval_ok else '-':6} {'yes' if train_ok else '-':6} "
                   f"{row['import_s']:7.2f}s {ratio:7.1f}x {row.get('nodes', ''):>5} {row.get('blocks', ''):>7}  "
                   f"{result[:160]}", flush=True)
             gc.collect()

@@ -269,8 +269,12 @@ class _ExportImporter:
     def _block(self, scope: _Scope, path: str, module: nn.Module, group: list[fx.Node], depth: int,
                inputs: list[fx.Node], outputs: list[fx.Node]) -> bool:
         """One call of a module of a class of its own as a block use; False where a block cannot
-        take its inputs (no tensor, or a tensor without the batch axis first)."""
-        if not inputs or not outputs or any(self._axis(a) != 0 for a in inputs):
+        take its inputs (no tensor, or a tensor without the batch axis first that the block does
+        not only add or compare element by element: T5's position bias is expanded to the batch)."""
+        inside = set(group)
+        spread = [a for a in inputs if self._axis(a) is None and self.traced.meta(a).shape[0] == 1
+                  and all(packet(u) in _ELEMENTWISE for u in a.users if u in inside)]
+        if not inputs or not outputs or any(self._axis(a) != 0 and a not in spread for a in inputs):
             return False
         body = self.graph.new_body(type(module).__name__, {})
         inner = _Scope(body, path)
@@ -290,20 +294,23 @@ class _ExportImporter:
         ports = {_Wire(node_id): a for node_id, a in zip(body.inputs(), inputs)}
         handed_on = {o: ports[inner.values[o]] for o in outputs if inner.values[o] in ports}
         outputs = [o for o in outputs if o not in handed_on]   # an input handed back unchanged is the input
-        if not outputs:
-            return False
+        for o, a in handed_on.items():
+            scope.values[o] = self._ref(scope, a)
+        if not outputs:          # the module only hands its input on (x.contiguous())
+            return True
         for i, o in enumerate(outputs):
             self._node(inner, "Output", {}, [o], "out" if len(outputs) == 1 else f"out{i + 1}")
         body.apply(layout_edit(body))
         definition = self.blocks.define(module, body)
-        node_id = self._node(scope, definition, {}, inputs, scope.name(path), None, group[0])
+        sources = [a if a not in spread else self._function(
+            scope, "expand", [a, [{"batch": 1}] + [-1] * (self.traced.meta(a).dim() - 1)], {}, f"{_stem(a)}_batch")
+            for a in inputs]
+        node_id = self._node(scope, definition, {}, sources, scope.name(path), None, group[0])
         for key, value in inner.state.items():
             scope.state[f"{node_id}.{key}"] = value
         spec = scope.graph.nodes[node_id].spec
         for o, port in zip(outputs, spec.outputs):
             scope.values[o] = _Wire(node_id, port.name)
-        for o, a in handed_on.items():
-            scope.values[o] = self._ref(scope, a)
         return True
 
     def _node(self, scope: _Scope, type_name: str, params: dict, sources: list[Any], name: str,
@@ -788,6 +795,10 @@ def _constant_name(traced: Traced, n: fx.Node) -> str:
     return "mask" if traced.meta(n).dtype == torch.bool else packet(step).strip("_") or _stem(n)
 
 
+# Operations that combine tensors element by element, broadcasting: one without a batch axis may
+# be expanded to the batch before them without changing what they compute.
+_ELEMENTWISE = frozenset({"add", "sub", "mul", "div", "where", "masked_fill", "eq", "ne", "lt", "le", "gt", "ge",
+                          "maximum", "minimum", "add_", "mul_", "sub_", "div_"})
 _RESHAPING = frozenset({"unsqueeze", "squeeze", "view", "reshape", "expand", "to", "_to_copy", "slice", "select",
                         "mul", "add", "sub", "transpose", "permute", "contiguous", "clone", "alias", "lift_fresh_copy", "detach"})
 
