@@ -39,9 +39,9 @@ from graphs.edits import Connect
 from graphs.layout import layout_edit
 
 from .export_ops import CONVERSIONS, PASS_THROUGH, Call, call_of, keyword_values, schema_args, unusual
-from .export_trace import ExportFailure, Traced, _written, functional, is_check, packet, trace
+from .export_trace import ExportFailure, Traced, functional, is_check, mode, packet, trace, written
 from .import_maps import MODULES, Downstream, Refuse, need, optional_modules
-from .importer import ImportProblem, _Blocks, _is_block, _verify
+from .importer import ImportProblem, _Blocks, _is_block, _verify, input_ports
 
 _ACTIVATIONS = {"relu": "ReLU", "gelu": "GELU", "silu": "SiLU", "tanh": "Tanh", "sigmoid": "Sigmoid",
                 "hardswish": "Hardswish", "hardsigmoid": "Hardsigmoid", "mish": "Mish", "elu": "ELU",
@@ -178,7 +178,7 @@ class _ExportImporter:
         refused by name (a counter in a buffer would silently stop counting)."""
         reported: set[fx.Node] = set()
         for n in self.traced.nodes:
-            changed = _written(n)
+            changed = written(n)
             if not changed:
                 continue
             chain = self._chain(n)
@@ -242,8 +242,10 @@ class _ExportImporter:
         assert entry is not None
         type_name, read = entry
         inside = set(group)
+        key = self.chains[group[0]][-1]
         given = [a for n in group for a in n.all_input_nodes if a in self.traced.free and a not in inside
-                 and self.traced.is_tensor(a) and not self._owned(a, path)]
+                 and self.traced.is_tensor(a) and not self._owned(a, path)
+                 and key not in (a.meta.get("nn_module_stack") or {})]    # not made by the layer itself
         sources = list(dict.fromkeys(inputs + given))      # a constant expanded to the batch is an input too
         if len(sources) != 1 or len(outputs) != 1 or self._axis(sources[0]) != 0 or self._axis(outputs[0]) != 0:
             return False
@@ -258,9 +260,8 @@ class _ExportImporter:
         if any(id(self.module.get_parameter(self.traced.parameters[p])) not in weights for p in used):
             return False
         name = scope.name(path)
-        call = self.chains[group[0]][-1]
         for p in used:
-            self._own(p, f"{path} ({type(module).__name__})", call)
+            self._own(p, f"{path} ({type(module).__name__})", key)
         node_id = self._node(scope, type_name, params, sources, name, outputs[0], group[0])
         for key, value in module.state_dict().items():
             scope.state[f"{node_id}.{key}"] = value.detach().clone()
@@ -320,10 +321,7 @@ class _ExportImporter:
             node_id = scope.graph.add_node(type_name, id=scope.graph.unique_id(name, keep_if_free=True), **params)
         except GraphError as err:
             raise Refuse(str(err).split(": ", 1)[-1]) from None
-        spec = scope.graph.nodes[node_id].spec
-        ports = ([p.name for p in spec.inputs] if type_name in scope.graph.blocks
-                 else [p.name for p in spec.inputs[:1]] * len(sources))
-        for source, port in zip(sources, ports):
+        for source, port in zip(sources, input_ports(scope.graph, node_id, len(sources))):
             wire = source if isinstance(source, _Wire) else self._ref(scope, source)
             try:
                 scope.graph.apply(Connect(Edge(wire.node, node_id, wire.port, port)))
@@ -818,25 +816,18 @@ class _Leaves(nn.Module):
 def verify(module: nn.Module, graph: Graph, state: dict[str, torch.Tensor], inputs: tuple, tolerance: float) -> None:
     """The exactness check every import passes before it is returned: the graph, compiled with
     its weights, against the module on the examples (ImportProblem says how they differ)."""
-    was_training = module.training
-    module.eval()
-    try:
+    with mode(module, training=False):
         _verify(_Leaves(module), graph, state, inputs, tolerance)
-    finally:
-        module.train(was_training)
 
 
 def import_with_export(module: nn.Module, example_inputs, check_outputs: bool = True,
                        tolerance: float = 1e-5) -> tuple[Graph, dict[str, torch.Tensor]]:
     """Trace ``module`` with torch.export into a graph and its weights."""
     inputs = (example_inputs,) if isinstance(example_inputs, torch.Tensor) else tuple(example_inputs)
-    was_training = module.training
     try:
         traced = trace(module, inputs)
     except ExportFailure as err:
         raise ImportProblem([str(err)]) from None
-    finally:
-        module.train(was_training)
     try:
         graph, state = _ExportImporter(module, traced).run()
     except ImportProblem as problem:      # a branch on self.training is the cause to name first
@@ -855,13 +846,10 @@ def import_with_export(module: nn.Module, example_inputs, check_outputs: bool = 
 def _training_branch(module: nn.Module, inputs: tuple, training: Traced) -> str | None:
     """Where a module computes otherwise while evaluating than while training (``if
     self.training:``), found by exporting it evaluating too; None where the steps are the same."""
-    was_training = module.training
     try:
         evaluating = trace(module, inputs, training=False)
     except ExportFailure:
         return None
-    finally:
-        module.train(was_training)
     one, other = _outline(module, training), _outline(module, evaluating)
     for (step, where), (other_step, _) in zip(one, other):
         if step != other_step:

@@ -172,8 +172,21 @@ def _at(value: Any, symbol: sympy.Symbol, batch: int) -> Any:
     return value
 
 
+@contextlib.contextmanager
+def mode(module: nn.Module, training: bool):
+    """``module`` in training or evaluation mode for a while, then each of its modules as it was
+    (a model may keep some layers evaluating while it trains)."""
+    was = [(m, m.training) for m in module.modules()]
+    module.train(training)
+    try:
+        yield module
+    finally:
+        for m, flag in was:
+            m.training = flag
+
+
 def trace(module: nn.Module, inputs: tuple, training: bool = True) -> Traced:
-    """Export ``module`` at ``inputs``, in training mode unless told (the caller restores its mode)."""
+    """Export ``module`` at ``inputs``, in training mode unless told."""
     examples = inputs if batch_size(inputs) > 1 else doubled(inputs)   # a batch of 1 would fix the size
     batch = Dim("batch")
     # A refusal is said once, in one line: not also torch's warnings and the partial graph it prints.
@@ -181,9 +194,8 @@ def trace(module: nn.Module, inputs: tuple, training: bool = True) -> Traced:
     level = torch_log.level
     torch_log.setLevel(logging.ERROR)
     try:
-        with contextlib.redirect_stderr(io.StringIO()):
-            program = torch.export.export(module.train(training), examples,
-                                          dynamic_shapes=tuple({0: batch} for _ in examples))
+        with contextlib.redirect_stderr(io.StringIO()), mode(module, training):
+            program = torch.export.export(module, examples, dynamic_shapes=tuple({0: batch} for _ in examples))
     except Exception as err:
         raise ExportFailure(_export_error(module, err)) from None
     finally:
@@ -243,7 +255,7 @@ def _free(traced: Traced, mutated: set[str]) -> set[fx.Node]:
     """Steps computed from no input and no learned weight, and not drawn at random."""
     specs = {spec.arg.name: spec.target for spec in traced.program.graph_signature.input_specs
              if hasattr(spec.arg, "name")}
-    written = {a for n in traced.nodes for a in _written(n)}      # updated in place as the module runs
+    written = {a for n in traced.nodes for a in written(n)}      # updated in place as the module runs
     free = {n for n in traced.leaves if specs.get(n.name) not in mutated and n not in written}
     for n in traced.nodes:
         if n.op != "call_function" or is_check(n):
@@ -258,7 +270,7 @@ def _free(traced: Traced, mutated: set[str]) -> set[fx.Node]:
     return free
 
 
-def _written(n: fx.Node) -> list[fx.Node]:
+def written(n: fx.Node) -> list[fx.Node]:
     """The placeholders (inputs, weights, buffers) a step changes in place."""
     schema = getattr(n.target, "_schema", None)
     if n.op != "call_function" or schema is None or not schema.is_mutable:

@@ -78,6 +78,15 @@ def _is_block(module: nn.Module) -> bool:
             and (any(True for _ in module.children()) or any(True for _ in module.parameters(recurse=False))))
 
 
+def input_ports(graph: Graph, node_id: str, count: int) -> list[str]:
+    """The ports ``count`` wires go to: a layer takes all its tensors on its one input (Add,
+    Concat), a block one per port."""
+    node = graph.nodes[node_id]
+    if node.type in graph.blocks:
+        return [p.name for p in node.spec.inputs]
+    return [p.name for p in node.spec.inputs[:1]] * count
+
+
 class _BlockTracer(fx.Tracer):
     """Stops at catalog layers and at blocks; traces through containers, and through modules
     that are called with something other than tensors (DenseNet's layers take a list)."""
@@ -194,10 +203,7 @@ class _Importer:
         except GraphError as err:
             raise Refuse(str(err).split(": ", 1)[-1]) from None
         spec = self.graph.nodes[node_id].spec
-        # A layer takes all its tensors on its one input (Add, Concat); a block, one per port.
-        ports = ([p.name for p in spec.inputs] if type_name in self.graph.blocks
-                 else [p.name for p in spec.inputs[:1]] * len(sources))
-        for source, port_name in zip(sources, ports):
+        for source, port_name in zip(sources, input_ports(self.graph, node_id, len(sources))):
             src_id, port = self._value(source)
             self._wire(Edge(src_id, node_id, port, port_name))
         if (type_name in self.graph.blocks or type_name == FUNCTION) and len(spec.outputs) > 1:
