@@ -255,8 +255,8 @@ def _free(traced: Traced, mutated: set[str]) -> set[fx.Node]:
     """Steps computed from no input and no learned weight, and not drawn at random."""
     specs = {spec.arg.name: spec.target for spec in traced.program.graph_signature.input_specs
              if hasattr(spec.arg, "name")}
-    written = {a for n in traced.nodes for a in written(n)}      # updated in place as the module runs
-    free = {n for n in traced.leaves if specs.get(n.name) not in mutated and n not in written}
+    changed = {a for n in traced.nodes for a in written(n)}      # updated in place as the module runs
+    free = {n for n in traced.leaves if specs.get(n.name) not in mutated and n not in changed}
     for n in traced.nodes:
         if n.op != "call_function" or is_check(n):
             continue
