@@ -304,6 +304,10 @@ _WHERE = re.compile(r'File "([^"]+)", line (\d+), in (\w+)\n\s+(.+)')
 def _export_error(module: nn.Module, err: Exception) -> str:
     """torch.export's refusal in one line, with the line of the model's code it stopped at."""
     text = str(err)
+    config = getattr(module, "config", None)
+    if "Cache" in first_line(err) and getattr(config, "use_cache", False):
+        return (f"{type(module).__name__} returns its key/value cache for generation (config.use_cache is True), "
+                "which is not part of the network: set model.config.use_cache = False to import it")
     found = [m for m in _WHERE.finditer(text) if "/torch/" not in m.group(1)]
     where = ""
     if found:

@@ -43,7 +43,8 @@ def _whisper_encoder() -> tuple[nn.Module, tuple]:
     from transformers import WhisperConfig
     from transformers.models.whisper.modeling_whisper import WhisperEncoder
     config = WhisperConfig(d_model=32, encoder_layers=2, encoder_attention_heads=2, encoder_ffn_dim=37, num_mel_bins=8,
-                           max_source_positions=16, vocab_size=100)
+                           max_source_positions=16, vocab_size=100, pad_token_id=0, bos_token_id=0, eos_token_id=0,
+                           decoder_start_token_id=0)
     return WhisperEncoder(config), (torch.randn(1, 8, 32),)
 
 

@@ -130,3 +130,14 @@ def test_a_command_line_import_fx_cannot_do_says_why_in_one_line(tmp_path, capsy
     err = capsys.readouterr().err
     assert err.startswith("error: cannot import this module exactly:\n  torch.fx cannot trace BertModel: ")
     assert "Traceback" not in err and not (tmp_path / "x.loom").exists()
+
+
+def test_a_decoder_that_returns_its_generation_cache_is_refused_with_the_setting_to_change():
+    import transformers
+    config = transformers.LlamaConfig(vocab_size=100, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+                                      intermediate_size=37, num_key_value_heads=1)     # use_cache: True by default
+    with pytest.raises(ImportProblem) as caught:
+        import_module(transformers.LlamaModel(config), torch.randint(1, 100, (1, 8)), tracer="export")
+    assert caught.value.problems == ["LlamaModel returns its key/value cache for generation (config.use_cache is "
+                                     "True), which is not part of the network: set model.config.use_cache = False "
+                                     "to import it"]
