@@ -11,9 +11,10 @@ model's code again:
 - the steps of one call of a module of a class of its own (``BertLayer``, ``LlamaAttention``)
   become a block body, one definition per class and configuration, used once per call: N
   layers read as one definition used N times;
-- every other step is a whitelisted ``Function`` (``export_ops``), a learned tensor read
-  outside a layer a ``Parameter``, and a value computed from no input a ``Constant``
-  (``export_trace``). Anything else is refused, naming the operation and the module it is in.
+- every other step is a layer where it reads as one, else a whitelisted ``Function``
+  (``export_steps``, ``export_ops``); a learned tensor read outside a layer is a ``Parameter``,
+  a value computed from no input a ``Constant`` (``export_values``, ``export_trace``). Anything
+  else is refused, naming the operation and the module it is in.
 
 The module is exported in training mode, so dropout (also inside attention) and batch
 statistics are in the graph as the module trains; a functional dropout becomes a Dropout layer,
@@ -23,62 +24,22 @@ finished graph is compiled and compared with the module (``verify``) before it i
 
 from __future__ import annotations
 
-import math
-import operator
-import re
-from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch import fx, nn
 from torch.utils import _pytree as pytree
 
-from graphs import FUNCTION, Edge, Graph, GraphError
+from graphs import Graph
 from graphs.block_merge import merge_alike
-from graphs.edits import Connect
 from graphs.layout import layout_edit
 
-from .export_ops import CONVERSIONS, PASS_THROUGH, Call, call_of, keyword_values, schema_args, unusual
-from .export_trace import ExportFailure, Traced, functional, is_check, mode, packet, trace, written
-from .import_maps import MODULES, Downstream, Refuse, need, optional_modules
-from .importer import ImportProblem, _Blocks, _is_block, _verify, input_ports
-
-_ACTIVATIONS = {"relu": "ReLU", "gelu": "GELU", "silu": "SiLU", "tanh": "Tanh", "sigmoid": "Sigmoid",
-                "hardswish": "Hardswish", "hardsigmoid": "Hardsigmoid", "mish": "Mish", "elu": "ELU",
-                "leaky_relu": "LeakyReLU", "softmax": "Softmax", "log_softmax": "LogSoftmax"}
-
-
-@dataclass(frozen=True)
-class _Wire:
-    """A value in the graph being built: a node's output port."""
-    node: str
-    port: str = "out"
-
-
-@dataclass(frozen=True)
-class _BatchIndex:
-    """``arange(batch)`` along ``axis``: the index with which a mask picks each sample's row."""
-    axis: int
-
-
-class _Scope:
-    """One graph being built: the document itself, or a block body for one module call."""
-
-    def __init__(self, graph: Graph, path: str) -> None:
-        self.graph = graph
-        self.path = path                                   # the module this graph is ("" for the whole)
-        self.values: dict[fx.Node, _Wire] = {}
-        self.ports: dict[fx.Node, str] = {}                # several results (split): the Function node
-        self.rows: dict[fx.Node, tuple[_Wire, list]] = {}  # batch merged with another axis: kept whole, and its shape
-        self.constants: dict[fx.Node, Any] = {}
-        self.parameters: dict[fx.Node, _Wire] = {}
-        self.state: dict[str, torch.Tensor] = {}
-
-    def name(self, path: str) -> str:
-        """A node id from a module path, relative to this graph's module: ``self_attn``, ``layers_0``."""
-        if self.path and path.startswith(self.path + "."):
-            path = path[len(self.path) + 1:]
-        return re.sub(r"\W", "_", path) or "node"
+from .export_ops import PASS_THROUGH
+from .export_steps import StepLowering
+from .export_trace import ExportFailure, Traced, is_check, mode, packet, trace, written
+from .export_values import Scope, Wire, stem
+from .import_maps import MODULES, Downstream, Refuse, optional_modules
+from .importer import ImportProblem, _Blocks, _is_block, _verify
 
 
 class _Definitions(_Blocks):
@@ -89,15 +50,14 @@ class _Definitions(_Blocks):
         self.names: dict[str, str] = {}
 
 
-class _ExportImporter:
+class _ExportImporter(StepLowering):
+    """The graph of an exported module: its module calls as layers and blocks (this class), their
+    steps as nodes (``StepLowering``), in graphs of their own (``ValueBuilder``)."""
+
     def __init__(self, module: nn.Module, traced: Traced) -> None:
-        self.module = module
-        self.traced = traced
+        super().__init__(module, traced)
         self.graph = Graph(name=type(module).__name__)
         self.blocks = _Definitions(self.graph)
-        self.problems: list[str] = []
-        self.refused: set[fx.Node] = set()
-        self.owners: dict[fx.Node, tuple[str, object]] = {}   # learned tensor -> who holds it, in which call
         self.modules: dict[str, nn.Module | None] = {}
         self.steps = [n for n in traced.nodes if n.op == "call_function" and n in traced.live
                       and n not in traced.free and not traced.is_size(n) and not is_check(n)]
@@ -146,7 +106,7 @@ class _ExportImporter:
 
     # ------------------------------------------------------------------ building
     def run(self) -> tuple[Graph, dict[str, torch.Tensor]]:
-        scope = _Scope(self.graph, "")
+        scope = Scope(self.graph, "")
         for n in self.traced.inputs:
             meta = self.traced.meta(n)
             dtype = {torch.float32: "float32", torch.int64: "int64"}.get(meta.dtype)
@@ -201,7 +161,7 @@ class _ExportImporter:
             self.refused.update(steps)
             self.problems.append(f"{self._where(steps[0])}: {why}")
 
-    def _build(self, scope: _Scope, members: list[fx.Node], depth: int) -> None:
+    def _build(self, scope: Scope, members: list[fx.Node], depth: int) -> None:
         groups: dict[str, list[fx.Node]] = {}
         for n in members:
             if len(self.chains[n]) > depth:
@@ -214,7 +174,7 @@ class _ExportImporter:
                 group = groups.pop(chain[depth])
                 self._guard(group, lambda key=chain[depth], group=group: self._module_call(scope, key, group, depth + 1))
 
-    def _module_call(self, scope: _Scope, key: str, group: list[fx.Node], depth: int) -> None:
+    def _module_call(self, scope: Scope, key: str, group: list[fx.Node], depth: int) -> None:
         path, module = self._call(group[0], key)
         inside = set(group)
         inputs: list[fx.Node] = []
@@ -234,7 +194,7 @@ class _ExportImporter:
             return
         self._build(scope, group, depth)       # written out where it is called, its weights as Parameters
 
-    def _layer(self, scope: _Scope, path: str, module: nn.Module, group: list[fx.Node], inputs: list[fx.Node],
+    def _layer(self, scope: Scope, path: str, module: nn.Module, group: list[fx.Node], inputs: list[fx.Node],
                outputs: list[fx.Node]) -> bool:
         """One call of a catalog layer; False where only its steps can say what it does (it is
         called on a tensor without a batch axis, or with more than one tensor)."""
@@ -262,12 +222,12 @@ class _ExportImporter:
         name = scope.name(path)
         for p in used:
             self._own(p, f"{path} ({type(module).__name__})", key)
-        node_id = self._node(scope, type_name, params, sources, name, outputs[0], group[0])
+        node_id = self._node(scope, type_name, params, sources, name, outputs[0])
         for key, value in module.state_dict().items():
             scope.state[f"{node_id}.{key}"] = value.detach().clone()
         return True
 
-    def _block(self, scope: _Scope, path: str, module: nn.Module, group: list[fx.Node], depth: int,
+    def _block(self, scope: Scope, path: str, module: nn.Module, group: list[fx.Node], depth: int,
                inputs: list[fx.Node], outputs: list[fx.Node]) -> bool:
         """One call of a module of a class of its own as a block use; False where a block cannot
         take its inputs (no tensor, or a tensor without the batch axis first that the block does
@@ -278,7 +238,7 @@ class _ExportImporter:
         if not inputs or not outputs or any(self._axis(a) != 0 and a not in spread for a in inputs):
             return False
         body = self.graph.new_body(type(module).__name__, {})
-        inner = _Scope(body, path)
+        inner = Scope(body, path)
         for i, a in enumerate(inputs):
             meta = self.traced.meta(a)
             # a block's Input shows an example type; a use gives it the real one (a mask's bool)
@@ -292,7 +252,7 @@ class _ExportImporter:
                 self.problems.append(f"{path} ({type(module).__name__}): returns a value a block cannot pass on")
             self.refused.update(outputs)
             return True
-        ports = {_Wire(node_id): a for node_id, a in zip(body.inputs(), inputs)}
+        ports = {Wire(node_id): a for node_id, a in zip(body.inputs(), inputs)}
         handed_on = {o: ports[inner.values[o]] for o in outputs if inner.values[o] in ports}
         outputs = [o for o in outputs if o not in handed_on]   # an input handed back unchanged is the input
         for o, a in handed_on.items():
@@ -304,502 +264,29 @@ class _ExportImporter:
         body.apply(layout_edit(body))
         definition = self.blocks.define(module, body)
         sources = [a if a not in spread else self._function(
-            scope, "expand", [a, [{"batch": 1}] + [-1] * (self.traced.meta(a).dim() - 1)], {}, f"{_stem(a)}_batch")
+            scope, "expand", [a, [{"batch": 1}] + [-1] * (self.traced.meta(a).dim() - 1)], {}, f"{stem(a)}_batch")
             for a in inputs]
-        node_id = self._node(scope, definition, {}, sources, scope.name(path), None, group[0])
+        node_id = self._node(scope, definition, {}, sources, scope.name(path))
         for key, value in inner.state.items():
             scope.state[f"{node_id}.{key}"] = value
         spec = scope.graph.nodes[node_id].spec
         for o, port in zip(outputs, spec.outputs):
-            scope.values[o] = _Wire(node_id, port.name)
+            scope.values[o] = Wire(node_id, port.name)
         return True
-
-    def _node(self, scope: _Scope, type_name: str, params: dict, sources: list[Any], name: str,
-              result: fx.Node | None = None, where: fx.Node | None = None) -> str:
-        """Add a node fed by ``sources`` (steps or wires); ``result`` is the step it stands for."""
-        try:
-            node_id = scope.graph.add_node(type_name, id=scope.graph.unique_id(name, keep_if_free=True), **params)
-        except GraphError as err:
-            raise Refuse(str(err).split(": ", 1)[-1]) from None
-        for source, port in zip(sources, input_ports(scope.graph, node_id, len(sources))):
-            wire = source if isinstance(source, _Wire) else self._ref(scope, source)
-            try:
-                scope.graph.apply(Connect(Edge(wire.node, node_id, wire.port, port)))
-            except GraphError as err:
-                raise Refuse(str(err)) from None
-        if result is not None and type_name not in scope.graph.blocks:
-            scope.values[result] = _Wire(node_id, "out")
-        return node_id
-
-    # ------------------------------------------------------------------ values
-    def _axis(self, n: fx.Node) -> int | None | str:
-        try:
-            return self.traced.batch_axis(n)
-        except ValueError:
-            return "merged"
-
-    def _ref(self, scope: _Scope, n: fx.Node) -> _Wire:
-        if n in self.refused:
-            raise Downstream()
-        if n in self.traced.free:
-            value = self._constant(scope, n)
-            need(isinstance(value, _Wire), f"uses {n.name} where a tensor is needed")
-            return value
-        if n in scope.values:
-            return scope.values[n]
-        if n in self.traced.parameters:
-            return self._parameter(scope, n)
-        if n in scope.rows:
-            raise Refuse(f"uses {n.name}, whose batch axis is merged with another axis, other than to multiply it by "
-                         "a matrix (keep the batch axis whole)")
-        raise Refuse(f"uses {n.name}, which is not a tensor the graph carries here")
-
-    def _own(self, p: fx.Node, owner: str, call: object) -> None:
-        """A learned tensor belongs to one call of a layer, or to one graph that reads it; one used
-        in two places is shared (a layer called twice, or tied weights), which a graph cannot express."""
-        first, first_call = self.owners.setdefault(p, (owner, call))
-        if first_call is call or first_call == call:
-            return
-        if first == owner:
-            raise Refuse(f"the same layer is used twice (shared weights: {self.traced.parameters[p]}), "
-                         "which a graph cannot express")
-        raise Refuse(f"shares the learned tensor {self.traced.parameters[p]} with {first} (tied weights), "
-                     "which a graph cannot express")
-
-    def _parameter(self, scope: _Scope, p: fx.Node) -> _Wire:
-        """A learned tensor read by a step: a Parameter node, or a Constant where it is frozen
-        (``requires_grad=False``: Whisper's sinusoidal positions), which training leaves as it is."""
-        if p not in scope.parameters:
-            name = self.traced.parameters[p]
-            tensor = self.module.get_parameter(name)
-            if not tensor.requires_grad:
-                scope.parameters[p] = self._constant_node(scope, tensor.detach(), p, scope.name(name))
-                return scope.parameters[p]
-            need(tensor.dtype == torch.float32, f"a learned tensor of type {tensor.dtype} (only float32)")
-            need(tensor.dim() > 0, "a learned single number (a tensor with no axes)")
-            self._own(p, scope.path or type(self.module).__name__, scope)
-            node_id = self._node(scope, "Parameter", {"shape": list(tensor.shape), "init": "normal", "value": 0.02},
-                                 [], scope.name(name))
-            scope.state[node_id] = tensor.detach().clone()
-            scope.parameters[p] = _Wire(node_id)
-        return scope.parameters[p]
-
-    def _constant(self, scope: _Scope, n: fx.Node) -> Any:
-        """A free value where it is used: a number, a Constant, a Constant row expanded to the
-        batch, or the batch index."""
-        if n in scope.constants:
-            return scope.constants[n]
-        axis = self._axis(n)
-        need(axis != "merged", f"computes {n.name} from no input with the batch axis merged with another")
-        first, second = (self.traced.value(n, b) for b in self.traced.batch_sizes)
-        need(isinstance(first, torch.Tensor), f"uses {n.name}, which is not a tensor")
-        if axis is None:
-            value: Any = first.item() if first.dim() == 0 else self._constant_node(scope, first, n)
-        else:
-            assert isinstance(axis, int)
-            row = first.narrow(axis, 0, 1)
-            if all(torch.equal(t, row.expand_as(t)) for t in (first, second)):
-                sizes: list[Any] = [-1] * first.dim()
-                sizes[axis] = {"batch": 1}
-                value = self._function(scope, "expand", [self._constant_node(scope, row, n), sizes], {}, _stem(n))
-            elif all(torch.equal(t.flatten(), torch.arange(t.numel())) and t.numel() == t.shape[axis]
-                     for t in (first, second)):
-                value = _BatchIndex(axis)
-            else:
-                raise Refuse(f"computes {n.name} from the batch size alone, different for each sample")
-        scope.constants[n] = value
-        return value
-
-    def _constant_node(self, scope: _Scope, tensor: torch.Tensor, n: fx.Node, name: str | None = None) -> _Wire:
-        stored = {torch.float32: torch.float32, torch.int64: torch.int64, torch.bool: torch.int64,
-                  torch.int32: torch.int64}.get(tensor.dtype)
-        need(stored is not None, f"a constant tensor of type {tensor.dtype} (float32, int64, int32 or bool)")
-        need(tensor.dim() > 0, "a constant single number where a tensor is needed")
-        name = name or _constant_name(self.traced, n)
-        node_id = self._node(scope, "Constant", {"shape": list(tensor.shape), "value": 0.0,
-                                                 "dtype": "float32" if stored == torch.float32 else "int64"}, [], name)
-        scope.state[node_id] = tensor.to(stored).contiguous()
-        wire = _Wire(node_id)
-        if tensor.dtype != stored:          # a mask is kept as 0/1 and made true/false again
-            wire = self._function(scope, CONVERSIONS[tensor.dtype], [wire], {}, f"{name}_{CONVERSIONS[tensor.dtype]}")
-        return wire
-
-    # ------------------------------------------------------------------ one step
-    def _step(self, scope: _Scope, n: fx.Node) -> None:
-        if any(a in self.refused for a in n.all_input_nodes):
-            raise Downstream()
-        if n.target is operator.getitem:
-            source, index = n.args
-            need(isinstance(source, fx.Node) and source in scope.ports and isinstance(index, int),
-                 f"takes part {index} of {source}, which is not a list of results")
-            scope.values[n] = _Wire(scope.ports[source], f"out{index + 1}")  # type: ignore[index,operator]
-            return
-        name = packet(n)
-        target = n.target
-        if functional(target) is not None:
-            self._in_place(n)
-            target = functional(target)
-            name = name[:-1]
-        if name in PASS_THROUGH:
-            scope.values[n] = self._ref(scope, n.all_input_nodes[0])
-            return
-        a = schema_args(target, n)
-        special = getattr(self, f"_aten_{name}", None)
-        if special is not None and special(scope, n, a) is not False:
-            return
-        if name in _ACTIVATIONS and self._activation(scope, n, name, a):
-            return
-        call = call_of(target)
-        if call is None:
-            raise Refuse(f"no NetLoom layer or operation for the ATen operation {target}")
-        self._call_function(scope, n, target, call, a)
-
-    def _in_place(self, n: fx.Node) -> None:
-        """``x.add_(y)`` is ``x + y`` when nothing reads x afterwards; a graph has no memory to change."""
-        changed = n.args[0]
-        need(isinstance(changed, fx.Node) and changed.op != "placeholder",
-             f"changes an input or a weight in place ({packet(n)})")
-        assert isinstance(changed, fx.Node)
-        later = [u for u in changed.users if u is not n and self.traced.order[u] > self.traced.order[n]
-                 and u in self.traced.live]
-        need(not later, f"changes {changed.name} in place ({packet(n)}) and reads it again afterwards")
-
-    def _call_function(self, scope: _Scope, n: fx.Node, target: Any, call: Call, a: dict[str, Any]) -> None:
-        odd = unusual(target, call, a)
-        need(odd is None, f"calls {target} with {odd}, which {call.op} does not take")
-        self._function(scope, call.op, [a[k] for k in call.args], keyword_values(target, call, a), _stem(n), n)
-
-    def _function(self, scope: _Scope, op: str, args: list[Any], kwargs: dict[str, Any], name: str,
-                  result: fx.Node | None = None) -> _Wire:
-        wires: list[_Wire] = []
-        encoded = [self._literal(scope, v, wires) for v in args]
-        keywords = {k: self._literal(scope, v, wires) for k, v in kwargs.items()}
-        need(wires, f"{op} computes a tensor from no input")
-        meta = self.traced.meta(result) if result is not None else None
-        outputs = len(meta) if isinstance(meta, (list, tuple)) else 1
-        node_id = self._node(scope, FUNCTION, {"op": op, "args": encoded, "kwargs": keywords, "outputs": outputs},
-                             wires, name, result)
-        if result is not None and outputs > 1:
-            del scope.values[result]
-            scope.ports[result] = node_id
-        return _Wire(node_id, "out")
-
-    def _literal(self, scope: _Scope, value: Any, wires: list[_Wire]) -> Any:
-        """An argument as a Function node stores it; a tensor becomes an input wire."""
-        if isinstance(value, fx.Node):
-            if self.traced.is_size(value):
-                try:
-                    return self.traced.size(value)
-                except ValueError as why:
-                    raise Refuse(f"uses {why}") from None
-            if value in self.traced.free:
-                found = self._constant(scope, value)
-                need(not isinstance(found, _BatchIndex), f"uses {value.name} (the batch index) other than to index")
-                if not isinstance(found, _Wire):
-                    return self._literal(scope, found, wires)
-                value = found
-            else:
-                value = self._ref(scope, value)
-        if isinstance(value, _Wire):
-            if value not in wires:
-                wires.append(value)
-            return {"tensor": wires.index(value)}
-        if isinstance(value, _Index):
-            return [self._literal(scope, v, wires) for v in value.parts]
-        if isinstance(value, slice):
-            return {"slice": [self._literal(scope, v, wires) for v in (value.start, value.stop, value.step)]}
-        if isinstance(value, (list, tuple)):
-            return [self._literal(scope, v, wires) for v in value]
-        if isinstance(value, (torch.SymInt, torch.SymFloat, torch.SymBool)):
-            return self.traced.size(value)
-        if value is None or isinstance(value, (bool, int, str)) or (isinstance(value, dict) and list(value) == ["batch"]):
-            return value        # ({"batch": k} is a size already written as a graph stores it)
-        if isinstance(value, float):
-            need(math.isfinite(value), f"the number {value}, which a graph file cannot hold")
-            return value
-        raise Refuse(f"passes {type(value).__name__} {str(value)[:40]}, which a graph file cannot hold")
-
-    # ------------------------------------------------------------------ steps that read as layers
-    def _activation(self, scope: _Scope, n: fx.Node, name: str, a: dict[str, Any]) -> bool:
-        source = a["self"]
-        if self._axis(source) != 0 or source in self.traced.free:
-            return False
-        params: dict[str, Any] = {}
-        if name in ("softmax", "log_softmax"):
-            if a.get("dtype") is not None:
-                return False
-            params["dim"] = a["dim"]
-        elif name == "gelu":
-            params["approximate"] = a["approximate"]
-        elif name == "leaky_relu":
-            params["negative_slope"] = float(a["negative_slope"])
-        elif name == "elu":
-            if a["scale"] != 1 or a["input_scale"] != 1:
-                return False
-            params["alpha"] = float(a["alpha"])
-        self._node(scope, _ACTIVATIONS[name], params, [source], _stem(n), n)
-        return True
-
-    def _merge(self, scope: _Scope, n: fx.Node, a: dict[str, Any], type_name: str) -> bool:
-        """``a + b`` of two tensors of one shape, batch first: an Add (chained: a + b + c is one)."""
-        x, y = a["self"], a["other"]
-        if not (self.traced.is_tensor(x) and self.traced.is_tensor(y)) or a.get("alpha", 1) != 1 \
-                or x in self.traced.free or y in self.traced.free or self._axis(x) != 0 or self._axis(y) != 0 \
-                or self.traced.meta(x).shape != self.traced.meta(y).shape or not self.traced.meta(x).is_floating_point() \
-                or not self.traced.meta(y).is_floating_point():
-            return False
-        first = scope.values.get(x)
-        if first is not None and scope.graph.nodes[first.node].type == type_name and len(x.users) == 1:
-            wire = self._ref(scope, y)
-            scope.graph.apply(Connect(Edge(wire.node, first.node, wire.port, "in")))
-            scope.values[n] = first
-            return True
-        self._node(scope, type_name, {}, [x, y], _stem(n), n)
-        return True
-
-    def _aten_add(self, scope, n, a):
-        return self._merge(scope, n, a, "Add")
-
-    def _aten_mul(self, scope, n, a):
-        return self._merge(scope, n, a, "Multiply")
-
-    def _aten_rsub(self, scope, n, a):
-        need(a["alpha"] == 1, f"rsub with alpha={a['alpha']}")
-        self._function(scope, "sub", [a["other"], a["self"]], {}, _stem(n), n)
-
-    def _aten_div(self, scope, n, a):
-        mode = a.get("rounding_mode")
-        if mode is None:
-            return False
-        need(mode == "floor", f"division rounding {mode!r} (only floor)")
-        self._function(scope, "floordiv", [a["self"], a["other"]], {}, _stem(n), n)
-
-    def _aten_dropout(self, scope, n, a):
-        """Dropout that is on while training: a Dropout layer, which follows the graph's mode."""
-        source = a["input"]
-        if not a["train"] or a["p"] == 0:
-            scope.values[n] = self._ref(scope, source)
-            return
-        need(self._axis(source) == 0, "dropout on a tensor whose batch axis is not first")
-        self._node(scope, "Dropout", {"p": float(a["p"])}, [source], _stem(n), n)
-
-    def _aten_embedding(self, scope, n, a):
-        need(not a["scale_grad_by_freq"] and not a["sparse"], "an embedding with scale_grad_by_freq or sparse")
-        padding = a["padding_idx"] if a["padding_idx"] != -1 else None
-        self._function(scope, "embedding", [a["indices"], a["weight"]], {"padding_idx": padding} if padding else {},
-                       _stem(n), n)
-
-    def _aten_einsum(self, scope, n, a):
-        self._function(scope, "einsum", [a["equation"], *a["tensors"]], {}, _stem(n), n)
-
-    def _aten_to(self, scope, n, a):
-        self._convert(scope, n, a["self"])
-
-    def _aten__to_copy(self, scope, n, a):
-        self._convert(scope, n, a["self"])
-
-    def _aten_type_as(self, scope, n, a):
-        self._convert(scope, n, a["self"])
-
-    def _convert(self, scope: _Scope, n: fx.Node, source: fx.Node) -> None:
-        """A change of type; none when the type stays (``x.to(x.device)``)."""
-        have, want = self.traced.meta(source).dtype, self.traced.meta(n).dtype
-        if have == want:
-            scope.values[n] = self._ref(scope, source)
-            return
-        need(want in CONVERSIONS, f"converts to {want} (float32, int64, int32 or bool)")
-        self._function(scope, CONVERSIONS[want], [source], {}, _stem(n), n)
-
-    def _reshape(self, scope: _Scope, n: fx.Node, source: fx.Node, sizes: list[Any]) -> bool:
-        """A reshape that keeps the batch axis first is a Reshape (or Flatten); one that merges it
-        with the next axes, to multiply rows by a matrix (GPT-2's Conv1D), is kept apart."""
-        if source in scope.rows:
-            wire, shape = scope.rows[source]
-            if self._axis(n) != 0 or self.traced.shape(n) != shape:
-                return False
-            scope.values[n] = wire
-            return True
-        if self._axis(source) != 0:
-            return False
-        if self._axis(n) == "merged":
-            if len(self.traced.meta(n).shape) != 2:
-                return False
-            scope.rows[n] = (self._ref(scope, source), self.traced.shape(source))
-            return True
-        literal = [self.traced.size(s) for s in sizes]
-        if self._axis(n) != 0 or literal[0] not in ({"batch": 1}, -1) or not all(isinstance(s, int) for s in literal[1:]):
-            return False
-        if self.traced.shape(n) == self.traced.shape(source):     # the shape it had
-            scope.values[n] = self._ref(scope, source)
-        elif literal[1:] == [-1]:
-            self._node(scope, "Flatten", {"start_dim": 1, "end_dim": -1}, [source], _stem(n), n)
-        else:
-            shape = [int(s) for s in self.traced.meta(n).shape[1:]]
-            self._node(scope, "Reshape", {"shape": shape}, [source], _stem(n), n)
-        return True
-
-    def _aten_view(self, scope, n, a):
-        return self._reshape(scope, n, a["self"], a["size"])
-
-    def _aten_reshape(self, scope, n, a):
-        return self._reshape(scope, n, a["self"], a["shape"])
-
-    def _aten__unsafe_view(self, scope, n, a):
-        return self._reshape(scope, n, a["self"], a["size"])
-
-    def _aten_addmm(self, scope, n, a):
-        """bias + rows @ W on rows of a batch: the same as x @ W + bias on the batch itself."""
-        rows = a["mat1"]
-        need(rows in scope.rows, "addmm (a matrix product of two 2-D tensors) on a tensor with the batch axis")
-        need(a["beta"] == 1 and a["alpha"] == 1, "addmm with beta or alpha other than 1")
-        wire, shape = scope.rows[rows]
-        product = self._function(scope, "matmul", [wire, a["mat2"]], {}, f"{_stem(n)}_matmul")
-        scope.rows[n] = (self._function(scope, "add", [product, a["self"]], {}, _stem(n)), [*shape[:-1], self.traced.size(
-            self.traced.meta(n).shape[-1])])
-
-    def _aten_mm(self, scope, n, a):
-        rows = a["self"]
-        if rows not in scope.rows:
-            return False
-        wire, shape = scope.rows[rows]
-        scope.rows[n] = (self._function(scope, "matmul", [wire, a["mat2"]], {}, _stem(n)), [*shape[:-1], self.traced.size(
-            self.traced.meta(n).shape[-1])])
-
-    def _aten_transpose(self, scope, n, a):
-        rank = self.traced.meta(n).dim()
-        dims = list(range(rank))
-        i, j = a["dim0"] % rank, a["dim1"] % rank
-        dims[i], dims[j] = dims[j], dims[i]
-        return self._permute(scope, n, a["self"], dims)
-
-    def _aten_permute(self, scope, n, a):
-        rank = self.traced.meta(n).dim()
-        return self._permute(scope, n, a["self"], [d % rank for d in a["dims"]])
-
-    def _permute(self, scope: _Scope, n: fx.Node, source: fx.Node, dims: list[int]) -> bool:
-        if self._axis(source) != 0 or dims[0] != 0 or source in self.traced.free:
-            return False
-        self._node(scope, "Permute", {"dims": [d - 1 for d in dims[1:]]}, [source], _stem(n), n)
-        return True
-
-    def _aten_flatten(self, scope, n, a):
-        if self._axis(a["self"]) != 0 or a["start_dim"] < 1 or a["self"] in self.traced.free:
-            return False
-        self._node(scope, "Flatten", {"start_dim": a["start_dim"], "end_dim": a["end_dim"]}, [a["self"]], _stem(n), n)
-
-    def _aten_cat(self, scope, n, a):
-        parts, dim = a["tensors"], a["dim"]
-        rank = self.traced.meta(n).dim()
-        if dim % rank == 0 or any(self._axis(p) != 0 or p in self.traced.free for p in parts):
-            return False
-        self._node(scope, "Concat", {"dim": dim}, list(parts), _stem(n), n)
-
-    def _aten_slice(self, scope, n, a):
-        """``x[:, start:end]`` as the index it was written as; ``x[:]`` is x."""
-        end = a["end"]
-        end = None if isinstance(end, int) and end >= 2**62 else end
-        if a["start"] in (0, None) and end is None and a["step"] == 1:
-            scope.values[n] = self._ref(scope, a["self"])
-            return
-        index: list[Any] = [slice(None)] * a["dim"] + [slice(a["start"], end, a["step"] if a["step"] != 1 else None)]
-        self._function(scope, "getitem", [a["self"], _Index(index)], {}, _stem(n), n)
-
-    def _aten_index(self, scope, n, a):
-        """``x[i, j]`` with index tensors; a mask's ``x[arange(batch)[:, None], j]`` (each sample its
-        own row) is ``x[:, j[0]]``."""
-        indices = list(a["indices"])
-        first = indices[0] if indices else None
-        if first is not None and first in self.traced.free and \
-                isinstance(self._constant(scope, first), _BatchIndex):
-            need(self._axis(a["self"]) == 0 and all(i is not None for i in indices),
-                 "indexes a batch with the batch index other than as each sample's own row")
-            rest: list[Any] = [slice(None)]
-            for i in indices[1:]:
-                value = self.traced.value(i, self.traced.batch_sizes[0]) if i in self.traced.free else None
-                need(value is not None and self._axis(i) is None and value.shape[0] == 1,
-                     "indexes each sample's row with an index that is not a constant")
-                rest.append(self._constant_node(scope, value[0], i))
-            self._function(scope, "getitem", [a["self"], _Index(rest)], {}, _stem(n), n)
-            return
-        index = [slice(None) if i is None else i for i in indices]
-        self._function(scope, "getitem", [a["self"], _Index(index)], {}, _stem(n), n)
-
-    def _aten_scaled_dot_product_attention(self, scope, n, a):
-        """Attention with dropout is written out, softmax(q kᵀ · scale + mask), a Dropout layer
-        and the product with v, as torch computes it: the Dropout follows the graph's mode."""
-        p = a["dropout_p"]
-        if not p:
-            return False
-        need(not a["enable_gqa"], "grouped-query attention with dropout")
-        q, k, v, mask = a["query"], a["key"], a["value"], a["attn_mask"]
-        scale = a["scale"] if a["scale"] is not None else 1.0 / math.sqrt(self.traced.meta(q).shape[-1])
-        name = _stem(n)
-        keys = self._function(scope, "transpose", [k, -2, -1], {}, f"{name}_keys")
-        weights = self._function(scope, "mul", [self._function(scope, "matmul", [q, keys], {}, f"{name}_scores"),
-                                                scale], {}, f"{name}_scaled")
-        minus_infinity = None
-        if a["is_causal"] or mask is not None:
-            minus_infinity = self._constant_node(scope, torch.tensor([-math.inf]), n, "minus_infinity")
-        if a["is_causal"]:
-            rows, columns = self.traced.meta(q).shape[-2], self.traced.meta(k).shape[-2]
-            causal = self._constant_node(scope, torch.ones(rows, columns, dtype=torch.bool).tril(), n, "causal")
-            weights = self._function(scope, "where", [causal, weights, minus_infinity], {}, f"{name}_causal")
-        if mask is not None and self.traced.meta(mask).dtype == torch.bool:
-            weights = self._function(scope, "where", [mask, weights, minus_infinity], {}, f"{name}_masked")
-        elif mask is not None:
-            weights = self._function(scope, "add", [weights, mask], {}, f"{name}_masked")
-        soft = self._function(scope, "softmax", [weights, -1], {}, f"{name}_softmax")
-        if minus_infinity is not None:       # a row with every key masked attends to nothing, as in torch
-            empty = self._function(scope, "eq", [self._function(scope, "amax", [weights, -1, True], {},
-                                                                f"{name}_largest"), minus_infinity], {}, f"{name}_empty")
-            soft = self._function(scope, "masked_fill", [soft, empty, 0.0], {}, f"{name}_attention")
-        dropped = self._node(scope, "Dropout", {"p": float(p)}, [soft], f"{name}_dropout")
-        self._function(scope, "matmul", [_Wire(dropped), v], {}, name, n)
-
-
-@dataclass(frozen=True)
-class _Index:
-    """A literal index (``x[:, 0:8]``): a tuple of slices and tensors."""
-    parts: list[Any]
 
 
 def _items(value: Any) -> list[Any]:
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
-def _stem(n: fx.Node) -> str:
-    """A step's name without the number export gave it in the whole model, so that the same layer
-    in two places reads the same: ``view``, ``view1`` in each attention, not ``view_7``."""
-    return re.sub(r"_\d+$", "", n.name)
-
-
 def _layer_entry(module: nn.Module):
     return MODULES.get(type(module)) or optional_modules().get(type(module))
-
-
-def _constant_name(traced: Traced, n: fx.Node) -> str:
-    """A Constant's name: what it was made from before it was reshaped or converted (``cos``,
-    ``position_ids`` for a buffer), or ``mask`` for true/false values."""
-    step = n
-    while packet(step) in _RESHAPING or step.target is operator.getitem:
-        sources = [a for a in step.all_input_nodes if a in traced.free and traced.is_tensor(a)]
-        if len(sources) != 1:
-            break
-        step = sources[0]
-    if step.op == "placeholder":
-        target = next((s.target for s in traced.program.graph_signature.input_specs
-                       if getattr(s.arg, "name", None) == step.name), None)
-        return str(target).rsplit(".", 1)[-1] if target else step.name
-    return "mask" if traced.meta(n).dtype == torch.bool else packet(step).strip("_") or _stem(n)
 
 
 # Operations that combine tensors element by element, broadcasting: one without a batch axis may
 # be expanded to the batch before them without changing what they compute.
 _ELEMENTWISE = frozenset({"add", "sub", "mul", "div", "where", "masked_fill", "eq", "ne", "lt", "le", "gt", "ge",
                           "maximum", "minimum", "add_", "mul_", "sub_", "div_"})
-_RESHAPING = frozenset({"unsqueeze", "squeeze", "view", "reshape", "expand", "to", "_to_copy", "slice", "select",
-                        "mul", "add", "sub", "transpose", "permute", "contiguous", "clone", "alias", "lift_fresh_copy", "detach"})
-
 
 class _Leaves(nn.Module):
     """The module with its result flattened to a tuple of tensors, as the graph's outputs are."""
