@@ -55,8 +55,9 @@ def command_line(argv: list[str]) -> int:
                               description="Import a PyTorch model as a graph. With path/to/file.py:Class the "
                                           "file's Python code is run to build the model: import only files you "
                                           "trust.")
-    p_import.add_argument("source", help="torchvision:NAME, timm:NAME or path/to/file.py:Class (built with no "
-                                         "arguments; the file's code is run)")
+    p_import.add_argument("source", help="torchvision:NAME, timm:NAME, transformers:NAME (a tiny configuration: "
+                                         "bert, gpt2, llama, vit ...; timm and transformers need the zoo extra) or "
+                                         "path/to/file.py:Class (built with no arguments; the file's code is run)")
     p_import.add_argument("out", help="the .loom file to write; the weights go beside it as .safetensors")
     p_import.add_argument("--input-shape", help="one input's shape without the batch axis, e.g. 3,32,32")
     p_import.add_argument("--pretrained", action="store_true",
@@ -64,6 +65,9 @@ def command_line(argv: list[str]) -> int:
                                "recorded in the graph as the weights it starts from")
     p_import.add_argument("--allow-download", action="store_true",
                           help="with --pretrained: download the weights when they are not in the cache")
+    p_import.add_argument("--tracer", choices=("auto", "fx", "export"), default="auto",
+                          help="fx: torch.fx symbolic tracing; export: torch.export, for models fx cannot trace "
+                               "(Hugging Face transformers); auto (default): fx, then export where fx fails")
     p_experiment = sub.add_parser("experiment", help="train every variant of an experiment file and compare the "
                                                      "gradients their layers receive")
     p_experiment.add_argument("file", help="a .experiment.json file")
@@ -85,7 +89,7 @@ def command_line(argv: list[str]) -> int:
     if args.command == "import":
         from engine.cli.model_io import run_import
         shape = [int(s) for s in args.input_shape.replace("x", ",").split(",")] if args.input_shape else None
-        return run_import(args.source, args.out, shape, sys.stderr, args.pretrained, args.allow_download)
+        return run_import(args.source, args.out, shape, sys.stderr, args.pretrained, args.allow_download, args.tracer)
     if args.command == "check":
         from engine.cli.check_command import run_check
         return run_check(_load(args.file), sys.stdout, args.file)

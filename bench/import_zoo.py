@@ -1,6 +1,7 @@
 """Importing every torchvision classification model: which import exactly, and how fast.
 
     python -m bench.import_zoo [--all] [--only NAME,NAME]
+    python -m bench.import_zoo --set transformers [--only NAME,NAME] [--tracer auto|fx|export|both]
 
 For each model (random weights, evaluation mode, one 3x224x224 image; 299 for Inception v3):
 the graph's top-level nodes, its parameters against the model's own count, the import time
@@ -10,6 +11,8 @@ the model's, and the same outputs again after the graph and its weights are save
 Modules that the evaluating forward never runs (GoogLeNet's auxiliary classifiers) are not part
 of the traced graph: they are named, and their parameters not counted.
 The six largest models (by torchvision's own parameter counts) are left out unless --all.
+The transformers set (tiny configurations, exact in evaluation and in training, both tracers)
+is ``bench.import_zoo_transformers``.
 """
 
 from __future__ import annotations
@@ -101,9 +104,15 @@ def used_parameters(model: torch.nn.Module, x: torch.Tensor) -> tuple[int, list[
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--set", default="torchvision", choices=("torchvision", "transformers"))
     parser.add_argument("--all", action="store_true", help="include the six largest models")
     parser.add_argument("--only", help="comma-separated model names")
-    args = parser.parse_args()
+    args, rest = parser.parse_known_args()
+    if args.set == "transformers":
+        from bench import import_zoo_transformers
+        return import_zoo_transformers.main(rest + (["--only", args.only] if args.only else []))
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     names = args.only.split(",") if args.only else zoo(args.all)
     exact = 0
     print(f"{'model':22} {'nodes':>6} {'parameters':>13} {'import':>8} {'x trace':>8}  result")

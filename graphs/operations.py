@@ -63,6 +63,9 @@ _group("Arithmetic", {
     "gt": "a > b",
     "ge": "a >= b",
     "where": "picks from two tensors by a true/false mask",
+    "bitwise_and": "a & b: both true (masks), or the bits of integers",
+    "bitwise_or": "a | b: either true (masks), or the bits of integers",
+    "bitwise_not": "~a: true where false (masks), or the bits of integers inverted",
     "masked_fill": "sets the elements where a mask is true to a value",
 })
 _group("Shape", {
@@ -83,6 +86,7 @@ _group("Shape", {
     "clone": "a copy",
     "narrow": "a slice of one axis",
     "select": "one index of one axis (the axis goes)",
+    "gather": "picks values along an axis by an index tensor",
     "flip": "reverses axes",
     "roll": "shifts along axes, wrapping round",
     "chunk": "splits into equal pieces (one output each)",
@@ -99,6 +103,9 @@ _group("Shape", {
     "channel_shuffle": "interleaves channel groups (ShuffleNet)",
     "type_as": "converts to another tensor's type",
     "float": "converts to float32",
+    "long": "converts to int64 (token ids, indices)",
+    "int": "converts to int32",
+    "bool": "converts to true/false (masks)",
 })
 _group("Reduction", {
     "mean": "mean over axes",
@@ -140,6 +147,7 @@ _group("Layer", {
     "group_norm": "normalises groups of channels",
     "batch_norm": "normalises with given running statistics",
     "normalize": "divides by the vector norm along an axis",
+    "weight_norm": "v scaled to the norm g along all axes but one (weight normalisation's weight)",
     "local_response_norm": "normalises across neighbouring channels",
     "scaled_dot_product_attention": "softmax(q k^T / sqrt(d)) v, fused",
     "dropout": "zeroes random elements while training",
@@ -163,14 +171,15 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,39}")
 
 PALETTE_PREFIX = "Function:"       # a palette entry that places a Function node calling this operation
 _BINARY = {"add", "sub", "mul", "truediv", "floordiv", "pow", "matmul", "bmm", "maximum", "minimum", "eq", "ne",
-           "lt", "le", "gt", "ge", "expand_as", "type_as"}
+           "lt", "le", "gt", "ge", "expand_as", "type_as", "bitwise_and", "bitwise_or"}
 _EXAMPLE_ARGS: dict[str, list] = {
     "getitem": [{"tensor": 0}, [{"slice": [None, None, None]}, 0]], "view": [{"tensor": 0}, {"batch": 1}, -1],
     "reshape": [{"tensor": 0}, {"batch": 1}, -1], "permute": [{"tensor": 0}, [0, 2, 1]],
     "transpose": [{"tensor": 0}, 1, 2], "movedim": [{"tensor": 0}, 1, -1], "unflatten": [{"tensor": 0}, 1, [2, -1]],
     "squeeze": [{"tensor": 0}, 1], "unsqueeze": [{"tensor": 0}, 1], "expand": [{"tensor": 0}, {"batch": 1}, -1],
     "repeat": [{"tensor": 0}, 1, 2], "narrow": [{"tensor": 0}, 1, 0, 1], "select": [{"tensor": 0}, 1, 0],
-    "flip": [{"tensor": 0}, [1]], "roll": [{"tensor": 0}, 1, 1], "chunk": [{"tensor": 0}, 2, 1],
+    "flip": [{"tensor": 0}, [1]], "gather": [{"tensor": 0}, 1, {"tensor": 1}], "roll": [{"tensor": 0}, 1, 1],
+    "chunk": [{"tensor": 0}, 2, 1],
     "split": [{"tensor": 0}, 1, 1], "unbind": [{"tensor": 0}, 1], "cat": [[{"tensor": 0}, {"tensor": 1}], 1],
     "stack": [[{"tensor": 0}, {"tensor": 1}], 1], "einsum": ["bi,bi->b", {"tensor": 0}, {"tensor": 1}],
     "where": [{"tensor": 0}, {"tensor": 1}, {"tensor": 2}], "masked_fill": [{"tensor": 0}, {"tensor": 1}, 0.0],
@@ -186,7 +195,8 @@ _EXAMPLE_ARGS: dict[str, list] = {
     "adaptive_avg_pool1d": [{"tensor": 0}, 1], "adaptive_avg_pool2d": [{"tensor": 0}, 1],
     "adaptive_max_pool2d": [{"tensor": 0}, 1], "avg_pool1d": [{"tensor": 0}, 2], "avg_pool2d": [{"tensor": 0}, 2],
     "max_pool1d": [{"tensor": 0}, 2], "max_pool2d": [{"tensor": 0}, 2],
-    "linear": [{"tensor": 0}, {"tensor": 1}], "conv1d": [{"tensor": 0}, {"tensor": 1}],
+    "linear": [{"tensor": 0}, {"tensor": 1}], "weight_norm": [{"tensor": 0}, {"tensor": 1}, 0],
+    "conv1d": [{"tensor": 0}, {"tensor": 1}],
     "conv2d": [{"tensor": 0}, {"tensor": 1}], "embedding": [{"tensor": 0}, {"tensor": 1}],
     "group_norm": [{"tensor": 0}, 1], "batch_norm": [{"tensor": 0}, {"tensor": 1}, {"tensor": 2}],
 }

@@ -23,12 +23,13 @@ from ..training.checkpoint import CheckpointError, is_checkpoint, load_weights
 
 
 def run_import(spec: str, out: str, input_shape: list[int] | None, err: TextIO, pretrained: bool = False,
-               allow_download: bool = False) -> int:
+               allow_download: bool = False, tracer: str = "auto") -> int:
     """Import a model as a graph with its weights beside it (``OUT.safetensors``). With
     ``pretrained`` those are the library's pretrained weights (from its cache, or downloaded with
-    ``allow_download``), and the graph records them as the weights it starts from."""
+    ``allow_download``), and the graph records them as the weights it starts from. ``tracer``:
+    fx, export, or auto (fx, then torch.export where fx fails)."""
     try:
-        imported = import_source(spec, input_shape, pretrained, allow_download)
+        imported = import_source(spec, input_shape, pretrained, allow_download, tracer)
     except (ValueError, ImportProblem) as problem:     # WeightsError is a ValueError: one line each
         print(f"error: {problem}", file=err)
         return 1

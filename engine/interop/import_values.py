@@ -33,6 +33,8 @@ def _summary(value: Any) -> Any:
         return Meta(tuple(value.shape), value.dtype)
     if isinstance(value, (tuple, list)) and not isinstance(value, torch.Size):
         return tuple(_summary(v) for v in value)
+    if isinstance(value, dict):     # a model's output object (``.logits``) holds tensors too
+        return tuple(_summary(v) for v in value.values())
     return value
 
 

@@ -40,15 +40,16 @@ class Imported:
     pretrained: Pretrained | None       # the library's pretrained weights, when asked for
 
 
-def import_source(spec: str, shape: list[int] | None, pretrained: bool = False, allow_download: bool = False
-                  ) -> Imported:
+def import_source(spec: str, shape: list[int] | None, pretrained: bool = False, allow_download: bool = False,
+                  tracer: str = "auto") -> Imported:
     """A model by its source as a graph and its weights: the library's pretrained weights with
-    ``pretrained`` (from its cache; downloaded only with ``allow_download``), else the module's own."""
+    ``pretrained`` (from its cache; downloaded only with ``allow_download``), else the module's own.
+    ``tracer``: fx, export, or auto (fx, then torch.export where fx fails)."""
     module, example = load_source_module(spec, shape)
     start = pretrained_weights(spec, allow_download) if pretrained else None
     if start is not None:
         apply_pretrained(module, start)
-    graph, state = import_module(module, example)
+    graph, state = import_module(module, example, tracer=tracer)
     return Imported(graph, state, sum(p.numel() for p in module.parameters()), start)
 
 

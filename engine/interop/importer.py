@@ -78,6 +78,15 @@ def _is_block(module: nn.Module) -> bool:
             and (any(True for _ in module.children()) or any(True for _ in module.parameters(recurse=False))))
 
 
+def input_ports(graph: Graph, node_id: str, count: int) -> list[str]:
+    """The ports ``count`` wires go to: a layer takes all its tensors on its one input (Add,
+    Concat), a block one per port."""
+    node = graph.nodes[node_id]
+    if node.type in graph.blocks:
+        return [p.name for p in node.spec.inputs]
+    return [p.name for p in node.spec.inputs[:1]] * count
+
+
 class _BlockTracer(fx.Tracer):
     """Stops at catalog layers and at blocks; traces through containers, and through modules
     that are called with something other than tensors (DenseNet's layers take a list)."""
@@ -194,10 +203,7 @@ class _Importer:
         except GraphError as err:
             raise Refuse(str(err).split(": ", 1)[-1]) from None
         spec = self.graph.nodes[node_id].spec
-        # A layer takes all its tensors on its one input (Add, Concat); a block, one per port.
-        ports = ([p.name for p in spec.inputs] if type_name in self.graph.blocks
-                 else [p.name for p in spec.inputs[:1]] * len(sources))
-        for source, port_name in zip(sources, ports):
+        for source, port_name in zip(sources, input_ports(self.graph, node_id, len(sources))):
             src_id, port = self._value(source)
             self._wire(Edge(src_id, node_id, port, port_name))
         if (type_name in self.graph.blocks or type_name == FUNCTION) and len(spec.outputs) > 1:
@@ -562,9 +568,35 @@ class _Calls:
         self.first = {path: (args, runs[1].get(path, ())) for path, args in runs[0].items()}
 
 
-def import_module(module: nn.Module, example_inputs, check_outputs: bool = True,
-                  tolerance: float = 1e-5) -> tuple[Graph, dict[str, torch.Tensor]]:
-    """Trace ``module`` into a graph and its weights (a state dict for ``compile_graph``)."""
+TRACERS = ("auto", "fx", "export")
+
+
+def import_module(module: nn.Module, example_inputs, check_outputs: bool = True, tolerance: float = 1e-5,
+                  tracer: str = "auto") -> tuple[Graph, dict[str, torch.Tensor]]:
+    """Trace ``module`` into a graph and its weights (a state dict for ``compile_graph``).
+
+    ``tracer``: ``"fx"`` (torch.fx, this module), ``"export"`` (torch.export, for what fx cannot
+    trace: ``export_import``), or ``"auto"``: fx, then export where fx fails; when both fail,
+    ImportProblem lists what each said."""
+    if tracer not in TRACERS:
+        raise ValueError(f"tracer {tracer!r}: give one of {', '.join(TRACERS)}")
+    from .export_import import import_with_export  # it builds on this module's blocks and checks
+    if tracer == "export":
+        return import_with_export(module, example_inputs, check_outputs, tolerance)
+    try:
+        return _import_with_fx(module, example_inputs, check_outputs, tolerance)
+    except ImportProblem as fx_problem:
+        if tracer == "fx":
+            raise
+        try:
+            return import_with_export(module, example_inputs, check_outputs, tolerance)
+        except ImportProblem as export_problem:
+            raise ImportProblem([f"with torch.fx: {p}" for p in fx_problem.problems] +
+                                [f"with torch.export: {p}" for p in export_problem.problems]) from None
+
+
+def _import_with_fx(module: nn.Module, example_inputs, check_outputs: bool,
+                    tolerance: float) -> tuple[Graph, dict[str, torch.Tensor]]:
     if isinstance(example_inputs, torch.Tensor):
         example_inputs = (example_inputs,)
     inputs = tuple(example_inputs)

@@ -1,4 +1,5 @@
-"""Where an imported model comes from: a torchvision or timm model by name, or a class in a Python file.
+"""Where an imported model comes from: a torchvision or timm model by name, a Hugging Face
+transformers model from a tiny configuration (``transformer_models``), or a class in a Python file.
 
 Loading a Python file runs its code: the person asked for exactly that model, and the command
 line, the README and the window's Import dialog say so.
@@ -14,7 +15,8 @@ import torch
 
 
 def load_source_module(spec: str, input_shape: list[int] | None):
-    """``torchvision:NAME``, ``timm:NAME`` or ``path/to/file.py:Class`` -> (module, example input)."""
+    """``torchvision:NAME``, ``timm:NAME``, ``transformers:NAME`` or ``path/to/file.py:Class`` ->
+    (module, example input, or a tuple of them: a transformers model takes token ids)."""
     if spec.lower().endswith(".onnx"):
         # A converter to torch (onnx2torch) would feed the same importer; it is not packaged for
         # this torch, so an ONNX file is refused by name rather than misread as a Python file.
@@ -22,7 +24,12 @@ def load_source_module(spec: str, input_shape: list[int] | None):
                          "import the model from its PyTorch code instead: torchvision:NAME or path/to/file.py:Class")
     where, _, name = spec.rpartition(":")
     if not where or not name:
-        raise ValueError(f"{spec!r}: give torchvision:NAME, timm:NAME or path/to/file.py:Class")
+        raise ValueError(f"{spec!r}: give torchvision:NAME, timm:NAME, transformers:NAME or path/to/file.py:Class")
+    if where == "transformers":
+        if input_shape:
+            raise ValueError("a transformers model comes with its own example input; leave out --input-shape")
+        from .transformer_models import tiny_transformer
+        return tiny_transformer(name)
     if where == "torchvision":
         import torchvision.models as models
         try:
@@ -34,7 +41,7 @@ def load_source_module(spec: str, input_shape: list[int] | None):
         try:
             import timm
         except ImportError:
-            raise ValueError("timm models need the timm package: pip install -e '.[timm]'") from None
+            raise ValueError("timm models need the timm package: pip install -e '.[zoo]'") from None
         try:
             module = timm.create_model(name, pretrained=False)
         except RuntimeError:

@@ -96,7 +96,7 @@ def _timm(name: str, allow_download: bool) -> Pretrained:
         import timm
         from huggingface_hub import constants, hf_hub_download, try_to_load_from_cache
     except ImportError:
-        raise WeightsError("timm models need the timm package: pip install -e '.[timm]'") from None
+        raise WeightsError("timm models need the timm package: pip install -e '.[zoo]'") from None
     try:
         config: dict = getattr(timm.create_model(name, pretrained=False), "pretrained_cfg", {})
     except RuntimeError as err:

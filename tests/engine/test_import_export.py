@@ -106,7 +106,7 @@ class Unsupported(nn.Module):
 
 def test_what_cannot_be_mapped_is_listed_with_where_it_occurs():
     with pytest.raises(ImportProblem) as info:
-        import_module(Unsupported(), torch.randn(2, 4))
+        import_module(Unsupported(), torch.randn(2, 4), tracer="fx")
     problems = info.value.problems
     # Each cause once, where it occurs; what merely follows a refused step is not listed again.
     assert problems == ["norm (InstanceNorm1d): no NetLoom layer for InstanceNorm1d",
