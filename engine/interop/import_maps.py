@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 import torch
@@ -58,7 +59,7 @@ def _pool(m) -> dict:
     return params
 
 
-def _norm(m) -> dict:
+def norm(m) -> dict:
     need(m.momentum is not None, "momentum=None (cumulative averages)")
     need(m.track_running_stats, "track_running_stats=False")
     return {"eps": m.eps, "momentum": m.momentum, "affine": m.affine}
@@ -102,7 +103,7 @@ MODULES: dict[type, tuple[str, Callable[[nn.Module], dict]]] = {
     nn.MaxPool1d: ("MaxPool1d", _pool), nn.MaxPool2d: ("MaxPool2d", _pool), nn.AvgPool2d: ("AvgPool2d", _pool),
     nn.AdaptiveAvgPool2d: ("AdaptiveAvgPool2d", lambda m: {"output_size": ints(
         m.output_size if not isinstance(m.output_size, int) else (m.output_size,) * 2)}),
-    nn.BatchNorm1d: ("BatchNorm1d", _norm), nn.BatchNorm2d: ("BatchNorm2d", _norm),
+    nn.BatchNorm1d: ("BatchNorm1d", norm), nn.BatchNorm2d: ("BatchNorm2d", norm),
     nn.LayerNorm: ("LayerNorm", _layer_norm),
     nn.GroupNorm: ("GroupNorm", lambda m: {"num_groups": m.num_groups, "eps": m.eps, "affine": m.affine}),
     nn.LocalResponseNorm: ("LocalResponseNorm", lambda m: {"size": m.size, "alpha": m.alpha, "beta": m.beta, "k": m.k}),
@@ -165,10 +166,40 @@ def arg(n: fx.Node, index: int, name: str, default: Any = None) -> Any:
     return n.kwargs.get(name, default)
 
 
+@cache
 def optional_modules() -> dict[type, tuple[str, Callable[[nn.Module], dict]]]:
-    """Layers of torchvision's that map to catalog layers, when torchvision is there."""
+    """Layers of torchvision's and timm's that map to catalog layers, where those are installed."""
+    found: dict[type, tuple[str, Callable[[nn.Module], dict]]] = {}
     try:
         from torchvision.ops import StochasticDepth
+        found[StochasticDepth] = ("StochasticDepth", lambda m: {"p": float(m.p), "mode": m.mode})
     except ImportError:
-        return {}
-    return {StochasticDepth: ("StochasticDepth", lambda m: {"p": float(m.p), "mode": m.mode})}
+        pass
+    try:
+        from timm.layers import DropPath
+        found[DropPath] = ("StochasticDepth", _drop_path)
+    except ImportError:
+        pass
+    return found
+
+
+def _drop_path(m) -> dict:
+    need(m.scale_by_keep or m.drop_prob == 0.0, "scale_by_keep=False (StochasticDepth scales what it keeps)")
+    return {"p": float(m.drop_prob), "mode": "row"}
+
+
+@cache
+def norm_act_modules() -> tuple[type, ...]:
+    """timm's BatchNorm with its activation fused in (``BatchNormAct2d``: a BatchNorm2d subclass
+    whose ``drop`` and ``act`` run after it): imported as a BatchNorm2d, then its drop and act."""
+    try:
+        from timm.layers import BatchNormAct2d
+    except ImportError:
+        return ()
+    return (BatchNormAct2d,)
+
+
+def mapped(module: nn.Module) -> bool:
+    """Whether the importer maps this module to catalog layers itself (it is not traced into)."""
+    kind = type(module)
+    return kind in MODULES or kind in optional_modules() or kind in norm_act_modules()
