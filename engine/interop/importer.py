@@ -47,18 +47,17 @@ from .import_calls import Call, bind, fixed, fixed_arguments, trace
 from .import_maps import (
     ACTIVATIONS,
     METHOD_ACTIVATIONS,
-    MODULES,
     VARARGS_METHODS,
     Downstream,
     Refuse,
     arg,
     ints,
     mapped,
+    module_entry,
     need,
     norm,
     norm_act_modules,
     operation_of,
-    optional_modules,
 )
 from .import_modes import where_modes_differ
 from .import_values import Meta, NotLiteral, doubled, evaluate, holds_tensor
@@ -268,12 +267,7 @@ class _Importer:
             self._add(n, "Input", {"shape": list(example.shape[1:]), "dtype": dtype}, [], name=n.name)
             return
         if n.op == "output":
-            results = n.args[0] if isinstance(n.args[0], (tuple, list)) else (n.args[0],)
-            for i, result in enumerate(results):
-                # a block's results are its output ports: out, or out1, out2 ... as Group names them
-                name = (("out" if len(results) == 1 else f"out{i + 1}") if self.path else f"output{i + 1}")
-                self._add(n, "Output", {}, [result], name=name)
-            return
+            return self._outputs(n.args[0])
         if not holds_tensor(self.concrete.first.get(n)):
             return      # a size, a flag, a shape check: written as a literal where it is used
         if n.op == "get_attr":
@@ -286,6 +280,22 @@ class _Importer:
             self._visit_function(n)
         elif n.op == "call_method":
             self._visit_method(n)
+
+    def _outputs(self, returned: Any) -> None:
+        """One Output node per tensor returned: a dict's named by its keys (segmentation's
+        ``{"out": ...}``); else a block's ports are out, or out1, out2 ... as Group names them,
+        and a model's outputs output1, output2 ..."""
+        named = list(returned.items()) if isinstance(returned, dict) else [
+            (None, r) for r in (returned if isinstance(returned, (tuple, list)) else (returned,))]
+        for i, (key, result) in enumerate(named):
+            if key is not None:
+                name = str(key)
+            elif self.path:
+                name = "out" if len(named) == 1 else f"out{i + 1}"
+            else:
+                name = f"output{i + 1}"
+            output = self.traced.graph.output_node()
+            self._add(output, "Output", {}, [result], name=name)
 
     def _attribute(self, n: fx.Node) -> None:
         """A tensor the module holds outside any layer: a Parameter node if it is learned, else a
@@ -327,7 +337,7 @@ class _Importer:
             return self._visit_block(n, module)
         if isinstance(module, norm_act_modules()):
             return self._norm_act(n, module)
-        entry = MODULES.get(type(module)) or optional_modules().get(type(module))
+        entry = module_entry(module)
         if entry is None:
             raise Refuse(f"no NetLoom layer for {type(module).__name__}")
         type_name, read = entry
@@ -382,7 +392,7 @@ class _Importer:
             part = getattr(module, child, None)
             if part is None or isinstance(part, nn.Identity):
                 continue
-            entry = MODULES.get(type(part)) or optional_modules().get(type(part))
+            entry = module_entry(part)
             need(entry is not None, f"no NetLoom layer for its {child} {type(part).__name__}")
             assert entry is not None
             self._layer(n, entry[0], entry[1](part), [n], part, f"{target}.{child}")   # chained after the last
@@ -592,6 +602,11 @@ class _Importer:
         kind = self.pending.get(source)
         if kind is not None and kind[0] == "ports":
             outputs = self.graph.nodes[kind[1]].spec.outputs
+            if isinstance(index, str):          # a block that returns a dict: its ports are the keys
+                port = next((p.name for p in outputs if p.name == re.sub(r"\W", "_", index)), None)
+                need(port is not None, f"takes result {index!r}")
+                self.values[n] = (kind[1], str(port))
+                return
             need(isinstance(index, int) and -len(outputs) <= index < len(outputs), f"takes result {index!r}")
             self.values[n] = (kind[1], outputs[index].name)
             return
