@@ -53,8 +53,8 @@ def command_line(argv: list[str]) -> int:
                               description="Import a PyTorch model as a graph. With path/to/file.py:Class the "
                                           "file's Python code is run to build the model: import only files you "
                                           "trust.")
-    p_import.add_argument("source", help="torchvision:NAME or path/to/file.py:Class (built with no arguments; the "
-                                         "file's code is run)")
+    p_import.add_argument("source", help="torchvision:NAME, path/to/file.py:Class (built with no arguments; the "
+                                         "file's code is run) or path/to/model.onnx (needs the onnx extra)")
     p_import.add_argument("out", help="the .loom file to write; the weights go beside it as .safetensors")
     p_import.add_argument("--input-shape", help="one input's shape without the batch axis, e.g. 3,32,32")
     p_experiment = sub.add_parser("experiment", help="train every variant of an experiment file and compare the "

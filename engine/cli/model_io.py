@@ -7,16 +7,20 @@ from typing import TextIO
 
 from graphs import GraphFileError, save_graph
 
-from ..interop import ExportError, ImportProblem, export, export_python, import_module, load_source_module
+from ..interop import ExportError, ImportProblem, export, export_python, import_source
 from ..training.checkpoint import CheckpointError, is_checkpoint, load_weights
+from ..words import first_line
 
 
 def run_import(spec: str, out: str, input_shape: list[int] | None, err: TextIO) -> int:
     try:
-        module, example = load_source_module(spec, input_shape)
-        graph, state = import_module(module, example)
+        module, graph, state = import_source(spec, input_shape)
     except (ValueError, ImportProblem) as problem:
         print(f"error: {problem}", file=err)
+        return 1
+    except Exception as problem:        # the model's own code failed: one line, no traceback
+        print(f"error: the model's code failed while importing {spec}: {type(problem).__name__}: {first_line(problem)}",
+              file=err)
         return 1
     out_path = Path(out)
     graph.set_metadata("name", spec.rpartition(":")[2])

@@ -14,9 +14,9 @@ from .exporter import (
 )
 from .import_worker import ImportJob
 from .importer import ImportProblem, import_module
-from .model_sources import load_source_module
+from .model_sources import import_source, load_source_module
 
 __all__ = [
     "EXPORTERS", "ExportError", "ImportJob", "ImportProblem", "example_inputs", "export", "export_onnx", "export_pt2",
-    "export_python", "export_torchscript", "import_module", "load_source_module", "python_source",
+    "export_python", "export_torchscript", "import_module", "import_source", "load_source_module", "python_source",
 ]

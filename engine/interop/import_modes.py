@@ -8,6 +8,7 @@ follows by itself (``F.dropout(x, p, self.training)``, stochastic depth) are not
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import torch.nn.functional as F
@@ -41,7 +42,9 @@ def _step(n: fx.Node, index: dict[fx.Node, int]) -> tuple:
     if position is not None:
         args = args[:position] + args[position + 1:]
         kwargs.pop("training", None)
-    return n.op, repr(n.target), plain(tuple(args)), plain(kwargs)
+    # fx names the tensors a trace makes (torch.ones(3)) _tensor_constant0, 1 ... on, trace after trace
+    target = re.sub(r"^_tensor_constant\d+$", "_tensor_constant", n.target) if n.op == "get_attr" else repr(n.target)
+    return n.op, target, plain(tuple(args)), plain(kwargs)
 
 
 def _steps(graph: fx.Graph) -> list[tuple]:

@@ -17,8 +17,8 @@ import torch
 from graphs import Graph, dumps_graph, loads_graph
 
 from ..words import first_line
-from .importer import ImportProblem, import_module
-from .model_sources import load_source_module
+from .importer import ImportProblem
+from .model_sources import import_source
 
 
 @dataclass
@@ -32,8 +32,7 @@ def _child(spec: str, shape: list[int] | None, results) -> None:
     from safetensors.torch import save
 
     try:
-        module, example = load_source_module(spec, shape)
-        graph, state = import_module(module, example)
+        _, graph, state = import_source(spec, shape)
         results.put(("ok", dumps_graph(graph), save({k: v.contiguous() for k, v in state.items()})))
     except (ValueError, ImportProblem) as err:
         results.put(("error", str(err)))

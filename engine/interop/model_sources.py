@@ -1,4 +1,5 @@
-"""Where an imported model comes from: a torchvision model by name, or a class in a Python file.
+"""Where an imported model comes from: a torchvision model by name, a class in a Python file, or
+an ONNX file (``onnx_import``).
 
 Loading a Python file runs its code: the person asked for exactly that model, and the command
 line, the README and the window's Import dialog say so.
@@ -11,15 +12,38 @@ import sys
 from pathlib import Path
 
 import torch
+from torch import nn
+
+from graphs import Graph
+
+from ..compiling import compile_graph
+from .importer import ImportProblem, import_module
+from .onnx_import import load_onnx, onnxruntime_differences
+
+
+def is_onnx(spec: str) -> bool:
+    return spec.lower().endswith(".onnx")
+
+
+def import_source(spec: str, input_shape: list[int] | None) -> tuple[nn.Module, Graph, dict[str, torch.Tensor]]:
+    """The module, graph and weights of a model named as ``load_source_module`` takes it. An ONNX
+    file's graph must also give onnxruntime's outputs."""
+    module, example = load_source_module(spec, input_shape)
+    graph, state = import_module(module, example)
+    if is_onnx(spec):
+        compiled = compile_graph(graph)
+        compiled.load_state_dict(state)
+        problems = onnxruntime_differences(spec, compiled, example)
+        if problems:
+            raise ImportProblem(problems)
+    return module, graph, state
 
 
 def load_source_module(spec: str, input_shape: list[int] | None):
-    """``torchvision:NAME`` or ``path/to/file.py:Class`` -> (module, example input)."""
-    if spec.lower().endswith(".onnx"):
-        # A converter to torch (onnx2torch) would feed the same importer; it is not packaged for
-        # this torch, so an ONNX file is refused by name rather than misread as a Python file.
-        raise ValueError(f"{spec}: NetLoom cannot import ONNX files (no ONNX-to-torch converter is installed); "
-                         "import the model from its PyTorch code instead: torchvision:NAME or path/to/file.py:Class")
+    """``torchvision:NAME``, ``path/to/file.py:Class`` or ``path/to/model.onnx`` -> (module, example input)."""
+    if is_onnx(spec):
+        module, example = load_onnx(spec, input_shape)
+        return module, example
     where, _, name = spec.rpartition(":")
     if not where or not name:
         raise ValueError(f"{spec!r}: give torchvision:NAME or path/to/file.py:Class")
