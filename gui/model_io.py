@@ -45,8 +45,8 @@ class ModelIO(QObject):
             return False
         if spec is None:
             spec, ok = QInputDialog.getText(
-                w, "Import PyTorch model", "torchvision:NAME, path/to/file.py:Class or path/to/model.onnx\n(a Python file's code is "
-                "run to build the model: import only files you trust; it runs in a separate process)",
+                w, "Import PyTorch model", "torchvision:NAME, path/to/file.py:Class or path/to/model.onnx\n(a Python "
+                "file's code is run to build the model: import only files you trust; it runs in a separate process)",
                 text="torchvision:resnet18")
             if not ok or not spec:
                 return False
