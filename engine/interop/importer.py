@@ -337,6 +337,8 @@ class _Importer:
             return self._visit_block(n, module)
         if isinstance(module, norm_act_modules()):
             return self._norm_act(n, module)
+        if isinstance(module, nn.TransformerEncoder):
+            return self._encoder_stack(n, module)
         entry = module_entry(module)
         if entry is None:
             raise Refuse(f"no NetLoom layer for {type(module).__name__}")
@@ -396,6 +398,37 @@ class _Importer:
             need(entry is not None, f"no NetLoom layer for its {child} {type(part).__name__}")
             assert entry is not None
             self._layer(n, entry[0], entry[1](part), [n], part, f"{target}.{child}")   # chained after the last
+
+    def _encoder_stack(self, n: fx.Node, module: nn.TransformerEncoder) -> None:
+        """``nn.TransformerEncoder`` (fx cannot trace its forward): a block of its layers in a
+        chain, then its final norm, as the module holds them."""
+        tensors = [a for a in n.args if isinstance(a, fx.Node)]
+        need(len(tensors) == 1 and all(v is None or v is False for v in n.kwargs.values()),
+             "masks (the encoder layer takes none)")
+        target = str(n.target)
+        self._own(module, target)
+        example = self.concrete.first[tensors[0]]
+        body = self.blocks.root.new_body(type(module).__name__, {})
+        last = body.add_node("Input", id="x", shape=list(example.shape[1:]))
+        parts = [(f"layers.{i}", layer) for i, layer in enumerate(module.layers)]
+        parts += [("norm", module.norm)] if module.norm is not None else []
+        ids = []
+        for name, part in parts:
+            entry = module_entry(part)
+            need(entry is not None, f"no NetLoom layer for its {name} ({type(part).__name__})")
+            assert entry is not None
+            node_id = body.add_node(entry[0], id=name.replace(".", "_"), **entry[1](part))
+            body.connect(last, node_id)
+            last = node_id
+            ids.append(node_id)
+        body.connect(last, body.add_node("Output", id="out"))
+        use = self._add(n, self.blocks.define(module, body), {}, tensors, name=target)
+        self.origins[use] = self._path(target)
+        for node_id, (name, part) in zip(ids, parts):
+            self.origins[f"{use}.{node_id}"] = self._path(f"{target}.{name}")
+            for key, value in part.state_dict().items():
+                self.state[f"{use}.{node_id}.{key}"] = value.detach().clone()
+                self.origins[f"{use}.{node_id}.{key}"] = self._path(f"{target}.{name}.{key}")
 
     def _visit_block(self, n: fx.Node, module: nn.Module) -> None:
         """A submodule of its own class: traced on its own into a block body, then used here."""

@@ -288,3 +288,28 @@ def test_a_video_model_imports_with_three_dimensional_layers():
     assert {"Conv3d", "BatchNorm3d", "AdaptiveAvgPool3d"} <= types
     assert check(graph).total_params == sum(p.numel() for p in model.parameters())
     assert training_differences(model, compiled, (torch.randn(2, 3, 2, 16, 16),), tolerance=1e-4) == []
+
+
+class Encoder(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Linear(8, 16)
+        layer = nn.TransformerEncoderLayer(16, 2, 32, dropout=0.2, batch_first=True)
+        self.encoder = nn.TransformerEncoder(layer, 2, norm=nn.LayerNorm(16), enable_nested_tensor=False)
+        self.head = nn.Linear(16, 3)
+
+    def forward(self, x):
+        return self.head(self.encoder(self.embed(x))[:, 0])
+
+
+def test_a_transformer_encoder_stack_is_a_block_of_its_layers_and_trains_the_same():
+    torch.manual_seed(0)
+    model = Encoder()
+    graph, compiled = imported(model, torch.randn(2, 5, 8))
+    assert graph.nodes["encoder"].type == "TransformerEncoder"
+    body = graph.blocks["TransformerEncoder"]
+    assert [body.nodes[n].type for n in body.nodes] == ["Input", "TransformerEncoderLayer", "TransformerEncoderLayer",
+                                                        "LayerNorm", "Output"]
+    assert check(graph).total_params == sum(p.numel() for p in model.parameters())
+    # dropout inside the layers draws the same masks in both (pinned per layer by name)
+    assert training_differences(model, compiled, (torch.randn(4, 5, 8),)) == []
