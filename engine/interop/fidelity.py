@@ -153,8 +153,8 @@ def training_differences(module: nn.Module, compiled: nn.Module, examples: tuple
     batch = training_batch(examples)
     names = names if names is not None else names_by_value(module, compiled)
     theirs, ours = dict(module.named_modules()), dict(compiled.named_modules())
-    pins = ({m: _seed(m) for m in names.values() if m in theirs},
-            {c: _seed(m) for c, m in names.items() if c in ours and m in theirs})
+    shared = {c: m for c, m in names.items() if c in ours and m in theirs}     # submodules both have
+    pins = ({m: _seed(m) for m in shared.values()}, {c: _seed(m) for c, m in shared.items()})
     with _kept(module, compiled):
         before = {k: v.detach().clone() for k, v in module.named_buffers()}
         runs = []

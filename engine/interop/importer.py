@@ -105,7 +105,12 @@ class _Blocks:
         self.root = root
         self.seen = seen
         self.names: dict[str, str] = {}      # configuration -> block name
-        self.owners: dict[int, str] = {}     # id of each weight -> the first name it was imported under
+        self.owners: dict[int, tuple[str, int]] = {}  # id of a weight -> its first name, id of the graph holding it
+        # weights held under several names (lm_head.weight = wte.weight): id -> the name module.parameters() gives
+        root_module = seen.module
+        names = {id(p): name for name, p in root_module.named_parameters()}
+        self.tied = {id(p): names[id(p)] for name, p in root_module.named_parameters(remove_duplicate=False)
+                     if name != names[id(p)]}
 
     def define(self, module: nn.Module, body: Graph) -> str:
         from graphs import graph_to_dict
@@ -308,7 +313,10 @@ class _Importer:
             tensor = self.traced.get_parameter(target)
         except AttributeError:          # a buffer: not learned
             return self._constant(n, self.concrete.constant(n), target)
-        owner = self.blocks.owners.setdefault(id(tensor), self._path(target))
+        owner, graph = self.blocks.owners.setdefault(id(tensor), (self._path(target), id(self.graph)))
+        if id(tensor) in self.blocks.tied and graph == id(self.graph):       # read by a tied layer here too
+            self.values[n] = self.attributes[target] = self._shared_parameter(tensor, target)
+            return
         need(owner == self._path(target), f"is the same tensor as {owner} (tied weights), which the graph would hold "
                                           "as two tensors that learn apart")
         need(tensor.dtype == torch.float32, f"a learned tensor of type {tensor.dtype} (only float32)")
@@ -356,6 +364,8 @@ class _Importer:
                           "which a graph cannot express")
         self.module_users[n.target] = n.name
         self._own(module, str(n.target))
+        if any(id(p) in self.blocks.tied for p in module.parameters()):
+            return self._tied_layer(n, module, type_name, str(n.target))
         node_id = self._layer(n, type_name, params, tensors, module, str(n.target))
         if type_name in ("RNN", "LSTM", "GRU", "MultiheadAttention"):
             del self.values[n]
@@ -371,12 +381,50 @@ class _Importer:
         return node_id
 
     def _own(self, module: nn.Module, target: str) -> None:
-        """Refuses a weight that another layer of the module holds too (tied weights)."""
+        """Refuses a weight that another layer holds too (tied weights), unless both read it in
+        this graph (``_tied_layer``)."""
         for key, parameter in module.named_parameters():
             name = self._path(f"{target}.{key}")
-            owner = self.blocks.owners.setdefault(id(parameter), name)
-            need(owner == name, f"its weight {key} is the same tensor as {owner} (tied weights), which the graph "
-                                "would hold as two tensors that learn apart")
+            owner, graph = self.blocks.owners.setdefault(id(parameter), (name, id(self.graph)))
+            if owner != name and (id(parameter) not in self.blocks.tied or graph != id(self.graph)):
+                raise Refuse(f"its weight {key} is the same tensor as {owner} (tied weights)" + (
+                    " in another block: a block's body cannot read a weight outside it" if graph != id(self.graph)
+                    else ", which the graph would hold as two tensors that learn apart"))
+
+    def _tied_layer(self, n: fx.Node, module: nn.Module, type_name: str, target: str) -> None:
+        """A Linear or Embedding whose weight another layer holds too: the call as a Function
+        node (``F.linear``, ``F.embedding``) that reads the weight from one Parameter node, which
+        every holder in this graph reads, so that it stays one tensor that learns from all."""
+        need(type_name in ("Linear", "Embedding"), f"a {type_name} with tied weights (only Linear and Embedding)")
+        if type_name == "Embedding":
+            need(module.max_norm is None and not module.scale_grad_by_freq and not module.sparse,
+                 "an Embedding with max_norm, scale_grad_by_freq or sparse and tied weights")
+        tensors = [a for a in n.args if isinstance(a, fx.Node)]
+        need(len(tensors) == 1 and not n.kwargs, f"{len(tensors)} tensor inputs")
+        weights = [module.weight] + ([module.bias] if type_name == "Linear" and module.bias is not None else [])
+        args: list[Any] = [{"tensor": i} for i in range(1 + len(weights))]
+        if type_name == "Linear" and module.bias is None:
+            args.append(None)
+        if type_name == "Embedding":
+            args.append(module.padding_idx)
+        node_id = self._add(n, FUNCTION, {"op": type_name.lower(), "args": args, "kwargs": {}, "outputs": 1}, tensors,
+                            name=target)
+        self.origins[node_id] = self._path(target)
+        for key, weight in zip(("weight", "bias"), weights):
+            source, port = self._shared_parameter(weight, f"{target}.{key}")
+            self._wire(Edge(source, node_id, port, "in"))
+
+    def _shared_parameter(self, tensor: torch.Tensor, name: str) -> tuple[str, str]:
+        """The Parameter node holding ``tensor`` in this graph, made on first use."""
+        key = f"tensor {id(tensor)}"
+        if key not in self.attributes:
+            canonical = self.blocks.tied.get(id(tensor), self._path(name))
+            node_id = self.graph.add_node("Parameter", id=self._id(canonical), shape=list(tensor.shape), init="normal",
+                                          value=0.02)
+            self.state[node_id] = tensor.detach().clone()
+            self.origins[node_id] = canonical
+            self.attributes[key] = (node_id, "out")
+        return self.attributes[key]
 
     def _norm_act(self, n: fx.Node, module: nn.Module) -> None:
         """timm's BatchNormAct2d: a BatchNorm2d node, then its drop and its activation as layers."""
@@ -672,6 +720,7 @@ class _Calls:
     that change with the batch, are traced through instead (``inlined``)."""
 
     def __init__(self, module: nn.Module, inputs: tuple, bigger: tuple) -> None:
+        self.module = module
         self.first: dict[str, tuple[Call, Call]] = {}
         self.inlined: set[int] = set()
         runs: list[dict[str, Call]] = []
