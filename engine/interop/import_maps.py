@@ -181,7 +181,7 @@ def optional_modules() -> dict[type, tuple[str, Callable[[nn.Module], dict]]]:
     found: dict[type, tuple[str, Callable[[nn.Module], dict]]] = {}
     try:
         from torchvision.ops import StochasticDepth
-        found[StochasticDepth] = ("StochasticDepth", lambda m: {"p": float(m.p), "mode": m.mode})
+        found[StochasticDepth] = ("StochasticDepth", lambda m: {"p": float(m.p), "mode": m.mode})  # type: ignore[arg-type]
     except ImportError:
         pass
     try:

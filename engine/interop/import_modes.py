@@ -43,7 +43,7 @@ def _step(n: fx.Node, index: dict[fx.Node, int]) -> tuple:
         args = args[:position] + args[position + 1:]
         kwargs.pop("training", None)
     # fx names the tensors a trace makes (torch.ones(3)) _tensor_constant0, 1 ... on, trace after trace
-    target = re.sub(r"^_tensor_constant\d+$", "_tensor_constant", n.target) if n.op == "get_attr" else repr(n.target)
+    target = re.sub(r"^_tensor_constant\d+$", "_tensor_constant", str(n.target)) if n.op == "get_attr" else repr(n.target)
     return n.op, target, plain(tuple(args)), plain(kwargs)
 
 

@@ -201,8 +201,8 @@ class _Importer:
         try:
             training = trace(_BlockTracer(self.blocks.seen.inlined), self.module, self.fixed).graph
         except Exception as err:
-            where = self.path or type(self.module).__name__
-            raise ImportProblem([f"torch.fx cannot trace {where} while training: {first_line(err)}"]) from None
+            here = self.path or type(self.module).__name__
+            raise ImportProblem([f"torch.fx cannot trace {here} while training: {first_line(err)}"]) from None
         finally:
             self.module.eval()
         training.eliminate_dead_code()
@@ -401,7 +401,9 @@ class _Importer:
                  "an Embedding with max_norm, scale_grad_by_freq or sparse and tied weights")
         tensors = [a for a in n.args if isinstance(a, fx.Node)]
         need(len(tensors) == 1 and not n.kwargs, f"{len(tensors)} tensor inputs")
-        weights = [module.weight] + ([module.bias] if type_name == "Linear" and module.bias is not None else [])
+        weights: list[torch.Tensor] = [module.weight]  # type: ignore[list-item]
+        if type_name == "Linear" and module.bias is not None:
+            weights.append(module.bias)  # type: ignore[arg-type]
         args: list[Any] = [{"tensor": i} for i in range(1 + len(weights))]
         if type_name == "Linear" and module.bias is None:
             args.append(None)
