@@ -27,7 +27,7 @@ FAMILIES = {
     "efficientnet_b0": ({}, 32, {"BatchNorm2d", "SiLU"}),
     "convnext_atto": ({}, 32, {"Conv2d"}),
     "vit_tiny_patch16_224": ({"img_size": 32, "patch_size": 8, "depth": 2, "drop_path_rate": 0.1}, 32,
-                             {"StochasticDepth", "LayerNorm", "Parameter"}),
+                             {"StochasticDepth", "Linear", "Parameter"}),
 }
 
 
