@@ -56,8 +56,9 @@ def command_line(argv: list[str]) -> int:
                                           "file's Python code is run to build the model: import only files you "
                                           "trust.")
     p_import.add_argument("source", help="torchvision:NAME, timm:NAME, transformers:NAME (a tiny configuration: "
-                                         "bert, gpt2, llama, vit ...; timm and transformers need the zoo extra) or "
-                                         "path/to/file.py:Class (built with no arguments; the file's code is run)")
+                                         "bert, gpt2, llama, vit ...; timm and transformers need the zoo extra), "
+                                         "path/to/file.py:Class (built with no arguments; the file's code is run) or "
+                                         "path/to/model.onnx (needs the onnx extra)")
     p_import.add_argument("out", help="the .loom file to write; the weights go beside it as .safetensors")
     p_import.add_argument("--input-shape", help="one input's shape without the batch axis, e.g. 3,32,32")
     p_import.add_argument("--pretrained", action="store_true",

@@ -1,128 +1,256 @@
-"""Importing every torchvision classification model: which import exactly, and how fast.
+"""Importing the model zoo a practitioner brings: which models import, whether each is the same
+model in evaluation AND in training, and how fast.
 
-    python -m bench.import_zoo [--all] [--only NAME,NAME]
-    python -m bench.import_zoo --set transformers [--only NAME,NAME] [--tracer auto|fx|export|both]
+    python -m bench.import_zoo [--sets torchvision,video,timm,onnx,transformers] [--only NAME,NAME] [--all]
 
-For each model (random weights, evaluation mode, one 3x224x224 image; 299 for Inception v3):
-the graph's top-level nodes, its parameters against the model's own count, the import time
-against torch.fx's own symbolic trace of the model in the same process, and "exact" or the
-first reason it failed. Exact means: the same parameter count, outputs equal within 1e-4 of
-the model's, and the same outputs again after the graph and its weights are saved and loaded.
-Modules that the evaluating forward never runs (GoogLeNet's auxiliary classifiers) are not part
-of the traced graph: they are named, and their parameters not counted.
-The six largest models (by torchvision's own parameter counts) are left out unless --all.
-The transformers set (tiny configurations, exact in evaluation and in training, both tracers)
-is ``bench.import_zoo_transformers``.
+Sets: ``torchvision`` (every classification model but the six largest unless --all, 64x64 where
+the model takes it), ``video`` (torchvision segmentation and video models), ``timm`` (at least
+60 models across families, random weights, ``pretrained=False``; needs the ``zoo`` extra),
+``onnx`` (torchvision models written by ``torch.onnx.export`` and imported from the file; needs
+the ``onnx`` extra), ``transformers`` (tiny Hugging Face configurations through both tracers,
+``bench.import_zoo_transformers``; needs the ``zoo`` extra). Each set is a function in ``SETS``;
+another set is one more entry there.
+
+For each model: whether it imported (else the first reason given), then, measured here and not
+taken from the importer, whether the graph saved and loaded gives the model's outputs in
+evaluation ("eval") and trains the same ("train": one training step's outputs, buffers and
+gradients, ``engine.interop.fidelity``), the import time and its ratio to torch.fx's own
+``symbolic_trace`` of the same model in the same process, and the graph's top-level nodes and
+block definitions. Weights are random and nudged apart so that tensors pair up by value.
+A summary line per set counts each column and gives the median ratio.
 """
 
 from __future__ import annotations
 
 import argparse
+import atexit
 import gc
+import shutil
+import statistics
 import tempfile
 import time
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from torch import fx
+from torch import fx, nn
 
 TOLERANCE = 1e-4
 LARGEST_LEFT_OUT = 6
+Case = tuple[str, Callable[[], tuple[nn.Module, tuple]]]      # name, () -> (model, example inputs)
 
 
-def zoo(include_all: bool) -> list[str]:
+def _image(side: int, channels: int = 3) -> tuple:
+    return (torch.randn(1, channels, side, side),)
+
+
+# ---------------------------------------------------------------------- sets
+def torchvision_set(include_all: bool) -> Iterator[Case]:
     from torchvision import models
     names = models.list_models(module=models)
-    if include_all:
-        return names
-    size = {n: models.get_model_weights(n).DEFAULT.meta["num_params"] for n in names}
-    largest = set(sorted(names, key=size.__getitem__)[-LARGEST_LEFT_OUT:])
-    return [n for n in names if n not in largest]
+    if not include_all:
+        size = {n: models.get_model_weights(n).DEFAULT.meta["num_params"] for n in names}
+        largest = set(sorted(names, key=size.__getitem__)[-LARGEST_LEFT_OUT:])
+        names = [n for n in names if n not in largest]
+    fixed = {"inception_v3": 96, "googlenet": 64}       # the smallest each takes; ViTs and MaxViT need 224
+    for name in names:
+        side = fixed.get(name, 224 if name.startswith(("vit_", "maxvit")) else 64)
+        yield name, lambda name=name, side=side: (models.get_model(name, weights=None), _image(side))
 
 
-def try_model(name: str) -> tuple[str, int, int, float, float]:
-    """(verdict, nodes, parameters, import seconds, trace seconds)."""
-    from safetensors.torch import load_file, save_file
+def video_set(include_all: bool) -> Iterator[Case]:
     from torchvision import models
+    from torchvision.models import segmentation, video
+    for name in ("fcn_resnet50", "deeplabv3_mobilenet_v3_large", "lraspp_mobilenet_v3_large", "deeplabv3_resnet50"):
+        yield name, lambda name=name: (segmentation.__dict__[name](weights=None, weights_backbone=None, num_classes=5),
+                                       _image(64))
+    # S3D's last pool is 2x7x7, so it takes clips of 224x224 only: too slow here, left out
+    for name in ("r3d_18", "mc3_18", "r2plus1d_18"):
+        yield name, lambda name=name: (video.__dict__[name](weights=None), (torch.randn(1, 3, 4, 32, 32),))
+    del models
+
+
+# Families of timm: ResNets and their kin, EfficientNets and MobileNets, other CNNs, then
+# vision transformers and hybrids (these at their own input size).
+TIMM_CNNS = [
+    "resnet18", "resnet18d", "resnet26t", "resnext26ts", "seresnet18", "ecaresnet26t", "skresnet18", "resnest14d",
+    "res2net50_14w_8s", "regnetx_002", "regnety_002", "regnetz_b16", "gernet_s", "resnetv2_50", "nf_resnet26",
+    "efficientnet_b0", "efficientnet_lite0", "tf_efficientnet_b0", "efficientnetv2_rw_t", "mixnet_s", "mnasnet_100",
+    "spnasnet_100", "mobilenetv2_050", "mobilenetv3_small_050", "mobilenetv3_large_075", "mobilenetv4_conv_small",
+    "lcnet_050", "fbnetc_100", "tinynet_e", "ghostnet_050", "ghostnetv2_100", "repghostnet_050", "hardcorenas_a",
+    "rexnet_100", "densenet121", "dpn68", "inception_v3", "xception41", "vgg11", "vgg11_bn", "repvgg_a0", "dla34",
+    "hrnet_w18_small", "cspresnet50", "cspdarknet53", "darknet17", "selecsls42b", "ese_vovnet19b_dw", "hgnetv2_b0",
+    "convnext_atto", "convnextv2_atto", "poolformer_s12", "poolformerv2_s12", "edgenext_xx_small", "fastvit_t8",
+    "starnet_s1", "inception_next_atto", "mobilevit_xxs", "mobilevitv2_050", "efficientformer_l1", "levit_128s",
+]
+TIMM_TRANSFORMERS = [
+    "vit_tiny_patch16_224", "deit_tiny_patch16_224", "deit_tiny_distilled_patch16_224", "eva02_tiny_patch14_224",
+    "cait_xxs24_224", "xcit_nano_12_p16_224", "pit_ti_224", "maxvit_nano_rw_256", "coatnet_nano_rw_224",
+    "crossvit_tiny_240", "pvt_v2_b0", "efficientvit_b0", "tiny_vit_5m_224", "swin_tiny_patch4_window7_224",
+    "beit_base_patch16_224", "twins_svt_small",
+]
+
+
+def timm_set(include_all: bool) -> Iterator[Case]:
+    import timm
+    for name in TIMM_CNNS + TIMM_TRANSFORMERS:
+        def make(name=name):
+            model = timm.create_model(name, pretrained=False)
+            side = 64 if name in TIMM_CNNS and name not in ("inception_v3", "levit_128s", "efficientformer_l1") \
+                else model.pretrained_cfg["input_size"][-1]
+            return model, _image(side)
+        yield name, make
+
+
+def onnx_set(include_all: bool) -> Iterator[Case]:
+    """torchvision models written to ONNX files here, then imported from the file."""
+    from torchvision import models
+    folder = Path(tempfile.mkdtemp(prefix="netloom-onnx-zoo-"))
+    atexit.register(shutil.rmtree, folder, True)        # the files written for the run go with it
+    for name in ("resnet18", "mobilenet_v3_small", "squeezenet1_1", "shufflenet_v2_x0_5", "efficientnet_b0"):
+        def make(name=name):
+            from engine.interop import load_source_module
+            path = folder / f"{name}.onnx"
+            model = models.get_model(name, weights=None).eval()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                torch.onnx.export(model, (torch.randn(1, 3, 64, 64),), str(path), dynamo=False)
+            module, example = load_source_module(str(path), [3, 64, 64])
+            return module, (example,)
+        yield f"{name}.onnx", make
+
+
+# The transformers set (tiny configurations, imported through torch.export) goes here as one
+# more entry: "transformers": transformers_set.
+SETS: dict[str, Callable[[bool], Iterator[Case]]] = {
+    "torchvision": torchvision_set, "video": video_set, "timm": timm_set, "onnx": onnx_set,
+}
+
+
+# ---------------------------------------------------------------------- one model
+@dataclass
+class Row:
+    name: str
+    result: str = ""
+    imported: bool = False
+    exact_eval: bool = False
+    exact_train: bool = False
+    import_s: float = 0.0
+    trace_s: float | None = None
+    nodes: int = 0
+    blocks: int = 0
+
+    @property
+    def ratio(self) -> float | None:
+        return self.import_s / self.trace_s if self.imported and self.trace_s else None
+
+
+def nudge_apart(model: nn.Module) -> None:
+    """Random weights made distinct (LayerNorm's start as all ones), so that the graph's tensors
+    pair with the model's by value; running variances stay positive."""
+    generator = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        for _, tensor in list(model.named_parameters()) + list(model.named_buffers()):
+            if tensor.is_floating_point() and tensor.numel():
+                noise = torch.rand(tensor.shape, generator=generator, dtype=tensor.dtype)
+                tensor.mul_(1 + 1e-3 * noise).add_(1e-3 * noise)
+
+
+def try_model(name: str, make: Callable[[], tuple[nn.Module, tuple]]) -> Row:
+    from safetensors.torch import load_file, save_file
 
     from engine import compile_graph, import_module
-    from engine.interop.importer import ImportProblem
+    from engine.interop.fidelity import eval_differences, training_differences
     from graphs import load_graph, save_graph
 
+    row = Row(name)
     torch.manual_seed(0)
-    model = models.get_model(name, weights=None).eval()
-    side = 299 if name == "inception_v3" else 224
-    x = torch.randn(1, 3, side, side)
-    parameters, unused = used_parameters(model, x)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model, inputs = make()
+    except Exception as err:        # the model itself cannot be made here
+        row.result = f"not made: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"[:160]
+        return row
+    model.eval()
+    nudge_apart(model)
     start = time.perf_counter()
     try:
         fx.symbolic_trace(model)
-    except Exception:   # the baseline itself fails: the import will say why
+        row.trace_s = time.perf_counter() - start
+    except Exception:   # fx itself fails: no ratio
         pass
-    trace_s = time.perf_counter() - start
     start = time.perf_counter()
     try:
-        graph, state = import_module(model, x, tolerance=TOLERANCE)
-    except ImportProblem as problem:
-        return problem.problems[0], 0, parameters, time.perf_counter() - start, trace_s
-    import_s = time.perf_counter() - start
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            graph, state = import_module(model, inputs, tolerance=TOLERANCE)
+    except Exception as problem:
+        lines = getattr(problem, "problems", None) or [str(problem)]
+        row.result = lines[0][:200]
+        return row
+    row.import_s = time.perf_counter() - start
+    row.imported = True
+    row.nodes, row.blocks = len(graph.nodes), len(graph.blocks)
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / f"{name}.loom"
+        path = Path(folder) / "model.loom"
         save_graph(graph, path)
         save_file({k: v.contiguous() for k, v in state.items()}, str(path.with_suffix(".safetensors")))
         loaded = compile_graph(load_graph(path)).eval()
         loaded.load_state_dict(load_file(str(path.with_suffix(".safetensors"))))
-    imported = sum(p.numel() for p in loaded.parameters())
-    if imported != parameters:
-        return f"{imported:,} parameters, not {parameters:,}", len(graph.nodes), parameters, import_s, trace_s
-    with torch.no_grad():
-        expected, got = model(x), loaded(x)
-    difference = float((expected - got).abs().max())
-    if difference > TOLERANCE * max(1.0, float(expected.abs().max())):
-        return f"after save and load the outputs differ by {difference:g}", len(graph.nodes), parameters, \
-            import_s, trace_s
-    if unused:
-        return f"exact; {', '.join(unused)} never run when evaluating, left out", len(graph.nodes), parameters, \
-            import_s, trace_s
-    return "exact", len(graph.nodes), parameters, import_s, trace_s
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        eval_problems = eval_differences(model, loaded, inputs, TOLERANCE)
+        train_problems = training_differences(model, loaded, inputs, tolerance=TOLERANCE)
+    row.exact_eval, row.exact_train = not eval_problems, not train_problems
+    row.result = "exact in both modes" if not eval_problems + train_problems else (eval_problems + train_problems)[0]
+    return row
 
 
-def used_parameters(model: torch.nn.Module, x: torch.Tensor) -> tuple[int, list[str]]:
-    """The parameters the evaluating forward uses, and the top modules it never runs (the
-    auxiliary classifiers of GoogLeNet and Inception v3 run only while training)."""
-    ran: set[str] = set()
-    hooks = [m.register_forward_pre_hook(lambda m, a, name=name: ran.add(name)) for name, m in model.named_modules()]
-    with torch.no_grad():
-        model(x)
-    for hook in hooks:
-        hook.remove()
-    # a container (nn.ModuleList) is never called itself: it ran if anything in it did
-    unused = [name for name, _ in model.named_children() if not any(r == name or r.startswith(name + ".") for r in ran)]
-    left_out = {id(p) for name in unused for p in model.get_submodule(name).parameters()}
-    return sum(p.numel() for p in model.parameters() if id(p) not in left_out), unused
+def summary(set_name: str, rows: list[Row]) -> str:
+    ratios = [r.ratio for r in rows if r.ratio is not None]
+    median = f"median {statistics.median(ratios):.1f}x fx trace (max {max(ratios):.1f}x)" if ratios else "no ratios"
+    return (f"{set_name}: {len(rows)} tried, {sum(r.imported for r in rows)} imported, "
+            f"{sum(r.exact_eval for r in rows)} exact in eval, {sum(r.exact_train for r in rows)} exact in train, "
+            f"{sum(r.exact_eval and not r.exact_train for r in rows)} silently different in training; {median}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--set", default="torchvision", choices=("torchvision", "transformers"))
-    parser.add_argument("--all", action="store_true", help="include the six largest models")
+    parser.add_argument("--sets", default="torchvision,video,timm,onnx",
+                        help="comma-separated: " + ",".join([*SETS, "transformers"]))
+    parser.add_argument("--all", action="store_true", help="include the six largest torchvision models")
     parser.add_argument("--only", help="comma-separated model names")
-    args, rest = parser.parse_known_args()
-    if args.set == "transformers":
-        from bench import import_zoo_transformers
-        return import_zoo_transformers.main(rest + (["--only", args.only] if args.only else []))
-    if rest:
-        parser.error(f"unrecognized arguments: {' '.join(rest)}")
-    names = args.only.split(",") if args.only else zoo(args.all)
-    exact = 0
-    print(f"{'model':22} {'nodes':>6} {'parameters':>13} {'import':>8} {'x trace':>8}  result")
-    for name in names:
-        verdict, nodes, parameters, import_s, trace_s = try_model(name)
-        exact += verdict.startswith("exact")
-        ratio = f"{import_s / trace_s:7.1f}x" if trace_s > 0 else "       -"
-        print(f"{name:22} {nodes:6} {parameters:13,} {import_s:7.2f}s {ratio}  {verdict}", flush=True)
-        gc.collect()
-    print(f"{exact}/{len(names)} import exactly")
+    args = parser.parse_args()
+    only = set(args.only.split(",")) if args.only else None
+    summaries = []
+    for set_name in args.sets.split(","):
+        if set_name == "transformers":      # its own table: both tracers, token inputs
+            from bench import import_zoo_transformers
+            import_zoo_transformers.main(["--tracer", "both"] + (["--only", args.only] if args.only else []))
+            continue
+        try:
+            cases = [c for c in SETS[set_name](args.all) if only is None or c[0] in only]
+        except ImportError as missing:
+            summaries.append(f"{set_name}: skipped ({missing}; install the extra it needs)")
+            print(summaries[-1], flush=True)
+            continue
+        print(f"\n[{set_name}]\n{'model':34} {'eval':>5} {'train':>5} {'import':>8} {'x trace':>8} {'nodes':>6} "
+              f"{'blocks':>6}  result", flush=True)
+        rows = []
+        for name, make in cases:
+            row = try_model(name, make)
+            rows.append(row)
+            ratio = f"{row.ratio:7.1f}x" if row.ratio is not None else "       -"
+            yes = {True: "yes", False: "no"}
+            print(f"{name:34} {yes[row.exact_eval] if row.imported else '-':>5} "
+                  f"{yes[row.exact_train] if row.imported else '-':>5} {row.import_s:7.2f}s {ratio} {row.nodes:6} "
+                  f"{row.blocks:6}  {row.result}", flush=True)
+            gc.collect()
+        summaries.append(summary(set_name, rows))
+    print("\n" + "\n".join(summaries))
 
 
 if __name__ == "__main__":

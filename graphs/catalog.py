@@ -18,6 +18,7 @@ from .specs import ARGS, BOOL, CHOICE, FLOAT, INT, INTS, KWARGS, OPERATION, SHAP
 IMAGE = "channels x height x width"
 SIGNAL = "channels x length"
 SEQUENCE = "sequence length x features"
+VOLUME = "channels x depth (or frames) x height x width"
 
 
 def _p(name, kind, default, doc="", **kw) -> ParamSpec:
@@ -104,6 +105,14 @@ _SPECS = [
     LayerSpec("ConvTranspose2d", "Convolution", "Transposed 2-D convolution (learned upsampling)",
               _conv(2, transposed=True), input_ranks=(3,), input_words=IMAGE,
               key_params=("out_channels", "kernel_size", "stride")),
+    LayerSpec("Conv3d", "Convolution", "3-D convolution over a volume or a video", _conv(3),
+              input_ranks=(4,), input_words=VOLUME, key_params=("out_channels", "kernel_size", "stride")),
+    LayerSpec("ConvTranspose1d", "Convolution", "Transposed 1-D convolution (learned upsampling of a signal)",
+              _conv(1, transposed=True), input_ranks=(2,), input_words=SIGNAL,
+              key_params=("out_channels", "kernel_size", "stride")),
+    LayerSpec("ConvTranspose3d", "Convolution", "Transposed 3-D convolution (learned upsampling of a volume)",
+              _conv(3, transposed=True), input_ranks=(4,), input_words=VOLUME,
+              key_params=("out_channels", "kernel_size", "stride")),
     # --- pooling
     LayerSpec("MaxPool1d", "Pooling", "Maximum over sliding windows of a signal", _pool(1),
               input_ranks=(2,), input_words=SIGNAL, key_params=("kernel_size",)),
@@ -114,6 +123,16 @@ _SPECS = [
     LayerSpec("AdaptiveAvgPool2d", "Pooling", "Average pooling to a fixed output size",
               (_p("output_size", INTS, 1, "Output height and width", minimum=1, maximum=4096, length=2),),
               input_ranks=(3,), input_words=IMAGE, key_params=("output_size",)),
+    LayerSpec("MaxPool3d", "Pooling", "Maximum over sliding windows of a volume", _pool(3),
+              input_ranks=(4,), input_words=VOLUME, key_params=("kernel_size",)),
+    LayerSpec("AvgPool3d", "Pooling", "Average over sliding windows of a volume", _pool(3, average=True),
+              input_ranks=(4,), input_words=VOLUME, key_params=("kernel_size",)),
+    LayerSpec("AdaptiveAvgPool1d", "Pooling", "Average pooling of a signal to a fixed length",
+              (_p("output_size", INTS, 1, "Output length", minimum=1, maximum=1 << 20, length=1),),
+              input_ranks=(2,), input_words=SIGNAL, key_params=("output_size",)),
+    LayerSpec("AdaptiveAvgPool3d", "Pooling", "Average pooling of a volume to a fixed output size",
+              (_p("output_size", INTS, 1, "Output depth, height and width", minimum=1, maximum=4096, length=3),),
+              input_ranks=(4,), input_words=VOLUME, key_params=("output_size",)),
     # --- normalisation
     LayerSpec("BatchNorm1d", "Normalization", "Batch normalisation of features or signals",
               (_NORM_EPS, _p("momentum", FLOAT, 0.1, "Running statistics update rate", minimum=0.0, maximum=1.0),
@@ -123,6 +142,10 @@ _SPECS = [
               (_NORM_EPS, _p("momentum", FLOAT, 0.1, "Running statistics update rate", minimum=0.0, maximum=1.0),
                _p("affine", BOOL, True, "Learn scale and shift")),
               input_ranks=(3,), input_words=IMAGE),
+    LayerSpec("BatchNorm3d", "Normalization", "Batch normalisation of volume or video channels",
+              (_NORM_EPS, _p("momentum", FLOAT, 0.1, "Running statistics update rate", minimum=0.0, maximum=1.0),
+               _p("affine", BOOL, True, "Learn scale and shift")),
+              input_ranks=(4,), input_words=VOLUME),
     LayerSpec("LayerNorm", "Normalization", "Normalises each sample over its last axis",
               (_NORM_EPS, _p("elementwise_affine", BOOL, True, "Learn scale and shift"))),
     LayerSpec("GroupNorm", "Normalization", "Normalises groups of channels",

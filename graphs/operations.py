@@ -56,6 +56,7 @@ _group("Arithmetic", {
     "erf": "error function",
     "sign": "-1, 0 or 1",
     "lerp": "linear interpolation between two tensors",
+    "addcmul": "a + value * b * c, element-wise",
     "eq": "a == b (true or false per element)",
     "ne": "a != b",
     "lt": "a < b",
@@ -72,6 +73,8 @@ _group("Shape", {
     "getitem": "x[index]: literal slices, numbers, ... and None",
     "view": "a new shape over the same values",
     "reshape": "a new shape (copies if it must)",
+    "reshape_as": "the shape of another tensor",
+    "view_as": "the shape of another tensor, over the same values",
     "permute": "reorders axes",
     "transpose": "swaps two axes",
     "movedim": "moves an axis to a new place",
@@ -102,6 +105,12 @@ _group("Shape", {
     "pixel_unshuffle": "moves space into channels",
     "channel_shuffle": "interleaves channel groups (ShuffleNet)",
     "type_as": "converts to another tensor's type",
+    "zeros_like": "zeros of the same shape",
+    "ones_like": "ones of the same shape",
+    "new_zeros": "zeros of a given shape, of the tensor's type",
+    "new_ones": "ones of a given shape, of the tensor's type",
+    "randn_like": "normal noise of the same shape (random while training and evaluating)",
+    "rand_like": "uniform noise in [0, 1) of the same shape",
     "float": "converts to float32",
     "long": "converts to int64 (token ids, indices)",
     "int": "converts to int32",
@@ -143,6 +152,7 @@ _group("Layer", {
     "linear": "x W^T + b, with the weights on input wires",
     "conv1d": "1-D convolution, with the weights on input wires",
     "conv2d": "2-D convolution, with the weights on input wires",
+    "conv3d": "3-D convolution, with the weights on input wires",
     "layer_norm": "normalises over the last axes",
     "group_norm": "normalises groups of channels",
     "batch_norm": "normalises with given running statistics",
@@ -159,6 +169,9 @@ _group("Layer", {
     "avg_pool2d": "average over sliding windows of an image",
     "max_pool1d": "maximum over sliding windows of a signal",
     "max_pool2d": "maximum over sliding windows of an image",
+    "avg_pool3d": "average over sliding windows of a volume",
+    "max_pool3d": "maximum over sliding windows of a volume",
+    "adaptive_avg_pool3d": "average pooling of a volume to a fixed size",
 })
 
 TAGS = ("tensor", "batch", "slice", "ellipsis")
@@ -171,7 +184,7 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,39}")
 
 PALETTE_PREFIX = "Function:"       # a palette entry that places a Function node calling this operation
 _BINARY = {"add", "sub", "mul", "truediv", "floordiv", "pow", "matmul", "bmm", "maximum", "minimum", "eq", "ne",
-           "lt", "le", "gt", "ge", "expand_as", "type_as", "bitwise_and", "bitwise_or"}
+           "lt", "le", "gt", "ge", "expand_as", "type_as", "bitwise_and", "bitwise_or", "reshape_as", "view_as"}
 _EXAMPLE_ARGS: dict[str, list] = {
     "getitem": [{"tensor": 0}, [{"slice": [None, None, None]}, 0]], "view": [{"tensor": 0}, {"batch": 1}, -1],
     "reshape": [{"tensor": 0}, {"batch": 1}, -1], "permute": [{"tensor": 0}, [0, 2, 1]],
@@ -199,6 +212,9 @@ _EXAMPLE_ARGS: dict[str, list] = {
     "conv1d": [{"tensor": 0}, {"tensor": 1}],
     "conv2d": [{"tensor": 0}, {"tensor": 1}], "embedding": [{"tensor": 0}, {"tensor": 1}],
     "group_norm": [{"tensor": 0}, 1], "batch_norm": [{"tensor": 0}, {"tensor": 1}, {"tensor": 2}],
+    "addcmul": [{"tensor": 0}, {"tensor": 1}, {"tensor": 2}], "new_zeros": [{"tensor": 0}, [{"batch": 1}, 4]],
+    "new_ones": [{"tensor": 0}, [{"batch": 1}, 4]], "conv3d": [{"tensor": 0}, {"tensor": 1}],
+    "avg_pool3d": [{"tensor": 0}, 2], "max_pool3d": [{"tensor": 0}, 2], "adaptive_avg_pool3d": [{"tensor": 0}, 1],
 }
 
 

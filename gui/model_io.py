@@ -52,9 +52,9 @@ class ModelIO(QObject):
             w.say("An import is already running")
             return False
         if spec is None:
-            spec = w.ask_text("Import PyTorch model", "torchvision:NAME, or path/to/file.py:Class\n(a Python file's "
-                              "code is run to build the model: import only files you trust; it runs in a separate "
-                              "process)", "torchvision:resnet18")
+            spec = w.ask_text("Import PyTorch model", "torchvision:NAME, timm:NAME, transformers:NAME, "
+                              "path/to/file.py:Class or path/to/model.onnx\n(a Python file's code is run to build the "
+                              "model: import only files you trust; it runs in a separate process)", "torchvision:resnet18")
             if not spec:
                 return False
         if not files.maybe_save(self.ctx):

@@ -1,5 +1,6 @@
 """``python main.py import`` and ``export`` as a person uses them."""
 
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -93,9 +94,62 @@ def test_import_and_export_problems_are_clear(tmp_path):
     assert "cannot import this module exactly" in result.stderr and "torch.special_i0" in result.stderr
     assert not (tmp_path / "bad.loom").exists()
     onnx = run("import", "model.onnx", "x.loom", cwd=tmp_path)
-    assert onnx.returncode == 1 and "NetLoom cannot import ONNX files" in onnx.stderr
+    installed = importlib.util.find_spec("onnx2torch") is not None
+    assert onnx.returncode == 1
+    assert ("model.onnx: no such file" if installed else "needs the onnx extra: pip install 'netloom[onnx]'") in onnx.stderr
     assert "torchvision has no model 'resnet1000'" in run("import", "torchvision:resnet1000", "x.loom", cwd=tmp_path).stderr
     assert "give the shape of one input with --input-shape" in run("import", "bad.py:Net", "x.loom", cwd=tmp_path).stderr
     lenet = str(ROOT / "resources" / "examples" / "lenet_digits.loom")
     result = run("export", lenet, "--to", "py", "x.py", "--weights", "missing.safetensors", cwd=tmp_path)
     assert result.returncode == 1 and "missing.safetensors: no such file" in result.stderr
+
+
+MODELS = """
+import torch
+from torch import nn
+
+
+class Broken(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+
+    def forward(self, x):
+        return self.fc(x)[:, :, None] @ torch.ones(3, 3)
+
+
+class Branches(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+
+    def forward(self, x):
+        return self.fc(x) if x.sum() > 0 else x
+
+
+class IdentityAdd(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.res_scale1 = nn.Identity()
+        self.norm1 = nn.LayerNorm(4)
+        self.mix = nn.Linear(4, 4)
+        self.norm2 = nn.LayerNorm(4)
+
+    def forward(self, x):
+        x = self.res_scale1(x) + self.mix(self.norm1(x))
+        return self.norm2(x)
+"""
+
+
+def test_import_never_prints_a_traceback(tmp_path):
+    (tmp_path / "models.py").write_text(MODELS)
+    broken = run("import", "models.py:Broken", "a.loom", "--input-shape", "4", cwd=tmp_path)
+    assert broken.returncode == 1 and "Traceback" not in broken.stderr
+    assert "Broken fails on the example inputs once traced: mat1 and mat2 shapes cannot be multiplied" in broken.stderr
+    branches = run("import", "models.py:Branches", "b.loom", "--input-shape", "4", cwd=tmp_path)
+    assert branches.returncode == 1 and "Traceback" not in branches.stderr
+    assert "torch.fx cannot trace Branches" in branches.stderr
+    added = run("import", "models.py:IdentityAdd", "c.loom", "--input-shape", "5,4", cwd=tmp_path)
+    assert added.returncode == 0, added.stderr
+    assert added.stdout.startswith("imported models.py:IdentityAdd: ")
+    assert check(load_graph(tmp_path / "c.loom")).ok

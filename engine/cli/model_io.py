@@ -20,6 +20,7 @@ from ..interop import (
     start_entry,
 )
 from ..training.checkpoint import CheckpointError, is_checkpoint, load_weights
+from ..words import first_line
 
 
 def run_import(spec: str, out: str, input_shape: list[int] | None, err: TextIO, pretrained: bool = False,
@@ -32,6 +33,10 @@ def run_import(spec: str, out: str, input_shape: list[int] | None, err: TextIO, 
         imported = import_source(spec, input_shape, pretrained, allow_download, tracer)
     except (ValueError, ImportProblem) as problem:     # WeightsError is a ValueError: one line each
         print(f"error: {problem}", file=err)
+        return 1
+    except Exception as problem:        # the model's own code failed: one line, no traceback
+        print(f"error: the model's code failed while importing {spec}: {type(problem).__name__}: {first_line(problem)}",
+              file=err)
         return 1
     graph, state, start = imported.graph, imported.state, imported.pretrained
     out_path = Path(out)

@@ -301,10 +301,12 @@ class _Leaves(nn.Module):
 
 
 def verify(module: nn.Module, graph: Graph, state: dict[str, torch.Tensor], inputs: tuple, tolerance: float) -> None:
-    """The exactness check every import passes before it is returned: the graph, compiled with
-    its weights, against the module on the examples (ImportProblem says how they differ)."""
+    """The exactness check every import passes before it is returned, the fx importer's own: the
+    graph, compiled with its weights, evaluates and trains as the module does (``fidelity``;
+    ImportProblem says how they differ). Tensors are paired by value: this tracer keeps no record
+    of where each came from."""
     with mode(module, training=False):
-        _verify(_Leaves(module), graph, state, inputs, tolerance)
+        _verify(_Leaves(module), graph, state, {}, inputs, tolerance)
 
 
 def import_with_export(module: nn.Module, example_inputs, check_outputs: bool = True,

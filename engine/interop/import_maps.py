@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 import torch
@@ -42,7 +43,7 @@ def _conv(m) -> dict:
     padding = (0 if m.padding == "valid" else m.padding) if isinstance(m.padding, str) else ints(m.padding)
     params = {"out_channels": m.out_channels, "kernel_size": ints(m.kernel_size), "stride": ints(m.stride),
               "padding": padding, "dilation": ints(m.dilation), "groups": m.groups, "bias": m.bias is not None}
-    if isinstance(m, nn.ConvTranspose2d):
+    if isinstance(m, nn.modules.conv._ConvTransposeNd):
         params["output_padding"] = ints(m.output_padding)
     return params
 
@@ -53,12 +54,12 @@ def _pool(m) -> dict:
     need(getattr(m, "divisor_override", None) is None, "divisor_override")
     params = {"kernel_size": ints(m.kernel_size), "stride": ints(m.stride) if m.stride is not None else None,
               "padding": ints(m.padding), "ceil_mode": bool(m.ceil_mode)}
-    if isinstance(m, nn.AvgPool2d):
+    if isinstance(m, (nn.AvgPool2d, nn.AvgPool3d)):
         params["count_include_pad"] = bool(m.count_include_pad)
     return params
 
 
-def _norm(m) -> dict:
+def norm(m) -> dict:
     need(m.momentum is not None, "momentum=None (cumulative averages)")
     need(m.track_running_stats, "track_running_stats=False")
     return {"eps": m.eps, "momentum": m.momentum, "affine": m.affine}
@@ -90,6 +91,12 @@ def _encoder(m) -> dict:
             "activation": name, "norm_first": m.norm_first}
 
 
+def _adaptive(m, dims: int) -> dict:
+    size = m.output_size if isinstance(m.output_size, (tuple, list)) else (m.output_size,) * dims
+    need(all(isinstance(s, int) for s in size), "an output size of None (keep that axis)")
+    return {"output_size": ints(size)}
+
+
 def _upsample(m) -> dict:
     need(m.size is None and isinstance(m.scale_factor, (int, float)), "a size or per-axis scale factors")
     need(m.mode in ("nearest", "bilinear") and not m.align_corners, f"mode {m.mode!r}")
@@ -100,9 +107,12 @@ MODULES: dict[type, tuple[str, Callable[[nn.Module], dict]]] = {
     nn.Linear: ("Linear", lambda m: {"out_features": m.out_features, "bias": m.bias is not None}),
     nn.Conv1d: ("Conv1d", _conv), nn.Conv2d: ("Conv2d", _conv), nn.ConvTranspose2d: ("ConvTranspose2d", _conv),
     nn.MaxPool1d: ("MaxPool1d", _pool), nn.MaxPool2d: ("MaxPool2d", _pool), nn.AvgPool2d: ("AvgPool2d", _pool),
-    nn.AdaptiveAvgPool2d: ("AdaptiveAvgPool2d", lambda m: {"output_size": ints(
-        m.output_size if not isinstance(m.output_size, int) else (m.output_size,) * 2)}),
-    nn.BatchNorm1d: ("BatchNorm1d", _norm), nn.BatchNorm2d: ("BatchNorm2d", _norm),
+    nn.AdaptiveAvgPool2d: ("AdaptiveAvgPool2d", lambda m: _adaptive(m, 2)),
+    nn.Conv3d: ("Conv3d", _conv), nn.ConvTranspose1d: ("ConvTranspose1d", _conv),
+    nn.ConvTranspose3d: ("ConvTranspose3d", _conv), nn.MaxPool3d: ("MaxPool3d", _pool), nn.AvgPool3d: ("AvgPool3d", _pool),
+    nn.AdaptiveAvgPool1d: ("AdaptiveAvgPool1d", lambda m: _adaptive(m, 1)),
+    nn.AdaptiveAvgPool3d: ("AdaptiveAvgPool3d", lambda m: _adaptive(m, 3)),
+    nn.BatchNorm1d: ("BatchNorm1d", norm), nn.BatchNorm2d: ("BatchNorm2d", norm), nn.BatchNorm3d: ("BatchNorm3d", norm),
     nn.LayerNorm: ("LayerNorm", _layer_norm),
     nn.GroupNorm: ("GroupNorm", lambda m: {"num_groups": m.num_groups, "eps": m.eps, "affine": m.affine}),
     nn.LocalResponseNorm: ("LocalResponseNorm", lambda m: {"size": m.size, "alpha": m.alpha, "beta": m.beta, "k": m.k}),
@@ -165,10 +175,51 @@ def arg(n: fx.Node, index: int, name: str, default: Any = None) -> Any:
     return n.kwargs.get(name, default)
 
 
+@cache
 def optional_modules() -> dict[type, tuple[str, Callable[[nn.Module], dict]]]:
-    """Layers of torchvision's that map to catalog layers, when torchvision is there."""
+    """Layers of torchvision's and timm's that map to catalog layers, where those are installed."""
+    found: dict[type, tuple[str, Callable[[nn.Module], dict]]] = {}
     try:
         from torchvision.ops import StochasticDepth
+        found[StochasticDepth] = ("StochasticDepth", lambda m: {"p": float(m.p), "mode": m.mode})  # type: ignore[arg-type]
     except ImportError:
-        return {}
-    return {StochasticDepth: ("StochasticDepth", lambda m: {"p": float(m.p), "mode": m.mode})}
+        pass
+    try:
+        from timm.layers import DropPath
+        found[DropPath] = ("StochasticDepth", _drop_path)
+    except ImportError:
+        pass
+    return found
+
+
+def _drop_path(m) -> dict:
+    need(m.scale_by_keep or m.drop_prob == 0.0, "scale_by_keep=False (StochasticDepth scales what it keeps)")
+    return {"p": float(m.drop_prob), "mode": "row"}
+
+
+@cache
+def norm_act_modules() -> tuple[type, ...]:
+    """timm's BatchNorm with its activation fused in (``BatchNormAct2d``: a BatchNorm2d subclass
+    whose ``drop`` and ``act`` run after it): imported as a BatchNorm2d, then its drop and act."""
+    try:
+        from timm.layers import BatchNormAct2d
+    except ImportError:
+        return ()
+    return (BatchNormAct2d,)
+
+
+def module_entry(module: nn.Module) -> tuple[str, Callable[[nn.Module], dict]] | None:
+    """The catalog layer a module maps to: its class's, or that of the torch layer it subclasses
+    without changing the forward (torchvision's ``Conv3DSimple`` is an ``nn.Conv3d``)."""
+    kind = type(module)
+    extra = optional_modules()
+    for base in kind.__mro__:
+        entry = MODULES.get(base) or extra.get(base)
+        if entry is not None:
+            return entry if base is kind or getattr(kind, "forward", None) is getattr(base, "forward", None) else None
+    return None
+
+
+def mapped(module: nn.Module) -> bool:
+    """Whether the importer maps this module to catalog layers itself (it is not traced into)."""
+    return module_entry(module) is not None or isinstance(module, norm_act_modules())

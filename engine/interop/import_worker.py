@@ -16,9 +16,11 @@ import torch
 
 from graphs import Graph, dumps_graph, loads_graph
 
+from ..compiling import compile_graph
 from ..words import first_line
 from .importer import ImportProblem, import_module
-from .model_sources import load_source_module
+from .model_sources import is_onnx, load_source_module
+from .onnx_import import onnxruntime_differences
 from .pretrained import Pretrained, apply_pretrained, pretrained_weights
 
 
@@ -50,6 +52,12 @@ def import_source(spec: str, shape: list[int] | None, pretrained: bool = False, 
     if start is not None:
         apply_pretrained(module, start)
     graph, state = import_module(module, example, tracer=tracer)
+    if is_onnx(spec):           # an ONNX file's graph must also give onnxruntime's outputs
+        compiled = compile_graph(graph)
+        compiled.load_state_dict(state)
+        problems = onnxruntime_differences(spec, compiled, example)
+        if problems:
+            raise ImportProblem(problems)
     return Imported(graph, state, sum(p.numel() for p in module.parameters()), start)
 
 

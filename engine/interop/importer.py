@@ -40,21 +40,26 @@ from graphs.edits import Connect, DefineBlock
 from graphs.layout import layout_edit
 
 from ..checking import check
-from ..compiling import compile_graph
+from ..compiling import compile_graph, module_attributes
 from ..words import first_line
+from .fidelity import verify_same_training
+from .import_calls import Call, bind, fixed, fixed_arguments, trace
 from .import_maps import (
     ACTIVATIONS,
     METHOD_ACTIVATIONS,
-    MODULES,
     VARARGS_METHODS,
     Downstream,
     Refuse,
     arg,
     ints,
+    mapped,
+    module_entry,
     need,
+    norm,
+    norm_act_modules,
     operation_of,
-    optional_modules,
 )
+from .import_modes import where_modes_differ
 from .import_values import Meta, NotLiteral, doubled, evaluate, holds_tensor
 
 
@@ -73,7 +78,7 @@ def _is_block(module: nn.Module) -> bool:
     """A module of a class of its own, made of layers or holding its own weights (ConvNeXt's
     LayerNorm2d): it becomes a block. Built-in torch layers are mapped one to one, and containers
     only group names."""
-    return (type(module) not in MODULES and not isinstance(module, _CONTAINERS)
+    return (not mapped(module) and not isinstance(module, _CONTAINERS)
             and not type(module).__module__.startswith("torch.nn")
             and (any(True for _ in module.children()) or any(True for _ in module.parameters(recurse=False))))
 
@@ -98,7 +103,7 @@ class _BlockTracer(fx.Tracer):
     def is_leaf_module(self, m: nn.Module, module_qualified_name: str) -> bool:
         if id(m) in self.inlined:
             return False
-        return type(m) in MODULES or _is_block(m) or super().is_leaf_module(m, module_qualified_name)
+        return mapped(m) or _is_block(m) or super().is_leaf_module(m, module_qualified_name)
 
 
 class _Blocks:
@@ -109,6 +114,12 @@ class _Blocks:
         self.root = root
         self.seen = seen
         self.names: dict[str, str] = {}      # configuration -> block name
+        self.owners: dict[int, tuple[str, int]] = {}  # id of a weight -> its first name, id of the graph holding it
+        # weights held under several names (lm_head.weight = wte.weight): id -> the name module.parameters() gives
+        root_module = seen.module
+        names = {id(p): name for name, p in root_module.named_parameters()}
+        self.tied = {id(p): names[id(p)] for name, p in root_module.named_parameters(remove_duplicate=False)
+                     if name != names[id(p)]}
 
     def define(self, module: nn.Module, body: Graph) -> str:
         from graphs import graph_to_dict
@@ -134,11 +145,12 @@ class _Blocks:
 
 class _Importer:
     def __init__(self, module: nn.Module, inputs: tuple, bigger: tuple,
-                 blocks: _Blocks | None = None, path: str = "") -> None:
+                 blocks: _Blocks | None = None, path: str = "", values: dict[str, Any] | None = None) -> None:
         self.module = module
         self.inputs = inputs                 # the examples
         self.bigger = bigger                 # the same at another batch size
         self.path = path                     # where this module sits in the imported one ("" for it)
+        self.fixed = fixed_arguments(module, len(inputs), values or {})     # traced as constants
         if blocks is None:
             self.graph = Graph(name=type(module).__name__)
             blocks = _Blocks(self.graph, _Calls(module, inputs, bigger))
@@ -150,19 +162,21 @@ class _Importer:
         self.pending: dict[Any, tuple[str, Any]] = {}     # tuples of tensors: RNN, attention, split results
         self.problems: list[str] = []
         self.state: dict[str, torch.Tensor] = {}
+        # compiled name (a node, or a node's weight) -> the name of what it was in the module, for the guard
+        self.origins: dict[str, str] = {}
         self.module_users: dict[Any, str] = {}
         self.attributes: dict[str, tuple[str, str]] = {}  # tensor attribute -> its Parameter/Constant node
         self.refused: set[fx.Node] = set()
 
     def run(self) -> tuple[Graph, dict[str, torch.Tensor]]:
         try:
-            tracer = _BlockTracer(self.blocks.seen.inlined)
-            traced = fx.GraphModule(self.module, tracer.trace(self.module))
+            traced = trace(_BlockTracer(self.blocks.seen.inlined), self.module, self.fixed)
         except Exception as err:   # data-dependent control flow and the like
             first = first_line(err)
             where = f"{self.path} ({type(self.module).__name__})" if self.path else type(self.module).__name__
             raise ImportProblem([f"torch.fx cannot trace {where}: {first}"]) from None
         traced.graph.eliminate_dead_code()    # e.g. the unused half of `seq, _ = self.lstm(x)`
+        self._same_path_while_training(traced.graph)
         self.traced = traced
         placeholders = [n for n in traced.graph.nodes if n.op == "placeholder"]
         if len(placeholders) != len(self.inputs):
@@ -180,10 +194,39 @@ class _Importer:
             except Refuse as why:
                 self.refused.add(n)
                 self.problems.append(f"{self._where(n)}: {why}")
+            except ImportProblem:
+                raise
+            except Exception as err:        # a case the maps did not foresee: named, never raised raw
+                self.refused.add(n)
+                self.problems.append(f"{self._where(n)}: {type(err).__name__}: {first_line(err)}")
         if self.problems:
             raise ImportProblem(self.problems)
         self.graph.apply(layout_edit(self.graph))
         return self.graph, self.state
+
+    def _same_path_while_training(self, evaluating: fx.Graph) -> None:
+        """Refuses a module whose forward (or a module traced with it) branches on self.training."""
+        self.module.train()
+        try:
+            training = trace(_BlockTracer(self.blocks.seen.inlined), self.module, self.fixed).graph
+        except Exception as err:
+            here = self.path or type(self.module).__name__
+            raise ImportProblem([f"torch.fx cannot trace {here} while training: {first_line(err)}"]) from None
+        finally:
+            self.module.eval()
+        training.eliminate_dead_code()
+        where = where_modes_differ(evaluating, training)
+        if where is not None:
+            module = self.module.get_submodule(where) if where else self.module
+            name = self._path(where) if where else self.path
+            label = f"{name} ({type(module).__name__})" if name else type(module).__name__
+            raise ImportProblem([f"{label} takes another path while training than when "
+                                 "evaluating (its forward reads self.training): a graph has one path for both, so it "
+                                 "would not train as the module does"])
+
+    def _path(self, name: str) -> str:
+        """A name in this module as a name in the imported one."""
+        return f"{self.path}.{name}" if self.path else name
 
     def _where(self, n: fx.Node) -> str:
         prefix = f"{self.path}." if self.path else ""
@@ -235,12 +278,7 @@ class _Importer:
             self._add(n, "Input", {"shape": list(example.shape[1:]), "dtype": dtype}, [], name=n.name)
             return
         if n.op == "output":
-            results = n.args[0] if isinstance(n.args[0], (tuple, list)) else (n.args[0],)
-            for i, result in enumerate(results):
-                # a block's results are its output ports: out, or out1, out2 ... as Group names them
-                name = (("out" if len(results) == 1 else f"out{i + 1}") if self.path else f"output{i + 1}")
-                self._add(n, "Output", {}, [result], name=name)
-            return
+            return self._outputs(n.args[0])
         if not holds_tensor(self.concrete.first.get(n)):
             return      # a size, a flag, a shape check: written as a literal where it is used
         if n.op == "get_attr":
@@ -254,6 +292,22 @@ class _Importer:
         elif n.op == "call_method":
             self._visit_method(n)
 
+    def _outputs(self, returned: Any) -> None:
+        """One Output node per tensor returned: a dict's named by its keys (segmentation's
+        ``{"out": ...}``); else a block's ports are out, or out1, out2 ... as Group names them,
+        and a model's outputs output1, output2 ..."""
+        named = list(returned.items()) if isinstance(returned, dict) else [
+            (None, r) for r in (returned if isinstance(returned, (tuple, list)) else (returned,))]
+        for i, (key, result) in enumerate(named):
+            if key is not None:
+                name = str(key)
+            elif self.path:
+                name = "out" if len(named) == 1 else f"out{i + 1}"
+            else:
+                name = f"output{i + 1}"
+            output = self.traced.graph.output_node()
+            self._add(output, "Output", {}, [result], name=name)
+
     def _attribute(self, n: fx.Node) -> None:
         """A tensor the module holds outside any layer: a Parameter node if it is learned, else a
         Constant; one node per attribute however often it is read."""
@@ -265,11 +319,18 @@ class _Importer:
             tensor = self.traced.get_parameter(target)
         except AttributeError:          # a buffer: not learned
             return self._constant(n, self.concrete.constant(n), target)
+        owner, graph = self.blocks.owners.setdefault(id(tensor), (self._path(target), id(self.graph)))
+        if id(tensor) in self.blocks.tied and graph == id(self.graph):       # read by a tied layer here too
+            self.values[n] = self.attributes[target] = self._shared_parameter(tensor, target)
+            return
+        need(owner == self._path(target), f"is the same tensor as {owner} (tied weights), which the graph would hold "
+                                          "as two tensors that learn apart")
         need(tensor.dtype == torch.float32, f"a learned tensor of type {tensor.dtype} (only float32)")
         need(tensor.dim() > 0, "a learned single number (a tensor with no axes)")
         node_id = self._add(n, "Parameter", {"shape": list(tensor.shape), "init": "normal", "value": 0.02},
                             [], name=target)
         self.state[node_id] = tensor.detach().clone()
+        self.origins[node_id] = self._path(target)
         self.attributes[target] = self.values[n]
 
     def _constant(self, n: fx.Node, tensor: torch.Tensor | None, name: str) -> None:
@@ -281,13 +342,18 @@ class _Importer:
         node_id = self._add(n, "Constant", {"shape": list(tensor.shape), "dtype": dtype, "value": 0.0}, [], name=name)
         self.state[node_id] = tensor
         if n.op == "get_attr":
+            self.origins[node_id] = self._path(str(n.target))
             self.attributes[str(n.target)] = self.values[n]
 
     def _visit_module(self, n: fx.Node) -> None:
         module = self.traced.get_submodule(str(n.target))
         if _is_block(module):
             return self._visit_block(n, module)
-        entry = MODULES.get(type(module)) or optional_modules().get(type(module))
+        if isinstance(module, norm_act_modules()):
+            return self._norm_act(n, module)
+        if isinstance(module, nn.TransformerEncoder):
+            return self._encoder_stack(n, module)
+        entry = module_entry(module)
         if entry is None:
             raise Refuse(f"no NetLoom layer for {type(module).__name__}")
         type_name, read = entry
@@ -303,34 +369,150 @@ class _Importer:
             raise Refuse(f"the same layer is used twice (shared weights, also at {self.module_users[n.target]}), "
                           "which a graph cannot express")
         self.module_users[n.target] = n.name
-        node_id = self._add(n, type_name, params, tensors, name=str(n.target))
-        for key, value in module.state_dict().items():
-            self.state[f"{node_id}.{key}"] = value.detach().clone()
+        self._own(module, str(n.target))
+        if any(id(p) in self.blocks.tied for p in module.parameters()):
+            return self._tied_layer(n, module, type_name, str(n.target))
+        node_id = self._layer(n, type_name, params, tensors, module, str(n.target))
         if type_name in ("RNN", "LSTM", "GRU", "MultiheadAttention"):
             del self.values[n]
             self.pending[n] = (type_name, node_id)
 
+    def _layer(self, n: fx.Node, type_name: str, params: dict, sources: list, module: nn.Module, target: str) -> str:
+        """A catalog layer made from ``module`` (at ``target``), with its weights."""
+        node_id = self._add(n, type_name, params, sources, name=target)
+        self.origins[node_id] = self._path(target)
+        for key, value in module.state_dict().items():
+            self.state[f"{node_id}.{key}"] = value.detach().clone()
+            self.origins[f"{node_id}.{key}"] = self._path(f"{target}.{key}")
+        return node_id
+
+    def _own(self, module: nn.Module, target: str) -> None:
+        """Refuses a weight that another layer holds too (tied weights), unless both read it in
+        this graph (``_tied_layer``)."""
+        for key, parameter in module.named_parameters():
+            name = self._path(f"{target}.{key}")
+            owner, graph = self.blocks.owners.setdefault(id(parameter), (name, id(self.graph)))
+            if owner != name and (id(parameter) not in self.blocks.tied or graph != id(self.graph)):
+                raise Refuse(f"its weight {key} is the same tensor as {owner} (tied weights)" + (
+                    " in another block: a block's body cannot read a weight outside it" if graph != id(self.graph)
+                    else ", which the graph would hold as two tensors that learn apart"))
+
+    def _tied_layer(self, n: fx.Node, module: nn.Module, type_name: str, target: str) -> None:
+        """A Linear or Embedding whose weight another layer holds too: the call as a Function
+        node (``F.linear``, ``F.embedding``) that reads the weight from one Parameter node, which
+        every holder in this graph reads, so that it stays one tensor that learns from all."""
+        need(type_name in ("Linear", "Embedding"), f"a {type_name} with tied weights (only Linear and Embedding)")
+        if type_name == "Embedding":
+            need(module.max_norm is None and not module.scale_grad_by_freq and not module.sparse,
+                 "an Embedding with max_norm, scale_grad_by_freq or sparse and tied weights")
+        tensors = [a for a in n.args if isinstance(a, fx.Node)]
+        need(len(tensors) == 1 and not n.kwargs, f"{len(tensors)} tensor inputs")
+        weights: list[torch.Tensor] = [module.weight]  # type: ignore[list-item]
+        if type_name == "Linear" and module.bias is not None:
+            weights.append(module.bias)  # type: ignore[arg-type]
+        args: list[Any] = [{"tensor": i} for i in range(1 + len(weights))]
+        if type_name == "Linear" and module.bias is None:
+            args.append(None)
+        if type_name == "Embedding":
+            args.append(module.padding_idx)
+        node_id = self._add(n, FUNCTION, {"op": type_name.lower(), "args": args, "kwargs": {}, "outputs": 1}, tensors,
+                            name=target)
+        self.origins[node_id] = self._path(target)
+        for key, weight in zip(("weight", "bias"), weights):
+            source, port = self._shared_parameter(weight, f"{target}.{key}")
+            self._wire(Edge(source, node_id, port, "in"))
+
+    def _shared_parameter(self, tensor: torch.Tensor, name: str) -> tuple[str, str]:
+        """The Parameter node holding ``tensor`` in this graph, made on first use."""
+        key = f"tensor {id(tensor)}"
+        if key not in self.attributes:
+            canonical = self.blocks.tied.get(id(tensor), self._path(name))
+            node_id = self.graph.add_node("Parameter", id=self._id(canonical), shape=list(tensor.shape), init="normal",
+                                          value=0.02)
+            self.state[node_id] = tensor.detach().clone()
+            self.origins[node_id] = canonical
+            self.attributes[key] = (node_id, "out")
+        return self.attributes[key]
+
+    def _norm_act(self, n: fx.Node, module: nn.Module) -> None:
+        """timm's BatchNormAct2d: a BatchNorm2d node, then its drop and its activation as layers."""
+        tensors = [a for a in n.args if isinstance(a, fx.Node)]
+        need(len(tensors) == 1 and not n.kwargs, f"{len(tensors)} tensor inputs")
+        target = str(n.target)
+        self._own(module, target)
+        bn = self._add(n, "BatchNorm2d", norm(module), tensors, name=target)
+        self.origins[bn] = self._path(target)
+        for key, value in module.state_dict().items():
+            if "." not in key:          # its own statistics and affine weights, not the activation's
+                self.state[f"{bn}.{key}"] = value.detach().clone()
+                self.origins[f"{bn}.{key}"] = self._path(f"{target}.{key}")
+        for child in ("drop", "act"):
+            part = getattr(module, child, None)
+            if part is None or isinstance(part, nn.Identity):
+                continue
+            entry = module_entry(part)
+            need(entry is not None, f"no NetLoom layer for its {child} {type(part).__name__}")
+            assert entry is not None
+            self._layer(n, entry[0], entry[1](part), [n], part, f"{target}.{child}")   # chained after the last
+
+    def _encoder_stack(self, n: fx.Node, module: nn.TransformerEncoder) -> None:
+        """``nn.TransformerEncoder`` (fx cannot trace its forward): a block of its layers in a
+        chain, then its final norm, as the module holds them."""
+        tensors = [a for a in n.args if isinstance(a, fx.Node)]
+        need(len(tensors) == 1 and all(v is None or v is False for v in n.kwargs.values()),
+             "masks (the encoder layer takes none)")
+        target = str(n.target)
+        self._own(module, target)
+        example = self.concrete.first[tensors[0]]
+        body = self.blocks.root.new_body(type(module).__name__, {})
+        last = body.add_node("Input", id="x", shape=list(example.shape[1:]))
+        parts = [(f"layers.{i}", layer) for i, layer in enumerate(module.layers)]
+        parts += [("norm", module.norm)] if module.norm is not None else []
+        ids = []
+        for name, part in parts:
+            entry = module_entry(part)
+            need(entry is not None, f"no NetLoom layer for its {name} ({type(part).__name__})")
+            assert entry is not None
+            node_id = body.add_node(entry[0], id=name.replace(".", "_"), **entry[1](part))
+            body.connect(last, node_id)
+            last = node_id
+            ids.append(node_id)
+        body.connect(last, body.add_node("Output", id="out"))
+        use = self._add(n, self.blocks.define(module, body), {}, tensors, name=target)
+        self.origins[use] = self._path(target)
+        for node_id, (name, part) in zip(ids, parts):
+            self.origins[f"{use}.{node_id}"] = self._path(f"{target}.{name}")
+            for key, value in part.state_dict().items():
+                self.state[f"{use}.{node_id}.{key}"] = value.detach().clone()
+                self.origins[f"{use}.{node_id}.{key}"] = self._path(f"{target}.{name}.{key}")
+
     def _visit_block(self, n: fx.Node, module: nn.Module) -> None:
         """A submodule of its own class: traced on its own into a block body, then used here."""
-        need(not n.kwargs, "passes keyword arguments to a block")
-        tensors = list(n.args)
-        need(all(isinstance(a, fx.Node) for a in tensors), "passes a value other than a tensor to a block")
         path = f"{self.path}.{n.target}" if self.path else str(n.target)
         need(n.target not in self.module_users, f"the same block is used twice (shared weights, also at "
                                                   f"{self.module_users.get(n.target)}), which a graph cannot express")
         self.module_users[n.target] = n.name
         seen = self.blocks.seen.first.get(path)
-        if seen is None or len(seen[0]) != len(tensors):
+        # the block's inputs are the tensors it is passed; other values were fixed when it ran (``seen``)
+        call = bind(module, n.args, n.kwargs, self.concrete.is_tensor, lambda v: not holds_tensor(self.concrete.first.get(v))
+                    if isinstance(v, fx.Node) else fixed(v))
+        need(call is not None, "passes a block something other than tensors and fixed values")
+        assert call is not None
+        tensors = list(call.tensors)
+        if seen is None or len(seen[0].tensors) != len(tensors):
             raise Refuse("is not called when the module runs on the examples")
+        inner = _Importer(module, seen[0].tensors, seen[1].tensors, self.blocks, path, seen[0].values)
         try:
-            body, state = _Importer(module, seen[0], seen[1], self.blocks, path).run()
-        except ImportProblem as inner:
-            self.problems.extend(inner.problems)
-            raise Refuse(f"cannot be imported as a block ({len(inner.problems)} problems above)") from None
+            body, state = inner.run()
+        except ImportProblem as problem:
+            self.problems.extend(problem.problems)
+            raise Refuse(f"cannot be imported as a block ({len(problem.problems)} problems above)") from None
         name = self.blocks.define(module, body)
         node_id = self._add(n, name, {}, tensors, name=str(n.target))
+        self.origins[node_id] = path
         for key, value in state.items():
             self.state[f"{node_id}.{key}"] = value
+        self.origins.update({f"{node_id}.{key}": value for key, value in inner.origins.items()})
 
     def _visit_function(self, n: fx.Node) -> None:
         fn = n.target
@@ -509,6 +691,11 @@ class _Importer:
         kind = self.pending.get(source)
         if kind is not None and kind[0] == "ports":
             outputs = self.graph.nodes[kind[1]].spec.outputs
+            if isinstance(index, str):          # a block that returns a dict: its ports are the keys
+                port = next((p.name for p in outputs if p.name == re.sub(r"\W", "_", index)), None)
+                need(port is not None, f"takes result {index!r}")
+                self.values[n] = (kind[1], str(port))
+                return
             need(isinstance(index, int) and -len(outputs) <= index < len(outputs), f"takes result {index!r}")
             self.values[n] = (kind[1], outputs[index].name)
             return
@@ -535,24 +722,28 @@ class _Importer:
 
 
 class _Calls:
-    """Each block-to-be's inputs on its first call, in one run on the examples and one at twice
-    their batch: the shapes its body's Input nodes are given, as a traced body cannot know them.
-    Modules called with something other than tensors are traced through instead (``inlined``)."""
+    """Each block-to-be's first call, in one run on the examples and one at twice their batch:
+    the shapes its body's Input nodes are given (a traced body cannot know them) and the fixed
+    values it is passed. Modules called with other things (a list of tensors), or with values
+    that change with the batch, are traced through instead (``inlined``)."""
 
     def __init__(self, module: nn.Module, inputs: tuple, bigger: tuple) -> None:
-        self.first: dict[str, tuple[tuple, tuple]] = {}
+        self.module = module
+        self.first: dict[str, tuple[Call, Call]] = {}
         self.inlined: set[int] = set()
-        runs: list[dict[str, tuple]] = []
+        runs: list[dict[str, Call]] = []
         for examples in (inputs, bigger):
-            seen: dict[str, tuple] = {}
+            seen: dict[str, Call] = {}
             hooks = []
             for path, sub in module.named_modules():
                 if path and _is_block(sub):
-                    def remember(m, args, path=path, seen=seen):
-                        if not all(isinstance(a, torch.Tensor) for a in args):
+                    def remember(m, args, kwargs, path=path, seen=seen):
+                        call = bind(m, args, kwargs)
+                        if call is None:
                             self.inlined.add(id(m))
-                        seen.setdefault(path, tuple(a for a in args if isinstance(a, torch.Tensor)))
-                    hooks.append(sub.register_forward_pre_hook(remember))
+                        elif path not in seen:
+                            seen[path] = call
+                    hooks.append(sub.register_forward_pre_hook(remember, with_kwargs=True))
             if not hooks:
                 return
             try:
@@ -565,7 +756,12 @@ class _Calls:
                 for hook in hooks:
                     hook.remove()
             runs.append(seen)
-        self.first = {path: (args, runs[1].get(path, ())) for path, args in runs[0].items()}
+        for path, call in runs[0].items():
+            other = runs[1].get(path)
+            if other is None or other.values != call.values:
+                self.inlined.add(id(module.get_submodule(path)))
+            else:
+                self.first[path] = (call, other)
 
 
 TRACERS = ("auto", "fx", "export")
@@ -577,7 +773,8 @@ def import_module(module: nn.Module, example_inputs, check_outputs: bool = True,
 
     ``tracer``: ``"fx"`` (torch.fx, this module), ``"export"`` (torch.export, for what fx cannot
     trace: ``export_import``), or ``"auto"``: fx, then export where fx fails; when both fail,
-    ImportProblem lists what each said."""
+    ImportProblem lists what each said. With ``check_outputs`` the graph must evaluate and train
+    as the module does (``fidelity``), whichever tracer made it."""
     if tracer not in TRACERS:
         raise ValueError(f"tracer {tracer!r}: give one of {', '.join(TRACERS)}")
     from .export_import import import_with_export  # it builds on this module's blocks and checks
@@ -603,30 +800,40 @@ def _import_with_fx(module: nn.Module, example_inputs, check_outputs: bool,
     was_training = module.training
     module.eval()
     try:
-        graph, state = _Importer(module, inputs, doubled(inputs)).run()
+        importer = _Importer(module, inputs, doubled(inputs))
+        graph, state = importer.run()
         merge_alike(graph)          # one Bottleneck with parameters, not one per configuration
         if check_outputs:
-            _verify(module, graph, state, inputs, tolerance)
+            _verify(module, graph, state, importer.origins, inputs, tolerance)
+    except ImportProblem:
+        raise
+    except Exception as err:        # whatever else goes wrong is a refusal that says what and where
+        raise ImportProblem([f"{type(module).__name__}: {type(err).__name__}: {first_line(err)}"]) from err
     finally:
         module.train(was_training)
     return graph, state
 
 
-def _verify(module, graph, state, inputs, tolerance) -> None:
+def _verify(module, graph, state, origins, inputs, tolerance) -> None:
     report = check(graph)
     if not report.ok:
         raise ImportProblem([d.message for d in report.errors])
-    compiled = compile_graph(graph, report).eval()
+    try:
+        compiled = compile_graph(graph, report).eval()
+    except Exception as err:
+        raise ImportProblem([f"the graph made from {type(module).__name__} does not compile: {type(err).__name__}: "
+                             f"{first_line(err)}"]) from err
     missing = compiled.load_state_dict(state, strict=False)
     if missing.missing_keys or missing.unexpected_keys:
         raise ImportProblem([f"weights do not fit: missing {missing.missing_keys[:3]}, "
                              f"unexpected {missing.unexpected_keys[:3]}"])
-    with torch.no_grad():
-        expected, got = module(*inputs), compiled(*inputs)
-    expected = expected if isinstance(expected, tuple) else (expected,)
-    got = got if isinstance(got, tuple) else (got,)
-    for i, (e, g) in enumerate(zip(expected, got)):
-        difference = float((e.float() - g.float()).abs().max())
-        if difference > tolerance * max(1.0, float(e.float().abs().max())):
-            raise ImportProblem([f"output {i + 1} differs from the module's by {difference:g}; the import would "
-                                 "not be exact"])
+    attributes = module_attributes(graph)       # a node id a GraphModule uses itself gets a "_"
+    names = {".".join([attributes.get(head, head), *rest]): theirs
+             for ours, theirs in origins.items() for head, *rest in [ours.split(".")]}
+    problems = verify_same_training(module, compiled, inputs, names, tolerance)
+    if problems:
+        more = [f"... and {len(problems) - _SHOWN} more differences"] if len(problems) > _SHOWN else []
+        raise ImportProblem(problems[:_SHOWN] + more)
+
+
+_SHOWN = 8      # differences listed when the graph is not the same model: the first ones say why

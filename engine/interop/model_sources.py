@@ -1,5 +1,6 @@
 """Where an imported model comes from: a torchvision or timm model by name, a Hugging Face
-transformers model from a tiny configuration (``transformer_models``), or a class in a Python file.
+transformers model from a tiny configuration (``transformer_models``), a class in a Python file,
+or an ONNX file (``onnx_import``).
 
 Loading a Python file runs its code: the person asked for exactly that model, and the command
 line, the README and the window's Import dialog say so.
@@ -13,15 +14,19 @@ from pathlib import Path
 
 import torch
 
+from .onnx_import import load_onnx
+
+
+def is_onnx(spec: str) -> bool:
+    return spec.lower().endswith(".onnx")
+
 
 def load_source_module(spec: str, input_shape: list[int] | None):
-    """``torchvision:NAME``, ``timm:NAME``, ``transformers:NAME`` or ``path/to/file.py:Class`` ->
-    (module, example input, or a tuple of them: a transformers model takes token ids)."""
-    if spec.lower().endswith(".onnx"):
-        # A converter to torch (onnx2torch) would feed the same importer; it is not packaged for
-        # this torch, so an ONNX file is refused by name rather than misread as a Python file.
-        raise ValueError(f"{spec}: NetLoom cannot import ONNX files (no ONNX-to-torch converter is installed); "
-                         "import the model from its PyTorch code instead: torchvision:NAME or path/to/file.py:Class")
+    """``torchvision:NAME``, ``timm:NAME``, ``transformers:NAME``, ``path/to/file.py:Class`` or
+    ``path/to/model.onnx`` -> (module, example input, or a tuple of them: a transformers model
+    takes token ids)."""
+    if is_onnx(spec):
+        return load_onnx(spec, input_shape)
     where, _, name = spec.rpartition(":")
     if not where or not name:
         raise ValueError(f"{spec!r}: give torchvision:NAME, timm:NAME, transformers:NAME or path/to/file.py:Class")

@@ -44,16 +44,18 @@ TABLE: dict[str, Operation] = {
                  "triu", "flatten", "permute", "transpose", "movedim", "unflatten", "squeeze", "unsqueeze", "narrow",
                  "select", "gather", "flip", "roll", "chunk", "split", "unbind", "channel_shuffle", "pixel_shuffle",
                  "pixel_unshuffle", "mean", "sum", "prod", "amax", "amin", "std", "var", "logsumexp", "norm",
-                 "cumsum", "argmax", "sigmoid", "tanh", "relu"),
+                 "cumsum", "argmax", "sigmoid", "tanh", "relu", "addcmul", "zeros_like", "ones_like", "randn_like",
+                 "rand_like"),
     # torch.nn.utils.parametrizations.weight_norm's own computation (a weight from its direction and norm)
     "weight_norm": Operation(function=torch._weight_norm),
     **_methods("view", "reshape", "expand", "expand_as", "repeat", "contiguous", "clone", "masked_fill", "type_as",
-               "float", "long", "int", "bool"),
+               "float", "long", "int", "bool", "reshape_as", "view_as", "new_zeros", "new_ones"),
     **_functions(F, "relu6", "leaky_relu", "elu", "gelu", "silu", "mish", "hardswish", "hardsigmoid", "hardtanh",
                  "softplus", "logsigmoid", "softmax", "log_softmax", "glu", "linear", "conv1d", "conv2d", "layer_norm",
                  "group_norm", "batch_norm", "normalize", "local_response_norm", "scaled_dot_product_attention",
                  "dropout", "embedding", "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool2d",
-                 "avg_pool1d", "avg_pool2d", "max_pool1d", "max_pool2d", "pad", "interpolate"),
+                 "avg_pool1d", "avg_pool2d", "max_pool1d", "max_pool2d", "pad", "interpolate", "conv3d", "avg_pool3d",
+                 "max_pool3d", "adaptive_avg_pool3d"),
 }
 
 assert set(TABLE) == set(OPERATIONS), set(TABLE) ^ set(OPERATIONS)

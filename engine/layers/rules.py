@@ -94,7 +94,8 @@ def _as_given(value: Any) -> str:
     return format_shape(value) if isinstance(value, list) else str(value)
 
 
-@rule("Conv1d", "Conv2d", "ConvTranspose2d", "MaxPool1d", "MaxPool2d", "AvgPool2d")
+@rule("Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d", "MaxPool1d", "MaxPool2d",
+      "AvgPool2d", "MaxPool3d", "AvgPool3d")
 def _window_fits(params: dict, xs: list[TensorInfo]) -> list[Finding]:
     spatial = xs[0].shape[1:]
     n = len(spatial)
@@ -127,7 +128,7 @@ def _window_fits(params: dict, xs: list[TensorInfo]) -> list[Finding]:
     return []
 
 
-@rule("Conv1d", "Conv2d", "ConvTranspose2d")
+@rule("Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d")
 def _groups_divide(params: dict, xs: list[TensorInfo]) -> list[Finding]:
     groups, channels = params["groups"], xs[0].shape[0]
     if channels % groups:

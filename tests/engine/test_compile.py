@@ -62,6 +62,8 @@ def example_graph(type_name):
     dtype, shape = "float32", (4, 8, 8)
     if spec.input_ranks == (2,) or type_name in ("Permute", "BatchNorm1d", "LayerNorm", "Linear"):
         shape = (6, 8)
+    if spec.input_ranks == (4,):          # volumes and videos
+        shape = (4, 4, 8, 8)
     if type_name == "Embedding":
         dtype, shape = "int64", (6,)
     if not spec.inputs:        # Parameter, Constant: added to what flows in, as a position embedding is
