@@ -17,7 +17,12 @@ from ..layers import OPERATIONS
 
 
 class Refuse(Exception):
-    pass
+    """A step the graph cannot hold; ``final``: because of what the model is (tied weights), so
+    another tracer would refuse it too."""
+
+    def __init__(self, message: str = "", final: bool = False) -> None:
+        super().__init__(message)
+        self.final = final
 
 
 class Downstream(Refuse):

@@ -64,10 +64,13 @@ from .import_values import Meta, NotLiteral, doubled, evaluate, holds_tensor
 
 
 class ImportProblem(ValueError):
-    """The module cannot be imported exactly; ``problems`` lists each step and why."""
+    """The module cannot be imported exactly; ``problems`` lists each step and why. ``final``: the
+    cause is the model itself, not how it was traced (a forward that branches on self.training),
+    so another tracer is not tried."""
 
-    def __init__(self, problems: list[str]) -> None:
+    def __init__(self, problems: list[str], final: bool = False) -> None:
         self.problems = problems
+        self.final = final
         super().__init__("cannot import this module exactly:\n" + "\n".join(f"  {p}" for p in problems))
 
 
@@ -161,6 +164,7 @@ class _Importer:
         self.values: dict[Any, tuple[str, str]] = {}     # fx value -> (node id, port)
         self.pending: dict[Any, tuple[str, Any]] = {}     # tuples of tensors: RNN, attention, split results
         self.problems: list[str] = []
+        self.final = False          # a problem is the model's own (ImportProblem.final)
         self.state: dict[str, torch.Tensor] = {}
         # compiled name (a node, or a node's weight) -> the name of what it was in the module, for the guard
         self.origins: dict[str, str] = {}
@@ -193,6 +197,7 @@ class _Importer:
                 self.refused.add(n)
             except Refuse as why:
                 self.refused.add(n)
+                self.final = self.final or why.final
                 self.problems.append(f"{self._where(n)}: {why}")
             except ImportProblem:
                 raise
@@ -200,7 +205,7 @@ class _Importer:
                 self.refused.add(n)
                 self.problems.append(f"{self._where(n)}: {type(err).__name__}: {first_line(err)}")
         if self.problems:
-            raise ImportProblem(self.problems)
+            raise ImportProblem(self.problems, final=self.final)
         self.graph.apply(layout_edit(self.graph))
         return self.graph, self.state
 
@@ -222,7 +227,7 @@ class _Importer:
             label = f"{name} ({type(module).__name__})" if name else type(module).__name__
             raise ImportProblem([f"{label} takes another path while training than when "
                                  "evaluating (its forward reads self.training): a graph has one path for both, so it "
-                                 "would not train as the module does"])
+                                 "would not train as the module does"], final=True)
 
     def _path(self, name: str) -> str:
         """A name in this module as a name in the imported one."""
@@ -323,8 +328,9 @@ class _Importer:
         if id(tensor) in self.blocks.tied and graph == id(self.graph):       # read by a tied layer here too
             self.values[n] = self.attributes[target] = self._shared_parameter(tensor, target)
             return
-        need(owner == self._path(target), f"is the same tensor as {owner} (tied weights), which the graph would hold "
-                                          "as two tensors that learn apart")
+        if owner != self._path(target):
+            raise Refuse(final=True, message=f"is the same tensor as {owner} (tied weights), which the graph would "
+                                             "hold as two tensors that learn apart")
         need(tensor.dtype == torch.float32, f"a learned tensor of type {tensor.dtype} (only float32)")
         need(tensor.dim() > 0, "a learned single number (a tensor with no axes)")
         node_id = self._add(n, "Parameter", {"shape": list(tensor.shape), "init": "normal", "value": 0.02},
@@ -393,7 +399,7 @@ class _Importer:
             name = self._path(f"{target}.{key}")
             owner, graph = self.blocks.owners.setdefault(id(parameter), (name, id(self.graph)))
             if owner != name and (id(parameter) not in self.blocks.tied or graph != id(self.graph)):
-                raise Refuse(f"its weight {key} is the same tensor as {owner} (tied weights)" + (
+                raise Refuse(final=True, message=f"its weight {key} is the same tensor as {owner} (tied weights)" + (
                     " in another block: a block's body cannot read a weight outside it" if graph != id(self.graph)
                     else ", which the graph would hold as two tensors that learn apart"))
 
@@ -505,6 +511,7 @@ class _Importer:
         try:
             body, state = inner.run()
         except ImportProblem as problem:
+            self.final = self.final or problem.final
             self.problems.extend(problem.problems)
             raise Refuse(f"cannot be imported as a block ({len(problem.problems)} problems above)") from None
         name = self.blocks.define(module, body)
@@ -783,7 +790,7 @@ def import_module(module: nn.Module, example_inputs, check_outputs: bool = True,
     try:
         return _import_with_fx(module, example_inputs, check_outputs, tolerance)
     except ImportProblem as fx_problem:
-        if tracer == "fx":
+        if tracer == "fx" or fx_problem.final:
             raise
         try:
             return import_with_export(module, example_inputs, check_outputs, tolerance)
@@ -830,7 +837,8 @@ def _verify(module, graph, state, origins, inputs, tolerance) -> None:
     attributes = module_attributes(graph)       # a node id a GraphModule uses itself gets a "_"
     names = {".".join([attributes.get(head, head), *rest]): theirs
              for ours, theirs in origins.items() for head, *rest in [ours.split(".")]}
-    problems = verify_same_training(module, compiled, inputs, names, tolerance)
+    # Without a record of where tensors came from (the export tracer keeps none), they pair by value.
+    problems = verify_same_training(module, compiled, inputs, names or None, tolerance)
     if problems:
         more = [f"... and {len(problems) - _SHOWN} more differences"] if len(problems) > _SHOWN else []
         raise ImportProblem(problems[:_SHOWN] + more)
