@@ -181,8 +181,8 @@ def mode(module: nn.Module, training: bool):
     try:
         yield module
     finally:
-        for m, flag in was:
-            m.training = flag
+        for m, flag in was:     # parents first, so each module's own flag is the one that stays
+            m.train(flag)
 
 
 def trace(module: nn.Module, inputs: tuple, training: bool = True) -> Traced:

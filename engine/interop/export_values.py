@@ -50,7 +50,7 @@ class Scope:
         self.ports: dict[fx.Node, str] = {}                # several results (split): the Function node
         self.rows: dict[fx.Node, tuple[Wire, list]] = {}   # batch merged with another axis: kept whole, and its shape
         self.constants: dict[fx.Node, Any] = {}
-        self.parameters: dict[fx.Node, Wire] = {}
+        self.learned: dict[fx.Node, Wire] = {}
         self.state: dict[str, torch.Tensor] = {}
 
     def name(self, path: str) -> str:
@@ -131,20 +131,20 @@ class ValueBuilder:
     def _parameter(self, scope: Scope, p: fx.Node) -> Wire:
         """A learned tensor read by a step: a Parameter node, or a Constant where it is frozen
         (``requires_grad=False``: Whisper's sinusoidal positions), which training leaves as it is."""
-        if p not in scope.parameters:
+        if p not in scope.learned:
             name = self.traced.parameters[p]
             tensor = self.module.get_parameter(name)
             if not tensor.requires_grad:
-                scope.parameters[p] = self._constant_node(scope, tensor.detach(), p, scope.name(name))
-                return scope.parameters[p]
+                scope.learned[p] = self._constant_node(scope, tensor.detach(), p, scope.name(name))
+                return scope.learned[p]
             need(tensor.dtype == torch.float32, f"a learned tensor of type {tensor.dtype} (only float32)")
             need(tensor.dim() > 0, "a learned single number (a tensor with no axes)")
             self._own(p, scope.path or type(self.module).__name__, scope)
             node_id = self._node(scope, "Parameter", {"shape": list(tensor.shape), "init": "normal", "value": 0.02},
                                  [], scope.name(name))
             scope.state[node_id] = tensor.detach().clone()
-            scope.parameters[p] = Wire(node_id)
-        return scope.parameters[p]
+            scope.learned[p] = Wire(node_id)
+        return scope.learned[p]
 
     def _constant(self, scope: Scope, n: fx.Node) -> Any:
         """A free value where it is used: a number, a Constant, a Constant row expanded to the

@@ -111,8 +111,9 @@ def _kept(*modules: nn.Module) -> Iterator[None]:
                         b.copy_(buffers[k])
             for k, p in m.named_parameters():
                 p.grad = grads.get(k)
-            for k, s in m.named_modules():
-                s.training = modes.get(k, s.training)
+            for k, s in m.named_modules():    # parents first, so each module's own flag is the one that stays
+                if k in modes:
+                    s.train(modes[k])
 
 
 @contextmanager

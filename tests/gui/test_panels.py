@@ -121,9 +121,10 @@ def test_palette_search_filters_by_name_and_description(on_graph, qtbot):
     # the built-in blocks whose descriptions speak of pooling, then the pooling layers, then the
     # pooling operations a Function node can call
     assert palette.visible_types() == ["VGGStage", "Inception", "MaxPool1d", "MaxPool2d", "AvgPool2d",
-                                       "AdaptiveAvgPool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
+                                       "AdaptiveAvgPool2d", "MaxPool3d", "AvgPool3d", "AdaptiveAvgPool1d",
+                                       "AdaptiveAvgPool3d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
                                        "adaptive_max_pool2d", "avg_pool1d", "avg_pool2d", "max_pool1d",
-                                       "max_pool2d"]
+                                       "max_pool2d", "avg_pool3d", "max_pool3d", "adaptive_avg_pool3d"]
     palette.search.clear()
     qtbot.keyClicks(palette.search, "skip connections")
     assert palette.visible_types() == ["Add"]
