@@ -1,18 +1,47 @@
 """Looking inside a trained network on request: what a channel responds to, what drove a
-prediction, feature spaces, embeddings, attention and style transfer. Every function takes a
+prediction, feature spaces, embeddings, attention and style transfer; and the numbers the lecture
+notes compute: convolution and pooling step by step, activation functions with their slopes. Every function takes a
 compiled model (``engine.compile_graph``) and plain tensors, and returns numpy arrays or small
 dataclasses: the training worker, a background thread of the window and the tests all call the
 same code."""
 
 from . import style
+from .activations import ACTIVATIONS, ActivationCurve, activation_curve
 from .attention import AttentionWeights, attention_weights
 from .attribution import grad_cam, grad_cam_layer, occlusion, saliency
 from .channels import ChannelImages, maximise_channels
+from .conv_steps import (
+    AVG,
+    CONV,
+    KERNEL_PRESETS,
+    MAX,
+    WORKED_EXAMPLES,
+    OutputSize,
+    SlidingWindow,
+    StepCell,
+    WindowSteps,
+    WireCheck,
+    WorkedExample,
+    convolution_steps,
+    layer_input,
+    layer_kernel,
+    layer_window,
+    output_sizes,
+    parse_grid,
+    pooling_steps,
+    preset_kernel,
+    window_steps,
+    wire_check,
+)
 from .embeddings import EmbeddingVectors, embedding_vectors, nearest
 from .feature_space import MAX_POINTS, Projection, layer_features, pca, separation, tsne
 from .layer_values import InsightError, Recorder, classifier_features, feature_layers, nodes_of_type
 
 __all__ = [
+    "ACTIVATIONS", "AVG", "CONV", "KERNEL_PRESETS", "MAX", "WORKED_EXAMPLES", "ActivationCurve", "OutputSize",
+    "SlidingWindow", "StepCell", "WindowSteps", "WireCheck", "WorkedExample", "activation_curve", "convolution_steps",
+    "layer_input", "layer_kernel", "layer_window", "output_sizes", "parse_grid", "pooling_steps", "preset_kernel",
+    "window_steps", "wire_check",
     "MAX_POINTS", "AttentionWeights", "ChannelImages", "EmbeddingVectors", "InsightError", "Projection", "Recorder",
     "attention_weights", "classifier_features", "embedding_vectors", "feature_layers", "grad_cam", "grad_cam_layer",
     "layer_features", "maximise_channels", "nearest", "nodes_of_type", "occlusion", "pca", "saliency", "separation",
