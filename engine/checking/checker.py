@@ -17,6 +17,7 @@ from graphs.events import EdgeAdded, EdgeRemoved, NodeAdded, NodeRemoved, NodeRe
 from ..layers import Finding, InferenceCache, NodeResult, TensorInfo, format_shape
 from .blocks import check_inside, infer_block
 from .data_fit import fit_diagnostics
+from .linear_lints import linear_lints
 from .loss_lints import loss_lints
 from .memory import memory_diagnostics
 from .report import Report
@@ -269,6 +270,7 @@ class Checker:
                         macs=dict(self._macs), activation_values=self._activation_values)
         if self.lints:
             report.diagnostics.extend(loss_lints(graph))
+            report.diagnostics.extend(linear_lints(graph))
             report.diagnostics.extend(memory_diagnostics(graph, report))
         return report
 
