@@ -35,13 +35,44 @@ from .conv_steps import (
 )
 from .embeddings import EmbeddingVectors, embedding_vectors, nearest
 from .feature_space import MAX_POINTS, Projection, layer_features, pca, separation, tsne
+from .landscape import (
+    MAX_PARAMETERS,
+    PATHS,
+    RANDOM,
+    Landscape,
+    Plane,
+    check_size,
+    filter_normalised_direction,
+    flat_weights,
+    grid_around,
+    loss_surface,
+    path_plane,
+    project,
+    random_plane,
+    thinned,
+)
 from .layer_values import InsightError, Recorder, classifier_features, feature_layers, nodes_of_type
+from .plane_views import (
+    MAX_UNITS,
+    MAX_WIRES,
+    NEURON_RESOLUTION,
+    InputPlane,
+    NeuronLayer,
+    input_line,
+    input_plane,
+    neuron_pictures,
+    predictions_over,
+)
 
 __all__ = [
     "ACTIVATIONS", "AVG", "CONV", "KERNEL_PRESETS", "MAX", "WORKED_EXAMPLES", "ActivationCurve", "OutputSize",
     "SlidingWindow", "StepCell", "WindowSteps", "WireCheck", "WorkedExample", "activation_curve", "convolution_steps",
     "layer_input", "layer_kernel", "layer_window", "output_sizes", "parse_grid", "pooling_steps", "preset_kernel",
     "window_steps", "wire_check",
+    "MAX_PARAMETERS", "MAX_UNITS", "MAX_WIRES", "NEURON_RESOLUTION", "PATHS", "RANDOM", "InputPlane", "Landscape",
+    "NeuronLayer", "Plane", "check_size", "filter_normalised_direction", "flat_weights", "grid_around", "input_line",
+    "input_plane", "loss_surface", "neuron_pictures", "path_plane", "predictions_over", "project", "random_plane",
+    "thinned",
     "MAX_POINTS", "AttentionWeights", "ChannelImages", "EmbeddingVectors", "InsightError", "Projection", "Recorder",
     "attention_weights", "classifier_features", "embedding_vectors", "feature_layers", "grad_cam", "grad_cam_layer",
     "layer_features", "maximise_channels", "nearest", "nodes_of_type", "occlusion", "pca", "saliency", "separation",

@@ -3,14 +3,16 @@ window runs it in a worker process (``TrainingWorker``) and reads the same messa
 
 from . import messages
 from .checkpoint import CheckpointError, load_weights
-from .config import DEVICES, LOSSES, OPTIMIZERS, SCHEDULES, ConfigError, TrainingConfig
+from .config import DEVICES, INITS, LOSSES, OPTIMIZERS, SCHEDULES, ConfigError, TrainingConfig, run_name
 from .control import Control
 from .devices import describe_device, resolve_device
+from .landscapes import SharedLandscape, shared_landscape
 from .loop import train
 from .probes import MAX_CLASSES_SHOWN, feature_space
 from .worker import TrainingWorker
 
 __all__ = [
+    "INITS", "SharedLandscape", "run_name", "shared_landscape",
     "DEVICES", "LOSSES", "MAX_CLASSES_SHOWN", "OPTIMIZERS", "SCHEDULES", "CheckpointError", "ConfigError", "Control",
     "TrainingConfig", "TrainingWorker", "describe_device", "feature_space", "load_weights", "messages",
     "resolve_device", "train",
