@@ -602,8 +602,7 @@ def playground() -> None:
               "TensorFlow Playground in NetLoom: the circles data, a Features block (x1, x2, x1², x2², x1·x2, "
               "sin x1, sin x2; x1, x2, x1² and x2² are on) and two small Tanh layers. Switch features in the "
               "inspector: with x1² and x2² even one Linear unit separates the circles, with x1 and x2 alone the "
-              "hidden neurons have to bend the boundary themselves. While it trains, each neuron is drawn as a "
-              "picture over the input plane.")
+              "hidden neurons have to bend the boundary themselves. Watch the decision boundary as it trains.")
     out = chain(g, g.add_node("Input", id="point", shape=[2]),
                 ("Features", {"x1_squared": True, "x2_squared": True}, "features"),
                 ("Linear", {"out_features": 4}, "hidden1"), ("Tanh", {}, "tanh1"),
@@ -623,8 +622,8 @@ def linear_predictors() -> None:
              "y = 0.5 + 0.3x + sin 3x")):
         g = Graph(title, f"The lecture notes' linear predictor of features: a Features block turns each number x into "
                   f"the feature vector, a Linear unit weighs it (its bias is the 1). The data are noisy samples of "
-                  f"{formula}, so training finds the formula's coefficients as the unit's weights and bias; the "
-                  f"Outputs tab draws the fitted curve over the data.")
+                  f"{formula}, so training finds the formula's coefficients as the unit's weights and bias (the "
+                  f"Outputs tab plots the predictions against the targets: on the diagonal once it has).")
         out = chain(g, g.add_node("Input", id="x", shape=[1]), ("Features", {"x2": False, **features}, "features"),
                     ("Linear", {"out_features": 1}, "predictor"))
         g.connect(out, g.add_node("Output", id="y"))
@@ -634,8 +633,7 @@ def linear_predictors() -> None:
 
 def surface_regression() -> None:
     g = Graph("Regression surface", "A small MLP learns a function of two numbers, y = sin x1 + sin x2, from noisy "
-              "samples: a 2-D regression. The Outputs tab draws its predicted surface over the input plane with the "
-              "validation points, and each neuron is drawn as a picture of the plane.")
+              "samples: a 2-D regression (the Outputs tab plots its predictions against the targets).")
     out = chain(g, g.add_node("Input", id="point", shape=[2]), ("Linear", {"out_features": 16}, "hidden1"),
                 ("Tanh", {}, "tanh1"), ("Linear", {"out_features": 16}, "hidden2"), ("Tanh", {}, "tanh2"),
                 ("Linear", {"out_features": 1}, "y"))
@@ -665,7 +663,7 @@ def overfitting() -> None:
                      "Two hidden layers of 256 units (66,818 weights) learn two moons from only 24 noisy points. "
                      "The training loss keeps falling towards 0 while the validation loss turns up after about ten "
                      "epochs: the network learns the noise of those 24 points by heart, and its decision boundary "
-                     "curls around single points (show the validation data to see them fall on the wrong side). "
+                     "curls around single points. "
                      "The Regularisation experiment trains the same network with dropout, L2 and L1.")
     g.set_training(OVERFIT_TRAINING.to_dict())
     save_graph(g, OUT / "overfitting.loom")
@@ -760,9 +758,10 @@ def optimizers() -> None:
         variants.append((name, stem, g))
     write_experiment("optimizers", "Optimizers on one loss landscape: SGD, momentum and Adam",
                      "One small network trained three ways from the same starting weights: plain SGD, SGD with "
-                     "momentum 0.9 and Adam. Each run records its weights; afterwards the three paths are drawn on "
-                     "one loss landscape, centred on the common start, along the two directions the paths move "
-                     "most ('python main.py experiment' prints where each ends).", variants)
+                     "momentum 0.9 and Adam. Each run records its weights (the landscape setting); 'python main.py "
+                     "experiment' then draws the three paths on one loss landscape, centred on the common start, "
+                     "along the two directions the paths move most: it prints where each ends and, with "
+                     "--landscape FILE.json, writes the grid and the paths.", variants)
 
 
 if __name__ == "__main__":
