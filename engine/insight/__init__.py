@@ -51,7 +51,15 @@ from .landscape import (
     random_plane,
     thinned,
 )
-from .layer_values import InsightError, Recorder, classifier_features, feature_layers, nodes_of_type
+from .layer_values import (
+    InsightError,
+    Recorder,
+    classifier_features,
+    feature_layers,
+    layer_parameters,
+    module_of,
+    nodes_of_type,
+)
 from .plane_views import (
     MAX_UNITS,
     MAX_WIRES,
@@ -72,7 +80,7 @@ __all__ = [
     "MAX_PARAMETERS", "MAX_UNITS", "MAX_WIRES", "NEURON_RESOLUTION", "PATHS", "RANDOM", "InputPlane", "Landscape",
     "NeuronLayer", "Plane", "check_size", "filter_normalised_direction", "flat_weights", "grid_around", "input_line",
     "input_plane", "loss_surface", "neuron_pictures", "path_plane", "predictions_over", "project", "random_plane",
-    "thinned",
+    "thinned", "layer_parameters", "module_of",
     "MAX_POINTS", "AttentionWeights", "ChannelImages", "EmbeddingVectors", "InsightError", "Projection", "Recorder",
     "attention_weights", "classifier_features", "embedding_vectors", "feature_layers", "grad_cam", "grad_cam_layer",
     "layer_features", "maximise_channels", "nearest", "nodes_of_type", "occlusion", "pca", "saliency", "separation",

@@ -4,8 +4,10 @@ import numpy as np
 import pytest
 import torch
 
-from engine.insight import InsightError
+from engine import compile_graph
+from engine.insight import InsightError, layer_parameters, module_of
 from engine.insight.activations import ACTIVATIONS, activation_curve
+from tests.helpers import chain
 
 
 def test_sigmoid_tanh_and_relu_have_the_notes_derivatives():
@@ -46,3 +48,16 @@ def test_what_cannot_be_plotted_is_said():
         activation_curve("ReLU", low=1, high=-1)
     with pytest.raises(InsightError, match="points must be between 2 and 10000"):
         activation_curve("ReLU", points=10**6)
+
+
+def test_a_layers_weights_for_the_inspector_and_a_trained_prelu_slope():
+    graph = chain(("Linear", {"out_features": 3}), ("PReLU", {"init": 0.1}), input_shape=(4,))
+    model = compile_graph(graph)
+    found = layer_parameters(model, "fc1")
+    assert set(found) == {"weight", "bias"} and found["weight"].shape == (3, 4)
+    np.testing.assert_array_equal(found["weight"], model.fc1.weight.detach().numpy())
+    assert layer_parameters(model, "input1") == {}
+    with torch.no_grad():
+        module_of(model, "prelu1").weight.fill_(0.4)
+    assert activation_curve("PReLU", module=module_of(model, "prelu1"), low=-1, high=1, points=3).y[0] == \
+        pytest.approx(-0.4)
