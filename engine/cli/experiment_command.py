@@ -49,8 +49,8 @@ def run_experiment(experiment: Experiment, epochs: int | None, out: TextIO, err:
             summary = average_gradients(name, found)
             values = "  ".join(f"{layer} {value:.1e}" for layer, value in zip(summary.layers, summary.mean_abs_grad))
             print(f"{name}: {values}", file=out)
-    if paths:
-        failed |= not _landscape(experiment, paths, out, err, landscape_file)
+    if paths and not _landscape(experiment, paths, out, err, landscape_file):
+        failed |= landscape_file is not None          # a landscape asked for and not drawn is a failure
     return 1 if failed else 0
 
 

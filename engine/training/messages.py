@@ -249,12 +249,13 @@ Message = (RunStarted | StepMetrics | EpochMetrics | GradientFlow | Histograms |
 
 
 def to_json(message) -> dict:
-    """A message as JSON-ready data (``--json`` on the command line)."""
+    """A message as JSON-ready data (``--json`` on the command line); NaN and infinities (a
+    landscape's heights far out) become null, which strict JSON readers accept."""
     data = {"type": type(message).__name__}
     for f in dataclasses.fields(message):
         value = getattr(message, f.name)
         if isinstance(value, np.ndarray):
-            value = value.tolist()
+            value = _listed(value)
         elif isinstance(value, tuple):
             value = [_plain(dataclasses.asdict(v)) if dataclasses.is_dataclass(v) and not isinstance(v, type) else v
                      for v in value]
@@ -263,4 +264,10 @@ def to_json(message) -> dict:
 
 
 def _plain(data: dict) -> dict:
-    return {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in data.items()}
+    return {k: (_listed(v) if isinstance(v, np.ndarray) else v) for k, v in data.items()}
+
+
+def _listed(array: np.ndarray) -> list:
+    if array.dtype.kind == "f" and not np.isfinite(array).all():
+        return np.where(np.isfinite(array), array, None).tolist()
+    return array.tolist()

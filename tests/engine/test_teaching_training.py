@@ -275,3 +275,13 @@ def test_a_model_too_large_for_a_landscape_is_said_not_failed():
     started = of(messages, RunStarted)[0]
     assert any("no loss landscape: the model has 265,731 parameters" in note for note in started.notes)
     assert isinstance(messages[-1], Finished) and not of(messages, WeightPath)
+
+
+def test_a_landscape_far_out_is_written_as_strict_json():
+    import json
+
+    from engine.training.messages import to_json
+    message = LossLandscape(1, np.zeros(2), np.zeros(2), np.array([[0.5, np.nan], [np.inf, 2.0]]), 0.5,
+                            np.zeros((1, 2)), np.zeros(1, dtype=np.int64), "random")
+    text = json.dumps(to_json(message), allow_nan=False)
+    assert json.loads(text)["losses"] == [[0.5, None], [None, 2.0]]
