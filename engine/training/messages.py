@@ -269,5 +269,7 @@ def _plain(data: dict) -> dict:
 
 def _listed(array: np.ndarray) -> list:
     if array.dtype.kind == "f" and not np.isfinite(array).all():
-        return np.where(np.isfinite(array), array, None).tolist()
+        listed = array.astype(object)
+        listed[~np.isfinite(array)] = None
+        return listed.tolist()
     return array.tolist()
