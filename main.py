@@ -73,6 +73,9 @@ def command_line(argv: list[str]) -> int:
                                                      "gradients their layers receive")
     p_experiment.add_argument("file", help="a .experiment.json file")
     p_experiment.add_argument("--epochs", type=int, help="epochs for every variant (default: each graph's own)")
+    p_experiment.add_argument("--landscape", metavar="JSON",
+                              help="write the loss landscape the variants' paths are drawn on (variants that record "
+                                   "their paths: the landscape setting)")
     args = parser.parse_args(argv)
     if args.command == "experiment":
         from engine.cli.experiment_command import run_experiment
@@ -83,7 +86,7 @@ def command_line(argv: list[str]) -> int:
         except GraphFileError as err:
             print(f"error: {err}", file=sys.stderr)
             return 2
-        return run_experiment(experiment, args.epochs, sys.stdout, sys.stderr)
+        return run_experiment(experiment, args.epochs, sys.stdout, sys.stderr, args.landscape)
     if args.command == "export":
         from engine.cli.model_io import run_export
         return run_export(_load(args.file), args.to, args.out, args.weights, sys.stderr, args.dynamic_batch)

@@ -80,6 +80,9 @@ _NO_INPUT: tuple[PortSpec, ...] = ()
 _NO_OUTPUT: tuple[PortSpec, ...] = ()
 _MANY = (PortSpec("in", "Two or more tensors", multiple=True, min_wires=2),)
 FUNCTION = "Function"
+# The Features layer's toggles, in the order its outputs come; with one number x, x1 is x.
+FEATURES = (("x1", "x1 (or x) itself"), ("x2", "x2 itself (two-number inputs)"), ("x1_squared", "x1²"),
+            ("x2_squared", "x2²"), ("x1_times_x2", "x1·x2"), ("sin_x1", "sin(ω·x1)"), ("sin_x2", "sin(ω·x2)"))
 MAX_FUNCTION_OUTPUTS = 64
 _NORM_EPS = _p("eps", FLOAT, 1e-5, "Added to the variance for stability", minimum=0.0, maximum=1.0)
 
@@ -92,6 +95,12 @@ _SPECS = [
               inputs=_NO_INPUT, key_params=("shape",)),
     LayerSpec("Output", "Inputs and outputs", "A model output (what forward returns)",
               outputs=_NO_OUTPUT),
+    LayerSpec("Features", "Features", "Hand-made features of each sample's one number x or two numbers x1, x2 "
+              "(x1², x1·x2, sin x1 ...), each switched on or off, as in TensorFlow Playground; a Linear layer after "
+              "it fits a linear model of them ([1, x, x²] with its bias)",
+              (*(_p(name, BOOL, name in ("x1", "x2"), doc) for name, doc in FEATURES),
+               _p("frequency", FLOAT, 1.0, "ω of the sines, sin(ωx): 3 gives sin 3x", minimum=0.01, maximum=100.0)),
+              input_ranks=(1,), input_words="one number x, or two numbers x1 and x2"),
     LayerSpec("Identity", "Shape", "Passes its input through unchanged"),
     # --- dense
     LayerSpec("Linear", "Dense", "Fully connected layer: y = xW^T + b",
@@ -277,6 +286,17 @@ def function_spec(outputs: int) -> LayerSpec:
     outputs = min(max(outputs, 1), MAX_FUNCTION_OUTPUTS)
     ports = (PortSpec("out"),) if outputs == 1 else tuple(PortSpec(f"out{i + 1}") for i in range(outputs))
     return dataclasses.replace(CATALOG[FUNCTION], outputs=ports)
+
+
+def feature_labels(params: dict, numbers: int) -> list[str]:
+    """What each output of a Features node is, in order: ``["x", "x²", "sin 3x"]`` for one number
+    in, ``["x1", "x2", "x1·x2"]`` for two."""
+    w = params.get("frequency", 1.0)
+    omega = "" if w == 1 else f"{w:g}"
+    names = {"x1": "x1", "x2": "x2", "x1_squared": "x1²", "x2_squared": "x2²", "x1_times_x2": "x1·x2",
+             "sin_x1": f"sin {omega}x1", "sin_x2": f"sin {omega}x2"}
+    labels = [names[name] for name, _ in FEATURES if params.get(name, name in ("x1", "x2"))]
+    return [label.replace("x1", "x") for label in labels] if numbers == 1 else labels
 
 
 def categories() -> dict[str, list[LayerSpec]]:

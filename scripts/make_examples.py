@@ -11,6 +11,7 @@ them; their parameter counts are checked against torchvision's in the tests.
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -20,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 import resources  # noqa: E402
 from engine.data import load_dataset  # noqa: E402
-from engine.training import TrainingConfig  # noqa: E402
+from engine.training import TrainingConfig, run_name  # noqa: E402
 from graphs import Graph, load_graph, save_graph  # noqa: E402
 from graphs.block_library import bring_edits  # noqa: E402
 from graphs.editing import freeze_up_to_edit, start_fresh_edit  # noqa: E402
@@ -347,8 +348,34 @@ def classifier_layers(dropout_first: bool = False) -> list:
 
 
 def alexnet() -> None:
-    g = Graph("AlexNet", "Krizhevsky et al. (2012) as in torchvision: five convolutions with ReLU (the first two "
-              "and the last followed by a max pool), then three fully connected layers with dropout; 61,100,840 "
+    g = Graph("AlexNet", "Krizhevsky, Sutskever and Hinton (2012) as the lecture notes draw it: a 227x227x3 image, five "
+              "convolutions of 96, 256, 384, 384 and 256 filters (11x11 at stride 4, then 5x5 and 3x3), ReLU after "
+              "each, local response normalisation after the first two, overlapping 3x3 max pooling at stride 2, then "
+              "two fully connected layers of 4096 with dropout and 1,000 classes: 62,378,344 parameters (one "
+              "stream; the paper split some layers over two GPUs). torchvision's variant is 'AlexNet (torchvision)'.")
+    pool = {"kernel_size": 3, "stride": 2}
+    lrn = {"size": 5, "alpha": 1e-4, "beta": 0.75, "k": 2.0}
+    out = chain(g, g.add_node("Input", id="image", shape=[3, 227, 227]),
+                ("Conv2d", {"out_channels": 96, "kernel_size": 11, "stride": 4}, "conv1"), ("ReLU", {}, "relu1"),
+                ("LocalResponseNorm", lrn, "norm1"), ("MaxPool2d", pool, "pool1"),
+                ("Conv2d", {"out_channels": 256, "kernel_size": 5, "padding": 2}, "conv2"), ("ReLU", {}, "relu2"),
+                ("LocalResponseNorm", lrn, "norm2"), ("MaxPool2d", pool, "pool2"),
+                ("Conv2d", {"out_channels": 384, "kernel_size": 3, "padding": 1}, "conv3"), ("ReLU", {}, "relu3"),
+                ("Conv2d", {"out_channels": 384, "kernel_size": 3, "padding": 1}, "conv4"), ("ReLU", {}, "relu4"),
+                ("Conv2d", {"out_channels": 256, "kernel_size": 3, "padding": 1}, "conv5"), ("ReLU", {}, "relu5"),
+                ("MaxPool2d", pool, "pool5"), ("Flatten", {}, "flatten"),
+                ("Linear", {"out_features": 4096}, "fc6"), ("ReLU", {}, "relu6"), ("Dropout", {"p": 0.5}, "drop6"),
+                ("Linear", {"out_features": 4096}, "fc7"), ("ReLU", {}, "relu7"), ("Dropout", {"p": 0.5}, "drop7"),
+                ("Linear", {"out_features": 1000}, "fc8"))
+    g.connect(out, g.add_node("Output", id="logits"))
+    finish(g, "alexnet", IMAGE_FOLDER_TRAINING.replace(dataset_options={
+        **IMAGE_FOLDER_TRAINING.dataset_options, "image_size": [227, 227]}))
+
+
+def alexnet_torchvision() -> None:
+    g = Graph("AlexNet (torchvision)", "AlexNet as torchvision builds it (after Krizhevsky's 'One weird trick' "
+              "paper): five convolutions of 64, 192, 384, 256 and 256 filters with ReLU, no response normalisation, "
+              "an adaptive average pool to 6x6, then three fully connected layers with dropout; 61,100,840 "
               "parameters for 224x224 images and 1,000 classes.")
     use_builtin(g, "ConvReLU")
     pool = {"kernel_size": 3, "stride": 2}
@@ -361,7 +388,23 @@ def alexnet() -> None:
                 ("AdaptiveAvgPool2d", {"output_size": 6}, "avgpool"), ("Flatten", {}, "flatten"),
                 *classifier_layers(dropout_first=True))
     g.connect(out, g.add_node("Output", id="logits"))
-    finish(g, "alexnet", IMAGE_FOLDER_TRAINING)
+    finish(g, "alexnet_torchvision", IMAGE_FOLDER_TRAINING)
+
+
+def keras_cnn() -> None:
+    g = Graph("Keras CNN for MNIST", "The lecture notes' Keras convolutional network for 28x28 digits: Conv2D(32, 3x3) "
+              "and Conv2D(64, 3x3) with ReLU, each followed by 2x2 max pooling, Flatten, Dense(1024) with ReLU and "
+              "Dense(10): 1,668,490 parameters, as Keras's model.summary() counts them. It trains here on the "
+              "bundled digits enlarged to 28x28 (dataset mnist reads MNIST itself from a local folder).")
+    out = chain(g, g.add_node("Input", id="image", shape=[1, 28, 28]),
+                ("Conv2d", {"out_channels": 32, "kernel_size": 3}, "conv2d"), ("ReLU", {}, "relu1"),
+                ("MaxPool2d", {"kernel_size": 2}, "max_pooling2d"),
+                ("Conv2d", {"out_channels": 64, "kernel_size": 3}, "conv2d_1"), ("ReLU", {}, "relu2"),
+                ("MaxPool2d", {"kernel_size": 2}, "max_pooling2d_1"), ("Flatten", {}, "flatten"),
+                ("Linear", {"out_features": 1024}, "dense"), ("ReLU", {}, "relu3"),
+                ("Linear", {"out_features": 10}, "dense_1"))
+    g.connect(out, g.add_node("Output", id="scores"))
+    finish(g, "keras_cnn", TrainingConfig(dataset_options={"image_size": 28}, lr=0.001, epochs=10))
 
 
 def inception() -> None:
@@ -547,7 +590,6 @@ VANISHING = {"sigmoid": ("sigmoid", "Ten Linear layers with sigmoids. A sigmoid'
 
 def vanishing_gradients() -> None:
     """Four 10-layer MLPs on the spiral, trained one after another by an experiment file."""
-    import json
     folder = OUT / "vanishing_gradients"
     folder.mkdir(exist_ok=True)
     training = TrainingConfig(dataset="spiral", optimizer="sgd", lr=0.05, momentum=0.9, epochs=15, batch_size=64,
@@ -584,6 +626,174 @@ def vanishing_gradients() -> None:
     print(f"wrote vanishing_gradients.experiment.json and its {len(variants)} graphs")
 
 
+# ---------------------------------------------------------------------- the lecture notes' numbers
+def playground() -> None:
+    g = Graph("Features: a Playground network",
+              "TensorFlow Playground in NetLoom: the circles data, a Features block (x1, x2, x1², x2², x1·x2, "
+              "sin x1, sin x2; x1, x2, x1² and x2² are on) and two small Tanh layers. Switch features in the "
+              "inspector: with x1² and x2² even one Linear unit separates the circles, with x1 and x2 alone the "
+              "hidden neurons have to bend the boundary themselves. Watch the decision boundary as it trains.")
+    out = chain(g, g.add_node("Input", id="point", shape=[2]),
+                ("Features", {"x1_squared": True, "x2_squared": True}, "features"),
+                ("Linear", {"out_features": 4}, "hidden1"), ("Tanh", {}, "tanh1"),
+                ("Linear", {"out_features": 2}, "hidden2"), ("Tanh", {}, "tanh2"),
+                ("Linear", {"out_features": 2}, "classes"))
+    g.connect(out, g.add_node("Output", id="scores"))
+    finish(g, "playground_features", TrainingConfig(dataset="circles", dataset_options={"noise": 0.1}, lr=0.03,
+                                                    batch_size=10, epochs=20, probe_every=20))
+
+
+def linear_predictors() -> None:
+    """The notes' linear predictors of features: w·[1, x, x²] and w·[1, x, sin 3x]."""
+    for name, function, features, title, formula in (
+            ("predictor_quadratic", "quadratic", {"x1_squared": True}, "Linear predictor on [1, x, x²]",
+             "y = 0.5x² − x + 1"),
+            ("predictor_sin3x", "wave", {"sin_x1": True, "frequency": 3.0}, "Linear predictor on [1, x, sin 3x]",
+             "y = 0.5 + 0.3x + sin 3x")):
+        g = Graph(title, f"The lecture notes' linear predictor of features: a Features block turns each number x into "
+                  f"the feature vector, a Linear unit weighs it (its bias is the 1). The data are noisy samples of "
+                  f"{formula}, so training finds the formula's coefficients as the unit's weights and bias (the "
+                  f"Outputs tab plots the predictions against the targets: on the diagonal once it has).")
+        out = chain(g, g.add_node("Input", id="x", shape=[1]), ("Features", {"x2": False, **features}, "features"),
+                    ("Linear", {"out_features": 1}, "predictor"))
+        g.connect(out, g.add_node("Output", id="y"))
+        finish(g, name, TrainingConfig(dataset="curve", dataset_options={"function": function}, loss="mse", lr=0.05,
+                                       batch_size=32, epochs=60))
+
+
+def surface_regression() -> None:
+    g = Graph("Regression surface", "A small MLP learns a function of two numbers, y = sin x1 + sin x2, from noisy "
+              "samples: a 2-D regression (the Outputs tab plots its predictions against the targets).")
+    out = chain(g, g.add_node("Input", id="point", shape=[2]), ("Linear", {"out_features": 16}, "hidden1"),
+                ("Tanh", {}, "tanh1"), ("Linear", {"out_features": 16}, "hidden2"), ("Tanh", {}, "tanh2"),
+                ("Linear", {"out_features": 1}, "y"))
+    g.connect(out, g.add_node("Output", id="prediction"))
+    finish(g, "surface_regression", TrainingConfig(dataset="surface", loss="mse", lr=0.01, batch_size=32, epochs=40,
+                                                   probe_every=30))
+
+
+OVERFIT_DATA = {"n_samples": 60, "noise": 0.4, "val_fraction": 0.6}     # 24 noisy points to learn from
+OVERFIT_TRAINING = TrainingConfig(dataset="moons", dataset_options=OVERFIT_DATA, lr=0.01, batch_size=32, epochs=150)
+
+
+def wide_network(title: str, description: str, dropout: float = 0.0) -> Graph:
+    """Two hidden layers of 256 ReLUs for two classes of 2-D points (with dropout after each, if asked)."""
+    g = Graph(title, description)
+    drop = [("Dropout", {"p": dropout}, f"drop{i}") for i in (1, 2)] if dropout else []
+    out = chain(g, g.add_node("Input", id="point", shape=[2]), ("Linear", {"out_features": 256}, "hidden1"),
+                ("ReLU", {}, "relu1"), *drop[:1], ("Linear", {"out_features": 256}, "hidden2"), ("ReLU", {}, "relu2"),
+                *drop[1:], ("Linear", {"out_features": 2}, "classes"))
+    g.connect(out, g.add_node("Output", id="scores"))
+    g.apply(layout_edit(g))
+    return g
+
+
+def overfitting() -> None:
+    g = wide_network("Overfitting: a wide network on few noisy points",
+                     "Two hidden layers of 256 units (66,818 weights) learn two moons from only 24 noisy points. "
+                     "The training loss keeps falling towards 0 while the validation loss turns up after about ten "
+                     "epochs: the network learns the noise of those 24 points by heart, and its decision boundary "
+                     "curls around single points. "
+                     "The Regularisation experiment trains the same network with dropout, L2 and L1.")
+    g.set_training(OVERFIT_TRAINING.to_dict())
+    save_graph(g, OUT / "overfitting.loom")
+    print(f"wrote overfitting.loom ({len(g.nodes)} nodes)")
+
+
+def write_experiment(name: str, title: str, description: str, variants: list[tuple[str, str, Graph]]) -> None:
+    """An experiment file and its variants' graphs (in a folder of the experiment's name)."""
+    folder = OUT / name
+    folder.mkdir(exist_ok=True)
+    entries = []
+    for variant, stem, g in variants:
+        save_graph(g, folder / f"{stem}.loom")
+        entries.append({"name": variant, "graph": f"{name}/{stem}.loom"})
+    (OUT / f"{name}.experiment.json").write_text(json.dumps({
+        "format": "netloom.experiment", "format_version": 1, "title": title, "description": description,
+        "variants": entries}, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {name}.experiment.json and its {len(entries)} graphs")
+
+
+def regularisation() -> None:
+    """The overfitting network four ways: plain, with dropout, with L2 and with L1."""
+    variants = []
+    for stem, name, dropout, changes in (("none", "no regularisation", 0.0, {}), ("dropout", "dropout 0.5", 0.5, {}),
+                                         ("l2", "L2 0.01", 0.0, {"weight_decay": 0.01}),
+                                         ("l1", "L1 0.001", 0.0, {"l1": 0.001})):
+        config = OVERFIT_TRAINING.replace(**changes)
+        what = {"none": "no regularisation: it overfits", "dropout": "dropout 0.5 after each hidden layer",
+                "l2": "L2 (weight decay 0.01): every weight is pulled towards 0 in proportion to its size",
+                "l1": "L1 0.001: a penalty on the sum of |w| pushes weights to exactly 0"}[stem]
+        g = wide_network(f"Wide network, {what.split(':')[0]}", f"The overfitting example's network with {what}.",
+                         dropout)
+        g.set_training(config.to_dict())
+        variants.append((name, stem, g))
+    write_experiment("regularisation", "Regularisation: dropout, L2 and L1 against overfitting",
+                     "The wide network of the overfitting example on its 24 noisy points, four ways: plain, with "
+                     "dropout, with L2 (weight decay) and with L1. Train > Run Experiment trains them one after "
+                     "another; compare their validation losses: the plain network's rises far above the others'.",
+                     variants)
+
+
+def initialisation() -> None:
+    """One six-layer tanh MLP on the moons started four ways."""
+    training = TrainingConfig(dataset="moons", optimizer="sgd", lr=0.05, momentum=0.9, epochs=10, batch_size=64,
+                              probe_every=5, log_every=5)
+    configs, graphs = [], []
+    for stem, changes, what in (
+            ("normal_small", {"init": "normal", "init_std": 0.01}, "normal, σ 0.01: each layer shrinks the signal "
+             "and the gradient a hundredfold, so the first layers get almost nothing and nothing is learned"),
+            ("normal_large", {"init": "normal", "init_std": 1.0}, "normal, σ 1: the tanh units start saturated "
+             "(flat), so gradients shrink on the way back and it learns slowly"),
+            ("xavier", {"init": "xavier"}, "Xavier (Glorot): variance 2/(fan in + fan out) keeps the signal's "
+             "size from layer to layer, and every layer gets a gradient of the same size"),
+            ("kaiming", {"init": "kaiming"}, "Kaiming (He): variance 2/fan in, made for ReLU; on tanh it starts a "
+             "little large and learns fast here")):
+        config = training.replace(**changes)
+        configs.append(config)
+        g = Graph(f"6-layer tanh MLP, {what.split(':')[0]}", f"Six Tanh layers of 64 on the moons, started {what}.")
+        prev = g.add_node("Input", id="point", shape=[2])
+        for i in range(1, 7):
+            prev = chain(g, prev, ("Linear", {"out_features": 64}, f"fc{i}"), ("Tanh", {}, f"tanh{i}"))
+        g.connect(chain(g, prev, ("Linear", {"out_features": 2}, "classes")), g.add_node("Output", id="scores"))
+        snake(g, 7)
+        g.set_training(config.to_dict())
+        graphs.append((stem, g))
+    variants = [(run_name(config, [c for c in configs if c is not config]), stem, g)
+                for config, (stem, g) in zip(configs, graphs)]
+    write_experiment("initialisation", "Initialisation: one network started four ways",
+                     "The same six-layer tanh network on the moons, its weights started from a normal distribution "
+                     "with σ 0.01, one with σ 1, Xavier and Kaiming. Train > Run Experiment trains them one after "
+                     "another; the Gradients tab compares the gradient each layer got (σ 0.01: a billionth of the "
+                     "last layer's reaches the first) and the loss curves show which ones learn.", variants)
+
+
+def optimizers() -> None:
+    """SGD, SGD with momentum and Adam on one small model, recording their paths for one landscape."""
+    training = TrainingConfig(dataset="moons", optimizer="sgd", lr=0.1, momentum=0.0, epochs=12, batch_size=32,
+                              landscape=True, probe_every=0)
+    stems = ("sgd", "momentum", "adam")
+    configs = [training, training.replace(momentum=0.9), training.replace(optimizer="adam", lr=0.01)]
+    variants = []
+    for stem, config in zip(stems, configs):
+        name = run_name(config, [c for c in configs if c is not config])
+        g = Graph(f"Small MLP, {name}", f"A 2-8-8-2 tanh network on the moons, trained by {name}; every run of "
+                  "the experiment starts from the same weights (same graph, same seed).")
+        out = chain(g, g.add_node("Input", id="point", shape=[2]), ("Linear", {"out_features": 8}, "hidden1"),
+                    ("Tanh", {}, "tanh1"), ("Linear", {"out_features": 8}, "hidden2"), ("Tanh", {}, "tanh2"),
+                    ("Linear", {"out_features": 2}, "classes"))
+        g.connect(out, g.add_node("Output", id="scores"))
+        g.apply(layout_edit(g))
+        g.set_training(config.to_dict())
+        variants.append((name, stem, g))
+    write_experiment("optimizers", "Optimizers on one loss landscape: SGD, momentum and Adam",
+                     "One small network trained three ways from the same starting weights: plain SGD, SGD with "
+                     "momentum 0.9 and Adam. Each run records its weights (the landscape setting); 'python main.py "
+                     "experiment' then draws the three paths on one loss landscape, centred on the common start, "
+                     "along the two directions the paths move most: it prints where each ends and, with "
+                     "--landscape FILE.json, writes the grid and the paths.", variants)
+
+
 if __name__ == "__main__":
     builtin_blocks()
     if len(sys.argv) > 1:      # only the examples named: python scripts/make_examples.py resnet18
@@ -599,6 +809,8 @@ if __name__ == "__main__":
     lenet5()
     cifar_convnet()
     alexnet()
+    alexnet_torchvision()
+    keras_cnn()
     vgg16()
     resnet18()
     inception()
@@ -611,3 +823,10 @@ if __name__ == "__main__":
     word2vec()
     style_transfer()
     vanishing_gradients()
+    playground()
+    linear_predictors()
+    surface_regression()
+    overfitting()
+    regularisation()
+    initialisation()
+    optimizers()

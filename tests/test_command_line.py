@@ -79,3 +79,21 @@ def test_the_vanishing_gradient_experiment_from_the_command_line():
     assert set(first_layer) == {"sigmoid", "ReLU", "ReLU with BatchNorm", "residual"}
     assert first_layer["sigmoid"] < 1e-3 * first_layer["residual"], first_layer
     assert first_layer["ReLU with BatchNorm"] > 100 * first_layer["sigmoid"]
+
+
+def test_the_optimizers_experiment_draws_three_paths_on_one_landscape(tmp_path):
+    import json
+    experiment = resources.examples_folder() / "optimizers.experiment.json"
+    done = subprocess.run([sys.executable, "main.py", "experiment", str(experiment), "--epochs", "2", "--landscape",
+                           str(tmp_path / "land.json")], capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert "loss landscape around the weights the variants start from (loss 0." in done.stdout
+    assert "along the paths' principal directions" in done.stdout
+    for name in ("SGD lr 0.1", "SGD lr 0.1 momentum 0.9", "Adam lr 0.01"):
+        assert f"\n{name}: completed after 2 epochs" in done.stdout
+        assert f"\n{name}: " in done.stdout.split("loss landscape around")[1]
+    written = json.loads((tmp_path / "land.json").read_text())
+    assert len(written["alphas"]) == len(written["losses"][0]) == 31
+    assert set(written["paths"]) == {"SGD lr 0.1", "SGD lr 0.1 momentum 0.9", "Adam lr 0.01"}
+    assert all(path["points"][0] == [0.0, 0.0] or max(map(abs, path["points"][0])) < 1e-5
+               for path in written["paths"].values())

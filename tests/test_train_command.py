@@ -84,3 +84,27 @@ def test_ctrl_c_stops_cleanly_after_saving_a_checkpoint(tmp_path):
     assert lines[-2]["type"] == "CheckpointSaved" and lines[-2]["step"] == lines[-1]["step"]
     from engine.training.checkpoint import load_checkpoint
     assert load_checkpoint(tmp_path / "ck").step == lines[-1]["step"]
+
+
+def test_the_teaching_probes_and_l1_reach_the_terminal_and_scripts(tmp_path):
+    """The playground network with L1 and its landscape recorded: the L1 term on each epoch's line,
+    and every new message (neurons, landscape, path, boundary with validation points) as JSON."""
+    graph = load_graph(ROOT / "resources/examples/playground_features.loom")
+    graph.set_training({**graph.training, "l1": 0.001, "landscape": True, "probe_every": 10})
+    save_graph(graph, tmp_path / "play.loom")
+    result = run(str(tmp_path / "play.loom"), "--epochs", "2", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "epoch 2/2: loss " in result.stderr and " (+ L1 0.0" in result.stderr
+    result = run(str(tmp_path / "play.loom"), "--epochs", "1", "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    messages = {}
+    for line in result.stdout.splitlines():
+        message = json.loads(line)
+        messages.setdefault(message["type"], message)
+    assert {"NeuronPictures", "LossLandscape", "WeightPath", "DecisionBoundary"} <= set(messages)
+    neurons = messages["NeuronPictures"]["layers"]
+    assert [layer["layer"] for layer in neurons] == ["features", "hidden1", "hidden2", "classes"]
+    assert neurons[0]["labels"] == ["x1", "x2", "x1²", "x2²"] and len(neurons[1]["pictures"]) == 4
+    assert len(messages["LossLandscape"]["losses"]) == 21 and messages["WeightPath"]["steps"][0] == 0
+    assert len(messages["DecisionBoundary"]["val_points"]) == 200
+    assert messages["StepMetrics"]["penalty"] > 0

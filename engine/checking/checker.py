@@ -17,6 +17,7 @@ from graphs.events import EdgeAdded, EdgeRemoved, LearningChanged, NodeAdded, No
 from ..layers import Finding, InferenceCache, NodeResult, TensorInfo, format_shape
 from .blocks import check_inside, infer_block
 from .data_fit import fit_diagnostics
+from .linear_lints import linear_lints
 from .loss_lints import loss_lints
 from .memory import memory_diagnostics
 from .report import Report
@@ -292,6 +293,7 @@ class Checker:
                         frozen_params=sum(self._params.get(n, 0) for n in self._frozen))
         if self.lints:
             report.diagnostics.extend(loss_lints(graph))
+            report.diagnostics.extend(linear_lints(graph))
             report.diagnostics.extend(memory_diagnostics(graph, report))
         return report
 

@@ -1,28 +1,39 @@
 """``python main.py experiment FILE``: train every variant of an experiment and print, per
-variant, how it ended and the mean |gradient| each layer received (first layer to last)."""
+variant, how it ended and the mean |gradient| each layer received (first layer to last); when
+the variants recorded their paths (the ``landscape`` setting), where each went on one loss
+landscape (``--landscape FILE.json`` also writes it, grid and paths)."""
 
 from __future__ import annotations
 
+import json
 import signal
+from pathlib import Path
 from typing import TextIO
 
+from graphs import GraphFileError, load_graph
+from graphs.atomic import write_atomically
 from graphs.experiment import Experiment
 
-from ..training import Control
+from ..insight import InsightError
+from ..training import Control, SharedLandscape, TrainingConfig, shared_landscape
 from ..training.experiment import average_gradients, variant_messages
-from ..training.messages import Failed, Finished, GradientFlow
+from ..training.messages import Failed, Finished, GradientFlow, WeightPath
 
 
-def run_experiment(experiment: Experiment, epochs: int | None, out: TextIO, err: TextIO) -> int:
+def run_experiment(experiment: Experiment, epochs: int | None, out: TextIO, err: TextIO,
+                   landscape_file: str | None = None) -> int:
     control = Control()
     previous = signal.signal(signal.SIGINT, lambda signum, frame: control.stop())
     flows: dict[str, list[GradientFlow]] = {}
+    paths: dict[str, WeightPath] = {}
     failed = False
     print(experiment.title, file=out)
     try:
         for name, message in variant_messages(experiment, epochs, control):
             if isinstance(message, GradientFlow):
                 flows.setdefault(name, []).append(message)
+            elif isinstance(message, WeightPath):
+                paths[name] = message
             elif isinstance(message, Finished):
                 accuracy = f"{message.val_accuracy:.1%}" if message.val_accuracy is not None else "n/a"
                 print(f"{name}: {message.reason} after {message.epoch} epochs, validation accuracy {accuracy}",
@@ -38,4 +49,39 @@ def run_experiment(experiment: Experiment, epochs: int | None, out: TextIO, err:
             summary = average_gradients(name, found)
             values = "  ".join(f"{layer} {value:.1e}" for layer, value in zip(summary.layers, summary.mean_abs_grad))
             print(f"{name}: {values}", file=out)
+    if paths and not _landscape(experiment, paths, out, err, landscape_file):
+        failed |= landscape_file is not None          # a landscape asked for and not drawn is a failure
     return 1 if failed else 0
+
+
+def _landscape(experiment: Experiment, paths: dict[str, WeightPath], out: TextIO, err: TextIO,
+               landscape_file: str | None) -> bool:
+    """The recorded paths on one landscape (the first variant's graph and data), printed and written."""
+    first = next(v for v in experiment.variants if v.name in paths)
+    try:
+        graph = load_graph(first.graph)
+        found = shared_landscape(graph, TrainingConfig.from_dict(graph.training), paths)
+    except (GraphFileError, InsightError) as error:
+        print(f"no shared loss landscape: {error}", file=err)
+        return False
+    land = found.landscape
+    print(f"\nloss landscape around the weights the variants start from (loss {land.centre_loss:.4f}), along "
+          f"{land.kind}:", file=out)
+    for name, points in found.paths.items():
+        a, b = points[-1]
+        print(f"{name}: {len(points)} points, ends at ({a:.3g}, {b:.3g}) with loss {found.end_losses[name]:.4f}; "
+              f"the plane holds {found.captured[name]:.0%} of its way", file=out)
+    if landscape_file:
+        write_atomically(Path(landscape_file), json.dumps(landscape_json(found)).encode("utf-8"))
+        print(f"wrote {landscape_file}", file=out)
+    return True
+
+
+def landscape_json(found: SharedLandscape) -> dict:
+    land = found.landscape
+    return {"kind": land.kind, "alphas": land.alphas.tolist(), "betas": land.betas.tolist(),
+            "losses": [[v if v == v else None for v in row] for row in land.losses.tolist()],
+            "centre_loss": land.centre_loss,
+            "paths": {name: {"steps": found.steps[name].tolist(), "points": points.tolist(),
+                             "end_loss": found.end_losses[name], "captured": found.captured[name]}
+                      for name, points in found.paths.items()}}

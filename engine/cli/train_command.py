@@ -140,7 +140,8 @@ class _Progress:
             if not self.live:
                 acc = (f" train acc {m.train_accuracy:.1%} val acc {m.val_accuracy:.1%}"
                        if m.val_accuracy is not None else "")
-                print(f"epoch {m.epoch}/{self.epochs}: loss {m.train_loss:.4f} val loss {m.val_loss:.4f}{acc} "
+                penalty = f" (+ L1 {m.penalty:.4f})" if m.penalty is not None else ""
+                print(f"epoch {m.epoch}/{self.epochs}: loss {m.train_loss:.4f}{penalty} val loss {m.val_loss:.4f}{acc} "
                       f"{self.last.get('rate', 0):,.0f} samples/s", file=self.stream, flush=True)
         elif isinstance(m, CheckpointSaved) and m.path and not self.live:
             pass

@@ -77,8 +77,9 @@ def split(x: torch.Tensor, y: torch.Tensor, val_fraction: float, seed: int,
             n_val = int(round(len(members) * val_fraction))
             val_idx.append(members[:n_val])
             train_idx.append(members[n_val:])
-        train, val = torch.cat(train_idx), torch.cat(val_idx)
+        train = torch.cat(train_idx)
         train = train[torch.randperm(len(train), generator=generator)]
+        val = _dealt(val_idx, generator)
     else:
         order = torch.randperm(len(x), generator=generator)
         n_val = int(round(len(x) * val_fraction))
@@ -86,6 +87,17 @@ def split(x: torch.Tensor, y: torch.Tensor, val_fraction: float, seed: int,
     if len(train) == 0 or len(val) == 0:
         raise DataError(f"{len(x)} samples are too few to split with val_fraction={val_fraction}")
     return x[train], y[train], x[val], y[val]
+
+
+def _dealt(groups: list[torch.Tensor], generator: torch.Generator) -> torch.Tensor:
+    """The classes' validation samples dealt out like cards, one of each class a round in a random
+    order, so that the first samples a view steps through (Predict, Outputs) show every class."""
+    rounds = max((len(g) for g in groups), default=0)
+    dealt = []
+    for r in range(rounds):
+        hand = torch.stack([g[r] for g in groups if r < len(g)])
+        dealt.append(hand[torch.randperm(len(hand), generator=generator)])
+    return torch.cat(dealt) if dealt else torch.zeros(0, dtype=torch.int64)
 
 
 def standardize(x_train: torch.Tensor, x_val: torch.Tensor, extra: dict | None = None) -> tuple[torch.Tensor, torch.Tensor]:

@@ -1,4 +1,4 @@
-"""Small synthetic sets: 2-D points for decision boundaries, and a noisy sine for regression."""
+"""Small synthetic sets: 2-D points for decision boundaries, noisy curves and surfaces for regression."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import numpy as np
 import torch
 
-from .base import CLASSIFICATION, REGRESSION, DataSet, split, standardize
+from .base import CLASSIFICATION, REGRESSION, DataError, DataSet, split, standardize
 
 
 def _points(name: str, x: np.ndarray, y: np.ndarray, val_fraction: float, seed: int) -> DataSet:
@@ -74,6 +74,58 @@ def sine(n_samples: int = 500, noise: float = 0.1, val_fraction: float = 0.2, se
     xt, yt = torch.as_tensor(x, dtype=torch.float32), torch.as_tensor(y, dtype=torch.float32)
     x_train, y_train, x_val, y_val = split(xt, yt, val_fraction, seed, stratify=False)
     return DataSet("sine", x_train, y_train, x_val, y_val, REGRESSION, kind="points")
+
+
+CURVES = {
+    "quadratic": ("y = 0.5x² − x + 1", lambda x: 0.5 * x ** 2 - x + 1),
+    "wave": ("y = 0.5 + 0.3x + sin 3x", lambda x: 0.5 + 0.3 * x + np.sin(3 * x)),
+    "sine": ("y = sin x", np.sin),
+}
+SURFACES = {
+    "bowl": ("y = x1² + x2²", lambda a, b: a ** 2 + b ** 2),
+    "saddle": ("y = x1·x2", lambda a, b: a * b),
+    "waves": ("y = sin x1 + sin x2", lambda a, b: np.sin(a) + np.sin(b)),
+}
+
+
+def curve(function: str = "quadratic", n_samples: int = 200, noise: float = 0.1, low: float = -3.0,
+          high: float = 3.0, val_fraction: float = 0.2, seed: int = 0) -> DataSet:
+    """Noisy samples of a function of one number, for the notes' linear predictors of features:
+    ``quadratic`` is fitted exactly by w·[1, x, x²], ``wave`` by w·[1, x, sin 3x]. Few samples and
+    much noise make a set a wide network overfits."""
+    formula, fn = _choice(CURVES, function, "curve")
+    if not low < high:
+        raise DataError(f"curve: low ({low}) must be below high ({high})")
+    if n_samples < 2 or noise < 0:
+        raise DataError("curve: n_samples must be at least 2 and noise not negative")
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(low, high, (n_samples, 1))
+    y = fn(x) + rng.normal(0, noise, x.shape)
+    xt, yt = torch.as_tensor(x, dtype=torch.float32), torch.as_tensor(y, dtype=torch.float32)
+    x_train, y_train, x_val, y_val = split(xt, yt, val_fraction, seed, stratify=False)
+    return DataSet("curve", x_train, y_train, x_val, y_val, REGRESSION, kind="points", extra={"formula": formula})
+
+
+def surface(function: str = "waves", n_samples: int = 600, noise: float = 0.05, val_fraction: float = 0.2,
+            seed: int = 0) -> DataSet:
+    """Noisy samples of a function of two numbers on [-3, 3]², for the predicted surface of a 2-D
+    regression: ``bowl`` (x1² + x2²), ``saddle`` (x1·x2), ``waves`` (sin x1 + sin x2), each made
+    exactly by a Features layer and one Linear unit."""
+    formula, fn = _choice(SURFACES, function, "surface")
+    if n_samples < 2 or noise < 0:
+        raise DataError("surface: n_samples must be at least 2 and noise not negative")
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-3.0, 3.0, (n_samples, 2))
+    y = fn(x[:, :1], x[:, 1:]) + rng.normal(0, noise, (n_samples, 1))
+    xt, yt = torch.as_tensor(x, dtype=torch.float32), torch.as_tensor(y, dtype=torch.float32)
+    x_train, y_train, x_val, y_val = split(xt, yt, val_fraction, seed, stratify=False)
+    return DataSet("surface", x_train, y_train, x_val, y_val, REGRESSION, kind="points", extra={"formula": formula})
+
+
+def _choice(table: dict, name: str, data_set: str):
+    if name not in table:
+        raise DataError(f"{data_set}: function {name!r} is not one of {', '.join(table)}")
+    return table[name]
 
 
 def digits(val_fraction: float = 0.2, seed: int = 0, normalize: bool = True, image_size: int = 8,

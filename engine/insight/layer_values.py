@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
 from torch import fx
 
@@ -101,3 +102,13 @@ def module_of(model: fx.GraphModule, node_id: str) -> torch.nn.Module:
         if found == node_id:
             return model.get_submodule(attribute)
     raise InsightError(f"{node_id} has no module in this model")
+
+
+def layer_parameters(model: fx.GraphModule, node_id: str) -> dict[str, np.ndarray]:
+    """A layer's learned tensors by name (``weight``, ``bias`` ...), as float32 arrays: what the
+    inspector shows as numbers or a heat map. A layer without any gives an empty dict."""
+    try:
+        module = module_of(model, node_id)
+    except InsightError:
+        return {}
+    return {name: p.detach().float().cpu().numpy() for name, p in module.named_parameters()}

@@ -295,6 +295,7 @@ class Impl:
 _BATCH_FIRST = (("batch_first", True),)
 IMPLS: dict[str, Impl] = {
     "Identity": Impl(None, emit=_identity),
+    "Features": Impl("Features"),
     "Linear": Impl("Linear", _features),
     "Conv1d": Impl("Conv1d", _channels),
     "Conv2d": Impl("Conv2d", _channels),

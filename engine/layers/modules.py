@@ -29,4 +29,27 @@ class StochasticDepth(nn.Module):
         return f"p={self.p}, mode={self.mode!r}"
 
 
-OWN_MODULES: dict[str, type[nn.Module]] = {"StochasticDepth": StochasticDepth}
+class Features(nn.Module):
+    """Hand-made features of each sample's one number x or two numbers x1, x2, as TensorFlow
+    Playground offers them: each switched on or off, in this order. With one number in, x1 is x."""
+
+    def __init__(self, x1: bool = True, x2: bool = True, x1_squared: bool = False, x2_squared: bool = False,
+                 x1_times_x2: bool = False, sin_x1: bool = False, sin_x2: bool = False, frequency: float = 1.0) -> None:
+        super().__init__()
+        self.x1, self.x2, self.x1_squared, self.x2_squared = x1, x2, x1_squared, x2_squared
+        self.x1_times_x2, self.sin_x1, self.sin_x2, self.frequency = x1_times_x2, sin_x1, sin_x2, frequency
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        a = x[:, 0]
+        b = x[:, 1] if x.shape[1] > 1 else a       # the checks refuse x2's features for one-number inputs
+        found = [(self.x1, a), (self.x2, b), (self.x1_squared, a * a), (self.x2_squared, b * b),
+                 (self.x1_times_x2, a * b), (self.sin_x1, torch.sin(self.frequency * a)),
+                 (self.sin_x2, torch.sin(self.frequency * b))]
+        return torch.stack([value for on, value in found if on], dim=1)
+
+    def extra_repr(self) -> str:
+        names = ("x1", "x2", "x1_squared", "x2_squared", "x1_times_x2", "sin_x1", "sin_x2")
+        return ", ".join(f"{n}=True" for n in names if getattr(self, n)) + f", frequency={self.frequency}"
+
+
+OWN_MODULES: dict[str, type[nn.Module]] = {"StochasticDepth": StochasticDepth, "Features": Features}

@@ -16,7 +16,7 @@ from typing import Any
 
 import torch
 
-from graphs import CATALOG, ERROR, WARNING, InsertLayer, SetParam
+from graphs import CATALOG, ERROR, FEATURES, WARNING, InsertLayer, SetParam
 
 from .build import TensorInfo, format_shape
 
@@ -144,6 +144,21 @@ def _linear_on_map(params: dict, xs: list[TensorInfo]) -> list[Finding]:
     if len(shape) >= 3 and xs[0].spatial:
         return [Finding(WARNING, f"gets a {format_shape(shape)} feature map and would act on its last "
                         f"axis only: insert Flatten?", InsertLayer(None, "Flatten"))]
+    return []
+
+
+@rule("Features")
+def _features_fit(params: dict, xs: list[TensorInfo]) -> list[Finding]:
+    numbers = xs[0].shape[0]
+    if numbers not in (1, 2):
+        return _error(f"makes features of one number (x) or two (x1, x2) per sample, and gets {numbers}")
+    if numbers == 1:
+        for name in ("x2", "x2_squared", "x1_times_x2", "sin_x2"):
+            if params[name]:
+                return _error(f"{name} uses x2, but each sample has one number (x): switch it off",
+                              SetParam("", name, False))
+    if not any(params[name] for name, _ in FEATURES):
+        return _error("every feature is switched off: switch on at least one", SetParam("", "x1", True))
     return []
 
 

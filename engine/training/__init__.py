@@ -3,16 +3,18 @@ window runs it in a worker process (``TrainingWorker``) and reads the same messa
 
 from . import messages
 from .checkpoint import CheckpointError, load_weights
-from .config import DEVICES, LOSSES, NORMALIZE, OPTIMIZERS, SCHEDULES, ConfigError, TrainingConfig
+from .config import DEVICES, INITS, LOSSES, NORMALIZE, OPTIMIZERS, SCHEDULES, ConfigError, TrainingConfig, run_name
 from .control import Control
 from .data_view import SeenBatch, batch_as_seen
 from .devices import describe_device, resolve_device
+from .landscapes import SharedLandscape, shared_landscape
 from .loop import train
 from .probes import MAX_CLASSES_SHOWN, feature_space
 from .worker import TrainingWorker, WarmProcess
 
 __all__ = [
-    "DEVICES", "LOSSES", "MAX_CLASSES_SHOWN", "NORMALIZE", "OPTIMIZERS", "SCHEDULES", "CheckpointError", "ConfigError",
-    "Control", "SeenBatch", "TrainingConfig", "TrainingWorker", "WarmProcess", "batch_as_seen", "describe_device",
-    "feature_space", "load_weights", "messages", "resolve_device", "train",
+    "DEVICES", "INITS", "LOSSES", "MAX_CLASSES_SHOWN", "NORMALIZE", "OPTIMIZERS", "SCHEDULES", "CheckpointError",
+    "ConfigError", "Control", "SeenBatch", "SharedLandscape", "TrainingConfig", "TrainingWorker", "WarmProcess",
+    "batch_as_seen", "describe_device", "feature_space", "load_weights", "messages", "resolve_device", "run_name",
+    "shared_landscape", "train",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +16,7 @@ OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad", "adadelta")
 SCHEDULES = ("none", "step", "cosine", "one_cycle", "plateau")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 NORMALIZE = ("data", "weights", "imagenet")   # images' statistics: their own, the start weights', ImageNet's
+INITS = ("default", "normal", "xavier", "kaiming")
 
 
 class ConfigError(ValueError):
@@ -30,7 +32,8 @@ class TrainingConfig:
     lr: float = 0.001
     momentum: float = 0.9          # SGD and RMSprop
     nesterov: bool = False         # SGD
-    weight_decay: float = 0.0
+    weight_decay: float = 0.0      # L2: the optimizer shrinks every parameter towards 0
+    l1: float = 0.0                # L1: l1 · Σ|w| over the layers' weights, added to the loss
     batch_size: int = 64
     epochs: int = 10
     schedule: str = "none"
@@ -39,6 +42,8 @@ class TrainingConfig:
     early_stopping: int = 0        # patience in epochs on validation loss; 0 = off
     clip_grad_norm: float = 0.0    # 0 = off
     seed: int = 0
+    init: str = "default"          # layers' starting weights: torch's default, normal (init_std), xavier, kaiming
+    init_std: float = 0.01         # the standard deviation of the "normal" initialisation
     device: str = "auto"
     amp: bool = False              # mixed precision (used on CUDA)
     compile: bool = False          # torch.compile (used on CUDA)
@@ -54,6 +59,7 @@ class TrainingConfig:
     augment: dict[str, Any] = field(default_factory=dict)      # resized_crop, flip, rotation, color_jitter
     normalize: str = "data"        # images normalised with their own statistics, the start weights' or ImageNet's
     update_frozen_batchnorm: bool = False   # a frozen node's BatchNorm statistics follow the data (else fixed)
+    landscape: bool = False        # record the weights' path and send loss landscapes (small models only)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], where: str = "training") -> TrainingConfig:
@@ -90,15 +96,15 @@ class TrainingConfig:
 
     def validate(self, where: str = "training") -> None:
         for name, choices in (("loss", LOSSES), ("optimizer", OPTIMIZERS), ("schedule", SCHEDULES),
-                              ("device", DEVICES)):
+                              ("device", DEVICES), ("init", INITS)):
             value = getattr(self, name)
             base = value.split(":")[0] if name == "device" else value
             if base not in choices:
                 raise ConfigError(f"{where}.{name}: {value!r} is not one of {', '.join(choices)}")
-        for name in ("lr", "batch_size", "epochs", "step_size", "log_every", "checkpoint_every"):
+        for name in ("lr", "batch_size", "epochs", "step_size", "log_every", "checkpoint_every", "init_std"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{where}.{name}: must be positive, not {getattr(self, name)}")
-        for name in ("weight_decay", "clip_grad_norm", "momentum", "early_stopping", "probe_every",
+        for name in ("weight_decay", "l1", "clip_grad_norm", "momentum", "early_stopping", "probe_every",
                      "probe_sample"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{where}.{name}: must not be negative, not {getattr(self, name)}")
@@ -121,6 +127,51 @@ class TrainingConfig:
             raise ConfigError(f"{where}.normalize: 'weights' needs the statistics the start weights were trained with "
                               "(start_from.mean and start_from.std, recorded for torchvision's and timm's weights); "
                               "choose data or imagenet")
+
+
+OPTIMIZER_NAMES = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop", "adagrad": "Adagrad",
+                   "adadelta": "Adadelta"}
+
+
+def run_name(config: TrainingConfig, others: Sequence[TrainingConfig] = ()) -> str:
+    """A run's name from its settings, not its number. Alone: the optimizer and learning rate
+    (with momentum where the optimizer has one), then each setting that changes what is learned
+    and differs from the defaults: "SGD lr 0.05 momentum 0.9", "Adam lr 0.001, L1 0.001, init
+    xavier". Beside ``others`` (the runs it is compared with): only what differs between them,
+    the data set, epochs and seed included ("init xavier" among runs that differ in nothing
+    else), and the optimizer first whenever it differs or nothing else does."""
+    mine = _named_settings(config)
+    if others:
+        theirs = [_named_settings(other) for other in others]
+        differ = {key for key, text in mine.items() if any(t.get(key) != text for t in theirs)}
+        differ |= {key for t in theirs for key in t if key not in mine}
+        shown = [key for key in mine if key in differ and mine[key]]
+        if not differ & set(OPTIMIZER_KEYS) and shown:
+            return ", ".join(mine[key] for key in shown)
+    else:
+        defaults = _named_settings(TrainingConfig())
+        shown = [key for key, text in mine.items() if key not in RUN_KEYS and text and text != defaults.get(key)]
+    head = " ".join(mine[key] for key in OPTIMIZER_KEYS if mine.get(key))
+    return ", ".join([head] + [mine[key] for key in shown if key not in OPTIMIZER_KEYS])
+
+
+OPTIMIZER_KEYS = ("optimizer", "lr", "momentum")
+RUN_KEYS = ("dataset", "epochs", "seed")        # named only where runs beside each other differ in them
+
+
+def _named_settings(c: TrainingConfig) -> dict[str, str]:
+    """Each setting that changes what is learned, as a name shows it ("" where it is off)."""
+    return {
+        "optimizer": OPTIMIZER_NAMES[c.optimizer], "lr": f"lr {c.lr:g}",
+        "momentum": (f"{'nesterov ' if c.nesterov else ''}momentum {c.momentum:g}"
+                     if c.optimizer in ("sgd", "rmsprop") and c.momentum > 0 else ""),
+        "weight_decay": f"L2 {c.weight_decay:g}" if c.weight_decay else "",
+        "l1": f"L1 {c.l1:g}" if c.l1 else "",
+        "init": "" if c.init == "default" else f"init normal σ {c.init_std:g}" if c.init == "normal" else f"init {c.init}",
+        "batch_size": f"batch {c.batch_size}", "schedule": "" if c.schedule == "none" else f"{c.schedule} schedule",
+        "clip_grad_norm": f"clip {c.clip_grad_norm:g}" if c.clip_grad_norm else "",
+        "dataset": f"on {c.dataset}", "epochs": f"{c.epochs} epochs", "seed": f"seed {c.seed}",
+    }
 
 
 def _kind(default: Any) -> str:

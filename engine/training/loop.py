@@ -23,6 +23,7 @@ from ..checking import check
 from ..compiling import compile_graph
 from ..data import CLASSIFICATION, REGRESSION, DataError, DataSet, load_dataset
 from ..data.normalization import pixel_statistics
+from ..insight import InsightError, check_size, flat_weights
 from ..interop import WeightsError, load_start_weights, read_start_weights
 from ..words import first_line
 from . import probes
@@ -34,6 +35,7 @@ from .devices import describe_device, resolve_device
 from .distributed import Distributed
 from .faults import locate_failure
 from .freezing import GROUP_FACTOR, describe_layout, freeze, group_layout, parameter_groups
+from .initialisation import initialise, l1_penalty, layer_weights
 from .messages import (
     CheckpointSaved,
     ConfusionMatrix,
@@ -45,9 +47,11 @@ from .messages import (
     StepMetrics,
     TrainingBatch,
 )
+from .path import WeightRecorder
 from .resume import apply_learning_rate, resume_changes, settings_since
 
 PROBE_BATCH = 256
+LANDSCAPE_SAMPLES = 512        # training samples a loss landscape is measured on
 RECONSTRUCTIONS_SHOWN, PREDICTIONS_SHOWN = 8, 500     # validation samples the dashboard shows
 
 
@@ -100,6 +104,7 @@ class _Run:
         torch.manual_seed(config.seed)
         model = compile_graph(graph, report)
         self.frozen_parameters = freeze(model, graph, config.update_frozen_batchnorm)
+        initialise(model, config.init, config.init_std)     # the start weights then replace what they hold
         # A resumed run's weights come from its checkpoint; a new one's from the start weights, if any.
         self.start = self._start_weights(model, graph_folder) if config.start_from and not resume else None
         self.model = model.to(self.device)
@@ -123,6 +128,8 @@ class _Run:
         self.scaler = torch.amp.GradScaler("cuda", enabled=config.amp and self.cuda)
         self.augment_generator = torch.Generator(device=self.device).manual_seed(config.seed + 1)
         self.weighted_layers = probes.layers_with_weights(self.model)
+        self.l1_weights = [w for _, _, w in layer_weights(self.model)] if config.l1 else []
+        self.epoch_penalty = [0.0, 0]          # the L1 terms reported this epoch: sum, reports
         self.epoch = self.step = self.batch_in_epoch = 0
         self.epoch_sums = [0.0, 0.0, 0.0]      # loss sum, correct, samples of the epoch so far
         self.best_val_loss, self.bad_epochs = float("inf"), 0
@@ -133,6 +140,13 @@ class _Run:
             ensure_writable(config.checkpoint_dir)
         if resume:
             self._restore(load_checkpoint(resume))
+        self.path: WeightRecorder | None = None
+        if config.landscape:
+            try:
+                check_size(self.model)
+                self.path = WeightRecorder(max(1, config.log_every))
+            except InsightError as err:
+                self.notes += (f"no loss landscape: {err}",)
 
     def _start_weights(self, model: nn.Module, graph_folder: str | None) -> StartWeights:
         weights = read_start_weights(self.config.start_from, graph_folder)
@@ -150,6 +164,8 @@ class _Run:
         if self.start is not None:
             yield self.start
         started = time.perf_counter()
+        if self.path is not None:
+            self.path.record(self.step, flat_weights(self.model))
         try:
             while self.epoch < config.epochs:
                 yield from self._train_epoch()
@@ -158,14 +174,19 @@ class _Run:
                 val_loss, val_acc, confusion = self._validate()
                 train_loss, correct, seen = self.epoch_sums
                 self.epoch_sums = [0.0, 0.0, 0.0]
+                penalty = self.epoch_penalty[0] / self.epoch_penalty[1] if self.epoch_penalty[1] else None
+                self.epoch_penalty = [0.0, 0]
                 self.last_val = (val_loss, val_acc)
                 yield EpochMetrics(self.epoch, self.step, train_loss / max(seen, 1),
                                    correct / seen if self._has_accuracy and seen else None, val_loss, val_acc,
-                                   time.perf_counter() - started)
+                                   time.perf_counter() - started, penalty)
                 if confusion is not None:
                     yield ConfusionMatrix(self.epoch, confusion, tuple(data.class_names))
                 if config.probes:
                     yield from self._epoch_probes()
+                if self.path is not None and self.dist.is_main:     # asked for by its own setting
+                    x, y = self._landscape_data()
+                    yield probes.loss_landscape(self.epoch, self.model, x, y, self._loss, self.path.points, config.seed)
                 self._schedule_epoch(val_loss)
                 improved = val_loss < self.best_val_loss
                 if improved:
@@ -177,9 +198,9 @@ class _Run:
                 if config.checkpoint_dir and improved:
                     yield self._save("best")
                 if config.early_stopping and self.bad_epochs >= config.early_stopping:
-                    yield self._finish("early stopping")
+                    yield from self._ending("early stopping")
                     return
-            yield self._finish("completed")
+            yield from self._ending("completed")
         except _Stop as stop:
             yield from stop.messages
         except CheckpointError as err:
@@ -203,6 +224,7 @@ class _Run:
         batches = order.split(config.batch_size)
         self.forward_model.train()
         window: list[torch.Tensor] = []
+        window_penalty: list[torch.Tensor] = []
         window_correct: list[torch.Tensor] = []
         window_sizes: list[int] = []
         window_start = time.perf_counter()
@@ -213,18 +235,24 @@ class _Run:
             if i == 0 and config.probes and data.kind == "image" and self.dist.is_main:
                 yield self._seen(x, index)
             probe_now = config.probes and config.probe_every and (self.step + 1) % config.probe_every == 0
-            loss, correct = self._step(x, y, gradient_probe=probe_now)
+            loss, penalty, correct = self._step(x, y, gradient_probe=probe_now)
             window.append(loss)
+            if penalty is not None:
+                window_penalty.append(penalty)
             if correct is not None:
                 window_correct.append(correct)
             window_sizes.append(len(index))
             self.step += 1
             self.batch_in_epoch = i + 1
+            if self.path is not None and self.step % self.path.every == 0:
+                self.path.record(self.step, flat_weights(self.model))
             if probe_now:
                 yield from (m for m in (self._gradients, self._histograms) if m is not None)
             if len(window) == config.log_every or i == len(batches) - 1:
-                yield self._report(window, window_correct, window_sizes, time.perf_counter() - window_start)
-                window, window_correct, window_sizes, window_start = [], [], [], time.perf_counter()
+                yield self._report(window, window_penalty, window_correct, window_sizes,
+                                   time.perf_counter() - window_start)
+                window, window_penalty, window_correct, window_sizes = [], [], [], []
+                window_start = time.perf_counter()
             if probe_now:
                 yield from self._inside_probes()
 
@@ -233,8 +261,9 @@ class _Run:
         with torch.autocast(self.device.type, enabled=self.config.amp and self.cuda):
             out = self.forward_model(x)
             loss = self._loss(out, y)
+        penalty = self.config.l1 * l1_penalty(self.l1_weights) if self.l1_weights else None
         self.optimizer.zero_grad(set_to_none=True)
-        self.scaler.scale(loss).backward()
+        self.scaler.scale(loss if penalty is None else loss + penalty).backward()
         if gradient_probe:
             self.scaler.unscale_(self.optimizer)
             self._gradients = probes.gradient_flow(self.step + 1, self.weighted_layers)
@@ -248,13 +277,17 @@ class _Run:
         if self.config.schedule == "one_cycle":
             self.scheduler.step()
         correct = self._correct(out.detach(), y) if self._has_accuracy else None
-        return loss.detach().float(), correct
+        return loss.detach().float(), (penalty.detach().float() if penalty is not None else None), correct
 
-    def _report(self, window, window_correct, sizes, elapsed) -> StepMetrics:
-        losses = torch.stack(window)
+    def _report(self, window, window_penalty, window_correct, sizes, elapsed) -> StepMetrics:
+        losses = torch.stack(window + window_penalty)      # the penalties ride along: one transfer
         if self.dist.active:
             losses = self.dist.sum(losses.clone()) / self.dist.world_size
         values = losses.tolist()          # the one host sync of the window
+        penalties, values = values[len(window):], values[:len(window)]
+        penalty = sum(penalties) / len(penalties) if penalties else None
+        if penalty is not None:
+            self.epoch_penalty = [self.epoch_penalty[0] + penalty, self.epoch_penalty[1] + 1]
         for offset, value in enumerate(values):
             if not math.isfinite(value):
                 bad_step = self.step - len(values) + offset + 1
@@ -269,7 +302,7 @@ class _Run:
             self.epoch_sums[1] += float(torch.stack(window_correct).sum())
         group = self.optimizer.param_groups[0]        # its rate is the run's times its factor
         return StepMetrics(self.step, self.epoch, sum(values) / len(values), group["lr"] / group.get(GROUP_FACTOR, 1.0),
-                           samples * self.dist.world_size / max(elapsed, 1e-9))
+                           samples * self.dist.world_size / max(elapsed, 1e-9), penalty)
 
     # ------------------------------------------------------------------ data and loss
     def _batch(self, index: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -293,16 +326,7 @@ class _Run:
         return self.data.task == CLASSIFICATION and not self.config.reconstruct
 
     def _loss(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        loss = self.config.loss
-        out = out.float()
-        fn: Callable[..., torch.Tensor]
-        if loss in ("cross_entropy", "nll"):
-            fn = F.cross_entropy if loss == "cross_entropy" else F.nll_loss
-            return fn(out.reshape(-1, out.shape[-1]), y.reshape(-1))
-        if loss == "bce_with_logits":
-            return F.binary_cross_entropy_with_logits(out, _binary_targets(out, y))
-        fn = F.mse_loss if loss == "mse" else F.l1_loss
-        return fn(out, y.float())
+        return loss_value(self.config.loss, out, y)
 
     def _correct(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         if self.config.loss == "bce_with_logits":
@@ -350,6 +374,10 @@ class _Run:
         if not self.dist.is_main:
             return
         sample = self.control.probe_sample if self.control.probe_sample is not None else self.config.probe_sample
+        if self._on_plane:
+            pictures = probes.neuron_pictures(self.step, self.model, self.graph, self.data.x_train)
+            if pictures is not None:
+                yield pictures
         yield from probes.filters(self.step, self.model)
         yield from probes.inside_look(self.step, self.model, self.graph, self._probe_batch(), sample,
                                       self.control.probe_layers)
@@ -359,12 +387,17 @@ class _Run:
         if not self.dist.is_main:
             return
         data = self.data
-        if data.kind == "points" and data.input_shape == (2,) and self._has_accuracy:
-            yield probes.decision_boundary(self.epoch, self.model, data.x_train)
+        if self._on_plane and self._has_accuracy:
+            yield probes.decision_boundary(self.epoch, self.model, data.x_train, val_points=data.x_val,
+                                           val_labels=data.y_val)
         if self.config.reconstruct:            # inputs beside their reconstructions
             yield probes.sample_outputs(self.epoch, self.model, data.x_val, data.x_val, RECONSTRUCTIONS_SHOWN)
         elif data.task == REGRESSION:           # predictions against targets
             yield probes.sample_outputs(self.epoch, self.model, data.x_val, data.y_val, PREDICTIONS_SHOWN)
+            if data.kind == "points" and data.input_shape == (1,):
+                yield probes.fitted_curve(self.epoch, self.model, data.x_train, data.x_val, data.y_val)
+            elif self._on_plane:
+                yield probes.predicted_surface(self.epoch, self.model, data.x_train, data.x_val, data.y_val)
         if self._has_accuracy:
             found = probes.feature_space(self.epoch, self.model, self.graph, data.x_val, data.y_val,
                                          self.control.feature_layer)
@@ -374,13 +407,23 @@ class _Run:
         if not self.config.probe_every:
             yield from self._inside_probes()
 
+    @property
+    def _on_plane(self) -> bool:
+        """2-D points: views over the input plane apply."""
+        return self.data.kind == "points" and self.data.input_shape == (2,)
+
+    def _landscape_data(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """What a landscape's height is measured on: the first LANDSCAPE_SAMPLES training samples."""
+        x = self.data.x_train[:LANDSCAPE_SAMPLES]
+        return x, (x if self.config.reconstruct else self.data.y_train[:LANDSCAPE_SAMPLES])
+
     # ------------------------------------------------------------------ control, schedule, end
     def _obey_control(self) -> None:
         while self.control.paused and not self.control.stop_requested:
             time.sleep(0.02)
         if self.control.stop_requested:
             messages = [self._save("last")] if self.config.checkpoint_dir else []
-            raise _Stop(*messages, self._finish("stopped"))
+            raise _Stop(*messages, *self._ending("stopped"))
 
     def _schedule_epoch(self, val_loss: float) -> None:
         if self.config.schedule == "plateau":
@@ -390,6 +433,15 @@ class _Run:
 
     def _finish(self, reason: str) -> Finished:
         return Finished(reason, self.epoch, self.step, *self.last_val)
+
+    def _ending(self, reason: str) -> list:
+        """The last messages: the weights' path (when recorded), then Finished."""
+        ending: list = []
+        if self.path is not None and self.dist.is_main:
+            if self.path.points[-1][0] != self.step:
+                self.path.record(self.step, flat_weights(self.model), force=True)
+            ending.append(probes.weight_path(self.path.points))
+        return ending + [self._finish(reason)]
 
     def _failure(self, err: Exception) -> Failed:
         failure = None
@@ -496,6 +548,19 @@ class _Run:
                 if isinstance(value, torch.Tensor) and value.dim() and value.shape != params[index].shape:
                     raise CheckpointError(f"{path}: optimizer.state.{index}.{key}: shape {list(value.shape)} "
                                           f"does not fit its parameter {list(params[index].shape)}")
+
+
+def loss_value(loss: str, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """The loss a training setting names, for a batch of outputs and targets."""
+    out = out.float()
+    fn: Callable[..., torch.Tensor]
+    if loss in ("cross_entropy", "nll"):
+        fn = F.cross_entropy if loss == "cross_entropy" else F.nll_loss
+        return fn(out.reshape(-1, out.shape[-1]), y.reshape(-1))
+    if loss == "bce_with_logits":
+        return F.binary_cross_entropy_with_logits(out, _binary_targets(out, y))
+    fn = F.mse_loss if loss == "mse" else F.l1_loss
+    return fn(out, y.float())
 
 
 def _binary_targets(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..insight import NeuronLayer
+
 
 @dataclass(frozen=True)
 class RunStarted:
@@ -59,6 +61,7 @@ class StepMetrics:
     loss: float                   # mean training loss over the steps since the last report
     lr: float
     samples_per_s: float
+    penalty: float | None = None  # the L1 term added to that loss (the loss shown leaves it out); None: no L1
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,7 @@ class EpochMetrics:
     val_loss: float
     val_accuracy: float | None
     elapsed_s: float
+    penalty: float | None = None  # the epoch's mean L1 term, added to train_loss for training; None: no L1
 
 
 @dataclass(frozen=True)
@@ -129,6 +133,10 @@ class ConfusionMatrix:
     class_names: tuple[str, ...] = ()
 
 
+def _no_points(width: int = 2):
+    return field(repr=False, default_factory=lambda: np.zeros((0, width), dtype=np.float32))
+
+
 @dataclass(frozen=True)
 class DecisionBoundary:
     epoch: int
@@ -136,6 +144,61 @@ class DecisionBoundary:
     y_range: tuple[float, float]
     classes: np.ndarray = field(repr=False)      # grid of predicted classes, rows follow y
     confidence: np.ndarray = field(repr=False)   # grid of the winning probability
+    val_points: np.ndarray = _no_points()        # N x 2 validation points, for a "show validation data" overlay
+    val_labels: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+
+@dataclass(frozen=True)
+class NeuronPictures:
+    """Each neuron of each dense layer (and each feature of a Features layer) over the input plane
+    of 2-D points, sent with every probe so that the pictures change as the network learns."""
+    step: int
+    x_range: tuple[float, float]
+    y_range: tuple[float, float]
+    layers: tuple[NeuronLayer, ...]
+
+
+@dataclass(frozen=True)
+class FittedCurve:
+    """A 1-D regression's prediction over the data's range, and the validation points."""
+    epoch: int
+    x: np.ndarray = field(repr=False)            # R inputs, increasing
+    y: np.ndarray = field(repr=False)            # R x outputs: the model's prediction at each
+    val_x: np.ndarray = field(repr=False)        # N validation inputs
+    val_y: np.ndarray = field(repr=False)        # N x outputs: their targets
+
+
+@dataclass(frozen=True)
+class PredictedSurface:
+    """A 2-D regression's prediction (its first output) over the input plane, and the validation points."""
+    epoch: int
+    x_range: tuple[float, float]
+    y_range: tuple[float, float]
+    values: np.ndarray = field(repr=False)       # R x R, rows follow y
+    val_points: np.ndarray = _no_points()        # N x 2
+    val_targets: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, dtype=np.float32))
+
+
+@dataclass(frozen=True)
+class LossLandscape:
+    """The training loss over a plane through the current weights (two random filter-normalised
+    directions), and the weights' path so far projected onto it; each epoch, for small models."""
+    epoch: int
+    alphas: np.ndarray = field(repr=False)       # R coordinates along the first direction
+    betas: np.ndarray = field(repr=False)        # R coordinates along the second
+    losses: np.ndarray = field(repr=False)       # R x R, rows follow betas
+    centre_loss: float                           # at (0, 0): the current weights
+    path: np.ndarray = field(repr=False)         # N x 2, from the first recorded weights to the current ones
+    path_steps: np.ndarray = field(repr=False)   # N: the step each point was recorded at
+    kind: str = ""
+
+
+@dataclass(frozen=True)
+class WeightPath:
+    """Every weight of the model at points along the run (first: the weights it started from), sent
+    once at its end, so that runs of one graph can be drawn on one landscape afterwards."""
+    steps: np.ndarray = field(repr=False)        # N
+    weights: np.ndarray = field(repr=False)      # N x parameters, in the model's parameters() order
 
 
 @dataclass(frozen=True)
@@ -205,16 +268,18 @@ class Failed:
 
 Message = (RunStarted | StartWeights | TrainingBatch | StepMetrics | EpochMetrics | GradientFlow | Histograms | Filters
            | ActivationMaps | DeadUnits | ConfusionMatrix | DecisionBoundary | SampleOutputs | FeatureSpace | EmbeddingSpace
-           | AttentionMaps | CheckpointSaved | Finished | Failed)
+           | AttentionMaps | NeuronPictures | FittedCurve | PredictedSurface | LossLandscape | WeightPath
+           | CheckpointSaved | Finished | Failed)
 
 
 def to_json(message) -> dict:
-    """A message as JSON-ready data (``--json`` on the command line)."""
+    """A message as JSON-ready data (``--json`` on the command line); NaN and infinities (a
+    landscape's heights far out) become null, which strict JSON readers accept."""
     data = {"type": type(message).__name__}
     for f in dataclasses.fields(message):
         value = getattr(message, f.name)
         if isinstance(value, np.ndarray):
-            value = value.tolist()
+            value = _listed(value)
         elif isinstance(value, tuple):
             value = [_plain(dataclasses.asdict(v)) if dataclasses.is_dataclass(v) and not isinstance(v, type) else v
                      for v in value]
@@ -223,4 +288,12 @@ def to_json(message) -> dict:
 
 
 def _plain(data: dict) -> dict:
-    return {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in data.items()}
+    return {k: (_listed(v) if isinstance(v, np.ndarray) else v) for k, v in data.items()}
+
+
+def _listed(array: np.ndarray) -> list:
+    if array.dtype.kind == "f" and not np.isfinite(array).all():
+        listed = array.astype(object)
+        listed[~np.isfinite(array)] = None
+        return listed.tolist()
+    return array.tolist()

@@ -12,17 +12,27 @@ from torch import fx, nn
 from ..compiling import node_ids
 from ..insight import (
     MAX_POINTS,
+    NEURON_RESOLUTION,
     InsightError,
     Recorder,
     attention_weights,
     classifier_features,
     embedding_vectors,
     feature_layers,
+    grid_around,
+    input_line,
+    input_plane,
     layer_features,
+    loss_surface,
     nodes_of_type,
     pca,
+    predictions_over,
+    project,
+    random_plane,
     separation,
+    thinned,
 )
+from ..insight import neuron_pictures as plane_neurons
 from ..layers import step_name
 from .messages import (
     ActivationMaps,
@@ -32,11 +42,16 @@ from .messages import (
     EmbeddingSpace,
     FeatureSpace,
     Filters,
+    FittedCurve,
     GradientFlow,
     Histograms,
     LayerGradient,
     LayerHistogram,
+    LossLandscape,
+    NeuronPictures,
+    PredictedSurface,
     SampleOutputs,
+    WeightPath,
 )
 
 RELU_FAMILY = ("ReLU", "ReLU6", "LeakyReLU", "PReLU", "ELU", "GELU", "SiLU")
@@ -45,6 +60,8 @@ MAX_MAP_CHANNELS = 32
 HISTOGRAM_BINS = 32
 MAX_ATTENTION_VALUES = 1_000_000   # attention weights sent per probe (4 MB)
 MAX_CLASSES_SHOWN = 20      # a feature space coloured by more classes than this shows no clusters
+LANDSCAPE_RESOLUTION = 21   # grid points per axis of a run's loss landscape (441 passes over the loss data)
+MAX_PATH_VALUES = 4_000_000  # numbers a WeightPath may carry (16 MB)
 
 
 def layers_with_weights(model: nn.Module) -> list[tuple[str, nn.Module]]:
@@ -141,25 +158,72 @@ def inside_look(step: int, model: fx.GraphModule, graph, batch: torch.Tensor, sa
     return messages
 
 
-def decision_boundary(epoch: int, model: nn.Module, points: torch.Tensor, resolution: int = 80) -> DecisionBoundary:
-    """Predicted class and confidence over a grid covering the 2-D data, with a margin."""
-    low, high = points.amin(dim=0), points.amax(dim=0)
-    margin = (high - low) * 0.1 + 1e-3
-    low, high = low - margin, high + margin
-    xs = torch.linspace(float(low[0]), float(high[0]), resolution, device=points.device)
-    ys = torch.linspace(float(low[1]), float(high[1]), resolution, device=points.device)
-    gy, gx = torch.meshgrid(ys, xs, indexing="ij")
-    grid = torch.stack([gx.flatten(), gy.flatten()], dim=1)
-    was_training = model.training
-    model.eval()
-    with torch.no_grad():
-        out = model(grid).float()
-    model.train(was_training)
+def decision_boundary(epoch: int, model: nn.Module, points: torch.Tensor, resolution: int = 80,
+                      val_points: torch.Tensor | None = None, val_labels: torch.Tensor | None = None
+                      ) -> DecisionBoundary:
+    """Predicted class and confidence over a grid covering the 2-D data, with a margin; the
+    validation points ride along for an overlay."""
+    plane = input_plane(points, resolution)
+    out = torch.as_tensor(predictions_over(model, plane.points))
     probs = torch.softmax(out, dim=1) if out.shape[1] > 1 else torch.cat([1 - torch.sigmoid(out), torch.sigmoid(out)], 1)
     confidence, classes = probs.max(dim=1)
-    return DecisionBoundary(epoch, (float(low[0]), float(high[0])), (float(low[1]), float(high[1])),
-                            classes.reshape(resolution, resolution).cpu().numpy().astype(np.int16),
-                            confidence.reshape(resolution, resolution).cpu().numpy().astype(np.float32))
+    extra = {}
+    if val_points is not None and val_labels is not None:
+        extra = {"val_points": val_points[:MAX_POINTS].float().cpu().numpy(),
+                 "val_labels": val_labels[:MAX_POINTS].cpu().numpy()}
+    return DecisionBoundary(epoch, plane.x_range, plane.y_range,
+                            classes.reshape(resolution, resolution).numpy().astype(np.int16),
+                            confidence.reshape(resolution, resolution).numpy().astype(np.float32), **extra)
+
+
+def neuron_pictures(step: int, model: fx.GraphModule, graph, points: torch.Tensor) -> NeuronPictures | None:
+    """Each dense layer's neurons over the plane of the 2-D data (None where there is nothing to picture)."""
+    plane = input_plane(points, NEURON_RESOLUTION)
+    try:
+        layers = plane_neurons(model, graph, plane)
+    except InsightError:
+        return None
+    return NeuronPictures(step, plane.x_range, plane.y_range, tuple(layers)) if layers else None
+
+
+def fitted_curve(epoch: int, model: nn.Module, x: torch.Tensor, x_val: torch.Tensor, y_val: torch.Tensor,
+                 resolution: int = 200) -> FittedCurve:
+    """A 1-D regression's prediction over the range of its inputs ``x``."""
+    line = input_line(x, resolution)
+    return FittedCurve(epoch, line[:, 0].float().cpu().numpy(), predictions_over(model, line),
+                       x_val[:MAX_POINTS, 0].float().cpu().numpy(),
+                       y_val[:MAX_POINTS].float().reshape(min(len(y_val), MAX_POINTS), -1).cpu().numpy())
+
+
+def predicted_surface(epoch: int, model: nn.Module, points: torch.Tensor, x_val: torch.Tensor, y_val: torch.Tensor,
+                      resolution: int = 60) -> PredictedSurface:
+    """A 2-D regression's first output over the plane of its inputs."""
+    plane = input_plane(points, resolution)
+    values = predictions_over(model, plane.points)[:, 0].reshape(resolution, resolution)
+    targets = y_val[:MAX_POINTS].float().reshape(min(len(y_val), MAX_POINTS), -1)[:, 0]
+    return PredictedSurface(epoch, plane.x_range, plane.y_range, values, x_val[:MAX_POINTS].float().cpu().numpy(),
+                            targets.cpu().numpy())
+
+
+def loss_landscape(epoch: int, model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn,
+                   path: list[tuple[int, torch.Tensor]], seed: int, resolution: int = LANDSCAPE_RESOLUTION
+                   ) -> LossLandscape:
+    """The loss of ``model`` on (x, y) around its current weights along two filter-normalised
+    random directions (the same random numbers every epoch), with the path recorded so far
+    projected onto that plane."""
+    plane = random_plane(model, seed)
+    steps = np.array([step for step, _ in path], dtype=np.int64)
+    coords = project(plane, torch.stack([w for _, w in path])) if path else np.zeros((0, 2), dtype=np.float32)
+    alphas, betas = grid_around(coords, resolution)
+    found = loss_surface(model, plane, x, y, loss_fn, alphas, betas)
+    return LossLandscape(epoch, found.alphas, found.betas, found.losses, found.centre_loss, coords, steps, found.kind)
+
+
+def weight_path(path: list[tuple[int, torch.Tensor]]) -> WeightPath:
+    """The recorded weights, at most MAX_PATH_VALUES numbers in all (fewer points for larger models)."""
+    keep = thinned(len(path), max(2, MAX_PATH_VALUES // max(1, path[0][1].numel())))
+    return WeightPath(np.array([path[i][0] for i in keep], dtype=np.int64),
+                      torch.stack([path[i][1] for i in keep]).float().cpu().numpy())
 
 
 def sample_outputs(epoch: int, model: nn.Module, x: torch.Tensor, y: torch.Tensor, count: int) -> SampleOutputs:

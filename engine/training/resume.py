@@ -15,9 +15,10 @@ from typing import Any
 from .config import ConfigError, TrainingConfig
 from .freezing import GROUP_FACTOR
 
-# Settings that change only how the run is watched, where it runs or where it writes.
+# Settings that change only how the run is watched, where it runs or where it writes; and how
+# weights start, which a resumed run does not use (it starts from the checkpoint's).
 _FREE = {"device", "checkpoint_dir", "checkpoint_every", "log_every", "probe_every", "probes", "probe_sample",
-         "early_stopping", "clip_grad_norm", "compile",
+         "early_stopping", "clip_grad_norm", "compile", "landscape", "init", "init_std",
          "start_from"}      # a resumed run's weights are the checkpoint's: where the first run started is history
 
 

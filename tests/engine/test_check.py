@@ -302,6 +302,27 @@ def test_design_lints_name_the_layer_before_the_loss_and_offer_its_removal(last,
         assert dumps_graph(g) == before
 
 
+@pytest.mark.parametrize("between", [(), ("Dropout",), ("Identity", "Dropout")])
+def test_two_linear_layers_without_an_activation_collapse_to_one(between):
+    g = chain(("Linear", {"out_features": 32}), *between, ("Linear", {"out_features": 3}), input_shape=(2,))
+    report = Checker().check(g)
+    assert [d.message for d in report.warnings] == [
+        "fc2: follows fc1 with no activation between them, and two linear layers in a row collapse to one (W2·W1 is "
+        "one matrix): fc2 adds weights but no power; insert a ReLU?"]
+    fix = report.warnings[0].fix
+    assert fix.label == "Insert ReLU before fc2"
+    g.apply(fix.edit(g))
+    assert not Checker().check(g).warnings
+    assert [g.nodes[e.src].type for e in g.in_edges("fc2")] == ["ReLU"]
+
+
+def test_linear_layers_with_an_activation_or_a_branch_between_are_fine():
+    assert not Checker().check(chain(("Linear", {"out_features": 8}), "Tanh", ("Linear", {"out_features": 3}),
+                                     input_shape=(2,))).warnings
+    assert not Checker().check(chain(("Linear", {"out_features": 8}), "BatchNorm1d", "ReLU", "Dropout",
+                                     ("Linear", {"out_features": 3}), input_shape=(2,))).warnings
+
+
 def test_a_softmax_is_fine_where_the_loss_does_not_apply_one():
     g = chain(("Linear", {"out_features": 10}), "Softmax", input_shape=(16,))
     g.set_training({"loss": "mse"})

@@ -66,6 +66,8 @@ def example_graph(type_name):
         shape = (4, 4, 8, 8)
     if type_name == "Embedding":
         dtype, shape = "int64", (6,)
+    if type_name == "Features":          # features of 2-D points
+        shape = (2,)
     if not spec.inputs:        # Parameter, Constant: added to what flows in, as a position embedding is
         g = Graph(name=type_name)
         x, n = g.add_node("Input", shape=list(shape)), g.add_node(type_name, shape=list(shape))

@@ -206,6 +206,36 @@ def test_digits_split_is_stratified():
     assert len(data.x_train) + len(data.x_val) == 1797 and counts.min() >= 34 and counts.max() <= 38
 
 
+def test_validation_samples_are_dealt_class_by_class():
+    """Predict and Outputs step through the first validation samples: each ten show every digit,
+    and the split is the same at every load (training samples as before: runs repeat)."""
+    data, again = load_dataset("digits"), load_dataset("digits")
+    assert torch.equal(data.x_val, again.x_val) and torch.equal(data.x_train, again.x_train)
+    for start in range(0, 340, 10):
+        assert sorted(data.y_val[start:start + 10].tolist()) == list(range(10))
+    assert data.y_val[:20].tolist() != sorted(data.y_val[:20].tolist())          # dealt in a random order
+    assert sorted(load_dataset("spiral").y_val[:3].tolist()) == [0, 1, 2]
+
+
+def test_curves_and_surfaces_for_the_notes_regressions():
+    quadratic = load_dataset("curve")
+    assert quadratic.task == "regression" and quadratic.kind == "points" and quadratic.input_shape == (1,)
+    residual = quadratic.y_train[:, 0] - (0.5 * quadratic.x_train[:, 0] ** 2 - quadratic.x_train[:, 0] + 1)
+    assert residual.std().item() == pytest.approx(0.1, rel=0.2)
+    wave = load_dataset("curve", function="wave", n_samples=50, noise=0.0, low=-1.0, high=1.0)
+    x = wave.x_train[:, 0]
+    assert torch.allclose(wave.y_train[:, 0], 0.5 + 0.3 * x + torch.sin(3 * x), atol=1e-5)
+    assert len(wave.x_train) + len(wave.x_val) == 50 and x.abs().max() <= 1
+    bowl = load_dataset("surface", function="bowl", noise=0.0)
+    assert bowl.input_shape == (2,) and torch.allclose(bowl.y_train[:, 0], bowl.x_train.square().sum(dim=1), atol=1e-4)
+    with pytest.raises(DataError, match="curve: function 'cubic' is not one of quadratic, wave, sine"):
+        load_dataset("curve", function="cubic")
+    with pytest.raises(DataError, match=r"curve: low \(2.0\) must be below high \(1.0\)"):
+        load_dataset("curve", low=2.0, high=1.0)
+    with pytest.raises(DataError, match="surface: function 'ripple' is not one of bowl, saddle, waves"):
+        load_dataset("surface", function="ripple")
+
+
 def test_augmentation_crops_and_flips_each_sample_on_its_own():
     x = torch.arange(2 * 1 * 4 * 4, dtype=torch.float32).reshape(2, 1, 4, 4).repeat(50, 1, 1, 1)
     out = augment_batch(x, crop_padding=1, flip=True, generator=torch.Generator().manual_seed(0))

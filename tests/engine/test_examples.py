@@ -12,7 +12,9 @@ from engine.training import TrainingConfig, train
 from engine.training.messages import EpochMetrics, Finished
 from graphs import load_graph
 
-EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "resources" / "examples").glob("*.loom"))
+FOLDER = Path(__file__).resolve().parents[2] / "resources" / "examples"
+EXAMPLES = sorted(FOLDER.glob("*.loom"))
+EXPERIMENT_GRAPHS = sorted(FOLDER.glob("*/*.loom"))      # the variants of the experiments
 LOCAL_DATA = ("image_folder", "cifar10")      # these read the person's own files
 
 
@@ -20,11 +22,12 @@ def test_the_library_has_every_promised_architecture():
     names = {p.stem for p in EXAMPLES}
     assert {"perceptron", "mlp_spiral", "lenet5", "lenet_digits", "cifar10_convnet", "alexnet", "vgg16", "resnet18",
             "inception_module", "resnext_block", "unet", "conv_autoencoder", "char_lstm", "gru_classifier",
-            "transformer_classifier", "word2vec_skipgram"} <= names
+            "transformer_classifier", "word2vec_skipgram", "alexnet_torchvision", "keras_cnn", "playground_features",
+            "predictor_quadratic", "predictor_sin3x", "surface_regression", "overfitting"} <= names
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", EXAMPLES + EXPERIMENT_GRAPHS, ids=lambda p: str(p.relative_to(FOLDER)))
 def test_every_example_checks_compiles_and_runs_forward_and_backward(path):
     graph = load_graph(path)
     assert len(graph.metadata["description"]) > 40
@@ -40,15 +43,20 @@ def test_every_example_checks_compiles_and_runs_forward_and_backward(path):
     TrainingConfig.from_dict(graph.training)          # its training section is valid
 
 
-@pytest.mark.parametrize("name, parameters", [("alexnet", 61_100_840), ("vgg16", 138_357_544), ("resnet18", 11_689_512)])
-def test_imagenet_classics_have_torchvision_parameter_counts(name, parameters):
+@pytest.mark.parametrize("name, parameters", [("alexnet_torchvision", 61_100_840), ("vgg16", 138_357_544),
+                                              ("resnet18", 11_689_512), ("alexnet", 62_378_344),
+                                              ("keras_cnn", 1_668_490)])
+def test_classics_have_their_published_parameter_counts(name, parameters):
+    """torchvision's for its three; the single-stream AlexNet of the lecture notes (96-256-384-384-256
+    filters on 227x227); the notes' Keras CNN as model.summary() counts it."""
     path = next(p for p in EXAMPLES if p.stem == name)
     assert check(load_graph(path)).total_params == parameters
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("path", [p for p in EXAMPLES if TrainingConfig.from_dict(load_graph(p).training).dataset
-                                  not in LOCAL_DATA], ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", [p for p in EXAMPLES + EXPERIMENT_GRAPHS
+                                  if TrainingConfig.from_dict(load_graph(p).training).dataset not in LOCAL_DATA],
+                         ids=lambda p: str(p.relative_to(FOLDER)))
 def test_examples_with_bundled_data_train_an_epoch(path):
     graph = load_graph(path)
     config = TrainingConfig.from_dict(graph.training).replace(epochs=1, device="cpu", probes=False)
