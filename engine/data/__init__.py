@@ -22,6 +22,8 @@ LOADERS: dict[str, Callable[..., DataSet]] = {
     "xor": synthetic.xor,
     "gaussian": synthetic.gaussian,
     "sine": synthetic.sine,
+    "waves": synthetic.waves,
+    "long_memory": synthetic.long_memory,
     "mnist": functools.partial(image_sets.mnist_family, "mnist"),
     "fashion_mnist": functools.partial(image_sets.mnist_family, "fashion_mnist"),
     "cifar10": functools.partial(image_sets.cifar, "cifar10"),

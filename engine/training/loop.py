@@ -11,10 +11,9 @@ from __future__ import annotations
 import math
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from graphs import Graph, dumps_graph
@@ -31,7 +30,18 @@ from .control import Control
 from .devices import describe_device, resolve_device
 from .distributed import Distributed
 from .faults import locate_failure
-from .messages import CheckpointSaved, ConfusionMatrix, EpochMetrics, Failed, Finished, RunStarted, StepMetrics
+from .losses import NegativeSampling, binary_targets, loss_value
+from .messages import (
+    CheckpointSaved,
+    ConfusionMatrix,
+    EpochMetrics,
+    Failed,
+    Finished,
+    GradientClipping,
+    RunStarted,
+    StepMetrics,
+)
+from .recurrent import open_forget_gates, truncate_recurrent
 from .resume import apply_learning_rate, resume_changes
 
 PROBE_BATCH = 256
@@ -82,7 +92,14 @@ class _Run:
         self.device = self.dist.device_for(resolve_device(config.device))
         torch.manual_seed(config.seed)
         self.model = compile_graph(graph, report).to(self.device)
+        if config.lstm_forget_bias:
+            open_forget_gates(self.model, config.lstm_forget_bias)
+        if config.truncate_bptt:
+            truncate_recurrent(self.model, config.truncate_bptt)
         self.data = data.to(self.device)
+        self.negative_sampling = (NegativeSampling(self.data.y_train, data.num_classes, config.negative_samples)
+                                  if config.loss == "negative_sampling" else None)
+        self.clip_norms: list[torch.Tensor] = []      # gradient norms before clipping, since the last report
         self.cuda = self.device.type == "cuda"
         if self.cuda and data.kind == "image":
             self.model = self.model.to(memory_format=torch.channels_last)
@@ -191,6 +208,8 @@ class _Run:
             if len(window) == config.log_every or i == len(batches) - 1:
                 yield self._report(window, window_correct, window_sizes, time.perf_counter() - window_start)
                 window, window_correct, window_sizes, window_start = [], [], [], time.perf_counter()
+                if self.clip_norms:
+                    yield self._clipping()
             if probe_now:
                 yield from self._inside_probes()
 
@@ -208,7 +227,8 @@ class _Run:
         if self.config.clip_grad_norm:
             if not gradient_probe:
                 self.scaler.unscale_(self.optimizer)
-            nn.utils.clip_grad_norm_(self.model.parameters(), self.config.clip_grad_norm)
+            norm = nn.utils.clip_grad_norm_(self.model.parameters(), self.config.clip_grad_norm)
+            self.clip_norms.append(norm.detach())
         self.scaler.step(self.optimizer)
         self.scaler.update()
         if self.config.schedule == "one_cycle":
@@ -236,6 +256,14 @@ class _Run:
         return StepMetrics(self.step, self.epoch, sum(values) / len(values), self.optimizer.param_groups[0]["lr"],
                            samples * self.dist.world_size / max(elapsed, 1e-9))
 
+    def _clipping(self) -> GradientClipping:
+        """How often and how hard clipping cut the gradient since the last report (read with it)."""
+        norms = torch.stack(self.clip_norms).float().cpu()
+        self.clip_norms = []
+        threshold = self.config.clip_grad_norm
+        return GradientClipping(self.step, threshold, int((norms > threshold).sum()), len(norms), float(norms.mean()),
+                                float(norms.max()))
+
     # ------------------------------------------------------------------ data and loss
     def _batch(self, index: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         data = self.data
@@ -252,20 +280,17 @@ class _Run:
         return self.data.task == CLASSIFICATION and not self.config.reconstruct
 
     def _loss(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        loss = self.config.loss
-        out = out.float()
-        fn: Callable[..., torch.Tensor]
-        if loss in ("cross_entropy", "nll"):
-            fn = F.cross_entropy if loss == "cross_entropy" else F.nll_loss
-            return fn(out.reshape(-1, out.shape[-1]), y.reshape(-1))
-        if loss == "bce_with_logits":
-            return F.binary_cross_entropy_with_logits(out, _binary_targets(out, y))
-        fn = F.mse_loss if loss == "mse" else F.l1_loss
-        return fn(out, y.float())
+        return loss_value(self.config.loss, out, y, self.negative_sampling)
+
+    def _sample_loss(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """The loss of one sample for the probes: negative sampling's draws would take from the
+        random state training uses, so its probes measure the cross-entropy of the same scores."""
+        loss = "cross_entropy" if self.config.loss == "negative_sampling" else self.config.loss
+        return loss_value(loss, out, y)
 
     def _correct(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         if self.config.loss == "bce_with_logits":
-            return ((out > 0) == (_binary_targets(out, y) > 0.5)).float().mean(dim=-1).sum()
+            return ((out > 0) == (binary_targets(out, y) > 0.5)).float().mean(dim=-1).sum()
         return (out.argmax(dim=-1) == y).float().mean(dim=tuple(range(1, y.dim()))).sum() if y.dim() > 1 \
             else (out.argmax(dim=-1) == y).sum().float()
 
@@ -313,6 +338,10 @@ class _Run:
         yield from probes.inside_look(self.step, self.model, self.graph, self._probe_batch(), sample,
                                       self.control.probe_layers)
         yield from probes.attention_maps(self.step, self.model, self._probe_batch(), sample)
+        batch = self._probe_batch()
+        targets = batch if self.config.reconstruct else self.data.y_val[:PROBE_BATCH]
+        yield from probes.recurrent_steps(self.step, self.model, self.graph, batch, targets, sample, self._sample_loss,
+                                          self.config.truncate_bptt)
 
     def _epoch_probes(self) -> Iterator:
         if not self.dist.is_main:
@@ -385,7 +414,10 @@ class _Run:
 
     def _restore(self, checkpoint) -> None:
         state, path = checkpoint.state, checkpoint.path
-        check_state_schema(self._state(), state, path)
+        expected = self._state()
+        if isinstance(state.get("config"), dict):   # settings newer than the checkpoint keep their defaults
+            expected["config"] = {k: v for k, v in expected["config"].items() if k in state["config"]}
+        check_state_schema(expected, state, path)
         self.notes, new_lr = resume_changes(state["config"], self.config, path)
         try:
             self.model.load_state_dict(checkpoint.weights)
@@ -448,14 +480,6 @@ class _Run:
 def _epoch_order(n: int, seed: int, epoch: int) -> torch.Tensor:
     """The shuffled order of an epoch, a function of (seed, epoch) alone: resuming needs no state."""
     return torch.randperm(n, generator=torch.Generator().manual_seed(seed * 1_000_003 + epoch))
-
-
-def _binary_targets(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    if y.is_floating_point():
-        return y.reshape(out.shape)
-    if out.shape[-1] == 1:
-        return y.float().reshape(out.shape)
-    return F.one_hot(y, out.shape[-1]).float()
 
 
 def _optimizer(model: nn.Module, c: TrainingConfig) -> torch.optim.Optimizer:

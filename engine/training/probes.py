@@ -3,6 +3,7 @@ units, decision boundaries. Each probe works on device and copies back a few sma
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -12,6 +13,7 @@ from torch import fx, nn
 from ..compiling import node_ids
 from ..insight import (
     MAX_POINTS,
+    RECURRENT_TYPES,
     InsightError,
     Recorder,
     attention_weights,
@@ -22,6 +24,8 @@ from ..insight import (
     nodes_of_type,
     pca,
     separation,
+    step_gradients,
+    unroll,
 )
 from ..layers import step_name
 from .messages import (
@@ -36,7 +40,9 @@ from .messages import (
     Histograms,
     LayerGradient,
     LayerHistogram,
+    RecurrentSteps,
     SampleOutputs,
+    TimeGradients,
 )
 
 RELU_FAMILY = ("ReLU", "ReLU6", "LeakyReLU", "PReLU", "ELU", "GELU", "SiLU")
@@ -210,4 +216,24 @@ def attention_maps(step: int, model: fx.GraphModule, batch: torch.Tensor, sample
         if budget < 0:
             break
         found.append(AttentionMaps(step, a.layer, sample, a.weights))
+    return found
+
+
+def recurrent_steps(step: int, model: fx.GraphModule, graph, batch: torch.Tensor, targets: torch.Tensor, sample: int,
+                    loss: Callable[[Any, torch.Tensor], torch.Tensor], truncate: int) -> list[Any]:
+    """Each recurrent layer unrolled over one validation sample, and the gradient of that
+    sample's ``loss(output, target)`` at each step's hidden state (cut as the run's truncated
+    back-propagation through time cuts it)."""
+    sample = min(sample, len(batch) - 1)
+    x, y = batch[sample: sample + 1], targets[sample: sample + 1]
+    found: list[Any] = []
+    for layer in nodes_of_type(graph, RECURRENT_TYPES):
+        try:
+            steps = unroll(model, layer, x)
+            gradients = step_gradients(model, layer, lambda out: loss(out, y), x, truncate=truncate)
+        except InsightError:          # an LSTM with projections, a layer the forward does not use
+            continue
+        found.append(RecurrentSteps(step, layer, steps.kind, sample, steps.step_inputs, steps.tokens, steps.hidden,
+                                    steps.cell, steps.gate_names, steps.gates, steps.total_steps, steps.deviation))
+        found.append(TimeGradients(step, layer, sample, gradients.norms, gradients.loss, truncate))
     return found
