@@ -13,6 +13,7 @@ from typing import Any
 
 from . import file_sets, image_sets, synthetic
 from .base import CLASSIFICATION, REGRESSION, DataError, DataSet
+from .tokens import PAD, UNKNOWN, skipgram_pairs, words
 
 LOADERS: dict[str, Callable[..., DataSet]] = {
     "digits": synthetic.digits,
@@ -31,6 +32,7 @@ LOADERS: dict[str, Callable[..., DataSet]] = {
     "image_folder": file_sets.image_folder,
     "csv": file_sets.csv_table,
     "text": file_sets.text_file,
+    "sentences": file_sets.labelled_sentences,
 }
 
 
@@ -72,4 +74,5 @@ def _loader(name: str) -> Callable[..., DataSet]:
         raise DataError(f"unknown data set '{name}'; known: {', '.join(LOADERS)}") from None
 
 
-__all__ = ["CLASSIFICATION", "DataError", "DataSet", "LOADERS", "REGRESSION", "dataset_options", "load_dataset"]
+__all__ = ["CLASSIFICATION", "PAD", "UNKNOWN", "DataError", "DataSet", "LOADERS", "REGRESSION", "dataset_options",
+           "load_dataset", "skipgram_pairs", "words"]
