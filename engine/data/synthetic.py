@@ -99,7 +99,7 @@ def digits(val_fraction: float = 0.2, seed: int = 0, normalize: bool = True, ima
                    [str(d) for d in range(10)], kind="sequence" if as_sequence else "image", extra=extra)
 
 
-def long_memory(n_samples: int = 1000, length: int = 50, val_fraction: float = 0.2, seed: int = 0) -> DataSet:
+def long_memory(n_samples: int = 2000, length: int = 50, val_fraction: float = 0.2, seed: int = 0) -> DataSet:
     """Sequences of ``length`` steps of two values, a value and a marker: at the first step the
     marker is 1 and the value, +1 or -1, is the class; at every later step the marker is 0 and the
     value is noise in [-1, 1]. Only a network that carries the first step to the end classifies

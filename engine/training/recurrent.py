@@ -15,8 +15,8 @@ by name.
 With ``lstm_forget_bias: b``, b is added to every LSTM layer's forget-gate bias before training
 (Gers et al. 2000; Jozefowicz et al. 2015; Keras starts it at 1). PyTorch starts it near 0, so
 the forget gate is about sigmoid(0) = 0.5 and a cell keeps half of what it holds from one step
-to the next: over 50 steps its gradient shrinks as 0.5^50, like a plain RNN's. With b = 1 or 2
-the gate starts at 0.73 or 0.88 and the gradient reaches far back from the first step.
+to the next: over 50 steps its gradient shrinks as 0.5^50, like a plain RNN's. With b = 1, 2 or 3
+the gate starts at 0.73, 0.88 or 0.95, and the gradient reaches much further back.
 """
 
 from __future__ import annotations
