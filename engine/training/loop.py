@@ -282,12 +282,6 @@ class _Run:
     def _loss(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return loss_value(self.config.loss, out, y, self.negative_sampling)
 
-    def _sample_loss(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """The loss of one sample for the probes: negative sampling's draws would take from the
-        random state training uses, so its probes measure the cross-entropy of the same scores."""
-        loss = "cross_entropy" if self.config.loss == "negative_sampling" else self.config.loss
-        return loss_value(loss, out, y)
-
     def _correct(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         if self.config.loss == "bce_with_logits":
             return ((out > 0) == (binary_targets(out, y) > 0.5)).float().mean(dim=-1).sum()
@@ -340,7 +334,7 @@ class _Run:
         yield from probes.attention_maps(self.step, self.model, self._probe_batch(), sample)
         batch = self._probe_batch()
         targets = batch if self.config.reconstruct else self.data.y_val[:PROBE_BATCH]
-        yield from probes.recurrent_steps(self.step, self.model, self.graph, batch, targets, sample, self._sample_loss,
+        yield from probes.recurrent_steps(self.step, self.model, self.graph, batch, targets, sample, self.config.loss,
                                           self.config.truncate_bptt)
 
     def _epoch_probes(self) -> Iterator:

@@ -52,6 +52,15 @@ def loss_value(loss: str, out: torch.Tensor, y: torch.Tensor,
     return fn(out, y.float())
 
 
+def sample_objective(loss: str, y: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
+    """The loss of a model's output against the targets ``y`` of a few samples, as the views
+    measure it (gradients through time): the run's loss, except that negative sampling, whose
+    draws would take from the random state training uses, is measured as the cross-entropy of
+    the same scores."""
+    name = "cross_entropy" if loss == "negative_sampling" else loss
+    return lambda out: loss_value(name, out, y)
+
+
 def binary_targets(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     if y.is_floating_point():
         return y.reshape(out.shape)

@@ -3,7 +3,6 @@ units, decision boundaries. Each probe works on device and copies back a few sma
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -28,6 +27,7 @@ from ..insight import (
     unroll,
 )
 from ..layers import step_name
+from .losses import sample_objective
 from .messages import (
     ActivationMaps,
     AttentionMaps,
@@ -220,17 +220,18 @@ def attention_maps(step: int, model: fx.GraphModule, batch: torch.Tensor, sample
 
 
 def recurrent_steps(step: int, model: fx.GraphModule, graph, batch: torch.Tensor, targets: torch.Tensor, sample: int,
-                    loss: Callable[[Any, torch.Tensor], torch.Tensor], truncate: int) -> list[Any]:
+                    loss: str, truncate: int) -> list[Any]:
     """Each recurrent layer unrolled over one validation sample, and the gradient of that
-    sample's ``loss(output, target)`` at each step's hidden state (cut as the run's truncated
-    back-propagation through time cuts it)."""
+    sample's loss at each step's hidden state (cut as the run's truncated back-propagation
+    through time cuts it)."""
     sample = min(sample, len(batch) - 1)
-    x, y = batch[sample: sample + 1], targets[sample: sample + 1]
+    x = batch[sample: sample + 1]
+    objective = sample_objective(loss, targets[sample: sample + 1])
     found: list[Any] = []
     for layer in nodes_of_type(graph, RECURRENT_TYPES):
         try:
             steps = unroll(model, layer, x)
-            gradients = step_gradients(model, layer, lambda out: loss(out, y), x, truncate=truncate)
+            gradients = step_gradients(model, layer, objective, x, truncate=truncate)
         except InsightError:          # an LSTM with projections, a layer the forward does not use
             continue
         found.append(RecurrentSteps(step, layer, steps.kind, sample, steps.step_inputs, steps.tokens, steps.hidden,
