@@ -194,6 +194,10 @@ def test_wave_and_memory_sequences_have_the_shapes_of_their_tasks():
     assert torch.all(memory.x_train[:, 0, 1] == 1) and torch.all(memory.x_train[:, 1:, 1] == 0)
     with pytest.raises(DataError, match="mode must be forecast or generate"):
         load_dataset("waves", mode="backwards")
+    with pytest.raises(DataError, match="long_memory: 1,000,000 samples of 1,000 steps are more than 20,000,000"):
+        load_dataset("long_memory", n_samples=1_000_000, length=1000)
+    with pytest.raises(DataError, match="waves: length must be at least 2, not 1"):
+        load_dataset("waves", length=1)
 
 
 def test_negative_sampling_scores_the_true_word_and_drawn_ones_through_sigmoids():
