@@ -70,6 +70,7 @@ class _Pass:
 
 
 def recurrent_kind(module: nn.Module) -> str | None:
+    """"RNN", "LSTM" or "GRU" for torch's own recurrent layers, else None."""
     for kind in RECURRENT_TYPES:
         if type(module) is getattr(nn, kind):
             return kind
@@ -204,9 +205,9 @@ def unroll(model: fx.GraphModule, layer: str, *inputs: torch.Tensor) -> Unrolled
         model.train(was_training)
     total = x.shape[1] if module.batch_first else x.shape[0]
     directions = 2 if module.bidirectional else 1
-    per_step = module.num_layers * directions * module.hidden_size * (1 + len(GATES[kind]) + (kind == "LSTM"))
-    per_step += x.shape[-1]
-    shown = max(1, min(total, MAX_STEP_VALUES // max(per_step, 1)))
+    states = 1 + len(GATES[kind]) + (1 if kind == "LSTM" else 0)      # hidden, each gate, the LSTM's cell
+    per_step = module.num_layers * directions * module.hidden_size * states + x.shape[-1]
+    shown = max(1, min(total, MAX_STEP_VALUES // per_step))
     sequence = own[0] if module.batch_first else own[0].transpose(0, 1)
     mine = steps.output[0] if module.batch_first else steps.output[0].transpose(0, 1)
     deviation = float((sequence[:, :shown] - mine[:, :shown]).abs().max())
