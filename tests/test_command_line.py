@@ -97,3 +97,25 @@ def test_the_optimizers_experiment_draws_three_paths_on_one_landscape(tmp_path):
     assert set(written["paths"]) == {"SGD lr 0.1", "SGD lr 0.1 momentum 0.9", "Adam lr 0.01"}
     assert all(path["points"][0] == [0.0, 0.0] or max(map(abs, path["points"][0])) < 1e-5
                for path in written["paths"].values())
+
+
+def test_the_rnn_and_lstm_experiment_shows_the_rnns_gradient_vanishing_through_time():
+    """Four recurrent networks remember the first of 50 steps: the gradient that reaches the RNN's
+    first step is orders of magnitude below the one reaching the LSTM's (open forget gates), and
+    the clipped RNN says how often clipping cut its gradient."""
+    import re
+    experiment = resources.examples_folder() / "rnn_vs_lstm.experiment.json"
+    done = subprocess.run([sys.executable, "main.py", "experiment", str(experiment), "--epochs", "1"],
+                          capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    names = ("RNN", "LSTM", "LSTM, PyTorch's starting forget gates", "RNN, clipped at 0.5")
+    for name in names:
+        assert f"{name}: completed after 1 epochs" in done.stdout
+    profile = {m.group(1): (float(m.group(2)), float(m.group(3)))
+               for m in re.finditer(r"^(.+?) \(memory\): step 1 (\S+) .* 50 (\S+)$", done.stdout, re.M)}
+    assert set(profile) == set(names), done.stdout
+    first, last = (lambda name: profile[name][0]), (lambda name: profile[name][1])
+    assert first("RNN") < 1e-3 * first("LSTM"), profile
+    assert first("RNN") / last("RNN") < 1e-6 < first("LSTM") / last("LSTM"), profile
+    assert first("LSTM, PyTorch's starting forget gates") < 1e-3 * first("LSTM"), profile
+    assert re.search(r"^RNN, clipped at 0.5: clipping cut the gradient at [1-9]\d* of 50 steps", done.stdout, re.M)

@@ -7,7 +7,7 @@ from graphs import ERROR, AdaptHead, Diagnostic, Graph, SetParam
 from ..data import CLASSIFICATION, DataSet
 from ..layers import format_shape
 
-CLASS_LOSSES = ("cross_entropy", "nll")
+CLASS_LOSSES = ("cross_entropy", "nll", "negative_sampling")
 
 
 def fit_diagnostics(graph: Graph, shapes: dict[str, tuple[int, ...]], data: DataSet, loss: str = "cross_entropy",

@@ -16,6 +16,7 @@ from .augment import SETTINGS as AUGMENT_SETTINGS
 from .augment import Augmentation
 from .base import CLASSIFICATION, REGRESSION, DataError, DataSet
 from .subsets import SUBSET_OPTIONS, subset
+from .tokens import PAD, UNKNOWN, skipgram_pairs, words
 
 LOADERS: dict[str, Callable[..., DataSet]] = {
     "digits": synthetic.digits,
@@ -27,6 +28,8 @@ LOADERS: dict[str, Callable[..., DataSet]] = {
     "sine": synthetic.sine,
     "curve": synthetic.curve,
     "surface": synthetic.surface,
+    "waves": synthetic.waves,
+    "long_memory": synthetic.long_memory,
     "mnist": functools.partial(image_sets.mnist_family, "mnist"),
     "fashion_mnist": functools.partial(image_sets.mnist_family, "fashion_mnist"),
     "cifar10": functools.partial(image_sets.cifar, "cifar10"),
@@ -34,6 +37,7 @@ LOADERS: dict[str, Callable[..., DataSet]] = {
     "image_folder": file_sets.image_folder,
     "csv": file_sets.csv_table,
     "text": file_sets.text_file,
+    "sentences": file_sets.labelled_sentences,
 }
 
 
@@ -78,5 +82,5 @@ def _loader(name: str) -> Callable[..., DataSet]:
         raise DataError(f"unknown data set '{name}'; known: {', '.join(LOADERS)}") from None
 
 
-__all__ = ["AUGMENT_SETTINGS", "CLASSIFICATION", "Augmentation", "DataError", "DataSet", "LOADERS", "REGRESSION",
-           "SUBSET_OPTIONS", "dataset_options", "load_dataset"]
+__all__ = ["AUGMENT_SETTINGS", "CLASSIFICATION", "PAD", "UNKNOWN", "Augmentation", "DataError", "DataSet", "LOADERS",
+           "REGRESSION", "SUBSET_OPTIONS", "dataset_options", "load_dataset", "skipgram_pairs", "words"]

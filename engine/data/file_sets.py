@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import math
-import re
 import warnings
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import resources
 
 from .base import CLASSIFICATION, REGRESSION, DataError, DataSet, split, standardize
 from .file_guard import read_limited
+from .tokens import PAD, UNKNOWN, encode_words, skipgram_positions, words
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 
@@ -149,6 +149,9 @@ def _few_integers(values: list[str]) -> bool:
 
 
 BUNDLED_TEXT = resources.data_file("loom_notes.txt")
+BUNDLED_SENTENCES = resources.data_file("sentiment.tsv")
+MAX_SEQ_LEN = 512
+MAX_SENTENCE_TOKENS = 20_000_000      # sentences x seq_len: 160 MB of token ids
 
 
 def text_file(path: str = "", seq_len: int = 64, val_fraction: float = 0.1, seed: int = 0, mode: str = "chars",
@@ -181,24 +184,64 @@ def text_file(path: str = "", seq_len: int = 64, val_fraction: float = 0.1, seed
     # Validation is the end of the text, not random windows, so it is text the model never saw.
     n_val = max(1, int(round(windows * val_fraction)))
     return DataSet(file.stem, x[:-n_val], y[:-n_val], x[-n_val:], y[-n_val:], CLASSIFICATION,
-                   list(vocabulary), kind="text", extra={"vocabulary": vocabulary})
+                   list(vocabulary), kind="text", extra={"vocabulary": vocabulary, "unit": "chars"})
 
 
 def _skipgram(file: Path, text: str, window: int, val_fraction: float, seed: int) -> DataSet:
-    words = re.findall(r"[a-z']+", text.lower())
-    if len(words) < 2 * window + 2:
-        raise DataError(f"{file}: {len(words)} words are too few for skip-gram pairs with window {window}")
-    vocabulary = sorted(set(words))
+    found = words(text)
+    if len(found) < 2 * window + 2:
+        raise DataError(f"{file}: {len(found)} words are too few for skip-gram pairs with window {window}")
+    vocabulary = sorted(set(found))
     index = {w: i for i, w in enumerate(vocabulary)}
-    ids = [index[w] for w in words]
-    centres, contexts = [], []
-    for i, centre in enumerate(ids):
-        for j in range(max(0, i - window), min(len(ids), i + window + 1)):
-            if j != i:
-                centres.append(centre)
-                contexts.append(ids[j])
-    x = torch.tensor(centres).unsqueeze(1)
-    y = torch.tensor(contexts)
+    ids = torch.tensor([index[w] for w in found])
+    centres, contexts = skipgram_positions(len(ids), window)
+    x, y = ids[centres].unsqueeze(1), ids[contexts]
     x_train, y_train, x_val, y_val = split(x, y, val_fraction, seed, stratify=False)
     return DataSet(f"{file.stem} (skip-gram)", x_train, y_train, x_val, y_val, CLASSIFICATION, vocabulary,
-                   kind="text", extra={"vocabulary": vocabulary})
+                   kind="text", extra={"vocabulary": vocabulary, "unit": "words", "window": window})
+
+
+def labelled_sentences(path: str = "", seq_len: int = 10, val_fraction: float = 0.2, seed: int = 0,
+                       min_count: int = 1) -> DataSet:
+    """Short texts with a class each, for sequence classification (many to one): a UTF-8 file of
+    lines ``label<TAB>text`` (a first line ``label<TAB>text`` is a header), the bundled
+    positive and negative sentences when ``path`` is empty.
+
+    Each text becomes ``seq_len`` word tokens (``tokens.encode_words``: padded in front). The
+    vocabulary is PAD, UNKNOWN, then the words of the training texts seen at least ``min_count``
+    times, in alphabetical order: validation texts may hold words it lacks, as new text does."""
+    file = Path(path).expanduser() if path else BUNDLED_SENTENCES
+    if not 1 <= seq_len <= MAX_SEQ_LEN:
+        raise DataError(f"seq_len must be between 1 and {MAX_SEQ_LEN}, not {seq_len}")
+    try:
+        lines = read_limited(file, "text file").decode("utf-8-sig").splitlines()
+    except UnicodeDecodeError as err:
+        raise DataError(f"{file}: is not UTF-8 text (byte {err.start})") from None
+    texts, labels = [], []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip() or (number == 1 and line.strip().lower() == "label\ttext"):
+            continue
+        label, tab, text = line.partition("\t")
+        if not tab or not label.strip():
+            raise DataError(f"{file} line {number}: a line is a label, a tab, then the text")
+        texts.append(words(text))
+        labels.append(label.strip())
+    if len(texts) * seq_len > MAX_SENTENCE_TOKENS:
+        raise DataError(f"{file}: {len(texts):,} texts of {seq_len} tokens are more than {MAX_SENTENCE_TOKENS:,} "
+                        "tokens; use fewer texts or a shorter seq_len")
+    classes = sorted(set(labels))
+    if len(classes) < 2:
+        raise DataError(f"{file}: needs texts of at least two labels, it has {len(classes)}")
+    y = torch.tensor([classes.index(label) for label in labels])
+    train_rows, y_train, val_rows, y_val = split(torch.arange(len(texts)), y, val_fraction, seed)
+    counts: dict[str, int] = {}
+    for row in train_rows.tolist():
+        for word in texts[row]:
+            counts[word] = counts.get(word, 0) + 1
+    vocabulary = [PAD, UNKNOWN, *sorted(w for w, n in counts.items() if n >= min_count)]
+    index = {w: i for i, w in enumerate(vocabulary)}
+
+    def encoded(rows: torch.Tensor) -> torch.Tensor:
+        return torch.tensor([encode_words(texts[row], index, seq_len) for row in rows.tolist()], dtype=torch.int64)
+    return DataSet(file.stem, encoded(train_rows), y_train, encoded(val_rows), y_val, CLASSIFICATION, classes,
+                   kind="text", extra={"vocabulary": vocabulary, "unit": "words"})

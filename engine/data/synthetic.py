@@ -149,3 +149,60 @@ def digits(val_fraction: float = 0.2, seed: int = 0, normalize: bool = True, ima
         x_train, x_val = standardize(x_train, x_val, extra)
     return DataSet("digits", x_train, y_train, x_val, y_val, CLASSIFICATION,
                    [str(d) for d in range(10)], kind="sequence" if as_sequence else "image", extra=extra)
+
+
+MAX_SEQUENCE_VALUES = 20_000_000      # samples x steps x values of a synthetic sequence set (80 MB)
+
+
+def _sequence_size(name: str, n_samples: int, length: int, values: int) -> None:
+    if n_samples < 2:
+        raise DataError(f"{name}: n_samples must be at least 2, not {n_samples}")
+    if length < 2:
+        raise DataError(f"{name}: length must be at least 2, not {length}")
+    if n_samples * length * values > MAX_SEQUENCE_VALUES:
+        raise DataError(f"{name}: {n_samples:,} samples of {length:,} steps are more than {MAX_SEQUENCE_VALUES:,} "
+                        "values; ask for fewer samples or shorter sequences")
+
+
+def long_memory(n_samples: int = 2000, length: int = 50, val_fraction: float = 0.2, seed: int = 0) -> DataSet:
+    """Sequences of ``length`` steps of two values, a value and a marker: at the first step the
+    marker is 1 and the value, +1 or -1, is the class; at every later step the marker is 0 and the
+    value is noise in [-1, 1]. Only a network that carries the first step to the end classifies
+    them: the task that shows a plain RNN's gradient vanishing over time."""
+    _sequence_size("long_memory", n_samples, length, 2)
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n_samples)
+    x = np.zeros((n_samples, length, 2))
+    x[:, :, 0] = rng.uniform(-1.0, 1.0, (n_samples, length))
+    x[:, 0, 0] = np.where(y == 1, 1.0, -1.0)
+    x[:, 0, 1] = 1.0
+    x_train, y_train, x_val, y_val = split(torch.as_tensor(x, dtype=torch.float32), torch.as_tensor(y), val_fraction,
+                                           seed)
+    return DataSet("long memory", x_train, y_train, x_val, y_val, CLASSIFICATION, ["first value -1", "first value +1"],
+                   kind="sequence")
+
+
+def waves(n_samples: int = 600, length: int = 40, mode: str = "forecast", noise: float = 0.02,
+          val_fraction: float = 0.2, seed: int = 0) -> DataSet:
+    """Sine waves of random frequency (1 to 3 periods over ``length`` steps), a regression over
+    sequences.
+
+    ``mode="forecast"`` (many to many): each sample is a wave of ``length`` steps with a random
+    phase, and its target is the same wave one step later, at every step. ``mode="generate"``
+    (one to many): each sample is one number, the wave's frequency scaled to [-1, 1], and its
+    target is the whole wave from phase 0."""
+    if mode not in ("forecast", "generate"):
+        raise DataError(f"waves: mode must be forecast or generate, not {mode!r}")
+    _sequence_size("waves", n_samples, length, 2)
+    rng = np.random.default_rng(seed)
+    periods = rng.uniform(1.0, 3.0, (n_samples, 1))
+    phase = rng.uniform(0, 2 * math.pi, (n_samples, 1)) if mode == "forecast" else np.zeros((n_samples, 1))
+    t = np.arange(length + 1)[None, :]
+    wave = np.sin(2 * math.pi * periods * t / length + phase) + rng.normal(0, noise, (n_samples, length + 1))
+    if mode == "forecast":
+        x, y = wave[:, :-1, None], wave[:, 1:, None]
+    else:
+        x, y = periods - 2.0, wave[:, :-1, None]
+    xt, yt = torch.as_tensor(x, dtype=torch.float32), torch.as_tensor(y, dtype=torch.float32)
+    x_train, y_train, x_val, y_val = split(xt, yt, val_fraction, seed, stratify=False)
+    return DataSet(f"waves ({mode})", x_train, y_train, x_val, y_val, REGRESSION, kind="sequence")

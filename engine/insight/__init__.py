@@ -1,9 +1,9 @@
 """Looking inside a trained network on request: what a channel responds to, what drove a
-prediction, feature spaces, embeddings, attention and style transfer; and the numbers the lecture
-notes compute: convolution and pooling step by step, activation functions with their slopes. Every function takes a
-compiled model (``engine.compile_graph``) and plain tensors, and returns numpy arrays or small
-dataclasses: the training worker, a background thread of the window and the tests all call the
-same code."""
+prediction, feature spaces, embeddings, attention, style transfer, recurrent layers unrolled over
+time; and the numbers the lecture notes compute: convolution and pooling step by step, activation
+functions with their slopes. Every function takes a compiled model (``engine.compile_graph``) and
+plain tensors, and returns numpy arrays or small dataclasses: the training worker, a background
+thread of the window and the tests all call the same code."""
 
 from . import style
 from .activations import ACTIVATIONS, ActivationCurve, activation_curve
@@ -33,7 +33,7 @@ from .conv_steps import (
     window_steps,
     wire_check,
 )
-from .embeddings import EmbeddingVectors, embedding_vectors, nearest
+from .embeddings import EmbeddingVectors, analogy, embedding_vectors, nearest
 from .feature_space import MAX_POINTS, Projection, layer_features, pca, separation, tsne
 from .landscape import (
     MAX_PARAMETERS,
@@ -71,6 +71,20 @@ from .plane_views import (
     neuron_pictures,
     predictions_over,
 )
+from .recurrent import GATES, RECURRENT_TYPES, StepGradients, UnrolledSteps, step_gradients, unroll
+from .sequences import (
+    DRAWING,
+    MAX_GENERATED,
+    PROMPT,
+    TEXT,
+    GeneratedToken,
+    Tokens,
+    class_probabilities,
+    generate,
+    next_token_probabilities,
+    predict_kind,
+    tokenize,
+)
 
 __all__ = [
     "ACTIVATIONS", "AVG", "CONV", "KERNEL_PRESETS", "MAX", "WORKED_EXAMPLES", "ActivationCurve", "OutputSize",
@@ -85,4 +99,7 @@ __all__ = [
     "attention_weights", "classifier_features", "embedding_vectors", "feature_layers", "grad_cam", "grad_cam_layer",
     "layer_features", "maximise_channels", "nearest", "nodes_of_type", "occlusion", "pca", "saliency", "separation",
     "style", "tsne",
+    "GATES", "RECURRENT_TYPES", "StepGradients", "UnrolledSteps", "step_gradients", "unroll",
+    "DRAWING", "MAX_GENERATED", "PROMPT", "TEXT", "GeneratedToken", "Tokens", "analogy", "class_probabilities",
+    "generate", "next_token_probabilities", "predict_kind", "tokenize",
 ]

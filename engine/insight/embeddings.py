@@ -42,3 +42,20 @@ def nearest(vectors: np.ndarray, token: int, count: int = 8) -> list[tuple[int, 
     similarity[token] = -np.inf
     order = np.argsort(-similarity)[:count]
     return [(int(i), float(similarity[i])) for i in order]
+
+
+def analogy(vectors: np.ndarray, a: int, b: int, c: int, count: int = 5) -> list[tuple[int, float]]:
+    """Tokens for "a is to b as ? is to c", word2vec's king - man + woman = queen: the ``count``
+    tokens whose vectors point most nearly the way of a - b + c (each of the three scaled to unit
+    length first, so that no word counts more for being longer), by cosine similarity, most
+    similar first, with a, b and c left out."""
+    for token in (a, b, c):
+        if not 0 <= token < len(vectors):
+            raise InsightError(f"token {token} is not among the {len(vectors)} shown")
+    norms = np.maximum(np.linalg.norm(vectors, axis=1), 1e-12)
+    unit = vectors / norms[:, None]
+    target = unit[a] - unit[b] + unit[c]
+    similarity = unit @ target / max(float(np.linalg.norm(target)), 1e-12)
+    similarity[[a, b, c]] = -np.inf
+    order = np.argsort(-similarity)[:count]
+    return [(int(i), float(similarity[i])) for i in order if np.isfinite(similarity[i])]

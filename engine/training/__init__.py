@@ -3,12 +3,26 @@ window runs it in a worker process (``TrainingWorker``) and reads the same messa
 
 from . import messages
 from .checkpoint import CheckpointError, load_weights
-from .config import DEVICES, INITS, LOSSES, NORMALIZE, OPTIMIZERS, SCHEDULES, ConfigError, TrainingConfig, run_name
+from .config import (
+    DEVICES,
+    INITS,
+    LOSSES,
+    MAX_FORGET_BIAS,
+    MAX_NEGATIVE_SAMPLES,
+    NORMALIZE,
+    OPTIMIZERS,
+    SCHEDULES,
+    ConfigError,
+    TrainingConfig,
+    run_name,
+)
 from .control import Control
 from .data_view import SeenBatch, batch_as_seen
 from .devices import describe_device, resolve_device
+from .experiment import StepGradientProfile, step_gradient_profiles
 from .landscapes import SharedLandscape, shared_landscape
 from .loop import train
+from .losses import loss_value, sample_objective
 from .probes import MAX_CLASSES_SHOWN, feature_space
 from .worker import TrainingWorker, WarmProcess
 
@@ -17,4 +31,6 @@ __all__ = [
     "ConfigError", "Control", "SeenBatch", "SharedLandscape", "TrainingConfig", "TrainingWorker", "WarmProcess",
     "batch_as_seen", "describe_device", "feature_space", "load_weights", "messages", "resolve_device", "run_name",
     "shared_landscape", "train",
+    "MAX_FORGET_BIAS", "MAX_NEGATIVE_SAMPLES", "StepGradientProfile", "loss_value", "sample_objective",
+    "step_gradient_profiles",
 ]

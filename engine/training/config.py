@@ -11,7 +11,9 @@ from ..data import DataError
 from ..data.augment import Augmentation
 from ..interop import WeightsError, check_start_entry
 
-LOSSES = ("cross_entropy", "nll", "bce_with_logits", "mse", "l1")
+LOSSES = ("cross_entropy", "nll", "bce_with_logits", "mse", "l1", "negative_sampling")
+MAX_NEGATIVE_SAMPLES = 1000
+MAX_FORGET_BIAS = 10.0          # sigmoid(10) is 0.99995: beyond it a forget gate cannot open further
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad", "adadelta")
 SCHEDULES = ("none", "step", "cosine", "one_cycle", "plateau")
 DEVICES = ("auto", "cpu", "cuda", "mps")
@@ -41,6 +43,9 @@ class TrainingConfig:
     gamma: float = 0.1             # "step" and "plateau": decay factor
     early_stopping: int = 0        # patience in epochs on validation loss; 0 = off
     clip_grad_norm: float = 0.0    # 0 = off
+    truncate_bptt: int = 0         # steps a gradient travels back inside a recurrent layer; 0 = the whole sequence
+    lstm_forget_bias: float = 0.0  # added to every LSTM forget gate's bias before training (Keras starts at 1)
+    negative_samples: int = 5      # words drawn per target by the negative_sampling loss (word2vec)
     seed: int = 0
     init: str = "default"          # layers' starting weights: torch's default, normal (init_std), xavier, kaiming
     init_std: float = 0.01         # the standard deviation of the "normal" initialisation
@@ -101,13 +106,19 @@ class TrainingConfig:
             base = value.split(":")[0] if name == "device" else value
             if base not in choices:
                 raise ConfigError(f"{where}.{name}: {value!r} is not one of {', '.join(choices)}")
-        for name in ("lr", "batch_size", "epochs", "step_size", "log_every", "checkpoint_every", "init_std"):
+        for name in ("lr", "batch_size", "epochs", "step_size", "log_every", "checkpoint_every", "init_std",
+                     "negative_samples"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{where}.{name}: must be positive, not {getattr(self, name)}")
         for name in ("weight_decay", "l1", "clip_grad_norm", "momentum", "early_stopping", "probe_every",
-                     "probe_sample"):
+                     "probe_sample", "truncate_bptt"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{where}.{name}: must not be negative, not {getattr(self, name)}")
+        if not -MAX_FORGET_BIAS <= self.lstm_forget_bias <= MAX_FORGET_BIAS:
+            raise ConfigError(f"{where}.lstm_forget_bias: must be between -{MAX_FORGET_BIAS:g} and {MAX_FORGET_BIAS:g}, "
+                              f"not {self.lstm_forget_bias}")
+        if self.negative_samples > MAX_NEGATIVE_SAMPLES:
+            raise ConfigError(f"{where}.negative_samples: at most {MAX_NEGATIVE_SAMPLES}, not {self.negative_samples}")
         if not 0 < self.gamma <= 1:
             raise ConfigError(f"{where}.gamma: must be in (0, 1], not {self.gamma}")
         if self.nesterov and (self.optimizer != "sgd" or self.momentum == 0):

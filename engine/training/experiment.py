@@ -1,10 +1,13 @@
 """Training the variants of an experiment one after another, with each variant's own settings
-(and, if asked, one number of epochs for all), and summing up the gradient each layer got."""
+(and, if asked, one number of epochs for all), and summing up the gradient each layer got and,
+for recurrent layers, the gradient each step's hidden state got."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+
+import numpy as np
 
 from graphs import GraphFileError, load_graph
 from graphs.experiment import Experiment
@@ -12,7 +15,7 @@ from graphs.experiment import Experiment
 from .config import ConfigError, TrainingConfig
 from .control import Control
 from .loop import train
-from .messages import Failed, GradientFlow
+from .messages import Failed, GradientFlow, TimeGradients
 
 
 @dataclass(frozen=True)
@@ -53,3 +56,22 @@ def average_gradients(variant: str, flows: list[GradientFlow]) -> LayerGradients
             if g.layer in sums:
                 sums[g.layer] += g.mean_abs_grad
     return LayerGradients(variant, layers, tuple(sums[layer] / len(flows) for layer in layers))
+
+
+@dataclass(frozen=True)
+class StepGradientProfile:
+    """|dL/dh_t| at each step of a recurrent layer (its last stacked layer, forward direction),
+    the median over a run's probes: a typical probe, which one spike (an exploding step) or one
+    probe of a solved task (a loss near 0) does not decide."""
+    variant: str
+    layer: str
+    norms: tuple[float, ...]
+
+
+def step_gradient_profiles(variant: str, found: list[TimeGradients]) -> list[StepGradientProfile]:
+    """One profile per recurrent layer of a run, in the order the probes first named them."""
+    layers: dict[str, list[np.ndarray]] = {}
+    for message in found:
+        layers.setdefault(message.layer, []).append(message.norms[-1, 0])
+    return [StepGradientProfile(variant, layer, tuple(float(v) for v in np.median(np.stack(rows), axis=0)))
+            for layer, rows in layers.items()]

@@ -22,7 +22,8 @@ from ..compiling import compile_graph
 from ..data import DataSet, load_dataset
 from ..insight import InsightError, Landscape, check_size, grid_around, loss_surface, path_plane, project
 from .config import TrainingConfig
-from .loop import LANDSCAPE_SAMPLES, loss_value
+from .loop import LANDSCAPE_SAMPLES
+from .losses import loss_value
 from .messages import WeightPath
 
 START_TOLERANCE = 1e-6

@@ -11,10 +11,9 @@ from __future__ import annotations
 import math
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from graphs import Graph, dumps_graph
@@ -36,18 +35,21 @@ from .distributed import Distributed
 from .faults import locate_failure
 from .freezing import GROUP_FACTOR, describe_layout, freeze, group_layout, parameter_groups
 from .initialisation import initialise, l1_penalty, layer_weights
+from .losses import NegativeSampling, binary_targets, loss_value
 from .messages import (
     CheckpointSaved,
     ConfusionMatrix,
     EpochMetrics,
     Failed,
     Finished,
+    GradientClipping,
     RunStarted,
     StartWeights,
     StepMetrics,
     TrainingBatch,
 )
 from .path import WeightRecorder
+from .recurrent import open_forget_gates, truncate_recurrent
 from .resume import apply_learning_rate, resume_changes, settings_since
 
 PROBE_BATCH = 256
@@ -105,12 +107,19 @@ class _Run:
         model = compile_graph(graph, report)
         self.frozen_parameters = freeze(model, graph, config.update_frozen_batchnorm)
         initialise(model, config.init, config.init_std)     # the start weights then replace what they hold
+        if config.lstm_forget_bias:
+            open_forget_gates(model, config.lstm_forget_bias)
         # A resumed run's weights come from its checkpoint; a new one's from the start weights, if any.
         self.start = self._start_weights(model, graph_folder) if config.start_from and not resume else None
+        if config.truncate_bptt:
+            truncate_recurrent(model, config.truncate_bptt)
         self.model = model.to(self.device)
         self.data = prepared_data(data, config).to(self.device)
         self.augmentation = run_augmentation(self.data, config)
         self.pixel_statistics = pixel_statistics(self.data)
+        self.negative_sampling = (NegativeSampling(self.data.y_train, data.num_classes, config.negative_samples)
+                                  if config.loss == "negative_sampling" else None)
+        self.clip_norms: list[torch.Tensor] = []      # gradient norms before clipping, since the last report
         self.cuda = self.device.type == "cuda"
         if self.cuda and data.kind == "image":
             self.model = self.model.to(memory_format=torch.channels_last)
@@ -253,6 +262,8 @@ class _Run:
                                    time.perf_counter() - window_start)
                 window, window_penalty, window_correct, window_sizes = [], [], [], []
                 window_start = time.perf_counter()
+                if self.clip_norms:
+                    yield self._clipping()
             if probe_now:
                 yield from self._inside_probes()
 
@@ -271,7 +282,8 @@ class _Run:
         if self.config.clip_grad_norm:
             if not gradient_probe:
                 self.scaler.unscale_(self.optimizer)
-            nn.utils.clip_grad_norm_(self.model.parameters(), self.config.clip_grad_norm)
+            norm = nn.utils.clip_grad_norm_(self.model.parameters(), self.config.clip_grad_norm)
+            self.clip_norms.append(norm.detach())
         self.scaler.step(self.optimizer)
         self.scaler.update()
         if self.config.schedule == "one_cycle":
@@ -304,6 +316,14 @@ class _Run:
         return StepMetrics(self.step, self.epoch, sum(values) / len(values), group["lr"] / group.get(GROUP_FACTOR, 1.0),
                            samples * self.dist.world_size / max(elapsed, 1e-9), penalty)
 
+    def _clipping(self) -> GradientClipping:
+        """How often and how hard clipping cut the gradient since the last report (read with it)."""
+        norms = torch.stack(self.clip_norms).float().cpu()
+        self.clip_norms = []
+        threshold = self.config.clip_grad_norm
+        return GradientClipping(self.step, threshold, int((norms > threshold).sum()), len(norms), float(norms.mean()),
+                                float(norms.max()))
+
     # ------------------------------------------------------------------ data and loss
     def _batch(self, index: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         data = self.data
@@ -326,11 +346,11 @@ class _Run:
         return self.data.task == CLASSIFICATION and not self.config.reconstruct
 
     def _loss(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        return loss_value(self.config.loss, out, y)
+        return loss_value(self.config.loss, out, y, self.negative_sampling)
 
     def _correct(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         if self.config.loss == "bce_with_logits":
-            return ((out > 0) == (_binary_targets(out, y) > 0.5)).float().mean(dim=-1).sum()
+            return ((out > 0) == (binary_targets(out, y) > 0.5)).float().mean(dim=-1).sum()
         return (out.argmax(dim=-1) == y).float().mean(dim=tuple(range(1, y.dim()))).sum() if y.dim() > 1 \
             else (out.argmax(dim=-1) == y).sum().float()
 
@@ -382,6 +402,10 @@ class _Run:
         yield from probes.inside_look(self.step, self.model, self.graph, self._probe_batch(), sample,
                                       self.control.probe_layers)
         yield from probes.attention_maps(self.step, self.model, self._probe_batch(), sample)
+        batch = self._probe_batch()
+        targets = batch if self.config.reconstruct else self.data.y_val[:PROBE_BATCH]
+        yield from probes.recurrent_steps(self.step, self.model, self.graph, batch, targets, sample, self.config.loss,
+                                          self.config.truncate_bptt)
 
     def _epoch_probes(self) -> Iterator:
         if not self.dist.is_main:
@@ -548,27 +572,6 @@ class _Run:
                 if isinstance(value, torch.Tensor) and value.dim() and value.shape != params[index].shape:
                     raise CheckpointError(f"{path}: optimizer.state.{index}.{key}: shape {list(value.shape)} "
                                           f"does not fit its parameter {list(params[index].shape)}")
-
-
-def loss_value(loss: str, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """The loss a training setting names, for a batch of outputs and targets."""
-    out = out.float()
-    fn: Callable[..., torch.Tensor]
-    if loss in ("cross_entropy", "nll"):
-        fn = F.cross_entropy if loss == "cross_entropy" else F.nll_loss
-        return fn(out.reshape(-1, out.shape[-1]), y.reshape(-1))
-    if loss == "bce_with_logits":
-        return F.binary_cross_entropy_with_logits(out, _binary_targets(out, y))
-    fn = F.mse_loss if loss == "mse" else F.l1_loss
-    return fn(out, y.float())
-
-
-def _binary_targets(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    if y.is_floating_point():
-        return y.reshape(out.shape)
-    if out.shape[-1] == 1:
-        return y.float().reshape(out.shape)
-    return F.one_hot(y, out.shape[-1]).float()
 
 
 def _optimizer(model: nn.Module, graph: Graph, c: TrainingConfig) -> torch.optim.Optimizer:

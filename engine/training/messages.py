@@ -243,6 +243,47 @@ class AttentionMaps:
 
 
 @dataclass(frozen=True)
+class RecurrentSteps:
+    """A recurrent layer unrolled over one validation sample (``engine.insight.unroll``): what it
+    reads, its hidden state and, for LSTM and GRU, every gate at each step."""
+    step: int
+    layer: str
+    kind: str                                     # "RNN", "LSTM" or "GRU"
+    sample: int
+    step_inputs: np.ndarray = field(repr=False)   # steps x features
+    tokens: np.ndarray | None = field(repr=False)  # steps token ids, when the model reads tokens
+    hidden: np.ndarray = field(repr=False)        # layers x directions x steps x hidden
+    cell: np.ndarray | None = field(repr=False)   # LSTM only, like hidden
+    gate_names: tuple[str, ...] = ()
+    gates: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))  # gates x layers x directions x steps x hidden
+    total_steps: int = 0                          # the sample's length; more than shown when it was cut
+    deviation: float = 0.0                        # largest |unrolled - the layer's own output|
+
+
+@dataclass(frozen=True)
+class TimeGradients:
+    """|dL/dh_t| for each step t of a recurrent layer, for one validation sample: how much of the
+    loss's gradient reaches each step (back-propagation through time)."""
+    step: int
+    layer: str
+    sample: int
+    norms: np.ndarray = field(repr=False)         # layers x directions x steps
+    loss: float = 0.0
+    truncate: int = 0                             # the run's truncate_bptt (0: whole sequences)
+
+
+@dataclass(frozen=True)
+class GradientClipping:
+    """How gradient clipping (``clip_grad_norm``) acted over the steps since the last report."""
+    step: int
+    threshold: float
+    clipped: int                  # steps whose gradient norm was above the threshold, so scaled down to it
+    steps: int
+    mean_norm: float              # the gradient norm before clipping, mean over those steps
+    max_norm: float
+
+
+@dataclass(frozen=True)
 class CheckpointSaved:
     path: str
     epoch: int
@@ -269,7 +310,7 @@ class Failed:
 Message = (RunStarted | StartWeights | TrainingBatch | StepMetrics | EpochMetrics | GradientFlow | Histograms | Filters
            | ActivationMaps | DeadUnits | ConfusionMatrix | DecisionBoundary | SampleOutputs | FeatureSpace | EmbeddingSpace
            | AttentionMaps | NeuronPictures | FittedCurve | PredictedSurface | LossLandscape | WeightPath
-           | CheckpointSaved | Finished | Failed)
+           | RecurrentSteps | TimeGradients | GradientClipping | CheckpointSaved | Finished | Failed)
 
 
 def to_json(message) -> dict:

@@ -13,6 +13,7 @@ from ..compiling import node_ids
 from ..insight import (
     MAX_POINTS,
     NEURON_RESOLUTION,
+    RECURRENT_TYPES,
     InsightError,
     Recorder,
     attention_weights,
@@ -30,10 +31,13 @@ from ..insight import (
     project,
     random_plane,
     separation,
+    step_gradients,
     thinned,
+    unroll,
 )
 from ..insight import neuron_pictures as plane_neurons
 from ..layers import step_name
+from .losses import sample_objective
 from .messages import (
     ActivationMaps,
     AttentionMaps,
@@ -50,7 +54,9 @@ from .messages import (
     LossLandscape,
     NeuronPictures,
     PredictedSurface,
+    RecurrentSteps,
     SampleOutputs,
+    TimeGradients,
     WeightPath,
 )
 
@@ -274,4 +280,25 @@ def attention_maps(step: int, model: fx.GraphModule, batch: torch.Tensor, sample
         if budget < 0:
             break
         found.append(AttentionMaps(step, a.layer, sample, a.weights))
+    return found
+
+
+def recurrent_steps(step: int, model: fx.GraphModule, graph, batch: torch.Tensor, targets: torch.Tensor, sample: int,
+                    loss: str, truncate: int) -> list[Any]:
+    """Each recurrent layer unrolled over one validation sample, and the gradient of that
+    sample's loss at each step's hidden state (cut as the run's truncated back-propagation
+    through time cuts it)."""
+    sample = min(sample, len(batch) - 1)
+    x = batch[sample: sample + 1]
+    objective = sample_objective(loss, targets[sample: sample + 1])
+    found: list[Any] = []
+    for layer in nodes_of_type(graph, RECURRENT_TYPES):
+        try:
+            steps = unroll(model, layer, x)
+            gradients = step_gradients(model, layer, objective, x, truncate=truncate)
+        except InsightError:          # an LSTM with projections, a layer the forward does not use
+            continue
+        found.append(RecurrentSteps(step, layer, steps.kind, sample, steps.step_inputs, steps.tokens, steps.hidden,
+                                    steps.cell, steps.gate_names, steps.gates, steps.total_steps, steps.deviation))
+        found.append(TimeGradients(step, layer, sample, gradients.norms, gradients.loss, truncate))
     return found

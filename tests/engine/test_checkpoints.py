@@ -341,3 +341,17 @@ def test_graph_saves_and_opens_clean_up_after_interrupted_saves(tmp_path):
     load_graph(target)
     assert not leftover.exists()
     json.loads(target.read_text())
+
+
+@pytest.mark.slow
+def test_a_checkpoint_written_before_a_setting_existed_still_resumes(tmp_path):
+    """Settings added to NetLoom after a checkpoint was written (here the recurrent ones) take
+    their defaults on resume instead of making the checkpoint's state look incomplete."""
+    path = trained(tmp_path)
+    checkpoint = load_checkpoint(path)
+    state = dict(checkpoint.state)
+    state["config"] = {k: v for k, v in state["config"].items()
+                       if k not in ("truncate_bptt", "lstm_forget_bias", "negative_samples")}
+    save_checkpoint(tmp_path, "last", checkpoint.weights, state, checkpoint.run_id)
+    messages = resume(path, epochs=2)
+    assert isinstance(messages[-1], Finished) and messages[0].start_epoch == 1

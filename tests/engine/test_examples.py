@@ -23,7 +23,8 @@ def test_the_library_has_every_promised_architecture():
     assert {"perceptron", "mlp_spiral", "lenet5", "lenet_digits", "cifar10_convnet", "alexnet", "vgg16", "resnet18",
             "inception_module", "resnext_block", "unet", "conv_autoencoder", "char_lstm", "gru_classifier",
             "transformer_classifier", "word2vec_skipgram", "alexnet_torchvision", "keras_cnn", "playground_features",
-            "predictor_quadratic", "predictor_sin3x", "surface_regression", "overfitting"} <= names
+            "predictor_quadratic", "predictor_sin3x", "surface_regression", "overfitting", "sentiment_lstm",
+            "sine_forecast", "wave_generator"} <= names
 
 
 @pytest.mark.slow
@@ -67,8 +68,18 @@ def test_examples_with_bundled_data_train_an_epoch(path):
 
 
 @pytest.mark.slow
-def test_the_perceptron_separates_two_clouds_and_the_gru_reads_digits():
-    for name, goal in (("perceptron", 0.95), ("gru_classifier", 0.95)):
+def test_the_perceptron_separates_two_clouds_the_gru_reads_digits_and_the_lstm_reads_sentiment():
+    for name, goal in (("perceptron", 0.95), ("gru_classifier", 0.95), ("sentiment_lstm", 0.8)):
         graph = load_graph(next(p for p in EXAMPLES if p.stem == name))
         final = list(train(graph, TrainingConfig.from_dict(graph.training).replace(device="cpu", probes=False)))[-1]
         assert final.val_accuracy >= goal, (name, final)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["sine_forecast", "wave_generator"])
+def test_the_wave_examples_learn_their_sequences(name):
+    """Many to many and one to many: the mean squared error on validation waves ends far below
+    the variance of a sine (0.5), which a model that ignored its input would get."""
+    graph = load_graph(next(p for p in EXAMPLES if p.stem == name))
+    final = list(train(graph, TrainingConfig.from_dict(graph.training).replace(device="cpu", probes=False)))[-1]
+    assert isinstance(final, Finished) and final.val_loss < 0.02, final
