@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from .editing import adapt_head_edit, start_fresh_edit
+from .editing import adapt_head_edit, insert_on_wire_edit, start_fresh_edit
 
 if TYPE_CHECKING:
     from .edits import Edit
@@ -42,7 +42,7 @@ class InsertLayer:
     def edit(self, graph: Graph) -> Edit:
         if self.edge is None:
             raise ValueError("an InsertLayer fix needs its wire (located) before it can be applied")
-        return graph.insert_between_edit(self.edge, self.type, **dict(self.params))
+        return insert_on_wire_edit(graph, self.edge, self.type, **dict(self.params))
 
 
 @dataclass(frozen=True)

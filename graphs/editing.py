@@ -10,7 +10,7 @@ from typing import Any
 import networkx as nx
 
 from .catalog import FUNCTION
-from .edits import Compound, Connect, Disconnect, Edit, Move, RemoveNode, SetLearning
+from .edits import AddNode, Compound, Connect, Disconnect, Edit, Move, RemoveNode, SetLearning
 from .graph import Edge, Graph, GraphError
 from .layout import COLUMN_PITCH
 from .operations import OPERATIONS, PALETTE_PREFIX, example_args
@@ -21,6 +21,16 @@ COLUMN = COLUMN_PITCH      # from a node to the one added after it: the layout's
 
 def snapped(x: float, y: float) -> tuple[float, float]:
     return (round(x / GRID) * GRID, round(y / GRID) * GRID)
+
+
+def starter_graph(name: str = "untitled") -> Graph:
+    """What File > New starts from: an Input wired to an Output, a model that checks clean, so
+    that the first layer added after the Input (a double-click in the palette) is already wired."""
+    graph = Graph(name=name)
+    graph.add_node("Input", position=(0.0, 0.0))
+    graph.add_node("Output", position=(COLUMN, 0.0))
+    graph.connect(graph.inputs()[0], graph.outputs()[0])
+    return graph
 
 
 def palette_node(token: str) -> tuple[str, dict[str, Any]]:
@@ -60,6 +70,18 @@ def add_after_edit(graph: Graph, source: str, type_name: str) -> Compound:
     return Compound([Disconnect(old), add, Connect(wire_in, index=at),
                      Connect(Edge(new.id, old.dst, new.spec.outputs[0].name, old.dst_port), index=at + 1), *moved],
                     label=f"Insert {new.id} after {source}")
+
+
+def insert_on_wire_edit(graph: Graph, edge: Edge, type_name: str, **params: Any) -> Compound:
+    """A new layer on a wire (a one-click fix, Insert on a wire), placed in the flow: where the
+    wire's end was, with that end and what follows it one column on, so that it lands on no
+    other node."""
+    insert = graph.insert_between_edit(edge, type_name, **params)
+    new = next(e.node.id for e in insert.edits if isinstance(e, AddNode))
+    if edge.dst not in graph.positions:
+        return insert
+    place = Move({new: graph.positions[edge.dst]})
+    return Compound([*insert.edits, *_shift_right(graph, edge.dst), place], label=insert.label)
 
 
 def _shift_right(graph: Graph, start: str) -> list[Edit]:

@@ -10,7 +10,6 @@ import html
 from functools import partial
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QRegularExpressionValidator
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -39,6 +38,7 @@ from graphs.operations import OPERATIONS, arguments_text, parse_arguments
 from graphs.specs import ARGS, BOOL, CHOICE, FLOAT, INT, KWARGS, OPERATION, SHAPE
 
 from .document import Checked, Document, Opened, Replaced
+from .labels import human_label, named_tooltip
 from .selection import SelectionChanged
 from .theme import current as current_theme
 
@@ -100,7 +100,7 @@ class Inspector(QWidget):
             elif (ref_name(node.params[name]) is not None) != isinstance(widget, _BlockParameter):
                 self._build()           # a value became the block's parameter, or the other way
                 return
-            elif not widget.hasFocus():
+            elif not widget.hasFocus() and (holder := self._holder(widget)) is not None and holder.message.isHidden():
                 _set_value(widget, node.spec.param(name), node.params[name])
         self._show_shapes()
 
@@ -123,17 +123,18 @@ class Inspector(QWidget):
             if ref is not None:         # inside a block: the value each use gives
                 widget: QWidget = _BlockParameter(ref, self.document.bound_value(node.id, spec.name),
                                          lambda s=spec: self._unlink(s))
-                self.form.addRow(spec.name, widget)
+                self.form.addRow(self._label(spec), widget)
                 self.fields[spec.name] = widget
                 continue
             widget = _editor_for(spec)
             widget.setObjectName(spec.name)
-            widget.setToolTip(spec.doc)
+            widget.setToolTip(named_tooltip(spec.name, spec.doc))
             _set_value(widget, spec, node.params[spec.name])
-            _on_change(widget, spec, lambda value, s=spec: self._set_param(s, value),
+            _on_change(widget, spec, lambda value, s=spec, w=widget: self._set_param(s, value, w),
                        lambda message, s=spec, w=widget: self._refuse(s, w, message))
             inside_block = self.document.shown.declared() is not None and spec.name != REPEAT
-            self.form.addRow(spec.name, self._with_link_menu(widget, spec) if inside_block else widget)
+            field = self._with_link_menu(widget, spec) if inside_block else widget
+            self.form.addRow(self._label(spec), _RefusableField(field, spec.name))
             self.fields[spec.name] = widget
         self._show_shapes()
 
@@ -217,7 +218,27 @@ class Inspector(QWidget):
         lines += [f"<span style='color:{current_theme().error}'>{d.message}</span>" for d in report.for_node(self.node_id)]
         self.shapes.setText("<br>".join(lines))
 
-    def _set_param(self, spec: ParamSpec, value) -> None:
+    @staticmethod
+    def _label(spec: ParamSpec) -> QLabel:
+        """A human label; the tooltip says the name torch and the file use."""
+        label = QLabel(human_label(spec.name))
+        label.setToolTip(named_tooltip(spec.name, spec.doc))
+        return label
+
+    def refusal(self, name: str) -> str:
+        """What the field of parameter ``name`` says about the text it refused ("" when none)."""
+        holder = self._holder(self.fields.get(name))
+        return holder.message.text() if holder is not None and not holder.message.isHidden() else ""
+
+    def _holder(self, widget: QWidget | None) -> _RefusableField | None:
+        while widget is not None and not isinstance(widget, _RefusableField):
+            widget = widget.parentWidget()
+        return widget
+
+    def _set_param(self, spec: ParamSpec, value, widget: QWidget | None = None) -> None:
+        holder = self._holder(widget)
+        if holder is not None:
+            holder.accept()
         if self.node_id is None:
             return
         if self.document.shown.nodes[self.node_id].params.get(spec.name) == value:
@@ -239,8 +260,14 @@ class Inspector(QWidget):
                                f"{node_id}.{spec.name} no longer takes {ref}")
 
     def _refuse(self, spec: ParamSpec, widget: QWidget, message: str) -> None:
-        """A value the spec does not allow: say why and put the current value back."""
+        """A value the spec does not allow: said under the field, which keeps the refused text
+        marked until it is corrected (the graph keeps its value); a field without a place for
+        the message gets the node's value back."""
         self.document.message.emit(f"{self.node_id}: {message}")
+        holder = self._holder(widget)
+        if holder is not None:
+            holder.refuse(message)
+            return
         node = self.document.shown.nodes.get(self.node_id or "")
         if node is not None:
             _set_value(widget, spec, node.params[spec.name])
@@ -256,6 +283,35 @@ class Inspector(QWidget):
             return
         old, self.node_id = self.node_id, new
         self.document.push(Rename(old, new))
+
+
+class _RefusableField(QWidget):
+    """A field with a line under it that says why the text typed was refused (hidden while
+    the field holds a value the node took)."""
+
+    def __init__(self, field: QWidget, name: str) -> None:
+        super().__init__()
+        self.field = field
+        self.message = QLabel("")
+        self.message.setObjectName(f"refused_{name}")
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet(f"color: {current_theme().error}")
+        self.message.hide()
+        column = QVBoxLayout(self)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(1)
+        column.addWidget(field)
+        column.addWidget(self.message)
+
+    def refuse(self, message: str) -> None:
+        self.message.setText(message)
+        self.message.show()
+        self.field.setStyleSheet(f"border: 1px solid {current_theme().error}")
+
+    def accept(self) -> None:
+        if not self.message.isHidden():
+            self.message.hide()
+            self.field.setStyleSheet("")
 
 
 class _BlockParameter(QWidget):
@@ -305,11 +361,9 @@ def _editor_for(spec: ParamSpec) -> QWidget:
         edit.setToolTip("x0, x1 ... are the input wires in order; batch is the batch size; "
                         "slices are written slice(start, stop, step)")
         return edit
-    # INTS, SHAPE and optional ints: typed as text, validated by the spec on commit
+    # INTS, SHAPE and optional ints: typed as text, judged on commit (no keystroke is swallowed:
+    # text that is no value stays in the field and the field says why)
     edit = QLineEdit()
-    numbers = r"^\s*(-?\d+\s*(x|,|\s)\s*)*-?\d*\s*$"
-    # and, where the spec takes words ("same" padding), letters: the spec judges the word on commit
-    edit.setValidator(QRegularExpressionValidator(numbers + r"|^\s*[a-z]*\s*$" if spec.words else numbers))
     edit.setPlaceholderText("empty: default" if spec.optional else
                             "e.g. 3 or 3x5" + "".join(f" or {w}" for w in spec.words))
     return edit
@@ -344,6 +398,10 @@ def _parse(spec: ParamSpec, text: str):
     parts = [p for p in text.replace("x", " ").replace(",", " ").split() if p]
     if not parts:
         return None
+    if not all(p.lstrip("-").isdigit() for p in parts):
+        example = "1x28x28" if spec.kind == SHAPE else "3 or 3x5"
+        words = "".join(f" or {w}" for w in spec.words)
+        raise ParamError(f"'{text.strip()}' is not a value: type whole numbers such as {example}{words}")
     numbers = [int(p) for p in parts]
     if spec.kind == SHAPE:
         return numbers

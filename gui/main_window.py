@@ -26,6 +26,7 @@ from .canvas.find_bar import FindBar
 from .canvas.interactions import GESTURES, CanvasGestures
 from .canvas.minimap import Minimap
 from .canvas.scene import GraphScene
+from .canvas.start_page import StartPage
 from .canvas.view import GraphView
 from .commands import Context, blocks, editing, files
 from .document import Checked, Document, PathChanged
@@ -69,6 +70,8 @@ class MainWindow(QMainWindow):
             ("Training", self.training.dashboard, Qt.DockWidgetArea.BottomDockWidgetArea))}
         self._arrange_docks()
         self.minimap = Minimap(self.view, self.scene)
+        self.start_page = StartPage(self.view, self.document, EXAMPLES,
+                                    lambda path: files.open_example(self.context, path))
         self.find_bar = FindBar(self.view, lambda: [(n.id, n.type) for n in self.document.shown.nodes.values()],
                                 lambda node: editing.reveal(self.context, node))
         self.commands = CommandActions(self, self.context, [

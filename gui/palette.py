@@ -5,7 +5,7 @@ node can call (folded until a search finds one): placing one places a Function n
 from __future__ import annotations
 
 from PySide6.QtCore import QMimeData, Qt, Signal
-from PySide6.QtWidgets import QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from graphs import categories
 from graphs.blocks import Library
@@ -14,10 +14,15 @@ from graphs.operations import OPERATIONS, PALETTE_PREFIX
 
 from .canvas.view import LAYER_MIME
 from .document import Document, Replaced
+from .theme import current as current_theme
 
 TYPE_ROLE = Qt.ItemDataRole.UserRole + 1
 PLACEABLE = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsDragEnabled
-OPERATIONS_GROUP = "Torch operations"
+OPERATIONS_GROUP = "Torch operations (Function nodes)"
+COMMON_GROUP = "Common layers"
+# What most models are made of, listed first (each is also in its own section below).
+COMMON = ("Input", "Conv2d", "ReLU", "MaxPool2d", "Flatten", "Linear", "Dropout", "BatchNorm2d", "Add", "Output")
+HOW_TO_PLACE = "Double-click: add after the selected node. Drag: place it anywhere on the canvas."
 
 
 class LayerTree(QTreeWidget):
@@ -27,23 +32,29 @@ class LayerTree(QTreeWidget):
         self.setDragEnabled(True)
         self.setDragDropMode(QTreeWidget.DragDropMode.DragOnly)
         self._blocks_group: QTreeWidgetItem | None = None
+        specs_by_type = {spec.type: spec for specs in categories().values() for spec in specs}
+        self.common = QTreeWidgetItem(self, [COMMON_GROUP])
+        self.common.setFlags(Qt.ItemFlag.ItemIsEnabled)
+        self.common.setToolTip(0, "The layers most models are made of. " + HOW_TO_PLACE)
+        for type_name in COMMON:
+            _layer_entry(self.common, specs_by_type[type_name])
         for category, specs in categories().items():
             group = QTreeWidgetItem(self, [category])
             group.setFlags(Qt.ItemFlag.ItemIsEnabled)
             for spec in specs:
-                item = QTreeWidgetItem(group, [spec.type])
-                item.setData(0, TYPE_ROLE, spec.type)
-                item.setToolTip(0, spec.description)
-                item.setFlags(PLACEABLE)
+                _layer_entry(group, spec)
         self.expandAll()
         self.operations = QTreeWidgetItem(self, [OPERATIONS_GROUP])
         self.operations.setFlags(Qt.ItemFlag.ItemIsEnabled)
+        self.operations.setToolTip(0, "Functions of torch, each placed as a Function node that calls it "
+                                      "(not a layer: it has no weights)")
         for name, (kind, doc) in OPERATIONS.items():
-            entry = QTreeWidgetItem(self.operations, [name])
+            entry = QTreeWidgetItem(self.operations, [operation_text(name)])
             entry.setData(0, TYPE_ROLE, PALETTE_PREFIX + name)
-            entry.setToolTip(0, f"Function node, {kind.lower()}: {doc}")
+            entry.setToolTip(0, f"Torch operation {name}, placed as a Function node ({kind.lower()}): {doc}")
+            entry.setForeground(0, self.palette().placeholderText())
             entry.setFlags(PLACEABLE)
-        self.operations.setExpanded(False)      # 112 entries: shown when a search finds some
+        self.operations.setExpanded(False)      # 133 entries: shown when a search finds some
 
     def mimeTypes(self) -> list[str]:
         return [LAYER_MIME]
@@ -63,7 +74,7 @@ class LayerTree(QTreeWidget):
         if group is None:
             group = self._blocks_group = QTreeWidgetItem(["Blocks"])
             group.setFlags(Qt.ItemFlag.ItemIsEnabled)
-            self.insertTopLevelItem(0, group)
+            self.insertTopLevelItem(1, group)       # after the common layers
         group.takeChildren()
         for name, description, builtin in blocks:
             item = QTreeWidgetItem(group, [name])
@@ -86,6 +97,20 @@ class LayerTree(QTreeWidget):
                     None)
 
 
+def operation_text(name: str) -> str:
+    """How the palette lists an operation: written as the call it is, so that "relu()" (a
+    Function node) is not taken for the ReLU layer."""
+    return f"{name}()"
+
+
+def _layer_entry(group: QTreeWidgetItem, spec) -> QTreeWidgetItem:
+    item = QTreeWidgetItem(group, [spec.type])
+    item.setData(0, TYPE_ROLE, spec.type)
+    item.setToolTip(0, f"Layer {spec.type}: {spec.description}\n{HOW_TO_PLACE}")
+    item.setFlags(PLACEABLE)
+    return item
+
+
 def entries(group: QTreeWidgetItem) -> list[QTreeWidgetItem]:
     """The layers (or blocks, or operations) of a section of the palette."""
     return [item for item in map(group.child, range(group.childCount())) if item is not None]
@@ -99,12 +124,17 @@ class Palette(QWidget):
     def __init__(self, document: Document, builtin: Library, parent=None) -> None:
         super().__init__(parent)
         self.document, self.builtin = document, builtin
-        self.search = QLineEdit(placeholderText="Search layers")
+        self.search = QLineEdit(placeholderText="Search layers and operations")
+        self.search.setToolTip(HOW_TO_PLACE)
         self.search.setClearButtonEnabled(True)
         self.tree = LayerTree()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
+        self.how_to = QLabel(HOW_TO_PLACE)          # said where it is needed, not only in the README
+        self.how_to.setWordWrap(True)
+        self.how_to.setStyleSheet(f"color: {current_theme().hint}")
         layout.addWidget(self.search)
+        layout.addWidget(self.how_to)
         layout.addWidget(self.tree)
         self.search.textChanged.connect(self.filter)
         self.tree.itemDoubleClicked.connect(self._double_clicked)
@@ -119,9 +149,13 @@ class Palette(QWidget):
         self.set_blocks(own + builtin)
 
     def filter(self, text: str) -> None:
-        """Show layers whose type, category or description contain the text."""
+        """Show layers whose type, category or description contain the text (the common layers'
+        section, whose entries are all in their own sections too, only without a search)."""
         needle = text.strip().lower()
         for group in self.tree.groups():
+            if group is self.tree.common:
+                group.setHidden(bool(needle))
+                continue
             shown = 0
             for item in entries(group):
                 hay = f"{item.text(0)} {group.text(0)} {item.toolTip(0)}".lower()
@@ -136,6 +170,7 @@ class Palette(QWidget):
         self.filter(self.search.text())
 
     def visible_types(self) -> list[str]:
+        """What the palette lists now, as it lists it (operations as calls: "relu()")."""
         return [item.text(0) for group in self.tree.groups() if not group.isHidden()
                 for item in entries(group) if not item.isHidden()]
 

@@ -95,4 +95,4 @@ class GradientLegend(QFrame):
 
     def setVisible(self, visible: bool) -> None:     # noqa: N802 - Qt's name; show() and hide() come here
         super().setVisible(visible)
-        self.view.bottom_reserve = self.height() + 16 if visible else 0
+        self.view.bottom_reserves["training key"] = self.height() + 16 if visible else 0

@@ -33,7 +33,7 @@ class GraphView(QGraphicsView):
         self._panning = None
         # (scene point, item or None) -> the menu for a right-click there, given by the window
         self.context_menu: Callable[[QPointF, Any], QMenu] | None = None
-        self.bottom_reserve = 0       # pixels along the bottom that an overlay takes
+        self.bottom_reserves: dict[str, int] = {}     # pixels along the bottom that each overlay takes
         self._level_views: dict[tuple, dict] = {}      # levels -> the view a block was opened from
         scene.document.subscribe(self._level_shown, kinds=(Opened,))
 
@@ -60,6 +60,10 @@ class GraphView(QGraphicsView):
         steps = event.angleDelta().y() / 120.0
         self.set_zoom(self.zoom * (1.15 ** steps))
         event.accept()
+
+    @property
+    def bottom_reserve(self) -> int:
+        return max(self.bottom_reserves.values(), default=0)
 
     def fit_all(self) -> None:
         """Show every node (wires follow them; their curve handles would only add margin)."""

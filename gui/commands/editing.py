@@ -8,7 +8,7 @@ import json
 from collections.abc import Callable
 
 from graphs import GraphError, categories
-from graphs.editing import add_after_edit, add_at_edit, delete_edit
+from graphs.editing import add_after_edit, add_at_edit, delete_edit, insert_on_wire_edit
 from graphs.edits import AddNode, Disconnect, Edit
 from graphs.fragments import extract, paste_edit
 from graphs.layout import layout_edit
@@ -43,7 +43,7 @@ def insert_on_wire(ctx: Context, type_name: str) -> bool:
     wire, shown = ctx.wire, ctx.document.shown
     if wire is None:
         return False
-    return ctx.document.try_edit(lambda: adding(shown, type_name, lambda: shown.insert_between_edit(wire, type_name)))
+    return ctx.document.try_edit(lambda: adding(shown, type_name, lambda: insert_on_wire_edit(shown, wire, type_name)))
 
 
 def _add(ctx: Context, type_name: str, make_edit: Callable[[], Edit]) -> str | None:

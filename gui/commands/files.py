@@ -8,6 +8,7 @@ from pathlib import Path
 
 import resources
 from graphs import Graph, GraphFileError, load_graph, loads_graph, save_graph
+from graphs.editing import starter_graph
 from graphs.edits import SetView
 
 from .base import TOOLBAR, Choice, Command, Context, Place
@@ -20,7 +21,10 @@ GRAPHS = "NetLoom graphs (*.loom)"
 def new_document(ctx: Context) -> bool:
     if not maybe_save(ctx):
         return False
-    ctx.document.replace(Graph(name="untitled"), None)
+    graph = starter_graph()
+    ctx.document.replace(graph, None)
+    ctx.selection.set(graph.inputs())       # what the palette's double-click adds after
+    ctx.window.fit_view()
     return True
 
 

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from engine.data import LOADERS
 from engine.training import DEVICES, LOSSES, OPTIMIZERS, SCHEDULES, ConfigError, TrainingConfig
 
+from ..labels import human_label, named_tooltip
 from ..theme import current as current_theme
 
 CHOICES = {"dataset": list(LOADERS), "loss": list(LOSSES), "optimizer": list(OPTIMIZERS),
@@ -94,11 +95,11 @@ class TrainingSettingsDialog(QDialog):
         for f in dataclasses.fields(TrainingConfig):
             widget = _editor(f.name, getattr(config, f.name))
             widget.setObjectName(f.name)
-            widget.setToolTip(HELP.get(f.name, ""))
+            widget.setToolTip(named_tooltip(f.name, HELP.get(f.name, "")))
             self.fields[f.name] = widget
         for name in sorted(self.fields, key=lambda n: order.get(n, len(order))):     # in the groups' order
-            label = QLabel(name)
-            label.setToolTip(HELP.get(name, ""))
+            label = QLabel(human_label(name))
+            label.setToolTip(named_tooltip(name, HELP.get(name, "")))
             forms[group_of.get(name, "Other")].addRow(label, self.fields[name])
         for source in dict.fromkeys(source for source, _ in APPLIES.values()):
             _changed(self.fields[source], self._follow)
