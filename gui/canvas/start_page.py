@@ -9,7 +9,7 @@ import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QToolButton, QVBoxLayout
 
@@ -107,7 +107,8 @@ class StartPage(QFrame):
         layout.addStretch(1)
         self.hide()
         document.subscribe(lambda changes: self.follow(), kinds=(Replaced, Opened, NodeAdded, NodeRemoved))
-        view.viewport().installEventFilter(self)     # its size, not the view's: scroll bars come and go
+        self._viewport = view.viewport()
+        self._viewport.installEventFilter(self)     # its size, not the view's: scroll bars come and go
         self.follow()
 
     def follow(self) -> None:
@@ -155,7 +156,7 @@ class StartPage(QFrame):
         return self.height() + 16 if self.isVisible() else 0
 
     def eventFilter(self, watched, event) -> bool:
-        if watched is self.view.viewport() and event.type() == event.Type.Resize and self.isVisible():
+        if event.type() == QEvent.Type.Resize and watched is self._viewport and self.isVisible():
             self._place()
             self.view.bottom_reserves["start page"] = self.reserved_height()
         return False

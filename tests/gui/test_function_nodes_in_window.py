@@ -18,7 +18,7 @@ def test_search_the_palette_for_an_operation_and_place_it_after_the_selection(wi
     assert not operations.isExpanded()                     # 112 entries stay folded until searched
     QTest.keyClicks(window.layer_palette.search, "attention")
     shown = [operations.child(i).text(0) for i in range(operations.childCount()) if not operations.child(i).isHidden()]
-    assert shown == ["scaled_dot_product_attention"] and operations.isExpanded()
+    assert shown == ["scaled_dot_product_attention()"] and operations.isExpanded()
     window.layer_palette.search.clear()
     QTest.keyClicks(window.layer_palette.search, "softmax")
     window.document.selection.set(["fc1"])

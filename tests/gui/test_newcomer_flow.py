@@ -99,3 +99,18 @@ def test_the_palette_opens_on_the_common_layers(window):
         assert shown.contains(QRectF(tree.visualItemRect(item)))
         assert "Double-click" in item.toolTip(0)
     assert "Double-click" in window.layer_palette.how_to.text() and window.layer_palette.how_to.isVisible()
+
+
+def test_training_settings_are_labelled_in_words_with_the_torch_name_in_the_tooltip(qtbot):
+    from PySide6.QtWidgets import QLabel
+
+    from engine.training import TrainingConfig
+    from gui.training.settings_dialog import TrainingSettingsDialog
+
+    dialog = TrainingSettingsDialog(TrainingConfig())
+    qtbot.addWidget(dialog)
+    labels = {label.text(): label.toolTip() for label in dialog.findChildren(QLabel) if label.buddy() is None}
+    assert "Probe every (steps)" in labels and "<code>probe_every</code>" in labels["Probe every (steps)"]
+    assert "Clip gradient norm at" in labels and "<code>clip_grad_norm</code>" in labels["Clip gradient norm at"]
+    assert "Learning rate" in labels
+    assert not [text for text in labels if "_" in text]

@@ -66,7 +66,26 @@ def test_text_fields_refuse_values_the_spec_does_not_allow(on_graph, qtbot):
     type_into(kernel, "3x5x7")
     assert ctx.document.graph.nodes["conv1"].params["kernel_size"] == [3, 5]
     assert "must be one integer or a list of 2" in ctx.window.said[-1]
-    assert kernel.text() == "3x5"
+    # said on the field itself: the text stays, marked, with the reason under it
+    assert kernel.text() == "3x5x7" and "must be one integer or a list of 2" in inspector.refusal("kernel_size")
+    type_into(kernel, "abc")          # no keystroke is swallowed in silence
+    assert kernel.text() == "abc" and "'abc' is not a value: type whole numbers such as 3 or 3x5" in inspector.refusal("kernel_size")
+    assert ctx.document.graph.nodes["conv1"].params["kernel_size"] == [3, 5]
+    type_into(kernel, "5")            # corrected: taken, and the field says nothing more
+    assert ctx.document.graph.nodes["conv1"].params["kernel_size"] == 5 and inspector.refusal("kernel_size") == ""
+
+
+def test_the_inspector_labels_settings_in_words_with_the_torch_name_in_the_tooltip(on_graph, qtbot):
+    from PySide6.QtWidgets import QFormLayout, QLabel
+    _, inspector, _ = inspecting(on_graph, qtbot, chain(("Conv2d", {"out_channels": 4}), input_shape=(1, 8, 8)), "conv1")
+    labels = {}
+    for row in range(inspector.form.rowCount()):
+        item = inspector.form.itemAt(row, QFormLayout.ItemRole.LabelRole)
+        if item is not None and isinstance(item.widget(), QLabel):
+            labels[item.widget().text()] = item.widget().toolTip()
+    assert "Output channels" in labels and "<code>out_channels</code>" in labels["Output channels"]
+    assert "Kernel size" in labels and "<code>kernel_size</code>" in labels["Kernel size"]
+    assert not any("_" in text for text in labels)
 
 
 def test_rename_in_the_inspector_keeps_the_node_selected_and_shown(on_graph, qtbot):
@@ -122,9 +141,9 @@ def test_palette_search_filters_by_name_and_description(on_graph, qtbot):
     # pooling operations a Function node can call
     assert palette.visible_types() == ["VGGStage", "Inception", "MaxPool1d", "MaxPool2d", "AvgPool2d",
                                        "AdaptiveAvgPool2d", "MaxPool3d", "AvgPool3d", "AdaptiveAvgPool1d",
-                                       "AdaptiveAvgPool3d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
-                                       "adaptive_max_pool2d", "avg_pool1d", "avg_pool2d", "max_pool1d",
-                                       "max_pool2d", "avg_pool3d", "max_pool3d", "adaptive_avg_pool3d"]
+                                       "AdaptiveAvgPool3d", "adaptive_avg_pool1d()", "adaptive_avg_pool2d()",
+                                       "adaptive_max_pool2d()", "avg_pool1d()", "avg_pool2d()", "max_pool1d()",
+                                       "max_pool2d()", "avg_pool3d()", "max_pool3d()", "adaptive_avg_pool3d()"]
     palette.search.clear()
     qtbot.keyClicks(palette.search, "skip connections")
     assert palette.visible_types() == ["Add"]
