@@ -28,12 +28,18 @@ _SECTIONS = ("format", "format_version", "metadata", "blocks", "nodes", "edges",
 _BLOCK_FIELDS = ("description", "params", "nodes", "edges", "layout")
 
 
+def one_line(text: str) -> str:
+    """A place in a file as a message shows it: keys that hold line breaks, control or separator
+    characters are escaped, so that a message is always one line."""
+    return text if text.isprintable() else "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+
+
 class GraphFileError(Exception):
     """A file that cannot be read or written; ``str()`` is a complete message for the user."""
 
     def __init__(self, path: str | os.PathLike, where: str, problem: str) -> None:
-        self.path, self.where, self.problem = str(path), where, problem
-        place = f"{self.path}: {where}: " if where else f"{self.path}: "
+        self.path, self.where, self.problem = str(path), one_line(where), problem
+        place = f"{self.path}: {self.where}: " if where else f"{self.path}: "
         super().__init__(place + problem)
 
 
