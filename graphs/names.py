@@ -59,7 +59,7 @@ def name_problem(name: Any, what: str) -> str | None:
 
 
 # ---------------------------------------------------------------------- text into generated code
-_BUILTINS = frozenset(dir(builtins))
+BUILTINS = frozenset(dir(builtins))       # names generated code may need for themselves
 
 
 def code_name(text: str, taken: Collection[str] = (), index_ok: bool = False) -> str:
@@ -85,7 +85,7 @@ def class_name(text: str, taken: Collection[str] = ()) -> str:
     (``None``, ``Exception``) nor one of ``taken``."""
     words = re.findall(r"[A-Za-z0-9]+", text)
     result = "".join(w[:1].upper() + w[1:] for w in words) or "Net"
-    return code_name(result if not result[0].isdigit() else "Net" + result, {*_BUILTINS, *taken})
+    return code_name(result if not result[0].isdigit() else "Net" + result, {*BUILTINS, *taken})
 
 
 def code_text(text: str) -> list[str]:

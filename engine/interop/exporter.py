@@ -14,13 +14,14 @@ from pathlib import Path
 import torch
 
 from graphs import Graph
+from graphs.names import class_name
 
 from ..checking import Checker, check
-from ..compiling import CompileError, class_name, compile_graph, node_ids
+from ..compiling import CompileError, compile_graph, node_ids
 from ..layers import OWN_MODULES, TORCH_DTYPES, module_constructor
 from ..words import first_line
 from .block_export import BlockClasses
-from .code_lines import clean_forward, module_line, module_prefix, tensor_lines
+from .code_lines import FILE_NAMES, clean_forward, docstring, module_line, module_prefix, tensor_lines
 
 
 class ExportError(ValueError):
@@ -38,17 +39,15 @@ def _compiled(graph: Graph):
 def python_source(graph: Graph, weights: str | None = None) -> str:
     """The text of a standalone Python file defining the graph's network."""
     report, compiled = _compiled(graph)
-    name = class_name(graph.name)
     blocks = BlockClasses(graph.blocks, Checker(follow=False))
     blocks.collect(graph, report, compiled)
+    # Every text of the graph reaches the file through the one sanitiser (graphs.names).
+    name = class_name(graph.name, FILE_NAMES | {blocks.class_name(b) for b in graph.blocks})
     wires_into = graph.wires_into()
+    description = graph.metadata.get("description", "")
     lines = [
-        f'"""{graph.name}: exported from NetLoom.',
-        "",
-        *(["" + graph.metadata.get("description", "")] if graph.metadata.get("description") else []),
-        "",
-        "Needs only torch (and safetensors to load weights). Run it to see the output shapes.",
-        '"""',
+        *docstring(f"{graph.name}: exported from NetLoom.\n\n" + (f"{description}\n\n" if description else "")
+                   + "Needs only torch (and safetensors to load weights). Run it to see the output shapes."),
         "",
         "from pathlib import Path",
         "",
