@@ -22,6 +22,10 @@ def _load(path: str):
 
 
 def command_line(argv: list[str]) -> int:
+    for stream in (sys.stdout, sys.stderr):
+        # A name from a file may hold what the terminal cannot show (a lone surrogate): escaped, never a crash.
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     parser = argparse.ArgumentParser(prog="netloom", description="NetLoom command line")
     sub = parser.add_subparsers(dest="command", required=True)
     p_check = sub.add_parser("check", help="check a graph file and print shapes, parameters and problems")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -80,7 +81,17 @@ def _body_to_dict(graph: Graph) -> dict[str, Any]:
 
 def dumps_graph(graph: Graph) -> str:
     """The file's text: 2-space indent, one wire per line, short lists inline (small diffs)."""
-    return _format(graph_to_dict(graph), 0) + "\n"
+    return escape_surrogates(_format(graph_to_dict(graph), 0) + "\n")
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def escape_surrogates(json_text: str) -> str:
+    """JSON text whose lone surrogates (valid JSON as ``\\ud800``, loaded as such, but no UTF-8
+    can hold them) are written as escapes: whatever loads, saves, and loads back the same. They
+    can only stand inside strings, where an escape means the same character."""
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", json_text)
 
 
 def _format(value: Any, depth: int, inline_objects: bool = False) -> str:

@@ -18,7 +18,7 @@ from pathlib import Path
 from PySide6.QtCore import QLockFile
 
 from graphs import Graph, GraphFileError, dumps_graph, loads_graph
-from graphs.fileformat import write_atomically
+from graphs.fileformat import escape_surrogates, write_atomically
 
 from .user_folders import user_data_folder
 
@@ -52,7 +52,8 @@ class RecoveryFile:
         """GraphFileError if the copy cannot be written (the previous copy then stays)."""
         text = json.dumps({"format": FORMAT, "source": str(source or ""), "saved_at": time.time(),
                            "graph": dumps_graph(graph)}, ensure_ascii=False)
-        write_atomically(self.path, text.encode("utf-8"))
+        # A file name that is not UTF-8 reaches Python as lone surrogates: kept escaped, as JSON can.
+        write_atomically(self.path, escape_surrogates(text).encode("utf-8"))
 
     def discard(self) -> None:
         """The work is saved: the copy is no longer needed (the lock stays while the window lives)."""

@@ -1,0 +1,33 @@
+"""The command line with hostile input: every problem is one clear line, never a traceback."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from graphs import dumps_graph
+from tests.helpers import chain
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def netloom(*args, cwd=None, timeout=300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(ROOT / "main.py"), *map(str, args)], capture_output=True, text=True,
+                          timeout=timeout, cwd=cwd)
+
+
+def one_line_error(result: subprocess.CompletedProcess) -> str:
+    assert result.returncode != 0 and "Traceback" not in result.stderr, result.stderr[-2000:]
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    return lines[0]
+
+
+def test_a_name_the_terminal_cannot_encode_is_printed_escaped(tmp_path):
+    data = json.loads(dumps_graph(chain(("Linear", {"out_features": 3}), input_shape=[4], name="odd")))
+    data["metadata"]["name"] = "odd\ud800"
+    (tmp_path / "odd.loom").write_text(json.dumps(data))
+    checked = netloom("check", tmp_path / "odd.loom")
+    assert checked.returncode == 0 and "odd\\ud800: 3 nodes" in checked.stdout, checked.stderr[-2000:]
+    exported = netloom("export", tmp_path / "odd.loom", "--to", "py", tmp_path / "odd.py")
+    assert exported.returncode == 0 and "exported odd\\ud800" in exported.stdout, exported.stderr[-2000:]
