@@ -51,6 +51,20 @@ def write_atomically(target: str | os.PathLike, data: bytes, mode: int = 0o644) 
     _fsync_folder(folder)
 
 
+def set_aside(path: str | os.PathLike) -> Path:
+    """Move a file that cannot be read out of the way, as ``NAME.unreadable`` (``.unreadable.2``
+    ... if that exists), so that it is neither read again nor ever overwritten; the new path.
+    OSError if it cannot be moved."""
+    path = Path(path)
+    aside = path.with_name(path.name + ".unreadable")
+    n = 2
+    while os.path.lexists(aside):
+        aside = path.with_name(f"{path.name}.unreadable.{n}")
+        n += 1
+    os.replace(path, aside)
+    return aside
+
+
 def _open_for_writing(fd: int):
     # One seam for the tests that simulate a full disk.
     return os.fdopen(fd, "wb")

@@ -20,6 +20,7 @@ from .blocks import MAX_NESTING, block_cycle, block_name_problem, block_spec, ne
 from .catalog import CATALOG
 from .graph import MAX_COORDINATE, MAX_ROUTE_POINTS, Edge, Graph, Node, id_problem, validate_params
 from .migrations import CURRENT_VERSION, migrate
+from .reading import ReadError, read_regular
 from .specs import ParamError
 from .values import first_clause, value_problem
 
@@ -151,19 +152,9 @@ def load_graph(path: str | os.PathLike) -> Graph:
     path = Path(path)
     atomic.remove_stale_temporaries(path)   # leftovers of a save that was interrupted
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise GraphFileError(path, "", f"is {size // (1024 * 1024)} MB; a graph file is at most "
-                                           f"{MAX_FILE_BYTES // (1024 * 1024)} MB")
-        raw = path.read_bytes()
-    except GraphFileError:
-        raise
-    except FileNotFoundError:
-        raise GraphFileError(path, "", "no such file") from None
-    except IsADirectoryError:
-        raise GraphFileError(path, "", "is a folder, not a graph file") from None
-    except OSError as err:
-        raise GraphFileError(path, "", f"cannot be read: {err.strerror or err}") from None
+        raw = read_regular(path, MAX_FILE_BYTES, "graph file")
+    except ReadError as err:
+        raise GraphFileError(path, "", err.problem) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
