@@ -29,7 +29,14 @@ def settings_from_args(graph: Graph, graph_path: str, args) -> TrainingConfig:
         changes["dataset_options"] = {}     # options of another data set would not apply
     if "checkpoint_dir" not in changes and not config.checkpoint_dir:
         changes["checkpoint_dir"] = str(Path("checkpoints") / Path(graph_path).stem)
-    return config.replace(**changes)
+    try:
+        return config.replace(**changes)
+    except ConfigError as err:       # a value given on the command line: named as it was given
+        field = str(err).partition(":")[0].removeprefix("training.")
+        if field in changes and getattr(args, field, None) is not None:
+            raise ConfigError(f"--{field.replace('_', '-')}{str(err).partition(':')[1]}{str(err).partition(':')[2]}") \
+                from None
+        raise
 
 
 def run_train(graph: Graph, graph_path: str, args, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:

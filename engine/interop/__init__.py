@@ -4,6 +4,7 @@ graph, and exporting a graph as Python code, ``torch.export``, TorchScript or ON
 from .exporter import (
     EXPORTERS,
     ExportError,
+    WeightsExist,
     example_inputs,
     export,
     export_onnx,
@@ -11,6 +12,8 @@ from .exporter import (
     export_python,
     export_torchscript,
     python_source,
+    weights_problem,
+    write_export,
 )
 from .import_worker import ImportJob
 from .importer import ImportProblem, import_module
@@ -18,5 +21,6 @@ from .model_sources import load_source_module
 
 __all__ = [
     "EXPORTERS", "ExportError", "ImportJob", "ImportProblem", "example_inputs", "export", "export_onnx", "export_pt2",
-    "export_python", "export_torchscript", "import_module", "load_source_module", "python_source",
+    "export_python", "export_torchscript", "import_module", "load_source_module", "python_source", "WeightsExist",
+    "weights_problem", "write_export",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,6 +80,10 @@ class TrainingConfig:
         return TrainingConfig.from_dict(self.to_dict() | changes)
 
     def validate(self, where: str = "training") -> None:
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, float) and not math.isfinite(value):      # nan passes every comparison
+                raise ConfigError(f"{where}.{f.name}: must be a finite number, not {value}")
         for name, choices in (("loss", LOSSES), ("optimizer", OPTIMIZERS), ("schedule", SCHEDULES),
                               ("device", DEVICES)):
             value = getattr(self, name)

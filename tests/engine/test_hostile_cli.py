@@ -31,3 +31,17 @@ def test_a_name_the_terminal_cannot_encode_is_printed_escaped(tmp_path):
     assert checked.returncode == 0 and "odd\\ud800: 3 nodes" in checked.stdout, checked.stderr[-2000:]
     exported = netloom("export", tmp_path / "odd.loom", "--to", "py", tmp_path / "odd.py")
     assert exported.returncode == 0 and "exported odd\\ud800" in exported.stdout, exported.stderr[-2000:]
+
+
+def test_a_learning_rate_that_is_no_number_is_one_line():
+    lenet = ROOT / "resources" / "examples" / "lenet_digits.loom"
+    for value in ("nan", "inf", "-inf"):
+        line = one_line_error(netloom("train", lenet, f"--lr={value}", "--epochs", "1"))
+        assert line == f"error: --lr: must be a finite number, not {float(value)}", line
+
+
+def test_an_input_shape_that_is_no_shape_is_one_line(tmp_path):
+    for value in ("abc", "3,,4", "0,4", "-1", "9" * 400):
+        line = one_line_error(netloom("import", "torchvision:resnet18", tmp_path / "r.loom", "--input-shape", value))
+        assert "is not a shape; give positive sizes" in line
+    assert not list(tmp_path.iterdir())
