@@ -3,7 +3,8 @@
 The data set lives on the training device and is batched by indexing. The step itself never
 waits for the device: losses are kept on device and read every ``log_every`` steps, probes run
 every ``probe_every`` steps. Faults end the run with a ``Failed`` message, never an exception:
-a NaN loss names its step and leaves the checkpoints as they were.
+a NaN loss, or one that grew by orders of magnitude (``divergence.py``), names its step and
+leaves the checkpoints as they were.
 """
 
 from __future__ import annotations
@@ -30,11 +31,14 @@ from .config import ConfigError, TrainingConfig
 from .control import Control
 from .devices import describe_device, resolve_device
 from .distributed import Distributed
+from .divergence import DivergenceWatch
 from .faults import locate_failure
 from .messages import CheckpointSaved, ConfusionMatrix, EpochMetrics, Failed, Finished, RunStarted, StepMetrics
 from .resume import apply_learning_rate, resume_changes
 
 PROBE_BATCH = 256
+# Learning rates each optimizer commonly trains with (torch's defaults, SGD's usual one), for advice.
+TYPICAL_LR = {"sgd": 0.01, "adam": 0.001, "adamw": 0.001, "rmsprop": 0.01, "adagrad": 0.01, "adadelta": 1.0}
 RECONSTRUCTIONS_SHOWN, PREDICTIONS_SHOWN = 8, 500     # validation samples the dashboard shows
 
 
@@ -103,6 +107,7 @@ class _Run:
         self.epoch = self.step = self.batch_in_epoch = 0
         self.epoch_sums = [0.0, 0.0, 0.0]      # loss sum, correct, samples of the epoch so far
         self.best_val_loss, self.bad_epochs = float("inf"), 0
+        self.divergence = DivergenceWatch()      # from the first loss this process sees (a resume starts afresh)
         self.last_val: tuple[float | None, float | None] = (None, None)
         self.run_id = uuid.uuid4().hex[:12]
         self.notes: tuple[str, ...] = ()
@@ -228,6 +233,12 @@ class _Run:
                                    f"(epoch {self.epoch + 1}): training diverged. Try a lower learning rate "
                                    f"(now {self.config.lr:g}) or gradient clipping. Checkpoints were left as they were.",
                                    step=bad_step))
+        if self.divergence.diverged(values):
+            raise _Stop(Failed(f"{self.divergence.words(sum(values) / len(values))} by step {self.step} (epoch "
+                               f"{self.epoch + 1}): training diverged. Try a lower learning rate (now "
+                               f"{self.config.lr:g}; {self.config.optimizer} usually trains with about "
+                               f"{TYPICAL_LR[self.config.optimizer]:g}) or gradient clipping. Checkpoints were left as "
+                               "they were.", step=self.step))
         samples = sum(sizes)
         self.epoch_sums[0] += sum(v * n for v, n in zip(values, sizes))
         self.epoch_sums[2] += samples
