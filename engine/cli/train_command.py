@@ -19,7 +19,10 @@ from ..training.messages import CheckpointSaved, EpochMetrics, Failed, Finished,
 
 
 def settings_from_args(graph: Graph, graph_path: str, args) -> TrainingConfig:
-    config = TrainingConfig.from_dict(graph.training, where=f"{graph_path}: training")
+    where = f"{graph_path}: training"
+    # The file's folder for checkpoints matters only when the command line names none.
+    config = (TrainingConfig.from_dict if args.checkpoint_dir is not None else TrainingConfig.from_file)(
+        graph.training, where=where)
     changes = {}
     for name, value in (("dataset", args.dataset), ("epochs", args.epochs), ("batch_size", args.batch_size),
                         ("lr", args.lr), ("device", args.device), ("checkpoint_dir", args.checkpoint_dir)):

@@ -55,7 +55,7 @@ def train(graph: Graph, config: TrainingConfig | None = None, control: Control |
     ``allow_download``: the person agreed that a data set the settings mark ``download`` may be
     fetched into the folder they name."""
     try:
-        config = config or TrainingConfig.from_dict(graph.training)
+        config = config or TrainingConfig.from_file(graph.training)
         run = _Run(graph, config, control or Control(), dataset, resume, allow_download)
         yield from run.messages()
     except _Stop as stop:

@@ -76,7 +76,7 @@ class TrainingWorker:
         self._messages = self._context.Queue()
         self._stop, self._pause = self._context.Event(), self._context.Event()
         self._probe_queue = self._context.Queue()
-        config = config or TrainingConfig.from_dict(graph.training)
+        config = config or TrainingConfig.from_file(graph.training)
         self._process = self._context.Process(
             target=_child, name="netloom-training", daemon=True,
             args=(dumps_graph(graph), config.to_dict(), resume, allow_download, self._messages, self._stop, self._pause,

@@ -1,9 +1,12 @@
 """The command line with hostile input: every problem is one clear line, never a traceback."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from graphs import dumps_graph
 from tests.helpers import chain
@@ -45,3 +48,44 @@ def test_an_input_shape_that_is_no_shape_is_one_line(tmp_path):
         line = one_line_error(netloom("import", "torchvision:resnet18", tmp_path / "r.loom", "--input-shape", value))
         assert "is not a shape; give positive sizes" in line
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("folder", ["{tmp}/elsewhere/ck", "../ck", "ck", "checkpoints", "checkpoints/../ck",
+                                    "checkpoints/link/ck"])
+def test_a_graph_file_cannot_make_training_create_folders_outside_checkpoints(tmp_path, folder):
+    from engine.training import train
+    from engine.training.messages import Failed
+    from graphs import save_graph
+    from tests.helpers import lenet
+    work = tmp_path / "work"
+    (work / "checkpoints").mkdir(parents=True)
+    (work / "checkpoints" / "link").symlink_to(tmp_path, target_is_directory=True)
+    graph = lenet()
+    graph.training = graph.training | {"checkpoint_dir": folder.format(tmp=tmp_path), "epochs": 1}
+    save_graph(graph, work / "g.loom")
+    line = one_line_error(netloom("train", "g.loom", cwd=work))
+    assert "training.checkpoint_dir:" in line and "is not inside checkpoints/ of the current folder" in line
+    assert "--checkpoint-dir" in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["work"] and sorted(p.name for p in work.iterdir()) == [
+        "checkpoints", "g.loom"] and [p.name for p in (work / "checkpoints").iterdir()] == ["link"]
+    os.chdir(work)
+    try:
+        failed = list(train(graph))                   # the API, with the file's own settings
+    finally:
+        os.chdir(ROOT)
+    assert len(failed) == 1 and isinstance(failed[0], Failed) and "training.checkpoint_dir" in failed[0].reason
+
+
+def test_a_checkpoint_folder_inside_checkpoints_or_named_on_the_command_line_is_used(tmp_path):
+    from graphs import save_graph
+    from tests.helpers import lenet
+    graph = lenet()
+    graph.training = graph.training | {"checkpoint_dir": "checkpoints/run1", "epochs": 1, "probes": False}
+    save_graph(graph, tmp_path / "g.loom")
+    assert netloom("train", "g.loom", cwd=tmp_path).returncode == 0
+    assert (tmp_path / "checkpoints" / "run1" / "last.safetensors").exists()
+    graph.training = graph.training | {"checkpoint_dir": "/nowhere/at/all"}
+    save_graph(graph, tmp_path / "g.loom")
+    chosen = tmp_path / "mine"
+    assert netloom("train", "g.loom", "--checkpoint-dir", chosen, cwd=tmp_path).returncode == 0
+    assert (chosen / "last.safetensors").exists() and not Path("/nowhere").exists()
