@@ -6,8 +6,12 @@ so that the rename survives a power cut. The temporary file's name carries the w
 id, so that the leftovers of a writer that was killed can be told from a save in progress and
 removed at the next save or open of the same target.
 
-Plain Python: the graph file, run histories, recovery files and checkpoints all write through
-here, and errors are ``OSError``s that each caller words for its own file.
+A link is written through to the file it names (the link stays a link); a target that is one
+of the writing command's inputs is refused, whatever name leads to it; a target the person did
+not name (the weights beside an export) can be written only where no file is.
+
+Plain Python: the graph file, run histories, recovery files, checkpoints, weights and every
+export write through here, and errors are ``OSError``s that each caller words for its own file.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ exactly the compiled model.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -199,7 +200,7 @@ def _constructor(use: Use, node_id: str) -> tuple[str, tuple, dict[str, Any]]:
     return found
 
 
-def _size_names(block: Graph, use: Use, taken: set[str]) -> dict[str, Any]:
+def _size_names(block: Graph, use: Use, taken: Collection[str]) -> dict[str, Any]:
     """The sizes of what flows in that a class may take as arguments: ``in_channels`` (the first
     axis of an image or signal), ``in_features`` (the last axis); ``x_channels`` ... with several
     inputs; none that is ``taken`` or that the sanitiser would have to change."""

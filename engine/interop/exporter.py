@@ -222,7 +222,8 @@ def export_onnx(graph: Graph, path: str | Path, state_dict: dict | None = None, 
     outputs = [f"output{i + 1}" for i in range(len(graph.outputs()))]
     buffer = io.BytesIO()
     try:
-        torch.onnx.export(compiled, examples, buffer, input_names=names, output_names=outputs,
+        # The TorchScript-based exporter (dynamo=False) takes a file object, though its annotation says a path.
+        torch.onnx.export(compiled, examples, buffer, input_names=names, output_names=outputs,  # type: ignore[arg-type]
                           dynamic_axes={n: {0: "batch"} for n in names + outputs}, dynamo=False)
     except Exception as err:
         raise ExportError(f"ONNX cannot express this graph: {first_line(err)}") from None
