@@ -89,3 +89,12 @@ def test_a_checkpoint_folder_inside_checkpoints_or_named_on_the_command_line_is_
     chosen = tmp_path / "mine"
     assert netloom("train", "g.loom", "--checkpoint-dir", chosen, cwd=tmp_path).returncode == 0
     assert (chosen / "last.safetensors").exists() and not Path("/nowhere").exists()
+
+
+def test_check_of_a_device_or_a_named_pipe_is_one_line_not_a_wait_or_a_memory_error(tmp_path):
+    from tests.helpers import named_pipe
+    pipe = named_pipe(tmp_path / "g.loom")
+    for target in ("/dev/zero", pipe):
+        result = netloom("check", target, timeout=120)
+        assert result.returncode == 2
+        assert one_line_error(result) == f"error: {target}: is not a regular file (a device, a pipe or a socket)"
