@@ -3,7 +3,8 @@
 The data set lives on the training device and is batched by indexing. The step itself never
 waits for the device: losses are kept on device and read every ``log_every`` steps, probes run
 every ``probe_every`` steps. Faults end the run with a ``Failed`` message, never an exception:
-a NaN loss names its step and leaves the checkpoints as they were.
+a NaN loss, or one that grew by orders of magnitude (``divergence.py``), names its step and
+leaves the checkpoints as they were.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from .control import Control
 from .data_view import SHOWN, describe, epoch_order, pictures, prepared_data, run_augmentation
 from .devices import describe_device, resolve_device
 from .distributed import Distributed
+from .divergence import DivergenceWatch
 from .faults import locate_failure
 from .freezing import GROUP_FACTOR, describe_layout, freeze, group_layout, parameter_groups
 from .initialisation import initialise, l1_penalty, layer_weights
@@ -54,6 +56,8 @@ from .resume import apply_learning_rate, resume_changes, settings_since
 
 PROBE_BATCH = 256
 LANDSCAPE_SAMPLES = 512        # training samples a loss landscape is measured on
+# Learning rates each optimizer commonly trains with (torch's defaults, SGD's usual one), for advice.
+TYPICAL_LR = {"sgd": 0.01, "adam": 0.001, "adamw": 0.001, "rmsprop": 0.01, "adagrad": 0.01, "adadelta": 1.0}
 RECONSTRUCTIONS_SHOWN, PREDICTIONS_SHOWN = 8, 500     # validation samples the dashboard shows
 
 
@@ -72,7 +76,7 @@ def train(graph: Graph, config: TrainingConfig | None = None, control: Control |
     fetched into the folder they name. ``graph_folder``: the folder of the graph's file, which
     the start weights' path is relative to (None: the current folder)."""
     try:
-        config = config or TrainingConfig.from_dict(graph.training)
+        config = config or TrainingConfig.from_file(graph.training)
         run = _Run(graph, config, control or Control(), dataset, resume, allow_download, graph_folder)
         yield from run.messages()
     except _Stop as stop:
@@ -142,6 +146,7 @@ class _Run:
         self.epoch = self.step = self.batch_in_epoch = 0
         self.epoch_sums = [0.0, 0.0, 0.0]      # loss sum, correct, samples of the epoch so far
         self.best_val_loss, self.bad_epochs = float("inf"), 0
+        self.divergence = DivergenceWatch()      # from the first loss this process sees (a resume starts afresh)
         self.last_val: tuple[float | None, float | None] = (None, None)
         self.run_id = uuid.uuid4().hex[:12]
         self.notes: tuple[str, ...] = ()
@@ -307,6 +312,12 @@ class _Run:
                                    f"(epoch {self.epoch + 1}): training diverged. Try a lower learning rate "
                                    f"(now {self.config.lr:g}) or gradient clipping. Checkpoints were left as they were.",
                                    step=bad_step))
+        if self.divergence.diverged(values):
+            raise _Stop(Failed(f"{self.divergence.words(sum(values) / len(values))} by step {self.step} (epoch "
+                               f"{self.epoch + 1}): training diverged. Try a lower learning rate (now "
+                               f"{self.config.lr:g}; {self.config.optimizer} usually trains with about "
+                               f"{TYPICAL_LR[self.config.optimizer]:g}) or gradient clipping. Checkpoints were left as "
+                               "they were.", step=self.step))
         samples = sum(sizes)
         self.epoch_sums[0] += sum(v * n for v, n in zip(values, sizes))
         self.epoch_sums[2] += samples
