@@ -126,7 +126,7 @@ class TrainingUI(QObject):
         except ConfigError as err:
             self.ctx.window.say(f"{err}; showing the defaults")
             current = TrainingConfig()
-        dialog = TrainingSettingsDialog(current, self.dashboard)
+        dialog = TrainingSettingsDialog(current, self.dashboard, self.ctx.document.path)
         if dialog.exec() and dialog.result_config is not None:
             self.ctx.document.push(SetTraining(dialog.result_config.to_dict()), "Change training settings", at=())
             return True
