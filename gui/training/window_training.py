@@ -21,7 +21,7 @@ from ..canvas.scene import GraphScene
 from ..canvas.training_overlay import GradientLegend, apply_overlay, clear_overlay
 from ..canvas.view import GraphView
 from ..commands import TOOLBAR, Choice, Command, Context, Place, files
-from ..document import PathChanged, Replaced
+from ..document import Checked, PathChanged, Replaced
 from ..selection import SelectionChanged
 from ..theme import current as current_theme
 from .controller import TrainingController
@@ -54,13 +54,16 @@ class TrainingUI(QObject):
         c.ended.connect(self._ended)
         document = ctx.document
         document.subscribe(self._on_changes, kinds=(Replaced, PathChanged, TrainingChanged, *MODEL_EVENTS))
+        document.subscribe(lambda changes: self._show_data_source(), kinds=(Replaced, TrainingChanged, Checked))
         document.subscribe(lambda changes: self.node_chosen(document.selection.node), kinds=(SelectionChanged,))
         self.dashboard.sample_chosen.connect(c.set_probe)
         self.dashboard.features.layer_chosen.connect(c.set_feature_layer)
         self._shown_fingerprint = ""                    # what the open graph computes, when the last run started
         self.experiment: Experiment | None = None      # opened from the example library: Run Experiment trains it
         self._variants_left: list = []
+        self._said_start: set[int] = set()             # runs whose start weights were said
         self._show_epochs()
+        self._show_data_source()
 
     def commands(self) -> list[Command]:
         running = lambda ctx: self.controller.running      # noqa: E731 - read at each refresh
@@ -193,12 +196,19 @@ class TrainingUI(QObject):
         QTimer.singleShot(0, self.ctx.window.fit_view)      # the canvas got smaller: keep the graph in view
         self.dashboard.set_graph(self.ctx.document.graph)
         self.dashboard.begin(record, self.controller.runs)
+        if record.model_fingerprint == self._shown_fingerprint:
+            self.dashboard.data_view.follow_run(record)
         self.legend.place()
         self.legend.show()
         self.state_changed.emit()
 
     def _updated(self, record) -> None:
         self.dashboard.mark_dirty()
+        start = record.latest.get("StartWeights")
+        if start is not None and id(record) not in self._said_start:
+            self._said_start.add(id(record))
+            self.ctx.window.say(f"Starting from {Path(start.path).name}: {start.summary}" +
+                                (f"; {start.mismatches[0]}" if start.mismatches else ""))
         # Another graph's run (an experiment's variant) does not colour this canvas.
         if record.model_fingerprint == self._shown_fingerprint:
             gradients = record.latest.get("gradients")
@@ -229,10 +239,17 @@ class TrainingUI(QObject):
         else:
             self._variants_left = []
 
+    def _show_data_source(self) -> None:
+        """The Data tab shows the batch of the graph on the canvas, as its settings are now."""
+        document = self.ctx.document
+        self.dashboard.data_view.set_source(document.graph.training, document.data_set_for(document.graph.training))
+        self.dashboard.adapt()
+
     def _on_changes(self, changes) -> None:
         if changes.has(Replaced, TrainingChanged):
             self._show_epochs()
         if changes.has(Replaced):
+            self.dashboard.data_view.clear()
             self.experiment = None
             self.state_changed.emit()
             self._document_replaced()
