@@ -118,7 +118,7 @@ class DataPanel(QWidget):
         self.applies = True                      # False once the data set is known not to be pictures
         self.run: RunRecord | None = None        # a run of the graph shown, whose batches are shown
         self.seen: SeenBatch | None = None       # the batch before training, once prepared
-        self.shown: tuple[str, Any] = ("", None)     # ("before", settings key) or ("run", message) on screen
+        self.shown: tuple[str, Any] = ("", None)     # on screen: ("before", settings) or ("run", (message, status))
         self._key = ""                            # the settings the batch before training is of
         self._preparing = ""
         self._show_nothing("")
@@ -170,7 +170,7 @@ class DataPanel(QWidget):
     def refresh(self) -> None:
         batch = self.run.latest.get("TrainingBatch") if self.run is not None else None
         if self.run is not None and batch is not None:
-            if self.shown != ("run", batch):
+            if self.shown != ("run", (batch, self.run.status)):
                 self._show_run_batch(self.run, batch)
             return
         if self.run is not None:
@@ -218,7 +218,7 @@ class DataPanel(QWidget):
         self.caption.setText(
             f"<b>{html.escape(record.name)}</b> ({record.status}), epoch {batch.epoch}{epochs}, step {batch.step}: "
             f"the start of the epoch's first batch, as the model sees it. {_sentence(batch.description)}")
-        self.shown = ("run", batch)
+        self.shown = ("run", (batch, record.status))
         self.before.setEnabled(True)
 
     def _show_nothing(self, text: str, error: bool = False) -> None:
