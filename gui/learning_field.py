@@ -40,12 +40,13 @@ class LearningField(QWidget):
         node = self.document.graph.nodes.get(self.node_id)
         if node is None:
             return
-        for widget, setter, value in ((self.factor, self.factor.setValue, node.lr_factor),
-                                      (self.fresh, self.fresh.setChecked, node.fresh)):
-            if not widget.hasFocus() or widget is self.fresh:
-                widget.blockSignals(True)
-                setter(value)
-                widget.blockSignals(False)
+        if not self.factor.hasFocus():          # not while a factor is being typed
+            self.factor.blockSignals(True)
+            self.factor.setValue(node.lr_factor)
+            self.factor.blockSignals(False)
+        self.fresh.blockSignals(True)
+        self.fresh.setChecked(node.fresh)
+        self.fresh.blockSignals(False)
 
     def _set_factor(self, factor: float) -> None:
         node = self.document.graph.nodes.get(self.node_id)

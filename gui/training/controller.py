@@ -86,8 +86,8 @@ class TrainingController(QObject):
         self.current = record
         spare, self.spare = self.spare, None
         # Start weights are named relative to the graph's file (an untitled graph's by their full path).
-        folder = str(document.parent) if document is not None else None
-        self.worker = TrainingWorker(snapshot, config, allow_download=allow_download, graph_folder=folder,
+        graph_folder = str(document.parent) if document is not None else None
+        self.worker = TrainingWorker(snapshot, config, allow_download=allow_download, graph_folder=graph_folder,
                                      process=spare).start()
         if self._probe != (None, None, None):
             self.worker.set_probe(*self._probe)
