@@ -108,6 +108,7 @@ class MainWindow(QMainWindow):
         view.addSeparator()
         for title in ("Layers", "Inspector", "Problems"):
             view.addAction(self.docks[title].toggleViewAction())
+        self.commands.menu("&Train").addSeparator()
         self.commands.menu("&Train").addAction(self.docks["Training"].toggleViewAction())
         self.commands.add_toolbar_widget("train.start", self.training.epochs_box)
 

@@ -10,9 +10,11 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QSpinBox
+from safetensors.torch import save as safetensors_bytes
 
 from engine.training import ConfigError, TrainingConfig, load_weights
 from graphs import GraphFileError, load_graph
+from graphs.atomic import write_atomically
 from graphs.edits import SetTraining
 from graphs.events import MODEL_EVENTS, TrainingChanged
 from graphs.experiment import Experiment, experiment_files, load_experiment
@@ -81,6 +83,9 @@ class TrainingUI(QObject):
                                     "their gradients"),
             Command("train.settings", "Training &Settings...", lambda ctx: self.edit_settings(),
                     (Place(TRAIN, 1), Place(TOOLBAR)), icon="SP_FileDialogDetailedView"),
+            Command("train.save_weights", "Save Trained &Weights...", lambda ctx: self.save_weights(),
+                    (Place(TRAIN, 1),), enabled=lambda ctx: self._checkpoint() is not None,
+                    tip=lambda ctx: "Write the newest run's weights to a file, to start another graph from them"),
             Command("train.open_experiment", "Experiment", lambda ctx, path: self.open_experiment(path),
                     (Place("&File/New from &Example", 1),),
                     choices=lambda ctx: [Choice(f"Experiment: {title}", path) for title, path in _experiments()]),
@@ -134,6 +139,32 @@ class TrainingUI(QObject):
             self.ctx.document.push(SetTraining(dialog.result_config.to_dict()), "Change training settings", at=())
             return True
         return False
+
+    def _checkpoint(self) -> str | None:
+        record = self.controller.current
+        checkpoint = record.latest.get("checkpoint") if record is not None else None
+        return checkpoint if isinstance(checkpoint, str) else None
+
+    def save_weights(self, path: str | None = None) -> bool:
+        """The newest run's weights as a .safetensors file of their own (a start for fine-tuning)."""
+        window, document = self.ctx.window, self.ctx.document
+        weights = self.trained_weights()
+        if weights is None:
+            window.say("No weights to save: train first (the graph has changed since the last run, or it has none)")
+            return False
+        if path is None:
+            start = Path(document.path or document.graph.name).with_suffix(".safetensors")
+            path = window.choose_save_path("Save trained weights", str(start), "Weights (*.safetensors)")
+            if not path:
+                return False
+        try:
+            write_atomically(path, safetensors_bytes({k: v.contiguous() for k, v in weights.items()}))
+        except OSError as err:
+            window.show_error("The weights cannot be saved", f"{path}: {err.strerror or err}")
+            return False
+        window.say(f"Saved the weights of {self.controller.current.name if self.controller.current else 'the run'} to "
+                   f"{path}; Training Settings > Start weights takes them")
+        return True
 
     def _show_epochs(self) -> None:
         epochs = self.ctx.document.graph.training.get("epochs", TrainingConfig.epochs)

@@ -4,12 +4,13 @@ worker sends, saying which; other settings or another graph clear it."""
 
 import numpy as np
 import pytest
+import torch
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
 import resources
-from engine.interop import start_entry
-from engine.training import batch_as_seen
+from engine.interop import read_weights, start_entry
+from engine.training import batch_as_seen, load_weights
 from engine.training import messages as M
 from graphs import save_graph
 from graphs.edits import SetTraining
@@ -118,3 +119,10 @@ def test_a_run_from_the_window_starts_from_weights_named_beside_the_file_and_sho
     panel.show_record(record)
     assert "run 1</b> (finished), epoch 1 of 1" in panel.caption.text()
     assert panel.grid.labels == before.label_names
+    # its weights, saved from the Train menu, are a start for the next graph
+    window.port.choose_save_path = lambda *args: str(tmp_path / "trained.safetensors")
+    window.commands.action("train.save_weights").trigger()
+    saved = read_weights(tmp_path / "trained.safetensors").tensors
+    trained = load_weights(record.latest["checkpoint"])
+    assert saved.keys() == trained.keys() and all(torch.equal(saved[k], trained[k]) for k in saved)
+    assert "Training Settings > Start weights takes them" in window.statusBar().currentMessage()
