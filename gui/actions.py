@@ -135,8 +135,8 @@ class CommandActions(QObject):
         for (at, _, _), sub, command in sorted(entries, key=lambda entry: entry[0]):
             if context is not None and not sub and not command.choices and not command.enabled(context):
                 continue
-            if section is not None and at != section:
-                menu.addSeparator()
+            if section is not None and at != section and menu.actions() and not menu.actions()[-1].isSeparator():
+                menu.addSeparator()          # between sections that show something (a node may have no fixes)
             section = at
             if sub:
                 self._add_submenu(menu, f"{path}/{sub}", sub, context)

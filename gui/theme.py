@@ -61,6 +61,11 @@ class Theme:
     ok: str
     hint: str            # what to do next, in the inspector
     failed_node: str     # the node a failed run names, tinted
+    # how a node learns (fine-tuning): frozen nodes hatched, a learning-rate factor or a fresh start as a badge
+    frozen_hatch: str    # over a node's body
+    frozen_hatch_far: str    # over a zoomed-out node's box in its category's colour
+    badge_fill: str      # a badge on a node's header (alike in both themes: the header's colour is)
+    badge_text: str
     # gradient health on the canvas while training, from vanishing to exploding
     gradient_bands: tuple[str, str, str, str, str]
     # plots
@@ -107,6 +112,7 @@ LIGHT = Theme(
     port_hover="#93c5fd", wire="#64748b", wire_label="#334155", far_wire="#94a3b8", plate="#e6ffffff",
     view_fill="#1e2563eb", bar="#ecfeff", bar_line="#99f6e4",
     error="#dc2626", warning="#f59e0b", warning_text="#b45309", ok="#16a34a", hint="#64748b", failed_node="#5adc2626",
+    frozen_hatch="#a094a3b8", frozen_hatch_far="#c8ffffff", badge_fill="#f8fafc", badge_text="#0f172a",
     gradient_bands=("#3b82f6", "#06b6d4", "#22c55e", "#f59e0b", "#dc2626"),
     plot_background="#ffffff", plot_foreground="#334155", training_series="#2563eb", validation_series="#dc2626",
     step_series="#94a3b8", rate_series="#7c3aed", compared_series="#64748b", guide="#cbd5e1",
@@ -119,6 +125,7 @@ DARK = Theme(
     port_hover="#93c5fd", wire="#94a3b8", wire_label="#cbd5e1", far_wire="#94a3b8", plate="#e60f172a",
     view_fill="#3360a5fa", bar="#0b2e33", bar_line="#115e59",
     error="#ef4444", warning="#f59e0b", warning_text="#fbbf24", ok="#4ade80", hint="#94a3b8", failed_node="#78ef4444",
+    frozen_hatch="#dc64748b", frozen_hatch_far="#c8ffffff", badge_fill="#f8fafc", badge_text="#0f172a",
     gradient_bands=("#3b82f6", "#06b6d4", "#22c55e", "#f59e0b", "#ef4444"),
     plot_background="#0f172a", plot_foreground="#cbd5e1", training_series="#60a5fa", validation_series="#f87171",
     step_series="#64748b", rate_series="#a78bfa", compared_series="#94a3b8", guide="#334155",

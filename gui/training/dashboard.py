@@ -18,6 +18,7 @@ from engine.training import MAX_CLASSES_SHOWN, TrainingConfig
 from ..background import BackgroundJob
 from ..theme import current as current_theme
 from .curves import CurvesPanel
+from .data_panel import DataPanel
 from .insight_panels import AttentionPanel, EmbeddingPanel, FeatureSpacePanel
 from .panels import (
     ActivationsPanel,
@@ -47,6 +48,7 @@ class Dashboard(QWidget):
         self.changed_note = QLabel("")
         self.changed_note.setStyleSheet(f"color: {current_theme().warning_text}")
         self.curves = CurvesPanel()
+        self.data_view = DataPanel()
         self.gradients = GradientsPanel()
         self.run_model = RunModel(self)
         self.filters = FiltersPanel(self.run_model)
@@ -61,7 +63,8 @@ class Dashboard(QWidget):
         self.attention = AttentionPanel()
         self.style_transfer = StylePanel(self.run_model)
         self.tabs = QTabWidget()
-        for panel, title in ((self.curves, "Curves"), (self.gradients, "Gradients"), (self.filters, "Filters"),
+        for panel, title in ((self.curves, "Curves"), (self.data_view, "Data"), (self.gradients, "Gradients"),
+                             (self.filters, "Filters"),
                              (self.activations, "Activations"), (self.histograms, "Histograms"),
                              (self.confusion, "Confusion"), (self.boundary, "Boundary"), (self.outputs, "Outputs"),
                              (self.predict, "Predict"), (self.features, "Feature space"),
@@ -141,6 +144,7 @@ class Dashboard(QWidget):
         settings = self.record.settings if self.record is not None else {}
         reconstruct = settings.get("reconstruct") is True
         applies = {
+            self.data_view: self.data_view.applies,
             self.filters: self.has_convolutions,
             self.boundary: data is not None and data.kind == "points" and data.input_shape == (2,) and not reconstruct,
             self.confusion: not reconstruct and (data is None or data.task == CLASSIFICATION),

@@ -107,7 +107,8 @@ class RunRecord:
             self.latest.setdefault("attention", {})[m.layer] = m
         elif isinstance(m, M.DeadUnits):
             self.dead_units = dict(m.fractions)
-        elif isinstance(m, (M.ConfusionMatrix, M.DecisionBoundary, M.Histograms, M.SampleOutputs, M.FeatureSpace)):
+        elif isinstance(m, (M.ConfusionMatrix, M.DecisionBoundary, M.Histograms, M.SampleOutputs, M.FeatureSpace,
+                            M.StartWeights, M.TrainingBatch)):
             self.latest[type(m).__name__] = m
         elif isinstance(m, M.CheckpointSaved):
             self.latest["checkpoint"] = m.path

@@ -10,9 +10,11 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QSpinBox
+from safetensors.torch import save as safetensors_bytes
 
 from engine.training import ConfigError, TrainingConfig, load_weights
 from graphs import GraphFileError, load_graph
+from graphs.atomic import write_atomically
 from graphs.edits import SetTraining
 from graphs.events import MODEL_EVENTS, TrainingChanged
 from graphs.experiment import Experiment, experiment_files, load_experiment
@@ -21,7 +23,7 @@ from ..canvas.scene import GraphScene
 from ..canvas.training_overlay import GradientLegend, apply_overlay, clear_overlay
 from ..canvas.view import GraphView
 from ..commands import TOOLBAR, Choice, Command, Context, Place, files
-from ..document import PathChanged, Replaced
+from ..document import Checked, PathChanged, Replaced
 from ..selection import SelectionChanged
 from ..theme import current as current_theme
 from .controller import TrainingController
@@ -54,13 +56,16 @@ class TrainingUI(QObject):
         c.ended.connect(self._ended)
         document = ctx.document
         document.subscribe(self._on_changes, kinds=(Replaced, PathChanged, TrainingChanged, *MODEL_EVENTS))
+        document.subscribe(lambda changes: self._show_data_source(), kinds=(Replaced, TrainingChanged, Checked))
         document.subscribe(lambda changes: self.node_chosen(document.selection.node), kinds=(SelectionChanged,))
         self.dashboard.sample_chosen.connect(c.set_probe)
         self.dashboard.features.layer_chosen.connect(c.set_feature_layer)
         self._shown_fingerprint = ""                    # what the open graph computes, when the last run started
         self.experiment: Experiment | None = None      # opened from the example library: Run Experiment trains it
         self._variants_left: list = []
+        self._said_start: set[int] = set()             # runs whose start weights were said
         self._show_epochs()
+        self._show_data_source()
 
     def commands(self) -> list[Command]:
         running = lambda ctx: self.controller.running      # noqa: E731 - read at each refresh
@@ -78,6 +83,9 @@ class TrainingUI(QObject):
                                     "their gradients"),
             Command("train.settings", "Training &Settings...", lambda ctx: self.edit_settings(),
                     (Place(TRAIN, 1), Place(TOOLBAR)), icon="SP_FileDialogDetailedView"),
+            Command("train.save_weights", "Save Trained &Weights...", lambda ctx: self.save_weights(),
+                    (Place(TRAIN, 1),), enabled=lambda ctx: self._checkpoint() is not None,
+                    tip=lambda ctx: "Write the newest run's weights to a file, to start another graph from them"),
             Command("train.open_experiment", "Experiment", lambda ctx, path: self.open_experiment(path),
                     (Place("&File/New from &Example", 1),),
                     choices=lambda ctx: [Choice(f"Experiment: {title}", path) for title, path in _experiments()]),
@@ -126,11 +134,37 @@ class TrainingUI(QObject):
         except ConfigError as err:
             self.ctx.window.say(f"{err}; showing the defaults")
             current = TrainingConfig()
-        dialog = TrainingSettingsDialog(current, self.dashboard)
+        dialog = TrainingSettingsDialog(current, self.dashboard, self.ctx.document.path)
         if dialog.exec() and dialog.result_config is not None:
             self.ctx.document.push(SetTraining(dialog.result_config.to_dict()), "Change training settings", at=())
             return True
         return False
+
+    def _checkpoint(self) -> str | None:
+        record = self.controller.current
+        checkpoint = record.latest.get("checkpoint") if record is not None else None
+        return checkpoint if isinstance(checkpoint, str) else None
+
+    def save_weights(self, path: str | None = None) -> bool:
+        """The newest run's weights as a .safetensors file of their own (a start for fine-tuning)."""
+        window, document = self.ctx.window, self.ctx.document
+        weights = self.trained_weights()
+        if weights is None:
+            window.say("No weights to save: train first (the graph has changed since the last run, or it has none)")
+            return False
+        if path is None:
+            start = Path(document.path or document.graph.name).with_suffix(".safetensors")
+            path = window.choose_save_path("Save trained weights", str(start), "Weights (*.safetensors)")
+            if not path:
+                return False
+        try:
+            write_atomically(path, safetensors_bytes({k: v.contiguous() for k, v in weights.items()}))
+        except OSError as err:
+            window.show_error("The weights cannot be saved", f"{path}: {err.strerror or err}")
+            return False
+        window.say(f"Saved the weights of {self.controller.current.name if self.controller.current else 'the run'} to "
+                   f"{path}; Training Settings > Start weights takes them")
+        return True
 
     def _show_epochs(self) -> None:
         epochs = self.ctx.document.graph.training.get("epochs", TrainingConfig.epochs)
@@ -193,12 +227,19 @@ class TrainingUI(QObject):
         QTimer.singleShot(0, self.ctx.window.fit_view)      # the canvas got smaller: keep the graph in view
         self.dashboard.set_graph(self.ctx.document.graph)
         self.dashboard.begin(record, self.controller.runs)
+        if record.model_fingerprint == self._shown_fingerprint:
+            self.dashboard.data_view.follow_run(record)
         self.legend.place()
         self.legend.show()
         self.state_changed.emit()
 
     def _updated(self, record) -> None:
         self.dashboard.mark_dirty()
+        start = record.latest.get("StartWeights")
+        if start is not None and id(record) not in self._said_start:
+            self._said_start.add(id(record))
+            self.ctx.window.say(f"Starting from {Path(start.path).name}: {start.summary}" +
+                                (f"; {start.mismatches[0]}" if start.mismatches else ""))
         # Another graph's run (an experiment's variant) does not colour this canvas.
         if record.model_fingerprint == self._shown_fingerprint:
             gradients = record.latest.get("gradients")
@@ -229,10 +270,17 @@ class TrainingUI(QObject):
         else:
             self._variants_left = []
 
+    def _show_data_source(self) -> None:
+        """The Data tab shows the batch of the graph on the canvas, as its settings are now."""
+        document = self.ctx.document
+        self.dashboard.data_view.set_source(document.graph.training, document.data_set_for(document.graph.training))
+        self.dashboard.adapt()
+
     def _on_changes(self, changes) -> None:
         if changes.has(Replaced, TrainingChanged):
             self._show_epochs()
         if changes.has(Replaced):
+            self.dashboard.data_view.clear()
             self.experiment = None
             self.state_changed.emit()
             self._document_replaced()

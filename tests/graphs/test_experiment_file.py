@@ -13,7 +13,8 @@ from tests.helpers import named_pipe, without_blocking
 def test_the_bundled_vanishing_gradient_experiment_has_four_variants():
     files = experiment_files(resources.examples_folder())
     assert [f.name for f in files] == ["initialisation.experiment.json", "optimizers.experiment.json",
-                                       "regularisation.experiment.json", "vanishing_gradients.experiment.json"]
+                                       "regularisation.experiment.json", "rnn_vs_lstm.experiment.json",
+                                       "vanishing_gradients.experiment.json"]
     experiment = load_experiment(files[-1])
     assert [v.name for v in experiment.variants] == ["sigmoid", "ReLU", "ReLU with BatchNorm", "residual"]
     assert all(v.graph.is_file() for v in experiment.variants)

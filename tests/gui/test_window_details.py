@@ -101,7 +101,7 @@ def test_training_settings_come_in_groups_with_help_and_fields_that_do_not_apply
     dialog = TrainingSettingsDialog(TrainingConfig())
     qtbot.addWidget(dialog)
     groups = [box.title() for box in dialog.findChildren(QGroupBox) if box.isVisibleTo(dialog)]
-    assert groups == ["Data", "Loss and optimizer", "Schedule", "Run", "Probes"]
+    assert groups == ["Data", "Loss and optimizer", "Schedule", "Run", "Probes", "Fine-tuning"]
     assert dialog.fields["momentum"].toolTip().startswith("Share of the last step")
     assert not dialog.fields["momentum"].isEnabled()                   # adam takes no momentum
     dialog.fields["optimizer"].setCurrentText("sgd")
