@@ -105,6 +105,7 @@ class _Run:
         self.best_val_loss, self.bad_epochs = float("inf"), 0
         self.last_val: tuple[float | None, float | None] = (None, None)
         self.run_id = uuid.uuid4().hex[:12]
+        self.started = time.perf_counter()      # set again when the first message goes out
         self.notes: tuple[str, ...] = ()
         if config.checkpoint_dir and self.dist.is_main:
             ensure_writable(config.checkpoint_dir)
@@ -114,10 +115,10 @@ class _Run:
     # ------------------------------------------------------------------ the run
     def messages(self) -> Iterator:
         config, data = self.config, self.data
+        self.started = time.perf_counter()      # the run's one clock: every message's elapsed_s counts from here
         yield RunStarted(describe_device(self.device), sum(p.numel() for p in self.model.parameters()),
                          len(data.x_train), len(data.x_val), self.steps_per_epoch, config.epochs, data.name,
                          tuple(data.class_names), self.epoch, self.dist.world_size, self.run_id, self.notes)
-        started = time.perf_counter()
         try:
             while self.epoch < config.epochs:
                 yield from self._train_epoch()
@@ -129,7 +130,7 @@ class _Run:
                 self.last_val = (val_loss, val_acc)
                 yield EpochMetrics(self.epoch, self.step, train_loss / max(seen, 1),
                                    correct / seen if self._has_accuracy and seen else None, val_loss, val_acc,
-                                   time.perf_counter() - started)
+                                   self._elapsed())
                 if confusion is not None:
                     yield ConfusionMatrix(self.epoch, confusion, tuple(data.class_names))
                 if config.probes:
@@ -234,7 +235,7 @@ class _Run:
         if window_correct:
             self.epoch_sums[1] += float(torch.stack(window_correct).sum())
         return StepMetrics(self.step, self.epoch, sum(values) / len(values), self.optimizer.param_groups[0]["lr"],
-                           samples * self.dist.world_size / max(elapsed, 1e-9))
+                           samples * self.dist.world_size / max(elapsed, 1e-9), self._elapsed())
 
     # ------------------------------------------------------------------ data and loss
     def _batch(self, index: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -348,7 +349,10 @@ class _Run:
             self.scheduler.step()
 
     def _finish(self, reason: str) -> Finished:
-        return Finished(reason, self.epoch, self.step, *self.last_val)
+        return Finished(reason, self.epoch, self.step, *self.last_val, elapsed_s=self._elapsed())
+
+    def _elapsed(self) -> float:
+        return time.perf_counter() - self.started
 
     def _failure(self, err: Exception) -> Failed:
         failure = None

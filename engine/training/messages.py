@@ -35,6 +35,7 @@ class StepMetrics:
     loss: float                   # mean training loss over the steps since the last report
     lr: float
     samples_per_s: float
+    elapsed_s: float = 0.0        # since the run started, on the worker's clock (the one clock of a run)
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ class EpochMetrics:
     train_accuracy: float | None  # None for regression
     val_loss: float
     val_accuracy: float | None
-    elapsed_s: float
+    elapsed_s: float              # since the run started, on the worker's clock
 
 
 @dataclass(frozen=True)
@@ -169,6 +170,7 @@ class Finished:
     step: int
     val_loss: float | None = None
     val_accuracy: float | None = None
+    elapsed_s: float = 0.0        # since the run started, on the worker's clock
 
 
 @dataclass(frozen=True)

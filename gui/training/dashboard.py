@@ -5,8 +5,6 @@ record on its own timer (about 25 Hz), and only the tab in view."""
 
 from __future__ import annotations
 
-import time
-
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
@@ -218,10 +216,11 @@ class Dashboard(QWidget):
         speed = r.curves["samples_per_s"]
         if speed.size:
             parts.append(f"{speed.y[-1]:,.0f} samples/s")
-        elapsed = r.elapsed_s if r.status != "running" else time.monotonic() - r.started_at
-        parts.append(f"elapsed {elapsed:.0f} s")
-        if r.status == "running" and r.eta_s is not None:
-            parts.append(f"ETA {r.eta_s:.0f} s")
+        if r.started is not None:           # the worker's clock, from the run's own start
+            parts.append(f"elapsed {seconds(r.elapsed_now)}")
+        eta = r.eta_s
+        if eta is not None:
+            parts.append(f"about {seconds(eta)} left")
         val = r.curves["val_accuracy"]
         if val.size:
             parts.append(f"validation accuracy {val.y[-1]:.1%}")
@@ -252,6 +251,16 @@ class Dashboard(QWidget):
                 return False
         self.record.write_csv(path)
         return True
+
+
+def seconds(value: float) -> str:
+    """A duration as a person reads it: tenths below 10 s, whole seconds below 2 minutes, then minutes."""
+    if value < 10:
+        return f"{value:.1f} s"
+    if value < 120:
+        return f"{value:.0f} s"
+    minutes, rest = divmod(round(value), 60)
+    return f"{minutes} min {rest:02d} s"
 
 
 SHADES = (100, 140, 70, 175, 55)       # lightness of the 1st, 2nd ... layer of one category, in %
