@@ -61,7 +61,7 @@ def test_the_views_get_the_newest_epochs_weights_when_every_epoch_saves_best(qtb
         if isinstance(message, M.CheckpointSaved):
             saved.append(message)
             run_model.follow(record)           # the dashboard follows the run on its timer
-            qtbot.waitUntil(lambda: run_model.step == message.step, timeout=60_000)
+            qtbot.waitUntil(lambda step=message.step: run_model.step == step, timeout=60_000)
             built.append(run_model.model)
     assert [s.epoch for s in saved if s.path.endswith("best.safetensors")] == [1, 2, 3]
     newest = load_checkpoint(saved[-1].path)
