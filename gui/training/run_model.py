@@ -67,6 +67,7 @@ class RunModel(QObject):
         graph, report = checked
         path = key[0]
         self._loading = key
+        self._tell("")                 # views may say that newer weights are on their way
 
         def build():
             saved = load_checkpoint(path)     # weights, step and epoch from one read of the file
@@ -100,6 +101,11 @@ class RunModel(QObject):
         report = self.checker.check(graph)
         self._checked = (record, graph, report)
         return graph, report
+
+    @property
+    def building(self) -> bool:
+        """Whether newer weights are being loaded."""
+        return self._loading is not None
 
     def weights_from(self) -> str:
         """Which run's weights, and from when, in words ("" while there are none)."""

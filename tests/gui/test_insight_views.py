@@ -92,14 +92,17 @@ def test_lenet_feature_space_channel_images_and_grad_cam(window, qtbot):
     qtbot.waitUntil(lambda: filters.found is not None, timeout=60_000)
     assert filters.found.images.shape == (8, 1, 8, 8) and filters.found.layer == "conv2"
     assert "standard deviations above it" in filters.found_caption.text()
-    assert filters.found_image.image.shape == (26, 26)         # 8 tiles of 8x8 on a 3x3 grid, 1-pixel gaps
+    cols = filters.found_numbers.cols
+    assert filters.found_image.image.shape == (-(-8 // cols) * 9 - 1, cols * 9 - 1)   # 8 tiles of 8x8, 1-pixel gaps
+    assert "run 1, epoch 3 of 3" in title(filters.found_plot)          # the weights they were found with
 
     # Predict: the prediction and where its evidence lies (Grad-CAM on the last convolution).
     predict = dashboard.predict
     show(dashboard, predict)
     predict.sample.setValue(40)
     qtbot.mouseClick(predict.predict_sample, Qt.LeftButton)
-    qtbot.waitUntil(lambda: title(predict.why_plot) == "Why: Grad-CAM on conv2", timeout=30_000)
+    label = predict.data.class_names[int(predict.probabilities.argmax())]
+    qtbot.waitUntil(lambda: title(predict.why_plot) == f"Why {label}: Grad-CAM on conv2", timeout=30_000)
     picture = predict.why_image.image
     assert picture.shape == (8, 8, 3) and 0 <= picture.min() and picture.max() <= 1
 
@@ -216,7 +219,8 @@ def test_channel_images_of_colour_input_keep_their_colours(qtbot):
     qtbot.mouseClick(panel.find_button, Qt.LeftButton)
     qtbot.waitUntil(lambda: panel.found is not None, timeout=30_000)
     picture = panel.found_image.image
-    assert picture.shape == (25, 38, 3)                  # 5 colour tiles of 12x12 in 2 rows of 3
+    cols = panel.found_numbers.cols
+    assert picture.shape == (-(-5 // cols) * 13 - 1, cols * 13 - 1, 3)      # 5 colour tiles of 12x12
     tile = picture[:12, :12]
     assert 0 <= tile.min() and tile.max() <= 1 and np.ptp(tile.reshape(-1, 3).mean(0)) > 0.05   # not grey
     assert not panel.found_numbers.bar.isVisible()

@@ -2,6 +2,10 @@
 clock, carried on between reports), the ETA comes from measured epochs only, and the finished
 line says the time the worker reported last. Driven by messages and a controlled clock."""
 
+import gc
+
+import pytest
+
 from engine.training import messages as M
 from gui.training.dashboard import Dashboard
 from gui.training.run_record import RunRecord
@@ -29,11 +33,21 @@ def status(dashboard: Dashboard) -> str:
     return dashboard.status.text()
 
 
-def test_elapsed_and_eta_follow_the_workers_clock(qtbot):
+@pytest.fixture
+def dashboard(qtbot):
+    made = Dashboard()
+    yield made
+    # Collected here, on the GUI thread: left to the collector, a later test's background thread
+    # could be the one that frees its Qt objects.
+    made.deleteLater()
+    qtbot.wait(1)
+    del made
+    gc.collect()
+
+
+def test_elapsed_and_eta_follow_the_workers_clock(dashboard):
     clock = Clock(100.0)
     record = RunRecord("run 1", {"dataset": "xor"}, clock=clock)
-    dashboard = Dashboard()
-    qtbot.addWidget(dashboard)
     dashboard.show_runs(record, [record])
 
     # Pressed Train 9 s ago (a cold process): nothing has started, so no time is claimed.

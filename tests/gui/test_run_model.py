@@ -31,8 +31,9 @@ def test_building_a_run_model_leaves_the_documents_checker_untouched(qtbot, tmp_
     problems = []
     run_model.listeners.append(problems.append)
     run_model.follow(record)
+    assert run_model.building and problems == [""]      # heard when it starts, and when it is done
     qtbot.waitUntil(lambda: run_model.model is not None, timeout=30_000)
-    assert problems == [""] and run_model.checker is not checker and run_model.checker.visits == len(snapshot.nodes)
+    assert problems == ["", ""] and run_model.checker is not checker and run_model.checker.visits == len(snapshot.nodes)
     assert (run_model.epoch, run_model.step) == (1, 5) and run_model.weights_from() == "run 1, epoch 1 (step 5)"
     x = torch.randn(2, 1, 8, 8)
     assert torch.equal(run_model.model(x), trained.eval()(x))          # the run's weights
