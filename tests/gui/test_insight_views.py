@@ -169,8 +169,22 @@ def test_the_vanishing_gradient_experiment_in_the_window(window, qtbot):
     curves = {name: line.getData() for name, line in panel.depth_lines.items()}     # the lines drawn
     assert set(curves) == {"sigmoid", "ReLU", "ReLU with BatchNorm", "residual"}
     assert all(list(x) == list(range(1, 12)) for x, _ in curves.values())   # BatchNorm layers left out of the depth
-    assert curves["sigmoid"][1][0] < 1e-3 * curves["residual"][1][0]
+    assert 10 ** curves["sigmoid"][1][0] < 1e-3 * 10 ** curves["residual"][1][0]     # drawn on a log axis
     assert "sigmoid: first layer" in panel.depth_key.text()
+
+    # The canvas, the status and every verdict speak of the same variant: the one on the canvas.
+    assert window.document.graph.name == "10-layer MLP, sigmoid" and dashboard.record is runs[0]
+    assert dashboard.status.text().startswith("<b>sigmoid</b>: finished")
+    assert "4 variants trained" in dashboard.elsewhere.text() and "show sigmoid" in dashboard.elsewhere.text()
+    assert window.statusBar().currentMessage().startswith("Variant residual finished")
+    latest = runs[0].latest["gradients"]                 # the verdict under the plot: from its last points
+    vanishing = [g.layer for g in latest.layers if g.mean_abs_grad < 1e-6]
+    assert vanishing and panel.summary.text().startswith("sigmoid, step ")
+    assert all(layer in panel.summary.text() for layer in vanishing) and "healthy" not in panel.summary.text()
+    sigmoid = 10 ** curves["sigmoid"][1]                 # the verdict under the comparison: from its points
+    assert sigmoid.min() < 1e-6 and f"sigmoid: vanishing, its layer {int(sigmoid.argmin()) + 1} gets " \
+        f"{sigmoid.min():.1e}" in panel.depth_verdict.text()
+    assert "residual" in panel.depth_verdict.text().split("healthy at every depth: ")[1]
 
 
 @pytest.mark.slow
