@@ -61,15 +61,21 @@ def main(argv: list[str] | None = None) -> int:
         path = Path(name)
         return path if path.exists() else resources.example(name)
 
-    files.open_example(window.context, example(args.example))
-    settle()
     ui = window.training
-    if not ui.train(args.epochs):
-        print(f"no run: {window.statusBar().currentMessage()}", file=sys.stderr)
-        return 1
-    wait(lambda: not ui.controller.running)
+    if args.example.endswith(".experiment.json"):      # Train > Run Experiment: every variant
+        ui.open_experiment(example(args.example))
+        settle()
+        ui.run_experiment(args.epochs)
+        wait(lambda: not ui.controller.running and not ui._variants_left)
+    else:
+        files.open_example(window.context, example(args.example))
+        settle()
+        if not ui.train(args.epochs):
+            print(f"no run: {window.statusBar().currentMessage()}", file=sys.stderr)
+            return 1
+        wait(lambda: not ui.controller.running)
     dashboard = ui.dashboard
-    stem = Path(args.example).stem
+    stem = Path(args.example).name.split(".")[0]
 
     def picture_tabs(prefix: str, ask: bool) -> None:
         for index in range(dashboard.tabs.count()):

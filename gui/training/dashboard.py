@@ -23,6 +23,7 @@ from engine.training import MAX_CLASSES_SHOWN, TrainingConfig
 
 from ..background import BackgroundJob
 from ..theme import current as current_theme
+from ..theme import icon as theme_icon
 from .curves import CurvesPanel
 from .gradients_panel import GradientsPanel
 from .insight_panels import AttentionPanel, EmbeddingPanel, FeatureSpacePanel
@@ -79,12 +80,15 @@ class Dashboard(QWidget):
             self.tabs.addTab(panel, title)
         self.export_png = QPushButton("Export tab as PNG")
         self.export_csv = QPushButton("Export curves as CSV")
+        self.export_png.setIcon(theme_icon("mdi6.image-outline"))
+        self.export_csv.setIcon(theme_icon("mdi6.file-delimited-outline"))
         buttons = QHBoxLayout()
         buttons.addWidget(self.export_png)
         buttons.addWidget(self.export_csv)
         buttons.addStretch(1)
         self.help_button = QToolButton()
         self.help_button.setText("?")
+        self.help_button.setIcon(theme_icon("mdi6.help-circle-outline"))
         self.help_button.setToolTip("What this view shows and how to read it")
         self.help_button.setAutoRaise(True)
         self.help_button.clicked.connect(lambda: self.show_help(self.tabs.tabText(self.tabs.currentIndex())))

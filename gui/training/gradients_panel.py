@@ -14,12 +14,13 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWi
 
 from graphs import GraphFileError, loads_graph
 
-from ..canvas.training_overlay import EXPLODING, VANISHING
+from ..canvas.training_overlay import BAND_NAMES, BAND_RANGES, EXPLODING, VANISHING, gradient_band
 from ..theme import current as current_theme
 from .curves import nice_ceiling
 from .run_record import RunRecord
 
 NORMALISATIONS = ("BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "LocalResponseNorm")
+HEALTHY = BAND_NAMES.index("healthy")
 FLOOR = 1e-14        # a gradient of exactly 0 has no place on a log axis: drawn at the floor
 
 
@@ -96,17 +97,24 @@ class GradientsPanel(QWidget):
         self.depth_verdict = QLabel("")
         self.depth_verdict.setWordWrap(True)
         self.depth_lines: dict[str, pg.PlotDataItem] = {}
-        layout = QVBoxLayout(self)
-        layout.addLayout(row, 1)
-        layout.addWidget(self.summary)            # under the plot it judges
-        layout.addWidget(self.by_depth, 2)      # when runs are compared, that is the point of the tab
-        layout.addWidget(self.depth_key)
-        layout.addWidget(self.depth_verdict)
+        # Side by side: the dock is wide and short, and each verdict stays under its own plot.
+        flow = QVBoxLayout()
+        flow.addLayout(row, 1)
+        flow.addWidget(self.summary)
+        depth = QVBoxLayout()
+        depth.setContentsMargins(0, 0, 0, 0)
+        depth.addWidget(self.by_depth, 1)
+        depth.addWidget(self.depth_key)
+        depth.addWidget(self.depth_verdict)
+        self.comparison = QWidget()
+        self.comparison.setLayout(depth)
+        layout = QHBoxLayout(self)
+        layout.addLayout(flow, 1)
+        layout.addWidget(self.comparison, 1)     # when runs are compared, that is the point of the tab
         self._show_comparison(False)
 
     def _show_comparison(self, shown: bool) -> None:
-        for widget in (self.by_depth, self.depth_key, self.depth_verdict):
-            widget.setVisible(shown)
+        self.comparison.setVisible(shown)
 
     def show_record(self, record: RunRecord) -> None:
         added = False
@@ -160,7 +168,7 @@ class GradientsPanel(QWidget):
             keys.append(f"<span style='color:{colour}'>&#9472;&#9679;&#9472;</span>&nbsp;{name}: first layer "
                         f"{values[0]:.1e}, last {values[-1]:.1e}")
         decade_ticks(self.by_depth, np.concatenate(list(curves.values())))
-        self.depth_key.setText(" &nbsp;&nbsp; ".join(keys))
+        self.depth_key.setText("<br>".join(keys))
         self.depth_verdict.setText(depth_verdict(curves))
         return curves
 
@@ -179,40 +187,43 @@ class GradientsPanel(QWidget):
         self.summary.setText("")
 
 
-FLOW_TITLE = "Gradient flow: mean (solid) and max (dashed) |gradient| per layer"
+FLOW_TITLE = "Gradient flow per layer: mean (solid), max (dashed)"
 DEPTH_TITLE = "Runs compared: mean |gradient| by depth (averaged over each run's probes)"
 
 
 def verdict(record: RunRecord) -> str:
-    """The shown run's latest probe judged, layer by layer: what the last points of the plot say."""
+    """The shown run's latest probe judged layer by layer, in the canvas's bands: what the last
+    points of the plot say."""
     latest = record.latest.get("gradients")
     if latest is None:
         return ""
     when = record.when(step=latest.step)
-    vanishing = [g for g in latest.layers if g.mean_abs_grad < VANISHING]
-    exploding = [g for g in latest.layers if g.max_abs_grad > EXPLODING]
-    if not vanishing and not exploding:
-        return (f"{when}, the latest probe: all {len(latest.layers)} layers receive healthy gradients "
-                f"(mean |gradient| from {min(g.mean_abs_grad for g in latest.layers):.1e} to "
-                f"{max(g.mean_abs_grad for g in latest.layers):.1e}; below 1e-6 a layer hardly learns).")
-    parts = []
-    if vanishing:
-        parts.append("vanishing (mean |gradient| below 1e-6, so they hardly learn) in " +
-                     ", ".join(f"{g.layer} {g.mean_abs_grad:.1e}" for g in vanishing))
-    if exploding:
-        parts.append("exploding (largest |gradient| above 1e2) in " +
-                     ", ".join(f"{g.layer} {g.max_abs_grad:.1e}" for g in exploding))
-    return f"{when}, the latest probe: gradients are " + "; ".join(parts) + "."
+    means = {g.layer: g.mean_abs_grad for g in latest.layers}
+    bands = {layer: gradient_band(value) for layer, value in means.items()}
+    if all(band == HEALTHY for band in bands.values()):
+        return (f"{when}, the latest probe: all {len(means)} layers receive healthy gradients (mean |gradient| "
+                f"from {min(means.values()):.1e} to {max(means.values()):.1e}, within {BAND_RANGES[HEALTHY]}).")
+    parts = [f"{BAND_NAMES[band]} ({BAND_RANGES[band]}) in " +
+             ", ".join(f"{layer} {means[layer]:.1e}" for layer in means if bands[layer] == band)
+             for band in range(len(BAND_NAMES)) if band != HEALTHY and band in bands.values()]
+    healthy = [layer for layer, band in bands.items() if band == HEALTHY]
+    rest = f"; healthy in {', '.join(healthy)}" if healthy else ""
+    return f"{when}, the latest probe: mean |gradient| is " + "; ".join(parts) + rest + "."
 
 
 def depth_verdict(curves: dict[str, np.ndarray]) -> str:
-    """The compared runs judged from the points the comparison draws."""
-    vanishing = {name: values for name, values in curves.items() if values.min() < VANISHING}
-    exploding = [name for name, values in curves.items() if values.max() > EXPLODING]
-    healthy = [name for name in curves if name not in vanishing and name not in exploding]
-    parts = [f"{name}: vanishing, its layer {int(np.argmin(values)) + 1} gets {values.min():.1e} on average "
-             f"(below 1e-6)" for name, values in vanishing.items()]
-    parts += [f"{name}: exploding (above 1e2)" for name in exploding]
+    """The compared runs judged from the points the comparison draws, in the canvas's bands: each
+    run by the weakest (or strongest) layer it has outside the healthy band."""
+    parts, healthy = [], []
+    for name, values in curves.items():
+        bands = [gradient_band(v) for v in values]
+        low, high = min(bands), max(bands)
+        if low == high == HEALTHY:
+            healthy.append(name)
+            continue
+        band, index = (low, int(np.argmin(values))) if low < HEALTHY else (high, int(np.argmax(values)))
+        parts.append(f"{name}: {BAND_NAMES[band]} ({BAND_RANGES[band]}) at layer {index + 1}, "
+                     f"{values[index]:.1e} on average")
     if healthy:
         parts.append(f"healthy at every depth: {', '.join(healthy)}")
     return "Compared: " + "; ".join(parts) + "."

@@ -21,6 +21,7 @@ from engine.insight import maximise_channels
 
 from ..background import BackgroundJob
 from ..theme import current as current_theme
+from ..theme import icon as theme_icon
 from .busy import Busy
 from .run_record import RunRecord
 
@@ -188,7 +189,7 @@ class FiltersPanel(QWidget):
         self.found_plot, self.found_image = image_view(FOUND_TITLE)
         self.found_numbers = TileNumbers(self.found_plot, self.found_image)
         self.count = QSpinBox(minimum=1, maximum=64, value=16, prefix="first ", suffix=" channels")
-        self.find_button = QPushButton("Find what they respond to")
+        self.find_button = QPushButton(theme_icon("mdi6.magnify-scan"), "Find what they respond to")
         self.find_button.setToolTip("Optimise an input from noise to excite each channel (jitter, blur and an L2 "
                              "penalty keep it readable), using the run's newest weights")
         self.busy = Busy()
@@ -542,10 +543,10 @@ class BoundaryPanel(QWidget):
         self.key = QLabel("")
         self.key.setWordWrap(True)
         self.key.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        self.key.setFixedWidth(220)
+        self.key.setMinimumWidth(220)
         row = QHBoxLayout(self)
-        row.addWidget(self.plot, 1)
-        row.addWidget(self.key)
+        row.addWidget(self.plot)
+        row.addWidget(self.key, 1)
         self.rgba: np.ndarray | None = None
         self.class_names: list[str] = []
 
@@ -554,6 +555,13 @@ class BoundaryPanel(QWidget):
         self.image.clear()
         self.plot.setTitle(BOUNDARY_TITLE)
         self.key.setText("")
+
+    def resizeEvent(self, event) -> None:
+        """The plane is square (its axes keep one scale): the plot is as wide as it is high, and
+        the key takes the rest of a wide dock, rather than blank margins either side."""
+        super().resizeEvent(event)
+        axes = 70                                   # the left axis and its label, roughly
+        self.plot.setMaximumWidth(max(200, self.height() + axes))
 
     def set_points(self, data) -> None:
         if data is None or data.kind != "points" or data.input_shape != (2,):

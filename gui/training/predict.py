@@ -14,6 +14,7 @@ from engine.insight import grad_cam, grad_cam_layer, saliency
 
 from ..background import BackgroundJob
 from ..theme import current as current_theme
+from ..theme import icon as theme_icon
 from .busy import Busy
 from .panels import image_view
 from .run_model import RunModel
@@ -104,9 +105,9 @@ class PredictPanel(QWidget):
         self.run_model = run_model
         run_model.listeners.append(self._model_changed)
         self.sample = QSpinBox(minimum=0, maximum=0)
-        self.predict_sample = QPushButton("Predict sample")
+        self.predict_sample = QPushButton(theme_icon("mdi6.head-question-outline"), "Predict sample")
         self.pad = DrawingPad()
-        self.clear = QPushButton("Clear drawing")
+        self.clear = QPushButton(theme_icon("mdi6.eraser"), "Clear drawing")
         self.picture = QLabel()                 # the chosen validation sample, as the model gets it
         self.picture.setFixedSize(72, 72)
         self.picture.setStyleSheet(f"border: 1px solid {current_theme().pad_frame_off};")
@@ -206,6 +207,7 @@ class PredictPanel(QWidget):
         plane = data.kind == "points" and shape == (2,)
         for widget in (self.pad, self.clear, self.draw_hint):
             widget.setVisible(not plane)
+        self.picture.setVisible(data.kind == "image")
         self.plane.setVisible(plane)
         if plane:
             points = data.x_train.numpy()
@@ -260,9 +262,17 @@ class PredictPanel(QWidget):
         elif self._question is not None and self._answered_by != run_model.weights_from():
             self.show_prediction(*self._question)          # the view follows the run
         elif self.probabilities is None:          # nothing asked yet: say what can be done now
-            self.placeholder.setText(f"The newest weights are loaded ({run_model.weights_from()}): choose a "
-                                     "validation sample and press Predict sample, or draw one.")
+            self.placeholder.setText(f"The newest weights are loaded ({run_model.weights_from()}): {self._asking()}.")
             self.result.setText(f"The newest weights are loaded: {run_model.weights_from()}.")
+
+    def _asking(self) -> str:
+        """How to ask the network something, for the data it has."""
+        data = self.data
+        if data is not None and data.kind == "points" and data.input_shape == (2,):
+            return "click a point of the plane at the left to ask about it"
+        if self.pad.isEnabled():
+            return "choose a validation sample and press Predict sample, or draw one in the grid"
+        return "choose a validation sample and press Predict sample"
 
     @property
     def model(self):

@@ -30,6 +30,7 @@ from engine.insight import style as S
 from graphs import Graph, dumps_graph, loads_graph
 
 from ..background import BackgroundJob, StreamingJob
+from ..theme import icon as theme_icon
 from .panels import image_view
 
 OPEN_PICTURE = "Open picture..."
@@ -81,12 +82,12 @@ class StylePanel(QWidget):
         self.steps = QSpinBox(minimum=1, maximum=5000, value=200)
         self.weight = QDoubleSpinBox(minimum=1.0, maximum=1e9, decimals=0, value=1e4)
         self.weight.setToolTip("Weight of the style terms against the content term's 1")
-        self.run = QPushButton("Run style transfer")
-        self.stop = QPushButton("Stop")
+        self.run = QPushButton(theme_icon("mdi6.brush"), "Run style transfer")
+        self.stop = QPushButton(theme_icon("mdi6.stop"), "Stop")
         self.stop.setEnabled(False)
         self.weights_note = QLabel("")
         self.weights_note.setWordWrap(True)
-        self.download = QPushButton(f"Download VGG-16 weights ({S.VGG16_SIZE_MB} MB)")
+        self.download = QPushButton(theme_icon("mdi6.download"), f"Download VGG-16 weights ({S.VGG16_SIZE_MB} MB)")
         self.caption = QLabel("")
         self.caption.setWordWrap(True)
         # The settings in a column at the left, the three pictures as large as the dock allows.

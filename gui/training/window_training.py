@@ -67,18 +67,18 @@ class TrainingUI(QObject):
         running = lambda ctx: self.controller.running      # noqa: E731 - read at each refresh
         return [
             Command("train.start", "&Train", lambda ctx: self.train(), (Place(TRAIN), Place(TOOLBAR)), keys="F5",
-                    enabled=lambda ctx: not self.controller.running, icon="SP_MediaPlay"),
+                    enabled=lambda ctx: not self.controller.running, icon="mdi6.play"),
             Command("train.pause", "&Pause", lambda ctx: self.pause(not self.controller.paused),
                     (Place(TRAIN), Place(TOOLBAR)), enabled=running, checked=lambda ctx: self.controller.paused,
-                    icon="SP_MediaPause"),
+                    icon="mdi6.pause"),
             Command("train.stop", "&Stop", lambda ctx: self.controller.stop(), (Place(TRAIN), Place(TOOLBAR)),
-                    keys="Shift+F5", enabled=running, icon="SP_MediaStop"),
+                    keys="Shift+F5", enabled=running, icon="mdi6.stop"),
             Command("train.experiment", "Run &Experiment (All Variants)", lambda ctx: self.run_experiment(),
                     (Place(TRAIN),), enabled=lambda ctx: self.experiment is not None and not self.controller.running,
                     tip=lambda ctx: "Train every variant of the open experiment, one after another, and compare "
                                     "their gradients"),
             Command("train.settings", "Training &Settings...", lambda ctx: self.edit_settings(),
-                    (Place(TRAIN, 1), Place(TOOLBAR)), icon="SP_FileDialogDetailedView"),
+                    (Place(TRAIN, 1), Place(TOOLBAR)), icon="mdi6.tune-variant"),
             Command("train.open_experiment", "Experiment", lambda ctx, path: self.open_experiment(path),
                     (Place("&File/New from &Example", 1),),
                     choices=lambda ctx: [Choice(f"Experiment: {title}", path) for title, path in _experiments()]),
