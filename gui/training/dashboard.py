@@ -102,6 +102,7 @@ class Dashboard(QWidget):
         layout.addLayout(buttons)
         self.has_convolutions = True
         self.layer_types: dict[str, str] = {}       # node id -> type, of the graph the runs come from
+        self.graph_training: dict = {}
         self.record: RunRecord | None = None
         self.others: list[RunRecord] = []
         self.data = None
@@ -163,6 +164,7 @@ class Dashboard(QWidget):
         self.has_convolutions = any(n.type in CONVOLUTIONS for body in (graph, *graph.blocks.values())
                                     for n in body.nodes.values())
         self.layer_types = {n.id: n.type for n in graph.nodes.values()}
+        self.graph_training = dict(graph.training)      # what a run of it will do, before there is one
         self.features.set_layers(feature_layers(graph))
         self.style_transfer.set_graph(graph)
         self.adapt()
@@ -173,7 +175,7 @@ class Dashboard(QWidget):
         for an autoencoder (its reconstructions) and for regression (predictions against targets)."""
         data = self.data
         types = set(self.layer_types.values())
-        settings = self.record.settings if self.record is not None else {}
+        settings = self.record.settings if self.record is not None else self.graph_training
         reconstruct = settings.get("reconstruct") is True
         applies = {
             self.filters: self.has_convolutions,

@@ -90,7 +90,7 @@ class TileNumbers:
         self.bar = pg.ColorBarItem(values=(0, 1), colorMap=pg.colormap.get("viridis"), interactive=False,
                                    label="in each tile")
         self.bar.setImageItem(image, insert_in=plot.plotItem)
-        self.bar.axis.setTicks([[(0.03, "lowest"), (0.97, "highest")]])
+        self.bar.axis.setTicks([[(0.08, "lowest"), (0.92, "highest")]])
         self.cols = 1
 
     def show(self, stack_shape: tuple[int, ...], gap: int = 1, cols: int | None = None) -> None:

@@ -349,7 +349,7 @@ def evidence_key(plot: pg.PlotWidget) -> pg.ColorBarItem:
     predicted class, bright where there is most (the picture itself shows through the dark)."""
     key = pg.ColorBarItem(values=(0, 1), colorMap=pg.colormap.get("inferno"), interactive=False, width=12,
                           label="evidence")
-    key.axis.setTicks([[(0.04, "none"), (0.96, "most")]])      # inside the bar: its ends are cut off
+    key.axis.setTicks([[(0.08, "none"), (0.92, "most")]])      # inside the bar: labels at its very ends are cut off
     plot.plotItem.layout.addItem(key, 2, 5)        # where pyqtgraph puts an image's own colour bar
     plot.plotItem.layout.setColumnFixedWidth(4, 5)
     return key
