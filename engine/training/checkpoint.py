@@ -52,6 +52,11 @@ class Checkpoint:
     def step(self) -> int:
         return int(self.state["step"])
 
+    @property
+    def epoch(self) -> int:
+        """Epochs finished when it was written."""
+        return int(self.state["epoch"])
+
 
 def checkpoint_path(directory: str | Path, name: str) -> Path:
     return Path(directory) / f"{name}.safetensors"

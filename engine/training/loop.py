@@ -149,6 +149,7 @@ class _Run:
         self.divergence = DivergenceWatch()      # from the first loss this process sees (a resume starts afresh)
         self.last_val: tuple[float | None, float | None] = (None, None)
         self.run_id = uuid.uuid4().hex[:12]
+        self.started = time.perf_counter()      # set again when the first message goes out
         self.notes: tuple[str, ...] = ()
         if config.checkpoint_dir and self.dist.is_main:
             ensure_writable(config.checkpoint_dir)
@@ -171,13 +172,13 @@ class _Run:
     # ------------------------------------------------------------------ the run
     def messages(self) -> Iterator:
         config, data = self.config, self.data
+        self.started = time.perf_counter()      # the run's one clock: every message's elapsed_s counts from here
         yield RunStarted(describe_device(self.device), sum(p.numel() for p in self.model.parameters()),
                          len(data.x_train), len(data.x_val), self.steps_per_epoch, config.epochs, data.name,
                          tuple(data.class_names), self.epoch, self.dist.world_size, self.run_id, self.notes,
                          self.frozen_parameters)
         if self.start is not None:
             yield self.start
-        started = time.perf_counter()
         if self.path is not None:
             self.path.record(self.step, flat_weights(self.model))
         try:
@@ -193,7 +194,7 @@ class _Run:
                 self.last_val = (val_loss, val_acc)
                 yield EpochMetrics(self.epoch, self.step, train_loss / max(seen, 1),
                                    correct / seen if self._has_accuracy and seen else None, val_loss, val_acc,
-                                   time.perf_counter() - started, penalty)
+                                   self._elapsed(), penalty)
                 if confusion is not None:
                     yield ConfusionMatrix(self.epoch, confusion, tuple(data.class_names))
                 if config.probes:
@@ -325,7 +326,7 @@ class _Run:
             self.epoch_sums[1] += float(torch.stack(window_correct).sum())
         group = self.optimizer.param_groups[0]        # its rate is the run's times its factor
         return StepMetrics(self.step, self.epoch, sum(values) / len(values), group["lr"] / group.get(GROUP_FACTOR, 1.0),
-                           samples * self.dist.world_size / max(elapsed, 1e-9), penalty)
+                           samples * self.dist.world_size / max(elapsed, 1e-9), penalty, self._elapsed())
 
     def _clipping(self) -> GradientClipping:
         """How often and how hard clipping cut the gradient since the last report (read with it)."""
@@ -467,7 +468,10 @@ class _Run:
             self.scheduler.step()
 
     def _finish(self, reason: str) -> Finished:
-        return Finished(reason, self.epoch, self.step, *self.last_val)
+        return Finished(reason, self.epoch, self.step, *self.last_val, elapsed_s=self._elapsed())
+
+    def _elapsed(self) -> float:
+        return time.perf_counter() - self.started
 
     def _ending(self, reason: str) -> list:
         """The last messages: the weights' path (when recorded), then Finished."""

@@ -151,14 +151,14 @@ def example_titles() -> tuple[tuple[str, Path], ...]:
 
 FILE = "&File"
 COMMANDS = [
-    Command("file.new", "&New", new_document, (Place(FILE), Place(TOOLBAR)), standard_keys="New", icon="SP_FileIcon"),
+    Command("file.new", "&New", new_document, (Place(FILE), Place(TOOLBAR)), standard_keys="New", icon="mdi6.file-outline"),
     Command("file.example", "Example", open_example, (Place(FILE + "/New from &Example"),),
             choices=lambda ctx: [Choice(title, path) for title, path in example_titles()]),
     Command("file.open", "&Open...", lambda ctx: open_file(ctx), (Place(FILE), Place(TOOLBAR)), standard_keys="Open",
-            icon="SP_DialogOpenButton"),
+            icon="mdi6.folder-open-outline"),
     Command("file.recent", "Recent", open_file, (Place(FILE + "/Open &Recent"),),
             choices=lambda ctx: [Choice(p, p) for p in recent_files(ctx)]),
     Command("file.save", "&Save", save, (Place(FILE), Place(TOOLBAR)), standard_keys="Save",
-            icon="SP_DialogSaveButton"),
+            icon="mdi6.content-save-outline"),
     Command("file.save_as", "Save &As...", save_as, (Place(FILE),), standard_keys="SaveAs"),
 ]

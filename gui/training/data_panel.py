@@ -116,6 +116,7 @@ class DataPanel(QWidget):
         self.training: dict[str, Any] = {}
         self.data: DataSet | None = None
         self.applies = True                      # False once the data set is known not to be pictures
+        self.needs_run = False                   # before any run it shows the batch a run would train on
         self.run: RunRecord | None = None        # a run of the graph shown, whose batches are shown
         self.seen: SeenBatch | None = None       # the batch before training, once prepared
         self.shown: tuple[str, Any] = ("", None)     # on screen: ("before", settings) or ("run", (message, status))
@@ -148,6 +149,12 @@ class DataPanel(QWidget):
         self._preparing = ""
         self.busy.hide()
         self._show_nothing("")
+
+    def reset(self) -> None:
+        """The run shown changed: its batches go (the batch before training is the graph's and stays)."""
+        self.run, self.shown = None, ("", None)
+        if self.isVisible():
+            self.refresh()
 
     def follow_run(self, record: RunRecord) -> None:
         """A run of the graph shown started: its batches are shown as they come."""

@@ -64,6 +64,7 @@ class TrainingUI(QObject):
         self.experiment: Experiment | None = None      # opened from the example library: Run Experiment trains it
         self._variants_left: list = []
         self._said_start: set[int] = set()             # runs whose start weights were said
+        self._variant_number = 0                        # of the variant training (1-based)
         self._show_epochs()
         self._show_data_source()
 
@@ -71,24 +72,27 @@ class TrainingUI(QObject):
         running = lambda ctx: self.controller.running      # noqa: E731 - read at each refresh
         return [
             Command("train.start", "&Train", lambda ctx: self.train(), (Place(TRAIN), Place(TOOLBAR)), keys="F5",
-                    enabled=lambda ctx: not self.controller.running, icon="SP_MediaPlay"),
+                    enabled=lambda ctx: not self.controller.running, icon="mdi6.play"),
             Command("train.pause", "&Pause", lambda ctx: self.pause(not self.controller.paused),
                     (Place(TRAIN), Place(TOOLBAR)), enabled=running, checked=lambda ctx: self.controller.paused,
-                    icon="SP_MediaPause"),
+                    icon="mdi6.pause"),
             Command("train.stop", "&Stop", lambda ctx: self.controller.stop(), (Place(TRAIN), Place(TOOLBAR)),
-                    keys="Shift+F5", enabled=running, icon="SP_MediaStop"),
+                    keys="Shift+F5", enabled=running, icon="mdi6.stop"),
             Command("train.experiment", "Run &Experiment (All Variants)", lambda ctx: self.run_experiment(),
                     (Place(TRAIN),), enabled=lambda ctx: self.experiment is not None and not self.controller.running,
                     tip=lambda ctx: "Train every variant of the open experiment, one after another, and compare "
                                     "their gradients"),
             Command("train.settings", "Training &Settings...", lambda ctx: self.edit_settings(),
-                    (Place(TRAIN, 1), Place(TOOLBAR)), icon="SP_FileDialogDetailedView"),
+                    (Place(TRAIN, 1), Place(TOOLBAR)), icon="mdi6.tune-variant"),
             Command("train.save_weights", "Save Trained &Weights...", lambda ctx: self.save_weights(),
                     (Place(TRAIN, 1),), enabled=lambda ctx: self._checkpoint() is not None,
                     tip=lambda ctx: "Write the newest run's weights to a file, to start another graph from them"),
             Command("train.open_experiment", "Experiment", lambda ctx, path: self.open_experiment(path),
                     (Place("&File/New from &Example", 1),),
                     choices=lambda ctx: [Choice(f"Experiment: {title}", path) for title, path in _experiments()]),
+            Command("help.training_view", "Training View", lambda ctx, title: self.dashboard.show_help(title),
+                    (Place("&Help/&Training Views"),),
+                    choices=lambda ctx: [Choice(title, title) for title in self.dashboard.titles()]),
         ]
 
     # ------------------------------------------------------------------ buttons
@@ -205,6 +209,7 @@ class TrainingUI(QObject):
         return True
 
     def _start_next_variant(self) -> None:
+        self._variant_number = len(self.experiment.variants) - len(self._variants_left) + 1 if self.experiment else 0
         variant, epochs = self._variants_left.pop(0)
         try:
             graph = load_graph(variant.graph)
@@ -219,16 +224,27 @@ class TrainingUI(QObject):
         record.name = variant.name
 
     # ------------------------------------------------------------------ run events
+    # The dashboard shows the runs of the graph on the canvas, and only those: a run starts on the
+    # dashboard when it trains the graph on the canvas (an experiment's other variants do not),
+    # and opening another graph shows that graph's kept runs, or none. A run of another graph that
+    # goes on meanwhile is said in one line, by name, and compared where runs are compared.
+    def _of_canvas(self, record) -> bool:
+        return record is self.dashboard.record
+
     def _started(self, record) -> None:
         self._shown_fingerprint = self.ctx.document.graph.model_fingerprint()
-        if record.model_fingerprint != self._shown_fingerprint:
-            clear_overlay(self.scene)
         self.ctx.window.show_panel("Training", height_share=0.45)
+        if record.model_fingerprint != self._shown_fingerprint:
+            self.dashboard.show_runs(self.dashboard.record, self.controller.runs)     # compared, not shown
+            self._say_elsewhere(record)
+            self.state_changed.emit()
+            return
         QTimer.singleShot(0, self.ctx.window.fit_view)      # the canvas got smaller: keep the graph in view
+        clear_overlay(self.scene)
         self.dashboard.set_graph(self.ctx.document.graph)
         self.dashboard.begin(record, self.controller.runs)
-        if record.model_fingerprint == self._shown_fingerprint:
-            self.dashboard.data_view.follow_run(record)
+        self.dashboard.data_view.follow_run(record)
+        self.dashboard.set_elsewhere("")
         self.legend.place()
         self.legend.show()
         self.state_changed.emit()
@@ -240,21 +256,50 @@ class TrainingUI(QObject):
             self._said_start.add(id(record))
             self.ctx.window.say(f"Starting from {Path(start.path).name}: {start.summary}" +
                                 (f"; {start.mismatches[0]}" if start.mismatches else ""))
-        # Another graph's run (an experiment's variant) does not colour this canvas.
-        if record.model_fingerprint == self._shown_fingerprint:
+        if self._of_canvas(record):       # another graph's run (an experiment's variant) does not colour this canvas
             gradients = record.latest.get("gradients")
             means = {g.layer: g.mean_abs_grad for g in gradients.layers} if gradients else {}
             apply_overlay(self.scene, means, record.dead_units)
+        else:
+            self._say_elsewhere(record)
         self.state_changed.emit()
+
+    def _say_elsewhere(self, record) -> None:
+        """One line about a run that is not of the graph on the canvas."""
+        shown = self.dashboard.record
+        canvas = f"the canvas and the lines above show {shown.name}" if shown is not None else \
+            "the graph on the canvas has no run yet"
+        progress = f"epoch {record.epoch}/{record.started.epochs}" if record.started is not None else "starting"
+        if self.experiment is not None and record.name in self._variant_names():
+            total = len(self.experiment.variants)
+            if record.status in ("running", "paused", "starting"):
+                text = (f"Experiment '{self.experiment.title}': training variant {record.name} ({self._variant_number} of "
+                        f"{total}), {progress}; {canvas}.")
+            elif self._variants_left or record.status != "finished":
+                text = f"Experiment '{self.experiment.title}': variant {record.name} {record.status}; {canvas}."
+            else:
+                text = (f"Experiment '{self.experiment.title}': {total} variants trained, compared in Gradients "
+                        f"and Curves; {canvas}.")
+        else:
+            text = f"{record.name} of another graph is {record.status} ({progress}); it is kept with its own graph."
+        self.dashboard.set_elsewhere(text)
+
+    def _variant_names(self) -> set[str]:
+        return {v.name for v in self.experiment.variants} if self.experiment is not None else set()
 
     def _ended(self, record) -> None:
         self.state_changed.emit()
         self.dashboard.mark_dirty()
         w = self.ctx.window
         final = record.final
+        # Said with the run's name where it is not the canvas's graph's (an experiment's variant).
+        who = "Training" if self._of_canvas(record) else f"Variant {record.name}" \
+            if record.name in self._variant_names() else f"{record.name} of another graph"
+        if not self._of_canvas(record) or (record.name in self._variant_names() and not self._variants_left):
+            self._say_elsewhere(record)
         if record.status == "failed":
-            w.say(f"Training failed: {final.reason}")
-            if final.node and final.node in self.scene.nodes:
+            w.say(f"{who} failed: {final.reason}")
+            if final.node and final.node in self.scene.nodes and self._of_canvas(record):
                 self.ctx.selection.set([final.node])
                 w.show_node(final.node, centre=True)
                 clear_overlay(self.scene)
@@ -262,7 +307,7 @@ class TrainingUI(QObject):
                 item.overlay = QColor(current_theme().failed_node)
                 item.update()
         else:
-            w.say(f"Training {record.status}: epoch {final.epoch}" +
+            w.say(f"{who} {record.status}: epoch {final.epoch}" +
                   (f", validation accuracy {final.val_accuracy:.1%}" if final.val_accuracy is not None else ""))
         self._keep(record)
         if self._variants_left and record.status == "finished":
@@ -292,7 +337,7 @@ class TrainingUI(QObject):
     def _note_graph_changes(self) -> None:
         """The dashboard says when the graph no longer computes what the shown run trained (a
         move or new training settings do not count)."""
-        record = self.controller.current
+        record = self.dashboard.record
         if record is not None:
             self.dashboard.set_graph_changed(self.ctx.document.graph.model_fingerprint() != record.model_fingerprint)
 
@@ -337,12 +382,18 @@ class TrainingUI(QObject):
         self.controller.runs = history.records
         if history.problem:
             self.ctx.window.show_error("A runs file was damaged", history.problem)
-        if not self.controller.running:
-            self.controller.current = history.records[-1] if history.records else None
-            self.dashboard.set_graph(graph)
-            self.dashboard.show_runs(self.controller.current, history.records)
-            self.legend.hide()
-            clear_overlay(self.scene)
+        shown = history.records[-1] if history.records else None
+        running = self._running_record()
+        if running is None:
+            self.controller.current = shown
+        self.dashboard.set_graph(graph)
+        self.dashboard.show_runs(shown, history.records)      # every tab: this graph's run, or none
+        self.legend.hide()
+        clear_overlay(self.scene)
+        if running is not None:       # it trains on, and is kept with the graph it came from
+            self._say_elsewhere(running)
+        else:
+            self.dashboard.set_elsewhere("")
         if self.dashboard.style_transfer.applies and "style_layers" in graph.metadata:
             self.ctx.window.show_panel("Training")       # a graph made for style transfer opens on its view
             self.dashboard.tabs.setCurrentWidget(self.dashboard.style_transfer)
@@ -359,7 +410,7 @@ class TrainingUI(QObject):
 
     def trained_weights(self):
         """The newest run's weights when they belong to the graph as it is (so export takes them), else None."""
-        record = self.controller.current
+        record = self.dashboard.record
         checkpoint = record.latest.get("checkpoint") if record else None
         if record is None or not checkpoint or record.model_fingerprint != self.ctx.document.graph.model_fingerprint():
             return None
