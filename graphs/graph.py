@@ -87,7 +87,7 @@ _ID_PREFIX = {
     "Linear": "fc", "Conv1d": "conv", "Conv2d": "conv", "ConvTranspose2d": "deconv",
     "MaxPool1d": "pool", "MaxPool2d": "pool", "AvgPool2d": "pool", "AdaptiveAvgPool2d": "gap",
     "BatchNorm1d": "bn", "BatchNorm2d": "bn", "LayerNorm": "ln", "GroupNorm": "gn",
-    "LocalResponseNorm": "lrn", "Dropout": "drop", "Dropout2d": "drop", "Embedding": "embed",
+    "LocalResponseNorm": "lrn", "Normalize": "norm", "Dropout": "drop", "Dropout2d": "drop", "Embedding": "embed",
     "MultiheadAttention": "attn", "TransformerEncoderLayer": "encoder", "Input": "input",
     "Output": "output",
 }
