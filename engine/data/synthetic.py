@@ -7,7 +7,7 @@ import math
 import numpy as np
 import torch
 
-from .base import CLASSIFICATION, REGRESSION, DataSet, split, standardize
+from .base import CLASSIFICATION, REGRESSION, DataError, DataSet, split, standardize
 
 
 def _points(name: str, x: np.ndarray, y: np.ndarray, val_fraction: float, seed: int) -> DataSet:
@@ -77,23 +77,49 @@ def sine(n_samples: int = 500, noise: float = 0.1, val_fraction: float = 0.2, se
 
 
 def digits(val_fraction: float = 0.2, seed: int = 0, normalize: bool = True, image_size: int = 8,
-           as_sequence: bool = False) -> DataSet:
+           as_sequence: bool = False, color: bool = False, limit: int = 0) -> DataSet:
     """scikit-learn's bundled 1,797 handwritten digits, 8x8 grey images, 10 classes.
 
     ``image_size`` enlarges them (bilinear), e.g. to 32 for the classic LeNet-5 input;
     ``as_sequence`` gives each image as a sequence of its rows (rows x columns) for RNNs and
-    Transformers."""
+    Transformers; ``color`` draws each digit in a colour of its own on a background of another
+    (3 channels), the small colour pictures the ImageNet architectures of the example library
+    train on; ``limit`` keeps that many training samples (and a fifth as many for validation),
+    for networks that take long per sample."""
     from sklearn.datasets import load_digits
     bunch = load_digits()
     x = torch.as_tensor(bunch.data, dtype=torch.float32).reshape(-1, 1, 8, 8) / 16.0
     if image_size != 8:
         x = torch.nn.functional.interpolate(x, size=(image_size, image_size), mode="bilinear", align_corners=False)
+    if color:
+        if as_sequence:
+            raise DataError("digits: color and as_sequence do not go together (a sequence of rows has no channels)")
+        x = _colored(x, seed)
     if as_sequence:
         x = x[:, 0]
     y = torch.as_tensor(bunch.target, dtype=torch.int64)
     x_train, y_train, x_val, y_val = split(x, y, val_fraction, seed)
+    if limit:
+        if limit < 0:
+            raise DataError(f"digits: limit must be a number of samples (0 for all), not {limit}")
+        kept = torch.randperm(len(x_val), generator=torch.Generator().manual_seed(seed))[:max(1, limit // 5)]
+        x_train, y_train, x_val, y_val = x_train[:limit], y_train[:limit], x_val[kept], y_val[kept]
     extra: dict = {}
     if normalize:
         x_train, x_val = standardize(x_train, x_val, extra)
     return DataSet("digits", x_train, y_train, x_val, y_val, CLASSIFICATION,
                    [str(d) for d in range(10)], kind="sequence" if as_sequence else "image", extra=extra)
+
+
+def _colored(ink: torch.Tensor, seed: int) -> torch.Tensor:
+    """N x 1 x H x W ink (0 to 1) as N x 3 x H x W pictures: each drawn in a colour of its own on
+    a background of another, light on dark or dark on light (every channel at least 0.2 apart),
+    so that colour says nothing about the digit and the network has to read its shape."""
+    n = len(ink)
+    generator = torch.Generator().manual_seed(seed + 7)
+    dark = torch.rand(n, 3, generator=generator) * 0.4            # 0 to 0.4
+    light = 0.6 + torch.rand(n, 3, generator=generator) * 0.4     # 0.6 to 1
+    light_ink = (torch.rand(n, generator=generator) < 0.5)[:, None]
+    ink_colour = torch.where(light_ink, light, dark)[:, :, None, None]
+    background = torch.where(light_ink, dark, light)[:, :, None, None]
+    return background + (ink_colour - background) * ink
