@@ -102,6 +102,8 @@ class _Progress:
                   f"{m.train_samples:,} training / {m.val_samples:,} validation samples{resumed}", file=self.stream)
             for note in m.notes:
                 print(f"resuming with {note}", file=self.stream)
+            if m.input_scaling:
+                print(m.input_scaling, file=self.stream)
         elif isinstance(m, StepMetrics):
             self.last.update(loss=m.loss, rate=m.samples_per_s)
             if self.live:

@@ -13,6 +13,15 @@ from typing import Any
 
 from . import file_sets, image_sets, synthetic
 from .base import CLASSIFICATION, REGRESSION, DataError, DataSet
+from .scaling import (
+    as_graph_takes,
+    data_statistics,
+    describe_statistics,
+    input_normalizer,
+    raw_values,
+    scaling_note,
+    statistics_edit,
+)
 
 LOADERS: dict[str, Callable[..., DataSet]] = {
     "digits": synthetic.digits,
@@ -70,4 +79,6 @@ def _loader(name: str) -> Callable[..., DataSet]:
         raise DataError(f"unknown data set '{name}'; known: {', '.join(LOADERS)}") from None
 
 
-__all__ = ["CLASSIFICATION", "DataError", "DataSet", "LOADERS", "REGRESSION", "dataset_options", "load_dataset"]
+__all__ = ["CLASSIFICATION", "DataError", "DataSet", "LOADERS", "REGRESSION", "as_graph_takes", "data_statistics",
+           "dataset_options", "describe_statistics", "input_normalizer", "load_dataset", "raw_values", "scaling_note",
+           "statistics_edit"]

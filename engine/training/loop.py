@@ -17,11 +17,22 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from graphs import Graph, dumps_graph
+from graphs import Graph, dumps_graph, loads_graph
 
 from ..checking import check
 from ..compiling import compile_graph
-from ..data import CLASSIFICATION, REGRESSION, DataError, DataSet, load_dataset
+from ..data import (
+    CLASSIFICATION,
+    REGRESSION,
+    DataError,
+    DataSet,
+    as_graph_takes,
+    data_statistics,
+    describe_statistics,
+    input_normalizer,
+    load_dataset,
+    statistics_edit,
+)
 from ..data.augment import augment_batch
 from ..words import first_line
 from . import probes
@@ -67,7 +78,7 @@ def train(graph: Graph, config: TrainingConfig | None = None, control: Control |
 
 class _Run:
     def __init__(self, graph, config, control, dataset, resume, allow_download) -> None:
-        self.graph, self.config, self.control = graph, config, control
+        self.config, self.control = config, control
         self.dist = Distributed.from_environment()
         report = check(graph)
         if not report.ok:
@@ -75,6 +86,8 @@ class _Run:
                                node=report.errors[0].node, diagnostics=tuple(d.message for d in report.errors)))
         data = dataset if dataset is not None else load_dataset(config.dataset, allow_download,
                                                                  **config.dataset_options)
+        self.graph = graph = self._scaled_inputs(graph, data)
+        data = as_graph_takes(data, graph)
         report = check(graph, data, config.loss, config.reconstruct)
         if not report.ok:
             raise _Stop(Failed(f"the graph does not fit the {data.name} data set: {report.errors[0].message}",
@@ -111,12 +124,33 @@ class _Run:
         if resume:
             self._restore(load_checkpoint(resume))
 
+    def _scaled_inputs(self, graph: Graph, data: DataSet) -> Graph:
+        """The graph to train: a graph that normalises its input itself gets the data set's
+        statistics in its Normalize node (a copy: the caller's graph is left as it was; the
+        window has made the same edit already). Says how the inputs are scaled."""
+        found, node = data_statistics(data), input_normalizer(graph)
+        self.input_scaling = ""
+        if found is None:
+            return graph
+        if node is None:
+            self.input_scaling = (f"{data.name} standardises the inputs, so the trained model expects standardised "
+                                  "inputs (a Normalize step after the Input would carry the statistics into it)")
+            return graph
+        self.input_scaling = describe_statistics(node, found, data.name)
+        edit = statistics_edit(graph, data)
+        if edit is None:
+            return graph
+        graph = loads_graph(dumps_graph(graph), "<training>")
+        graph.apply(statistics_edit(graph, data))
+        return graph
+
     # ------------------------------------------------------------------ the run
     def messages(self) -> Iterator:
         config, data = self.config, self.data
         yield RunStarted(describe_device(self.device), sum(p.numel() for p in self.model.parameters()),
                          len(data.x_train), len(data.x_val), self.steps_per_epoch, config.epochs, data.name,
-                         tuple(data.class_names), self.epoch, self.dist.world_size, self.run_id, self.notes)
+                         tuple(data.class_names), self.epoch, self.dist.world_size, self.run_id, self.notes,
+                         self.input_scaling)
         started = time.perf_counter()
         try:
             while self.epoch < config.epochs:

@@ -26,6 +26,7 @@ class RunStarted:
     world_size: int = 1
     run_id: str = ""              # kept across resumes; written into every checkpoint
     notes: tuple[str, ...] = ()   # settings changed on resume, said to the person
+    input_scaling: str = ""       # how the inputs are scaled: by the graph's Normalize step, or by the data set
 
 
 @dataclass(frozen=True)
