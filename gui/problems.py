@@ -1,13 +1,14 @@
 """The problems list: the diagnostics of the last check. Clicking one selects and centres its
-node; a diagnostic that carries a fix has a button that applies it as one undoable edit."""
+node; a diagnostic that carries a fix has a button that applies it as one undoable edit (for
+training data that cannot be found, after the person picks its folder or file)."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QWidget
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QWidget
 
-from graphs import Diagnostic
+from graphs import ChooseDataPath, Diagnostic
 
 from .document import Checked, Document, Opened
 from .theme import current as current_theme
@@ -64,7 +65,19 @@ class ProblemsPanel(QListWidget):
             self.setItemWidget(item, row)
 
     def apply_fix(self, diagnostic) -> None:
-        self.document.try_edit(lambda: diagnostic.fix.edit(self.document.shown), diagnostic.fix.label)
+        fix = diagnostic.fix
+        if isinstance(fix, ChooseDataPath):
+            chosen = self.choose_data_path(fix)
+            if chosen:
+                self.document.push(fix.edit_with(self.document.graph, chosen), "Choose the training data", at=())
+            return
+        self.document.try_edit(lambda: fix.edit(self.document.shown), fix.label)
+
+    def choose_data_path(self, fix: ChooseDataPath) -> str:
+        """The folder or file the person picks for the training data ("" when none)."""
+        if fix.folder:
+            return QFileDialog.getExistingDirectory(self, "Choose the folder of the training data")
+        return QFileDialog.getOpenFileName(self, "Choose the file of the training data")[0]
 
     def _clicked(self, item) -> None:
         node = item.data(Qt.ItemDataRole.UserRole)

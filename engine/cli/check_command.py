@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TextIO
 
 from graphs import Graph
 
-from ..checking import Report, check, memory
+from ..checking import Report, check, memory, unloadable_data
 from ..data import DataError, load_dataset
 from ..layers import format_shape
 from ..training.config import ConfigError, TrainingConfig
@@ -42,16 +43,23 @@ def run_check(graph: Graph, out: TextIO) -> int:
     """Check the graph, and against the data set its training section names, if it has one."""
     report = check(graph)
     note = ""
-    if report.ok and graph.training.get("dataset"):
+    if graph.training.get("dataset"):
         try:
             config = TrainingConfig.from_dict(graph.training)
+        except ConfigError as err:
+            config, note = None, f"Not checked against its data set: {err}"
+        if config is not None:
             options = dict(config.dataset_options)
             options.pop("download", None)      # a check never downloads
-            data = load_dataset(config.dataset, **options)
-            report = check(graph, data, config.loss, config.reconstruct)
-            note = f"Checked against {data.describe()}."
-        except (ConfigError, DataError) as err:
-            note = f"Not checked against its data set: {err}"
+            try:
+                data = load_dataset(config.dataset, **options)
+            except DataError as err:
+                problem = unloadable_data(graph, config.dataset, config.dataset_options, str(err))
+                report = dataclasses.replace(report, diagnostics=report.diagnostics + [problem])
+            else:
+                if report.ok:
+                    report = check(graph, data, config.loss, config.reconstruct)
+                    note = f"Checked against {data.describe()}."
     print(format_report(graph, report), file=out)
     if note:
         print(note, file=out)
