@@ -1,12 +1,12 @@
 """Training settings as a form generated from the engine's TrainingConfig, in groups (data; loss
 and optimizer; schedule; run; probes), each field with its help and disabled while it does not
-apply (momentum only for SGD and RMSprop); saved into the graph file's training section as one
-undoable edit."""
+apply (momentum only for SGD and RMSprop); the data set's own options as fields of their own, with
+a folder or file picker where the data is read from; saved into the graph file's training section
+as one undoable edit."""
 
 from __future__ import annotations
 
 import dataclasses
-import json
 from typing import Any
 
 from PySide6.QtWidgets import (
@@ -26,9 +26,10 @@ from PySide6.QtWidgets import (
 )
 
 from engine.data import LOADERS
-from engine.training import DEVICES, LOSSES, OPTIMIZERS, SCHEDULES, ConfigError, TrainingConfig
+from engine.training import DEVICES, LOSSES, OPTIMIZERS, SCHEDULES, TrainingConfig
 
 from ..theme import current as current_theme
+from .dataset_options import DatasetOptionsForm
 
 CHOICES = {"dataset": list(LOADERS), "loss": list(LOSSES), "optimizer": list(OPTIMIZERS),
            "schedule": list(SCHEDULES), "device": list(DEVICES)}
@@ -43,7 +44,7 @@ GROUPS = (
 
 HELP = {
     "dataset": "The data set the graph trains on; its Input and Output must fit it (the checks say so)",
-    "dataset_options": "Options of the data set as JSON, e.g. {\"noise\": 0.3} or {\"root\": \"~/data\"}",
+    "dataset_options": "Options of the chosen data set (* required); hover over one to see what it does",
     "batch_size": "Samples per training step",
     "reconstruct": "The target is the input itself (autoencoders)",
     "loss": "What training minimises; cross-entropy expects raw scores (no Softmax at the end)",
@@ -91,8 +92,10 @@ class TrainingSettingsDialog(QDialog):
         order = {name: i for i, name in enumerate(name for _, names in GROUPS for name in names)}
         boxes = {group: QGroupBox(group) for group in (*(g for g, _ in GROUPS), "Other")}
         forms = {group: QFormLayout(box) for group, box in boxes.items()}     # any new setting: Other
+        self.options = DatasetOptionsForm()
+        self.options.set_dataset(config.dataset, config.dataset_options)
         for f in dataclasses.fields(TrainingConfig):
-            widget = _editor(f.name, getattr(config, f.name))
+            widget = self.options if f.name == "dataset_options" else _editor(f.name, getattr(config, f.name))
             widget.setObjectName(f.name)
             widget.setToolTip(HELP.get(f.name, ""))
             self.fields[f.name] = widget
@@ -102,6 +105,7 @@ class TrainingSettingsDialog(QDialog):
             forms[group_of.get(name, "Other")].addRow(label, self.fields[name])
         for source in dict.fromkeys(source for source, _ in APPLIES.values()):
             _changed(self.fields[source], self._follow)
+        _changed(self.fields["dataset"], self._dataset_chosen)
         self._follow()
         grid = QGridLayout()       # two columns: data, loss and schedule; run and probes
         for i, group in enumerate(g for g, _ in GROUPS):
@@ -120,6 +124,14 @@ class TrainingSettingsDialog(QDialog):
         layout.addWidget(buttons)
         self.result_config: TrainingConfig | None = None
 
+    def _dataset_chosen(self, name: str) -> None:
+        """Another data set: its own options, keeping the values of those it shares with the last."""
+        try:
+            kept = self.options.values()
+        except ValueError:
+            kept = {}
+        self.options.set_dataset(name, {k: v for k, v in kept.items() if k != "root" and k != "path"})
+
     def _follow(self, *_) -> None:
         """Enable each field only while it applies (momentum for SGD and RMSprop ...)."""
         values = self.values(strict=False)
@@ -136,16 +148,22 @@ class TrainingSettingsDialog(QDialog):
             elif isinstance(widget, (QSpinBox, QDoubleSpinBox)):
                 data[name] = widget.value()
             elif isinstance(widget, QLineEdit):
-                text = widget.text()
-                data[name] = (json.loads(text or "{}") if strict else text) if name == "dataset_options" else text
+                data[name] = widget.text()
+            elif isinstance(widget, DatasetOptionsForm):
+                try:
+                    data[name] = widget.values()
+                except ValueError:
+                    if strict:
+                        raise
+                    data[name] = {}
         return data
 
     def accept(self) -> None:
         """Keep the dialog open, with the reason, while a setting is not usable."""
         try:
             self.result_config = TrainingConfig.from_dict(self.values())
-        except ValueError as err:        # ConfigError, or JSON that does not parse
-            self.error.setText(str(err) if isinstance(err, ConfigError) else f"dataset_options: {err}")
+        except ValueError as err:        # ConfigError, or a data set option that cannot be read
+            self.error.setText(str(err))
             return
         super().accept()
 
@@ -182,8 +200,4 @@ def _editor(name: str, value: Any) -> QWidget:
         real.setRange(0.0, 1e6)
         real.setValue(value)
         return real
-    if isinstance(value, dict):
-        options = QLineEdit(json.dumps(value))
-        options.setPlaceholderText('e.g. {"noise": 0.3} or {"root": "~/data"}')
-        return options
     return QLineEdit(str(value))
