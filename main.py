@@ -35,6 +35,8 @@ def command_line(argv: list[str]) -> int:
     p_train.add_argument("--device", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:1, mps")
     p_train.add_argument("--checkpoint-dir", help="where checkpoints go (default: checkpoints/FILE-NAME)")
     p_train.add_argument("--resume", help="continue from a checkpoint (its .safetensors file or folder)")
+    p_train.add_argument("--weights", help="start from these weights (.safetensors, a checkpoint, or a PyTorch state "
+                                           "dict .pt/.pth) instead of the ones the file names")
     p_train.add_argument("--json", action="store_true", help="print one JSON message per line")
     p_train.add_argument("--allow-download", action="store_true",
                          help="let a data set marked download: true be fetched into the folder it names")
@@ -53,10 +55,15 @@ def command_line(argv: list[str]) -> int:
                               description="Import a PyTorch model as a graph. With path/to/file.py:Class the "
                                           "file's Python code is run to build the model: import only files you "
                                           "trust.")
-    p_import.add_argument("source", help="torchvision:NAME or path/to/file.py:Class (built with no arguments; the "
-                                         "file's code is run)")
+    p_import.add_argument("source", help="torchvision:NAME, timm:NAME or path/to/file.py:Class (built with no "
+                                         "arguments; the file's code is run)")
     p_import.add_argument("out", help="the .loom file to write; the weights go beside it as .safetensors")
     p_import.add_argument("--input-shape", help="one input's shape without the batch axis, e.g. 3,32,32")
+    p_import.add_argument("--pretrained", action="store_true",
+                          help="torchvision and timm models: with the library's pretrained weights from its cache, "
+                               "recorded in the graph as the weights it starts from")
+    p_import.add_argument("--allow-download", action="store_true",
+                          help="with --pretrained: download the weights when they are not in the cache")
     p_experiment = sub.add_parser("experiment", help="train every variant of an experiment file and compare the "
                                                      "gradients their layers receive")
     p_experiment.add_argument("file", help="a .experiment.json file")
@@ -78,10 +85,10 @@ def command_line(argv: list[str]) -> int:
     if args.command == "import":
         from engine.cli.model_io import run_import
         shape = [int(s) for s in args.input_shape.replace("x", ",").split(",")] if args.input_shape else None
-        return run_import(args.source, args.out, shape, sys.stderr)
+        return run_import(args.source, args.out, shape, sys.stderr, args.pretrained, args.allow_download)
     if args.command == "check":
         from engine.cli.check_command import run_check
-        return run_check(_load(args.file), sys.stdout)
+        return run_check(_load(args.file), sys.stdout, args.file)
     if args.command == "train":
         from engine.cli.train_command import run_train
         return run_train(_load(args.file), args.file, args)

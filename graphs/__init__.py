@@ -1,7 +1,17 @@
 """The graph document and its file format: plain Python, no Qt, no torch."""
 
 from .catalog import CATALOG, FUNCTION, categories, spec_of
-from .diagnostics import ERROR, WARNING, ChooseDataPath, Diagnostic, InsertLayer, RemoveLayer, SetParam
+from .diagnostics import (
+    ERROR,
+    WARNING,
+    AdaptHead,
+    ChooseDataPath,
+    Diagnostic,
+    InsertLayer,
+    RemoveLayer,
+    SetParam,
+    StartFresh,
+)
 from .edits import Edit
 from .events import Changes, GraphEvent
 from .fileformat import (
@@ -20,9 +30,10 @@ from .specs import LayerSpec, ParamError, ParamSpec, PortSpec
 from .structure import structural_diagnostics
 
 __all__ = [
-    "CATALOG", "CURRENT_VERSION", "Changes", "ChooseDataPath", "Diagnostic", "ERROR", "Edge", "Edit", "FORMAT_NAME",
-    "FUNCTION", "Graph", "GraphError", "GraphEvent", "GraphFileError", "InsertLayer", "LayerSpec", "Node", "ParamError",
-    "ParamSpec", "PortSpec", "RemoveLayer", "SetParam", "WARNING", "categories", "dumps_graph", "graph_from_dict",
-    "graph_to_dict", "load_graph", "loads_graph", "save_graph", "spec_of", "structural_diagnostics",
-    "topological_order",
+    "AdaptHead", "CATALOG", "CURRENT_VERSION", "Changes", "ChooseDataPath", "Diagnostic", "ERROR", "Edge", "Edit",
+    "FORMAT_NAME",
+    "FUNCTION", "Graph", "GraphError", "GraphEvent", "GraphFileError", "InsertLayer", "LayerSpec", "Node",
+    "ParamError", "ParamSpec", "PortSpec", "RemoveLayer", "SetParam", "StartFresh", "WARNING", "categories",
+    "dumps_graph", "graph_from_dict", "graph_to_dict", "load_graph", "loads_graph", "save_graph", "spec_of",
+    "structural_diagnostics", "topological_order",
 ]

@@ -5,6 +5,7 @@ Each is one reversible edit, so the editor undoes it in one step."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any
 
@@ -54,7 +55,9 @@ def inline_edit(graph: Graph, node_id: str) -> Any:
             if origin is not None and inner.id in graph.blocks[node.type].positions:
                 x, y = graph.blocks[node.type].positions[inner.id]
                 place = (origin[0] + x - centre[0] + copy * 60.0, origin[1] + y - centre[1] + copy * 60.0)
-            steps.append(E.AddNode(Node(names[inner.id], inner.type, dict(inner.params)), place))
+            # The written-out layers learn as the use did (frozen with it, fresh with it).
+            steps.append(E.AddNode(Node(names[inner.id], inner.type, dict(inner.params), None, node.lr_factor, node.fresh),
+                                   place))
         results: dict[str, list[tuple[str, str]]] = {}
         for e in body.edges:
             sources = feeding[e.src] if e.src in ins else [(names[e.src], e.src_port)]
@@ -122,8 +125,8 @@ def group_edit(graph: Graph, node_ids: list[str], name: str,
     for port, source in zip(in_ids, sources):
         shape, dtype = (shapes or {}).get(source, ([1, 8, 8], "float32"))
         build.add(Node(port, "Input", {"shape": list(shape), "dtype": dtype}), (left - 220.0, middle))
-    for n in chosen:
-        build.add(graph.nodes[n].copy(), graph.positions.get(n))
+    for n in chosen:      # a block's layers learn as its use does (see the use's settings below)
+        build.add(dataclasses.replace(graph.nodes[n].copy(), lr_factor=1.0, fresh=False), graph.positions.get(n))
     for port in out_ids:
         build.add(Node(port, "Output", {}), (right + 220.0, middle))
     for e in graph.edges:
@@ -140,8 +143,12 @@ def group_edit(graph: Graph, node_ids: list[str], name: str,
                                                             e.dst_port)])
     removed = [E.RemoveNode(n) for n in chosen]
     feeds = [E.Connect(Edge(src, use, src_port, port)) for port, (src, src_port) in zip(in_ids, sources)]
+    # The use keeps how its layers learned when they all learned alike (a frozen stage stays frozen).
+    factors = {graph.nodes[n].lr_factor for n in chosen}
+    fresh = {graph.nodes[n].fresh for n in chosen}
+    learning = (factors.pop() if len(factors) == 1 else 1.0, fresh.pop() if len(fresh) == 1 else False)
     return E.Compound([*unplug, E.DefineBlock(name, body), *removed,
-                       E.AddNode(Node(use, name, {REPEAT: 1}), centre), *feeds, *plug],
+                       E.AddNode(Node(use, name, {REPEAT: 1}, None, *learning), centre), *feeds, *plug],
                       label=f"Group {len(chosen)} layers into {name}")
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from .editing import adapt_head_edit, start_fresh_edit
+
 if TYPE_CHECKING:
     from .edits import Edit
     from .graph import Edge, Graph
@@ -79,6 +81,43 @@ class RemoveLayer:
 
 
 @dataclass(frozen=True)
+class AdaptHead:
+    """Fix, Adapt to data set: give the head (the last layer) as many outputs as the data set
+    needs and start it from fresh weights, leaving its tensors out of the start weights."""
+    node: str
+    size: int
+    name: str = "out_features"
+
+    @property
+    def label(self) -> str:
+        return f"Adapt {self.node} to the data set ({self.size} outputs, fresh weights)"
+
+    def located(self, graph: Graph, node: str) -> AdaptHead:
+        return self if self.node else replace(self, node=node)
+
+    def edit(self, graph: Graph) -> Edit:
+        return adapt_head_edit(graph, self.node, self.size, self.name)
+
+
+@dataclass(frozen=True)
+class StartFresh:
+    """Fix: a layer whose tensors in the start weights do not fit starts from fresh weights."""
+    node: str
+
+    @property
+    def label(self) -> str:
+        return f"Start {self.node} from fresh weights"
+
+    def located(self, graph: Graph, node: str) -> StartFresh:
+        return self if self.node else replace(self, node=node)
+
+    def edit(self, graph: Graph) -> Edit:
+        return start_fresh_edit(graph, self.node)
+
+
+
+
+@dataclass(frozen=True)
 class ChooseDataPath:
     """Fix: point the training settings' data set at a folder or file that the person chooses:
     its option ``option`` (``root`` for a folder, ``path`` for a file). The window asks with a
@@ -104,7 +143,7 @@ class ChooseDataPath:
         raise ValueError(f"the data {'folder' if self.folder else 'file'} must be chosen first: use edit_with")
 
 
-Fix = InsertLayer | SetParam | RemoveLayer | ChooseDataPath
+Fix = InsertLayer | SetParam | RemoveLayer | AdaptHead | StartFresh | ChooseDataPath
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import networkx as nx
+
 from .catalog import FUNCTION
-from .edits import Compound, Connect, Disconnect, Edit, Move, RemoveNode
+from .edits import Compound, Connect, Disconnect, Edit, Move, RemoveNode, SetLearning
 from .graph import Edge, Graph, GraphError
 from .layout import COLUMN_PITCH
 from .operations import OPERATIONS, PALETTE_PREFIX, example_args
@@ -85,3 +87,76 @@ def delete_edit(graph: Graph, nodes: list[str], edges: list[Edge]) -> Compound |
     count = len(nodes) + len(wires)
     return Compound([Disconnect(e) for e in wires] + [RemoveNode(n) for n in nodes],
                     label=f"Delete {count} item{'s' if count != 1 else ''}")
+
+
+# ---------------------------------------------------------------------- fine-tuning: how nodes learn
+_ENDS = ("Input", "Output")
+HEAD_SIZES = ("out_features", "out_channels")     # the parameter that sets a layer's number of outputs
+
+
+def freeze_up_to_edit(graph: Graph, node_id: str) -> Compound:
+    """Freeze ``node_id`` and every node that feeds it, directly or not (Freeze up to here):
+    what comes after it, the head, keeps learning. One undo step."""
+    graph.node(node_id)
+    _model_only(graph)
+    upstream = nx.ancestors(graph.topology(), node_id) | {node_id}
+    chosen = tuple(n for n in graph.nodes if n in upstream and graph.nodes[n].type not in _ENDS)
+    if not chosen:
+        raise GraphError(f"{node_id} is an {graph.nodes[node_id].type}: nothing up to it learns")
+    return Compound([SetLearning(chosen, lr_factor=0.0)], label=f"Freeze up to {node_id}")
+
+
+def learning_rate_edit(graph: Graph, node_ids: list[str], factor: float) -> SetLearning:
+    """Give nodes a learning-rate factor: 0 freezes them, 1 trains them at the run's rate."""
+    _model_only(graph)
+    for node_id in node_ids:
+        graph.node(node_id)
+    return SetLearning(tuple(node_ids), lr_factor=float(factor))
+
+
+def unfreeze_all_edit(graph: Graph) -> SetLearning | None:
+    """Every frozen node learns again at the run's rate; None when none is frozen."""
+    frozen = tuple(n.id for n in graph.nodes.values() if n.frozen)
+    return SetLearning(frozen, lr_factor=1.0) if frozen else None
+
+
+def start_fresh_edit(graph: Graph, node_id: str, fresh: bool = True) -> SetLearning:
+    """Leave a node out of the weights the graph starts from (it keeps its new random weights),
+    or take it back in."""
+    _model_only(graph)
+    graph.node(node_id)
+    return SetLearning((node_id,), fresh=fresh)
+
+
+def head_layer(graph: Graph) -> tuple[str, str] | None:
+    """(node, its size parameter) of the layer that makes the first Output's values, found back
+    from the Output through layers of one input without a size of their own (a Softmax, a
+    Dropout); None when there is no such layer."""
+    outputs = graph.outputs()
+    current = outputs[0] if outputs else None
+    for _ in range(len(graph.nodes)):
+        wires = graph.in_edges(current) if current is not None else []
+        if len(wires) != 1:
+            return None
+        current = wires[0].src
+        node = graph.nodes[current]
+        size = next((name for name in HEAD_SIZES if name in node.params), None)
+        if size is not None:
+            return (current, size) if isinstance(node.params[size], int) else None
+    return None
+
+
+def adapt_head_edit(graph: Graph, node_id: str, size: int, name: str = "out_features") -> Compound:
+    """Adapt to data set: the head gets the data set's number of outputs and starts from fresh
+    weights (the start weights' tensors of that layer are left out), learning at the run's rate
+    if it was frozen. One undo step."""
+    _model_only(graph)
+    node = graph.node(node_id)
+    change = graph.set_params_edit(node_id, **{name: size})
+    learning = SetLearning((node_id,), lr_factor=1.0 if node.frozen else None, fresh=True)
+    return Compound([change, learning], label=f"Adapt {node_id} to the data set ({size} outputs)")
+
+
+def _model_only(graph: Graph) -> None:
+    if graph.declared() is not None:
+        raise GraphError(f"layers inside the block {graph.name} learn as its uses do: freeze or adapt a use of it")

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import GraphError
 from .events import BlockChanged
+from .values import lr_factor_problem
 
 if TYPE_CHECKING:
     from .graph import Edge, Graph, Node
@@ -165,6 +166,45 @@ class SetParams(Edit):
             graph._set_params(self.node_id, self._old)
         for key in self._added:
             graph._drop_param(self.node_id, key)
+
+
+@dataclass
+class SetLearning(Edit):
+    """How some of the model's nodes learn: a learning-rate factor (0 freezes them) and/or a
+    fresh start (left out of the weights the graph starts from). ``None`` keeps a value as it
+    is. Only the model's own nodes and block uses take them: a block's definition is shared by
+    its uses, so a layer inside one is frozen by freezing the use."""
+    node_ids: tuple[str, ...]
+    lr_factor: float | None = None
+    fresh: bool | None = None
+    _old: dict[str, tuple[float, bool]] = field(default_factory=dict, repr=False)
+
+    @property
+    def label(self) -> str:
+        names = ", ".join(self.node_ids[:3]) + (f" and {len(self.node_ids) - 3} more" if len(self.node_ids) > 3 else "")
+        if self.lr_factor is None:
+            return f"Start {names} from fresh weights" if self.fresh else f"Start {names} from the start weights"
+        if self.lr_factor == 0:
+            return f"Freeze {names}"
+        return f"Unfreeze {names}" if self.lr_factor == 1 else f"Learning rate of {names} x{self.lr_factor:g}"
+
+    def apply(self, graph):
+        if graph.declared() is not None:
+            raise GraphError(f"layers inside the block {graph.name} learn as its uses do: freeze or set the "
+                             "learning rate of a use of the block instead")
+        problem = None if self.lr_factor is None else lr_factor_problem(self.lr_factor)
+        if problem:
+            raise GraphError(problem)
+        for node_id in self.node_ids:
+            graph.node(node_id)          # GraphError naming a node that is not there
+        self._old = {n: (graph.nodes[n].lr_factor, graph.nodes[n].fresh) for n in self.node_ids}
+        for node_id, (factor, fresh) in self._old.items():
+            graph._set_learning(node_id, factor if self.lr_factor is None else self.lr_factor,
+                                fresh if self.fresh is None else self.fresh)
+
+    def revert(self, graph):
+        for node_id, (factor, fresh) in self._old.items():
+            graph._set_learning(node_id, factor, fresh)
 
 
 @dataclass

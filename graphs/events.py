@@ -51,6 +51,12 @@ class ParamsChanged:
 
 
 @dataclass(frozen=True)
+class LearningChanged:
+    """A node's learning-rate factor or its fresh start changed (how it trains, not what it computes)."""
+    node: str
+
+
+@dataclass(frozen=True)
 class EdgeAdded:
     edge: Edge
 
@@ -81,10 +87,10 @@ class ViewChanged:
     pass
 
 
-GraphEvent = (NodeAdded | NodeRemoved | NodeRenamed | NodeMoved | WireRouted | ParamsChanged | EdgeAdded | EdgeRemoved
-              | BlockChanged | MetadataChanged | TrainingChanged | ViewChanged)
-# The kinds that change what the network computes; moving a node, renaming the graph or
-# changing its training settings leave the model as it was.
+GraphEvent = (NodeAdded | NodeRemoved | NodeRenamed | NodeMoved | WireRouted | ParamsChanged | LearningChanged | EdgeAdded
+              | EdgeRemoved | BlockChanged | MetadataChanged | TrainingChanged | ViewChanged)
+# The kinds that change what the network computes; moving a node, renaming the graph,
+# freezing a layer or changing its training settings leave the model as it was.
 MODEL_EVENTS = (NodeAdded, NodeRemoved, NodeRenamed, ParamsChanged, EdgeAdded, EdgeRemoved, BlockChanged)
 STRUCTURE_EVENTS = (NodeAdded, NodeRemoved, NodeRenamed, EdgeAdded, EdgeRemoved)
 

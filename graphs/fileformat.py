@@ -21,12 +21,13 @@ from .catalog import CATALOG
 from .graph import MAX_COORDINATE, MAX_ROUTE_POINTS, Edge, Graph, Node, id_problem, validate_params
 from .migrations import CURRENT_VERSION, migrate
 from .specs import ParamError
-from .values import first_clause, value_problem
+from .values import first_clause, lr_factor_problem, value_problem
 
 FORMAT_NAME = "netloom.graph"
 MAX_FILE_BYTES = 64 * 1024 * 1024
 _SECTIONS = ("format", "format_version", "metadata", "blocks", "nodes", "edges", "layout", "training")
 _BLOCK_FIELDS = ("description", "params", "nodes", "edges", "layout")
+_LEARNING_FIELDS = ("lr_factor", "fresh")
 
 
 class GraphFileError(Exception):
@@ -64,13 +65,27 @@ def _body_to_dict(graph: Graph) -> dict[str, Any]:
     if routes:            # only laid-out files carry them; others stay as they were
         layout["routes"] = routes
     return {
-        "nodes": [{"id": n.id, "type": n.type,
-                   "params": {p.name: n.params[p.name] for p in n.spec.params if p.name in n.params}}
-                  for n in graph.nodes.values()],
+        "nodes": [_node_to_dict(n) for n in graph.nodes.values()],
         "edges": [{"from": e.src, "from_port": e.src_port, "to": e.dst, "to_port": e.dst_port}
                   for e in graph.edges],
         "layout": layout,
     }
+
+
+def _node_to_dict(node: Node) -> dict[str, Any]:
+    item: dict[str, Any] = {"id": node.id, "type": node.type}
+    # How it learns, only when it differs from the run (most files never say), before the
+    # parameters: freezing a node adds one line to the file.
+    if node.lr_factor != 1:
+        item["lr_factor"] = _number(node.lr_factor)
+    if node.fresh:
+        item["fresh"] = True
+    item["params"] = {p.name: node.params[p.name] for p in node.spec.params if p.name in node.params}
+    return item
+
+
+def _number(v: float) -> float | int:
+    return int(v) if float(v).is_integer() and abs(v) < 2**53 else v
 
 
 def dumps_graph(graph: Graph) -> str:
@@ -256,7 +271,7 @@ def _read_body(build: GraphBuilder, data: dict, fail, place: str, layout_fields:
         where = f"{place}nodes[{i}]"
         if not isinstance(item, dict):
             raise fail(where, "must be an object with id, type and params")
-        extra = set(item) - {"id", "type", "params"}
+        extra = set(item) - {"id", "type", "params", *_LEARNING_FIELDS}
         if extra:
             raise fail(where, f"unknown field '{sorted(extra)[0]}'")
         node_id, type_name, params = item.get("id"), item.get("type"), item.get("params", {})
@@ -270,11 +285,12 @@ def _read_body(build: GraphBuilder, data: dict, fail, place: str, layout_fields:
             raise fail(f"{where}.type", f"unknown layer type {type_name!r}")
         if not isinstance(params, dict):
             raise fail(f"{where}.params", "must be an object")
+        learning = _learning(item, place, where, fail)
         try:
             values = validate_params(type_name, params, library=graph.blocks, declared=graph.declared())
         except ParamError as err:
             raise fail(f"{where}.params", str(err)) from None
-        build.add(Node(node_id, type_name, values))
+        build.add(Node(node_id, type_name, values, None, *learning))
 
     seen_edges = set()
     for i, item in enumerate(_section(data, "edges", list, [], fail, place)):
@@ -316,6 +332,21 @@ def _read_body(build: GraphBuilder, data: dict, fail, place: str, layout_fields:
         build.place(node_id, pos)
     _read_routes(build, layout.get("routes", []), fail, place)
     return layout
+
+
+def _learning(item: dict, place: str, where: str, fail) -> tuple[float, bool]:
+    """A node's ``lr_factor`` and ``fresh``: only the model's nodes have them (a block's layers
+    learn as its uses do)."""
+    given = [k for k in _LEARNING_FIELDS if k in item]
+    if given and place:
+        raise fail(f"{where}.{given[0]}", "a layer inside a block learns as the block's uses do; set it on a use")
+    factor, fresh = item.get("lr_factor", 1.0), item.get("fresh", False)
+    problem = lr_factor_problem(factor)
+    if problem:
+        raise fail(f"{where}.lr_factor", problem)
+    if not isinstance(fresh, bool):
+        raise fail(f"{where}.fresh", f"must be true or false, not {fresh!r}")
+    return float(factor), fresh
 
 
 def _is_point(value: Any) -> bool:

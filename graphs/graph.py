@@ -29,6 +29,7 @@ from .events import (
     EdgeAdded,
     EdgeRemoved,
     EventSource,
+    LearningChanged,
     MetadataChanged,
     NodeAdded,
     NodeMoved,
@@ -49,6 +50,11 @@ class Node:
     params: dict[str, Any] = field(default_factory=dict)
     # The blocks of the document the node belongs to, for a node whose type is a block.
     library: Library | None = field(default=None, repr=False, compare=False)
+    # How the node learns when the model is trained (a training matter, not what it computes):
+    # its learning rate is the run's times ``lr_factor`` (0: frozen), and ``fresh`` leaves it out
+    # of the weights the graph starts from (a new head). Set on the model's nodes, not in blocks.
+    lr_factor: float = 1.0
+    fresh: bool = False
 
     @property
     def spec(self) -> LayerSpec:
@@ -58,7 +64,12 @@ class Node:
         return type_spec(self.type, self.library)
 
     def copy(self) -> Node:
-        return Node(self.id, self.type, {k: _copy_value(v) for k, v in self.params.items()}, self.library)
+        return Node(self.id, self.type, {k: _copy_value(v) for k, v in self.params.items()}, self.library,
+                    self.lr_factor, self.fresh)
+
+    @property
+    def frozen(self) -> bool:
+        return self.lr_factor == 0
 
 
 def type_spec(type_name: str, library: Library | None = None) -> LayerSpec:
@@ -538,6 +549,11 @@ class Graph:
         """Takes a parameter off a node (undoing a block parameter's declaration)."""
         self.nodes[node_id].params.pop(name, None)
         self._changed(ParamsChanged(node_id, (name,)))
+
+    def _set_learning(self, node_id: str, lr_factor: float, fresh: bool) -> None:
+        node = self.nodes[node_id]
+        node.lr_factor, node.fresh = float(lr_factor), bool(fresh)
+        self._changed(LearningChanged(node_id))
 
     def _rename(self, old: str, new: str) -> None:
         node = self.nodes[old]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-CURRENT_VERSION = 2
+CURRENT_VERSION = 3
 
 Migration = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -24,8 +24,19 @@ def migrate_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+def migrate_v2_to_v3(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 3 adds how a node learns (``lr_factor``, ``fresh`` on the model's nodes); every
+    version-2 file is a version-3 file whose nodes all learn at the run's rate."""
+    nodes = data.get("nodes")
+    for item in nodes if isinstance(nodes, list) else []:
+        if isinstance(item, dict) and ("lr_factor" in item or "fresh" in item):
+            raise ValueError(f"a version-2 file cannot say how a node learns ({item.get('id')!r}); "
+                             "was its version changed by hand?")
+    return data
+
+
 # version N -> function turning a version-N file into a version-(N+1) file
-MIGRATIONS: dict[int, Migration] = {1: migrate_v1_to_v2}
+MIGRATIONS: dict[int, Migration] = {1: migrate_v1_to_v2, 2: migrate_v2_to_v3}
 
 
 def migrate(data: dict[str, Any], version: int, target: int = CURRENT_VERSION) -> dict[str, Any]:

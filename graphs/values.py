@@ -38,6 +38,18 @@ def value_problem(data: Any) -> tuple[str, str] | None:
     return None
 
 
+MAX_LR_FACTOR = 100.0          # a node's learning rate is the run's times at most this
+
+
+def lr_factor_problem(value: Any) -> str | None:
+    """Why ``value`` cannot be a node's learning-rate factor (0 freezes it), or None if it can."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return f"a learning-rate factor must be a number, not {value!r}"
+    if not 0 <= value <= MAX_LR_FACTOR:
+        return f"a learning-rate factor must be between 0 (frozen) and {MAX_LR_FACTOR:g}, not {value:g}"
+    return None
+
+
 def first_clause(err: Exception) -> str:
     return str(err).split(":")[0].split(";")[0].strip() or type(err).__name__
 

@@ -23,6 +23,7 @@ from engine.data import load_dataset  # noqa: E402
 from engine.training import TrainingConfig  # noqa: E402
 from graphs import Graph, load_graph, save_graph  # noqa: E402
 from graphs.block_library import bring_edits  # noqa: E402
+from graphs.editing import freeze_up_to_edit, start_fresh_edit  # noqa: E402
 from graphs.layout import layout_edit  # noqa: E402
 
 OUT = ROOT / "resources" / "examples"
@@ -74,20 +75,49 @@ def mlp_spiral() -> None:
     finish(g, "mlp_spiral", TrainingConfig(dataset="spiral", lr=0.01, batch_size=32, epochs=60, probe_every=100))
 
 
+def _lenet_layers(g: Graph, classes: int) -> None:
+    out = chain(g, g.add_node("Input", shape=[1, 8, 8]),
+                ("Conv2d", {"out_channels": 6, "kernel_size": 3, "padding": 1}), "ReLU", ("MaxPool2d", {"kernel_size": 2}),
+                ("Conv2d", {"out_channels": 16, "kernel_size": 3, "padding": 1}), "ReLU", ("MaxPool2d", {"kernel_size": 2}),
+                "Flatten", ("Linear", {"out_features": 120}), "ReLU", ("Linear", {"out_features": 84}), "ReLU",
+                ("Linear", {"out_features": classes}))
+    g.connect(out, g.add_node("Output"))
+
+
 def lenet_digits() -> None:
     g = Graph("LeNet for digits",
               "A small LeNet-style convolutional network for scikit-learn's 8x8 handwritten digits: two "
               "convolution + pooling stages extract strokes, three fully connected layers classify them into "
               "the 10 digits. Press Train: it learns in a few seconds on a CPU.")
-    out = chain(g, g.add_node("Input", shape=[1, 8, 8]),
-                ("Conv2d", {"out_channels": 6, "kernel_size": 3, "padding": 1}), "ReLU", ("MaxPool2d", {"kernel_size": 2}),
-                ("Conv2d", {"out_channels": 16, "kernel_size": 3, "padding": 1}), "ReLU", ("MaxPool2d", {"kernel_size": 2}),
-                "Flatten", ("Linear", {"out_features": 120}), "ReLU", ("Linear", {"out_features": 84}), "ReLU",
-                ("Linear", {"out_features": 10}))
-    g.connect(out, g.add_node("Output"))
+    _lenet_layers(g, 10)
     config = TrainingConfig.from_dict({"dataset": "digits", "loss": "cross_entropy", "optimizer": "adam",
                                        "lr": 0.002, "batch_size": 64, "epochs": 30, "seed": 0})
     finish(g, "lenet_digits", config)
+
+
+def lenet_digits_0_4() -> None:
+    g = Graph("LeNet for the digits 0-4",
+              "The digits LeNet with a head for five classes, trained on the digits 0 to 4 only: the network whose "
+              "weights the fine-tuning example starts from, as a model pretrained on another task would be. "
+              "Train it (its checkpoint's last.safetensors are the weights to start from).")
+    _lenet_layers(g, 5)
+    finish(g, "lenet_digits_0_4", TrainingConfig.from_dict({
+        "dataset": "digits", "dataset_options": {"class_subset": [0, 1, 2, 3, 4]}, "lr": 0.002, "epochs": 15}))
+
+
+def lenet_digits_5_9() -> None:
+    g = Graph("Fine-tune LeNet on the digits 5-9",
+              "Transfer learning: the digits LeNet with its convolutions frozen (they keep the strokes they learned "
+              "on the digits 0-4) and a new head for five classes (fresh weights), trained on only 50 samples of each "
+              "of the digits 5 to 9. Start it from the weights of the 0-4 example (python main.py train FILE "
+              "--weights checkpoints/lenet_digits_0_4/last.safetensors); without them its frozen convolutions are "
+              "random, and it learns far less.")
+    _lenet_layers(g, 5)
+    g.apply(freeze_up_to_edit(g, "pool2"))
+    g.apply(start_fresh_edit(g, "fc3"))
+    finish(g, "lenet_digits_5_9", TrainingConfig.from_dict({
+        "dataset": "digits", "dataset_options": {"class_subset": [5, 6, 7, 8, 9], "per_class": 50},
+        "optimizer": "sgd", "lr": 0.01, "momentum": 0.9, "batch_size": 32, "epochs": 10}))
 
 
 def lenet5() -> None:
@@ -564,6 +594,8 @@ if __name__ == "__main__":
     perceptron()
     mlp_spiral()
     lenet_digits()
+    lenet_digits_0_4()
+    lenet_digits_5_9()
     lenet5()
     cifar_convnet()
     alexnet()

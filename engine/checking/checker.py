@@ -12,7 +12,7 @@ from collections.abc import Callable
 import networkx as nx
 
 from graphs import ERROR, WARNING, Changes, Diagnostic, Graph, InsertLayer, SetParam, structural_diagnostics
-from graphs.events import EdgeAdded, EdgeRemoved, NodeAdded, NodeRemoved, NodeRenamed, ParamsChanged
+from graphs.events import EdgeAdded, EdgeRemoved, LearningChanged, NodeAdded, NodeRemoved, NodeRenamed, ParamsChanged
 
 from ..layers import Finding, InferenceCache, NodeResult, TensorInfo, format_shape
 from .blocks import check_inside, infer_block
@@ -63,6 +63,7 @@ class Checker:
         self._macs: dict[str, int] = {}
         self._activation_values = 0
         self._document_rank: dict[str, int] = {}
+        self._frozen: set[str] = set()      # nodes with learning-rate factor 0, for the frozen count
 
     # ------------------------------------------------------------------ following the graph
     def _follow(self, graph: Graph) -> None:
@@ -77,21 +78,34 @@ class Checker:
             store.clear()
         self._activation_values = 0
         self._dirty = set(graph.nodes)
+        self._frozen = {n.id for n in graph.nodes.values() if n.frozen}
 
     def _changed(self, changes: Changes) -> None:
         for event in changes.events:
             if isinstance(event, ParamsChanged):
                 self._dirty.add(event.node)
-            elif isinstance(event, NodeAdded):
+            elif isinstance(event, (NodeAdded, LearningChanged)):
+                node = self._graph.nodes.get(event.node) if self._graph else None
+                if node is not None and node.frozen:
+                    self._frozen.add(event.node)
+                else:
+                    self._frozen.discard(event.node)
+                if isinstance(event, LearningChanged):     # the same model, other counts: a new report
+                    self._report = None
+                    continue
                 self._dirty.add(event.node)
                 self._structure_changed = True
             elif isinstance(event, NodeRemoved):
+                self._frozen.discard(event.node)
                 self._forget(event.node)
                 self._structure_changed = True
             elif isinstance(event, (EdgeAdded, EdgeRemoved)):
                 self._dirty.add(event.edge.dst)
                 self._structure_changed = True
             elif isinstance(event, NodeRenamed):
+                if event.old in self._frozen:
+                    self._frozen.discard(event.old)
+                    self._frozen.add(event.new)
                 self._forget(event.old)
                 self._dirty.add(event.new)
                 self._dirty.update(self._graph.successors(event.new) if self._graph else ())
@@ -274,7 +288,8 @@ class Checker:
         report = Report(diagnostics=list(self._structural) + [d for n in findings for d in self._findings[n]
                                                               if (n, d.message) not in held],
                         tensors=dict(self._tensors), received=dict(self._received), params=dict(self._params),
-                        macs=dict(self._macs), activation_values=self._activation_values)
+                        macs=dict(self._macs), activation_values=self._activation_values,
+                        frozen_params=sum(self._params.get(n, 0) for n in self._frozen))
         if self.lints:
             report.diagnostics.extend(loss_lints(graph))
             report.diagnostics.extend(memory_diagnostics(graph, report))

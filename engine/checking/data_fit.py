@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from graphs import ERROR, WARNING, ChooseDataPath, Diagnostic, Graph, SetParam
+from graphs import ERROR, WARNING, AdaptHead, ChooseDataPath, Diagnostic, Graph, SetParam
 
 from ..data import CLASSIFICATION, LOADERS, DataSet, dataset_options
 from ..layers import format_shape
@@ -64,8 +64,11 @@ def fit_diagnostics(graph: Graph, shapes: dict[str, tuple[int, ...]], data: Data
         if loss == "bce_with_logits" and classes == 2 and not data.target_shape:
             expected = (1,)
         if out_shape != expected:
-            fix = (SetParam(last, "out_features", expected[-1])
-                   if last_node.type == "Linear" and out_shape[:-1] == expected[:-1] else None)
+            fix: SetParam | AdaptHead | None = None
+            if last_node.type == "Linear" and out_shape[:-1] == expected[:-1]:
+                # Starting from weights, the head is a new layer: it leaves its old tensors out.
+                fix = (AdaptHead(last, expected[-1]) if graph.training.get("start_from")
+                       else SetParam(last, "out_features", expected[-1]))
             what = (f"{classes} classes" if len(expected) == 1 and expected != (1,)
                     else f"targets that need outputs of {format_shape(expected)}")
             found.append(Diagnostic(ERROR, last, f"{last}: gives {format_shape(out_shape)} outputs but "

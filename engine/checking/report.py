@@ -18,6 +18,7 @@ class Report:
     params: dict[str, int] = field(default_factory=dict)
     macs: dict[str, int] = field(default_factory=dict)
     activation_values: int = 0     # values all node outputs hold for one sample (memory estimates)
+    frozen_params: int = 0         # parameters of frozen nodes (learning-rate factor 0): training leaves them be
 
     @functools.cached_property
     def shapes(self) -> dict[str, tuple[int, ...]]:
@@ -44,6 +45,10 @@ class Report:
     @property
     def total_params(self) -> int:
         return sum(self.params.values())
+
+    @property
+    def trainable_params(self) -> int:
+        return self.total_params - self.frozen_params
 
     @property
     def total_macs(self) -> int:

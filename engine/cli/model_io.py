@@ -5,32 +5,51 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TextIO
 
-from graphs import GraphFileError, save_graph
+from safetensors.torch import save as save_tensors
 
-from ..interop import ExportError, ImportProblem, export, export_python, import_module, load_source_module
+from graphs import GraphFileError, save_graph
+from graphs.fileformat import write_atomically
+
+from ..interop import (
+    ExportError,
+    ImportProblem,
+    WeightsError,
+    export,
+    export_python,
+    import_source,
+    start_entry,
+)
 from ..training.checkpoint import CheckpointError, is_checkpoint, load_weights
 
 
-def run_import(spec: str, out: str, input_shape: list[int] | None, err: TextIO) -> int:
+def run_import(spec: str, out: str, input_shape: list[int] | None, err: TextIO, pretrained: bool = False,
+               allow_download: bool = False) -> int:
+    """Import a model as a graph with its weights beside it (``OUT.safetensors``). With
+    ``pretrained`` those are the library's pretrained weights (from its cache, or downloaded with
+    ``allow_download``), and the graph records them as the weights it starts from."""
     try:
-        module, example = load_source_module(spec, input_shape)
-        graph, state = import_module(module, example)
-    except (ValueError, ImportProblem) as problem:
+        imported = import_source(spec, input_shape, pretrained, allow_download)
+    except (ValueError, ImportProblem) as problem:     # WeightsError is a ValueError: one line each
         print(f"error: {problem}", file=err)
         return 1
+    graph, state, start = imported.graph, imported.state, imported.pretrained
     out_path = Path(out)
+    weights = out_path.with_suffix(".safetensors")
     graph.set_metadata("name", spec.rpartition(":")[2])
-    graph.set_metadata("description", f"Imported from {spec}.")
+    graph.set_metadata("description", f"Imported from {spec}" + (f" with {start.source}'s pretrained weights."
+                                                                 if start is not None else "."))
     try:
+        write_atomically(weights, save_tensors({k: v.contiguous() for k, v in state.items()}))
+        if start is not None:
+            entry = start_entry(weights, out_path, (list(start.mean), list(start.std)), start.source)
+            graph.set_training(graph.training | {"start_from": entry, "normalize": "weights"})
         save_graph(graph, out_path)
-    except GraphFileError as problem:
+    except (GraphFileError, WeightsError) as problem:
         print(f"error: {problem}", file=err)
         return 1
-    from safetensors.torch import save_file
-    weights = out_path.with_suffix(".safetensors")
-    save_file({k: v.contiguous() for k, v in state.items()}, str(weights))
-    parameters = sum(p.numel() for p in module.parameters())
-    print(f"imported {spec}: {len(graph.nodes)} nodes, {parameters:,} parameters -> {out_path} and {weights}")
+    what = f"{start.source}'s pretrained weights" if start is not None else "its weights"
+    print(f"imported {spec}: {len(graph.nodes)} nodes, {imported.parameters:,} parameters -> {out_path}, {what} -> "
+          f"{weights}")
     return 0
 
 

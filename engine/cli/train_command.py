@@ -15,7 +15,18 @@ from graphs import Graph
 
 from ..training import Control, TrainingConfig, train
 from ..training.config import ConfigError
-from ..training.messages import CheckpointSaved, EpochMetrics, Failed, Finished, RunStarted, StepMetrics, to_json
+from ..training.messages import (
+    CheckpointSaved,
+    EpochMetrics,
+    Failed,
+    Finished,
+    RunStarted,
+    StartWeights,
+    StepMetrics,
+    to_json,
+)
+
+MISMATCHES_SHOWN = 12       # tensors that do not fit, listed one per line
 
 
 def settings_from_args(graph: Graph, graph_path: str, args) -> TrainingConfig:
@@ -29,6 +40,12 @@ def settings_from_args(graph: Graph, graph_path: str, args) -> TrainingConfig:
         changes["dataset_options"] = {}     # options of another data set would not apply
     if "checkpoint_dir" not in changes and not config.checkpoint_dir:
         changes["checkpoint_dir"] = str(Path("checkpoints") / Path(graph_path).stem)
+    weights = getattr(args, "weights", None)
+    if weights:
+        # Another start for this run only: the file is not changed, so nothing records its checksum;
+        # the statistics the graph's inputs are normalised with stay the graph's.
+        kept = {k: v for k, v in config.start_from.items() if k in ("mean", "std")}
+        changes["start_from"] = kept | {"path": str(Path(weights).resolve()), "source": f"--weights {weights}"}
     return config.replace(**changes)
 
 
@@ -52,7 +69,8 @@ def run_train(graph: Graph, graph_path: str, args, out: TextIO = sys.stdout, err
     final = None
     try:
         for message in train(graph, config, control, resume=args.resume,
-                             allow_download=getattr(args, "allow_download", False)):
+                             allow_download=getattr(args, "allow_download", False),
+                             graph_folder=str(Path(graph_path).resolve().parent)):
             if args.json:
                 if rank == 0 or isinstance(message, (Finished, Failed)):
                     print(json.dumps(to_json(message) | ({"rank": rank} if rank else {})), file=out, flush=True)
@@ -98,12 +116,19 @@ class _Progress:
             self.total_steps = max(1, m.steps_per_epoch * m.epochs)
             self.epochs = m.epochs
             resumed = f", resumed at epoch {m.start_epoch}" if m.start_epoch else ""
-            print(f"training on {m.device}: {m.parameters:,} parameters, {m.dataset} with "
+            frozen = f" ({m.frozen_parameters:,} frozen)" if m.frozen_parameters else ""
+            print(f"training on {m.device}: {m.parameters:,} parameters{frozen}, {m.dataset} with "
                   f"{m.train_samples:,} training / {m.val_samples:,} validation samples{resumed}", file=self.stream)
             for note in m.notes:
                 print(f"resuming with {note}", file=self.stream)
             if m.input_scaling:
                 print(m.input_scaling, file=self.stream)
+        elif isinstance(m, StartWeights):
+            print(f"starting from {m.path}: {m.summary}", file=self.stream)
+            for line in m.mismatches[:MISMATCHES_SHOWN]:
+                print(f"  {line}", file=self.stream)
+            if len(m.mismatches) > MISMATCHES_SHOWN:
+                print(f"  ... and {len(m.mismatches) - MISMATCHES_SHOWN} more", file=self.stream)
         elif isinstance(m, StepMetrics):
             self.last.update(loss=m.loss, rate=m.samples_per_s)
             if self.live:

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from typing import Any
 
 from . import file_sets, image_sets, synthetic
+from .augment import SETTINGS as AUGMENT_SETTINGS
+from .augment import Augmentation
 from .base import CLASSIFICATION, REGRESSION, DataError, DataSet
 from .scaling import (
     as_graph_takes,
@@ -22,6 +24,7 @@ from .scaling import (
     scaling_note,
     statistics_edit,
 )
+from .subsets import SUBSET_OPTIONS, subset
 
 LOADERS: dict[str, Callable[..., DataSet]] = {
     "digits": synthetic.digits,
@@ -42,9 +45,10 @@ LOADERS: dict[str, Callable[..., DataSet]] = {
 
 
 def dataset_options(name: str) -> dict[str, Any]:
-    """The options a data set takes, with their defaults (``inspect.Parameter.empty`` if required)."""
+    """The options a data set takes, with their defaults (``inspect.Parameter.empty`` if required):
+    its loader's own, then those every data set takes (a subset of its classes)."""
     loader = _loader(name)
-    return {p.name: p.default for p in inspect.signature(loader).parameters.values()}
+    return {p.name: p.default for p in inspect.signature(loader).parameters.values()} | SUBSET_OPTIONS
 
 
 def load_dataset(name: str, allow_download: bool = False, **options: Any) -> DataSet:
@@ -59,6 +63,7 @@ def load_dataset(name: str, allow_download: bool = False, **options: Any) -> Dat
     missing = [k for k, v in known.items() if v is inspect.Parameter.empty and k not in options]
     if missing:
         raise DataError(f"data set '{name}' needs the option(s) {', '.join(missing)}")
+    options = dict(options)
     for key, value in options.items():
         default = known[key]
         if isinstance(default, bool) and not isinstance(value, bool):
@@ -69,7 +74,8 @@ def load_dataset(name: str, allow_download: bool = False, **options: Any) -> Dat
     if options.get("download") is True and not allow_download:
         raise DataError(f"data set '{name}' asks to be downloaded into {options.get('root', '?')}: NetLoom downloads "
                         "only when you agree (the window asks; on the command line add --allow-download)")
-    return loader(**options)
+    chosen = {k: options.pop(k) for k in SUBSET_OPTIONS if k in options}
+    return subset(loader(**options), **chosen)
 
 
 def _loader(name: str) -> Callable[..., DataSet]:
@@ -79,6 +85,6 @@ def _loader(name: str) -> Callable[..., DataSet]:
         raise DataError(f"unknown data set '{name}'; known: {', '.join(LOADERS)}") from None
 
 
-__all__ = ["CLASSIFICATION", "DataError", "DataSet", "LOADERS", "REGRESSION", "as_graph_takes", "data_statistics",
-           "dataset_options", "describe_statistics", "input_normalizer", "load_dataset", "raw_values", "scaling_note",
-           "statistics_edit"]
+__all__ = ["AUGMENT_SETTINGS", "CLASSIFICATION", "Augmentation", "DataError", "DataSet", "LOADERS", "REGRESSION",
+           "SUBSET_OPTIONS", "as_graph_takes", "data_statistics", "dataset_options", "describe_statistics",
+           "input_normalizer", "load_dataset", "raw_values", "scaling_note", "statistics_edit"]

@@ -1,10 +1,11 @@
-"""How a graph's inputs are scaled, decided in one place.
+"""Where a graph's inputs are scaled, decided in one place (which statistics they are scaled
+with is the training settings' ``normalize``: the data set's own, ImageNet's or the start
+weights', see ``engine.training.input_statistics``).
 
 A graph whose one Input feeds a ``Normalize`` node scales its inputs itself: that node holds the
 statistics, the data set hands it raw values, and whatever the graph is exported to takes raw
-values too. The statistics come from the data set the graph trains on (those it would have
-standardised with, from its training part); training fills them in before it starts, and the
-window does it as an edit the person sees and can undo.
+values too. Training fills the statistics in before it starts, and the window does it as an edit
+the person sees and can undo.
 
 Any other graph takes values as its data set hands them, standardised for the data sets that
 standardise; its exports then say in words what scaling their inputs need (``scaling_note``).
@@ -63,11 +64,11 @@ def as_graph_takes(data: DataSet, graph: Graph) -> DataSet:
     return raw_values(data) if input_normalizer(graph) is not None else data
 
 
-def statistics_edit(graph: Graph, data: DataSet) -> SetParams | None:
-    """The edit that gives the graph's input Normalize node the data set's statistics; None when
-    the graph has no such node, the data set does not standardise, or the node has them already."""
+def statistics_edit(graph: Graph, found: Statistics | None) -> SetParams | None:
+    """The edit that gives the graph's input Normalize node the statistics ``found`` (see
+    ``engine.training.input_statistics``: which ones the training settings choose); None when the
+    graph has no such node, there are none, or the node has them already."""
     node = input_normalizer(graph)
-    found = data_statistics(data)
     if node is None or found is None:
         return None
     mean, std = found
@@ -77,9 +78,9 @@ def statistics_edit(graph: Graph, data: DataSet) -> SetParams | None:
     return graph.set_params_edit(node, mean=mean, std=std)
 
 
-def describe_statistics(node: str, found: Statistics, data_name: str) -> str:
+def describe_statistics(node: str, found: Statistics, source: str) -> str:
     mean, std = found
-    return f"{node} normalises the inputs with the statistics of {data_name}: mean {_listed(mean)}, std {_listed(std)}"
+    return f"{node} normalises the inputs with {source}: mean {_listed(mean)}, std {_listed(std)}"
 
 
 def scaling_note(graph: Graph, data: DataSet | None, data_name: str) -> str:

@@ -19,6 +19,7 @@ from graphs import Graph, dumps_graph, loads_graph
 from ..words import first_line
 from .importer import ImportProblem, import_module
 from .model_sources import load_source_module
+from .pretrained import Pretrained, apply_pretrained, pretrained_weights
 
 
 @dataclass
@@ -26,15 +27,40 @@ class ImportResult:
     graph: Graph | None = None
     state: dict[str, torch.Tensor] | None = None
     problem: str = ""           # why it failed, for the person
+    # With pretrained weights: where they came from and the statistics their inputs were
+    # normalised with, for the graph's start_from once the weights are saved beside it.
+    pretrained: tuple[str, list[float], list[float]] | None = None
 
 
-def _child(spec: str, shape: list[int] | None, results) -> None:
+@dataclass
+class Imported:
+    graph: Graph
+    state: dict[str, torch.Tensor]      # the graph's weights
+    parameters: int                     # the module's parameter count
+    pretrained: Pretrained | None       # the library's pretrained weights, when asked for
+
+
+def import_source(spec: str, shape: list[int] | None, pretrained: bool = False, allow_download: bool = False
+                  ) -> Imported:
+    """A model by its source as a graph and its weights: the library's pretrained weights with
+    ``pretrained`` (from its cache; downloaded only with ``allow_download``), else the module's own."""
+    module, example = load_source_module(spec, shape)
+    start = pretrained_weights(spec, allow_download) if pretrained else None
+    if start is not None:
+        apply_pretrained(module, start)
+    graph, state = import_module(module, example)
+    return Imported(graph, state, sum(p.numel() for p in module.parameters()), start)
+
+
+def _child(spec: str, shape: list[int] | None, pretrained: bool, allow_download: bool, results) -> None:
     from safetensors.torch import save
 
     try:
-        module, example = load_source_module(spec, shape)
-        graph, state = import_module(module, example)
-        results.put(("ok", dumps_graph(graph), save({k: v.contiguous() for k, v in state.items()})))
+        imported = import_source(spec, shape, pretrained, allow_download)
+        start = imported.pretrained
+        origin = None if start is None else (start.source, list(start.mean), list(start.std))
+        results.put(("ok", dumps_graph(imported.graph), save({k: v.contiguous() for k, v in imported.state.items()}),
+                     origin))
     except (ValueError, ImportProblem) as err:
         results.put(("error", str(err)))
     except BaseException as err:   # the model's own code failed: say so in one line
@@ -44,11 +70,12 @@ def _child(spec: str, shape: list[int] | None, results) -> None:
 class ImportJob:
     """One import in a child process; ``poll()`` returns the result once there is one."""
 
-    def __init__(self, spec: str, shape: list[int] | None = None) -> None:
+    def __init__(self, spec: str, shape: list[int] | None = None, pretrained: bool = False,
+                 allow_download: bool = False) -> None:
         context = mp.get_context("spawn")
         self._results = context.Queue()
-        self._process = context.Process(target=_child, args=(spec, shape, self._results), daemon=True,
-                                        name="netloom-import")
+        self._process = context.Process(target=_child, args=(spec, shape, pretrained, allow_download, self._results),
+                                        daemon=True, name="netloom-import")
         self.result: ImportResult | None = None
 
     def start(self) -> ImportJob:
@@ -78,8 +105,8 @@ class ImportJob:
                 return None
         if kind == "ok":
             from safetensors.torch import load
-            graph_text, state_bytes = payload
-            self.result = ImportResult(loads_graph(graph_text, "<import>"), load(state_bytes))
+            graph_text, state_bytes, origin = payload
+            self.result = ImportResult(loads_graph(graph_text, "<import>"), load(state_bytes), pretrained=origin)
         else:
             self.result = ImportResult(problem=payload[0])
         self._process.join(timeout=5)

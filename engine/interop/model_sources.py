@@ -1,4 +1,4 @@
-"""Where an imported model comes from: a torchvision model by name, or a class in a Python file.
+"""Where an imported model comes from: a torchvision or timm model by name, or a class in a Python file.
 
 Loading a Python file runs its code: the person asked for exactly that model, and the command
 line, the README and the window's Import dialog say so.
@@ -14,7 +14,7 @@ import torch
 
 
 def load_source_module(spec: str, input_shape: list[int] | None):
-    """``torchvision:NAME`` or ``path/to/file.py:Class`` -> (module, example input)."""
+    """``torchvision:NAME``, ``timm:NAME`` or ``path/to/file.py:Class`` -> (module, example input)."""
     if spec.lower().endswith(".onnx"):
         # A converter to torch (onnx2torch) would feed the same importer; it is not packaged for
         # this torch, so an ONNX file is refused by name rather than misread as a Python file.
@@ -22,7 +22,7 @@ def load_source_module(spec: str, input_shape: list[int] | None):
                          "import the model from its PyTorch code instead: torchvision:NAME or path/to/file.py:Class")
     where, _, name = spec.rpartition(":")
     if not where or not name:
-        raise ValueError(f"{spec!r}: give torchvision:NAME or path/to/file.py:Class")
+        raise ValueError(f"{spec!r}: give torchvision:NAME, timm:NAME or path/to/file.py:Class")
     if where == "torchvision":
         import torchvision.models as models
         try:
@@ -30,6 +30,17 @@ def load_source_module(spec: str, input_shape: list[int] | None):
         except (ValueError, KeyError):
             raise ValueError(f"torchvision has no model {name!r}") from None
         shape = input_shape or [3, 224, 224]
+    elif where == "timm":
+        try:
+            import timm
+        except ImportError:
+            raise ValueError("timm models need the timm package: pip install -e '.[timm]'") from None
+        try:
+            module = timm.create_model(name, pretrained=False)
+        except RuntimeError:
+            raise ValueError(f"timm has no model {name!r}") from None
+        config: dict = getattr(module, "pretrained_cfg", {})
+        shape = input_shape or list(config.get("input_size", (3, 224, 224)))
     else:
         path = Path(where)
         if not path.is_file():

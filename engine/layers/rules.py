@@ -156,7 +156,7 @@ def _statistics_fit(params: dict, xs: list[TensorInfo]) -> list[Finding]:
     for name in ("mean", "std"):
         count = len(params[name])
         if count not in (1, channels):
-            what = "channels" if len(shape) > 1 else "features"
+            what = ("channel" if len(shape) > 1 else "feature") + ("s" if channels != 1 else "")
             return _error(f"{name} holds {count} values but its {format_shape(shape)} input has {channels} {what}: "
                           f"give one value or {channels}", SetParam("", name, [params[name][0]]))
     return []

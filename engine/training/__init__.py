@@ -3,15 +3,16 @@ window runs it in a worker process (``TrainingWorker``) and reads the same messa
 
 from . import messages
 from .checkpoint import CheckpointError, load_weights
-from .config import DEVICES, LOSSES, OPTIMIZERS, SCHEDULES, ConfigError, TrainingConfig
+from .config import DEVICES, LOSSES, NORMALIZE, OPTIMIZERS, SCHEDULES, ConfigError, TrainingConfig
 from .control import Control
+from .data_view import SeenBatch, batch_as_seen, input_statistics
 from .devices import describe_device, resolve_device
 from .loop import train
 from .probes import MAX_CLASSES_SHOWN, feature_space
 from .worker import TrainingWorker, WarmProcess
 
 __all__ = [
-    "DEVICES", "LOSSES", "MAX_CLASSES_SHOWN", "OPTIMIZERS", "SCHEDULES", "CheckpointError", "ConfigError", "Control",
-    "TrainingConfig", "TrainingWorker", "WarmProcess", "describe_device", "feature_space", "load_weights", "messages",
-    "resolve_device", "train",
+    "DEVICES", "LOSSES", "MAX_CLASSES_SHOWN", "NORMALIZE", "OPTIMIZERS", "SCHEDULES", "CheckpointError", "ConfigError",
+    "Control", "SeenBatch", "TrainingConfig", "TrainingWorker", "WarmProcess", "batch_as_seen", "describe_device",
+    "feature_space", "input_statistics", "load_weights", "messages", "resolve_device", "train",
 ]

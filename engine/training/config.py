@@ -6,10 +6,15 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..data import DataError
+from ..data.augment import Augmentation
+from ..interop import WeightsError, check_start_entry
+
 LOSSES = ("cross_entropy", "nll", "bce_with_logits", "mse", "l1")
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad", "adadelta")
 SCHEDULES = ("none", "step", "cosine", "one_cycle", "plateau")
 DEVICES = ("auto", "cpu", "cuda", "mps")
+NORMALIZE = ("data", "weights", "imagenet")   # images' statistics: their own, the start weights', ImageNet's
 
 
 class ConfigError(ValueError):
@@ -44,6 +49,11 @@ class TrainingConfig:
     probe_sample: int = 0          # which validation sample the activation maps show
     checkpoint_dir: str = ""       # empty: no checkpoints
     checkpoint_every: int = 1      # epochs between checkpoints
+    # Fine-tuning (how each node learns is the node's own: its lr_factor and fresh).
+    start_from: dict[str, Any] = field(default_factory=dict)   # path (from the graph's file), sha256, mean, std, source
+    augment: dict[str, Any] = field(default_factory=dict)      # resized_crop, flip, rotation, color_jitter
+    normalize: str = "data"        # images normalised with their own statistics, the start weights' or ImageNet's
+    update_frozen_batchnorm: bool = False   # a frozen node's BatchNorm statistics follow the data (else fixed)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], where: str = "training") -> TrainingConfig:
@@ -96,6 +106,21 @@ class TrainingConfig:
             raise ConfigError(f"{where}.gamma: must be in (0, 1], not {self.gamma}")
         if self.nesterov and (self.optimizer != "sgd" or self.momentum == 0):
             raise ConfigError(f"{where}.nesterov: needs the sgd optimizer with a momentum above 0")
+        self._validate_fine_tuning(where)
+
+    def _validate_fine_tuning(self, where: str) -> None:
+        try:
+            Augmentation.from_settings(self.augment, f"{where}.augment")
+            if self.start_from:
+                check_start_entry(self.start_from, f"{where}.start_from")
+        except (DataError, WeightsError) as err:
+            raise ConfigError(str(err)) from None
+        if self.normalize not in NORMALIZE:
+            raise ConfigError(f"{where}.normalize: {self.normalize!r} is not one of {', '.join(NORMALIZE)}")
+        if self.normalize == "weights" and "mean" not in self.start_from:
+            raise ConfigError(f"{where}.normalize: 'weights' needs the statistics the start weights were trained with "
+                              "(start_from.mean and start_from.std, recorded for torchvision's and timm's weights); "
+                              "choose data or imagenet")
 
 
 def _kind(default: Any) -> str:

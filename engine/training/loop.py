@@ -26,24 +26,44 @@ from ..data import (
     REGRESSION,
     DataError,
     DataSet,
-    as_graph_takes,
-    data_statistics,
     describe_statistics,
     input_normalizer,
     load_dataset,
     statistics_edit,
 )
-from ..data.augment import augment_batch
+from ..data.normalization import pixel_statistics
+from ..interop import WeightsError, load_start_weights, read_start_weights
 from ..words import first_line
 from . import probes
 from .checkpoint import CheckpointError, check_state_schema, ensure_writable, load_checkpoint, save_checkpoint
 from .config import ConfigError, TrainingConfig
 from .control import Control
+from .data_view import (
+    SHOWN,
+    describe,
+    epoch_order,
+    input_statistics,
+    pictures,
+    prepared_data,
+    run_augmentation,
+    statistics_source,
+)
 from .devices import describe_device, resolve_device
 from .distributed import Distributed
 from .faults import locate_failure
-from .messages import CheckpointSaved, ConfusionMatrix, EpochMetrics, Failed, Finished, RunStarted, StepMetrics
-from .resume import apply_learning_rate, resume_changes
+from .freezing import GROUP_FACTOR, describe_layout, freeze, group_layout, parameter_groups
+from .messages import (
+    CheckpointSaved,
+    ConfusionMatrix,
+    EpochMetrics,
+    Failed,
+    Finished,
+    RunStarted,
+    StartWeights,
+    StepMetrics,
+    TrainingBatch,
+)
+from .resume import apply_learning_rate, resume_changes, settings_since
 
 PROBE_BATCH = 256
 RECONSTRUCTIONS_SHOWN, PREDICTIONS_SHOWN = 8, 500     # validation samples the dashboard shows
@@ -57,16 +77,20 @@ class _Stop(Exception):
 
 
 def train(graph: Graph, config: TrainingConfig | None = None, control: Control | None = None,
-          dataset: DataSet | None = None, resume: str | None = None, allow_download: bool = False) -> Iterator:
+          dataset: DataSet | None = None, resume: str | None = None, allow_download: bool = False,
+          graph_folder: str | None = None) -> Iterator:
     """Train ``graph``; yields messages (see ``messages.py``) and ends with Finished or Failed.
     ``allow_download``: the person agreed that a data set the settings mark ``download`` may be
-    fetched into the folder they name."""
+    fetched into the folder they name. ``graph_folder``: the folder of the graph's file, which
+    the start weights' path is relative to (None: the current folder)."""
     try:
         config = config or TrainingConfig.from_dict(graph.training)
-        run = _Run(graph, config, control or Control(), dataset, resume, allow_download)
+        run = _Run(graph, config, control or Control(), dataset, resume, allow_download, graph_folder)
         yield from run.messages()
     except _Stop as stop:
         yield from stop.messages
+    except WeightsError as err:
+        yield Failed(f"cannot start from the weights the settings name: {err}")
     except (ConfigError, DataError, CheckpointError) as err:
         yield Failed(str(err))
     except torch.OutOfMemoryError:
@@ -77,7 +101,7 @@ def train(graph: Graph, config: TrainingConfig | None = None, control: Control |
 
 
 class _Run:
-    def __init__(self, graph, config, control, dataset, resume, allow_download) -> None:
+    def __init__(self, graph, config, control, dataset, resume, allow_download, graph_folder) -> None:
         self.config, self.control = config, control
         self.dist = Distributed.from_environment()
         report = check(graph)
@@ -87,15 +111,20 @@ class _Run:
         data = dataset if dataset is not None else load_dataset(config.dataset, allow_download,
                                                                  **config.dataset_options)
         self.graph = graph = self._scaled_inputs(graph, data)
-        data = as_graph_takes(data, graph)
         report = check(graph, data, config.loss, config.reconstruct)
         if not report.ok:
             raise _Stop(Failed(f"the graph does not fit the {data.name} data set: {report.errors[0].message}",
                                node=report.errors[0].node, diagnostics=tuple(d.message for d in report.errors)))
         self.device = self.dist.device_for(resolve_device(config.device))
         torch.manual_seed(config.seed)
-        self.model = compile_graph(graph, report).to(self.device)
-        self.data = data.to(self.device)
+        model = compile_graph(graph, report)
+        self.frozen_parameters = freeze(model, graph, config.update_frozen_batchnorm)
+        # A resumed run's weights come from its checkpoint; a new one's from the start weights, if any.
+        self.start = self._start_weights(model, graph_folder) if config.start_from and not resume else None
+        self.model = model.to(self.device)
+        self.data = prepared_data(data, config, graph).to(self.device)
+        self.augmentation = run_augmentation(self.data, config)
+        self.pixel_statistics = pixel_statistics(self.data)
         self.cuda = self.device.type == "cuda"
         if self.cuda and data.kind == "image":
             self.model = self.model.to(memory_format=torch.channels_last)
@@ -106,7 +135,7 @@ class _Run:
             self.forward_model = DistributedDataParallel(self.model, device_ids=ids)
         if config.compile and self.cuda:
             self.forward_model = torch.compile(self.forward_model)  # type: ignore[assignment]
-        self.optimizer = _optimizer(self.model, config)
+        self.optimizer = _optimizer(self.model, graph, config)
         n_train = len(self.dist.shard(torch.arange(len(data.x_train)), equal=True))
         self.steps_per_epoch = math.ceil(n_train / config.batch_size)
         self.scheduler = _scheduler(self.optimizer, config, self.steps_per_epoch)
@@ -125,24 +154,31 @@ class _Run:
             self._restore(load_checkpoint(resume))
 
     def _scaled_inputs(self, graph: Graph, data: DataSet) -> Graph:
-        """The graph to train: a graph that normalises its input itself gets the data set's
-        statistics in its Normalize node (a copy: the caller's graph is left as it was; the
+        """The graph to train: a graph that normalises its input itself gets the statistics the
+        settings choose in its Normalize node (a copy: the caller's graph is left as it was; the
         window has made the same edit already). Says how the inputs are scaled."""
-        found, node = data_statistics(data), input_normalizer(graph)
+        found, node = input_statistics(data, self.config), input_normalizer(graph)
         self.input_scaling = ""
+        if node is None:
+            if found is not None:
+                self.input_scaling = (f"the inputs are normalised with {statistics_source(data, self.config)} before "
+                                      "the model, so the trained model expects normalised inputs (a Normalize step "
+                                      "after the Input would carry the statistics into it)")
+            return graph
         if found is None:
             return graph
-        if node is None:
-            self.input_scaling = (f"{data.name} standardises the inputs, so the trained model expects standardised "
-                                  "inputs (a Normalize step after the Input would carry the statistics into it)")
-            return graph
-        self.input_scaling = describe_statistics(node, found, data.name)
-        edit = statistics_edit(graph, data)
-        if edit is None:
+        self.input_scaling = describe_statistics(node, found, statistics_source(data, self.config))
+        if statistics_edit(graph, found) is None:
             return graph
         graph = loads_graph(dumps_graph(graph), "<training>")
-        graph.apply(statistics_edit(graph, data))
+        graph.apply(statistics_edit(graph, found))
         return graph
+
+    def _start_weights(self, model: nn.Module, graph_folder: str | None) -> StartWeights:
+        weights = read_start_weights(self.config.start_from, graph_folder)
+        fit = load_start_weights(model, self.graph, weights)
+        return StartWeights(str(weights.path), self.config.start_from.get("source", ""), len(fit.loaded), fit.replaced,
+                            tuple(str(m) for m in fit.mismatches), fit.summary())
 
     # ------------------------------------------------------------------ the run
     def messages(self) -> Iterator:
@@ -150,7 +186,9 @@ class _Run:
         yield RunStarted(describe_device(self.device), sum(p.numel() for p in self.model.parameters()),
                          len(data.x_train), len(data.x_val), self.steps_per_epoch, config.epochs, data.name,
                          tuple(data.class_names), self.epoch, self.dist.world_size, self.run_id, self.notes,
-                         self.input_scaling)
+                         self.frozen_parameters, input_scaling=self.input_scaling)
+        if self.start is not None:
+            yield self.start
         started = time.perf_counter()
         try:
             while self.epoch < config.epochs:
@@ -201,7 +239,7 @@ class _Run:
 
     def _train_epoch(self) -> Iterator:
         config, data = self.config, self.data
-        order = self.dist.shard(_epoch_order(len(data.x_train), config.seed, self.epoch), equal=True)
+        order = self.dist.shard(epoch_order(len(data.x_train), config.seed, self.epoch), equal=True)
         batches = order.split(config.batch_size)
         self.forward_model.train()
         window: list[torch.Tensor] = []
@@ -212,6 +250,8 @@ class _Run:
             self._obey_control()
             index = batches[i].to(self.device, non_blocking=True)
             x, y = self._batch(index)
+            if i == 0 and config.probes and data.kind == "image" and self.dist.is_main:
+                yield self._seen(x, index)
             probe_now = config.probes and config.probe_every and (self.step + 1) % config.probe_every == 0
             loss, correct = self._step(x, y, gradient_probe=probe_now)
             window.append(loss)
@@ -267,19 +307,26 @@ class _Run:
         self.epoch_sums[2] += samples
         if window_correct:
             self.epoch_sums[1] += float(torch.stack(window_correct).sum())
-        return StepMetrics(self.step, self.epoch, sum(values) / len(values), self.optimizer.param_groups[0]["lr"],
+        group = self.optimizer.param_groups[0]        # its rate is the run's times its factor
+        return StepMetrics(self.step, self.epoch, sum(values) / len(values), group["lr"] / group.get(GROUP_FACTOR, 1.0),
                            samples * self.dist.world_size / max(elapsed, 1e-9))
 
     # ------------------------------------------------------------------ data and loss
     def _batch(self, index: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         data = self.data
         x, y = data.x_train[index], data.y_train[index]
-        crop, flip = data.extra.get("crop_padding", 0), data.extra.get("flip", False)
-        if data.kind == "image" and (crop or flip):
-            x = augment_batch(x, crop, flip, self.augment_generator)
+        if self.augmentation.active:
+            x = self.augmentation.apply(x, self.augment_generator, self.pixel_statistics)
         if self.cuda and data.kind == "image":
             x = x.contiguous(memory_format=torch.channels_last)
         return x, (x if self.config.reconstruct else y)
+
+    def _seen(self, x: torch.Tensor, index: torch.Tensor) -> TrainingBatch:
+        """The start of the epoch's first batch, as the model sees it (for the window's Data tab)."""
+        y = self.data.y_train[index[:SHOWN]]
+        labels = tuple(int(v) for v in y.tolist()) if y.dim() == 1 and not y.is_floating_point() else ()
+        return TrainingBatch(self.epoch + 1, self.step, pictures(x[:SHOWN], self.data), labels,
+                             tuple(self.data.class_names), describe(self.data, self.config, self.augmentation, self.graph))
 
     @property
     def _has_accuracy(self) -> bool:
@@ -419,6 +466,9 @@ class _Run:
 
     def _restore(self, checkpoint) -> None:
         state, path = checkpoint.state, checkpoint.path
+        self._check_learning_rates(state, path)       # first: a layer frozen since changes the state's shape
+        if isinstance(state.get("config"), dict):
+            state["config"] = settings_since(state["config"], self.config, path)
         check_state_schema(self._state(), state, path)
         self.notes, new_lr = resume_changes(state["config"], self.config, path)
         try:
@@ -464,8 +514,17 @@ class _Run:
         if not all(math.isfinite(v) for v in state["epoch_sums"]):
             raise CheckpointError(f"{path}: epoch_sums: must be finite numbers")
 
+    def _check_learning_rates(self, state: dict, path) -> None:
+        saved = state.get("optimizer")
+        before = group_layout(saved.get("param_groups")) if isinstance(saved, dict) else None
+        now = group_layout(self.optimizer.param_groups) or []
+        if before is not None and before != now:      # an unreadable state is the schema check's to name
+            raise CheckpointError(f"{path}: the checkpoint's run trained at learning-rate factors "
+                                  f"{describe_layout(before)}; this graph trains {describe_layout(now)}: a layer was "
+                                  "frozen or given another factor since. Set them back to resume, or start a new run")
+
     def _check_optimizer_state(self, saved: dict, path) -> None:
-        params = list(self.model.parameters())
+        params = [p for group in self.optimizer.param_groups for p in group["params"]]
         per_param = saved.get("state")
         if not isinstance(per_param, dict):
             raise CheckpointError(f"{path}: optimizer.state: must be an object")
@@ -479,11 +538,6 @@ class _Run:
                                           f"does not fit its parameter {list(params[index].shape)}")
 
 
-def _epoch_order(n: int, seed: int, epoch: int) -> torch.Tensor:
-    """The shuffled order of an epoch, a function of (seed, epoch) alone: resuming needs no state."""
-    return torch.randperm(n, generator=torch.Generator().manual_seed(seed * 1_000_003 + epoch))
-
-
 def _binary_targets(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     if y.is_floating_point():
         return y.reshape(out.shape)
@@ -492,8 +546,8 @@ def _binary_targets(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return F.one_hot(y, out.shape[-1]).float()
 
 
-def _optimizer(model: nn.Module, c: TrainingConfig) -> torch.optim.Optimizer:
-    params = model.parameters()
+def _optimizer(model: nn.Module, graph: Graph, c: TrainingConfig) -> torch.optim.Optimizer:
+    params = parameter_groups(model, graph, c.lr)       # one group per learning-rate factor; frozen ones left out
     if c.optimizer == "sgd":
         return torch.optim.SGD(params, lr=c.lr, momentum=c.momentum, nesterov=c.nesterov, weight_decay=c.weight_decay)
     if c.optimizer == "rmsprop":
@@ -510,7 +564,8 @@ def _scheduler(optimizer, c: TrainingConfig, steps_per_epoch: int):
     if c.schedule == "cosine":
         return s.CosineAnnealingLR(optimizer, T_max=c.epochs)
     if c.schedule == "one_cycle":
-        return s.OneCycleLR(optimizer, max_lr=c.lr, total_steps=c.epochs * steps_per_epoch)
+        return s.OneCycleLR(optimizer, max_lr=[g["lr"] for g in optimizer.param_groups],
+                            total_steps=c.epochs * steps_per_epoch)
     if c.schedule == "plateau":
         return s.ReduceLROnPlateau(optimizer, factor=c.gamma, patience=2)
     return s.LambdaLR(optimizer, lambda epoch: 1.0)

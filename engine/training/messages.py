@@ -27,6 +27,30 @@ class RunStarted:
     run_id: str = ""              # kept across resumes; written into every checkpoint
     notes: tuple[str, ...] = ()   # settings changed on resume, said to the person
     input_scaling: str = ""       # how the inputs are scaled: by the graph's Normalize step, or by the data set
+    frozen_parameters: int = 0    # of ``parameters``, those of frozen nodes (learning-rate factor 0)
+
+
+@dataclass(frozen=True)
+class StartWeights:
+    """The weights the run starts from and how they fit the graph, tensor by tensor."""
+    path: str
+    source: str                   # where they came from, as the graph records it (may be "")
+    loaded: int                   # tensors loaded
+    replaced: tuple[str, ...]     # tensors of fresh nodes, left out on purpose (a new head)
+    mismatches: tuple[str, ...]   # one line per tensor missing, unexpected or of the wrong shape, naming its node
+    summary: str                  # the counts in words
+
+
+@dataclass(frozen=True)
+class TrainingBatch:
+    """The first samples of an epoch's first batch as the model sees them (augmented and
+    normalised), as pictures: the normalisation undone, so they read as images."""
+    epoch: int                    # 1-based: the epoch this batch starts
+    step: int
+    pixels: np.ndarray = field(repr=False)     # N x H x W x C, uint8
+    labels: tuple[int, ...] = ()
+    class_names: tuple[str, ...] = ()
+    description: str = ""         # what was done to them (augmentations, normalisation)
 
 
 @dataclass(frozen=True)
@@ -180,9 +204,9 @@ class Failed:
     diagnostics: tuple[str, ...] = ()
 
 
-Message = (RunStarted | StepMetrics | EpochMetrics | GradientFlow | Histograms | Filters | ActivationMaps | DeadUnits
-           | ConfusionMatrix | DecisionBoundary | SampleOutputs | FeatureSpace | EmbeddingSpace | AttentionMaps
-           | CheckpointSaved | Finished | Failed)
+Message = (RunStarted | StartWeights | TrainingBatch | StepMetrics | EpochMetrics | GradientFlow | Histograms | Filters
+           | ActivationMaps | DeadUnits | ConfusionMatrix | DecisionBoundary | SampleOutputs | FeatureSpace | EmbeddingSpace
+           | AttentionMaps | CheckpointSaved | Finished | Failed)
 
 
 def to_json(message) -> dict:

@@ -13,10 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from .config import ConfigError, TrainingConfig
+from .freezing import GROUP_FACTOR
 
 # Settings that change only how the run is watched, where it runs or where it writes.
 _FREE = {"device", "checkpoint_dir", "checkpoint_every", "log_every", "probe_every", "probes", "probe_sample",
-         "early_stopping", "clip_grad_norm", "compile"}
+         "early_stopping", "clip_grad_norm", "compile",
+         "start_from"}      # a resumed run's weights are the checkpoint's: where the first run started is history
 
 
 def resume_changes(saved: dict[str, Any], config: TrainingConfig, path: Path) -> tuple[tuple[str, ...], float | None]:
@@ -44,6 +46,21 @@ def resume_changes(saved: dict[str, Any], config: TrainingConfig, path: Path) ->
     return tuple(notes), new_lr
 
 
+def settings_since(saved: dict[str, Any], config: TrainingConfig, path: Path) -> dict[str, Any]:
+    """The checkpoint's settings with those added since it was written: a newer setting left at
+    its default is the run the checkpoint made; set otherwise, it is refused by name."""
+    defaults = TrainingConfig().to_dict()
+    completed = dict(saved)
+    for name, now in config.to_dict().items():
+        if name in saved:
+            continue
+        if now != defaults[name] and name not in _FREE:
+            raise ConfigError(f"cannot resume {path} with {name} {now!r}: the checkpoint was written before that "
+                              "setting existed, by a run without it; leave it at its default, or start a new run")
+        completed[name] = now
+    return completed
+
+
 def _why(name: str, config: TrainingConfig) -> str:
     if name in ("epochs", "lr") and config.schedule in ("cosine", "one_cycle"):
         return f" (the {config.schedule} schedule was laid out for the original epochs and learning rate)"
@@ -51,9 +68,11 @@ def _why(name: str, config: TrainingConfig) -> str:
 
 
 def apply_learning_rate(optimizer, scheduler, lr: float) -> None:
-    for group in optimizer.param_groups:
-        group["lr"] = lr
+    """The run's new rate, times each group's learning-rate factor."""
+    rates = [lr * group.get(GROUP_FACTOR, 1.0) for group in optimizer.param_groups]
+    for group, rate in zip(optimizer.param_groups, rates):
+        group["lr"] = rate
         if "initial_lr" in group:
-            group["initial_lr"] = lr
+            group["initial_lr"] = rate
     if hasattr(scheduler, "base_lrs"):
-        scheduler.base_lrs = [lr] * len(scheduler.base_lrs)
+        scheduler.base_lrs = list(rates)

@@ -64,12 +64,12 @@ def _child(jobs, ready, messages, stop, pause, probe_queue) -> None:
     job = jobs.get()
     if job is None:                 # let go unused (the window closed)
         return
-    graph_text, config, resume, allow_download = job
+    graph_text, config, resume, allow_download, graph_folder = job
     try:
         graph = loads_graph(graph_text, "<graph>")
         control = _EventControl(stop, pause, probe_queue)
         for message in train(graph, TrainingConfig.from_dict(config), control, resume=resume,
-                             allow_download=allow_download):
+                             allow_download=allow_download, graph_folder=graph_folder):
             messages.put(message)
     except BaseException as err:   # report, then let the process end normally
         messages.put(Failed(f"the training process failed: {type(err).__name__}: {err}"))
@@ -135,9 +135,12 @@ class TrainingWorker:
     without one, a process is started now."""
 
     def __init__(self, graph: Graph, config: TrainingConfig | None = None, resume: str | None = None,
-                 allow_download: bool = False, process: WarmProcess | None = None) -> None:
+                 allow_download: bool = False, graph_folder: str | None = None,
+                 process: WarmProcess | None = None) -> None:
+        """``graph_folder``: the folder of the graph's file, which its start weights are named
+        relative to (None for a graph never saved: its start weights are named by full path)."""
         config = config or TrainingConfig.from_dict(graph.training)
-        self._job = (dumps_graph(graph), config.to_dict(), resume, allow_download)
+        self._job = (dumps_graph(graph), config.to_dict(), resume, allow_download, graph_folder)
         self._given = process if process is not None and process.usable else None
         self.done = False
 

@@ -12,7 +12,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QSpinBox
 
 from engine.data import input_normalizer, statistics_edit
-from engine.training import ConfigError, TrainingConfig, load_weights
+from engine.training import ConfigError, TrainingConfig, input_statistics, load_weights
 from graphs import GraphFileError, load_graph
 from graphs.edits import SetTraining
 from graphs.events import MODEL_EVENTS, TrainingChanged
@@ -120,9 +120,9 @@ class TrainingUI(QObject):
         if input_normalizer(document.graph) is None:
             return
         data = document.data_for(config)
-        edit = statistics_edit(document.graph, data) if data is not None else None
+        edit = statistics_edit(document.graph, input_statistics(data, config)) if data is not None else None
         if edit is not None:
-            document.push(edit, f"Normalize with the statistics of {config.dataset}", at=())
+            document.push(edit, "Normalize with the statistics training uses", at=())
 
     def ask_download(self, config: TrainingConfig) -> bool:
         """A graph file cannot make NetLoom download on its own: the person agrees first."""

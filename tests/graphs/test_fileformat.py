@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from graphs import CURRENT_VERSION, Graph, GraphFileError, dumps_graph, load_graph, migrations, save_graph
+from graphs import CURRENT_VERSION, Graph, GraphFileError, dumps_graph, load_graph, loads_graph, migrations, save_graph
+from graphs.edits import SetLearning
 from tests.helpers import chain
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -42,7 +43,17 @@ def test_golden_v2_loads_its_blocks_with_parameters_nesting_repeat_and_ports():
     assert g.positions["stem"] and conv_bn.positions["1"] == (400.0, 0.0)
 
 
-@pytest.mark.parametrize("path", [DATA / "v2" / "golden.loom", *sorted(EXAMPLES.glob("*.loom"))],
+def test_golden_v3_loads_how_each_node_learns_and_the_fine_tuning_settings():
+    g = load_graph(DATA / "v3" / "golden.loom")
+    learning = {n.id: (n.lr_factor, n.fresh) for n in g.nodes.values() if (n.lr_factor, n.fresh) != (1.0, False)}
+    assert learning == {"stem": (0.0, False), "stage": (0.1, False), "fc_a": (1.0, True)}
+    assert g.nodes["stem"].frozen and not g.nodes["stage"].frozen
+    assert g.training["start_from"]["path"] == "weights/golden.safetensors"
+    assert g.training["augment"] == {"color_jitter": 0.2, "flip": True, "resized_crop": 0.6, "rotation": 10}
+    assert g.training["normalize"] == "weights"
+
+
+@pytest.mark.parametrize("path", [DATA / "v3" / "golden.loom", *sorted(EXAMPLES.glob("*.loom"))],
                          ids=lambda p: p.name)
 def test_saving_a_loaded_file_reproduces_it_byte_for_byte(path, tmp_path):
     out = tmp_path / "again.loom"
@@ -50,18 +61,32 @@ def test_saving_a_loaded_file_reproduces_it_byte_for_byte(path, tmp_path):
     assert out.read_bytes() == path.read_bytes()
 
 
-def test_a_version_1_file_is_saved_as_version_2_with_nothing_else_changed(tmp_path):
-    old = DATA / "v1" / "golden.loom"
+@pytest.mark.parametrize("version", [1, 2])
+def test_an_older_file_is_saved_as_the_current_version_with_nothing_else_changed(tmp_path, version):
+    old = DATA / f"v{version}" / "golden.loom"
     out = tmp_path / "upgraded.loom"
     save_graph(load_graph(old), out)
-    expected = old.read_text(encoding="utf-8").replace('"format_version": 1,', '"format_version": 2,', 1)
+    expected = old.read_text(encoding="utf-8").replace(f'"format_version": {version},',
+                                                        f'"format_version": {CURRENT_VERSION},', 1)
     assert out.read_text(encoding="utf-8") == expected
+
+
+def test_freezing_a_node_is_a_one_line_diff_and_learning_at_the_run_rate_writes_nothing():
+    g = chain(("Conv2d", {"out_channels": 4}), "ReLU", name="tiny")
+    before = dumps_graph(g)
+    assert "lr_factor" not in before and "fresh" not in before
+    g.apply(SetLearning(("conv1",), lr_factor=0))
+    after = dumps_graph(g)
+    assert [line for line in after.splitlines() if line not in before.splitlines()] == ['      "lr_factor": 0,']
+    g.apply(SetLearning(("conv1",), lr_factor=0.25, fresh=True))
+    again = loads_graph(dumps_graph(g))
+    assert (again.nodes["conv1"].lr_factor, again.nodes["conv1"].fresh) == (0.25, True)
 
 
 def test_file_text_is_stable_and_diff_friendly(tmp_path):
     g = chain(("Conv2d", {"out_channels": 4}), "ReLU", name="tiny")
     text = dumps_graph(g)
-    assert text.startswith('{\n  "format": "netloom.graph",\n  "format_version": 2,\n')
+    assert text.startswith('{\n  "format": "netloom.graph",\n  "format_version": 3,\n')
     assert '    {"from": "input1", "from_port": "out", "to": "conv1", "to_port": "in"},\n' in text
     before = text.splitlines()
     g.set_params("conv1", out_channels=8)
@@ -106,12 +131,24 @@ def valid():
     (lambda d: '{"format": "netloom.graph", "format": "x"}', r"the key 'format' appears twice"),
     (lambda d: "[" * 100000, r"nested too deeply|invalid JSON|ends too early"),
     (lambda d: [1, 2], r"top level must be a JSON object"),
+    (lambda d: _node(d, 1, lr_factor=-1), r"node 'conv1'.lr_factor: a learning-rate factor must be between 0 \(frozen\)"),
+    (lambda d: _node(d, 1, lr_factor="frozen"), r"node 'conv1'.lr_factor: a learning-rate factor must be a number"),
+    (lambda d: _node(d, 1, lr_factor=1e300), r"node 'conv1'.lr_factor: .* between 0 \(frozen\) and 100"),
+    (lambda d: _node(d, 1, fresh="yes"), r"node 'conv1'.fresh: must be true or false, not 'yes'"),
+    (lambda d: _node(d, 1, frozen=True), r"nodes\[1\]: unknown field 'frozen'"),
+    (lambda d: _node(d, 1, lr_factor=0) | {"format_version": 2},
+     r"format_version 2: cannot be upgraded: a version-2 file cannot say how a node learns \('conv1'\)"),
 ])
 def test_bad_files_name_the_file_and_the_place(tmp_path, mutate, expected):
     path = write(tmp_path, mutate(valid()))
     with pytest.raises(GraphFileError, match=expected) as info:
         load_graph(path)
     assert str(info.value).startswith(str(path))
+
+
+def _node(d, index, **fields):
+    d["nodes"][index].update(fields)
+    return d
 
 
 def _set(d, index, key, value):
@@ -170,12 +207,20 @@ def test_old_versions_load_through_the_migration_chain(tmp_path, monkeypatch):
 
 
 def test_a_missing_migration_step_is_reported(tmp_path):
-    with pytest.raises(ValueError, match="no upgrade from version 2 to 3"):
-        migrations.migrate({"format_version": 2}, 2, target=3)
+    with pytest.raises(ValueError, match=f"no upgrade from version {CURRENT_VERSION} to {CURRENT_VERSION + 1}"):
+        migrations.migrate({"format_version": CURRENT_VERSION}, CURRENT_VERSION, target=CURRENT_VERSION + 1)
 
 
 def test_a_version_1_file_that_claims_blocks_is_refused(tmp_path):
     data = json.loads((DATA / "v1" / "golden.loom").read_text(encoding="utf-8"))
     data["blocks"] = {}
     with pytest.raises(GraphFileError, match="format_version 1: cannot be upgraded: a version-1 file cannot hold blocks"):
+        load_graph(write(tmp_path, data))
+
+
+def test_a_layer_inside_a_block_cannot_be_frozen_on_its_own(tmp_path):
+    data = json.loads((DATA / "v3" / "golden.loom").read_text(encoding="utf-8"))
+    data["blocks"]["ConvBN"]["nodes"][1]["lr_factor"] = 0
+    with pytest.raises(GraphFileError, match=r"blocks.ConvBN.node '0'.lr_factor: a layer inside a block learns as the "
+                                             r"block's uses do; set it on a use"):
         load_graph(write(tmp_path, data))

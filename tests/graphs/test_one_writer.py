@@ -17,11 +17,12 @@ from graphs.builder import GraphBuilder
 ROOT = pathlib.Path(graphs.__file__).resolve().parent.parent
 WRITERS = {ROOT / "graphs" / "graph.py", ROOT / "graphs" / "edits.py", ROOT / "graphs" / "builder.py"}
 # The graph's primitives: each keeps the wire indexes and announces an event.
-MUTATORS = {"_insert_node", "_pop_node", "_insert_edge", "_pop_edge", "_set_params", "_drop_param", "_rename",
+MUTATORS = {"_insert_node", "_pop_node", "_insert_edge", "_pop_edge", "_set_params", "_drop_param", "_set_learning", "_rename",
             "_set_position", "_set_route", "_set_metadata", "_set_training", "_set_view", "_set_block",
             "_reindex_edges", "_changed", "_count_successor"}
 # What a graph holds: writing any of these bypasses the edits (no event, no undo).
-FIELDS = {"nodes", "edges", "positions", "routes", "metadata", "training", "view", "blocks", "parameters", "params"}
+FIELDS = {"nodes", "edges", "positions", "routes", "metadata", "training", "view", "blocks", "parameters", "params",
+          "lr_factor", "fresh"}
 CHANGING_METHODS = {"append", "extend", "insert", "pop", "popitem", "remove", "clear", "update", "setdefault"}
 
 
