@@ -77,15 +77,14 @@ def sine(n_samples: int = 500, noise: float = 0.1, val_fraction: float = 0.2, se
 
 
 def digits(val_fraction: float = 0.2, seed: int = 0, normalize: bool = True, image_size: int = 8,
-           as_sequence: bool = False, color: bool = False, limit: int = 0) -> DataSet:
+           as_sequence: bool = False, color: bool = False) -> DataSet:
     """scikit-learn's bundled 1,797 handwritten digits, 8x8 grey images, 10 classes.
 
     ``image_size`` enlarges them (bilinear), e.g. to 32 for the classic LeNet-5 input;
     ``as_sequence`` gives each image as a sequence of its rows (rows x columns) for RNNs and
     Transformers; ``color`` draws each digit in a colour of its own on a background of another
     (3 channels), the small colour pictures the ImageNet architectures of the example library
-    train on; ``limit`` keeps that many training samples (and a fifth as many for validation),
-    for networks that take long per sample."""
+    train on."""
     from sklearn.datasets import load_digits
     bunch = load_digits()
     x = torch.as_tensor(bunch.data, dtype=torch.float32).reshape(-1, 1, 8, 8) / 16.0
@@ -99,11 +98,6 @@ def digits(val_fraction: float = 0.2, seed: int = 0, normalize: bool = True, ima
         x = x[:, 0]
     y = torch.as_tensor(bunch.target, dtype=torch.int64)
     x_train, y_train, x_val, y_val = split(x, y, val_fraction, seed)
-    if limit:
-        if limit < 0:
-            raise DataError(f"digits: limit must be a number of samples (0 for all), not {limit}")
-        kept = torch.randperm(len(x_val), generator=torch.Generator().manual_seed(seed))[:max(1, limit // 5)]
-        x_train, y_train, x_val, y_val = x_train[:limit], y_train[:limit], x_val[kept], y_val[kept]
     extra: dict = {}
     if normalize:
         x_train, x_val = standardize(x_train, x_val, extra)

@@ -26,8 +26,8 @@ class RunStarted:
     world_size: int = 1
     run_id: str = ""              # kept across resumes; written into every checkpoint
     notes: tuple[str, ...] = ()   # settings changed on resume, said to the person
-    input_scaling: str = ""       # how the inputs are scaled: by the graph's Normalize step, or by the data set
     frozen_parameters: int = 0    # of ``parameters``, those of frozen nodes (learning-rate factor 0)
+    input_scaling: str = ""       # how the inputs are scaled: by the graph's Normalize step, or before the model
 
 
 @dataclass(frozen=True)
