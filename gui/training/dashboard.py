@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QTa
 from engine.data import CLASSIFICATION, REGRESSION
 from engine.insight import feature_layers
 from engine.training import MAX_CLASSES_SHOWN, TrainingConfig
+from graphs import loads_graph
 
 from ..background import BackgroundJob
 from ..theme import current as current_theme
@@ -99,7 +100,7 @@ class Dashboard(QWidget):
         self.gradients.reset()
         self.changed_note.setText("")
         self.data = None
-        self._load_data(TrainingConfig.from_dict(record.settings))
+        self._load_data(TrainingConfig.from_dict(record.settings), record.graph_text)
         self.adapt()
         self.mark_dirty()
 
@@ -115,7 +116,7 @@ class Dashboard(QWidget):
             self.status.setText("No runs of this graph yet: press Train (F5).")
         else:
             try:
-                self._load_data(TrainingConfig.from_dict(record.settings))
+                self._load_data(TrainingConfig.from_dict(record.settings), record.graph_text)
             except ValueError:
                 pass                    # settings of an older version: the run shows without its data
         self.adapt()
@@ -159,13 +160,17 @@ class Dashboard(QWidget):
         """Attention inside a block (a Transformer encoder block) shows up in the run's probes."""
         return self.record is not None and bool(self.record.latest.get("attention"))
 
-    def _load_data(self, config: TrainingConfig) -> None:
-        """The data set in this process too, for showing samples, points and predictions; read in a
+    def _load_data(self, config: TrainingConfig, graph_text: str = "") -> None:
+        """The data set in this process too, for showing samples, points and predictions, as the
+        run's model takes it (raw values for a graph that normalises its input itself); read in a
         thread (CIFAR takes seconds) so the window never waits for it."""
-        from engine.data import load_dataset
+        from engine.data import as_graph_takes, load_dataset
         options = {k: v for k, v in config.dataset_options.items() if k != "download"}
-        BackgroundJob(lambda: load_dataset(config.dataset, **options),
-                      lambda data, error: self._show_data(data if error is None else None), self,
+
+        def load():
+            data = load_dataset(config.dataset, **options)
+            return as_graph_takes(data, loads_graph(graph_text, "<run>")) if graph_text else data
+        BackgroundJob(load, lambda data, error: self._show_data(data if error is None else None), self,
                       name="netloom-dashboard-data").start()
 
     def _show_data(self, data) -> None:
