@@ -19,6 +19,7 @@ from ..interop import (
     import_source,
     start_entry,
 )
+from ..training import export_note
 from ..training.checkpoint import CheckpointError, is_checkpoint, load_weights
 
 
@@ -63,15 +64,18 @@ def run_export(graph, to: str, out: str, weights: str | None, err: TextIO, dynam
         except CheckpointError as problem:
             print(f"error: {problem}", file=err)
             return 1
+    note = export_note(graph, state)
     try:
         if to == "py" and weights and plain_weights:
             # The file refers to the weights where they are, relative to itself when it can.
             w, folder = Path(weights).resolve(), Path(out).resolve().parent
-            export_python(graph, out, str(w.relative_to(folder)) if w.is_relative_to(folder) else str(w))
+            export_python(graph, out, str(w.relative_to(folder)) if w.is_relative_to(folder) else str(w), note)
         else:
-            export(graph, to, out, state, dynamic_batch)
+            export(graph, to, out, state, dynamic_batch, note)
     except (ExportError, RuntimeError, GraphFileError) as problem:
         print(f"error: {problem}", file=err)
         return 1
     print(f"exported {graph.name} to {out}")
+    if note:
+        print(note)
     return 0

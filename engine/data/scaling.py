@@ -83,23 +83,30 @@ def describe_statistics(node: str, found: Statistics, source: str) -> str:
     return f"{node} normalises the inputs with {source}: mean {_listed(mean)}, std {_listed(std)}"
 
 
-def scaling_note(graph: Graph, data: DataSet | None, data_name: str) -> str:
-    """What the inputs of the graph's exported model need, in words: nothing when it normalises
-    them itself; the data set's standardisation when the data set standardises; else nothing
-    to say (an empty text)."""
-    node = input_normalizer(graph)
-    if node is not None:
-        mean, std = graph.nodes[node].params["mean"], graph.nodes[node].params["std"]
-        return (f"The model takes raw values: its {node} step normalises them with mean {_listed(mean)} and std "
-                f"{_listed(std)}.")
-    found = data_statistics(data) if data is not None else None
+def scaling_note(graph: Graph, found: Statistics | None, source: str, dataset: str) -> str:
+    """What the inputs of the graph's exported model need, in words. ``found``: the statistics
+    its inputs are normalised with (``source`` says whose), from its Normalize step's trained
+    buffers for a graph that has one, else those training normalises its data set (``dataset``,
+    by its loader's name) with; None: none, and nothing to say."""
     if found is None:
         return ""
     mean, std = found
-    return (f"The model was trained on {data_name} standardised per channel (or feature): give it (x - mean) / std "
-            f"with mean {_listed(mean)} and std {_listed(std)}, x being a sample as {data_name} holds it before "
-            "standardising (loaded with normalize: false). A Normalize step after the Input, trained again, makes "
-            "the model do this itself.")
+    node = input_normalizer(graph)
+    if node is not None:
+        return (f"The model takes raw values ({raw_words(dataset)}): its {node} step normalises them with mean "
+                f"{_listed(mean)} and std {_listed(std)}.")
+    return (f"Inputs need scaling first: the model was trained on {dataset} normalised with {source}, so give it "
+            f"(x - mean) / std per channel (feature) with mean {_listed(mean)} and std {_listed(std)}, x being "
+            f"{raw_words(dataset)}. A Normalize step after the Input, trained again, makes the model do this itself.")
+
+
+def raw_words(dataset: str) -> str:
+    """What the values of a data set (by its loader's name) are before any normalisation."""
+    if dataset == "digits":
+        return "pixels from 0 to 1: scikit-learn's digits divided by 16"
+    if dataset in ("mnist", "fashion_mnist", "cifar10", "cifar100", "image_folder"):
+        return "pixels from 0 to 1"
+    return "the table's numbers" if dataset == "csv" else f"values as {dataset} gives them"
 
 
 def _rounded(values: list[float]) -> list[float]:

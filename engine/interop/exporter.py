@@ -8,6 +8,7 @@ forward, so the file computes exactly what the compiled graph computes.
 from __future__ import annotations
 
 import inspect
+import textwrap
 import warnings
 from pathlib import Path
 
@@ -35,8 +36,9 @@ def _compiled(graph: Graph):
         raise ExportError(str(err)) from None
 
 
-def python_source(graph: Graph, weights: str | None = None) -> str:
-    """The text of a standalone Python file defining the graph's network."""
+def python_source(graph: Graph, weights: str | None = None, note: str = "") -> str:
+    """The text of a standalone Python file defining the graph's network; ``note`` (what its
+    inputs need, ``engine.training.export_note``) goes into its docstring."""
     report, compiled = _compiled(graph)
     name = class_name(graph.name)
     blocks = BlockClasses(graph.blocks, Checker(follow=False))
@@ -47,6 +49,7 @@ def python_source(graph: Graph, weights: str | None = None) -> str:
         "",
         *(["" + graph.metadata.get("description", "")] if graph.metadata.get("description") else []),
         "",
+        *([*textwrap.wrap(note, 100), ""] if note else []),
         "Needs only torch (and safetensors to load weights). Run it to see the output shapes.",
         '"""',
         "",
@@ -114,9 +117,9 @@ def own_class_sources(graph: Graph) -> list[str]:
     return lines
 
 
-def export_python(graph: Graph, path: str | Path, weights: str | None = None) -> None:
+def export_python(graph: Graph, path: str | Path, weights: str | None = None, note: str = "") -> None:
     from graphs.fileformat import write_atomically
-    write_atomically(Path(path), python_source(graph, weights).encode("utf-8"))
+    write_atomically(Path(path), python_source(graph, weights, note).encode("utf-8"))
 
 
 def example_inputs(graph: Graph, batch: int = 2) -> tuple[torch.Tensor, ...]:
@@ -185,8 +188,10 @@ def export_onnx(graph: Graph, path: str | Path, state_dict: dict | None = None) 
 EXPORTERS = ("pt2", "py", "torchscript", "onnx")
 
 
-def export(graph: Graph, kind: str, path: str | Path, state: dict | None = None, dynamic_batch: bool = True) -> None:
-    """Export as ``kind``; for ``py`` with weights they are written beside as NAME.safetensors."""
+def export(graph: Graph, kind: str, path: str | Path, state: dict | None = None, dynamic_batch: bool = True,
+           note: str = "") -> None:
+    """Export as ``kind``; for ``py`` with weights they are written beside as NAME.safetensors,
+    and ``note`` (what the inputs need) goes into its docstring."""
     if kind == "py":
         weights = None
         if state is not None:
@@ -194,7 +199,7 @@ def export(graph: Graph, kind: str, path: str | Path, state: dict | None = None,
             weights_path = Path(path).with_suffix(".safetensors")
             save_file({k: v.contiguous() for k, v in state.items()}, str(weights_path))
             weights = weights_path.name
-        export_python(graph, path, weights)
+        export_python(graph, path, weights, note)
     elif kind == "pt2":
         export_pt2(graph, path, state, dynamic_batch)
     elif kind == "torchscript":

@@ -5,7 +5,7 @@ from . import messages
 from .checkpoint import CheckpointError, load_weights
 from .config import DEVICES, LOSSES, NORMALIZE, OPTIMIZERS, SCHEDULES, ConfigError, TrainingConfig
 from .control import Control
-from .data_view import SeenBatch, batch_as_seen, input_statistics
+from .data_view import SeenBatch, batch_as_seen, export_note, input_statistics
 from .devices import describe_device, resolve_device
 from .loop import train
 from .probes import MAX_CLASSES_SHOWN, feature_space
@@ -14,5 +14,5 @@ from .worker import TrainingWorker, WarmProcess
 __all__ = [
     "DEVICES", "LOSSES", "MAX_CLASSES_SHOWN", "NORMALIZE", "OPTIMIZERS", "SCHEDULES", "CheckpointError", "ConfigError",
     "Control", "SeenBatch", "TrainingConfig", "TrainingWorker", "WarmProcess", "batch_as_seen", "describe_device",
-    "feature_space", "input_statistics", "load_weights", "messages", "resolve_device", "train",
+    "export_note", "feature_space", "input_statistics", "load_weights", "messages", "resolve_device", "train",
 ]

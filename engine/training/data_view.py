@@ -20,7 +20,8 @@ import torch
 
 from graphs import Graph
 
-from ..data import DataError, DataSet, data_statistics, input_normalizer, load_dataset, raw_values
+from ..compiling import module_attributes
+from ..data import DataError, DataSet, data_statistics, input_normalizer, load_dataset, raw_values, scaling_note
 from ..data.augment import Augmentation
 from ..data.normalization import IMAGENET_MEAN, IMAGENET_STD, pixel_statistics, renormalized, to_pixels
 from .config import ConfigError, TrainingConfig
@@ -54,6 +55,30 @@ def input_statistics(data: DataSet, config: TrainingConfig) -> tuple[list[float]
 def statistics_source(data: DataSet, config: TrainingConfig) -> str:
     return {"data": f"the statistics of {data.name}", "imagenet": "ImageNet's statistics",
             "weights": "the start weights' statistics"}[config.normalize]
+
+
+def export_note(graph: Graph, state: dict[str, torch.Tensor] | None = None) -> str:
+    """What the inputs of the graph's exported model need, in words, for the exported file and
+    the person exporting it: nothing for a graph that normalises its input itself (the
+    statistics it holds, ``state``'s trained ones if given), else the normalisation training
+    gives its data set; "" when there is nothing to say (a data set that is not normalised)."""
+    try:
+        config = TrainingConfig.from_dict(graph.training)
+    except ConfigError:
+        return ""
+    node = input_normalizer(graph)
+    if node is not None:
+        params, attribute = graph.nodes[node].params, module_attributes(graph)[node]
+        held = [state.get(f"{attribute}.{k}") for k in ("mean", "std")] if state is not None else [None, None]
+        found = tuple(t.flatten().tolist() if t is not None else params[k] for t, k in zip(held, ("mean", "std")))
+        return scaling_note(graph, (list(found[0]), list(found[1])), "", config.dataset)
+    options = {k: v for k, v in config.dataset_options.items() if k != "download"}
+    try:
+        data = load_dataset(config.dataset, **options)
+    except DataError as err:
+        return (f"The model's inputs may need scaling as training gives them: {config.dataset} cannot be read here to "
+                f"say how ({err}).")
+    return scaling_note(graph, input_statistics(data, config), statistics_source(data, config), config.dataset)
 
 
 def prepared_data(data: DataSet, config: TrainingConfig, graph: Graph | None = None) -> DataSet:
