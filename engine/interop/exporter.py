@@ -22,6 +22,7 @@ from ..layers import OWN_MODULES, TORCH_DTYPES, module_constructor
 from ..words import first_line
 from .block_export import BlockClasses
 from .code_lines import clean_forward, module_line, module_prefix, tensor_lines
+from .state_names import original_names, renamed
 
 
 class ExportError(ValueError):
@@ -41,6 +42,7 @@ def python_source(graph: Graph, weights: str | None = None, note: str = "") -> s
     inputs need, ``engine.training.export_note``) goes into its docstring."""
     report, compiled = _compiled(graph)
     name = class_name(graph.name)
+    names = original_names(graph, compiled)
     blocks = BlockClasses(graph.blocks, Checker(follow=False))
     blocks.collect(graph, report, compiled)
     wires_into = graph.wires_into()
@@ -65,6 +67,7 @@ def python_source(graph: Graph, weights: str | None = None, note: str = "") -> s
         "",
         "",
         *own_class_sources(graph),
+        *name_sources(names),
         *blocks.class_sources(),
         f"class {name}(nn.Module):",
         "    def __init__(self, weights=WEIGHTS):",
@@ -83,6 +86,9 @@ def python_source(graph: Graph, weights: str | None = None, note: str = "") -> s
         arguments = [repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()]
         lines.append("        " + module_line(child, f"{module_prefix(cls)}{cls}({', '.join(arguments)})"))
     lines += ["        " + line for line in tensor_lines(graph, compiled)]
+    if names:
+        lines += ["        self.register_state_dict_post_hook(_to_original_names)",
+                  "        self.register_load_state_dict_pre_hook(_from_original_names)"]
     lines += [
         "        if weights is not None:",
         "            from safetensors.torch import load_file",
@@ -115,6 +121,20 @@ def own_class_sources(graph: Graph) -> list[str]:
         if name in used:
             lines += inspect.getsource(cls).splitlines() + ["", ""]
     return lines
+
+
+def name_sources(names: dict[str, str]) -> list[str]:
+    """The lines that give an exported module the imported model's state-dict keys."""
+    if not names:
+        return []
+    table = ["ORIGINAL_NAMES = {", *(f"    {own!r}: {theirs!r}," for own, theirs in names.items()), "}"]
+    return ["# The imported model's own names for these parts: state_dict() gives its keys and load_state_dict()",
+            "# takes them (and this module's own), so weights move between the two unchanged.",
+            *table, "", "", *inspect.getsource(renamed).splitlines(), "", "",
+            "def _to_original_names(module, state_dict, prefix, local_metadata):",
+            "    renamed(state_dict, ORIGINAL_NAMES, prefix)", "", "",
+            "def _from_original_names(module, state_dict, prefix, *rest):",
+            "    renamed(state_dict, {theirs: own for own, theirs in ORIGINAL_NAMES.items()}, prefix)", "", ""]
 
 
 def export_python(graph: Graph, path: str | Path, weights: str | None = None, note: str = "") -> None:
@@ -194,10 +214,12 @@ def export(graph: Graph, kind: str, path: str | Path, state: dict | None = None,
     and ``note`` (what the inputs need) goes into its docstring."""
     if kind == "py":
         weights = None
-        if state is not None:
+        if state is not None:         # under the imported model's own keys, if it was imported
             from safetensors.torch import save_file
             weights_path = Path(path).with_suffix(".safetensors")
-            save_file({k: v.contiguous() for k, v in state.items()}, str(weights_path))
+            tensors = {k: v.contiguous() for k, v in state.items()}
+            renamed(tensors, original_names(graph, _compiled(graph)[1]))
+            save_file(tensors, str(weights_path))
             weights = weights_path.name
         export_python(graph, path, weights, note)
     elif kind == "pt2":
