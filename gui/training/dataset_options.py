@@ -49,6 +49,8 @@ HELP = {
     "seq_len": "Characters (or tokens) per training sequence",
     "mode": "chars: next-character prediction; skipgram: word2vec pairs of words",
     "window": "Words on each side that count as context (skipgram)",
+    "class_subset": "Only these classes, by number or name, separated by commas; empty: all",
+    "per_class": "Use only this many training samples of each class; 0: all",
 }
 
 
@@ -104,6 +106,7 @@ class DatasetOptionsForm(QWidget):
         button.setToolTip(f"Choose the {'folder' if PLACES[option] else 'file'} of the data")
         button.clicked.connect(lambda: self.choose(option))
         self.pickers[option] = button
+        edit.setMinimumWidth(260)          # a path, readable
         row.addWidget(edit, 1)
         row.addWidget(button)
         return box
@@ -152,19 +155,21 @@ def _field(option: str, default: Any, value: Any) -> QWidget:
         real.setSingleStep(0.05)
         real.setValue(float(value))
         return real
-    text = QLineEdit(_text(value))
+    text = QLineEdit(_text(value, option))
     if option == "image_size":
         text.setPlaceholderText("as stored, or e.g. 32 or 224x224")
+    elif option == "class_subset":
+        text.setPlaceholderText("all, or e.g. 0, 1, 2")
     elif default is inspect.Parameter.empty:
         text.setPlaceholderText("required")
     return text
 
 
-def _text(value: Any) -> str:
+def _text(value: Any, option: str = "") -> str:
     if value is None or value is inspect.Parameter.empty:
         return ""
     if isinstance(value, list):
-        return "x".join(str(v) for v in value)
+        return ("x" if option == "image_size" else ", ").join(str(v) for v in value)
     return str(value)
 
 
@@ -175,6 +180,9 @@ def _value(option: str, widget: QWidget, default: Any) -> Any:
         return widget.value()
     assert isinstance(widget, QLineEdit)
     text = widget.text().strip()
+    if option == "class_subset":        # class numbers or names, by commas; empty: every class
+        parts = [part.strip() for part in text.split(",") if part.strip()]
+        return [int(p) if p.isdigit() else p for p in parts] or None
     if option == "image_size" and default is None:      # a picture folder's: height x width, or one side
         if not text:
             return None

@@ -7,6 +7,7 @@ as one undoable edit."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Any
 
 from PySide6.QtWidgets import (
@@ -26,16 +27,16 @@ from PySide6.QtWidgets import (
 )
 
 from engine.data import LOADERS
-from engine.training import DEVICES, LOSSES, OPTIMIZERS, SCHEDULES, TrainingConfig
+from engine.training import DEVICES, LOSSES, NORMALIZE, OPTIMIZERS, SCHEDULES, TrainingConfig
 
 from ..theme import current as current_theme
 from .dataset_options import DatasetOptionsForm
 
 CHOICES = {"dataset": list(LOADERS), "loss": list(LOSSES), "optimizer": list(OPTIMIZERS),
-           "schedule": list(SCHEDULES), "device": list(DEVICES)}
+           "schedule": list(SCHEDULES), "device": list(DEVICES), "normalize": list(NORMALIZE)}
 
 GROUPS = (
-    ("Data", ("dataset", "dataset_options", "batch_size", "reconstruct")),
+    ("Data", ("dataset", "dataset_options", "normalize", "batch_size", "reconstruct")),
     ("Loss and optimizer", ("loss", "optimizer", "lr", "momentum", "nesterov", "weight_decay", "clip_grad_norm")),
     ("Schedule", ("epochs", "schedule", "step_size", "gamma", "early_stopping")),
     ("Run", ("seed", "device", "amp", "compile", "checkpoint_dir", "checkpoint_every")),
@@ -47,6 +48,8 @@ HELP = {
     "dataset_options": "Options of the chosen data set (* required); hover over one to see what it does",
     "batch_size": "Samples per training step",
     "reconstruct": "The target is the input itself (autoencoders)",
+    "normalize": "Which statistics the inputs are normalised with: the data set's own, ImageNet's or the start "
+                 "weights'; a graph with a Normalize step after its Input gets them there and takes raw values",
     "loss": "What training minimises; cross-entropy expects raw scores (no Softmax at the end)",
     "optimizer": "How the weights follow their gradients",
     "lr": "Learning rate: the size of each step",
@@ -147,6 +150,13 @@ class TrainingSettingsDialog(QDialog):
                 data[name] = widget.isChecked()
             elif isinstance(widget, (QSpinBox, QDoubleSpinBox)):
                 data[name] = widget.value()
+            elif isinstance(widget, QLineEdit) and widget.property("json"):     # an object, as JSON text
+                try:
+                    data[name] = json.loads(widget.text() or "{}")
+                except ValueError as err:
+                    if strict:
+                        raise ValueError(f"{name}: {err}") from None
+                    data[name] = {}
             elif isinstance(widget, QLineEdit):
                 data[name] = widget.text()
             elif isinstance(widget, DatasetOptionsForm):
@@ -200,4 +210,8 @@ def _editor(name: str, value: Any) -> QWidget:
         real.setRange(0.0, 1e6)
         real.setValue(value)
         return real
+    if isinstance(value, dict):
+        text = QLineEdit(json.dumps(value))
+        text.setProperty("json", True)
+        return text
     return QLineEdit(str(value))
