@@ -17,6 +17,7 @@ from ..interop import (
     export,
     export_python,
     import_source,
+    imported,
     start_entry,
 )
 from ..training import export_note
@@ -66,8 +67,9 @@ def run_export(graph, to: str, out: str, weights: str | None, err: TextIO, dynam
             return 1
     note = export_note(graph, state)
     try:
-        if to == "py" and weights and plain_weights:
-            # The file refers to the weights where they are, relative to itself when it can.
+        if to == "py" and weights and plain_weights and not imported(graph):
+            # The file refers to the weights where they are, relative to itself when it can (an
+            # imported model's are written beside it under the original's keys instead).
             w, folder = Path(weights).resolve(), Path(out).resolve().parent
             export_python(graph, out, str(w.relative_to(folder)) if w.is_relative_to(folder) else str(w), note)
         else:

@@ -82,9 +82,9 @@ def digits(val_fraction: float = 0.2, seed: int = 0, normalize: bool = True, ima
 
     ``image_size`` enlarges them (bilinear), e.g. to 32 for the classic LeNet-5 input;
     ``as_sequence`` gives each image as a sequence of its rows (rows x columns) for RNNs and
-    Transformers; ``color`` draws each digit in a colour of its own on a background of another
-    (3 channels), the small colour pictures the ImageNet architectures of the example library
-    train on."""
+    Transformers; ``color`` draws each digit in a light colour of its own on a dark background of
+    another (3 channels), the small colour pictures the ImageNet architectures of the example
+    library train on."""
     from sklearn.datasets import load_digits
     bunch = load_digits()
     x = torch.as_tensor(bunch.data, dtype=torch.float32).reshape(-1, 1, 8, 8) / 16.0
@@ -106,14 +106,11 @@ def digits(val_fraction: float = 0.2, seed: int = 0, normalize: bool = True, ima
 
 
 def _colored(ink: torch.Tensor, seed: int) -> torch.Tensor:
-    """N x 1 x H x W ink (0 to 1) as N x 3 x H x W pictures: each drawn in a colour of its own on
-    a background of another, light on dark or dark on light (every channel at least 0.2 apart),
-    so that colour says nothing about the digit and the network has to read its shape."""
+    """N x 1 x H x W ink (0 to 1) as N x 3 x H x W pictures: each digit drawn in a light colour of
+    its own on a dark background of another (every channel at least 0.2 apart), so that colour
+    says nothing about the digit and the network has to read its shape."""
     n = len(ink)
     generator = torch.Generator().manual_seed(seed + 7)
-    dark = torch.rand(n, 3, generator=generator) * 0.4            # 0 to 0.4
-    light = 0.6 + torch.rand(n, 3, generator=generator) * 0.4     # 0.6 to 1
-    light_ink = (torch.rand(n, generator=generator) < 0.5)[:, None]
-    ink_colour = torch.where(light_ink, light, dark)[:, :, None, None]
-    background = torch.where(light_ink, dark, light)[:, :, None, None]
+    background = (torch.rand(n, 3, generator=generator) * 0.4)[:, :, None, None]          # 0 to 0.4
+    ink_colour = (0.6 + torch.rand(n, 3, generator=generator) * 0.4)[:, :, None, None]     # 0.6 to 1
     return background + (ink_colour - background) * ink
