@@ -1,7 +1,18 @@
 """The graph document and its file format: plain Python, no Qt, no torch."""
 
 from .catalog import CATALOG, FEATURES, FUNCTION, categories, feature_labels, spec_of
-from .diagnostics import ERROR, WARNING, AdaptHead, Diagnostic, InsertLayer, RemoveLayer, SetParam, StartFresh
+from .diagnostics import (
+    ERROR,
+    WARNING,
+    AdaptHead,
+    ChooseDataPath,
+    Diagnostic,
+    InsertLayer,
+    RemoveLayer,
+    SetParam,
+    StartFresh,
+    UseStartWeights,
+)
 from .edits import Edit
 from .events import Changes, GraphEvent
 from .fileformat import (
@@ -20,9 +31,9 @@ from .specs import LayerSpec, ParamError, ParamSpec, PortSpec
 from .structure import structural_diagnostics
 
 __all__ = [
-    "AdaptHead", "CATALOG", "CURRENT_VERSION", "Changes", "Diagnostic", "ERROR", "Edge", "Edit", "FEATURES",
-    "FORMAT_NAME", "FUNCTION", "Graph", "GraphError", "GraphEvent", "GraphFileError", "InsertLayer", "LayerSpec", "Node",
-    "ParamError", "ParamSpec", "PortSpec", "RemoveLayer", "SetParam", "StartFresh", "WARNING", "categories",
-    "dumps_graph", "feature_labels", "graph_from_dict", "graph_to_dict", "load_graph", "loads_graph", "save_graph",
-    "spec_of", "structural_diagnostics", "topological_order",
+    "AdaptHead", "CATALOG", "CURRENT_VERSION", "Changes", "ChooseDataPath", "Diagnostic", "ERROR", "Edge", "Edit",
+    "FEATURES", "FORMAT_NAME", "FUNCTION", "Graph", "GraphError", "GraphEvent", "GraphFileError", "InsertLayer",
+    "LayerSpec", "Node", "ParamError", "ParamSpec", "PortSpec", "RemoveLayer", "SetParam", "StartFresh",
+    "UseStartWeights", "WARNING", "categories", "dumps_graph", "feature_labels", "graph_from_dict", "graph_to_dict",
+    "load_graph", "loads_graph", "save_graph", "spec_of", "structural_diagnostics", "topological_order",
 ]

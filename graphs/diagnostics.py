@@ -9,7 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+<<<<<<< HEAD
 from .editing import adapt_head_edit, insert_on_wire_edit, start_fresh_edit
+=======
+from .editing import adapt_head_edit, start_fresh_edit
+from .edits import SetTraining
+from .graph import GraphError
+>>>>>>> main
 
 if TYPE_CHECKING:
     from .edits import Edit
@@ -115,7 +121,56 @@ class StartFresh:
         return start_fresh_edit(graph, self.node)
 
 
-Fix = InsertLayer | SetParam | RemoveLayer | AdaptHead | StartFresh
+@dataclass(frozen=True)
+class UseStartWeights:
+    """Fix: the start weights file changed since it was chosen; the graph records its checksum as
+    it is now, so that training starts from its present contents (the rest of the entry kept)."""
+    file_name: str
+    sha256: str
+
+    @property
+    def label(self) -> str:
+        return f"Use {self.file_name} as it is now"
+
+    def located(self, graph: Graph, node: str) -> UseStartWeights:
+        return self
+
+    def edit(self, graph: Graph) -> Edit:
+        entry = graph.training.get("start_from")
+        if not isinstance(entry, dict) or not entry:
+            raise GraphError("the training settings name no start weights any more")
+        return SetTraining(graph.training | {"start_from": entry | {"sha256": self.sha256}})
+
+
+
+
+@dataclass(frozen=True)
+class ChooseDataPath:
+    """Fix: point the training settings' data set at a folder or file that the person chooses:
+    its option ``option`` (``root`` for a folder, ``path`` for a file). The window asks with a
+    picker, then applies ``edit_with(graph, chosen)``; the command line names the option."""
+    option: str
+    folder: bool
+
+    @property
+    def label(self) -> str:
+        return f"Choose the data {'folder' if self.folder else 'file'} ({self.option})..."
+
+    def located(self, graph: Graph, node: str) -> ChooseDataPath:
+        return self
+
+    def edit_with(self, graph: Graph, chosen: str) -> Edit:
+        from .edits import SetTraining
+        options = graph.training.get("dataset_options")
+        options = dict(options) if isinstance(options, dict) else {}
+        options[self.option] = chosen
+        return SetTraining({**graph.training, "dataset_options": options})
+
+    def edit(self, graph: Graph) -> Edit:
+        raise ValueError(f"the data {'folder' if self.folder else 'file'} must be chosen first: use edit_with")
+
+
+Fix = InsertLayer | SetParam | RemoveLayer | AdaptHead | StartFresh | UseStartWeights | ChooseDataPath
 
 
 @dataclass(frozen=True)

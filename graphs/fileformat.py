@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +19,9 @@ from . import atomic
 from .blocks import MAX_NESTING, block_cycle, block_name_problem, block_spec, nesting_depth, parameter_problem, ref_name
 from .builder import GraphBuilder
 from .catalog import CATALOG
-from .graph import MAX_COORDINATE, MAX_ROUTE_POINTS, Edge, Graph, Node, id_problem, validate_params
+from .graph import MAX_COORDINATE, MAX_ROUTE_POINTS, Edge, Graph, Node, id_problem, origin_problem, validate_params
 from .migrations import CURRENT_VERSION, migrate
+from .reading import ReadError, read_regular
 from .specs import ParamError
 from .values import first_clause, lr_factor_problem, value_problem
 
@@ -30,12 +32,18 @@ _BLOCK_FIELDS = ("description", "params", "nodes", "edges", "layout")
 _LEARNING_FIELDS = ("lr_factor", "fresh")
 
 
+def one_line(text: str) -> str:
+    """A place in a file as a message shows it: keys that hold line breaks, control or separator
+    characters are escaped, so that a message is always one line."""
+    return text if text.isprintable() else "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+
+
 class GraphFileError(Exception):
     """A file that cannot be read or written; ``str()`` is a complete message for the user."""
 
     def __init__(self, path: str | os.PathLike, where: str, problem: str) -> None:
-        self.path, self.where, self.problem = str(path), where, problem
-        place = f"{self.path}: {where}: " if where else f"{self.path}: "
+        self.path, self.where, self.problem = str(path), one_line(where), problem
+        place = f"{self.path}: {self.where}: " if where else f"{self.path}: "
         super().__init__(place + problem)
 
 
@@ -74,6 +82,8 @@ def _body_to_dict(graph: Graph) -> dict[str, Any]:
 
 def _node_to_dict(node: Node) -> dict[str, Any]:
     item: dict[str, Any] = {"id": node.id, "type": node.type}
+    if node.origin:           # an imported node: its module's path in the original model
+        item["origin"] = node.origin
     # How it learns, only when it differs from the run (most files never say), before the
     # parameters: freezing a node adds one line to the file.
     if node.lr_factor != 1:
@@ -90,7 +100,17 @@ def _number(v: float) -> float | int:
 
 def dumps_graph(graph: Graph) -> str:
     """The file's text: 2-space indent, one wire per line, short lists inline (small diffs)."""
-    return _format(graph_to_dict(graph), 0) + "\n"
+    return escape_surrogates(_format(graph_to_dict(graph), 0) + "\n")
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def escape_surrogates(json_text: str) -> str:
+    """JSON text whose lone surrogates (valid JSON as ``\\ud800``, loaded as such, but no UTF-8
+    can hold them) are written as escapes: whatever loads, saves, and loads back the same. They
+    can only stand inside strings, where an escape means the same character."""
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", json_text)
 
 
 def _format(value: Any, depth: int, inline_objects: bool = False) -> str:
@@ -150,19 +170,9 @@ def load_graph(path: str | os.PathLike) -> Graph:
     path = Path(path)
     atomic.remove_stale_temporaries(path)   # leftovers of a save that was interrupted
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise GraphFileError(path, "", f"is {size // (1024 * 1024)} MB; a graph file is at most "
-                                           f"{MAX_FILE_BYTES // (1024 * 1024)} MB")
-        raw = path.read_bytes()
-    except GraphFileError:
-        raise
-    except FileNotFoundError:
-        raise GraphFileError(path, "", "no such file") from None
-    except IsADirectoryError:
-        raise GraphFileError(path, "", "is a folder, not a graph file") from None
-    except OSError as err:
-        raise GraphFileError(path, "", f"cannot be read: {err.strerror or err}") from None
+        raw = read_regular(path, MAX_FILE_BYTES, "graph file")
+    except ReadError as err:
+        raise GraphFileError(path, "", err.problem) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -271,7 +281,7 @@ def _read_body(build: GraphBuilder, data: dict, fail, place: str, layout_fields:
         where = f"{place}nodes[{i}]"
         if not isinstance(item, dict):
             raise fail(where, "must be an object with id, type and params")
-        extra = set(item) - {"id", "type", "params", *_LEARNING_FIELDS}
+        extra = set(item) - {"id", "type", "params", "origin", *_LEARNING_FIELDS}
         if extra:
             raise fail(where, f"unknown field '{sorted(extra)[0]}'")
         node_id, type_name, params = item.get("id"), item.get("type"), item.get("params", {})
@@ -286,11 +296,14 @@ def _read_body(build: GraphBuilder, data: dict, fail, place: str, layout_fields:
         if not isinstance(params, dict):
             raise fail(f"{where}.params", "must be an object")
         learning = _learning(item, place, where, fail)
+        origin = item.get("origin", "")
+        if "origin" in item and origin_problem(origin):
+            raise fail(f"{where}.origin", str(origin_problem(origin)))
         try:
             values = validate_params(type_name, params, library=graph.blocks, declared=graph.declared())
         except ParamError as err:
             raise fail(f"{where}.params", str(err)) from None
-        build.add(Node(node_id, type_name, values, None, *learning))
+        build.add(Node(node_id, type_name, values, None, *learning, origin=origin))
 
     seen_edges = set()
     for i, item in enumerate(_section(data, "edges", list, [], fail, place)):

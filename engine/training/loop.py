@@ -3,7 +3,8 @@
 The data set lives on the training device and is batched by indexing. The step itself never
 waits for the device: losses are kept on device and read every ``log_every`` steps, probes run
 every ``probe_every`` steps. Faults end the run with a ``Failed`` message, never an exception:
-a NaN loss names its step and leaves the checkpoints as they were.
+a NaN loss, or one that grew by orders of magnitude (``divergence.py``), names its step and
+leaves the checkpoints as they were.
 """
 
 from __future__ import annotations
@@ -16,11 +17,20 @@ from collections.abc import Iterator
 import torch
 from torch import nn
 
-from graphs import Graph, dumps_graph
+from graphs import Graph, dumps_graph, loads_graph
 
 from ..checking import check
 from ..compiling import compile_graph
-from ..data import CLASSIFICATION, REGRESSION, DataError, DataSet, load_dataset
+from ..data import (
+    CLASSIFICATION,
+    REGRESSION,
+    DataError,
+    DataSet,
+    describe_statistics,
+    input_normalizer,
+    load_dataset,
+    statistics_edit,
+)
 from ..data.normalization import pixel_statistics
 from ..insight import InsightError, check_size, flat_weights
 from ..interop import WeightsError, load_start_weights, read_start_weights
@@ -29,9 +39,19 @@ from . import probes
 from .checkpoint import CheckpointError, check_state_schema, ensure_writable, load_checkpoint, save_checkpoint
 from .config import ConfigError, TrainingConfig
 from .control import Control
-from .data_view import SHOWN, describe, epoch_order, pictures, prepared_data, run_augmentation
+from .data_view import (
+    SHOWN,
+    describe,
+    epoch_order,
+    input_statistics,
+    pictures,
+    prepared_data,
+    run_augmentation,
+    statistics_source,
+)
 from .devices import describe_device, resolve_device
 from .distributed import Distributed
+from .divergence import DivergenceWatch
 from .faults import locate_failure
 from .freezing import GROUP_FACTOR, describe_layout, freeze, group_layout, parameter_groups
 from .initialisation import initialise, l1_penalty, layer_weights
@@ -54,6 +74,8 @@ from .resume import apply_learning_rate, resume_changes, settings_since
 
 PROBE_BATCH = 256
 LANDSCAPE_SAMPLES = 512        # training samples a loss landscape is measured on
+# Learning rates each optimizer commonly trains with (torch's defaults, SGD's usual one), for advice.
+TYPICAL_LR = {"sgd": 0.01, "adam": 0.001, "adamw": 0.001, "rmsprop": 0.01, "adagrad": 0.01, "adadelta": 1.0}
 RECONSTRUCTIONS_SHOWN, PREDICTIONS_SHOWN = 8, 500     # validation samples the dashboard shows
 
 
@@ -72,7 +94,7 @@ def train(graph: Graph, config: TrainingConfig | None = None, control: Control |
     fetched into the folder they name. ``graph_folder``: the folder of the graph's file, which
     the start weights' path is relative to (None: the current folder)."""
     try:
-        config = config or TrainingConfig.from_dict(graph.training)
+        config = config or TrainingConfig.from_file(graph.training)
         run = _Run(graph, config, control or Control(), dataset, resume, allow_download, graph_folder)
         yield from run.messages()
     except _Stop as stop:
@@ -90,7 +112,7 @@ def train(graph: Graph, config: TrainingConfig | None = None, control: Control |
 
 class _Run:
     def __init__(self, graph, config, control, dataset, resume, allow_download, graph_folder) -> None:
-        self.graph, self.config, self.control = graph, config, control
+        self.config, self.control = config, control
         self.dist = Distributed.from_environment()
         report = check(graph)
         if not report.ok:
@@ -98,6 +120,7 @@ class _Run:
                                node=report.errors[0].node, diagnostics=tuple(d.message for d in report.errors)))
         data = dataset if dataset is not None else load_dataset(config.dataset, allow_download,
                                                                  **config.dataset_options)
+        self.graph = graph = self._scaled_inputs(graph, data)
         report = check(graph, data, config.loss, config.reconstruct)
         if not report.ok:
             raise _Stop(Failed(f"the graph does not fit the {data.name} data set: {report.errors[0].message}",
@@ -114,7 +137,7 @@ class _Run:
         if config.truncate_bptt:
             truncate_recurrent(model, config.truncate_bptt)
         self.model = model.to(self.device)
-        self.data = prepared_data(data, config).to(self.device)
+        self.data = prepared_data(data, config, graph).to(self.device)
         self.augmentation = run_augmentation(self.data, config)
         self.pixel_statistics = pixel_statistics(self.data)
         self.negative_sampling = (NegativeSampling(self.data.y_train, data.num_classes, config.negative_samples)
@@ -142,8 +165,10 @@ class _Run:
         self.epoch = self.step = self.batch_in_epoch = 0
         self.epoch_sums = [0.0, 0.0, 0.0]      # loss sum, correct, samples of the epoch so far
         self.best_val_loss, self.bad_epochs = float("inf"), 0
+        self.divergence = DivergenceWatch()      # from the first loss this process sees (a resume starts afresh)
         self.last_val: tuple[float | None, float | None] = (None, None)
         self.run_id = uuid.uuid4().hex[:12]
+        self.started = time.perf_counter()      # set again when the first message goes out
         self.notes: tuple[str, ...] = ()
         if config.checkpoint_dir and self.dist.is_main:
             ensure_writable(config.checkpoint_dir)
@@ -157,6 +182,28 @@ class _Run:
             except InsightError as err:
                 self.notes += (f"no loss landscape: {err}",)
 
+    def _scaled_inputs(self, graph: Graph, data: DataSet) -> Graph:
+        """The graph to train: a graph that normalises its input itself gets the statistics the
+        settings choose in its Normalize node (a copy: the caller's graph is left as it was; the
+        window has made the same edit already). Says how the inputs are scaled."""
+        found, node = input_statistics(data, self.config), input_normalizer(graph)
+        self.input_scaling = ""
+        if node is None:
+            if found is not None:
+                self.input_scaling = (f"the inputs are normalised with {statistics_source(data, self.config)} before "
+                                      "the model, so the trained model expects normalised inputs (a Normalize step "
+                                      "after the Input would carry the statistics into it)")
+            return graph
+        if found is None:
+            return graph
+        self.input_scaling = describe_statistics(node, found, statistics_source(data, self.config))
+        edit = statistics_edit(graph, found)
+        if edit is None:
+            return graph
+        graph = loads_graph(dumps_graph(graph), "<training>")     # a copy: the caller's graph stays as it was
+        graph.apply(edit)
+        return graph
+
     def _start_weights(self, model: nn.Module, graph_folder: str | None) -> StartWeights:
         weights = read_start_weights(self.config.start_from, graph_folder)
         fit = load_start_weights(model, self.graph, weights)
@@ -166,13 +213,13 @@ class _Run:
     # ------------------------------------------------------------------ the run
     def messages(self) -> Iterator:
         config, data = self.config, self.data
+        self.started = time.perf_counter()      # the run's one clock: every message's elapsed_s counts from here
         yield RunStarted(describe_device(self.device), sum(p.numel() for p in self.model.parameters()),
                          len(data.x_train), len(data.x_val), self.steps_per_epoch, config.epochs, data.name,
                          tuple(data.class_names), self.epoch, self.dist.world_size, self.run_id, self.notes,
-                         self.frozen_parameters)
+                         self.frozen_parameters, input_scaling=self.input_scaling)
         if self.start is not None:
             yield self.start
-        started = time.perf_counter()
         if self.path is not None:
             self.path.record(self.step, flat_weights(self.model))
         try:
@@ -188,7 +235,7 @@ class _Run:
                 self.last_val = (val_loss, val_acc)
                 yield EpochMetrics(self.epoch, self.step, train_loss / max(seen, 1),
                                    correct / seen if self._has_accuracy and seen else None, val_loss, val_acc,
-                                   time.perf_counter() - started, penalty)
+                                   self._elapsed(), penalty)
                 if confusion is not None:
                     yield ConfusionMatrix(self.epoch, confusion, tuple(data.class_names))
                 if config.probes:
@@ -307,6 +354,12 @@ class _Run:
                                    f"(epoch {self.epoch + 1}): training diverged. Try a lower learning rate "
                                    f"(now {self.config.lr:g}) or gradient clipping. Checkpoints were left as they were.",
                                    step=bad_step))
+        if self.divergence.diverged(values):
+            raise _Stop(Failed(f"{self.divergence.words(sum(values) / len(values))} by step {self.step} (epoch "
+                               f"{self.epoch + 1}): training diverged. Try a lower learning rate (now "
+                               f"{self.config.lr:g}; {self.config.optimizer} usually trains with about "
+                               f"{TYPICAL_LR[self.config.optimizer]:g}) or gradient clipping. Checkpoints were left as "
+                               "they were.", step=self.step))
         samples = sum(sizes)
         self.epoch_sums[0] += sum(v * n for v, n in zip(values, sizes))
         self.epoch_sums[2] += samples
@@ -314,7 +367,7 @@ class _Run:
             self.epoch_sums[1] += float(torch.stack(window_correct).sum())
         group = self.optimizer.param_groups[0]        # its rate is the run's times its factor
         return StepMetrics(self.step, self.epoch, sum(values) / len(values), group["lr"] / group.get(GROUP_FACTOR, 1.0),
-                           samples * self.dist.world_size / max(elapsed, 1e-9), penalty)
+                           samples * self.dist.world_size / max(elapsed, 1e-9), penalty, self._elapsed())
 
     def _clipping(self) -> GradientClipping:
         """How often and how hard clipping cut the gradient since the last report (read with it)."""
@@ -339,7 +392,7 @@ class _Run:
         y = self.data.y_train[index[:SHOWN]]
         labels = tuple(int(v) for v in y.tolist()) if y.dim() == 1 and not y.is_floating_point() else ()
         return TrainingBatch(self.epoch + 1, self.step, pictures(x[:SHOWN], self.data), labels,
-                             tuple(self.data.class_names), describe(self.data, self.config, self.augmentation))
+                             tuple(self.data.class_names), describe(self.data, self.config, self.augmentation, self.graph))
 
     @property
     def _has_accuracy(self) -> bool:
@@ -456,7 +509,10 @@ class _Run:
             self.scheduler.step()
 
     def _finish(self, reason: str) -> Finished:
-        return Finished(reason, self.epoch, self.step, *self.last_val)
+        return Finished(reason, self.epoch, self.step, *self.last_val, elapsed_s=self._elapsed())
+
+    def _elapsed(self) -> float:
+        return time.perf_counter() - self.started
 
     def _ending(self, reason: str) -> list:
         """The last messages: the weights' path (when recorded), then Finished."""

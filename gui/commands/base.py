@@ -54,6 +54,9 @@ class WindowPort(Protocol):
     def choose_save_path(self, title: str, start: str, pattern: str) -> str:
         """A file to write ("" when none was chosen)."""
 
+    def choose_folder(self, title: str) -> str:
+        """A folder ("" when none was chosen)."""
+
     def clipboard_text(self) -> str: ...
 
     def set_clipboard_text(self, text: str) -> None: ...
@@ -153,7 +156,7 @@ class Command:
     checked: Callable[[Context], bool] | None = None       # a toggle, and whether it is on
     group: str = ""                # toggles of one group exclude each other (the themes)
     choices: Callable[[Context], list[Choice]] | None = None
-    icon: str = ""                 # a QStyle standard pixmap, "SP_MediaPlay"
+    icon: str = ""                 # a qtawesome icon, "mdi6.play" (gui.theme.icon draws it)
 
     @property
     def name(self) -> str:
