@@ -9,13 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-<<<<<<< HEAD
 from .editing import adapt_head_edit, insert_on_wire_edit, start_fresh_edit
-=======
-from .editing import adapt_head_edit, start_fresh_edit
 from .edits import SetTraining
 from .graph import GraphError
->>>>>>> main
 
 if TYPE_CHECKING:
     from .edits import Edit

@@ -39,11 +39,8 @@ from graphs.specs import ARGS, BOOL, CHOICE, FLOAT, FLOATS, INT, KWARGS, OPERATI
 
 from .canvas.learning_marks import describe as learning_words
 from .document import Checked, Document, Opened, Replaced
-<<<<<<< HEAD
 from .labels import human_label, named_tooltip
-=======
 from .learning_field import LearningField
->>>>>>> main
 from .selection import SelectionChanged
 from .theme import current as current_theme
 
@@ -379,22 +376,13 @@ def _editor_for(spec: ParamSpec) -> QWidget:
         edit.setToolTip("x0, x1 ... are the input wires in order; batch is the batch size; "
                         "slices are written slice(start, stop, step)")
         return edit
-<<<<<<< HEAD
+    if spec.kind == FLOATS:
+        numbers = QLineEdit()
+        numbers.setPlaceholderText("e.g. 0.5 or 0.485, 0.456, 0.406")
+        return numbers
     # INTS, SHAPE and optional ints: typed as text, judged on commit (no keystroke is swallowed:
     # text that is no value stays in the field and the field says why)
     edit = QLineEdit()
-=======
-    if spec.kind == FLOATS:
-        numbers = QLineEdit()
-        numbers.setValidator(QRegularExpressionValidator(r"^[\s\d.eE+,-]*$"))
-        numbers.setPlaceholderText("e.g. 0.5 or 0.485, 0.456, 0.406")
-        return numbers
-    # INTS, SHAPE and optional ints: typed as text, validated by the spec on commit
-    edit = QLineEdit()
-    pattern = r"^\s*(-?\d+\s*(x|,|\s)\s*)*-?\d*\s*$"
-    # and, where the spec takes words ("same" padding), letters: the spec judges the word on commit
-    edit.setValidator(QRegularExpressionValidator(pattern + r"|^\s*[a-z]*\s*$" if spec.words else pattern))
->>>>>>> main
     edit.setPlaceholderText("empty: default" if spec.optional else
                             "e.g. 3 or 3x5" + "".join(f" or {w}" for w in spec.words))
     return edit

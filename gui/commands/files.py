@@ -9,12 +9,8 @@ from pathlib import Path
 import resources
 from engine.interop import moved_start_entry
 from graphs import Graph, GraphFileError, load_graph, loads_graph, save_graph
-<<<<<<< HEAD
 from graphs.editing import starter_graph
-from graphs.edits import SetView
-=======
 from graphs.edits import SetTraining, SetView
->>>>>>> main
 
 from .base import TOOLBAR, Choice, Command, Context, Place
 
