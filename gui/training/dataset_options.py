@@ -23,6 +23,8 @@ from PySide6.QtWidgets import (
 
 from engine.data import dataset_options
 
+from ..labels import human_label, named_tooltip
+
 # option -> it names a folder (True) or a file (False)
 PLACES = {"root": True, "path": False}
 
@@ -85,8 +87,9 @@ class DatasetOptionsForm(QWidget):
             widget.setToolTip(HELP.get(option, ""))
             self.fields[option] = widget
             _follow(widget, self.changed.emit)
-            label = QLabel(option + (" *" if default is inspect.Parameter.empty else ""))
-            label.setToolTip(HELP.get(option, "") + (" (required)" if default is inspect.Parameter.empty else ""))
+            required = default is inspect.Parameter.empty
+            label = QLabel(human_label(option) + (" *" if required else ""))
+            label.setToolTip(named_tooltip(option, HELP.get(option, "") + (" (required)" if required else "")))
             row: QWidget = widget
             if option in PLACES:
                 row = self._with_picker(option, widget)
