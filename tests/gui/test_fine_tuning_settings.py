@@ -86,7 +86,7 @@ def test_augmentations_and_normalisation_are_fields_with_words_and_the_setting_i
     assert dialog.values()["augment"] == {}
     assert augment.fields["rotation"].text() == "off"
     assert augment.fields["rotation"].toolTip().endswith("(rotation)")
-    assert dialog.fields["normalize"].toolTip().endswith("(normalize)")
+    assert dialog.fields["normalize"].toolTip().endswith("<code>normalize</code>")     # the name in the file
     type_into(augment.fields["rotation"], "15")
     type_into(augment.fields["resized_crop"], "0.5")
     flip = augment.fields["flip"]
