@@ -45,5 +45,5 @@ def human_label(name: str) -> str:
 
 def named_tooltip(name: str, text: str) -> str:
     """A field's tooltip: what it does, and the name torch and the graph file use."""
-    code = f"<code>{html.escape(name)}</code>"
-    return f"{html.escape(text, quote=False)}<br>Name in torch and in the file: {code}" if text else f"Name in torch and in the file: {code}"
+    said = f"Name in torch and in the file: <code>{html.escape(name)}</code>"
+    return f"{html.escape(text, quote=False)}<br>{said}" if text else said

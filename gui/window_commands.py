@@ -1,5 +1,6 @@
 """The window's own commands, bound to its widgets: fitting and zooming the canvas, the minimap,
-the theme, Find, Quit, and Help (the keyboard shortcuts, About)."""
+the theme, Find, Quit, and Help (Getting Started and the canvas's concepts, the keyboard shortcuts,
+About)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from .canvas.find_bar import FindBar
 from .canvas.minimap import Minimap
 from .canvas.view import GraphView
 from .commands import CANVAS_MENU, TOOLBAR, Command, Context, Place
+from .help_topics import TOPICS, HelpWindow
 
 VIEW, EDIT, FILE, HELP = "&View", "&Edit", "&File", "&Help"
 
@@ -50,8 +52,19 @@ def help_commands(parent: QWidget, shortcuts: Callable[[], list[tuple[str, str]]
         if interactive:
             QMessageBox.about(parent, "About NetLoom", f"NetLoom {resources.version()}: design, train and inspect "
                                                        "neural networks visually.")
-    return [Command("help.shortcuts", "&Keyboard Shortcuts", show_shortcuts, (Place(HELP),), standard_keys="HelpContents"),
-            Command("help.about", "&About NetLoom", show_about, (Place(HELP),))]
+    pages: list[HelpWindow] = []         # made when first asked for
+
+    def show_topic(ctx: Context, topic: str) -> None:
+        if not pages:
+            pages.append(HelpWindow(parent))
+        pages[0].show_topic(topic)
+
+    topics = [Command(f"help.{topic}", menu_text, partial(show_topic, topic=topic), (Place(HELP, 0, -1),),   # first
+                      standard_keys="HelpContents" if topic == "start" else "")
+              for topic, (menu_text, _, _) in TOPICS.items()]
+    return [*topics,
+            Command("help.shortcuts", "&Keyboard Shortcuts", show_shortcuts, (Place(HELP, 1),)),
+            Command("help.about", "&About NetLoom", show_about, (Place(HELP, 1),))]
 
 
 def _theme_command(choice: str) -> Command:

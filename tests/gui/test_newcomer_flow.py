@@ -2,7 +2,7 @@
 LeNet-5 that checks clean, with no README. Each click, double-click, drag or field typed into
 (focus, type, Enter) is one action."""
 
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QRectF, Qt, QUrl
 from PySide6.QtTest import QTest
 
 from gui.palette import COMMON_GROUP
@@ -114,3 +114,19 @@ def test_training_settings_are_labelled_in_words_with_the_torch_name_in_the_tool
     assert "Clip gradient norm at" in labels and "<code>clip_grad_norm</code>" in labels["Clip gradient norm at"]
     assert "Learning rate" in labels
     assert not [text for text in labels if "_" in text]
+
+
+def test_help_says_what_to_do_first_and_explains_each_canvas_concept(window, qtbot):
+    from gui.help_topics import HelpWindow
+
+    help_menu = window.commands.menu("&Help")
+    entries = [action.text().replace("&", "") for action in help_menu.actions() if not action.isSeparator()]
+    concepts = ["Getting Started", "Ports and Wires", "Layers and Operations", "Blocks", "Problems and Fixes"]
+    assert [entry for entry in entries if entry in concepts] == concepts
+    window.commands.action("help.start").trigger()
+    page = window.findChild(HelpWindow)
+    assert page.isVisible() and "Double-click a layer" in page.page.toPlainText()
+    page.page.anchorClicked.emit(QUrl("topic:wires"))       # a link to another concept turns the page
+    assert page.topic == "wires" and "arrowhead" in page.page.toPlainText()
+    window.commands.action("help.problems").trigger()
+    assert "Insert Flatten" in page.page.toPlainText()
