@@ -7,12 +7,11 @@ of their own beyond the id they stand for. What they read of the canvas they are
 
 from __future__ import annotations
 
-import re
 from functools import cache
 from typing import Protocol
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPainterPathStroker, QPen
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPainterPathStroker, QPen, QPolygonF
 from PySide6.QtWidgets import (
     QGraphicsItem,
     QGraphicsPathItem,
@@ -27,7 +26,7 @@ from graphs.operations import call_text
 from ..document import Document
 from ..theme import Theme
 from ..theme import current as current_theme
-from . import learning_marks
+from . import far_labels, learning_marks
 
 NODE_WIDTH = 180.0
 HEADER = 22.0
@@ -266,9 +265,36 @@ class NodeItem(QGraphicsItem):
             painter.setBrush(hover if port is self._hovered else brush)
             painter.drawEllipse(port.offset, PORT_RADIUS, PORT_RADIUS)
 
+    def _paint_far_text(self, painter: QPainter, box: QRectF, scale: float, colour: QColor) -> None:
+        """The type and the key numbers, each while its letters can still be read."""
+        node = self.node
+        least = far_labels.readable_points(scale)
+        if least is None:
+            return
+        figures = far_labels.numbers(node)
+        text, title_pt, figure_pt = far_labels.fitted(far_labels.title(node), figures, box.width(), box.height(), least)
+        if not title_pt:
+            return
+        font = QFont(painter.font())
+        show_figures = bool(figure_pt)
+        figure_box = QRectF(box)
+        if show_figures:
+            font.setPointSizeF(figure_pt)
+            figure_height = QFontMetricsF(font).height()
+            figure_box = QRectF(box.left(), box.bottom() - figure_height, box.width(), figure_height)
+            box = box.adjusted(0, 0, 0, -figure_height)
+        painter.setPen(colour)
+        if show_figures:
+            painter.setFont(font)
+            painter.drawText(figure_box, Qt.AlignmentFlag.AlignCenter, figures)
+        font.setBold(True)
+        font.setPointSizeF(title_pt)
+        painter.setFont(font)
+        painter.drawText(box, far_labels.WRAP, text)
+
     def _paint_far(self, painter: QPainter, rect: QRectF, spec, border: QColor, severity, scale: float) -> None:
-        """Zoomed out: a box in its category's colour, its type in large letters while those can
-        still be read, problems as a thick border, and while training a band in the gradient's
+        """Zoomed out: a box in its category's colour, its type and key numbers in large letters
+        while those can still be read (``far_labels``), problems as a thick border, and while training a band in the gradient's
         colour along the bottom; no small text."""
         theme = current_theme()
         colour = QColor(theme.category(spec.category))
@@ -282,39 +308,9 @@ class NodeItem(QGraphicsItem):
             band.setAlpha(255)            # the near view's light tint would vanish on a coloured box
             painter.fillRect(QRectF(rect.left(), rect.bottom() - rect.height() / 3, rect.width(), rect.height() / 3),
                              band)
-        name = self.node.params.get("op") if self.node.type == FUNCTION else spec.type   # softmax, not Function
-        text, font = _far_label(str(name), painter.font(), rect)
-        if on_screen_px(font.pointSizeF(), scale) >= MIN_TEXT_PX:
-            painter.setFont(font)
-            painter.setPen(QColor(theme.header_text))
-            painter.drawText(rect.adjusted(3, 2, -3, -2), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, text)
+        self._paint_far_text(painter, rect.adjusted(4, 3, -4, -3), scale, QColor(theme.header_text))
         if scale * PORT_RADIUS >= 2:          # ports while they can still be aimed at
             self._paint_ports(painter)
-
-_FAR_LABELS: dict[str, tuple[str, float]] = {}
-
-
-def _far_label(type_name: str, base: QFont, rect: QRectF) -> tuple[str, QFont]:
-    """The type in the largest bold font that fits the box, split at its word humps onto two
-    lines when that reads larger (``BatchNorm 2d``, ``AdaptiveAvg Pool2d``). Computed once a type."""
-    font = QFont(base)
-    font.setBold(True)
-    if type_name not in _FAR_LABELS:
-        box = rect.adjusted(3, 2, -3, -2)
-        split = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", type_name)
-        best: tuple[str, float] = (type_name, 6.0)
-        for text in (type_name, split):
-            for size in (28, 26, 24, 22, 20, 17, 14, 12, 10, 8):
-                font.setPointSizeF(size)
-                used = QFontMetricsF(font).boundingRect(box, int(Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap), text)
-                if used.width() <= box.width() and used.height() <= box.height():
-                    if size > best[1]:
-                        best = (text, size)
-                    break
-        _FAR_LABELS[type_name] = best
-    text, points = _FAR_LABELS[type_name]
-    font.setPointSizeF(points)
-    return text, font
 
 
 class EdgeItem(QGraphicsPathItem):
@@ -331,6 +327,7 @@ class EdgeItem(QGraphicsPathItem):
         self._hovered = False
         self._shape: QPainterPath | None = None     # made when Qt first asks (hover, click)
         self._first_run = (QPointF(), QPointF())     # the wire's stretch from its output port
+        self._end = QPointF()            # the input port it arrives at, where its arrowhead points
         self.setZValue(0)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setAcceptHoverEvents(True)
@@ -349,6 +346,7 @@ class EdgeItem(QGraphicsPathItem):
         self.setPath(wire_path(a, b, via))
         self._shape = None
         self._first_run = (a, via[0] if via else b)
+        self._end = b
         if not self.graph_scene.building:        # else placed once every wire of its port is drawn
             self.place_label()
 
@@ -393,16 +391,23 @@ class EdgeItem(QGraphicsPathItem):
         self.update()
 
     def boundingRect(self) -> QRectF:
-        return super().boundingRect().united(self._label_box)
+        end = self._end
+        arrow = QRectF(end.x() - ARROW_MAX - PORT_RADIUS, end.y() - ARROW_MAX / 2, ARROW_MAX + PORT_RADIUS, ARROW_MAX)
+        return super().boundingRect().united(self._label_box).united(arrow)
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
         # The pen is chosen when painting (selection, training colours), not kept per change.
         theme = current_theme()
         colour = self.overlay or QColor(theme.selected if self.isSelected() or self._hovered else theme.wire)
-        painter.setPen(QPen(colour, 3.0 if self.overlay is not None else 2.0))
+        scale = QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
+        width = 3.0 if self.overlay is not None else 2.0
+        # never thinner than a pixel and a half on screen: zoomed out, a wire still reads as a line
+        painter.setPen(QPen(colour, max(width, 1.5 / max(scale, 1e-6))))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(self.path())
-        scale = QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(colour)
+        painter.drawPolygon(arrowhead(self._end, scale))
         shown = self._hovered or (self._fits and self.graph_scene.labels_wire(self.edge))
         if self.label and shown and on_screen_px(LABEL_FONT_PT, scale) >= MIN_TEXT_PX:
             font = QFont(painter.font())
@@ -412,6 +417,20 @@ class EdgeItem(QGraphicsPathItem):
                 painter.fillRect(self._label_box, QColor(theme.plate))
             painter.setPen(QColor(theme.wire_label))
             painter.drawText(self._label_box, Qt.AlignmentFlag.AlignCenter, self.label)
+
+
+ARROW_MIN, ARROW_MAX = 9.0, 30.0      # an arrowhead's length in the scene: at least, at most
+ARROW_PX = 9.0                        # ... and on screen, while the scene's limits allow
+
+
+def arrowhead(end: QPointF, scale: float) -> QPolygonF:
+    """The head of a wire arriving at an input port at ``end``: it points right, the way every
+    wire arrives, with its tip at the port's edge (at the box's edge zoomed out, where ports are
+    not drawn), about ARROW_PX long on screen at any zoom."""
+    length = max(ARROW_MIN, min(ARROW_MAX, ARROW_PX / max(scale, 1e-6)))
+    tip = end.x() - (PORT_RADIUS if scale * PORT_RADIUS >= 2 else 0.0)
+    return QPolygonF([QPointF(tip, end.y()), QPointF(tip - length, end.y() - length * 0.45),
+                      QPointF(tip - length, end.y() + length * 0.45)])
 
 
 def wire_path(a: QPointF, b: QPointF, via: list[QPointF] | None = None) -> QPainterPath:
