@@ -15,8 +15,10 @@ text can be read. Given the window's size, such a layout is folded like lines of
 columns are cut into bands, one below the other, each still running left to right, and the
 wire from the end of one band to the start of the next runs below the band and back along the
 left margin, through space no node takes. It takes the fewest bands at which the whole graph
-is drawn at a readable size, or those that draw it largest when none does. Only layouts without
-long wires fold (a skip wire between bands would have to cross one).
+is drawn at a readable size, or those that draw it largest when none does. A band ends only at
+a column after which every wire leaves from that column (a chain; a residual block's input with
+its skip), so a skip wire never crosses a band: it goes down with the chain and along its slots in
+the next band. A U-Net, whose skips span its middle, cannot be cut there and keeps its U.
 
 Why igraph: its Sugiyama layout is maintained C code (10,000 nodes lay out in a fraction of a
 second), installs as a wheel on every platform, and returns the long wires' slots, which the
@@ -76,9 +78,9 @@ def layers_of(graph: Graph) -> dict[str, int]:
 
 def layered_layout(graph: Graph, window: tuple[float, float] | None = None) -> Layout:
     """Every node's place and the routes of long wires; given the ``window`` it is shown in
-    (width, height in pixels), a long layout without long wires is folded into bands to fit."""
+    (width, height in pixels), a long layout is folded into bands to fit where it can be."""
     layout, layer = _layered(graph)
-    if window is None or layout.routes or not layout.positions:
+    if window is None or not layout.positions:
         return layout
     return _folded(layout, layer, graph, window) or layout
 
@@ -117,35 +119,77 @@ def _layered(graph: Graph) -> tuple[Layout, dict[str, int]]:
     return Layout(positions, routes), layer
 
 
-def _folded(layout: Layout, layer: dict[str, int], graph: Graph, window: tuple[float, float]) -> Layout | None:
-    """The layout cut into bands of columns to fit ``window``, or None when one band does."""
+def _cuttable(layer: dict[str, int], graph: Graph) -> set[int]:
+    """The columns a band may end with: those after which every wire that goes on leaves from
+    that column (a chain, or a residual block's input with its skip), so that no wire crosses a
+    band it neither starts nor ends in."""
     columns = max(layer.values()) + 1
-    rows = max(round(y / ROW_PITCH) for _, y in layout.positions.values()) + 1
-    band_height = rows * ROW_PITCH + BAND_GAP
+    crossing_from: dict[int, set[int]] = {c: set() for c in range(columns)}
+    for edge in graph.edges:
+        if edge.src in layer and edge.dst in layer:
+            for c in range(layer[edge.src], layer[edge.dst]):
+                crossing_from[c].add(layer[edge.src])
+    return {c for c in range(columns - 1) if crossing_from[c] <= {c}}
 
-    def scale(bands: int) -> float:      # the zoom at which the graph fits the window
-        per = -(-columns // bands)
-        width = per * COLUMN_PITCH + COLUMN_GAP           # and the left margin the return wires take
-        height = bands * band_height - BAND_GAP
+
+def _band_starts(columns: int, bands: int, cuttable: set[int]) -> list[int] | None:
+    """The first column of each of ``bands`` bands of about equal width, each cut at a column
+    that may end a band; None when no such cut is near where one should be."""
+    per = -(-columns // bands)
+    starts, leeway = [0], max(1, per // 4)
+    for k in range(1, bands):
+        ideal = k * per - 1
+        near = [c for c in cuttable if abs(c - ideal) <= leeway and c + 1 > starts[-1]]
+        if not near:
+            return None
+        starts.append(min(near, key=lambda c: (abs(c - ideal), c)) + 1)
+    return starts
+
+
+def _folded(layout: Layout, layer: dict[str, int], graph: Graph, window: tuple[float, float]) -> Layout | None:
+    """The layout cut into bands of columns to fit ``window``, or None when one band does or
+    no cut keeps every wire within the bands it joins."""
+    columns = max(layer.values()) + 1
+    ys = [y for _, y in layout.positions.values()] + [y - NODE_HEIGHT / 2 for r in layout.routes.values() for _, y in r]
+    rows = round(max(ys) / ROW_PITCH) + 1
+    band_height = rows * ROW_PITCH + BAND_GAP
+    cuttable = _cuttable(layer, graph)
+
+    def scale(starts: list[int]) -> float:      # the zoom at which the graph fits the window
+        widest = max(b - a for a, b in zip(starts, [*starts[1:], columns]))
+        width = widest * COLUMN_PITCH + COLUMN_GAP           # and the left margin the return wires take
+        height = len(starts) * band_height - BAND_GAP
         return min(window[0] / width, window[1] / height)
 
-    bands = next((b for b in range(1, columns + 1) if scale(b) >= READABLE_ZOOM), None) \
-        or max(range(1, columns + 1), key=scale)
-    if bands == 1:
+    choices = [starts for b in range(1, columns + 1) if (starts := _band_starts(columns, b, cuttable)) is not None]
+    starts = next((s for s in choices if scale(s) >= READABLE_ZOOM), None) or max(choices, key=scale)
+    if len(starts) == 1:
         return None
-    per = -(-columns // bands)
-    positions = {n: ((layer[n] % per) * COLUMN_PITCH, (layer[n] // per) * band_height + y)
-                 for n, (_, y) in layout.positions.items()}
+    band_of = {c: max(i for i, start in enumerate(starts) if start <= c) for c in range(columns)}
+
+    def moved(x: float, y: float) -> Point:
+        """A point of the unfolded layout (a node's corner, a slot of a long wire) in its band."""
+        band = band_of[min(columns - 1, max(0, int(x // COLUMN_PITCH)))]
+        return x - starts[band] * COLUMN_PITCH, y + band * band_height
+
+    positions = {n: moved(x, y) for n, (x, y) in layout.positions.items()}
     routes: dict[Edge, tuple[Point, ...]] = {}
     for edge in graph.edges:
-        if edge.src not in layer or edge.dst not in layer or layer[edge.src] // per == layer[edge.dst] // per:
+        if edge.src not in layer or edge.dst not in layer:
+            continue
+        via = tuple(moved(x, y) for x, y in layout.routes.get(edge, ()))
+        if band_of[layer[edge.src]] == band_of[layer[edge.dst]]:
+            if via:
+                routes[edge] = via
             continue
         (sx, sy), (_, ty) = positions[edge.src], positions[edge.dst]
-        band_top = (layer[edge.src] // per) * band_height
+        band_top = band_of[layer[edge.src]] * band_height
         # midway between the band's tallest possible node and the next band
         corridor = (band_top + (rows - 1) * ROW_PITCH + TALLEST_NODE + band_top + band_height) / 2
         right, left = sx + NODE_WIDTH + COLUMN_GAP / 2, -COLUMN_GAP / 2
-        routes[edge] = ((right, sy + PORT_Y), (right, corridor), (left, corridor), (left, ty + PORT_Y))
+        # down the left margin to the next band, then along its slots when it passes columns there
+        routes[edge] = ((right, sy + PORT_Y), (right, corridor), (left, corridor),
+                        *(((left, via[0][1]), *via) if via else ((left, ty + PORT_Y),)))
     return Layout(positions, routes)
 
 

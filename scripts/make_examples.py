@@ -70,14 +70,6 @@ def fill_statistics(g: Graph, training: TrainingConfig) -> None:
 COLOR_DIGITS = {"image_size": 32, "color": True}
 
 
-def snake(g: Graph, per_row: int) -> None:
-    """Rows of ``per_row`` nodes in the order the data flows, each row running back the other way,
-    so that a long chain (with short skips) reads in a window without zooming out to a line."""
-    for i, node_id in enumerate(g.nodes):
-        row, col = divmod(i, per_row)
-        g.move(node_id, (col if row % 2 == 0 else per_row - 1 - col) * 220.0, row * 150.0)
-
-
 def perceptron() -> None:
     g = Graph("Perceptron (logistic regression)",
               "One Linear unit and a sigmoid inside the loss: the oldest neural network. It draws one straight "
@@ -689,7 +681,7 @@ def vanishing_gradients() -> None:
             prev = layer
         out = chain(g, prev, ("Linear", {"out_features": 3}, "classes"))
         g.connect(out, g.add_node("Output", id="scores"))
-        snake(g, 6)
+        g.apply(layout_edit(g))           # a long chain folds into bands that all read left to right
         g.set_training(training.to_dict())
         save_graph(g, folder / f"{kind}.loom")
         variants.append({"name": title, "graph": f"vanishing_gradients/{kind}.loom"})
@@ -882,7 +874,7 @@ def initialisation() -> None:
         for i in range(1, 7):
             prev = chain(g, prev, ("Linear", {"out_features": 64}, f"fc{i}"), ("Tanh", {}, f"tanh{i}"))
         g.connect(chain(g, prev, ("Linear", {"out_features": 2}, "classes")), g.add_node("Output", id="scores"))
-        snake(g, 7)
+        g.apply(layout_edit(g))
         g.set_training(config.to_dict())
         graphs.append((stem, g))
     variants = [(run_name(config, [c for c in configs if c is not config]), stem, g)

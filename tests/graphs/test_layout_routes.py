@@ -12,6 +12,7 @@ from graphs.layout import (
     COLUMN_PITCH,
     NODE_HEIGHT,
     NODE_WIDTH,
+    PORT_Y,
     READABLE_ZOOM,
     WINDOW,
     crossings,
@@ -116,7 +117,7 @@ def test_a_late_second_input_sits_by_the_layer_it_feeds():
     assert layout.positions[late][0] == layout.positions["add1"][0] - COLUMN_PITCH
 
 
-def test_a_long_chain_folds_into_bands_that_fit_the_window_and_a_skip_graph_does_not():
+def test_a_long_chain_folds_into_bands_that_fit_the_window_and_a_u_net_does_not():
     lenet = load_graph(resources.example("lenet5.loom"))
     flat = layered_layout(lenet)                        # no window: one row
     assert {y for _, y in flat.positions.values()} == {0.0}
@@ -133,6 +134,28 @@ def test_a_long_chain_folds_into_bands_that_fit_the_window_and_a_skip_graph_does
         assert layout.positions[edge.dst][0] == 0.0
     lenet.apply(layout_edit(lenet, WINDOW))
     assert wires_behind_nodes(lenet) == [] and crossings(lenet) == 0
-    skip = skip_graph()                                 # a long wire: never folded, however long
-    assert {y for _, y in layered_layout(skip, (200.0, 2000.0)).positions.values()} != set(bands)
-    assert layered_layout(skip, (200.0, 2000.0)).positions == layered_layout(skip).positions
+    unet = load_graph(resources.example("unet.loom"))   # skips across its middle: no cut, it keeps its U
+    assert layered_layout(unet, WINDOW).positions == layered_layout(unet).positions
+
+
+def reads_one_way(graph: Graph) -> bool:
+    """Every wire runs left to right within its band, or on down to a later band: no row runs back."""
+    pos = graph.positions
+    return all(pos[e.dst][0] > pos[e.src][0] or pos[e.dst][1] > pos[e.src][1] + NODE_HEIGHT for e in graph.edges)
+
+
+def test_a_residual_chain_folds_where_a_block_starts_and_its_skip_goes_down_with_the_chain():
+    skip = skip_graph()
+    layout = layered_layout(skip, (200.0, 2000.0))        # a narrow window: as many bands as it takes
+    skip.apply(layout_edit(skip, (200.0, 2000.0)))
+    assert len({round(y) for _, y in layout.positions.values()}) > 2 and reads_one_way(skip)
+    assert wires_behind_nodes(skip) == [] and crossings(skip) == 0
+    # the band ends with the Input, which feeds the chain and the skip: both go down the left margin
+    add = next(n for n in skip.nodes if skip.nodes[n].type == "Add")
+    around = layout.routes[next(e for e in skip.edges if e.dst == add and e.src == "input1")]
+    assert around[2][0] < 0 and around[-1][1] < layout.positions[add][1] + PORT_Y
+    for name in ("vanishing_gradients/residual.loom", "vanishing_gradients/sigmoid.loom", "initialisation/kaiming.loom",
+                 "lenet5.loom", "resnet18.loom", "vgg16.loom"):
+        graph = load_graph(resources.examples_folder() / name)
+        assert reads_one_way(graph), name                  # the bundled examples too: no snakes
+        assert wires_behind_nodes(graph) == [], name

@@ -65,6 +65,12 @@ def test_a_transposed_convolution_box_is_never_blank_zoomed_out(window):
         assert box_pixels(window, grab(window), node, text) > 15, zoom
 
 
+def wire_at(window, image: QImage, x: float, y: float, dy: float) -> bool:
+    """Whether the view drew the wire's colour at scene point (x, y), ``dy`` pixels down."""
+    point = window.view.mapFromScene(QPointF(x, y))
+    return near(image.pixelColor(point.x(), point.y() + round(dy)), QColor(current_theme().wire))
+
+
 def test_wires_end_in_an_arrowhead_at_their_input_port(window):
     window.document.replace(chain("ReLU", input_shape=[4]), None)
     wire = next(e for e in window.document.graph.edges if e.dst == "relu1")
@@ -74,13 +80,9 @@ def test_wires_end_in_an_arrowhead_at_their_input_port(window):
         image = grab(window)
         end = window.scene.nodes["relu1"].port_position(wire.dst_port, False)
         start = window.scene.nodes["input1"].port_position(wire.src_port, True)
-        wire_colour = QColor(current_theme().wire)
         tip = end.x() - (6 if zoom == 1.0 else 0)
-
-        def wire_at(x: float, dy: float) -> bool:
-            point = window.view.mapFromScene(QPointF(x, end.y()))
-            return near(image.pixelColor(point.x(), point.y() + round(dy)), wire_colour)
         head = tip - 7 / zoom           # most of the way back from the tip, where the head is wide
-        assert wire_at(head, -2) and wire_at(head, 2), zoom                       # the head, above and below the line
-        leaving = start.x() + (12 if zoom == 1.0 else 1 / zoom)      # past the output port
-        assert wire_at(leaving, 0) and not wire_at(leaving, -3) and not wire_at(leaving, 3), zoom   # the line alone is thin
+        assert wire_at(window, image, head, end.y(), -2) and wire_at(window, image, head, end.y(), 2), zoom
+        leaving = start.x() + (12 if zoom == 1.0 else 1 / zoom)      # past the output port: the line alone, thin
+        assert wire_at(window, image, leaving, end.y(), 0), zoom
+        assert not wire_at(window, image, leaving, end.y(), -3) and not wire_at(window, image, leaving, end.y(), 3), zoom
