@@ -14,7 +14,8 @@ graph is exact for the examples' shapes with any batch size, as every NetLoom gr
 The module's own hierarchy becomes blocks: a submodule of a class of its own (torchvision's
 Bottleneck, Inception's InceptionA) is traced on its own into a block body, one definition per
 class and configuration (then merged: the numbers that differ become the block's parameters),
-and used where the module calls it; containers (``nn.Sequential``)
+and used where the module calls it (a module passed a list of feature maps that it joins,
+DenseNet's layer, takes their concatenation); containers (``nn.Sequential``)
 are only namespaces and are written out. ResNet-50 thus opens as a stem, 16 bottleneck uses
 and a head, with weights named as in its code. What
 is not on the whitelist (or a setting a layer cannot express) is refused with a list of every such
@@ -24,6 +25,7 @@ is compiled and must give the module's own outputs on the example inputs.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import operator
 import re
@@ -97,7 +99,7 @@ def input_ports(graph: Graph, node_id: str, count: int) -> list[str]:
 
 class _BlockTracer(fx.Tracer):
     """Stops at catalog layers and at blocks; traces through containers, and through modules
-    that are called with something other than tensors (DenseNet's layers take a list)."""
+    that are called with something other than tensors."""
 
     def __init__(self, inlined: set[int]) -> None:
         super().__init__()
@@ -132,7 +134,8 @@ class _Blocks:
                 node["params"] = {k: v for k, v in node["params"].items() if k != "shape"}
         key = repr((type(module).__qualname__, content["nodes"], content["edges"]))
         if key not in self.names:
-            stem = re.sub(r"\W", "", type(module).__name__) or "Block"
+            # a private class's name without its underscore (torchvision's _DenseLayer: DenseLayer)
+            stem = re.sub(r"\W", "", type(module).__name__).lstrip("_") or "Block"
             stem = stem if stem[0].isalpha() else "Block" + stem
             name, i = stem, 1
             while name in self.root.blocks or name in CATALOG or name == REPEAT:
@@ -171,6 +174,7 @@ class _Importer:
         self.module_users: dict[Any, str] = {}
         self.attributes: dict[str, tuple[str, str]] = {}  # tensor attribute -> its Parameter/Constant node
         self.refused: set[fx.Node] = set()
+        self.concats: dict[tuple, tuple[str, str]] = {}    # (joined values, dim) -> the Concat that joined them
 
     def run(self) -> tuple[Graph, dict[str, torch.Tensor]]:
         try:
@@ -263,6 +267,29 @@ class _Importer:
         elif spec.outputs:
             self.values[n] = (node_id, spec.outputs[0].name)
         return node_id
+
+    def _concat(self, n: Any, parts: list[Any], dim: int, name: str | None = None) -> None:
+        """``parts`` joined along ``dim`` as the value of ``n``: one part is itself; where an
+        earlier Concat joined the first of them (each DenseNet layer joins every feature map so
+        far), this one joins that Concat and the rest, so that the graph reads as a chain with
+        short skips rather than a fan of wires from every layer to every later one."""
+        sources = [self._value(p) for p in parts]
+        if len(sources) == 1:
+            self.values[n] = sources[0]
+            return
+        joined = sources
+        for count in range(len(sources) - 1, 1, -1):
+            earlier = self.concats.get((tuple(sources[:count]), dim))
+            if earlier is not None:
+                joined = [earlier, *sources[count:]]
+                break
+        try:
+            node_id = self.graph.add_node("Concat", id=self._id(name or n.name), dim=dim)
+        except GraphError as err:
+            raise Refuse(str(err).split(": ", 1)[-1]) from None
+        for src_id, port in joined:
+            self._wire(Edge(src_id, node_id, port, "in"))
+        self.values[n] = self.concats[(tuple(sources), dim)] = (node_id, "out")
 
     def _wire(self, edge: Edge) -> None:
         try:
@@ -503,17 +530,25 @@ class _Importer:
                                                   f"{self.module_users.get(n.target)}), which a graph cannot express")
         self.module_users[n.target] = n.name
         seen = self.blocks.seen.first.get(path)
-        # the block's inputs are the tensors it is passed; other values were fixed when it ran (``seen``)
-        call = bind(module, n.args, n.kwargs, self.concrete.is_tensor, lambda v: not holds_tensor(self.concrete.first.get(v))
-                    if isinstance(v, fx.Node) else fixed(v))
-        need(call is not None, "passes a block something other than tensors and fixed values")
-        assert call is not None
-        tensors = list(call.tensors)
+        listed = path in self.blocks.seen.listed
+        if listed:          # a list of feature maps: the block takes their concatenation
+            parts = list(n.args[0]) if len(n.args) == 1 and not n.kwargs and isinstance(n.args[0], (list, tuple)) else []
+            need(bool(parts) and all(isinstance(p, fx.Node) for p in parts), "passes a block a list it cannot join")
+            self._concat(n, parts, 1, f"{n.target}_in")
+            tensors: list[Any] = [n]
+        else:
+            # the block's inputs are the tensors it is passed; other values were fixed when it ran (``seen``)
+            call = bind(module, n.args, n.kwargs, self.concrete.is_tensor,
+                        lambda v: not holds_tensor(self.concrete.first.get(v)) if isinstance(v, fx.Node) else fixed(v))
+            need(call is not None, "passes a block something other than tensors and fixed values")
+            assert call is not None
+            tensors = list(call.tensors)
         if seen is None or len(seen[0].tensors) != len(tensors):
             raise Refuse("is not called when the module runs on the examples")
         inner = _Importer(module, seen[0].tensors, seen[1].tensors, self.blocks, path, seen[0].values)
         try:
-            body, state = inner.run()
+            with taking_one_list(module) if listed else contextlib.nullcontext():
+                body, state = inner.run()
         except ImportProblem as problem:
             self.final = self.final or problem.final
             self.problems.extend(problem.problems)
@@ -537,8 +572,9 @@ class _Importer:
             return self._merge(n, "Multiply")
         if fn in (torch.cat, torch.concat):
             parts = arg(n, 0, "tensors")
-            if all(isinstance(a, fx.Node) and a in self.values for a in parts):
-                self._add(n, "Concat", {"dim": self._literal(arg(n, 1, "dim", 0), [])}, list(parts))
+            dim = self._literal(arg(n, 1, "dim", 0), [])
+            if all(isinstance(a, fx.Node) and a in self.values for a in parts) and isinstance(dim, int):
+                self._concat(n, list(parts), dim)
                 return None
         if fn is torch.flatten:
             return self._flatten(n, n.args[0], arg(n, 1, "start_dim", 0), arg(n, 2, "end_dim", -1))
@@ -735,13 +771,16 @@ class _Importer:
 class _Calls:
     """Each block-to-be's first call, in one run on the examples and one at twice their batch:
     the shapes its body's Input nodes are given (a traced body cannot know them) and the fixed
-    values it is passed. Modules called with other things (a list of tensors), or with values
+    values it is passed. A module called with one list of tensors that gives the same result
+    when passed their concatenation along the channels (DenseNet's layers) becomes a block
+    taking that concatenation (``listed``); modules called with other things, or with values
     that change with the batch, are traced through instead (``inlined``)."""
 
     def __init__(self, module: nn.Module, inputs: tuple, bigger: tuple) -> None:
         self.module = module
         self.first: dict[str, tuple[Call, Call]] = {}
         self.inlined: set[int] = set()
+        self.listed: set[str] = set()
         runs: list[dict[str, Call]] = []
         for examples in (inputs, bigger):
             seen: dict[str, Call] = {}
@@ -749,7 +788,11 @@ class _Calls:
             for path, sub in module.named_modules():
                 if path and _is_block(sub):
                     def remember(m, args, kwargs, path=path, seen=seen):
+                        if _Calls._checking:
+                            return
                         call = bind(m, args, kwargs)
+                        if call is None:
+                            call = self._joined(m, path, args, kwargs)
                         if call is None:
                             self.inlined.add(id(m))
                         elif path not in seen:
@@ -773,6 +816,49 @@ class _Calls:
                 self.inlined.add(id(module.get_submodule(path)))
             else:
                 self.first[path] = (call, other)
+        self.listed = {path for path in self.listed if path in self.first}
+
+    _checking = False       # while a call with the concatenation is compared: its own calls are not recorded
+
+    def _joined(self, m: nn.Module, path: str, args: tuple, kwargs: dict) -> Call | None:
+        """The call with one tensor, the concatenation of the list it was passed, when the
+        module's result is the same for it (its weights and statistics as they were)."""
+        parts = args[0] if len(args) == 1 and not kwargs and isinstance(args[0], (list, tuple)) else ()
+        if not parts or not all(isinstance(t, torch.Tensor) and t.dim() >= 2 for t in parts) \
+                or len({(t.dim(), *t.shape[:1], *t.shape[2:]) for t in parts}) != 1:
+            return None
+        joined = torch.cat(list(parts), 1)
+        kept = {k: v.clone() for k, v in m.state_dict().items()}
+        _Calls._checking = True
+        try:
+            with torch.no_grad():
+                same = torch.equal(m(list(parts)), m([joined]))
+        except Exception:
+            same = False
+        finally:
+            _Calls._checking = False
+            m.load_state_dict(kept)
+        if not same:
+            return None
+        self.listed.add(path)
+        return Call((joined,), {})
+
+
+@contextlib.contextmanager
+def taking_one_list(module: nn.Module):
+    """While a listed block's body is traced: its forward takes one tensor, passed on to the
+    module's own forward as a list of one (fx traces a module through its class's forward)."""
+    cls = type(module)
+    original = cls.forward
+
+    def forward(self, features):
+        return original(self, [features])
+
+    cls.forward = forward
+    try:
+        yield
+    finally:
+        cls.forward = original
 
 
 TRACERS = ("auto", "fx", "export")

@@ -24,14 +24,14 @@ WRAP = int(Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap)
 def words(name: str) -> str:
     """A type name split at its word humps, never inside an acronym's run of capitals:
     "ConvReLU" -> "Conv ReLU", "AdaptiveAvgPool2d" -> "Adaptive Avg Pool2d", "GELU" stays."""
-    parts = re.split(r"(?<=[a-z0-9])(?=[A-Z])", name)
+    parts = re.split(r"(?<=[a-z0-9])(?=[A-Z])|_+", name)
     joined: list[str] = []
     for part in parts:
         if joined and part.isupper():          # "Re" + "LU", "Si" + "LU": one word
             joined[-1] += part
         else:
             joined.append(part)
-    return " ".join(joined)
+    return " ".join(part for part in joined if part)
 
 
 def title(node) -> str:
