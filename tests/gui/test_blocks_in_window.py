@@ -54,7 +54,7 @@ def test_ctrl_shift_g_writes_a_block_use_out_in_one_undo_step(window, qtbot):
 
 def test_a_block_from_the_palette_drops_onto_the_canvas_as_a_use(window):
     files.open_file(window.context, resources.example("resnet18.loom"))
-    blocks = window.layer_palette.tree.topLevelItem(0)
+    blocks = window.layer_palette.tree.topLevelItem(1)         # after the common layers
     assert blocks.text(0) == "Blocks"
     listed = [(blocks.child(i).text(0), blocks.child(i).font(0).italic()) for i in range(blocks.childCount())]
     own = [name for name, italic in listed if not italic]
