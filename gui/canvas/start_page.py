@@ -100,7 +100,7 @@ class StartPage(QFrame):
         self.cards: dict[str, QToolButton] = {}
         self._grid = QGridLayout()
         self._grid.setSpacing(2)
-        layout = QVBoxLayout(self)
+        layout = self._column = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)
         layout.addWidget(self.steps)
         layout.addLayout(self._grid)
@@ -144,10 +144,10 @@ class StartPage(QFrame):
             self.cards[path.stem] = card
 
     def _place(self) -> None:
-        """Along the bottom of the canvas, as wide as it is: the graph's first nodes stay above it."""
+        """Along the bottom of the canvas, centred: the graph's first nodes stay above it."""
         viewport = self.view.viewport().geometry()
         width = min(self.sizeHint().width(), viewport.width() - 16)
-        needed = self.layout().totalHeightForWidth(width)      # the wrapped steps' lines included
+        needed = self._column.totalHeightForWidth(width)      # the wrapped steps' lines included
         height = min(max(needed, self.sizeHint().height()), int(viewport.height() * 0.8))
         self.setGeometry(viewport.left() + (viewport.width() - width) // 2, viewport.bottom() - height - 8, width, height)
 
