@@ -12,6 +12,9 @@ def structural_diagnostics(graph: Graph, g: nx.DiGraph | None = None) -> list[Di
     """Cycles, missing inputs/outputs, unconnected or over-full ports, dead ends (``g``: the
     graph's networkx form when the caller has it already)."""
     found: list[Diagnostic] = []
+    if not graph.nodes:          # one plain word on where to start, not a list of what is missing
+        return [Diagnostic(ERROR, None, "the graph is empty: add an Input (palette: Common layers) and the layers "
+                                        "after it, or open an example")]
     if not graph.inputs():
         found.append(Diagnostic(ERROR, None, "the graph has no Input: add one to feed it data"))
     if not graph.outputs():

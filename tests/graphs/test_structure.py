@@ -12,6 +12,11 @@ def test_a_clean_chain_has_no_problems():
     assert messages(chain("ReLU", input_shape=[4])) == []
 
 
+def test_an_empty_graph_gets_one_word_on_where_to_start():
+    assert messages(Graph()) == [(ERROR, None, "the graph is empty: add an Input (palette: Common layers) and the "
+                                              "layers after it, or open an example")]
+
+
 def test_missing_input_and_output_are_reported():
     g = Graph()
     g.add_node("ReLU")
