@@ -130,3 +130,25 @@ def test_help_says_what_to_do_first_and_explains_each_canvas_concept(window, qtb
     assert page.topic == "wires" and "arrowhead" in page.page.toPlainText()
     window.commands.action("help.problems").trigger()
     assert "Insert Flatten" in page.page.toPlainText()
+
+
+def test_a_blank_canvas_shows_first_steps_and_example_pictures_that_open_the_example(window, qtbot):
+    from gui.commands import files
+    page = window.start_page
+    files.open_example(window.context, files.EXAMPLES / "mlp_spiral.loom")
+    assert not page.isVisible()                                    # a graph with layers: no start page
+    window.commands.action("file.new").trigger()
+    qtbot.waitUntil(page.isVisible, timeout=2000)
+    assert "Double-click a layer" in page.steps.text()
+    card = page.cards["lenet5"]
+    assert "LeNet-5" in card.text() and "Classify digits" in card.text()
+    picture = card.icon().pixmap(card.iconSize()).toImage()
+    colours = {picture.pixelColor(x, y).name() for x in range(0, picture.width(), 4) for y in range(0, picture.height(), 4)}
+    assert len(colours) > 3                                        # the graph's boxes drawn in their colours, not a blank
+    assert page.geometry().top() > window.view.mapFromScene(window.scene.nodes["input1"].sceneBoundingRect().bottomLeft()).y()
+    window.layer_palette.add_requested.emit("ReLU")                # a first layer: the page goes
+    assert not page.isVisible()
+    window.document.undo_stack.undo()                              # blank again: it comes back
+    assert page.isVisible()
+    QTest.mouseClick(card, Qt.LeftButton)
+    assert window.document.graph.name == "LeNet-5" and not page.isVisible()
