@@ -64,12 +64,21 @@ from .import_values import Meta, NotLiteral, doubled, holds_tensor
 
 
 def input_ports(graph: Graph, node_id: str, count: int) -> list[str]:
-    """The ports ``count`` wires go to: a layer takes all its tensors on its one input (Add,
-    Concat), a block one per port."""
+    """The ports ``count`` wires go to: a layer with one input takes all its tensors there (Add,
+    Concat); a block, or a layer with several inputs (a decoder's target and memory), one per port."""
     node = graph.nodes[node_id]
-    if node.type in graph.blocks:
+    if node.type in graph.blocks or len(node.spec.inputs) > 1:
         return [p.name for p in node.spec.inputs]
     return [p.name for p in node.spec.inputs[:1]] * count
+
+
+def _without_masks(n: fx.Node, count: int) -> list[fx.Node]:
+    """The tensors a transformer layer or stack is called with (the sequence, and a decoder's
+    memory), refusing masks: the catalog's layers attend to every position."""
+    tensors = [a for a in n.args if isinstance(a, fx.Node)]
+    need(len(tensors) == count and all(v is None or v is False for v in [*n.args[count:], *n.kwargs.values()]),
+         "masks (NetLoom's transformer layers take none)")
+    return tensors
 
 
 class _Blocks:
@@ -289,19 +298,21 @@ class _Importer:
             return self._visit_block(n, module)
         if isinstance(module, norm_act_modules()):
             return self._norm_act(n, module)
-        if isinstance(module, nn.TransformerEncoder):
-            return self._encoder_stack(n, module)
+        if isinstance(module, (nn.TransformerEncoder, nn.TransformerDecoder)):
+            return self._transformer_stack(n, module)
         entry = module_entry(module)
         if entry is None:
             raise Refuse(f"no NetLoom layer for {type(module).__name__}")
         type_name, read = entry
         params = read(module)
         tensors = [a for a in n.args if isinstance(a, fx.Node)]
-        if type_name == "MultiheadAttention":
+        if type_name == "TransformerDecoderLayer":
+            _without_masks(n, 2)
+        elif type_name == "MultiheadAttention":
             need(len(set(n.args[:3])) == 1, "attention with different query, key and value (only self-attention)")
             need(n.kwargs.get("attn_mask") is None and n.kwargs.get("key_padding_mask") is None, "attention masks")
             tensors = tensors[:1]
-        need(len(tensors) == 1, f"{len(tensors)} tensor inputs")
+        need(len(tensors) == (2 if type_name == "TransformerDecoderLayer" else 1), f"{len(tensors)} tensor inputs")
         has_weights = any(True for _ in module.state_dict())
         if has_weights and n.target in self.module_users:
             raise Refuse(f"the same layer is used twice (shared weights, also at {self.module_users[n.target]}), "
@@ -393,17 +404,18 @@ class _Importer:
             assert entry is not None
             self._layer(n, entry[0], entry[1](part), [n], part, f"{target}.{child}")   # chained after the last
 
-    def _encoder_stack(self, n: fx.Node, module: nn.TransformerEncoder) -> None:
-        """``nn.TransformerEncoder`` (fx cannot trace its forward): a block of its layers in a
-        chain, then its final norm, as the module holds them."""
-        tensors = [a for a in n.args if isinstance(a, fx.Node)]
-        need(len(tensors) == 1 and all(v is None or v is False for v in n.kwargs.values()),
-             "masks (the encoder layer takes none)")
+    def _transformer_stack(self, n: fx.Node, module: nn.TransformerEncoder | nn.TransformerDecoder) -> None:
+        """``nn.TransformerEncoder`` or ``nn.TransformerDecoder`` (fx cannot trace their forward):
+        a block of its layers in a chain, then its final norm, as the module holds them; a
+        decoder's block takes the target and the memory, which every layer attends to."""
+        decoder = isinstance(module, nn.TransformerDecoder)
+        tensors = _without_masks(n, 2 if decoder else 1)
         target = str(n.target)
         self._own(module, target)
-        example = self.concrete.first[tensors[0]]
         body = self.blocks.root.new_body(type(module).__name__, {})
-        last = body.add_node("Input", id="x", shape=list(example.shape[1:]))
+        inputs = [body.add_node("Input", id=name, shape=list(self.concrete.first[tensor].shape[1:]))
+                  for name, tensor in zip(("x", "memory"), tensors)]
+        last = inputs[0]
         parts = [(f"layers.{i}", layer) for i, layer in enumerate(module.layers)]
         parts += [("norm", module.norm)] if module.norm is not None else []
         ids = []
@@ -413,6 +425,8 @@ class _Importer:
             assert entry is not None
             node_id = body.add_node(entry[0], id=name.replace(".", "_"), **entry[1](part))
             body.connect(last, node_id)
+            if entry[0] == "TransformerDecoderLayer":
+                body.apply(Connect(Edge(inputs[1], node_id, "out", "memory")))
             last = node_id
             ids.append(node_id)
         body.connect(last, body.add_node("Output", id="out"))
