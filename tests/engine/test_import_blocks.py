@@ -114,27 +114,3 @@ def test_a_problem_inside_a_block_names_the_layer_by_its_full_path():
         import_module(Outer(), torch.randn(2, 4))
     assert any("block.inner.1 (RReLU): no NetLoom layer for RReLU" in p for p in caught.value.problems)
 
-
-def test_densenet_layers_become_blocks_that_take_the_concatenation_and_read_as_a_chain():
-    from torchvision.models.densenet import DenseNet
-    torch.manual_seed(0)
-    model = DenseNet(growth_rate=4, block_config=(3, 2), num_init_features=8, bn_size=2, num_classes=5).eval()
-    before = {k: v.clone() for k, v in model.state_dict().items()}
-    graph, state = import_module(model, torch.randn(1, 3, 32, 32))     # exactness is checked inside
-    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())   # trying the joined call left no trace
-    uses = [n for n in graph.nodes.values() if n.type in graph.blocks]
-    assert list(graph.blocks) == ["DenseLayer"] and len(uses) == 5         # one block, used by each of the 3 + 2 layers
-    assert uses[0].id == "features_denseblock1_denselayer1"
-    # each layer's input is the Concat of the one before and that layer's own output: a chain
-    # with short skips, not a wire from every layer to every later one
-    concats = [n.id for n in graph.nodes.values() if n.type == "Concat"]
-    assert concats and all(len(graph.in_edges(c)) == 2 for c in concats)
-    assert len(graph.nodes) == 25
-    assert any(key.startswith("features_denseblock1_denselayer1.") for key in state)
-    graph = loads_graph(dumps_graph(graph))
-    compiled = compile_graph(graph).eval()
-    compiled.load_state_dict(state)
-    x = torch.randn(3, 3, 32, 32)
-    with torch.no_grad():
-        assert torch.allclose(compiled(x), model(x), atol=1e-5)
-    assert check(graph).diagnostics == []
