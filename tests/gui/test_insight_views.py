@@ -229,6 +229,7 @@ def test_channel_images_of_colour_input_keep_their_colours(qtbot):
                                           input_shape=(3, 12, 12)))
     panel = FiltersPanel(run_model)
     qtbot.addWidget(panel)
+    run_model.setParent(panel)         # freed with the panel, on the GUI thread, not by the collector later
     panel.input_shape = (3, 12, 12)
     panel.layer.set_layers(["conv1"])
     qtbot.mouseClick(panel.find_button, Qt.LeftButton)

@@ -15,9 +15,20 @@ from gui.training.run_record import RunRecord
 from tests.helpers import chain, lenet
 
 
+def _owner(qtbot):
+    """A widget the test keeps until its end, as a window owns its document and run model: Qt
+    objects left to Python's garbage collector are deleted at a random later moment, inside
+    another test's event processing, which crashed the process."""
+    from PySide6.QtWidgets import QWidget
+    owner = QWidget()
+    qtbot.addWidget(owner)
+    return owner
+
+
 def test_building_a_run_model_leaves_the_documents_checker_untouched(qtbot, tmp_path):
     graph = chain(("Conv2d", {"out_channels": 4, "kernel_size": 3}), "ReLU", "Flatten", ("Linear", {"out_features": 3}))
-    document = Document(graph)
+    owner = _owner(qtbot)
+    document = Document(graph, parent=owner)
     checker = document.checker
     report = checker.check(document.graph)
     assert checker.visits == 0                         # the document was checked when it opened
@@ -27,7 +38,7 @@ def test_building_a_run_model_leaves_the_documents_checker_untouched(qtbot, tmp_
     record = RunRecord("run 1", {})
     record.graph_text = dumps_graph(snapshot)
     record.absorb(M.CheckpointSaved(str(path), 1, 5))
-    run_model = RunModel()
+    run_model = RunModel(owner)
     problems = []
     run_model.listeners.append(problems.append)
     run_model.follow(record)
@@ -55,7 +66,8 @@ def test_the_views_get_the_newest_epochs_weights_when_every_epoch_saves_best(qtb
                                                               checkpoint_dir=str(tmp_path))
     record = RunRecord("run 1", config.to_dict())
     record.graph_text = dumps_graph(graph)
-    run_model = RunModel()
+    owner = _owner(qtbot)
+    run_model = RunModel(owner)
     saved, built = [], []
     for message in train(graph, config):
         record.absorb(message)
