@@ -33,6 +33,7 @@ from .inspector import Inspector
 from .model_io import ModelIO
 from .palette import Palette
 from .problems import ProblemsPanel
+from .teaching.commands import TeachingViews
 from .training.window_training import TrainingUI
 from .window_commands import help_commands, window_commands
 from .window_port import QtWindowPort
@@ -61,6 +62,7 @@ class MainWindow(QMainWindow):
         self.context = Context(self.document, self.port)
         self.training = TrainingUI(self.context, self.scene, self.view, self, keep_warm=interactive)
         self.model_io = ModelIO(self.context, self.training.trained_weights, self)
+        self.teaching = TeachingViews(self, self.training.dashboard)
         self.autosave = Autosave(self.document, self.port, self, self.open_new_window, self)
         self.docks = {title: self._dock(title, widget, area) for title, widget, area in (
             ("Layers", self.layer_palette, Qt.DockWidgetArea.LeftDockWidgetArea),
@@ -74,7 +76,7 @@ class MainWindow(QMainWindow):
         self.commands = CommandActions(self, self.context, [
             *files.COMMANDS, *editing.COMMANDS, *window_commands(self.view, self.minimap, self.find_bar, self.close),
             *blocks.COMMANDS, *self.training.commands(), *self.model_io.commands(),
-            *help_commands(self, lambda: self.commands.shortcuts(), interactive)], GESTURES)
+            *self.teaching.commands(), *help_commands(self, lambda: self.commands.shortcuts(), interactive)], GESTURES)
         self.gestures = CanvasGestures(self.scene, self.view, self.context, self.commands)
         self._add_panel_toggles()
         self._build_status_bar()
