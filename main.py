@@ -21,7 +21,22 @@ def _load(path: str):
         raise SystemExit(2) from None
 
 
+MAX_INPUT_SIZE = 1 << 20      # one axis of an example input: far beyond any image or sequence
+
+
+def _shape(text: str) -> list[int] | None:
+    """``3,32,32`` or ``3x32x32``: positive sizes; None if the text is no shape."""
+    parts = [p.strip() for p in text.replace("x", ",").split(",")]
+    if not all(p.isascii() and p.isdigit() and len(p) < 10 and 0 < int(p) <= MAX_INPUT_SIZE for p in parts):
+        return None
+    return [int(p) for p in parts]
+
+
 def command_line(argv: list[str]) -> int:
+    for stream in (sys.stdout, sys.stderr):
+        # A name from a file may hold what the terminal cannot show (a lone surrogate): escaped, never a crash.
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     parser = argparse.ArgumentParser(prog="netloom", description="NetLoom command line")
     sub = parser.add_subparsers(dest="command", required=True)
     p_check = sub.add_parser("check", help="check a graph file and print shapes, parameters and problems")
@@ -50,7 +65,11 @@ def command_line(argv: list[str]) -> int:
     p_export.add_argument("--dynamic-batch", action=argparse.BooleanOptionalAction, default=True,
                           help="pt2: accept any batch size (default), or only the example's with --no-dynamic-batch")
     p_export.add_argument("out", help="the file to write")
-    p_export.add_argument("--weights", help="a .safetensors file of weights for the graph")
+    p_export.add_argument("--weights", help="a .safetensors file of weights for the graph, or a checkpoint")
+    p_export.add_argument("--weights-out", metavar="FILE",
+                          help="py: where the weights go (default: beside OUT as .safetensors; never an existing "
+                               "file unless --force)")
+    p_export.add_argument("--force", action="store_true", help="py: let the weights replace an existing file")
     p_import = sub.add_parser("import", help="import a PyTorch model as a graph",
                               description="Import a PyTorch model as a graph. With path/to/file.py:Class the "
                                           "file's Python code is run to build the model: import only files you "
@@ -69,6 +88,10 @@ def command_line(argv: list[str]) -> int:
     p_import.add_argument("--tracer", choices=("auto", "fx", "export"), default="auto",
                           help="fx: torch.fx symbolic tracing; export: torch.export, for models fx cannot trace "
                                "(Hugging Face transformers); auto (default): fx, then export where fx fails")
+    p_import.add_argument("--weights-out", metavar="FILE",
+                          help="where the weights go (default: beside OUT as .safetensors; never an existing file "
+                               "unless --force)")
+    p_import.add_argument("--force", action="store_true", help="let the weights replace an existing file")
     p_experiment = sub.add_parser("experiment", help="train every variant of an experiment file and compare the "
                                                      "gradients their layers receive")
     p_experiment.add_argument("file", help="a .experiment.json file")
@@ -89,11 +112,17 @@ def command_line(argv: list[str]) -> int:
         return run_experiment(experiment, args.epochs, sys.stdout, sys.stderr, args.landscape)
     if args.command == "export":
         from engine.cli.model_io import run_export
-        return run_export(_load(args.file), args.to, args.out, args.weights, sys.stderr, args.dynamic_batch)
+        return run_export(_load(args.file), args.to, args.out, args.weights, sys.stderr, args.dynamic_batch,
+                          graph_path=args.file, weights_out=args.weights_out, force=args.force)
     if args.command == "import":
         from engine.cli.model_io import run_import
-        shape = [int(s) for s in args.input_shape.replace("x", ",").split(",")] if args.input_shape else None
-        return run_import(args.source, args.out, shape, sys.stderr, args.pretrained, args.allow_download, args.tracer)
+        shape = _shape(args.input_shape) if args.input_shape is not None else None
+        if args.input_shape is not None and shape is None:
+            print(f"error: --input-shape: {args.input_shape[:40]!r} is not a shape; give positive sizes up to "
+                  f"{MAX_INPUT_SIZE:,}, such as 3,32,32", file=sys.stderr)
+            return 2
+        return run_import(args.source, args.out, shape, sys.stderr, args.pretrained, args.allow_download, args.tracer,
+                          args.weights_out, args.force)
     if args.command == "check":
         from engine.cli.check_command import run_check
         return run_check(_load(args.file), sys.stdout, args.file)

@@ -6,8 +6,12 @@ so that the rename survives a power cut. The temporary file's name carries the w
 id, so that the leftovers of a writer that was killed can be told from a save in progress and
 removed at the next save or open of the same target.
 
-Plain Python: the graph file, run histories, recovery files and checkpoints all write through
-here, and errors are ``OSError``s that each caller words for its own file.
+A link is written through to the file it names (the link stays a link); a target that is one
+of the writing command's inputs is refused, whatever name leads to it; a target the person did
+not name (the weights beside an export) can be written only where no file is.
+
+Plain Python: the graph file, run histories, recovery files, checkpoints, weights and every
+export write through here, and errors are ``OSError``s that each caller words for its own file.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 TEMP_SUFFIX = ".tmp"
@@ -25,10 +30,26 @@ TEMP_SUFFIX = ".tmp"
 _STALE_AGE_S = 24 * 3600
 
 
-def write_atomically(target: str | os.PathLike, data: bytes, mode: int = 0o644) -> None:
+class SameAsInput(OSError):
+    """The file to write is one that the same command reads (the same file, by any name)."""
+
+
+def write_atomically(target: str | os.PathLike, data: bytes, mode: int = 0o644, *,
+                     inputs: Iterable[str | os.PathLike] = (), replace: bool = True) -> None:
     """Replace ``target`` with ``data`` in one step; OSError if it cannot be done (the target
-    is then untouched, and no temporary file is left behind)."""
-    target = Path(target)
+    is then untouched, and no temporary file is left behind).
+
+    A symbolic link is written through: the file it names gets the data and the link stays.
+    ``inputs`` are the files the writing command reads: a target that is one of them (the same
+    file, whatever the name) is refused with ``SameAsInput``. With ``replace=False`` an existing
+    target is refused with ``FileExistsError`` (for a file the person did not name, such as the
+    weights written beside an export), atomically: it is linked into place, never moved over."""
+    target = Path(os.path.realpath(target)) if os.path.islink(target) else Path(target)
+    for source in inputs:
+        if _same_file(target, Path(source)):
+            raise SameAsInput(errno.EINVAL, "it is a file this command reads", str(target))
+    if not replace and os.path.lexists(target):
+        raise FileExistsError(errno.EEXIST, "it exists already", str(target))
     folder = target.parent if str(target.parent) else Path(".")
     remove_stale_temporaries(target)
     fd, temp = tempfile.mkstemp(prefix=_temp_prefix(target), suffix=TEMP_SUFFIX, dir=folder)
@@ -41,7 +62,10 @@ def write_atomically(target: str | os.PathLike, data: bytes, mode: int = 0o644) 
             f.flush()
             os.fsync(f.fileno())
         os.chmod(temp, target.stat().st_mode & 0o777 if target.exists() else mode)
-        os.replace(temp, target)
+        if replace:
+            os.replace(temp, target)
+        else:
+            _link_new(temp, target)
     except BaseException:
         try:
             os.unlink(temp)
@@ -49,6 +73,46 @@ def write_atomically(target: str | os.PathLike, data: bytes, mode: int = 0o644) 
             pass
         raise
     _fsync_folder(folder)
+
+
+def _link_new(temp: str, target: Path) -> None:
+    """Put the written file at ``target`` only if nothing is there (FileExistsError otherwise)."""
+    try:
+        os.link(temp, target)
+    except FileExistsError:
+        raise
+    except OSError:                          # a file system without hard links: look, then move
+        if os.path.lexists(target):
+            raise FileExistsError(errno.EEXIST, "it exists already", str(target)) from None
+        os.replace(temp, target)
+        return
+    os.unlink(temp)
+
+
+def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
+    """The two names lead to one existing file (links, '..' and hard links included)."""
+    return _same_file(Path(a), Path(b))
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except (OSError, ValueError):
+        return False
+
+
+def set_aside(path: str | os.PathLike) -> Path:
+    """Move a file that cannot be read out of the way, as ``NAME.unreadable`` (``.unreadable.2``
+    ... if that exists), so that it is neither read again nor ever overwritten; the new path.
+    OSError if it cannot be moved."""
+    path = Path(path)
+    aside = path.with_name(path.name + ".unreadable")
+    n = 2
+    while os.path.lexists(aside):
+        aside = path.with_name(f"{path.name}.unreadable.{n}")
+        n += 1
+    os.replace(path, aside)
+    return aside
 
 
 def _open_for_writing(fd: int):

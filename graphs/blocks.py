@@ -15,13 +15,12 @@ through others; nesting is limited so that no file can ask for unbounded work.
 from __future__ import annotations
 
 import dataclasses
-import keyword
-import re
 from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
 from .catalog import CATALOG
+from .names import name_problem
 from .specs import BOOL, FLOAT, INT, INTS, LayerSpec, ParamSpec, PortSpec
 
 if TYPE_CHECKING:
@@ -31,7 +30,6 @@ REPEAT = "repeat"
 MAX_REPEAT = 1000
 MAX_NESTING = 16                # blocks inside blocks: ResNet needs 3, a file may not need 1,000
 MAX_EXPANDED_LAYERS = 200_000   # layers one graph may expand to once every block is written out
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 Library = dict[str, "Graph"]
 
@@ -50,8 +48,9 @@ def ref_name(value: Any) -> str | None:
 
 def block_name_problem(name: Any, library: Library) -> str | None:
     """Why ``name`` cannot name a new block, or None."""
-    if not isinstance(name, str) or not _NAME.match(name) or keyword.iskeyword(name):
-        return f"'{name}' is not a valid block name: use letters, digits and _, not starting with a digit"
+    problem = name_problem(name, "block name")
+    if problem:
+        return problem
     if name in CATALOG:
         return f"'{name}' is a built-in layer type; choose another name for the block"
     if name in library:
@@ -61,8 +60,9 @@ def block_name_problem(name: Any, library: Library) -> str | None:
 
 def parameter_problem(name: Any, default: Any) -> str | None:
     """Why a block cannot declare this parameter, or None."""
-    if not isinstance(name, str) or not _NAME.match(name) or keyword.iskeyword(name):
-        return f"'{name}' is not a valid parameter name"
+    problem = name_problem(name, "parameter name")
+    if problem:
+        return problem
     if name == REPEAT:
         return f"'{REPEAT}' is kept for the number of copies; choose another name"
     if not _plain(default):

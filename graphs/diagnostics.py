@@ -10,6 +10,8 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from .editing import adapt_head_edit, start_fresh_edit
+from .edits import SetTraining
+from .graph import GraphError
 
 if TYPE_CHECKING:
     from .edits import Edit
@@ -115,7 +117,28 @@ class StartFresh:
         return start_fresh_edit(graph, self.node)
 
 
-Fix = InsertLayer | SetParam | RemoveLayer | AdaptHead | StartFresh
+@dataclass(frozen=True)
+class UseStartWeights:
+    """Fix: the start weights file changed since it was chosen; the graph records its checksum as
+    it is now, so that training starts from its present contents (the rest of the entry kept)."""
+    file_name: str
+    sha256: str
+
+    @property
+    def label(self) -> str:
+        return f"Use {self.file_name} as it is now"
+
+    def located(self, graph: Graph, node: str) -> UseStartWeights:
+        return self
+
+    def edit(self, graph: Graph) -> Edit:
+        entry = graph.training.get("start_from")
+        if not isinstance(entry, dict) or not entry:
+            raise GraphError("the training settings name no start weights any more")
+        return SetTraining(graph.training | {"start_from": entry | {"sha256": self.sha256}})
+
+
+Fix = InsertLayer | SetParam | RemoveLayer | AdaptHead | StartFresh | UseStartWeights
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from .fileformat import MAX_FILE_BYTES, GraphFileError
+from .reading import ReadError, read_regular
+from .values import first_clause
 
 FORMAT_NAME = "netloom.experiment"
 SUFFIX = ".experiment.json"
@@ -45,13 +47,13 @@ def load_experiment(path: str | os.PathLike) -> Experiment:
     """GraphFileError naming the file and the field for anything that is not a plain experiment."""
     path = Path(path)
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise GraphFileError(path, "", "the file is too large to be an experiment")
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as err:
-        raise GraphFileError(path, "", f"cannot be read ({err.strerror})") from None
+        data = json.loads(read_regular(path, MAX_FILE_BYTES, "experiment file").decode("utf-8"))
+    except ReadError as err:
+        raise GraphFileError(path, "", err.problem) from None
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
         raise GraphFileError(path, "", f"not JSON: {str(err).splitlines()[0]}") from None
+    except ValueError as err:     # an integer of thousands of digits, refused by Python itself
+        raise GraphFileError(path, "", f"holds a number JSON cannot carry here ({first_clause(err)})") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT_NAME:
         raise GraphFileError(path, "format", f"must be {FORMAT_NAME!r}")
     if data.get("format_version") != 1:
@@ -88,6 +90,11 @@ def _variant_path(path: Path, graph: object, where: str) -> Path:
     target = path.parent / Path(*relative.parts)
     if not target.is_file():
         raise GraphFileError(path, where, f"{graph!r} does not exist")
+    # A symbolic link, to the file or to a folder on the way, may lead anywhere: what it leads
+    # to must be inside the folder too.
+    folder = path.parent.resolve()
+    if not target.resolve().is_relative_to(folder):
+        raise GraphFileError(path, where, f"{graph!r} leads outside the experiment's folder (through a symbolic link)")
     return target
 
 

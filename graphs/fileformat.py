@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from .builder import GraphBuilder
 from .catalog import CATALOG
 from .graph import MAX_COORDINATE, MAX_ROUTE_POINTS, Edge, Graph, Node, id_problem, validate_params
 from .migrations import CURRENT_VERSION, migrate
+from .reading import ReadError, read_regular
 from .specs import ParamError
 from .values import first_clause, lr_factor_problem, value_problem
 
@@ -30,12 +32,18 @@ _BLOCK_FIELDS = ("description", "params", "nodes", "edges", "layout")
 _LEARNING_FIELDS = ("lr_factor", "fresh")
 
 
+def one_line(text: str) -> str:
+    """A place in a file as a message shows it: keys that hold line breaks, control or separator
+    characters are escaped, so that a message is always one line."""
+    return text if text.isprintable() else "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+
+
 class GraphFileError(Exception):
     """A file that cannot be read or written; ``str()`` is a complete message for the user."""
 
     def __init__(self, path: str | os.PathLike, where: str, problem: str) -> None:
-        self.path, self.where, self.problem = str(path), where, problem
-        place = f"{self.path}: {where}: " if where else f"{self.path}: "
+        self.path, self.where, self.problem = str(path), one_line(where), problem
+        place = f"{self.path}: {self.where}: " if where else f"{self.path}: "
         super().__init__(place + problem)
 
 
@@ -90,7 +98,17 @@ def _number(v: float) -> float | int:
 
 def dumps_graph(graph: Graph) -> str:
     """The file's text: 2-space indent, one wire per line, short lists inline (small diffs)."""
-    return _format(graph_to_dict(graph), 0) + "\n"
+    return escape_surrogates(_format(graph_to_dict(graph), 0) + "\n")
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def escape_surrogates(json_text: str) -> str:
+    """JSON text whose lone surrogates (valid JSON as ``\\ud800``, loaded as such, but no UTF-8
+    can hold them) are written as escapes: whatever loads, saves, and loads back the same. They
+    can only stand inside strings, where an escape means the same character."""
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", json_text)
 
 
 def _format(value: Any, depth: int, inline_objects: bool = False) -> str:
@@ -150,19 +168,9 @@ def load_graph(path: str | os.PathLike) -> Graph:
     path = Path(path)
     atomic.remove_stale_temporaries(path)   # leftovers of a save that was interrupted
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise GraphFileError(path, "", f"is {size // (1024 * 1024)} MB; a graph file is at most "
-                                           f"{MAX_FILE_BYTES // (1024 * 1024)} MB")
-        raw = path.read_bytes()
-    except GraphFileError:
-        raise
-    except FileNotFoundError:
-        raise GraphFileError(path, "", "no such file") from None
-    except IsADirectoryError:
-        raise GraphFileError(path, "", "is a folder, not a graph file") from None
-    except OSError as err:
-        raise GraphFileError(path, "", f"cannot be read: {err.strerror or err}") from None
+        raw = read_regular(path, MAX_FILE_BYTES, "graph file")
+    except ReadError as err:
+        raise GraphFileError(path, "", err.problem) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:

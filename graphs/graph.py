@@ -10,7 +10,6 @@ those two modules call them (``tests/graphs/test_one_writer.py`` reads every mod
 from __future__ import annotations
 
 import hashlib
-import keyword
 import math
 import re
 from collections.abc import Collection, Iterable
@@ -40,6 +39,7 @@ from .events import (
     ViewChanged,
     WireRouted,
 )
+from .names import id_problem
 from .specs import LayerSpec, ParamError
 
 
@@ -104,21 +104,6 @@ _ID_PREFIX = {
 }
 MAX_ROUTE_POINTS = 100_000   # a wire across every column of a 50,000-layer chain
 MAX_COORDINATE = 1e9          # far beyond any layout (100,000 nodes span about 10^7)
-# A Python name, or a plain index as nn.Sequential names its layers (``downsample.0``), so that
-# a block's state-dict keys can read exactly as a hand-written model's.
-_IDENTIFIER = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*|0|[1-9][0-9]{0,5})$")
-
-
-def id_problem(name: Any) -> str | None:
-    """Why ``name`` cannot be a node id, or None if it can."""
-    if not isinstance(name, str) or not _IDENTIFIER.match(name):
-        return (f"'{name}' is not a valid name: use letters, digits and _, not starting with a digit "
-                "(or a plain number such as 0, as nn.Sequential numbers its layers)")
-    if keyword.iskeyword(name) or name.startswith("_"):
-        return f"'{name}' is reserved: choose another name"
-    return None
-
-
 def validate_params(type_name: str, given: dict[str, Any], fill_defaults: bool = True,
                     library: Library | None = None, declared: dict[str, Any] | None = None) -> dict[str, Any]:
     """Canonical parameters of a node, or ParamError naming the parameter that is wrong.

@@ -21,6 +21,8 @@ import math
 import re
 from typing import Any
 
+from .names import name_problem, shown
+
 # name -> what it does, for the palette's search and the inspector. Grouped as the palette lists them.
 OPERATIONS: dict[str, tuple[str, str]] = {}
 
@@ -179,7 +181,7 @@ MAX_ITEMS = 512          # every value an argument list holds, nested ones inclu
 MAX_DEPTH = 6
 MAX_TEXT = 200
 MAX_WIRES = 64           # tensor inputs of one Function node
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,39}")
+MAX_NAME = 40            # characters of an argument name
 
 
 PALETTE_PREFIX = "Function:"       # a palette entry that places a Function node calling this operation
@@ -240,9 +242,9 @@ def arguments_problem(value: Any, keyword: bool) -> str | None:
     if keyword:
         if not isinstance(value, dict):
             return "must be an object of named arguments"
-        bad = next((k for k in value if not _NAME.fullmatch(k)), None)
+        bad = next((k for k in value if len(k) > MAX_NAME or name_problem(k, "argument name")), None)
         if bad is not None:
-            return f"has an argument name {bad[:40]!r} that is not a Python name"
+            return f"has an argument name {shown(bad)} that is not a Python name (at most {MAX_NAME} characters)"
         items: list[tuple[Any, int]] = [(v, 1) for v in value.values()]
     else:
         if not isinstance(value, list):

@@ -9,7 +9,7 @@ from functools import partial
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QMenu, QStyle, QWidget
+from PySide6.QtWidgets import QMainWindow, QMenu, QWidget
 from shiboken6 import isValid
 
 from . import theme as themes
@@ -95,8 +95,7 @@ class CommandActions(QObject):
         if not keys.isEmpty():
             action.setShortcut(keys)
         if command.icon:
-            style = self.window.style()
-            action.setIcon(themes.toolbar_icon(style.standardIcon(getattr(QStyle.StandardPixmap, command.icon))))
+            action.setIcon(themes.icon(command.icon))
         if command.checked is not None:
             action.setCheckable(True)
             if command.group:
@@ -135,8 +134,8 @@ class CommandActions(QObject):
         for (at, _, _), sub, command in sorted(entries, key=lambda entry: entry[0]):
             if context is not None and not sub and not command.choices and not command.enabled(context):
                 continue
-            if section is not None and at != section:
-                menu.addSeparator()
+            if section is not None and at != section and menu.actions() and not menu.actions()[-1].isSeparator():
+                menu.addSeparator()          # between sections that show something (a node may have no fixes)
             section = at
             if sub:
                 self._add_submenu(menu, f"{path}/{sub}", sub, context)

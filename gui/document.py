@@ -46,6 +46,7 @@ from graphs.layout import layered_positions, layout_edit
 
 from .background import BackgroundJob
 from .selection import Selection, SelectionChanged
+from .start_weights_check import StartWeightsCheck
 from .undo import EditCommand
 
 
@@ -102,6 +103,9 @@ class Document(QObject):
         self.data = None
         self.data_problem = ""
         self._data_key: tuple | None = None
+        # The weights the settings start from, read and matched with the graph in a thread too:
+        # a tensor of the wrong shape is marked on its node, a changed or missing file said.
+        self.start_weights = StartWeightsCheck(self, self._start_weights_checked)
         self.check_now()
 
     # ------------------------------------------------------------------ the one channel
@@ -282,6 +286,9 @@ class Document(QObject):
             fit = fit_diagnostics(self.graph, report.shapes, self.data, *self._loss())
             if fit:
                 report = dataclasses.replace(report, diagnostics=report.diagnostics + fit)
+        start = self.start_weights.of(self.graph, report, self.folder)
+        if start:
+            report = dataclasses.replace(report, diagnostics=report.diagnostics + start)
         self.report = report
         self.shown_report = self._check_shown()
 
@@ -299,6 +306,16 @@ class Document(QObject):
         value = None if node is None else node.params.get(name)
         return None if isinstance(value, dict) else value
 
+    @property
+    def folder(self) -> Path | None:
+        """The folder of the graph's file, which its start weights are named relative to."""
+        return self.path.parent if self.path is not None else None
+
+    def _start_weights_checked(self) -> None:
+        if self.start_weights.summary:
+            self.message.emit(self.start_weights.summary)
+        self.check_now()
+
     # ------------------------------------------------------------------ the data set, for the checks
     def _loss(self) -> tuple[str, bool]:
         loss, reconstruct = self.graph.training.get("loss", "cross_entropy"), self.graph.training.get("reconstruct")
@@ -309,12 +326,11 @@ class Document(QObject):
         whose settings name none is not checked against one, as `python main.py check` does."""
         training = self.graph.training
         name = training.get("dataset")
-        options = training.get("dataset_options", {})
-        if not isinstance(name, str) or not isinstance(options, dict):
+        key = _data_key(training)
+        if key is None:
             self._data_key, self.data, self.data_problem = None, None, ""
             return
-        options = {k: v for k, v in options.items() if k != "download"}      # checking never downloads
-        key = (name, repr(sorted(options.items())))
+        name, options = training["dataset"], {k: v for k, v in training["dataset_options"].items() if k != "download"}
         if key == self._data_key:
             return
         self._data_key, self.data, self.data_problem = key, None, ""
@@ -328,6 +344,12 @@ class Document(QObject):
             self._take_data(key, data, "" if error is None else (str(error) or type(error).__name__))
         BackgroundJob(load, loaded, self, name="netloom-check-data").start()
 
+    def data_set_for(self, training: dict):
+        """The data set these training settings name, as the checks loaded it; None while it loads,
+        when it cannot be read, or when the settings name another."""
+        key = _data_key(training)
+        return self.data if key is not None and key == self._data_key else None
+
     def _take_data(self, key, data, problem: str) -> None:
         if key != self._data_key:
             return                              # the settings changed again meanwhile
@@ -335,6 +357,15 @@ class Document(QObject):
         if problem:
             self.message.emit(f"Not checked against its data set: {problem}")
         self.check_now()
+
+
+def _data_key(training: dict) -> tuple | None:
+    """What tells the data sets of two training sections apart (None: they name none); the
+    option to download does not count, as checking never downloads."""
+    name, options = training.get("dataset"), training.get("dataset_options", {})
+    if not isinstance(name, str) or not isinstance(options, dict):
+        return None
+    return name, repr(sorted((k, v) for k, v in options.items() if k != "download"))
 
 
 def _existing(graph: Graph, levels: Levels) -> Levels:

@@ -33,12 +33,14 @@ from graphs import Changes, ParamError, ParamSpec
 from graphs.block_edits import parameter_link_edit
 from graphs.blocks import REPEAT, ref_name
 from graphs.edits import Rename
-from graphs.events import NodeAdded, NodeRemoved, NodeRenamed, ParamsChanged
+from graphs.events import LearningChanged, NodeAdded, NodeRemoved, NodeRenamed, ParamsChanged
 from graphs.graph import id_problem
 from graphs.operations import OPERATIONS, arguments_text, parse_arguments
 from graphs.specs import ARGS, BOOL, CHOICE, FLOAT, INT, KWARGS, OPERATION, SHAPE
 
+from .canvas.learning_marks import describe as learning_words
 from .document import Checked, Document, Opened, Replaced
+from .learning_field import LearningField
 from .selection import SelectionChanged
 from .theme import current as current_theme
 
@@ -51,6 +53,7 @@ class Inspector(QWidget):
         self.document = document
         self.node_id: str | None = None
         self.fields: dict[str, QWidget] = {}
+        self.learning: LearningField | None = None      # how a node of the model learns
         self.title = QLabel("")
         self.title.setWordWrap(True)
         self.form_host = QWidget()
@@ -64,7 +67,7 @@ class Inspector(QWidget):
         layout.addWidget(self.shapes)
         layout.addStretch(1)
         document.subscribe(self._on_changes, kinds=(Replaced, Opened, Checked, NodeRenamed, NodeRemoved, NodeAdded,
-                                                    ParamsChanged, SelectionChanged))
+                                                    ParamsChanged, LearningChanged, SelectionChanged))
         self._show_summary()
 
     def show_node(self, node_id: str | None) -> None:
@@ -80,6 +83,10 @@ class Inspector(QWidget):
             self.show_node(chosen)
         elif changes.has(NodeRenamed, NodeRemoved, NodeAdded, ParamsChanged):
             self.refresh()
+        elif changes.has(LearningChanged):
+            if self.learning is not None:
+                self.learning.show_values()
+            self._show_shapes()
         elif changes.has(Checked):
             self._show_shapes()
 
@@ -107,7 +114,7 @@ class Inspector(QWidget):
     def _build(self) -> None:
         while self.form.rowCount():
             self.form.removeRow(0)
-        self.fields = {}
+        self.fields, self.learning = {}, None
         if self.node_id is None:
             self._show_summary()
             return
@@ -118,6 +125,9 @@ class Inspector(QWidget):
         name.editingFinished.connect(lambda: self._rename(name))
         self.form.addRow("Name", name)
         self.fields["__id__"] = name
+        if not self.document.levels and node.type not in ("Input", "Output"):     # a block's layers learn as its use
+            self.learning = LearningField(self.document, node.id)
+            self.form.addRow("Learning rate", self.learning)
         for spec in node.spec.params:
             ref = ref_name(node.params[spec.name])
             if ref is not None:         # inside a block: the value each use gives
@@ -186,6 +196,8 @@ class Inspector(QWidget):
         lines = [html.escape(shown.metadata.get("description") or "")]
         lines.append(f"{layers} layer{'s' if layers != 1 else ''}, {report.total_params:,} parameters, "
                      f"{report.total_macs:,} multiply-adds per sample")
+        if report.frozen_params:
+            lines.append(f"{report.trainable_params:,} trainable and {report.frozen_params:,} frozen parameters")
         if not document.levels:
             data = document.graph.training.get("dataset")
             if isinstance(data, str):
@@ -214,6 +226,9 @@ class Inspector(QWidget):
         lines = [f"<b>in</b> {x}" for x in ins] + [f"<b>out</b> {x}" for x in outs]
         if self.node_id in report.params:
             lines.append(f"{report.params[self.node_id]:,} parameters, {report.macs[self.node_id]:,} multiply-adds")
+        learning = learning_words(node.lr_factor, node.fresh) if not self.document.levels else ""
+        if learning:
+            lines.append(f"{learning[0].upper()}{learning[1:]}.")
         lines += [f"<span style='color:{current_theme().error}'>{d.message}</span>" for d in report.for_node(self.node_id)]
         self.shapes.setText("<br>".join(lines))
 

@@ -27,7 +27,7 @@ from .canvas.interactions import GESTURES, CanvasGestures
 from .canvas.minimap import Minimap
 from .canvas.scene import GraphScene
 from .canvas.view import GraphView
-from .commands import Context, blocks, editing, files
+from .commands import Context, blocks, editing, files, fixes, learning
 from .document import Checked, Document, PathChanged
 from .inspector import Inspector
 from .model_io import ModelIO
@@ -75,7 +75,7 @@ class MainWindow(QMainWindow):
                                 lambda node: editing.reveal(self.context, node))
         self.commands = CommandActions(self, self.context, [
             *files.COMMANDS, *editing.COMMANDS, *window_commands(self.view, self.minimap, self.find_bar, self.close),
-            *blocks.COMMANDS, *self.training.commands(), *self.model_io.commands(),
+            *blocks.COMMANDS, *self.training.commands(), *learning.COMMANDS, *fixes.COMMANDS, *self.model_io.commands(),
             *self.teaching.commands(), *help_commands(self, lambda: self.commands.shortcuts(), interactive)], GESTURES)
         self.gestures = CanvasGestures(self.scene, self.view, self.context, self.commands)
         self._add_panel_toggles()
@@ -110,6 +110,7 @@ class MainWindow(QMainWindow):
         view.addSeparator()
         for title in ("Layers", "Inspector", "Problems"):
             view.addAction(self.docks[title].toggleViewAction())
+        self.commands.menu("&Train").addSeparator()
         self.commands.menu("&Train").addAction(self.docks["Training"].toggleViewAction())
         self.commands.add_toolbar_widget("train.start", self.training.epochs_box)
 
@@ -132,7 +133,9 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ status
     def _show_totals(self, report) -> None:
-        self.totals_label.setText(f"{report.total_params:,} parameters, {report.total_macs:,} multiply-adds")
+        learning = (f" ({report.trainable_params:,} trainable, {report.frozen_params:,} frozen)"
+                    if report.frozen_params else "")
+        self.totals_label.setText(f"{report.total_params:,} parameters{learning}, {report.total_macs:,} multiply-adds")
         theme = themes.current()
         if report.errors:
             self.check_label.setText(f"<span style='color:{theme.error}'>{len(report.errors)} error(s)</span>")

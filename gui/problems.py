@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
 
 from graphs import Diagnostic
 
+from .commands import fixes
 from .document import Checked, Document, Opened
 from .theme import current as current_theme
 
@@ -64,7 +65,7 @@ class ProblemsPanel(QListWidget):
             self.setItemWidget(item, row)
 
     def apply_fix(self, diagnostic) -> None:
-        self.document.try_edit(lambda: diagnostic.fix.edit(self.document.shown), diagnostic.fix.label)
+        fixes.apply_fix(self.document, diagnostic)
 
     def _clicked(self, item) -> None:
         node = item.data(Qt.ItemDataRole.UserRole)

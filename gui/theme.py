@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPalette, QPixmap
+from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
 
 from graphs import ERROR
 
@@ -61,6 +61,11 @@ class Theme:
     ok: str
     hint: str            # what to do next, in the inspector
     failed_node: str     # the node a failed run names, tinted
+    # how a node learns (fine-tuning): frozen nodes hatched, a learning-rate factor or a fresh start as a badge
+    frozen_hatch: str    # over a node's body
+    frozen_hatch_far: str    # over a zoomed-out node's box in its category's colour
+    badge_fill: str      # a badge on a node's header (alike in both themes: the header's colour is)
+    badge_text: str
     # gradient health on the canvas while training, from vanishing to exploding
     gradient_bands: tuple[str, str, str, str, str]
     # plots
@@ -85,7 +90,8 @@ class Theme:
     pad_grid: str        # the drawing pad's grid and frame (its paper stays white: it is the model's input)
     pad_frame: str
     pad_frame_off: str
-    icon: str            # toolbar icons drawn as plain shapes take this colour ("" keeps the platform's)
+    icon: str            # toolbar and panel buttons' icons
+    icon_disabled: str   # ... when they cannot be used
     categories: Mapping[str, str] = field(default_factory=lambda: CATEGORIES)
     other_category: str = "#475569"
     series: tuple[str, ...] = SERIES
@@ -107,24 +113,28 @@ LIGHT = Theme(
     port_hover="#93c5fd", wire="#64748b", wire_label="#334155", far_wire="#94a3b8", plate="#e6ffffff",
     view_fill="#1e2563eb", bar="#ecfeff", bar_line="#99f6e4",
     error="#dc2626", warning="#f59e0b", warning_text="#b45309", ok="#16a34a", hint="#64748b", failed_node="#5adc2626",
+    frozen_hatch="#a094a3b8", frozen_hatch_far="#c8ffffff", badge_fill="#f8fafc", badge_text="#0f172a",
     gradient_bands=("#3b82f6", "#06b6d4", "#22c55e", "#f59e0b", "#dc2626"),
     plot_background="#ffffff", plot_foreground="#334155", training_series="#2563eb", validation_series="#dc2626",
     step_series="#94a3b8", rate_series="#7c3aed", compared_series="#64748b", guide="#cbd5e1",
     vanishing_band="#3260a5fa", exploding_band="#32dc2626", tile_label="#f8fafc", tile_plate="#960f172a",
     on_bright="#0f172a", on_dim="#f8fafc", point_outline="#78ffffff", chosen_point="#0f172a", neighbour="#ea580c",
-    other_point="#93c5fd", pad_grid="#e2e8f0", pad_frame="#64748b", pad_frame_off="#cbd5e1", icon="")
+    other_point="#93c5fd", pad_grid="#e2e8f0", pad_frame="#64748b", pad_frame_off="#cbd5e1", icon="#334155",
+    icon_disabled="#cbd5e1")
 DARK = Theme(
     "dark", canvas="#0b1220", grid="#1e293b", node_body="#1e293b", node_text="#e2e8f0", node_muted="#94a3b8",
     node_border="#94a3b8", header_text="#ffffff", selected="#60a5fa", port_line="#334155", port_fill="#f8fafc",
     port_hover="#93c5fd", wire="#94a3b8", wire_label="#cbd5e1", far_wire="#94a3b8", plate="#e60f172a",
     view_fill="#3360a5fa", bar="#0b2e33", bar_line="#115e59",
     error="#ef4444", warning="#f59e0b", warning_text="#fbbf24", ok="#4ade80", hint="#94a3b8", failed_node="#78ef4444",
+    frozen_hatch="#dc64748b", frozen_hatch_far="#c8ffffff", badge_fill="#f8fafc", badge_text="#0f172a",
     gradient_bands=("#3b82f6", "#06b6d4", "#22c55e", "#f59e0b", "#ef4444"),
     plot_background="#0f172a", plot_foreground="#cbd5e1", training_series="#60a5fa", validation_series="#f87171",
     step_series="#64748b", rate_series="#a78bfa", compared_series="#94a3b8", guide="#334155",
     vanishing_band="#3260a5fa", exploding_band="#40ef4444", tile_label="#f8fafc", tile_plate="#960f172a",
     on_bright="#0f172a", on_dim="#f8fafc", point_outline="#78ffffff", chosen_point="#f8fafc", neighbour="#fb923c",
     other_point="#475569", pad_grid="#e2e8f0", pad_frame="#94a3b8", pad_frame_off="#475569", icon="#e2e8f0",
+    icon_disabled="#475569",
     series=("#60a5fa", "#f87171", "#4ade80", "#fbbf24", "#a78bfa", "#22d3ee", "#f472b6", "#a3e635", "#94a3b8",
             "#fb923c"))
 
@@ -155,32 +165,14 @@ def apply(app, choice: str = "system") -> Theme:
     return theme
 
 
-def toolbar_icon(icon: QIcon, size: int = 32) -> QIcon:
-    """A platform icon as the theme draws it: an icon that is a plain dark shape (play, stop, a
-    frame) is redrawn in the theme's icon colour, so that it reads on a dark toolbar; coloured
-    icons (a folder, a disk) and every icon of a theme without an icon colour stay as they are."""
-    wanted = current().icon
-    if not wanted or icon.isNull():
-        return icon
-    image = icon.pixmap(size, size).toImage()
-    seen = [image.pixelColor(x, y) for x in range(image.width()) for y in range(image.height())]
-    opaque = [c for c in seen if c.alpha() > 40]
-    if not opaque or any(c.lightness() > 110 or c.hslSaturation() > 60 for c in opaque):
-        return icon
-    tinted = QPixmap.fromImage(image)
-    painter = QPainter(tinted)
-    painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_SourceIn)
-    painter.fillRect(tinted.rect(), QColor(wanted))
-    painter.end()
-    faded = QPixmap(tinted.size())
-    faded.fill(Qt.GlobalColor.transparent)
-    painter = QPainter(faded)
-    painter.setOpacity(0.35)          # disabled (Pause before a run): the same shape, faint
-    painter.drawPixmap(0, 0, tinted)
-    painter.end()
-    result = QIcon(tinted)
-    result.addPixmap(faded, QIcon.Mode.Disabled)
-    return result
+def icon(name: str) -> QIcon:
+    """An icon of a maintained set (qtawesome's Material Design Icons, ``mdi6.play``: drawn from a
+    font that comes with the package, so nothing is fetched) in the theme's icon colour, and faint
+    when disabled: toolbar and panel buttons read alike on a light or a dark bar."""
+    import qtawesome
+
+    theme = current()
+    return qtawesome.icon(name, color=theme.icon, color_disabled=theme.icon_disabled)
 
 
 def _dark_palette() -> QPalette:

@@ -22,7 +22,7 @@ VIEW, EDIT, FILE, HELP = "&View", "&Edit", "&File", "&Help"
 def window_commands(view: GraphView, minimap: Minimap, find_bar: FindBar, close: Callable[[], object]) -> list[Command]:
     return [
         Command("view.fit", "&Fit to Window", lambda ctx: view.fit_all(), (Place(VIEW), Place(TOOLBAR), Place(CANVAS_MENU, 1)),
-                keys="Ctrl+0", icon="SP_TitleBarMaxButton"),
+                keys="Ctrl+0", icon="mdi6.fit-to-screen-outline"),
         Command("view.zoom_in", "Zoom &In", lambda ctx: view.set_zoom(view.zoom * 1.25), (Place(VIEW),),
                 standard_keys="ZoomIn"),
         Command("view.zoom_out", "Zoom &Out", lambda ctx: view.set_zoom(view.zoom / 1.25), (Place(VIEW),),

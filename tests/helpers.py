@@ -1,4 +1,8 @@
-"""Small graph builders shared by the tests."""
+"""Small graph builders shared by the tests, and a named pipe to test readers with."""
+
+import os
+import threading
+from pathlib import Path
 
 import resources
 from graphs import Graph, load_graph
@@ -44,3 +48,36 @@ def residual_graph(repeat: int = 2, channels: int = 4) -> Graph:
         g.connect(prev, node)
         prev = node
     return g
+
+
+def named_pipe(path: Path) -> Path:
+    """A FIFO at ``path``: opening it to read waits for a writer, for ever, unless the reader
+    knows better."""
+    os.mkfifo(path)
+    return path
+
+
+def without_blocking(call, pipes=(), seconds: float = 20.0):
+    """``call()``'s result or exception; fails (after unblocking it) if it is still waiting after
+    ``seconds``, as a reader stuck on one of the named ``pipes`` would be."""
+    outcome: dict = {}
+
+    def run():
+        try:
+            outcome["value"] = call()
+        except BaseException as err:    # handed to the test as it is
+            outcome["error"] = err
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        for pipe in pipes:              # a writer that opens and closes lets a stuck reader go
+            try:
+                os.close(os.open(pipe, os.O_WRONLY | os.O_NONBLOCK))
+            except OSError:
+                pass
+        worker.join(5)
+        raise AssertionError(f"still waiting after {seconds:.0f} s: blocked on a named pipe?")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")

@@ -30,7 +30,10 @@ MISMATCHES_SHOWN = 12       # tensors that do not fit, listed one per line
 
 
 def settings_from_args(graph: Graph, graph_path: str, args) -> TrainingConfig:
-    config = TrainingConfig.from_dict(graph.training, where=f"{graph_path}: training")
+    where = f"{graph_path}: training"
+    # The file's folder for checkpoints matters only when the command line names none.
+    config = (TrainingConfig.from_dict if args.checkpoint_dir is not None else TrainingConfig.from_file)(
+        graph.training, where=where)
     changes = {}
     for name, value in (("dataset", args.dataset), ("epochs", args.epochs), ("batch_size", args.batch_size),
                         ("lr", args.lr), ("device", args.device), ("checkpoint_dir", args.checkpoint_dir)):
@@ -46,7 +49,14 @@ def settings_from_args(graph: Graph, graph_path: str, args) -> TrainingConfig:
         # the statistics the graph's inputs are normalised with stay the graph's.
         kept = {k: v for k, v in config.start_from.items() if k in ("mean", "std")}
         changes["start_from"] = kept | {"path": str(Path(weights).resolve()), "source": f"--weights {weights}"}
-    return config.replace(**changes)
+    try:
+        return config.replace(**changes)
+    except ConfigError as err:       # a value given on the command line: named as it was given
+        field = str(err).partition(":")[0].removeprefix("training.")
+        if field in changes and getattr(args, field, None) is not None:
+            raise ConfigError(f"--{field.replace('_', '-')}{str(err).partition(':')[1]}{str(err).partition(':')[2]}") \
+                from None
+        raise
 
 
 def run_train(graph: Graph, graph_path: str, args, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:

@@ -7,16 +7,15 @@ Output nodes in order. The generated ``.code`` reads like a hand-written forward
 
 from __future__ import annotations
 
-import re
-
 import networkx as nx
 import torch
 from torch import fx, nn
 
-from graphs import Graph
+from graphs import Graph, names
+from graphs.names import code_name
 
 from ..checking import Checker, Report, check
-from ..layers import FxOps, InferenceCache, build_module, build_tensor, emit_node
+from ..layers import FxOps, InferenceCache, build_module, build_tensor, emit_node, step_name
 from .blocks import build_block, emit_use
 
 
@@ -47,7 +46,7 @@ def compile_graph(graph: Graph, report: Report | None = None) -> fx.GraphModule:
     wires_into = graph.wires_into()
     attributes = module_attributes(graph)
     for node_id in graph.inputs():
-        values[(node_id, "out")] = fx_graph.placeholder(node_id)
+        values[(node_id, "out")] = fx_graph.placeholder(step_name(code_name(node_id, index_ok=True)))
     produced: set[fx.Node] = set(values.values())       # steps that already stand for a node's output
     results = []
     for node_id in nx.lexicographical_topological_sort(graph.to_networkx(), key=rank.__getitem__):
@@ -81,11 +80,12 @@ def compile_graph(graph: Graph, report: Report | None = None) -> fx.GraphModule:
                 values[(node_id, port)] = value
                 continue
             # Function steps are named after their node (``relu1``, ``lstm1_last``), as hand-written code reads.
-            values[(node_id, port)] = ops.name(value, node_id if len(outputs) == 1 else f"{node_id}_{port}")
+            step = code_name(node_id if len(outputs) == 1 else f"{node_id}_{port}", index_ok=True)
+            values[(node_id, port)] = ops.name(value, step)
             produced.add(values[(node_id, port)])
     returned = [v for _, v in sorted(results, key=lambda r: r[0])]
     fx_graph.output(returned[0] if len(returned) == 1 else tuple(returned))
-    module = fx.GraphModule(modules, fx_graph, class_name=class_name(graph.name))
+    module = fx.GraphModule(modules, fx_graph, class_name=names.class_name(graph.name))
     module.meta[NODE_IDS] = {attributes[n]: n for n in graph.nodes if attributes[n] in modules}
     # Drop what no Output uses (an RNN's unused "last" port, a dead-end branch) with its weights.
     module.graph.eliminate_dead_code()
@@ -109,10 +109,12 @@ _TAKEN = frozenset(dir(fx.GraphModule(nn.Module(), fx.Graph()))) | frozenset(dir
 def module_attributes(graph: Graph) -> dict[str, str]:
     """node id -> the attribute its submodule gets: the id itself, or for an id that a
     GraphModule already uses (``forward``, ``load_state_dict`` ...) the id with ``_`` appended
-    until it is free. Every valid id compiles; the forward still names steps by node id."""
+    until it is free. Every valid id compiles; the forward still names steps by node id. An id
+    that is no name (a file that was never validated) gets a name made from it by the one
+    sanitiser, ``graphs.names.code_name``."""
     result, used = {}, set(graph.nodes)
     for node_id in graph.nodes:
-        attribute = node_id
+        attribute = code_name(node_id, index_ok=True)
         while attribute in _TAKEN or (attribute != node_id and attribute in used):
             attribute += "_"
         used.add(attribute)
@@ -124,10 +126,3 @@ def node_ids(model: nn.Module) -> dict[str, str]:
     """submodule attribute -> node id of a compiled graph (identity for other modules)."""
     mapping = getattr(model, "meta", {}).get(NODE_IDS, {})
     return {name: mapping.get(name, name) for name, _ in model.named_children()}
-
-
-def class_name(name: str) -> str:
-    """A Python class name from a graph name: 'lenet digits' -> 'LenetDigits'."""
-    words = re.findall(r"[A-Za-z0-9]+", name)
-    result = "".join(w[:1].upper() + w[1:] for w in words) or "Net"
-    return result if not result[0].isdigit() else "Net" + result

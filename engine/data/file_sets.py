@@ -6,6 +6,7 @@ import csv
 import io
 import math
 import warnings
+from array import array
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,14 @@ import torch
 import resources
 
 from .base import CLASSIFICATION, REGRESSION, DataError, DataSet, split, standardize
-from .file_guard import read_limited
+from .file_guard import (
+    MAX_IMAGE_VALUES,
+    MAX_TABLE_ROWS,
+    MAX_TABLE_VALUES,
+    MAX_TEXT_PAIRS,
+    open_data_file,
+    read_limited,
+)
 from .tokens import PAD, UNKNOWN, encode_words, skipgram_positions, words
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
@@ -34,6 +42,7 @@ def image_folder(root: str, image_size: list[int] | None = None, grayscale: bool
         raise DataError(f"{folder} has no class folders: put each class's images in a folder named after it")
     size = tuple(image_size) if image_size else None
     images, labels, first = [], [], None
+    decoded = 0          # pixel values so far: the folder's budget, counted before each image is decoded
     for label, name in enumerate(classes):
         files = sorted(p for p in (folder / name).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
         if not files:
@@ -44,11 +53,19 @@ def image_folder(root: str, image_size: list[int] | None = None, grayscale: bool
                 with warnings.catch_warnings():
                     # An image of more pixels than PIL's bomb guard allows is refused, not decoded.
                     warnings.simplefilter("error", Image.DecompressionBombWarning)
-                    with Image.open(path) as opened:
+                    with open_data_file(path, "image") as file, Image.open(file) as opened:
+                        width, height = size[::-1] if size else opened.size
+                        decoded += width * height * (1 if grayscale else 3)
+                        if decoded > MAX_IMAGE_VALUES:
+                            raise DataError(f"{folder}: its images hold more than {MAX_IMAGE_VALUES:,} pixel values "
+                                            f"(reached at {path.name}); set image_size to make them smaller, or use "
+                                            "fewer images")
                         img = opened.convert("L" if grayscale else "RGB")
                         if size:
                             img = img.resize((size[1], size[0]))
                         array = np.asarray(img, dtype=np.uint8)
+            except DataError:
+                raise
             except (Image.DecompressionBombError, Image.DecompressionBombWarning):
                 raise DataError(f"{path}: has more pixels than an image file may ({Image.MAX_IMAGE_PIXELS:,}); "
                                 "it may be a decompression bomb") from None
@@ -76,50 +93,66 @@ def csv_table(path: str, target: str, task: str = "auto", val_fraction: float = 
     file = Path(path).expanduser()
     raw = read_limited(file, "CSV file")
     try:
-        rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         raise DataError(f"{file}: is not UTF-8 text (byte {err.start}); is it a CSV file?") from None
+    del raw
+    # Bounded before parsing: a 60 MB file of 15 million short rows would take gigabytes as rows
+    # of Python values. Lines bound the rows (a quoted cell may hold more than one).
+    lines = text.count("\n") + 1
+    if lines > MAX_TABLE_ROWS + 1:
+        raise DataError(f"{file}: has {lines:,} lines; a CSV table is read up to {MAX_TABLE_ROWS:,} rows")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = [h.strip() for h in next((r for r in reader if any(cell.strip() for cell in r)), [])]
+        if not header:
+            raise DataError(f"{file}: needs a header line and at least one row of data")
+        if len(header) < 2:
+            # Not quoted: a file that is no table (a password file, a log) must not be echoed.
+            raise DataError(f"{file}: its first line has one column; a CSV file has a header line of column names "
+                            "separated by commas")
+        if target not in header:
+            shown = ", ".join(h[:40] for h in header[:30]) + (" ..." if len(header) > 30 else "")
+            raise DataError(f"{file}: there is no column '{target}'; the columns are {shown}")
+        if lines * len(header) > MAX_TABLE_VALUES:
+            raise DataError(f"{file}: has up to {lines:,} rows of {len(header)} columns; a CSV table is read up to "
+                            f"{MAX_TABLE_VALUES:,} values")
+        t = header.index(target)
+        features = [i for i in range(len(header)) if i != t]
+        if not features:
+            raise DataError(f"{file}: has no feature columns besides the target '{target}'")
+        values = array("f")          # 4 bytes a value, as the tensor holds them
+        targets: list[str] = []
+        labels: dict[str, str] = {}  # each label held once, however many rows repeat it
+        for row in reader:
+            if not any(cell.strip() for cell in row):
+                continue
+            line = reader.line_num
+            if len(row) != len(header):
+                raise DataError(f"{file} line {line}: has {len(row)} fields, the header has {len(header)}")
+            for i in features:
+                try:
+                    number = float(row[i])
+                except ValueError:
+                    raise DataError(f"{file} line {line}, column '{header[i]}': {row[i][:40]!r} is not a number") from None
+                if not math.isfinite(number):
+                    raise DataError(f"{file} line {line}, column '{header[i]}': {row[i][:40]!r} is not a finite number")
+                values.append(number)
+            label = row[t].strip()
+            if not label:
+                raise DataError(f"{file} line {line}: the target column '{target}' is empty")
+            targets.append(labels.setdefault(label, label))
     except csv.Error as err:
         raise DataError(f"{file}: cannot be read as CSV text ({err})") from None
-    rows = [r for r in rows if any(cell.strip() for cell in r)]
-    if len(rows) < 2:
+    del text
+    if not targets:
         raise DataError(f"{file}: needs a header line and at least one row of data")
-    header = [h.strip() for h in rows[0]]
-    if len(header) < 2:
-        # Not quoted: a file that is no table (a password file, a log) must not be echoed.
-        raise DataError(f"{file}: its first line has one column; a CSV file has a header line of column names "
-                        "separated by commas")
-    if target not in header:
-        shown = ", ".join(h[:40] for h in header[:30]) + (" ..." if len(header) > 30 else "")
-        raise DataError(f"{file}: there is no column '{target}'; the columns are {shown}")
-    t = header.index(target)
-    features = [i for i in range(len(header)) if i != t]
-    if not features:
-        raise DataError(f"{file}: has no feature columns besides the target '{target}'")
-    values, targets = [], []
-    for line, row in enumerate(rows[1:], start=2):
-        if len(row) != len(header):
-            raise DataError(f"{file} line {line}: has {len(row)} fields, the header has {len(header)}")
-        numbers = []
-        for i in features:
-            try:
-                number = float(row[i])
-            except ValueError:
-                raise DataError(f"{file} line {line}, column '{header[i]}': {row[i]!r} is not a number") from None
-            if not math.isfinite(number):
-                raise DataError(f"{file} line {line}, column '{header[i]}': {row[i]!r} is not a finite number")
-            numbers.append(number)
-        values.append(numbers)
-        label = row[t].strip()
-        if not label:
-            raise DataError(f"{file} line {line}: the target column '{target}' is empty")
-        targets.append(label)
     if task not in ("auto", CLASSIFICATION, REGRESSION):
         raise DataError(f"task must be auto, classification or regression, not {task!r}")
     numeric = all(_is_number(v) for v in targets)
     if task == "auto":
         task = REGRESSION if numeric and not _few_integers(targets) else CLASSIFICATION
-    x = torch.tensor(values, dtype=torch.float32)
+    x = torch.frombuffer(values, dtype=torch.float32).reshape(len(targets), len(features)).clone()
     if task == CLASSIFICATION:
         classes = sorted(set(targets), key=lambda v: (float(v), v) if numeric else (0.0, v))
         index = {c: i for i, c in enumerate(classes)}
@@ -129,7 +162,7 @@ def csv_table(path: str, target: str, task: str = "auto", val_fraction: float = 
             bad = next(v for v in targets if not _is_number(v))
             raise DataError(f"{file}, column '{target}': {bad!r} is not a number, so it cannot be a regression target")
         classes = []
-        y = torch.tensor([[float(v)] for v in targets], dtype=torch.float32)
+        y = torch.tensor([float(v) for v in targets], dtype=torch.float32).unsqueeze(1)
     x_train, y_train, x_val, y_val = split(x, y, val_fraction, seed, stratify=task == CLASSIFICATION)
     extra = {"features": [header[i] for i in features]}
     if normalize:
@@ -172,9 +205,11 @@ def text_file(path: str = "", seq_len: int = 64, val_fraction: float = 0.1, seed
         raise DataError(f"text mode must be chars or skipgram, not {mode!r}")
     if seq_len < 1:
         raise DataError(f"seq_len must be at least 1, not {seq_len}")
-    vocabulary = "".join(sorted(set(text)))
-    index = {c: i for i, c in enumerate(vocabulary)}
-    codes = torch.tensor([index[c] for c in text], dtype=torch.int64)
+    # Characters as numbers through numpy (4 bytes each), not a Python list of them (about 36).
+    points, inverse = np.unique(np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32),
+                                return_inverse=True)
+    vocabulary = "".join(chr(p) for p in points)
+    codes = torch.from_numpy(inverse.astype(np.int64).reshape(-1))
     windows = (len(codes) - 1) // seq_len
     if windows < 2:
         raise DataError(f"{file}: {len(text)} characters are too few for sequences of {seq_len}; "
@@ -189,8 +224,13 @@ def text_file(path: str = "", seq_len: int = 64, val_fraction: float = 0.1, seed
 
 def _skipgram(file: Path, text: str, window: int, val_fraction: float, seed: int) -> DataSet:
     found = words(text)
+    if window < 1:
+        raise DataError(f"window must be at least 1, not {window}")
     if len(found) < 2 * window + 2:
         raise DataError(f"{file}: {len(found)} words are too few for skip-gram pairs with window {window}")
+    if len(found) * 2 * min(window, len(found)) > MAX_TEXT_PAIRS:
+        raise DataError(f"{file}: {len(found):,} words with window {window} make more than {MAX_TEXT_PAIRS:,} "
+                        "skip-gram pairs; use a shorter text or a smaller window")
     vocabulary = sorted(set(found))
     index = {w: i for i, w in enumerate(vocabulary)}
     ids = torch.tensor([index[w] for w in found])

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import gzip
 import io
+import math
+import os
 import pickle
 from pathlib import Path
 
@@ -17,6 +19,7 @@ import numpy as np
 import torch
 
 from .base import CLASSIFICATION, DataError, DataSet, standardize
+from .file_guard import MAX_ARCHIVE_BYTES, MAX_DECOMPRESSED_BYTES, read_limited
 
 FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
                    "Bag", "Ankle boot"]
@@ -48,22 +51,29 @@ def _local_root(name: str, root: str, download: bool) -> Path:
 
 
 def read_idx(path: Path) -> np.ndarray:
-    """An IDX file (optionally gzipped): magic, dimensions, then unsigned bytes."""
+    """An IDX file (optionally gzipped): magic, dimensions, then unsigned bytes. A gzipped file
+    is inflated only as far as its header promises (and one byte more, to tell a file that holds
+    more): a small file that inflates to gigabytes stops there."""
+    raw = read_limited(path, "data set file", MAX_ARCHIVE_BYTES)
+    stream = gzip.GzipFile(fileobj=io.BytesIO(raw)) if path.suffix == ".gz" else io.BytesIO(raw)
     try:
-        raw = path.read_bytes()
-        if path.suffix == ".gz":
-            raw = gzip.decompress(raw)
+        head = stream.read(4)
+        if len(head) < 4 or head[0] != 0 or head[1] != 0 or head[2] != 0x08:
+            raise DataError(f"{path}: not an IDX file of unsigned bytes (bad magic number)")
+        sizes = stream.read(4 * head[3])
+        dims = [int.from_bytes(sizes[4 * i: 4 * i + 4], "big") for i in range(len(sizes) // 4)]
+        count = math.prod(dims)
+        if count > MAX_DECOMPRESSED_BYTES:
+            raise DataError(f"{path}: its header promises {'x'.join(map(str, dims))} values, more than the "
+                            f"{MAX_DECOMPRESSED_BYTES:,} a data set's file may hold")
+        body = stream.read(count + 1)
     except (OSError, EOFError, gzip.BadGzipFile) as err:
         raise DataError(f"{path}: cannot be read: {err}") from None
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
-        raise DataError(f"{path}: not an IDX file of unsigned bytes (bad magic number)")
-    ndim = raw[3]
-    dims = [int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
-    offset = 4 + 4 * ndim
-    if len(raw) - offset != int(np.prod(dims)):
-        raise DataError(f"{path}: holds {len(raw) - offset} values but its header promises "
+    if len(dims) != head[3] or len(body) != count:
+        found = f"{len(body)}" if len(body) <= count else "more"
+        raise DataError(f"{path}: holds {found} values but its header promises "
                         f"{'x'.join(map(str, dims))}; the file is truncated or damaged")
-    return np.frombuffer(raw, dtype=np.uint8, offset=offset).reshape(dims)
+    return np.frombuffer(body, dtype=np.uint8).reshape(dims)
 
 
 def _find(root: Path, folder: str, name: str) -> Path:
@@ -112,11 +122,11 @@ def read_cifar_batch(path: Path) -> dict:
 
 
 def _read_arrays(path: Path) -> dict:
+    if not os.path.lexists(path):
+        raise DataError(f"{path} was not found; download the data set there or ask for download=true")
+    raw = read_limited(path, "data set file", MAX_ARCHIVE_BYTES)
     try:
-        with path.open("rb") as f:
-            batch = _ArraysOnly(io.BytesIO(f.read()), encoding="bytes").load()
-    except FileNotFoundError:
-        raise DataError(f"{path} was not found; download the data set there or ask for download=true") from None
+        batch = _ArraysOnly(io.BytesIO(raw), encoding="bytes").load()
     except Exception as err:
         raise DataError(f"{path}: not a CIFAR batch file ({err})") from None
     if not isinstance(batch, dict):

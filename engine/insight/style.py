@@ -17,6 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import fx, nn
 
+from graphs.reading import ReadError, file_size, open_regular
+
 from .layer_values import InsightError, run_keeping
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -122,17 +124,23 @@ def read_picture(path: str | Path) -> np.ndarray:
     """A PNG or JPEG file as H x W x 3 uint8; InsightError naming the file if it cannot be one.
     The size in its header is checked before any pixel is decoded: a small file that claims to be
     100,000 pixels square is refused, not allocated."""
-    from PIL import Image, UnidentifiedImageError
     path = Path(path)
     try:
-        size = path.stat().st_size
-    except OSError as err:
-        raise InsightError(f"{path}: cannot be read ({err.strerror})") from None
-    if size > MAX_PICTURE_BYTES:
-        raise InsightError(f"{path}: {size / 2 ** 20:.0f} MB is larger than the {MAX_PICTURE_BYTES // 2 ** 20} MB "
-                           "a picture may be")
+        file = open_regular(path)             # never a pipe or a device, which would never end
+    except ReadError as err:
+        raise InsightError(f"{path}: cannot be read ({err.problem})") from None
+    with file:
+        size = file_size(file)
+        if size > MAX_PICTURE_BYTES:
+            raise InsightError(f"{path}: {size / 2 ** 20:.0f} MB is larger than the {MAX_PICTURE_BYTES // 2 ** 20} MB "
+                               "a picture may be")
+        return _decode_picture(path, file)
+
+
+def _decode_picture(path: Path, file) -> np.ndarray:
+    from PIL import Image, UnidentifiedImageError
     try:
-        with Image.open(path, formats=("PNG", "JPEG")) as picture:
+        with Image.open(file, formats=("PNG", "JPEG")) as picture:
             width, height = picture.size
             if width * height > MAX_PICTURE_PIXELS:
                 raise InsightError(f"{path}: {width} x {height} is more than the {MAX_PICTURE_PIXELS:,} pixels a "

@@ -5,6 +5,7 @@ a graph starts from (files, torchvision's and timm's pretrained weights, how the
 from .exporter import (
     EXPORTERS,
     ExportError,
+    WeightsExist,
     example_inputs,
     export,
     export_onnx,
@@ -12,6 +13,8 @@ from .exporter import (
     export_python,
     export_torchscript,
     python_source,
+    weights_problem,
+    write_export,
 )
 from .import_worker import Imported, ImportJob, ImportResult, import_source
 from .importer import ImportProblem, import_module
@@ -43,9 +46,10 @@ from .weight_files import (
 
 __all__ = [
     "EXPORTERS", "MISSING", "SHAPE", "UNEXPECTED", "ExportError", "ImportJob", "ImportProblem", "ImportResult",
-    "Imported", "Pretrained", "TensorMismatch", "WeightsError", "WeightsFile", "WeightsFit", "apply_pretrained",
-    "check_start_entry", "example_inputs", "expected_shapes", "export", "export_onnx", "export_pt2", "export_python",
-    "export_torchscript", "file_sha256", "fit_shapes", "import_module", "import_source", "load_source_module",
-    "load_start_weights", "moved_start_entry", "pretrained_weights", "python_source", "read_start_weights", "read_weights",
-    "resolve_start", "start_entry", "start_weight_diagnostics", "weights_fit",
+    "Imported", "Pretrained", "TensorMismatch", "WeightsError", "WeightsExist", "WeightsFile", "WeightsFit",
+    "apply_pretrained", "check_start_entry", "example_inputs", "expected_shapes", "export", "export_onnx", "export_pt2",
+    "export_python", "export_torchscript", "file_sha256", "fit_shapes", "import_module", "import_source",
+    "load_source_module", "load_start_weights", "moved_start_entry", "pretrained_weights", "python_source",
+    "read_start_weights", "read_weights", "resolve_start", "start_entry", "start_weight_diagnostics", "weights_fit",
+    "weights_problem", "write_export",
 ]

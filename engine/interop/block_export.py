@@ -11,7 +11,7 @@ exactly the compiled model.
 
 from __future__ import annotations
 
-import keyword
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,11 +19,12 @@ from torch import fx, nn
 
 from graphs import Graph
 from graphs.blocks import REPEAT, Library, ref_name
+from graphs.names import code_name
 
 from ..checking import Checker, Report, expand
 from ..compiling import node_ids
 from ..layers import TensorInfo, module_constructor
-from .code_lines import clean_forward, module_line, module_prefix, tensor_lines
+from .code_lines import FILE_NAMES, clean_forward, docstring, module_line, module_prefix, tensor_lines
 
 
 @dataclass
@@ -42,16 +43,21 @@ class Signature:
     parameters with their defaults; and each argument's value in every use."""
     sizes: dict[str, dict[int, Any]] = field(default_factory=dict)    # argument -> id(use) -> value
     extra: dict[str, dict[int, Any]] = field(default_factory=dict)
-    parameters: dict[str, Any] = field(default_factory=dict)          # argument -> default
+    parameters: dict[str, Any] = field(default_factory=dict)          # block parameter -> default
+    arguments: dict[str, str] = field(default_factory=dict)           # block parameter -> its argument's name
 
     def head(self) -> str:
-        return ", ".join([*self.sizes, *self.extra, *(f"{k}={v!r}" for k, v in self.parameters.items())])
+        return ", ".join([*self.sizes, *self.extra,
+                          *(f"{self.arguments[k]}={v!r}" for k, v in self.parameters.items())])
 
     def values(self, use: Use) -> dict[str, Any]:
         """The constructor's arguments for one use."""
         result = {name: by_use[id(use)] for name, by_use in (*self.sizes.items(), *self.extra.items())}
-        result.update({name: use.args.get(name, default) for name, default in self.parameters.items()})
+        result.update({self.arguments[name]: use.args.get(name, default) for name, default in self.parameters.items()})
         return result
+
+    def taken(self) -> set[str]:
+        return {*self.sizes, *self.extra, *self.arguments.values()}
 
 
 class BlockClasses:
@@ -62,6 +68,14 @@ class BlockClasses:
         self.uses: dict[str, list[Use]] = {}
         self._by_module: dict[int, tuple[str, Use]] = {}
         self.signatures: dict[str, Signature] = {}
+        self.class_names: dict[str, str] = {}      # block -> its class's name in the file
+
+    def class_name(self, block: str) -> str:
+        """The class a block becomes: its name, or one made from it by the sanitiser when the
+        file itself uses that name or the name is none Python accepts."""
+        if block not in self.class_names:
+            self.class_names[block] = code_name(block, FILE_NAMES | set(self.class_names.values()))
+        return self.class_names[block]
 
     # ------------------------------------------------------------------ gathering uses
     def collect(self, graph: Graph, report: Report, compiled: nn.Module) -> None:
@@ -118,30 +132,36 @@ class BlockClasses:
             return f"nn.Sequential({', '.join(copies)})"
         name = self._by_module[id(sample)][0]
         values = [self.signatures[name].values(self._by_module[id(m)][1]) for m in modules]
-        return f"{name}({', '.join(f'{k}={explain(k, [v[k] for v in values], None)}' for k in values[0])})"
+        arguments = ", ".join(f"{k}={explain(k, [v[k] for v in values], None)}" for k in values[0])
+        return f"{self.class_name(name)}({arguments})"
 
     # ------------------------------------------------------------------ one class
     def _class_source(self, name: str) -> list[str]:
         block, uses = self.library[name], self.uses[name]
+        # Inside the constructor an argument must shadow nothing it uses: the file's own names,
+        # builtins, and the classes of the blocks it builds.
+        reserved = FILE_NAMES | {self.class_name(b) for b in self.library}
         signature = Signature(parameters=dict(block.parameters))
-        size_of = _size_names(block, uses[0])
+        for param in block.parameters:
+            signature.arguments[param] = code_name(param, reserved | set(signature.arguments.values()))
+        size_of = _size_names(block, uses[0], reserved | signature.taken())
 
         def explainer(node_id: str, template):
             def explain(slot: str, values: list[Any], ref: str | None) -> str:
                 ref = ref or ref_name(template.params.get(slot))
                 if ref is not None:
-                    return ref
+                    return signature.arguments.get(ref, ref)
                 if slot not in template.params:      # a size that follows from the input, not one written down
                     for param, default in block.parameters.items():
                         if all(_same(u.args.get(param, default), v) for u, v in zip(uses, values)):
-                            return param
+                            return signature.arguments[param]
                     for size, read in size_of.items():
                         if all(_same(read(u), v) for u, v in zip(uses, values)):
                             signature.sizes.setdefault(size, {id(u): read(u) for u in uses})
                             return size
                 if all(_same(values[0], v) for v in values):
                     return repr(values[0])
-                argument = _unique(f"{node_id}_{slot}", block.parameters, signature.extra, size_of)
+                argument = code_name(f"{node_id}_{slot}", reserved | signature.taken() | set(size_of))
                 signature.extra[argument] = {id(u): v for u, v in zip(uses, values)}
                 return argument
             return explain
@@ -163,7 +183,7 @@ class BlockClasses:
         init += tensor_lines(block, first)
         self.signatures[name] = signature
         doc = block.metadata.get("description") or f"The block {name}."
-        return ([f"class {name}(nn.Module):", f'    """{doc}"""', "",
+        return ([f"class {self.class_name(name)}(nn.Module):", *docstring(doc, "    "), "",
                  f"    def __init__(self, {signature.head()}):" if signature.head() else "    def __init__(self):",
                  "        super().__init__()"]
                 + ["        " + line for line in init] + [""]
@@ -180,9 +200,10 @@ def _constructor(use: Use, node_id: str) -> tuple[str, tuple, dict[str, Any]]:
     return found
 
 
-def _size_names(block: Graph, use: Use) -> dict[str, Any]:
+def _size_names(block: Graph, use: Use, taken: Collection[str]) -> dict[str, Any]:
     """The sizes of what flows in that a class may take as arguments: ``in_channels`` (the first
-    axis of an image or signal), ``in_features`` (the last axis); ``x_channels`` ... with several inputs."""
+    axis of an image or signal), ``in_features`` (the last axis); ``x_channels`` ... with several
+    inputs; none that is ``taken`` or that the sanitiser would have to change."""
     names: dict[str, Any] = {}
     ports = block.inputs()
     for port in ports:
@@ -192,7 +213,7 @@ def _size_names(block: Graph, use: Use) -> dict[str, Any]:
         axes["features"] = rank - 1
         for word, axis in axes.items():
             name = f"{stem}_{word}"
-            if name not in block.parameters and name.isidentifier() and not keyword.iskeyword(name):
+            if name not in block.parameters and name not in taken and code_name(name) == name:
                 names[name] = (lambda u, p=port, a=axis: u.inputs[p].shape[a])
     return names
 
@@ -206,10 +227,3 @@ def _same(a: Any, b: Any) -> bool:
 
 def _as_tuple(value: Any) -> Any:
     return tuple(value) if isinstance(value, (list, tuple)) else value
-
-
-def _unique(name: str, *taken) -> str:
-    candidate, i = name, 2
-    while any(candidate in t for t in taken):
-        candidate, i = f"{name}{i}", i + 1
-    return candidate

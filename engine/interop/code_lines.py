@@ -7,9 +7,15 @@ import re
 import torch
 
 from graphs import Graph
+from graphs.names import BUILTINS, code_text
 
 from ..compiling import module_attributes
 from ..layers import OWN_MODULES, TENSOR_TYPES, tensor_source
+
+# Names the exported file uses for itself, at module level or inside a constructor; no class,
+# argument or parameter made from the graph's text may take one (nor a builtin's name).
+FILE_NAMES = frozenset({"Path", "torch", "nn", "INPUTS", "WEIGHTS", "model", "examples", "out", "i", "tensor",
+                        "shape", "dtype", "self", "weights", "path", "load_file", *OWN_MODULES}) | BUILTINS
 
 
 def module_prefix(cls: str) -> str:
@@ -27,6 +33,14 @@ def tensor_lines(graph: Graph, compiled: torch.nn.Module) -> list[str]:
             lines.append(module_line(attribute, made) if node.type == "Parameter"
                          else f"self.register_buffer({attribute!r}, {made})")
     return lines
+
+
+def docstring(text: str, indent: str = "") -> list[str]:
+    """A docstring that reads as ``text``, whatever characters it holds (``graphs.names.code_text``)."""
+    lines = code_text(text)
+    if len(lines) == 1:
+        return [f'{indent}"""{lines[0]}"""']
+    return [f'{indent}"""{lines[0]}', *(f"{indent}{line}".rstrip() for line in lines[1:]), f'{indent}"""']
 
 
 def module_line(attribute: str, expression: str) -> str:

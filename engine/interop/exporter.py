@@ -8,19 +8,22 @@ forward, so the file computes exactly what the compiled graph computes.
 from __future__ import annotations
 
 import inspect
+import io
 import warnings
+from collections.abc import Iterable
 from pathlib import Path
 
 import torch
 
-from graphs import Graph
+from graphs import Graph, atomic
+from graphs.names import class_name
 
 from ..checking import Checker, check
-from ..compiling import CompileError, class_name, compile_graph, node_ids
+from ..compiling import CompileError, compile_graph, node_ids
 from ..layers import OWN_MODULES, TORCH_DTYPES, module_constructor
 from ..words import first_line
 from .block_export import BlockClasses
-from .code_lines import clean_forward, module_line, module_prefix, tensor_lines
+from .code_lines import FILE_NAMES, clean_forward, docstring, module_line, module_prefix, tensor_lines
 
 
 class ExportError(ValueError):
@@ -38,17 +41,15 @@ def _compiled(graph: Graph):
 def python_source(graph: Graph, weights: str | None = None) -> str:
     """The text of a standalone Python file defining the graph's network."""
     report, compiled = _compiled(graph)
-    name = class_name(graph.name)
     blocks = BlockClasses(graph.blocks, Checker(follow=False))
     blocks.collect(graph, report, compiled)
+    # Every text of the graph reaches the file through the one sanitiser (graphs.names).
+    name = class_name(graph.name, FILE_NAMES | {blocks.class_name(b) for b in graph.blocks})
     wires_into = graph.wires_into()
+    description = graph.metadata.get("description", "")
     lines = [
-        f'"""{graph.name}: exported from NetLoom.',
-        "",
-        *(["" + graph.metadata.get("description", "")] if graph.metadata.get("description") else []),
-        "",
-        "Needs only torch (and safetensors to load weights). Run it to see the output shapes.",
-        '"""',
+        *docstring(f"{graph.name}: exported from NetLoom.\n\n" + (f"{description}\n\n" if description else "")
+                   + "Needs only torch (and safetensors to load weights). Run it to see the output shapes."),
         "",
         "from pathlib import Path",
         "",
@@ -114,9 +115,22 @@ def own_class_sources(graph: Graph) -> list[str]:
     return lines
 
 
-def export_python(graph: Graph, path: str | Path, weights: str | None = None) -> None:
-    from graphs.fileformat import write_atomically
-    write_atomically(Path(path), python_source(graph, weights).encode("utf-8"))
+def export_python(graph: Graph, path: str | Path, weights: str | None = None, inputs: Iterable[str | Path] = ()) -> None:
+    """The standalone Python file; ``weights``: the path it loads weights from (relative to itself)."""
+    write_export(path, python_source(graph, weights).encode("utf-8"), inputs)
+
+
+def write_export(path: str | Path, data: bytes, inputs: Iterable[str | Path] = (), replace: bool = True) -> None:
+    """Every export reaches the disk here, through the one atomic writer: the old file stays whole
+    until the new one is complete (a full disk or a crash never leaves a fragment), a link is
+    written through, and a file the export reads is never written over."""
+    try:
+        atomic.write_atomically(Path(path), data, inputs=inputs, replace=replace)
+    except FileExistsError:
+        raise WeightsExist(Path(path)) from None
+    except OSError as err:
+        problem = "the disk is full" if atomic.is_disk_full(err) else (err.strerror or str(err))
+        raise ExportError(f"{path}: cannot be written ({problem}); the file on disk was left as it was") from None
 
 
 def example_inputs(graph: Graph, batch: int = 2) -> tuple[torch.Tensor, ...]:
@@ -129,77 +143,162 @@ def example_inputs(graph: Graph, batch: int = 2) -> tuple[torch.Tensor, ...]:
     return tuple(tensors)
 
 
-def export_pt2(graph: Graph, path: str | Path, state_dict: dict | None = None, dynamic_batch: bool = True) -> None:
+def _with_weights(graph: Graph, state: dict | None):
+    compiled = _compiled(graph)[1]
+    if state is not None:
+        problem = weights_problem(compiled, state)
+        if problem:
+            raise ExportError(problem)
+        compiled.load_state_dict(state)
+    return compiled.eval()
+
+
+def weights_problem(model: torch.nn.Module, state: dict) -> str | None:
+    """Why ``state`` cannot be this graph's weights, naming the first tensor at fault, or None."""
+    expected = model.state_dict()
+    for name, tensor in expected.items():
+        if name not in state:
+            return f"the weights have no tensor {name!r}, which the graph needs ({_shape(tensor)})"
+        found = state[name]
+        if not isinstance(found, torch.Tensor) or found.shape != tensor.shape:
+            return (f"the weights' tensor {name!r} is {_shape(found)}; the graph needs {_shape(tensor)}: these "
+                    "weights belong to another graph")
+        if found.dtype.is_floating_point != tensor.dtype.is_floating_point:
+            return f"the weights' tensor {name!r} holds {found.dtype}; the graph needs {tensor.dtype}"
+    extra = next((name for name in state if name not in expected), None)
+    if extra is not None:
+        return f"the weights hold a tensor {extra!r} that the graph does not have: they belong to another graph"
+    return None
+
+
+def _shape(tensor) -> str:
+    return "x".join(map(str, tensor.shape)) if isinstance(tensor, torch.Tensor) else type(tensor).__name__
+
+
+def export_pt2(graph: Graph, path: str | Path, state_dict: dict | None = None, dynamic_batch: bool = True,
+               inputs: Iterable[str | Path] = ()) -> None:
     """A ``torch.export`` program (``.pt2``): the recommended format to run a graph without NetLoom
     (``torch.export.load(path).module()``). With ``dynamic_batch`` it takes any batch size."""
-    _, compiled = _compiled(graph)
-    if state_dict is not None:
-        compiled.load_state_dict(state_dict)
-    inputs = example_inputs(graph)
+    compiled = _with_weights(graph, state_dict)
+    examples = example_inputs(graph)
     shapes = None
     if dynamic_batch:
         batch = torch.export.Dim("batch", min=1, max=1 << 20)
-        shapes = tuple({0: batch} for _ in inputs)
+        shapes = tuple({0: batch} for _ in examples)
     try:
-        program = torch.export.export(compiled.eval(), inputs, dynamic_shapes=shapes)
+        program = torch.export.export(compiled, examples, dynamic_shapes=shapes)
     except Exception as err:
         hint = " (try a fixed batch size: --no-dynamic-batch)" if dynamic_batch else ""
         raise ExportError(f"torch.export cannot express this graph{hint}: {first_line(err)}") from None
-    torch.export.save(program, str(path))
+    # torch writes into memory, the one writer to the disk: a full disk is a message, never an abort in C++.
+    buffer = io.BytesIO()
+    torch.export.save(program, buffer)
+    write_export(path, buffer.getvalue(), inputs)
 
 
-def export_torchscript(graph: Graph, path: str | Path, state_dict: dict | None = None) -> None:
+def export_torchscript(graph: Graph, path: str | Path, state_dict: dict | None = None,
+                       inputs: Iterable[str | Path] = ()) -> None:
     """TorchScript, kept while torch supports it: torch deprecates it in favour of pt2."""
-    _, compiled = _compiled(graph)
-    if state_dict is not None:
-        compiled.load_state_dict(state_dict)
+    compiled = _with_weights(graph, state_dict)
     try:
         with warnings.catch_warnings():   # TorchScript is in maintenance, and says so at length
             warnings.simplefilter("ignore")
-            scripted = torch.jit.script(compiled.eval())
+            scripted = torch.jit.script(compiled)
     except Exception as err:
         raise ExportError(f"TorchScript cannot compile this graph: {first_line(err)}") from None
-    scripted.save(str(path))
+    buffer = io.BytesIO()
+    torch.jit.save(scripted, buffer)
+    write_export(path, buffer.getvalue(), inputs)
 
 
-def export_onnx(graph: Graph, path: str | Path, state_dict: dict | None = None) -> None:
+def export_onnx(graph: Graph, path: str | Path, state_dict: dict | None = None, inputs: Iterable[str | Path] = ()) -> None:
     try:
-        import onnx  # noqa: F401
+        import onnx
     except ImportError:
         raise ExportError("ONNX export needs the onnx package: pip install -e '.[onnx]'") from None
-    _, compiled = _compiled(graph)
-    if state_dict is not None:
-        compiled.load_state_dict(state_dict)
-    inputs = example_inputs(graph)
+    compiled = _with_weights(graph, state_dict)
+    examples = example_inputs(graph)
     names = graph.inputs()
     outputs = [f"output{i + 1}" for i in range(len(graph.outputs()))]
+    buffer = io.BytesIO()
     try:
-        torch.onnx.export(compiled.eval(), inputs, str(path), input_names=names, output_names=outputs,
+        # The TorchScript-based exporter (dynamo=False) takes a file object, though its annotation says a path.
+        torch.onnx.export(compiled, examples, buffer, input_names=names, output_names=outputs,  # type: ignore[arg-type]
                           dynamic_axes={n: {0: "batch"} for n in names + outputs}, dynamo=False)
     except Exception as err:
         raise ExportError(f"ONNX cannot express this graph: {first_line(err)}") from None
-    import onnx
-    onnx.checker.check_model(onnx.load(str(path)))
+    onnx.checker.check_model(onnx.load_from_string(buffer.getvalue()))
+    write_export(path, buffer.getvalue(), inputs)
 
 
 EXPORTERS = ("pt2", "py", "torchscript", "onnx")
 
 
-def export(graph: Graph, kind: str, path: str | Path, state: dict | None = None, dynamic_batch: bool = True) -> None:
-    """Export as ``kind``; for ``py`` with weights they are written beside as NAME.safetensors."""
+class WeightsExist(ExportError):
+    """The weights written beside an export would replace a file the person did not name."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        super().__init__(f"{path} exists already; NetLoom does not replace a file you did not name: choose another "
+                         "name for the export, or remove that file")
+
+
+def _relative(weights: str | Path, code: str | Path) -> str:
+    """The weights' path as the Python file loads it: relative to the file itself when it can."""
+    weights, folder = Path(weights).resolve(), Path(code).resolve().parent
+    return str(weights.relative_to(folder)) if weights.is_relative_to(folder) else str(weights)
+
+
+def weights_beside(path: str | Path) -> Path:
+    """Where a Python export's weights go unless named: beside it, as NAME.safetensors."""
+    return Path(path).with_suffix(".safetensors")
+
+
+def export(graph: Graph, kind: str, path: str | Path, state: dict | None = None, dynamic_batch: bool = True,
+           inputs: Iterable[str | Path] = (), weights_path: str | Path | None = None,
+           replace_weights: bool = False, refer_to: str | Path | None = None) -> Path | None:
+    """Export as ``kind``; ``inputs``: the files the export is made from, which it never writes
+    over. For ``py`` with weights they are written to ``weights_path`` (default: beside it as
+    NAME.safetensors), which must not exist unless ``replace_weights``; returns that path. With
+    ``refer_to``, a weights file on disk (``state`` its tensors), the Python file loads that one
+    instead. Weights are checked against the graph, tensor by tensor, before anything is written."""
+    inputs = [Path(p) for p in inputs]
+    for source in inputs:
+        if atomic.same_file(path, source):
+            raise ExportError(f"{path} is {source}, which this export reads; name another file to write")
     if kind == "py":
         weights = None
+        if refer_to is not None:
+            problem = weights_problem(_compiled(graph)[1], state or {})
+            if problem:
+                raise ExportError(f"{refer_to}: {problem}")
+            write_export(path, python_source(graph, _relative(refer_to, path)).encode("utf-8"), inputs)
+            return Path(refer_to)
         if state is not None:
-            from safetensors.torch import save_file
-            weights_path = Path(path).with_suffix(".safetensors")
-            save_file({k: v.contiguous() for k, v in state.items()}, str(weights_path))
-            weights = weights_path.name
-        export_python(graph, path, weights)
-    elif kind == "pt2":
-        export_pt2(graph, path, state, dynamic_batch)
+            weights = Path(weights_path) if weights_path is not None else weights_beside(path)
+            if weights.resolve() == Path(path).resolve():
+                raise ExportError(f"the weights and the code would both be written to {path}; name the code file "
+                                  "with .py")
+            if any(atomic.same_file(weights, source) for source in inputs):
+                raise ExportError(f"{weights} is a file this export reads; the weights need another name")
+            if weights.exists() and not replace_weights:
+                raise WeightsExist(weights)
+            problem = weights_problem(_compiled(graph)[1], state)
+            if problem:
+                raise ExportError(problem)
+            source = python_source(graph, _relative(weights, path))
+            from safetensors.torch import save
+            write_export(weights, save({k: v.contiguous() for k, v in state.items()}), inputs, replace_weights)
+        else:
+            source = python_source(graph)
+        write_export(path, source.encode("utf-8"), inputs)
+        return weights
+    if kind == "pt2":
+        export_pt2(graph, path, state, dynamic_batch, inputs)
     elif kind == "torchscript":
-        export_torchscript(graph, path, state)
+        export_torchscript(graph, path, state, inputs)
     elif kind == "onnx":
-        export_onnx(graph, path, state)
+        export_onnx(graph, path, state, inputs)
     else:
         raise ExportError(f"unknown export format {kind!r}; one of {', '.join(EXPORTERS)}")
+    return None

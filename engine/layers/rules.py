@@ -62,12 +62,17 @@ def _error(text: str, fix: InsertLayer | SetParam | None = None) -> list[Finding
 def _dtype_rule(type_name: str, xs: list[TensorInfo]) -> list[Finding]:
     if type_name == "Embedding":
         if any(x.dtype != "int64" for x in xs):
-            return _error("needs integer token ids but gets float values: set its Input's dtype to int64")
+            found = "true/false" if any(x.dtype == "bool" for x in xs) else "float"
+            return _error(f"needs integer token ids but gets {found} values: set its Input's dtype to int64")
         return []
-    if type_name in ("Identity", "Reshape", "Permute", "Flatten", "Concat", "Output", "Dropout", "Function"):
+    if type_name in ("Identity", "Reshape", "Permute", "Flatten", "Concat", "Output", "Function"):
         return []       # they move values as they are; a Function's own call judges its types
     if any(x.dtype == "int64" for x in xs):
         return _error("gets integer token ids; put an Embedding before it to turn them into vectors")
+    if any(x.dtype == "bool" for x in xs):
+        # Meta tensors let most layers through with true/false values; the real forward then fails.
+        return _error("gets true/false values (the result of a comparison) but computes on numbers: turn them into "
+                      "numbers first (a Function node calling float)")
     return []
 
 
@@ -265,6 +270,37 @@ def _padding_index(params: dict, xs: list[TensorInfo]) -> list[Finding]:
     if params["padding_idx"] is not None and params["padding_idx"] >= params["num_embeddings"]:
         return _error(f"padding_idx={params['padding_idx']} is not a token of its vocabulary of "
                       f"{params['num_embeddings']}")
+    return []
+
+
+# Operations torch runs on numbers only: given true/false values they fail in the real forward,
+# while meta tensors let them through (tests/engine/test_check.py runs every operation to keep
+# this set true).
+_NUMBERS_ONLY = frozenset({
+    "pow", "matmul", "abs", "lerp", "std", "var", "argmax", "relu", "gelu", "silu", "mish", "hardswish", "hardsigmoid",
+    "softplus", "softmax", "glu", "local_response_norm", "adaptive_max_pool2d", "avg_pool2d", "max_pool2d",
+})
+
+
+@rule("Function")
+def _numbers_only(params: dict, xs: list[TensorInfo]) -> list[Finding]:
+    if params["op"] in _NUMBERS_ONLY and any(x.dtype == "bool" for x in xs):
+        return _error(f"{params['op']} computes on numbers but gets true/false values (the result of a comparison): "
+                      "turn them into numbers first (a Function node calling float)")
+    return []
+
+
+@rule("Function")
+def _window_of_channels(params: dict, xs: list[TensorInfo]) -> list[Finding]:
+    """local_response_norm pads its input by ``size`` channels and averages over them: meta tensors
+    pass any size, the real call allocates ``size`` times the input (a size of 2^31: a terabyte)."""
+    if params["op"] != "local_response_norm":
+        return []
+    args, kwargs = params["args"], params["kwargs"]
+    size = args[1] if len(args) > 1 else kwargs.get("size")
+    largest = CATALOG["LocalResponseNorm"].param("size").maximum
+    if isinstance(size, int) and not isinstance(size, bool) and largest is not None and not 1 <= size <= largest:
+        return _error(f"local_response_norm's size must be 1 to {largest:,} neighbouring channels, not {size:,}")
     return []
 
 

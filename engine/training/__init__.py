@@ -2,7 +2,7 @@
 window runs it in a worker process (``TrainingWorker``) and reads the same messages."""
 
 from . import messages
-from .checkpoint import CheckpointError, load_weights
+from .checkpoint import Checkpoint, CheckpointError, load_checkpoint, load_weights
 from .config import (
     DEVICES,
     INITS,
@@ -27,10 +27,10 @@ from .probes import MAX_CLASSES_SHOWN, feature_space
 from .worker import TrainingWorker, WarmProcess
 
 __all__ = [
-    "DEVICES", "INITS", "LOSSES", "MAX_CLASSES_SHOWN", "NORMALIZE", "OPTIMIZERS", "SCHEDULES", "CheckpointError",
-    "ConfigError", "Control", "SeenBatch", "SharedLandscape", "TrainingConfig", "TrainingWorker", "WarmProcess",
-    "batch_as_seen", "describe_device", "feature_space", "load_weights", "messages", "resolve_device", "run_name",
-    "shared_landscape", "train",
+    "DEVICES", "INITS", "LOSSES", "MAX_CLASSES_SHOWN", "NORMALIZE", "OPTIMIZERS", "SCHEDULES", "Checkpoint",
+    "CheckpointError", "ConfigError", "Control", "SeenBatch", "SharedLandscape", "TrainingConfig", "TrainingWorker",
+    "WarmProcess", "batch_as_seen", "describe_device", "feature_space", "load_checkpoint", "load_weights", "messages",
+    "resolve_device", "run_name", "shared_landscape", "train",
     "MAX_FORGET_BIAS", "MAX_NEGATIVE_SAMPLES", "StepGradientProfile", "loss_value", "sample_objective",
     "step_gradient_profiles",
 ]

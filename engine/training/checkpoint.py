@@ -26,8 +26,10 @@ from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
 from graphs import atomic
+from graphs.reading import ReadError, file_size, open_regular, read_all
 
-from ..words import first_line
+from ..checking import memory
+from ..words import first_line, human_bytes
 from .state_codec import STATE_PREFIX, StateFormatError, decode_state, encode_state
 
 FORMAT = "netloom.checkpoint"
@@ -49,6 +51,11 @@ class Checkpoint:
     @property
     def step(self) -> int:
         return int(self.state["step"])
+
+    @property
+    def epoch(self) -> int:
+        """Epochs finished when it was written."""
+        return int(self.state["epoch"])
 
 
 def checkpoint_path(directory: str | Path, name: str) -> Path:
@@ -169,28 +176,58 @@ def is_checkpoint(path: str | Path) -> bool:
 
 
 def _read_safetensors(path: Path) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
-    """One read of the file: a checkpoint being replaced meanwhile is seen whole, old or new."""
+    """One read of the file: a checkpoint being replaced meanwhile is seen whole, old or new.
+    Only a regular file is opened (never a pipe or a device); its header is read and checked
+    against the file's size before the tensors are, so that a damaged or sparse file is refused
+    after a few bytes, and a file larger than half this machine's memory is not read at all."""
+    not_readable = f"{path}: not a readable safetensors file"
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise CheckpointError(f"{path}: no such file") from None
+        with open_regular(path) as file:
+            size = file_size(file)
+            limit = (memory.machine_memory() or 1 << 40) // 2        # the bytes and the tensors made from them
+            if size > limit:
+                raise CheckpointError(f"{path}: is {human_bytes(size)}, more than half of this machine's memory; "
+                                      "it cannot be loaded here")
+            start = file.read(8)
+            if len(start) < 8:
+                raise CheckpointError(f"{not_readable} (it is {size} bytes long)")
+            (header_size,) = struct.unpack("<Q", start)
+            if header_size > min(size - 8, MAX_HEADER_BYTES):
+                raise CheckpointError(f"{not_readable} (its header is cut short or damaged)")
+            header = _header(file.read(header_size), size - 8 - header_size, not_readable)
+            file.seek(0)
+            data = read_all(file, size, "checkpoint")
+    except ReadError as err:
+        raise CheckpointError(f"{path}: {err.problem}") from None
     except OSError as err:
         raise CheckpointError(f"{path}: cannot be read ({err.strerror or err})") from None
-    not_readable = f"{path}: not a readable safetensors file"
-    if len(data) < 8:
-        raise CheckpointError(f"{not_readable} (it is {len(data)} bytes long)")
-    (header_size,) = struct.unpack("<Q", data[:8])
-    if header_size > min(len(data) - 8, MAX_HEADER_BYTES):
-        raise CheckpointError(f"{not_readable} (its header is cut short or damaged)")
+    metadata = header.get("__metadata__") or {}
+    if not isinstance(metadata, dict):
+        raise CheckpointError(f"{not_readable} (metadata must be an object)")
     try:
-        header = json.loads(data[8:8 + header_size])
-        metadata = header.get("__metadata__") or {}
-        if not isinstance(metadata, dict):
-            raise ValueError("metadata must be an object")
         tensors = load_tensors(data)
     except (SafetensorError, ValueError, AttributeError, RecursionError) as err:
         raise CheckpointError(f"{not_readable} ({first_line(err)})") from None
     return metadata, tensors
+
+
+def _header(raw: bytes, data_size: int, not_readable: str) -> dict[str, Any]:
+    """The safetensors header, whose tensors must cover the bytes after it exactly."""
+    try:
+        header = json.loads(raw)
+    except (ValueError, RecursionError) as err:
+        raise CheckpointError(f"{not_readable} (its header is not JSON: {first_line(err)})") from None
+    if not isinstance(header, dict):
+        raise CheckpointError(f"{not_readable} (its header is not an object)")
+    end = 0
+    for name, entry in header.items():
+        offsets = entry.get("data_offsets") if isinstance(entry, dict) and name != "__metadata__" else None
+        if isinstance(offsets, list) and len(offsets) == 2 and all(isinstance(v, int) for v in offsets):
+            end = max(end, offsets[1])
+    if end != data_size:
+        raise CheckpointError(f"{not_readable} (its header describes {end:,} bytes of tensors, the file holds "
+                              f"{data_size:,})")
+    return header
 
 
 def _check_finite(path: Path, weights: dict[str, torch.Tensor]) -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path, PurePath
 from typing import Any
 
 from ..data import DataError
@@ -93,6 +95,17 @@ class TrainingConfig:
         config.validate(where)
         return config
 
+    @classmethod
+    def from_file(cls, data: dict[str, Any], where: str = "training") -> TrainingConfig:
+        """The settings a graph file holds, which are the file's and not the person's: beyond
+        ``from_dict``, its checkpoint folder must lie inside ``checkpoints/`` of the current folder,
+        so that no file makes NetLoom create or write folders elsewhere."""
+        config = cls.from_dict(data, where)
+        problem = file_folder_problem(config.checkpoint_dir)
+        if problem:
+            raise ConfigError(f"{where}.checkpoint_dir: {problem}")
+        return config
+
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
@@ -100,6 +113,10 @@ class TrainingConfig:
         return TrainingConfig.from_dict(self.to_dict() | changes)
 
     def validate(self, where: str = "training") -> None:
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, float) and not math.isfinite(value):      # nan passes every comparison
+                raise ConfigError(f"{where}.{f.name}: must be a finite number, not {value}")
         for name, choices in (("loss", LOSSES), ("optimizer", OPTIMIZERS), ("schedule", SCHEDULES),
                               ("device", DEVICES), ("init", INITS)):
             value = getattr(self, name)
@@ -183,6 +200,30 @@ def _named_settings(c: TrainingConfig) -> dict[str, str]:
         "clip_grad_norm": f"clip {c.clip_grad_norm:g}" if c.clip_grad_norm else "",
         "dataset": f"on {c.dataset}", "epochs": f"{c.epochs} epochs", "seed": f"seed {c.seed}",
     }
+
+
+CHECKPOINTS = "checkpoints"     # the one folder a graph file may name for checkpoints (the default's too)
+
+
+def file_folder_problem(folder: str) -> str | None:
+    """Why a graph file may not name ``folder`` for its checkpoints, or None: only a folder inside
+    ``checkpoints/`` of the current folder (``checkpoints/lenet``), reached without ``..`` or a
+    link that leads elsewhere; empty means no checkpoints."""
+    if not folder:
+        return None
+    path = PurePath(folder)
+    inside = (not path.is_absolute() and not path.drive and ".." not in path.parts and len(path.parts) >= 2
+              and path.parts[0] == CHECKPOINTS)
+    if inside:
+        try:
+            inside = Path(folder).resolve().is_relative_to(Path(CHECKPOINTS).resolve())
+        except (OSError, ValueError, RuntimeError):
+            inside = False
+    if inside:
+        return None
+    return (f"{folder[:80]!r} is not inside {CHECKPOINTS}/ of the current folder; a graph file may name only a "
+            f"folder there (such as {CHECKPOINTS}/run1), so that no file makes NetLoom create folders elsewhere: "
+            "give another folder with --checkpoint-dir")
 
 
 def _kind(default: Any) -> str:

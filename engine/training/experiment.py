@@ -36,7 +36,7 @@ def variant_messages(experiment: Experiment, epochs: int | None = None,
             yield variant.name, Failed(str(err))
             continue
         try:
-            config = TrainingConfig.from_dict(graph.training, where=f"{variant.graph}: training")
+            config = TrainingConfig.from_file(graph.training, where=f"{variant.graph}: training")
         except ConfigError as err:
             yield variant.name, Failed(str(err))
             continue

@@ -3,7 +3,8 @@
 The data set lives on the training device and is batched by indexing. The step itself never
 waits for the device: losses are kept on device and read every ``log_every`` steps, probes run
 every ``probe_every`` steps. Faults end the run with a ``Failed`` message, never an exception:
-a NaN loss names its step and leaves the checkpoints as they were.
+a NaN loss, or one that grew by orders of magnitude (``divergence.py``), names its step and
+leaves the checkpoints as they were.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from .control import Control
 from .data_view import SHOWN, describe, epoch_order, pictures, prepared_data, run_augmentation
 from .devices import describe_device, resolve_device
 from .distributed import Distributed
+from .divergence import DivergenceWatch
 from .faults import locate_failure
 from .freezing import GROUP_FACTOR, describe_layout, freeze, group_layout, parameter_groups
 from .initialisation import initialise, l1_penalty, layer_weights
@@ -54,6 +56,8 @@ from .resume import apply_learning_rate, resume_changes, settings_since
 
 PROBE_BATCH = 256
 LANDSCAPE_SAMPLES = 512        # training samples a loss landscape is measured on
+# Learning rates each optimizer commonly trains with (torch's defaults, SGD's usual one), for advice.
+TYPICAL_LR = {"sgd": 0.01, "adam": 0.001, "adamw": 0.001, "rmsprop": 0.01, "adagrad": 0.01, "adadelta": 1.0}
 RECONSTRUCTIONS_SHOWN, PREDICTIONS_SHOWN = 8, 500     # validation samples the dashboard shows
 
 
@@ -72,7 +76,7 @@ def train(graph: Graph, config: TrainingConfig | None = None, control: Control |
     fetched into the folder they name. ``graph_folder``: the folder of the graph's file, which
     the start weights' path is relative to (None: the current folder)."""
     try:
-        config = config or TrainingConfig.from_dict(graph.training)
+        config = config or TrainingConfig.from_file(graph.training)
         run = _Run(graph, config, control or Control(), dataset, resume, allow_download, graph_folder)
         yield from run.messages()
     except _Stop as stop:
@@ -142,8 +146,10 @@ class _Run:
         self.epoch = self.step = self.batch_in_epoch = 0
         self.epoch_sums = [0.0, 0.0, 0.0]      # loss sum, correct, samples of the epoch so far
         self.best_val_loss, self.bad_epochs = float("inf"), 0
+        self.divergence = DivergenceWatch()      # from the first loss this process sees (a resume starts afresh)
         self.last_val: tuple[float | None, float | None] = (None, None)
         self.run_id = uuid.uuid4().hex[:12]
+        self.started = time.perf_counter()      # set again when the first message goes out
         self.notes: tuple[str, ...] = ()
         if config.checkpoint_dir and self.dist.is_main:
             ensure_writable(config.checkpoint_dir)
@@ -166,13 +172,13 @@ class _Run:
     # ------------------------------------------------------------------ the run
     def messages(self) -> Iterator:
         config, data = self.config, self.data
+        self.started = time.perf_counter()      # the run's one clock: every message's elapsed_s counts from here
         yield RunStarted(describe_device(self.device), sum(p.numel() for p in self.model.parameters()),
                          len(data.x_train), len(data.x_val), self.steps_per_epoch, config.epochs, data.name,
                          tuple(data.class_names), self.epoch, self.dist.world_size, self.run_id, self.notes,
                          self.frozen_parameters)
         if self.start is not None:
             yield self.start
-        started = time.perf_counter()
         if self.path is not None:
             self.path.record(self.step, flat_weights(self.model))
         try:
@@ -188,7 +194,7 @@ class _Run:
                 self.last_val = (val_loss, val_acc)
                 yield EpochMetrics(self.epoch, self.step, train_loss / max(seen, 1),
                                    correct / seen if self._has_accuracy and seen else None, val_loss, val_acc,
-                                   time.perf_counter() - started, penalty)
+                                   self._elapsed(), penalty)
                 if confusion is not None:
                     yield ConfusionMatrix(self.epoch, confusion, tuple(data.class_names))
                 if config.probes:
@@ -307,6 +313,12 @@ class _Run:
                                    f"(epoch {self.epoch + 1}): training diverged. Try a lower learning rate "
                                    f"(now {self.config.lr:g}) or gradient clipping. Checkpoints were left as they were.",
                                    step=bad_step))
+        if self.divergence.diverged(values):
+            raise _Stop(Failed(f"{self.divergence.words(sum(values) / len(values))} by step {self.step} (epoch "
+                               f"{self.epoch + 1}): training diverged. Try a lower learning rate (now "
+                               f"{self.config.lr:g}; {self.config.optimizer} usually trains with about "
+                               f"{TYPICAL_LR[self.config.optimizer]:g}) or gradient clipping. Checkpoints were left as "
+                               "they were.", step=self.step))
         samples = sum(sizes)
         self.epoch_sums[0] += sum(v * n for v, n in zip(values, sizes))
         self.epoch_sums[2] += samples
@@ -314,7 +326,7 @@ class _Run:
             self.epoch_sums[1] += float(torch.stack(window_correct).sum())
         group = self.optimizer.param_groups[0]        # its rate is the run's times its factor
         return StepMetrics(self.step, self.epoch, sum(values) / len(values), group["lr"] / group.get(GROUP_FACTOR, 1.0),
-                           samples * self.dist.world_size / max(elapsed, 1e-9), penalty)
+                           samples * self.dist.world_size / max(elapsed, 1e-9), penalty, self._elapsed())
 
     def _clipping(self) -> GradientClipping:
         """How often and how hard clipping cut the gradient since the last report (read with it)."""
@@ -456,7 +468,10 @@ class _Run:
             self.scheduler.step()
 
     def _finish(self, reason: str) -> Finished:
-        return Finished(reason, self.epoch, self.step, *self.last_val)
+        return Finished(reason, self.epoch, self.step, *self.last_val, elapsed_s=self._elapsed())
+
+    def _elapsed(self) -> float:
+        return time.perf_counter() - self.started
 
     def _ending(self, reason: str) -> list:
         """The last messages: the weights' path (when recorded), then Finished."""

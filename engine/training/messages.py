@@ -62,6 +62,7 @@ class StepMetrics:
     lr: float
     samples_per_s: float
     penalty: float | None = None  # the L1 term added to that loss (the loss shown leaves it out); None: no L1
+    elapsed_s: float = 0.0        # since the run started, on the worker's clock (the one clock of a run)
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ class EpochMetrics:
     train_accuracy: float | None  # None for regression
     val_loss: float
     val_accuracy: float | None
-    elapsed_s: float
+    elapsed_s: float              # since the run started, on the worker's clock
     penalty: float | None = None  # the epoch's mean L1 term, added to train_loss for training; None: no L1
 
 
@@ -297,6 +298,7 @@ class Finished:
     step: int
     val_loss: float | None = None
     val_accuracy: float | None = None
+    elapsed_s: float = 0.0        # since the run started, on the worker's clock
 
 
 @dataclass(frozen=True)

@@ -77,8 +77,8 @@ def decode_state(text: str, tensors: dict[str, torch.Tensor]) -> Any:
                     if not isinstance(pair, list) or len(pair) != 2:
                         raise StateFormatError(f"{where}[{i}]: must be a [key, value] pair")
                     k = dec(pair[0], f"{where}[{i}]")
-                    if not isinstance(k, (str, int, float, bool, tuple)):
-                        raise StateFormatError(f"{where}[{i}]: a key must be a number or text")
+                    if not isinstance(k, (str, int, float, bool, tuple)) or not _hashable(k):
+                        raise StateFormatError(f"{where}[{i}]: a key must be a number, text or a list of those")
                     result[k] = dec(pair[1], f"{where}.{k}")
                 return result
         return {k: dec(v, f"{where}.{k}" if where else k) for k, v in value.items()}
@@ -87,6 +87,15 @@ def decode_state(text: str, tensors: dict[str, torch.Tensor]) -> Any:
         return dec(data, "")
     except RecursionError:
         raise StateFormatError("the state is nested too deeply") from None
+
+
+def _hashable(key: Any) -> bool:
+    """A tuple key may hold a list (a file says so, checksum and all): no dictionary can take it."""
+    try:
+        hash(key)
+    except TypeError:
+        return False
+    return True
 
 
 def _list(value: Any, where: str) -> list:

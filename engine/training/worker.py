@@ -139,7 +139,7 @@ class TrainingWorker:
                  process: WarmProcess | None = None) -> None:
         """``graph_folder``: the folder of the graph's file, which its start weights are named
         relative to (None for a graph never saved: its start weights are named by full path)."""
-        config = config or TrainingConfig.from_dict(graph.training)
+        config = config or TrainingConfig.from_file(graph.training)
         self._job = (dumps_graph(graph), config.to_dict(), resume, allow_download, graph_folder)
         self._given = process if process is not None and process.usable else None
         self.done = False

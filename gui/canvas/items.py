@@ -27,6 +27,7 @@ from graphs.operations import call_text
 from ..document import Document
 from ..theme import Theme
 from ..theme import current as current_theme
+from . import learning_marks
 
 NODE_WIDTH = 180.0
 HEADER = 22.0
@@ -63,6 +64,8 @@ class Canvas(Protocol):
     building: bool                  # every item is being made: wire labels are placed once at the end
 
     def severity_of(self, node_id: str) -> str | None: ...
+
+    def learning(self, node_id: str) -> tuple[float, bool]: ...
 
     def labels_wire(self, edge: Edge) -> bool: ...
 
@@ -155,7 +158,13 @@ class NodeItem(QGraphicsItem):
                 y = HEADER + (i + 1) * (BASE_HEIGHT - HEADER) / (len(ports) + 1)
                 offset = QPointF(NODE_WIDTH if is_output else 0.0, y)
                 self.ports[(p.name, is_output)] = Port(self, p.name, is_output, p.multiple, offset)
-        self.setToolTip(f"{spec.type}: {spec.description}")
+        self.setToolTip(self.tooltip())
+
+    def tooltip(self) -> str:
+        """What the node is, and how it learns when that is not as the run does."""
+        spec = self.node.spec
+        learning = learning_marks.describe(*self.graph_scene.learning(self.node_id))
+        return f"{spec.type}: {spec.description}" + (f"\n{learning[0].upper()}{learning[1:]}." if learning else "")
 
     def port_at(self, scene_pos: QPointF) -> Port | None:
         local = self.mapFromScene(scene_pos)
@@ -167,7 +176,7 @@ class NodeItem(QGraphicsItem):
             self._hovered = port
             if port is None:
                 self.unsetCursor()
-                self.setToolTip(f"{self.node.spec.type}: {self.node.spec.description}")
+                self.setToolTip(self.tooltip())
             else:
                 self.setCursor(Qt.CursorShape.CrossCursor)
                 self.setToolTip(port.tooltip())
@@ -220,6 +229,9 @@ class NodeItem(QGraphicsItem):
         painter.setPen(QPen(border, 3 if (severity or self.isSelected()) else 1.2))
         painter.setBrush(QBrush(self.overlay or QColor(theme.node_body)))
         painter.drawRoundedRect(rect, 6, 6)
+        factor, fresh = self.graph_scene.learning(self.node_id)
+        if factor == 0:
+            learning_marks.hatch(painter, rect, theme.frozen_hatch, 6)
         header = QRectF(0, 0, NODE_WIDTH, HEADER)
         painter.setBrush(QBrush(QColor(theme.category(spec.category))))
         painter.setPen(Qt.PenStyle.NoPen)
@@ -229,10 +241,14 @@ class NodeItem(QGraphicsItem):
         bold = QFont(painter.font())
         bold.setBold(True)
         painter.setFont(bold)
-        painter.drawText(header.adjusted(8, 0, -8, 0), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, self.node_id)
+        marks_end = NODE_WIDTH - 8
         if severity:
             painter.drawText(header.adjusted(8, 0, -8, 0), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
                              "!" if severity == ERROR else "?")
+            marks_end -= 10
+        marks_start = learning_marks.header_marks(painter, header, marks_end, factor, fresh)
+        name = painter.fontMetrics().elidedText(self.node_id, Qt.TextElideMode.ElideRight, int(marks_start - 8))
+        painter.drawText(header.adjusted(8, 0, -8, 0), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, name)
         painter.setFont(QFont(painter.font().family(), 8))
         metrics = painter.fontMetrics()
         lines = self.lines()
@@ -259,6 +275,8 @@ class NodeItem(QGraphicsItem):
         painter.setPen(QPen(border, 8 if (severity or self.isSelected()) else 0))
         painter.setBrush(QBrush(colour))
         painter.drawRect(rect)
+        if self.graph_scene.learning(self.node_id)[0] == 0:
+            learning_marks.hatch(painter, rect, theme.frozen_hatch_far)
         if self.overlay is not None:
             band = QColor(self.overlay)
             band.setAlpha(255)            # the near view's light tint would vanish on a coloured box

@@ -2,9 +2,9 @@
 
 Thousands of node and wire items each painting a dot cost a Python call apiece on every frame
 (10,000 nodes: 75 ms, a stutter). Far out, where no text can be read anyway, the scene hides
-them and shows this item instead: boxes in their category's colour (problems outlined), and all
-wires as one path, recorded once into a ``QPicture`` that Qt replays in C++ each frame. The
-picture is recorded again only after the graph or its marks changed.
+them and shows this item instead: boxes in their category's colour (problems outlined, frozen
+nodes hatched), and all wires as one path, recorded once into a ``QPicture`` that Qt replays in
+C++ each frame. The picture is recorded again only after the graph or its marks changed.
 """
 
 from __future__ import annotations
@@ -47,12 +47,15 @@ class OverviewItem(QGraphicsItem):
         scene, theme = self.graph_scene, current_theme()
         boxes: dict[str, list[QRectF]] = {}
         marked: dict[str, list[QRectF]] = {}
+        frozen: list[QRectF] = []
         bounds = QRectF()
         for node_id, node_item in scene.nodes.items():
             rect = node_item.sceneBoundingRect()
             bounds = bounds.united(rect)
             category = scene.document.shown.nodes[node_id].spec.category if node_id in scene.document.shown.nodes else ""
             boxes.setdefault(theme.category(category), []).append(rect)
+            if scene.learning(node_id)[0] == 0:
+                frozen.append(rect)
             mark = theme.severity(scene.severity_of(node_id))
             if mark is not None:
                 marked.setdefault(mark, []).append(rect)
@@ -68,6 +71,8 @@ class OverviewItem(QGraphicsItem):
         for colour, rects in boxes.items():
             painter.setBrush(QBrush(QColor(colour)))
             painter.drawRects(rects)
+        painter.setBrush(QBrush(QColor(theme.frozen_hatch_far), Qt.BrushStyle.BDiagPattern))    # as a node's own hatch
+        painter.drawRects(frozen)
         for mark, rects in marked.items():
             # A cosmetic pen: three screen pixels at any zoom, so that one problem among ten
             # thousand nodes is still seen from far out.

@@ -13,6 +13,7 @@ from graphs.events import (
     STRUCTURE_EVENTS,
     EdgeAdded,
     EdgeRemoved,
+    LearningChanged,
     NodeAdded,
     NodeMoved,
     NodeRemoved,
@@ -80,7 +81,7 @@ class GraphScene(QGraphicsScene):
         self._zoom = 1.0
         self.setSceneRect(ROOM)
         document.subscribe(self._on_changes, kinds=(Replaced, Opened, Checked, *STRUCTURE_EVENTS, NodeMoved, WireRouted,
-                                                    ParamsChanged, SelectionChanged))
+                                                    ParamsChanged, LearningChanged, SelectionChanged))
         self.rebuild()
 
     # ------------------------------------------------------------------ mirroring the document
@@ -116,6 +117,19 @@ class GraphScene(QGraphicsScene):
             elif e.dst in self.nodes:
                 heights.append(self.nodes[e.dst].port_position(e.dst_port, False).y())
         return heights
+
+    def learning(self, node_id: str) -> tuple[float, bool]:
+        """How a node of the shown graph learns: (learning-rate factor, fresh). The layers of an
+        opened block learn as the model's use they were opened through does."""
+        document = self.document
+        if not document.levels:
+            node = document.graph.nodes.get(node_id)
+            return (node.lr_factor, node.fresh) if node is not None else (1.0, False)
+        use = document.graph.nodes.get(document.levels[0][1] or "")
+        inner = document.shown.nodes.get(node_id)
+        if use is None or inner is None or inner.type in ("Input", "Output"):
+            return 1.0, False
+        return use.lr_factor, use.fresh
 
     # ------------------------------------------------------------------ far out
     def zoom_changed(self, zoom: float) -> None:
@@ -202,6 +216,11 @@ class GraphScene(QGraphicsScene):
                 wire = self.edges.get(event.edge)
                 if wire is not None:
                     wire.update_path()
+            elif isinstance(event, LearningChanged):      # a use of an opened block: all its layers
+                for node_id in (self.nodes if self.document.levels else (event.node,)):
+                    if node_id in self.nodes:
+                        self.nodes[node_id].update()
+                        self.nodes[node_id].setToolTip(self.nodes[node_id].tooltip())
 
     def _make_room(self, node_id: str) -> None:
         item = self.nodes.get(node_id)

@@ -20,10 +20,17 @@ BANDS = [(VANISHING, "vanishing &lt;1e-6"), (1e-4, "weak"), (1.0, "healthy"), (E
          (math.inf, "exploding &gt;1e2")]
 
 
+BAND_NAMES = ("vanishing", "weak", "healthy", "large", "exploding")
+BAND_RANGES = ("below 1e-6", "1e-6 to 1e-4", "1e-4 to 1", "1 to 1e2", "above 1e2")
+
+
+def gradient_band(mean_abs_grad: float) -> int:
+    """Which band of BANDS a mean |gradient| falls in (0: vanishing ... 4: exploding)."""
+    return next((i for i, (bound, _) in enumerate(BANDS) if mean_abs_grad < bound), len(BANDS) - 1)
+
+
 def gradient_colour(mean_abs_grad: float) -> QColor:
-    colours = current_theme().gradient_bands
-    band = next((i for i, (bound, _) in enumerate(BANDS) if mean_abs_grad < bound), len(BANDS) - 1)
-    return QColor(colours[band])
+    return QColor(current_theme().gradient_bands[gradient_band(mean_abs_grad)])
 
 
 def apply_overlay(scene, gradients: dict[str, float], dead: dict[str, float]) -> None:

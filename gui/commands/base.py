@@ -153,7 +153,7 @@ class Command:
     checked: Callable[[Context], bool] | None = None       # a toggle, and whether it is on
     group: str = ""                # toggles of one group exclude each other (the themes)
     choices: Callable[[Context], list[Choice]] | None = None
-    icon: str = ""                 # a QStyle standard pixmap, "SP_MediaPlay"
+    icon: str = ""                 # a qtawesome icon, "mdi6.play" (gui.theme.icon draws it)
 
     @property
     def name(self) -> str:

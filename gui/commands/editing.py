@@ -162,10 +162,10 @@ def _has_nodes(ctx: Context) -> bool:
 EDIT = "&Edit"
 COMMANDS = [
     Command("edit.undo", "&Undo", lambda ctx: ctx.document.undo_stack.undo(), (Place(EDIT, 0), Place(TOOLBAR)),
-            standard_keys="Undo", enabled=lambda ctx: ctx.document.undo_stack.canUndo(), icon="SP_ArrowBack",
+            standard_keys="Undo", enabled=lambda ctx: ctx.document.undo_stack.canUndo(), icon="mdi6.undo",
             label=lambda ctx: "&" + _undo_words(ctx, "Undo"), tip=lambda ctx: _undo_words(ctx, "Undo")),
     Command("edit.redo", "&Redo", lambda ctx: ctx.document.undo_stack.redo(), (Place(EDIT, 0), Place(TOOLBAR)),
-            standard_keys="Redo", enabled=lambda ctx: ctx.document.undo_stack.canRedo(), icon="SP_ArrowForward",
+            standard_keys="Redo", enabled=lambda ctx: ctx.document.undo_stack.canRedo(), icon="mdi6.redo",
             label=lambda ctx: "&" + _undo_words(ctx, "Redo"), tip=lambda ctx: _undo_words(ctx, "Redo")),
     Command("edit.add_here", "Add Layer Here", add_here, (Place(CANVAS_MENU + "/Add Layer Here", 0),),
             choices=layer_choices),
@@ -185,5 +185,5 @@ COMMANDS = [
     Command("edit.select_all", "Select &All", select_all, (Place(EDIT, 1), Place(CANVAS_MENU, 1)),
             standard_keys="SelectAll", enabled=lambda ctx: bool(ctx.document.shown.nodes)),
     Command("edit.auto_layout", "Auto &Layout", auto_layout, (Place(EDIT, 3), Place(TOOLBAR), Place(CANVAS_MENU, 1)),
-            keys="Ctrl+L", enabled=lambda ctx: bool(ctx.document.shown.nodes), icon="SP_FileDialogListView"),
+            keys="Ctrl+L", enabled=lambda ctx: bool(ctx.document.shown.nodes), icon="mdi6.sitemap-outline"),
 ]

@@ -7,8 +7,9 @@ import functools
 from pathlib import Path
 
 import resources
+from engine.interop import moved_start_entry
 from graphs import Graph, GraphFileError, load_graph, loads_graph, save_graph
-from graphs.edits import SetView
+from graphs.edits import SetTraining, SetView
 
 from .base import TOOLBAR, Choice, Command, Context, Place
 
@@ -83,15 +84,33 @@ def _save_to(ctx: Context, path: Path) -> bool:
     document = ctx.document
     if not document.levels:        # the view of an opened block is not the model's
         document.apply_quietly(SetView(ctx.window.view_state()))
+    moved = _move_start_weights(ctx, path)
     try:
         save_graph(document.graph, path)
     except GraphFileError as err:
+        if moved is not None:
+            document.graph.revert(moved)       # still the old file's: named from its place
         ctx.window.show_error("The file cannot be saved", str(err))
         return False
     _remember(ctx, path.resolve())
     document.set_path(path.resolve())
     ctx.window.say(f"Saved {path}")
     return True
+
+
+def _move_start_weights(ctx: Context, path: Path) -> SetTraining | None:
+    """Saved in another place: the start weights stay the same file, named relative to the new
+    place (an untitled graph's full path becomes relative to its first file)."""
+    document = ctx.document
+    entry = document.graph.training.get("start_from")
+    if not isinstance(entry, dict) or not isinstance(entry.get("path"), str) or not entry["path"]:
+        return None
+    moved = moved_start_entry(entry, document.path, path)
+    if moved == entry:
+        return None
+    edit = SetTraining(document.graph.training | {"start_from": moved})
+    document.apply_quietly(edit)
+    return edit
 
 
 def maybe_save(ctx: Context) -> bool:
@@ -132,14 +151,14 @@ def example_titles() -> tuple[tuple[str, Path], ...]:
 
 FILE = "&File"
 COMMANDS = [
-    Command("file.new", "&New", new_document, (Place(FILE), Place(TOOLBAR)), standard_keys="New", icon="SP_FileIcon"),
+    Command("file.new", "&New", new_document, (Place(FILE), Place(TOOLBAR)), standard_keys="New", icon="mdi6.file-outline"),
     Command("file.example", "Example", open_example, (Place(FILE + "/New from &Example"),),
             choices=lambda ctx: [Choice(title, path) for title, path in example_titles()]),
     Command("file.open", "&Open...", lambda ctx: open_file(ctx), (Place(FILE), Place(TOOLBAR)), standard_keys="Open",
-            icon="SP_DialogOpenButton"),
+            icon="mdi6.folder-open-outline"),
     Command("file.recent", "Recent", open_file, (Place(FILE + "/Open &Recent"),),
             choices=lambda ctx: [Choice(p, p) for p in recent_files(ctx)]),
     Command("file.save", "&Save", save, (Place(FILE), Place(TOOLBAR)), standard_keys="Save",
-            icon="SP_DialogSaveButton"),
+            icon="mdi6.content-save-outline"),
     Command("file.save_as", "Save &As...", save_as, (Place(FILE),), standard_keys="SaveAs"),
 ]

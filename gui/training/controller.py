@@ -85,7 +85,10 @@ class TrainingController(QObject):
         self.runs.append(record)
         self.current = record
         spare, self.spare = self.spare, None
-        self.worker = TrainingWorker(snapshot, config, allow_download=allow_download, process=spare).start()
+        # Start weights are named relative to the graph's file (an untitled graph's by their full path).
+        graph_folder = str(document.parent) if document is not None else None
+        self.worker = TrainingWorker(snapshot, config, allow_download=allow_download, graph_folder=graph_folder,
+                                     process=spare).start()
         if self._probe != (None, None, None):
             self.worker.set_probe(*self._probe)
         self._timer.start()

@@ -12,6 +12,7 @@ from ..theme import current as current_theme
 from .run_record import RunRecord
 
 MAX_EPOCH_MARKERS = 200
+ACCURACY_LOSSES = ("cross_entropy", "nll", "bce_with_logits")     # the losses of runs that count right answers
 
 
 def nice_ceiling(value: float) -> float:
@@ -107,6 +108,9 @@ class CurvesPanel(QWidget):
         if curves["lr"].size:      # from zero up, so a constant rate reads as one, not as noise
             self.lr_plot.setYRange(0, float(curves["lr"].y.max()) * 1.1, padding=0)
         loss = record.settings.get("loss") if isinstance(record.settings, dict) else None
+        # Accuracy only where the run measures one: not for a regression or a reconstruction.
+        self.acc_plot.setVisible(bool(curves["val_accuracy"].size) or (
+            loss in (None, *ACCURACY_LOSSES) and record.settings.get("reconstruct") is not True))
         self.loss_plot.setLabel("left", f"loss ({str(loss).replace('_', '-')})" if isinstance(loss, str) else "loss")
         for name in ("train_loss", "val_loss", "train_accuracy", "val_accuracy"):
             series = curves[name]
@@ -161,9 +165,10 @@ class CurvesPanel(QWidget):
         self.acc_plot.setTitle(_keyed("Accuracy", [(train, "training", False), (val, "validation", False), *extra]))
 
     def reset(self) -> None:
-        for line in self.lines.values():
+        for line in (*self.lines.values(), *self.compare_lines.values()):
             line.setData([], [])
         self._update_markers(0, 1)
+        self.acc_plot.show()
 
 
 def _keyed(title: str, entries: list[tuple[str, str, bool]]) -> str:

@@ -5,11 +5,19 @@ record on its own timer (about 25 Hz), and only the tab in view."""
 
 from __future__ import annotations
 
-import time
+from typing import Protocol, cast
 
-from PySide6.QtCore import QTimer, Signal
-from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTabWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from engine.data import CLASSIFICATION, REGRESSION
 from engine.insight import feature_layers
@@ -17,14 +25,16 @@ from engine.training import MAX_CLASSES_SHOWN, TrainingConfig
 
 from ..background import BackgroundJob
 from ..theme import current as current_theme
+from ..theme import icon as theme_icon
 from .curves import CurvesPanel
+from .data_panel import DataPanel
+from .gradients_panel import GradientsPanel
 from .insight_panels import AttentionPanel, EmbeddingPanel, FeatureSpacePanel
 from .panels import (
     ActivationsPanel,
     BoundaryPanel,
     ConfusionPanel,
     FiltersPanel,
-    GradientsPanel,
     HistogramsPanel,
     OutputsPanel,
 )
@@ -32,8 +42,18 @@ from .predict import PredictPanel
 from .run_model import RunModel
 from .run_record import RunRecord
 from .style_panel import StylePanel
+from .view_help import ViewHelpDialog, summary
 
 REDRAW_MS = 40
+
+
+class RunPanel(Protocol):
+    """What every tab is: it forgets what it drew, and draws a run (the dashboard's record)."""
+
+    def reset(self) -> None: ...
+
+    def show_record(self, record: RunRecord) -> None: ...
+
 CONVOLUTIONS = ("Conv1d", "Conv2d", "ConvTranspose2d")
 
 
@@ -46,7 +66,11 @@ class Dashboard(QWidget):
         self.status.setWordWrap(True)
         self.changed_note = QLabel("")
         self.changed_note.setStyleSheet(f"color: {current_theme().warning_text}")
+        self.elsewhere = QLabel("")        # a run of another graph going on (an experiment's variant)
+        self.elsewhere.setWordWrap(True)
+        self.elsewhere.hide()
         self.curves = CurvesPanel()
+        self.data_view = DataPanel()
         self.gradients = GradientsPanel()
         self.run_model = RunModel(self)
         self.filters = FiltersPanel(self.run_model)
@@ -61,7 +85,8 @@ class Dashboard(QWidget):
         self.attention = AttentionPanel()
         self.style_transfer = StylePanel(self.run_model)
         self.tabs = QTabWidget()
-        for panel, title in ((self.curves, "Curves"), (self.gradients, "Gradients"), (self.filters, "Filters"),
+        for panel, title in ((self.curves, "Curves"), (self.data_view, "Data"), (self.gradients, "Gradients"),
+                             (self.filters, "Filters"),
                              (self.activations, "Activations"), (self.histograms, "Histograms"),
                              (self.confusion, "Confusion"), (self.boundary, "Boundary"), (self.outputs, "Outputs"),
                              (self.predict, "Predict"), (self.features, "Feature space"),
@@ -69,17 +94,29 @@ class Dashboard(QWidget):
             self.tabs.addTab(panel, title)
         self.export_png = QPushButton("Export tab as PNG")
         self.export_csv = QPushButton("Export curves as CSV")
+        self.export_png.setIcon(theme_icon("mdi6.image-outline"))
+        self.export_csv.setIcon(theme_icon("mdi6.file-delimited-outline"))
         buttons = QHBoxLayout()
         buttons.addWidget(self.export_png)
         buttons.addWidget(self.export_csv)
         buttons.addStretch(1)
+        self.help_button = QToolButton()
+        self.help_button.setText("?")
+        self.help_button.setIcon(theme_icon("mdi6.help-circle-outline"))
+        self.help_button.setToolTip("What this view shows and how to read it")
+        self.help_button.setAutoRaise(True)
+        self.help_button.clicked.connect(lambda: self.show_help(self.tabs.tabText(self.tabs.currentIndex())))
+        self.tabs.setCornerWidget(self.help_button, Qt.Corner.TopRightCorner)
+        self.help: ViewHelpDialog | None = None
         layout = QVBoxLayout(self)
         layout.addWidget(self.status)
+        layout.addWidget(self.elsewhere)
         layout.addWidget(self.changed_note)
         layout.addWidget(self.tabs, 1)
         layout.addLayout(buttons)
         self.has_convolutions = True
         self.layer_types: dict[str, str] = {}       # node id -> type, of the graph the runs come from
+        self.graph_training: dict = {}
         self.record: RunRecord | None = None
         self.others: list[RunRecord] = []
         self.data = None
@@ -88,46 +125,60 @@ class Dashboard(QWidget):
         self._timer.timeout.connect(self.redraw)
         self._timer.start()
         self.tabs.currentChanged.connect(lambda _: self.mark_dirty())
+        self.empty = QLabel()              # over a tab's controls while no run of the graph is shown
+        self.empty.setWordWrap(True)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setAutoFillBackground(True)
+        self.empty.setMargin(24)
+        self.empty.hide()
         self.activations.sample_changed.connect(self._sample_changed)
         self.export_png.clicked.connect(lambda: self.export_plot())
         self.export_csv.clicked.connect(lambda: self.export_curves())
 
     # ------------------------------------------------------------------ feeding
+    def panels(self) -> list[RunPanel]:
+        """Every tab's view. Each has ``reset()`` (forget what it drew) and ``show_record(record)``."""
+        return [cast(RunPanel, self.tabs.widget(i)) for i in range(self.tabs.count())]
+
     def begin(self, record: RunRecord, others: list[RunRecord]) -> None:
-        self.record, self.others = record, others
-        self.curves.reset()
-        self.gradients.reset()
-        self.changed_note.setText("")
-        self.data = None
-        self._load_data(TrainingConfig.from_dict(record.settings))
-        self.adapt()
-        self.mark_dirty()
+        """A run of the graph on the canvas has started: every tab shows it from now on."""
+        self._show(record, others)
+        self._load_data(record, TrainingConfig.from_dict(record.settings))
 
     def show_runs(self, record: RunRecord | None, others: list[RunRecord]) -> None:
         """Show a kept run (one loaded from beside the graph file, say) without a live worker, or,
         with None, nothing: another graph is open and has no runs."""
-        self.record, self.others = record, others
-        self.changed_note.setText("")
-        self.data = None
+        self._show(record, others)
         if record is None:
-            self.curves.reset()
-            self.gradients.reset()
             self.status.setText("No runs of this graph yet: press Train (F5).")
-        else:
-            try:
-                self._load_data(TrainingConfig.from_dict(record.settings))
-            except ValueError:
-                pass                    # settings of an older version: the run shows without its data
+            return
+        try:
+            self._load_data(record, TrainingConfig.from_dict(record.settings))
+        except ValueError:
+            pass                    # settings of an older version: the run shows without its data
+
+    def _show(self, record: RunRecord | None, others: list[RunRecord]) -> None:
+        """The one way a run (or none) comes into view. Every tab draws from the record shown; when
+        that changes, every tab forgets what it drew, the data set of the run before is let go and
+        the run's model is dropped, so that no tab shows another graph's or another run's results."""
+        if record is not self.record:
+            self.record = record
+            for panel in self.panels():
+                panel.reset()
+            self._show_data(None)
+            self.run_model.follow(record)
+        self.others = others
+        self.changed_note.setText("")
         self.adapt()
         self.mark_dirty()
+        self._place_empty()
 
     def set_graph(self, graph) -> None:
-        """The graph the runs come from: Filters applies only when it has convolutions, and each
-        layer's gradient line takes its node's colour on the canvas."""
+        """The graph the runs come from: Filters applies only when it has convolutions."""
         self.has_convolutions = any(n.type in CONVOLUTIONS for body in (graph, *graph.blocks.values())
                                     for n in body.nodes.values())
         self.layer_types = {n.id: n.type for n in graph.nodes.values()}
-        self.gradients.colours = layer_colours(graph)
+        self.graph_training = dict(graph.training)      # what a run of it will do, before there is one
         self.features.set_layers(feature_layers(graph))
         self.style_transfer.set_graph(graph)
         self.adapt()
@@ -138,9 +189,10 @@ class Dashboard(QWidget):
         for an autoencoder (its reconstructions) and for regression (predictions against targets)."""
         data = self.data
         types = set(self.layer_types.values())
-        settings = self.record.settings if self.record is not None else {}
+        settings = self.record.settings if self.record is not None else self.graph_training
         reconstruct = settings.get("reconstruct") is True
         applies = {
+            self.data_view: self.data_view.applies,
             self.filters: self.has_convolutions,
             self.boundary: data is not None and data.kind == "points" and data.input_shape == (2,) and not reconstruct,
             self.confusion: not reconstruct and (data is None or data.task == CLASSIFICATION),
@@ -159,13 +211,16 @@ class Dashboard(QWidget):
         """Attention inside a block (a Transformer encoder block) shows up in the run's probes."""
         return self.record is not None and bool(self.record.latest.get("attention"))
 
-    def _load_data(self, config: TrainingConfig) -> None:
+    def _load_data(self, record: RunRecord, config: TrainingConfig) -> None:
         """The data set in this process too, for showing samples, points and predictions; read in a
         thread (CIFAR takes seconds) so the window never waits for it."""
         from engine.data import load_dataset
         options = {k: v for k, v in config.dataset_options.items() if k != "download"}
-        BackgroundJob(lambda: load_dataset(config.dataset, **options),
-                      lambda data, error: self._show_data(data if error is None else None), self,
+
+        def loaded(data, error) -> None:
+            if record is self.record:      # not a data set of a run no longer shown
+                self._show_data(data if error is None else None)
+        BackgroundJob(lambda: load_dataset(config.dataset, **options), loaded, self,
                       name="netloom-dashboard-data").start()
 
     def _show_data(self, data) -> None:
@@ -180,6 +235,20 @@ class Dashboard(QWidget):
     def mark_dirty(self, *args) -> None:
         self._dirty = True
 
+    def set_elsewhere(self, text: str) -> None:
+        self.elsewhere.setText(text)
+        self.elsewhere.setVisible(bool(text))
+
+    def titles(self) -> list[str]:
+        return [self.tabs.tabText(i) for i in range(self.tabs.count())]
+
+    def show_help(self, title: str) -> ViewHelpDialog:
+        """What the view ``title`` shows and how to read it, in a window beside the dashboard."""
+        if self.help is None:
+            self.help = ViewHelpDialog(self)
+        self.help.show_view(title)
+        return self.help
+
     def set_graph_changed(self, changed: bool) -> None:
         self.changed_note.setText("The graph has changed since this run started; the run trains the graph as it "
                                   "was." if changed else "")
@@ -193,13 +262,16 @@ class Dashboard(QWidget):
     def redraw(self) -> None:
         if self.tabs.currentWidget() is self.style_transfer:
             self.style_transfer.poll()          # the style transfer runs whether or not there is a run
-        if not self._dirty or self.record is None:
+        if not self._dirty:
             return
         self._dirty = False
+        self._place_empty()
         record = self.record
+        if record is None:
+            return
         self.status.setText(self._status_text(record))
         self.adapt()
-        panel = self.tabs.currentWidget()
+        panel = cast(RunPanel | None, self.tabs.currentWidget())
         if panel is self.curves:
             self.curves.show_record(record, [r for r in self.others if r is not record])
         elif panel is self.gradients:
@@ -208,8 +280,29 @@ class Dashboard(QWidget):
         elif panel in (self.filters, self.features):
             self.run_model.follow(record)        # their views asked for work on the newest weights
             panel.show_record(record)
-        elif panel is not self.style_transfer and hasattr(panel, "show_record"):
+        elif panel is not self.style_transfer and panel is not None:
             panel.show_record(record)
+
+    def _place_empty(self) -> None:
+        """With no run of the graph shown, a tab that draws runs says so (and what it will show)
+        over its controls, rather than show empty axes."""
+        panel = self.tabs.currentWidget()
+        if self.record is not None or panel is None or not getattr(panel, "needs_run", True):
+            self.empty.hide()
+            return
+        if self.empty.parent() is not panel:
+            self.empty.setParent(panel)
+        title = self.tabs.tabText(self.tabs.currentIndex())
+        self.empty.setText(f"<p><b>No run of this graph yet.</b></p><p>Press Train (F5): {summary(title)}</p>"
+                           "<p>The ? button says how to read this view.</p>")
+        self.empty.setGeometry(panel.rect())
+        self.empty.show()
+        self.empty.raise_()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self.empty.isVisible():         # once the tabs' pages have their new size
+            QTimer.singleShot(0, self, self._place_empty)
 
     def _status_text(self, r: RunRecord) -> str:
         parts = [f"<b>{r.name}</b>: {r.status}"]
@@ -218,10 +311,11 @@ class Dashboard(QWidget):
         speed = r.curves["samples_per_s"]
         if speed.size:
             parts.append(f"{speed.y[-1]:,.0f} samples/s")
-        elapsed = r.elapsed_s if r.status != "running" else time.monotonic() - r.started_at
-        parts.append(f"elapsed {elapsed:.0f} s")
-        if r.status == "running" and r.eta_s is not None:
-            parts.append(f"ETA {r.eta_s:.0f} s")
+        if r.started is not None:           # the worker's clock, from the run's own start
+            parts.append(f"elapsed {seconds(r.elapsed_now)}")
+        eta = r.eta_s
+        if eta is not None:
+            parts.append(f"about {seconds(eta)} left")
         val = r.curves["val_accuracy"]
         if val.size:
             parts.append(f"validation accuracy {val.y[-1]:.1%}")
@@ -254,19 +348,11 @@ class Dashboard(QWidget):
         return True
 
 
-SHADES = (100, 140, 70, 175, 55)       # lightness of the 1st, 2nd ... layer of one category, in %
-
-
-def layer_colours(graph) -> dict[str, str]:
-    """Each layer's colour as the canvas draws its node (its category's), in a lighter or darker
-    shade for each further layer of the same category, so that lines of one plot can be told apart."""
-    theme = current_theme()
-    seen: dict[str, int] = {}
-    colours = {}
-    for node in graph.nodes.values():
-        category = node.spec.category
-        k = seen.get(category, 0)
-        seen[category] = k + 1
-        base, shade = QColor(theme.category(category)), SHADES[k % len(SHADES)]
-        colours[node.id] = (base.lighter(shade) if shade >= 100 else base.darker(10000 // shade)).name()
-    return colours
+def seconds(value: float) -> str:
+    """A duration as a person reads it: tenths below 10 s, whole seconds below 2 minutes, then minutes."""
+    if value < 10:
+        return f"{value:.1f} s"
+    if value < 120:
+        return f"{value:.0f} s"
+    minutes, rest = divmod(round(value), 60)
+    return f"{minutes} min {rest:02d} s"

@@ -15,9 +15,11 @@ from engine.training import feature_space
 
 from ..background import BackgroundJob
 from ..theme import current as current_theme
+from .busy import Busy
 from .panels import LayerPicker, image_view
 from .run_record import RunRecord
 
+WAITING = "Each epoch projects the chosen layer's view of the validation set here."
 MAX_TOKEN_LABELS = 300      # more labels than this are an unreadable blot: every point names its token on hover
 
 
@@ -60,8 +62,9 @@ class FeatureSpacePanel(QWidget):
         self.key.setWordWrap(True)
         self.chosen_plot, self.chosen_image = image_view("Click a point")
         self.chosen_image.setLookupTable(None)
-        self.caption = QLabel("Train for an epoch: each epoch projects the layer's view of the validation set.")
+        self.caption = QLabel(WAITING)
         self.caption.setWordWrap(True)
+        self.busy = Busy()
         row = self.layer.row()
         row.addWidget(QLabel("projection"))
         row.addWidget(self.method)
@@ -72,6 +75,7 @@ class FeatureSpacePanel(QWidget):
         layout.addLayout(row)
         layout.addLayout(plots, 1)
         layout.addWidget(self.key)
+        layout.addWidget(self.busy)
         layout.addWidget(self.caption)
         self.method.currentTextChanged.connect(lambda _: self.refresh())
         self.points.sigClicked.connect(self._clicked)
@@ -80,7 +84,19 @@ class FeatureSpacePanel(QWidget):
         self.shown = None                     # the FeatureSpace message drawn
         self.mapped: np.ndarray | None = None  # the points drawn (PCA or t-SNE)
         self._tsne: tuple | None = None       # (the message, its t-SNE map, its separation)
+        self._tsne_asked = None               # the message whose t-SNE map is being worked out
         self._legend_classes: tuple = ()
+
+    def reset(self) -> None:
+        self.record, self.shown, self.mapped, self._tsne, self._tsne_asked = None, None, None, None, None
+        self.points.setData([])
+        self.key.setText("")
+        self._legend_classes = ()
+        self.chosen_image.clear()
+        self.chosen_plot.setTitle("Click a point")
+        self.plot.setTitle("Feature space")
+        self.busy.stop()
+        self.caption.setText(WAITING)
 
     def set_layers(self, layers: list[str]) -> None:
         self.layer.set_layers(layers)
@@ -93,22 +109,27 @@ class FeatureSpacePanel(QWidget):
 
     def project_now(self, layer: str) -> bool:
         """Project ``layer`` at once with the run's newest weights, in a background thread."""
-        model = self.run_model.copy() if self.run_model is not None else None
-        graph = self.run_model.graph if self.run_model is not None else None
+        run_model = self.run_model
+        model = run_model.copy() if run_model is not None else None
+        graph = run_model.graph if run_model is not None else None
         record, data = self.record, self.data
-        if model is None or graph is None or record is None or data is None:
+        if model is None or graph is None or record is None or data is None or run_model.epoch is None:
             self.caption.setText(f"{layer} is projected from the next epoch on.")
             return False
-        self.caption.setText(f"Projecting {layer} with the newest weights...")
+        epoch = run_model.epoch
+        self.busy.start(f"Projecting {layer} with {run_model.weights_from()}...")
 
         def done(found, error) -> None:
+            if self.record is not record:     # another run is shown by now
+                return
+            self.busy.stop()
             if error is not None or found is None:
                 self.caption.setText(f"{layer} cannot be projected: {error or 'it gives no features per sample'}")
-            elif self.layer.currentText() == layer and self.record is record:
+            elif self.layer.currentText() == layer:
                 record.latest["FeatureSpace"] = found
                 self.refresh()
         # The worker's own probe, run here on the newest weights: one way of projecting a layer.
-        BackgroundJob(lambda: feature_space(record.epoch, model, graph, data.x_val, data.y_val, layer), done, self,
+        BackgroundJob(lambda: feature_space(epoch, model, graph, data.x_val, data.y_val, layer), done, self,
                       name="netloom-feature-space").start()
         return True
 
@@ -117,8 +138,9 @@ class FeatureSpacePanel(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        found = self.record.latest.get("FeatureSpace") if self.record else None
-        if found is None:
+        record = self.record
+        found = record.latest.get("FeatureSpace") if record else None
+        if found is None or record is None:
             return
         if self.layer.findText(found.layer) < 0:
             self.layer.set_layers([found.layer] + [self.layer.itemText(i) for i in range(self.layer.count())])
@@ -138,17 +160,26 @@ class FeatureSpacePanel(QWidget):
             how = (f"PCA: the axes hold {found.explained[0]:.0%} and {found.explained[1]:.0%} of the variance")
         self._draw(found, mapped)
         score = "" if value is None else f"; class separation (silhouette in this map) {value:.2f}"
+        self.plot.setTitle(f"{found.layer} as it sees the validation samples, {record.when(epoch=found.epoch)}")
         self.caption.setText(f"{found.layer} after epoch {found.epoch}, {len(found.labels)} validation samples. "
                              f"{how}{score}. Click a point to see its sample.")
 
     def _start_tsne(self, found) -> None:
-        self.caption.setText(f"Working out the t-SNE map of {found.layer} (a few seconds)...")
+        if self._tsne_asked is found:         # already being worked out
+            return
+        self._tsne_asked = found
+        self.busy.start(f"Working out the t-SNE map of {found.layer} for {len(found.labels)} samples...")
+        record = self.record
 
         def work():
             mapped = tsne(found.components)
             return mapped, separation(mapped, found.labels)
 
         def done(result, error) -> None:
+            if self.record is not record:     # another run is shown by now
+                return
+            self.busy.stop()
+            self._tsne_asked = None
             if error is not None:
                 self.caption.setText(f"t-SNE failed: {error}")
                 return
@@ -221,6 +252,16 @@ class EmbeddingPanel(QWidget):
         self.data = None
         self.shown = None
 
+    def reset(self) -> None:
+        self.record, self.shown = None, None
+        self.layer.set_layers([])
+        self.points.setData([])
+        for item in self.labels:
+            self.plot.removeItem(item)
+        self.labels = []
+        self.plot.setTitle("Embedding vectors (PCA)")
+        self.neighbours.setText("Type a token to see its nearest neighbours (cosine similarity).")
+
     def tokens(self, count: int) -> list[str]:
         """The data set's names for the rows (its vocabulary), else their numbers."""
         names: list[str] = list(self.data.class_names) if self.data is not None else []
@@ -250,7 +291,8 @@ class EmbeddingPanel(QWidget):
             self.plot.addItem(item)
             self.labels.append(item)
         more = "" if found.total_tokens <= len(tokens) else f" (the first {len(tokens):,} of {found.total_tokens:,})"
-        self.plot.setTitle(f"{found.layer}: {len(tokens)} token vectors{more} after epoch {found.epoch} (PCA)")
+        when = self.record.when(epoch=found.epoch) if self.record is not None else f"epoch {found.epoch}"
+        self.plot.setTitle(f"{found.layer}: {len(tokens)} token vectors{more} (PCA), {when}")
         self.show_neighbours()
 
     def show_neighbours(self) -> list[tuple[str, float]]:
@@ -299,6 +341,13 @@ class AttentionPanel(QWidget):
         self.images: list[pg.ImageItem] = []
         self.plots: list[pg.PlotItem] = []
 
+    def reset(self) -> None:
+        self.record, self.shown = None, None
+        self.layer.set_layers([])
+        self.view.clear()
+        self.images, self.plots = [], []
+        self.caption.setText("Attention weights appear with the run's probes.")
+
     def show_record(self, record: RunRecord) -> None:
         self.record = record
         self.layer.set_layers(list(record.latest.get("attention", {})))
@@ -332,7 +381,8 @@ class AttentionPanel(QWidget):
             image.setImage(weights, autoLevels=False, levels=(low, max(high, low + 1e-6)))
             image.setRect(-0.5, -0.5, keys, queries)      # pixel i centred on position i
             plot.setRange(xRange=(-0.5, keys - 0.5), yRange=(-0.5, queries - 0.5), padding=0)
+        when = self.record.when(step=found.step) if self.record is not None else f"step {found.step}"
         self.caption.setText(f"{found.layer}: {heads} heads, {queries} queries x {keys} keys, validation sample "
-                             f"{found.sample}, step {found.step}. Row i: how much position i attends to each "
+                             f"{found.sample}, {when}. Row i: how much position i attends to each "
                              f"position (each row sums to 1). One colour scale for all heads: dark {low:.3f} to "
                              f"bright {high:.3f} (uniform attention would be {1 / keys:.3f} everywhere).")

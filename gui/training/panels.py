@@ -3,8 +3,6 @@ histograms, confusion matrix and decision boundary."""
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
@@ -14,27 +12,43 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
 from engine.insight import maximise_channels
-from graphs import GraphFileError, loads_graph
 
 from ..background import BackgroundJob
 from ..theme import current as current_theme
+from ..theme import icon as theme_icon
+from .busy import Busy
 from .run_record import RunRecord
 
-VANISHING = 1e-6
-EXPLODING = 1e2
+
+def fitting_columns(n: int, h: int, w: int, width_px: float, height_px: float, gap: int = 1) -> int:
+    """How many columns make ``n`` tiles of h x w largest in a view of width_px x height_px: a wide,
+    short dock takes the tiles in a long row rather than a square in its middle."""
+    if n <= 0 or width_px <= 0 or height_px <= 0:
+        return max(1, int(np.ceil(np.sqrt(max(n, 1)))))
+
+    def scale(cols: int) -> float:
+        rows = int(np.ceil(n / cols))
+        return min(width_px / (cols * (w + gap) - gap), height_px / (rows * (h + gap) - gap))
+    return max(range(1, n + 1), key=lambda cols: (scale(cols), -cols))
 
 
-def mosaic(stack: np.ndarray, gap: int = 1) -> np.ndarray:
-    """Tiles of N x H x W (each scaled to 0..1 on its own) in a near-square grid, NaN between."""
+def view_columns(plot: pg.PlotWidget, n: int, h: int, w: int) -> int:
+    """``fitting_columns`` for the view ``plot`` draws in, as large as it is now."""
+    view = plot.getViewBox().boundingRect()
+    return fitting_columns(n, h, w, view.width(), view.height())
+
+
+def mosaic(stack: np.ndarray, gap: int = 1, cols: int | None = None) -> np.ndarray:
+    """Tiles of N x H x W (each scaled to 0..1 on its own) in ``cols`` columns (by default a
+    near-square grid), NaN between."""
     n, h, w = stack.shape
-    cols = int(np.ceil(np.sqrt(n)))
+    cols = cols or int(np.ceil(np.sqrt(n)))
     rows = int(np.ceil(n / cols))
     out = np.full((rows * (h + gap) - gap, cols * (w + gap) - gap), np.nan, dtype=np.float32)
     for i, tile in enumerate(stack):
@@ -45,11 +59,11 @@ def mosaic(stack: np.ndarray, gap: int = 1) -> np.ndarray:
     return out
 
 
-def colour_mosaic(stack: np.ndarray, gap: int = 1) -> np.ndarray:
+def colour_mosaic(stack: np.ndarray, gap: int = 1, cols: int | None = None) -> np.ndarray:
     """Colour tiles of N x 3 x H x W (each scaled to 0..1 on its own, all colours together, so
-    that hues stay as they are) in a near-square grid, grey between: rows x columns x 3."""
+    that hues stay as they are) in ``cols`` columns, grey between: rows x columns x 3."""
     n, _, h, w = stack.shape
-    cols = int(np.ceil(np.sqrt(n)))
+    cols = cols or int(np.ceil(np.sqrt(n)))
     rows = int(np.ceil(n / cols))
     out = np.full((rows * (h + gap) - gap, cols * (w + gap) - gap, 3), 0.5, dtype=np.float32)
     for i, tile in enumerate(stack):
@@ -72,13 +86,16 @@ class TileNumbers:
         self.items: list[pg.TextItem] = []
         self.font = QFont()
         self.font.setPointSize(7)
+        # Short words on the bar (a long label is cut off by the bar's height); the title says the rest.
         self.bar = pg.ColorBarItem(values=(0, 1), colorMap=pg.colormap.get("viridis"), interactive=False,
-                                   label="each tile: its lowest (0) to highest (1)")
+                                   label="in each tile")
         self.bar.setImageItem(image, insert_in=plot.plotItem)
+        self.bar.axis.setTicks([[(0.08, "lowest"), (0.92, "highest")]])
+        self.cols = 1
 
-    def show(self, stack_shape: tuple[int, ...], gap: int = 1) -> None:
+    def show(self, stack_shape: tuple[int, ...], gap: int = 1, cols: int | None = None) -> None:
         n, h, w = stack_shape
-        cols = int(np.ceil(np.sqrt(n)))
+        cols = self.cols = cols or int(np.ceil(np.sqrt(max(n, 1))))
         if n > self.MAX_NUMBERED:
             n = 0
         while len(self.items) > n:
@@ -119,150 +136,6 @@ def image_view(title: str) -> tuple[pg.PlotWidget, pg.ImageItem]:
     image.setLookupTable(pg.colormap.get("viridis").getLookupTable())
     plot.addItem(image)
     return plot, image
-
-
-class GradientsPanel(QWidget):
-    """Mean (solid) and max (dashed) absolute gradient per layer over time, log scale, with the
-    vanishing and exploding ranges shaded."""
-
-    def __init__(self, parent=None) -> None:
-        super().__init__(parent)
-        self.plot = pg.PlotWidget(title="Gradient flow: mean (solid) and max (dashed) |gradient| per layer")
-        self.plot.setBackground(current_theme().plot_background)
-        self.plot.setLogMode(y=True)
-        self.plot.setLabel("bottom", "training step")
-        self.plot.showGrid(x=True, y=True, alpha=0.2)
-        self.plot.setLabel("left", "|gradient|")
-        self.plot.getAxis("left").enableAutoSIPrefix(False)      # "x0.001" makes no sense on a log axis
-        self.band_labels: list[pg.TextItem] = []
-        theme = current_theme()
-        for low, high, band, text in ((-12, np.log10(VANISHING), theme.vanishing_band, "vanishing (below 1e-6)"),
-                                      (np.log10(EXPLODING), 6, theme.exploding_band, "exploding (above 1e2)")):
-            region = pg.LinearRegionItem(values=(low, high), orientation="horizontal", movable=False,
-                                         brush=pg.mkBrush(QColor(band)))
-            region.setToolTip(text)
-            # The bands mark ranges; the view fits the gradients, not 1e-12 to 1e6.
-            self.plot.addItem(region, ignoreBounds=True)
-            inside = (0, 0) if high < 0 else (0, 1)         # just inside the band, by its edge
-            opaque = QColor(band)
-            opaque.setAlpha(255)            # the band's own hue, to be read as text
-            label = pg.TextItem(text, color=opaque, anchor=inside)
-            label.setPos(0, high if high < 0 else low)
-            self.plot.addItem(label, ignoreBounds=True)
-            self.band_labels.append(label)
-        self.lines: dict[str, tuple] = {}
-        self.colours: dict[str, str] = {}       # layer -> its colour on the canvas (set with the graph)
-        self.summary = QLabel("")
-        # The key beside the plot, not over it: a model has tens of layers.
-        self.key = QLabel("")
-        self.key.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        key_area = QScrollArea()
-        key_area.setWidget(self.key)
-        key_area.setWidgetResizable(True)
-        key_area.setFixedWidth(170)
-        key_area.setFrameShape(QScrollArea.Shape.NoFrame)
-        row = QHBoxLayout()
-        row.addWidget(self.plot, 1)
-        row.addWidget(key_area)
-        # Runs side by side (an experiment's variants): each run's gradient by depth, first layer left.
-        self.by_depth = pg.PlotWidget(title="Runs compared: mean |gradient| by depth (averaged over each run's probes)")
-        self.by_depth.setBackground(current_theme().plot_background)
-        self.by_depth.setLogMode(y=True)
-        self.by_depth.showGrid(x=True, y=True, alpha=0.2)
-        self.by_depth.setLabel("bottom", "layer with weights, first (input side) to last")
-        self.by_depth.setLabel("left", "mean |gradient|")
-        self.by_depth.getAxis("left").enableAutoSIPrefix(False)
-        self.depth_key = QLabel("")
-        self.by_depth.hide()
-        self.depth_key.hide()
-        self.depth_lines: dict[str, pg.PlotDataItem] = {}
-        layout = QVBoxLayout(self)
-        layout.addLayout(row, 1)
-        layout.addWidget(self.by_depth, 2)      # when runs are compared, that is the point of the tab
-        layout.addWidget(self.depth_key)
-        layout.addWidget(self.summary)
-
-    def show_record(self, record: RunRecord) -> None:
-        added = False
-        for i, (layer, (mean, peak)) in enumerate(record.gradients.items()):
-            if layer not in self.lines:
-                added = True
-                colour = self.colours.get(layer) or current_theme().series_colour(i)
-                self.lines[layer] = (self.plot.plot(pen=pg.mkPen(colour, width=2), name=layer, symbol="o",
-                                                    symbolSize=4, symbolBrush=colour, symbolPen=None),
-                                     self.plot.plot(pen=pg.mkPen(colour, width=1, style=Qt.PenStyle.DashLine)))
-            solid, dashed = self.lines[layer]
-            solid.setData(mean.x, np.maximum(mean.y, 1e-12))
-            dashed.setData(peak.x, np.maximum(peak.y, 1e-12))
-        if added:
-            self.key.setText("<br>".join(f"<span style='color:{pen.color().name()}'>&#9472;&#9472;</span>&nbsp;{layer}"
-                                         for layer, pen in ((name, lines[0].opts["pen"])
-                                                            for name, lines in self.lines.items())))
-        left = self.plot.viewRange()[0][0]
-        for label in self.band_labels:          # the bands' names stay at the left edge in view
-            label.setPos(left, label.pos().y())
-        latest = record.latest.get("gradients")
-        if latest is not None:
-            flags = [f"{g.layer}: {'vanishing' if g.mean_abs_grad < VANISHING else 'exploding'}"
-                     for g in latest.layers if g.mean_abs_grad < VANISHING or g.max_abs_grad > EXPLODING]
-            self.summary.setText("; ".join(flags) if flags else "All layers receive healthy gradients.")
-
-    def compare(self, runs: list[RunRecord], layer_types: dict[str, str]) -> dict[str, np.ndarray]:
-        """Each run's mean |gradient| per layer by depth, when two or more runs have gradients:
-        the lecture's picture of vanishing gradients. Normalisation layers are left out, so that
-        depth counts the same layers in every variant. Returns the curves drawn, by run name."""
-        curves = {}
-        for run in runs:
-            types = _run_layer_types(run) or layer_types
-            values = [float(np.mean(mean.y)) for layer, (mean, _) in run.gradients.items()
-                      if mean.size and types.get(layer, "") not in NORMALISATIONS]
-            if values:
-                curves[run.name] = np.maximum(np.array(values), 1e-14)
-        self.by_depth.setVisible(len(curves) >= 2)
-        self.depth_key.setVisible(len(curves) >= 2)
-        if len(curves) < 2:
-            return curves
-        keys = []
-        for i, (name, values) in enumerate(curves.items()):
-            colour = current_theme().series_colour(i)
-            line = self.depth_lines.get(name)
-            if line is None:
-                line = self.depth_lines[name] = self.by_depth.plot(pen=pg.mkPen(colour, width=2), symbol="o", symbolSize=6,
-                                                                symbolBrush=colour, symbolPen=None, name=name)
-            line.setData(np.arange(1, len(values) + 1), values)
-            keys.append(f"<span style='color:{colour}'>&#9472;&#9679;&#9472;</span>&nbsp;{name}: first layer "
-                        f"{values[0]:.1e}, last {values[-1]:.1e}")
-        self.depth_key.setText(" &nbsp;&nbsp; ".join(keys))
-        return curves
-
-    def reset(self) -> None:
-        for line in self.depth_lines.values():
-            self.by_depth.removeItem(line)
-        self.depth_lines = {}
-        self.depth_key.setText("")
-        for solid, dashed in self.lines.values():
-            self.plot.removeItem(solid)
-            self.plot.removeItem(dashed)
-        self.key.setText("")
-        self.lines = {}
-        self.summary.setText("")
-
-
-NORMALISATIONS = ("BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "LocalResponseNorm")
-
-
-@functools.lru_cache(maxsize=32)
-def _layer_types(graph_text: str) -> dict[str, str]:
-    try:
-        graph = loads_graph(graph_text, "<run>")
-    except GraphFileError:
-        return {}
-    return {n.id: n.type for n in graph.nodes.values()}
-
-
-def _run_layer_types(run: RunRecord) -> dict[str, str]:
-    """node id -> type in the graph the run trained (empty for a kept run without its graph)."""
-    return _layer_types(run.graph_text) if run.graph_text else {}
 
 
 class LayerPicker(QComboBox):
@@ -311,14 +184,15 @@ class FiltersPanel(QWidget):
         super().__init__(parent)
         self.run_model = run_model
         self.layer = LayerPicker(self.refresh, "convolution layer")
-        self.plot, self.image = image_view("Filters (each scaled on its own; mean over input channels)")
+        self.plot, self.image = image_view(FILTERS_TITLE)
         self.numbers = TileNumbers(self.plot, self.image)
-        self.found_plot, self.found_image = image_view("What each channel responds to")
+        self.found_plot, self.found_image = image_view(FOUND_TITLE)
         self.found_numbers = TileNumbers(self.found_plot, self.found_image)
         self.count = QSpinBox(minimum=1, maximum=64, value=16, prefix="first ", suffix=" channels")
-        self.find_button = QPushButton("Find what they respond to")
+        self.find_button = QPushButton(theme_icon("mdi6.magnify-scan"), "Find what they respond to")
         self.find_button.setToolTip("Optimise an input from noise to excite each channel (jitter, blur and an L2 "
                              "penalty keep it readable), using the run's newest weights")
+        self.busy = Busy()
         self.found_caption = QLabel("")
         self.found_caption.setWordWrap(True)
         row = self.layer.row()
@@ -330,25 +204,43 @@ class FiltersPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(row)
         layout.addLayout(images, 1)
+        layout.addWidget(self.busy)
         layout.addWidget(self.found_caption)
         self.find_button.clicked.connect(self.find_channel_images)
         self.record: RunRecord | None = None
         self.input_shape: tuple[int, ...] | None = None
         self.found = None
+        self.found_from = ""                  # whose weights the channel images were found with
+
+    def reset(self) -> None:
+        self.record, self.found, self.found_from = None, None, ""
+        self.layer.set_layers([])
+        for image, numbers in ((self.image, self.numbers), (self.found_image, self.found_numbers)):
+            image.clear()
+            numbers.show((0, 1, 1))
+        self.plot.setTitle(FILTERS_TITLE)
+        self.found_plot.setTitle(FOUND_TITLE)
+        self.found_caption.setText("")
+        self.busy.stop()
+        self.find_button.setEnabled(True)
 
     def show_record(self, record: RunRecord) -> None:
         self.record = record
         self.layer.set_layers(list(record.latest.get("filters", {})))
         self.refresh()
+        if self.found is not None and self.run_model is not None and self.run_model.weights_from() != self.found_from:
+            self.found_plot.setTitle(f"{FOUND_TITLE}: {self.found_from}; newer weights are in, press Find again")
 
     def refresh(self) -> None:
         filters = (self.record.latest.get("filters", {}) if self.record else {}).get(self.layer.currentText())
-        if filters is None:
+        if filters is None or self.record is None:
             return
         weights = filters.weights
         tiles = weights.mean(axis=1) if weights.ndim == 4 else weights.mean(axis=1)[:, None, :]
-        self.image.setImage(mosaic(tiles), autoLevels=False, levels=(0, 1))
-        self.numbers.show(tiles.shape)
+        cols = view_columns(self.plot, *tiles.shape)
+        self.image.setImage(mosaic(tiles, cols=cols), autoLevels=False, levels=(0, 1))
+        self.numbers.show(tiles.shape, cols=cols)
+        self.plot.setTitle(f"{filters.layer} filters, {self.record.when(step=filters.step)}")
 
     def find_channel_images(self) -> bool:
         """Start the optimisation; False (with the reason shown) when it cannot start."""
@@ -357,32 +249,46 @@ class FiltersPanel(QWidget):
         if model is None or not layer or self.input_shape is None:
             self.found_caption.setText("Needs a layer and the weights of a run that finished an epoch.")
             return False
-        shape, count = self.input_shape, self.count.value()
+        shape, count, record = self.input_shape, self.count.value(), self.record
+        weights_from = self.run_model.weights_from()
         self.find_button.setEnabled(False)
-        self.found_caption.setText(f"Optimising inputs for {count} channels of {layer}...")
-        BackgroundJob(lambda: maximise_channels(model, layer, shape, count), self._show_found, self,
+        self.found_caption.setText("")
+        self.busy.start(f"Optimising inputs for {count} channels of {layer} with {weights_from}...")
+
+        def show(found, error) -> None:
+            if self.record is not record:         # another run is shown by now
+                return
+            self.busy.stop()
+            self.find_button.setEnabled(True)
+            if error is not None:
+                self.found_caption.setText(f"Could not find them: {error}")
+                return
+            self._show_found(found, weights_from)
+        BackgroundJob(lambda: maximise_channels(model, layer, shape, count), show, self,
                       name="netloom-channel-images").start()
         return True
 
-    def _show_found(self, found, error) -> None:
-        self.find_button.setEnabled(True)
-        if error is not None:
-            self.found_caption.setText(f"Could not find them: {error}")
-            return
-        self.found = found
+    def _show_found(self, found, weights_from: str) -> None:
+        self.found, self.found_from = found, weights_from
         images = found.images
         colour = images.shape[1] == 3            # RGB input: the tiles in their own colours
         tiles = images.mean(axis=1)
+        cols = view_columns(self.found_plot, *tiles.shape)
         self.found_image.setLookupTable(None if colour else pg.colormap.get("viridis").getLookupTable())
-        self.found_image.setImage(colour_mosaic(images) if colour else mosaic(tiles), autoLevels=False,
-                                  levels=(0, 1))
-        self.found_numbers.show(tiles.shape)
+        self.found_image.setImage(colour_mosaic(images, cols=cols) if colour else mosaic(tiles, cols=cols),
+                                  autoLevels=False, levels=(0, 1))
+        self.found_numbers.show(tiles.shape, cols=cols)
         self.found_numbers.bar.setVisible(not colour)    # its scale describes one-colour tiles only
+        self.found_plot.setTitle(f"{FOUND_TITLE}: {weights_from}")
         above = (found.activation - found.noise_activation) / np.maximum(found.noise_spread, 1e-9)
         self.found_caption.setText(
             f"{found.layer}: each tile is the input that excites its channel most. Their activations are "
             f"{np.median(found.activation):.2f} (median) against {np.median(found.noise_activation):.2f} for "
             f"noise of the same size: {np.median(above):.1f} standard deviations above it.")
+
+
+FILTERS_TITLE = "Filters (each scaled on its own; mean over input channels)"
+FOUND_TITLE = "What each channel responds to"
 
 
 class ActivationsPanel(QWidget):
@@ -409,6 +315,14 @@ class ActivationsPanel(QWidget):
         self.sample.valueChanged.connect(self.sample_changed)
         self.record: RunRecord | None = None
         self.maps: np.ndarray | None = None
+        self.data = None
+
+    def reset(self) -> None:
+        self.record, self.maps = None, None
+        self.layer.set_layers([])
+        self.maps_image.clear()
+        self.numbers.show((0, 1, 1))
+        self.caption.setText("")
 
     def set_samples(self, data) -> None:
         self.data = data
@@ -416,8 +330,10 @@ class ActivationsPanel(QWidget):
         self.show_sample()
 
     def show_sample(self) -> None:
-        data = getattr(self, "data", None)
+        data = self.data
         if data is None or data.kind != "image":
+            self.sample_image.clear()
+            self.sample_plot.setTitle("Sample")
             return
         x = data.x_val[self.sample.value()].numpy()
         picture = x[0] if x.shape[0] == 1 else np.moveaxis(x, 0, -1)
@@ -435,17 +351,20 @@ class ActivationsPanel(QWidget):
 
     def refresh(self) -> None:
         maps = (self.record.latest.get("activations", {}) if self.record else {}).get(self.layer.currentText())
-        if maps is None:
+        if maps is None or self.record is None:
             return
         self.maps = maps.maps
         tiles = as_tiles(maps.maps)
-        self.maps_image.setImage(mosaic(tiles), autoLevels=False, levels=(0, 1))
-        self.numbers.show(tiles.shape)
+        cols = view_columns(self.maps_plot, *tiles.shape)
+        self.maps_image.setImage(mosaic(tiles, cols=cols), autoLevels=False, levels=(0, 1))
+        self.numbers.show(tiles.shape, cols=cols)
         self.caption.setText(f"{maps.layer}: {'x'.join(map(str, maps.maps.shape))} for sample {maps.sample}, "
-                             f"step {maps.step}")
+                             f"{self.record.when(step=maps.step)}")
 
 
 class HistogramsPanel(QWidget):
+    """How a layer's weights and their gradients are spread at the latest probe, side by side."""
+
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.layer = LayerPicker(self.refresh)
@@ -455,11 +374,22 @@ class HistogramsPanel(QWidget):
             plot.setBackground(current_theme().plot_background)
             plot.setLabel("bottom", f"{what} value")
             plot.setLabel("left", "count")
+        self.caption = QLabel("")
+        plots = QHBoxLayout()                  # the dock is wide and short: the two side by side
+        plots.addWidget(self.weights, 1)
+        plots.addWidget(self.grads, 1)
         layout = QVBoxLayout(self)
         layout.addLayout(self.layer.row())
-        layout.addWidget(self.weights)
-        layout.addWidget(self.grads)
+        layout.addLayout(plots, 1)
+        layout.addWidget(self.caption)
         self.record: RunRecord | None = None
+
+    def reset(self) -> None:
+        self.record = None
+        self.layer.set_layers([])
+        self.weights.clear()
+        self.grads.clear()
+        self.caption.setText("")
 
     def show_record(self, record: RunRecord) -> None:
         self.record = record
@@ -470,7 +400,7 @@ class HistogramsPanel(QWidget):
 
     def refresh(self) -> None:
         hist = self.record.latest.get("Histograms") if self.record else None
-        if hist is None:
+        if hist is None or self.record is None:
             return
         layer = next((h for h in hist.layers if h.layer == self.layer.currentText()), None)
         if layer is None:
@@ -484,30 +414,58 @@ class HistogramsPanel(QWidget):
                 continue
             edges = np.linspace(low, high, len(counts) + 1)
             plot.addItem(pg.BarGraphItem(x0=edges[:-1], x1=edges[1:], height=counts, brush=colour))
+        self.caption.setText(f"{layer.layer}: {int(layer.weight_counts.sum()):,} weights, {self.record.when(step=hist.step)}")
 
 
 class ConfusionPanel(QWidget):
     """Rows: the true class, columns: the predicted one, each named; the count in each cell (up to
-    20 classes, where they can be read) and a colour bar for the scale."""
+    20 classes, where they can be read) and a colour bar for the scale. Beside it, on the same
+    rows, the share of each class the model gets right: the matrix's cells stretch to fill the
+    panel rather than sit square in the middle of a wide, short dock."""
 
     MAX_COUNTED = 20
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.plot, self.image = image_view("Confusion matrix")
+        self.plot, self.image = image_view(CONFUSION_TITLE)
+        self.plot.setAspectLocked(False)
         for side, text in (("left", "true class"), ("bottom", "predicted class")):
             self.plot.showAxis(side)
             self.plot.setLabel(side, text)
         self.bar = pg.ColorBarItem(colorMap=pg.colormap.get("viridis"), interactive=False, label="samples")
         self.bar.setImageItem(self.image, insert_in=self.plot.plotItem)
+        self.recall = pg.PlotWidget(title="Right, per true class")
+        self.recall.setBackground(current_theme().plot_background)
+        self.recall.invertY(True)
+        self.recall.setYLink(self.plot)
+        self.recall.setXRange(0, 100, padding=0.02)
+        self.recall.setMouseEnabled(False, False)
+        self.recall.setLabel("bottom", "correct (%)")
+        self.recall.hideAxis("left")
+        self.recall_bars: pg.BarGraphItem | None = None
         self.counts: list[pg.TextItem] = []
         self.count_font = QFont()
         self.count_font.setPointSize(7)
         self.caption = QLabel("")
+        plots = QHBoxLayout()
+        plots.addWidget(self.plot, 3)
+        plots.addWidget(self.recall, 1)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.plot)
+        layout.addLayout(plots, 1)
         layout.addWidget(self.caption)
         self.matrix: np.ndarray | None = None
+
+    def reset(self) -> None:
+        self.matrix = None
+        self.image.clear()
+        self._show_counts(np.zeros((0, 0), dtype=np.int64))
+        for axis in ("left", "bottom"):
+            self.plot.getAxis(axis).setTicks(None)
+        if self.recall_bars is not None:
+            self.recall.removeItem(self.recall_bars)
+            self.recall_bars = None
+        self.plot.setTitle(CONFUSION_TITLE)
+        self.caption.setText("")
 
     def show_record(self, record: RunRecord) -> None:
         confusion = record.latest.get("ConfusionMatrix")
@@ -521,12 +479,23 @@ class ConfusionPanel(QWidget):
         ticks = [[(i + 0.5, str(name)) for i, name in enumerate(names)]]
         self.plot.getAxis("left").setTicks(ticks)
         self.plot.getAxis("bottom").setTicks(ticks)
+        self.plot.setTitle(f"{CONFUSION_TITLE}, {record.when(epoch=confusion.epoch)}")
+        self._show_recall(matrix)
         self._show_counts(matrix)
         total = matrix.sum()
         worst = np.argsort(-(matrix - np.diag(np.diag(matrix))).flatten())[:1]
         t, p = divmod(int(worst[0]), matrix.shape[1])
-        self.caption.setText(f"epoch {confusion.epoch}: {np.trace(matrix) / total:.1%} correct; most "
+        self.caption.setText(f"{np.trace(matrix) / total:.1%} of {total:,} validation samples right; most "
                              f"often confused: {names[t]} taken for {names[p]} ({matrix[t, p]} times)")
+
+    def _show_recall(self, matrix: np.ndarray) -> None:
+        rows = matrix.sum(axis=1)
+        right = 100 * np.diag(matrix) / np.maximum(rows, 1)
+        if self.recall_bars is not None:
+            self.recall.removeItem(self.recall_bars)
+        self.recall_bars = pg.BarGraphItem(x0=0, width=right, y=np.arange(len(right)) + 0.5, height=0.7,
+                                           brush=current_theme().training_series)
+        self.recall.addItem(self.recall_bars)
 
     def _show_counts(self, matrix: np.ndarray) -> None:
         n = matrix.shape[0]
@@ -539,9 +508,11 @@ class ConfusionPanel(QWidget):
             item.setFont(self.count_font)
             self.plot.addItem(item)
             self.counts.append(item)
+        if not n:
+            return
         high = max(1, int(matrix.max()))
-        cell_px = 1.0 / max(self.plot.getViewBox().viewPixelSize()[0], 1e-9)
-        readable = cell_px >= 18                # a count wider than its cell would only be noise
+        width, height = self.plot.getViewBox().viewPixelSize()
+        readable = 1 / max(width, 1e-9) >= 18 and 1 / max(height, 1e-9) >= 11   # else a count would be noise
         theme = current_theme()
         for index, item in enumerate(self.counts):
             item.setVisible(readable)
@@ -551,38 +522,64 @@ class ConfusionPanel(QWidget):
             item.setPos(column + 0.5, row + 0.5)
 
 
+CONFUSION_TITLE = "Confusion matrix"
+
+
 class BoundaryPanel(QWidget):
-    """For 2-D data: the predicted class over the plane, faded by confidence, under the points."""
+    """For 2-D data: the predicted class over the plane, faded by confidence, under the points.
+    The view is the probed grid (the data and a margin), with the classes' key beside it."""
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.plot = pg.PlotWidget(title="Decision boundary")
+        self.plot = pg.PlotWidget(title=BOUNDARY_TITLE)
         self.plot.setBackground(current_theme().plot_background)
-        self.plot.setLabel("bottom", "first input")
-        self.plot.setLabel("left", "second input")
-        self.plot.setAspectLocked(True)
+        self.plot.setLabel("bottom", "first input (x₁)")
+        self.plot.setLabel("left", "second input (x₂)")
+        self.plot.setAspectLocked(True)      # distances in the plane read the same both ways
         self.image = pg.ImageItem(axisOrder="row-major")
         self.points = pg.ScatterPlotItem(size=5, pen=pg.mkPen(QColor(current_theme().point_outline), width=0.5))
         self.plot.addItem(self.image)
         self.plot.addItem(self.points)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.plot)
+        self.key = QLabel("")
+        self.key.setWordWrap(True)
+        self.key.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.key.setMinimumWidth(220)
+        row = QHBoxLayout(self)
+        row.addWidget(self.plot)
+        row.addWidget(self.key, 1)
         self.rgba: np.ndarray | None = None
+        self.class_names: list[str] = []
+
+    def reset(self) -> None:
+        self.rgba = None
+        self.image.clear()
+        self.plot.setTitle(BOUNDARY_TITLE)
+        self.key.setText("")
+
+    def resizeEvent(self, event) -> None:
+        """The plane is square (its axes keep one scale): the plot is as wide as it is high, and
+        the key takes the rest of a wide dock, rather than blank margins either side."""
+        super().resizeEvent(event)
+        axes = 70                                   # the left axis and its label, roughly
+        self.plot.setMaximumWidth(max(200, self.height() + axes))
 
     def set_points(self, data) -> None:
         if data is None or data.kind != "points" or data.input_shape != (2,):
             self.points.setData([])
+            self.class_names = []
             return
         x = data.x_train.numpy()
         theme = current_theme()
         colours = [pg.mkBrush(theme.series_colour(int(c))) for c in data.y_train]
         self.points.setData(x[:, 0], x[:, 1], brush=colours)
+        self.class_names = [str(name) for name in data.class_names]
 
     def show_record(self, record: RunRecord) -> None:
         boundary = record.latest.get("DecisionBoundary")
         if boundary is None:
             return
-        series = current_theme().series
+        theme = current_theme()
+        series = theme.series
         palette = np.array([QColor(c).getRgb() for c in series], dtype=np.float32)
         rgba = palette[boundary.classes % len(series)].copy()
         rgba[..., 3] = 40 + 140 * np.clip((boundary.confidence - 0.5) * 2, 0, 1)
@@ -590,7 +587,17 @@ class BoundaryPanel(QWidget):
         self.image.setImage(self.rgba, autoLevels=False)
         (x0, x1), (y0, y1) = boundary.x_range, boundary.y_range
         self.image.setRect(pg.QtCore.QRectF(x0, y0, x1 - x0, y1 - y0))
-        self.plot.setTitle(f"Decision boundary after epoch {boundary.epoch}")
+        self.plot.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
+        self.plot.setTitle(f"{BOUNDARY_TITLE}, {record.when(epoch=boundary.epoch)}")
+        classes = sorted({int(c) for c in np.unique(boundary.classes)} | set(range(len(self.class_names))))
+        names = [self.class_names[c] if c < len(self.class_names) else str(c) for c in classes]
+        self.key.setText("<b>Colour: the class the model predicts there</b><br>" + "<br>".join(
+            f"<span style='color:{theme.series_colour(c)}'>&#9632;</span>&nbsp;{name}" for c, name in
+            zip(classes, names)) + "<br><br>Strong colour: sure of it; faded: unsure (near a boundary).<br>"
+            "Dots: the training points, in their true class's colour.")
+
+
+BOUNDARY_TITLE = "Decision boundary"
 
 
 class OutputsPanel(QWidget):
@@ -617,17 +624,24 @@ class OutputsPanel(QWidget):
         layout.addWidget(self.caption)
         self.scatter_plot.hide()
 
+    def reset(self) -> None:
+        self.images.clear()
+        self.points.setData([])
+        self.ideal.setData([], [])
+        self.caption.setText("")
+
     def show_record(self, record: RunRecord) -> None:
         shown = record.latest.get("SampleOutputs")
         if shown is None:
             return
         targets, outputs = shown.targets, shown.outputs
+        when = record.when(epoch=shown.epoch)
         error = float(np.mean((outputs.reshape(len(outputs), -1) - targets.reshape(len(targets), -1)) ** 2))
         if outputs.shape == targets.shape and outputs.ndim == 4:        # images in, images out
             self.images_plot.show()
             self.scatter_plot.hide()
             self.images.setImage(_two_rows(targets.mean(axis=1), outputs.mean(axis=1)), autoLevels=False, levels=(0, 1))
-            self.caption.setText(f"epoch {shown.epoch}: mean squared error {error:.4g} over these {len(outputs)} samples")
+            self.caption.setText(f"{when}: mean squared error {error:.4g} over these {len(outputs)} samples")
             return
         self.images_plot.hide()
         self.scatter_plot.show()
@@ -636,7 +650,7 @@ class OutputsPanel(QWidget):
         low, high = float(min(x.min(), y.min())), float(max(x.max(), y.max()))
         self.ideal.setData([low, high], [low, high])
         spread = float(np.var(x)) or 1.0
-        self.caption.setText(f"epoch {shown.epoch}: mean squared error {error:.4g}, R² {1 - error / spread:.3f} "
+        self.caption.setText(f"{when}: mean squared error {error:.4g}, R² {1 - error / spread:.3f} "
                              f"over {len(x)} validation samples (the dashed line: a perfect prediction)")
 
 

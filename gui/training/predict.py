@@ -14,6 +14,8 @@ from engine.insight import grad_cam, grad_cam_layer, saliency
 
 from ..background import BackgroundJob
 from ..theme import current as current_theme
+from ..theme import icon as theme_icon
+from .busy import Busy
 from .panels import image_view
 from .run_model import RunModel
 from .run_record import RunRecord
@@ -103,9 +105,9 @@ class PredictPanel(QWidget):
         self.run_model = run_model
         run_model.listeners.append(self._model_changed)
         self.sample = QSpinBox(minimum=0, maximum=0)
-        self.predict_sample = QPushButton("Predict sample")
+        self.predict_sample = QPushButton(theme_icon("mdi6.head-question-outline"), "Predict sample")
         self.pad = DrawingPad()
-        self.clear = QPushButton("Clear drawing")
+        self.clear = QPushButton(theme_icon("mdi6.eraser"), "Clear drawing")
         self.picture = QLabel()                 # the chosen validation sample, as the model gets it
         self.picture.setFixedSize(72, 72)
         self.picture.setStyleSheet(f"border: 1px solid {current_theme().pad_frame_off};")
@@ -114,7 +116,7 @@ class PredictPanel(QWidget):
         self.chart.setYRange(0, 1)
         self.chart.setLabel("left", "probability")
         self.chart.setLabel("bottom", "class")
-        self.result = QLabel("Train for an epoch, then choose a sample or draw one.")
+        self.result = QLabel("")
         self.result.setWordWrap(True)
         left = QVBoxLayout()
         row = QHBoxLayout()
@@ -146,13 +148,21 @@ class PredictPanel(QWidget):
         charts.addWidget(self.chart, 3)
         # What drove the prediction: Grad-CAM over the picture for a convolutional network, the
         # input gradient for any other; worked out off the GUI thread after each prediction.
-        self.why_plot, self.why_image = image_view("Why: where the evidence lies")
+        self.why_plot, self.why_image = image_view(WHY_TITLE)
         self.why_image.setLookupTable(None)      # the overlay is already in colour
         self.why_plot.setToolTip("Grad-CAM on the last convolution layer (Selvaraju et al.), or, for a network "
                                  "without convolutions, |d score / d input| (saliency): bright is where the "
                                  "predicted class's evidence lies")
+        self.why_key = evidence_key(self.why_plot)
         charts.addWidget(self.why_plot, 2)
+        # Until something is asked, words in the charts' place rather than empty axes.
+        self.placeholder = QLabel(ASK)
+        self.placeholder.setWordWrap(True)
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        charts.addWidget(self.placeholder, 5)
+        self.busy = Busy()
         right.addLayout(charts, 1)
+        right.addWidget(self.busy)
         right.addWidget(self.result)
         layout.addLayout(right, 2)
         self.predict_sample.clicked.connect(lambda: self.show_prediction(self.sample_input(), "sample"))
@@ -162,10 +172,31 @@ class PredictPanel(QWidget):
         self.data = None
         self.probabilities: np.ndarray | None = None
         self._asked: tuple | None = None        # the prediction whose explanation is being worked out
+        self._question: tuple | None = None     # (input, what) last asked: asked again of newer weights
+        self._answered_by = ""                  # whose weights gave the prediction shown
+        self.reset()
+
+    def reset(self) -> None:
+        """Nothing asked yet: the charts give way to what can be done."""
+        self.probabilities, self._asked, self._question, self._answered_by = None, None, None, ""
+        self.chart.clear()
+        self.why_image.clear()
+        self.why_plot.setTitle(WHY_TITLE)
+        self._show_charts(False)
+        self.busy.stop()
+        self.result.setText("")
+
+    def _show_charts(self, shown: bool, why: bool = False) -> None:
+        self.chart.setVisible(shown)
+        self.why_plot.setVisible(shown and why)
+        self.placeholder.setVisible(not shown)
 
     def set_data(self, data) -> None:
         self.data = data
         if data is None:
+            self.picture.clear()
+            self.plane_points.setData([])
+            self.chosen.setData([])
             return
         self.sample.setMaximum(len(data.x_val) - 1)
         shape = data.input_shape
@@ -176,6 +207,7 @@ class PredictPanel(QWidget):
         plane = data.kind == "points" and shape == (2,)
         for widget in (self.pad, self.clear, self.draw_hint):
             widget.setVisible(not plane)
+        self.picture.setVisible(data.kind == "image")
         self.plane.setVisible(plane)
         if plane:
             points = data.x_train.numpy()
@@ -216,10 +248,31 @@ class PredictPanel(QWidget):
         self.run_model.follow(record)
 
     def _model_changed(self, problem: str) -> None:
+        """New weights (or none, or a problem): say so, and ask the last question again of them."""
+        run_model = self.run_model
+        if run_model.building:
+            self.busy.start("Loading the newest weights of " + (run_model.record.name if run_model.record else "the run")
+                            + "...")
+            return
+        self.busy.stop()
         if problem:
             self.result.setText(problem)
+        elif run_model.model is None:
+            self.placeholder.setText(ASK)
+        elif self._question is not None and self._answered_by != run_model.weights_from():
+            self.show_prediction(*self._question)          # the view follows the run
         elif self.probabilities is None:          # nothing asked yet: say what can be done now
-            self.result.setText("The newest weights are loaded: choose a validation sample or draw one.")
+            self.placeholder.setText(f"The newest weights are loaded ({run_model.weights_from()}): {self._asking()}.")
+            self.result.setText(f"The newest weights are loaded: {run_model.weights_from()}.")
+
+    def _asking(self) -> str:
+        """How to ask the network something, for the data it has."""
+        data = self.data
+        if data is not None and data.kind == "points" and data.input_shape == (2,):
+            return "click a point of the plane at the left to ask about it"
+        if self.pad.isEnabled():
+            return "choose a validation sample and press Predict sample, or draw one in the grid"
+        return "choose a validation sample and press Predict sample"
 
     @property
     def model(self):
@@ -239,6 +292,8 @@ class PredictPanel(QWidget):
         if x is None or self.model is None:
             self.result.setText("No weights yet: predictions need a run that finished an epoch.")
             return None
+        self._question = (x, what)
+        self._answered_by = weights = self.run_model.weights_from()
         with torch.no_grad():
             out = self.model(x.float() if x.is_floating_point() else x)
         out = out[0] if isinstance(out, tuple) else out
@@ -251,27 +306,29 @@ class PredictPanel(QWidget):
         best = int(np.argmax(probabilities))
         label = names[best] if best < len(names) else str(best)
         self.chart.getAxis("bottom").setTicks([[(i, n) for i, n in enumerate(names[: len(probabilities)])]])
-        self.result.setText(f"The {what} looks like {label} ({probabilities[best]:.0%}).")
-        self._explain(x, best)
+        self.chart.setTitle(f"Class probabilities, {weights}")
+        self.result.setText(f"The {what} looks like {label} ({probabilities[best]:.0%}), with the weights of {weights}.")
+        self._show_charts(True, why=x.dim() == 4 and self.run_model.graph is not None)
+        self._explain(x, best, label)
         return probabilities
 
-    def _explain(self, x: torch.Tensor, target: int) -> None:
+    def _explain(self, x: torch.Tensor, target: int, label: str) -> None:
         """Grad-CAM or saliency of the prediction, in a background thread on a copy of the model."""
         graph = self.run_model.graph
         if x.dim() != 4 or graph is None:
-            self.why_plot.setVisible(False)
             return
-        self.why_plot.setVisible(True)
         model = self.run_model.copy()
         self._asked = asked = (x, target)
+        self.busy.start(f"Working out where the evidence for {label} lies...")
 
         def explain():
             layer = grad_cam_layer(model, graph, x)
             return layer, (grad_cam(model, layer, x, target) if layer else saliency(model, x, target))
 
         def show(found, error) -> None:
-            if self._asked is not asked:      # a newer prediction is on its way
+            if self._asked is not asked:      # a newer prediction is on its way, or another run is shown
                 return
+            self.busy.stop()
             if error is not None:
                 self.why_plot.setTitle(f"Why: {error}")
                 return
@@ -279,8 +336,23 @@ class PredictPanel(QWidget):
             heat = heat.numpy()
             self.why_image.setImage(overlay(x[0].float().numpy(), heat), autoLevels=False, levels=(0, 1))
             how = f"Grad-CAM on {layer}" if layer else "input gradient (saliency)"
-            self.why_plot.setTitle(f"Why: {how}")
+            self.why_plot.setTitle(f"Why {label}: {how}")
         BackgroundJob(explain, show, self, name="netloom-explain").start()
+
+
+WHY_TITLE = "Why: where the evidence lies"
+ASK = "Train for an epoch, then choose a validation sample and press Predict sample, or draw one."
+
+
+def evidence_key(plot: pg.PlotWidget) -> pg.ColorBarItem:
+    """The overlay's colour scale beside its picture: dark where there is no evidence for the
+    predicted class, bright where there is most (the picture itself shows through the dark)."""
+    key = pg.ColorBarItem(values=(0, 1), colorMap=pg.colormap.get("inferno"), interactive=False, width=12,
+                          label="evidence")
+    key.axis.setTicks([[(0.08, "none"), (0.92, "most")]])      # inside the bar: labels at its very ends are cut off
+    plot.plotItem.layout.addItem(key, 2, 5)        # where pyqtgraph puts an image's own colour bar
+    plot.plotItem.layout.setColumnFixedWidth(4, 5)
+    return key
 
 
 def overlay(picture: np.ndarray, heat: np.ndarray) -> np.ndarray:

@@ -15,12 +15,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from graphs import GraphFileError
+from graphs.atomic import set_aside
 from graphs.fileformat import write_atomically
+from graphs.reading import ReadError, read_regular
+from graphs.values import first_clause
 
 from ..user_folders import bundled_resources, user_data_folder
 from .run_record import RunRecord
 
 FORMAT = "netloom.runs"
+MAX_RUNS_BYTES = 256 * 1024 * 1024     # thousands of runs with every step's curves
 
 
 @dataclass
@@ -74,11 +78,13 @@ def add_run(record: RunRecord, graph_path: Path) -> str | None:
 
 def _read(path: Path) -> tuple[list[RunRecord], str | None]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as err:
-        return [], f"cannot be read ({getattr(err, 'strerror', None) or err})"
+        data = json.loads(read_regular(path, MAX_RUNS_BYTES, "runs file").decode("utf-8"))
+    except ReadError as err:
+        return [], err.problem
+    except UnicodeDecodeError as err:
+        return [], f"is not UTF-8 text (byte {err.start})"
     except (ValueError, RecursionError) as err:
-        return [], f"is not complete JSON ({err})"
+        return [], f"is not complete JSON ({first_clause(err)})"
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         found = data.get("format") if isinstance(data, dict) else None
         return [], f"is not a NetLoom runs file (format {found!r})"
@@ -91,19 +97,16 @@ def _read(path: Path) -> tuple[list[RunRecord], str | None]:
             records.append(RunRecord.from_dict(item))
         except ValueError as err:
             bad.append(f"run {i + 1}: {err}")
+        except (OverflowError, TypeError, MemoryError):       # a number of hundreds of digits in a curve
+            bad.append(f"run {i + 1}: holds a number no curve can hold")
     if bad:
         return records, f"has {len(bad)} damaged run{'s' if len(bad) > 1 else ''} ({bad[0]})"
     return records, None
 
 
 def _set_aside(path: Path, problem: str, recovered: int) -> str:
-    aside = path.with_name(path.name + ".unreadable")
-    n = 2
-    while aside.exists():
-        aside = path.with_name(f"{path.name}.unreadable.{n}")
-        n += 1
     try:
-        os.replace(path, aside)
+        aside = set_aside(path)
     except OSError as err:
         raise GraphFileError(path, "", f"{problem}, and it cannot be moved aside ({err.strerror or err}), so no new "
                                        "runs are written over it") from None

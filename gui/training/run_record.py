@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,8 @@ class Series:
         return series
 
 
+EPOCH_SMOOTHING = 0.5       # weight of the newest epoch's duration in the ETA's estimate
+
 CURVES = ("step_loss", "lr", "samples_per_s", "train_loss", "val_loss", "train_accuracy", "val_accuracy")
 
 
@@ -64,27 +67,35 @@ class RunRecord:
     started: M.RunStarted | None = None
     status: str = "starting"          # starting, running, paused, finished, stopped, failed
     final: Any = None
-    started_at: float = field(default_factory=time.monotonic)
-    elapsed_s: float = 0.0
+    elapsed_s: float = 0.0            # the newest elapsed time the worker reported (its clock, from the run's start)
     step: int = 0
     epoch: int = 0
     latest: dict[str, Any] = field(default_factory=dict)   # newest probe messages by kind (and layer)
+    checkpoint: M.CheckpointSaved | None = None     # the newest checkpoint (also latest["checkpoint"]: its path)
     dead_units: dict[str, float] = field(default_factory=dict)
     graph_text: str = ""              # the snapshot that trained (for predictions with its weights)
     document: str | None = None       # the graph file the run was made from (None: an untitled graph)
+    clock: Callable[[], float] = field(default=time.monotonic, repr=False, compare=False)   # this process's
+    epoch_s: float | None = None      # an epoch's duration, measured and smoothed (None until one has ended)
+    _heard: tuple[float, float] | None = field(default=None, init=False, repr=False)  # (elapsed_s, clock()) then
+    _epoch_ended_s: float = field(default=0.0, init=False, repr=False)                 # elapsed_s at the last epoch end
 
     def absorb(self, m) -> None:
         """Take one engine message into the record."""
         if isinstance(m, M.RunStarted):
             self.started, self.status = m, "running"
             self.epoch = m.start_epoch
+            self._hear(0.0)
         elif isinstance(m, M.StepMetrics):
             self.step, self.epoch = m.step, m.epoch
+            self._hear(m.elapsed_s)
             self.curves["step_loss"].append(m.step, m.loss)
             self.curves["lr"].append(m.step, m.lr)
             self.curves["samples_per_s"].append(m.step, m.samples_per_s)
         elif isinstance(m, M.EpochMetrics):
-            self.epoch, self.elapsed_s = m.epoch, m.elapsed_s
+            self.epoch = m.epoch
+            self._hear(m.elapsed_s)
+            self._epoch_ended(m.elapsed_s)
             self.curves["train_loss"].append(m.epoch, m.train_loss)
             self.curves["val_loss"].append(m.epoch, m.val_loss)
             if m.train_accuracy is not None:         # classification: accuracies too
@@ -107,23 +118,60 @@ class RunRecord:
             self.latest.setdefault("attention", {})[m.layer] = m
         elif isinstance(m, M.DeadUnits):
             self.dead_units = dict(m.fractions)
-        elif isinstance(m, (M.ConfusionMatrix, M.DecisionBoundary, M.Histograms, M.SampleOutputs, M.FeatureSpace)):
+        elif isinstance(m, (M.ConfusionMatrix, M.DecisionBoundary, M.Histograms, M.SampleOutputs, M.FeatureSpace,
+                            M.StartWeights, M.TrainingBatch)):
             self.latest[type(m).__name__] = m
         elif isinstance(m, M.CheckpointSaved):
-            self.latest["checkpoint"] = m.path
+            if m.path:
+                self.checkpoint = m
+                self.latest["checkpoint"] = m.path
         elif isinstance(m, M.Finished):
             self.status, self.final = ("stopped" if m.reason == "stopped" else "finished"), m
+            self._hear(m.elapsed_s)
         elif isinstance(m, M.Failed):
             self.status, self.final = "failed", m
 
+    # ------------------------------------------------------------------ clocks
+    # One clock: the worker's, which counts from the run's own start (not from the moment Train was
+    # pressed, nor from when this window heard of it). Between its reports the time is carried on
+    # with this process's clock; a new report sets it right again.
+    def _hear(self, elapsed_s: float) -> None:
+        self.elapsed_s = max(self.elapsed_s, elapsed_s)
+        self._heard = (self.elapsed_s, self.clock())
+
+    def _epoch_ended(self, elapsed_s: float) -> None:
+        """Smooth the epochs' durations (an exponential average, the newest weighing most) for the ETA."""
+        duration = max(0.0, elapsed_s - self._epoch_ended_s)
+        self._epoch_ended_s = elapsed_s
+        self.epoch_s = duration if self.epoch_s is None else EPOCH_SMOOTHING * duration + (1 - EPOCH_SMOOTHING) * self.epoch_s
+
+    @property
+    def elapsed_now(self) -> float:
+        """Seconds since the run started: while it runs (or is paused: the worker's clock goes on),
+        the last reported time plus the time since; once it has ended, the time it reported last."""
+        if self._heard is None or self.status not in ("running", "paused"):
+            return self.elapsed_s
+        reported, heard_at = self._heard
+        return reported + max(0.0, self.clock() - heard_at)
+
     @property
     def eta_s(self) -> float | None:
-        if self.started is None or self.step == 0:
+        """Seconds left: the smoothed epoch duration for each epoch to go, less the time already
+        spent in this one. None until an epoch has been measured, and once the run has ended."""
+        if self.started is None or self.epoch_s is None or self.status not in ("running", "paused"):
             return None
-        total = self.started.steps_per_epoch * self.started.epochs
-        done = self.step - self.started.steps_per_epoch * self.started.start_epoch
-        spent = time.monotonic() - self.started_at
-        return spent / max(done, 1) * max(total - self.step, 0)
+        left = self.epoch_s * max(self.started.epochs - self.epoch, 0) - (self.elapsed_now - self._epoch_ended_s)
+        return max(0.0, left)
+
+    def when(self, step: int | None = None, epoch: int | None = None) -> str:
+        """Which run and which point of it a view's data come from, in words: "run 3, epoch 7 of 10"
+        (an epoch's end) or "run 3, step 140 (epoch 7 of 10)" (a probe during an epoch)."""
+        total = f" of {self.started.epochs}" if self.started is not None else ""
+        if step is None:
+            return f"{self.name}, epoch {epoch}{total}" if epoch is not None else self.name
+        per_epoch = self.started.steps_per_epoch if self.started is not None else 0
+        during = f" (epoch {max(1, -(-step // per_epoch))}{total})" if per_epoch else ""
+        return f"{self.name}, step {step}{during}"
 
     # ------------------------------------------------------------------ keeping runs
     def to_dict(self) -> dict[str, Any]:

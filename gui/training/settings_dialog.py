@@ -1,12 +1,13 @@
 """Training settings as a form generated from the engine's TrainingConfig, in groups (data; loss
-and optimizer; schedule; run; probes), each field with its help and disabled while it does not
-apply (momentum only for SGD and RMSprop); saved into the graph file's training section as one
-undoable edit."""
+and optimizer; schedule; run; probes; fine-tuning, whose editors are ``fine_tuning_settings``), each
+field with its help and disabled while it does not apply (momentum only for SGD and RMSprop); saved
+into the graph file's training section as one undoable edit."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtWidgets import (
@@ -26,9 +27,11 @@ from PySide6.QtWidgets import (
 )
 
 from engine.data import LOADERS
-from engine.training import DEVICES, LOSSES, OPTIMIZERS, SCHEDULES, ConfigError, TrainingConfig
+from engine.training import DEVICES, LOSSES, OPTIMIZERS, SCHEDULES, TrainingConfig
 
 from ..theme import current as current_theme
+from . import fine_tuning_settings as fine_tuning
+from .fine_tuning_settings import SettingEditor
 
 CHOICES = {"dataset": list(LOADERS), "loss": list(LOSSES), "optimizer": list(OPTIMIZERS),
            "schedule": list(SCHEDULES), "device": list(DEVICES)}
@@ -39,6 +42,7 @@ GROUPS = (
     ("Schedule", ("epochs", "schedule", "step_size", "gamma", "early_stopping")),
     ("Run", ("seed", "device", "amp", "compile", "checkpoint_dir", "checkpoint_every")),
     ("Probes", ("probes", "log_every", "probe_every", "probe_sample")),
+    fine_tuning.GROUP,
 )
 
 HELP = {
@@ -83,7 +87,8 @@ APPLIES = {
 
 
 class TrainingSettingsDialog(QDialog):
-    def __init__(self, config: TrainingConfig, parent=None) -> None:
+    def __init__(self, config: TrainingConfig, parent=None, graph_path: Path | None = None) -> None:
+        """``graph_path``: the graph's file, which start weights are named relative to (None: untitled)."""
         super().__init__(parent)
         self.setWindowTitle("Training settings")
         self.fields: dict[str, QWidget] = {}
@@ -92,13 +97,14 @@ class TrainingSettingsDialog(QDialog):
         boxes = {group: QGroupBox(group) for group in (*(g for g, _ in GROUPS), "Other")}
         forms = {group: QFormLayout(box) for group, box in boxes.items()}     # any new setting: Other
         for f in dataclasses.fields(TrainingConfig):
-            widget = _editor(f.name, getattr(config, f.name))
+            value = getattr(config, f.name)
+            widget = fine_tuning.editor(f.name, value, graph_path) or _editor(f.name, value)
             widget.setObjectName(f.name)
-            widget.setToolTip(HELP.get(f.name, ""))
+            widget.setToolTip(HELP.get(f.name, "") or fine_tuning.tooltip(f.name))
             self.fields[f.name] = widget
         for name in sorted(self.fields, key=lambda n: order.get(n, len(order))):     # in the groups' order
-            label = QLabel(name)
-            label.setToolTip(HELP.get(name, ""))
+            label = QLabel(fine_tuning.label(name))
+            label.setToolTip(HELP.get(name, "") or fine_tuning.tooltip(name))
             forms[group_of.get(name, "Other")].addRow(label, self.fields[name])
         for source in dict.fromkeys(source for source, _ in APPLIES.values()):
             _changed(self.fields[source], self._follow)
@@ -129,7 +135,9 @@ class TrainingSettingsDialog(QDialog):
     def values(self, strict: bool = True) -> dict[str, Any]:
         data: dict[str, Any] = {}
         for name, widget in self.fields.items():
-            if isinstance(widget, QComboBox):
+            if isinstance(widget, SettingEditor):
+                data[name] = widget.value(strict)
+            elif isinstance(widget, QComboBox):
                 data[name] = widget.currentText()
             elif isinstance(widget, QCheckBox):
                 data[name] = widget.isChecked()
@@ -144,14 +152,19 @@ class TrainingSettingsDialog(QDialog):
         """Keep the dialog open, with the reason, while a setting is not usable."""
         try:
             self.result_config = TrainingConfig.from_dict(self.values())
-        except ValueError as err:        # ConfigError, or JSON that does not parse
-            self.error.setText(str(err) if isinstance(err, ConfigError) else f"dataset_options: {err}")
+        except json.JSONDecodeError as err:
+            self.error.setText(f"dataset_options: {err}")
+            return
+        except ValueError as err:        # ConfigError, or a start weights file still being read
+            self.error.setText(str(err))
             return
         super().accept()
 
 
 def _changed(widget, slot) -> None:
-    if isinstance(widget, QComboBox):
+    if isinstance(widget, SettingEditor):
+        widget.changed.connect(slot)
+    elif isinstance(widget, QComboBox):
         widget.currentTextChanged.connect(slot)
     elif isinstance(widget, QCheckBox):
         widget.toggled.connect(slot)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -28,9 +30,11 @@ from engine.insight import style as S
 from graphs import Graph, dumps_graph, loads_graph
 
 from ..background import BackgroundJob, StreamingJob
+from ..theme import icon as theme_icon
 from .panels import image_view
 
 OPEN_PICTURE = "Open picture..."
+SETTINGS_WIDTH = 330
 
 
 def style_applies(graph) -> bool:
@@ -57,6 +61,8 @@ def default_layers(graph) -> tuple[list[str], list[str]]:
 
 
 class StylePanel(QWidget):
+    needs_run = False          # it works on the graph, with or without a run's weights
+
     def __init__(self, run_model=None, parent=None) -> None:
         super().__init__(parent)
         self.run_model = run_model
@@ -76,44 +82,49 @@ class StylePanel(QWidget):
         self.steps = QSpinBox(minimum=1, maximum=5000, value=200)
         self.weight = QDoubleSpinBox(minimum=1.0, maximum=1e9, decimals=0, value=1e4)
         self.weight.setToolTip("Weight of the style terms against the content term's 1")
-        self.run = QPushButton("Run style transfer")
-        self.stop = QPushButton("Stop")
+        self.run = QPushButton(theme_icon("mdi6.brush"), "Run style transfer")
+        self.stop = QPushButton(theme_icon("mdi6.stop"), "Stop")
         self.stop.setEnabled(False)
         self.weights_note = QLabel("")
         self.weights_note.setWordWrap(True)
-        self.download = QPushButton(f"Download VGG-16 weights ({S.VGG16_SIZE_MB} MB)")
+        self.download = QPushButton(theme_icon("mdi6.download"), f"Download VGG-16 weights ({S.VGG16_SIZE_MB} MB)")
         self.caption = QLabel("")
         self.caption.setWordWrap(True)
+        # The settings in a column at the left, the three pictures as large as the dock allows.
         form = QGridLayout()
-        form.addWidget(QLabel("content picture"), 0, 0)
-        form.addWidget(self.content, 0, 1)
-        form.addWidget(QLabel("content layers"), 0, 2)
-        form.addWidget(self.content_layers, 0, 3)
-        form.addWidget(QLabel("style picture"), 1, 0)
-        form.addWidget(self.style_picture, 1, 1)
-        form.addWidget(QLabel("style layers"), 1, 2)
-        form.addWidget(self.style_layers, 1, 3)
-        form.setColumnStretch(3, 1)
+        for row, (label, widget) in enumerate((("content picture", self.content), ("content layers", self.content_layers),
+                                               ("style picture", self.style_picture), ("style layers", self.style_layers),
+                                               ("steps", self.steps), ("style weight", self.weight))):
+            form.addWidget(QLabel(label), row, 0)
+            form.addWidget(widget, row, 1)
         buttons = QHBoxLayout()
-        for widget in (QLabel("steps"), self.steps, QLabel("style weight"), self.weight, self.run, self.stop):
-            buttons.addWidget(widget)
+        buttons.addWidget(self.run)
+        buttons.addWidget(self.stop)
         buttons.addStretch(1)
-        weights = QHBoxLayout()
-        weights.addWidget(self.weights_note, 1)
-        weights.addWidget(self.download)
+        settings = QVBoxLayout()
+        settings.addLayout(form)
+        settings.addLayout(buttons)
+        settings.addWidget(self.weights_note)
+        settings.addWidget(self.download)
+        settings.addWidget(self.caption)
+        settings.addStretch(1)
+        column = QWidget()
+        column.setLayout(settings)
+        scroller = QScrollArea()                  # a short dock scrolls the settings rather than squash them
+        scroller.setWidget(column)
+        scroller.setWidgetResizable(True)
+        scroller.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroller.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroller.setFixedWidth(SETTINGS_WIDTH)
         self.views = {}
-        images = QHBoxLayout()
+        layout = QHBoxLayout(self)
+        layout.addWidget(scroller)
         for key, title in (("content", "Content"), ("style", "Style"), ("result", "Result")):
             plot, image = image_view(title)
             image.setLookupTable(None)
+            plot.getPlotItem().getViewBox().setDefaultPadding(0.01)
             self.views[key] = (plot, image)
-            images.addWidget(plot, 1)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addLayout(buttons)
-        layout.addLayout(weights)
-        layout.addLayout(images, 1)
-        layout.addWidget(self.caption)
+            layout.addWidget(plot, 1)
         self.run.clicked.connect(lambda: self.start())
         self.stop.clicked.connect(self.stop_running)
         self.download.clicked.connect(self.download_weights)
@@ -124,9 +135,25 @@ class StylePanel(QWidget):
         self.source = ""
 
     # ------------------------------------------------------------------ set-up
+    def reset(self) -> None:
+        """Another run is shown: a picture made already keeps its caption, which names the weights
+        it was made with; another graph clears it (``set_graph``)."""
+
+    def show_record(self, record) -> None:
+        """The picture is asked for, not drawn from a run."""
+
     def set_graph(self, graph) -> None:
         self.applies = style_applies(graph)
+        if self.graph is not None and (not self.applies or graph.model_fingerprint() != self.graph.model_fingerprint()):
+            if self.job is not None:              # another network: its picture is not this one's
+                self.job.stop()
+                self.job = None
+                self.run.setEnabled(True)
+                self.stop.setEnabled(False)
+            self.views["result"][1].clear()
+            self.caption.setText("")
         if not self.applies:
+            self.graph = None
             return
         self.graph = loads_graph(dumps_graph(graph), "<style>")
         content, style = default_layers(graph)
@@ -222,7 +249,7 @@ class StylePanel(QWidget):
         run = self.run_model
         if run is not None and run.model is not None and run.graph is not None and \
                 run.graph.model_fingerprint() == self.graph.model_fingerprint():
-            return run.copy(), f"the newest run's weights ({fallback})"
+            return run.copy(), f"the weights of {run.weights_from()} ({fallback})"
         return model, f"untrained weights ({fallback})"
 
     def start(self) -> bool:

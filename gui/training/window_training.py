@@ -10,9 +10,11 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QSpinBox
+from safetensors.torch import save as safetensors_bytes
 
 from engine.training import ConfigError, TrainingConfig, load_weights
 from graphs import GraphFileError, load_graph
+from graphs.atomic import write_atomically
 from graphs.edits import SetTraining
 from graphs.events import MODEL_EVENTS, TrainingChanged
 from graphs.experiment import Experiment, experiment_files, load_experiment
@@ -21,7 +23,7 @@ from ..canvas.scene import GraphScene
 from ..canvas.training_overlay import GradientLegend, apply_overlay, clear_overlay
 from ..canvas.view import GraphView
 from ..commands import TOOLBAR, Choice, Command, Context, Place, files
-from ..document import PathChanged, Replaced
+from ..document import Checked, PathChanged, Replaced
 from ..selection import SelectionChanged
 from ..theme import current as current_theme
 from .controller import TrainingController
@@ -54,33 +56,43 @@ class TrainingUI(QObject):
         c.ended.connect(self._ended)
         document = ctx.document
         document.subscribe(self._on_changes, kinds=(Replaced, PathChanged, TrainingChanged, *MODEL_EVENTS))
+        document.subscribe(lambda changes: self._show_data_source(), kinds=(Replaced, TrainingChanged, Checked))
         document.subscribe(lambda changes: self.node_chosen(document.selection.node), kinds=(SelectionChanged,))
         self.dashboard.sample_chosen.connect(c.set_probe)
         self.dashboard.features.layer_chosen.connect(c.set_feature_layer)
         self._shown_fingerprint = ""                    # what the open graph computes, when the last run started
         self.experiment: Experiment | None = None      # opened from the example library: Run Experiment trains it
         self._variants_left: list = []
+        self._said_start: set[int] = set()             # runs whose start weights were said
+        self._variant_number = 0                        # of the variant training (1-based)
         self._show_epochs()
+        self._show_data_source()
 
     def commands(self) -> list[Command]:
         running = lambda ctx: self.controller.running      # noqa: E731 - read at each refresh
         return [
             Command("train.start", "&Train", lambda ctx: self.train(), (Place(TRAIN), Place(TOOLBAR)), keys="F5",
-                    enabled=lambda ctx: not self.controller.running, icon="SP_MediaPlay"),
+                    enabled=lambda ctx: not self.controller.running, icon="mdi6.play"),
             Command("train.pause", "&Pause", lambda ctx: self.pause(not self.controller.paused),
                     (Place(TRAIN), Place(TOOLBAR)), enabled=running, checked=lambda ctx: self.controller.paused,
-                    icon="SP_MediaPause"),
+                    icon="mdi6.pause"),
             Command("train.stop", "&Stop", lambda ctx: self.controller.stop(), (Place(TRAIN), Place(TOOLBAR)),
-                    keys="Shift+F5", enabled=running, icon="SP_MediaStop"),
+                    keys="Shift+F5", enabled=running, icon="mdi6.stop"),
             Command("train.experiment", "Run &Experiment (All Variants)", lambda ctx: self.run_experiment(),
                     (Place(TRAIN),), enabled=lambda ctx: self.experiment is not None and not self.controller.running,
                     tip=lambda ctx: "Train every variant of the open experiment, one after another, and compare "
                                     "their gradients"),
             Command("train.settings", "Training &Settings...", lambda ctx: self.edit_settings(),
-                    (Place(TRAIN, 1), Place(TOOLBAR)), icon="SP_FileDialogDetailedView"),
+                    (Place(TRAIN, 1), Place(TOOLBAR)), icon="mdi6.tune-variant"),
+            Command("train.save_weights", "Save Trained &Weights...", lambda ctx: self.save_weights(),
+                    (Place(TRAIN, 1),), enabled=lambda ctx: self._checkpoint() is not None,
+                    tip=lambda ctx: "Write the newest run's weights to a file, to start another graph from them"),
             Command("train.open_experiment", "Experiment", lambda ctx, path: self.open_experiment(path),
                     (Place("&File/New from &Example", 1),),
                     choices=lambda ctx: [Choice(f"Experiment: {title}", path) for title, path in _experiments()]),
+            Command("help.training_view", "Training View", lambda ctx, title: self.dashboard.show_help(title),
+                    (Place("&Help/&Training Views"),),
+                    choices=lambda ctx: [Choice(title, title) for title in self.dashboard.titles()]),
         ]
 
     # ------------------------------------------------------------------ buttons
@@ -126,11 +138,37 @@ class TrainingUI(QObject):
         except ConfigError as err:
             self.ctx.window.say(f"{err}; showing the defaults")
             current = TrainingConfig()
-        dialog = TrainingSettingsDialog(current, self.dashboard)
+        dialog = TrainingSettingsDialog(current, self.dashboard, self.ctx.document.path)
         if dialog.exec() and dialog.result_config is not None:
             self.ctx.document.push(SetTraining(dialog.result_config.to_dict()), "Change training settings", at=())
             return True
         return False
+
+    def _checkpoint(self) -> str | None:
+        record = self.controller.current
+        checkpoint = record.latest.get("checkpoint") if record is not None else None
+        return checkpoint if isinstance(checkpoint, str) else None
+
+    def save_weights(self, path: str | None = None) -> bool:
+        """The newest run's weights as a .safetensors file of their own (a start for fine-tuning)."""
+        window, document = self.ctx.window, self.ctx.document
+        weights = self.trained_weights()
+        if weights is None:
+            window.say("No weights to save: train first (the graph has changed since the last run, or it has none)")
+            return False
+        if path is None:
+            start = Path(document.path or document.graph.name).with_suffix(".safetensors")
+            path = window.choose_save_path("Save trained weights", str(start), "Weights (*.safetensors)")
+            if not path:
+                return False
+        try:
+            write_atomically(path, safetensors_bytes({k: v.contiguous() for k, v in weights.items()}))
+        except OSError as err:
+            window.show_error("The weights cannot be saved", f"{path}: {err.strerror or err}")
+            return False
+        window.say(f"Saved the weights of {self.controller.current.name if self.controller.current else 'the run'} to "
+                   f"{path}; Training Settings > Start weights takes them")
+        return True
 
     def _show_epochs(self) -> None:
         epochs = self.ctx.document.graph.training.get("epochs", TrainingConfig.epochs)
@@ -171,6 +209,7 @@ class TrainingUI(QObject):
         return True
 
     def _start_next_variant(self) -> None:
+        self._variant_number = len(self.experiment.variants) - len(self._variants_left) + 1 if self.experiment else 0
         variant, epochs = self._variants_left.pop(0)
         try:
             graph = load_graph(variant.graph)
@@ -185,35 +224,82 @@ class TrainingUI(QObject):
         record.name = variant.name
 
     # ------------------------------------------------------------------ run events
+    # The dashboard shows the runs of the graph on the canvas, and only those: a run starts on the
+    # dashboard when it trains the graph on the canvas (an experiment's other variants do not),
+    # and opening another graph shows that graph's kept runs, or none. A run of another graph that
+    # goes on meanwhile is said in one line, by name, and compared where runs are compared.
+    def _of_canvas(self, record) -> bool:
+        return record is self.dashboard.record
+
     def _started(self, record) -> None:
         self._shown_fingerprint = self.ctx.document.graph.model_fingerprint()
-        if record.model_fingerprint != self._shown_fingerprint:
-            clear_overlay(self.scene)
         self.ctx.window.show_panel("Training", height_share=0.45)
+        if record.model_fingerprint != self._shown_fingerprint:
+            self.dashboard.show_runs(self.dashboard.record, self.controller.runs)     # compared, not shown
+            self._say_elsewhere(record)
+            self.state_changed.emit()
+            return
         QTimer.singleShot(0, self.ctx.window.fit_view)      # the canvas got smaller: keep the graph in view
+        clear_overlay(self.scene)
         self.dashboard.set_graph(self.ctx.document.graph)
         self.dashboard.begin(record, self.controller.runs)
+        self.dashboard.data_view.follow_run(record)
+        self.dashboard.set_elsewhere("")
         self.legend.place()
         self.legend.show()
         self.state_changed.emit()
 
     def _updated(self, record) -> None:
         self.dashboard.mark_dirty()
-        # Another graph's run (an experiment's variant) does not colour this canvas.
-        if record.model_fingerprint == self._shown_fingerprint:
+        start = record.latest.get("StartWeights")
+        if start is not None and id(record) not in self._said_start:
+            self._said_start.add(id(record))
+            self.ctx.window.say(f"Starting from {Path(start.path).name}: {start.summary}" +
+                                (f"; {start.mismatches[0]}" if start.mismatches else ""))
+        if self._of_canvas(record):       # another graph's run (an experiment's variant) does not colour this canvas
             gradients = record.latest.get("gradients")
             means = {g.layer: g.mean_abs_grad for g in gradients.layers} if gradients else {}
             apply_overlay(self.scene, means, record.dead_units)
+        else:
+            self._say_elsewhere(record)
         self.state_changed.emit()
+
+    def _say_elsewhere(self, record) -> None:
+        """One line about a run that is not of the graph on the canvas."""
+        shown = self.dashboard.record
+        canvas = f"the canvas and the lines above show {shown.name}" if shown is not None else \
+            "the graph on the canvas has no run yet"
+        progress = f"epoch {record.epoch}/{record.started.epochs}" if record.started is not None else "starting"
+        if self.experiment is not None and record.name in self._variant_names():
+            total = len(self.experiment.variants)
+            if record.status in ("running", "paused", "starting"):
+                text = (f"Experiment '{self.experiment.title}': training variant {record.name} ({self._variant_number} of "
+                        f"{total}), {progress}; {canvas}.")
+            elif self._variants_left or record.status != "finished":
+                text = f"Experiment '{self.experiment.title}': variant {record.name} {record.status}; {canvas}."
+            else:
+                text = (f"Experiment '{self.experiment.title}': {total} variants trained, compared in Gradients "
+                        f"and Curves; {canvas}.")
+        else:
+            text = f"{record.name} of another graph is {record.status} ({progress}); it is kept with its own graph."
+        self.dashboard.set_elsewhere(text)
+
+    def _variant_names(self) -> set[str]:
+        return {v.name for v in self.experiment.variants} if self.experiment is not None else set()
 
     def _ended(self, record) -> None:
         self.state_changed.emit()
         self.dashboard.mark_dirty()
         w = self.ctx.window
         final = record.final
+        # Said with the run's name where it is not the canvas's graph's (an experiment's variant).
+        who = "Training" if self._of_canvas(record) else f"Variant {record.name}" \
+            if record.name in self._variant_names() else f"{record.name} of another graph"
+        if not self._of_canvas(record) or (record.name in self._variant_names() and not self._variants_left):
+            self._say_elsewhere(record)
         if record.status == "failed":
-            w.say(f"Training failed: {final.reason}")
-            if final.node and final.node in self.scene.nodes:
+            w.say(f"{who} failed: {final.reason}")
+            if final.node and final.node in self.scene.nodes and self._of_canvas(record):
                 self.ctx.selection.set([final.node])
                 w.show_node(final.node, centre=True)
                 clear_overlay(self.scene)
@@ -221,7 +307,7 @@ class TrainingUI(QObject):
                 item.overlay = QColor(current_theme().failed_node)
                 item.update()
         else:
-            w.say(f"Training {record.status}: epoch {final.epoch}" +
+            w.say(f"{who} {record.status}: epoch {final.epoch}" +
                   (f", validation accuracy {final.val_accuracy:.1%}" if final.val_accuracy is not None else ""))
         self._keep(record)
         if self._variants_left and record.status == "finished":
@@ -229,10 +315,17 @@ class TrainingUI(QObject):
         else:
             self._variants_left = []
 
+    def _show_data_source(self) -> None:
+        """The Data tab shows the batch of the graph on the canvas, as its settings are now."""
+        document = self.ctx.document
+        self.dashboard.data_view.set_source(document.graph.training, document.data_set_for(document.graph.training))
+        self.dashboard.adapt()
+
     def _on_changes(self, changes) -> None:
         if changes.has(Replaced, TrainingChanged):
             self._show_epochs()
         if changes.has(Replaced):
+            self.dashboard.data_view.clear()
             self.experiment = None
             self.state_changed.emit()
             self._document_replaced()
@@ -244,7 +337,7 @@ class TrainingUI(QObject):
     def _note_graph_changes(self) -> None:
         """The dashboard says when the graph no longer computes what the shown run trained (a
         move or new training settings do not count)."""
-        record = self.controller.current
+        record = self.dashboard.record
         if record is not None:
             self.dashboard.set_graph_changed(self.ctx.document.graph.model_fingerprint() != record.model_fingerprint)
 
@@ -289,12 +382,18 @@ class TrainingUI(QObject):
         self.controller.runs = history.records
         if history.problem:
             self.ctx.window.show_error("A runs file was damaged", history.problem)
-        if not self.controller.running:
-            self.controller.current = history.records[-1] if history.records else None
-            self.dashboard.set_graph(graph)
-            self.dashboard.show_runs(self.controller.current, history.records)
-            self.legend.hide()
-            clear_overlay(self.scene)
+        shown = history.records[-1] if history.records else None
+        running = self._running_record()
+        if running is None:
+            self.controller.current = shown
+        self.dashboard.set_graph(graph)
+        self.dashboard.show_runs(shown, history.records)      # every tab: this graph's run, or none
+        self.legend.hide()
+        clear_overlay(self.scene)
+        if running is not None:       # it trains on, and is kept with the graph it came from
+            self._say_elsewhere(running)
+        else:
+            self.dashboard.set_elsewhere("")
         if self.dashboard.style_transfer.applies and "style_layers" in graph.metadata:
             self.ctx.window.show_panel("Training")       # a graph made for style transfer opens on its view
             self.dashboard.tabs.setCurrentWidget(self.dashboard.style_transfer)
@@ -311,7 +410,7 @@ class TrainingUI(QObject):
 
     def trained_weights(self):
         """The newest run's weights when they belong to the graph as it is (so export takes them), else None."""
-        record = self.controller.current
+        record = self.dashboard.record
         checkpoint = record.latest.get("checkpoint") if record else None
         if record is None or not checkpoint or record.model_fingerprint != self.ctx.document.graph.model_fingerprint():
             return None

@@ -389,3 +389,80 @@ def test_padding_same_keeps_the_size_compiles_exports_and_imports():
     net = torch.nn.Sequential(torch.nn.Conv2d(1, 3, 3, padding="same"), torch.nn.ReLU())
     imported, _ = import_module(net, torch.randn(1, 1, 6, 6))
     assert [n.params["padding"] for n in imported.nodes.values() if n.type == "Conv2d"] == ["same"]
+
+
+# ---------------------------------------------------------------------- what the forward pass would hit
+def _forward_passes(graph, *shapes) -> bool:
+    import torch
+
+    from engine import compile_graph
+    model = compile_graph(graph)
+    for mode in (model.train, model.eval):
+        mode()
+        try:
+            model(*(torch.randn(2, *s) for s in shapes))
+        except (RuntimeError, NotImplementedError, TypeError) as err:
+            return print(err) or False
+    return True
+
+
+def _after_a_comparison(type_name: str, shape, **params) -> Graph:
+    g = Graph(name="compared")
+    x = g.add_node("Input", shape=list(shape))
+    compared = g.add_node("Function", op="gt", args=[{"tensor": 0}, 0.0])
+    layer = g.add_node(type_name, **params)
+    g.connect(x, compared)
+    g.connect(compared, layer)
+    g.connect(layer, g.add_node("Output"))
+    return g
+
+
+def test_true_false_values_into_a_layer_that_computes_on_numbers_are_an_error_on_the_layer():
+    from graphs import CATALOG
+    shapes = {1: [8], 2: [4, 8], 3: [4, 8, 8], 4: [2, 4, 8, 8]}
+    refused = []
+    for name, spec in CATALOG.items():
+        if name in ("Input", "Output", "Function", "Parameter", "Constant") or len(spec.inputs) != 1:
+            continue
+        shape = shapes[(spec.input_ranks or (3,))[0]]
+        g = Graph(name="compared")
+        x = g.add_node("Input", shape=shape)
+        compared = g.add_node("Function", op="gt", args=[{"tensor": 0}, 0.0])
+        layer = g.add_node(name)
+        g.connect(x, compared)
+        g.connect(compared, layer)
+        g.connect(layer, g.add_node("Output"), src_port=spec.outputs[0].name)
+        report = check(g)
+        if report.ok:      # what the check lets through, the forward runs
+            assert _forward_passes(g, shape), name
+        else:
+            refused.append(name)
+    assert {"ReLU", "Linear", "Dropout", "GELU", "Softmax", "MaxPool2d", "MultiheadAttention"} <= set(refused)
+    message = check(_after_a_comparison("ReLU", [4])).errors[0].message
+    assert message.startswith("relu1: gets true/false values (the result of a comparison) but computes on numbers")
+
+
+def test_every_operation_given_true_false_values_is_refused_or_runs():
+    from graphs.operations import OPERATIONS, example_args
+    for op in OPERATIONS:
+        args = example_args(op)
+        wires = max([a["tensor"] for a in args if isinstance(a, dict) and "tensor" in a] + [0]) + 1
+        g = Graph(name="f")
+        call = g.add_node("Function", op=op, args=args)
+        for _ in range(wires):
+            x = g.add_node("Input", shape=[4, 8, 8])
+            compared = g.add_node("Function", op="gt", args=[{"tensor": 0}, 0.0])
+            g.connect(x, compared)
+            g.connect(compared, call)
+        g.connect(call, g.add_node("Output"))
+        if check(g).ok:
+            assert _forward_passes(g, *[[4, 8, 8]] * wires), op
+
+
+def test_a_local_response_norm_that_would_allocate_a_terabyte_is_an_error():
+    for args, kwargs in (([{"tensor": 0}, 2**31], {}), ([{"tensor": 0}], {"size": 2**31}), ([{"tensor": 0}, 0], {})):
+        g = chain(("Function", {"op": "local_response_norm", "args": args, "kwargs": kwargs}), input_shape=[3, 8, 8])
+        report = check(g)
+        assert not report.ok and report.errors[0].message.startswith(
+            "function1: local_response_norm's size must be 1 to 1,024 neighbouring channels, not "), report.errors
+    assert check(chain(("Function", {"op": "local_response_norm", "args": [{"tensor": 0}, 5]}), input_shape=[3, 8, 8])).ok

@@ -5,6 +5,7 @@ import json
 import multiprocessing as mp
 import os
 import random
+import resource
 import signal
 import struct
 import time
@@ -355,3 +356,57 @@ def test_a_checkpoint_written_before_a_setting_existed_still_resumes(tmp_path):
     save_checkpoint(tmp_path, "last", checkpoint.weights, state, checkpoint.run_id)
     messages = resume(path, epochs=2)
     assert isinstance(messages[-1], Finished) and messages[0].start_epoch == 1
+
+
+def test_a_state_key_no_dictionary_can_take_is_refused_in_one_line(tmp_path):
+    """A checksum is no signature: a file whose state holds a list inside a tuple key, with its
+    checksum recomputed, is hostile input like any other."""
+    from safetensors import safe_open
+    from safetensors.torch import load_file, save_file
+
+    from engine.training.checkpoint import _checksum
+    path = trained(tmp_path)
+    with safe_open(str(path), "pt") as opened:
+        metadata = dict(opened.metadata())
+    tensors = load_file(str(path))
+    state = json.loads(metadata["state"])
+    state["optimizer"]["state"] = {"$dict": [[{"$tuple": [[1, 2]]}, {}]]}
+    metadata["state"] = json.dumps(state)
+    metadata["checksum"] = _checksum(metadata, tensors)
+    save_file(tensors, str(path), metadata=metadata)
+    failed = resume(path, epochs=2)
+    assert len(failed) == 1 and isinstance(failed[0], Failed) and "\n" not in failed[0].reason
+    assert failed[0].reason.startswith(f"{path}: state: optimizer.state[0]: a key must be a number, text")
+
+
+@pytest.mark.parametrize("kind", ["pipe", "device", "sparse", "folder of a pipe"])
+def test_resume_and_weights_refuse_what_is_no_regular_file_without_reading_it(tmp_path, kind):
+    from tests.helpers import named_pipe, without_blocking
+    if kind == "pipe":
+        path = named_pipe(tmp_path / "last.safetensors")
+    elif kind == "device":
+        path = tmp_path / "last.safetensors"
+        path.symlink_to("/dev/zero")
+    elif kind == "sparse":
+        path = tmp_path / "last.safetensors"
+        with open(path, "wb") as f:
+            f.truncate(3 << 30)                   # 3 GB of zeros that take no disk
+    else:
+        named_pipe(tmp_path / "last.safetensors")
+        path = tmp_path                           # a folder stands for its last.safetensors
+    pipes = [tmp_path / "last.safetensors"]
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    failed = without_blocking(lambda: resume(path, epochs=2), pipes)
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak < 500_000      # KB: nothing like 3 GB read
+    expected = "not a readable safetensors file" if kind == "sparse" else "is not a regular file"
+    assert len(failed) == 1 and isinstance(failed[0], Failed) and expected in failed[0].reason, failed
+    with pytest.raises(CheckpointError, match=expected):
+        without_blocking(lambda: load_weights(path), pipes)
+
+
+def test_a_header_that_describes_other_bytes_than_the_file_holds_is_refused_before_reading_them(tmp_path):
+    path = trained(tmp_path)
+    with open(path, "ab") as f:
+        f.write(b"\0" * 1000)
+    with pytest.raises(CheckpointError, match=r"its header describes [\d,]+ bytes of tensors, the file holds"):
+        load_checkpoint(path)

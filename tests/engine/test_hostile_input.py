@@ -13,7 +13,7 @@ from engine.interop.exporter import export_python
 from engine.training import TrainingConfig, train
 from engine.training.messages import Failed, Finished
 from graphs import Graph, GraphFileError, loads_graph
-from tests.helpers import chain
+from tests.helpers import chain, named_pipe, without_blocking
 
 # Every public name a GraphModule has (methods and attributes), as an audit would try them.
 MODULE_NAMES = sorted(n for n in dir(fx.GraphModule(torch.nn.Module(), fx.Graph()))
@@ -221,3 +221,113 @@ def test_a_function_node_with_hostile_arguments_gets_a_message_on_the_node_never
     assert check(wrong).errors[0].message.startswith("function1: torch rejects this call: shape")
     missing = chain(("Function", {"op": "getitem", "args": [{"tensor": 3}, 0]}), input_shape=(4,))
     assert check(missing).errors[0].message == "function1: torch rejects this call: uses x3, but only 1 wire(s) come in"
+
+
+# ---------------------------------------------------------------------- every data reader: no pipe, bounded memory
+def _peak_kb() -> int:
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def _pipe_in_place(tmp_path, kind):
+    """A data set whose one file is a named pipe; (load arguments, the pipe)."""
+    from PIL import Image
+    if kind == "text":
+        return ("text", {"path": str(named_pipe(tmp_path / "corpus.txt"))}), tmp_path / "corpus.txt"
+    if kind == "csv":
+        return ("csv", {"path": str(named_pipe(tmp_path / "t.csv")), "target": "y"}), tmp_path / "t.csv"
+    if kind == "image_folder":
+        for name in ("cats", "dogs"):
+            (tmp_path / "images" / name).mkdir(parents=True)
+            Image.new("RGB", (4, 4)).save(tmp_path / "images" / name / "a.png")
+        pipe = named_pipe(tmp_path / "images" / "dogs" / "b.png")
+        return ("image_folder", {"root": str(tmp_path / "images")}), pipe
+    if kind == "mnist":
+        from tests.engine.test_datasets import make_mnist
+        folder = make_mnist(tmp_path)
+        (folder / "train-images-idx3-ubyte").unlink()
+        return ("mnist", {"root": str(tmp_path)}), named_pipe(folder / "train-images-idx3-ubyte")
+    folder = tmp_path / "cifar-10-batches-py"
+    folder.mkdir()
+    return ("cifar10", {"root": str(tmp_path)}), named_pipe(folder / "data_batch_1")
+
+
+@pytest.mark.parametrize("kind", ["text", "csv", "image_folder", "mnist", "cifar10"])
+def test_a_named_pipe_in_place_of_a_data_file_is_refused_without_waiting(tmp_path, kind):
+    (name, options), pipe = _pipe_in_place(tmp_path, kind)
+    with pytest.raises(DataError, match=r"is not a regular file \(a device, a pipe or a socket\)") as caught:
+        without_blocking(lambda: load_dataset(name, **options), [pipe])
+    assert pipe.name in str(caught.value)
+
+
+def test_a_style_picture_that_is_a_pipe_is_refused_without_waiting(tmp_path):
+    from engine.insight.style import InsightError, read_picture
+    pipe = named_pipe(tmp_path / "style.png")
+    with pytest.raises(InsightError, match="style.png: cannot be read .is not a regular file"):
+        without_blocking(lambda: read_picture(pipe), [pipe])
+
+
+def test_an_mnist_gzip_bomb_stops_where_its_header_ends(tmp_path):
+    """2.9 MB of gzip that inflates to 2.9 GB, behind a header that promises MNIST's 47 MB."""
+    import gzip
+
+    from tests.engine.test_datasets import make_mnist
+    folder = make_mnist(tmp_path, gz=True)
+    header = bytes([0, 0, 8, 3]) + (60000).to_bytes(4, "big") + (28).to_bytes(4, "big") * 2
+    (folder / "train-images-idx3-ubyte.gz").write_bytes(gzip.compress(header) + gzip.compress(bytes(1 << 24)) * 180)
+    before = _peak_kb()
+    with pytest.raises(DataError, match=r"train-images-idx3-ubyte.gz: holds more values but its header promises "
+                                        r"60000x28x28; the file is truncated or damaged"):
+        load_dataset("mnist", root=str(tmp_path))
+    assert _peak_kb() - before < 300_000
+    (folder / "train-images-idx3-ubyte.gz").write_bytes(gzip.compress(bytes([0, 0, 8, 3]) + (1 << 20).to_bytes(4, "big")
+                                                                      * 3))
+    with pytest.raises(DataError, match="its header promises 1048576x1048576x1048576 values, more than"):
+        load_dataset("mnist", root=str(tmp_path))
+
+
+def test_a_csv_of_fifteen_million_rows_is_refused_at_once_not_read_into_gigabytes(tmp_path):
+    table = tmp_path / "long.csv"
+    with open(table, "w") as f:
+        f.write("a,y\n")
+        for _ in range(15):
+            f.write("1,0\n" * 1_000_000)                 # 60 MB: under the byte limit
+    before = _peak_kb()
+    with pytest.raises(DataError, match=r"long.csv: has 15,000,002 lines; a CSV table is read up to 2,000,000 rows"):
+        load_dataset("csv", path=str(table), target="y")
+    assert _peak_kb() - before < 400_000
+
+
+def test_a_csv_of_too_many_values_is_refused_and_a_large_one_within_them_reads_compactly(tmp_path):
+    wide = tmp_path / "wide.csv"
+    wide.write_text(",".join(f"c{i}" for i in range(40)) + ",y\n" + ("0," * 40 + "1\n") * 500_001)
+    with pytest.raises(DataError, match=r"wide.csv: has up to 500,003 rows of 41 columns; a CSV table is read up to "
+                                        r"20,000,000 values"):
+        load_dataset("csv", path=str(wide), target="y")
+    table = tmp_path / "fine.csv"
+    table.write_text("a,b,y\n" + "".join(f"{i % 7},{i % 3}.5,{'cat' if i % 2 else 'dog'}\n" for i in range(200_000)))
+    data = load_dataset("csv", path=str(table), target="y", normalize=False)
+    assert data.class_names == ["cat", "dog"] and len(data.x_train) + len(data.x_val) == 200_000
+    assert data.x_train.dtype == torch.float32 and set(data.x_train[:, 1].tolist()) <= {0.5, 1.5, 2.5}
+
+
+def test_skip_gram_pairs_of_a_huge_window_are_refused_before_they_are_made(tmp_path):
+    corpus = tmp_path / "words.txt"
+    corpus.write_text("the quick brown fox jumps over the lazy dog " * 20_000)
+    with pytest.raises(DataError, match=r"words.txt: 180,000 words with window 1000 make more than 20,000,000"):
+        load_dataset("text", path=str(corpus), mode="skipgram", window=1000)
+
+
+def test_an_image_folder_is_refused_once_its_decoded_pixels_pass_the_budget(tmp_path, monkeypatch):
+    from PIL import Image
+
+    from engine.data import file_guard, file_sets
+    for name in ("cats", "dogs"):
+        (tmp_path / name).mkdir()
+        for i in range(3):
+            Image.new("RGB", (10, 10)).save(tmp_path / name / f"{i}.png")
+    monkeypatch.setattr(file_sets, "MAX_IMAGE_VALUES", 1000)      # 3 images of 300 values, a fourth is too many
+    assert file_guard.MAX_IMAGE_VALUES == 512 * 1024 * 1024
+    with pytest.raises(DataError, match=r"its images hold more than 1,000 pixel values \(reached at 0.png\); set "
+                                        "image_size"):
+        load_dataset("image_folder", root=str(tmp_path))

@@ -66,6 +66,9 @@ def test_messages_describe_the_run_and_the_probes():
     steps = of(messages, StepMetrics)
     assert [s.step for s in steps] == [10, 20, 23, 33, 43, 46]
     assert all(s.loss > 0 and s.samples_per_s > 0 and s.lr == 0.002 for s in steps)
+    # One clock for the run, from its start: steps, epochs and the end read it in order.
+    clock = [m.elapsed_s for m in messages if isinstance(m, (StepMetrics, EpochMetrics, Finished))]
+    assert clock == sorted(clock) and clock[0] > 0 and isinstance(messages[-1], Finished)
     flow = of(messages, GradientFlow)
     assert [f.step for f in flow] == [10, 20, 30, 40]
     assert [layer.layer for layer in flow[0].layers] == ["conv1", "conv2", "fc1", "fc2", "fc3"]

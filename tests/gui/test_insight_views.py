@@ -92,14 +92,17 @@ def test_lenet_feature_space_channel_images_and_grad_cam(window, qtbot):
     qtbot.waitUntil(lambda: filters.found is not None, timeout=60_000)
     assert filters.found.images.shape == (8, 1, 8, 8) and filters.found.layer == "conv2"
     assert "standard deviations above it" in filters.found_caption.text()
-    assert filters.found_image.image.shape == (26, 26)         # 8 tiles of 8x8 on a 3x3 grid, 1-pixel gaps
+    cols = filters.found_numbers.cols
+    assert filters.found_image.image.shape == (-(-8 // cols) * 9 - 1, cols * 9 - 1)   # 8 tiles of 8x8, 1-pixel gaps
+    assert "run 1, epoch 3 of 3" in title(filters.found_plot)          # the weights they were found with
 
     # Predict: the prediction and where its evidence lies (Grad-CAM on the last convolution).
     predict = dashboard.predict
     show(dashboard, predict)
     predict.sample.setValue(40)
     qtbot.mouseClick(predict.predict_sample, Qt.LeftButton)
-    qtbot.waitUntil(lambda: title(predict.why_plot) == "Why: Grad-CAM on conv2", timeout=30_000)
+    label = predict.data.class_names[int(predict.probabilities.argmax())]
+    qtbot.waitUntil(lambda: title(predict.why_plot) == f"Why {label}: Grad-CAM on conv2", timeout=30_000)
     picture = predict.why_image.image
     assert picture.shape == (8, 8, 3) and 0 <= picture.min() and picture.max() <= 1
 
@@ -166,8 +169,23 @@ def test_the_vanishing_gradient_experiment_in_the_window(window, qtbot):
     curves = {name: line.getData() for name, line in panel.depth_lines.items()}     # the lines drawn
     assert set(curves) == {"sigmoid", "ReLU", "ReLU with BatchNorm", "residual"}
     assert all(list(x) == list(range(1, 12)) for x, _ in curves.values())   # BatchNorm layers left out of the depth
-    assert curves["sigmoid"][1][0] < 1e-3 * curves["residual"][1][0]
+    assert 10 ** curves["sigmoid"][1][0] < 1e-3 * 10 ** curves["residual"][1][0]     # drawn on a log axis
     assert "sigmoid: first layer" in panel.depth_key.text()
+
+    # The canvas, the status and every verdict speak of the same variant: the one on the canvas.
+    assert window.document.graph.name == "10-layer MLP, sigmoid" and dashboard.record is runs[0]
+    assert dashboard.status.text().startswith("<b>sigmoid</b>: finished")
+    assert "4 variants trained" in dashboard.elsewhere.text() and "show sigmoid" in dashboard.elsewhere.text()
+    assert window.statusBar().currentMessage().startswith("Variant residual finished")
+    latest = runs[0].latest["gradients"]                 # the verdict under the plot: from its last points
+    vanishing = [g.layer for g in latest.layers if g.mean_abs_grad < 1e-6]
+    assert vanishing and panel.summary.text().startswith("sigmoid, step ")
+    said = panel.summary.text().split("vanishing (below 1e-6) in ")[1].split(";")[0]
+    assert [part.split()[0] for part in said.split(", ")] == vanishing and "all 11 layers" not in panel.summary.text()
+    sigmoid = 10 ** curves["sigmoid"][1]                 # the verdict under the comparison: from its points
+    assert sigmoid.min() < 1e-6 and f"sigmoid: vanishing (below 1e-6) at layer {int(sigmoid.argmin()) + 1}, " \
+        f"{sigmoid.min():.1e} on average" in panel.depth_verdict.text()
+    assert "residual" in panel.depth_verdict.text().split("healthy at every depth: ")[1]
 
 
 @pytest.mark.slow
@@ -216,7 +234,8 @@ def test_channel_images_of_colour_input_keep_their_colours(qtbot):
     qtbot.mouseClick(panel.find_button, Qt.LeftButton)
     qtbot.waitUntil(lambda: panel.found is not None, timeout=30_000)
     picture = panel.found_image.image
-    assert picture.shape == (25, 38, 3)                  # 5 colour tiles of 12x12 in 2 rows of 3
+    cols = panel.found_numbers.cols
+    assert picture.shape == (-(-5 // cols) * 13 - 1, cols * 13 - 1, 3)      # 5 colour tiles of 12x12
     tile = picture[:12, :12]
     assert 0 <= tile.min() and tile.max() <= 1 and np.ptp(tile.reshape(-1, 3).mean(0)) > 0.05   # not grey
     assert not panel.found_numbers.bar.isVisible()

@@ -2,6 +2,7 @@
 is written into the history of the graph it was made from."""
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from gui.commands import files
 from gui.main_window import EXAMPLES
 from gui.training.run_history import load_runs, runs_path, save_runs
 from gui.training.run_record import RunRecord
+from tests.helpers import named_pipe, without_blocking
 
 GOOD_RUN = {"name": "run 1", "settings": {}, "status": "finished",
             "curves": {"val_loss": [[1, 2], [0.5, 0.25]]}, "gradients": {}}
@@ -33,6 +35,11 @@ def write_runs(graph: Path, text: str) -> Path:
                                                     GOOD_RUN]}), "curve val_loss must be two lists", 1),
     (json.dumps({"format": "netloom.runs", "runs": [GOOD_RUN | {"gradients": {"fc1": 3}}]}),
      "gradients of fc1 must be [mean, max]", 0),
+    pytest.param(json.dumps({"format": "netloom.runs",
+                             "runs": [GOOD_RUN, GOOD_RUN | {"curves": {"val_loss": [[1], [10**400]]}}]}),
+                 "has 1 damaged run (run 2: holds a number no curve can hold)", 1, id="a 401-digit number"),
+    pytest.param('{"format": "netloom.runs", "runs": [' + "9" * 5000 + "]}", "is not complete JSON (Exceeds the limit", 0,
+                 id="a 5000-digit number"),
 ])
 def test_a_damaged_runs_file_is_set_aside_its_valid_runs_kept_and_never_overwritten(tmp_path, text, problem, valid):
     graph = tmp_path / "model.loom"
@@ -121,3 +128,18 @@ def test_runs_of_an_untitled_graph_are_kept_once_it_is_saved(window, qtbot, tmp_
     monkeypatch.setattr(window.port, "choose_save_path", lambda *a: str(target))
     assert files.save(window.context)
     assert [r.name for r in load_runs(target).records] == ["run 1"]
+
+
+@pytest.mark.parametrize("kind", ["pipe", "device"])
+def test_a_runs_file_that_is_a_pipe_or_a_device_is_set_aside_without_reading_it(tmp_path, kind):
+    graph = tmp_path / "model.loom"
+    path = runs_path(graph)
+    if kind == "pipe":
+        named_pipe(path)
+    else:
+        path.symlink_to("/dev/zero")                    # reading it would never end
+    history = without_blocking(lambda: load_runs(graph), [path])
+    assert history.records == [] and "is not a regular file (a device, a pipe or a socket)" in history.problem
+    assert not os.path.lexists(path) and os.path.lexists(path.with_name("model.runs.json.unreadable"))
+    save_runs([RunRecord("run 1", {})], graph)
+    assert [r.name for r in load_runs(graph).records] == ["run 1"]

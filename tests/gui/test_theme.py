@@ -1,8 +1,10 @@
-"""Every colour comes from the theme: no module of the window spells one, and the dark theme's
-toolbar draws its plain icons light, so that Train and Fit read on it."""
+"""Every colour comes from the theme: no module of the window spells one, and the icons of the
+toolbar and the panels are drawn in the theme's icon colour, so that they read in both themes."""
 
 import ast
 from pathlib import Path
+
+import pytest
 
 import gui
 from gui import theme as themes
@@ -47,8 +49,12 @@ def test_the_light_and_dark_themes_have_every_role():
         assert dark not in (None, ""), field
 
 
-def test_the_dark_toolbar_draws_train_and_fit_light(qtbot):
+@pytest.mark.parametrize("name", ["light", "dark"])
+def test_toolbar_and_panel_icons_read_on_their_theme(qtbot, name):
+    """Every icon is drawn in the theme's icon colour: dark on the light bar, light on the dark one,
+    faint while its action cannot be used (Pause before a run)."""
     import pyqtgraph as pg
+    from PySide6.QtGui import QColor, QIcon
 
     from gui.main_window import MainWindow
 
@@ -58,20 +64,31 @@ def test_the_dark_toolbar_draws_train_and_fit_light(qtbot):
 
         def setPalette(self, palette):
             pass
+
+    def lightness(icon: QIcon, mode=QIcon.Mode.Normal) -> list[int]:
+        image = icon.pixmap(24, 24, mode).toImage()
+        return [image.pixelColor(x, y).lightness() for x in range(24) for y in range(24)
+                if image.pixelColor(x, y).alpha() > 100]
     app = App()
     try:
-        themes.apply(app, "dark")
+        theme = themes.apply(app, name)
         window = MainWindow(interactive=False)
         qtbot.addWidget(window)
-        for text in ("&Train", "&Fit to Window", "&Stop"):
-            action = next(a for a in window.commands.toolbar.actions() if a.text() == text)
-            image = action.icon().pixmap(24, 24).toImage()
-            opaque = [image.pixelColor(x, y) for x in range(24) for y in range(24) if image.pixelColor(x, y).alpha() > 100]
-            assert opaque and min(c.lightness() for c in opaque) > 180, text       # light on the dark bar
-        colourful = next(a for a in window.commands.toolbar.actions() if a.text() == "&Open...").icon().pixmap(24, 24).toImage()
-        hues = {colourful.pixelColor(x, y).hue() for x in range(24) for y in range(24)
-                if colourful.pixelColor(x, y).alpha() > 100}
-        assert len(hues) > 1                          # a coloured icon keeps its colours
+        dashboard = window.training.dashboard
+        icons = [(a.text(), a.icon()) for a in window.commands.toolbar.actions() if not a.icon().isNull()]
+        icons += [(b.text(), b.icon()) for b in (dashboard.export_png, dashboard.help_button, dashboard.predict.predict_sample,
+                                                  dashboard.filters.find_button, dashboard.style_transfer.run)]
+        texts = [text for text, _ in icons]
+        assert {"&Train", "&Fit to Window", "&Stop", "&Open...", "?", "Find what they respond to"} <= set(texts)
+        wanted = QColor(theme.icon).lightness()
+        for text, icon in icons:
+            seen = lightness(icon)
+            assert seen and abs(sum(seen) / len(seen) - wanted) < 40, text         # the theme's colour
+            # which stands out from the bar: dark on the light one, light on the dark one
+            assert (sum(seen) / len(seen) < 110) if name == "light" else (sum(seen) / len(seen) > 180), text
+        pause = next(a for a in window.commands.toolbar.actions() if a.text() == "&Pause")
+        faint = lightness(pause.icon(), QIcon.Mode.Disabled)
+        assert not pause.isEnabled() and abs(sum(faint) / len(faint) - QColor(theme.icon_disabled).lightness()) < 40
         window.close()
     finally:
         themes.apply(app, "light")

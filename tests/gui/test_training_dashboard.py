@@ -95,7 +95,10 @@ def test_a_live_run_from_the_toolbar(window, qtbot, monkeypatch, tmp_path):
     qtbot.waitUntil(lambda: dashboard.activations.caption.text().startswith("conv2: 16x4x4 for sample 7"),
                     timeout=10_000)
     assert dashboard.activations.maps.shape == (16, 4, 4)
-    assert dashboard.activations.maps_image.image.shape == (4 * 4 + 3, 4 * 4 + 3)   # a 4x4 mosaic of 4x4 maps
+    cols = dashboard.activations.numbers.cols           # as many columns as make the maps largest in the view
+    rows = -(-16 // cols)
+    assert dashboard.activations.maps_image.image.shape == (rows * 5 - 1, cols * 5 - 1)    # 16 maps of 4x4, 1-px gaps
+    assert cols > rows                                  # a wide, short dock takes them in a long row
 
     # Predict with the weights of the newest checkpoint.
     dashboard.tabs.setCurrentWidget(dashboard.predict)

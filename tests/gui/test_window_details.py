@@ -101,7 +101,7 @@ def test_training_settings_come_in_groups_with_help_and_fields_that_do_not_apply
     dialog = TrainingSettingsDialog(TrainingConfig())
     qtbot.addWidget(dialog)
     groups = [box.title() for box in dialog.findChildren(QGroupBox) if box.isVisibleTo(dialog)]
-    assert groups == ["Data", "Loss and optimizer", "Schedule", "Run", "Probes"]
+    assert groups == ["Data", "Loss and optimizer", "Schedule", "Run", "Probes", "Fine-tuning"]
     assert dialog.fields["momentum"].toolTip().startswith("Share of the last step")
     assert not dialog.fields["momentum"].isEnabled()                   # adam takes no momentum
     dialog.fields["optimizer"].setCurrentText("sgd")
@@ -257,17 +257,26 @@ def test_predict_on_two_dimensional_points_asks_the_model_about_a_clicked_point(
     assert abs(x[0] + 0.8) < 0.05 and abs(y[0] - 0.1) < 0.05
 
 
-def test_gradient_lines_take_their_layers_colours_from_the_canvas():
+def test_each_layers_gradient_line_has_a_colour_of_its_own(qtbot):
+    """Five Linear layers are five lines told apart at a glance, not five shades of one blue."""
     from PySide6.QtGui import QColor
 
-    from graphs import load_graph
-    from gui.theme import current
-    from gui.training.dashboard import layer_colours
+    from engine.training import messages as M
+    from gui.training.gradients_panel import GradientsPanel
+    from gui.training.run_record import RunRecord
 
-    colours = layer_colours(load_graph(resources.example("lenet_digits.loom")))
-    assert colours["conv1"] == QColor(current().category("Convolution")).name()      # as on the canvas
-    assert colours["fc1"] == QColor(current().category("Dense")).name()
-    assert len({colours["fc1"], colours["fc2"], colours["fc3"]}) == 3               # shades of one hue
+    panel = GradientsPanel()
+    qtbot.addWidget(panel)
+    record = RunRecord("run 1", {})
+    layers = [f"fc{i}" for i in range(1, 6)]
+    record.absorb(M.GradientFlow(10, tuple(M.LayerGradient(name, 1e-3, 1e-2, 1.0) for name in layers)))
+    panel.show_record(record)
+    colours = [QColor(panel.lines[name][0].opts["pen"].color()) for name in layers]
+    for i, a in enumerate(colours):
+        for b in colours[i + 1:]:
+            distance = sum((x - y) ** 2 for x, y in zip(a.getRgb()[:3], b.getRgb()[:3])) ** 0.5
+            assert distance > 80, (a.name(), b.name())
+    assert all(f"color:{c.name()}" in panel.key.text() for c in colours)       # the key names each
 
 
 def test_the_dark_theme_darkens_the_canvas_the_nodes_and_the_plots(window, qtbot):
