@@ -119,7 +119,8 @@ class RunRecord:
         elif isinstance(m, M.DeadUnits):
             self.dead_units = dict(m.fractions)
         elif isinstance(m, (M.ConfusionMatrix, M.DecisionBoundary, M.Histograms, M.SampleOutputs, M.FeatureSpace,
-                            M.StartWeights, M.TrainingBatch)):
+                            M.StartWeights, M.TrainingBatch, M.NeuronPictures, M.FittedCurve, M.PredictedSurface,
+                            M.LossLandscape, M.WeightPath)):
             self.latest[type(m).__name__] = m
         elif isinstance(m, M.CheckpointSaved):
             if m.path:

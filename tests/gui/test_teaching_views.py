@@ -108,3 +108,82 @@ def test_a_conv_node_opens_its_own_window_checked_against_its_wire(window, qtbot
     relu = next(n.id for n in graph.nodes.values() if n.type == "ReLU")
     menu = window.view.context_menu(QPointF(), window.scene.nodes[relu])
     assert not any("Step by Step" in a.text() for a in menu.actions())
+
+
+def _train(window, qtbot, monkeypatch, example: str, until, **settings) -> list:
+    from engine.training import TrainingConfig
+    from gui.main_window import EXAMPLES
+    from tests.gui.test_training_dashboard import record_messages
+    seen = record_messages(monkeypatch)
+    files.open_example(window.context, EXAMPLES / example)
+    config = TrainingConfig.from_dict(window.document.graph.training).replace(**({"device": "cpu"} | settings))
+    window.document.graph.training = config.to_dict()
+    window.commands.action("train.start").trigger()
+    qtbot.waitUntil(lambda: until(seen), timeout=180_000)
+    return seen
+
+
+def _shown(dashboard) -> list[str]:
+    return [dashboard.tabs.tabText(i) for i in range(dashboard.tabs.count()) if dashboard.tabs.isTabVisible(i)]
+
+
+def test_neurons_wires_validation_rings_and_the_landscape_of_a_playground_run(window, qtbot, monkeypatch):
+    from engine.training import messages as M
+    seen = _train(window, qtbot, monkeypatch, "playground_features.loom",
+                  lambda seen: any(isinstance(m, M.LossLandscape) and m.epoch >= 2 for m in seen), epochs=2,
+                  landscape=True, probe_every=0)
+    dashboard = window.training.dashboard
+    qtbot.waitUntil(lambda: dashboard.data is not None, timeout=30_000)
+    assert {"Neurons", "Boundary", "Landscape"} <= set(_shown(dashboard)) and "Fit" not in _shown(dashboard)
+
+    # Neurons: each picture is the message's picture of that unit; each wire is coloured by its weight's sign.
+    dashboard.tabs.setCurrentWidget(dashboard.neurons)
+    pictures = [m for m in seen if isinstance(m, M.NeuronPictures)][-1]
+    dashboard.redraw()
+    for layer in pictures.layers:
+        for unit, picture in enumerate(layer.pictures):
+            assert np.array_equal(dashboard.neurons.images[(layer.layer, unit)].image, picture)
+    small = next(layer for layer in pictures.layers if layer.weights is not None and layer.layer != pictures.layers[0].layer)
+    w = small.weights
+    unit, source = np.unravel_index(np.argmax(w), w.shape)
+    assert dashboard.neurons.wire_pen(small.layer, unit, source).color().name() == "#2b7bd6"       # positive: blue
+    unit, source = np.unravel_index(np.argmin(w), w.shape)
+    assert dashboard.neurons.wire_pen(small.layer, unit, source).color().name() == "#f08a24"       # negative: orange
+    heaviest = dashboard.neurons.wire_pen(small.layer, *np.unravel_index(np.argmax(np.abs(w)), w.shape)).widthF()
+    lightest = dashboard.neurons.wire_pen(small.layer, *np.unravel_index(np.argmin(np.abs(w)), w.shape)).widthF()
+    assert heaviest > lightest
+
+    # Boundary: the validation overlay draws the boundary message's validation points when ticked.
+    dashboard.tabs.setCurrentWidget(dashboard.boundary)
+    dashboard.redraw()
+    assert len(dashboard.boundary.val_points.data) == 0
+    qtbot.mouseClick(dashboard.boundary.show_validation, Qt.MouseButton.LeftButton)
+    boundary = [m for m in seen if isinstance(m, M.DecisionBoundary)][-1]
+    shown = dashboard.boundary.val_points.getData()
+    assert len(boundary.val_points) > 0
+    assert np.allclose(shown[0], boundary.val_points[:, 0]) and np.allclose(shown[1], boundary.val_points[:, 1])
+
+    # Landscape: log loss over the plane, the path ending at the centre (the current weights).
+    dashboard.tabs.setCurrentWidget(dashboard.landscape)
+    dashboard.redraw()
+    landscape = [m for m in seen if isinstance(m, M.LossLandscape)][-1]
+    assert np.allclose(dashboard.landscape.image.image, np.log10(landscape.losses), atol=1e-5)
+    path = next(iter(dashboard.landscape.paths.values())).getData()
+    assert np.allclose(path[0], landscape.path[:, 0]) and (path[0][-1], path[1][-1]) == pytest.approx((0, 0), abs=1e-6)
+    assert f"loss {landscape.centre_loss:.4g}" in dashboard.landscape.caption.text()
+
+
+def test_a_one_input_regression_shows_its_fitted_curve_over_the_data(window, qtbot, monkeypatch):
+    from engine.training import messages as M
+    seen = _train(window, qtbot, monkeypatch, "predictor_quadratic.loom",
+                  lambda seen: any(isinstance(m, M.FittedCurve) for m in seen), epochs=2)
+    dashboard = window.training.dashboard
+    qtbot.waitUntil(lambda: dashboard.data is not None, timeout=30_000)
+    assert "Fit" in _shown(dashboard) and "Neurons" not in _shown(dashboard)
+    dashboard.tabs.setCurrentWidget(dashboard.fit)
+    dashboard.redraw()
+    curve = [m for m in seen if isinstance(m, M.FittedCurve)][-1]
+    x, y = dashboard.fit.curve.getData()
+    assert np.allclose(x, curve.x) and np.allclose(y, curve.y[:, 0])
+    assert len(dashboard.fit.train_points.data) == len(dashboard.data.x_train)
+    assert np.allclose(dashboard.fit.val_points.getData()[0], curve.val_x)
