@@ -63,6 +63,9 @@ class MainWindow(QMainWindow):
         self.training = TrainingUI(self.context, self.scene, self.view, self, keep_warm=interactive)
         self.model_io = ModelIO(self.context, self.training.trained_weights, self)
         self.teaching = TeachingViews(self, self.training.dashboard)
+        dashboard = self.training.dashboard
+        self.inspector.insight.set_run_model(dashboard.run_model, lambda: dashboard.record is not None
+                                             and dashboard.run_model.follow(dashboard.record))
         self.autosave = Autosave(self.document, self.port, self, self.open_new_window, self)
         self.docks = {title: self._dock(title, widget, area) for title, widget, area in (
             ("Layers", self.layer_palette, Qt.DockWidgetArea.LeftDockWidgetArea),

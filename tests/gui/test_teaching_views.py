@@ -172,6 +172,49 @@ def test_neurons_wires_validation_rings_and_the_landscape_of_a_playground_run(wi
     assert np.allclose(path[0], landscape.path[:, 0]) and (path[0][-1], path[1][-1]) == pytest.approx((0, 0), abs=1e-6)
     assert f"loss {landscape.centre_loss:.4g}" in dashboard.landscape.caption.text()
 
+    # Inspector: a trained Linear layer's weights as a heat map and as numbers, from the run's newest weights.
+    linear = small.layer
+    window.document.selection.set([linear])
+    qtbot.waitUntil(lambda: window.inspector.node_id == linear)
+    qtbot.waitUntil(lambda: dashboard.run_model.model is not None, timeout=30_000)
+    insight = window.inspector.insight
+    from engine.insight import layer_parameters
+    weights = layer_parameters(dashboard.run_model.model, linear)["weight"]
+    assert insight.weights_box.isVisible() and np.array_equal(insight.heat.image, weights)
+    insight.weights_as.setCurrentText("numbers")
+    assert insight.numbers.item(0, 1).text() == f"{weights[0, 1]:.3g}"
+    assert insight.numbers.rowCount() == min(len(weights), 12)
+
+
+def test_the_inspector_plots_an_activation_and_its_derivative(window, qtbot):
+    from gui.commands import editing
+    files.open_file(window.context, resources.example("mlp_spiral.loom"))
+    graph = window.document.graph
+    node = next(n.id for n in graph.nodes.values() if n.type in ("ReLU", "Tanh", "Sigmoid"))
+    window.inspector.show_node(node)
+    insight = window.inspector.insight
+    assert insight.curve_plot.isVisible() and not insight.weights_box.isVisible()      # no run: no weights yet
+    x, y = insight.function.getData()
+    _, slope = insight.derivative.getData()
+    reference = torch.tensor(x, requires_grad=True)
+    out = {"ReLU": torch.relu, "Tanh": torch.tanh, "Sigmoid": torch.sigmoid}[graph.nodes[node].type](reference)
+    out.sum().backward()
+    assert np.allclose(y, out.detach().numpy()) and np.allclose(slope, reference.grad.numpy())
+    assert insight.formula.text().startswith("f(x) = ")
+    window.document.selection.set([node])
+    leaky = editing.add_after_selection(window.context, "LeakyReLU")
+    window.inspector.show_node(leaky)
+    field = window.inspector.fields["negative_slope"]
+    field.selectAll()
+    QTest.keyClicks(field, "0.2")
+    QTest.keyClick(field, Qt.Key.Key_Return)
+    assert graph.nodes[leaky].params["negative_slope"] == pytest.approx(0.2)
+    x, y = insight.function.getData()
+    assert y[0] == pytest.approx(0.2 * x[0])
+    linear = next(n.id for n in graph.nodes.values() if n.type == "Linear")
+    window.inspector.show_node(linear)
+    assert not insight.isVisible()                       # neither an activation nor a trained layer
+
 
 def test_a_one_input_regression_shows_its_fitted_curve_over_the_data(window, qtbot, monkeypatch):
     from engine.training import messages as M
