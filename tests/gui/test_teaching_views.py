@@ -230,3 +230,15 @@ def test_a_one_input_regression_shows_its_fitted_curve_over_the_data(window, qtb
     assert np.allclose(x, curve.x) and np.allclose(y, curve.y[:, 0])
     assert len(dashboard.fit.train_points.data) == len(dashboard.data.x_train)
     assert np.allclose(dashboard.fit.val_points.getData()[0], curve.val_x)
+
+
+def test_runs_are_named_by_their_settings_beside_the_runs_of_the_same_graph(window):
+    from engine.training import TrainingConfig
+    from gui.training.run_record import RunRecord
+    controller = window.training.controller
+    sgd = TrainingConfig(optimizer="sgd", lr=0.1, momentum=0.9)
+    assert controller.name_for(sgd, "graph A") == "SGD lr 0.1 momentum 0.9"
+    controller.runs.append(RunRecord("SGD lr 0.1 momentum 0.9", sgd.to_dict(), "graph A"))
+    assert controller.name_for(sgd.replace(l1=0.001), "graph A") == "L1 0.001"              # what differs, only
+    assert controller.name_for(sgd, "graph A") == "SGD lr 0.1 momentum 0.9 (2)"             # the same settings again
+    assert controller.name_for(TrainingConfig(optimizer="adam", lr=0.01), "graph B") == "Adam lr 0.01"   # another graph
