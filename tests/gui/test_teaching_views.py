@@ -242,3 +242,24 @@ def test_runs_are_named_by_their_settings_beside_the_runs_of_the_same_graph(wind
     assert controller.name_for(sgd.replace(l1=0.001), "graph A") == "L1 0.001"              # what differs, only
     assert controller.name_for(sgd, "graph A") == "SGD lr 0.1 momentum 0.9 (2)"             # the same settings again
     assert controller.name_for(TrainingConfig(optimizer="adam", lr=0.01), "graph B") == "Adam lr 0.01"   # another graph
+
+
+def test_run_experiment_on_the_optimizers_draws_their_paths_on_one_landscape(window, qtbot):
+    from engine.training import messages as M
+    from gui.main_window import EXAMPLES
+    ui = window.training
+    assert ui.open_experiment(EXAMPLES / "optimizers.experiment.json")
+    assert ui.run_experiment(epochs=2)
+    landscape = ui.dashboard.landscape
+    qtbot.waitUntil(lambda: landscape.shared is not None, timeout=300_000)
+    names = ["SGD lr 0.1", "SGD lr 0.1 momentum 0.9", "Adam lr 0.01"]
+    assert list(landscape.paths) == names and ui.dashboard.tabs.currentWidget() is landscape
+    runs = {r.name: r for r in ui.controller.runs}
+    for name in names:
+        x, y = landscape.paths[name].getData()
+        assert (x[0], y[0]) == pytest.approx((0, 0), abs=1e-6)                  # every run from the common start
+        assert np.allclose(np.c_[x, y], landscape.shared.paths[name])
+        assert len(x) == len(runs[name].latest["WeightPath"].steps)
+        assert isinstance(runs[name].latest["WeightPath"], M.WeightPath)
+    assert np.allclose(landscape.image.image, np.log10(landscape.shared.landscape.losses), atol=1e-5)
+    assert "SGD lr 0.1: ends at loss" in landscape.caption.text() and "of its way" in landscape.caption.text()
