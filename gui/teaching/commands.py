@@ -7,6 +7,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QWidget
 
 from ..commands import NODE_MENU, Command, Context, Place
+from ..document import Checked
 from .sliding_window_view import SlidingWindowView
 
 STEP_TYPES = {"Conv2d": "Convolution", "MaxPool2d": "Pooling", "AvgPool2d": "Pooling"}
@@ -36,7 +37,12 @@ class TeachingViews(QObject):
         record = self.dashboard.record
         if record is not None:
             self.dashboard.run_model.follow(record)      # the run's newest weights, for the layer's filter and input
-        return self.open(ctx.node, document.shown, document.shown_report, document.data)
+        view = self.open(ctx.node, document.shown, document.shown_report, document.data)
+        # The data set is read in a thread: offer its samples once it is there (each check follows it).
+        stop = document.subscribe(lambda changes: view.set_data(document.data), kinds=(Checked,))
+        view.destroyed.connect(lambda *_: stop())
+        view.finished.connect(lambda *_: stop())
+        return view
 
     def open(self, node_id: str | None, graph=None, report=None, data=None) -> SlidingWindowView:
         view = SlidingWindowView(self.parent_widget, graph, node_id, report,

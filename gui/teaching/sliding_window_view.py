@@ -464,6 +464,11 @@ class SlidingWindowView(QDialog):
                 self.choose_kernel()
         self._offer_data()
 
+    def set_data(self, data) -> None:
+        if data is not self.data:
+            self.data = data
+            self._offer_data()
+
     def _offer_data(self) -> None:
         """A data-set sample is offered for a layer of the graph once the data set is loaded; a
         layer after the first needs a run's weights to make its input."""

@@ -105,6 +105,16 @@ def test_a_conv_node_opens_its_own_window_checked_against_its_wire(window, qtbot
     menu = window.view.context_menu(QPointF(), window.scene.nodes[pool])
     next(a for a in menu.actions() if a.text() == "Pooling Step by Step...").trigger()
     assert window.teaching.opened[-1].kind.currentText() in ("max pooling", "average pooling")
+    first = window.teaching.opened[0]                       # the first convolution takes a data-set sample as it is
+    qtbot.waitUntil(lambda: first.take_sample.isEnabled(), timeout=30_000)
+    _set(first.sample, 3)
+    qtbot.mouseClick(first.take_sample, Qt.MouseButton.LeftButton)
+    sample = window.document.data.x_val[3].double().numpy()
+    assert np.array_equal(first.image, sample) and first.input_table.rowCount() == sample.shape[1] + 2 * first.padding.value()
+    qtbot.mouseClick(first.all_button, Qt.MouseButton.LeftButton)
+    expected = torch.nn.functional.conv2d(torch.tensor(sample)[None], torch.tensor(first.kernel)[None],
+                                          padding=first.padding.value(), stride=first.stride.value())[0, 0].numpy()
+    assert np.allclose(first.steps.output, expected)
     relu = next(n.id for n in graph.nodes.values() if n.type == "ReLU")
     menu = window.view.context_menu(QPointF(), window.scene.nodes[relu])
     assert not any("Step by Step" in a.text() for a in menu.actions())
@@ -230,6 +240,21 @@ def test_a_one_input_regression_shows_its_fitted_curve_over_the_data(window, qtb
     assert np.allclose(x, curve.x) and np.allclose(y, curve.y[:, 0])
     assert len(dashboard.fit.train_points.data) == len(dashboard.data.x_train)
     assert np.allclose(dashboard.fit.val_points.getData()[0], curve.val_x)
+
+
+def test_a_two_input_regression_shows_its_predicted_surface(window, qtbot, monkeypatch):
+    from engine.training import messages as M
+    seen = _train(window, qtbot, monkeypatch, "surface_regression.loom",
+                  lambda seen: any(isinstance(m, M.PredictedSurface) for m in seen), epochs=1)
+    dashboard = window.training.dashboard
+    qtbot.waitUntil(lambda: dashboard.data is not None, timeout=30_000)
+    assert "Fit" in _shown(dashboard)
+    dashboard.tabs.setCurrentWidget(dashboard.fit)
+    dashboard.redraw()
+    surface = [m for m in seen if isinstance(m, M.PredictedSurface)][-1]
+    assert np.array_equal(dashboard.fit.surface.image, surface.values.astype(np.float32))
+    assert np.allclose(np.array(dashboard.fit.val_points.getData()), surface.val_points.T)
+    assert dashboard.fit.plot.plotItem.titleLabel.text.startswith("Predicted surface, ")
 
 
 def test_runs_are_named_by_their_settings_beside_the_runs_of_the_same_graph(window):
