@@ -12,7 +12,7 @@ from __future__ import annotations
 import gc
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QScrollArea, QVBoxLayout, QWidget
 
 from engine.training import describe_device, resolve_device
 from graphs import dumps_graph
@@ -69,7 +69,7 @@ class MainWindow(QMainWindow):
         self.autosave = Autosave(self.document, self.port, self, self.open_new_window, self)
         self.docks = {title: self._dock(title, widget, area) for title, widget, area in (
             ("Layers", self.layer_palette, Qt.DockWidgetArea.LeftDockWidgetArea),
-            ("Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea),
+            ("Inspector", _scrolling(self.inspector), Qt.DockWidgetArea.RightDockWidgetArea),
             ("Problems", self.problems, Qt.DockWidgetArea.BottomDockWidgetArea),
             ("Training", self.training.dashboard, Qt.DockWidgetArea.BottomDockWidgetArea))}
         self._arrange_docks()
@@ -197,3 +197,14 @@ def _column(*widgets: QWidget) -> QWidget:
     for widget in widgets:
         layout.addWidget(widget, 1 if widget is widgets[-1] else 0)
     return column
+
+
+def _scrolling(widget: QWidget) -> QScrollArea:
+    """A panel that scrolls when it is taller than its dock (the inspector with its plots), rather
+    than making the window taller."""
+    area = QScrollArea()
+    area.setWidget(widget)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QScrollArea.Shape.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    return area

@@ -56,10 +56,14 @@ TRAINED, TYPED = "the layer's trained weights", "typed numbers"
 
 
 def number(value: float) -> str:
-    """A cell's number as short as it reads: 30, 3.25, −0.111."""
+    """A cell's number as short as a cell can show it: 30, 3.25, −0.81 (the tooltip and the
+    expression give more digits)."""
     if np.isnan(value):
         return ""
-    text = f"{value:.3g}" if abs(value) < 1e4 else f"{value:.3e}"
+    if value == int(value) and abs(value) < 1e5:
+        text = str(int(value))
+    else:
+        text = f"{value:.2f}" if abs(value) < 100 else f"{value:.3g}"
     return text.replace("-", "−")
 
 
@@ -127,6 +131,7 @@ class SlidingWindowView(QDialog):
         self.kernel_choice = QComboBox()
         self.kernel_choice.addItems([*KERNEL_PRESETS, TYPED])
         self.out_channel = _spin(0, 0, "Which output channel's filter of the layer")
+        self.input_text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.kernel_text = QPlainTextEdit()
         self.kernel_text.setPlaceholderText("rows of numbers, e.g.\n1 0 −1\n1 0 −1\n1 0 −1")
         self.use_kernel = QPushButton("Use typed kernel")
@@ -275,6 +280,7 @@ class SlidingWindowView(QDialog):
         self.error.setText("")
         conv = self.kind.currentText() == CONV
         self.kernel_box.setEnabled(conv)
+        self.out_channel.setEnabled(self.kernel_choice.currentText() == TRAINED)
         self.size.setEnabled(not conv)
         self.dilation.setEnabled(self.kind.currentText() != AVG)
         try:
@@ -307,8 +313,12 @@ class SlidingWindowView(QDialog):
             except InsightError as err:
                 text += f"<br><i>{err}</i>"
             else:
-                colour = current_theme().ok if check.matches else current_theme().warning_text
-                text += f"<br><span style='color:{colour}'>On the layer's real input: {check.text()}</span>"
+                theme = current_theme()
+                said = (f"the wire out of {check.node} carries {_shape(check.on_wire)}, as the formula says" if check.matches
+                        else f"but the wire out of {check.node} carries {_shape(check.on_wire)} (the layer's own settings)")
+                text += (f"<br><span style='color:{theme.ok if check.matches else theme.warning_text}'>On the layer's "
+                         f"real input, {_shape(check.input_shape)}, these settings give {_shape(check.computed)}: "
+                         f"{said}.</span>")
         return text
 
     def _cell_count(self) -> int:
@@ -359,9 +369,9 @@ class SlidingWindowView(QDialog):
         if self.position:
             h, w = steps.shape
             current = steps.cell((self.position - 1) // w, (self.position - 1) % w)
-        _fill(self.input_table, padded[:rows, :cols])
+        _fill(self.input_table, padded[:rows, :cols], first_row=-pad_h, first_col=-pad_w)
         pad_colour = QColor(theme.guide)
-        pad_colour.setAlpha(60)
+        pad_colour.setAlpha(120)
         for r in range(rows):
             for c in range(cols):
                 if not (pad_h <= r < len(padded) - pad_h and pad_w <= c < padded.shape[1] - pad_w):
@@ -515,6 +525,10 @@ def _shown(padding: int) -> int:
     return SHOWN + 2 * padding
 
 
+def _shape(shape: tuple[int, ...]) -> str:
+    return "x".join(map(str, shape))
+
+
 def _maps(values: np.ndarray) -> np.ndarray:
     array = np.asarray(values, dtype=np.float64)
     return array[None] if array.ndim == 2 else array
@@ -532,19 +546,28 @@ def _table() -> QTableWidget:
     table.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
     for header in (table.horizontalHeader(), table.verticalHeader()):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        header.setDefaultSectionSize(44)
+        header.setDefaultSectionSize(50)
         header.setMinimumSectionSize(20)
     table.verticalHeader().setDefaultSectionSize(24)
     return table
 
 
-def _fill(table: QTableWidget, grid: np.ndarray) -> None:
+def _fill(table: QTableWidget, grid: np.ndarray, first_row: int = 0, first_col: int = 0) -> None:
+    """Numbers in the cells (the full value in each tooltip); rows and columns numbered from 0 as
+    the expressions number them, padding rows and columns negative (or past the input's end)."""
     table.clear()
     table.setRowCount(grid.shape[0])
     table.setColumnCount(grid.shape[1])
+    table.setVerticalHeaderLabels([str(first_row + r) for r in range(grid.shape[0])])
+    table.setHorizontalHeaderLabels([str(first_col + c) for c in range(grid.shape[1])])
     for r in range(grid.shape[0]):
         for c in range(grid.shape[1]):
-            item = QTableWidgetItem(number(float(grid[r, c])))
+            value = float(grid[r, c])
+            item = QTableWidgetItem(number(value))
             item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+            if not np.isnan(value):
+                item.setToolTip(f"{value:.6g}")
             table.setItem(r, c, item)
+    header = table.verticalHeader().width() if table.verticalHeader().isVisible() else 0
+    table.setMinimumWidth(min(grid.shape[1] * table.horizontalHeader().defaultSectionSize() + header + 8, 420))
 

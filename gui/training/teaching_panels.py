@@ -75,7 +75,8 @@ class NeuronsPanel(QWidget):
             return
         layers = shown.layers
         shape = tuple((layer.layer, layer.pictures.shape[0]) for layer in layers)
-        if shape != self._shape:           # another network: lay the columns out anew
+        new = shape != self._shape
+        if new:                            # another network: lay the columns out anew
             self.reset()
             self._lay_out(shown)
             self._shape = shape
@@ -89,6 +90,8 @@ class NeuronsPanel(QWidget):
             for unit, picture in enumerate(layer.pictures):
                 self._picture((layer.layer, unit), picture, lookup)
             self._colour_wires(layer)
+        if new:
+            self.plot.autoRange()
         self.plot.setTitle(f"Neurons over the input plane, {record.when(step=shown.step)}")
         large = [f"{layer.layer} ({layer.units} units, {len(layer.pictures)} drawn)" for layer in layers
                  if layer.units > len(layer.pictures)]
@@ -101,19 +104,21 @@ class NeuronsPanel(QWidget):
         if image is None:
             return
         image.setImage(np.asarray(values, dtype=np.float32), lut=lookup, levels=symmetric_levels(values), autoLevels=False)
+        image.setRect(self.rects[key])          # after the image: the rectangle scales its pixels
 
     def _lay_out(self, shown) -> None:
         """One column per layer, its pictures stacked and centred; a label above each column."""
         columns = [("input", ("x₁", "x₂"))] + [(layer.layer, layer.labels) for layer in shown.layers]
         tallest = max(len(labels) for _, labels in columns)
         self.centres: dict[tuple[str, int], tuple[float, float]] = {}
+        self.rects: dict[tuple[str, int], QRectF] = {}
         for c, (name, labels) in enumerate(columns):
             x = c * (PICTURE + COLUMN_GAP)
             top = (tallest - len(labels)) * (PICTURE + ROW_GAP) / 2
             for unit, label in enumerate(labels):
                 y = -(top + unit * (PICTURE + ROW_GAP)) - PICTURE       # y grows upwards: the first unit on top
                 image = pg.ImageItem(axisOrder="row-major")
-                image.setRect(QRectF(x, y, PICTURE, PICTURE))
+                self.rects[(name, unit)] = QRectF(x, y, PICTURE, PICTURE)
                 image.setToolTip(f"{name}: {label}")
                 self.plot.addItem(image)
                 self.images[(name, unit)] = image
@@ -136,7 +141,6 @@ class NeuronsPanel(QWidget):
                         self.plot.addItem(wire)
                         self.wires[(layer.layer, unit, source)] = wire
             previous = layer.layer
-        self.plot.autoRange()
 
     def _colour_wires(self, layer) -> None:
         if layer.weights is None:
@@ -285,8 +289,8 @@ class LandscapePanel(QWidget):
         self.draw(landscape.alphas, landscape.betas, landscape.losses, {record.name: np.asarray(landscape.path)})
         self.plot.setTitle(f"Loss landscape around the weights of {record.when(epoch=landscape.epoch)}")
         first = int(landscape.path_steps[0]) if len(landscape.path_steps) else 0
-        self.caption.setText(f"Colour and contours: the {landscape.kind or 'training'} loss (log scale) over two random, "
-                             f"filter-normalised directions through the current weights (the centre, loss "
+        self.caption.setText(f"Colour and contours: the training loss (log scale) over two {landscape.kind or 'directions'} "
+                             f"through the current weights (the centre, loss "
                              f"{landscape.centre_loss:.4g}). Line: the path the weights took to get there, "
                              f"{len(landscape.path)} points from step {first}.")
 
