@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import gc
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QScrollArea, QVBoxLayout, QWidget
 
 from engine.training import describe_device, resolve_device
@@ -201,10 +201,16 @@ def _column(*widgets: QWidget) -> QWidget:
 
 def _scrolling(widget: QWidget) -> QScrollArea:
     """A panel that scrolls when it is taller than its dock (the inspector with its plots), rather
-    than making the window taller."""
-    area = QScrollArea()
+    than making the window taller; as wide as the panel needs, as it was without scrolling."""
+    area = _TallScroll()
     area.setWidget(widget)
     area.setWidgetResizable(True)
     area.setFrameShape(QScrollArea.Shape.NoFrame)
     area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     return area
+
+
+class _TallScroll(QScrollArea):
+    def minimumSizeHint(self) -> QSize:
+        inner = self.widget().minimumSizeHint() if self.widget() is not None else QSize()
+        return QSize(inner.width() + self.verticalScrollBar().sizeHint().width(), 60)

@@ -112,7 +112,7 @@ class SlidingWindowView(QDialog):
         self.input_text.setPlaceholderText("rows of numbers, e.g.\n1 2 3\n4 5 6\n7 8 9")
         self.use_input = QPushButton("Use typed input")
         self.sample = _spin(0, 0, "Which validation sample of the data set")
-        self.take_sample = QPushButton("Take data-set sample")
+        self.take_sample = QPushButton("Take sample")
         self.channel = _spin(0, 0, "Which input channel the tables show")
         input_box = QGroupBox("Input")
         input_form = QVBoxLayout(input_box)

@@ -90,8 +90,8 @@ class NeuronsPanel(QWidget):
             for unit, picture in enumerate(layer.pictures):
                 self._picture((layer.layer, unit), picture, lookup)
             self._colour_wires(layer)
-        if new:
-            self.plot.autoRange()
+        if new:                            # every picture and the labels above the columns in view
+            self.plot.setRange(self.bounds, padding=0)
         self.plot.setTitle(f"Neurons over the input plane, {record.when(step=shown.step)}")
         large = [f"{layer.layer} ({layer.units} units, {len(layer.pictures)} drawn)" for layer in layers
                  if layer.units > len(layer.pictures)]
@@ -128,6 +128,8 @@ class NeuronsPanel(QWidget):
             text.setPos(x + PICTURE / 2, -top + 0.1)
             self.plot.addItem(text)
             self.labels.append(text)
+        height = tallest * (PICTURE + ROW_GAP)
+        self.bounds = QRectF(-0.3, -height - 0.2, len(columns) * (PICTURE + COLUMN_GAP) - COLUMN_GAP + 0.6, height + 0.8)
         previous = "input"
         for layer in shown.layers:
             if layer.weights is not None:
