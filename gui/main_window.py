@@ -64,8 +64,7 @@ class MainWindow(QMainWindow):
         self.model_io = ModelIO(self.context, self.training.trained_weights, self)
         self.teaching = TeachingViews(self, self.training.dashboard)
         dashboard = self.training.dashboard
-        self.inspector.insight.set_run_model(dashboard.run_model, lambda: dashboard.record is not None
-                                             and dashboard.run_model.follow(dashboard.record))
+        self.inspector.insight.set_run_model(dashboard.run_model, lambda: dashboard.run_model.follow(dashboard.record))
         self.autosave = Autosave(self.document, self.port, self, self.open_new_window, self)
         self.docks = {title: self._dock(title, widget, area) for title, widget, area in (
             ("Layers", self.layer_palette, Qt.DockWidgetArea.LeftDockWidgetArea),
@@ -212,5 +211,6 @@ def _scrolling(widget: QWidget) -> QScrollArea:
 
 class _TallScroll(QScrollArea):
     def minimumSizeHint(self) -> QSize:
-        inner = self.widget().minimumSizeHint() if self.widget() is not None else QSize()
+        widget = self.widget()
+        inner = widget.minimumSizeHint() if widget is not None else QSize()
         return QSize(inner.width() + self.verticalScrollBar().sizeHint().width(), 60)

@@ -108,7 +108,9 @@ class LayerInsight(QWidget):
 
     def _load_weights(self) -> None:
         model = self.run_model.model if self.run_model is not None else None
-        found = layer_parameters(model, self.node_id) if model is not None and self.node_id is not None else {}
+        found: dict[str, np.ndarray] = {}
+        if model is not None and self.node_id is not None:
+            found = layer_parameters(model, self.node_id)
         weight = found.get("weight")
         if weight is None or weight.ndim < 2:
             self.matrix = None

@@ -40,7 +40,6 @@ from engine.insight import (
     layer_input,
     layer_kernel,
     layer_window,
-    module_of,
     parse_grid,
     window_steps,
     wire_check,
@@ -99,12 +98,12 @@ class SlidingWindowView(QDialog):
         self.kind = QComboBox()
         self.kind.addItems(KINDS)
         self.kind.setToolTip("What the window does: multiply-add with a kernel, keep the largest value, or the mean")
-        self.size = _spin(1, 15, "Pooling window size (a convolution's window is its kernel)")
+        self.pool_size = _spin(1, 15, "Pooling window size (a convolution's window is its kernel)")
         self.stride = _spin(1, 15, "Stride S: how far the window moves at each step")
         self.padding = _spin(0, 15, "Padding P: zeros (for pooling: empty cells) added on each side")
         self.dilation = _spin(1, 15, "Dilation D: the spacing of the window's taps (1: next to each other)")
         settings = QFormLayout()
-        for label, widget in (("example", self.example), ("window", self.kind), ("pool size", self.size),
+        for label, widget in (("example", self.example), ("window", self.kind), ("pool size", self.pool_size),
                               ("stride S", self.stride), ("padding P", self.padding), ("dilation D", self.dilation)):
             settings.addRow(label, widget)
 
@@ -197,7 +196,7 @@ class SlidingWindowView(QDialog):
         self.resize(1150, 640)
 
         self.example.currentIndexChanged.connect(lambda _: self.load_example())
-        for spin in (self.size, self.stride, self.padding, self.dilation):
+        for spin in (self.pool_size, self.stride, self.padding, self.dilation):
             spin.valueChanged.connect(lambda _: self.recompute())
         self.kind.currentTextChanged.connect(lambda _: self.recompute())
         self.channel.valueChanged.connect(lambda _: self.redraw())
@@ -219,15 +218,15 @@ class SlidingWindowView(QDialog):
         self.load_example()
 
     # ------------------------------------------------------------------ what is shown
-    def window(self) -> SlidingWindow:
+    def current_window(self) -> SlidingWindow:
         """The window the settings describe (InsightError when they do not make one)."""
         kind = self.kind.currentText()
-        size = self.kernel.shape[-2:] if kind == CONV else (self.size.value(),) * 2
+        size = self.kernel.shape[-2:] if kind == CONV else (self.pool_size.value(),) * 2
         return SlidingWindow(kind, (int(size[0]), int(size[1])), (self.stride.value(),) * 2, (self.padding.value(),) * 2,
                              (self.dilation.value(),) * 2 if kind != AVG else (1, 1))
 
     def _set_window(self, window: SlidingWindow) -> None:
-        for widget, value in ((self.size, window.kernel[0]), (self.stride, window.stride[0]),
+        for widget, value in ((self.pool_size, window.kernel[0]), (self.stride, window.stride[0]),
                               (self.padding, window.padding[0]), (self.dilation, window.dilation[0])):
             widget.blockSignals(True)
             widget.setValue(value)
@@ -249,6 +248,7 @@ class SlidingWindowView(QDialog):
             self._set_window(worked.window)
             self.expression.setText(worked.title)
         else:
+            assert self.node_id is not None          # the example list names the layer only when there is one
             try:
                 self._set_window(layer_window(self.graph, self.node_id))
             except InsightError as err:
@@ -281,10 +281,10 @@ class SlidingWindowView(QDialog):
         conv = self.kind.currentText() == CONV
         self.kernel_box.setEnabled(conv)
         self.out_channel.setEnabled(self.kernel_choice.currentText() == TRAINED)
-        self.size.setEnabled(not conv)
+        self.pool_size.setEnabled(not conv)
         self.dilation.setEnabled(self.kind.currentText() != AVG)
         try:
-            window = self.window()
+            window = self.current_window()
             kernel = self.kernel if conv else None
             image = self.image
             if conv and kernel is not None and len(kernel) != len(image):     # a one-channel kernel: one map
@@ -375,7 +375,7 @@ class SlidingWindowView(QDialog):
         for r in range(rows):
             for c in range(cols):
                 if not (pad_h <= r < len(padded) - pad_h and pad_w <= c < padded.shape[1] - pad_w):
-                    item = self.input_table.item(r, c)
+                    item = _item(self.input_table, r, c)
                     item.setBackground(QBrush(pad_colour))
                     item.setToolTip("padding")
                     if np.isnan(padded[r, c]):
@@ -387,14 +387,15 @@ class SlidingWindowView(QDialog):
         if current is not None:
             for i, r in enumerate(current.rows):
                 for j, c in enumerate(current.cols):
-                    item = self.input_table.item(r, c) if r < rows and c < cols else None
-                    if item is None:
-                        continue
+                    if r >= rows or c >= cols:
+                        continue                     # a tap beyond the part of the input shown
+                    item = _item(self.input_table, r, c)
                     item.setBackground(QBrush(winner_colour if current.winner == (i, j) else window_colour))
                     if current.weights is not None:
                         item.setToolTip(f"{number(current.inputs[channel if len(current.inputs) > 1 else 0, i, j])} × "
                                         f"{number(current.weights[channel if len(current.weights) > 1 else 0, i, j])}")
-            self.input_table.scrollToItem(self.input_table.item(min(current.rows[0], rows - 1), min(current.cols[0], cols - 1)))
+            self.input_table.scrollToItem(_item(self.input_table, min(current.rows[0], rows - 1),
+                                                min(current.cols[0], cols - 1)))
         cropped = " (its first 32 rows and columns shown)" if (rows, cols) != padded.shape else ""
         c_count = len(steps.input)
         self.input_caption.setText(f"Input {'channel ' + str(channel) + ' of ' + str(c_count) + ', ' if c_count > 1 else ''}"
@@ -414,7 +415,7 @@ class SlidingWindowView(QDialog):
         shown.reshape(-1)[: self.position] = flat[: self.position]
         _fill(self.output_table, shown)
         if current is not None:
-            item = self.output_table.item(current.row, current.col)
+            item = _item(self.output_table, current.row, current.col)
             item.setBackground(QBrush(window_colour))
             item.setToolTip(current.expression())
             self.output_table.scrollToItem(item)
@@ -448,13 +449,14 @@ class SlidingWindowView(QDialog):
             self.type_kernel()
             return
         if name == TRAINED:
+            assert self.node_id is not None and self.graph is not None and self.run_model is not None
             try:
                 weights, self.bias = layer_kernel(self.run_model.model, self.node_id, self.out_channel.value())
             except InsightError as err:
                 self.error.setText(str(err))
                 return
             self.kernel = weights
-            self.out_channel.setMaximum(int(module_of(self.run_model.model, self.node_id).out_channels) - 1)
+            self.out_channel.setMaximum(int(self.graph.nodes[self.node_id].params["out_channels"]) - 1)
         else:
             self.kernel, self.bias = _maps(KERNEL_PRESETS[name]), 0.0
         self.kernel_text.setPlainText(grid_text(self.kernel[0]))
@@ -501,6 +503,7 @@ class SlidingWindowView(QDialog):
     def load_sample(self) -> None:
         """The chosen validation sample as it reaches the layer: the sample itself for the first
         layer, else through the run's trained layers (in a thread)."""
+        assert self.data is not None and self.node_id is not None
         sample = self.data.x_val[self.sample.value()]
         if self._first_layer():
             self._take_image(sample.double().numpy(), None)
@@ -523,6 +526,12 @@ class SlidingWindowView(QDialog):
 def _shown(padding: int) -> int:
     """Rows (or columns) of a padded input the tables show: the crop plus its padding."""
     return SHOWN + 2 * padding
+
+
+def _item(table: QTableWidget, row: int, col: int) -> QTableWidgetItem:
+    item = table.item(row, col)
+    assert item is not None, (row, col)          # _fill put one in every cell
+    return item
 
 
 def _shape(shape: tuple[int, ...]) -> str:
