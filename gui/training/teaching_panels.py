@@ -269,13 +269,7 @@ class LandscapePanel(QWidget):
 
     def reset(self) -> None:
         self.image.clear()
-        for item in [*self.contours, *self.paths.values()]:
-            self.plot.removeItem(item)
-        self.contours.clear()
-        self.paths.clear()
-        legend = self.plot.plotItem.legend
-        if legend is not None:
-            legend.clear()
+        self._clear_lines()
         self.caption.setText("")
         self.plot.setTitle("Loss landscape")
         self.shared = None
@@ -285,8 +279,9 @@ class LandscapePanel(QWidget):
             return
         landscape = record.latest.get("LossLandscape")
         if landscape is None:
-            if record.started is not None and any("landscape" in note for note in getattr(record.started, "notes", ())):
-                self.caption.setText(" ".join(n for n in record.started.notes if "landscape" in n))
+            said = [note for note in record.started.notes if "landscape" in note] if record.started is not None else []
+            if said:                    # a model too large for landscapes: the run says so at its start
+                self.caption.setText(" ".join(said))
             return
         self.draw(landscape.alphas, landscape.betas, landscape.losses, {record.name: np.asarray(landscape.path)})
         self.plot.setTitle(f"Loss landscape around the weights of {record.when(epoch=landscape.epoch)}")
@@ -308,7 +303,8 @@ class LandscapePanel(QWidget):
             f"{name}: ends at loss {shared.end_losses[name]:.4g}, the plane holds {shared.captured[name]:.0%} of its way"
             for name in names))
 
-    def draw(self, alphas, betas, losses, paths: dict[str, np.ndarray]) -> None:
+    def _clear_lines(self) -> None:
+        """The contours, the paths and their key go; the landscape's picture is redrawn in place."""
         for item in [*self.contours, *self.paths.values()]:
             self.plot.removeItem(item)
         self.contours.clear()
@@ -316,6 +312,9 @@ class LandscapePanel(QWidget):
         legend = self.plot.plotItem.legend
         if legend is not None:
             legend.clear()
+
+    def draw(self, alphas, betas, losses, paths: dict[str, np.ndarray]) -> None:
+        self._clear_lines()
         alphas, betas = np.asarray(alphas, dtype=np.float64), np.asarray(betas, dtype=np.float64)
         heights = np.log10(np.maximum(np.asarray(losses, dtype=np.float64), 1e-12))
         finite = heights[np.isfinite(heights)]
