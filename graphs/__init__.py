@@ -5,6 +5,7 @@ from .diagnostics import (
     ERROR,
     WARNING,
     AdaptHead,
+    ChooseDataPath,
     Diagnostic,
     InsertLayer,
     RemoveLayer,
@@ -30,9 +31,9 @@ from .specs import LayerSpec, ParamError, ParamSpec, PortSpec
 from .structure import structural_diagnostics
 
 __all__ = [
-    "AdaptHead", "CATALOG", "CURRENT_VERSION", "Changes", "Diagnostic", "ERROR", "Edge", "Edit", "FEATURES",
-    "FORMAT_NAME", "FUNCTION", "Graph", "GraphError", "GraphEvent", "GraphFileError", "InsertLayer", "LayerSpec", "Node",
-    "ParamError", "ParamSpec", "PortSpec", "RemoveLayer", "SetParam", "StartFresh", "UseStartWeights", "WARNING",
-    "categories", "dumps_graph", "feature_labels", "graph_from_dict", "graph_to_dict", "load_graph", "loads_graph",
-    "save_graph", "spec_of", "structural_diagnostics", "topological_order",
+    "AdaptHead", "CATALOG", "CURRENT_VERSION", "Changes", "ChooseDataPath", "Diagnostic", "ERROR", "Edge", "Edit",
+    "FEATURES", "FORMAT_NAME", "FUNCTION", "Graph", "GraphError", "GraphEvent", "GraphFileError", "InsertLayer",
+    "LayerSpec", "Node", "ParamError", "ParamSpec", "PortSpec", "RemoveLayer", "SetParam", "StartFresh",
+    "UseStartWeights", "WARNING", "categories", "dumps_graph", "feature_labels", "graph_from_dict", "graph_to_dict",
+    "load_graph", "loads_graph", "save_graph", "spec_of", "structural_diagnostics", "topological_order",
 ]

@@ -13,7 +13,21 @@ from __future__ import annotations
 import dataclasses
 from functools import cache
 
-from .specs import ARGS, BOOL, CHOICE, FLOAT, INT, INTS, KWARGS, OPERATION, SHAPE, LayerSpec, ParamSpec, PortSpec
+from .specs import (
+    ARGS,
+    BOOL,
+    CHOICE,
+    FLOAT,
+    FLOATS,
+    INT,
+    INTS,
+    KWARGS,
+    OPERATION,
+    SHAPE,
+    LayerSpec,
+    ParamSpec,
+    PortSpec,
+)
 
 IMAGE = "channels x height x width"
 SIGNAL = "channels x length"
@@ -143,6 +157,13 @@ _SPECS = [
               (_p("output_size", INTS, 1, "Output depth, height and width", minimum=1, maximum=4096, length=3),),
               input_ranks=(4,), input_words=VOLUME, key_params=("output_size",)),
     # --- normalisation
+    LayerSpec("Normalize", "Normalization",
+              "Scales the input as (x - mean) / std, per channel of an image or per feature; training fills in "
+              "its data set's statistics, so the model takes raw values wherever it goes",
+              (_p("mean", FLOATS, [0.0], "One value, or one per channel (feature)", length=65536),
+               _p("std", FLOATS, [1.0], "One value, or one per channel (feature); each above 0", minimum=1e-6,
+                  length=65536)),
+              key_params=("mean", "std")),
     LayerSpec("BatchNorm1d", "Normalization", "Batch normalisation of features or signals",
               (_NORM_EPS, _p("momentum", FLOAT, 0.1, "Running statistics update rate", minimum=0.0, maximum=1.0),
                _p("affine", BOOL, True, "Learn scale and shift")),

@@ -138,7 +138,35 @@ class UseStartWeights:
         return SetTraining(graph.training | {"start_from": entry | {"sha256": self.sha256}})
 
 
-Fix = InsertLayer | SetParam | RemoveLayer | AdaptHead | StartFresh | UseStartWeights
+
+
+@dataclass(frozen=True)
+class ChooseDataPath:
+    """Fix: point the training settings' data set at a folder or file that the person chooses:
+    its option ``option`` (``root`` for a folder, ``path`` for a file). The window asks with a
+    picker, then applies ``edit_with(graph, chosen)``; the command line names the option."""
+    option: str
+    folder: bool
+
+    @property
+    def label(self) -> str:
+        return f"Choose the data {'folder' if self.folder else 'file'} ({self.option})..."
+
+    def located(self, graph: Graph, node: str) -> ChooseDataPath:
+        return self
+
+    def edit_with(self, graph: Graph, chosen: str) -> Edit:
+        from .edits import SetTraining
+        options = graph.training.get("dataset_options")
+        options = dict(options) if isinstance(options, dict) else {}
+        options[self.option] = chosen
+        return SetTraining({**graph.training, "dataset_options": options})
+
+    def edit(self, graph: Graph) -> Edit:
+        raise ValueError(f"the data {'folder' if self.folder else 'file'} must be chosen first: use edit_with")
+
+
+Fix = InsertLayer | SetParam | RemoveLayer | AdaptHead | StartFresh | UseStartWeights | ChooseDataPath
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from . import atomic
 from .blocks import MAX_NESTING, block_cycle, block_name_problem, block_spec, nesting_depth, parameter_problem, ref_name
 from .builder import GraphBuilder
 from .catalog import CATALOG
-from .graph import MAX_COORDINATE, MAX_ROUTE_POINTS, Edge, Graph, Node, id_problem, validate_params
+from .graph import MAX_COORDINATE, MAX_ROUTE_POINTS, Edge, Graph, Node, id_problem, origin_problem, validate_params
 from .migrations import CURRENT_VERSION, migrate
 from .reading import ReadError, read_regular
 from .specs import ParamError
@@ -82,6 +82,8 @@ def _body_to_dict(graph: Graph) -> dict[str, Any]:
 
 def _node_to_dict(node: Node) -> dict[str, Any]:
     item: dict[str, Any] = {"id": node.id, "type": node.type}
+    if node.origin:           # an imported node: its module's path in the original model
+        item["origin"] = node.origin
     # How it learns, only when it differs from the run (most files never say), before the
     # parameters: freezing a node adds one line to the file.
     if node.lr_factor != 1:
@@ -279,7 +281,7 @@ def _read_body(build: GraphBuilder, data: dict, fail, place: str, layout_fields:
         where = f"{place}nodes[{i}]"
         if not isinstance(item, dict):
             raise fail(where, "must be an object with id, type and params")
-        extra = set(item) - {"id", "type", "params", *_LEARNING_FIELDS}
+        extra = set(item) - {"id", "type", "params", "origin", *_LEARNING_FIELDS}
         if extra:
             raise fail(where, f"unknown field '{sorted(extra)[0]}'")
         node_id, type_name, params = item.get("id"), item.get("type"), item.get("params", {})
@@ -294,11 +296,14 @@ def _read_body(build: GraphBuilder, data: dict, fail, place: str, layout_fields:
         if not isinstance(params, dict):
             raise fail(f"{where}.params", "must be an object")
         learning = _learning(item, place, where, fail)
+        origin = item.get("origin", "")
+        if "origin" in item and origin_problem(origin):
+            raise fail(f"{where}.origin", str(origin_problem(origin)))
         try:
             values = validate_params(type_name, params, library=graph.blocks, declared=graph.declared())
         except ParamError as err:
             raise fail(f"{where}.params", str(err)) from None
-        build.add(Node(node_id, type_name, values, None, *learning))
+        build.add(Node(node_id, type_name, values, None, *learning, origin=origin))
 
     seen_edges = set()
     for i, item in enumerate(_section(data, "edges", list, [], fail, place)):

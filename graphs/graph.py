@@ -55,6 +55,10 @@ class Node:
     # of the weights the graph starts from (a new head). Set on the model's nodes, not in blocks.
     lr_factor: float = 1.0
     fresh: bool = False
+    # Where an imported node came from: its module's path in the original model, relative to the
+    # graph or block body it is in (``layer1.0``, ``downsample.0``), so that its weights export
+    # under the original's state-dict keys. Empty for a node drawn in NetLoom.
+    origin: str = ""
 
     @property
     def spec(self) -> LayerSpec:
@@ -65,7 +69,7 @@ class Node:
 
     def copy(self) -> Node:
         return Node(self.id, self.type, {k: _copy_value(v) for k, v in self.params.items()}, self.library,
-                    self.lr_factor, self.fresh)
+                    self.lr_factor, self.fresh, self.origin)
 
     @property
     def frozen(self) -> bool:
@@ -98,12 +102,24 @@ _ID_PREFIX = {
     "Linear": "fc", "Conv1d": "conv", "Conv2d": "conv", "ConvTranspose2d": "deconv",
     "MaxPool1d": "pool", "MaxPool2d": "pool", "AvgPool2d": "pool", "AdaptiveAvgPool2d": "gap",
     "BatchNorm1d": "bn", "BatchNorm2d": "bn", "LayerNorm": "ln", "GroupNorm": "gn",
-    "LocalResponseNorm": "lrn", "Dropout": "drop", "Dropout2d": "drop", "Embedding": "embed",
+    "LocalResponseNorm": "lrn", "Normalize": "norm", "Dropout": "drop", "Dropout2d": "drop", "Embedding": "embed",
     "MultiheadAttention": "attn", "TransformerEncoderLayer": "encoder", "Input": "input",
     "Output": "output",
 }
 MAX_ROUTE_POINTS = 100_000   # a wire across every column of a 50,000-layer chain
 MAX_COORDINATE = 1e9          # far beyond any layout (100,000 nodes span about 10^7)
+_ORIGIN = re.compile(r"[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*")
+MAX_ORIGIN = 500
+
+
+def origin_problem(origin: Any) -> str | None:
+    """Why ``origin`` cannot be a node's original module path, or None if it can."""
+    if not isinstance(origin, str) or len(origin) > MAX_ORIGIN or not _ORIGIN.fullmatch(origin):
+        return (f"must be a module path such as layer1.0.conv1 (names of letters, digits and _ joined by dots, "
+                f"at most {MAX_ORIGIN} characters), not {origin!r}"[:300])
+    return None
+
+
 def validate_params(type_name: str, given: dict[str, Any], fill_defaults: bool = True,
                     library: Library | None = None, declared: dict[str, Any] | None = None) -> dict[str, Any]:
     """Canonical parameters of a node, or ParamError naming the parameter that is wrong.
@@ -282,14 +298,15 @@ class Graph:
         return body
 
     def add_node(self, type: str, id: str | None = None,
-                 position: tuple[float, float] | None = None, **params: Any) -> str:
-        """Add a node of a catalog type and return its id (``conv1``, ``fc2`` ...)."""
-        edit = self.add_node_edit(type, id=id, position=position, **params)
+                 position: tuple[float, float] | None = None, origin: str = "", **params: Any) -> str:
+        """Add a node of a catalog type and return its id (``conv1``, ``fc2`` ...); ``origin``:
+        the module path it was imported from, if it was."""
+        edit = self.add_node_edit(type, id=id, position=position, origin=origin, **params)
         self.apply(edit)
         return edit.node.id
 
     def add_node_edit(self, type: str, id: str | None = None,
-                      position: tuple[float, float] | None = None, **params: Any) -> E.AddNode:
+                      position: tuple[float, float] | None = None, origin: str = "", **params: Any) -> E.AddNode:
         if type not in CATALOG and type not in self.blocks:
             raise GraphError(f"unknown layer type '{type}'")
         if type in self.blocks and self.declared() is not None and (
@@ -303,7 +320,9 @@ class Graph:
             values = validate_params(type, params, library=self.blocks, declared=self.declared())
         except ParamError as err:
             raise GraphError(f"{id}: {err}") from None
-        return E.AddNode(Node(id, type, values, self.blocks), position)
+        if origin and origin_problem(origin):
+            raise GraphError(f"{id}: origin {origin_problem(origin)}")
+        return E.AddNode(Node(id, type, values, self.blocks, origin=origin), position)
 
     def declared(self) -> dict[str, Any] | None:
         """The parameters a layer of this graph may refer to: a block's, None for a document."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-CURRENT_VERSION = 3
+CURRENT_VERSION = 4
 
 Migration = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -35,8 +35,22 @@ def migrate_v2_to_v3(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+def migrate_v3_to_v4(data: dict[str, Any]) -> dict[str, Any]:
+    """Version 4 adds where an imported node came from (``origin``, its module's path in the
+    original model); every version-3 file is a version-4 file drawn in NetLoom."""
+    blocks = data.get("blocks")
+    bodies = [data, *(b for b in blocks.values() if isinstance(b, dict))] if isinstance(blocks, dict) else [data]
+    for body in bodies:
+        nodes = body.get("nodes")
+        for item in nodes if isinstance(nodes, list) else []:
+            if isinstance(item, dict) and "origin" in item:
+                raise ValueError(f"a version-3 file cannot say where a node was imported from ({item.get('id')!r}); "
+                                 "was its version changed by hand?")
+    return data
+
+
 # version N -> function turning a version-N file into a version-(N+1) file
-MIGRATIONS: dict[int, Migration] = {1: migrate_v1_to_v2, 2: migrate_v2_to_v3}
+MIGRATIONS: dict[int, Migration] = {1: migrate_v1_to_v2, 2: migrate_v2_to_v3, 3: migrate_v3_to_v4}
 
 
 def migrate(data: dict[str, Any], version: int, target: int = CURRENT_VERSION) -> dict[str, Any]:

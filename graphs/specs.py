@@ -18,6 +18,7 @@ BOOL = "bool"        # true / false
 CHOICE = "choice"    # one string out of ``choices``
 INTS = "ints"        # an integer, or a list of ``length`` integers (kernel_size=3 or [3, 5])
 SHAPE = "shape"      # a list of integers (a tensor shape without the batch axis)
+FLOATS = "floats"    # a list of numbers, at most ``length`` of them (one per channel); a number is a list of one
 OPERATION = "operation"  # the name of a whitelisted torch operation (graphs.operations)
 ARGS = "args"        # a Function node's positional arguments: a list of literals
 KWARGS = "kwargs"    # a Function node's named arguments: an object of literals
@@ -36,7 +37,7 @@ class ParamSpec:
     minimum: float | None = None
     maximum: float | None = None
     choices: tuple[str, ...] = ()
-    length: int = 1            # for INTS: how many integers a list must hold
+    length: int = 1            # for INTS: how many integers a list must hold; for FLOATS: at most how many
     optional: bool = False     # None (JSON null) is allowed and means "torch's default"
     allow_minus_one: bool = False  # for SHAPE: one entry may be -1 ("infer this size")
     words: tuple[str, ...] = ()    # for INTS: words it also takes ("same" padding)
@@ -50,16 +51,7 @@ class ParamSpec:
         if self.kind == INT:
             return self._check_int(value)
         if self.kind == FLOAT:
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise ParamError(f"'{self.name}' must be a number, not {_describe(value)}")
-            try:
-                as_float = float(value)
-            except OverflowError:
-                raise ParamError(f"'{self.name}' is too large a number") from None
-            if as_float != as_float or as_float in (float("inf"), float("-inf")):
-                raise ParamError(f"'{self.name}' must be a finite number")
-            self._check_range(value)
-            return as_float
+            return self._check_float(value)
         if self.kind == BOOL:
             if not isinstance(value, bool):
                 raise ParamError(f"'{self.name}' must be true or false, not {_describe(value)}")
@@ -100,12 +92,29 @@ class ParamSpec:
             if sizes.count(-1) > 1:
                 raise ParamError(f"'{self.name}' may infer (-1) at most one size")
             return sizes
+        if self.kind == FLOATS:
+            values = value if isinstance(value, list) else [value]
+            if not values or len(values) > self.length:
+                raise ParamError(f"'{self.name}' must hold 1 to {self.length} numbers, not {len(values)}")
+            return [self._check_float(v) for v in values]
         if self.kind in (OPERATION, ARGS, KWARGS):
             problem = operation_problem(value) if self.kind == OPERATION else arguments_problem(value, self.kind == KWARGS)
             if problem:
                 raise ParamError(f"'{self.name}' {problem}" if self.kind != OPERATION else f"'{self.name}': {problem}")
             return value
         raise AssertionError(f"unknown parameter kind {self.kind}")
+
+    def _check_float(self, value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ParamError(f"'{self.name}' must be a number, not {_describe(value)}")
+        try:
+            as_float = float(value)
+        except OverflowError:
+            raise ParamError(f"'{self.name}' is too large a number") from None
+        if as_float != as_float or as_float in (float("inf"), float("-inf")):
+            raise ParamError(f"'{self.name}' must be a finite number")
+        self._check_range(value)
+        return as_float
 
     def _check_int(self, value: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, int):

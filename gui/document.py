@@ -36,7 +36,8 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 
 from engine import Checker, Report
-from engine.checking import fit_diagnostics
+from engine.checking import fit_diagnostics, unloadable_data
+from engine.data import DataSet, load_dataset
 from graphs import Changes, Graph, GraphError
 from graphs.block_edits import make_unique_edit
 from graphs.blocks import block_uses
@@ -282,13 +283,15 @@ class Document(QObject):
     def _check(self) -> None:
         report = self.checker.check(self.graph)
         self._follow_data_set()
+        found = []
         if report.ok and self.data is not None:
-            fit = fit_diagnostics(self.graph, report.shapes, self.data, *self._loss())
-            if fit:
-                report = dataclasses.replace(report, diagnostics=report.diagnostics + fit)
-        start = self.start_weights.of(self.graph, report, self.folder)
-        if start:
-            report = dataclasses.replace(report, diagnostics=report.diagnostics + start)
+            found = fit_diagnostics(self.graph, report.shapes, self.data, *self._loss())
+        elif self.data_problem and self._data_key is not None:     # training would fail: an error, with a picker
+            name, options = self._data_key[0], self.graph.training.get("dataset_options", {})
+            found = [unloadable_data(self.graph, name, options, self.data_problem)]
+        found += self.start_weights.of(self.graph, report, self.folder)
+        if found:
+            report = dataclasses.replace(report, diagnostics=report.diagnostics + found)
         self.report = report
         self.shown_report = self._check_shown()
 
@@ -336,7 +339,6 @@ class Document(QObject):
         self._data_key, self.data, self.data_problem = key, None, ""
 
         def load():
-            from engine.data import load_dataset
             return load_dataset(name, **options)
 
         def loaded(data, error: BaseException | None) -> None:
@@ -353,10 +355,19 @@ class Document(QObject):
     def _take_data(self, key, data, problem: str) -> None:
         if key != self._data_key:
             return                              # the settings changed again meanwhile
-        self.data, self.data_problem = data, problem
-        if problem:
-            self.message.emit(f"Not checked against its data set: {problem}")
+        self.data, self.data_problem = data, problem      # a problem is said in the checks, with its fix
         self.check_now()
+
+    def data_for(self, config) -> DataSet | None:
+        """The data set ``config`` (a TrainingConfig) names, as the checks loaded it, or loaded now
+        if they have not (yet); None if it cannot be loaded (the checks say why)."""
+        options = {k: v for k, v in config.dataset_options.items() if k != "download"}
+        if self.data is not None and self._data_key == (config.dataset, repr(sorted(options.items()))):
+            return self.data
+        try:
+            return load_dataset(config.dataset, **options)
+        except ValueError:
+            return None
 
 
 def _data_key(training: dict) -> tuple | None:

@@ -36,7 +36,7 @@ from graphs.edits import Rename
 from graphs.events import LearningChanged, NodeAdded, NodeRemoved, NodeRenamed, ParamsChanged
 from graphs.graph import id_problem
 from graphs.operations import OPERATIONS, arguments_text, parse_arguments
-from graphs.specs import ARGS, BOOL, CHOICE, FLOAT, INT, KWARGS, OPERATION, SHAPE
+from graphs.specs import ARGS, BOOL, CHOICE, FLOAT, FLOATS, INT, KWARGS, OPERATION, SHAPE
 
 from .canvas.learning_marks import describe as learning_words
 from .document import Checked, Document, Opened, Replaced
@@ -325,11 +325,16 @@ def _editor_for(spec: ParamSpec) -> QWidget:
         edit.setToolTip("x0, x1 ... are the input wires in order; batch is the batch size; "
                         "slices are written slice(start, stop, step)")
         return edit
+    if spec.kind == FLOATS:
+        numbers = QLineEdit()
+        numbers.setValidator(QRegularExpressionValidator(r"^[\s\d.eE+,-]*$"))
+        numbers.setPlaceholderText("e.g. 0.5 or 0.485, 0.456, 0.406")
+        return numbers
     # INTS, SHAPE and optional ints: typed as text, validated by the spec on commit
     edit = QLineEdit()
-    numbers = r"^\s*(-?\d+\s*(x|,|\s)\s*)*-?\d*\s*$"
+    pattern = r"^\s*(-?\d+\s*(x|,|\s)\s*)*-?\d*\s*$"
     # and, where the spec takes words ("same" padding), letters: the spec judges the word on commit
-    edit.setValidator(QRegularExpressionValidator(numbers + r"|^\s*[a-z]*\s*$" if spec.words else numbers))
+    edit.setValidator(QRegularExpressionValidator(pattern + r"|^\s*[a-z]*\s*$" if spec.words else pattern))
     edit.setPlaceholderText("empty: default" if spec.optional else
                             "e.g. 3 or 3x5" + "".join(f" or {w}" for w in spec.words))
     return edit
@@ -357,6 +362,11 @@ def _parse(spec: ParamSpec, text: str):
             return parse_arguments(text, spec.kind == KWARGS)
         except ValueError as err:
             raise ParamError(f"'{spec.name}' {err}") from None
+    if spec.kind == FLOATS:
+        try:
+            return [float(p) for p in text.replace(",", " ").split()]
+        except ValueError:
+            raise ParamError(f"'{spec.name}' must be numbers separated by commas, not {text.strip()!r}") from None
     if text.strip() in spec.words:
         return text.strip()
     if spec.words and text.strip().isalpha():
@@ -380,6 +390,8 @@ def _set_value(widget: QWidget, spec: ParamSpec, value) -> None:
         widget.setCurrentText(value)
     elif isinstance(widget, QLineEdit) and spec.kind in (ARGS, KWARGS):
         widget.setText(arguments_text(value, spec.kind == KWARGS))
+    elif isinstance(widget, QLineEdit) and spec.kind == FLOATS:
+        widget.setText(", ".join(f"{v:g}" for v in value) if isinstance(value, list) else str(value))
     elif isinstance(widget, QLineEdit):
         widget.setText("" if value is None else (format_shape(value) if isinstance(value, list) else str(value)))
     widget.blockSignals(False)

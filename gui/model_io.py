@@ -9,6 +9,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer
 
 from engine.interop import ExportError, ImportJob, export
+from engine.training import export_note
 from graphs import GraphFileError
 
 from .commands import Choice, Command, Context, Place, files
@@ -111,11 +112,13 @@ class ModelIO(QObject):
             if not path:
                 return False
         graph, state = document.graph, self.current_weights()
+        note = export_note(graph, state)
         try:
-            export(graph, kind, path, state)
+            export(graph, kind, path, state, note=note)
         except (ExportError, GraphFileError, RuntimeError) as err:
             w.show_error("The graph cannot be exported", str(err))
             return False
-        w.say(f"Exported {graph.name} to {path}" + (" with its trained weights" if state is not None else ""))
+        w.say(f"Exported {graph.name} to {path}" + (" with its trained weights" if state is not None else "")
+              + (f". {note}" if note else ""))
         return True
 

@@ -1,5 +1,6 @@
 """The problems list: the diagnostics of the last check. Clicking one selects and centres its
-node; a diagnostic that carries a fix has a button that applies it as one undoable edit."""
+node; a diagnostic that carries a fix has a button that applies it as one undoable edit (for
+training data that cannot be found, after the person picks its folder or file)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
 
 from graphs import Diagnostic
 
-from .commands import fixes
+from .commands import WindowPort, fixes
 from .document import Checked, Document, Opened
 from .theme import current as current_theme
 
@@ -35,9 +36,9 @@ class ProblemRow(QWidget):
 class ProblemsPanel(QListWidget):
     node_activated = Signal(str)
 
-    def __init__(self, document: Document, parent=None) -> None:
+    def __init__(self, document: Document, window: WindowPort, parent=None) -> None:
         super().__init__(parent)
-        self.document = document
+        self.document, self.port = document, window
         self.diagnostics: list[Diagnostic] = []
         # The problems of what the canvas shows: the model's, or an opened block's, bound to the use
         # it was opened through, so that each one names a node that can be clicked.
@@ -65,7 +66,7 @@ class ProblemsPanel(QListWidget):
             self.setItemWidget(item, row)
 
     def apply_fix(self, diagnostic) -> None:
-        fixes.apply_fix(self.document, diagnostic)
+        fixes.apply_fix(self.document, diagnostic, self.port)
 
     def _clicked(self, item) -> None:
         node = item.data(Qt.ItemDataRole.UserRole)

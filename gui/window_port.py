@@ -72,6 +72,9 @@ class QtWindowPort:
     def choose_save_path(self, title: str, start: str, pattern: str) -> str:
         return QFileDialog.getSaveFileName(self.window, title, start, pattern)[0]
 
+    def choose_folder(self, title: str) -> str:
+        return QFileDialog.getExistingDirectory(self.window, title)
+
     # ------------------------------------------------------------------ the clipboard
     def clipboard_text(self) -> str:
         return QApplication.clipboard().text()

@@ -20,8 +20,8 @@ sys.path.insert(0, str(ROOT))
 
 
 import resources  # noqa: E402
-from engine.data import load_dataset  # noqa: E402
-from engine.training import TrainingConfig, run_name  # noqa: E402
+from engine.data import input_normalizer, load_dataset, statistics_edit  # noqa: E402
+from engine.training import TrainingConfig, input_statistics, run_name  # noqa: E402
 from graphs import Graph, load_graph, save_graph  # noqa: E402
 from graphs.block_library import bring_edits  # noqa: E402
 from graphs.editing import freeze_up_to_edit, start_fresh_edit  # noqa: E402
@@ -41,11 +41,33 @@ def chain(g: Graph, prev: str, *layers) -> str:
     return prev
 
 
+def normalized_input(g: Graph, shape: list[int], node_id: str | None = None) -> str:
+    """An Input and the Normalize step that scales it (its statistics are filled in by ``finish``
+    from the data set the example trains on): the exported model takes raw values."""
+    return chain(g, g.add_node("Input", id=node_id, shape=shape), ("Normalize", {}, "norm"))
+
+
 def finish(g: Graph, name: str, training: TrainingConfig) -> None:
     g.apply(layout_edit(g))
     g.set_training(training.to_dict())
+    fill_statistics(g, training)
     save_graph(g, OUT / f"{name}.loom")
     print(f"wrote {name}.loom ({len(g.nodes)} nodes)")
+
+
+def fill_statistics(g: Graph, training: TrainingConfig) -> None:
+    """The statistics training would give the graph's Normalize step, there from the start."""
+    if input_normalizer(g) is not None:
+        options = {k: v for k, v in training.dataset_options.items() if k != "download"}
+        edit = statistics_edit(g, input_statistics(load_dataset(training.dataset, **options), training))
+        if edit is not None:
+            g.apply(edit)
+
+
+# The ImageNet architectures train on the bundled digits as 32x32 colour pictures (each digit in a
+# colour of its own on a background of another): real handwriting, at a size a CPU trains in seconds
+# per epoch. 10 classes, so their heads have 10 outputs where ImageNet's have 1,000.
+COLOR_DIGITS = {"image_size": 32, "color": True}
 
 
 def snake(g: Graph, per_row: int) -> None:
@@ -77,7 +99,7 @@ def mlp_spiral() -> None:
 
 
 def _lenet_layers(g: Graph, classes: int) -> None:
-    out = chain(g, g.add_node("Input", shape=[1, 8, 8]),
+    out = chain(g, normalized_input(g, [1, 8, 8]),
                 ("Conv2d", {"out_channels": 6, "kernel_size": 3, "padding": 1}), "ReLU", ("MaxPool2d", {"kernel_size": 2}),
                 ("Conv2d", {"out_channels": 16, "kernel_size": 3, "padding": 1}), "ReLU", ("MaxPool2d", {"kernel_size": 2}),
                 "Flatten", ("Linear", {"out_features": 120}), "ReLU", ("Linear", {"out_features": 84}), "ReLU",
@@ -89,8 +111,10 @@ def lenet_digits() -> None:
     g = Graph("LeNet for digits",
               "A small LeNet-style convolutional network for scikit-learn's 8x8 handwritten digits: two "
               "convolution + pooling stages extract strokes, three fully connected layers classify them into "
-              "the 10 digits. Press Train: it learns in a few seconds on a CPU. Right-click conv1 or pool1 > Convolution "
-              "(Pooling) Step by Step to see its window slide over a digit, each output cell's multiply-add written out.")
+              "the 10 digits. Its first step, norm, scales the pixels with the digits' mean and standard deviation, "
+              "so the model (and any export of it) takes pixels from 0 to 1. Press Train: it learns in a few seconds "
+              "on a CPU. Right-click conv1 or pool1 > Convolution (Pooling) Step by Step to see its window slide over "
+              "a digit, each output cell's multiply-add written out.")
     _lenet_layers(g, 10)
     config = TrainingConfig.from_dict({"dataset": "digits", "loss": "cross_entropy", "optimizer": "adam",
                                        "lr": 0.002, "batch_size": 64, "epochs": 30, "seed": 0})
@@ -126,7 +150,7 @@ def lenet5() -> None:
     g = Graph("LeNet-5",
               "LeCun et al. (1998) as published: 32x32 inputs, two 5x5 convolutions with tanh and average "
               "pooling, then 120, 84 and 10 units. Trains on the bundled digits enlarged to 32x32.")
-    out = chain(g, g.add_node("Input", shape=[1, 32, 32]),
+    out = chain(g, normalized_input(g, [1, 32, 32]),
                 ("Conv2d", {"out_channels": 6, "kernel_size": 5}, "c1"), "Tanh", ("AvgPool2d", {"kernel_size": 2}, "s2"),
                 ("Conv2d", {"out_channels": 16, "kernel_size": 5}, "c3"), "Tanh", ("AvgPool2d", {"kernel_size": 2}, "s4"),
                 "Flatten", ("Linear", {"out_features": 120}, "c5"), "Tanh", ("Linear", {"out_features": 84}, "f6"),
@@ -138,22 +162,17 @@ def lenet5() -> None:
 def cifar_convnet() -> None:
     g = Graph("CIFAR-10 convnet",
               "The small convnet of PyTorch's CIFAR-10 tutorial: two 5x5 convolutions with max pooling and three "
-              "linear layers. Its training section reads CIFAR-10 from ~/.netloom/data, downloading it there "
-              "when you are online.")
-    out = chain(g, g.add_node("Input", shape=[3, 32, 32]),
+              "linear layers, for 32x32 colour pictures. It trains here on the bundled digits drawn as 32x32 colour "
+              "pictures; for CIFAR-10 itself choose the cifar10 data set in Training Settings with a folder to keep "
+              "it in (NetLoom downloads it there, 170 MB, once you agree).")
+    out = chain(g, normalized_input(g, [3, 32, 32]),
                 ("Conv2d", {"out_channels": 6, "kernel_size": 5}), "ReLU", ("MaxPool2d", {"kernel_size": 2}),
                 ("Conv2d", {"out_channels": 16, "kernel_size": 5}), "ReLU", ("MaxPool2d", {"kernel_size": 2}),
                 "Flatten", ("Linear", {"out_features": 120}), "ReLU", ("Linear", {"out_features": 84}), "ReLU",
                 ("Linear", {"out_features": 10}))
     g.connect(out, g.add_node("Output"))
-    finish(g, "cifar10_convnet", TrainingConfig(dataset="cifar10", dataset_options={
-        "root": "~/.netloom/data", "download": True, "crop_padding": 4, "flip": True},
-        optimizer="sgd", lr=0.01, momentum=0.9, epochs=10))
-
-
-IMAGE_FOLDER_TRAINING = TrainingConfig(dataset="image_folder", dataset_options={
-    "root": "~/data/images", "image_size": [224, 224], "flip": True, "crop_padding": 16},
-    optimizer="sgd", lr=0.01, momentum=0.9, batch_size=32, epochs=30, schedule="cosine")
+    finish(g, "cifar10_convnet", TrainingConfig(dataset_options=COLOR_DIGITS, optimizer="sgd", lr=0.01, momentum=0.9,
+                                                epochs=10))
 
 
 # ---------------------------------------------------------------------- built-in blocks
@@ -301,8 +320,10 @@ def resnet18() -> None:
     g = Graph("ResNet-18",
               "He et al. (2015), built as torchvision builds it: a stem, four stages of BasicBlocks and a classifier. "
               "Open a block to see the skip connection; the first block of stages 2 to 4 halves the image and "
-              "brings its input along through a 1x1 'downsample' convolution. 11,689,512 parameters; its "
-              "state-dict keys are torchvision's, so torchvision's weights load unchanged.")
+              "brings its input along through a 1x1 'downsample' convolution. It trains here on the bundled digits "
+              "as 32x32 colour pictures, 10 classes, in seconds per epoch on a CPU; with a 3x224x224 Input and "
+              "1,000 outputs in fc it is torchvision's ImageNet model, 11,689,512 parameters. Its state-dict keys "
+              "are torchvision's (and norm's statistics), so torchvision's weights load into it.")
     use_builtin(g, "BasicBlock", "DownBlock")
     stage = g.define_block("Stage", {"channels": 128}, "A stage of two blocks: the first halves the image and "
                                                        "widens it to 'channels', the second keeps its size")
@@ -310,7 +331,7 @@ def resnet18() -> None:
           ("DownBlock", {"channels": stage.param("channels"), "stride": 2}, "0"),
           ("BasicBlock", {"channels": stage.param("channels")}, "1"), ("Output", {}, "out"))
     stage.apply(layout_edit(stage))
-    out = chain(g, g.add_node("Input", id="x", shape=[3, 224, 224]),
+    out = chain(g, normalized_input(g, [3, 32, 32], "x"),
                 ("Conv2d", {"out_channels": 64, "kernel_size": 7, "stride": 2, "padding": 3, "bias": False}, "conv1"),
                 ("BatchNorm2d", {}, "bn1"), ("ReLU", {}, "relu"),
                 ("MaxPool2d", {"kernel_size": 3, "stride": 2, "padding": 1}, "maxpool"),
@@ -318,34 +339,38 @@ def resnet18() -> None:
                 ("Stage", {"channels": 128}, "layer2"), ("Stage", {"channels": 256}, "layer3"),
                 ("Stage", {"channels": 512}, "layer4"),
                 ("AdaptiveAvgPool2d", {"output_size": 1}, "avgpool"), ("Flatten", {}, "flatten"),
-                ("Linear", {"out_features": 1000}, "fc"))
+                ("Linear", {"out_features": 10}, "fc"))
     g.connect(out, g.add_node("Output", id="logits"))
-    finish(g, "resnet18", IMAGE_FOLDER_TRAINING)
+    finish(g, "resnet18", TrainingConfig(dataset_options=COLOR_DIGITS, lr=0.001, epochs=5))
 
 
 def vgg16() -> None:
     g = Graph("VGG-16", "Simonyan and Zisserman (2014): five stages of 3x3 convolutions (two, two, three, three and "
               "three of them), each ending in a max pool that halves the image, then three fully connected layers. "
-              "138,357,544 parameters for 224x224 images and 1,000 classes, as torchvision's.")
+              "With a 3x224x224 Input and 1,000 outputs in fc3 it is torchvision's, 138,357,544 parameters. It trains "
+              "here on 32x32 colour pictures of 20 bundled digits of each class, 10 classes: about as much as a CPU "
+              "gets through in seconds per epoch with a network this size (and VGG, without BatchNorm, learns "
+              "slowly from scratch: watch the loss).")
     use_builtin(g, "VGGStage")
-    prev = g.add_node("Input", id="x", shape=[3, 224, 224])
+    prev = normalized_input(g, [3, 32, 32], "x")
     for i, (channels, convs) in enumerate(((64, 2), (128, 2), (256, 3), (512, 3), (512, 3)), start=1):
         prev = chain(g, prev, ("VGGStage", {"channels": channels, "convs": convs}, f"stage{i}"))
     out = chain(g, prev, ("AdaptiveAvgPool2d", {"output_size": 7}, "avgpool"), ("Flatten", {}, "flatten"),
                 *classifier_layers())
     g.connect(out, g.add_node("Output", id="logits"))
-    finish(g, "vgg16", IMAGE_FOLDER_TRAINING)
+    finish(g, "vgg16", TrainingConfig(dataset_options=COLOR_DIGITS | {"per_class": 20}, lr=0.0001, batch_size=32,
+                                      epochs=10))
 
 
 def classifier_layers(dropout_first: bool = False) -> list:
-    """AlexNet's and VGG's head: two 4096-wide layers with dropout, then the 1,000 classes
-    (AlexNet drops out before each wide layer, VGG after it)."""
+    """AlexNet's and VGG's head: two 4096-wide layers with dropout, then the classes (10 here,
+    1,000 in ImageNet's; AlexNet drops out before each wide layer, VGG after it)."""
     layers = []
     for i in (1, 2):
         unit = [("Linear", {"out_features": 4096}, f"fc{i}"), ("ReLU", {}, f"relu{i}")]
         drop = ("Dropout", {"p": 0.5}, f"drop{i}")
         layers += [drop, *unit] if dropout_first else [*unit, drop]
-    return layers + [("Linear", {"out_features": 1000}, "fc3")]
+    return layers + [("Linear", {"out_features": 10}, "fc3")]
 
 
 def alexnet() -> None:
@@ -353,10 +378,12 @@ def alexnet() -> None:
               "convolutions of 96, 256, 384, 384 and 256 filters (11x11 at stride 4, then 5x5 and 3x3), ReLU after "
               "each, local response normalisation after the first two, overlapping 3x3 max pooling at stride 2, then "
               "two fully connected layers of 4096 with dropout and 1,000 classes: 62,378,344 parameters (one "
-              "stream; the paper split some layers over two GPUs). torchvision's variant is 'AlexNet (torchvision)'.")
+              "stream; the paper split some layers over two GPUs). Here the last layer has 10 classes and it trains on "
+              "227x227 colour pictures of 10 bundled digits of each class. torchvision's variant is 'AlexNet "
+              "(torchvision)'.")
     pool = {"kernel_size": 3, "stride": 2}
     lrn = {"size": 5, "alpha": 1e-4, "beta": 0.75, "k": 2.0}
-    out = chain(g, g.add_node("Input", id="image", shape=[3, 227, 227]),
+    out = chain(g, normalized_input(g, [3, 227, 227], "image"),
                 ("Conv2d", {"out_channels": 96, "kernel_size": 11, "stride": 4}, "conv1"), ("ReLU", {}, "relu1"),
                 ("LocalResponseNorm", lrn, "norm1"), ("MaxPool2d", pool, "pool1"),
                 ("Conv2d", {"out_channels": 256, "kernel_size": 5, "padding": 2}, "conv2"), ("ReLU", {}, "relu2"),
@@ -367,20 +394,22 @@ def alexnet() -> None:
                 ("MaxPool2d", pool, "pool5"), ("Flatten", {}, "flatten"),
                 ("Linear", {"out_features": 4096}, "fc6"), ("ReLU", {}, "relu6"), ("Dropout", {"p": 0.5}, "drop6"),
                 ("Linear", {"out_features": 4096}, "fc7"), ("ReLU", {}, "relu7"), ("Dropout", {"p": 0.5}, "drop7"),
-                ("Linear", {"out_features": 1000}, "fc8"))
+                ("Linear", {"out_features": 10}, "fc8"))
     g.connect(out, g.add_node("Output", id="logits"))
-    finish(g, "alexnet", IMAGE_FOLDER_TRAINING.replace(dataset_options={
-        **IMAGE_FOLDER_TRAINING.dataset_options, "image_size": [227, 227]}))
+    # 227x227 colour pictures of 10 bundled digits of each class: the notes' input size, at a cost this CPU trains.
+    finish(g, "alexnet", TrainingConfig(dataset_options={"image_size": 227, "color": True, "per_class": 10},
+                                        lr=0.0001, batch_size=32, epochs=10))
 
 
 def alexnet_torchvision() -> None:
     g = Graph("AlexNet (torchvision)", "AlexNet as torchvision builds it (after Krizhevsky's 'One weird trick' "
               "paper): five convolutions of 64, 192, 384, 256 and 256 filters with ReLU, no response normalisation, "
               "an adaptive average pool to 6x6, then three fully connected layers with dropout; 61,100,840 "
-              "parameters for 224x224 images and 1,000 classes.")
+              "parameters for 224x224 images and 1,000 classes. It trains here on 64x64 colour pictures (the "
+              "smallest its three pools take) of 50 bundled digits of each class, 10 classes.")
     use_builtin(g, "ConvReLU")
     pool = {"kernel_size": 3, "stride": 2}
-    out = chain(g, g.add_node("Input", id="x", shape=[3, 224, 224]),
+    out = chain(g, normalized_input(g, [3, 64, 64], "x"),
                 ("ConvReLU", {"channels": 64, "kernel_size": 11, "stride": 4, "padding": 2}, "conv1"),
                 ("MaxPool2d", pool, "pool1"),
                 ("ConvReLU", {"channels": 192, "kernel_size": 5, "padding": 2}, "conv2"), ("MaxPool2d", pool, "pool2"),
@@ -389,7 +418,8 @@ def alexnet_torchvision() -> None:
                 ("AdaptiveAvgPool2d", {"output_size": 6}, "avgpool"), ("Flatten", {}, "flatten"),
                 *classifier_layers(dropout_first=True))
     g.connect(out, g.add_node("Output", id="logits"))
-    finish(g, "alexnet_torchvision", IMAGE_FOLDER_TRAINING)
+    finish(g, "alexnet_torchvision", TrainingConfig(dataset_options={"image_size": 64, "color": True, "per_class": 50},
+                                                    lr=0.0001, batch_size=32, epochs=10))
 
 
 def keras_cnn() -> None:
@@ -415,7 +445,7 @@ def inception() -> None:
               "joins their channels. Two modules, one definition; open one to see its branches. Here on the "
               "bundled digits.")
     use_builtin(g, "Inception")
-    out = chain(g, g.add_node("Input", shape=[1, 8, 8]),
+    out = chain(g, normalized_input(g, [1, 8, 8]),
                 ("Conv2d", {"out_channels": 32, "kernel_size": 3, "padding": 1}, "stem"), "ReLU",
                 ("Inception", {"c1": 16, "c3_reduce": 16, "c3": 24, "c5_reduce": 4, "c5": 8, "pool_proj": 8},
                  "inception1"),
@@ -446,7 +476,7 @@ def resnext() -> None:
     b.connect(x, add)
     b.connect(chain(b, add, ("ReLU", {}, "relu3")), b.add_node("Output", id="out"))
     b.apply(layout_edit(b))
-    out = chain(g, g.add_node("Input", shape=[1, 8, 8]),
+    out = chain(g, normalized_input(g, [1, 8, 8]),
                 ("Conv2d", {"out_channels": 32, "kernel_size": 3, "padding": 1, "bias": False}, "stem"),
                 ("BatchNorm2d", {}), "ReLU", ("ResNeXtBlock", {"width": 64, "groups": 8, "repeat": 2}, "blocks"),
                 ("AdaptiveAvgPool2d", {"output_size": 1}), "Flatten", ("Linear", {"out_features": 10}))
@@ -512,7 +542,7 @@ def gru_classifier() -> None:
     g = Graph("GRU sequence classifier",
               "Many-to-one: a GRU reads each digit row by row (8 steps of 8 pixels) and only its final state is "
               "classified.")
-    x = g.add_node("Input", shape=[8, 8])
+    x = normalized_input(g, [8, 8])
     gru = g.add_node("GRU", hidden_size=64)
     g.connect(x, gru)
     fc = g.add_node("Linear", out_features=10)
@@ -574,7 +604,7 @@ def transformer() -> None:
               "made of attention, feed-forward, Add and LayerNorm) let every row attend to every other row; the "
               "tokens are flattened and classified.")
     use_builtin(g, "TransformerEncoder")
-    out = chain(g, g.add_node("Input", shape=[8, 8]), ("Linear", {"out_features": 32}, "tokens"),
+    out = chain(g, normalized_input(g, [8, 8]), ("Linear", {"out_features": 32}, "tokens"),
                 ("TransformerEncoder", {"width": 32, "heads": 4, "feedforward": 64, "dropout": 0.1, "repeat": 2},
                  "encoder"),
                 "Flatten", ("Linear", {"out_features": 10}))
@@ -603,9 +633,11 @@ def style_transfer() -> None:
               "The first eleven convolutions of VGG-16 (Simonyan and Zisserman), as Gatys et al. used them for "
               "neural style transfer. Open the Style tab of the Training panel: the picture is optimised so that "
               "its relu4_2 maps match the content picture and the Gram matrices of relu1_1 to relu5_1 match the "
-              "style picture's. With VGG-16's ImageNet weights (downloaded on request) the result is painterly; "
-              "without them the network is untrained and only colours and rough textures carry over.")
-    prev = g.add_node("Input", id="picture", shape=[3, 128, 128])
+              "style picture's. With VGG-16's ImageNet weights (downloaded on request) the result is painterly. "
+              "Without them, Train (F5) gives the convolutions learned filters: a small head (average, then 10 "
+              "classes) reads 32x32 colour pictures of 20 bundled digits of each class through them; the Style tab "
+              "then uses the newest run's weights on pictures of any size.")
+    prev = normalized_input(g, [3, 32, 32], "picture")
     stages = ((64, 2), (128, 2), (256, 3), (512, 3), (512, 1))
     for s, (channels, convs) in enumerate(stages, 1):
         for c in range(1, convs + 1):
@@ -613,17 +645,14 @@ def style_transfer() -> None:
                                    f"conv{s}_{c}"), ("ReLU", {}, f"relu{s}_{c}"))
         if s < len(stages):
             prev = chain(g, prev, ("MaxPool2d", {"kernel_size": 2}, f"pool{s}"))
-    g.connect(prev, g.add_node("Output", id="features"))
+    # A head that takes maps of any size, so that the Style tab can feed larger pictures than it trains on.
+    prev = chain(g, prev, ("AdaptiveAvgPool2d", {"output_size": 1}, "average"), ("Flatten", {}, "flatten"),
+                 ("Linear", {"out_features": 10}, "classes"))
+    g.connect(prev, g.add_node("Output", id="scores"))
     g.set_metadata("content_layers", "relu4_2")          # the Style tab's starting choice
     g.set_metadata("style_layers", "relu1_1 relu2_1 relu3_1 relu4_1 relu5_1")
-    # A feature network, not trained here: the settings only name pictures of its size and a loss
-    # that asks for no class scores, so that checking it finds nothing to fix.
-    g.set_training(TrainingConfig(dataset="image_folder", dataset_options={"root": "~/data/images",
-                                                                           "image_size": [128, 128]},
-                                  loss="mse", epochs=1).to_dict())
-    snake(g, 7)
-    save_graph(g, OUT / "style_transfer_vgg16.loom")
-    print(f"wrote style_transfer_vgg16.loom ({len(g.nodes)} nodes)")
+    finish(g, "style_transfer_vgg16", TrainingConfig(dataset_options=COLOR_DIGITS | {"per_class": 20}, lr=0.0001,
+                                                     batch_size=32, epochs=10))
 
 
 VANISHING = {"sigmoid": ("sigmoid", "Ten Linear layers with sigmoids. A sigmoid's slope is at most 1/4, so the "

@@ -5,7 +5,8 @@ checked by checking their bound bodies: the checker passes itself in (``Checker.
 from . import memory
 from .blocks import CheckBody, UseProblem, expand
 from .checker import Checker, check
-from .data_fit import fit_diagnostics
+from .data_fit import fit_diagnostics, unloadable_data
 from .report import Report
 
-__all__ = ["CheckBody", "Checker", "Report", "UseProblem", "check", "expand", "fit_diagnostics", "memory"]
+__all__ = ["CheckBody", "Checker", "Report", "UseProblem", "check", "expand", "fit_diagnostics", "memory",
+           "unloadable_data"]

@@ -2,12 +2,35 @@
 
 from __future__ import annotations
 
-from graphs import ERROR, AdaptHead, Diagnostic, Graph, SetParam
+from typing import Any
 
-from ..data import CLASSIFICATION, DataSet
+from graphs import ERROR, WARNING, AdaptHead, ChooseDataPath, Diagnostic, Graph, SetParam
+
+from ..data import CLASSIFICATION, LOADERS, DataSet, dataset_options
 from ..layers import format_shape
 
 CLASS_LOSSES = ("cross_entropy", "nll", "negative_sampling")
+PATH_OPTIONS = {"root": True, "path": False}        # a data set's option naming where its data is -> a folder?
+WHAT_TO_CHOOSE = {"image_folder": "a folder with one sub-folder of pictures per class, named after the class",
+                  "csv": "a CSV file with a header row", "text": "a UTF-8 text file"}
+
+
+def unloadable_data(graph: Graph, name: str, options: dict[str, Any], problem: str) -> Diagnostic:
+    """The data set the training settings name cannot be loaded: an error of the graph (on its
+    Input), since training would fail, with a picker for the data's folder or file as the fix
+    where the data set reads one. A data set the settings ask to download is only a warning:
+    training will fetch it, with the person's agreement."""
+    inputs = graph.inputs()
+    node = inputs[0] if len(inputs) == 1 else None
+    taken = dataset_options(name) if name in LOADERS else {}
+    option = next((o for o in PATH_OPTIONS if o in taken), None)
+    fix = ChooseDataPath(option, PATH_OPTIONS[option]) if option else None
+    place = f"{node}: " if node else ""
+    if options.get("download") is True:
+        return Diagnostic(WARNING, node, f"{place}the {name} data is not on this computer yet ({problem}); training "
+                                         f"will download it into {options.get('root', '?')} once you agree", fix)
+    wanted = f"; choose {WHAT_TO_CHOOSE[name]}" if fix and name in WHAT_TO_CHOOSE else ""
+    return Diagnostic(ERROR, node, f"{place}its training data cannot be loaded: {problem}{wanted}", fix)
 
 
 def fit_diagnostics(graph: Graph, shapes: dict[str, tuple[int, ...]], data: DataSet, loss: str = "cross_entropy",

@@ -8,7 +8,7 @@ from typing import TextIO
 
 from graphs import Graph
 
-from ..checking import Report, check, memory
+from ..checking import Report, check, memory, unloadable_data
 from ..data import DataError, load_dataset
 from ..interop import WeightsError, read_start_weights, start_weight_diagnostics, weights_fit
 from ..layers import format_shape
@@ -75,16 +75,23 @@ def run_check(graph: Graph, out: TextIO, graph_path: str | None = None) -> int:
     against the weights it starts from (named relative to ``graph_path``)."""
     report = check(graph)
     note = ""
-    if report.ok and graph.training.get("dataset"):
+    if graph.training.get("dataset"):
         try:
             config = TrainingConfig.from_dict(graph.training)
+        except ConfigError as err:
+            config, note = None, f"Not checked against its data set: {err}"
+        if config is not None:
             options = dict(config.dataset_options)
             options.pop("download", None)      # a check never downloads
-            data = load_dataset(config.dataset, **options)
-            report = check(graph, data, config.loss, config.reconstruct)
-            note = f"Checked against {data.describe()}."
-        except (ConfigError, DataError) as err:
-            note = f"Not checked against its data set: {err}"
+            try:
+                data = load_dataset(config.dataset, **options)
+            except DataError as err:
+                problem = unloadable_data(graph, config.dataset, config.dataset_options, str(err))
+                report = dataclasses.replace(report, diagnostics=report.diagnostics + [problem])
+            else:
+                if report.ok:
+                    report = check(graph, data, config.loss, config.reconstruct)
+                    note = f"Checked against {data.describe()}."
     report, start_note = start_weights_check(graph, report, graph_path)
     print(format_report(graph, report), file=out)
     for line in (note, start_note):

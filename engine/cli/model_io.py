@@ -10,7 +10,18 @@ from safetensors.torch import save as save_tensors
 from graphs import GraphFileError, save_graph
 from graphs.atomic import same_file
 
-from ..interop import ExportError, ImportProblem, WeightsError, WeightsExist, export, import_source, start_entry, write_export
+from ..interop import (
+    ExportError,
+    ImportProblem,
+    WeightsError,
+    WeightsExist,
+    export,
+    import_source,
+    imported,
+    start_entry,
+    write_export,
+)
+from ..training import export_note
 from ..training.checkpoint import CheckpointError, is_checkpoint, load_weights, resolve
 from ..words import first_line
 
@@ -85,10 +96,13 @@ def run_export(graph, to: str, out: str, weights: str | None, err: TextIO, dynam
             print(f"error: {problem}", file=err)
             return 1
     inputs = [p for p in (graph_path, source) if p]
+    note = export_note(graph, state)
+    # The Python file refers to plain weights where they are; an imported model's are written
+    # beside it under the original's keys instead.
+    refer = to == "py" and plain_weights and weights_out is None and not imported(graph)
     try:
         written = export(graph, to, out, state, dynamic_batch, inputs=inputs, weights_path=weights_out,
-                         replace_weights=force,
-                         refer_to=source if to == "py" and plain_weights and weights_out is None else None)
+                         replace_weights=force, refer_to=source if refer else None, note=note)
     except WeightsExist as problem:
         print(f"error: {problem.path} exists; name the weights file with --weights-out FILE, or pass --force to "
               "replace it", file=err)
@@ -97,4 +111,6 @@ def run_export(graph, to: str, out: str, weights: str | None, err: TextIO, dynam
         print(f"error: {problem}", file=err)
         return 1
     print(f"exported {graph.name} to {out}" + (f" (weights: {written})" if written else ""))
+    if note:
+        print(note)
     return 0

@@ -131,6 +131,8 @@ class _Progress:
                   f"{m.train_samples:,} training / {m.val_samples:,} validation samples{resumed}", file=self.stream)
             for note in m.notes:
                 print(f"resuming with {note}", file=self.stream)
+            if m.input_scaling:
+                print(m.input_scaling, file=self.stream)
         elif isinstance(m, StartWeights):
             print(f"starting from {m.path}: {m.summary}", file=self.stream)
             for line in m.mismatches[:MISMATCHES_SHOWN]:

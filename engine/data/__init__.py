@@ -15,6 +15,15 @@ from . import file_sets, image_sets, synthetic
 from .augment import SETTINGS as AUGMENT_SETTINGS
 from .augment import Augmentation
 from .base import CLASSIFICATION, REGRESSION, DataError, DataSet
+from .scaling import (
+    as_graph_takes,
+    data_statistics,
+    describe_statistics,
+    input_normalizer,
+    raw_values,
+    scaling_note,
+    statistics_edit,
+)
 from .subsets import SUBSET_OPTIONS, subset
 from .tokens import PAD, UNKNOWN, skipgram_pairs, words
 
@@ -83,4 +92,5 @@ def _loader(name: str) -> Callable[..., DataSet]:
 
 
 __all__ = ["AUGMENT_SETTINGS", "CLASSIFICATION", "PAD", "UNKNOWN", "Augmentation", "DataError", "DataSet", "LOADERS",
-           "REGRESSION", "SUBSET_OPTIONS", "dataset_options", "load_dataset", "skipgram_pairs", "words"]
+           "REGRESSION", "SUBSET_OPTIONS", "as_graph_takes", "data_statistics", "dataset_options", "describe_statistics",
+           "input_normalizer", "load_dataset", "raw_values", "scaling_note", "skipgram_pairs", "statistics_edit", "words"]

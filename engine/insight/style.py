@@ -19,7 +19,8 @@ from torch import fx, nn
 
 from graphs.reading import ReadError, file_size, open_regular
 
-from .layer_values import InsightError, run_keeping
+from ..layers import OWN_MODULES, step_name
+from .layer_values import InsightError, run_keeping, truncated
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -70,10 +71,17 @@ class StyleTransfer:
                  settings: StyleSettings) -> None:
         if not settings.content_layers or not settings.style_layers:
             raise InsightError("choose at least one content layer and one style layer")
-        self.model, self.settings = model.eval(), settings
+        self.settings = settings
+        self.takes_pixels = normalises_input(model)     # else pictures are normalised for it, as ImageNet's
         for p in model.parameters():
             p.requires_grad_(False)
         self.layers = list(dict.fromkeys(settings.content_layers + settings.style_layers))
+        # Only the layers up to the deepest one chosen run: pictures of any size pass convolutions,
+        # whatever head the graph ends in.
+        order = {n.name: i for i, n in enumerate(model.graph.nodes)}
+        if all(step_name(k) in order for k in self.layers):
+            model = truncated(model, max(self.layers, key=lambda k: order[step_name(k)]))
+        self.model = model.eval()
         with torch.no_grad():
             content_maps = self.features(content)
             style_maps = self.features(style)
@@ -83,7 +91,7 @@ class StyleTransfer:
         self.optimiser = torch.optim.Adam([self.image], lr=settings.lr)
 
     def features(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
-        _, kept = run_keeping(self.model, self.layers, normalise(image))
+        _, kept = run_keeping(self.model, self.layers, image if self.takes_pixels else normalise(image))
         for layer in self.layers:
             if layer not in kept or kept[layer].dim() != 4:
                 raise InsightError(f"{layer} gives no feature maps to compare")
@@ -188,10 +196,20 @@ def download_vgg16_weights() -> Path:
     return vgg16_weights_file()
 
 
+def normalises_input(model: nn.Module) -> bool:
+    """Whether the compiled graph scales its input itself (its Input feeds a Normalize step)."""
+    graph = getattr(model, "graph", None)
+    first = next((n for n in graph.nodes if n.op == "placeholder"), None) if graph is not None else None
+    users = list(first.users) if first is not None else []
+    return len(users) == 1 and users[0].op == "call_module" and \
+        isinstance(model.get_submodule(str(users[0].target)), OWN_MODULES["Normalize"])
+
+
 def load_vgg16_weights(model: nn.Module, path: Path | None = None) -> int:
-    """Copy VGG-16's convolution weights, in order, into the model's convolutions; returns how
-    many were set. InsightError when the file is absent or the model's convolutions are not
-    VGG-16's first ones."""
+    """Copy VGG-16's convolution weights, in order, into the model's convolutions, and ImageNet's
+    statistics, which those weights were trained with, into its input's Normalize step if it
+    has one; returns how many convolutions were set. InsightError when the file is absent or the
+    model's convolutions are not VGG-16's first ones."""
     path = path or vgg16_weights_file()
     if not path.is_file():
         raise InsightError(f"VGG-16's ImageNet weights are not on this computer (looked for {path}); "
@@ -211,4 +229,10 @@ def load_vgg16_weights(model: nn.Module, path: Path | None = None) -> int:
             conv.weight.copy_(weight)
             if conv.bias is not None:
                 conv.bias.copy_(bias)
+        scaler = next((m for m in model.modules() if isinstance(m, OWN_MODULES["Normalize"])), None)
+        mean, std = (getattr(scaler, "mean", None), getattr(scaler, "std", None))
+        if normalises_input(model) and isinstance(mean, torch.Tensor) and isinstance(std, torch.Tensor) \
+                and mean.numel() == 3:
+            mean.copy_(torch.tensor(IMAGENET_MEAN))
+            std.copy_(torch.tensor(IMAGENET_STD))
     return len(ours)

@@ -15,7 +15,8 @@ from ..layers import OWN_MODULES, TENSOR_TYPES, tensor_source
 # Names the exported file uses for itself, at module level or inside a constructor; no class,
 # argument or parameter made from the graph's text may take one (nor a builtin's name).
 FILE_NAMES = frozenset({"Path", "torch", "nn", "INPUTS", "WEIGHTS", "model", "examples", "out", "i", "tensor",
-                        "shape", "dtype", "self", "weights", "path", "load_file", *OWN_MODULES}) | BUILTINS
+                        "shape", "dtype", "self", "weights", "path", "load_file", "ORIGINAL_NAMES", "renamed",
+                        "_to_original_names", "_from_original_names", *OWN_MODULES}) | BUILTINS
 
 
 def module_prefix(cls: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import io
+import textwrap
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
@@ -24,6 +25,7 @@ from ..layers import OWN_MODULES, TORCH_DTYPES, module_constructor
 from ..words import first_line
 from .block_export import BlockClasses
 from .code_lines import FILE_NAMES, clean_forward, docstring, module_line, module_prefix, tensor_lines
+from .state_names import original_names, renamed
 
 
 class ExportError(ValueError):
@@ -38,9 +40,11 @@ def _compiled(graph: Graph):
         raise ExportError(str(err)) from None
 
 
-def python_source(graph: Graph, weights: str | None = None) -> str:
-    """The text of a standalone Python file defining the graph's network."""
+def python_source(graph: Graph, weights: str | None = None, note: str = "") -> str:
+    """The text of a standalone Python file defining the graph's network; ``note`` (what its
+    inputs need, ``engine.training.export_note``) goes into its docstring."""
     report, compiled = _compiled(graph)
+    names = original_names(graph, compiled)
     blocks = BlockClasses(graph.blocks, Checker(follow=False))
     blocks.collect(graph, report, compiled)
     # Every text of the graph reaches the file through the one sanitiser (graphs.names).
@@ -49,6 +53,7 @@ def python_source(graph: Graph, weights: str | None = None) -> str:
     description = graph.metadata.get("description", "")
     lines = [
         *docstring(f"{graph.name}: exported from NetLoom.\n\n" + (f"{description}\n\n" if description else "")
+                   + ("\n".join(textwrap.wrap(note, 100)) + "\n\n" if note else "")
                    + "Needs only torch (and safetensors to load weights). Run it to see the output shapes."),
         "",
         "from pathlib import Path",
@@ -63,6 +68,7 @@ def python_source(graph: Graph, weights: str | None = None) -> str:
         "",
         "",
         *own_class_sources(graph),
+        *name_sources(names),
         *blocks.class_sources(),
         f"class {name}(nn.Module):",
         "    def __init__(self, weights=WEIGHTS):",
@@ -81,6 +87,9 @@ def python_source(graph: Graph, weights: str | None = None) -> str:
         arguments = [repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()]
         lines.append("        " + module_line(child, f"{module_prefix(cls)}{cls}({', '.join(arguments)})"))
     lines += ["        " + line for line in tensor_lines(graph, compiled)]
+    if names:
+        lines += ["        self.register_state_dict_post_hook(_to_original_names)",
+                  "        self.register_load_state_dict_pre_hook(_from_original_names)"]
     lines += [
         "        if weights is not None:",
         "            from safetensors.torch import load_file",
@@ -115,9 +124,24 @@ def own_class_sources(graph: Graph) -> list[str]:
     return lines
 
 
-def export_python(graph: Graph, path: str | Path, weights: str | None = None, inputs: Iterable[str | Path] = ()) -> None:
+def name_sources(names: dict[str, str]) -> list[str]:
+    """The lines that give an exported module the imported model's state-dict keys."""
+    if not names:
+        return []
+    table = ["ORIGINAL_NAMES = {", *(f"    {own!r}: {theirs!r}," for own, theirs in names.items()), "}"]
+    return ["# The imported model's own names for these parts: state_dict() gives its keys and load_state_dict()",
+            "# takes them (and this module's own), so weights move between the two unchanged.",
+            *table, "", "", *inspect.getsource(renamed).splitlines(), "", "",
+            "def _to_original_names(module, state_dict, prefix, local_metadata):",
+            "    renamed(state_dict, ORIGINAL_NAMES, prefix)", "", "",
+            "def _from_original_names(module, state_dict, prefix, *rest):",
+            "    renamed(state_dict, {theirs: own for own, theirs in ORIGINAL_NAMES.items()}, prefix)", "", ""]
+
+
+def export_python(graph: Graph, path: str | Path, weights: str | None = None, inputs: Iterable[str | Path] = (),
+                  note: str = "") -> None:
     """The standalone Python file; ``weights``: the path it loads weights from (relative to itself)."""
-    write_export(path, python_source(graph, weights).encode("utf-8"), inputs)
+    write_export(path, python_source(graph, weights, note).encode("utf-8"), inputs)
 
 
 def write_export(path: str | Path, data: bytes, inputs: Iterable[str | Path] = (), replace: bool = True) -> None:
@@ -256,12 +280,14 @@ def weights_beside(path: str | Path) -> Path:
 
 def export(graph: Graph, kind: str, path: str | Path, state: dict | None = None, dynamic_batch: bool = True,
            inputs: Iterable[str | Path] = (), weights_path: str | Path | None = None,
-           replace_weights: bool = False, refer_to: str | Path | None = None) -> Path | None:
+           replace_weights: bool = False, refer_to: str | Path | None = None, note: str = "") -> Path | None:
     """Export as ``kind``; ``inputs``: the files the export is made from, which it never writes
     over. For ``py`` with weights they are written to ``weights_path`` (default: beside it as
     NAME.safetensors), which must not exist unless ``replace_weights``; returns that path. With
     ``refer_to``, a weights file on disk (``state`` its tensors), the Python file loads that one
-    instead. Weights are checked against the graph, tensor by tensor, before anything is written."""
+    instead. Weights are checked against the graph, tensor by tensor, before anything is written,
+    and written under an imported model's own state-dict keys. ``note`` (what the inputs need,
+    ``engine.training.export_note``) goes into the Python file's docstring."""
     inputs = [Path(p) for p in inputs]
     for source in inputs:
         if atomic.same_file(path, source):
@@ -272,7 +298,7 @@ def export(graph: Graph, kind: str, path: str | Path, state: dict | None = None,
             problem = weights_problem(_compiled(graph)[1], state or {})
             if problem:
                 raise ExportError(f"{refer_to}: {problem}")
-            write_export(path, python_source(graph, _relative(refer_to, path)).encode("utf-8"), inputs)
+            write_export(path, python_source(graph, _relative(refer_to, path), note).encode("utf-8"), inputs)
             return Path(refer_to)
         if state is not None:
             weights = Path(weights_path) if weights_path is not None else weights_beside(path)
@@ -286,11 +312,13 @@ def export(graph: Graph, kind: str, path: str | Path, state: dict | None = None,
             problem = weights_problem(_compiled(graph)[1], state)
             if problem:
                 raise ExportError(problem)
-            source = python_source(graph, _relative(weights, path))
+            source = python_source(graph, _relative(weights, path), note)
             from safetensors.torch import save
-            write_export(weights, save({k: v.contiguous() for k, v in state.items()}), inputs, replace_weights)
+            tensors = {k: v.contiguous() for k, v in state.items()}
+            renamed(tensors, original_names(graph, _compiled(graph)[1]))     # an imported model's own keys
+            write_export(weights, save(tensors), inputs, replace_weights)
         else:
-            source = python_source(graph)
+            source = python_source(graph, note=note)
         write_export(path, source.encode("utf-8"), inputs)
         return weights
     if kind == "pt2":

@@ -245,9 +245,12 @@ class _Importer:
         """The module's own name where it is free (``layer1_0_conv1``), as hand-written code has it."""
         return self.graph.unique_id(re.sub(r"\W", "_", name), keep_if_free=True)
 
-    def _add(self, n: fx.Node, type_name: str, params: dict, sources: list[Any], name: str | None = None) -> str:
+    def _add(self, n: fx.Node, type_name: str, params: dict, sources: list[Any], name: str | None = None,
+             origin: str = "") -> str:
+        """A node for ``n``; ``origin``: the module or tensor of the traced module it holds, by its
+        path there, which the node keeps so that its weights export under the original's keys."""
         try:
-            node_id = self.graph.add_node(type_name, id=self._id(name or n.name), **params)
+            node_id = self.graph.add_node(type_name, id=self._id(name or n.name), origin=origin, **params)
         except GraphError as err:
             raise Refuse(str(err).split(": ", 1)[-1]) from None
         spec = self.graph.nodes[node_id].spec
@@ -334,7 +337,7 @@ class _Importer:
         need(tensor.dtype == torch.float32, f"a learned tensor of type {tensor.dtype} (only float32)")
         need(tensor.dim() > 0, "a learned single number (a tensor with no axes)")
         node_id = self._add(n, "Parameter", {"shape": list(tensor.shape), "init": "normal", "value": 0.02},
-                            [], name=target)
+                            [], name=target, origin=target)
         self.state[node_id] = tensor.detach().clone()
         self.origins[node_id] = self._path(target)
         self.attributes[target] = self.values[n]
@@ -345,7 +348,8 @@ class _Importer:
         dtype = {torch.float32: "float32", torch.int64: "int64"}.get(tensor.dtype)
         need(dtype is not None and tensor.dim() > 0,
               f"a constant tensor of type {tensor.dtype} with {tensor.dim()} axes (only float32 or int64, 1 axis or more)")
-        node_id = self._add(n, "Constant", {"shape": list(tensor.shape), "dtype": dtype, "value": 0.0}, [], name=name)
+        node_id = self._add(n, "Constant", {"shape": list(tensor.shape), "dtype": dtype, "value": 0.0}, [], name=name,
+                            origin=str(n.target) if n.op == "get_attr" else "")
         self.state[node_id] = tensor
         if n.op == "get_attr":
             self.origins[node_id] = self._path(str(n.target))
@@ -385,7 +389,7 @@ class _Importer:
 
     def _layer(self, n: fx.Node, type_name: str, params: dict, sources: list, module: nn.Module, target: str) -> str:
         """A catalog layer made from ``module`` (at ``target``), with its weights."""
-        node_id = self._add(n, type_name, params, sources, name=target)
+        node_id = self._add(n, type_name, params, sources, name=target, origin=target)
         self.origins[node_id] = self._path(target)
         for key, value in module.state_dict().items():
             self.state[f"{node_id}.{key}"] = value.detach().clone()
@@ -515,7 +519,7 @@ class _Importer:
             self.problems.extend(problem.problems)
             raise Refuse(f"cannot be imported as a block ({len(problem.problems)} problems above)") from None
         name = self.blocks.define(module, body)
-        node_id = self._add(n, name, {}, tensors, name=str(n.target))
+        node_id = self._add(n, name, {}, tensors, name=str(n.target), origin=str(n.target))
         self.origins[node_id] = path
         for key, value in state.items():
             self.state[f"{node_id}.{key}"] = value

@@ -19,6 +19,7 @@ from graphs import ERROR, WARNING, Diagnostic, Graph, StartFresh
 
 from ..checking import Report
 from ..compiling import NODE_IDS, compile_graph
+from ..data import input_normalizer
 from ..layers import format_shape
 from .weight_files import WeightsError, WeightsFile
 
@@ -79,8 +80,9 @@ def tensor_owners(model: nn.Module) -> dict[str, str]:
 
 def fit_shapes(graph: Graph, expected: Shapes, owners: dict[str, str], found: Shapes) -> WeightsFit:
     """Match the tensors a file holds (``found``) with those the graph has (``expected``, each
-    owned by a node in ``owners``), leaving out the tensors of the graph's fresh nodes."""
-    fresh = {n.id for n in graph.nodes.values() if n.fresh}
+    owned by a node in ``owners``), leaving out the tensors of the graph's fresh nodes and of
+    its input's Normalize step (whose statistics the settings' ``normalize`` chooses)."""
+    fresh = {n.id for n in graph.nodes.values() if n.fresh} | ({input_normalizer(graph)} - {None})
     attributes = {name.split(".", 1)[0]: node for name, node in owners.items()}
     loaded, replaced, mismatches = [], [], []
     for name, shape in expected.items():        # in the model's order, then what only the file has

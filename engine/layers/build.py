@@ -312,6 +312,7 @@ IMPLS: dict[str, Impl] = {
     "MaxPool2d": Impl("MaxPool2d"),
     "AvgPool2d": Impl("AvgPool2d"),
     "AdaptiveAvgPool2d": Impl("AdaptiveAvgPool2d"),
+    "Normalize": Impl("Normalize"),
     "BatchNorm1d": Impl("BatchNorm1d", _channels),
     "BatchNorm2d": Impl("BatchNorm2d", _channels),
     "LayerNorm": Impl("LayerNorm", _features),

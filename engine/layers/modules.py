@@ -52,4 +52,25 @@ class Features(nn.Module):
         return ", ".join(f"{n}=True" for n in names if getattr(self, n)) + f", frequency={self.frequency}"
 
 
-OWN_MODULES: dict[str, type[nn.Module]] = {"StochasticDepth": StochasticDepth, "Features": Features}
+class Normalize(nn.Module):
+    """(x - mean) / std with one value, or one per channel (the axis after the batch axis): the
+    input scaling a model was trained with, kept in its state dict so that it travels with the
+    weights."""
+
+    def __init__(self, mean: tuple[float, ...] = (0.0,), std: tuple[float, ...] = (1.0,)) -> None:
+        super().__init__()
+        self.mean: torch.Tensor
+        self.std: torch.Tensor
+        self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32))
+        self.register_buffer("std", torch.tensor(std, dtype=torch.float32))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        shape = (-1,) + (1,) * (x.dim() - 2)       # per channel: broadcast over what follows it
+        return (x - self.mean.view(shape)) / self.std.view(shape)
+
+    def extra_repr(self) -> str:
+        return f"mean={self.mean.tolist()}, std={self.std.tolist()}"
+
+
+OWN_MODULES: dict[str, type[nn.Module]] = {"StochasticDepth": StochasticDepth, "Features": Features,
+                                             "Normalize": Normalize}

@@ -167,6 +167,22 @@ def _features_fit(params: dict, xs: list[TensorInfo]) -> list[Finding]:
     return []
 
 
+@rule("Normalize")
+def _statistics_fit(params: dict, xs: list[TensorInfo]) -> list[Finding]:
+    """One value for everything, or one per channel (per feature for a vector)."""
+    shape = xs[0].shape
+    if not shape:
+        return _error("needs at least one axis besides the batch axis to normalise")
+    channels = shape[0]
+    for name in ("mean", "std"):
+        count = len(params[name])
+        if count not in (1, channels):
+            what = ("channel" if len(shape) > 1 else "feature") + ("s" if channels != 1 else "")
+            return _error(f"{name} holds {count} values but its {format_shape(shape)} input has {channels} {what}: "
+                          f"give one value or {channels}", SetParam("", name, [params[name][0]]))
+    return []
+
+
 @rule("Add", "Multiply")
 def _broadcastable(params: dict, xs: list[TensorInfo]) -> list[Finding]:
     try:

@@ -17,7 +17,7 @@ from .config import (
     run_name,
 )
 from .control import Control
-from .data_view import SeenBatch, batch_as_seen
+from .data_view import SeenBatch, batch_as_seen, export_note, input_statistics
 from .devices import describe_device, resolve_device
 from .experiment import StepGradientProfile, step_gradient_profiles
 from .landscapes import SharedLandscape, shared_landscape
@@ -29,8 +29,8 @@ from .worker import TrainingWorker, WarmProcess
 __all__ = [
     "DEVICES", "INITS", "LOSSES", "MAX_CLASSES_SHOWN", "NORMALIZE", "OPTIMIZERS", "SCHEDULES", "Checkpoint",
     "CheckpointError", "ConfigError", "Control", "SeenBatch", "SharedLandscape", "TrainingConfig", "TrainingWorker",
-    "WarmProcess", "batch_as_seen", "describe_device", "feature_space", "load_checkpoint", "load_weights", "messages",
-    "resolve_device", "run_name", "shared_landscape", "train",
+    "WarmProcess", "batch_as_seen", "describe_device", "export_note", "feature_space", "input_statistics",
+    "load_checkpoint", "load_weights", "messages", "resolve_device", "run_name", "shared_landscape", "train",
     "MAX_FORGET_BIAS", "MAX_NEGATIVE_SAMPLES", "StepGradientProfile", "loss_value", "sample_objective",
     "step_gradient_profiles",
 ]

@@ -17,11 +17,20 @@ from collections.abc import Iterator
 import torch
 from torch import nn
 
-from graphs import Graph, dumps_graph
+from graphs import Graph, dumps_graph, loads_graph
 
 from ..checking import check
 from ..compiling import compile_graph
-from ..data import CLASSIFICATION, REGRESSION, DataError, DataSet, load_dataset
+from ..data import (
+    CLASSIFICATION,
+    REGRESSION,
+    DataError,
+    DataSet,
+    describe_statistics,
+    input_normalizer,
+    load_dataset,
+    statistics_edit,
+)
 from ..data.normalization import pixel_statistics
 from ..insight import InsightError, check_size, flat_weights
 from ..interop import WeightsError, load_start_weights, read_start_weights
@@ -30,7 +39,16 @@ from . import probes
 from .checkpoint import CheckpointError, check_state_schema, ensure_writable, load_checkpoint, save_checkpoint
 from .config import ConfigError, TrainingConfig
 from .control import Control
-from .data_view import SHOWN, describe, epoch_order, pictures, prepared_data, run_augmentation
+from .data_view import (
+    SHOWN,
+    describe,
+    epoch_order,
+    input_statistics,
+    pictures,
+    prepared_data,
+    run_augmentation,
+    statistics_source,
+)
 from .devices import describe_device, resolve_device
 from .distributed import Distributed
 from .divergence import DivergenceWatch
@@ -94,7 +112,7 @@ def train(graph: Graph, config: TrainingConfig | None = None, control: Control |
 
 class _Run:
     def __init__(self, graph, config, control, dataset, resume, allow_download, graph_folder) -> None:
-        self.graph, self.config, self.control = graph, config, control
+        self.config, self.control = config, control
         self.dist = Distributed.from_environment()
         report = check(graph)
         if not report.ok:
@@ -102,6 +120,7 @@ class _Run:
                                node=report.errors[0].node, diagnostics=tuple(d.message for d in report.errors)))
         data = dataset if dataset is not None else load_dataset(config.dataset, allow_download,
                                                                  **config.dataset_options)
+        self.graph = graph = self._scaled_inputs(graph, data)
         report = check(graph, data, config.loss, config.reconstruct)
         if not report.ok:
             raise _Stop(Failed(f"the graph does not fit the {data.name} data set: {report.errors[0].message}",
@@ -118,7 +137,7 @@ class _Run:
         if config.truncate_bptt:
             truncate_recurrent(model, config.truncate_bptt)
         self.model = model.to(self.device)
-        self.data = prepared_data(data, config).to(self.device)
+        self.data = prepared_data(data, config, graph).to(self.device)
         self.augmentation = run_augmentation(self.data, config)
         self.pixel_statistics = pixel_statistics(self.data)
         self.negative_sampling = (NegativeSampling(self.data.y_train, data.num_classes, config.negative_samples)
@@ -163,6 +182,28 @@ class _Run:
             except InsightError as err:
                 self.notes += (f"no loss landscape: {err}",)
 
+    def _scaled_inputs(self, graph: Graph, data: DataSet) -> Graph:
+        """The graph to train: a graph that normalises its input itself gets the statistics the
+        settings choose in its Normalize node (a copy: the caller's graph is left as it was; the
+        window has made the same edit already). Says how the inputs are scaled."""
+        found, node = input_statistics(data, self.config), input_normalizer(graph)
+        self.input_scaling = ""
+        if node is None:
+            if found is not None:
+                self.input_scaling = (f"the inputs are normalised with {statistics_source(data, self.config)} before "
+                                      "the model, so the trained model expects normalised inputs (a Normalize step "
+                                      "after the Input would carry the statistics into it)")
+            return graph
+        if found is None:
+            return graph
+        self.input_scaling = describe_statistics(node, found, statistics_source(data, self.config))
+        edit = statistics_edit(graph, found)
+        if edit is None:
+            return graph
+        graph = loads_graph(dumps_graph(graph), "<training>")     # a copy: the caller's graph stays as it was
+        graph.apply(edit)
+        return graph
+
     def _start_weights(self, model: nn.Module, graph_folder: str | None) -> StartWeights:
         weights = read_start_weights(self.config.start_from, graph_folder)
         fit = load_start_weights(model, self.graph, weights)
@@ -176,7 +217,7 @@ class _Run:
         yield RunStarted(describe_device(self.device), sum(p.numel() for p in self.model.parameters()),
                          len(data.x_train), len(data.x_val), self.steps_per_epoch, config.epochs, data.name,
                          tuple(data.class_names), self.epoch, self.dist.world_size, self.run_id, self.notes,
-                         self.frozen_parameters)
+                         self.frozen_parameters, input_scaling=self.input_scaling)
         if self.start is not None:
             yield self.start
         if self.path is not None:
@@ -351,7 +392,7 @@ class _Run:
         y = self.data.y_train[index[:SHOWN]]
         labels = tuple(int(v) for v in y.tolist()) if y.dim() == 1 and not y.is_floating_point() else ()
         return TrainingBatch(self.epoch + 1, self.step, pictures(x[:SHOWN], self.data), labels,
-                             tuple(self.data.class_names), describe(self.data, self.config, self.augmentation))
+                             tuple(self.data.class_names), describe(self.data, self.config, self.augmentation, self.graph))
 
     @property
     def _has_accuracy(self) -> bool:

@@ -29,6 +29,7 @@ class RunStarted:
     run_id: str = ""              # kept across resumes; written into every checkpoint
     notes: tuple[str, ...] = ()   # settings changed on resume, said to the person
     frozen_parameters: int = 0    # of ``parameters``, those of frozen nodes (learning-rate factor 0)
+    input_scaling: str = ""       # how the inputs are scaled: by the graph's Normalize step, or before the model
 
 
 @dataclass(frozen=True)

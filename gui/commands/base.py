@@ -54,6 +54,9 @@ class WindowPort(Protocol):
     def choose_save_path(self, title: str, start: str, pattern: str) -> str:
         """A file to write ("" when none was chosen)."""
 
+    def choose_folder(self, title: str) -> str:
+        """A folder ("" when none was chosen)."""
+
     def clipboard_text(self) -> str: ...
 
     def set_clipboard_text(self, text: str) -> None: ...

@@ -5,17 +5,23 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from graphs import Diagnostic
+from graphs import ChooseDataPath, Diagnostic
 
-from .base import NODE_MENU, Choice, Command, Context, Place
+from .base import NODE_MENU, Choice, Command, Context, Place, WindowPort
 
 if TYPE_CHECKING:
     from ..document import Document
 
 
-def apply_fix(document: Document, diagnostic: Diagnostic) -> bool:
-    """Apply a diagnostic's fix to the graph it is about (the one shown) as one undo step."""
+def apply_fix(document: Document, diagnostic: Diagnostic, window: WindowPort) -> bool:
+    """Apply a diagnostic's fix to the graph it is about (the one shown) as one undo step; a fix
+    that needs the training data's folder or file asks ``window`` for it first."""
     fix = diagnostic.fix
+    if isinstance(fix, ChooseDataPath):
+        what = "folder" if fix.folder else "file"
+        chosen = (window.choose_folder(f"Choose the {what} of the training data") if fix.folder
+                  else window.choose_open_path(f"Choose the {what} of the training data", "All files (*)"))
+        return bool(chosen) and document.try_edit(lambda: fix.edit_with(document.graph, chosen), fix.label)
     return fix is not None and document.try_edit(lambda: fix.edit(document.shown), fix.label)
 
 
@@ -27,6 +33,6 @@ def node_fixes(ctx: Context) -> list[Choice]:
 
 
 COMMANDS = [
-    Command("problems.fix", "Fix", lambda ctx, diagnostic: apply_fix(ctx.document, diagnostic), (Place(NODE_MENU, -1),),
-            choices=node_fixes),
+    Command("problems.fix", "Fix", lambda ctx, diagnostic: apply_fix(ctx.document, diagnostic, ctx.window),
+            (Place(NODE_MENU, -1),), choices=node_fixes),
 ]

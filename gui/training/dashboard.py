@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from engine.data import CLASSIFICATION, REGRESSION
 from engine.insight import feature_layers
 from engine.training import MAX_CLASSES_SHOWN, TrainingConfig
+from graphs import loads_graph
 
 from ..background import BackgroundJob
 from ..theme import current as current_theme
@@ -226,15 +227,20 @@ class Dashboard(QWidget):
         return self.record is not None and bool(self.record.latest.get("attention"))
 
     def _load_data(self, record: RunRecord, config: TrainingConfig) -> None:
-        """The data set in this process too, for showing samples, points and predictions; read in a
+        """The data set in this process too, for showing samples, points and predictions, as the
+        run's model takes it (raw values for a graph that normalises its input itself); read in a
         thread (CIFAR takes seconds) so the window never waits for it."""
-        from engine.data import load_dataset
+        from engine.data import as_graph_takes, load_dataset
         options = {k: v for k, v in config.dataset_options.items() if k != "download"}
+
+        def load():
+            data = load_dataset(config.dataset, **options)
+            return as_graph_takes(data, loads_graph(record.graph_text, "<run>")) if record.graph_text else data
 
         def loaded(data, error) -> None:
             if record is self.record:      # not a data set of a run no longer shown
                 self._show_data(data if error is None else None)
-        BackgroundJob(lambda: load_dataset(config.dataset, **options), loaded, self,
+        BackgroundJob(load, loaded, self,
                       name="netloom-dashboard-data").start()
 
     def _show_data(self, data) -> None:

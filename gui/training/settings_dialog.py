@@ -1,7 +1,8 @@
 """Training settings as a form generated from the engine's TrainingConfig, in groups (data; loss
 and optimizer; schedule; run; probes; fine-tuning, whose editors are ``fine_tuning_settings``), each
-field with its help and disabled while it does not apply (momentum only for SGD and RMSprop); saved
-into the graph file's training section as one undoable edit."""
+field with its help and disabled while it does not apply (momentum only for SGD and RMSprop); the
+data set's own options as fields of their own, with a folder or file picker where the data is read
+from; saved into the graph file's training section as one undoable edit."""
 
 from __future__ import annotations
 
@@ -27,14 +28,16 @@ from PySide6.QtWidgets import (
 )
 
 from engine.data import LOADERS
-from engine.training import DEVICES, INITS, LOSSES, OPTIMIZERS, SCHEDULES, TrainingConfig
+from engine.training import DEVICES, INITS, LOSSES, NORMALIZE, OPTIMIZERS, SCHEDULES, TrainingConfig
 
 from ..theme import current as current_theme
 from . import fine_tuning_settings as fine_tuning
+from .dataset_options import DatasetOptionsForm
 from .fine_tuning_settings import SettingEditor
 
 CHOICES = {"dataset": list(LOADERS), "loss": list(LOSSES), "optimizer": list(OPTIMIZERS),
-           "schedule": list(SCHEDULES), "device": list(DEVICES), "init": list(INITS)}
+           "schedule": list(SCHEDULES), "device": list(DEVICES), "normalize": list(NORMALIZE),
+           "init": list(INITS)}
 
 GROUPS = (
     ("Data", ("dataset", "dataset_options", "batch_size", "reconstruct")),
@@ -48,9 +51,11 @@ GROUPS = (
 
 HELP = {
     "dataset": "The data set the graph trains on; its Input and Output must fit it (the checks say so)",
-    "dataset_options": "Options of the data set as JSON, e.g. {\"noise\": 0.3} or {\"root\": \"~/data\"}",
+    "dataset_options": "Options of the chosen data set (* required); hover over one to see what it does",
     "batch_size": "Samples per training step",
     "reconstruct": "The target is the input itself (autoencoders)",
+    "normalize": "Which statistics the inputs are normalised with: the data set's own, ImageNet's or the start "
+                 "weights'; a graph with a Normalize step after its Input gets them there and takes raw values",
     "loss": "What training minimises; cross-entropy expects raw scores (no Softmax at the end)",
     "optimizer": "How the weights follow their gradients",
     "lr": "Learning rate: the size of each step",
@@ -103,9 +108,12 @@ class TrainingSettingsDialog(QDialog):
         order = {name: i for i, name in enumerate(name for _, names in GROUPS for name in names)}
         boxes = {group: QGroupBox(group) for group in (*(g for g, _ in GROUPS), "Other")}
         forms = {group: QFormLayout(box) for group, box in boxes.items()}     # any new setting: Other
+        self.options = DatasetOptionsForm()
+        self.options.set_dataset(config.dataset, config.dataset_options)
         for f in dataclasses.fields(TrainingConfig):
             value = getattr(config, f.name)
-            widget = fine_tuning.editor(f.name, value, graph_path) or _editor(f.name, value)
+            widget = self.options if f.name == "dataset_options" else \
+                fine_tuning.editor(f.name, value, graph_path) or _editor(f.name, value)
             widget.setObjectName(f.name)
             widget.setToolTip(HELP.get(f.name, "") or fine_tuning.tooltip(f.name))
             self.fields[f.name] = widget
@@ -115,6 +123,7 @@ class TrainingSettingsDialog(QDialog):
             forms[group_of.get(name, "Other")].addRow(label, self.fields[name])
         for source in dict.fromkeys(source for source, _ in APPLIES.values()):
             _changed(self.fields[source], self._follow)
+        _changed(self.fields["dataset"], self._dataset_chosen)
         self._follow()
         grid = QGridLayout()       # two columns: data, loss and schedule; run and probes
         for i, group in enumerate(g for g, _ in GROUPS):
@@ -133,6 +142,14 @@ class TrainingSettingsDialog(QDialog):
         layout.addWidget(buttons)
         self.result_config: TrainingConfig | None = None
 
+    def _dataset_chosen(self, name: str) -> None:
+        """Another data set: its own options, keeping the values of those it shares with the last."""
+        try:
+            kept = self.options.values()
+        except ValueError:
+            kept = {}
+        self.options.set_dataset(name, {k: v for k, v in kept.items() if k != "root" and k != "path"})
+
     def _follow(self, *_) -> None:
         """Enable each field only while it applies (momentum for SGD and RMSprop ...)."""
         values = self.values(strict=False)
@@ -150,19 +167,29 @@ class TrainingSettingsDialog(QDialog):
                 data[name] = widget.isChecked()
             elif isinstance(widget, (QSpinBox, QDoubleSpinBox)):
                 data[name] = widget.value()
+            elif isinstance(widget, QLineEdit) and widget.property("json"):     # an object, as JSON text
+                try:
+                    data[name] = json.loads(widget.text() or "{}")
+                except ValueError as err:
+                    if strict:
+                        raise ValueError(f"{name}: {err}") from None
+                    data[name] = {}
             elif isinstance(widget, QLineEdit):
-                text = widget.text()
-                data[name] = (json.loads(text or "{}") if strict else text) if name == "dataset_options" else text
+                data[name] = widget.text()
+            elif isinstance(widget, DatasetOptionsForm):
+                try:
+                    data[name] = widget.values()
+                except ValueError:
+                    if strict:
+                        raise
+                    data[name] = {}
         return data
 
     def accept(self) -> None:
         """Keep the dialog open, with the reason, while a setting is not usable."""
         try:
             self.result_config = TrainingConfig.from_dict(self.values())
-        except json.JSONDecodeError as err:
-            self.error.setText(f"dataset_options: {err}")
-            return
-        except ValueError as err:        # ConfigError, or a start weights file still being read
+        except ValueError as err:        # ConfigError, or a data set option that cannot be read
             self.error.setText(str(err))
             return
         super().accept()
@@ -203,7 +230,7 @@ def _editor(name: str, value: Any) -> QWidget:
         real.setValue(value)
         return real
     if isinstance(value, dict):
-        options = QLineEdit(json.dumps(value))
-        options.setPlaceholderText('e.g. {"noise": 0.3} or {"root": "~/data"}')
-        return options
+        text = QLineEdit(json.dumps(value))
+        text.setProperty("json", True)
+        return text
     return QLineEdit(str(value))

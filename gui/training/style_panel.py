@@ -35,6 +35,7 @@ from .panels import image_view
 
 OPEN_PICTURE = "Open picture..."
 SETTINGS_WIDTH = 330
+PICTURE_SIDE = 128          # the smallest side of the pictures optimised
 
 
 def style_applies(graph) -> bool:
@@ -168,9 +169,11 @@ class StylePanel(QWidget):
         self._show_pictures()
 
     def picture_size(self) -> tuple[int, int]:
+        """The graph's input size, at least PICTURE_SIDE: convolutions take pictures of any size,
+        and a style needs room to show (the example trains on 32x32 pictures)."""
         assert self.graph is not None
         shape = self.graph.nodes[self.graph.inputs()[0]].params["shape"]
-        return int(shape[1]), int(shape[2])
+        return max(int(shape[1]), PICTURE_SIDE), max(int(shape[2]), PICTURE_SIDE)
 
     def _picture(self, combo: QComboBox) -> np.ndarray:
         name = combo.currentText()

@@ -12,7 +12,8 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QSpinBox
 from safetensors.torch import save as safetensors_bytes
 
-from engine.training import ConfigError, TrainingConfig, load_weights, shared_landscape
+from engine.data import input_normalizer, statistics_edit
+from engine.training import ConfigError, TrainingConfig, input_statistics, load_weights, shared_landscape
 from graphs import GraphFileError, load_graph
 from graphs.atomic import write_atomically
 from graphs.edits import SetTraining
@@ -114,6 +115,7 @@ class TrainingUI(QObject):
             return False
         if epochs is not None:
             config = config.replace(epochs=epochs)
+        self._fill_input_statistics(config)
         allow_download = False
         if config.dataset_options.get("download") is True:
             allow_download = self.ask_download(config)
@@ -122,6 +124,18 @@ class TrainingUI(QObject):
                 return False
         self.controller.start(document.graph, config, document.path, allow_download)
         return True
+
+    def _fill_input_statistics(self, config: TrainingConfig) -> None:
+        """A graph that normalises its input itself gets the statistics of the data set it trains
+        on before it starts: an edit the canvas shows and Undo takes back (the run would use them
+        anyway, and its weights are trained for them)."""
+        document = self.ctx.document
+        if input_normalizer(document.graph) is None:
+            return
+        data = document.data_for(config)
+        edit = statistics_edit(document.graph, input_statistics(data, config)) if data is not None else None
+        if edit is not None:
+            document.push(edit, "Normalize with the statistics training uses", at=())
 
     def ask_download(self, config: TrainingConfig) -> bool:
         """A graph file cannot make NetLoom download on its own: the person agrees first."""

@@ -53,7 +53,32 @@ def test_golden_v3_loads_how_each_node_learns_and_the_fine_tuning_settings():
     assert g.training["normalize"] == "weights"
 
 
-@pytest.mark.parametrize("path", [DATA / "v3" / "golden.loom", *sorted(EXAMPLES.glob("*.loom"))],
+def test_golden_v4_loads_where_imported_nodes_came_from():
+    g = load_graph(DATA / "v4" / "golden.loom")
+    assert g.nodes["stem"].origin == "features.0" and g.blocks["ConvBN"].nodes["0"].origin == "conv"
+    assert g.nodes["fc_a"].origin == ""                                # drawn in NetLoom
+    assert g.nodes["stem"].copy().origin == "features.0"
+
+
+def test_a_node_keeps_where_it_came_from_when_renamed_and_a_bad_origin_is_refused(tmp_path):
+    g = load_graph(DATA / "v4" / "golden.loom")
+    g.rename("stem", "first")
+    assert g.nodes["first"].origin == "features.0"
+    assert '"origin": "features.0"' in dumps_graph(g)
+    data = json.loads((DATA / "v4" / "golden.loom").read_text(encoding="utf-8"))
+    data["nodes"][1]["origin"] = "features.0; import os"
+    with pytest.raises(GraphFileError, match=r"node 'stem'.origin: must be a module path such as layer1.0.conv1"):
+        load_graph(write(tmp_path, data))
+
+
+def test_a_version_3_file_that_says_where_a_node_came_from_is_refused(tmp_path):
+    data = json.loads((DATA / "v3" / "golden.loom").read_text(encoding="utf-8"))
+    data["blocks"]["ConvBN"]["nodes"][1]["origin"] = "conv"
+    with pytest.raises(GraphFileError, match="a version-3 file cannot say where a node was imported from"):
+        load_graph(write(tmp_path, data))
+
+
+@pytest.mark.parametrize("path", [DATA / "v4" / "golden.loom", *sorted(EXAMPLES.glob("*.loom"))],
                          ids=lambda p: p.name)
 def test_saving_a_loaded_file_reproduces_it_byte_for_byte(path, tmp_path):
     out = tmp_path / "again.loom"
@@ -61,7 +86,7 @@ def test_saving_a_loaded_file_reproduces_it_byte_for_byte(path, tmp_path):
     assert out.read_bytes() == path.read_bytes()
 
 
-@pytest.mark.parametrize("version", [1, 2])
+@pytest.mark.parametrize("version", [1, 2, 3])
 def test_an_older_file_is_saved_as_the_current_version_with_nothing_else_changed(tmp_path, version):
     old = DATA / f"v{version}" / "golden.loom"
     out = tmp_path / "upgraded.loom"
@@ -86,7 +111,7 @@ def test_freezing_a_node_is_a_one_line_diff_and_learning_at_the_run_rate_writes_
 def test_file_text_is_stable_and_diff_friendly(tmp_path):
     g = chain(("Conv2d", {"out_channels": 4}), "ReLU", name="tiny")
     text = dumps_graph(g)
-    assert text.startswith('{\n  "format": "netloom.graph",\n  "format_version": 3,\n')
+    assert text.startswith('{\n  "format": "netloom.graph",\n  "format_version": 4,\n')
     assert '    {"from": "input1", "from_port": "out", "to": "conv1", "to_port": "in"},\n' in text
     before = text.splitlines()
     g.set_params("conv1", out_channels=8)

@@ -22,7 +22,7 @@ MUTATORS = {"_insert_node", "_pop_node", "_insert_edge", "_pop_edge", "_set_para
             "_reindex_edges", "_changed", "_count_successor"}
 # What a graph holds: writing any of these bypasses the edits (no event, no undo).
 FIELDS = {"nodes", "edges", "positions", "routes", "metadata", "training", "view", "blocks", "parameters", "params",
-          "lr_factor", "fresh"}
+          "lr_factor", "fresh", "origin"}
 CHANGING_METHODS = {"append", "extend", "insert", "pop", "popitem", "remove", "clear", "update", "setdefault"}
 
 

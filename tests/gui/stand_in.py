@@ -22,6 +22,7 @@ class StandInWindow:
         self.confirm_answer = True
         self.open_path = ""
         self.save_path = ""
+        self.folder = ""
         self.centre = (100.0, 80.0)
         self.size = (860, 600)
         self.view = {"zoom": 1.0, "center": [0.0, 0.0]}
@@ -53,6 +54,9 @@ class StandInWindow:
 
     def choose_save_path(self, title: str, start: str, pattern: str) -> str:
         return self.save_path
+
+    def choose_folder(self, title: str) -> str:
+        return self.folder
 
     def clipboard_text(self) -> str:
         return self.clipboard

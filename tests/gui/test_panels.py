@@ -96,7 +96,7 @@ def test_the_inspector_follows_the_selection(on_graph, qtbot):
 def test_one_click_fix_from_the_problems_list(on_graph, qtbot):
     ctx = on_graph(chain(("Conv2d", {"out_channels": 4, "kernel_size": 3}), ("Linear", {"out_features": 10}),
                          input_shape=(1, 8, 8)))
-    problems = ProblemsPanel(ctx.document)
+    problems = ProblemsPanel(ctx.document, ctx.window)
     qtbot.addWidget(problems)
     problems.show()
     scene = GraphScene(ctx.document, problems)
