@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine import compile_graph
 from engine.insight import (
     AVG,
     CONV,
@@ -482,36 +483,49 @@ class SlidingWindowView(QDialog):
             self._offer_data()
 
     def _offer_data(self) -> None:
-        """A data-set sample is offered for a layer of the graph once the data set is loaded; a
-        layer after the first needs a run's weights to make its input."""
+        """A data-set sample is offered for a layer of the graph once the data set is loaded. When
+        layers that learn come before this one, its input is what they make of the sample: that
+        needs a run's weights."""
         offered = self.data is not None and self.node_id is not None and len(self.data.y_val) > 0
-        self.sample.setMaximum(len(self.data.y_val) - 1 if offered else 0)
+        self.sample.setMaximum(len(self.data.y_val) - 1 if offered and self.data is not None else 0)
         reason = ""
         if not offered:
             reason = ("Open the view from a Conv2d or pooling node of a graph whose data set is loaded"
                       if self.node_id is None else "The data set is not loaded yet")
-        elif not self._first_layer() and (self.run_model is None or self.run_model.model is None):
-            offered, reason = False, "This layer's input is what the layers before it make of a sample: train first"
+        elif self._learned_before() and (self.run_model is None or self.run_model.model is None):
+            offered, reason = False, "This layer's input is what the trained layers before it make of a sample: train first"
         self.take_sample.setEnabled(offered)
         self.sample.setEnabled(offered)
         self.take_sample.setToolTip(reason or "The validation sample's numbers as they reach this layer")
 
-    def _first_layer(self) -> bool:
-        wires = self.graph.in_edges(self.node_id) if self.graph is not None and self.node_id is not None else []
-        return bool(wires) and self.graph.nodes[wires[0].src].type == "Input"
+    def _learned_before(self) -> bool:
+        """Whether any layer on the way from the input to this one has weights."""
+        if self.graph is None or self.node_id is None or self.report is None:
+            return True
+        seen, waiting = set(), [e.src for e in self.graph.in_edges(self.node_id)]
+        while waiting:
+            node = waiting.pop()
+            if node not in seen:
+                seen.add(node)
+                waiting += [e.src for e in self.graph.in_edges(node)]
+        return any(self.report.params.get(node, 0) for node in seen)
 
     def load_sample(self) -> None:
-        """The chosen validation sample as it reaches the layer: the sample itself for the first
-        layer, else through the run's trained layers (in a thread)."""
-        assert self.data is not None and self.node_id is not None
+        """The chosen validation sample as it reaches the layer, worked out in a thread: through
+        the run's trained layers, or, when none before it learns (an input scaling, say), through
+        the graph as it is."""
+        assert self.data is not None and self.node_id is not None and self.graph is not None
         sample = self.data.x_val[self.sample.value()]
-        if self._first_layer():
-            self._take_image(sample.double().numpy(), None)
-            return
-        model, graph, node = self.run_model.copy(), self.run_model.graph, self.node_id
+        node = self.node_id
+        if self._learned_before():
+            assert self.run_model is not None
+            model, graph = self.run_model.copy(), self.run_model.graph
+            work = lambda: layer_input(model, graph, node, sample)      # noqa: E731
+        else:
+            graph, report = self.graph, self.report
+            work = lambda: layer_input(compile_graph(graph, report), graph, node, sample)      # noqa: E731
         self.error.setText("Working out the layer's input ...")
-        BackgroundJob(lambda: layer_input(model, graph, node, sample), self._take_image, self,
-                      name="netloom-layer-input").start()
+        BackgroundJob(work, self._take_image, self, name="netloom-layer-input").start()
 
     def _take_image(self, image, error: BaseException | None) -> None:
         if error is not None:

@@ -105,12 +105,14 @@ def test_a_conv_node_opens_its_own_window_checked_against_its_wire(window, qtbot
     menu = window.view.context_menu(QPointF(), window.scene.nodes[pool])
     next(a for a in menu.actions() if a.text() == "Pooling Step by Step...").trigger()
     assert window.teaching.opened[-1].kind.currentText() in ("max pooling", "average pooling")
-    first = window.teaching.opened[0]                       # the first convolution takes a data-set sample as it is
+    first = window.teaching.opened[0]        # before the first convolution only the input's scaling: no run needed
     qtbot.waitUntil(lambda: first.take_sample.isEnabled(), timeout=30_000)
     _set(first.sample, 3)
     qtbot.mouseClick(first.take_sample, Qt.MouseButton.LeftButton)
-    sample = window.document.data.x_val[3].double().numpy()
-    assert np.array_equal(first.image, sample) and first.input_table.rowCount() == sample.shape[1] + 2 * first.padding.value()
+    qtbot.waitUntil(lambda: first.image.shape[1] > 6, timeout=30_000)
+    scaling = graph.nodes["norm"].params
+    sample = (window.document.data.x_val[3].double().numpy() - scaling["mean"][0]) / scaling["std"][0]
+    assert np.allclose(first.image, sample) and first.input_table.rowCount() == sample.shape[1] + 2 * first.padding.value()
     qtbot.mouseClick(first.all_button, Qt.MouseButton.LeftButton)
     expected = torch.nn.functional.conv2d(torch.tensor(sample)[None], torch.tensor(first.kernel)[None],
                                           padding=first.padding.value(), stride=first.stride.value())[0, 0].numpy()
