@@ -11,10 +11,10 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from ..theme import NEGATIVE, ON_COLOUR_MAP, POSITIVE
 from ..theme import current as current_theme
 from .run_record import RunRecord
 
-NEGATIVE, POSITIVE = "#f08a24", "#2b7bd6"       # TF Playground's orange (below 0) and blue (above 0)
 PICTURE, COLUMN_GAP, ROW_GAP = 1.0, 1.6, 0.25   # a neuron's picture and the room between columns and rows
 THIN, THICK = 0.5, 6.0                          # a wire's width in pixels for the smallest and largest |w|
 
@@ -325,12 +325,14 @@ class LandscapePanel(QWidget):
         self.image.setRect(QRectF(alphas[0], betas[0], alphas[-1] - alphas[0], betas[-1] - betas[0]))
         step_a, step_b = (alphas[-1] - alphas[0]) / max(len(alphas) - 1, 1), (betas[-1] - betas[0]) / max(len(betas) - 1, 1)
         for level in np.linspace(low, high, 9)[1:-1]:
-            contour = pg.IsocurveItem(data=filled.T, level=float(level), pen=pg.mkPen((255, 255, 255, 110), width=1))
+            faint = QColor(ON_COLOUR_MAP)
+            faint.setAlpha(110)
+            contour = pg.IsocurveItem(data=filled.T, level=float(level), pen=pg.mkPen(faint, width=1))
             contour.setTransform(pg.QtGui.QTransform(step_a, 0, 0, step_b, alphas[0], betas[0]))
             self.plot.addItem(contour)
             self.contours.append(contour)
         for k, (name, path) in enumerate(paths.items()):
-            colour = current_theme().series_colour(k + 1) if len(paths) > 1 else "#ffffff"
+            colour = current_theme().series_colour(k + 1) if len(paths) > 1 else ON_COLOUR_MAP
             line = pg.PlotDataItem(path[:, 0], path[:, 1], pen=pg.mkPen(colour, width=2.5), symbol="o", symbolSize=4,
                                    symbolBrush=colour, symbolPen=None, name=name)
             self.plot.addItem(line)
