@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import gc
 
-from PySide6.QtCore import QSize, Qt, QTimer
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QScrollArea, QVBoxLayout, QWidget
 
 from engine.training import describe_device, resolve_device
@@ -210,6 +210,11 @@ def _scrolling(widget: QWidget) -> QScrollArea:
 
 
 class _TallScroll(QScrollArea):
+    def eventFilter(self, watched, event) -> bool:
+        if watched is self.widget() and event.type() == QEvent.Type.LayoutRequest:
+            self.updateGeometry()          # the panel's fields changed: the dock takes their width again
+        return super().eventFilter(watched, event)
+
     def minimumSizeHint(self) -> QSize:
         widget = self.widget()
         inner = widget.minimumSizeHint() if widget is not None else QSize()
