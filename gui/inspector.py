@@ -42,6 +42,7 @@ from .document import Checked, Document, Opened, Replaced
 from .labels import human_label, named_tooltip
 from .learning_field import LearningField
 from .selection import SelectionChanged
+from .teaching.layer_insight import LayerInsight
 from .theme import current as current_theme
 
 INT_LIMIT = 2**31 - 1
@@ -65,6 +66,8 @@ class Inspector(QWidget):
         layout.addWidget(self.title)
         layout.addWidget(self.form_host)
         layout.addWidget(self.shapes)
+        self.insight = LayerInsight()           # an activation's plot, a trained layer's weights
+        layout.addWidget(self.insight)
         layout.addStretch(1)
         document.subscribe(self._on_changes, kinds=(Replaced, Opened, Checked, NodeRenamed, NodeRemoved, NodeAdded,
                                                     ParamsChanged, LearningChanged, SelectionChanged))
@@ -109,12 +112,14 @@ class Inspector(QWidget):
                 return
             elif not widget.hasFocus() and (holder := self._holder(widget)) is not None and holder.message.isHidden():
                 _set_value(widget, node.spec.param(name), node.params[name])
+        self.insight.show_node(node)              # a changed slope changes the plot
         self._show_shapes()
 
     def _build(self) -> None:
         while self.form.rowCount():
             self.form.removeRow(0)
         self.fields, self.learning = {}, None
+        self.insight.show_node(self.document.shown.nodes.get(self.node_id) if self.node_id is not None else None)
         if self.node_id is None:
             self._show_summary()
             return

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import gc
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QScrollArea, QVBoxLayout, QWidget
 
 from engine.training import describe_device, resolve_device
 from graphs import dumps_graph
@@ -34,6 +34,7 @@ from .inspector import Inspector
 from .model_io import ModelIO
 from .palette import Palette
 from .problems import ProblemsPanel
+from .teaching.commands import TeachingViews
 from .training.window_training import TrainingUI
 from .window_commands import help_commands, window_commands
 from .window_port import QtWindowPort
@@ -62,10 +63,13 @@ class MainWindow(QMainWindow):
         self.context = Context(self.document, self.port)
         self.training = TrainingUI(self.context, self.scene, self.view, self, keep_warm=interactive)
         self.model_io = ModelIO(self.context, self.training.trained_weights, self)
+        self.teaching = TeachingViews(self, self.training.dashboard)
+        dashboard = self.training.dashboard
+        self.inspector.insight.set_run_model(dashboard.run_model, lambda: dashboard.run_model.follow(dashboard.record))
         self.autosave = Autosave(self.document, self.port, self, self.open_new_window, self)
         self.docks = {title: self._dock(title, widget, area) for title, widget, area in (
             ("Layers", self.layer_palette, Qt.DockWidgetArea.LeftDockWidgetArea),
-            ("Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea),
+            ("Inspector", _scrolling(self.inspector), Qt.DockWidgetArea.RightDockWidgetArea),
             ("Problems", self.problems, Qt.DockWidgetArea.BottomDockWidgetArea),
             ("Training", self.training.dashboard, Qt.DockWidgetArea.BottomDockWidgetArea))}
         self._arrange_docks()
@@ -77,7 +81,7 @@ class MainWindow(QMainWindow):
         self.commands = CommandActions(self, self.context, [
             *files.COMMANDS, *editing.COMMANDS, *window_commands(self.view, self.minimap, self.find_bar, self.close),
             *blocks.COMMANDS, *self.training.commands(), *learning.COMMANDS, *fixes.COMMANDS, *self.model_io.commands(),
-            *help_commands(self, lambda: self.commands.shortcuts(), interactive)], GESTURES)
+            *self.teaching.commands(), *help_commands(self, lambda: self.commands.shortcuts(), interactive)], GESTURES)
         self.gestures = CanvasGestures(self.scene, self.view, self.context, self.commands)
         self._add_panel_toggles()
         self._build_status_bar()
@@ -195,3 +199,26 @@ def _column(*widgets: QWidget) -> QWidget:
     for widget in widgets:
         layout.addWidget(widget, 1 if widget is widgets[-1] else 0)
     return column
+
+
+def _scrolling(widget: QWidget) -> QScrollArea:
+    """A panel that scrolls when it is taller than its dock (the inspector with its plots), rather
+    than making the window taller; as wide as the panel needs, as it was without scrolling."""
+    area = _TallScroll()
+    area.setWidget(widget)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QScrollArea.Shape.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    return area
+
+
+class _TallScroll(QScrollArea):
+    def eventFilter(self, watched, event) -> bool:
+        if watched is self.widget() and event.type() == QEvent.Type.LayoutRequest:
+            self.updateGeometry()          # the panel's fields changed: the dock takes their width again
+        return super().eventFilter(watched, event)
+
+    def minimumSizeHint(self) -> QSize:
+        widget = self.widget()
+        inner = widget.minimumSizeHint() if widget is not None else QSize()
+        return QSize(inner.width() + self.verticalScrollBar().sizeHint().width(), 60)

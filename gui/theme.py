@@ -25,8 +25,12 @@ CATEGORIES: Mapping[str, str] = MappingProxyType({
     "Inputs and outputs": "#6b7280", "Dense": "#2563eb", "Convolution": "#7c3aed", "Pooling": "#0891b2",
     "Normalization": "#059669", "Regularization": "#65a30d", "Activation": "#d97706", "Shape": "#475569",
     "Merge": "#db2777", "Embedding": "#9333ea", "Recurrent": "#dc2626", "Attention": "#c2410c",
-    "Blocks": "#0f766e", "Operations": "#854d0e",
+    "Blocks": "#0f766e", "Operations": "#854d0e", "Features": "#4338ca",
 })
+# A value's sign as TensorFlow Playground shows it (neurons, weights): orange below 0, blue above, in both themes.
+NEGATIVE, POSITIVE = "#f08a24", "#2b7bd6"
+# Lines drawn over a colour map (a landscape's contours and path): white reads on every colour of viridis.
+ON_COLOUR_MAP = "#ffffff"
 # One colour per layer or class in the plots, as far apart as ten colours can be.
 SERIES = ("#2563eb", "#dc2626", "#16a34a", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#65a30d", "#475569", "#c2410c")
 

@@ -105,7 +105,8 @@ def lenet_digits() -> None:
               "convolution + pooling stages extract strokes, three fully connected layers classify them into "
               "the 10 digits. Its first step, norm, scales the pixels with the digits' mean and standard deviation, "
               "so the model (and any export of it) takes pixels from 0 to 1. Press Train: it learns in a few seconds "
-              "on a CPU.")
+              "on a CPU. Right-click conv1 or pool1 > Convolution (Pooling) Step by Step to see its window slide over "
+              "a digit, each output cell's multiply-add written out.")
     _lenet_layers(g, 10)
     config = TrainingConfig.from_dict({"dataset": "digits", "loss": "cross_entropy", "optimizer": "adam",
                                        "lr": 0.002, "batch_size": 64, "epochs": 30, "seed": 0})
@@ -753,7 +754,9 @@ def playground() -> None:
               "TensorFlow Playground in NetLoom: the circles data, a Features block (x1, x2, x1², x2², x1·x2, "
               "sin x1, sin x2; x1, x2, x1² and x2² are on) and two small Tanh layers. Switch features in the "
               "inspector: with x1² and x2² even one Linear unit separates the circles, with x1 and x2 alone the "
-              "hidden neurons have to bend the boundary themselves. Watch the decision boundary as it trains.")
+              "hidden neurons have to bend the boundary themselves. Watch the decision boundary as it trains, "
+              "and the Neurons tab: every feature and neuron drawn as a picture over the plane, the weights as "
+              "blue (positive) and orange (negative) wires.")
     out = chain(g, g.add_node("Input", id="point", shape=[2]),
                 ("Features", {"x1_squared": True, "x2_squared": True}, "features"),
                 ("Linear", {"out_features": 4}, "hidden1"), ("Tanh", {}, "tanh1"),
@@ -773,8 +776,8 @@ def linear_predictors() -> None:
              "y = 0.5 + 0.3x + sin 3x")):
         g = Graph(title, f"The lecture notes' linear predictor of features: a Features block turns each number x into "
                   f"the feature vector, a Linear unit weighs it (its bias is the 1). The data are noisy samples of "
-                  f"{formula}, so training finds the formula's coefficients as the unit's weights and bias (the "
-                  f"Outputs tab plots the predictions against the targets: on the diagonal once it has).")
+                  f"{formula}, so training finds the formula's coefficients as the unit's weights and bias. The "
+                  f"Fit tab draws the fitted curve over the data points; the inspector shows the unit's weights.")
         out = chain(g, g.add_node("Input", id="x", shape=[1]), ("Features", {"x2": False, **features}, "features"),
                     ("Linear", {"out_features": 1}, "predictor"))
         g.connect(out, g.add_node("Output", id="y"))
@@ -784,7 +787,8 @@ def linear_predictors() -> None:
 
 def surface_regression() -> None:
     g = Graph("Regression surface", "A small MLP learns a function of two numbers, y = sin x1 + sin x2, from noisy "
-              "samples: a 2-D regression (the Outputs tab plots its predictions against the targets).")
+              "samples: a 2-D regression. The Fit tab draws the predicted surface with the validation points on it "
+              "in their true values' colours.")
     out = chain(g, g.add_node("Input", id="point", shape=[2]), ("Linear", {"out_features": 16}, "hidden1"),
                 ("Tanh", {}, "tanh1"), ("Linear", {"out_features": 16}, "hidden2"), ("Tanh", {}, "tanh2"),
                 ("Linear", {"out_features": 1}, "y"))
@@ -814,7 +818,7 @@ def overfitting() -> None:
                      "Two hidden layers of 256 units (66,818 weights) learn two moons from only 24 noisy points. "
                      "The training loss keeps falling towards 0 while the validation loss turns up after about ten "
                      "epochs: the network learns the noise of those 24 points by heart, and its decision boundary "
-                     "curls around single points. "
+                     "curls around single points (Boundary > Show validation data: the rings it gets wrong). "
                      "The Regularisation experiment trains the same network with dropout, L2 and L1.")
     g.set_training(OVERFIT_TRAINING.to_dict())
     save_graph(g, OUT / "overfitting.loom")
@@ -906,10 +910,10 @@ def optimizers() -> None:
         variants.append((name, stem, g))
     write_experiment("optimizers", "Optimizers on one loss landscape: SGD, momentum and Adam",
                      "One small network trained three ways from the same starting weights: plain SGD, SGD with "
-                     "momentum 0.9 and Adam. Each run records its weights (the landscape setting); 'python main.py "
-                     "experiment' then draws the three paths on one loss landscape, centred on the common start, "
-                     "along the two directions the paths move most: it prints where each ends and, with "
-                     "--landscape FILE.json, writes the grid and the paths.", variants)
+                     "momentum 0.9 and Adam. Each run records its weights (the landscape setting); Train > Run Experiment "
+                     "then draws the three paths on one loss landscape in the Landscape tab, centred on the common "
+                     "start, along the two directions the paths move most ('python main.py experiment' prints where "
+                     "each ends and, with --landscape FILE.json, writes the grid and the paths).", variants)
 
 
 if __name__ == "__main__":

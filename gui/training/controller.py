@@ -15,7 +15,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from engine.training import TrainingConfig, TrainingWorker, WarmProcess
+from engine.training import TrainingConfig, TrainingWorker, WarmProcess, run_name
 from engine.training import messages as M
 from graphs import Graph, dumps_graph, loads_graph
 
@@ -78,8 +78,9 @@ class TrainingController(QObject):
         snapshot = loads_graph(dumps_graph(graph), "<snapshot>")
         number = len(self.runs) + 1
         folder = Path(self._folder.name) / f"run{number}"
+        name = self.name_for(config, graph.model_fingerprint())
         config = config.replace(checkpoint_dir=str(folder))   # the Predict panel reads the weights here
-        record = RunRecord(f"run {number}", config.to_dict(), graph.model_fingerprint())
+        record = RunRecord(name, config.to_dict(), graph.model_fingerprint())
         record.graph_text = dumps_graph(snapshot)
         record.document = str(document) if document is not None else None
         self.runs.append(record)
@@ -94,6 +95,23 @@ class TrainingController(QObject):
         self._timer.start()
         self.started.emit(record)
         return record
+
+    def name_for(self, config: TrainingConfig, fingerprint: str) -> str:
+        """A run's name from its settings ("SGD lr 0.1 momentum 0.9"), beside the earlier runs of the
+        same graph: what differs from them; " (2)" when a name is taken."""
+        beside = [r for r in self.runs if r.model_fingerprint == fingerprint]
+        others = []
+        for r in beside:
+            try:
+                others.append(TrainingConfig.from_dict(r.settings))
+            except ValueError:
+                pass                     # a run of an older version: named without it
+        base = name = run_name(config, others)
+        taken, copy = {r.name for r in self.runs}, 1
+        while name in taken:
+            copy += 1
+            name = f"{base} ({copy})"
+        return name
 
     def poll(self) -> None:
         if self.worker is None or self.current is None:

@@ -43,6 +43,7 @@ from .predict import PredictPanel
 from .run_model import RunModel
 from .run_record import RunRecord
 from .style_panel import StylePanel
+from .teaching_panels import FitPanel, LandscapePanel, NeuronsPanel
 from .view_help import ViewHelpDialog, summary
 
 REDRAW_MS = 40
@@ -85,11 +86,15 @@ class Dashboard(QWidget):
         self.embeddings = EmbeddingPanel()
         self.attention = AttentionPanel()
         self.style_transfer = StylePanel(self.run_model)
+        self.neurons = NeuronsPanel()
+        self.fit = FitPanel()
+        self.landscape = LandscapePanel()
         self.tabs = QTabWidget()
         for panel, title in ((self.curves, "Curves"), (self.data_view, "Data"), (self.gradients, "Gradients"),
                              (self.filters, "Filters"),
                              (self.activations, "Activations"), (self.histograms, "Histograms"),
-                             (self.confusion, "Confusion"), (self.boundary, "Boundary"), (self.outputs, "Outputs"),
+                             (self.confusion, "Confusion"), (self.boundary, "Boundary"), (self.neurons, "Neurons"),
+                             (self.outputs, "Outputs"), (self.fit, "Fit"), (self.landscape, "Landscape"),
                              (self.predict, "Predict"), (self.features, "Feature space"),
                              (self.embeddings, "Embeddings"), (self.attention, "Attention"), (self.style_transfer, "Style")):
             self.tabs.addTab(panel, title)
@@ -204,9 +209,18 @@ class Dashboard(QWidget):
             self.embeddings: "Embedding" in types,
             self.attention: bool({"MultiheadAttention", "TransformerEncoderLayer"} & types) or self._has_attention(),
             self.style_transfer: self.style_transfer.applies,
+            self.neurons: (not reconstruct and data is not None and data.kind == "points" and data.input_shape == (2,))
+            or self._has("NeuronPictures"),
+            self.fit: (data is not None and data.task == REGRESSION and data.input_shape in ((1,), (2,)))
+            or self._has("FittedCurve") or self._has("PredictedSurface"),
+            self.landscape: settings.get("landscape") is True or self._has("LossLandscape")
+            or self.landscape.shared is not None,
         }
         for panel, shown in applies.items():
             self.tabs.setTabVisible(self.tabs.indexOf(panel), shown)
+
+    def _has(self, kind: str) -> bool:
+        return self.record is not None and kind in self.record.latest
 
     def _has_attention(self) -> bool:
         """Attention inside a block (a Transformer encoder block) shows up in the run's probes."""
@@ -235,6 +249,7 @@ class Dashboard(QWidget):
         self.activations.set_samples(self.data)
         self.boundary.set_points(self.data)
         self.predict.set_data(self.data)
+        self.fit.set_data(self.data)
         self.filters.input_shape = data.input_shape if data is not None else None
         self.features.data = self.embeddings.data = data
 

@@ -8,6 +8,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QHBoxLayout,
     QLabel,
@@ -538,21 +539,32 @@ class BoundaryPanel(QWidget):
         self.plot.setAspectLocked(True)      # distances in the plane read the same both ways
         self.image = pg.ImageItem(axisOrder="row-major")
         self.points = pg.ScatterPlotItem(size=5, pen=pg.mkPen(QColor(current_theme().point_outline), width=0.5))
+        self.val_points = pg.ScatterPlotItem(size=9, brush=None)      # rings: the validation points, shown on demand
         self.plot.addItem(self.image)
         self.plot.addItem(self.points)
+        self.plot.addItem(self.val_points)
         self.key = QLabel("")
         self.key.setWordWrap(True)
         self.key.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.key.setMinimumWidth(220)
+        self.show_validation = QCheckBox("Show validation data")
+        self.show_validation.setToolTip("Rings in their true class's colour: the points the network never trains on")
+        self.show_validation.toggled.connect(lambda _: self._show_validation())
+        side = QVBoxLayout()
+        side.addWidget(self.show_validation, 0, Qt.AlignmentFlag.AlignLeft)
+        side.addWidget(self.key, 1)
         row = QHBoxLayout(self)
         row.addWidget(self.plot)
-        row.addWidget(self.key, 1)
+        row.addLayout(side, 1)
         self.rgba: np.ndarray | None = None
         self.class_names: list[str] = []
+        self.boundary = None
 
     def reset(self) -> None:
         self.rgba = None
+        self.boundary = None
         self.image.clear()
+        self.val_points.setData([])
         self.plot.setTitle(BOUNDARY_TITLE)
         self.key.setText("")
 
@@ -578,6 +590,8 @@ class BoundaryPanel(QWidget):
         boundary = record.latest.get("DecisionBoundary")
         if boundary is None:
             return
+        self.boundary = boundary
+        self._show_validation()
         theme = current_theme()
         series = theme.series
         palette = np.array([QColor(c).getRgb() for c in series], dtype=np.float32)
@@ -595,6 +609,16 @@ class BoundaryPanel(QWidget):
             f"<span style='color:{theme.series_colour(c)}'>&#9632;</span>&nbsp;{name}" for c, name in
             zip(classes, names)) + "<br><br>Strong colour: sure of it; faded: unsure (near a boundary).<br>"
             "Dots: the training points, in their true class's colour.")
+
+    def _show_validation(self) -> None:
+        """The validation points the last boundary came with, as rings in their true class's colour."""
+        boundary = self.boundary
+        if boundary is None or not self.show_validation.isChecked() or not len(boundary.val_points):
+            self.val_points.setData([])
+            return
+        theme = current_theme()
+        pens = [pg.mkPen(theme.series_colour(int(c)), width=2) for c in boundary.val_labels]
+        self.val_points.setData(boundary.val_points[:, 0], boundary.val_points[:, 1], pen=pens, brush=None)
 
 
 BOUNDARY_TITLE = "Decision boundary"

@@ -119,7 +119,8 @@ class RunRecord:
         elif isinstance(m, M.DeadUnits):
             self.dead_units = dict(m.fractions)
         elif isinstance(m, (M.ConfusionMatrix, M.DecisionBoundary, M.Histograms, M.SampleOutputs, M.FeatureSpace,
-                            M.StartWeights, M.TrainingBatch)):
+                            M.StartWeights, M.TrainingBatch, M.NeuronPictures, M.FittedCurve, M.PredictedSurface,
+                            M.LossLandscape, M.WeightPath)):
             self.latest[type(m).__name__] = m
         elif isinstance(m, M.CheckpointSaved):
             if m.path:
@@ -164,8 +165,8 @@ class RunRecord:
         return max(0.0, left)
 
     def when(self, step: int | None = None, epoch: int | None = None) -> str:
-        """Which run and which point of it a view's data come from, in words: "run 3, epoch 7 of 10"
-        (an epoch's end) or "run 3, step 140 (epoch 7 of 10)" (a probe during an epoch)."""
+        """Which run and which point of it a view's data come from, in words: "SGD lr 0.1, epoch 7 of 10"
+        (an epoch's end) or "SGD lr 0.1, step 140 (epoch 7 of 10)" (a probe during an epoch)."""
         total = f" of {self.started.epochs}" if self.started is not None else ""
         if step is None:
             return f"{self.name}, epoch {epoch}{total}" if epoch is not None else self.name

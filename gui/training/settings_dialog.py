@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.data import LOADERS
-from engine.training import DEVICES, LOSSES, NORMALIZE, OPTIMIZERS, SCHEDULES, TrainingConfig
+from engine.training import DEVICES, INITS, LOSSES, NORMALIZE, OPTIMIZERS, SCHEDULES, TrainingConfig
 
 from ..labels import human_label, named_tooltip
 from ..theme import current as current_theme
@@ -37,14 +37,16 @@ from .dataset_options import DatasetOptionsForm
 from .fine_tuning_settings import SettingEditor
 
 CHOICES = {"dataset": list(LOADERS), "loss": list(LOSSES), "optimizer": list(OPTIMIZERS),
-           "schedule": list(SCHEDULES), "device": list(DEVICES), "normalize": list(NORMALIZE)}
+           "schedule": list(SCHEDULES), "device": list(DEVICES), "normalize": list(NORMALIZE),
+           "init": list(INITS)}
 
 GROUPS = (
     ("Data", ("dataset", "dataset_options", "batch_size", "reconstruct")),
-    ("Loss and optimizer", ("loss", "optimizer", "lr", "momentum", "nesterov", "weight_decay", "clip_grad_norm")),
+    ("Loss and optimizer", ("loss", "optimizer", "lr", "momentum", "nesterov", "weight_decay", "l1",
+                            "clip_grad_norm")),
     ("Schedule", ("epochs", "schedule", "step_size", "gamma", "early_stopping")),
-    ("Run", ("seed", "device", "amp", "compile", "checkpoint_dir", "checkpoint_every")),
-    ("Probes", ("probes", "log_every", "probe_every", "probe_sample")),
+    ("Run", ("seed", "init", "init_std", "device", "amp", "compile", "checkpoint_dir", "checkpoint_every")),
+    ("Probes", ("probes", "log_every", "probe_every", "probe_sample", "landscape")),
     fine_tuning.GROUP,
 )
 
@@ -59,6 +61,7 @@ HELP = {
     "momentum": "Share of the last step carried into the next (SGD and RMSprop)",
     "nesterov": "Nesterov momentum (SGD with momentum above 0)",
     "weight_decay": "L2 penalty on the weights; 0 is off",
+    "l1": "L1 penalty: l1 · Σ|w| over the layers' weights, added to the loss; 0 is off",
     "clip_grad_norm": "Largest gradient norm a step may use; 0 is off",
     "epochs": "Passes over the training data",
     "schedule": "How the learning rate changes during training",
@@ -66,6 +69,8 @@ HELP = {
     "gamma": "Factor the learning rate is multiplied by at a decay (step and plateau schedules)",
     "early_stopping": "Stop after this many epochs without a better validation loss; 0 is off",
     "seed": "Random seed: the same seed gives the same run",
+    "init": "How the layers' weights start: torch's default, normal (σ = init_std), Xavier (Glorot) or Kaiming (He)",
+    "init_std": "Standard deviation σ of the normal initialisation",
     "device": "Where to train: auto picks CUDA or MPS when there is one, else the CPU",
     "amp": "Mixed precision (used on CUDA)",
     "compile": "torch.compile the model first (used on CUDA)",
@@ -75,6 +80,8 @@ HELP = {
     "log_every": "Steps between the loss points of the curves",
     "probe_every": "Steps between probes; 0: at the ends of epochs only",
     "probe_sample": "Which validation sample the activation maps show",
+    "landscape": "Record the weights' path and draw the loss landscape around them each epoch (models up to "
+                 "200,000 parameters)",
 }
 
 # field -> (the field it depends on, whether it applies for that field's value)
@@ -86,6 +93,7 @@ APPLIES = {
     "checkpoint_every": ("checkpoint_dir", lambda v: bool(v.strip())),
     "probe_every": ("probes", bool),
     "probe_sample": ("probes", bool),
+    "init_std": ("init", lambda v: v == "normal"),
 }
 
 

@@ -73,7 +73,34 @@ VIEWS: dict[str, ViewHelp] = {
         "network predicts there: strong where it is sure, faded where it is unsure. The dots are the "
         "training points in their true class's colour.</p><p>Where colours meet is the <b>decision "
         "boundary</b>. A network that learns bends it around the data; a straight line is all a network "
-        "without hidden layers can draw.</p>"),
+        "without hidden layers can draw.</p><p><i>Show validation data</i> adds the validation points as "
+        "rings: points the network never trained on. Rings inside the wrong colour are its mistakes.</p>"),
+    "Neurons": ViewHelp(
+        "each neuron of each dense layer is drawn here as a picture over the input plane, updated as it learns.",
+        "<p>The data have two inputs (x₁, x₂), so every neuron's output can be drawn over the whole plane, as "
+        "in TensorFlow Playground. The first column is the inputs themselves; then one column per layer, "
+        "one picture per neuron: <b>blue</b> where its output is above 0, <b>orange</b> below, pale near 0.</p>"
+        "<p>The lines between columns are the <b>weights</b> (for small layers): blue for positive, orange "
+        "for negative, thicker for larger. A neuron of a later layer is a weighted sum of the pictures on "
+        "the lines into it, bent by its activation: watch simple straight edges in the first layer combine "
+        "into curved shapes further on.</p>"),
+    "Fit": ViewHelp(
+        "a regression's fitted curve (one input) or predicted surface (two inputs) is drawn here after each epoch.",
+        "<p>One input: the dots are the training data, the rings the validation data, the line what the "
+        "network predicts for every x. A line that threads every training dot but misses the rings is "
+        "<b>overfitting</b>; one too straight for the dots is <b>underfitting</b>.</p><p>Two inputs: the "
+        "colour is the prediction over the plane, and each validation point is a dot in its true value's "
+        "colour: a dot that stands out from its surroundings is a point the network gets wrong.</p>"),
+    "Landscape": ViewHelp(
+        "the loss around the current weights, with the path the optimizer took, is drawn here each epoch "
+        "(turn on landscape in Training Settings).",
+        "<p>A network has thousands of weights, so its loss cannot be drawn over all of them. This view "
+        "takes two random directions through weight space (scaled to each filter, as Li et al. 2018 do) "
+        "and draws the training loss over the plane they span, the current weights at the centre. Colour "
+        "and contours: the loss, on a log scale (yellow high, dark low).</p><p>The line is the path the "
+        "weights took during training, projected onto the plane. After Train &gt; Run Experiment on an "
+        "experiment of optimizers, the runs share one landscape: all start at the centre and each line "
+        "shows where SGD, momentum or Adam went.</p>"),
     "Outputs": ViewHelp(
         "the network's outputs beside what they should be appear here after each epoch.",
         "<p>For an autoencoder: validation pictures (top) above the network's reconstructions (bottom); "

@@ -13,13 +13,14 @@ from PySide6.QtWidgets import QSpinBox
 from safetensors.torch import save as safetensors_bytes
 
 from engine.data import input_normalizer, statistics_edit
-from engine.training import ConfigError, TrainingConfig, input_statistics, load_weights
+from engine.training import ConfigError, TrainingConfig, input_statistics, load_weights, shared_landscape
 from graphs import GraphFileError, load_graph
 from graphs.atomic import write_atomically
 from graphs.edits import SetTraining
 from graphs.events import MODEL_EVENTS, TrainingChanged
 from graphs.experiment import Experiment, experiment_files, load_experiment
 
+from ..background import BackgroundJob
 from ..canvas.scene import GraphScene
 from ..canvas.training_overlay import GradientLegend, apply_overlay, clear_overlay
 from ..canvas.view import GraphView
@@ -327,7 +328,37 @@ class TrainingUI(QObject):
         if self._variants_left and record.status == "finished":
             QTimer.singleShot(0, self._start_next_variant)
         else:
+            if self._variants_left == [] and record.name in self._variant_names() and record.status == "finished":
+                self._share_landscape()
             self._variants_left = []
+
+    def _share_landscape(self) -> None:
+        """After an experiment whose runs recorded their paths (the landscape setting): one loss
+        landscape for all of them, worked out in a thread, in the Landscape tab."""
+        assert self.experiment is not None
+        variants = self.experiment.variants
+        newest = {r.name: r for r in self.controller.runs}             # each variant's latest run
+        paths = {v.name: newest[v.name].latest["WeightPath"] for v in variants
+                 if v.name in newest and "WeightPath" in newest[v.name].latest}
+        if len(paths) != len(variants):
+            return                      # trained without the landscape setting: nothing to share
+        try:
+            graph = load_graph(variants[0].graph)
+            config = TrainingConfig.from_dict(graph.training)
+        except (GraphFileError, ConfigError) as err:
+            self.ctx.window.say(f"No shared landscape: {err}")
+            return
+        self.ctx.window.say("Drawing the experiment's runs on one loss landscape ...")
+
+        def drawn(shared, error: BaseException | None) -> None:
+            if error is not None:
+                self.ctx.window.say(f"No shared landscape: {error}")
+                return
+            self.dashboard.landscape.show_shared(shared, list(paths))
+            self.dashboard.adapt()
+            self.dashboard.tabs.setCurrentWidget(self.dashboard.landscape)
+            self.ctx.window.say(f"The {len(paths)} runs on one loss landscape, each from their common start")
+        BackgroundJob(lambda: shared_landscape(graph, config, paths), drawn, self, name="netloom-shared-landscape").start()
 
     def _show_data_source(self) -> None:
         """The Data tab shows the batch of the graph on the canvas, as its settings are now."""

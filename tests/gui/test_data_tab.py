@@ -117,7 +117,7 @@ def test_a_run_from_the_window_starts_from_weights_named_beside_the_file_and_sho
     assert batch.epoch == 1 and np.array_equal(batch.pixels, before.pixels)      # what the tab showed before
     window.training.dashboard.redraw()
     panel.show_record(record)
-    assert "run 1</b> (finished), epoch 1 of 1" in panel.caption.text()
+    assert f"{record.name}</b> (finished), epoch 1 of 1" in panel.caption.text()
     assert panel.grid.labels == before.label_names
     # its weights, saved from the Train menu, are a start for the next graph
     window.port.choose_save_path = lambda *args: str(tmp_path / "trained.safetensors")

@@ -208,6 +208,7 @@ def test_the_help_menu_lists_the_shortcuts(window):
     assert shortcuts["Cancel the wire being drawn"] == "Esc"
     entries = [a.text() for a in window.commands.menu("&Help").actions() if not a.isSeparator()]
     assert entries[0] == "&Getting Started" and entries[-2:] == ["&Keyboard Shortcuts", "&About NetLoom"]
+    assert "&Learn" in entries                                    # the teaching views' submenu
 
 
 def test_a_rubber_band_selects_in_the_document_and_the_canvas_shows_what_commands_select(window, qtbot):

@@ -94,7 +94,7 @@ def test_lenet_feature_space_channel_images_and_grad_cam(window, qtbot):
     assert "standard deviations above it" in filters.found_caption.text()
     cols = filters.found_numbers.cols
     assert filters.found_image.image.shape == (-(-8 // cols) * 9 - 1, cols * 9 - 1)   # 8 tiles of 8x8, 1-pixel gaps
-    assert "run 1, epoch 3 of 3" in title(filters.found_plot)          # the weights they were found with
+    assert f"{dashboard.record.name}, epoch 3 of 3" in title(filters.found_plot)          # the weights they were found with
 
     # Predict: the prediction and where its evidence lies (Grad-CAM on the last convolution).
     predict = dashboard.predict

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.training import TrainingConfig
+from engine.training import TrainingConfig, run_name
+from graphs import load_graph
 from gui.commands import files
 from gui.main_window import EXAMPLES
 from gui.training.run_history import load_runs, runs_path, save_runs
@@ -93,14 +94,16 @@ def test_runs_are_written_into_the_history_of_the_graph_they_came_from(window, q
     window.commands.action("train.start").trigger()
     qtbot.waitUntil(lambda: window.training.controller.current.step > 0, timeout=60_000)
     assert files.open_file(window.context, b)                    # A's run goes on while B is open
-    assert [r.name for r in window.training.controller.runs] == ["run 1"]
+    name_a = run_name(TrainingConfig.from_dict(load_graph(a).training))        # runs are named by their settings
+    assert [r.name for r in window.training.controller.runs] == ["run 1"]        # B's kept run is the one listed
     qtbot.waitUntil(lambda: not window.training.controller.running, timeout=120_000)
-    assert [r.name for r in load_runs(a).records] == ["run 1"]
+    assert [r.name for r in load_runs(a).records] == [name_a]
     assert load_runs(b).records[0].settings == {"note": "B's earlier run"} and len(load_runs(b).records) == 1
     window.commands.action("train.start").trigger()
     qtbot.waitUntil(lambda: not window.training.controller.running, timeout=120_000)
     kept = load_runs(b).records
-    assert [r.name for r in kept] == ["run 1", "run 2"] and kept[0].settings == {"note": "B's earlier run"}
+    name_b = run_name(TrainingConfig.from_dict(load_graph(b).training))
+    assert [r.name for r in kept] == ["run 1", name_b] and kept[0].settings == {"note": "B's earlier run"}
     assert kept[1].document == str(b.resolve()) and len(load_runs(a).records) == 1
 
 
@@ -127,7 +130,7 @@ def test_runs_of_an_untitled_graph_are_kept_once_it_is_saved(window, qtbot, tmp_
     target = tmp_path / "saved.loom"
     monkeypatch.setattr(window.port, "choose_save_path", lambda *a: str(target))
     assert files.save(window.context)
-    assert [r.name for r in load_runs(target).records] == ["run 1"]
+    assert [r.name for r in load_runs(target).records] == [run_name(TrainingConfig.from_dict(graph.training))]
 
 
 @pytest.mark.parametrize("kind", ["pipe", "device"])

@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
-from engine.training import TrainingConfig
+from engine.training import TrainingConfig, run_name
 from engine.training import messages as M
 from graphs import dumps_graph
 from gui.canvas.training_overlay import gradient_colour
@@ -49,7 +49,7 @@ def epochs_of(seen):
 
 def test_a_live_run_from_the_toolbar(window, qtbot, monkeypatch, tmp_path):
     seen = record_messages(monkeypatch)
-    open_lenet(window, epochs=400, probe_every=5, log_every=2)
+    config = open_lenet(window, epochs=400, probe_every=5, log_every=2)
     ui = window.training
     window.commands.action("train.start").trigger()
     assert not window.commands.action("train.start").isEnabled() and window.commands.action("train.stop").isEnabled()
@@ -65,7 +65,7 @@ def test_a_live_run_from_the_toolbar(window, qtbot, monkeypatch, tmp_path):
     assert list(y[: len(reported)]) == reported[: len(y)] and len(y) >= 3
     per_epoch = next(m for m in seen if isinstance(m, M.RunStarted)).steps_per_epoch
     assert list(x[:3]) == [per_epoch, 2 * per_epoch, 3 * per_epoch]
-    assert "run 1</b>: running, on cpu" in dashboard.status.text()
+    assert f"{run_name(config)}</b>: running, on cpu" in dashboard.status.text()      # named by its settings
 
     # Gradient flow colours the canvas with the reported numbers.
     flow = [m for m in seen if isinstance(m, M.GradientFlow)]
@@ -164,24 +164,24 @@ def test_a_graph_with_errors_does_not_start(window, qtbot):
 
 @pytest.mark.slow
 def test_runs_are_kept_beside_the_graph_and_compared(window, qtbot, monkeypatch, tmp_path):
-    open_lenet(window, epochs=2, probes=False)
+    name = run_name(open_lenet(window, epochs=2, probes=False))
     monkeypatch.setattr(window.port, "choose_save_path", lambda *a: str(tmp_path / "lenet.loom"))
     files.save(window.context)
     for _ in range(2):
         window.commands.action("train.start").trigger()
         qtbot.waitUntil(lambda: not window.training.controller.running, timeout=120_000)
     kept = load_runs(tmp_path / "lenet.loom").records
-    assert [r.name for r in kept] == ["run 1", "run 2"] and kept[0].curves["val_loss"].size == 2
+    assert [r.name for r in kept] == [name, f"{name} (2)"] and kept[0].curves["val_loss"].size == 2
     curves = window.training.dashboard.curves
     window.training.dashboard.tabs.setCurrentWidget(curves)
     window.training.dashboard.mark_dirty()
     window.training.dashboard.redraw()
-    curves.compare.setCurrentText("run 1")
+    curves.compare.setCurrentText(name)
     window.training.dashboard.mark_dirty()
     window.training.dashboard.redraw()
     _, y = curves.compare_lines["val_loss"].getData()
     assert list(y) == list(kept[0].curves["val_loss"].y)
-    assert "run 1 (validation)" in curves.loss_plot.plotItem.titleLabel.text    # named in the key, over no curve
+    assert f"{name} (validation)" in curves.loss_plot.plotItem.titleLabel.text    # named in the key, over no curve
     _, accuracy = curves.lines["val_accuracy"].getData()      # in %, on an axis that says so
     assert list(accuracy) == [100 * a for a in kept[1].curves["val_accuracy"].y]
     assert curves.acc_plot.plotItem.getAxis("left").labelText == "accuracy (%)"

@@ -63,20 +63,20 @@ def test_every_view_follows_the_canvas_graph_its_run_and_its_newest_weights(wind
 
     # Each view says which run and which step (or epoch) of it it shows.
     show(dashboard, dashboard.confusion)
-    assert title(dashboard.confusion.plot).endswith("run 1, epoch 3 of 3")
+    assert title(dashboard.confusion.plot).endswith(f"{record.name}, epoch 3 of 3")
     assert bright_yellow(dashboard.confusion) > 0
     show(dashboard, dashboard.activations)
     qtbot.waitUntil(lambda: dashboard.activations.maps is not None)
-    assert "run 1, step " in dashboard.activations.caption.text()
+    assert f"{record.name}, step " in dashboard.activations.caption.text()
     show(dashboard, dashboard.filters)
-    assert ", run 1, step " in title(dashboard.filters.plot)
+    assert f", {record.name}, step " in title(dashboard.filters.plot)
     show(dashboard, dashboard.histograms)
-    assert "run 1, step " in dashboard.histograms.caption.text()
+    assert f"{record.name}, step " in dashboard.histograms.caption.text()
     show(dashboard, dashboard.features)
     qtbot.waitUntil(lambda: dashboard.features.shown is not None)
-    assert title(dashboard.features.plot).endswith("run 1, epoch 3 of 3")
+    assert title(dashboard.features.plot).endswith(f"{record.name}, epoch 3 of 3")
     show(dashboard, dashboard.gradients)
-    assert dashboard.gradients.summary.text().startswith("run 1, step ")
+    assert dashboard.gradients.summary.text().startswith(f"{record.name}, step ")
 
     # Predict uses the newest checkpoint's weights (best.safetensors was rewritten at every epoch).
     predict = dashboard.predict
@@ -90,7 +90,7 @@ def test_every_view_follows_the_canvas_graph_its_run_and_its_newest_weights(wind
     predict.sample.setValue(3)
     qtbot.mouseClick(predict.predict_sample, Qt.MouseButton.LeftButton)
     assert predict.chart.isVisible() and not predict.placeholder.isVisible()
-    assert predict.result.text().endswith(f"with the weights of run 1, epoch 3 of 3 (step {newest.step}).")
+    assert predict.result.text().endswith(f"with the weights of {record.name}, epoch 3 of 3 (step {newest.step}).")
     qtbot.waitUntil(lambda: title(predict.why_plot).endswith(": Grad-CAM on conv2"), timeout=60_000)
 
     # Help for the view in front: the ? beside the tabs.

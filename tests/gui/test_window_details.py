@@ -109,6 +109,18 @@ def test_training_settings_come_in_groups_with_help_and_fields_that_do_not_apply
     assert not dialog.fields["step_size"].isEnabled()
     dialog.fields["schedule"].setCurrentText("step")
     assert dialog.fields["step_size"].isEnabled() and dialog.fields["gamma"].isEnabled()
+    group_of = {name: box.title() for box in dialog.findChildren(QGroupBox) for name in dialog.fields
+                if dialog.fields[name].parent() is box}
+    assert [group_of[n] for n in ("l1", "init", "init_std", "landscape")] == ["Loss and optimizer", "Run", "Run", "Probes"]
+    assert dialog.fields["l1"].toolTip().startswith("L1 penalty")
+    assert [dialog.fields["init"].itemText(i) for i in range(4)] == ["default", "normal", "xavier", "kaiming"]
+    assert not dialog.fields["init_std"].isEnabled()                   # σ is the normal initialisation's
+    dialog.fields["init"].setCurrentText("normal")
+    assert dialog.fields["init_std"].isEnabled()
+    dialog.fields["init_std"].setValue(0.5)
+    dialog.fields["landscape"].setChecked(True)
+    dialog.accept()
+    assert (dialog.result_config.init, dialog.result_config.init_std, dialog.result_config.landscape) == ("normal", 0.5, True)
 
 
 def test_epochs_are_set_from_the_toolbar_into_the_file_in_one_undo_step(window, qtbot):
