@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.data import CLASSIFICATION, REGRESSION
-from engine.insight import feature_layers
+from engine.insight import RECURRENT_TYPES, feature_layers
 from engine.training import MAX_CLASSES_SHOWN, TrainingConfig
 from graphs import loads_graph
 
@@ -40,6 +40,7 @@ from .panels import (
     OutputsPanel,
 )
 from .predict import PredictPanel
+from .recurrent_panel import RecurrentPanel
 from .run_model import RunModel
 from .run_record import RunRecord
 from .style_panel import StylePanel
@@ -84,6 +85,7 @@ class Dashboard(QWidget):
         self.features = FeatureSpacePanel(self.run_model)
         self.embeddings = EmbeddingPanel()
         self.attention = AttentionPanel()
+        self.through_time = RecurrentPanel()
         self.style_transfer = StylePanel(self.run_model)
         self.tabs = QTabWidget()
         for panel, title in ((self.curves, "Curves"), (self.data_view, "Data"), (self.gradients, "Gradients"),
@@ -91,7 +93,8 @@ class Dashboard(QWidget):
                              (self.activations, "Activations"), (self.histograms, "Histograms"),
                              (self.confusion, "Confusion"), (self.boundary, "Boundary"), (self.outputs, "Outputs"),
                              (self.predict, "Predict"), (self.features, "Feature space"),
-                             (self.embeddings, "Embeddings"), (self.attention, "Attention"), (self.style_transfer, "Style")):
+                             (self.embeddings, "Embeddings"), (self.attention, "Attention"), (self.through_time, "Through time"),
+                             (self.style_transfer, "Style")):
             self.tabs.addTab(panel, title)
         self.export_png = QPushButton("Export tab as PNG")
         self.export_csv = QPushButton("Export curves as CSV")
@@ -133,6 +136,7 @@ class Dashboard(QWidget):
         self.empty.setMargin(24)
         self.empty.hide()
         self.activations.sample_changed.connect(self._sample_changed)
+        self.through_time.sample_chosen.connect(self._sample_changed)
         self.export_png.clicked.connect(lambda: self.export_plot())
         self.export_csv.clicked.connect(lambda: self.export_curves())
 
@@ -203,6 +207,7 @@ class Dashboard(QWidget):
                                                                  and data.num_classes <= MAX_CLASSES_SHOWN)),
             self.embeddings: "Embedding" in types,
             self.attention: bool({"MultiheadAttention", "TransformerEncoderLayer"} & types) or self._has_attention(),
+            self.through_time: bool(set(RECURRENT_TYPES) & types),
             self.style_transfer: self.style_transfer.applies,
         }
         for panel, shown in applies.items():
@@ -235,6 +240,7 @@ class Dashboard(QWidget):
         self.activations.set_samples(self.data)
         self.boundary.set_points(self.data)
         self.predict.set_data(self.data)
+        self.through_time.set_data(self.data)
         self.filters.input_shape = data.input_shape if data is not None else None
         self.features.data = self.embeddings.data = data
 
@@ -260,6 +266,11 @@ class Dashboard(QWidget):
                                   "was." if changed else "")
 
     def _sample_changed(self, index: int) -> None:
+        """One probe sample for every view: the one chosen in Activations or in Through time."""
+        for box in (self.activations.sample, self.through_time.sample):
+            box.blockSignals(True)
+            box.setValue(index)
+            box.blockSignals(False)
         self.activations.show_sample()
         self.predict.sample.setValue(index)
         self.sample_chosen.emit(index)
@@ -283,6 +294,8 @@ class Dashboard(QWidget):
         elif panel is self.gradients:
             self.gradients.show_record(record)
             self.gradients.compare(self.others, self.layer_types)
+        elif panel is self.through_time:
+            self.through_time.show_record(record, self.others)
         elif panel in (self.filters, self.features):
             self.run_model.follow(record)        # their views asked for work on the newest weights
             panel.show_record(record)
