@@ -5,8 +5,9 @@ settings of recurrent layers and word2vec; driven through the window's widgets a
 import os
 
 import numpy as np
+import pyqtgraph as pg
 import pytest
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPointF, Qt, QUrl
 from PySide6.QtGui import QImage
 from PySide6.QtTest import QTest
 
@@ -133,3 +134,81 @@ def test_runs_of_an_experiment_are_compared_step_by_step(qtbot):
         panel.gradient_caption.text()
     assert "LSTM (latest probe): 3.0e-03 at step 1" in panel.gradient_caption.text()
     assert "0.5" not in panel.clipping.text() and panel.clipping.text() == ""      # no clipping in these runs
+
+
+@pytest.mark.slow
+def test_the_char_lstm_predicts_the_next_character_of_a_typed_prompt_and_writes_text(window, qtbot):
+    from engine.insight import generate, next_token_probabilities, tokenize
+
+    files.open_example(window.context, resources.example("char_lstm.loom"))
+    train_in_window(window, qtbot, 2)
+    dashboard = window.training.dashboard
+    predict = dashboard.predict
+    show(dashboard, predict)
+    qtbot.waitUntil(lambda: predict.run_model.model is not None and dashboard.data is not None, timeout=60_000)
+    panel = predict.sequences
+    assert panel.isVisible() and not predict.pad.isVisible()          # no digit pad for text
+    vocabulary = dashboard.data.extra["vocabulary"]
+
+    QTest.keyClicks(panel.prompt, "the signal")
+    QTest.keyClick(panel.prompt, Qt.Key_Return)
+    codes = tokenize("the signal", vocabulary, "chars").codes
+    expected = next_token_probabilities(predict.run_model.model, codes, 32)
+    assert np.allclose(panel.probabilities, expected)
+    heights = next(i for i in panel.chart.getPlotItem().items if isinstance(i, pg.BarGraphItem)).opts["height"]
+    assert np.allclose(heights, np.sort(expected)[::-1][:10])           # the ten likeliest, likeliest first
+    best = vocabulary[int(np.argmax(expected))]
+    assert f"the most likely next token is {best!r}" in panel.result.text()
+
+    # Greedy generation (temperature 0) writes what the model's argmax gives, token by token.
+    panel.temperature.setValue(0.0)
+    panel.length.setValue(25)
+    qtbot.mouseClick(panel.generate_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: "tokens generated" in panel.result.text(), timeout=60_000)
+    greedy = "".join(t.text for t in generate(predict.run_model.model, codes, list(vocabulary), 25, 0.0, window=32))
+    assert panel.generated_text() == greedy and len(panel.generated) == 25
+    assert greedy in panel.text.toPlainText() and panel.text.toPlainText().startswith("the signal")
+    assert "greedy" in panel.result.text()
+    first = panel.generated[0]                  # greedy: the model's own probability of the token it took
+    assert first.probability == pytest.approx(float(expected.max()), rel=1e-5)
+    panel.text.highlighted.emit(QUrl("#0"))      # the mouse over the first generated token
+    assert panel.hover.text() == f"Token 1: {first.text!r}, drawn with probability {first.probability:.1%}."
+    shot(predict, "predict_char_lstm.png")
+
+    # A character the model never saw is named.
+    panel.prompt.setText("Hello!")
+    QTest.keyClick(panel.prompt, Qt.Key_Return)
+    assert "never saw" in panel.result.text() and "'!'" in panel.result.text()
+
+
+@pytest.mark.slow
+def test_a_typed_sentence_is_classified_by_the_sentiment_lstm(window, qtbot):
+    from engine.insight import class_probabilities, tokenize
+
+    files.open_example(window.context, resources.example("sentiment_lstm.loom"))
+    train_in_window(window, qtbot, 2)
+    dashboard = window.training.dashboard
+    predict = dashboard.predict
+    show(dashboard, predict)
+    qtbot.waitUntil(lambda: predict.run_model.model is not None and dashboard.data is not None, timeout=60_000)
+    panel, data = predict.sequences, dashboard.data
+    assert panel.isVisible() and not panel.generate_button.isVisible()     # a classifier writes nothing
+    assert panel.prompt_label.text() == "sentence"
+
+    QTest.keyClicks(panel.prompt, "a wonderful and warm film zzyzx")
+    QTest.keyClick(panel.prompt, Qt.Key_Return)
+    tokens = tokenize("a wonderful and warm film zzyzx", data.extra["vocabulary"], "words", length=data.input_shape[0])
+    expected = class_probabilities(predict.run_model.model, tokens.codes)
+    assert np.allclose(panel.probabilities, expected)
+    best = data.class_names[int(np.argmax(expected))]
+    assert panel.result.text().startswith(f"The sentence reads as {best} ({expected.max():.0%})")
+    assert "Read as unknown: zzyzx" in panel.result.text()
+
+    # A validation sample's words, without the padding in front.
+    panel.sample.setValue(0)
+    qtbot.mouseClick(panel.use_sample, Qt.LeftButton)
+    text = panel.prompt.text()
+    assert text and "<pad>" not in text
+    assert text.split() == [data.extra["vocabulary"][c] for c in data.x_val[0].tolist() if c != 0]
+    assert panel.result.text().startswith("The sentence reads as") and "zzyzx" not in panel.result.text()
+    shot(predict, "predict_sentiment.png")
