@@ -45,6 +45,7 @@ from .run_model import RunModel
 from .run_record import RunRecord
 from .style_panel import StylePanel
 from .view_help import ViewHelpDialog, summary
+from .words_panel import WordPairsPanel
 
 REDRAW_MS = 40
 
@@ -86,6 +87,7 @@ class Dashboard(QWidget):
         self.embeddings = EmbeddingPanel()
         self.attention = AttentionPanel()
         self.through_time = RecurrentPanel()
+        self.word_pairs = WordPairsPanel()
         self.style_transfer = StylePanel(self.run_model)
         self.tabs = QTabWidget()
         for panel, title in ((self.curves, "Curves"), (self.data_view, "Data"), (self.gradients, "Gradients"),
@@ -93,7 +95,7 @@ class Dashboard(QWidget):
                              (self.activations, "Activations"), (self.histograms, "Histograms"),
                              (self.confusion, "Confusion"), (self.boundary, "Boundary"), (self.outputs, "Outputs"),
                              (self.predict, "Predict"), (self.features, "Feature space"),
-                             (self.embeddings, "Embeddings"), (self.attention, "Attention"), (self.through_time, "Through time"),
+                             (self.embeddings, "Embeddings"), (self.word_pairs, "Skip-gram pairs"), (self.attention, "Attention"), (self.through_time, "Through time"),
                              (self.style_transfer, "Style")):
             self.tabs.addTab(panel, title)
         self.export_png = QPushButton("Export tab as PNG")
@@ -185,6 +187,9 @@ class Dashboard(QWidget):
         self.layer_types = {n.id: n.type for n in graph.nodes.values()}
         self.graph_training = dict(graph.training)      # what a run of it will do, before there is one
         self.features.set_layers(feature_layers(graph))
+        window = _skipgram_window(self.graph_training)
+        if window is not None:
+            self.word_pairs.set_window(window)
         self.style_transfer.set_graph(graph)
         self.adapt()
 
@@ -208,6 +213,7 @@ class Dashboard(QWidget):
             self.embeddings: "Embedding" in types,
             self.attention: bool({"MultiheadAttention", "TransformerEncoderLayer"} & types) or self._has_attention(),
             self.through_time: bool(set(RECURRENT_TYPES) & types),
+            self.word_pairs: _skipgram_window(settings) is not None,
             self.style_transfer: self.style_transfer.applies,
         }
         for panel, shown in applies.items():
@@ -365,6 +371,15 @@ class Dashboard(QWidget):
                 return False
         self.record.write_csv(path)
         return True
+
+
+def _skipgram_window(settings: dict) -> int | None:
+    """The window of a run (or graph) that trains word2vec on skip-gram pairs; None for any other."""
+    options = settings.get("dataset_options")
+    if settings.get("dataset") != "text" or not isinstance(options, dict) or options.get("mode") != "skipgram":
+        return None
+    window = options.get("window", 2)
+    return window if isinstance(window, int) and not isinstance(window, bool) else 2
 
 
 def seconds(value: float) -> str:

@@ -99,7 +99,19 @@ VIEWS: dict[str, ViewHelp] = {
         "<p>An <b>embedding</b> gives every token (a word or a character) a vector of numbers that training "
         "adjusts. The map shows the vectors squeezed to two dimensions (PCA), each labelled with its "
         "token.</p><p>Type a token to list its nearest neighbours by cosine similarity (1 is the same "
-        "direction): after training, tokens used alike end up close.</p>"),
+        "direction): after training, tokens used alike end up close.</p><p>Below it, an <b>analogy</b>: type "
+        "three tokens a, b, c for a - b + c (king - man + woman); the tokens whose vectors point nearest that "
+        "sum are listed, the three typed left out. It takes a large text for analogies to come out right; "
+        "on a small one, read them as what the vectors have learned so far.</p>"),
+    "Skip-gram pairs": ViewHelp(
+        "the word pairs word2vec trains on are listed here for a sentence you type.",
+        "<p><b>Skip-gram</b> (word2vec) learns a vector per word by showing the network one word and asking "
+        "for the words around it. The <b>window</b> is how many words on each side count as context. The "
+        "table lists, for each word of the sentence, its context words and the (word, context) pairs "
+        "training takes from them: the pairs the word2vec data set makes of its text.</p><p>A larger window "
+        "gives more pairs and vectors that capture topic more than grammar. <b>Negative sampling</b> (the "
+        "negative_sampling loss) trains on each true pair against a few words drawn at random rather than "
+        "scoring the whole vocabulary.</p>"),
     "Attention": ViewHelp(
         "the attention weights of each head are drawn here with the run's probes.",
         "<p>One heat map per attention <b>head</b>, for the chosen validation sample. Row i shows how much "

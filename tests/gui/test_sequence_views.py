@@ -212,3 +212,59 @@ def test_a_typed_sentence_is_classified_by_the_sentiment_lstm(window, qtbot):
     assert text.split() == [data.extra["vocabulary"][c] for c in data.x_val[0].tolist() if c != 0]
     assert panel.result.text().startswith("The sentence reads as") and "zzyzx" not in panel.result.text()
     shot(predict, "predict_sentiment.png")
+
+
+def test_the_skipgram_pairs_of_a_typed_sentence_fill_the_notes_table(window, qtbot):
+    dashboard = window.training.dashboard
+    tabs, panel = dashboard.tabs, dashboard.word_pairs
+    files.open_example(window.context, resources.example("char_lstm.loom"))
+    assert not tabs.isTabVisible(tabs.indexOf(panel))          # a character model makes no word pairs
+    files.open_example(window.context, resources.example("word2vec_skipgram.loom"))
+    assert tabs.isTabVisible(tabs.indexOf(panel))
+    show(dashboard, panel)
+    assert not dashboard.empty.isVisible()                     # no run needed: the pairs come from the sentence
+    assert panel.window.value() == 2                           # the example's window
+
+    def row(r):
+        return [panel.table.item(r, c).text() for c in range(3)]
+    assert panel.table.rowCount() == 8
+    assert row(0) == ["the", "wide, road", "(the, wide)  (the, road)"]
+    assert row(3) == ["shimmered", "wide, road, in, the", "(shimmered, wide)  (shimmered, road)  (shimmered, in)  "
+                                                          "(shimmered, the)"]
+    assert panel.caption.text().startswith("26 pairs from 8 words with a window of 2")
+    shot(panel, "skipgram_pairs.png")
+    panel.window.setValue(3)
+    assert row(7) == ["sun", "in, the, hot", "(sun, in)  (sun, the)  (sun, hot)"]
+    assert panel.caption.text().startswith("36 pairs from 8 words with a window of 3")
+    panel.sentence.selectAll()
+    QTest.keyClicks(panel.sentence, "The cat sat on the mat")
+    assert panel.table.rowCount() == 6 and row(4) == ["the", "cat, sat, on, mat", "(the, cat)  (the, sat)  (the, on)  (the, mat)"]
+
+
+def test_analogies_over_an_embedding_in_the_embeddings_tab(qtbot):
+    from engine.data import load_dataset
+    from gui.training.insight_panels import EmbeddingPanel
+    from gui.training.run_record import RunRecord
+
+    panel = EmbeddingPanel()
+    qtbot.addWidget(panel)
+    data = load_dataset("text", mode="skipgram", window=2)
+    panel.data = data
+    vocabulary = list(data.extra["vocabulary"])
+    index = {w: i for i, w in enumerate(vocabulary)}
+    vectors = np.random.default_rng(0).normal(size=(len(vocabulary), 8)).astype(np.float32)
+    a, b, c, d = vocabulary[:4]
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    vectors[index[d]] = unit[index[a]] - unit[index[b]] + unit[index[c]]   # d is exactly a - b + c of unit vectors
+    record = RunRecord("run 1", {})
+    record.absorb(M.EmbeddingSpace(1, "embed1", vectors, vectors[:, :2]))
+    panel.show_record(record)
+    fields = panel.analogy.fields
+    for field, word in zip(fields, (a, b, c)):
+        QTest.keyClicks(field, word)
+    answer = panel.analogy.answer.text()
+    assert f"<b>{a} - {b} + {c}</b> is nearest to" in answer
+    assert answer.index(f"<td>{d}</td>") == answer.index("<td>")          # d first
+    assert "<td align='right'>&nbsp;1.00</td>" in answer
+    fields[1].setText("qqqq")
+    assert panel.analogy.answer.text() == "'qqqq' is not a token of this embedding."
