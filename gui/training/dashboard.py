@@ -95,7 +95,8 @@ class Dashboard(QWidget):
                              (self.activations, "Activations"), (self.histograms, "Histograms"),
                              (self.confusion, "Confusion"), (self.boundary, "Boundary"), (self.outputs, "Outputs"),
                              (self.predict, "Predict"), (self.features, "Feature space"),
-                             (self.embeddings, "Embeddings"), (self.word_pairs, "Skip-gram pairs"), (self.attention, "Attention"), (self.through_time, "Through time"),
+                             (self.embeddings, "Embeddings"), (self.word_pairs, "Skip-gram pairs"),
+                             (self.attention, "Attention"), (self.through_time, "Through time"),
                              (self.style_transfer, "Style")):
             self.tabs.addTab(panel, title)
         self.export_png = QPushButton("Export tab as PNG")
