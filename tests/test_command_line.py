@@ -27,7 +27,7 @@ def test_check_prints_a_table_and_totals_for_the_bundled_example():
     assert lines[0].split() == ["node", "type", "output", "params", "MACs"]
     assert any(line.split()[:4] == ["conv1", "Conv2d", "6x8x8", "60"] for line in lines)
     assert any(line.split()[:3] == ["fc3", "Linear", "10"] for line in lines)
-    assert "LeNet for digits: 14 nodes, 19,754 parameters, 35,880 multiply-adds per sample" in result.stdout
+    assert "LeNet for digits: 15 nodes, 19,754 parameters, 35,880 multiply-adds per sample" in result.stdout
     assert "No problems found." in result.stdout
 
 

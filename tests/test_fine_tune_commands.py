@@ -42,8 +42,8 @@ def test_train_starts_from_the_weights_it_is_given(tmp_path):
     save_graph(graph, tmp_path / "five.loom")
     result = run("train", "five.loom", "--weights", "w.safetensors", "--epochs", "1", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert (f"starting from {tmp_path / 'w.safetensors'}: 8 of the file's 10 tensors loaded, 2 replaced by fresh "
-            "weights as asked") in result.stderr
+    assert (f"starting from {tmp_path / 'w.safetensors'}: 8 of the file's 12 tensors loaded, 2 replaced by fresh "
+            "weights as asked, 2 input statistics set by the normalize setting instead") in result.stderr
     evil = tmp_path / "evil.pt"
     evil.write_bytes(b"\x80\x02cos\nsystem\nq\x00X\x04\x00\x00\x00trueq\x01\x85q\x02Rq\x03.")
     result = run("train", "five.loom", "--weights", "evil.pt", "--epochs", "1", cwd=tmp_path)
@@ -64,12 +64,12 @@ def test_check_prints_trainable_and_frozen_parameters_and_how_the_start_weights_
     save_graph(graph, tmp_path / "model.loom")
     result = run("check", "model.loom", cwd=tmp_path)
     assert result.returncode == 0, result.stdout
-    assert ("17,885 trainable and 940 frozen parameters; frozen: conv1, relu1, pool1, conv2, relu2, pool2; fresh "
+    assert ("17,885 trainable and 940 frozen parameters; frozen: norm, conv1, relu1, pool1, conv2, relu2, pool2; fresh "
             "weights: fc3") in result.stdout
     assert ("warning fc2: the start weights w.safetensors hold fc2.weight as 84x120 where it is 80x120, fc2.bias as "
             "84 where it is 80: those start from fresh weights  [fix: Start fc2 from fresh weights]") in result.stdout
-    assert (f"Starts from {weights}: 6 of the file's 10 tensors loaded, 2 replaced by fresh weights as asked, 2 of "
-            "the wrong shape.") in result.stdout
+    assert (f"Starts from {weights}: 6 of the file's 12 tensors loaded, 2 replaced by fresh weights as asked, 2 input "
+            "statistics set by the normalize setting instead, 2 of the wrong shape.") in result.stdout
     save_file({"x": torch.zeros(1)}, weights)             # the file changed since it was chosen
     result = run("check", "model.loom", cwd=tmp_path)
     assert f"Not checked against its start weights: {weights}: this is not the file the graph was set to start " \

@@ -17,7 +17,6 @@ from ..interop import (
     WeightsExist,
     export,
     import_source,
-    imported,
     start_entry,
     write_export,
 )
@@ -97,9 +96,10 @@ def run_export(graph, to: str, out: str, weights: str | None, err: TextIO, dynam
             return 1
     inputs = [p for p in (graph_path, source) if p]
     note = export_note(graph, state)
-    # The Python file refers to plain weights where they are; an imported model's are written
-    # beside it under the original's keys instead.
-    refer = to == "py" and plain_weights and weights_out is None and not imported(graph)
+    # The Python file refers to plain weights where they are (an imported model's module reads
+    # them and gives its state dict under the original's keys); named with --weights-out they are
+    # written there, under the original's keys.
+    refer = to == "py" and plain_weights and weights_out is None
     try:
         written = export(graph, to, out, state, dynamic_batch, inputs=inputs, weights_path=weights_out,
                          replace_weights=force, refer_to=source if refer else None, note=note)

@@ -10,7 +10,7 @@ from torch import fx
 
 from graphs import Graph
 
-from .layer_values import InsightError, run_keeping
+from .layer_values import InsightError, input_scaler, run_keeping
 
 CONVOLUTIONS = ("Conv2d",)
 
@@ -97,16 +97,24 @@ def saliency(model: fx.GraphModule, x: torch.Tensor, target: int | None = None) 
 
 
 def occlusion(model: fx.GraphModule, x: torch.Tensor, target: int, patch: int = 3,
-              baseline: float = 0.0) -> torch.Tensor:
+              baseline: float | None = None) -> torch.Tensor:
     """H x W: how much the score (logit) of ``target`` falls when the ``patch`` x ``patch`` square
-    centred on each pixel is set to ``baseline`` (0: the data set's mean after normalising). The
-    logit, not the probability: a confident model's probability barely moves, its logit does."""
-    _, _, height, width = x.shape
+    centred on each pixel is set to ``baseline``; by default the data set's mean, as the model
+    takes its input (0 after normalising; for a graph whose Normalize step takes raw values, that
+    step's mean, channel by channel). The logit, not the probability: a confident model's
+    probability barely moves, its logit does."""
+    _, channels, height, width = x.shape
     half = patch // 2
+    scaler = input_scaler(model) if baseline is None else None
+    mean = getattr(scaler, "mean", None)
+    fill = (mean.to(x).reshape(-1, 1, 1) if isinstance(mean, torch.Tensor) and mean.numel() in (1, channels)
+            else torch.tensor(baseline or 0.0).to(x))
     hidden = x.repeat(height * width, 1, 1, 1)
     for i in range(height):
         for j in range(width):
-            hidden[i * width + j, :, max(0, i - half): i + half + 1, max(0, j - half): j + half + 1] = baseline
+            rows, cols = slice(max(0, i - half), i + half + 1), slice(max(0, j - half), j + half + 1)
+            patch_area = hidden[i * width + j, :, rows, cols]
+            patch_area.copy_(fill.expand_as(patch_area))
     was_training = model.training
     model.eval()
     try:

@@ -12,7 +12,7 @@ from torch import fx
 from graphs import Graph
 
 from ..compiling import node_ids
-from ..layers import step_name
+from ..layers import OWN_MODULES, step_name
 
 DENSE_TYPES = ("Linear",)
 
@@ -112,3 +112,15 @@ def layer_parameters(model: fx.GraphModule, node_id: str) -> dict[str, np.ndarra
     except InsightError:
         return {}
     return {name: p.detach().float().cpu().numpy() for name, p in module.named_parameters()}
+
+
+def input_scaler(model: torch.nn.Module) -> torch.nn.Module | None:
+    """The Normalize step the compiled graph's Input feeds, when it scales its input itself
+    (then it takes raw values, and the data's mean is that step's ``mean``)."""
+    graph = getattr(model, "graph", None)
+    first = next((n for n in graph.nodes if n.op == "placeholder"), None) if graph is not None else None
+    users = list(first.users) if first is not None else []
+    if len(users) != 1 or users[0].op != "call_module":
+        return None
+    module = model.get_submodule(str(users[0].target))
+    return module if isinstance(module, OWN_MODULES["Normalize"]) else None

@@ -19,8 +19,8 @@ from torch import fx, nn
 
 from graphs.reading import ReadError, file_size, open_regular
 
-from ..layers import OWN_MODULES, step_name
-from .layer_values import InsightError, run_keeping, truncated
+from ..layers import step_name
+from .layer_values import InsightError, input_scaler, run_keeping, truncated
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -198,11 +198,7 @@ def download_vgg16_weights() -> Path:
 
 def normalises_input(model: nn.Module) -> bool:
     """Whether the compiled graph scales its input itself (its Input feeds a Normalize step)."""
-    graph = getattr(model, "graph", None)
-    first = next((n for n in graph.nodes if n.op == "placeholder"), None) if graph is not None else None
-    users = list(first.users) if first is not None else []
-    return len(users) == 1 and users[0].op == "call_module" and \
-        isinstance(model.get_submodule(str(users[0].target)), OWN_MODULES["Normalize"])
+    return input_scaler(model) is not None
 
 
 def load_vgg16_weights(model: nn.Module, path: Path | None = None) -> int:
@@ -229,10 +225,9 @@ def load_vgg16_weights(model: nn.Module, path: Path | None = None) -> int:
             conv.weight.copy_(weight)
             if conv.bias is not None:
                 conv.bias.copy_(bias)
-        scaler = next((m for m in model.modules() if isinstance(m, OWN_MODULES["Normalize"])), None)
+        scaler = input_scaler(model)
         mean, std = (getattr(scaler, "mean", None), getattr(scaler, "std", None))
-        if normalises_input(model) and isinstance(mean, torch.Tensor) and isinstance(std, torch.Tensor) \
-                and mean.numel() == 3:
+        if isinstance(mean, torch.Tensor) and isinstance(std, torch.Tensor) and mean.numel() == 3:
             mean.copy_(torch.tensor(IMAGENET_MEAN))
             std.copy_(torch.tensor(IMAGENET_STD))
     return len(ours)

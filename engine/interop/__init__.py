@@ -32,7 +32,7 @@ from .start_weights import (
     start_weight_diagnostics,
     weights_fit,
 )
-from .state_names import imported, original_names
+from .state_names import original_names
 from .weight_files import (
     WeightsError,
     WeightsFile,
@@ -49,7 +49,7 @@ __all__ = [
     "EXPORTERS", "MISSING", "SHAPE", "UNEXPECTED", "ExportError", "ImportJob", "ImportProblem", "ImportResult",
     "Imported", "Pretrained", "TensorMismatch", "WeightsError", "WeightsExist", "WeightsFile", "WeightsFit",
     "apply_pretrained", "check_start_entry", "example_inputs", "expected_shapes", "export", "export_onnx", "export_pt2",
-    "export_python", "export_torchscript", "file_sha256", "fit_shapes", "import_module", "import_source", "imported",
+    "export_python", "export_torchscript", "file_sha256", "fit_shapes", "import_module", "import_source",
     "load_source_module", "load_start_weights", "moved_start_entry", "original_names", "pretrained_weights",
     "python_source", "read_start_weights", "read_weights", "resolve_start", "start_entry", "start_weight_diagnostics",
     "weights_fit", "weights_problem", "write_export",

@@ -50,6 +50,7 @@ class WeightsFit:
     loaded: tuple[str, ...]
     replaced: tuple[str, ...]           # tensors of fresh nodes: left out of the start on purpose
     mismatches: tuple[TensorMismatch, ...]
+    scaling: tuple[str, ...] = ()       # the input's Normalize statistics: the ``normalize`` setting's, not the file's
 
     def of(self, problem: str) -> list[TensorMismatch]:
         return [m for m in self.mismatches if m.problem == problem]
@@ -61,10 +62,13 @@ class WeightsFit:
         return found
 
     def summary(self) -> str:
-        total = len(self.loaded) + len(self.replaced) + len(self.of(SHAPE)) + len(self.of(UNEXPECTED))
+        total = (len(self.loaded) + len(self.replaced) + len(self.scaling) + len(self.of(SHAPE))
+                 + len(self.of(UNEXPECTED)))
         parts = [f"{len(self.loaded)} of the file's {total} tensors loaded"]
         if self.replaced:
             parts.append(f"{len(self.replaced)} replaced by fresh weights as asked")
+        if self.scaling:
+            parts.append(f"{len(self.scaling)} input statistics set by the normalize setting instead")
         for problem, words in ((SHAPE, "of the wrong shape"), (MISSING, "missing from the file"),
                                (UNEXPECTED, "unexpected")):
             if self.of(problem):
@@ -82,12 +86,15 @@ def fit_shapes(graph: Graph, expected: Shapes, owners: dict[str, str], found: Sh
     """Match the tensors a file holds (``found``) with those the graph has (``expected``, each
     owned by a node in ``owners``), leaving out the tensors of the graph's fresh nodes and of
     its input's Normalize step (whose statistics the settings' ``normalize`` chooses)."""
-    fresh = {n.id for n in graph.nodes.values() if n.fresh} | ({input_normalizer(graph)} - {None})
+    fresh = {n.id for n in graph.nodes.values() if n.fresh}
+    scaler = input_normalizer(graph)
     attributes = {name.split(".", 1)[0]: node for name, node in owners.items()}
-    loaded, replaced, mismatches = [], [], []
+    loaded, replaced, scaling, mismatches = [], [], [], []
     for name, shape in expected.items():        # in the model's order, then what only the file has
         node = owners[name]
-        if node in fresh:
+        if node == scaler:
+            scaling += [name] if name in found else []
+        elif node in fresh:
             replaced += [name] if name in found else []
         elif name not in found:
             mismatches.append(TensorMismatch(name, node, MISSING, None, tuple(shape)))
@@ -102,7 +109,7 @@ def fit_shapes(graph: Graph, expected: Shapes, owners: dict[str, str], found: Sh
                 replaced.append(name)
             else:
                 mismatches.append(TensorMismatch(name, owner, UNEXPECTED, tuple(shape)))
-    return WeightsFit(tuple(loaded), tuple(replaced), tuple(mismatches))
+    return WeightsFit(tuple(loaded), tuple(replaced), tuple(mismatches), tuple(scaling))
 
 
 def load_start_weights(model: nn.Module, graph: Graph, weights: WeightsFile) -> WeightsFit:

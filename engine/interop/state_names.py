@@ -26,11 +26,6 @@ def original_names(graph: Graph, compiled: nn.Module) -> dict[str, str]:
     return names
 
 
-def imported(graph: Graph) -> bool:
-    """Whether any node of the graph (or of its blocks) says where it was imported from."""
-    return any(n.origin for body in (graph, *graph.blocks.values()) for n in body.nodes.values())
-
-
 def _collect(document: Graph, level: Graph, module: nn.Module, own: str, original: str, names: dict[str, str]) -> None:
     present = {node_id: attribute for node_id, attribute in module_attributes(level).items() if hasattr(module, attribute)}
     chosen = {node_id: level.nodes[node_id].origin or attribute for node_id, attribute in present.items()}

@@ -70,6 +70,8 @@ def file_sha256(path: str | os.PathLike) -> str:
 
 
 def _read(path: Path) -> bytes:
+    if path.is_dir():
+        raise WeightsError(f"{path}: is a folder; name a weights file")
     try:
         return read_limited(path, "weights file", MAX_WEIGHTS_BYTES)
     except DataError as err:

@@ -295,6 +295,7 @@ def _padding_index(params: dict, xs: list[TensorInfo]) -> list[Finding]:
 _NUMBERS_ONLY = frozenset({
     "pow", "matmul", "abs", "lerp", "std", "var", "argmax", "relu", "gelu", "silu", "mish", "hardswish", "hardsigmoid",
     "softplus", "softmax", "glu", "local_response_norm", "adaptive_max_pool2d", "avg_pool2d", "max_pool2d",
+    "addcmul", "rand_like", "avg_pool3d", "max_pool3d",
 })
 
 

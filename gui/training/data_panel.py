@@ -19,9 +19,10 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QImage, QPainter, QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
-from engine.data import DataSet
+from engine.data import DataSet, input_normalizer
 from engine.training import SeenBatch, batch_as_seen
 from engine.training import messages as M
+from graphs import Graph, dumps_graph, loads_graph
 
 from ..background import BackgroundJob
 from ..theme import current as current_theme
@@ -114,6 +115,7 @@ class DataPanel(QWidget):
         layout.addWidget(self.busy)
         layout.addWidget(self.grid, 1)
         self.training: dict[str, Any] = {}
+        self.graph: Graph | None = None
         self.data: DataSet | None = None
         self.applies = True                      # False once the data set is known not to be pictures
         self.needs_run = False                   # before any run it shows the batch a run would train on
@@ -125,10 +127,14 @@ class DataPanel(QWidget):
         self._show_nothing("")
 
     # ------------------------------------------------------------------ what it is given
-    def set_source(self, training: dict[str, Any], data: DataSet | None) -> None:
-        """The graph's training settings, and its data set when the checks have loaded it. Other
-        settings make the batch before training stale (and end showing a run's batches)."""
-        key = json.dumps(training, sort_keys=True, default=str)
+    def set_source(self, training: dict[str, Any], data: DataSet | None, graph: Graph | None = None) -> None:
+        """The graph's training settings, and its data set when the checks have loaded it; the
+        graph itself, which may scale its input with a Normalize step (then the model sees raw
+        values). Other settings, or a step added or removed, make the batch before training stale
+        (and end showing a run's batches)."""
+        self.graph = graph
+        scaler = input_normalizer(graph) if graph is not None else None
+        key = json.dumps([training, scaler], sort_keys=True, default=str)
         if data is not None:
             self.applies = data.kind == "image" and data.x_train.dim() == 4
         if key == self._key and (data is None or data is self.data):
@@ -146,6 +152,7 @@ class DataPanel(QWidget):
     def clear(self) -> None:
         """Another graph is open: nothing of the last one stays."""
         self.training, self._key, self.data, self.run, self.seen, self.applies = {}, "", None, None, None, True
+        self.graph = None
         self._preparing = ""
         self.busy.hide()
         self._show_nothing("")
@@ -192,6 +199,7 @@ class DataPanel(QWidget):
 
     def _prepare(self) -> None:
         key, training, data = self._key, self.training, self.data
+        text = dumps_graph(self.graph) if self.graph is not None else None    # a copy the background reads
         self._preparing = key
         name = training.get("dataset", "the data set")
         self._show_nothing(f"Reading {html.escape(str(name))} and preparing the first batch as the model will see it...")
@@ -208,7 +216,8 @@ class DataPanel(QWidget):
                 return
             self.seen = seen
             self.refresh()
-        BackgroundJob(lambda: batch_as_seen(training, data, SHOWN), done, self, name="netloom-batch-as-seen").start()
+        BackgroundJob(lambda: batch_as_seen(training, data, SHOWN, loads_graph(text, "<graph>") if text else None), done,
+                      self, name="netloom-batch-as-seen").start()
 
     def _show_seen(self, seen: SeenBatch) -> None:
         settings = self.training

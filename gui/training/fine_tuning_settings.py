@@ -42,7 +42,8 @@ HELP = {
     "start_from": "The weights training starts from: a .safetensors file (a NetLoom checkpoint too) or a PyTorch "
                   "state dict. Tensors that fit are loaded; nodes marked fresh keep new weights",
     "normalize": "The statistics the pictures are standardised with: the data set's own, those the start weights "
-                 "were trained with (recorded for torchvision's and timm's), or ImageNet's",
+                 "were trained with (recorded for torchvision's and timm's), or ImageNet's; a graph with a Normalize "
+                 "step after its Input gets them there and takes raw values",
     "augment": "Changes made to every training batch, each picture its own way; validation pictures stay as they are",
     "update_frozen_batchnorm": "Let the BatchNorm layers of frozen nodes follow the new data's statistics "
                                "(off: they stay as the start weights have them)",

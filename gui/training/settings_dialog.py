@@ -62,8 +62,6 @@ HELP = {
     "dataset_options": "Options of the chosen data set (* required); hover over one to see what it does",
     "batch_size": "Samples per training step",
     "reconstruct": "The target is the input itself (autoencoders)",
-    "normalize": "Which statistics the inputs are normalised with: the data set's own, ImageNet's or the start "
-                 "weights'; a graph with a Normalize step after its Input gets them there and takes raw values",
     "loss": "What training minimises; cross-entropy expects raw scores (no Softmax at the end)",
     "optimizer": "How the weights follow their gradients",
     "lr": "Learning rate: the size of each step",

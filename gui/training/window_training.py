@@ -340,7 +340,8 @@ class TrainingUI(QObject):
     def _show_data_source(self) -> None:
         """The Data tab shows the batch of the graph on the canvas, as its settings are now."""
         document = self.ctx.document
-        self.dashboard.data_view.set_source(document.graph.training, document.data_set_for(document.graph.training))
+        self.dashboard.data_view.set_source(document.graph.training, document.data_set_for(document.graph.training),
+                                            document.graph)
         self.dashboard.adapt()
 
     def _on_changes(self, changes) -> None:

@@ -79,11 +79,15 @@ def test_a_graph_with_blocks_computes_what_its_flattened_form_computes():
 def test_resnet18_keys_are_torchvisions_and_its_weights_load_unchanged():
     torchvision = pytest.importorskip("torchvision")
     g = load_graph(resources.example("resnet18.loom"))
-    assert len(g.nodes) == 13                                   # a stem, four stages and a head
+    assert len(g.nodes) == 14             # the input's scaling, a stem, four stages and a head
+    g.set_params("fc", out_features=1000)                       # ImageNet's head (the example has 10 classes)
     model = compile_graph(g).eval()
     reference = torchvision.models.resnet18().eval()
-    assert list(model.state_dict()) == list(reference.state_dict())
-    model.load_state_dict(reference.state_dict())
+    # Every key is torchvision's; the Normalize step's statistics come on top (strict=False takes them).
+    assert [k for k in model.state_dict() if not k.startswith("norm.")] == list(reference.state_dict())
+    assert model.load_state_dict(reference.state_dict(), strict=False).missing_keys == ["norm.mean", "norm.std"]
+    model.norm.mean.fill_(0.0)
+    model.norm.std.fill_(1.0)             # as torchvision's model, which takes the inputs as they come
     x = torch.randn(1, 3, 64, 64)
     with torch.no_grad():
         assert torch.allclose(model(x), reference(x), atol=1e-5)
@@ -156,7 +160,7 @@ def test_an_opened_block_is_checked_as_the_use_computes_it_and_marks_the_layer_i
     checker = Checker()
     report = checker.check(graph)
     body, inside = checker.inside(graph, report, [("Stage", "layer4"), ("DownBlock", "0")])
-    assert inside.ok and inside.shapes["x"] == (256, 14, 14) and inside.shapes["out"] == (512, 7, 7)
+    assert inside.ok and inside.shapes["x"] == (256, 2, 2) and inside.shapes["out"] == (512, 1, 1)     # 32x32 input
     assert body.nodes["conv1"].params["out_channels"] == 512          # bound: a number, not a reference
     assert sum(inside.params.values()) == sum(
         p.numel() for n, p in compile_graph(graph).named_parameters() if n.startswith("layer4.0."))

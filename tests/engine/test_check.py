@@ -333,12 +333,12 @@ def test_one_cause_gives_one_problem_not_a_flood():
     import resources
     from graphs import load_graph
 
-    # an unwired Output: the error, and one warning where the unused chain stops, not thirteen
+    # an unwired Output: the error, and one warning where the unused chain stops, not fourteen
     g = load_graph(resources.example("lenet_digits.loom"))
     g.disconnect(g.in_edges("output1")[0])
     report = check(g)
     assert [(d.severity, d.node) for d in report.diagnostics] == [("error", "output1"), ("warning", "fc3")]
-    assert "nor are the 12 nodes before it" in report.diagnostics[1].message
+    assert "nor are the 13 nodes before it" in report.diagnostics[1].message
     # a missing Flatten: fc1's warning and its fix; fc2 and fc3 see maps only because of it
     g = load_graph(resources.example("lenet_digits.loom"))
     g.apply(g.bypass_edit("flatten1"))

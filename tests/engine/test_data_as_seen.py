@@ -119,11 +119,11 @@ def test_the_batch_shown_before_training_is_the_first_one_the_run_trains_on():
     graph = lenet()
     settings = graph.training | {"augment": {"rotation": 15, "flip": True, "color_jitter": 0.3}, "epochs": 2,
                                  "device": "cpu", "probe_every": 0, "dataset_options": {"per_class": 20}}
-    seen = batch_as_seen(settings)
+    seen = batch_as_seen(settings, graph=graph)
     assert seen.pixels.shape == (16, 8, 8, 1) and seen.pixels.dtype == np.uint8
     assert seen.description == ("augmentations: left-right flips, rotations up to 15 degrees, colour jitter of 30%; "
-                                "normalised with its own statistics")
-    plain = batch_as_seen(settings | {"augment": {}})
+                                "raw values, which the graph's norm step normalises")
+    plain = batch_as_seen(settings | {"augment": {}}, graph=graph)
     assert seen.labels == plain.labels and not np.array_equal(seen.pixels, plain.pixels)
     batches = [m for m in train(graph, TrainingConfig.from_dict(settings)) if isinstance(m, TrainingBatch)]
     assert [b.epoch for b in batches] == [1, 2]

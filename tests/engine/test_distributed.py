@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from engine import compile_graph
-from engine.data import load_dataset
+from engine.data import as_graph_takes, load_dataset
 from engine.training.checkpoint import load_weights
 from graphs import load_graph
 
@@ -41,7 +41,7 @@ def test_two_gloo_ranks_agree(tmp_path):
     model = compile_graph(load_graph(EXAMPLE))
     model.load_state_dict(load_weights(tmp_path / "last.safetensors"))
     model.eval()
-    data = load_dataset("digits")
+    data = as_graph_takes(load_dataset("digits"), load_graph(EXAMPLE))     # raw pixels: its Normalize step scales them
     with torch.no_grad():
         out = model(data.x_val)
     assert abs(F.cross_entropy(out, data.y_val).item() - finals[0]["val_loss"]) < 1e-5

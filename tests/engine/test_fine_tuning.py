@@ -116,7 +116,7 @@ def test_the_start_weights_load_before_training_and_a_changed_or_moved_file_stop
     messages = list(train(graph, config, graph_folder=str(tmp_path)))
     [start] = of(messages, StartWeights)
     assert start.path == str(weights) and start.loaded == 10 and start.mismatches == ()
-    assert start.summary == "10 of the file's 10 tensors loaded"
+    assert start.summary == "10 of the file's 12 tensors loaded, 2 input statistics set by the normalize setting instead"
     (tmp_path / "elsewhere").mkdir()
     [moved] = list(train(graph, config, graph_folder=str(tmp_path / "elsewhere")))
     assert moved.reason == ("cannot start from the weights the settings name: weights file "

@@ -3,6 +3,7 @@ data set is standardised with, training fills them in, and the model (and every 
 takes raw values; a graph without one says in its exports what scaling its inputs need."""
 
 import importlib.util
+import re
 
 import pytest
 import torch
@@ -113,7 +114,7 @@ def test_colour_digits_are_real_digits_in_colours_that_say_nothing_about_the_cla
     assert torch.equal(colour.y_train, grey.y_train)
     assert torch.equal(colour.x_train, load_dataset("digits", image_size=32, color=True, normalize=False).x_train)
     corners = colour.x_train[:, :, 0, 0]                            # the background of each picture
-    assert corners.std(0).min() > 0.15                              # colours vary from picture to picture
+    assert corners.std(0).min() > 0.08                              # colours vary from picture to picture (0 to 0.4)
     by_class = torch.stack([corners[colour.y_train == c].mean(0) for c in range(10)])
     assert (by_class.max(0).values - by_class.min(0).values).max() < 0.15   # and not with the class
     ink = colour.x_train - colour.x_train[:, :, :1, :1]             # where the digit is drawn, far from the background
@@ -141,7 +142,7 @@ def test_the_exported_lenet_scores_on_raw_digits_as_the_trained_model_does(tmp_p
     spec = importlib.util.spec_from_file_location("lenet_export", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    exported = module.LenetForDigits(weights=None).eval()
+    exported = getattr(module, re.findall(r"^class (\w+)\(nn\.Module\)", text, re.M)[-1])(weights=None).eval()
     exported.load_state_dict(state)
     pixels = load_dataset("digits", normalize=False)
     with torch.no_grad():

@@ -31,10 +31,11 @@ def worker_run(graph, tmp_path, **settings):
 
 @pytest.fixture(scope="module")
 def trained_lenet(tmp_path_factory):
-    """LeNet on the 8x8 digits after five epochs in the worker, and the data it learned."""
-    from engine.data import load_dataset
+    """LeNet on the 8x8 digits after five epochs in the worker, and the data it learned, as the
+    model takes it (raw pixels: its Normalize step scales them)."""
+    from engine.data import as_graph_takes, load_dataset
     messages, model = worker_run(lenet(), tmp_path_factory.mktemp("lenet"), epochs=5)
-    return messages, model, load_dataset("digits")
+    return messages, model, as_graph_takes(load_dataset("digits"), lenet())
 
 
 @pytest.mark.slow

@@ -42,7 +42,7 @@ def test_a_safetensors_file_is_read_with_its_checksum(tmp_path):
     save_file(lenet_state(), path)
     weights = read_weights(path)
     assert weights.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
-    assert weights.shapes["fc3.weight"] == (10, 84) and len(weights.tensors) == 10
+    assert weights.shapes["fc3.weight"] == (10, 84) and len(weights.tensors) == 12     # with the Normalize statistics
     assert read_weights(path, weights.sha256).tensors.keys() == weights.tensors.keys()
 
 
@@ -144,7 +144,8 @@ def test_tensors_that_fit_are_loaded_and_each_other_one_is_reported_with_its_nod
         "conv2.bias (conv2): missing from the file, so it starts from fresh weights",
         "fc1.weight (fc1): wrong shape, 120x99 in the file but 120x64 in the graph",
         "head.weight: unexpected, the graph has no such tensor"]
-    assert fit.summary() == ("8 of the file's 10 tensors loaded, 1 of the wrong shape, 1 missing from the file, "
+    assert fit.summary() == ("8 of the file's 12 tensors loaded, 2 input statistics set by the normalize setting "
+                             "instead, 1 of the wrong shape, 1 missing from the file, "
                              "1 unexpected")
     after = model.state_dict()
     assert torch.equal(after["conv1.weight"], state["conv1.weight"])          # loaded

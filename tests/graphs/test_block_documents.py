@@ -155,7 +155,7 @@ def test_make_unique_gives_one_use_a_copy_and_undo_restores_the_document():
     g.apply(edit)
     assert g.nodes["layer3"].type == "Stage2" and g.nodes["layer2"].type == "Stage"
     assert (g.in_edges("layer3"), g.out_edges("layer3")) == wires        # same wires, same place in the file
-    assert list(g.nodes).index("layer3") == 7
+    assert list(g.nodes).index("layer3") == 8
     g.blocks["Stage2"].set_params("1", repeat=3)        # editing the copy leaves the other uses alone
     assert g.blocks["Stage"].nodes["1"].params["repeat"] == 1
     g.blocks["Stage2"].set_params("1", repeat=1)

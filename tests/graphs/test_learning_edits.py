@@ -29,11 +29,11 @@ def test_freeze_up_to_a_node_freezes_it_and_everything_that_feeds_it_in_one_undo
     g.events.subscribe(lambda changes: seen.append(changes))
     edit = g.apply(freeze_up_to_edit(g, "pool2"))
     assert edit.label == "Freeze up to pool2"
-    assert {n for n, (factor, _) in learning(g).items() if factor == 0} == {"conv1", "relu1", "pool1", "conv2", "relu2",
-                                                                            "pool2"}
+    assert {n for n, (factor, _) in learning(g).items() if factor == 0} == {"norm", "conv1", "relu1", "pool1", "conv2",
+                                                                            "relu2", "pool2"}
     assert not g.nodes["fc1"].frozen and not g.nodes["input1"].frozen     # what follows keeps learning
-    assert len(seen) == 1 and {e.node for e in seen[0].of(LearningChanged)} == {"conv1", "relu1", "pool1", "conv2",
-                                                                                "relu2", "pool2"}
+    assert len(seen) == 1 and {e.node for e in seen[0].of(LearningChanged)} == {"norm", "conv1", "relu1", "pool1",
+                                                                                "conv2", "relu2", "pool2"}
     assert not seen[0].changes_model          # the same model: its runs and weights still apply
     g.revert(edit)
     assert dumps_graph(g) == before and learning(g) == {}
@@ -115,7 +115,7 @@ def test_grouping_keeps_how_the_layers_learned_on_the_use_and_ungrouping_gives_i
     assert g.nodes["stem"].frozen
     assert all(n.lr_factor == 1 for n in g.blocks["Stem"].nodes.values())      # the body is shared: it says nothing
     g.apply(inline_edit(g, "stem"))
-    assert {n for n, (factor, _) in learning(g).items() if factor == 0} == {"stem_conv1", "stem_relu1", "stem_pool1"}
+    assert {n for n, (factor, _) in learning(g).items() if factor == 0} == {"norm", "stem_conv1", "stem_relu1", "stem_pool1"}
 
 
 def test_a_group_of_layers_that_learn_differently_is_a_use_at_the_run_rate():

@@ -206,7 +206,8 @@ def test_the_help_menu_lists_the_shortcuts(window):
     shortcuts = dict(window.commands.shortcuts())
     assert shortcuts["Train"] == "F5" and shortcuts["Undo"] == "Ctrl+Z" and shortcuts["Save"] == "Ctrl+S"
     assert shortcuts["Cancel the wire being drawn"] == "Esc"
-    assert [a.text() for a in window.commands.menu("&Help").actions()] == ["&Keyboard Shortcuts", "&About NetLoom"]
+    entries = [a.text() for a in window.commands.menu("&Help").actions() if not a.isSeparator()]
+    assert "&Keyboard Shortcuts" in entries and entries[-1] == "&About NetLoom"
 
 
 def test_a_rubber_band_selects_in_the_document_and_the_canvas_shows_what_commands_select(window, qtbot):

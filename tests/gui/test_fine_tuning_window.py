@@ -80,7 +80,7 @@ def test_freeze_up_to_here_from_the_node_menu_is_one_undo_step(window, qtbot):
     graph = window.document.graph
     menu = window.view.context_menu(QPointF(), window.scene.nodes["pool2"])
     _action(menu, "Freeze Up to Here").trigger()
-    assert [n.id for n in graph.nodes.values() if n.frozen] == ["conv1", "relu1", "pool1", "conv2", "relu2", "pool2"]
+    assert [n.id for n in graph.nodes.values() if n.frozen] == ["norm", "conv1", "relu1", "pool1", "conv2", "relu2", "pool2"]
     assert window.document.undo_stack.undoText() == "Freeze up to pool2"
     qtbot.waitUntil(lambda: "940 frozen" in window.totals_label.text())
     # the menu of a frozen node offers Unfreeze, not Freeze; the Train menu has them all
@@ -199,7 +199,8 @@ def test_a_start_tensor_of_the_wrong_shape_is_marked_on_its_node_with_start_fres
     qtbot.waitUntil(lambda: window.scene.severity_of("fc3") == "warning", timeout=30_000)
     (warning,) = window.document.report.for_node("fc3")
     assert "fc3.weight as 5x84 where it is 10x84" in warning.message
-    assert "Starts from w.safetensors: 8 of the file's 10 tensors loaded, 2 of the wrong shape" in \
+    assert ("Starts from w.safetensors: 8 of the file's 12 tensors loaded, 2 input statistics set by the normalize "
+            "setting instead, 2 of the wrong shape") in \
         window.statusBar().currentMessage()
     menu = window.view.context_menu(QPointF(), window.scene.nodes["fc3"])
     assert [a.text() for a in menu.actions()][0] == "Start fc3 from fresh weights"

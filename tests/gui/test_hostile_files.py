@@ -4,6 +4,7 @@ saves and autosaves; a recovery copy that cannot be read is set aside and the wi
 import json
 
 from graphs import dumps_graph, load_graph, loads_graph
+from gui.commands import files
 from tests.helpers import chain, named_pipe, without_blocking
 
 LONE = "\ud800"
@@ -18,16 +19,16 @@ def _odd_file(path):
 
 def test_a_graph_holding_a_lone_surrogate_saves_and_autosaves_from_the_window(window, tmp_path):
     path = _odd_file(tmp_path / "odd\udcff.loom")            # a file name that is not UTF-8 either
-    assert window.open_file(path)
+    assert files.open_file(window.context, path)
     window.document.try_edit(lambda: window.document.graph.set_params_edit("fc1", out_features=5))
-    window.autosave()
-    copy = window.recovery.path
+    window.autosave.autosave(force=True)
+    copy = window.autosave.recovery.path
     assert copy.exists(), window.statusBar().currentMessage()
     kept = json.loads(copy.read_bytes().decode("utf-8"))
     assert kept["source"] == str(path.resolve())
     restored = loads_graph(kept["graph"], copy)
     assert LONE in restored.metadata["description"] and restored.nodes["fc1"].params["out_features"] == 5
-    assert window.save()
+    assert files.save(window.context)
     saved = load_graph(path)
     assert saved.metadata["description"] == f"made by a tool that left a {LONE} behind"
     assert saved.nodes["fc1"].params["out_features"] == 5
@@ -81,7 +82,7 @@ def test_damaged_recovery_copies_are_set_aside_with_a_message_and_a_good_one_is_
     found[0].release()
     win = MainWindow(interactive=False)
     qtbot.addWidget(win)
-    assert win.offer_recovery() == [win] and win.document.graph.name == "kept"
+    assert win.autosave.offer_recovery() == [win] and win.document.graph.name == "kept"
     win.document.undo_stack.setClean()
     assert leftovers() == ([], [])                    # set aside once, never read again
 

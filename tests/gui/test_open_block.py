@@ -34,10 +34,10 @@ def test_double_click_opens_a_block_with_shapes_of_that_use_and_the_breadcrumb_g
     assert "Stage is used by 3 nodes: editing changes all of them" in window.breadcrumb.uses.text()
     _double_click(window, "0")
     assert window.document.levels == (("Stage", "layer3"), ("DownBlock", "0"))
-    # shapes as layer3 computes them: 128 channels at 28x28 in, 256 at 14x14 out
-    assert window.document.shown_report.shapes["x"] == (128, 28, 28)
-    assert window.scene.nodes["x"].lines()[1:] == ["", "out 128x28x28"]     # not the block's example shape
-    assert window.scene.nodes["conv1"].lines()[-1].startswith("out 256x14x14")
+    # shapes as layer3 computes them on the example's 32x32 pictures: 128 channels at 4x4 in, 256 at 2x2 out
+    assert window.document.shown_report.shapes["x"] == (128, 4, 4)
+    assert window.scene.nodes["x"].lines()[1:] == ["", "out 128x4x4"]     # not the block's example shape
+    assert window.scene.nodes["conv1"].lines()[-1].startswith("out 256x2x2")
     shown = ", ".join(window.scene.nodes["conv1"].lines()[1:-1])      # wrapped over lines, each whole
     assert shown == "out_channels=channels, kernel_size=3, stride=stride, padding=1, bias=False"
     assert [c.text() for c in window.breadcrumb.crumbs] == ["ResNet-18", "layer3: Stage"]
@@ -63,7 +63,7 @@ def test_editing_a_definition_changes_every_use_and_a_problem_is_marked_inside(w
     # the model's report blames the uses; the open body marks the Add whose inputs differ
     assert any(d.node == "layer1" for d in window.document.report.errors)
     assert window.scene.severity_of("add") == "error"
-    assert "64x54x54 and 64x56x56" in window.document.shown_report.for_node("add")[0].message
+    assert "64x6x6 and 64x8x8" in window.document.shown_report.for_node("add")[0].message
     assert window.problems.diagnostics[0].node == "add"
     window.document.close_to(0)
     window.document.undo_stack.undo()       # undo opens the level it changes

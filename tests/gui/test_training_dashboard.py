@@ -74,7 +74,7 @@ def test_a_live_run_from_the_toolbar(window, qtbot, monkeypatch, tmp_path):
     conv1 = next(g for g in latest.layers if g.layer == "conv1")
     assert window.scene.nodes["conv1"].overlay.rgb() == gradient_colour(conv1.mean_abs_grad).rgb()
     from graphs import Edge
-    assert window.scene.edges[Edge("input1", "conv1")].overlay is not None
+    assert window.scene.edges[Edge("norm", "conv1")].overlay is not None
     assert window.scene.nodes["relu1"].overlay is None and flow
     assert ui.legend.isVisible()
 

@@ -32,7 +32,7 @@ def test_the_inspector_introduces_the_example_until_a_node_is_selected(on_graph,
     text = inspector.shapes.text()
     assert inspector.title.text().startswith("<b>LeNet")
     assert "Press Train" in text
-    assert "12 layers, 19,754 parameters" in text and "Trains on <b>digits</b>" in text
+    assert "13 layers, 19,754 parameters" in text and "Trains on <b>digits</b>" in text
     assert "Checks pass." in text
     ctx.selection.set(["conv1"])
     assert inspector.fields and "Press Train" not in inspector.shapes.text()
