@@ -101,14 +101,14 @@ class RecurrentPanel(QWidget):
         column.addWidget(self.view, 1)
         for label in (self.caption, self.gradient_caption, self.clipping):
             column.addWidget(label)
-        self.scroll = QScrollArea()
-        self.scroll.setWidget(inside)
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.strips_area = QScrollArea()
+        self.strips_area.setWidget(inside)
+        self.strips_area.setWidgetResizable(True)
+        self.strips_area.setFrameShape(QFrame.Shape.NoFrame)
         layout = QVBoxLayout(self)
         layout.addLayout(row)
         layout.addWidget(self.line)
-        layout.addWidget(self.scroll, 1)
+        layout.addWidget(self.strips_area, 1)
         self.data = None
         self.record: RunRecord | None = None
         self.others: list[RunRecord] = []

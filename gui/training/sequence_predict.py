@@ -7,6 +7,7 @@ model, and its tokens appear as they come."""
 from __future__ import annotations
 
 import html
+from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
@@ -57,7 +58,7 @@ class SequencePredict(QWidget):
         super().__init__(parent)
         self.run_model = run_model
         self.kind = ""
-        self.data = None
+        self.data: Any = None           # the run's DataSet
         self.prompt = QLineEdit()
         self.prompt.setObjectName("prompt")
         self.prompt.returnPressed.connect(self.predict)
@@ -287,5 +288,5 @@ def _html(text: str) -> str:
 def _blend(colour: str, background: str, share: float) -> str:
     """``share`` of ``colour`` over ``background``, as #rrggbb (Qt's rich text reads no rgba)."""
     a, b = QColor(colour), QColor(background)
-    mix = [round(share * x + (1 - share) * y) for x, y in zip(a.getRgb()[:3], b.getRgb()[:3])]
+    mix = [round(share * x + (1 - share) * y) for x, y in ((a.red(), b.red()), (a.green(), b.green()), (a.blue(), b.blue()))]
     return "#" + "".join(f"{v:02x}" for v in mix)

@@ -48,8 +48,8 @@ class WordPairsPanel(QWidget):
         super().__init__(parent)
         self.sentence = QLineEdit(NOTES_SENTENCE)
         self.sentence.setObjectName("sentence")
-        self.window = QSpinBox(minimum=1, maximum=MAX_WINDOW, value=2, prefix="window ")
-        self.window.setToolTip("Words on each side of a word that count as its context")
+        self.window_size = QSpinBox(minimum=1, maximum=MAX_WINDOW, value=2, prefix="window ")
+        self.window_size.setToolTip("Words on each side of a word that count as its context")
         self.table = QTableWidget(0, 3)
         self.table.setHorizontalHeaderLabels(["word", "context words", "training pairs (word, context)"])
         self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
@@ -60,18 +60,18 @@ class WordPairsPanel(QWidget):
         row = QHBoxLayout()
         row.addWidget(QLabel("sentence"))
         row.addWidget(self.sentence, 1)
-        row.addWidget(self.window)
+        row.addWidget(self.window_size)
         layout = QVBoxLayout(self)
         layout.addLayout(row)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.caption)
         self.sentence.textChanged.connect(lambda _: self.show_pairs())
-        self.window.valueChanged.connect(lambda _: self.show_pairs())
+        self.window_size.valueChanged.connect(lambda _: self.show_pairs())
         self.show_pairs()
 
     def set_window(self, window: int) -> None:
         """The window the graph's data set trains with."""
-        self.window.setValue(max(1, min(MAX_WINDOW, window)))
+        self.window_size.setValue(max(1, min(MAX_WINDOW, window)))
 
     def reset(self) -> None:
         """Nothing of a run is shown here."""
@@ -80,7 +80,7 @@ class WordPairsPanel(QWidget):
         """The pairs do not depend on a run."""
 
     def show_pairs(self) -> int:
-        rows = pairs_by_word(self.sentence.text(), self.window.value())
+        rows = pairs_by_word(self.sentence.text(), self.window_size.value())
         self.table.setRowCount(len(rows))
         for r, (word, context) in enumerate(rows):
             cells = (word, ", ".join(context), "  ".join(f"({word}, {c})" for c in context))
@@ -88,7 +88,7 @@ class WordPairsPanel(QWidget):
                 self.table.setItem(r, c, QTableWidgetItem(text))
         self.table.resizeColumnsToContents()
         total = sum(len(context) for _, context in rows)
-        window = self.window.value()
+        window = self.window_size.value()
         self.caption.setText(f"{total} pairs from {len(rows)} words with a window of {window} ({window} words on each "
                              "side). Skip-gram training shows the network one word and asks for each of its context "
                              "words in turn: words met in like contexts end up with like vectors. These are the pairs "

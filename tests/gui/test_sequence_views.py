@@ -136,16 +136,22 @@ def test_runs_of_an_experiment_are_compared_step_by_step(qtbot):
     assert "0.5" not in panel.clipping.text() and panel.clipping.text() == ""      # no clipping in these runs
 
 
+def predict_after_training(window, qtbot, example: str):
+    """The example trained for 2 epochs, the Predict tab shown once the run's weights and data are in."""
+    files.open_example(window.context, resources.example(example))
+    train_in_window(window, qtbot, 2)
+    dashboard = window.training.dashboard
+    show(dashboard, dashboard.predict)
+    qtbot.waitUntil(lambda: dashboard.predict.run_model.model is not None and dashboard.data is not None,
+                    timeout=60_000)
+    return dashboard, dashboard.predict
+
+
 @pytest.mark.slow
 def test_the_char_lstm_predicts_the_next_character_of_a_typed_prompt_and_writes_text(window, qtbot):
     from engine.insight import generate, next_token_probabilities, tokenize
 
-    files.open_example(window.context, resources.example("char_lstm.loom"))
-    train_in_window(window, qtbot, 2)
-    dashboard = window.training.dashboard
-    predict = dashboard.predict
-    show(dashboard, predict)
-    qtbot.waitUntil(lambda: predict.run_model.model is not None and dashboard.data is not None, timeout=60_000)
+    dashboard, predict = predict_after_training(window, qtbot, "char_lstm.loom")
     panel = predict.sequences
     assert panel.isVisible() and not predict.pad.isVisible()          # no digit pad for text
     vocabulary = dashboard.data.extra["vocabulary"]
@@ -185,12 +191,7 @@ def test_the_char_lstm_predicts_the_next_character_of_a_typed_prompt_and_writes_
 def test_a_typed_sentence_is_classified_by_the_sentiment_lstm(window, qtbot):
     from engine.insight import class_probabilities, tokenize
 
-    files.open_example(window.context, resources.example("sentiment_lstm.loom"))
-    train_in_window(window, qtbot, 2)
-    dashboard = window.training.dashboard
-    predict = dashboard.predict
-    show(dashboard, predict)
-    qtbot.waitUntil(lambda: predict.run_model.model is not None and dashboard.data is not None, timeout=60_000)
+    dashboard, predict = predict_after_training(window, qtbot, "sentiment_lstm.loom")
     panel, data = predict.sequences, dashboard.data
     assert panel.isVisible() and not panel.generate_button.isVisible()     # a classifier writes nothing
     assert panel.prompt_label.text() == "sentence"
@@ -223,7 +224,7 @@ def test_the_skipgram_pairs_of_a_typed_sentence_fill_the_notes_table(window, qtb
     assert tabs.isTabVisible(tabs.indexOf(panel))
     show(dashboard, panel)
     assert not dashboard.empty.isVisible()                     # no run needed: the pairs come from the sentence
-    assert panel.window.value() == 2                           # the example's window
+    assert panel.window_size.value() == 2                           # the example's window
 
     def row(r):
         return [panel.table.item(r, c).text() for c in range(3)]
@@ -233,7 +234,7 @@ def test_the_skipgram_pairs_of_a_typed_sentence_fill_the_notes_table(window, qtb
                                                           "(shimmered, the)"]
     assert panel.caption.text().startswith("26 pairs from 8 words with a window of 2")
     shot(panel, "skipgram_pairs.png")
-    panel.window.setValue(3)
+    panel.window_size.setValue(3)
     assert row(7) == ["sun", "in, the, hot", "(sun, in)  (sun, the)  (sun, hot)"]
     assert panel.caption.text().startswith("36 pairs from 8 words with a window of 3")
     panel.sentence.selectAll()
