@@ -21,6 +21,7 @@ from .run_record import RunRecord
 
 WAITING = "A recurrent layer's steps appear here with the run's probes (Probes on in the training settings)."
 STRIP_PX = 120           # a strip's height: the strips scroll rather than squeeze in a short dock
+GRADIENT_ROWS = 3        # the gradient plot is as tall as this many strips (several runs' lines and their key)
 MAX_TICKS = 40           # step labels on the axis; beyond it every k-th step is named
 
 
@@ -192,8 +193,12 @@ class RecurrentPanel(QWidget):
                              f" The unrolled states match the layer's own output to {found.deviation:.0e}.")
 
     def _label_steps(self, found: M.RecurrentSteps) -> None:
-        """Name each step on the lowest strip's axis by what it reads."""
+        """Name each step on the strips' axes by what it reads: a token or a value."""
         steps = found.hidden.shape[2]
+        if found.tokens is None and found.step_inputs.shape[-1] > 1:     # vectors: step numbers (the line says more)
+            for plot, _ in self.strips.values():
+                plot.getAxis("bottom").setTicks(None)
+            return
         every = max(1, -(-steps // MAX_TICKS))
         vocabulary = self.data.extra.get("vocabulary") if self.data is not None else None
         ticks = [(t + 1, step_text(found, vocabulary, t).strip("'") or " ") for t in range(0, steps, every)]
@@ -219,6 +224,7 @@ class RecurrentPanel(QWidget):
             self.gradient_plot.setMouseEnabled(False, False)
             self.gradient_plot.setXLink(self.strips["hidden state"][0])
             self.gradient_plot.addLegend(offset=(-10, 10))
+            self.view.ci.layout.setRowStretchFactor(len(self.strips), GRADIENT_ROWS)    # taller: it is read closely
             self._fit_height()
         if set(profiles) != set(self.profiles):
             self.gradient_plot.clear()
@@ -236,7 +242,7 @@ class RecurrentPanel(QWidget):
                                                for name, norms in profiles.items()))
 
     def _fit_height(self) -> None:
-        plots = len(self.strips) + (self.gradient_plot is not None)
+        plots = len(self.strips) + GRADIENT_ROWS * (self.gradient_plot is not None)
         self.view.setMinimumHeight(STRIP_PX * plots)
 
     def _show_step(self) -> None:

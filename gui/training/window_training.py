@@ -300,8 +300,10 @@ class TrainingUI(QObject):
             elif self._variants_left or record.status != "finished":
                 text = f"Experiment '{self.experiment.title}': variant {record.name} {record.status}; {canvas}."
             else:
-                text = (f"Experiment '{self.experiment.title}': {total} variants trained, compared in Gradients "
-                        f"and Curves; {canvas}.")
+                tabs = self.dashboard.tabs
+                where = ("Gradients, Through time and Curves" if tabs.isTabVisible(tabs.indexOf(self.dashboard.through_time))
+                         else "Gradients and Curves")
+                text = f"Experiment '{self.experiment.title}': {total} variants trained, compared in {where}; {canvas}."
         else:
             text = f"{record.name} of another graph is {record.status} ({progress}); it is kept with its own graph."
         self.dashboard.set_elsewhere(text)
