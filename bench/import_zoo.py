@@ -2,6 +2,7 @@
 model in evaluation AND in training, and how fast.
 
     python -m bench.import_zoo [--sets torchvision,video,timm,onnx,transformers] [--only NAME,NAME] [--all]
+                               [--without-guard]
 
 Sets: ``torchvision`` (every classification model but the six largest unless --all, 64x64 where
 the model takes it), ``video`` (torchvision segmentation and video models), ``timm`` (at least
@@ -15,9 +16,12 @@ For each model: whether it imported (else the first reason given), then, measure
 taken from the importer, whether the graph saved and loaded gives the model's outputs in
 evaluation ("eval") and trains the same ("train": one training step's outputs, buffers and
 gradients, ``engine.interop.fidelity``), the import time and its ratio to torch.fx's own
-``symbolic_trace`` of the same model in the same process, and the graph's top-level nodes and
-block definitions. Weights are random and nudged apart so that tensors pair up by value.
-A summary line per set counts each column and gives the median ratio.
+``symbolic_trace`` of the same model in the same process (the fastest of three traces), and
+the graph's top-level nodes and block definitions. Weights are random and nudged apart so that
+tensors pair up by value.
+A summary line per set counts each column and gives the median ratio. ``--without-guard`` also
+times the import without its exactness guard (``check_outputs=False``) against the same trace:
+the guard's share of the time is the difference.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import gc
+import math
 import shutil
 import statistics
 import tempfile
@@ -38,6 +43,7 @@ import torch
 from torch import fx, nn
 
 TOLERANCE = 1e-4
+TRACES = 3
 LARGEST_LEFT_OUT = 6
 Case = tuple[str, Callable[[], tuple[nn.Module, tuple]]]      # name, () -> (model, example inputs)
 
@@ -139,12 +145,17 @@ class Row:
     exact_train: bool = False
     import_s: float = 0.0
     trace_s: float | None = None
+    unguarded_s: float | None = None     # the import without the exactness guard, when measured
     nodes: int = 0
     blocks: int = 0
 
     @property
     def ratio(self) -> float | None:
         return self.import_s / self.trace_s if self.imported and self.trace_s else None
+
+    @property
+    def unguarded_ratio(self) -> float | None:
+        return self.unguarded_s / self.trace_s if self.imported and self.trace_s and self.unguarded_s else None
 
 
 def nudge_apart(model: nn.Module) -> None:
@@ -158,7 +169,7 @@ def nudge_apart(model: nn.Module) -> None:
                 tensor.mul_(1 + 1e-3 * noise).add_(1e-3 * noise)
 
 
-def try_model(name: str, make: Callable[[], tuple[nn.Module, tuple]]) -> Row:
+def try_model(name: str, make: Callable[[], tuple[nn.Module, tuple]], without_guard: bool = False) -> Row:
     from safetensors.torch import load_file, save_file
 
     from engine import compile_graph, import_module
@@ -176,10 +187,11 @@ def try_model(name: str, make: Callable[[], tuple[nn.Module, tuple]]) -> Row:
         return row
     model.eval()
     nudge_apart(model)
-    start = time.perf_counter()
-    try:
-        fx.symbolic_trace(model)
-        row.trace_s = time.perf_counter() - start
+    try:        # the fastest of three: one trace is a few milliseconds, which a busy machine easily doubles
+        for _ in range(TRACES):
+            start = time.perf_counter()
+            fx.symbolic_trace(model)
+            row.trace_s = min(row.trace_s or math.inf, time.perf_counter() - start)
     except Exception:   # fx itself fails: no ratio
         pass
     start = time.perf_counter()
@@ -193,6 +205,12 @@ def try_model(name: str, make: Callable[[], tuple[nn.Module, tuple]]) -> Row:
         return row
     row.import_s = time.perf_counter() - start
     row.imported = True
+    if without_guard:
+        start = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import_module(model, inputs, check_outputs=False)
+        row.unguarded_s = time.perf_counter() - start
     row.nodes, row.blocks = len(graph.nodes), len(graph.blocks)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "model.loom"
@@ -212,6 +230,9 @@ def try_model(name: str, make: Callable[[], tuple[nn.Module, tuple]]) -> Row:
 def summary(set_name: str, rows: list[Row]) -> str:
     ratios = [r.ratio for r in rows if r.ratio is not None]
     median = f"median {statistics.median(ratios):.1f}x fx trace (max {max(ratios):.1f}x)" if ratios else "no ratios"
+    unguarded = [r.unguarded_ratio for r in rows if r.unguarded_ratio is not None]
+    if unguarded:
+        median += f"; without the guard median {statistics.median(unguarded):.1f}x (max {max(unguarded):.1f}x)"
     return (f"{set_name}: {len(rows)} tried, {sum(r.imported for r in rows)} imported, "
             f"{sum(r.exact_eval for r in rows)} exact in eval, {sum(r.exact_train for r in rows)} exact in train, "
             f"{sum(r.exact_eval and not r.exact_train for r in rows)} silently different in training; {median}")
@@ -223,6 +244,8 @@ def main() -> None:
                         help="comma-separated: " + ",".join([*SETS, "transformers"]))
     parser.add_argument("--all", action="store_true", help="include the six largest torchvision models")
     parser.add_argument("--only", help="comma-separated model names")
+    parser.add_argument("--without-guard", action="store_true",
+                        help="also time each import without its exactness guard (the guard's share)")
     args = parser.parse_args()
     only = set(args.only.split(",")) if args.only else None
     summaries = []
@@ -237,16 +260,17 @@ def main() -> None:
             summaries.append(f"{set_name}: skipped ({missing}; install the extra it needs)")
             print(summaries[-1], flush=True)
             continue
-        print(f"\n[{set_name}]\n{'model':34} {'eval':>5} {'train':>5} {'import':>8} {'x trace':>8} {'nodes':>6} "
-              f"{'blocks':>6}  result", flush=True)
+        print(f"\n[{set_name}]\n{'model':34} {'eval':>5} {'train':>5} {'import':>8} {'x trace':>8} {'no guard':>8} "
+              f"{'nodes':>6} {'blocks':>6}  result", flush=True)
         rows = []
         for name, make in cases:
-            row = try_model(name, make)
+            row = try_model(name, make, args.without_guard)
             rows.append(row)
             ratio = f"{row.ratio:7.1f}x" if row.ratio is not None else "       -"
+            unguarded = f"{row.unguarded_ratio:7.1f}x" if row.unguarded_ratio is not None else "       -"
             yes = {True: "yes", False: "no"}
             print(f"{name:34} {yes[row.exact_eval] if row.imported else '-':>5} "
-                  f"{yes[row.exact_train] if row.imported else '-':>5} {row.import_s:7.2f}s {ratio} {row.nodes:6} "
+                  f"{yes[row.exact_train] if row.imported else '-':>5} {row.import_s:7.2f}s {ratio} {unguarded} {row.nodes:6} "
                   f"{row.blocks:6}  {row.result}", flush=True)
             gc.collect()
         summaries.append(summary(set_name, rows))

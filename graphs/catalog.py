@@ -88,6 +88,14 @@ def _recurrent(with_nonlinearity: bool) -> tuple[ParamSpec, ...]:
     return tuple(params)
 
 
+def _transformer_layer() -> tuple[ParamSpec, ...]:
+    return (_p("nhead", INT, 4, "Attention heads (must divide the feature size)", minimum=1, maximum=1024),
+            _p("dim_feedforward", INT, 256, "Hidden size of the feed-forward block", minimum=1, maximum=1 << 20),
+            _p("dropout", FLOAT, 0.1, "Dropout", minimum=0.0, maximum=1.0),
+            _p("activation", CHOICE, "relu", "Feed-forward activation", choices=("relu", "gelu")),
+            _p("norm_first", BOOL, False, "Normalise before attention (pre-norm)"))
+
+
 _RECURRENT_OUTPUTS = (PortSpec("seq", "Output at every step: sequence x hidden"),
                       PortSpec("last", "Final hidden state: hidden"))
 _NO_INPUT: tuple[PortSpec, ...] = ()
@@ -283,11 +291,12 @@ _SPECS = [
                _p("dropout", FLOAT, 0.0, "Dropout on attention weights", minimum=0.0, maximum=1.0), _bias()),
               input_ranks=(2,), input_words=SEQUENCE, key_params=("num_heads",)),
     LayerSpec("TransformerEncoderLayer", "Attention", "Self-attention and a feed-forward block, with residuals",
-              (_p("nhead", INT, 4, "Attention heads (must divide the feature size)", minimum=1, maximum=1024),
-               _p("dim_feedforward", INT, 256, "Hidden size of the feed-forward block", minimum=1, maximum=1 << 20),
-               _p("dropout", FLOAT, 0.1, "Dropout", minimum=0.0, maximum=1.0),
-               _p("activation", CHOICE, "relu", "Feed-forward activation", choices=("relu", "gelu")),
-               _p("norm_first", BOOL, False, "Normalise before attention (pre-norm)")),
+              _transformer_layer(), input_ranks=(2,), input_words=SEQUENCE, key_params=("nhead", "dim_feedforward")),
+    LayerSpec("TransformerDecoderLayer", "Attention",
+              "Self-attention, attention to a memory (an encoder's output) and a feed-forward block, with residuals",
+              _transformer_layer(),
+              inputs=(PortSpec("in", "The target sequence: sequence length x features"),
+                      PortSpec("memory", "The sequence it attends to: memory length x the same features")),
               input_ranks=(2,), input_words=SEQUENCE, key_params=("nhead", "dim_feedforward")),
 ]
 

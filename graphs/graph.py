@@ -103,7 +103,8 @@ _ID_PREFIX = {
     "MaxPool1d": "pool", "MaxPool2d": "pool", "AvgPool2d": "pool", "AdaptiveAvgPool2d": "gap",
     "BatchNorm1d": "bn", "BatchNorm2d": "bn", "LayerNorm": "ln", "GroupNorm": "gn",
     "LocalResponseNorm": "lrn", "Normalize": "norm", "Dropout": "drop", "Dropout2d": "drop", "Embedding": "embed",
-    "MultiheadAttention": "attn", "TransformerEncoderLayer": "encoder", "Input": "input",
+    "MultiheadAttention": "attn", "TransformerEncoderLayer": "encoder", "TransformerDecoderLayer": "decoder",
+    "Input": "input",
     "Output": "output",
 }
 MAX_ROUTE_POINTS = 100_000   # a wire across every column of a 50,000-layer chain

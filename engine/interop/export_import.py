@@ -38,8 +38,9 @@ from .export_ops import PASS_THROUGH
 from .export_steps import StepLowering
 from .export_trace import ExportFailure, Traced, is_check, mode, packet, trace, written
 from .export_values import Scope, Wire, stem
+from .import_levels import is_block
 from .import_maps import MODULES, Downstream, Refuse, optional_modules
-from .importer import ImportProblem, _Blocks, _is_block, _verify
+from .importer import ImportProblem, _Blocks, _verify
 
 
 class _Definitions(_Blocks):
@@ -87,7 +88,7 @@ class _ExportImporter(StepLowering):
             if _layer_entry(module) is not None:
                 chain.append(key)
                 break
-            if _is_block(module):
+            if is_block(module):
                 chain.append(key)
         return chain
 
@@ -189,7 +190,7 @@ class _ExportImporter(StepLowering):
             return
         if _layer_entry(module) is not None and self._layer(scope, path, module, group, inputs, outputs):
             return
-        if _is_block(module) and _layer_entry(module) is None and self._block(scope, path, module, group, depth,
+        if is_block(module) and _layer_entry(module) is None and self._block(scope, path, module, group, depth,
                                                                               inputs, outputs):
             return
         self._build(scope, group, depth)       # written out where it is called, its weights as Parameters

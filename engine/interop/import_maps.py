@@ -140,6 +140,7 @@ MODULES: dict[type, tuple[str, Callable[[nn.Module], dict]]] = {
     nn.MultiheadAttention: ("MultiheadAttention", lambda m: {"num_heads": m.num_heads, "dropout": m.dropout,
                                                              "bias": m.in_proj_bias is not None}),
     nn.TransformerEncoderLayer: ("TransformerEncoderLayer", _encoder),
+    nn.TransformerDecoderLayer: ("TransformerDecoderLayer", _encoder),
 }
 
 # ---------------------------------------------------------------------- functions and methods

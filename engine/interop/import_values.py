@@ -10,11 +10,16 @@ from no input and no learned weight (an index table, a mask) is kept whole, for 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import torch
-from torch import fx
+from torch import fx, nn
+
+# (the module called, its path in the traced module, args, kwargs) -> its result, or ITSELF to call it as it is
+ModuleCall = Callable[[nn.Module, str, tuple, dict], Any]
+ITSELF = object()
 
 
 @dataclass(frozen=True)
@@ -44,12 +49,24 @@ def holds_tensor(value: Any) -> bool:
     return isinstance(value, tuple) and any(holds_tensor(v) for v in value)
 
 
-class _Recorder(fx.Interpreter):
-    def __init__(self, module: fx.GraphModule) -> None:
+class Recorder(fx.Interpreter):
+    """Runs a traced module and keeps every step's value (``seen``) and the tensors computed from
+    no input and no weight (``free``). ``calls`` may run a submodule call itself (a block's own
+    traced body, recorded too) instead of the submodule."""
+
+    def __init__(self, module: fx.GraphModule, calls: ModuleCall | None = None) -> None:
         super().__init__(module, garbage_collect_values=True)
         self.seen: dict[fx.Node, Any] = {}
         self.free: dict[fx.Node, torch.Tensor] = {}     # tensors made from no input and no weight
         self._parameters = {name for name, _ in module.named_parameters()}
+        self._calls = calls
+
+    def call_module(self, target: Any, args: Any, kwargs: Any) -> Any:
+        if self._calls is not None:
+            result = self._calls(self.fetch_attr(str(target)), str(target), tuple(args), dict(kwargs))
+            if result is not ITSELF:
+                return result
+        return super().call_module(target, args, kwargs)
 
     def run_node(self, n: fx.Node) -> Any:
         result = super().run_node(n)
@@ -89,15 +106,9 @@ class Concrete:
         return tensor
 
 
-def evaluate(traced: fx.GraphModule, first: tuple, second: tuple) -> Concrete:
-    """Run ``traced`` on two sets of examples that differ only in batch size."""
-    runs = []
-    for inputs in (first, second):
-        recorder = _Recorder(traced)
-        with torch.no_grad():
-            recorder.run(*inputs)
-        runs.append(recorder)
-    return Concrete(runs[0].seen, runs[1].seen, runs[0].free, (batch_size(first), batch_size(second)))
+def concrete(first: Recorder, second: Recorder, sizes: tuple[int, int]) -> Concrete:
+    """What two runs of one traced module, at batch sizes ``sizes``, recorded."""
+    return Concrete(first.seen, second.seen, first.free, sizes)
 
 
 def batch_size(inputs: tuple) -> int:

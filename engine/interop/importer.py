@@ -9,7 +9,8 @@ read outside a layer (a class token, a layer scale) a ``Parameter`` node.
 Sizes computed while the module runs (``n, c, h, w = x.shape``) are not steps of the graph: the
 traced module is run on the examples at two batch sizes, every value that is not a tensor is
 written down as the literal it was, and one that follows the batch size as ``batch``. So the
-graph is exact for the examples' shapes with any batch size, as every NetLoom graph is.
+graph is exact for the examples' shapes with any batch size, as every NetLoom graph is. The two
+runs evaluate every level of blocks at once (``import_levels``).
 
 The module's own hierarchy becomes blocks: a submodule of a class of its own (torchvision's
 Bottleneck, Inception's InceptionA) is traced on its own into a block body, one definition per
@@ -43,7 +44,8 @@ from ..checking import check
 from ..compiling import compile_graph, module_attributes
 from ..words import first_line
 from .fidelity import verify_same_training
-from .import_calls import Call, bind, fixed, fixed_arguments, trace
+from .import_calls import bind, fixed
+from .import_levels import ImportProblem, Level, Levels, is_block
 from .import_maps import (
     ACTIVATIONS,
     METHOD_ACTIVATIONS,
@@ -52,74 +54,44 @@ from .import_maps import (
     Refuse,
     arg,
     ints,
-    mapped,
     module_entry,
     need,
     norm,
     norm_act_modules,
     operation_of,
 )
-from .import_modes import where_modes_differ
-from .import_values import Meta, NotLiteral, doubled, evaluate, holds_tensor
-
-
-class ImportProblem(ValueError):
-    """The module cannot be imported exactly; ``problems`` lists each step and why. ``final``: the
-    cause is the model itself, not how it was traced (a forward that branches on self.training),
-    so another tracer is not tried."""
-
-    def __init__(self, problems: list[str], final: bool = False) -> None:
-        self.problems = problems
-        self.final = final
-        super().__init__("cannot import this module exactly:\n" + "\n".join(f"  {p}" for p in problems))
-
-
-_CONTAINERS = (nn.Sequential, nn.ModuleList, nn.ModuleDict)
-
-
-def _is_block(module: nn.Module) -> bool:
-    """A module of a class of its own, made of layers or holding its own weights (ConvNeXt's
-    LayerNorm2d): it becomes a block. Built-in torch layers are mapped one to one, and containers
-    only group names."""
-    return (not mapped(module) and not isinstance(module, _CONTAINERS)
-            and not type(module).__module__.startswith("torch.nn")
-            and (any(True for _ in module.children()) or any(True for _ in module.parameters(recurse=False))))
+from .import_values import Meta, NotLiteral, doubled, holds_tensor
 
 
 def input_ports(graph: Graph, node_id: str, count: int) -> list[str]:
-    """The ports ``count`` wires go to: a layer takes all its tensors on its one input (Add,
-    Concat), a block one per port."""
+    """The ports ``count`` wires go to: a layer with one input takes all its tensors there (Add,
+    Concat); a block, or a layer with several inputs (a decoder's target and memory), one per port."""
     node = graph.nodes[node_id]
-    if node.type in graph.blocks:
+    if node.type in graph.blocks or len(node.spec.inputs) > 1:
         return [p.name for p in node.spec.inputs]
     return [p.name for p in node.spec.inputs[:1]] * count
 
 
-class _BlockTracer(fx.Tracer):
-    """Stops at catalog layers and at blocks; traces through containers, and through modules
-    that are called with something other than tensors (DenseNet's layers take a list)."""
-
-    def __init__(self, inlined: set[int]) -> None:
-        super().__init__()
-        self.inlined = inlined
-
-    def is_leaf_module(self, m: nn.Module, module_qualified_name: str) -> bool:
-        if id(m) in self.inlined:
-            return False
-        return mapped(m) or _is_block(m) or super().is_leaf_module(m, module_qualified_name)
+def _without_masks(n: fx.Node, count: int) -> list[fx.Node]:
+    """The tensors a transformer layer or stack is called with (the sequence, and a decoder's
+    memory), refusing masks: the catalog's layers attend to every position."""
+    tensors = [a for a in n.args if isinstance(a, fx.Node)]
+    need(len(tensors) == count and all(v is None or v is False for v in [*n.args[count:], *n.kwargs.values()]),
+         "masks (NetLoom's transformer layers take none)")
+    return tensors
 
 
 class _Blocks:
     """The definitions an import makes: one per module class and configuration (the traced body
     without its input shapes), named after the class (``Bottleneck``, then ``Bottleneck2`` ...)."""
 
-    def __init__(self, root: Graph, seen: _Calls) -> None:
+    def __init__(self, root: Graph, levels: Levels) -> None:
         self.root = root
-        self.seen = seen
+        self.levels = levels
         self.names: dict[str, str] = {}      # configuration -> block name
         self.owners: dict[int, tuple[str, int]] = {}  # id of a weight -> its first name, id of the graph holding it
         # weights held under several names (lm_head.weight = wte.weight): id -> the name module.parameters() gives
-        root_module = seen.module
+        root_module = levels.module
         names = {id(p): name for name, p in root_module.named_parameters()}
         self.tied = {id(p): names[id(p)] for name, p in root_module.named_parameters(remove_duplicate=False)
                      if name != names[id(p)]}
@@ -147,18 +119,15 @@ class _Blocks:
 
 
 class _Importer:
-    def __init__(self, module: nn.Module, inputs: tuple, bigger: tuple,
-                 blocks: _Blocks | None = None, path: str = "", values: dict[str, Any] | None = None) -> None:
-        self.module = module
-        self.inputs = inputs                 # the examples
-        self.bigger = bigger                 # the same at another batch size
-        self.path = path                     # where this module sits in the imported one ("" for it)
-        self.fixed = fixed_arguments(module, len(inputs), values or {})     # traced as constants
-        if blocks is None:
-            self.graph = Graph(name=type(module).__name__)
-            blocks = _Blocks(self.graph, _Calls(module, inputs, bigger))
+    def __init__(self, level: Level, blocks: _Blocks, root: bool = False) -> None:
+        self.level = level
+        self.module = level.module
+        self.inputs = level.calls[0].tensors     # the examples (a block: its first call's tensors)
+        self.path = level.path                   # where this module sits in the imported one ("" for it)
+        if root:
+            self.graph = blocks.root
         else:               # a block body: its blocks are the document's
-            self.graph = blocks.root.new_body(type(module).__name__, {})
+            self.graph = blocks.root.new_body(type(self.module).__name__, {})
         self.blocks = blocks
         # fx values are typed as any argument (numbers, lists, nodes): the maps take what fx gives.
         self.values: dict[Any, tuple[str, str]] = {}     # fx value -> (node id, port)
@@ -173,23 +142,11 @@ class _Importer:
         self.refused: set[fx.Node] = set()
 
     def run(self) -> tuple[Graph, dict[str, torch.Tensor]]:
-        try:
-            traced = trace(_BlockTracer(self.blocks.seen.inlined), self.module, self.fixed)
-        except Exception as err:   # data-dependent control flow and the like
-            first = first_line(err)
-            where = f"{self.path} ({type(self.module).__name__})" if self.path else type(self.module).__name__
-            raise ImportProblem([f"torch.fx cannot trace {where}: {first}"]) from None
-        traced.graph.eliminate_dead_code()    # e.g. the unused half of `seq, _ = self.lstm(x)`
-        self._same_path_while_training(traced.graph)
-        self.traced = traced
-        placeholders = [n for n in traced.graph.nodes if n.op == "placeholder"]
-        if len(placeholders) != len(self.inputs):
-            raise ImportProblem([f"forward takes {len(placeholders)} inputs but {len(self.inputs)} examples were given"])
-        try:
-            self.concrete = evaluate(traced, self.inputs, self.bigger)
-        except Exception as err:
-            where = self.path or type(self.module).__name__
-            raise ImportProblem([f"{where} fails on the example inputs once traced: {first_line(err)}"]) from None
+        if self.level.problem is not None:      # found while tracing or evaluating it
+            raise self.level.problem
+        assert self.level.traced is not None
+        self.traced = traced = self.level.traced
+        self.concrete = self.level.concrete
         for n in traced.graph.nodes:
             try:
                 self._visit(n)
@@ -208,26 +165,6 @@ class _Importer:
             raise ImportProblem(self.problems, final=self.final)
         self.graph.apply(layout_edit(self.graph))
         return self.graph, self.state
-
-    def _same_path_while_training(self, evaluating: fx.Graph) -> None:
-        """Refuses a module whose forward (or a module traced with it) branches on self.training."""
-        self.module.train()
-        try:
-            training = trace(_BlockTracer(self.blocks.seen.inlined), self.module, self.fixed).graph
-        except Exception as err:
-            here = self.path or type(self.module).__name__
-            raise ImportProblem([f"torch.fx cannot trace {here} while training: {first_line(err)}"]) from None
-        finally:
-            self.module.eval()
-        training.eliminate_dead_code()
-        where = where_modes_differ(evaluating, training)
-        if where is not None:
-            module = self.module.get_submodule(where) if where else self.module
-            name = self._path(where) if where else self.path
-            label = f"{name} ({type(module).__name__})" if name else type(module).__name__
-            raise ImportProblem([f"{label} takes another path while training than when "
-                                 "evaluating (its forward reads self.training): a graph has one path for both, so it "
-                                 "would not train as the module does"], final=True)
 
     def _path(self, name: str) -> str:
         """A name in this module as a name in the imported one."""
@@ -357,23 +294,25 @@ class _Importer:
 
     def _visit_module(self, n: fx.Node) -> None:
         module = self.traced.get_submodule(str(n.target))
-        if _is_block(module):
+        if is_block(module):
             return self._visit_block(n, module)
         if isinstance(module, norm_act_modules()):
             return self._norm_act(n, module)
-        if isinstance(module, nn.TransformerEncoder):
-            return self._encoder_stack(n, module)
+        if isinstance(module, (nn.TransformerEncoder, nn.TransformerDecoder)):
+            return self._transformer_stack(n, module)
         entry = module_entry(module)
         if entry is None:
             raise Refuse(f"no NetLoom layer for {type(module).__name__}")
         type_name, read = entry
         params = read(module)
         tensors = [a for a in n.args if isinstance(a, fx.Node)]
-        if type_name == "MultiheadAttention":
+        if type_name == "TransformerDecoderLayer":
+            _without_masks(n, 2)
+        elif type_name == "MultiheadAttention":
             need(len(set(n.args[:3])) == 1, "attention with different query, key and value (only self-attention)")
             need(n.kwargs.get("attn_mask") is None and n.kwargs.get("key_padding_mask") is None, "attention masks")
             tensors = tensors[:1]
-        need(len(tensors) == 1, f"{len(tensors)} tensor inputs")
+        need(len(tensors) == (2 if type_name == "TransformerDecoderLayer" else 1), f"{len(tensors)} tensor inputs")
         has_weights = any(True for _ in module.state_dict())
         if has_weights and n.target in self.module_users:
             raise Refuse(f"the same layer is used twice (shared weights, also at {self.module_users[n.target]}), "
@@ -465,17 +404,18 @@ class _Importer:
             assert entry is not None
             self._layer(n, entry[0], entry[1](part), [n], part, f"{target}.{child}")   # chained after the last
 
-    def _encoder_stack(self, n: fx.Node, module: nn.TransformerEncoder) -> None:
-        """``nn.TransformerEncoder`` (fx cannot trace its forward): a block of its layers in a
-        chain, then its final norm, as the module holds them."""
-        tensors = [a for a in n.args if isinstance(a, fx.Node)]
-        need(len(tensors) == 1 and all(v is None or v is False for v in n.kwargs.values()),
-             "masks (the encoder layer takes none)")
+    def _transformer_stack(self, n: fx.Node, module: nn.TransformerEncoder | nn.TransformerDecoder) -> None:
+        """``nn.TransformerEncoder`` or ``nn.TransformerDecoder`` (fx cannot trace their forward):
+        a block of its layers in a chain, then its final norm, as the module holds them; a
+        decoder's block takes the target and the memory, which every layer attends to."""
+        decoder = isinstance(module, nn.TransformerDecoder)
+        tensors = _without_masks(n, 2 if decoder else 1)
         target = str(n.target)
         self._own(module, target)
-        example = self.concrete.first[tensors[0]]
         body = self.blocks.root.new_body(type(module).__name__, {})
-        last = body.add_node("Input", id="x", shape=list(example.shape[1:]))
+        inputs = [body.add_node("Input", id=name, shape=list(self.concrete.first[tensor].shape[1:]))
+                  for name, tensor in zip(("x", "memory"), tensors)]
+        last = inputs[0]
         parts = [(f"layers.{i}", layer) for i, layer in enumerate(module.layers)]
         parts += [("norm", module.norm)] if module.norm is not None else []
         ids = []
@@ -485,6 +425,8 @@ class _Importer:
             assert entry is not None
             node_id = body.add_node(entry[0], id=name.replace(".", "_"), **entry[1](part))
             body.connect(last, node_id)
+            if entry[0] == "TransformerDecoderLayer":
+                body.apply(Connect(Edge(inputs[1], node_id, "out", "memory")))
             last = node_id
             ids.append(node_id)
         body.connect(last, body.add_node("Output", id="out"))
@@ -502,16 +444,16 @@ class _Importer:
         need(n.target not in self.module_users, f"the same block is used twice (shared weights, also at "
                                                   f"{self.module_users.get(n.target)}), which a graph cannot express")
         self.module_users[n.target] = n.name
-        seen = self.blocks.seen.first.get(path)
+        level = self.blocks.levels.levels.get(path)
         # the block's inputs are the tensors it is passed; other values were fixed when it ran (``seen``)
         call = bind(module, n.args, n.kwargs, self.concrete.is_tensor, lambda v: not holds_tensor(self.concrete.first.get(v))
                     if isinstance(v, fx.Node) else fixed(v))
         need(call is not None, "passes a block something other than tensors and fixed values")
         assert call is not None
         tensors = list(call.tensors)
-        if seen is None or len(seen[0].tensors) != len(tensors):
+        if level is None or len(level.calls) < 2 or len(level.calls[0].tensors) != len(tensors):
             raise Refuse("is not called when the module runs on the examples")
-        inner = _Importer(module, seen[0].tensors, seen[1].tensors, self.blocks, path, seen[0].values)
+        inner = _Importer(level, self.blocks)
         try:
             body, state = inner.run()
         except ImportProblem as problem:
@@ -732,49 +674,6 @@ class _Importer:
         return self._function(n)
 
 
-class _Calls:
-    """Each block-to-be's first call, in one run on the examples and one at twice their batch:
-    the shapes its body's Input nodes are given (a traced body cannot know them) and the fixed
-    values it is passed. Modules called with other things (a list of tensors), or with values
-    that change with the batch, are traced through instead (``inlined``)."""
-
-    def __init__(self, module: nn.Module, inputs: tuple, bigger: tuple) -> None:
-        self.module = module
-        self.first: dict[str, tuple[Call, Call]] = {}
-        self.inlined: set[int] = set()
-        runs: list[dict[str, Call]] = []
-        for examples in (inputs, bigger):
-            seen: dict[str, Call] = {}
-            hooks = []
-            for path, sub in module.named_modules():
-                if path and _is_block(sub):
-                    def remember(m, args, kwargs, path=path, seen=seen):
-                        call = bind(m, args, kwargs)
-                        if call is None:
-                            self.inlined.add(id(m))
-                        elif path not in seen:
-                            seen[path] = call
-                    hooks.append(sub.register_forward_pre_hook(remember, with_kwargs=True))
-            if not hooks:
-                return
-            try:
-                with torch.no_grad():
-                    module(*examples)
-            except Exception as err:
-                raise ImportProblem([f"{type(module).__name__} fails on the example inputs: {first_line(err)}"]) \
-                    from None
-            finally:
-                for hook in hooks:
-                    hook.remove()
-            runs.append(seen)
-        for path, call in runs[0].items():
-            other = runs[1].get(path)
-            if other is None or other.values != call.values:
-                self.inlined.add(id(module.get_submodule(path)))
-            else:
-                self.first[path] = (call, other)
-
-
 TRACERS = ("auto", "fx", "export")
 
 
@@ -811,7 +710,8 @@ def _import_with_fx(module: nn.Module, example_inputs, check_outputs: bool,
     was_training = module.training
     module.eval()
     try:
-        importer = _Importer(module, inputs, doubled(inputs))
+        levels = Levels(module, inputs, doubled(inputs))
+        importer = _Importer(levels.root, _Blocks(Graph(name=type(module).__name__), levels), root=True)
         graph, state = importer.run()
         merge_alike(graph)          # one Bottleneck with parameters, not one per configuration
         if check_outputs:

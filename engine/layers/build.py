@@ -214,6 +214,10 @@ def _attention(ops: Ops, target: str, p: dict, inputs: Inputs) -> dict[str, Any]
     return {"out": ops.function(operator.getitem, result, 0)}
 
 
+def _decoder(ops: Ops, target: str, p: dict, inputs: Inputs) -> dict[str, Any]:
+    return {"out": ops.module(target, inputs["in"][0], inputs["memory"][0])}
+
+
 def _flatten(ops, target, p, inputs):
     return {"out": ops.function(torch.flatten, inputs["in"][0], p["start_dim"], p["end_dim"])}
 
@@ -345,6 +349,7 @@ IMPLS: dict[str, Impl] = {
     "GRU": Impl("GRU", _features, _BATCH_FIRST, _recurrent(lstm=False)),
     "MultiheadAttention": Impl("MultiheadAttention", _features, _BATCH_FIRST, _attention),
     "TransformerEncoderLayer": Impl("TransformerEncoderLayer", _features, _BATCH_FIRST, _single),
+    "TransformerDecoderLayer": Impl("TransformerDecoderLayer", _features, _BATCH_FIRST, _decoder),
     "Flatten": Impl(None, emit=_flatten),
     "Reshape": Impl(None, emit=_reshape),
     "Permute": Impl(None, emit=_permute),

@@ -213,7 +213,7 @@ def _concat_fits(params: dict, xs: list[TensorInfo]) -> list[Finding]:
     return []
 
 
-@rule("MultiheadAttention", "TransformerEncoderLayer")
+@rule("MultiheadAttention", "TransformerEncoderLayer", "TransformerDecoderLayer")
 def _heads_divide(params: dict, xs: list[TensorInfo]) -> list[Finding]:
     heads: int = params.get("num_heads", params.get("nhead")) or 1
     features = xs[0].shape[-1]
@@ -221,6 +221,17 @@ def _heads_divide(params: dict, xs: list[TensorInfo]) -> list[Finding]:
         name = "num_heads" if "num_heads" in params else "nhead"
         good = max(h for h in range(1, heads + 1) if features % h == 0)
         return _error(f"{name}={heads} must divide its {features} features", SetParam("", name, good))
+    return []
+
+
+@rule("TransformerDecoderLayer")
+def _memory_fits(params: dict, xs: list[TensorInfo]) -> list[Finding]:
+    if len(xs) < 2:
+        return []
+    target, memory = xs[0], xs[1]
+    if len(memory.shape) != 2 or memory.shape[-1] != target.shape[-1]:
+        return _error(f"its memory must be a sequence of {target.shape[-1]} features like its input "
+                      f"({format_shape(target.shape)}), but it is {format_shape(memory.shape)}")
     return []
 
 

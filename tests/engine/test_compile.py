@@ -75,6 +75,13 @@ def example_graph(type_name):
         g.connect(x, add); g.connect(n, add)
         g.connect(add, g.add_node("Output"))
         return g
+    if len(spec.inputs) > 1:      # a decoder: its target and its memory, each from an Input
+        g = Graph(name=type_name)
+        n = g.add_node(type_name)
+        for port in spec.inputs:
+            g.connect(g.add_node("Input", shape=list(shape)), n, dst_port=port.name)
+        g.connect(n, g.add_node("Output"))
+        return g
     if spec.inputs and spec.inputs[0].multiple and type_name != "Function":   # Function: x0 * 2 by default
         g = Graph(name=type_name)
         a, b = g.add_node("Input", shape=list(shape)), g.add_node("Input", shape=list(shape))

@@ -363,3 +363,73 @@ def test_a_transformer_encoder_stack_is_a_block_of_its_layers_and_trains_the_sam
     assert check(graph).total_params == sum(p.numel() for p in model.parameters())
     # dropout inside the layers draws the same masks in both (pinned per layer by name)
     assert training_differences(model, compiled, (torch.randn(4, 5, 8),)) == []
+
+
+class Translator(nn.Module):
+    """An encoder-decoder: the decoder attends to the encoded source while it reads the target."""
+
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Linear(8, 16)
+        self.encoder = nn.TransformerEncoder(nn.TransformerEncoderLayer(16, 2, 32, dropout=0.2, batch_first=True), 1,
+                                             enable_nested_tensor=False)
+        layer = nn.TransformerDecoderLayer(16, 2, 32, dropout=0.2, batch_first=True)
+        self.decoder = nn.TransformerDecoder(layer, 2, norm=nn.LayerNorm(16))
+        self.head = nn.Linear(16, 3)
+
+    def forward(self, source, target):
+        return self.head(self.decoder(target, self.encoder(self.embed(source))))
+
+
+def test_a_transformer_decoder_stack_takes_target_and_memory_and_trains_the_same():
+    torch.manual_seed(0)
+    model = Translator()
+    graph, compiled = imported(model, torch.randn(2, 6, 8), torch.randn(2, 4, 16))
+    assert graph.nodes["decoder"].type == "TransformerDecoder"
+    body = graph.blocks["TransformerDecoder"]
+    assert [body.nodes[n].type for n in body.nodes] == ["Input", "Input", "TransformerDecoderLayer",
+                                                        "TransformerDecoderLayer", "LayerNorm", "Output"]
+    # every decoder layer reads the memory, which comes from the encoder
+    assert {(e.src, e.dst_port) for e in body.edges if e.dst.startswith("layers")} == {
+        ("x", "in"), ("layers_0", "in"), ("memory", "memory")}
+    assert {(e.src, e.dst_port) for e in graph.edges if e.dst == "decoder"} == {("target", "x"), ("encoder", "memory")}
+    assert check(graph).total_params == sum(p.numel() for p in model.parameters())
+    source, target = torch.randn(3, 6, 8), torch.randn(3, 4, 16)
+    with torch.no_grad():
+        assert torch.allclose(compiled.eval()(source, target), model.eval()(source, target), atol=1e-5)
+    # both modes, with dropout drawing the same masks: outputs, gradients of every weight
+    assert verify_same_training(model, compiled, (source, target), tolerance=1e-5) == []
+
+
+class DecoderLayerOnly(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.memory = nn.Linear(8, 16)
+        self.layer = nn.TransformerDecoderLayer(16, 4, 24, dropout=0.1, activation="gelu", norm_first=True,
+                                                batch_first=True)
+
+    def forward(self, x, m):
+        return self.layer(x, self.memory(m))
+
+
+def test_a_decoder_layer_is_one_node_with_a_memory_input_and_masks_are_refused_by_name():
+    torch.manual_seed(0)
+    model = DecoderLayerOnly()
+    graph, compiled = imported(model, torch.randn(2, 5, 16), torch.randn(2, 3, 8))
+    node = graph.nodes["layer"]
+    assert node.type == "TransformerDecoderLayer"
+    assert (node.params["nhead"], node.params["dim_feedforward"], node.params["activation"], node.params["norm_first"]) \
+        == (4, 24, "gelu", True)
+    assert {(e.src, e.dst_port) for e in graph.edges if e.dst == "layer"} == {("x", "in"), ("memory", "memory")}
+    assert training_differences(model, compiled, (torch.randn(3, 5, 16), torch.randn(3, 3, 8))) == []
+
+    class Masked(DecoderLayerOnly):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("causal", torch.full((5, 5), float("-inf")).triu(1))
+
+        def forward(self, x, m):
+            return self.layer(x, self.memory(m), tgt_mask=self.causal)
+
+    with pytest.raises(ImportProblem, match=r"layer \(TransformerDecoderLayer\): masks"):
+        import_module(Masked().eval(), (torch.randn(2, 5, 16), torch.randn(2, 3, 8)), tracer="fx")
