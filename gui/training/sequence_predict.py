@@ -287,6 +287,6 @@ def _html(text: str) -> str:
 
 def _blend(colour: str, background: str, share: float) -> str:
     """``share`` of ``colour`` over ``background``, as #rrggbb (Qt's rich text reads no rgba)."""
-    a, b = QColor(colour), QColor(background)
-    mix = [round(share * x + (1 - share) * y) for x, y in ((a.red(), b.red()), (a.green(), b.green()), (a.blue(), b.blue()))]
+    a, b = QColor(colour).name(), QColor(background).name()          # both as #rrggbb
+    mix = [round(share * int(a[i:i + 2], 16) + (1 - share) * int(b[i:i + 2], 16)) for i in (1, 3, 5)]
     return "#" + "".join(f"{v:02x}" for v in mix)
