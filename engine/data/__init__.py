@@ -25,7 +25,7 @@ from .scaling import (
     statistics_edit,
 )
 from .subsets import SUBSET_OPTIONS, subset
-from .tokens import PAD, UNKNOWN, skipgram_pairs, words
+from .tokens import PAD, UNKNOWN, skipgram_pairs, skipgram_positions, words
 
 LOADERS: dict[str, Callable[..., DataSet]] = {
     "digits": synthetic.digits,
@@ -93,4 +93,5 @@ def _loader(name: str) -> Callable[..., DataSet]:
 
 __all__ = ["AUGMENT_SETTINGS", "CLASSIFICATION", "PAD", "UNKNOWN", "Augmentation", "DataError", "DataSet", "LOADERS",
            "REGRESSION", "SUBSET_OPTIONS", "as_graph_takes", "data_statistics", "dataset_options", "describe_statistics",
-           "input_normalizer", "load_dataset", "raw_values", "scaling_note", "skipgram_pairs", "statistics_edit", "words"]
+           "input_normalizer", "load_dataset", "raw_values", "scaling_note", "skipgram_pairs",
+           "skipgram_positions", "statistics_edit", "words"]

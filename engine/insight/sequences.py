@@ -39,7 +39,7 @@ class Tokens:
 class GeneratedToken:
     code: int
     text: str                        # the token as written: a character, or a word
-    probability: float               # its probability in the distribution it was drawn from
+    probability: float               # its probability in the distribution it was drawn from (greedy: the model's)
 
 
 def predict_kind(data: DataSet) -> str:
@@ -122,7 +122,7 @@ def generate(model: fx.GraphModule, codes: Sequence[int], vocabulary: Sequence[s
         probabilities = next_token_probabilities(model, context, window)
         if temperature == 0:
             code = int(np.argmax(probabilities))
-            chance = 1.0
+            chance = float(probabilities[code])     # how sure the model was, rather than a certain 1
         else:
             scaled = torch.softmax(torch.log(torch.from_numpy(probabilities).clamp_min(1e-300)) / temperature, dim=0)
             code = int(torch.multinomial(scaled, 1, generator=draw))

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.data import CLASSIFICATION, REGRESSION
-from engine.insight import feature_layers
+from engine.insight import RECURRENT_TYPES, feature_layers
 from engine.training import MAX_CLASSES_SHOWN, TrainingConfig
 from graphs import loads_graph
 
@@ -40,11 +40,13 @@ from .panels import (
     OutputsPanel,
 )
 from .predict import PredictPanel
+from .recurrent_panel import RecurrentPanel
 from .run_model import RunModel
 from .run_record import RunRecord
 from .style_panel import StylePanel
 from .teaching_panels import FitPanel, LandscapePanel, NeuronsPanel
 from .view_help import ViewHelpDialog, summary
+from .words_panel import WordPairsPanel
 
 REDRAW_MS = 40
 
@@ -85,6 +87,8 @@ class Dashboard(QWidget):
         self.features = FeatureSpacePanel(self.run_model)
         self.embeddings = EmbeddingPanel()
         self.attention = AttentionPanel()
+        self.through_time = RecurrentPanel()
+        self.word_pairs = WordPairsPanel()
         self.style_transfer = StylePanel(self.run_model)
         self.neurons = NeuronsPanel()
         self.fit = FitPanel()
@@ -96,7 +100,9 @@ class Dashboard(QWidget):
                              (self.confusion, "Confusion"), (self.boundary, "Boundary"), (self.neurons, "Neurons"),
                              (self.outputs, "Outputs"), (self.fit, "Fit"), (self.landscape, "Landscape"),
                              (self.predict, "Predict"), (self.features, "Feature space"),
-                             (self.embeddings, "Embeddings"), (self.attention, "Attention"), (self.style_transfer, "Style")):
+                             (self.embeddings, "Embeddings"), (self.word_pairs, "Skip-gram pairs"),
+                             (self.attention, "Attention"), (self.through_time, "Through time"),
+                             (self.style_transfer, "Style")):
             self.tabs.addTab(panel, title)
         self.export_png = QPushButton("Export tab as PNG")
         self.export_csv = QPushButton("Export curves as CSV")
@@ -138,6 +144,7 @@ class Dashboard(QWidget):
         self.empty.setMargin(24)
         self.empty.hide()
         self.activations.sample_changed.connect(self._sample_changed)
+        self.through_time.sample_chosen.connect(self._sample_changed)
         self.export_png.clicked.connect(lambda: self.export_plot())
         self.export_csv.clicked.connect(lambda: self.export_curves())
 
@@ -186,6 +193,9 @@ class Dashboard(QWidget):
         self.layer_types = {n.id: n.type for n in graph.nodes.values()}
         self.graph_training = dict(graph.training)      # what a run of it will do, before there is one
         self.features.set_layers(feature_layers(graph))
+        window = _skipgram_window(self.graph_training)
+        if window is not None:
+            self.word_pairs.set_window(window)
         self.style_transfer.set_graph(graph)
         self.adapt()
 
@@ -208,6 +218,8 @@ class Dashboard(QWidget):
                                                                  and data.num_classes <= MAX_CLASSES_SHOWN)),
             self.embeddings: "Embedding" in types,
             self.attention: bool({"MultiheadAttention", "TransformerEncoderLayer"} & types) or self._has_attention(),
+            self.through_time: bool(set(RECURRENT_TYPES) & types),
+            self.word_pairs: _skipgram_window(settings) is not None,
             self.style_transfer: self.style_transfer.applies,
             self.neurons: (not reconstruct and data is not None and data.kind == "points" and data.input_shape == (2,))
             or self._has("NeuronPictures"),
@@ -250,6 +262,7 @@ class Dashboard(QWidget):
         self.boundary.set_points(self.data)
         self.predict.set_data(self.data)
         self.fit.set_data(self.data)
+        self.through_time.set_data(self.data)
         self.filters.input_shape = data.input_shape if data is not None else None
         self.features.data = self.embeddings.data = data
 
@@ -275,6 +288,11 @@ class Dashboard(QWidget):
                                   "was." if changed else "")
 
     def _sample_changed(self, index: int) -> None:
+        """One probe sample for every view: the one chosen in Activations or in Through time."""
+        for box in (self.activations.sample, self.through_time.sample):
+            box.blockSignals(True)
+            box.setValue(index)
+            box.blockSignals(False)
         self.activations.show_sample()
         self.predict.sample.setValue(index)
         self.sample_chosen.emit(index)
@@ -298,6 +316,8 @@ class Dashboard(QWidget):
         elif panel is self.gradients:
             self.gradients.show_record(record)
             self.gradients.compare(self.others, self.layer_types)
+        elif panel is self.through_time:
+            self.through_time.show_record(record, self.others)
         elif panel in (self.filters, self.features):
             self.run_model.follow(record)        # their views asked for work on the newest weights
             panel.show_record(record)
@@ -367,6 +387,15 @@ class Dashboard(QWidget):
                 return False
         self.record.write_csv(path)
         return True
+
+
+def _skipgram_window(settings: dict) -> int | None:
+    """The window of a run (or graph) that trains word2vec on skip-gram pairs; None for any other."""
+    options = settings.get("dataset_options")
+    if settings.get("dataset") != "text" or not isinstance(options, dict) or options.get("mode") != "skipgram":
+        return None
+    window = options.get("window", 2)
+    return window if isinstance(window, int) and not isinstance(window, bool) else 2
 
 
 def seconds(value: float) -> str:

@@ -18,6 +18,7 @@ from ..theme import current as current_theme
 from .busy import Busy
 from .panels import LayerPicker, image_view
 from .run_record import RunRecord
+from .words_panel import AnalogyBox
 
 WAITING = "Each epoch projects the chosen layer's view of the validation set here."
 MAX_TOKEN_LABELS = 300      # more labels than this are an unreadable blot: every point names its token on hover
@@ -240,10 +241,14 @@ class EmbeddingPanel(QWidget):
         self.neighbours.setWordWrap(True)
         self.neighbours.setAlignment(Qt.AlignmentFlag.AlignTop)
         self.neighbours.setMinimumWidth(220)
+        self.analogy = AnalogyBox(self.tokens)
         row = self.layer.row(QLabel("nearest to"), self.token)
         plots = QHBoxLayout()
         plots.addWidget(self.plot, 3)
-        plots.addWidget(self.neighbours, 1)
+        beside = QVBoxLayout()
+        beside.addWidget(self.neighbours, 1)
+        beside.addWidget(self.analogy)
+        plots.addLayout(beside, 1)
         layout = QVBoxLayout(self)
         layout.addLayout(row)
         layout.addLayout(plots, 1)
@@ -261,6 +266,7 @@ class EmbeddingPanel(QWidget):
         self.labels = []
         self.plot.setTitle("Embedding vectors (PCA)")
         self.neighbours.setText("Type a token to see its nearest neighbours (cosine similarity).")
+        self.analogy.set_vectors(None)
 
     def tokens(self, count: int) -> list[str]:
         """The data set's names for the rows (its vocabulary), else their numbers."""
@@ -294,6 +300,7 @@ class EmbeddingPanel(QWidget):
         when = self.record.when(epoch=found.epoch) if self.record is not None else f"epoch {found.epoch}"
         self.plot.setTitle(f"{found.layer}: {len(tokens)} token vectors{more} (PCA), {when}")
         self.show_neighbours()
+        self.analogy.set_vectors(found.vectors)
 
     def show_neighbours(self) -> list[tuple[str, float]]:
         """The nearest tokens of the one typed, listed beside the map; [] when it is unknown."""

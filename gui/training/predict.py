@@ -10,7 +10,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
-from engine.insight import grad_cam, grad_cam_layer, saliency
+from engine.insight import PROMPT, TEXT, grad_cam, grad_cam_layer, predict_kind, saliency
 
 from ..background import BackgroundJob
 from ..theme import current as current_theme
@@ -19,6 +19,7 @@ from .busy import Busy
 from .panels import image_view
 from .run_model import RunModel
 from .run_record import RunRecord
+from .sequence_predict import SequencePredict
 
 
 class DrawingPad(QWidget):
@@ -141,7 +142,14 @@ class PredictPanel(QWidget):
         left.addWidget(self.plane, 1)
         self.plane.hide()
         left.addWidget(self.clear)
-        layout = QHBoxLayout(self)
+        self.classic = QWidget()              # samples, the drawing pad, the plane: what is not a sequence of tokens
+        layout = QHBoxLayout(self.classic)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.sequences = SequencePredict(run_model)       # typed text, for models that read tokens
+        self.sequences.hide()
+        outer = QVBoxLayout(self)
+        outer.addWidget(self.classic)
+        outer.addWidget(self.sequences)
         layout.addLayout(left, 1)
         right = QVBoxLayout()
         charts = QHBoxLayout()
@@ -185,6 +193,7 @@ class PredictPanel(QWidget):
         self._show_charts(False)
         self.busy.stop()
         self.result.setText("")
+        self.sequences.reset()
 
     def _show_charts(self, shown: bool, why: bool = False) -> None:
         self.chart.setVisible(shown)
@@ -193,6 +202,11 @@ class PredictPanel(QWidget):
 
     def set_data(self, data) -> None:
         self.data = data
+        kind = predict_kind(data) if data is not None else ""
+        tokens = kind in (PROMPT, TEXT)
+        self.classic.setVisible(not tokens)
+        self.sequences.setVisible(tokens)
+        self.sequences.set_data(data if tokens else None, kind)
         if data is None:
             self.picture.clear()
             self.plane_points.setData([])
@@ -205,8 +219,8 @@ class PredictPanel(QWidget):
         if drawable:
             self.pad.resize_grid(shape[1], shape[2])
         plane = data.kind == "points" and shape == (2,)
-        for widget in (self.pad, self.clear, self.draw_hint):
-            widget.setVisible(not plane)
+        for widget in (self.pad, self.clear, self.draw_hint):      # the pad only for pictures
+            widget.setVisible(drawable)
         self.picture.setVisible(data.kind == "image")
         self.plane.setVisible(plane)
         if plane:
@@ -259,6 +273,9 @@ class PredictPanel(QWidget):
             self.result.setText(problem)
         elif run_model.model is None:
             self.placeholder.setText(ASK)
+        elif not self.sequences.isHidden():
+            self.sequences.result.setText(f"The newest weights are loaded ({run_model.weights_from()}): type and "
+                                          "press Enter.")
         elif self._question is not None and self._answered_by != run_model.weights_from():
             self.show_prediction(*self._question)          # the view follows the run
         elif self.probabilities is None:          # nothing asked yet: say what can be done now

@@ -52,6 +52,18 @@ class Series:
         return series
 
 
+@dataclass
+class ClipTally:
+    """What gradient clipping did over a whole run (the GradientClipping reports summed)."""
+    threshold: float
+    clipped: int = 0
+    steps: int = 0
+    max_norm: float = 0.0
+    mean_norm: float = 0.0          # the latest report's
+
+
+MAX_TIME_GRADIENTS = 2000          # probes kept per recurrent layer (a run's median profile is taken over them)
+
 EPOCH_SMOOTHING = 0.5       # weight of the newest epoch's duration in the ETA's estimate
 
 CURVES = ("step_loss", "lr", "samples_per_s", "train_loss", "val_loss", "train_accuracy", "val_accuracy")
@@ -73,6 +85,8 @@ class RunRecord:
     latest: dict[str, Any] = field(default_factory=dict)   # newest probe messages by kind (and layer)
     checkpoint: M.CheckpointSaved | None = None     # the newest checkpoint (also latest["checkpoint"]: its path)
     dead_units: dict[str, float] = field(default_factory=dict)
+    time_gradients: dict[str, list[M.TimeGradients]] = field(default_factory=dict)   # layer -> its probes, in order
+    clipping: ClipTally | None = None
     graph_text: str = ""              # the snapshot that trained (for predictions with its weights)
     document: str | None = None       # the graph file the run was made from (None: an untitled graph)
     clock: Callable[[], float] = field(default=time.monotonic, repr=False, compare=False)   # this process's
@@ -116,6 +130,19 @@ class RunRecord:
             self.latest.setdefault("embeddings", {})[m.layer] = m
         elif isinstance(m, M.AttentionMaps):
             self.latest.setdefault("attention", {})[m.layer] = m
+        elif isinstance(m, M.RecurrentSteps):
+            self.latest.setdefault("recurrent", {})[m.layer] = m
+        elif isinstance(m, M.TimeGradients):
+            self.latest.setdefault("time_gradients", {})[m.layer] = m
+            kept = self.time_gradients.setdefault(m.layer, [])
+            kept.append(m)
+            del kept[:-MAX_TIME_GRADIENTS]
+        elif isinstance(m, M.GradientClipping):
+            tally = self.clipping = self.clipping or ClipTally(m.threshold)
+            tally.clipped += m.clipped
+            tally.steps += m.steps
+            tally.max_norm = max(tally.max_norm, m.max_norm)
+            tally.mean_norm = m.mean_norm
         elif isinstance(m, M.DeadUnits):
             self.dead_units = dict(m.fractions)
         elif isinstance(m, (M.ConfusionMatrix, M.DecisionBoundary, M.Histograms, M.SampleOutputs, M.FeatureSpace,

@@ -28,7 +28,17 @@ from PySide6.QtWidgets import (
 )
 
 from engine.data import LOADERS
-from engine.training import DEVICES, INITS, LOSSES, NORMALIZE, OPTIMIZERS, SCHEDULES, TrainingConfig
+from engine.training import (
+    DEVICES,
+    INITS,
+    LOSSES,
+    MAX_FORGET_BIAS,
+    MAX_NEGATIVE_SAMPLES,
+    NORMALIZE,
+    OPTIMIZERS,
+    SCHEDULES,
+    TrainingConfig,
+)
 
 from ..labels import human_label, named_tooltip
 from ..theme import current as current_theme
@@ -42,8 +52,8 @@ CHOICES = {"dataset": list(LOADERS), "loss": list(LOSSES), "optimizer": list(OPT
 
 GROUPS = (
     ("Data", ("dataset", "dataset_options", "batch_size", "reconstruct")),
-    ("Loss and optimizer", ("loss", "optimizer", "lr", "momentum", "nesterov", "weight_decay", "l1",
-                            "clip_grad_norm")),
+    ("Loss and optimizer", ("loss", "negative_samples", "optimizer", "lr", "momentum", "nesterov", "weight_decay",
+                            "l1", "clip_grad_norm", "truncate_bptt", "lstm_forget_bias")),
     ("Schedule", ("epochs", "schedule", "step_size", "gamma", "early_stopping")),
     ("Run", ("seed", "init", "init_std", "device", "amp", "compile", "checkpoint_dir", "checkpoint_every")),
     ("Probes", ("probes", "log_every", "probe_every", "probe_sample", "landscape")),
@@ -63,6 +73,12 @@ HELP = {
     "weight_decay": "L2 penalty on the weights; 0 is off",
     "l1": "L1 penalty: l1 · Σ|w| over the layers' weights, added to the loss; 0 is off",
     "clip_grad_norm": "Largest gradient norm a step may use; 0 is off",
+    "negative_samples": "Words drawn at random per target by the negative sampling loss (word2vec): the model learns "
+                        "to tell the true context word from them",
+    "truncate_bptt": "Steps a gradient may travel back inside a recurrent layer (truncated back-propagation through "
+                     "time); 0: the whole sequence",
+    "lstm_forget_bias": "Added to every LSTM forget gate's starting bias; 1 to 3 keeps the gates open at first, so "
+                        "the gradient reaches far back",
     "epochs": "Passes over the training data",
     "schedule": "How the learning rate changes during training",
     "step_size": "Epochs between decays (step schedule)",
@@ -94,13 +110,22 @@ APPLIES = {
     "probe_every": ("probes", bool),
     "probe_sample": ("probes", bool),
     "init_std": ("init", lambda v: v == "normal"),
+    "negative_samples": ("loss", lambda v: v == "negative_sampling"),
 }
+
+RECURRENT = ("RNN", "LSTM", "GRU")
+# field -> the layer types of the graph it needs (a graph without them leaves it off)
+NEEDS_LAYERS = {"truncate_bptt": RECURRENT, "lstm_forget_bias": ("LSTM",)}
+RANGES = {"lstm_forget_bias": (-MAX_FORGET_BIAS, MAX_FORGET_BIAS), "negative_samples": (1, MAX_NEGATIVE_SAMPLES)}
 
 
 class TrainingSettingsDialog(QDialog):
-    def __init__(self, config: TrainingConfig, parent=None, graph_path: Path | None = None) -> None:
-        """``graph_path``: the graph's file, which start weights are named relative to (None: untitled)."""
+    def __init__(self, config: TrainingConfig, parent=None, graph_path: Path | None = None,
+                 layer_types: set[str] | None = None) -> None:
+        """``graph_path``: the graph's file, which start weights are named relative to (None: untitled);
+        ``layer_types``: the graph's layer types, which some settings need (None: not known, all apply)."""
         super().__init__(parent)
+        self.layer_types = layer_types
         self.setWindowTitle("Training settings")
         self.fields: dict[str, QWidget] = {}
         group_of = {name: group for group, names in GROUPS for name in names}
@@ -154,6 +179,10 @@ class TrainingSettingsDialog(QDialog):
         values = self.values(strict=False)
         for name, (source, applies) in APPLIES.items():
             self.fields[name].setEnabled(bool(applies(values[source])))
+        for name, types in NEEDS_LAYERS.items():
+            if self.layer_types is not None and not self.layer_types & set(types):
+                self.fields[name].setEnabled(False)
+                self.fields[name].setToolTip(f"{HELP[name]}. This graph has no {' or '.join(types)} layer.")
 
     def values(self, strict: bool = True) -> dict[str, Any]:
         data: dict[str, Any] = {}
@@ -224,13 +253,13 @@ def _editor(name: str, value: Any) -> QWidget:
         return tick
     if isinstance(value, int):
         whole = QSpinBox()
-        whole.setRange(0, 10_000_000)
+        whole.setRange(*(int(v) for v in RANGES.get(name, (0, 10_000_000))))
         whole.setValue(value)
         return whole
     if isinstance(value, float):
         real = QDoubleSpinBox()
         real.setDecimals(6)
-        real.setRange(0.0, 1e6)
+        real.setRange(*RANGES.get(name, (0.0, 1e6)))
         real.setValue(value)
         return real
     if isinstance(value, dict):

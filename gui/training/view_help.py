@@ -126,7 +126,19 @@ VIEWS: dict[str, ViewHelp] = {
         "<p>An <b>embedding</b> gives every token (a word or a character) a vector of numbers that training "
         "adjusts. The map shows the vectors squeezed to two dimensions (PCA), each labelled with its "
         "token.</p><p>Type a token to list its nearest neighbours by cosine similarity (1 is the same "
-        "direction): after training, tokens used alike end up close.</p>"),
+        "direction): after training, tokens used alike end up close.</p><p>Below it, an <b>analogy</b>: type "
+        "three tokens a, b, c for a - b + c (king - man + woman); the tokens whose vectors point nearest that "
+        "sum are listed, the three typed left out. It takes a large text for analogies to come out right; "
+        "on a small one, read them as what the vectors have learned so far.</p>"),
+    "Skip-gram pairs": ViewHelp(
+        "the word pairs word2vec trains on are listed here for a sentence you type.",
+        "<p><b>Skip-gram</b> (word2vec) learns a vector per word by showing the network one word and asking "
+        "for the words around it. The <b>window</b> is how many words on each side count as context. The "
+        "table lists, for each word of the sentence, its context words and the (word, context) pairs "
+        "training takes from them: the pairs the word2vec data set makes of its text.</p><p>A larger window "
+        "gives more pairs and vectors that capture topic more than grammar. <b>Negative sampling</b> (the "
+        "negative_sampling loss) trains on each true pair against a few words drawn at random rather than "
+        "scoring the whole vocabulary.</p>"),
     "Attention": ViewHelp(
         "the attention weights of each head are drawn here with the run's probes.",
         "<p>One heat map per attention <b>head</b>, for the chosen validation sample. Row i shows how much "
@@ -134,6 +146,23 @@ VIEWS: dict[str, ViewHelp] = {
         "<p>A bright diagonal means positions mostly look at themselves; bright columns are positions "
         "every other one looks at. Uniform colour means the head has not learned to pick anything out "
         "yet.</p>"),
+    "Through time": ViewHelp(
+        "a recurrent layer (RNN, LSTM, GRU) unrolled over one sample appears here with the run's probes.",
+        "<p>A recurrent layer reads a sequence one <b>step</b> at a time and carries a <b>hidden state</b> "
+        "from each step to the next. Here it is <b>unrolled</b>: one column per step, labelled with what "
+        "the step reads (a character, a word, a value), one row per unit of the hidden state, blue for -1 "
+        "and red for +1. Choose the sample above; the run unrolls it from its next probe on.</p>"
+        "<p>An <b>LSTM</b> has gates that decide, at each step and for each unit, how much to let in "
+        "(input), to keep of the cell (forget) and to show (output), between 0 (closed, dark) and 1 (open, "
+        "bright). A <b>GRU</b> has a reset and an update gate. A forget gate near 1 keeps a memory for many "
+        "steps.</p><p>The lowest plot is <b>back-propagation through time</b>: how much of the loss's "
+        "gradient reaches the hidden state at each step, on a log scale. In a plain RNN it shrinks by a "
+        "factor at each step back (it <b>vanishes</b>), so early steps barely learn; an LSTM's cell lets it "
+        "through. After Train &gt; Run Experiment (RNN vs LSTM) each run's median profile is drawn. "
+        "<b>Gradient clipping</b> (a training setting) scales down any gradient above a norm, against "
+        "exploding gradients; the line at the bottom says how often it cut. <b>Truncated</b> back-propagation "
+        "(truncate_bptt) stops the gradient every k steps.</p><p>Click a step (or set it above) for the "
+        "line that says everything it holds.</p>"),
     "Style": ViewHelp(
         "neural style transfer paints a picture in another's style with this graph's convolutions.",
         "<p>The picture at the right starts as the content picture and is changed, step by step, so that "

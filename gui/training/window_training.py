@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QSpinBox
 from safetensors.torch import save as safetensors_bytes
 
 from engine.data import input_normalizer, statistics_edit
+from engine.insight import RECURRENT_TYPES
 from engine.training import ConfigError, TrainingConfig, input_statistics, load_weights, shared_landscape
 from graphs import GraphFileError, load_graph
 from graphs.atomic import write_atomically
@@ -24,7 +25,7 @@ from ..background import BackgroundJob
 from ..canvas.scene import GraphScene
 from ..canvas.training_overlay import GradientLegend, apply_overlay, clear_overlay
 from ..canvas.view import GraphView
-from ..commands import TOOLBAR, Choice, Command, Context, Place, files
+from ..commands import NODE_MENU, TOOLBAR, Choice, Command, Context, Place, files
 from ..document import Checked, PathChanged, Replaced
 from ..selection import SelectionChanged
 from ..theme import current as current_theme
@@ -89,6 +90,10 @@ class TrainingUI(QObject):
             Command("train.save_weights", "Save Trained &Weights...", lambda ctx: self.save_weights(),
                     (Place(TRAIN, 1),), enabled=lambda ctx: self._checkpoint() is not None,
                     tip=lambda ctx: "Write the newest run's weights to a file, to start another graph from them"),
+            Command("train.unroll", "&Unroll Through Time", lambda ctx: self.unroll(ctx.node or ctx.selection.node),
+                    (Place(NODE_MENU, 4),), enabled=lambda ctx: self._recurrent(ctx.node or ctx.selection.node),
+                    tip=lambda ctx: "Show this recurrent layer step by step over a sample: its hidden state, its "
+                                    "gates and the gradient reaching each step", icon="mdi6.timeline-clock-outline"),
             Command("train.open_experiment", "Experiment", lambda ctx, path: self.open_experiment(path),
                     (Place("&File/New from &Example", 1),),
                     choices=lambda ctx: [Choice(f"Experiment: {title}", path) for title, path in _experiments()]),
@@ -153,7 +158,9 @@ class TrainingUI(QObject):
         except ConfigError as err:
             self.ctx.window.say(f"{err}; showing the defaults")
             current = TrainingConfig()
-        dialog = TrainingSettingsDialog(current, self.dashboard, self.ctx.document.path)
+        graph = self.ctx.document.graph
+        types = {n.type for body in (graph, *graph.blocks.values()) for n in body.nodes.values()}
+        dialog = TrainingSettingsDialog(current, self.dashboard, self.ctx.document.path, layer_types=types)
         if dialog.exec() and dialog.result_config is not None:
             self.ctx.document.push(SetTraining(dialog.result_config.to_dict()), "Change training settings", at=())
             return True
@@ -210,7 +217,7 @@ class TrainingUI(QObject):
         self.state_changed.emit()
         names = ", ".join(v.name for v in experiment.variants)
         self.ctx.window.say(f"{experiment.title}. Train > Run Experiment trains all {len(experiment.variants)} "
-                        f"variants ({names}); the Gradients tab compares them.")
+                        f"variants ({names}); the Gradients tab compares them (and Through time, for recurrent layers).")
         return True
 
     def run_experiment(self, epochs: int | None = None) -> bool:
@@ -220,7 +227,8 @@ class TrainingUI(QObject):
         self._variants_left = [(v, epochs) for v in self.experiment.variants]
         self.dashboard.gradients.reset()
         self._start_next_variant()
-        self.dashboard.tabs.setCurrentWidget(self.dashboard.gradients)
+        recurrent = self.dashboard.tabs.isTabVisible(self.dashboard.tabs.indexOf(self.dashboard.through_time))
+        self.dashboard.tabs.setCurrentWidget(self.dashboard.through_time if recurrent else self.dashboard.gradients)
         return True
 
     def _start_next_variant(self) -> None:
@@ -293,8 +301,10 @@ class TrainingUI(QObject):
             elif self._variants_left or record.status != "finished":
                 text = f"Experiment '{self.experiment.title}': variant {record.name} {record.status}; {canvas}."
             else:
-                text = (f"Experiment '{self.experiment.title}': {total} variants trained, compared in Gradients "
-                        f"and Curves; {canvas}.")
+                tabs = self.dashboard.tabs
+                where = ("Gradients, Through time and Curves" if tabs.isTabVisible(tabs.indexOf(self.dashboard.through_time))
+                         else "Gradients and Curves")
+                text = f"Experiment '{self.experiment.title}': {total} variants trained, compared in {where}; {canvas}."
         else:
             text = f"{record.name} of another graph is {record.status} ({progress}); it is kept with its own graph."
         self.dashboard.set_elsewhere(text)
@@ -388,9 +398,29 @@ class TrainingUI(QObject):
             self.dashboard.set_graph_changed(self.ctx.document.graph.model_fingerprint() != record.model_fingerprint)
 
     def node_chosen(self, node_id: str | None) -> None:
-        """Selecting a node shows its activation maps."""
+        """Selecting a node shows its activation maps (and a recurrent layer's steps)."""
         if node_id is not None:
             self.dashboard.activations.choose_layer(node_id)
+            if self._recurrent(node_id):
+                self.dashboard.through_time.layer.want(node_id)
+
+    def _recurrent(self, node_id: str | None) -> bool:
+        """Whether ``node_id`` is a recurrent layer of the model shown (what Through time unrolls)."""
+        node = self.ctx.document.graph.nodes.get(node_id) if node_id and not self.ctx.document.levels else None
+        return node is not None and node.type in RECURRENT_TYPES
+
+    def unroll(self, node_id: str | None) -> bool:
+        """The Through time tab on a recurrent layer: its steps from the run's probes."""
+        if not self._recurrent(node_id):
+            return False
+        assert node_id is not None
+        self.dashboard.through_time.layer.want(node_id)
+        self.dashboard.tabs.setCurrentWidget(self.dashboard.through_time)
+        self.dashboard.mark_dirty()
+        self.ctx.window.show_panel("Training")
+        if self.controller.current is None:
+            self.ctx.window.say(f"Train (F5) to see {node_id} unrolled: its steps appear with the run's probes.")
+        return True
 
     # ------------------------------------------------------------------ runs kept with their graph
     def _keep(self, record) -> None:
