@@ -169,6 +169,6 @@ def test_an_opened_block_is_checked_as_the_use_computes_it_and_marks_the_layer_i
     assert [d.node for d in report.errors] == ["layer2"]
     _, inside = checker.inside(graph, report, [("Stage", "layer2"), ("DownBlock", "0")])
     assert [d.node for d in inside.errors] == ["add"]
-    assert "128x26x26 and 128x28x28" in inside.errors[0].message
+    assert "128x2x2 and 128x4x4" in inside.errors[0].message
     _, alone = checker.inside(graph, report, [("DownBlock", None)])    # on its own: defaults
     assert alone.errors[0].node == "add"

@@ -27,7 +27,8 @@ def test_two_gloo_ranks_agree(tmp_path):
          "--log-dir", str(tmp_path / "logs"), "--redirects", "3",     # each rank's output in its own file
          str(ROOT / "main.py"), "train", str(EXAMPLE), "--epochs", "2", "--json", "--checkpoint-dir", str(tmp_path)],
         capture_output=True, text=True, timeout=300, cwd=tmp_path)
-    assert result.returncode == 0, result.stderr[-2000:]
+    ranks = "".join(f"\n--- {log}:\n{log.read_text()[-1500:]}" for log in sorted((tmp_path / "logs").rglob("stderr.log")))
+    assert result.returncode == 0, result.stderr[-1000:] + ranks
     outputs = sorted((tmp_path / "logs").rglob("stdout.log"))
     assert len(outputs) == 2
     messages = [json.loads(line) for out in outputs for line in out.read_text().splitlines() if line.startswith("{")]
