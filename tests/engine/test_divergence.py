@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from engine.training import TrainingConfig, train
 from engine.training.divergence import DivergenceWatch
 from engine.training.messages import EpochMetrics, Failed, Finished
@@ -15,6 +17,7 @@ from graphs import load_graph
 EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
 
 
+@pytest.mark.slow     # a command-line process
 def test_a_learning_rate_of_a_million_ends_diverged_on_the_digits_example(tmp_path):
     result = subprocess.run([sys.executable, str(EXAMPLES.parent.parent / "main.py"), "train",
                              str(EXAMPLES / "lenet_digits.loom"), "--lr", "1e6", "--epochs", "3"],

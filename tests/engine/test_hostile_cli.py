@@ -13,6 +13,8 @@ from tests.helpers import chain
 
 ROOT = Path(__file__).resolve().parents[2]
 
+pytestmark = pytest.mark.slow     # each test starts the command line as a process
+
 
 def netloom(*args, cwd=None, timeout=300) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, str(ROOT / "main.py"), *map(str, args)], capture_output=True, text=True,

@@ -112,6 +112,7 @@ def test_a_wrapper_refused_by_fx_names_the_model_fx_cannot_trace_and_imports_wit
     assert torch.allclose(compiled(graph, state)(ids), wrapper.eval()(ids), atol=1e-5)
 
 
+@pytest.mark.slow     # a command-line process
 def test_importing_a_tiny_bert_from_the_command_line(tmp_path):
     result = subprocess.run([sys.executable, str(ROOT / "main.py"), "import", "transformers:bert", "bert.loom"],
                             capture_output=True, text=True, cwd=tmp_path, timeout=300)

@@ -101,6 +101,7 @@ def test_an_export_on_a_full_disk_says_so_and_leaves_the_previous_export_whole(t
 
 
 # ---------------------------------------------------------------------- the command line
+@pytest.mark.slow     # command-line processes
 def test_export_never_writes_over_the_graph_it_reads(tmp_path):
     graph = tmp_path / "g.loom"
     save_graph(chain(("Linear", {"out_features": 3}), input_shape=[4], name="g"), graph)
@@ -112,6 +113,7 @@ def test_export_never_writes_over_the_graph_it_reads(tmp_path):
     assert graph.read_bytes() == before and load_graph(graph).name == "g"
 
 
+@pytest.mark.slow     # command-line processes
 def test_a_python_export_beside_a_checkpoint_never_replaces_it(tmp_path, checkpoint):
     folder = checkpoint.parent
     before = checkpoint.read_bytes()
@@ -122,6 +124,7 @@ def test_a_python_export_beside_a_checkpoint_never_replaces_it(tmp_path, checkpo
     load_checkpoint(checkpoint)                    # still a checkpoint a run can resume from
 
 
+@pytest.mark.slow     # command-line processes
 def test_the_weights_beside_a_python_export_replace_nothing_unless_asked(tmp_path, checkpoint):
     graph = checkpoint.parent.parent / "lenet.loom"
     (tmp_path / "net.safetensors").write_bytes(b"someone's weights")
@@ -143,6 +146,7 @@ def test_the_weights_beside_a_python_export_replace_nothing_unless_asked(tmp_pat
     assert ran.returncode == 0 and "output 1: (2, 10)" in ran.stdout, ran.stderr
 
 
+@pytest.mark.slow     # command-line processes
 def test_weights_that_belong_to_another_graph_are_refused_by_tensor(tmp_path, checkpoint):
     other = chain(("Linear", {"out_features": 10}), input_shape=[64], name="other")
     save_graph(other, tmp_path / "other.loom")
@@ -157,6 +161,7 @@ def test_weights_that_belong_to_another_graph_are_refused_by_tensor(tmp_path, ch
         assert not (tmp_path / f"x.{kind}").exists()
 
 
+@pytest.mark.slow     # command-line processes
 def test_an_import_never_replaces_weights_it_was_not_told_to(tmp_path):
     (tmp_path / "tiny.py").write_text("import torch\nclass Tiny(torch.nn.Module):\n    example_input_shape = [4]\n"
                                       "    def __init__(self):\n        super().__init__()\n"

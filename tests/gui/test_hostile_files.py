@@ -3,6 +3,8 @@ saves and autosaves; a recovery copy that cannot be read is set aside and the wi
 
 import json
 
+import pytest
+
 from graphs import dumps_graph, load_graph, loads_graph
 from gui.commands import files
 from tests.helpers import chain, named_pipe, without_blocking
@@ -87,6 +89,7 @@ def test_damaged_recovery_copies_are_set_aside_with_a_message_and_a_good_one_is_
     assert leftovers() == ([], [])                    # set aside once, never read again
 
 
+@pytest.mark.slow     # the application as a process
 def test_the_application_starts_with_damaged_recovery_copies_present(tmp_path):
     import os
     import subprocess

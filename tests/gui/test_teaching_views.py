@@ -271,6 +271,7 @@ def test_runs_are_named_by_their_settings_beside_the_runs_of_the_same_graph(wind
     assert controller.name_for(TrainingConfig(optimizer="adam", lr=0.01), "graph B") == "Adam lr 0.01"   # another graph
 
 
+@pytest.mark.slow     # three training runs
 def test_run_experiment_on_the_optimizers_draws_their_paths_on_one_landscape(window, qtbot):
     from engine.training import messages as M
     from gui.main_window import EXAMPLES
