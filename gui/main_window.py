@@ -66,6 +66,7 @@ class MainWindow(QMainWindow):
         self.teaching = TeachingViews(self, self.training.dashboard)
         dashboard = self.training.dashboard
         self.inspector.insight.set_run_model(dashboard.run_model, lambda: dashboard.run_model.follow(dashboard.record))
+        self.training.state_changed.connect(self.inspector.insight.follow_run)       # weights shown follow the run
         self.autosave = Autosave(self.document, self.port, self, self.open_new_window, self)
         self.docks = {title: self._dock(title, widget, area) for title, widget, area in (
             ("Layers", self.layer_palette, Qt.DockWidgetArea.LeftDockWidgetArea),

@@ -79,6 +79,12 @@ class LayerInsight(QWidget):
         self.run_model, self.want_newest = run_model, want_newest
         run_model.listeners.append(lambda problem: self._load_weights())
 
+    def follow_run(self) -> None:
+        """The run moved on: while a layer's weights are shown, ask for the newest (the run model
+        rebuilds only when a checkpoint holds other weights, and its listeners redraw them)."""
+        if self.matrix is not None and self.run_model is not None:
+            self.want_newest()
+
     def show_node(self, node) -> None:
         """The views that apply to ``node`` (a graph node or None); hidden when none does."""
         self.node_id = node.id if node is not None else None
@@ -144,5 +150,6 @@ class LayerInsight(QWidget):
         cut = "" if heat or matrix.shape[0] <= NUMBERS_SHOWN and matrix.shape[1] <= NUMBERS_SHOWN else \
             f" (the first {NUMBERS_SHOWN} rows and columns)"
         grouped = f"; each row holds one filter's {' x '.join(map(str, shape[1:]))} weights" if len(shape) > 2 else ""
-        self.weights_caption.setText(f"Trained weights of {self.node_id}: {matrix.shape[0]} x {matrix.shape[1]}, from "
-                                     f"{low:.3g} to {high:.3g}{cut}{grouped}.")
+        source = self.run_model.weights_from() if self.run_model is not None else ""
+        self.weights_caption.setText(f"Weights of {self.node_id}" + (f" ({source})" if source else "") +
+                                     f": {matrix.shape[0]} x {matrix.shape[1]}, from {low:.3g} to {high:.3g}{cut}{grouped}.")

@@ -193,6 +193,8 @@ def test_neurons_wires_validation_rings_and_the_landscape_of_a_playground_run(wi
     from engine.insight import layer_parameters
     weights = layer_parameters(dashboard.run_model.model, linear)["weight"]
     assert insight.weights_box.isVisible() and np.array_equal(insight.heat.image, weights)
+    assert f"Weights of {linear} ({dashboard.run_model.weights_from()})" in insight.weights_caption.text()
+    assert "epoch" in dashboard.run_model.weights_from()                 # which run and step they are from
     insight.weights_as.setCurrentText("numbers")
     assert insight.numbers.item(0, 1).text() == f"{weights[0, 1]:.3g}"
     assert insight.numbers.rowCount() == min(len(weights), 12)
