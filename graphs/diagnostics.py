@@ -138,8 +138,6 @@ class UseStartWeights:
         return SetTraining(graph.training | {"start_from": entry | {"sha256": self.sha256}})
 
 
-
-
 @dataclass(frozen=True)
 class ChooseDataPath:
     """Fix: point the training settings' data set at a folder or file that the person chooses:
