@@ -23,7 +23,7 @@ from .experiment import StepGradientProfile, step_gradient_profiles
 from .landscapes import SharedLandscape, shared_landscape
 from .loop import train
 from .losses import loss_value, sample_objective
-from .probes import MAX_CLASSES_SHOWN, feature_space
+from .probes import MAX_CLASSES_SHOWN, feature_space, recurrent_steps
 from .worker import TrainingWorker, WarmProcess
 
 __all__ = [
@@ -32,5 +32,5 @@ __all__ = [
     "WarmProcess", "batch_as_seen", "describe_device", "export_note", "feature_space", "input_statistics",
     "load_checkpoint", "load_weights", "messages", "resolve_device", "run_name", "shared_landscape", "train",
     "MAX_FORGET_BIAS", "MAX_NEGATIVE_SAMPLES", "StepGradientProfile", "loss_value", "sample_objective",
-    "step_gradient_profiles",
+    "recurrent_steps", "step_gradient_profiles",
 ]

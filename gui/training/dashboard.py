@@ -88,6 +88,7 @@ class Dashboard(QWidget):
         self.embeddings = EmbeddingPanel()
         self.attention = AttentionPanel()
         self.through_time = RecurrentPanel()
+        self.through_time.set_run_model(self.run_model)
         self.word_pairs = WordPairsPanel()
         self.style_transfer = StylePanel(self.run_model)
         self.neurons = NeuronsPanel()

@@ -6,14 +6,17 @@ experiment and what gradient clipping did. The worker computes it all with its p
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QSpinBox, QVBoxLayout, QWidget
 
+from engine.training import ConfigError, TrainingConfig, recurrent_steps, step_gradient_profiles
 from engine.training import messages as M
-from engine.training import step_gradient_profiles
 
+from ..background import BackgroundJob
 from ..theme import current as current_theme
 from .gradients_panel import FLOOR, decade_ticks
 from .panels import LayerPicker
@@ -66,17 +69,19 @@ def clipping_text(record: RunRecord) -> str:
 
 
 class RecurrentPanel(QWidget):
-    """The chosen recurrent layer over the chosen validation sample (the probe's sample: choosing
-    another here asks the run for it from the next probe on)."""
+    """The chosen recurrent layer over the chosen validation sample. While the run goes, choosing
+    another sample asks the run for it from its next probe on; once the run has ended, the run's
+    newest weights unroll it here, in a background thread."""
     sample_chosen = Signal(int)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.layer = LayerPicker(self.refresh, "recurrent layer")
         self.sample = QSpinBox(minimum=0, maximum=0)
-        self.sample.setToolTip("The validation sample the run unrolls from its next probe on")
+        self.sample.setToolTip("The validation sample to unroll: a running run unrolls it from its next probe on, "
+                               "an ended one with its newest weights at once")
         self.sample.setKeyboardTracking(False)
-        self.sample.valueChanged.connect(self.sample_chosen.emit)
+        self.sample.valueChanged.connect(self._sample_changed)
         self.step = QSpinBox(minimum=1, maximum=1, prefix="step ")
         self.step.setToolTip("The step the line below describes (or click a step in the plots)")
         self.step.valueChanged.connect(lambda _: self._show_step())
@@ -119,10 +124,52 @@ class RecurrentPanel(QWidget):
         self.markers: list[pg.InfiniteLine] = []
         self.gradient_plot: pg.PlotItem | None = None
         self.profiles: dict[str, np.ndarray] = {}       # what the gradient plot draws, by run
+        self.run_model = None                           # the run's newest weights (set by the dashboard)
+        # A sample unrolled on request after the run ended: (sample, steps by layer, gradients by layer).
+        self.requested: tuple[int, dict[str, M.RecurrentSteps], dict[str, M.TimeGradients]] | None = None
+
+    def set_run_model(self, run_model) -> None:
+        """The run's model (RunModel): with it, a sample chosen after the run ended is unrolled."""
+        self.run_model = run_model
+        run_model.listeners.append(lambda problem: self._unroll_chosen())
+
+    def _sample_changed(self, sample: int) -> None:
+        self.sample_chosen.emit(sample)          # a running run unrolls it from its next probe on
+        self._unroll_chosen()
+
+    def _unroll_chosen(self) -> None:
+        """Once the run has ended, unroll the chosen sample with its newest weights (a copy, in a
+        background thread), unless the run's own probe already shows that sample."""
+        record, run_model, sample = self.record, self.run_model, self.sample.value()
+        if record is None or run_model is None or self.data is None or record.status in ("starting", "running", "paused"):
+            return
+        probed = next(iter(record.latest.get("recurrent", {}).values()), None)
+        if (probed is not None and probed.sample == sample) or (self.requested and self.requested[0] == sample):
+            return
+        if run_model.model is None:
+            run_model.follow(record)             # built in a thread; its listeners call back here
+            return
+        try:
+            config = TrainingConfig.from_dict(record.settings)
+        except (ConfigError, ValueError):
+            return
+        model, graph, step = copy.deepcopy(run_model.model), run_model.graph, run_model.step or record.step
+        x, y = self.data.x_val, self.data.y_val
+
+        def unrolled():
+            return recurrent_steps(step, model, graph, x, y, sample, config.loss, config.truncate_bptt)
+
+        def done(found, error) -> None:
+            if error is not None or record is not self.record or sample != self.sample.value():
+                return
+            self.requested = (sample, {m.layer: m for m in found if isinstance(m, M.RecurrentSteps)},
+                              {m.layer: m for m in found if isinstance(m, M.TimeGradients)})
+            self.refresh()
+        BackgroundJob(unrolled, done, self, name="netloom-unroll").start()
 
     # ------------------------------------------------------------------ feeding
     def reset(self) -> None:
-        self.record, self.others, self.shown, self.gradients = None, [], None, None
+        self.record, self.others, self.shown, self.gradients, self.requested = None, [], None, None, None
         self.layer.set_layers([])
         self.view.clear()
         self.strips, self.markers, self.gradient_plot, self.profiles = {}, [], None, {}
@@ -147,6 +194,9 @@ class RecurrentPanel(QWidget):
         layer = self.layer.currentText()
         found = record.latest.get("recurrent", {}).get(layer) if record is not None else None
         gradients = record.latest.get("time_gradients", {}).get(layer) if record is not None else None
+        if self.requested is not None and record is not None and record.status not in ("starting", "running", "paused"):
+            found = self.requested[1].get(layer, found)       # the sample chosen after the run ended
+            gradients = self.requested[2].get(layer, gradients)
         if found is None or record is None:
             return
         if found is not self.shown:

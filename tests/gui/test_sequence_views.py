@@ -103,11 +103,17 @@ def test_the_char_lstm_unrolled_with_its_gates_and_the_gradient_through_time(win
                                             f"{tally.steps} steps")
     shot(panel, "through_time_char_lstm.png")
 
-    # Another sample: the run is asked for it.
+    # Another sample: the run is asked for it; the run has ended, so its newest weights unroll it here.
     asked = []
     dashboard.sample_chosen.connect(asked.append)
     panel.sample.setValue(3)
     assert asked == [3] and dashboard.activations.sample.value() == 3
+    qtbot.waitUntil(lambda: panel.shown is not None and panel.shown.sample == 3, timeout=60_000)
+    from engine.insight import unroll
+    expected = unroll(dashboard.run_model.model, node, dashboard.data.x_val[3:4])
+    assert np.allclose(panel.shown.hidden, expected.hidden, atol=1e-5)
+    assert np.allclose(panel.strips["hidden state"][1].image, expected.hidden[-1, 0].T, atol=1e-5)
+    assert "validation sample 3" in panel.caption.text()
 
 
 def test_runs_of_an_experiment_are_compared_step_by_step(qtbot):
