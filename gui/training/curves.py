@@ -65,6 +65,7 @@ class CurvesPanel(QWidget):
             "step_loss": self.loss_plot.plot(pen=pen(theme.step_series, 1), name="training (steps)"),
             "train_loss": self.loss_plot.plot(pen=pen(train), symbol="o", symbolSize=4, name="training (epochs)"),
             "val_loss": self.loss_plot.plot(pen=pen(val), symbol="o", symbolSize=4, name="validation"),
+            "train_objective": self.loss_plot.plot(pen=pen(train, 1, Qt.PenStyle.DashLine), name="training + L1 term"),
             "train_accuracy": self.acc_plot.plot(pen=pen(train), symbol="o", symbolSize=4, name="training"),
             "val_accuracy": self.acc_plot.plot(pen=pen(val), symbol="o", symbolSize=4, name="validation"),
             "lr": self.lr_plot.plot(pen=pen(theme.rate_series)),
@@ -73,6 +74,7 @@ class CurvesPanel(QWidget):
                                   pen=pen(theme.compared_series, 1, Qt.PenStyle.DashLine))
                               for k in ("val_loss", "val_accuracy")}
         self._compared = ""             # the run the dashed lines show, named in the keys
+        self._with_l1 = False           # whether the loss plot draws the training loss with its L1 term
         self._set_keys("")
         for line in list(self.lines.values()) + list(self.compare_lines.values()):
             line.setDownsampling(auto=True, method="peak")   # a million steps stay responsive
@@ -112,7 +114,10 @@ class CurvesPanel(QWidget):
         self.acc_plot.setVisible(bool(curves["val_accuracy"].size) or (
             loss in (None, *ACCURACY_LOSSES) and record.settings.get("reconstruct") is not True))
         self.loss_plot.setLabel("left", f"loss ({str(loss).replace('_', '-')})" if isinstance(loss, str) else "loss")
-        for name in ("train_loss", "val_loss", "train_accuracy", "val_accuracy"):
+        if bool(curves["train_objective"].size) != self._with_l1:
+            self._with_l1 = not self._with_l1
+            self._set_keys(self._compared)
+        for name in ("train_loss", "val_loss", "train_accuracy", "val_accuracy", "train_objective"):
             series = curves[name]
             self.lines[name].setData(series.x * per_epoch, series.y * (100 if "accuracy" in name else 1))
         last = max(step_loss.x[-1] if step_loss.size else 0, record.epoch * per_epoch)
@@ -160,8 +165,10 @@ class CurvesPanel(QWidget):
         theme = current_theme()
         train, val = theme.training_series, theme.validation_series
         extra = [(theme.compared_series, f"{compared} (validation)", True)] if compared else []
+        l1 = [(train, "training + L1 term", True)] if self._with_l1 else []
         self.loss_plot.setTitle(_keyed("Loss", [(theme.step_series, "training (steps)", False),
-                                                (train, "training (epochs)", False), (val, "validation", False), *extra]))
+                                                (train, "training (epochs)", False), *l1, (val, "validation", False),
+                                                *extra]))
         self.acc_plot.setTitle(_keyed("Accuracy", [(train, "training", False), (val, "validation", False), *extra]))
 
     def reset(self) -> None:
@@ -169,6 +176,9 @@ class CurvesPanel(QWidget):
             line.setData([], [])
         self._update_markers(0, 1)
         self.acc_plot.show()
+        if self._with_l1:
+            self._with_l1 = False
+            self._set_keys(self._compared)
 
 
 def _keyed(title: str, entries: list[tuple[str, str, bool]]) -> str:

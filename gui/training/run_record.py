@@ -66,7 +66,8 @@ MAX_TIME_GRADIENTS = 2000          # probes kept per recurrent layer (a run's me
 
 EPOCH_SMOOTHING = 0.5       # weight of the newest epoch's duration in the ETA's estimate
 
-CURVES = ("step_loss", "lr", "samples_per_s", "train_loss", "val_loss", "train_accuracy", "val_accuracy")
+CURVES = ("step_loss", "lr", "samples_per_s", "train_loss", "val_loss", "train_accuracy", "val_accuracy",
+          "train_objective")      # train_objective: the training loss with the L1 term it minimised, when L1 is on
 
 
 @dataclass
@@ -112,6 +113,8 @@ class RunRecord:
             self._epoch_ended(m.elapsed_s)
             self.curves["train_loss"].append(m.epoch, m.train_loss)
             self.curves["val_loss"].append(m.epoch, m.val_loss)
+            if m.penalty is not None:                # L1 on: what training minimised, beside the loss
+                self.curves["train_objective"].append(m.epoch, m.train_loss + m.penalty)
             if m.train_accuracy is not None:         # classification: accuracies too
                 self.curves["train_accuracy"].append(m.epoch, m.train_accuracy)
             if m.val_accuracy is not None:
@@ -240,7 +243,8 @@ class RunRecord:
         """Per-epoch and per-step curves as one table (blank where a curve has no point)."""
         rows: dict[tuple[str, float], dict[str, float]] = {}
         for name, series in self.curves.items():
-            unit = "epoch" if name in ("train_loss", "val_loss", "train_accuracy", "val_accuracy") else "step"
+            unit = "epoch" if name in ("train_loss", "val_loss", "train_accuracy", "val_accuracy", "train_objective") \
+                else "step"
             for x, y in zip(series.x, series.y):
                 rows.setdefault((unit, x), {})[name] = y
         with open(path, "w", newline="", encoding="utf-8") as f:

@@ -293,3 +293,26 @@ def test_run_experiment_on_the_optimizers_draws_their_paths_on_one_landscape(win
         assert isinstance(runs[name].latest["WeightPath"], M.WeightPath)
     assert np.allclose(landscape.image.image, np.log10(landscape.shared.landscape.losses), atol=1e-5)
     assert "SGD lr 0.1: ends at loss" in landscape.caption.text() and "of its way" in landscape.caption.text()
+
+
+def test_the_loss_plot_draws_the_training_loss_with_its_l1_term_only_when_l1_is_on(qtbot):
+    from engine.training import messages as M
+    from gui.training.curves import CurvesPanel
+    from gui.training.run_record import RunRecord
+    panel = CurvesPanel()
+    qtbot.addWidget(panel)
+    with_l1 = RunRecord("L1 0.001", {"loss": "cross_entropy", "l1": 0.001})
+    for epoch, (loss, penalty) in enumerate([(1.0, 0.25), (0.5, 0.125)], 1):
+        with_l1.absorb(M.EpochMetrics(epoch, epoch * 10, loss, 0.5, loss, 0.5, float(epoch), penalty))
+    panel.show_record(with_l1, [])
+    _, y = panel.lines["train_objective"].getData()
+    assert list(y) == [1.25, 0.625]                           # the loss the run minimised: loss + its L1 term
+    _, plain = panel.lines["train_loss"].getData()
+    assert list(plain) == [1.0, 0.5]
+    assert "training + L1 term" in panel.loss_plot.getPlotItem().titleLabel.text
+    panel.reset()
+    without = RunRecord("Adam lr 0.001", {"loss": "cross_entropy"})
+    without.absorb(M.EpochMetrics(1, 10, 1.0, 0.5, 1.0, 0.5, 1.0))
+    panel.show_record(without, [])
+    assert panel.lines["train_objective"].getData()[1] is None or len(panel.lines["train_objective"].getData()[1]) == 0
+    assert "L1" not in panel.loss_plot.getPlotItem().titleLabel.text
