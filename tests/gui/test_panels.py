@@ -76,6 +76,21 @@ def test_text_fields_refuse_values_the_spec_does_not_allow(on_graph, qtbot):
     assert ctx.document.graph.nodes["conv1"].params["kernel_size"] == 5 and inspector.refusal("kernel_size") == ""
 
 
+def test_number_boxes_say_what_they_refuse(on_graph, qtbot):
+    from PySide6.QtWidgets import QSpinBox
+    ctx, inspector, _ = inspecting(on_graph, qtbot, chain(("Conv2d", {"out_channels": 4}), input_shape=(1, 8, 8)),
+                                   "conv1")
+    channels = inspector.findChild(QSpinBox, "out_channels")
+    channels.setFocus()
+    qtbot.keyClicks(channels, "x")                  # Qt's own validator drops the letter: the field says why
+    assert "'x' is not a digit: this takes a whole number from 1 to" in inspector.refusal("out_channels")
+    assert ctx.document.graph.nodes["conv1"].params["out_channels"] == 4
+    channels.lineEdit().selectAll()
+    qtbot.keyClicks(channels, "8")
+    qtbot.keyClick(channels, Qt.Key_Return)
+    assert ctx.document.graph.nodes["conv1"].params["out_channels"] == 8 and inspector.refusal("out_channels") == ""
+
+
 def test_the_inspector_labels_settings_in_words_with_the_torch_name_in_the_tooltip(on_graph, qtbot):
     from PySide6.QtWidgets import QFormLayout, QLabel
     _, inspector, _ = inspecting(on_graph, qtbot, chain(("Conv2d", {"out_channels": 4}), input_shape=(1, 8, 8)), "conv1")
