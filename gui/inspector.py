@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 from functools import partial
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -352,40 +352,38 @@ class _BlockParameter(QWidget):
         row.addWidget(button)
 
 
-class _WholeNumberBox(QSpinBox):
-    """A spin box that says what it refuses: Qt's own validator drops a letter without a word,
-    and the person is left wondering why "abc" did nothing."""
-    refused = Signal(str)
+class _RefusedKeys(QObject):
+    """Says what a number box refuses: Qt's own validator drops a letter without a word, and the
+    person is left wondering why "abc" did nothing."""
 
-    def keyPressEvent(self, event) -> None:
-        typed = event.text()
-        if typed and typed.isprintable() and not (typed.isdigit() or typed in "+-"):
-            self.refused.emit(f"{typed!r} is not a digit: this takes a whole number from {self.minimum():,} to "
-                              f"{self.maximum():,}")
-        super().keyPressEvent(event)
+    def __init__(self, box: QSpinBox | QDoubleSpinBox, refuse) -> None:
+        super().__init__(box)
+        self.refuse = refuse
+        self.extra = "+-" if isinstance(box, QSpinBox) else "+-.,eE"
+        box.installEventFilter(self)
 
-
-class _NumberBox(QDoubleSpinBox):
-    """The same for a number with decimals."""
-    refused = Signal(str)
-
-    def keyPressEvent(self, event) -> None:
-        typed = event.text()
-        if typed and typed.isprintable() and not (typed.isdigit() or typed in "+-.,eE"):
-            self.refused.emit(f"{typed!r} is not part of a number: this takes a number from {self.minimum():g} to "
-                              f"{self.maximum():g}")
-        super().keyPressEvent(event)
+    def eventFilter(self, box, event) -> bool:
+        if event.type() == QEvent.Type.KeyPress:
+            typed = event.text()
+            if typed and typed.isprintable() and not (typed.isdigit() or typed in self.extra):
+                if isinstance(box, QSpinBox):
+                    self.refuse(f"{typed!r} is not a digit: this takes a whole number from {box.minimum():,} to "
+                                f"{box.maximum():,}")
+                else:
+                    self.refuse(f"{typed!r} is not part of a number: this takes a number from {box.minimum():g} to "
+                                f"{box.maximum():g}")
+        return False            # the box handles the key as it would
 
 
 def _editor_for(spec: ParamSpec) -> QWidget:
     if spec.kind == INT and not spec.optional:
-        box = _WholeNumberBox()
+        box = QSpinBox()
         box.setRange(int(spec.minimum if spec.minimum is not None else -INT_LIMIT),
                      int(min(spec.maximum, INT_LIMIT) if spec.maximum is not None else INT_LIMIT))
         box.setKeyboardTracking(False)     # commit on Enter or focus change, not on every digit
         return box
     if spec.kind == FLOAT:
-        real = _NumberBox()
+        real = QDoubleSpinBox()
         real.setDecimals(6)
         real.setRange(spec.minimum if spec.minimum is not None else -1e9,
                       spec.maximum if spec.maximum is not None else 1e9)
@@ -483,8 +481,7 @@ def _on_change(widget: QWidget, spec: ParamSpec, commit, refuse) -> None:
     """Call ``commit(value)`` when the field holds a new valid value, ``refuse(message)`` if not."""
     if isinstance(widget, (QSpinBox, QDoubleSpinBox)):
         widget.valueChanged.connect(commit)
-        if isinstance(widget, (_WholeNumberBox, _NumberBox)):
-            widget.refused.connect(refuse)
+        _RefusedKeys(widget, refuse)
     elif isinstance(widget, QCheckBox):
         widget.toggled.connect(commit)
     elif isinstance(widget, QComboBox) and widget.isEditable():

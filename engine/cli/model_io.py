@@ -45,9 +45,7 @@ def run_import(spec: str, out: str, input_shape: list[int] | None, err: TextIO, 
         print(f"error: the graph and its weights would both be written to {out}; name the graph file .loom", file=err)
         return 1
     if weights.exists() and not force:
-        print(f"error: {weights} exists; name the weights file with --weights-out FILE, or pass --force to replace it",
-              file=err)
-        return 1
+        return _weights_exist(weights, err)
     try:
         imported = import_source(spec, input_shape, pretrained, allow_download, tracer)
     except (ValueError, ImportProblem) as problem:     # WeightsError is a ValueError: one line each
@@ -68,9 +66,7 @@ def run_import(spec: str, out: str, input_shape: list[int] | None, err: TextIO, 
             graph.set_training(graph.training | {"start_from": entry, "normalize": "weights"})
         save_graph(graph, out_path)
     except WeightsExist:
-        print(f"error: {weights} exists; name the weights file with --weights-out FILE, or pass --force to replace it",
-              file=err)
-        return 1
+        return _weights_exist(weights, err)
     except (ExportError, GraphFileError, WeightsError) as problem:
         print(f"error: {problem}", file=err)
         return 1
@@ -104,9 +100,7 @@ def run_export(graph, to: str, out: str, weights: str | None, err: TextIO, dynam
         written = export(graph, to, out, state, dynamic_batch, inputs=inputs, weights_path=weights_out,
                          replace_weights=force, refer_to=source if refer else None, note=note)
     except WeightsExist as problem:
-        print(f"error: {problem.path} exists; name the weights file with --weights-out FILE, or pass --force to "
-              "replace it", file=err)
-        return 1
+        return _weights_exist(problem.path, err)
     except (ExportError, RuntimeError, GraphFileError) as problem:
         print(f"error: {problem}", file=err)
         return 1
@@ -114,3 +108,11 @@ def run_export(graph, to: str, out: str, weights: str | None, err: TextIO, dynam
     if note:
         print(note)
     return 0
+
+
+def _weights_exist(path, err: TextIO) -> int:
+    """The weights would replace a file the person did not name: said once, the same way for
+    import and export."""
+    print(f"error: {path} exists; name the weights file with --weights-out FILE, or pass --force to replace it",
+          file=err)
+    return 1
