@@ -7,11 +7,15 @@ calls a block, the block's own traced body runs in its place and records its ste
 level's values (``Concrete``) come from the same two forwards, and the calls that give each block
 its inputs' shapes and fixed values are taken on the way.
 
-A block called with something other than tensors and fixed values (DenseNet's layers take a
-list), or with values that change with the batch, is traced through instead (``inlined``): the
-pass then starts again with those modules traced through, which happens once per nesting depth
-at most. A block that cannot be traced, or whose trace fails on its inputs, keeps its problem
-for the import to report where it is used, and its module runs as it is.
+A block called with one list of feature maps that gives the same result when passed their
+concatenation along the channels (DenseNet's layers: tried once on the examples, their weights
+and statistics put back) becomes a block taking that concatenation (``listed``); its body is
+traced with a forward that passes the one tensor on as a list of one. A block called with
+anything else other than tensors and fixed values, or with values that change with the batch,
+is traced through instead (``inlined``): the pass then starts again with those modules traced
+through, which happens once per nesting depth at most. A block that cannot be traced, or whose
+trace fails on its inputs, keeps its problem for the import to report where it is used, and its
+module runs as it is.
 
 Blocks alike in every setting (a transformer's layers, a stage's repeated bottlenecks) are traced
 once: the trace is kept under the module's configuration (``_configuration``: the class, every
@@ -20,6 +24,8 @@ attribute of it and of its submodules, the fixed values of the call) and given t
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,7 +64,7 @@ def is_block(module: nn.Module) -> bool:
 
 class _BlockTracer(fx.Tracer):
     """Stops at catalog layers and at blocks; traces through containers, and through modules
-    that are called with something other than tensors (DenseNet's layers take a list)."""
+    that are called with something other than tensors and fixed values (``inlined``)."""
 
     def __init__(self, inlined: set[int]) -> None:
         super().__init__()
@@ -85,10 +91,11 @@ def _setting(value: Any) -> Any:
     return "object", id(value)
 
 
-def _configuration(module: nn.Module, call: Call, inlined: set[int]) -> tuple | None:
+def _configuration(module: nn.Module, call: Call, inlined: set[int], listed: set[int]) -> tuple | None:
     """What a trace of ``module`` called so can depend on, as a key; None where it is not known
     (hooks, which may differ from instance to instance)."""
-    parts: list[Any] = [type(module), len(call.tensors), tuple(sorted((k, _setting(v)) for k, v in call.values.items()))]
+    parts: list[Any] = [type(module), id(module) in listed, len(call.tensors),
+                        tuple(sorted((k, _setting(v)) for k, v in call.values.items()))]
     for name, sub in module.named_modules():
         state = vars(sub)
         if any(state.get(k) for k in _HOOKS):
@@ -129,6 +136,7 @@ class Levels:
     def __init__(self, module: nn.Module, inputs: tuple, bigger: tuple) -> None:
         self.module = module
         self.inlined: set[int] = set()
+        self.listed: set[int] = set()       # blocks that take the concatenation of the list they are passed
         self.graphs: dict[tuple, fx.Graph] = {}     # configuration -> its evaluating trace
         while True:
             self.levels: dict[str, Level] = {}
@@ -167,7 +175,7 @@ class Levels:
 
     def _traced(self, level: Level) -> fx.GraphModule:
         module, call = level.module, level.calls[0]
-        key = _configuration(module, call, self.inlined)
+        key = _configuration(module, call, self.inlined, self.listed)
         if key is not None and key in self.graphs:
             try:
                 return fx.GraphModule(module, self.graphs[key])
@@ -178,7 +186,8 @@ class Levels:
         for training in (False, True):
             module.train(training)
             try:
-                traces.append(trace(_BlockTracer(self.inlined), module, fixed))
+                with _taking_one_list(module) if id(module) in self.listed else contextlib.nullcontext():
+                    traces.append(trace(_BlockTracer(self.inlined), module, fixed))
             except Exception as err:   # data-dependent control flow and the like
                 mode = " while training" if training else ""
                 raise ImportProblem([f"torch.fx cannot trace {level.label()}{mode}: {first_line(err)}"]) from None
@@ -212,7 +221,9 @@ class Levels:
         if not is_block(sub) or id(sub) in self.inlined:
             return ITSELF
         call = bind(sub, args, kwargs)
-        if call is None:            # called with a list of tensors, say: traced through
+        if call is None:
+            call = self._joined(sub, args, kwargs)
+        if call is None:            # called with something a block cannot take: traced through
             self.found.add(id(sub))
             return ITSELF
         path = f"{parent.path}.{target}" if parent.path else target
@@ -231,3 +242,47 @@ class Levels:
         except Exception as err:
             level.problem = ImportProblem([f"{path} fails on the example inputs once traced: {first_line(err)}"])
             return ITSELF
+
+    def _joined(self, sub: nn.Module, args: tuple, kwargs: dict) -> Call | None:
+        """The call with one tensor, the concatenation along the channels of the one list of
+        feature maps ``sub`` was passed, when its result is the same for it; None otherwise. The
+        comparison runs once per module, and whatever it changes (BatchNorm's statistics) is put
+        back."""
+        parts = args[0] if len(args) == 1 and not kwargs and isinstance(args[0], (list, tuple)) else ()
+        if not parts or not all(isinstance(t, torch.Tensor) and t.dim() >= 2 for t in parts) \
+                or len({(t.dim(), t.shape[0], *t.shape[2:], t.dtype) for t in parts}) != 1:
+            return None
+        joined = torch.cat(list(parts), 1)
+        if id(sub) not in self.listed:
+            kept = {k: v.clone() for k, v in sub.state_dict().items()}
+            try:
+                same = torch.equal(sub(list(parts)), sub([joined]))
+            except Exception:       # it does not take a list of one: not such a module
+                same = False
+            finally:
+                sub.load_state_dict(kept)
+            if not same:
+                return None
+            self.listed.add(id(sub))
+        return Call((joined,), {})
+
+
+@contextlib.contextmanager
+def _taking_one_list(module: nn.Module) -> Iterator[None]:
+    """While a listed block is traced: its class's forward takes one tensor and passes it on to
+    the module's own forward as a list of one (fx traces a module through its class's forward)."""
+    cls = type(module)
+    own = vars(cls).get("forward")      # None: the class inherits its forward
+    original = cls.forward
+
+    def forward(self: nn.Module, features: torch.Tensor) -> Any:
+        return original(self, [features])
+
+    cls.forward = forward
+    try:
+        yield
+    finally:
+        if own is None:
+            del cls.forward
+        else:
+            cls.forward = own

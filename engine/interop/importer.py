@@ -15,8 +15,9 @@ runs evaluate every level of blocks at once (``import_levels``).
 The module's own hierarchy becomes blocks: a submodule of a class of its own (torchvision's
 Bottleneck, Inception's InceptionA) is traced on its own into a block body, one definition per
 class and configuration (then merged: the numbers that differ become the block's parameters),
-and used where the module calls it; containers (``nn.Sequential``)
-are only namespaces and are written out. ResNet-50 thus opens as a stem, 16 bottleneck uses
+and used where the module calls it (a module passed a list of feature maps that it joins,
+DenseNet's layer, takes their concatenation); containers (``nn.Sequential``) are only
+namespaces and are written out. ResNet-50 thus opens as a stem, 16 bottleneck uses
 and a head, with weights named as in its code. What
 is not on the whitelist (or a setting a layer cannot express) is refused with a list of every such
 step and where it occurs: nothing is dropped or approximated. As a last guard the imported graph
@@ -28,7 +29,7 @@ from __future__ import annotations
 import math
 import operator
 import re
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -81,6 +82,12 @@ def _without_masks(n: fx.Node, count: int) -> list[fx.Node]:
     return tensors
 
 
+class _Port(NamedTuple):
+    """A value already in the graph: a node's output port (a Concat the importer made itself)."""
+    node: str
+    port: str
+
+
 class _Blocks:
     """The definitions an import makes: one per module class and configuration (the traced body
     without its input shapes), named after the class (``Bottleneck``, then ``Bottleneck2`` ...)."""
@@ -104,7 +111,8 @@ class _Blocks:
                 node["params"] = {k: v for k, v in node["params"].items() if k != "shape"}
         key = repr((type(module).__qualname__, content["nodes"], content["edges"]))
         if key not in self.names:
-            stem = re.sub(r"\W", "", type(module).__name__) or "Block"
+            # a private class's name without its underscore (torchvision's _DenseLayer: DenseLayer)
+            stem = re.sub(r"\W", "", type(module).__name__).lstrip("_") or "Block"
             stem = stem if stem[0].isalpha() else "Block" + stem
             name, i = stem, 1
             while name in self.root.blocks or name in CATALOG or name == REPEAT:
@@ -140,6 +148,7 @@ class _Importer:
         self.module_users: dict[Any, str] = {}
         self.attributes: dict[str, tuple[str, str]] = {}  # tensor attribute -> its Parameter/Constant node
         self.refused: set[fx.Node] = set()
+        self.concats: dict[tuple, tuple[str, str]] = {}    # (joined values, dim) -> the Concat that joined them
 
     def run(self) -> tuple[Graph, dict[str, torch.Tensor]]:
         if self.level.problem is not None:      # found while tracing or evaluating it
@@ -201,6 +210,29 @@ class _Importer:
             self.values[n] = (node_id, spec.outputs[0].name)
         return node_id
 
+    def _concat(self, parts: list[Any], dim: int, name: str) -> tuple[str, str]:
+        """``parts`` joined along ``dim`` (one part is itself). Where an earlier Concat joined the
+        first of them (each DenseNet layer joins every feature map so far), this one joins that
+        Concat and the rest, so that the graph reads as a chain with short skips rather than a
+        fan of wires from every layer to every later one."""
+        sources = [self._value(p) for p in parts]
+        if len(sources) == 1:
+            return sources[0]
+        joined = sources
+        for count in range(len(sources) - 1, 1, -1):
+            earlier = self.concats.get((tuple(sources[:count]), dim))
+            if earlier is not None:
+                joined = [earlier, *sources[count:]]
+                break
+        try:
+            node_id = self.graph.add_node("Concat", id=self._id(name), dim=dim)
+        except GraphError as err:
+            raise Refuse(str(err).split(": ", 1)[-1]) from None
+        for src_id, port in joined:
+            self._wire(Edge(src_id, node_id, port, "in"))
+        joint = self.concats[(tuple(sources), dim)] = _Port(node_id, "out")
+        return joint
+
     def _wire(self, edge: Edge) -> None:
         try:
             self.graph.apply(Connect(edge))
@@ -208,6 +240,8 @@ class _Importer:
             raise Refuse(str(err)) from None
 
     def _value(self, n: Any) -> tuple[str, str]:
+        if isinstance(n, _Port):
+            return n
         if isinstance(n, fx.Node) and n in self.refused:
             raise Downstream()
         if not isinstance(n, fx.Node) or n not in self.values:
@@ -445,12 +479,18 @@ class _Importer:
                                                   f"{self.module_users.get(n.target)}), which a graph cannot express")
         self.module_users[n.target] = n.name
         level = self.blocks.levels.levels.get(path)
-        # the block's inputs are the tensors it is passed; other values were fixed when it ran (``seen``)
-        call = bind(module, n.args, n.kwargs, self.concrete.is_tensor, lambda v: not holds_tensor(self.concrete.first.get(v))
-                    if isinstance(v, fx.Node) else fixed(v))
-        need(call is not None, "passes a block something other than tensors and fixed values")
-        assert call is not None
-        tensors = list(call.tensors)
+        tensors: list[Any]
+        if id(module) in self.blocks.levels.listed:     # a list of feature maps: it takes their concatenation
+            parts = n.args[0] if len(n.args) == 1 and not n.kwargs and isinstance(n.args[0], (list, tuple)) else ()
+            need(bool(parts) and all(isinstance(p, fx.Node) for p in parts), "passes a block a list it cannot join")
+            tensors = [_Port(*self._concat(list(parts), 1, f"{n.target}_in"))]
+        else:
+            # the block's inputs are the tensors it is passed; other values were fixed when it ran
+            call = bind(module, n.args, n.kwargs, self.concrete.is_tensor,
+                        lambda v: not holds_tensor(self.concrete.first.get(v)) if isinstance(v, fx.Node) else fixed(v))
+            need(call is not None, "passes a block something other than tensors and fixed values")
+            assert call is not None
+            tensors = list(call.tensors)
         if level is None or len(level.calls) < 2 or len(level.calls[0].tensors) != len(tensors):
             raise Refuse("is not called when the module runs on the examples")
         inner = _Importer(level, self.blocks)
@@ -479,8 +519,9 @@ class _Importer:
             return self._merge(n, "Multiply")
         if fn in (torch.cat, torch.concat):
             parts = arg(n, 0, "tensors")
-            if all(isinstance(a, fx.Node) and a in self.values for a in parts):
-                self._add(n, "Concat", {"dim": self._literal(arg(n, 1, "dim", 0), [])}, list(parts))
+            dim = self._literal(arg(n, 1, "dim", 0), [])
+            if all(isinstance(a, fx.Node) and a in self.values for a in parts) and isinstance(dim, int):
+                self.values[n] = self._concat(list(parts), dim, n.name)
                 return None
         if fn is torch.flatten:
             return self._flatten(n, n.args[0], arg(n, 1, "start_dim", 0), arg(n, 2, "end_dim", -1))

@@ -2,12 +2,15 @@
 definition per class and structure, with the numbers that differ between uses (channels,
 strides) as the block's parameters, and the weights keep their code's names."""
 
+import importlib.util
+
 import pytest
 import torch
 import torchvision
 from torch import nn
 
 from engine import check, compile_graph
+from engine.interop.exporter import python_source
 from engine.interop.importer import ImportProblem, import_module
 from graphs import dumps_graph, loads_graph
 from graphs.block_edits import flattened
@@ -114,3 +117,64 @@ def test_a_problem_inside_a_block_names_the_layer_by_its_full_path():
         import_module(Outer(), torch.randn(2, 4))
     assert any("block.inner.1 (RReLU): no NetLoom layer for RReLU" in p for p in caught.value.problems)
 
+
+
+def test_densenet_layers_become_blocks_that_take_the_concatenation_and_read_as_a_chain(tmp_path):
+    from torchvision.models.densenet import DenseNet
+    torch.manual_seed(0)
+    model = DenseNet(growth_rate=4, block_config=(3, 2), num_init_features=8, bn_size=2, num_classes=5).eval()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    graph, state = import_module(model, torch.randn(1, 3, 32, 32))     # exact in both modes, checked inside
+    # trying the joined call left no trace: weights and BatchNorm statistics as they were
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+    uses = [n for n in graph.nodes.values() if n.type in graph.blocks]
+    assert list(graph.blocks) == ["DenseLayer"] and len(uses) == 5         # one block, used by each of the 3 + 2 layers
+    assert uses[0].id == "features_denseblock1_denselayer1"
+    assert graph.nodes[uses[0].id].origin == "features.denseblock1.denselayer1"
+    # each layer's input is the Concat of the one before and that layer's own output: a chain
+    # with short skips, not a wire from every layer to every later one
+    concats = [n.id for n in graph.nodes.values() if n.type == "Concat"]
+    assert len(concats) == 5 and all(len(graph.in_edges(c)) == 2 for c in concats)
+    assert len(graph.nodes) == 25
+    assert "features_denseblock1_denselayer1.conv1.weight" in state
+    graph = loads_graph(dumps_graph(graph))
+    compiled = compile_graph(graph).eval()
+    compiled.load_state_dict(state)
+    x = torch.randn(3, 3, 32, 32)
+    with torch.no_grad():
+        assert torch.allclose(compiled(x), model(x), atol=1e-5)
+    assert check(graph).diagnostics == []
+    # exported, the layer is a class that takes the joined maps, and torchvision's weights load unchanged
+    path = tmp_path / "densenet_export.py"
+    path.write_text(python_source(graph), encoding="utf-8")
+    spec = importlib.util.spec_from_file_location("densenet_export", path)
+    exported = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(exported)
+    assert "class DenseLayer(nn.Module):" in path.read_text(encoding="utf-8")
+    written = exported.DenseNet().eval()
+    assert written.load_state_dict(model.state_dict(), strict=True)
+    with torch.no_grad():
+        assert torch.allclose(written(x), model(x), atol=1e-5)
+
+
+def test_a_module_passed_a_list_it_does_not_simply_join_is_traced_through():
+    class SumOfMaps(nn.Module):            # adds the maps: their concatenation would give another result
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(2, 2, 1)
+
+        def forward(self, maps):
+            return self.conv(sum(maps))
+
+    class Model(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.stem = nn.Conv2d(2, 2, 3, padding=1)
+            self.mix = SumOfMaps()
+
+        def forward(self, x):
+            return self.mix([x, self.stem(x)])
+
+    graph, _ = import_module(Model().eval(), torch.randn(1, 2, 8, 8))
+    assert not graph.blocks
+    assert [n.type for n in graph.nodes.values()].count("Add") == 1 and "mix_conv" in graph.nodes
