@@ -46,6 +46,7 @@ def on_screen_px(points: float, scale: float) -> float:
     """How many pixels high text of ``points`` is drawn at the view's ``scale``."""
     return points * PX_PER_PT * scale
 LABEL_FONT_PT = 7
+FAR_LABEL_GROWTH = 4.0   # a shape label is drawn at most this much larger in the scene zoomed out
 
 
 def compact(number: int) -> str:
@@ -324,6 +325,8 @@ class EdgeItem(QGraphicsPathItem):
         self.label = ""                  # the tensor shape, painted only where it can be read
         self._label_box = QRectF()
         self._fits = True                # whether the label fits the wire's first run
+        self._far_growth = 1.0           # how much larger it may be drawn zoomed out, and still fit
+        self._far_box = QRectF()         # ... and the box it then takes at most
         self._hovered = False
         self._shape: QPainterPath | None = None     # made when Qt first asks (hover, click)
         self._first_run = (QPointF(), QPointF())     # the wire's stretch from its output port
@@ -373,6 +376,32 @@ class EdgeItem(QGraphicsPathItem):
         top = middle.y() + 2 if self._fits and rising else middle.y() - 16
         self.prepareGeometryChange()
         self._label_box = QRectF(middle.x() - width / 2, top, width, 14)
+        # Zoomed out, the label is drawn larger in the scene (as large on screen as the least
+        # readable text) while it still fits its run; this is the largest box it can take then.
+        self._far_growth = min(FAR_LABEL_GROWTH, (run - 8) / width) if self._fits and self.label else 1.0
+        self._far_box = self._grown(self._far_growth) if self._far_growth > 1.0 else QRectF()
+
+    def _grown(self, growth: float) -> QRectF:
+        """The label's box ``growth`` times as large, on the same side of the wire and centred
+        on the same point of it."""
+        box = self._label_box
+        above = box.top() < self._first_run[0].y()
+        width, height = box.width() * growth, box.height() * growth
+        top = box.bottom() - height if above else box.top()
+        return QRectF(box.center().x() - width / 2, top, width, height)
+
+    def label_points(self, scale: float) -> float | None:
+        """The size the shape label is drawn at when the view's scale is ``scale``: its own size
+        while that can be read, larger zoomed out while the larger label fits its run; None
+        where it is not drawn then (the pointer on the wire shows it at any zoom it can be read)."""
+        if not self.label:
+            return None
+        if on_screen_px(LABEL_FONT_PT, scale) >= MIN_TEXT_PX:
+            return LABEL_FONT_PT if self._hovered or (self._fits and self.graph_scene.labels_wire(self.edge)) else None
+        growth = MIN_TEXT_PX / on_screen_px(LABEL_FONT_PT, scale)
+        if growth <= self._far_growth and self.graph_scene.labels_wire(self.edge):
+            return LABEL_FONT_PT * growth
+        return None
 
     def shape(self) -> QPainterPath:
         if self._shape is None:
@@ -393,7 +422,7 @@ class EdgeItem(QGraphicsPathItem):
     def boundingRect(self) -> QRectF:
         end = self._end
         arrow = QRectF(end.x() - ARROW_MAX - PORT_RADIUS, end.y() - ARROW_MAX / 2, ARROW_MAX + PORT_RADIUS, ARROW_MAX)
-        return super().boundingRect().united(self._label_box).united(arrow)
+        return super().boundingRect().united(self._label_box).united(self._far_box).united(arrow)
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
         # The pen is chosen when painting (selection, training colours), not kept per change.
@@ -408,15 +437,16 @@ class EdgeItem(QGraphicsPathItem):
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(colour)
         painter.drawPolygon(arrowhead(self._end, scale))
-        shown = self._hovered or (self._fits and self.graph_scene.labels_wire(self.edge))
-        if self.label and shown and on_screen_px(LABEL_FONT_PT, scale) >= MIN_TEXT_PX:
+        points = self.label_points(scale)
+        if points is not None:
             font = QFont(painter.font())
-            font.setPointSizeF(LABEL_FONT_PT)
+            font.setPointSizeF(points)
             painter.setFont(font)
+            box = self._label_box if points == LABEL_FONT_PT else self._grown(points / LABEL_FONT_PT)
             if self._hovered and not self._fits:      # over other drawing: on a plate of its own
-                painter.fillRect(self._label_box, QColor(theme.plate))
+                painter.fillRect(box, QColor(theme.plate))
             painter.setPen(QColor(theme.wire_label))
-            painter.drawText(self._label_box, Qt.AlignmentFlag.AlignCenter, self.label)
+            painter.drawText(box, Qt.AlignmentFlag.AlignCenter, self.label)
 
 
 ARROW_MIN, ARROW_MAX = 9.0, 30.0      # an arrowhead's length in the scene: at least, at most

@@ -86,3 +86,33 @@ def test_wires_end_in_an_arrowhead_at_their_input_port(window):
         leaving = start.x() + (12 if zoom == 1.0 else 1 / zoom)      # past the output port: the line alone, thin
         assert wire_at(window, image, leaving, end.y(), 0), zoom
         assert not wire_at(window, image, leaving, end.y(), -3) and not wire_at(window, image, leaving, end.y(), 3), zoom
+
+
+def label_pixels(window, wire, box) -> int:
+    """How many pixels of ``box`` the wire's label accounts for: the view drawn with and without it."""
+    rect = window.view.mapFromScene(box).boundingRect()
+    with_label = grab(window)
+    label, wire.label = wire.label, ""
+    without = grab(window)
+    wire.label = label
+    return sum(with_label.pixelColor(x, y) != without.pixelColor(x, y)
+               for x in range(rect.left(), rect.right() + 1) for y in range(rect.top(), rect.bottom() + 1))
+
+
+def test_zoomed_out_a_wire_keeps_its_shape_label_while_it_fits_its_run(window):
+    files.open_example(window.context, resources.example("lenet5.loom"))
+    flatten = next(w for e, w in window.scene.edges.items() if e.src == "flatten1")
+    assert flatten.label == "400"
+    for zoom, points in ((1.0, 7.0), (0.45, 7.0 * 0.64 / 0.45)):
+        window.view.set_zoom(zoom)
+        window.view.centerOn(flatten.sceneBoundingRect().center())
+        # drawn as large on screen as the least readable text, in the wire's first run
+        assert abs(flatten.label_points(zoom) - points) < 0.05, zoom
+        box = flatten._grown(points / 7.0)
+        assert box.width() <= abs(flatten._first_run[1].x() - flatten._first_run[0].x())
+        assert label_pixels(window, flatten, box) > 10, zoom
+    # farther out it would not fit between the boxes: not drawn, rather than drawn over them
+    window.view.set_zoom(0.2)
+    window.view.centerOn(flatten.sceneBoundingRect().center())
+    assert flatten.label_points(0.2) is None
+    assert label_pixels(window, flatten, flatten._grown(flatten._far_growth)) == 0
