@@ -81,6 +81,8 @@ def load_dataset(name: str, allow_download: bool = False, **options: Any) -> Dat
         raise DataError(f"data set '{name}' asks to be downloaded into {options.get('root', '?')}: NetLoom downloads "
                         "only when you agree (the window asks; on the command line add --allow-download)")
     chosen = {k: options.pop(k) for k in SUBSET_OPTIONS if k in options}
+    if set(SUBSET_OPTIONS) <= set(inspect.signature(loader).parameters):
+        return loader(**options, **chosen)      # it picks the samples before its costly work on them
     return subset(loader(**options), **chosen)
 
 

@@ -1,7 +1,11 @@
 """Options every classification data set takes: a subset of its classes, and a few training
 samples per class (``class_subset: [5, 6, 7, 8, 9]``, ``per_class: 50``): what fine-tuning on a
 small data set of one's own looks like, from any data set. (``classes`` is taken: the generated
-sets use it for how many classes they make.)"""
+sets use it for how many classes they make.)
+
+A standardised data set is standardised again with the statistics of the training samples it
+keeps: statistics come from what is trained on, as everywhere else. A loader that takes these
+options itself (the digits, which enlarge and colour only the samples kept) gives the same."""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from typing import Any
 
 import torch
 
-from .base import CLASSIFICATION, DataError, DataSet
+from .base import CLASSIFICATION, DataError, DataSet, standardize
 
 # option -> default (None and 0: the whole data set)
 SUBSET_OPTIONS: dict[str, Any] = {"class_subset": None, "per_class": 0}
@@ -34,8 +38,20 @@ def subset(data: DataSet, class_subset: Any = None, per_class: Any = 0) -> DataS
     if len(x_train) == 0 or len(x_val) == 0:
         raise DataError(f"{where}: the classes chosen leave no {'training' if len(x_train) == 0 else 'validation'} "
                         "samples")
-    return DataSet(data.name, x_train, y_train, x_val, y_val, data.task, [data.class_names[i] for i in chosen],
+    kept = DataSet(data.name, x_train, y_train, x_val, y_val, data.task, [data.class_names[i] for i in chosen],
                    data.kind, dict(data.extra))
+    return _standardized_again(kept) if len(x_train) < len(data.x_train) else kept
+
+
+def _standardized_again(data: DataSet) -> DataSet:
+    """The data set standardised with its own training samples' statistics, where it was
+    standardised with those of more samples."""
+    mean, std = data.extra.get("mean"), data.extra.get("std")
+    if mean is None or std is None:
+        return data
+    extra = dict(data.extra)
+    x_train, x_val = standardize(data.x_train * std + mean, data.x_val * std + mean, extra)
+    return DataSet(data.name, x_train, data.y_train, x_val, data.y_val, data.task, data.class_names, data.kind, extra)
 
 
 def _class_indices(data: DataSet, classes: Any, where: str) -> list[int]:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import torch
 
 from .base import CLASSIFICATION, REGRESSION, DataError, DataSet, split, standardize
+from .subsets import subset
 
 
 def _points(name: str, x: np.ndarray, y: np.ndarray, val_fraction: float, seed: int) -> DataSet:
@@ -129,43 +131,53 @@ def _choice(table: dict, name: str, data_set: str):
 
 
 def digits(val_fraction: float = 0.2, seed: int = 0, normalize: bool = True, image_size: int = 8,
-           as_sequence: bool = False, color: bool = False) -> DataSet:
+           as_sequence: bool = False, color: bool = False, class_subset: Any = None, per_class: Any = 0) -> DataSet:
     """scikit-learn's bundled 1,797 handwritten digits, 8x8 grey images, 10 classes.
 
     ``image_size`` enlarges them (bilinear), e.g. to 32 for the classic LeNet-5 input;
     ``as_sequence`` gives each image as a sequence of its rows (rows x columns) for RNNs and
     Transformers; ``color`` draws each digit in a light colour of its own on a dark background of
     another (3 channels), the small colour pictures the ImageNet architectures of the example
-    library train on."""
+    library train on. ``class_subset`` and ``per_class`` (``subsets``) are chosen first, so that
+    only the samples kept are enlarged and coloured: 100 digits at 227x227 rather than 1,797."""
     from sklearn.datasets import load_digits
+    if color and as_sequence:
+        raise DataError("digits: color and as_sequence do not go together (a sequence of rows has no channels)")
     bunch = load_digits()
-    x = torch.as_tensor(bunch.data, dtype=torch.float32).reshape(-1, 1, 8, 8) / 16.0
-    if image_size != 8:
-        x = torch.nn.functional.interpolate(x, size=(image_size, image_size), mode="bilinear", align_corners=False)
-    if color:
-        if as_sequence:
-            raise DataError("digits: color and as_sequence do not go together (a sequence of rows has no channels)")
-        x = _colored(x, seed)
-    if as_sequence:
-        x = x[:, 0]
+    ink = torch.as_tensor(bunch.data, dtype=torch.float32).reshape(-1, 1, 8, 8) / 16.0
     y = torch.as_tensor(bunch.target, dtype=torch.int64)
-    x_train, y_train, x_val, y_val = split(x, y, val_fraction, seed)
+    colours = _colours(len(ink), seed) if color else None      # drawn for every digit: each keeps its own
+
+    def pictures(index: torch.Tensor) -> torch.Tensor:
+        x = ink[index]
+        if image_size != 8:
+            x = torch.nn.functional.interpolate(x, size=(image_size, image_size), mode="bilinear", align_corners=False)
+        if colours is not None:
+            background, ink_colour = colours[0][index], colours[1][index]
+            x = background + (ink_colour - background) * x
+        return x[:, 0] if as_sequence else x
+
+    # the split and the subset choose sample numbers; only the pictures of those kept are made
+    i_train, y_train, i_val, y_val = split(torch.arange(len(y)), y, val_fraction, seed)
+    kind = "sequence" if as_sequence else "image"
+    chosen = subset(DataSet("digits", i_train, y_train, i_val, y_val, CLASSIFICATION, [str(d) for d in range(10)],
+                            kind=kind), class_subset, per_class)
+    x_train, x_val = pictures(chosen.x_train), pictures(chosen.x_val)
     extra: dict = {}
     if normalize:
         x_train, x_val = standardize(x_train, x_val, extra)
-    return DataSet("digits", x_train, y_train, x_val, y_val, CLASSIFICATION,
-                   [str(d) for d in range(10)], kind="sequence" if as_sequence else "image", extra=extra)
+    return DataSet("digits", x_train, chosen.y_train, x_val, chosen.y_val, CLASSIFICATION, chosen.class_names,
+                   kind=kind, extra=extra)
 
 
-def _colored(ink: torch.Tensor, seed: int) -> torch.Tensor:
-    """N x 1 x H x W ink (0 to 1) as N x 3 x H x W pictures: each digit drawn in a light colour of
-    its own on a dark background of another (every channel at least 0.2 apart), so that colour
+def _colours(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """A background and an ink colour for each of ``n`` digits (N x 3 x 1 x 1 each): a light ink
+    on a dark background of another colour (every channel at least 0.2 apart), so that colour
     says nothing about the digit and the network has to read its shape."""
-    n = len(ink)
     generator = torch.Generator().manual_seed(seed + 7)
     background = (torch.rand(n, 3, generator=generator) * 0.4)[:, :, None, None]          # 0 to 0.4
     ink_colour = (0.6 + torch.rand(n, 3, generator=generator) * 0.4)[:, :, None, None]     # 0.6 to 1
-    return background + (ink_colour - background) * ink
+    return background, ink_colour
 
 
 MAX_SEQUENCE_VALUES = 20_000_000      # samples x steps x values of a synthetic sequence set (80 MB)

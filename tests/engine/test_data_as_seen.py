@@ -8,7 +8,7 @@ import pytest
 import torch
 from PIL import Image
 
-from engine.data import DataError, dataset_options, load_dataset
+from engine.data import DataError, dataset_options, load_dataset, raw_values
 from engine.data.augment import Augmentation, affine
 from engine.data.normalization import IMAGENET_MEAN, IMAGENET_STD, renormalized, to_pixels
 from engine.training import ConfigError, TrainingConfig, batch_as_seen, train
@@ -23,8 +23,12 @@ def test_a_data_set_can_be_cut_to_some_classes_and_a_few_samples_of_each():
     assert five.class_names == ["5", "6", "7", "8", "9"]
     assert five.y_train.bincount().tolist() == [50] * 5
     assert len(five.x_val) == int((whole.y_val >= 5).sum())            # validation keeps every sample of them
-    first_seven = whole.x_train[whole.y_train == 7][0]
-    assert torch.equal(five.x_train[five.y_train == 2][0], first_seven)  # 7 is now class 2, its samples in order
+    # 7 is now class 2, its samples in order: the same pixels, standardised with the statistics
+    # of the 250 training samples kept, which are those they are standardised to
+    first_seven = raw_values(whole).x_train[whole.y_train == 7][0]
+    assert torch.allclose(raw_values(five).x_train[five.y_train == 2][0], first_seven, atol=1e-6)
+    assert abs(float(five.x_train.mean())) < 1e-5 and abs(float(five.x_train.std()) - 1) < 1e-3
+    assert five.extra["mean"].item() != whole.extra["mean"].item()
     by_name = load_dataset("digits", class_subset=["9", "0"])
     assert by_name.class_names == ["9", "0"] and set(by_name.y_train.tolist()) == {0, 1}
 
@@ -140,3 +144,19 @@ def test_data_that_is_no_images_has_no_batch_to_show_and_takes_no_augmentation()
                                                           "device": "cpu"})))
     assert failed.reason == ("training.augment: augmentations change images, but spiral holds points data; leave "
                              "them off")
+
+
+def test_the_subset_options_pick_the_same_samples_from_a_loader_that_takes_them_and_from_one_that_does_not():
+    """The digits choose their samples before enlarging and colouring them (AlexNet's 100 of
+    1,797 at 227x227); the result is what the general subset of the whole set gives."""
+    from engine.data.subsets import subset
+    from engine.data.synthetic import digits
+    options = {"class_subset": [3, 1], "per_class": 7}
+    early = load_dataset("digits", color=True, image_size=16, **options)
+    late = subset(digits(color=True, image_size=16), **options)
+    assert early.class_names == late.class_names == ["3", "1"]
+    for a, b in ((early.y_train, late.y_train), (early.y_val, late.y_val)):
+        assert torch.equal(a, b)
+    for a, b in ((early.x_train, late.x_train), (early.x_val, late.x_val),
+                 (early.extra["mean"], late.extra["mean"]), (early.extra["std"], late.extra["std"])):
+        assert torch.allclose(a, b, atol=1e-5)
