@@ -4,12 +4,37 @@ block used several times changes everywhere, unless the opened use is made uniqu
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QToolButton, QWidget
 
 from graphs.events import BlockChanged, NodeRenamed
 
 from ..document import Checked, Document, Opened, Replaced
 from ..theme import current as current_theme
+
+
+class ElidedLabel(QLabel):
+    """A line of plain text that is cut short with "…" where the bar is too narrow, never in the
+    middle of a word without a sign; the whole text is its tooltip (``full_text``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.full_text = ""
+        # it may be cut short, never widen the window
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+    def set_full_text(self, text: str) -> None:
+        self.full_text = text
+        self.setToolTip(text)
+        self._elide()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        self.setText(self.fontMetrics().elidedText(self.full_text, Qt.TextElideMode.ElideRight, max(0, self.width())))
 
 
 class Breadcrumb(QFrame):
@@ -26,10 +51,8 @@ class Breadcrumb(QFrame):
         self.row.setSpacing(2)
         self.crumbs: list[QToolButton] = []        # one per level above the shown one
         self.here = QLabel()
-        self.uses = QLabel()
+        self.uses = ElidedLabel()
         self.uses.setStyleSheet(f"color: {theme.node_muted};")
-        # it may be cut short, never widen the window (the full text is its tooltip)
-        self.uses.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.unique = QPushButton("Make Unique")
         self.unique.setToolTip("Give this use a copy of the block of its own, so that editing it changes this use alone")
         self.unique.clicked.connect(self._make_unique)
@@ -66,9 +89,9 @@ class Breadcrumb(QFrame):
         block, use = levels[-1]
         count = self.document.uses_of(block)
         shapes = "shapes as in this use" if use is not None else "shapes from its example inputs"
-        spread = "editing changes all of them" if count > 1 else "editing changes it"
-        self.uses.setText(f"{block} is used by {count} node{'s' if count != 1 else ''}: {spread}; {shapes}")
-        self.uses.setToolTip(self.uses.text())
+        # what editing here does first: a narrow bar cuts the end of the line
+        said = f"Edits change all {count} uses of {block}" if count > 1 else f"Edits change {block}, used only here"
+        self.uses.set_full_text(f"{said}; {shapes}")
         self.row.addWidget(self.uses, 1)
         self.row.addWidget(self.unique)
         self.row.addWidget(self.close_button)

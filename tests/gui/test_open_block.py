@@ -31,7 +31,13 @@ def test_double_click_opens_a_block_with_shapes_of_that_use_and_the_breadcrumb_g
     assert window.document.levels == (("Stage", "layer3"),)
     assert sorted(window.scene.nodes) == ["0", "1", "out", "x"]
     assert window.breadcrumb.isVisible()
-    assert "Stage is used by 3 nodes: editing changes all of them" in window.breadcrumb.uses.text()
+    assert window.breadcrumb.uses.full_text == "Edits change all 3 uses of Stage; shapes as in this use"
+    # a narrow bar cuts the line's end with a sign, what editing does stays in view
+    size = window.size()
+    window.resize(1100, size.height())
+    qtbot.waitUntil(lambda: window.breadcrumb.uses.text().endswith("…"))
+    assert window.breadcrumb.uses.text().startswith("Edits change all 3 uses")
+    window.resize(size)
     _double_click(window, "0")
     assert window.document.levels == (("Stage", "layer3"), ("DownBlock", "0"))
     # shapes as layer3 computes them on the example's 32x32 pictures: 128 channels at 4x4 in, 256 at 2x2 out
@@ -85,7 +91,8 @@ def test_make_unique_detaches_the_opened_use_and_undo_gives_it_back(on_graph, qt
     graph = ctx.document.graph
     assert graph.nodes["layer4"].type == "Stage2" and graph.nodes["layer3"].type == "Stage"
     assert ctx.document.levels == (("Stage2", "layer4"),)       # still open, now on the copy
-    assert "Stage2 is used by 1 node" in breadcrumb.uses.text() and not breadcrumb.unique.isVisible()
+    assert breadcrumb.uses.full_text.startswith("Edits change Stage2, used only here")
+    assert not breadcrumb.unique.isVisible()
     blocks.open_block(ctx, "1")
     assert ctx.document.levels[-1] == ("BasicBlock", "1")       # blocks inside stay shared
     breadcrumb.crumbs[0].click()
