@@ -125,8 +125,9 @@ class RecurrentPanel(QWidget):
         self.gradient_plot: pg.PlotItem | None = None
         self.profiles: dict[str, np.ndarray] = {}       # what the gradient plot draws, by run
         self.run_model = None                           # the run's newest weights (set by the dashboard)
-        # A sample unrolled on request after the run ended: (sample, steps by layer, gradients by layer).
-        self.requested: tuple[int, dict[str, M.RecurrentSteps], dict[str, M.TimeGradients]] | None = None
+        # A sample unrolled on request after a run ended: (that run, sample, steps by layer, gradients
+        # by layer); shown only for that run, never for a later run of the same graph.
+        self.requested: tuple[RunRecord, int, dict[str, M.RecurrentSteps], dict[str, M.TimeGradients]] | None = None
 
     def set_run_model(self, run_model) -> None:
         """The run's model (RunModel): with it, a sample chosen after the run ended is unrolled."""
@@ -144,7 +145,7 @@ class RecurrentPanel(QWidget):
         if record is None or run_model is None or self.data is None or record.status in ("starting", "running", "paused"):
             return
         probed = next(iter(record.latest.get("recurrent", {}).values()), None)
-        if (probed is not None and probed.sample == sample) or (self.requested and self.requested[0] == sample):
+        if (probed is not None and probed.sample == sample) or self._requested_for(record, sample):
             return
         if run_model.model is None:
             run_model.follow(record)             # built in a thread; its listeners call back here
@@ -162,10 +163,15 @@ class RecurrentPanel(QWidget):
         def done(found, error) -> None:
             if error is not None or record is not self.record or sample != self.sample.value():
                 return
-            self.requested = (sample, {m.layer: m for m in found if isinstance(m, M.RecurrentSteps)},
+            self.requested = (record, sample, {m.layer: m for m in found if isinstance(m, M.RecurrentSteps)},
                               {m.layer: m for m in found if isinstance(m, M.TimeGradients)})
             self.refresh()
         BackgroundJob(unrolled, done, self, name="netloom-unroll").start()
+
+    def _requested_for(self, record: RunRecord | None, sample: int) -> bool:
+        """Whether ``sample`` of this ended run is unrolled here already."""
+        return (self.requested is not None and record is not None and self.requested[0] is record
+                and self.requested[1] == sample and record.status not in ("starting", "running", "paused"))
 
     # ------------------------------------------------------------------ feeding
     def reset(self) -> None:
@@ -194,9 +200,9 @@ class RecurrentPanel(QWidget):
         layer = self.layer.currentText()
         found = record.latest.get("recurrent", {}).get(layer) if record is not None else None
         gradients = record.latest.get("time_gradients", {}).get(layer) if record is not None else None
-        if self.requested is not None and record is not None and record.status not in ("starting", "running", "paused"):
-            found = self.requested[1].get(layer, found)       # the sample chosen after the run ended
-            gradients = self.requested[2].get(layer, gradients)
+        if self.requested is not None and self._requested_for(record, self.sample.value()):
+            found = self.requested[2].get(layer, found)       # the sample chosen after the run ended
+            gradients = self.requested[3].get(layer, gradients)
         if found is None or record is None:
             return
         if found is not self.shown:

@@ -2,6 +2,7 @@
 hidden state and gates), the gradient reaching each step and what clipping did, the training
 settings of recurrent layers and word2vec; driven through the window's widgets after real runs."""
 
+import copy
 import os
 
 import numpy as np
@@ -114,6 +115,12 @@ def test_the_char_lstm_unrolled_with_its_gates_and_the_gradient_through_time(win
     assert np.allclose(panel.shown.hidden, expected.hidden, atol=1e-5)
     assert np.allclose(panel.strips["hidden state"][1].image, expected.hidden[-1, 0].T, atol=1e-5)
     assert "validation sample 3" in panel.caption.text()
+
+    # A later run of the same graph is never shown the earlier run's unrolled sample.
+    unrolled = panel.shown
+    later = copy.copy(record)
+    panel.show_record(later, [])
+    assert panel.shown is not unrolled and panel.shown is later.latest["recurrent"][node]
 
 
 def test_runs_of_an_experiment_are_compared_step_by_step(qtbot):
