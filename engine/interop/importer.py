@@ -148,7 +148,7 @@ class _Importer:
         self.module_users: dict[Any, str] = {}
         self.attributes: dict[str, tuple[str, str]] = {}  # tensor attribute -> its Parameter/Constant node
         self.refused: set[fx.Node] = set()
-        self.concats: dict[tuple, tuple[str, str]] = {}    # (joined values, dim) -> the Concat that joined them
+        self.concats: dict[tuple, _Port] = {}    # (joined values, dim) -> the Concat that joined them
 
     def run(self) -> tuple[Graph, dict[str, torch.Tensor]]:
         if self.level.problem is not None:      # found while tracing or evaluating it
@@ -210,12 +210,12 @@ class _Importer:
             self.values[n] = (node_id, spec.outputs[0].name)
         return node_id
 
-    def _concat(self, parts: list[Any], dim: int, name: str) -> tuple[str, str]:
+    def _concat(self, parts: list[Any], dim: int, name: str) -> _Port:
         """``parts`` joined along ``dim`` (one part is itself). Where an earlier Concat joined the
         first of them (each DenseNet layer joins every feature map so far), this one joins that
         Concat and the rest, so that the graph reads as a chain with short skips rather than a
         fan of wires from every layer to every later one."""
-        sources = [self._value(p) for p in parts]
+        sources = [_Port(*self._value(p)) for p in parts]
         if len(sources) == 1:
             return sources[0]
         joined = sources
@@ -483,7 +483,7 @@ class _Importer:
         if id(module) in self.blocks.levels.listed:     # a list of feature maps: it takes their concatenation
             parts = n.args[0] if len(n.args) == 1 and not n.kwargs and isinstance(n.args[0], (list, tuple)) else ()
             need(bool(parts) and all(isinstance(p, fx.Node) for p in parts), "passes a block a list it cannot join")
-            tensors = [_Port(*self._concat(list(parts), 1, f"{n.target}_in"))]
+            tensors = [self._concat(list(parts), 1, f"{n.target}_in")]
         else:
             # the block's inputs are the tensors it is passed; other values were fixed when it ran
             call = bind(module, n.args, n.kwargs, self.concrete.is_tensor,
