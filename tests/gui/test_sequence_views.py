@@ -115,6 +115,7 @@ def test_the_char_lstm_unrolled_with_its_gates_and_the_gradient_through_time(win
     assert np.allclose(panel.shown.hidden, expected.hidden, atol=1e-5)
     assert np.allclose(panel.strips["hidden state"][1].image, expected.hidden[-1, 0].T, atol=1e-5)
     assert "validation sample 3" in panel.caption.text()
+    shot(panel, "through_time_char_lstm_sample3.png")
 
     # A later run of the same graph is never shown the earlier run's unrolled sample.
     unrolled = panel.shown
