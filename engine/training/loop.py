@@ -272,6 +272,7 @@ class _Run:
         except Exception as err:   # any other failure ends the run with a message, not a crash
             yield self._failure(err)
         finally:
+            self.forward_model = self.model      # the DDP wrapper goes before the process group (see finish)
             self.dist.finish()
 
     def _train_epoch(self) -> Iterator:

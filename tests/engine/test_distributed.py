@@ -25,10 +25,15 @@ def test_two_gloo_ranks_agree(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--standalone",
          "--log-dir", str(tmp_path / "logs"), "--redirects", "3",     # each rank's output in its own file
-         str(ROOT / "main.py"), "train", str(EXAMPLE), "--epochs", "2", "--json", "--checkpoint-dir", str(tmp_path)],
+         str(Path(__file__).with_name("rank_watch.py")),      # main.py, counting what outlives the group
+         "train", str(EXAMPLE), "--epochs", "2", "--json", "--checkpoint-dir", str(tmp_path)],
         capture_output=True, text=True, timeout=300, cwd=tmp_path)
     ranks = "".join(f"\n--- {log}:\n{log.read_text()[-1500:]}" for log in sorted((tmp_path / "logs").rglob("stderr.log")))
     assert result.returncode == 0, result.stderr[-1000:] + ranks
+    # Each rank let its DDP wrapper go before leaving the group (the cause of an abort at exit).
+    said = [line for log in sorted((tmp_path / "logs").rglob("stderr.log")) for line in log.read_text().splitlines()
+            if line.startswith("wrappers alive")]
+    assert said == ["wrappers alive when the group was destroyed: 0"] * 2, ranks
     outputs = sorted((tmp_path / "logs").rglob("stdout.log"))
     assert len(outputs) == 2
     messages = [json.loads(line) for out in outputs for line in out.read_text().splitlines() if line.startswith("{")]
