@@ -31,10 +31,13 @@ class Distributed:
         world = int(os.environ.get("WORLD_SIZE", "1"))
         if world <= 1:
             return cls()
+        local_rank = int(os.environ.get("LOCAL_RANK", "0"))
         if not dist.is_initialized():
             backend = "nccl" if torch.cuda.is_available() else "gloo"
+            if backend == "nccl":      # each process on its own GPU from its first collective on
+                torch.cuda.set_device(local_rank)
             dist.init_process_group(backend=backend)
-        return cls(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", "0")))
+        return cls(dist.get_rank(), dist.get_world_size(), local_rank)
 
     def device_for(self, device: torch.device) -> torch.device:
         if self.active and device.type == "cuda":
@@ -49,6 +52,16 @@ class Distributed:
         if equal:
             indices = indices[: len(indices) - len(indices) % self.world_size]
         return indices[self.rank::self.world_size]
+
+    def first_failure(self, reason: str | None) -> tuple[int, str] | None:
+        """Whether any process could not start, as (its rank, its reason), the lowest rank first;
+        ``reason`` is this process's own, None if it is ready. Every process calls this once set
+        up, so that none is left waiting in a collective for a process that has given up."""
+        if not self.active:
+            return None if reason is None else (self.rank, reason)
+        reasons: list[str | None] = [None] * self.world_size
+        dist.all_gather_object(reasons, reason)
+        return next(((rank, r) for rank, r in enumerate(reasons) if r is not None), None)
 
     def sum(self, tensor: torch.Tensor) -> torch.Tensor:
         if self.active:

@@ -94,26 +94,48 @@ def train(graph: Graph, config: TrainingConfig | None = None, control: Control |
     fetched into the folder they name. ``graph_folder``: the folder of the graph's file, which
     the start weights' path is relative to (None: the current folder)."""
     try:
+        dist = Distributed.from_environment()
+    except Exception as err:     # torchrun's environment names a group that cannot be joined
+        yield Failed(f"could not join the other training processes: {type(err).__name__}: {first_line(err)}")
+        return
+    outcome = _set_up(graph, config, control, dataset, resume, allow_download, graph_folder, dist)
+    own = None if isinstance(outcome, _Run) else outcome[-1].reason
+    # Under torchrun every process learns whether any could not start, before the first collective
+    # (DDP's weight broadcast) would leave the others waiting on one that has gone.
+    failure = dist.first_failure(own)
+    if isinstance(outcome, _Run) and failure is None:
+        yield from outcome.messages()
+        return
+    if isinstance(outcome, _Run):      # ready here, but another process is not
+        rank, reason = failure or (0, "")
+        outcome = [Failed(f"training process {rank} could not start, so none does: {reason}")]
+    yield from outcome
+    dist.finish()
+
+
+def _set_up(graph, config, control, dataset, resume, allow_download, graph_folder, dist) -> _Run | list:
+    """The run, ready to start; or the messages, ending with Failed, that say why it cannot."""
+    try:
         config = config or TrainingConfig.from_file(graph.training)
-        run = _Run(graph, config, control or Control(), dataset, resume, allow_download, graph_folder)
-        yield from run.messages()
+        return _Run(graph, config, control or Control(), dataset, resume, allow_download, graph_folder, dist)
     except _Stop as stop:
-        yield from stop.messages
+        return list(stop.messages)
     except WeightsError as err:
-        yield Failed(f"cannot start from the weights the settings name: {err}")
+        return [Failed(f"cannot start from the weights the settings name: {err}")]
     except (ConfigError, DataError, CheckpointError) as err:
-        yield Failed(str(err))
+        return [Failed(str(err))]
     except torch.OutOfMemoryError:
-        yield Failed("out of memory while setting up the run (the data set and model do not fit on the "
-                     "device): try device cpu or a smaller model")
+        return [Failed("out of memory while setting up the run (the data set and model do not fit on the "
+                       "device): try device cpu or a smaller model")]
     except Exception as err:   # whatever else breaks while setting up: a message, never a crash
-        yield Failed(f"training could not start: {type(err).__name__}: {first_line(err)}")
+        return [Failed(f"training could not start: {type(err).__name__}: {first_line(err)}")]
 
 
 class _Run:
-    def __init__(self, graph, config, control, dataset, resume, allow_download, graph_folder) -> None:
-        self.config, self.control = config, control
-        self.dist = Distributed.from_environment()
+    def __init__(self, graph, config, control, dataset, resume, allow_download, graph_folder, dist) -> None:
+        """Everything that may fail on one process alone, with no collective: the processes agree
+        on whether all could set up before DDP's first broadcast (``_spread``)."""
+        self.config, self.control, self.dist = config, control, dist
         report = check(graph)
         if not report.ok:
             raise _Stop(Failed(f"the graph has errors; fix them before training: {report.errors[0].message}",
@@ -147,12 +169,6 @@ class _Run:
         if self.cuda and data.kind == "image":
             self.model = self.model.to(memory_format=torch.channels_last)
         self.forward_model: nn.Module = self.model
-        if self.dist.active:
-            from torch.nn.parallel import DistributedDataParallel
-            ids = [self.device.index] if self.cuda else None
-            self.forward_model = DistributedDataParallel(self.model, device_ids=ids)
-        if config.compile and self.cuda:
-            self.forward_model = torch.compile(self.forward_model)  # type: ignore[assignment]
         self.optimizer = _optimizer(self.model, graph, config)
         n_train = len(self.dist.shard(torch.arange(len(data.x_train)), equal=True))
         self.steps_per_epoch = math.ceil(n_train / config.batch_size)
@@ -210,19 +226,29 @@ class _Run:
         return StartWeights(str(weights.path), self.config.start_from.get("source", ""), len(fit.loaded), fit.replaced,
                             tuple(str(m) for m in fit.mismatches), fit.summary())
 
+    def _spread(self) -> None:
+        """The model every step calls: wrapped by DDP across processes, compiled where asked."""
+        if self.dist.active:
+            from torch.nn.parallel import DistributedDataParallel
+            ids = [self.device.index] if self.cuda else None
+            self.forward_model = DistributedDataParallel(self.model, device_ids=ids)
+        if self.config.compile and self.cuda:
+            self.forward_model = torch.compile(self.forward_model)  # type: ignore[assignment]
+
     # ------------------------------------------------------------------ the run
     def messages(self) -> Iterator:
         config, data = self.config, self.data
-        self.started = time.perf_counter()      # the run's one clock: every message's elapsed_s counts from here
-        yield RunStarted(describe_device(self.device), sum(p.numel() for p in self.model.parameters()),
-                         len(data.x_train), len(data.x_val), self.steps_per_epoch, config.epochs, data.name,
-                         tuple(data.class_names), self.epoch, self.dist.world_size, self.run_id, self.notes,
-                         self.frozen_parameters, input_scaling=self.input_scaling)
-        if self.start is not None:
-            yield self.start
-        if self.path is not None:
-            self.path.record(self.step, flat_weights(self.model))
         try:
+            self._spread()
+            self.started = time.perf_counter()      # the run's one clock: every message's elapsed_s counts from here
+            yield RunStarted(describe_device(self.device), sum(p.numel() for p in self.model.parameters()),
+                             len(data.x_train), len(data.x_val), self.steps_per_epoch, config.epochs, data.name,
+                             tuple(data.class_names), self.epoch, self.dist.world_size, self.run_id, self.notes,
+                             self.frozen_parameters, input_scaling=self.input_scaling)
+            if self.start is not None:
+                yield self.start
+            if self.path is not None:
+                self.path.record(self.step, flat_weights(self.model))
             while self.epoch < config.epochs:
                 yield from self._train_epoch()
                 self.epoch += 1

@@ -21,18 +21,23 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "resources" / "examples" / "lenet_digits.loom"
 
 
-def test_two_gloo_ranks_agree(tmp_path):
+def _torchrun(folder: Path, *args: str) -> tuple[subprocess.CompletedProcess, list[Path]]:
+    """``main.py train`` as two gloo ranks; the result and each rank's stderr file, rank 0 first."""
     result = subprocess.run(
         [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--standalone",
-         "--log-dir", str(tmp_path / "logs"), "--redirects", "3",     # each rank's output in its own file
+         "--log-dir", str(folder / "logs"), "--redirects", "3",     # each rank's output in its own file
          str(Path(__file__).with_name("rank_watch.py")),      # main.py, counting what outlives the group
-         "train", str(EXAMPLE), "--epochs", "2", "--json", "--checkpoint-dir", str(tmp_path)],
-        capture_output=True, text=True, timeout=300, cwd=tmp_path)
-    ranks = "".join(f"\n--- {log}:\n{log.read_text()[-1500:]}" for log in sorted((tmp_path / "logs").rglob("stderr.log")))
+         "train", str(EXAMPLE), "--epochs", "2", *args],
+        capture_output=True, text=True, timeout=300, cwd=folder)
+    return result, sorted((folder / "logs").rglob("stderr.log"))
+
+
+def test_two_gloo_ranks_agree(tmp_path):
+    result, logs = _torchrun(tmp_path, "--json", "--checkpoint-dir", str(tmp_path))
+    ranks = "".join(f"\n--- {log}:\n{log.read_text()[-1500:]}" for log in logs)
     assert result.returncode == 0, result.stderr[-1000:] + ranks
     # Each rank let its DDP wrapper go before leaving the group (the cause of an abort at exit).
-    said = [line for log in sorted((tmp_path / "logs").rglob("stderr.log")) for line in log.read_text().splitlines()
-            if line.startswith("wrappers alive")]
+    said = [line for log in logs for line in log.read_text().splitlines() if line.startswith("wrappers alive")]
     assert said == ["wrappers alive when the group was destroyed: 0"] * 2, ranks
     outputs = sorted((tmp_path / "logs").rglob("stdout.log"))
     assert len(outputs) == 2
@@ -53,3 +58,17 @@ def test_two_gloo_ranks_agree(tmp_path):
     assert abs(F.cross_entropy(out, data.y_val).item() - finals[0]["val_loss"]) < 1e-5
     correct = int((out.argmax(1) == data.y_val).sum())
     assert correct == round(finals[0]["val_accuracy"] * len(data.y_val))
+
+
+def test_a_rank_that_cannot_start_stops_both_with_its_reason(tmp_path):
+    # Only rank 0 writes checkpoints, so only rank 0 finds the folder unwritable.
+    (tmp_path / "taken").write_text("a file, not a folder")
+    result, logs = _torchrun(tmp_path, "--checkpoint-dir", str(tmp_path / "taken" / "runs"))
+    assert result.returncode != 0
+    said = [[line for line in log.read_text().splitlines() if line.startswith("error:")] for log in logs]
+    reason = f"checkpoint folder {tmp_path / 'taken' / 'runs'} cannot be written"
+    assert len(said) == 2 and said[0][0].startswith(f"error: {reason}")
+    # Rank 1 was ready; it says why it stops too, rather than a lost connection in DDP's broadcast.
+    assert said[1] == [f"error: training process 0 could not start, so none does: {said[0][0].removeprefix('error: ')}"]
+    assert not any("abort" in log.read_text().lower() or "connection closed" in log.read_text() for log in logs)
+    assert not list(tmp_path.glob("*.safetensors"))
