@@ -103,11 +103,11 @@ def train(graph: Graph, config: TrainingConfig | None = None, control: Control |
     # Under torchrun every process learns whether any could not start, before the first collective
     # (DDP's weight broadcast) would leave the others waiting on one that has gone.
     failure = dist.first_failure(own)
-    if isinstance(outcome, _Run) and failure is None:
-        yield from outcome.messages()
-        return
-    if isinstance(outcome, _Run):      # ready here, but another process is not
-        rank, reason = failure or (0, "")
+    if isinstance(outcome, _Run):
+        if failure is None:
+            yield from outcome.messages()
+            return
+        rank, reason = failure      # ready here, but another process is not
         outcome = [Failed(f"training process {rank} could not start, so none does: {reason}")]
     yield from outcome
     dist.finish()
